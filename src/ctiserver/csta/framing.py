@@ -1,0 +1,78 @@
+"""The 8-byte "CSTA XML without SOAP" framing (ECMA-323 Annex G.2 / J.2), sans-I/O.
+
+Each message on the TCP stream is a header followed by one XML document:
+
+    bytes 0-1  format indicator, 0x0000 = XML without SOAP
+    bytes 2-3  uint16 big-endian: the *total* frame length in bytes, header included
+    bytes 4-7  invoke id: four ASCII decimal digits; unsolicited events use 9999
+
+How to drive a FrameBuffer: feed() what the socket gave, then call next_frame() until it
+returns None.  A frame with a bad format word or invoke id is consumed and reported as a
+non-fatal RemoteProtocolError (the stream is still in step); a length below the header
+size means the stream is out of step for good, so every later call raises a fatal one.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from ctiserver.errors import LocalProtocolError, RemoteProtocolError
+from ctiserver.ids import InvokeId
+
+HEADER = struct.Struct(">HH4s")
+HEADER_SIZE = HEADER.size
+MAX_FRAME_SIZE = 0xFFFF
+FORMAT_XML_WITHOUT_SOAP = 0x0000
+EVENT_INVOKE_ID = InvokeId(9999)
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    invoke_id: InvokeId
+    document: bytes
+
+
+def wrap(invoke_id: InvokeId, document: bytes) -> bytes:
+    """Frame *document* under *invoke_id*.  Raises LocalProtocolError if it cannot fit."""
+    if not 0 <= invoke_id <= 9999:
+        raise LocalProtocolError(f"invoke id {invoke_id} is not four decimal digits")
+    length = HEADER_SIZE + len(document)
+    if length > MAX_FRAME_SIZE:
+        raise LocalProtocolError(f"a {length}-byte frame exceeds the {MAX_FRAME_SIZE}-byte limit")
+    return HEADER.pack(FORMAT_XML_WITHOUT_SOAP, length, b"%04d" % invoke_id) + document
+
+
+class FrameBuffer:
+    """Cuts a byte stream into frames."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self._broken: str | None = None
+
+    def feed(self, data: bytes) -> None:
+        self._buffer += data
+
+    @property
+    def buffered(self) -> int:
+        return len(self._buffer)
+
+    def next_frame(self) -> Frame | None:
+        """Return the next whole frame, or None if more bytes are needed."""
+        if self._broken is not None:
+            raise RemoteProtocolError(self._broken, fatal=True)
+        if len(self._buffer) < HEADER_SIZE:
+            return None
+        format_word, length, invoke_digits = HEADER.unpack_from(self._buffer)
+        if length < HEADER_SIZE:
+            self._broken = f"frame length {length} is shorter than the header; stream out of step"
+            raise RemoteProtocolError(self._broken, fatal=True)
+        if len(self._buffer) < length:
+            return None
+        document = bytes(self._buffer[HEADER_SIZE:length])
+        del self._buffer[:length]
+        if format_word != FORMAT_XML_WITHOUT_SOAP:
+            raise RemoteProtocolError(f"frame format 0x{format_word:04x} is not XML without SOAP")
+        if not invoke_digits.isdigit():
+            raise RemoteProtocolError(f"invoke id {invoke_digits!r} is not four decimal digits")
+        return Frame(InvokeId(int(invoke_digits)), document)

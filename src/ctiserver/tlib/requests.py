@@ -1,0 +1,204 @@
+"""Which attributes each T-Library request takes, and how an attribute is checked.
+
+The tables are the contract of docs/protocol.md: a request may carry its required and
+optional attributes plus ReferenceID, Extensions and Reasons, and nothing else.  check()
+turns a decoded JSON object into a valid TMessage or says precisely what is wrong.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Any, cast
+
+from ctiserver.tlib.errors import TError
+from ctiserver.tlib.vocabulary import BINARY_KEY, ENUMERATIONS, TMessage
+
+MAX_KV_DEPTH = 8
+_INT64 = range(-(2**63), 2**63)
+
+STRING_ATTRIBUTES = frozenset(
+    {
+        "ThisDN",
+        "OtherDN",
+        "ThirdPartyDN",
+        "ThisQueue",
+        "ConnID",
+        "TransferConnID",
+        "ConferenceConnID",
+        "AgentID",
+        "Password",
+        "Key",
+        "Location",
+        "ApplicationName",
+        "ApplicationPassword",
+        "CustomerID",
+        "AccessNumber",
+    }
+)
+INTEGER_ATTRIBUTES = frozenset({"ReferenceID", "PrivateMsgID", "XReferenceID"})
+KV_ATTRIBUTES = frozenset({"UserData", "Extensions", "Reasons"})
+COMMON_ATTRIBUTES = frozenset({"Request", "ReferenceID", "Extensions", "Reasons"})
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSpec:
+    required: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+
+    @property
+    def allowed(self) -> frozenset[str]:
+        return COMMON_ATTRIBUTES | set(self.required) | set(self.optional)
+
+
+_CALL = ("ThisDN", "ConnID")
+_ISCC = ("UserData", "Location")
+
+REQUESTS: dict[str, RequestSpec] = {
+    "RequestRegisterClient": RequestSpec(("ApplicationName",), ("ApplicationPassword",)),
+    "RequestQueryServer": RequestSpec(),
+    "RequestRegisterAddress": RequestSpec(
+        ("ThisDN",), ("RegisterMode", "ControlMode", "AddressType")
+    ),
+    "RequestUnregisterAddress": RequestSpec(("ThisDN",), ("ControlMode",)),
+    "RequestQueryAddress": RequestSpec(("ThisDN",), ("InfoType", "AddressType", "ThisQueue")),
+    "RequestMakeCall": RequestSpec(("ThisDN", "OtherDN"), ("MakeCallType", *_ISCC)),
+    "RequestAnswerCall": RequestSpec(_CALL),
+    "RequestReleaseCall": RequestSpec(_CALL),
+    "RequestClearCall": RequestSpec(_CALL),
+    "RequestHoldCall": RequestSpec(_CALL),
+    "RequestRetrieveCall": RequestSpec(_CALL),
+    "RequestInitiateTransfer": RequestSpec((*_CALL, "OtherDN"), _ISCC),
+    "RequestCompleteTransfer": RequestSpec((*_CALL, "TransferConnID")),
+    "RequestMuteTransfer": RequestSpec((*_CALL, "OtherDN"), _ISCC),
+    "RequestSingleStepTransfer": RequestSpec((*_CALL, "OtherDN"), _ISCC),
+    "RequestInitiateConference": RequestSpec((*_CALL, "OtherDN"), _ISCC),
+    "RequestCompleteConference": RequestSpec((*_CALL, "ConferenceConnID")),
+    "RequestSingleStepConference": RequestSpec((*_CALL, "OtherDN"), _ISCC),
+    "RequestDeleteFromConference": RequestSpec((*_CALL, "OtherDN")),
+    "RequestAlternateCall": RequestSpec((*_CALL, "TransferConnID")),
+    "RequestReconnectCall": RequestSpec((*_CALL, "TransferConnID")),
+    "RequestRedirectCall": RequestSpec((*_CALL, "OtherDN")),
+    "RequestRouteCall": RequestSpec(_CALL, ("OtherDN", "RouteType", *_ISCC)),
+    "RequestAgentLogin": RequestSpec(
+        ("ThisDN",), ("ThisQueue", "AgentID", "Password", "AgentWorkMode")
+    ),
+    "RequestAgentLogout": RequestSpec(("ThisDN",), ("ThisQueue", "AgentID")),
+    "RequestAgentReady": RequestSpec(("ThisDN",), ("ThisQueue", "AgentWorkMode")),
+    "RequestAgentNotReady": RequestSpec(("ThisDN",), ("ThisQueue", "AgentWorkMode")),
+    "RequestAttachUserData": RequestSpec((*_CALL, "UserData")),
+    "RequestUpdateUserData": RequestSpec((*_CALL, "UserData")),
+    "RequestDeletePair": RequestSpec((*_CALL, "Key")),
+    "RequestDeleteUserData": RequestSpec(_CALL),
+    "RequestQueryCall": RequestSpec(_CALL, ("CallInfoType",)),
+    "RequestPrivateService": RequestSpec(("ThisDN", "PrivateMsgID"), ("ConnID", "OtherDN")),
+    "RequestGetAccessNumber": RequestSpec(
+        ("ThisDN", "Location"), ("ConnID", "OtherDN", "XRouteType", "UserData")
+    ),
+    "RequestCancelReqGetAccessNumber": RequestSpec(("XReferenceID",), ("ThisDN", "Location")),
+}
+
+
+class InvalidRequest(Exception):
+    """The request cannot be taken as it is; carries the EventError to answer with."""
+
+    def __init__(self, code: TError, message: str, *, reference_id: int = 0) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.reference_id = reference_id
+
+
+def check(message: Any) -> TMessage:
+    """Check a decoded JSON value against the tables.  Raises InvalidRequest."""
+    if not isinstance(message, dict):
+        raise InvalidRequest(TError.INVALID_ATTR, "a request must be a JSON object")
+    reference_id: Any = message.get("ReferenceID")
+    known_reference: int = reference_id if _is_positive_int(reference_id) else 0
+    name = message.get("Request")
+    if not isinstance(name, str):
+        raise InvalidRequest(
+            TError.INVALID_ATTR,
+            'a request needs "Request": "<RequestName>"',
+            reference_id=known_reference,
+        )
+    spec = REQUESTS.get(name)
+    if spec is None:
+        raise InvalidRequest(
+            TError.UNSUP_OPER, f"unknown request {name!r}", reference_id=known_reference
+        )
+    try:
+        _check_attributes(name, spec, message)
+    except InvalidRequest as exc:
+        exc.reference_id = known_reference
+        raise
+    return cast(TMessage, message)
+
+
+def _check_attributes(name: str, spec: RequestSpec, message: dict[str, Any]) -> None:
+    if "ReferenceID" not in message:
+        raise InvalidRequest(TError.INVALID_ATTR, f"{name} lacks ReferenceID")
+    for attribute in spec.required:
+        if attribute not in message:
+            raise InvalidRequest(TError.INVALID_ATTR, f"{name} lacks {attribute}")
+    allowed = spec.allowed
+    for attribute, value in message.items():
+        if attribute not in allowed:
+            raise InvalidRequest(
+                TError.INVALID_ATTR, f"{name} does not take the attribute {attribute!r}"
+            )
+        if attribute != "Request":
+            _check_value(attribute, value)
+
+
+def _check_value(attribute: str, value: Any) -> None:
+    if attribute in STRING_ATTRIBUTES:
+        if not isinstance(value, str) or not value:
+            raise InvalidRequest(TError.INVALID_ATTR, f"{attribute} must be a non-empty string")
+    elif attribute in INTEGER_ATTRIBUTES:
+        if not _is_positive_int(value):
+            raise InvalidRequest(TError.INVALID_ATTR, f"{attribute} must be a positive integer")
+    elif attribute in KV_ATTRIBUTES:
+        check_kv_list(attribute, value, depth=1)
+    else:
+        enumeration = ENUMERATIONS[attribute]
+        if not isinstance(value, str) or value not in enumeration._value2member_map_:
+            choices = ", ".join(member.value for member in enumeration)
+            raise InvalidRequest(TError.INVALID_ATTR, f"{attribute} must be one of: {choices}")
+
+
+def _is_positive_int(value: Any) -> bool:
+    return type(value) is int and 0 < value < 2**31
+
+
+def check_kv_list(where: str, value: Any, *, depth: int) -> None:
+    """A key-value list: an object of strings, 64-bit integers, lists and binaries."""
+    if not isinstance(value, dict):
+        raise InvalidRequest(TError.INVALID_ATTR, f"{where} must be a JSON object")
+    if depth > MAX_KV_DEPTH:
+        raise InvalidRequest(TError.INVALID_ATTR, f"{where} nests deeper than {MAX_KV_DEPTH}")
+    for key, item in value.items():
+        path = f"{where}.{key}"
+        if type(item) is int:
+            if item not in _INT64:
+                raise InvalidRequest(TError.INVALID_ATTR, f"{path} is not a 64-bit integer")
+        elif isinstance(item, dict) and BINARY_KEY in item:
+            _check_binary(path, item)
+        elif isinstance(item, dict):
+            check_kv_list(path, item, depth=depth + 1)
+        elif not isinstance(item, str):
+            raise InvalidRequest(
+                TError.INVALID_ATTR,
+                f"{path} must be a string, an integer, a list or {{{BINARY_KEY!r}: base64}}",
+            )
+
+
+def _check_binary(path: str, item: dict[str, Any]) -> None:
+    encoded = item[BINARY_KEY]
+    if len(item) != 1 or not isinstance(encoded, str):
+        raise InvalidRequest(TError.INVALID_ATTR, f"{path} is not a well-formed binary value")
+    try:
+        base64.b64decode(encoded, validate=True)
+    except binascii.Error:
+        raise InvalidRequest(TError.INVALID_ATTR, f"{path} is not valid base64") from None
