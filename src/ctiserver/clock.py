@@ -1,44 +1,41 @@
-"""Time as a value.  Pure layers take `now` as an argument; only shells ask a Clock.
+"""Time as a value.  Pure layers take an Instant as an argument; only shells ask a Clock.
 
-Two readings are kept apart: `monotonic()` for timeouts and deadlines, which never jumps,
-and `wall()` for the `time` attribute that clients see (seconds since the Unix epoch).
+An Instant carries two readings: `monotonic`, for timeouts and deadlines, which never
+jumps, and `wall`, for the `time` attribute that clients see (seconds since the epoch).
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Protocol
 
 
-class Clock(Protocol):
-    def monotonic(self) -> float: ...
+@dataclass(frozen=True, slots=True)
+class Instant:
+    monotonic: float
+    wall: float
 
-    def wall(self) -> float: ...
+
+class Clock(Protocol):
+    def now(self) -> Instant: ...
 
 
 class SystemClock:
     """The real clocks of this machine."""
 
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-    def wall(self) -> float:
-        return time.time()
+    def now(self) -> Instant:
+        return Instant(time.monotonic(), time.time())
 
 
 class FakeClock:
     """A clock that moves only when told to; for tests of pure layers."""
 
     def __init__(self, *, wall: float = 1_795_000_000.0) -> None:
-        self._monotonic = 0.0
-        self._wall = wall
+        self._now = Instant(0.0, wall)
 
-    def monotonic(self) -> float:
-        return self._monotonic
-
-    def wall(self) -> float:
-        return self._wall
+    def now(self) -> Instant:
+        return self._now
 
     def advance(self, seconds: float) -> None:
-        self._monotonic += seconds
-        self._wall += seconds
+        self._now = Instant(self._now.monotonic + seconds, self._now.wall + seconds)

@@ -1,0 +1,338 @@
+"""The configuration: TOML in, a checked, typed Config out (DESIGN.md § 2).
+
+Every key is declared in SCHEMA with its parser and default, and documented in
+docs/configuration.md.  Unknown keys, wrong types and inconsistent values are errors
+that name the file, the line and the key.  `demo()` is the site `ctiserver run` starts
+with no configuration file.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ctiserver.app.toml_lines import KeyLines
+from ctiserver.errors import ConfigError
+from ctiserver.ids import DeviceId
+from ctiserver.model.states import DnKind
+
+MAX_RANGE = 100_000
+EDITIONS = ("ed2", "ed3", "ed4", "ed5", "ed6")
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingPointSettings:
+    route_timeout: float = 10.0
+    default_destination: DeviceId | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AcdQueueSettings:
+    wrap_up_time: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    server_name: str = "tserver"
+    client_listen: Address = Address("127.0.0.1", 7000)
+    http_listen: Address | None = Address("127.0.0.1", 7080)
+    max_client_buffer: int = 16 << 20
+    switch_name: str = "SwitchA"
+    link: Address | None = None  # None: the embedded pbxsim
+    session: str = "implicit"
+    namespace: str = "ed4"
+    application_id: str = "ctiserver"
+    reply_timeout: float = 5.0
+    keepalive_interval: float = 10.0
+    session_duration: int = 180
+    reconnect_min: float = 0.5
+    reconnect_max: float = 10.0
+    dns: Mapping[DeviceId, DnKind] = field(default_factory=dict)
+    agent_logins: tuple[str, ...] = ()
+    agent_passwords: Mapping[str, str] = field(default_factory=dict)
+    consult_user_data: str = "separate"
+    accode_name: str = "AccountCode"
+    accode_data: str = "none"
+    accode_privateservice: bool = False
+    csta_listen: Address = Address("127.0.0.1", 0)
+    conference_size: int = 6
+    routing_points: Mapping[DeviceId, RoutingPointSettings] = field(default_factory=dict)
+    acd_queues: Mapping[DeviceId, AcdQueueSettings] = field(default_factory=dict)
+    source: Path | None = None
+
+
+class _Reader:
+    """Reads one file's values, raising ConfigError that names the key's line."""
+
+    def __init__(self, data: dict[str, Any], text: str, path: Path | None) -> None:
+        self.data = data
+        self.lines = KeyLines(text)
+        self.path = path
+
+    def fail(self, message: str, *where: str) -> ConfigError:
+        line = self.lines.line(*where)
+        place = str(self.path) if self.path else "<configuration>"
+        if line is not None:
+            place += f":{line}"
+        return ConfigError(f"{place}: {message}")
+
+
+Parser = Callable[[_Reader, Any, tuple[str, ...]], Any]
+
+
+def _string(choices: tuple[str, ...] = ()) -> Parser:
+    def parse(reader: _Reader, value: Any, where: tuple[str, ...]) -> str:
+        if not isinstance(value, str):
+            raise reader.fail(f"{_name(where)} must be a string", *where)
+        if choices and value not in choices:
+            raise reader.fail(f"{_name(where)} must be one of {', '.join(choices)}", *where)
+        return value
+
+    return parse
+
+
+def _number(*, minimum: float = 0, integer: bool = False) -> Parser:
+    def parse(reader: _Reader, value: Any, where: tuple[str, ...]) -> float:
+        kinds = (int,) if integer else (int, float)
+        if isinstance(value, bool) or not isinstance(value, kinds) or value < minimum:
+            kind = "an integer" if integer else "a number"
+            raise reader.fail(f"{_name(where)} must be {kind} of at least {minimum:g}", *where)
+        return value
+
+    return parse
+
+
+def _boolean(reader: _Reader, value: Any, where: tuple[str, ...]) -> bool:
+    if not isinstance(value, bool):
+        raise reader.fail(f"{_name(where)} must be true or false", *where)
+    return value
+
+
+def _address(reader: _Reader, value: Any, where: tuple[str, ...]) -> Address:
+    match = re.fullmatch(r"(\[[^\]]+\]|[^:]+):(\d{1,5})", value) if isinstance(value, str) else None
+    if match is None or int(match.group(2)) > 65535:
+        raise reader.fail(f'{_name(where)} must be "HOST:PORT", got {value!r}', *where)
+    return Address(match.group(1).strip("[]"), int(match.group(2)))
+
+
+def _optional_address(reader: _Reader, value: Any, where: tuple[str, ...]) -> Address | None:
+    if value == "":
+        return None
+    return _address(reader, value, where)
+
+
+def _link(reader: _Reader, value: Any, where: tuple[str, ...]) -> Address | None:
+    if value == "embedded":
+        return None
+    return _address(reader, value, where)
+
+
+def _numbers(reader: _Reader, value: Any, where: tuple[str, ...]) -> tuple[str, ...]:
+    """A list of numbers and inclusive ranges such as "7001-7010"."""
+    if not isinstance(value, list):
+        raise reader.fail(f"{_name(where)} must be a list of numbers or ranges", *where)
+    numbers: list[str] = []
+    for item in value:
+        numbers += _expand(reader, item, where)
+    return tuple(numbers)
+
+
+def _expand(reader: _Reader, item: Any, where: tuple[str, ...]) -> list[str]:
+    text = str(item) if isinstance(item, int) and not isinstance(item, bool) else item
+    if not isinstance(text, str):
+        raise reader.fail(f"{_name(where)}: {item!r} is not a number or a range", *where)
+    match = re.fullmatch(r"(\d+)-(\d+)", text)
+    if match is None:
+        if not re.fullmatch(r"[0-9*#]+", text):
+            raise reader.fail(f"{_name(where)}: {text!r} is not a number or a range", *where)
+        return [text]
+    first, last = match.groups()
+    if len(first) != len(last) or int(first) > int(last):
+        raise reader.fail(f"{_name(where)}: range {text!r} must go up, with equal widths", *where)
+    if int(last) - int(first) >= MAX_RANGE:
+        raise reader.fail(f"{_name(where)}: range {text!r} is larger than {MAX_RANGE}", *where)
+    return [str(n).zfill(len(first)) for n in range(int(first), int(last) + 1)]
+
+
+def _name(where: tuple[str, ...]) -> str:
+    return "[" + ".".join(where[:-1]) + "] " + where[-1] if len(where) > 1 else where[0]
+
+
+# section -> key -> (Config field, parser)
+SCHEMA: dict[str, dict[str, tuple[str, Parser]]] = {
+    "server": {
+        "name": ("server_name", _string()),
+        "client-listen": ("client_listen", _address),
+        "http-listen": ("http_listen", _optional_address),
+        "max-client-buffer": ("max_client_buffer", _number(minimum=4096, integer=True)),
+    },
+    "switch": {
+        "name": ("switch_name", _string()),
+        "link": ("link", _link),
+        "session": ("session", _string(("implicit", "ecma-354"))),
+        "namespace": ("namespace", _string(EDITIONS)),
+        "application-id": ("application_id", _string()),
+        "reply-timeout": ("reply_timeout", _number(minimum=0.05)),
+        "keepalive-interval": ("keepalive_interval", _number(minimum=0.1)),
+        "session-duration": ("session_duration", _number(minimum=10, integer=True)),
+        "reconnect-min": ("reconnect_min", _number(minimum=0.01)),
+        "reconnect-max": ("reconnect_max", _number(minimum=0.01)),
+    },
+    "options": {
+        "consult-user-data": ("consult_user_data", _string(("separate", "inherited", "joint"))),
+        "accode-name": ("accode_name", _string()),
+        "accode-data": ("accode_data", _string(("none", "udata", "ext"))),
+        "accode-privateservice": ("accode_privateservice", _boolean),
+    },
+    "pbxsim": {
+        "csta-listen": ("csta_listen", _address),
+        "conference-size": ("conference_size", _number(minimum=3, integer=True)),
+    },
+}
+DN_KEYS = {
+    "extensions": DnKind.EXTENSION,
+    "acd-queues": DnKind.ACD_QUEUE,
+    "routing-points": DnKind.ROUTING_POINT,
+}
+TOP_LEVEL = {*SCHEMA, "dn", "agents", "agent", "routing-point", "acd-queue"}
+
+
+def load(path: Path) -> Config:
+    """Read and check the configuration file *path*.  Raises ConfigError."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    return parse(text, path)
+
+
+def parse(text: str, path: Path | None = None) -> Config:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path or '<configuration>'}: not valid TOML: {exc}") from None
+    reader = _Reader(data, text, path)
+    values: dict[str, Any] = {"source": path}
+    for section in data:
+        if section not in TOP_LEVEL:
+            raise reader.fail(f"unknown section [{section}]", section)
+    for section, keys in SCHEMA.items():
+        values.update(_section(reader, section, keys))
+    values["dns"] = _dns(reader)
+    values.update(_agents(reader))
+    values["routing_points"] = _per_dn(reader, values["dns"], "routing-point", DnKind.ROUTING_POINT)
+    values["acd_queues"] = _per_dn(reader, values["dns"], "acd-queue", DnKind.ACD_QUEUE)
+    return Config(**values)
+
+
+def _table(reader: _Reader, *where: str) -> dict[str, Any]:
+    value = reader.data
+    for key in where:
+        value = value.get(key, {})
+    if not isinstance(value, dict):
+        raise reader.fail(f"[{'.'.join(where)}] must be a table", *where)
+    return value
+
+
+def _section(reader: _Reader, section: str, keys: dict[str, tuple[str, Parser]]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, value in _table(reader, section).items():
+        if key not in keys:
+            raise reader.fail(f"unknown key {key!r} in [{section}]", section, key)
+        attribute, parser = keys[key]
+        values[attribute] = parser(reader, value, (section, key))
+    return values
+
+
+def _dns(reader: _Reader) -> dict[DeviceId, DnKind]:
+    dns: dict[DeviceId, DnKind] = {}
+    for key, value in _table(reader, "dn").items():
+        if key not in DN_KEYS:
+            raise reader.fail(f"unknown key {key!r} in [dn]", "dn", key)
+        for number in _numbers(reader, value, ("dn", key)):
+            if number in dns:
+                raise reader.fail(f"DN {number} is configured twice", "dn", key)
+            dns[DeviceId(number)] = DN_KEYS[key]
+    return dns
+
+
+def _agents(reader: _Reader) -> dict[str, Any]:
+    logins: tuple[str, ...] = ()
+    for key, value in _table(reader, "agents").items():
+        if key != "logins":
+            raise reader.fail(f"unknown key {key!r} in [agents]", "agents", key)
+        logins = _numbers(reader, value, ("agents", "logins"))
+    passwords: dict[str, str] = {}
+    for agent, settings in _table(reader, "agent").items():
+        if agent not in logins:
+            raise reader.fail(f"[agent.{agent}] is not in [agents] logins", "agent", agent)
+        for key, value in (settings if isinstance(settings, dict) else {}).items():
+            if key != "password":
+                raise reader.fail(f"unknown key {key!r} in [agent.{agent}]", "agent", agent, key)
+            passwords[agent] = _string()(reader, value, ("agent", agent, key))
+    return {"agent_logins": logins, "agent_passwords": passwords}
+
+
+def _per_dn(reader: _Reader, dns: Mapping[DeviceId, DnKind], section: str, kind: DnKind) -> Any:
+    settings: dict[DeviceId, Any] = {}
+    for number, table in _table(reader, section).items():
+        if dns.get(DeviceId(number)) is not kind:
+            raise reader.fail(
+                f"[{section}.{number}]: {number} is not a configured {kind.value}", section, number
+            )
+        if not isinstance(table, dict):
+            raise reader.fail(f"[{section}.{number}] must be a table", section, number)
+        settings[DeviceId(number)] = _dn_settings(reader, section, number, table, dns)
+    return settings
+
+
+def _dn_settings(
+    reader: _Reader,
+    section: str,
+    number: str,
+    table: dict[str, Any],
+    dns: Mapping[DeviceId, DnKind],
+) -> RoutingPointSettings | AcdQueueSettings:
+    where = (section, number)
+    if section == "acd-queue":
+        for key in table:
+            if key != "wrap-up-time":
+                raise reader.fail(f"unknown key {key!r} in [{section}.{number}]", *where, key)
+        wrap_up = _number()(reader, table.get("wrap-up-time", 0), (*where, "wrap-up-time"))
+        return AcdQueueSettings(wrap_up_time=wrap_up)
+    for key in table:
+        if key not in ("route-timeout", "default-destination"):
+            raise reader.fail(f"unknown key {key!r} in [{section}.{number}]", *where, key)
+    timeout = _number(minimum=0.1)(
+        reader, table.get("route-timeout", 10), (*where, "route-timeout")
+    )
+    default = table.get("default-destination")
+    if default is not None:
+        default = _string()(reader, default, (*where, "default-destination"))
+    return RoutingPointSettings(route_timeout=timeout, default_destination=default)
+
+
+def demo() -> Config:
+    """The demo site: ten extensions, a queue with ten agents, a routing point."""
+    dns: dict[DeviceId, DnKind] = {DeviceId(str(n)): DnKind.EXTENSION for n in range(7001, 7011)}
+    dns[DeviceId("8001")] = DnKind.ACD_QUEUE
+    dns[DeviceId("5000")] = DnKind.ROUTING_POINT
+    return Config(
+        dns=dns,
+        agent_logins=tuple(str(n) for n in range(1001, 1011)),
+        routing_points={DeviceId("5000"): RoutingPointSettings(10.0, DeviceId("8001"))},
+        acd_queues={DeviceId("8001"): AcdQueueSettings(0.0)},
+    )

@@ -1,0 +1,174 @@
+"""The Python asyncio client SDK: T-Library over JSON lines on TCP.
+
+    async with await TClient.connect("127.0.0.1", 7000, application_name="desk") as client:
+        await client.register_address("7001")
+        dialing = await client.make_call("7001", "7002", user_data={"case": "A-17"})
+        async for event in client.events():
+            ...
+
+Each request method sends the request under a fresh ReferenceID and returns the first
+event that carries it, or raises TServerError when that event is EventError.  Every
+event, answers included, also goes to the `events()` stream, in arrival order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import types
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+
+from ctiserver.errors import CtiError
+from ctiserver.tlib.vocabulary import KVList, TMessage
+
+READ_LIMIT = 16 << 20
+
+
+class TServerError(CtiError):
+    """The server answered a request with EventError."""
+
+    def __init__(self, event: TMessage) -> None:
+        self.event = event
+        self.code = event.get("ErrorCode", 0)
+        self.message = event.get("ErrorMessage", "")
+        super().__init__(f"EventError {self.code}: {self.message}")
+
+
+class ConnectionClosed(CtiError):
+    """The server closed the connection."""
+
+
+class TClient:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader = reader
+        self._writer = writer
+        self._references = itertools.count(1)
+        self._answers: dict[int, asyncio.Future[TMessage]] = {}
+        self._events: asyncio.Queue[TMessage | None] = asyncio.Queue()
+        self._closed = False
+        self._task = asyncio.create_task(self._read(), name="tclient-reader")
+        self.server_info: TMessage = {}
+
+    @classmethod
+    async def connect(
+        cls, host: str, port: int, *, application_name: str, connect_timeout: float = 10.0
+    ) -> TClient:
+        """Connect and register as a client; `server_info` holds the EventServerInfo."""
+        async with asyncio.timeout(connect_timeout):
+            reader, writer = await asyncio.open_connection(host, port, limit=READ_LIMIT)
+            client = cls(reader, writer)
+            client.server_info = await client.request(
+                "RequestRegisterClient", ApplicationName=application_name
+            )
+        return client
+
+    async def __aenter__(self) -> TClient:
+        return self
+
+    async def __aexit__(
+        self, *exc: type[BaseException] | BaseException | types.TracebackType | None
+    ) -> None:
+        await self.close()
+
+    # --- generic ------------------------------------------------------------------------
+
+    def send(self, request: str, **attributes: Any) -> int:
+        """Send a request without waiting; returns its ReferenceID."""
+        if self._closed:
+            raise ConnectionClosed("the connection to the server is closed")
+        reference_id = attributes.pop("ReferenceID", None) or next(self._references)
+        message = {"Request": request, "ReferenceID": reference_id, **attributes}
+        self._writer.write(orjson.dumps(message, option=orjson.OPT_APPEND_NEWLINE))
+        return int(reference_id)
+
+    async def request(self, request: str, **attributes: Any) -> TMessage:
+        """Send a request and return the first event that answers it."""
+        reference_id = self.send(request, **attributes)
+        answer = self._answers[reference_id] = asyncio.get_running_loop().create_future()
+        try:
+            event: TMessage = await answer
+        finally:
+            self._answers.pop(reference_id, None)
+        if event["Event"] == "EventError":
+            raise TServerError(event)
+        return event
+
+    async def events(self) -> AsyncIterator[TMessage]:
+        """Every event, in the order the server sent them; ends when the connection does."""
+        while (event := await self._events.get()) is not None:
+            yield event
+
+    async def next_event(self) -> TMessage:
+        event = await self._events.get()
+        if event is None:
+            raise ConnectionClosed("the server closed the connection")
+        return event
+
+    async def wait_for(self, name: str, **attributes: Any) -> TMessage:
+        """The next event named *name* whose attributes include *attributes*; skips others."""
+        while True:
+            event = await self.next_event()
+            if event["Event"] == name and all(event.get(k) == v for k, v in attributes.items()):
+                return event
+
+    async def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._writer.close()
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            with contextlib.suppress(ConnectionError, OSError):
+                await self._writer.wait_closed()
+
+    async def _read(self) -> None:
+        try:
+            while line := await self._reader.readline():
+                event: TMessage = orjson.loads(line)
+                reference_id = event.get("ReferenceID")
+                answer = self._answers.get(reference_id) if reference_id else None
+                if answer is not None and not answer.done():
+                    answer.set_result(event)
+                self._events.put_nowait(event)
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            self._closed = True
+            self._events.put_nowait(None)
+            for answer in self._answers.values():
+                if not answer.done():
+                    answer.set_exception(ConnectionClosed("the server closed the connection"))
+
+    # --- one method per request ---------------------------------------------------------
+
+    async def query_server(self) -> TMessage:
+        return await self.request("RequestQueryServer")
+
+    async def register_address(self, dn: str, **attributes: Any) -> TMessage:
+        return await self.request("RequestRegisterAddress", ThisDN=dn, **attributes)
+
+    async def unregister_address(self, dn: str) -> TMessage:
+        return await self.request("RequestUnregisterAddress", ThisDN=dn)
+
+    async def query_address(self, dn: str, info_type: str = "AddressStatus") -> TMessage:
+        return await self.request("RequestQueryAddress", ThisDN=dn, InfoType=info_type)
+
+    async def make_call(
+        self, dn: str, destination: str, *, user_data: KVList | None = None, **attributes: Any
+    ) -> TMessage:
+        if user_data is not None:
+            attributes["UserData"] = user_data
+        return await self.request("RequestMakeCall", ThisDN=dn, OtherDN=destination, **attributes)
+
+    async def answer_call(self, dn: str, conn_id: str) -> TMessage:
+        return await self.request("RequestAnswerCall", ThisDN=dn, ConnID=conn_id)
+
+    async def release_call(self, dn: str, conn_id: str) -> TMessage:
+        return await self.request("RequestReleaseCall", ThisDN=dn, ConnID=conn_id)
+
+    async def clear_call(self, dn: str, conn_id: str) -> TMessage:
+        return await self.request("RequestClearCall", ThisDN=dn, ConnID=conn_id)

@@ -1,0 +1,218 @@
+"""One CSTA association over one TCP connection, on the application side.
+
+CstaLink drives a CstaSession: it reads, feeds, dispatches, and writes.  Requests are
+submitted with a callback (no task per request) and a timeout; replies come back by
+invoke id.  Writes made in one loop iteration go out in one system call.
+
+The switch's own requests are answered here: SystemStatus and RequestSystemStatus (the
+keep-alive of the implicit association style); anything else it asks gets
+CSTAErrorCode(operation, serviceNotSupported).  Events and unconfirmed invocations go
+to the `on_message` callback.  A malformed message is logged and skipped; lost framing
+closes the connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ctiserver.csta.enumerations import SystemStatusValue
+from ctiserver.csta.failure import CSTAErrorCode, ErrorCategory
+from ctiserver.csta.schema import Kind, Message, Request, Response, Unconfirmed
+from ctiserver.csta.session import NEED_DATA, CstaSession, Inbound, Role
+from ctiserver.csta.system import (
+    RequestSystemStatus,
+    RequestSystemStatusResponse,
+    SystemStatus,
+    SystemStatusResponse,
+)
+from ctiserver.errors import LinkDown, RemoteProtocolError, ServiceError
+from ctiserver.ids import InvokeId
+
+log = logging.getLogger(__name__)
+
+Reply = Response | BaseException
+ReplyCallback = Callable[[Reply], None]
+READ_SIZE = 1 << 16
+
+
+@dataclass(slots=True)
+class _Waiting:
+    request: Request
+    callback: ReplyCallback
+    timer: asyncio.TimerHandle
+
+
+class CstaLink:
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        edition: str,
+        on_message: Callable[[Message], None],
+    ) -> None:
+        self._reader = reader
+        self._writer = writer
+        self._session = CstaSession(Role.COMPUTING_FUNCTION, edition=edition)
+        self._on_message = on_message
+        self._waiting: dict[InvokeId, _Waiting] = {}
+        self._outgoing: list[bytes] = []
+        self._loop = asyncio.get_running_loop()
+        self._closed = False
+        self.switch_status: asyncio.Future[SystemStatusValue] = self._loop.create_future()
+
+    @classmethod
+    async def open(
+        cls,
+        host: str,
+        port: int,
+        *,
+        edition: str,
+        connect_timeout: float,
+        on_message: Callable[[Message], None],
+    ) -> CstaLink:
+        async with asyncio.timeout(connect_timeout):
+            reader, writer = await asyncio.open_connection(host, port)
+        return cls(reader, writer, edition=edition, on_message=on_message)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    # --- requests ----------------------------------------------------------------------
+
+    def submit(self, request: Request, callback: ReplyCallback, *, timeout: float) -> None:
+        """Send *request*; *callback* gets the Response, ServiceError, TimeoutError or LinkDown."""
+        if self._closed:
+            callback(LinkDown("the link to the switch is down"))
+            return
+        invoke_id, data = self._session.send_request(request)
+        timer = self._loop.call_later(timeout, self._expire, invoke_id)
+        self._waiting[invoke_id] = _Waiting(request, callback, timer)
+        self._write(data)
+
+    async def request(self, request: Request, *, within: float) -> Response:
+        """Send *request* and wait for its reply.  Raises ServiceError, TimeoutError, LinkDown."""
+        reply: asyncio.Future[Reply] = self._loop.create_future()
+        self.submit(request, reply.set_result, timeout=within)
+        result = await reply
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def send_unconfirmed(self, message: Unconfirmed) -> None:
+        if self._closed:
+            raise LinkDown("the link to the switch is down")
+        self._write(self._session.send_unconfirmed(message))
+
+    def _expire(self, invoke_id: InvokeId) -> None:
+        waiting = self._waiting.pop(invoke_id, None)
+        if waiting is not None:
+            self._session.abandon(invoke_id)
+            name = type(waiting.request).__name__
+            waiting.callback(TimeoutError(f"the switch did not answer {name}"))
+
+    # --- reading -----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Read until the switch closes the link or breaks its framing."""
+        try:
+            while data := await self._reader.read(READ_SIZE):
+                self._session.receive_data(data)
+                if not self._drain():
+                    break
+            else:
+                self._session.receive_data(b"")
+                self._drain()
+        except OSError as exc:
+            log.warning("CSTA link read failed: %s", exc)
+        finally:
+            self.close()
+
+    def _drain(self) -> bool:
+        """Handle every whole message; False when the stream can no longer be trusted."""
+        while True:
+            try:
+                inbound = self._session.next_message()
+            except RemoteProtocolError as exc:
+                if exc.fatal:
+                    log.error("CSTA link dropped: %s", exc)
+                    return False
+                log.warning("CSTA protocol error from the switch, skipped: %s", exc)
+                continue
+            if inbound is NEED_DATA:
+                return True
+            self._dispatch(inbound)
+
+    def _dispatch(self, inbound: Inbound) -> None:
+        message = inbound.message
+        match message.KIND:
+            case Kind.RESPONSE | Kind.ERROR:
+                self._reply(inbound)
+            case Kind.REQUEST:
+                self._answer_switch(inbound)
+            case Kind.EVENT | Kind.UNCONFIRMED:
+                try:
+                    self._on_message(message)
+                except Exception:
+                    log.exception("failed to apply %s", type(message).__name__)
+
+    def _reply(self, inbound: Inbound) -> None:
+        waiting = self._waiting.pop(inbound.invoke_id, None)
+        if waiting is None:
+            return
+        waiting.timer.cancel()
+        message = inbound.message
+        if isinstance(message, CSTAErrorCode):
+            waiting.callback(ServiceError(message.category.value, message.value))
+        else:
+            assert isinstance(message, Response)
+            waiting.callback(message)
+
+    def _answer_switch(self, inbound: Inbound) -> None:
+        message = inbound.message
+        reply: Response | CSTAErrorCode
+        if isinstance(message, SystemStatus):
+            if not self.switch_status.done():
+                self.switch_status.set_result(message.system_status)
+            reply = SystemStatusResponse()
+        elif isinstance(message, RequestSystemStatus):
+            reply = RequestSystemStatusResponse(system_status=SystemStatusValue.NORMAL)
+        else:
+            reply = CSTAErrorCode(category=ErrorCategory.OPERATION, value="serviceNotSupported")
+        self._write(self._session.send_response(inbound.invoke_id, reply))
+
+    # --- writing and closing -----------------------------------------------------------
+
+    def _write(self, data: bytes) -> None:
+        if not self._outgoing:
+            self._loop.call_soon(self._flush)
+        self._outgoing.append(data)
+
+    def _flush(self) -> None:
+        data, self._outgoing = b"".join(self._outgoing), []
+        if data and not self._closed:
+            self._writer.write(data)
+
+    def close(self) -> None:
+        """Close the connection; every request still waiting gets LinkDown."""
+        if self._closed:
+            return
+        self._closed = True
+        self._flush_now()
+        self._writer.close()
+        waiting, self._waiting = self._waiting, {}
+        for item in waiting.values():
+            item.timer.cancel()
+            item.callback(LinkDown("the link to the switch went down before it answered"))
+        if not self.switch_status.done():
+            self.switch_status.set_exception(LinkDown("the link closed during association"))
+            self.switch_status.exception()  # retrieved: nobody may be waiting any more
+
+    def _flush_now(self) -> None:
+        data, self._outgoing = b"".join(self._outgoing), []
+        if data:
+            self._writer.write(data)

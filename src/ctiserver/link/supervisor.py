@@ -1,0 +1,317 @@
+"""Keeps the CSTA link up: connect, associate, monitor, resynchronise, keep alive, and
+reconnect with back-off when the switch goes away.
+
+Bring-up, every time a connection is made:
+1. associate: wait for the switch's SystemStatus (implicit style), or start an ECMA-354
+   application session;
+2. MonitorStart on every configured DN, all at once;
+3. snapshot: SnapshotDevice on every DN, then SnapshotCall on every call found, and hand
+   the result to the core, which releases calls that ended while the link was down and
+   reports calls that began;
+4. report the link up; then poll the switch (RequestSystemStatus, or
+   ResetApplicationSessionTimer) every keep-alive interval, and drop the connection
+   when a poll goes unanswered.
+
+Known limit: events that arrive while the snapshots of step 3 are being collected are
+applied as they come, and the snapshot is applied when its last part arrives, so a call
+that changes within those milliseconds may be reported in its earlier state until its
+next event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from ctiserver.csta.schema import Event, Message, Request, Response, Unconfirmed
+from ctiserver.csta.session import namespace_for
+from ctiserver.csta.system import (
+    MonitorStart,
+    MonitorStartResponse,
+    MonitorStop,
+    RequestSystemStatus,
+    ResetApplicationSessionTimer,
+    SnapshotCall,
+    SnapshotCallResponse,
+    SnapshotDevice,
+    SnapshotDeviceResponse,
+    StartApplicationSession,
+    StartApplicationSessionPosResponse,
+    StopApplicationSession,
+    SystemRegister,
+)
+from ctiserver.csta.types import ConnectionID
+from ctiserver.errors import CtiError, LinkDown
+from ctiserver.ids import CallId, DeviceId, MonitorCrossRefId
+from ctiserver.link.connection import CstaLink, ReplyCallback
+from ctiserver.model.model import SnapshotParty
+
+log = logging.getLogger(__name__)
+
+Snapshot = dict[CallId, list[SnapshotParty]]
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSettings:
+    address: Callable[[], tuple[str, int]]  # asked at every attempt (embedded ports vary)
+    session: str = "implicit"  # or "ecma-354"
+    edition: str = "ed4"
+    application_id: str = "ctiserver"
+    connect_timeout: float = 5.0
+    reply_timeout: float = 5.0
+    association_timeout: float = 10.0
+    keepalive_interval: float = 10.0
+    session_duration: int = 180
+    reconnect_min: float = 0.5
+    reconnect_max: float = 10.0
+
+
+class LinkHooks(Protocol):
+    def monitored_dns(self) -> list[DeviceId]: ...
+
+    def on_link_up(self) -> None: ...
+
+    def on_link_down(self) -> None: ...
+
+    def on_csta_event(self, dn: DeviceId, event: Event) -> None: ...
+
+    def on_csta_invocation(self, message: Unconfirmed) -> None: ...
+
+    def on_resync(self, snapshot: Snapshot, scope: Sequence[DeviceId]) -> None: ...
+
+
+class AssociationFailed(CtiError):
+    """The switch did not accept or start the association."""
+
+
+class LinkSupervisor:
+    def __init__(self, settings: LinkSettings, hooks: LinkHooks) -> None:
+        self.settings = settings
+        self._hooks = hooks
+        self._link: CstaLink | None = None
+        self._up = False
+        self._session_id = ""
+        self._monitors: dict[MonitorCrossRefId, DeviceId] = {}
+        self._monitor_of: dict[DeviceId, MonitorCrossRefId] = {}
+        self._background: set[asyncio.Task[None]] = set()
+
+    @property
+    def up(self) -> bool:
+        return self._up
+
+    def submit(self, request: Request, callback: ReplyCallback) -> None:
+        """Send a client's request; LinkDown at once when the link is not up."""
+        if not self._up or self._link is None:
+            callback(LinkDown("the link to the switch is down"))
+            return
+        self._link.submit(request, callback, timeout=self.settings.reply_timeout)
+
+    def send_unconfirmed(self, message: Unconfirmed) -> None:
+        if not self._up or self._link is None:
+            raise LinkDown("the link to the switch is down")
+        self._link.send_unconfirmed(message)
+
+    def change_monitors(self, start: Iterable[DeviceId], stop: Iterable[DeviceId]) -> None:
+        """Follow a configuration change; the next bring-up monitors from the new list."""
+        if self._up and self._link is not None:
+            task = asyncio.create_task(self._change_monitors(self._link, list(start), list(stop)))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    # --- the loop ----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        delay = self.settings.reconnect_min
+        while True:
+            host, port = self.settings.address()
+            try:
+                link = await CstaLink.open(
+                    host,
+                    port,
+                    edition=self.settings.edition,
+                    connect_timeout=self.settings.connect_timeout,
+                    on_message=self._on_message,
+                )
+            except (OSError, TimeoutError) as exc:
+                log.warning(
+                    "cannot reach the switch at %s:%d (%s); retry in %.1f s", host, port, exc, delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.settings.reconnect_max)
+                continue
+            log.info("connected to the switch at %s:%d", host, port)
+            if await self._serve(link):
+                delay = self.settings.reconnect_min
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.settings.reconnect_max)
+
+    async def _serve(self, link: CstaLink) -> bool:
+        """Run one connection to its end; True if it came all the way up."""
+        self._link = link
+        reader = asyncio.create_task(link.run(), name="csta-link-reader")
+        came_up = False
+        try:
+            await self._bring_up(link)
+            came_up = True
+            self._up = True
+            self._hooks.on_link_up()
+            await self._keep_alive(link, reader)
+        except (CtiError, TimeoutError) as exc:
+            log.error("CSTA link failed: %s", exc)
+        except asyncio.CancelledError:
+            await self._say_goodbye(link)
+            raise
+        finally:
+            link.close()
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+            self._link = None
+            self._monitors.clear()
+            self._monitor_of.clear()
+            if self._up:
+                self._up = False
+                self._hooks.on_link_down()
+        return came_up
+
+    async def _bring_up(self, link: CstaLink) -> None:
+        await self._associate(link)
+        dns = self._hooks.monitored_dns()
+        await self._monitor(link, dns)
+        self._hooks.on_resync(await self._snapshot(link, dns), dns)
+
+    async def _associate(self, link: CstaLink) -> None:
+        if self.settings.session == "ecma-354":
+            await self._start_session(link)
+            return
+        try:
+            async with asyncio.timeout(self.settings.association_timeout):
+                status = await link.switch_status
+        except TimeoutError:
+            raise AssociationFailed(
+                f"no SystemStatus from the switch within {self.settings.association_timeout:g} s;"
+                ' if it expects an ECMA-354 session, set [switch] session = "ecma-354"'
+            ) from None
+        log.info("switch system status: %s", status)
+        try:
+            await link.request(
+                SystemRegister(system_status=True), within=self.settings.reply_timeout
+            )
+        except (CtiError, TimeoutError) as exc:  # optional; not every switch offers it
+            log.info("SystemRegister refused (%s); going on without it", exc)
+
+    async def _start_session(self, link: CstaLink) -> None:
+        request = StartApplicationSession(
+            application_id=self.settings.application_id,
+            requested_protocol_versions=(namespace_for(self.settings.edition),),
+            requested_session_duration=self.settings.session_duration,
+        )
+        response = await link.request(request, within=self.settings.association_timeout)
+        if not isinstance(response, StartApplicationSessionPosResponse):
+            raise AssociationFailed(f"the switch refused the application session: {response}")
+        self._session_id = response.session_id
+        log.info("ECMA-354 session %s started", response.session_id)
+
+    async def _say_goodbye(self, link: CstaLink) -> None:
+        if self.settings.session == "ecma-354" and self._session_id and not link.closed:
+            with contextlib.suppress(CtiError, TimeoutError):
+                await link.request(StopApplicationSession(session_id=self._session_id), within=1.0)
+
+    async def _monitor(self, link: CstaLink, dns: Sequence[DeviceId]) -> None:
+        requests = [MonitorStart(device_object=dn) for dn in dns]
+        replies = await self._all(link, requests)
+        for dn, reply in zip(dns, replies, strict=True):
+            if isinstance(reply, MonitorStartResponse):
+                self._monitors[reply.monitor_cross_ref_id] = dn
+                self._monitor_of[dn] = reply.monitor_cross_ref_id
+            else:
+                log.error("the switch would not monitor DN %s: %s", dn, reply)
+
+    async def _snapshot(self, link: CstaLink, dns: Sequence[DeviceId]) -> Snapshot:
+        monitored = [dn for dn in dns if dn in self._monitor_of]
+        device_replies = await self._all(
+            link, [SnapshotDevice(snapshot_object=dn) for dn in monitored]
+        )
+        call_ids: dict[CallId, None] = {}
+        for dn, reply in zip(monitored, device_replies, strict=True):
+            if isinstance(reply, SnapshotDeviceResponse):
+                for info in reply.snapshot_data:
+                    call_ids[info.connection_identifier.call_id] = None
+            else:
+                log.warning("no snapshot of DN %s: %s", dn, reply)
+        calls = list(call_ids)
+        requests = [SnapshotCall(snapshot_object=ConnectionID(call_id=c)) for c in calls]
+        snapshot: Snapshot = {}
+        for call_id, reply in zip(calls, await self._all(link, requests), strict=True):
+            if isinstance(reply, SnapshotCallResponse):
+                snapshot[call_id] = [
+                    SnapshotParty(info.device_on_call, info.local_connection_state)
+                    for info in reply.snapshot_data
+                    if info.device_on_call is not None
+                ]
+        return snapshot
+
+    async def _change_monitors(
+        self, link: CstaLink, start: list[DeviceId], stop: list[DeviceId]
+    ) -> None:
+        stops = [
+            MonitorStop(monitor_cross_ref_id=self._monitor_of.pop(dn))
+            for dn in stop
+            if dn in self._monitor_of
+        ]
+        for request in stops:
+            self._monitors.pop(request.monitor_cross_ref_id, None)
+        await self._all(link, stops)
+        await self._monitor(link, start)
+        self._hooks.on_resync(await self._snapshot(link, start), start)
+
+    async def _keep_alive(self, link: CstaLink, reader: asyncio.Task[None]) -> None:
+        interval = self.settings.keepalive_interval
+        if self.settings.session == "ecma-354":
+            interval = min(interval, self.settings.session_duration / 3)
+        while not reader.done():
+            done, _ = await asyncio.wait({reader}, timeout=interval)
+            if done:
+                return
+            try:
+                await link.request(self._poll(), within=self.settings.reply_timeout)
+            except (CtiError, TimeoutError) as exc:
+                raise LinkDown(f"keep-alive failed: {exc}") from None
+
+    def _poll(self) -> Request:
+        if self.settings.session == "ecma-354":
+            return ResetApplicationSessionTimer(
+                session_id=self._session_id,
+                requested_session_duration=self.settings.session_duration,
+            )
+        return RequestSystemStatus()
+
+    async def _all(
+        self, link: CstaLink, requests: Sequence[Request]
+    ) -> list[Response | BaseException]:
+        """Send *requests* together; each reply or failure, in order."""
+        timeout = self.settings.reply_timeout
+        return await asyncio.gather(
+            *(link.request(request, within=timeout) for request in requests),
+            return_exceptions=True,
+        )
+
+    # --- inbound -----------------------------------------------------------------------
+
+    def _on_message(self, message: Message) -> None:
+        if isinstance(message, Event):
+            dn = self._monitors.get(message.monitor_cross_ref_id)
+            if dn is None:
+                log.debug(
+                    "%s for unknown monitor %s",
+                    type(message).__name__,
+                    message.monitor_cross_ref_id,
+                )
+                return
+            self._hooks.on_csta_event(dn, message)
+        elif isinstance(message, Unconfirmed):
+            self._hooks.on_csta_invocation(message)

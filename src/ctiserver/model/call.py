@@ -1,0 +1,53 @@
+"""A call as the server knows it: its ConnID, the switch's CallID, its parties and data.
+
+A Call is mutable and owned by the Model; nothing outside the model changes it.  Each
+party records its DN's part in the call.  For one of our DNs the party's `state` is the
+DN's own view, changed only by events reported on that DN's monitor, so decisions such
+as "abandoned or released?" never depend on the order in which a switch copies one event
+to several monitors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ctiserver.ids import CallId, ConnId, DeviceId
+from ctiserver.model.states import PartyState
+from ctiserver.tlib.vocabulary import CallType, DNRole, KVList
+
+
+@dataclass(slots=True)
+class Party:
+    dn: DeviceId
+    state: PartyState
+    role: DNRole
+    other_dn: DeviceId | None = None
+    this_queue: DeviceId | None = None
+    present: bool = True  # False once any monitor reported its connection cleared
+
+
+@dataclass(slots=True)
+class Call:
+    conn_id: ConnId
+    call_id: CallId
+    call_type: CallType = CallType.INTERNAL
+    calling: DeviceId | None = None
+    called: DeviceId | None = None
+    parties: dict[DeviceId, Party] = field(default_factory=dict)
+    user_data: KVList = field(default_factory=dict)
+    previous_conn_id: ConnId | None = None
+
+    def party(self, dn: DeviceId) -> Party | None:
+        return self.parties.get(dn)
+
+    def others(self, dn: DeviceId) -> list[Party]:
+        """The parties still present other than *dn*, in the order they joined."""
+        return [party for party in self.parties.values() if party.dn != dn and party.present]
+
+    @property
+    def ani(self) -> DeviceId | None:
+        return self.calling
+
+    @property
+    def dnis(self) -> DeviceId | None:
+        return self.called

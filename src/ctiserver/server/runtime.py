@@ -1,0 +1,156 @@
+"""The asyncio engine around TServerCore: it feeds the core and performs its outputs.
+
+Inputs arrive from client connections (requests), from the link supervisor (events,
+link state, snapshots) and from a periodic tick (request deadlines).  Each input is one
+synchronous call into the core; the outputs are performed before the next input:
+events are encoded once per distinct event and queued on each recipient's connection,
+requests are submitted to the link with a callback that feeds the answer back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from ctiserver.clock import Clock
+from ctiserver.csta.schema import Event, Request, Response, Unconfirmed
+from ctiserver.errors import LinkDown
+from ctiserver.ids import ClientId, DeviceId
+from ctiserver.link.supervisor import LinkSupervisor, Snapshot
+from ctiserver.model.states import DnKind
+from ctiserver.tlib.codec import encode_event
+from ctiserver.tlib.requests import InvalidRequest
+from ctiserver.tlib.vocabulary import TMessage
+from ctiserver.tserver.core import ChangeMonitors, Deliver, Output, SendToSwitch, TServerCore
+
+log = logging.getLogger(__name__)
+
+TICK_INTERVAL = 0.2
+
+
+class ClientPeer(Protocol):
+    """What the runtime needs of a client connection, whatever its transport."""
+
+    name: str
+
+    def send(self, data: bytes) -> None:
+        """Queue one encoded event (a JSON line); never blocks."""
+
+    def close(self, reason: str) -> None: ...
+
+
+class Metrics(Protocol):
+    def event_sent(self, name: str, copies: int) -> None: ...
+
+    def request_handled(self, name: str) -> None: ...
+
+
+class Runtime:
+    def __init__(self, core: TServerCore, *, clock: Clock, metrics: Metrics | None = None) -> None:
+        self.core = core
+        self.clock = clock
+        self.link: LinkSupervisor | None = None
+        self._metrics = metrics
+        self._peers: dict[ClientId, ClientPeer] = {}
+        self._ids = itertools.count(1)
+
+    # --- clients ------------------------------------------------------------------------
+
+    def attach(self, peer: ClientPeer) -> ClientId:
+        client = ClientId(next(self._ids))
+        self._peers[client] = peer
+        self.core.client_connected(client)
+        log.info("client %s connected as %s", peer.name, client)
+        return client
+
+    def detach(self, client: ClientId) -> None:
+        peer = self._peers.pop(client, None)
+        if peer is not None:
+            self.core.client_disconnected(client)
+            log.info("client %s (%s) disconnected", client, peer.name)
+
+    @property
+    def client_count(self) -> int:
+        return len(self._peers)
+
+    def on_request(self, client: ClientId, message: TMessage) -> None:
+        if self._metrics is not None:
+            self._metrics.request_handled(message["Request"])
+        self.perform(self.core.request(client, message, self.clock.now()))
+
+    def on_invalid(self, client: ClientId, problem: InvalidRequest) -> None:
+        self.perform(self.core.invalid_request(client, problem, self.clock.now()))
+
+    # --- the link (LinkHooks) ------------------------------------------------------------
+
+    def monitored_dns(self) -> list[DeviceId]:
+        return self.core.monitored_dns()
+
+    def on_link_up(self) -> None:
+        log.info("link to the switch is up")
+        self.perform(self.core.link_up(self.clock.now()))
+
+    def on_link_down(self) -> None:
+        log.warning("link to the switch is down")
+        self.perform(self.core.link_down(self.clock.now()))
+
+    def on_csta_event(self, dn: DeviceId, event: Event) -> None:
+        self.perform(self.core.csta_event(dn, event, self.clock.now()))
+
+    def on_csta_invocation(self, message: Unconfirmed) -> None:
+        log.info("%s from the switch is not used yet", type(message).__name__)
+
+    def on_resync(self, snapshot: Snapshot, scope: Sequence[DeviceId]) -> None:
+        self.perform(self.core.resync(snapshot, self.clock.now()))
+
+    # --- configuration ------------------------------------------------------------------
+
+    def reconfigure(self, dns: Mapping[DeviceId, DnKind]) -> None:
+        self.perform(self.core.reconfigure(dns, self.clock.now()))
+
+    # --- outputs ------------------------------------------------------------------------
+
+    def perform(self, outputs: list[Output]) -> None:
+        for output in outputs:
+            match output:
+                case Deliver(clients=clients, event=event):
+                    self._deliver(clients, event)
+                case SendToSwitch(token=token, request=request):
+                    self._send(token, request)
+                case ChangeMonitors(start=start, stop=stop):
+                    if self.link is not None:
+                        self.link.change_monitors(start, stop)
+
+    def _deliver(self, clients: tuple[ClientId, ...], event: TMessage) -> None:
+        data = encode_event(event)
+        for client in clients:
+            peer = self._peers.get(client)
+            if peer is not None:
+                peer.send(data)
+        if self._metrics is not None:
+            self._metrics.event_sent(event["Event"], len(clients))
+
+    def _send(self, token: int, request: Request) -> None:
+        def answered(reply: Response | BaseException) -> None:
+            now = self.clock.now()
+            if isinstance(reply, BaseException):
+                self.perform(self.core.csta_failure(token, reply, now))
+            else:
+                self.perform(self.core.csta_answer(token, reply, now))
+
+        if self.link is None:
+            answered(LinkDown("no link to the switch is configured"))
+            return
+        self.link.submit(request, answered)
+
+    # --- time ---------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Tick the core so that requests the switch never answered get EventError 57."""
+        while True:
+            await asyncio.sleep(TICK_INTERVAL)
+            if len(self.core.correlator):
+                self.perform(self.core.tick(self.clock.now()))

@@ -1,0 +1,167 @@
+"""Requests about the server and its DNs rather than calls: client registration, DN
+registration, and queries (RequestRegisterClient, RequestQueryServer,
+RequestRegisterAddress, RequestUnregisterAddress, RequestQueryAddress).
+
+None of these reach the switch; each is answered at once.  EventRegistered carries
+exactly the attributes of the seed Registration Events table: ThisDN, InfoType
+(AddressType), InfoStatus, Extensions with the DN's status as EventAddressInfo has it,
+and AgentID when an agent is logged in on the DN.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ctiserver.ids import DeviceId
+from ctiserver.model.states import DnKind, PartyState
+from ctiserver.tlib.vocabulary import (
+    AddressInfoType,
+    AddressStatus,
+    KVList,
+    RegisterMode,
+    ServerRole,
+    TMessage,
+)
+from ctiserver.tlib.vocabulary import (
+    PartyState as TPartyState,
+)
+from ctiserver.tserver.checks import configured_dn
+from ctiserver.tserver.errors import (
+    DnNotRegistered,
+    InvalidAttribute,
+    NotSupported,
+    ResourceSeized,
+)
+
+if TYPE_CHECKING:
+    from ctiserver.tserver.core import Handler, RequestContext, TServerCore
+
+SERVER_VERSION = "ctiserver 0.1.0"
+
+# The T-Library AddressStatus of a DN whose most significant party is in a state.
+_ADDRESS_STATUS = {
+    PartyState.INITIATED: AddressStatus.ORIGINATION,
+    PartyState.DIALING: AddressStatus.DIALING,
+    PartyState.FAILED: AddressStatus.DIALING,
+    PartyState.RINGING: AddressStatus.RINGING,
+    PartyState.QUEUED: AddressStatus.RINGING,
+    PartyState.ESTABLISHED: AddressStatus.TALKING,
+    PartyState.HELD: AddressStatus.HELD,
+}
+# Which state decides the status when a DN has several calls (talking beats held, …).
+_SIGNIFICANCE = [
+    PartyState.ESTABLISHED,
+    PartyState.DIALING,
+    PartyState.RINGING,
+    PartyState.FAILED,
+    PartyState.INITIATED,
+    PartyState.QUEUED,
+    PartyState.HELD,
+]
+_PARTY_STATE_CODES = {
+    PartyState.INITIATED: TPartyState.INITIATED,
+    PartyState.DIALING: TPartyState.DIALING,
+    PartyState.RINGING: TPartyState.ALERTING,
+    PartyState.QUEUED: TPartyState.QUEUED,
+    PartyState.ESTABLISHED: TPartyState.CONNECTED,
+    PartyState.HELD: TPartyState.HELD,
+    PartyState.FAILED: TPartyState.FAILED,
+}
+
+
+def address_status(core: TServerCore, dn: DeviceId) -> tuple[str, KVList]:
+    """The DN's status and the Extensions that describe it (status, calls, conn-N, ps-N)."""
+    calls = core.model.calls_at(dn)
+    states = [call.parties[dn].state for call in calls]
+    if core.model.dns[dn] is not DnKind.EXTENSION:
+        status = AddressStatus.AVAILABLE
+    elif not states:
+        status = AddressStatus.IDLE
+    else:
+        status = _ADDRESS_STATUS[min(states, key=_SIGNIFICANCE.index)]
+    extensions: KVList = {"status": status.value, "calls": len(calls)}
+    for index, call in enumerate(calls, start=1):
+        extensions[f"conn-{index}"] = call.conn_id
+        extensions[f"ps-{index}"] = _PARTY_STATE_CODES[call.parties[dn].state].value
+    return status.value, extensions
+
+
+def register_client(core: TServerCore, ctx: RequestContext) -> None:
+    core.greet(ctx.client, ctx.message["ApplicationName"])
+    core.reply(ctx, server_info(core))
+    link = "EventLinkConnected" if core.link_connected else "EventLinkDisconnected"
+    core.reply(ctx, {"Event": link})
+
+
+def server_info(core: TServerCore) -> TMessage:
+    return {
+        "Event": "EventServerInfo",
+        "ServerVersion": SERVER_VERSION,
+        "ServerRole": ServerRole.PRIMARY.value,
+    }
+
+
+def query_server(core: TServerCore, ctx: RequestContext) -> None:
+    core.reply(ctx, server_info(core))
+
+
+def register_address(core: TServerCore, ctx: RequestContext) -> None:
+    dn = configured_dn(core, ctx)
+    kind = core.model.dns[dn]
+    wanted = ctx.message.get("AddressType")
+    if wanted is not None and wanted != kind.value:
+        raise InvalidAttribute(
+            f"AddressType {wanted} does not match DN {dn}, which is configured as {kind.value}"
+        )
+    mode = RegisterMode(ctx.message.get("RegisterMode", RegisterMode.MODE_SHARE.value))
+    problem = core.registry.register(ctx.client, dn, mode)
+    if problem is not None:
+        raise ResourceSeized(problem)
+    _status, extensions = address_status(core, dn)
+    event: TMessage = {
+        "Event": "EventRegistered",
+        "ThisDN": dn,
+        "InfoType": AddressInfoType.ADDRESS_TYPE.value,
+        "InfoStatus": kind.value,
+        "Extensions": extensions,
+    }
+    core.reply(ctx, event)
+
+
+def unregister_address(core: TServerCore, ctx: RequestContext) -> None:
+    dn = DeviceId(ctx.message["ThisDN"])
+    if not core.registry.unregister(ctx.client, dn):
+        raise DnNotRegistered(dn)
+    core.reply(ctx, {"Event": "EventUnregistered", "ThisDN": dn})
+
+
+def query_address(core: TServerCore, ctx: RequestContext) -> None:
+    dn = configured_dn(core, ctx)
+    info_type = AddressInfoType(ctx.message.get("InfoType", AddressInfoType.ADDRESS_STATUS))
+    status, extensions = address_status(core, dn)
+    match info_type:
+        case AddressInfoType.ADDRESS_STATUS | AddressInfoType.DN_STATUS:
+            info_status = status
+        case AddressInfoType.ADDRESS_TYPE:
+            info_status = core.model.dns[dn].value
+        case AddressInfoType.CALLS_QUERY:
+            info_status = str(extensions["calls"])
+        case _:
+            raise NotSupported(f"RequestQueryAddress does not support InfoType {info_type}")
+    event: TMessage = {
+        "Event": "EventAddressInfo",
+        "ThisDN": dn,
+        "InfoType": info_type.value,
+        "InfoStatus": info_status,
+        "Extensions": extensions,
+    }
+    core.reply(ctx, event)
+
+
+HANDLERS: dict[str, Handler] = {
+    "RequestRegisterClient": register_client,
+    "RequestQueryServer": query_server,
+    "RequestRegisterAddress": register_address,
+    "RequestUnregisterAddress": unregister_address,
+    "RequestQueryAddress": query_address,
+}

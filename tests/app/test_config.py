@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ctiserver.app.config import Address, demo, load, parse
+from ctiserver.errors import ConfigError
+from ctiserver.model.states import DnKind
+
+CONTRACT = """
+[server]
+name = "tserver-a"
+client-listen = "127.0.0.1:7000"
+http-listen = "127.0.0.1:7080"
+
+[switch]
+name = "SwitchA"
+link = "embedded"
+session = "implicit"
+namespace = "ed4"
+
+[dn]
+extensions = ["7001-7010"]
+acd-queues = ["8001"]
+routing-points = ["5000"]
+
+[agents]
+logins = ["1001-1010"]
+
+[options]
+consult-user-data = "separate"
+accode-name = "AccountCode"
+accode-data = "none"
+accode-privateservice = true
+
+[pbxsim]
+csta-listen = "127.0.0.1:1040"
+
+[routing-point."5000"]
+route-timeout = 10
+default-destination = "7001"
+
+[acd-queue."8001"]
+wrap-up-time = 0
+"""
+
+
+def test_the_contract_example_of_design_md_loads() -> None:
+    config = parse(CONTRACT)
+    assert config.server_name == "tserver-a"
+    assert config.link is None
+    assert len([k for k in config.dns.values() if k is DnKind.EXTENSION]) == 10
+    assert config.dns["8001"] is DnKind.ACD_QUEUE
+    assert config.agent_logins[0] == "1001"
+    assert config.routing_points["5000"].default_destination == "7001"
+    assert config.acd_queues["8001"].wrap_up_time == 0
+    assert config.csta_listen == Address("127.0.0.1", 1040)
+    assert config.accode_privateservice is True
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[server]\nnmae = 'x'\n", ":2: unknown key 'nmae' in [server]"),
+        (
+            "[dn]\n\nextensions = ['7010-7001']\n",
+            ":3: [dn] extensions: range '7010-7001' must go up",
+        ),
+        ("[dn]\nextensions = ['7001', '7001']\n", ":2: DN 7001 is configured twice"),
+        ("[switch]\nlink = 'nowhere'\n", ':2: [switch] link must be "HOST:PORT"'),
+        ("[switch]\nsession = 'soap'\n", ":2: [switch] session must be one of implicit, ecma-354"),
+        ("[switch]\nreply-timeout = -1\n", ":2: [switch] reply-timeout must be a number"),
+        ("[colours]\n", ":1: unknown section [colours]"),
+        (
+            '[dn]\nextensions = ["7001"]\n\n[acd-queue."7001"]\nwrap-up-time = 3\n',
+            ":4: [acd-queue.7001]: 7001 is not a configured Queue",
+        ),
+        ("[server\n", "not valid TOML"),
+    ],
+)
+def test_errors_name_the_line_and_the_key(text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse(text, Path("site.toml"))
+    assert message in str(caught.value)
+    assert str(caught.value).startswith("site.toml")
+
+
+def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        load(tmp_path / "absent.toml")
+
+
+def test_the_demo_site_has_a_queue_a_routing_point_and_agents() -> None:
+    config = demo()
+    assert config.dns["8001"] is DnKind.ACD_QUEUE
+    assert config.dns["5000"] is DnKind.ROUTING_POINT
+    assert len(config.agent_logins) == 10
