@@ -157,30 +157,36 @@ def clear_connection(ctx: Context, request: ClearConnection) -> None:
 
 
 def drop(ctx: Context, call: Call, device: DeviceId) -> None:
-    """§ 4.3: *device* leaves *call*; a call left with one connection is over."""
-    _clear(ctx, call, device, EventCause.NORMAL_CLEARING)
+    """§ 4.3: *device* leaves *call*; a call left with one connection is over.
+
+    What the leaving sets off (wrap-up, RouteEnd) follows the call's own events.
+    """
+    gone = [_clear(ctx, call, device, EventCause.NORMAL_CLEARING)]
     if len(call.connections) == 1:
         (last,) = call.connections.values()
         if last.state in (_S.ALERTING, _S.QUEUED):
             cause = EventCause.CALL_CANCELLED
         else:
             cause = EventCause.NORMAL_CLEARING
-        _clear(ctx, call, last.device, cause)
+        gone.append(_clear(ctx, call, last.device, cause))
         _end(ctx, call, [last.device])
     elif not call.connections:
         _end(ctx, call, [device])
+    for connection in gone:
+        delivery.leave(ctx, call, connection)
 
 
 def clear_call(ctx: Context, request: ClearCall) -> None:
     call = ctx.state.call(request.call_to_be_cleared.call_id)
     ctx.reply(ClearCallResponse())
     devices = list(call.connections)
-    for device in devices:
-        _clear(ctx, call, device, EventCause.NORMAL_CLEARING)
+    gone = [_clear(ctx, call, device, EventCause.NORMAL_CLEARING) for device in devices]
     _end(ctx, call, devices)
+    for connection in gone:
+        delivery.leave(ctx, call, connection)
 
 
-def _clear(ctx: Context, call: Call, device: DeviceId, cause: EventCause) -> None:
+def _clear(ctx: Context, call: Call, device: DeviceId, cause: EventCause) -> Connection:
     connection = call.remove(device)
     event = ConnectionClearedEvent(
         monitor_cross_ref_id=UNADDRESSED,
@@ -189,7 +195,7 @@ def _clear(ctx: Context, call: Call, device: DeviceId, cause: EventCause) -> Non
         cause=cause,
     )
     ctx.publish(call, event, removed=[device])
-    delivery.leave(ctx, call, connection)
+    return connection
 
 
 def _end(ctx: Context, call: Call, devices: list[DeviceId]) -> None:
