@@ -9,7 +9,7 @@ from ctiserver.csta.failure import CSTAErrorCode, ErrorCategory
 from ctiserver.csta.schema import Event, Message
 from ctiserver.csta.system import MonitorStart, MonitorStartResponse
 from ctiserver.csta.types import ConnectionID
-from ctiserver.ids import AgentId, CallId, DeviceId, MonitorCrossRefId
+from ctiserver.ids import CallId, DeviceId, MonitorCrossRefId
 from ctiserver.pbxsim.config import AcdGroup, PbxConfig, RoutingPoint, expand_numbers
 from ctiserver.pbxsim.outcome import AssociationId, Outcome, Send
 from ctiserver.pbxsim.phone import PhoneAction
@@ -19,19 +19,14 @@ E = TypeVar("E", bound=Event)
 NO_XREF = MonitorCrossRefId("")
 
 CONFIG = PbxConfig(
-    stations=tuple(DeviceId(n) for n in expand_numbers(["7001-7008"])),
-    acd_groups=(
-        AcdGroup(number=DeviceId("8001"), wrap_up_time=5.0),
-        AcdGroup(number=DeviceId("8002")),
-    ),
+    stations=expand_numbers(["7001-7008"]),
+    acd_groups=(AcdGroup(number="8001", wrap_up_time=5.0), AcdGroup(number="8002")),
     routing_points=(
-        RoutingPoint(
-            number=DeviceId("5000"), route_timeout=10.0, default_destination=DeviceId("7001")
-        ),
-        RoutingPoint(number=DeviceId("5001"), route_timeout=4.0),
+        RoutingPoint(number="5000", route_timeout=10.0, default_destination="7001"),
+        RoutingPoint(number="5001", route_timeout=4.0),
     ),
-    agents=(AgentId("1001"), AgentId("1002"), AgentId("1003")),
-    agent_passwords={AgentId("1003"): "secret"},
+    agents=expand_numbers(["1001-1003"]),
+    agent_passwords={"1003": "secret"},
 )
 MONITORED = ("7001", "7002", "7003", "7004", "7005", "8001", "8002", "5000", "5001")
 

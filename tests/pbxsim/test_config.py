@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from ctiserver.ids import AgentId, DeviceId
 from ctiserver.pbxsim.config import AcdGroup, PbxConfig, RoutingPoint, expand_numbers
 
 
@@ -24,8 +23,8 @@ def test_expand_numbers_refuses_what_is_not_a_number_list(spec: object) -> None:
 def test_defaults() -> None:
     config = PbxConfig()
     assert (config.conference_size, config.edition, config.session_duration) == (6, "ed4", 180)
-    assert RoutingPoint(number=DeviceId("5000")).route_timeout == 10.0
-    assert AcdGroup(number=DeviceId("8001")).wrap_up_time == 0.0
+    assert RoutingPoint(number="5000").route_timeout == 10.0
+    assert AcdGroup(number="8001").wrap_up_time == 0.0
 
 
 @pytest.mark.parametrize(
@@ -53,9 +52,5 @@ def test_invalid_configurations(fields: dict[str, object], message: str) -> None
 
 
 def test_a_valid_configuration() -> None:
-    config = PbxConfig(
-        stations=(DeviceId("7001"),),
-        agents=(AgentId("1001"),),
-        agent_passwords={AgentId("1001"): "pw"},
-    )
+    config = PbxConfig(stations=("7001",), agents=("1001",), agent_passwords={"1001": "pw"})
     assert config.agent_passwords["1001"] == "pw"

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from ctiserver.csta import agents as csta_agents
 from ctiserver.csta import call_control as cc
-from ctiserver.csta import routeing
+from ctiserver.csta import codec, routeing
 from ctiserver.csta.enumerations import LocalConnectionState as S
 from ctiserver.csta.enumerations import ReqAgentState
 from ctiserver.csta.failure import CSTAErrorCode
@@ -24,10 +24,11 @@ from ctiserver.errors import ServiceError
 from ctiserver.ids import CallId, DeviceId
 from ctiserver.pbxsim import phone
 from ctiserver.pbxsim.agents import AgentStatus
-from ctiserver.pbxsim.outcome import TimerKind
+from ctiserver.pbxsim.outcome import Outcome, Reply, Send, TimerKind
 
 from .rig import Rig
 
+NAMESPACE = "http://www.ecma-international.org/standards/ecma-323/csta/ed4"
 STATIONS = ["7001", "7002", "7003", "7004"]
 DEVICES = [*STATIONS, "8001", "8002", "5000", "5001", "9999"]
 
@@ -88,6 +89,14 @@ steps = st.one_of(
 )
 
 
+def round_trip(outcome: Outcome) -> None:
+    """Everything the switch says survives the codec: it is valid on the wire."""
+    for effect in outcome.effects:
+        if isinstance(effect, Reply | Send):
+            message = effect.message
+            assert codec.decode(codec.encode(message, namespace=NAMESPACE)) == message
+
+
 def check(rig: Rig) -> None:
     view = rig.switch.view()
     lines: Counter[str] = Counter()
@@ -130,6 +139,7 @@ def test_random_traffic_keeps_the_rules(script: list[tuple[str, object]]) -> Non
     router = rig.connect()
     for kind, item in script:
         before = rig.switch.view()
+        outcome = Outcome()
         if kind == "app" or (kind == "router" and router in before.associations):
             assert isinstance(item, Message)
             outcome = rig.send(item, rig.app if kind == "app" else router)
@@ -137,11 +147,12 @@ def test_random_traffic_keeps_the_rules(script: list[tuple[str, object]]) -> Non
                 assert rig.switch.view() == before, item
         elif kind == "phone":
             try:
-                rig.act(item)  # type: ignore[arg-type]
+                outcome = rig.act(item)  # type: ignore[arg-type]
             except ServiceError:
                 assert rig.switch.view() == before, item
         elif kind == "time":
-            rig.advance(item)  # type: ignore[arg-type]
+            outcome = rig.advance(item)  # type: ignore[arg-type]
         elif kind == "router-leaves":
-            rig.switch.disconnect(router, now=rig.now)
+            outcome = rig.switch.disconnect(router, now=rig.now)
+        round_trip(outcome)
         check(rig)

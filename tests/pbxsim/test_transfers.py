@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ctiserver.csta.agents import SetAgentState
 from ctiserver.csta.call_control import (
     ClearConnection,
     ConferenceCall,
@@ -18,6 +19,7 @@ from ctiserver.csta.call_control import (
 )
 from ctiserver.csta.enumerations import EventCause as Cause
 from ctiserver.csta.enumerations import LocalConnectionState as S
+from ctiserver.csta.enumerations import ReqAgentState
 from ctiserver.csta.events import (
     ConferencedEvent,
     DeliveredEvent,
@@ -26,6 +28,7 @@ from ctiserver.csta.events import (
     TransferedEvent,
 )
 from ctiserver.csta.failure import ErrorCategory as Cat
+from ctiserver.csta.routeing import RouteRegister, RouteSelect, RouteUsed
 from ctiserver.csta.types import ConnectionListItem
 from ctiserver.ids import DeviceId
 from ctiserver.pbxsim.config import PbxConfig
@@ -97,7 +100,48 @@ def test_transfer_while_the_consulted_party_rings_it_answers_on_the_held_call(ri
     established_event = events["7001"][0]
     assert isinstance(established_event, EstablishedEvent)
     assert established_event.established_connection == C(1, "7003")
-    assert established_event.calling_device == "7002"  # who dialled 7003: the consultation
+    assert established_event.calling_device == "7001"  # the transferred party calls now
+
+
+def test_transfer_while_the_consultation_waits_at_a_routing_device(rig: Rig) -> None:
+    router = rig.connect()
+    rig.send(RouteRegister(routeing_device=DeviceId("5000")), router)
+    consult(rig, c="5000", answered=False)
+    outcome = rig.send(TransferCall(held_call=C(1, "7002"), active_call=C(2, "7002")))
+    assert isinstance(outcome.response, TransferCallResponse)
+    assert rig.switch.view().dialogues[0].call_id == "1"
+    routed = rig.send(
+        RouteSelect(
+            route_register_req_id="1", routing_cross_ref_id="1", route_selected=DeviceId("7004")
+        ),
+        router,
+    )
+    used = routed.sent_to(router)[0]
+    assert isinstance(used, RouteUsed)
+    assert used.calling_device == "7001"
+    delivered = rig.events(routed)["7004"][0]
+    assert isinstance(delivered, DeliveredEvent)
+    assert delivered.connection == C(1, "7004")
+    assert delivered.calling_device == "7001"
+
+
+def test_transfer_while_the_consultation_waits_in_an_acd_group(rig: Rig) -> None:
+    consult(rig, c="8002", answered=False)
+    rig.send(TransferCall(held_call=C(1, "7002"), active_call=C(2, "7002")))
+    assert rig.switch.view().queued("8002") == ("1",)
+    rig.send(
+        SetAgentState(
+            device=DeviceId("7004"),
+            requested_agent_state=ReqAgentState.LOGGED_ON,
+            agent_id="1001",
+        )
+    )
+    outcome = rig.send(
+        SetAgentState(device=DeviceId("7004"), requested_agent_state=ReqAgentState.READY)
+    )
+    delivered = rig.events(outcome)["7004"][-1]
+    assert isinstance(delivered, DeliveredEvent)
+    assert delivered.connection == C(1, "7004")
 
 
 def test_transfer_errors(rig: Rig) -> None:

@@ -1,9 +1,10 @@
 """What the simulated PBX is made of: its numbers, queues, routing points and agents.
 
-PbxConfig is a plain value built by the caller (the application builds it from the TOML
-configuration).  It is checked once, when built: a number is one kind of device only,
-and every number is digits.  expand_numbers() turns the configuration's number lists
-("7001-7010" inclusive ranges, single numbers) into numbers.
+PbxConfig is a plain value of strings and numbers, built by the caller (the application
+builds it from the TOML configuration).  It is checked once, when built: a number is
+one kind of device only, and every number is digits.  expand_numbers() turns the
+configuration's number lists ("7001-7010" inclusive ranges, single numbers) into
+numbers.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ctiserver.csta.schema import EDITIONS
-from ctiserver.ids import AgentId, DeviceId
 
 DEFAULT_ROUTE_TIMEOUT = 10.0
 DEFAULT_SESSION_DURATION = 180
@@ -27,16 +27,16 @@ _RANGE = re.compile(r"([0-9]+)\s*-\s*([0-9]+)")
 class RoutingPoint:
     """A routing device (ECMA-269 § 21) and what pbxsim does when nobody routes."""
 
-    number: DeviceId
+    number: str
     route_timeout: float = DEFAULT_ROUTE_TIMEOUT
-    default_destination: DeviceId | None = None
+    default_destination: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AcdGroup:
     """An ACD group: calls wait here until an agent of the group is ready."""
 
-    number: DeviceId
+    number: str
     wrap_up_time: float = 0.0
 
 
@@ -55,11 +55,11 @@ class PbxConfig:
         session_duration: seconds an ECMA-354 session lasts when none is requested.
     """
 
-    stations: tuple[DeviceId, ...] = ()
+    stations: tuple[str, ...] = ()
     acd_groups: tuple[AcdGroup, ...] = ()
     routing_points: tuple[RoutingPoint, ...] = ()
-    agents: tuple[AgentId, ...] = ()
-    agent_passwords: Mapping[AgentId, str] = field(default_factory=dict)
+    agents: tuple[str, ...] = ()
+    agent_passwords: Mapping[str, str] = field(default_factory=dict)
     conference_size: int = DEFAULT_CONFERENCE_SIZE
     edition: str = "ed4"
     session_duration: int = DEFAULT_SESSION_DURATION

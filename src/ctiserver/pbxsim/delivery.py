@@ -218,8 +218,8 @@ def route(
 def route_by_default(ctx: Context, call: Call, device: DeviceId, dialogue: Dialogue | None) -> None:
     """Nobody routed the call at *device*: its default destination, or it is blocked."""
     destination = ctx.state.directory.routing_points[device].default_destination
-    if destination is not None and routable(ctx.state, device, destination):
-        route(ctx, call, device, destination, dialogue)
+    if destination is not None and routable(ctx.state, device, DeviceId(destination)):
+        route(ctx, call, device, DeviceId(destination), dialogue)
     else:
         block(ctx, call, device, dialogue, EventCause.BLOCKED)
 

@@ -33,14 +33,16 @@ class Directory:
     def __init__(self, config: PbxConfig) -> None:
         self._kinds: dict[DeviceId, DeviceKind] = {}
         for number in config.stations:
-            self._kinds[number] = DeviceKind.STATION
+            self._kinds[DeviceId(number)] = DeviceKind.STATION
         for group in config.acd_groups:
-            self._kinds[group.number] = DeviceKind.ACD_GROUP
+            self._kinds[DeviceId(group.number)] = DeviceKind.ACD_GROUP
         for point in config.routing_points:
-            self._kinds[point.number] = DeviceKind.ROUTING_DEVICE
-        self.acd_groups: dict[DeviceId, AcdGroup] = {g.number: g for g in config.acd_groups}
+            self._kinds[DeviceId(point.number)] = DeviceKind.ROUTING_DEVICE
+        self.acd_groups: dict[DeviceId, AcdGroup] = {
+            DeviceId(group.number): group for group in config.acd_groups
+        }
         self.routing_points: dict[DeviceId, RoutingPoint] = {
-            p.number: p for p in config.routing_points
+            DeviceId(point.number): point for point in config.routing_points
         }
 
     def kind(self, device: DeviceId) -> DeviceKind | None:

@@ -84,10 +84,12 @@ class SwitchState:
         self.calls: dict[CallId, Call] = {}
         self.monitors = Monitors()
         self.agents: dict[AgentId, Agent] = {
-            agent_id: Agent(agent_id, password=config.agent_passwords.get(agent_id))
+            AgentId(agent_id): Agent(AgentId(agent_id), config.agent_passwords.get(agent_id))
             for agent_id in config.agents
         }
-        self.queues: dict[DeviceId, list[CallId]] = {g.number: [] for g in config.acd_groups}
+        self.queues: dict[DeviceId, list[CallId]] = {
+            DeviceId(group.number): [] for group in config.acd_groups
+        }
         self.registrations: dict[str, Registration] = {}
         self.dialogues: dict[str, Dialogue] = {}
         self.associations: dict[AssociationId, Association] = {}

@@ -45,8 +45,13 @@ def transfer_call(ctx: Context, request: TransferCall) -> None:
     if any(conn.state not in _FAR_END_STATES for conn in active.others(device)):
         raise Refused(_STATE, "invalidConnectionState")
     transferred_to = active.first_other(device)
+    transferred = held.first_other(device)
     assert transferred_to is not None
+    assert transferred is not None
     old_held, old_active = held.id_of(device), active.id_of(device)
+    for connection in active.others(device):
+        if connection.calling == device:  # the transferred party now calls them
+            connection.calling = transferred
     moved = _merge(ctx, held, active, device)
     held_leaving = held.remove(device)
     ctx.reply(TransferCallResponse(transferred_call=held.id_of(transferred_to), connections=moved))
