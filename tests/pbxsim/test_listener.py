@@ -27,6 +27,7 @@ from ctiserver.csta.events import (
 )
 from ctiserver.csta.failure import CSTAErrorCode, ErrorCategory
 from ctiserver.csta.framing import FrameBuffer, wrap
+from ctiserver.csta.schema import Message
 from ctiserver.csta.system import (
     ApplicationSessionTerminated,
     MonitorStart,
@@ -47,6 +48,7 @@ from ctiserver.csta.system import (
 )
 from ctiserver.ids import DeviceId, InvokeId
 from ctiserver.pbxsim.listener import PbxListener
+from ctiserver.pbxsim.outcome import AssociationId, Outcome
 from ctiserver.pbxsim.phone import Answer, Dial, HangUp
 from ctiserver.pbxsim.switch import Switch
 
@@ -293,3 +295,30 @@ async def test_run_serves_until_cancelled() -> None:
         await task
     assert await client.closed()
     assert listener.address is None
+
+
+class BrokenSwitch(Switch):
+    """A switch with a bug in one service."""
+
+    def handle(self, association: AssociationId, message: Message, *, now: float) -> Outcome:
+        if isinstance(message, MakeCall):
+            raise RuntimeError("a bug")
+        return super().handle(association, message, now=now)
+
+
+async def test_a_switch_bug_is_answered_and_the_link_survives(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    listener = PbxListener(BrokenSwitch(CONFIG), "127.0.0.1", 0)
+    client = await Client.connect(await listener.start())
+    try:
+        await client.greeted()
+        reply = await client.request(
+            MakeCall(calling_device=DeviceId("7001"), called_directory_number=DeviceId("7002"))
+        )
+        assert reply == CSTAErrorCode(category=ErrorCategory.OPERATION, value="generic")
+        assert "a bug" in caplog.text
+        assert isinstance(await client.request(RequestSystemStatus()), RequestSystemStatusResponse)
+    finally:
+        await client.close()
+        await listener.stop()

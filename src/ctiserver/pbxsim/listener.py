@@ -46,6 +46,8 @@ _log = logging.getLogger(__name__)
 _READ_SIZE = 65536
 _MAX_BUFFERED = 8 * 1024 * 1024
 _STOP_GRACE = 2.0  # seconds a closing link may take to flush before it is cut
+_GENERIC = CSTAErrorCode(category=ErrorCategory.OPERATION, value="generic")
+_NOT_SUPPORTED = CSTAErrorCode(category=ErrorCategory.OPERATION, value="serviceNotSupported")
 
 
 class _Link:
@@ -241,15 +243,19 @@ class PbxListener:
                 continue
             if inbound is NEED_DATA:
                 return
-            outcome = self.switch.handle(link.association, inbound.message, now=self._now())
+            try:
+                outcome = self.switch.handle(link.association, inbound.message, now=self._now())
+            except Exception:  # a switch bug must not take the link down with it
+                _log.exception("pbxsim failed on %s", type(inbound.message).__name__)
+                outcome = Outcome((Reply(_GENERIC),))
             self._perform(outcome, link, inbound.invoke_id)
 
     def _refuse_frame(self, link: _Link, exc: UnusableFrame) -> None:
         _log.warning("CSTA link %s sent an unusable frame: %s", link.peer, exc)
         if exc.invoke_id is None:
             return
-        value = "serviceNotSupported" if exc.unknown_message else "generic"
-        link.reply(exc.invoke_id, CSTAErrorCode(category=ErrorCategory.OPERATION, value=value))
+        error = _NOT_SUPPORTED if exc.unknown_message else _GENERIC
+        link.reply(exc.invoke_id, error)
         self._dirty.add(link)
 
     # --- effects ------------------------------------------------------------------------
