@@ -61,6 +61,14 @@ _PARSER = etree.XMLParser(
 )
 
 
+class UnknownMessage(LocalProtocolError):
+    """A well-formed document whose root element names no message ctiserver knows."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"unknown CSTA message {name}")
+        self.name = name
+
+
 class _Shape(enum.Enum):
     TEXT = enum.auto()
     INT = enum.auto()
@@ -273,7 +281,7 @@ def decode(document: bytes) -> Message:
         raise LocalProtocolError(f"root element {name} is in an unknown namespace {namespace}}}")
     cls = message_class(name)
     if cls is None:
-        raise LocalProtocolError(f"unknown CSTA message {name}")
+        raise UnknownMessage(name)
     if cls is CSTAErrorCode:
         return _decode_error(root)
     message: Message = _decode_struct(cls, root)

@@ -7,9 +7,10 @@ Each message on the TCP stream is a header followed by one XML document:
     bytes 4-7  invoke id: four ASCII decimal digits; unsolicited events use 9999
 
 How to drive a FrameBuffer: feed() what the socket gave, then call next_frame() until it
-returns None.  A frame with a bad format word or invoke id is consumed and reported as a
-non-fatal RemoteProtocolError (the stream is still in step); a length below the header
-size means the stream is out of step for good, so every later call raises a fatal one.
+returns None.  A frame with a bad format word or invoke id is consumed and reported as
+UnusableFrame, a non-fatal RemoteProtocolError (the stream is still in step); a length
+below the header size means the stream is out of step for good, so every later call
+raises a fatal RemoteProtocolError.
 """
 
 from __future__ import annotations
@@ -25,6 +26,24 @@ HEADER_SIZE = HEADER.size
 MAX_FRAME_SIZE = 0xFFFF
 FORMAT_XML_WITHOUT_SOAP = 0x0000
 EVENT_INVOKE_ID = InvokeId(9999)
+
+
+class UnusableFrame(RemoteProtocolError):
+    """One whole frame was read but cannot be used; the stream is still in step.
+
+    Attributes:
+        invoke_id: the frame's invoke id when its four digits could be read, else None,
+            so that a switch can answer the request with CSTAErrorCode.
+        unknown_message: the root element's name when the document was well-formed but
+            names a message ctiserver does not know (a switch answers serviceNotSupported).
+    """
+
+    def __init__(
+        self, message: str, *, invoke_id: InvokeId | None, unknown_message: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.invoke_id = invoke_id
+        self.unknown_message = unknown_message
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +90,14 @@ class FrameBuffer:
             return None
         document = bytes(self._buffer[HEADER_SIZE:length])
         del self._buffer[:length]
+        readable = invoke_digits.isdigit()
         if format_word != FORMAT_XML_WITHOUT_SOAP:
-            raise RemoteProtocolError(f"frame format 0x{format_word:04x} is not XML without SOAP")
-        if not invoke_digits.isdigit():
-            raise RemoteProtocolError(f"invoke id {invoke_digits!r} is not four decimal digits")
+            raise UnusableFrame(
+                f"frame format 0x{format_word:04x} is not XML without SOAP",
+                invoke_id=InvokeId(int(invoke_digits)) if readable else None,
+            )
+        if not readable:
+            raise UnusableFrame(
+                f"invoke id {invoke_digits!r} is not four decimal digits", invoke_id=None
+            )
         return Frame(InvokeId(int(invoke_digits)), document)

@@ -14,7 +14,9 @@ outstanding; a reply is matched to its request by id.  Ids the *peer* chooses ar
 echoed as received and never checked for reuse (some applications reuse them).
 Rule 2: helpers raise LocalProtocolError; next_message() is the only way in from the
 wire, so it is the one place that turns those into RemoteProtocolError.
-Rule 3: a RemoteProtocolError with fatal=True (framing lost) leaves the session in a
+Rule 3: a frame that was read whole but cannot be used raises UnusableFrame (non-fatal),
+which carries the frame's invoke id when readable; the session goes on.
+Rule 4: a RemoteProtocolError with fatal=True (framing lost) leaves the session in a
 terminal state; every later call to next_message() raises again.
 """
 
@@ -26,7 +28,7 @@ from typing import Final
 
 from ctiserver.csta import codec
 from ctiserver.csta.failure import CSTAErrorCode
-from ctiserver.csta.framing import EVENT_INVOKE_ID, FrameBuffer, wrap
+from ctiserver.csta.framing import EVENT_INVOKE_ID, FrameBuffer, UnusableFrame, wrap
 from ctiserver.csta.schema import (
     CSTA_NAMESPACE_TEMPLATE,
     Event,
@@ -113,8 +115,10 @@ class CstaSession:
             try:
                 message = codec.decode(frame.document)
             except LocalProtocolError as exc:
-                raise RemoteProtocolError(
-                    f"undecodable CSTA document under invoke id {frame.invoke_id:04d}: {exc}"
+                raise UnusableFrame(
+                    f"undecodable CSTA document under invoke id {frame.invoke_id:04d}: {exc}",
+                    invoke_id=frame.invoke_id,
+                    unknown_message=exc.name if isinstance(exc, codec.UnknownMessage) else None,
                 ) from exc
             inbound = self._classify(frame.invoke_id, message)
             if inbound is not None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ctiserver.csta.enumerations import MonitorType, SystemStatusValue
-from ctiserver.csta.schema import Request, Response, Vocabulary, xml
+from ctiserver.csta.schema import Request, Response, Unconfirmed, Vocabulary, xml
 from ctiserver.csta.types import (
     ConnectionID,
     SnapshotCallResponseInfo,
@@ -49,6 +49,12 @@ class StopApplicationSessionPosResponse(Response):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class StopApplicationSessionNegResponse(Response):
+    VOCABULARY: ClassVar[Vocabulary] = Vocabulary.APPLICATION_SESSION
+    defined_error: str = xml("errorCode/definedError", default="")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class StopApplicationSession(Request):
     VOCABULARY: ClassVar[Vocabulary] = Vocabulary.APPLICATION_SESSION
     RESPONSE = StopApplicationSessionPosResponse
@@ -74,6 +80,15 @@ class ResetApplicationSessionTimer(Request):
     RESPONSE = ResetApplicationSessionTimerPosResponse
     session_id: str = xml("sessionID")
     requested_session_duration: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApplicationSessionTerminated(Unconfirmed):
+    """The switch ended the session (ECMA-354), e.g. because its timer expired."""
+
+    VOCABULARY: ClassVar[Vocabulary] = Vocabulary.APPLICATION_SESSION
+    session_id: str = xml("sessionID")
+    defined_term_reason: str = xml("sessionTermReason/definedTermReason", default="")
 
 
 # --- system status and registration (ECMA-269 § 22) -------------------------------------

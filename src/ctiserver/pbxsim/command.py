@@ -1,0 +1,23 @@
+"""`ctiserver pbxsim` and the embedded simulated PBX: run one switch until cancelled.
+
+serve() prints exactly one line, `listening csta=HOST:PORT`, once the port is bound
+(with the port actually bound when 0 was asked), so that a script or the embedding
+server can find it.
+"""
+
+from __future__ import annotations
+
+from ctiserver.pbxsim.config import PbxConfig
+from ctiserver.pbxsim.listener import PbxListener
+from ctiserver.pbxsim.switch import Switch
+
+
+async def serve(config: PbxConfig, host: str, port: int) -> None:
+    """Run a simulated PBX with *config* on *host*:*port* until cancelled."""
+    listener = PbxListener(Switch(config), host, port)
+    try:
+        bound_host, bound_port = await listener.start()
+        print(f"listening csta={bound_host}:{bound_port}", flush=True)
+        await listener.run()
+    finally:
+        await listener.stop()

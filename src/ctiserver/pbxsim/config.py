@@ -1,0 +1,145 @@
+"""What the simulated PBX is made of: its numbers, queues, routing points and agents.
+
+PbxConfig is a plain value of strings and numbers, built by the caller (the application
+builds it from the TOML configuration).  It is checked once, when built: a number is
+one kind of device only, and every number is digits.  expand_numbers() turns the
+configuration's number lists ("7001-7010" inclusive ranges, single numbers) into
+numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ctiserver.csta.schema import EDITIONS
+
+DEFAULT_ROUTE_TIMEOUT = 10.0
+DEFAULT_SESSION_DURATION = 180
+DEFAULT_CONFERENCE_SIZE = 6
+_MAX_RANGE = 100_000
+_NUMBER = re.compile(r"[0-9]+")
+_RANGE = re.compile(r"([0-9]+)\s*-\s*([0-9]+)")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoutingPoint:
+    """A routing device (ECMA-269 § 21) and what pbxsim does when nobody routes."""
+
+    number: str
+    route_timeout: float = DEFAULT_ROUTE_TIMEOUT
+    default_destination: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AcdGroup:
+    """An ACD group: calls wait here until an agent of the group is ready."""
+
+    number: str
+    wrap_up_time: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PbxConfig:
+    """The switch's lines.
+
+    Attributes:
+        stations: extension numbers; each is one line.
+        acd_groups: ACD groups, with their wrap-up time in seconds.
+        routing_points: routing devices, with route timeout and default destination.
+        agents: the agent ids that may log in.
+        agent_passwords: the password of an agent id, for those that have one.
+        conference_size: the most connections a call may have.
+        edition: the ECMA-323 edition written until an application negotiates one.
+        session_duration: seconds an ECMA-354 session lasts when none is requested.
+    """
+
+    stations: tuple[str, ...] = ()
+    acd_groups: tuple[AcdGroup, ...] = ()
+    routing_points: tuple[RoutingPoint, ...] = ()
+    agents: tuple[str, ...] = ()
+    agent_passwords: Mapping[str, str] = field(default_factory=dict)
+    conference_size: int = DEFAULT_CONFERENCE_SIZE
+    edition: str = "ed4"
+    session_duration: int = DEFAULT_SESSION_DURATION
+
+    def __post_init__(self) -> None:
+        numbers = [
+            *self.stations,
+            *(group.number for group in self.acd_groups),
+            *(point.number for point in self.routing_points),
+        ]
+        _check_unique("device number", numbers)
+        _check_unique("agent id", list(self.agents))
+        for number in numbers:
+            if not _NUMBER.fullmatch(number):
+                raise ValueError(f"device number {number!r} is not digits")
+        for point in self.routing_points:
+            _check_routing_point(point)
+        for group in self.acd_groups:
+            if group.wrap_up_time < 0:
+                raise ValueError(f"ACD group {group.number}: wrap-up time below zero")
+        if unknown := set(self.agent_passwords) - set(self.agents):
+            raise ValueError(f"passwords for agents that are not configured: {sorted(unknown)}")
+        if self.conference_size < 3:
+            raise ValueError(f"conference size {self.conference_size} is below 3")
+        if self.edition not in EDITIONS:
+            raise ValueError(f"unknown ECMA-323 edition {self.edition!r}; one of {EDITIONS}")
+        if self.session_duration <= 0:
+            raise ValueError("the ECMA-354 session duration must be above zero")
+
+
+def _check_unique(what: str, values: Sequence[str]) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"{what} {value} is configured twice")
+        seen.add(value)
+
+
+def _check_routing_point(point: RoutingPoint) -> None:
+    if point.route_timeout <= 0:
+        raise ValueError(f"routing point {point.number}: route timeout must be above zero")
+    destination = point.default_destination
+    if destination is not None and not _NUMBER.fullmatch(destination):
+        raise ValueError(f"routing point {point.number}: default destination is not digits")
+
+
+def expand_numbers(specs: Iterable[str | int]) -> tuple[str, ...]:
+    """Expand number lists such as ``["7001-7003", 8001]`` into single numbers.
+
+    A range is inclusive.  When both ends have the same number of digits, the numbers
+    keep that width ("0098-0101" gives "0098" … "0101").
+
+    Raises:
+        ValueError: a spec is not a number or a range, or a range runs backwards or is
+            larger than 100,000 numbers.
+    """
+    numbers: list[str] = []
+    for spec in specs:
+        numbers.extend(_expand_one(spec))
+    return tuple(numbers)
+
+
+def _expand_one(spec: str | int) -> list[str]:
+    if isinstance(spec, bool) or not isinstance(spec, str | int):
+        raise ValueError(f"{spec!r} is neither a number nor a range")
+    if isinstance(spec, int):
+        if spec < 0:
+            raise ValueError(f"{spec} is not a device number")
+        return [str(spec)]
+    text = spec.strip()
+    if _NUMBER.fullmatch(text):
+        return [text]
+    match = _RANGE.fullmatch(text)
+    if match is None:
+        raise ValueError(f"{spec!r} is neither a number nor a range such as 7001-7010")
+    first, last = match.group(1), match.group(2)
+    low, high = int(first), int(last)
+    if low > high:
+        raise ValueError(f"range {spec!r} runs backwards")
+    if high - low >= _MAX_RANGE:
+        raise ValueError(f"range {spec!r} has more than {_MAX_RANGE} numbers")
+    width = len(first) if len(first) == len(last) else 0
+    return [str(number).zfill(width) for number in range(low, high + 1)]

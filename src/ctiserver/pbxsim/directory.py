@@ -1,0 +1,55 @@
+"""The switch's numbering plan: what kind of device each number is, and what may be dialled.
+
+A station is one line: it is busy while it has a connection that is not held (see
+SwitchState.busy).  ACD groups and routing devices hold any number of calls.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from typing import Final
+
+from ctiserver.ids import DeviceId
+from ctiserver.pbxsim.config import AcdGroup, PbxConfig, RoutingPoint
+
+_DIALABLE: Final = re.compile(r"[0-9*#]+")
+
+
+class DeviceKind(enum.Enum):
+    STATION = "station"
+    ACD_GROUP = "acdGroup"
+    ROUTING_DEVICE = "routingDevice"
+
+
+def dialable(number: str) -> bool:
+    """Digits, `*` and `#` only, and at least one of them."""
+    return _DIALABLE.fullmatch(number) is not None
+
+
+class Directory:
+    """Read-only view of the configured devices."""
+
+    def __init__(self, config: PbxConfig) -> None:
+        self._kinds: dict[DeviceId, DeviceKind] = {}
+        for number in config.stations:
+            self._kinds[DeviceId(number)] = DeviceKind.STATION
+        for group in config.acd_groups:
+            self._kinds[DeviceId(group.number)] = DeviceKind.ACD_GROUP
+        for point in config.routing_points:
+            self._kinds[DeviceId(point.number)] = DeviceKind.ROUTING_DEVICE
+        self.acd_groups: dict[DeviceId, AcdGroup] = {
+            DeviceId(group.number): group for group in config.acd_groups
+        }
+        self.routing_points: dict[DeviceId, RoutingPoint] = {
+            DeviceId(point.number): point for point in config.routing_points
+        }
+
+    def kind(self, device: DeviceId) -> DeviceKind | None:
+        return self._kinds.get(device)
+
+    def is_station(self, device: DeviceId) -> bool:
+        return self._kinds.get(device) is DeviceKind.STATION
+
+    def knows(self, device: DeviceId) -> bool:
+        return device in self._kinds

@@ -1,0 +1,309 @@
+"""The asyncio shell of the simulated PBX: accepts CSTA links and drives the Switch.
+
+Per accepted connection: one CstaSession(Role.SWITCHING_FUNCTION) and one association
+of the Switch.  The shell feeds bytes in, hands each message to the switch with the
+loop's monotonic time, and performs the returned effects: replies, events and
+routeing invocations to the right links, edition changes, closes, timers.
+
+Rules:
+- Writes are batched: everything one input produces for a link goes out in one write,
+  and the greeting SystemStatus is one segment of its own.
+- A slow or broken link never blocks the others: only its own reader waits for its
+  buffer to drain, and a link whose unsent data passes `max_buffered` is dropped.
+- A malformed frame is logged and answered with CSTAErrorCode when its invoke id can
+  be read; the link is dropped only when the framing is lost.
+- stop() closes the listener and every link, but the Switch, with its calls and
+  agents, stays: start() again and the calls are still there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from ctiserver.csta.failure import CSTAErrorCode, ErrorCategory
+from ctiserver.csta.framing import UnusableFrame
+from ctiserver.csta.schema import Event, Message, Request, Response, Unconfirmed
+from ctiserver.csta.session import NEED_DATA, CstaSession, Role, namespace_for
+from ctiserver.errors import LocalProtocolError, RemoteProtocolError
+from ctiserver.ids import InvokeId
+from ctiserver.pbxsim.outcome import (
+    AssociationId,
+    Close,
+    Outcome,
+    Reply,
+    Send,
+    StartTimer,
+    Timer,
+    UseEdition,
+)
+from ctiserver.pbxsim.phone import PhoneAction
+from ctiserver.pbxsim.switch import Switch
+
+_log = logging.getLogger(__name__)
+_READ_SIZE = 65536
+_MAX_BUFFERED = 8 * 1024 * 1024
+_STOP_GRACE = 2.0  # seconds a closing link may take to flush before it is cut
+_GENERIC = CSTAErrorCode(category=ErrorCategory.OPERATION, value="generic")
+_NOT_SUPPORTED = CSTAErrorCode(category=ErrorCategory.OPERATION, value="serviceNotSupported")
+
+
+class _Link:
+    """One accepted connection: its session, association and pending output."""
+
+    def __init__(
+        self,
+        association: AssociationId,
+        session: CstaSession,
+        writer: asyncio.StreamWriter,
+    ) -> None:
+        self.association = association
+        self.session = session
+        self.writer = writer
+        self.pending = bytearray()
+        self.closing = False
+
+    @property
+    def peer(self) -> str:
+        return str(self.writer.get_extra_info("peername"))
+
+    def reply(self, invoke_id: InvokeId, message: Response | CSTAErrorCode) -> None:
+        """Queue the answer to the peer's request *invoke_id*."""
+        self._queue(message, lambda: self.session.send_response(invoke_id, message))
+
+    def send(self, message: Event | Unconfirmed | Request) -> None:
+        """Queue a message of the switch's own: event, routeing invocation, request."""
+        if isinstance(message, Event):
+            self._queue(message, lambda: self.session.send_event(message))
+        elif isinstance(message, Request):
+            self._queue(message, lambda: self.session.send_request(message)[1])
+        else:
+            self._queue(message, lambda: self.session.send_unconfirmed(message))
+
+    def _queue(self, message: Message, encode: Callable[[], bytes]) -> None:
+        try:
+            self.pending += encode()
+        except LocalProtocolError:
+            _log.exception("cannot send %s to %s", type(message).__name__, self.peer)
+
+    def flush(self, max_buffered: int) -> None:
+        """Write what is pending in one write; close the link if it is closing."""
+        if self.writer.is_closing():
+            self.pending.clear()
+            return
+        if self.pending:
+            self.writer.write(bytes(self.pending))
+            self.pending.clear()
+        if self.writer.transport.get_write_buffer_size() > max_buffered:
+            _log.warning("dropping CSTA link %s: it does not read what it is sent", self.peer)
+            self.closing = True
+            self.writer.transport.abort()
+        elif self.closing:
+            self.writer.close()  # after what is buffered has been written
+
+
+class PbxListener:
+    """Accepts CSTA links for one Switch.
+
+    Args:
+        switch: the switch; it outlives the listener (stop() and start() keep it).
+        host, port: where to listen; port 0 picks a free port.
+        max_buffered: bytes of unsent output after which a link is dropped.
+    """
+
+    def __init__(
+        self, switch: Switch, host: str, port: int, *, max_buffered: int = _MAX_BUFFERED
+    ) -> None:
+        self.switch = switch
+        self._host = host
+        self._port = port
+        self._max_buffered = max_buffered
+        self._server: asyncio.Server | None = None
+        self._links: dict[AssociationId, _Link] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._timers: dict[int, asyncio.TimerHandle] = {}
+        self._timer_keys = 0
+        self._dirty: set[_Link] = set()
+
+    @property
+    def address(self) -> tuple[str, int] | None:
+        """Where the listener is bound, while it is started."""
+        if self._server is None:
+            return None
+        host, port = self._server.sockets[0].getsockname()[:2]
+        return str(host), int(port)
+
+    async def start(self) -> tuple[str, int]:
+        """Bind and start accepting.  Returns (host, port) as bound."""
+        if self._server is not None:
+            raise RuntimeError("the pbxsim listener is already started")
+        self._server = await asyncio.start_server(self._serve, self._host, self._port)
+        address = self.address
+        assert address is not None
+        self._port = address[1]  # a restart binds the same port
+        for request in self.switch.pending_timers():
+            self._schedule(request)
+        return address
+
+    async def stop(self) -> None:
+        """Close the listener and every link.  The switch keeps its calls and agents."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.close()
+        for link in self._links.values():
+            link.closing = True
+            link.writer.close()  # each link's reader then sees the end and finishes
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=_STOP_GRACE)
+        for link in self._links.values():
+            link.writer.transport.abort()  # a peer that does not read its last data
+        if self._tasks:
+            await asyncio.wait(self._tasks)
+        await server.wait_closed()
+        for handle in self._timers.values():
+            handle.cancel()
+        self._timers.clear()
+
+    async def run(self) -> None:
+        """Start if needed, then serve until cancelled; stops on the way out."""
+        if self._server is None:
+            await self.start()
+        try:
+            await asyncio.get_running_loop().create_future()
+        finally:
+            await self.stop()
+
+    def act(self, action: PhoneAction) -> Outcome:
+        """A person uses a phone (see ctiserver.pbxsim.phone); monitors hear of it.
+
+        Raises ServiceError, as the equivalent CSTA request would be refused.
+        """
+        outcome = self.switch.act(action, now=self._now())
+        self._perform(outcome)
+        self._flush()
+        return outcome
+
+    # --- links ------------------------------------------------------------------------
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        if self._server is None:  # accepted just as stop() began
+            writer.close()
+            return
+        self._tasks.add(task)
+        association, outcome = self.switch.connect(now=self._now())
+        session = CstaSession(Role.SWITCHING_FUNCTION, edition=self.switch.config.edition)
+        link = self._links[association] = _Link(association, session, writer)
+        _log.info("CSTA link %s accepted as association %d", link.peer, association)
+        try:
+            self._perform(outcome)
+            self._flush()  # the greeting SystemStatus, as one segment
+            await self._read(link, reader)
+        except OSError as exc:
+            _log.info("CSTA link %s broke: %s", link.peer, exc)
+        finally:
+            self._tasks.discard(task)
+            del self._links[association]
+            self._dirty.discard(link)
+            self._perform(self.switch.disconnect(association, now=self._now()))
+            self._flush()
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+            _log.info("CSTA link %s closed", link.peer)
+
+    async def _read(self, link: _Link, reader: asyncio.StreamReader) -> None:
+        while not link.closing:
+            data = await reader.read(_READ_SIZE)
+            link.session.receive_data(data)
+            self._take_messages(link)
+            self._flush()
+            if not data:
+                return
+            await link.writer.drain()  # only this link's reader waits for its peer
+
+    def _take_messages(self, link: _Link) -> None:
+        while not link.closing:
+            try:
+                inbound = link.session.next_message()
+            except UnusableFrame as exc:
+                self._refuse_frame(link, exc)
+                continue
+            except RemoteProtocolError as exc:
+                if exc.fatal:
+                    _log.warning("CSTA link %s lost its framing: %s", link.peer, exc)
+                    link.closing = True
+                    link.writer.close()
+                    return
+                _log.warning("CSTA link %s: %s", link.peer, exc)
+                continue
+            if inbound is NEED_DATA:
+                return
+            try:
+                outcome = self.switch.handle(link.association, inbound.message, now=self._now())
+            except Exception:  # a switch bug must not take the link down with it
+                _log.exception("pbxsim failed on %s", type(inbound.message).__name__)
+                outcome = Outcome((Reply(_GENERIC),))
+            self._perform(outcome, link, inbound.invoke_id)
+
+    def _refuse_frame(self, link: _Link, exc: UnusableFrame) -> None:
+        _log.warning("CSTA link %s sent an unusable frame: %s", link.peer, exc)
+        if exc.invoke_id is None:
+            return
+        error = _NOT_SUPPORTED if exc.unknown_message else _GENERIC
+        link.reply(exc.invoke_id, error)
+        self._dirty.add(link)
+
+    # --- effects ------------------------------------------------------------------------
+
+    def _perform(
+        self,
+        outcome: Outcome,
+        requester: _Link | None = None,
+        invoke_id: InvokeId | None = None,
+    ) -> None:
+        for effect in outcome.effects:
+            match effect:
+                case Reply(message=message) if requester is not None:
+                    assert invoke_id is not None
+                    requester.reply(invoke_id, message)
+                    self._dirty.add(requester)
+                case Send(association=association, message=message):
+                    if (link := self._links.get(association)) is not None:
+                        link.send(message)
+                        self._dirty.add(link)
+                case UseEdition(association=association, edition=edition):
+                    if (link := self._links.get(association)) is not None:
+                        link.session.namespace = namespace_for(edition)
+                case Close(association=association):
+                    if (link := self._links.get(association)) is not None:
+                        link.closing = True
+                        self._dirty.add(link)
+                case StartTimer():
+                    self._schedule(effect)
+
+    def _flush(self) -> None:
+        dirty, self._dirty = self._dirty, set()
+        for link in dirty:
+            link.flush(self._max_buffered)
+
+    def _schedule(self, request: StartTimer) -> None:
+        self._timer_keys += 1
+        key = self._timer_keys
+        loop = asyncio.get_running_loop()
+        self._timers[key] = loop.call_at(request.at, self._fire, key, request.timer, request.at)
+
+    def _fire(self, key: int, timer: Timer, at: float) -> None:
+        del self._timers[key]
+        # The loop may run a handle a clock-resolution early; the switch wants it due.
+        outcome = self.switch.fire(timer, now=max(self._now(), at))
+        self._perform(outcome)
+        self._flush()
+
+    @staticmethod
+    def _now() -> float:
+        return asyncio.get_running_loop().time()

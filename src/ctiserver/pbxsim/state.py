@@ -1,0 +1,201 @@
+"""The switch's whole state in one place, and the Context through which one input changes it.
+
+SwitchState holds calls, monitors, agents, ACD queues, route registrations and
+dialogues, associations, and the deadlines of the timers that stand.  Nothing outside
+this package reads it; tests read Switch.view().
+
+A Context is made for each input.  Services read and change the state through it and
+record their effects on it; Context.publish() is the one place that decides who hears
+about a call event (docs/pbxsim.md § 3):
+
+    an event about a call goes, once per monitor, to the monitors of every device with
+    a connection in the call at that moment and of a device whose connection the event
+    removes; each copy carries that monitor's monitorCrossRefID and, as
+    localConnectionInfo, the state of the monitor's device's connection after the event.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Final
+
+from ctiserver.csta.enumerations import LocalConnectionState
+from ctiserver.csta.failure import CSTAErrorCode, ErrorCategory
+from ctiserver.csta.schema import Event, Request, Response, Unconfirmed
+from ctiserver.csta.types import ConnectionID
+from ctiserver.ids import AgentId, CallId, DeviceId, MonitorCrossRefId
+from ctiserver.pbxsim.agents import Agent
+from ctiserver.pbxsim.calls import Call, Connection
+from ctiserver.pbxsim.config import PbxConfig
+from ctiserver.pbxsim.directory import Directory
+from ctiserver.pbxsim.monitors import Monitors
+from ctiserver.pbxsim.outcome import (
+    AssociationId,
+    Close,
+    Effect,
+    Outcome,
+    Refused,
+    Reply,
+    Send,
+    StartTimer,
+    Timer,
+    UseEdition,
+)
+
+UNADDRESSED: Final = MonitorCrossRefId("")
+"""The monitorCrossRefID of an event before publish() addresses a copy to each monitor."""
+
+
+@dataclass(slots=True, eq=False)
+class Association:
+    """One CSTA link to an application, and its ECMA-354 session if it started one."""
+
+    association_id: AssociationId
+    edition: str
+    session_id: str | None = None
+    session_duration: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """A RouteRegister: *association* routes the calls that reach *device*."""
+
+    req_id: str
+    association: AssociationId
+    device: DeviceId
+
+
+@dataclass(frozen=True, slots=True)
+class Dialogue:
+    """One routeing dialogue: a call waiting at a routing device for a RouteSelect."""
+
+    cross_ref_id: str
+    registration: Registration
+    call_id: CallId
+    device: DeviceId
+
+
+class SwitchState:
+    def __init__(self, config: PbxConfig) -> None:
+        self.config = config
+        self.directory = Directory(config)
+        self.calls: dict[CallId, Call] = {}
+        self.monitors = Monitors()
+        self.agents: dict[AgentId, Agent] = {
+            AgentId(agent_id): Agent(AgentId(agent_id), config.agent_passwords.get(agent_id))
+            for agent_id in config.agents
+        }
+        self.queues: dict[DeviceId, list[CallId]] = {
+            DeviceId(group.number): [] for group in config.acd_groups
+        }
+        self.registrations: dict[str, Registration] = {}
+        self.dialogues: dict[str, Dialogue] = {}
+        self.associations: dict[AssociationId, Association] = {}
+        self.deadlines: dict[Timer, float] = {}
+        self._counters: dict[str, int] = {}
+
+    def new_id(self, kind: str) -> str:
+        """The next id of *kind* ("call", "session", …): decimal, never reused."""
+        self._counters[kind] = self._counters.get(kind, 0) + 1
+        return str(self._counters[kind])
+
+    def call(self, call_id: str) -> Call:
+        """The call *call_id*.  Raises Refused(operation/invalidCallID)."""
+        call = self.calls.get(CallId(call_id))
+        if call is None:
+            raise Refused(ErrorCategory.OPERATION, "invalidCallID")
+        return call
+
+    def connection(self, connection_id: ConnectionID) -> tuple[Call, Connection]:
+        """The call and connection named.  Raises Refused(operation/invalidConnectionID)."""
+        call = self.calls.get(connection_id.call_id)
+        connection = call.connections.get(connection_id.device_id) if call else None
+        if call is None or connection is None:
+            raise Refused(ErrorCategory.OPERATION, "invalidConnectionID")
+        return call, connection
+
+    def connections_at(self, device: DeviceId) -> list[tuple[Call, Connection]]:
+        """Every call *device* is in, oldest call first."""
+        return [
+            (call, call.connections[device])
+            for call in self.calls.values()
+            if device in call.connections
+        ]
+
+    def busy(self, station: DeviceId) -> bool:
+        """A station is busy while it has a connection that is not held."""
+        return any(
+            conn.state is not LocalConnectionState.HOLD for _, conn in self.connections_at(station)
+        )
+
+    def agent_at(self, device: DeviceId) -> Agent | None:
+        return next((agent for agent in self.agents.values() if agent.device == device), None)
+
+    def registration_for(self, device: DeviceId) -> Registration | None:
+        return next((r for r in self.registrations.values() if r.device == device), None)
+
+    def dialogue_for(self, call_id: CallId, device: DeviceId) -> Dialogue | None:
+        return next(
+            (d for d in self.dialogues.values() if d.call_id == call_id and d.device == device),
+            None,
+        )
+
+
+class Context:
+    """One input's working set: the state, the time, and the effects recorded so far."""
+
+    def __init__(
+        self, state: SwitchState, now: float, association: AssociationId | None = None
+    ) -> None:
+        self.state = state
+        self.now = now
+        self.association = association
+        self._effects: list[Effect] = []
+
+    def outcome(self) -> Outcome:
+        return Outcome(tuple(self._effects))
+
+    def reply(self, message: Response | CSTAErrorCode) -> None:
+        self._effects.append(Reply(message))
+
+    def send(self, association: AssociationId, message: Event | Unconfirmed | Request) -> None:
+        self._effects.append(Send(association, message))
+
+    def use_edition(self, association: AssociationId, edition: str) -> None:
+        self._effects.append(UseEdition(association, edition))
+
+    def close(self, association: AssociationId) -> None:
+        self._effects.append(Close(association))
+
+    def start_timer(self, timer: Timer, delay: float) -> None:
+        """Stand *timer* at now + *delay*, replacing any earlier deadline of it."""
+        at = self.now + delay
+        self.state.deadlines[timer] = at
+        self._effects.append(StartTimer(at, timer))
+
+    def cancel_timer(self, timer: Timer) -> None:
+        self.state.deadlines.pop(timer, None)
+
+    def publish(self, call: Call, event: Event, *, removed: Iterable[DeviceId] = ()) -> None:
+        """Send a copy of *event* to each monitor concerned (see the module docstring)."""
+        devices = list(call.connections)
+        devices += [device for device in removed if device not in call.connections]
+        for device in devices:
+            connection = call.connections.get(device)
+            # Which of these fields an event class has varies; replace() checks the names.
+            changes: dict[str, Any] = {}
+            if hasattr(event, "local_connection_info"):
+                changes["local_connection_info"] = (
+                    connection.state if connection else LocalConnectionState.NULL
+                )
+            if call.correlator_data and hasattr(event, "correlator_data"):
+                changes["correlator_data"] = call.correlator_data
+            self.publish_device(device, dataclasses.replace(event, **changes))
+
+    def publish_device(self, device: DeviceId, event: Event) -> None:
+        """Send a copy of *event* to each monitor of *device*."""
+        for monitor in self.state.monitors.on(device):
+            copy = dataclasses.replace(event, monitor_cross_ref_id=monitor.cross_ref_id)
+            self.send(monitor.association, copy)

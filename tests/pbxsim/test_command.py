@@ -1,0 +1,49 @@
+"""serve(): the simulated PBX as `ctiserver pbxsim` and the embedded mode run it."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+
+import pytest
+
+from ctiserver.pbxsim.command import serve
+
+from .client import Client
+from .rig import CONFIG
+
+
+class Stdout:
+    """Stands in for sys.stdout and says when a line has been printed."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.line = asyncio.Event()
+
+    def write(self, text: str) -> int:
+        self.text += text
+        if "\n" in text:
+            self.line.set()
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+async def test_serve_prints_where_it_listens_and_runs_until_cancelled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stdout = Stdout()
+    monkeypatch.setattr(sys, "stdout", stdout)
+    task = asyncio.create_task(serve(CONFIG, "127.0.0.1", 0))
+    async with asyncio.timeout(5):
+        await stdout.line.wait()
+    match = re.fullmatch(r"listening csta=127\.0\.0\.1:(\d+)\n", stdout.text)
+    assert match is not None, stdout.text
+    client = await Client.connect(("127.0.0.1", int(match.group(1))))
+    await client.greeted()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await client.closed()

@@ -1,0 +1,56 @@
+"""PbxConfig and the number lists of the configuration."""
+
+from __future__ import annotations
+
+import pytest
+
+from ctiserver.pbxsim.config import AcdGroup, PbxConfig, RoutingPoint, expand_numbers
+
+
+def test_expand_numbers() -> None:
+    assert expand_numbers(["7001-7003", 8001, " 5000 "]) == ("7001", "7002", "7003", "8001", "5000")
+    assert expand_numbers(["0098-0101"]) == ("0098", "0099", "0100", "0101")
+    assert expand_numbers(["98-101"]) == ("98", "99", "100", "101")
+    assert expand_numbers([]) == ()
+
+
+@pytest.mark.parametrize("spec", ["70a1", "7003-7001", "1-200000", "-1", -5, True, 1.5, "7001-"])
+def test_expand_numbers_refuses_what_is_not_a_number_list(spec: object) -> None:
+    with pytest.raises(ValueError, match=r"."):
+        expand_numbers([spec])  # type: ignore[list-item]
+
+
+def test_defaults() -> None:
+    config = PbxConfig()
+    assert (config.conference_size, config.edition, config.session_duration) == (6, "ed4", 180)
+    assert RoutingPoint(number="5000").route_timeout == 10.0
+    assert AcdGroup(number="8001").wrap_up_time == 0.0
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"stations": ("7001", "7001")}, "configured twice"),
+        ({"stations": ("7001",), "acd_groups": (AcdGroup(number="7001"),)}, "configured twice"),
+        ({"stations": ("70x",)}, "not digits"),
+        ({"agents": ("1", "1")}, "agent id 1"),
+        ({"agent_passwords": {"9": "x"}}, "not configured"),
+        ({"conference_size": 2}, "below 3"),
+        ({"edition": "ed7"}, "edition"),
+        ({"session_duration": 0}, "session duration"),
+        ({"routing_points": (RoutingPoint(number="5000", route_timeout=0),)}, "route timeout"),
+        (
+            {"routing_points": (RoutingPoint(number="5000", default_destination="x"),)},
+            "default destination",
+        ),
+        ({"acd_groups": (AcdGroup(number="8001", wrap_up_time=-1),)}, "wrap-up"),
+    ],
+)
+def test_invalid_configurations(fields: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        PbxConfig(**fields)  # type: ignore[arg-type]
+
+
+def test_a_valid_configuration() -> None:
+    config = PbxConfig(stations=("7001",), agents=("1001",), agent_passwords={"1001": "pw"})
+    assert config.agent_passwords["1001"] == "pw"
