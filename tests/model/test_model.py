@@ -229,3 +229,9 @@ def test_reconfigure_forgets_removed_dns_and_their_calls(model: Model) -> None:
     assert B not in model.dns
     model.reconfigure({C: DnKind.EXTENSION})
     assert model.calls == []
+
+
+def test_a_scoped_resync_leaves_other_dns_calls_alone(model: Model) -> None:
+    ring(model)
+    assert model.resync({}, scope=[C]) == []
+    assert len(model.calls) == 1

@@ -67,7 +67,7 @@ class Config:
     accode_name: str = "AccountCode"
     accode_data: str = "none"
     accode_privateservice: bool = False
-    csta_listen: Address = Address("127.0.0.1", 0)
+    csta_listen: Address | None = None  # embedded: 127.0.0.1:0; alone: 127.0.0.1:1040
     conference_size: int = 6
     routing_points: Mapping[DeviceId, RoutingPointSettings] = field(default_factory=dict)
     acd_queues: Mapping[DeviceId, AcdQueueSettings] = field(default_factory=dict)

@@ -97,7 +97,12 @@ class CstaLink:
     async def request(self, request: Request, *, within: float) -> Response:
         """Send *request* and wait for its reply.  Raises ServiceError, TimeoutError, LinkDown."""
         reply: asyncio.Future[Reply] = self._loop.create_future()
-        self.submit(request, reply.set_result, timeout=within)
+
+        def deliver(result: Reply) -> None:
+            if not reply.done():  # the waiter may have been cancelled meanwhile
+                reply.set_result(result)
+
+        self.submit(request, deliver, timeout=within)
         result = await reply
         if isinstance(result, BaseException):
             raise result

@@ -98,6 +98,7 @@ class LinkSupervisor:
         self._monitors: dict[MonitorCrossRefId, DeviceId] = {}
         self._monitor_of: dict[DeviceId, MonitorCrossRefId] = {}
         self._background: set[asyncio.Task[None]] = set()
+        self._unreachable: str | None = None
 
     @property
     def up(self) -> bool:
@@ -115,12 +116,22 @@ class LinkSupervisor:
             raise LinkDown("the link to the switch is down")
         self._link.send_unconfirmed(message)
 
-    def change_monitors(self, start: Iterable[DeviceId], stop: Iterable[DeviceId]) -> None:
-        """Follow a configuration change; the next bring-up monitors from the new list."""
-        if self._up and self._link is not None:
-            task = asyncio.create_task(self._change_monitors(self._link, list(start), list(stop)))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+    def change_monitors(
+        self, start: Iterable[DeviceId], stop: Iterable[DeviceId]
+    ) -> asyncio.Task[None] | None:
+        """Follow a configuration change now, if the link is up; the task ends when the new
+        DNs are monitored and resynchronised.  A later bring-up uses the new list anyway."""
+        if not self._up or self._link is None:
+            return None
+        task = asyncio.create_task(self._change_monitors(self._link, list(start), list(stop)))
+        self._background.add(task)
+        task.add_done_callback(self._background_done)
+        return task
+
+    def _background_done(self, task: asyncio.Task[None]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("changing monitors failed", exc_info=task.exception())
 
     # --- the loop ----------------------------------------------------------------------
 
@@ -137,17 +148,23 @@ class LinkSupervisor:
                     on_message=self._on_message,
                 )
             except (OSError, TimeoutError) as exc:
-                log.warning(
-                    "cannot reach the switch at %s:%d (%s); retry in %.1f s", host, port, exc, delay
-                )
+                self._report_unreachable(host, port, exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.settings.reconnect_max)
                 continue
             log.info("connected to the switch at %s:%d", host, port)
+            self._unreachable = None
             if await self._serve(link):
                 delay = self.settings.reconnect_min
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.settings.reconnect_max)
+
+    def _report_unreachable(self, host: str, port: int, exc: Exception) -> None:
+        """Warn once per kind of failure; repeats go to the debug log."""
+        problem = f"cannot reach the switch at {host}:{port} ({exc or type(exc).__name__})"
+        level = logging.DEBUG if problem == self._unreachable else logging.WARNING
+        log.log(level, "%s; retrying every %.1f s at most", problem, self.settings.reconnect_max)
+        self._unreachable = problem
 
     async def _serve(self, link: CstaLink) -> bool:
         """Run one connection to its end; True if it came all the way up."""

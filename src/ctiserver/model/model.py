@@ -16,7 +16,7 @@ Rules:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -229,15 +229,21 @@ class Model:
 
     # --- resynchronisation --------------------------------------------------------------
 
-    def resync(self, snapshot: Mapping[CallId, Iterable[SnapshotParty]]) -> list[Change]:
-        """Bring the model to the switch's snapshot of every call at our DNs.
+    def resync(
+        self,
+        snapshot: Mapping[CallId, Iterable[SnapshotParty]],
+        scope: Collection[DeviceId] | None = None,
+    ) -> list[Change]:
+        """Bring the model to the switch's snapshot of every call at the DNs of *scope*
+        (all our DNs when None).
 
         Calls gone from the switch release their parties; new calls and changed states
         produce the change a client would have seen had the link been up.
         """
         changes: list[Change] = []
         for call in self.calls:
-            if call.call_id not in snapshot:
+            in_scope = scope is None or any(dn in scope for dn in call.parties)
+            if in_scope and call.call_id not in snapshot:
                 changes += self._release_all(call)
         for call_id, parties in snapshot.items():
             changes += self._resync_call(call_id, list(parties))

@@ -96,6 +96,19 @@ class SwitchState:
         self.deadlines: dict[Timer, float] = {}
         self._counters: dict[str, int] = {}
 
+    def reconfigure(self, config: PbxConfig) -> None:
+        """Take a new numbering plan.  New devices and agents appear at once; a removed
+        device takes no new calls, while the calls it is in end as they would have."""
+        self.config = config
+        self.directory = Directory(config)
+        for agent_id in config.agents:
+            if AgentId(agent_id) not in self.agents:
+                self.agents[AgentId(agent_id)] = Agent(
+                    AgentId(agent_id), config.agent_passwords.get(agent_id)
+                )
+        for group in config.acd_groups:
+            self.queues.setdefault(DeviceId(group.number), [])
+
     def new_id(self, kind: str) -> str:
         """The next id of *kind* ("call", "session", …): decimal, never reused."""
         self._counters[kind] = self._counters.get(kind, 0) + 1

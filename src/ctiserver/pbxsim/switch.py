@@ -116,6 +116,10 @@ class Switch:
     def config(self) -> PbxConfig:
         return self._state.config
 
+    def reconfigure(self, config: PbxConfig) -> None:
+        """Take a new numbering plan (a configuration reload); see SwitchState.reconfigure."""
+        self._state.reconfigure(config)
+
     def connect(self, *, now: float) -> tuple[AssociationId, Outcome]:
         """A new association; the outcome greets it with SystemStatus."""
         ctx = Context(self._state, now)

@@ -56,6 +56,7 @@ class Runtime:
         self._metrics = metrics
         self._peers: dict[ClientId, ClientPeer] = {}
         self._ids = itertools.count(1)
+        self._monitor_changes: list[asyncio.Task[None]] = []
 
     # --- clients ------------------------------------------------------------------------
 
@@ -71,6 +72,10 @@ class Runtime:
         if peer is not None:
             self.core.client_disconnected(client)
             log.info("client %s (%s) disconnected", client, peer.name)
+
+    def close_clients(self, reason: str) -> None:
+        for peer in list(self._peers.values()):
+            peer.close(reason)
 
     @property
     def client_count(self) -> int:
@@ -104,12 +109,16 @@ class Runtime:
         log.info("%s from the switch is not used yet", type(message).__name__)
 
     def on_resync(self, snapshot: Snapshot, scope: Sequence[DeviceId]) -> None:
-        self.perform(self.core.resync(snapshot, self.clock.now()))
+        self.perform(self.core.resync(snapshot, self.clock.now(), scope))
 
     # --- configuration ------------------------------------------------------------------
 
-    def reconfigure(self, dns: Mapping[DeviceId, DnKind]) -> None:
+    async def reconfigure(self, dns: Mapping[DeviceId, DnKind]) -> None:
+        """Take a new DN table; returns once the link monitors the new DNs (if it is up)."""
         self.perform(self.core.reconfigure(dns, self.clock.now()))
+        changes, self._monitor_changes = self._monitor_changes, []
+        if changes:
+            await asyncio.wait(changes)
 
     # --- outputs ------------------------------------------------------------------------
 
@@ -121,8 +130,9 @@ class Runtime:
                 case SendToSwitch(token=token, request=request):
                     self._send(token, request)
                 case ChangeMonitors(start=start, stop=stop):
-                    if self.link is not None:
-                        self.link.change_monitors(start, stop)
+                    task = self.link.change_monitors(start, stop) if self.link else None
+                    if task is not None:
+                        self._monitor_changes.append(task)
 
     def _deliver(self, clients: tuple[ClientId, ...], event: TMessage) -> None:
         data = encode_event(event)

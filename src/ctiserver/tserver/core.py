@@ -15,7 +15,7 @@ answers its request also carries the request's ReferenceID.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -186,9 +186,13 @@ class TServerCore:
         return self._flush()
 
     def resync(
-        self, snapshot: Mapping[CallId, Iterable[SnapshotParty]], at: Instant
+        self,
+        snapshot: Mapping[CallId, Iterable[SnapshotParty]],
+        at: Instant,
+        scope: Collection[DeviceId] | None = None,
     ) -> list[Output]:
-        for change in self.model.resync(snapshot):
+        """Apply the switch's snapshot of the calls at *scope* (all DNs when None)."""
+        for change in self.model.resync(snapshot, scope):
             self.publish(change, at)
         return self._flush()
 

@@ -1,0 +1,178 @@
+"""The composition root: builds every part of a CTI server from a Config and runs them
+in one asyncio.TaskGroup.
+
+    switch side:  LinkSupervisor (to a CSTA switch, or to the embedded pbxsim)
+    core:         TServerCore inside a Runtime
+    client side:  T-Library over TCP lines, and aiohttp for WebSocket /tlib, /healthz,
+                  /metrics, /reload and the dashboard
+
+Once bound, each listener is announced on a line of its own (`listening client=…`,
+`listening http=…`, `listening csta=…` for an embedded pbxsim), so a script can start
+the server on port 0.  stop() ends the run gracefully; reload() re-reads the
+configuration file and applies `[dn]` changes live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from ctiserver.app import config as configuration
+from ctiserver.app.config import Config
+from ctiserver.app.embedded import EmbeddedSwitch
+from ctiserver.clock import Clock, SystemClock
+from ctiserver.errors import ConfigError
+from ctiserver.http.app import build_app
+from ctiserver.http.metrics import ServerMetrics
+from ctiserver.link.supervisor import LinkSettings, LinkSupervisor
+from ctiserver.server.runtime import Runtime
+from ctiserver.server.tcp import serve_clients
+from ctiserver.tserver.core import CoreSettings, TServerCore
+
+log = logging.getLogger(__name__)
+
+
+def announce_on_stdout(line: str) -> None:
+    print(line, flush=True)
+
+
+class Service:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Clock | None = None,
+        announce: Callable[[str], None] = announce_on_stdout,
+    ) -> None:
+        self.config = config
+        self.clock = clock or SystemClock()
+        self._announce = announce
+        self._stopping = asyncio.Event()
+        self.metrics = ServerMetrics()
+        core = TServerCore(
+            settings=CoreSettings(name=config.server_name, answer_timeout=config.reply_timeout),
+            dns=config.dns,
+            started=self.clock.now(),
+        )
+        self.runtime = Runtime(core, clock=self.clock, metrics=self.metrics)
+        self.embedded: EmbeddedSwitch | None = None
+        self.client_address: tuple[str, int] | None = None
+        self.http_address: tuple[str, int] | None = None
+        self._register_gauges()
+
+    def stop(self) -> None:
+        """Ask the service to end; run() returns once everything is closed."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        async with contextlib.AsyncExitStack() as stack:
+            switch_address = await self._start_switch(stack)
+            supervisor = LinkSupervisor(self._link_settings(switch_address), self.runtime)
+            self.runtime.link = supervisor
+            await self._start_clients(stack)
+            await self._start_http(stack)
+            async with asyncio.TaskGroup() as tasks:
+                workers = [
+                    tasks.create_task(supervisor.run(), name="csta-link"),
+                    tasks.create_task(self.runtime.run(), name="deadlines"),
+                ]
+                await self._stopping.wait()
+                log.info("stopping")
+                for worker in workers:
+                    worker.cancel()
+
+    async def reload(self) -> dict[str, Any]:
+        """Re-read the configuration file; apply `[dn]` changes, report the rest."""
+        source = self.config.source
+        if source is None:
+            return {
+                "ok": False,
+                "error": "the server runs the demo site; there is no file to reload",
+            }
+        try:
+            fresh = configuration.load(source)
+        except ConfigError as exc:
+            log.error("reload refused: %s", exc)
+            return {"ok": False, "error": str(exc)}
+        added = sorted(set(fresh.dns) - set(self.config.dns))
+        removed = sorted(set(self.config.dns) - set(fresh.dns))
+        if self.embedded is not None:
+            self.embedded.reconfigure(fresh)
+        await self.runtime.reconfigure(fresh.dns)
+        self.config = fresh
+        log.info("reloaded %s: %d DNs added, %d removed", source, len(added), len(removed))
+        return {"ok": True, "added": added, "removed": removed}
+
+    # --- parts ----------------------------------------------------------------------------
+
+    async def _start_switch(self, stack: contextlib.AsyncExitStack) -> tuple[str, int]:
+        if self.config.link is not None:
+            return self.config.link.host, self.config.link.port
+        self.embedded = EmbeddedSwitch(self.config)
+        host, port = await self.embedded.start()
+        stack.push_async_callback(self.embedded.stop)
+        self._announce(f"listening csta={host}:{port}")
+        return host, port
+
+    def _link_settings(self, address: tuple[str, int]) -> LinkSettings:
+        config = self.config
+        return LinkSettings(
+            address=lambda: address,
+            session=config.session,
+            edition=config.namespace,
+            application_id=config.application_id,
+            reply_timeout=config.reply_timeout,
+            keepalive_interval=config.keepalive_interval,
+            session_duration=config.session_duration,
+            reconnect_min=config.reconnect_min,
+            reconnect_max=config.reconnect_max,
+        )
+
+    async def _start_clients(self, stack: contextlib.AsyncExitStack) -> None:
+        listen = self.config.client_listen
+        server = await serve_clients(
+            self.runtime, listen.host, listen.port, max_buffer=self.config.max_client_buffer
+        )
+        self.client_address = server.sockets[0].getsockname()[:2]
+        stack.push_async_callback(_close_server, server)
+        stack.callback(self.runtime.close_clients, "the server is shutting down")
+        self._announce(f"listening client={self.client_address[0]}:{self.client_address[1]}")
+
+    async def _start_http(self, stack: contextlib.AsyncExitStack) -> None:
+        listen = self.config.http_listen
+        if listen is None:
+            return
+        app = build_app(
+            self.runtime, self.metrics, reload=self.reload, max_buffer=self.config.max_client_buffer
+        )
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        stack.push_async_callback(runner.cleanup)
+        await web.TCPSite(runner, listen.host, listen.port).start()
+        host, port = runner.addresses[0][:2]
+        self.http_address = (host, port)
+        self._announce(f"listening http={self.http_address[0]}:{self.http_address[1]}")
+
+    def _register_gauges(self) -> None:
+        runtime = self.runtime
+        self.metrics.gauge("ctiserver_clients", "connected clients", lambda: runtime.client_count)
+        self.metrics.gauge(
+            "ctiserver_calls", "calls in progress", lambda: len(runtime.core.model.calls)
+        )
+        self.metrics.gauge(
+            "ctiserver_link_up",
+            "1 when the link to the switch is up",
+            lambda: 1.0 if runtime.link is not None and runtime.link.up else 0.0,
+        )
+
+
+async def _close_server(server: asyncio.Server) -> None:
+    server.close()
+    with contextlib.suppress(asyncio.TimeoutError):
+        async with asyncio.timeout(2):
+            await server.wait_closed()

@@ -1,0 +1,145 @@
+"""The command line (DESIGN.md § 2): run, pbxsim, check-config, reload.
+
+Parsing arguments, setting up logging and signals, and choosing the event loop live
+here; everything else is in app.service (the server) and the packages it wires.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Coroutine, Sequence
+from pathlib import Path
+from typing import Any
+
+from ctiserver.app import config as configuration
+from ctiserver.app.config import Config
+from ctiserver.errors import ConfigError
+
+log = logging.getLogger("ctiserver")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    arguments = parser.parse_args(argv)
+    logging.basicConfig(
+        level=getattr(logging, arguments.log_level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        result: int = arguments.handler(arguments)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ctiserver", description="A CTI server for CSTA switches."
+    )
+    parser.add_argument(
+        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run", help="the CTI server (with no --config: a demo site on an embedded pbxsim)"
+    )
+    run.add_argument("--config", type=Path)
+    run.set_defaults(handler=_run)
+
+    pbxsim = commands.add_parser("pbxsim", help="a simulated PBX alone, listening for CSTA links")
+    pbxsim.add_argument("--config", type=Path)
+    pbxsim.set_defaults(handler=_pbxsim)
+
+    check = commands.add_parser("check-config", help="validate a configuration file")
+    check.add_argument("file", type=Path)
+    check.set_defaults(handler=_check_config)
+
+    reload = commands.add_parser("reload", help="ask a running server to re-read its configuration")
+    reload.add_argument("--config", type=Path, help="the running server's configuration file")
+    reload.set_defaults(handler=_reload)
+    return parser
+
+
+def _load(path: Path | None) -> Config:
+    return configuration.demo() if path is None else configuration.load(path)
+
+
+def _run(arguments: argparse.Namespace) -> int:
+    from ctiserver.app.service import Service
+
+    service = Service(_load(arguments.config))
+
+    async def serve() -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, service.stop)
+        loop.add_signal_handler(signal.SIGTERM, service.stop)
+        loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(service.reload()))
+        await service.run()
+
+    _run_loop(serve())
+    return 0
+
+
+def _pbxsim(arguments: argparse.Namespace) -> int:
+    from ctiserver.app.embedded import serve_standalone
+
+    config = _load(arguments.config)
+    _run_loop(serve_standalone(config))
+    return 0
+
+
+def _check_config(arguments: argparse.Namespace) -> int:
+    config = configuration.load(arguments.file)
+    print(
+        f"{arguments.file}: valid; {len(config.dns)} DNs, {len(config.agent_logins)} agent logins"
+    )
+    return 0
+
+
+def _reload(arguments: argparse.Namespace) -> int:
+    config = _load(arguments.config)
+    if config.http_listen is None:
+        print(
+            "reload needs [server] http-listen; send SIGHUP to the server instead", file=sys.stderr
+        )
+        return 2
+    url = f"http://{config.http_listen}/reload"
+    try:
+        with urllib.request.urlopen(
+            urllib.request.Request(url, method="POST"), timeout=10
+        ) as reply:
+            print(reply.read().decode())
+            return 0
+    except urllib.error.HTTPError as exc:
+        print(exc.read().decode(), file=sys.stderr)
+    except urllib.error.URLError as exc:
+        print(f"no server answers at {url}: {exc.reason}", file=sys.stderr)
+    return 1
+
+
+def _run_loop(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run on uvloop when it is installed, else on the standard loop."""
+    try:
+        import uvloop
+    except ImportError:
+        factory = None
+    else:
+        factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        try:
+            runner.run(coroutine)
+        except KeyboardInterrupt:
+            log.info("interrupted")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""A scriptable CSTA switch for the cases pbxsim is too well-behaved for: a switch that
+stops answering, or that sends malformed frames."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from ctiserver.csta.enumerations import SystemStatusValue
+from ctiserver.csta.schema import Message
+from ctiserver.csta.session import NEED_DATA, CstaSession, Role
+from ctiserver.csta.system import (
+    MonitorStart,
+    MonitorStartResponse,
+    RequestSystemStatus,
+    RequestSystemStatusResponse,
+    SnapshotDevice,
+    SnapshotDeviceResponse,
+    SystemRegister,
+    SystemRegisterResponse,
+    SystemStatus,
+)
+from ctiserver.ids import MonitorCrossRefId
+
+
+class FakeSwitch:
+    """Answers association, monitoring and snapshots; everything else it ignores.
+
+    `mute = True` makes it ignore keep-alive polls too.  `send_raw()` writes bytes to
+    every connected application; `send_event()` an event to them.
+    """
+
+    def __init__(self) -> None:
+        self.mute = False
+        self.received: list[Message] = []
+        self.arrived = asyncio.Event()
+        self._writers: list[tuple[asyncio.StreamWriter, CstaSession]] = []
+        self._server: asyncio.Server | None = None
+        self.connections = 0
+
+    async def start(self) -> tuple[str, int]:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        host, port = self._server.sockets[0].getsockname()[:2]
+        return host, port
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for writer, _ in list(self._writers):
+            writer.close()
+
+    async def serve_on(self, host: str, port: int) -> None:
+        """Listen on a chosen port (to come back where a switch was)."""
+        self._server = await asyncio.start_server(self._serve, host, port)
+
+    def send_raw(self, data: bytes) -> None:
+        for writer, _ in self._writers:
+            writer.write(data)
+
+    def send_event(self, event: object) -> None:
+        for writer, session in self._writers:
+            writer.write(session.send_event(event))  # type: ignore[arg-type]
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        session = CstaSession(Role.SWITCHING_FUNCTION)
+        self._writers.append((writer, session))
+        _, greeting = session.send_request(SystemStatus(system_status=SystemStatusValue.NORMAL))
+        writer.write(greeting)
+        with contextlib.suppress(ConnectionError):
+            while data := await reader.read(65536):
+                session.receive_data(data)
+                while (inbound := session.next_message()) is not NEED_DATA:
+                    self.received.append(inbound.message)
+                    self.arrived.set()
+                    reply = self._reply(inbound.message)
+                    if reply is not None:
+                        writer.write(session.send_response(inbound.invoke_id, reply))
+        self._writers.remove((writer, session))
+        writer.close()
+
+    def _reply(self, message: Message) -> Message | None:
+        match message:
+            case SystemRegister():
+                return SystemRegisterResponse(sys_stat_register_id="1")
+            case MonitorStart(device_object=device):
+                return MonitorStartResponse(monitor_cross_ref_id=MonitorCrossRefId(device))
+            case SnapshotDevice():
+                return SnapshotDeviceResponse()
+            case RequestSystemStatus() if not self.mute:
+                return RequestSystemStatusResponse(system_status=SystemStatusValue.NORMAL)
+        return None

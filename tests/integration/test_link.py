@@ -1,0 +1,97 @@
+"""The CSTA link: loss and resync against pbxsim, a silent switch, a switch sending
+garbage (DESIGN.md § 1, issue: link supervision)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ctiserver.app.config import Address
+from ctiserver.csta.framing import wrap
+from ctiserver.ids import DeviceId, InvokeId
+from ctiserver.pbxsim.phone import HangUp
+from tests.integration.conftest import Site, SiteFactory, check, expect, within
+from tests.integration.fakes import FakeSwitch
+from tests.model.events import delivered
+
+A, B, C = "7001", "7002", "7003"
+
+
+async def test_link_loss_and_resync_keep_state_and_report_changes(site: Site) -> None:
+    a, b, c = await site.client(A), await site.client(B), await site.client(C)
+    established = (await a.make_call(A, B))["ConnID"]
+    await expect(a, "EventDialing")
+    await expect(b, "EventRinging")
+    await b.answer_call(B, established)
+    await expect(b, "EventEstablished")
+    await expect(a, "EventEstablished")
+    doomed = (await c.make_call(C, "7004"))["ConnID"]
+    await expect(c, "EventDialing")
+
+    listener = site.service.embedded.listener  # type: ignore[union-attr]
+    await listener.stop()
+    for client in (a, b, c):
+        await expect(client, "EventLinkDisconnected", ReferenceID=None)
+    reference = a.send("RequestMakeCall", ThisDN=A, OtherDN=C)
+    await expect(a, "EventError", ErrorCode=54, ReferenceID=reference)
+
+    listener.act(HangUp(DeviceId(C)))  # the call at C ends while the link is down
+    await listener.start()
+    await expect(c, "EventReleased", ConnID=doomed, ThisDN=C)
+    for client in (a, b, c):
+        await expect(client, "EventLinkConnected")
+    info = await a.query_address(A)
+    check(info, "EventAddressInfo", InfoStatus="Talking")
+    assert info["Extensions"]["conn-1"] == established
+    released = await a.release_call(A, established)
+    check(released, "EventReleased", ConnID=established)
+
+
+async def test_a_switch_that_stops_answering(make_site: SiteFactory) -> None:
+    switch = FakeSwitch()
+    host, port = await switch.start()
+    try:
+        site = await make_site(link=Address(host, port), reply_timeout=0.3, keepalive_interval=0.5)
+        a = await site.client(A)
+        reference = a.send("RequestMakeCall", ThisDN=A, OtherDN=B)
+        error = await expect(a, "EventError", ErrorCode=57, ReferenceID=reference)
+        assert "did not answer RequestMakeCall" in error["ErrorMessage"]
+        switch.mute = True  # keep-alive polls go unanswered: the link is dropped, then rebuilt
+        await expect(a, "EventLinkDisconnected")
+        switch.mute = False
+        await expect(a, "EventLinkConnected")
+        assert switch.connections >= 2
+    finally:
+        await switch.stop()
+
+
+async def test_malformed_frames_from_the_switch_are_logged_and_survived(
+    make_site: SiteFactory,
+) -> None:
+    switch = FakeSwitch()
+    host, port = await switch.start()
+    try:
+        site = await make_site(link=Address(host, port))
+        b = await site.client(B)
+        bomb = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><DeliveredEvent>&b;</DeliveredEvent>'
+        switch.send_raw(wrap(InvokeId(9999), b"<broken"))
+        switch.send_raw(wrap(InvokeId(9999), bomb))
+        switch.send_raw(b"\x00\x07\x00\x0c9999abcd")  # a SOAP-flavoured format word
+        switch.send_event(dataclasses.replace(delivered("1", A, B), monitor_cross_ref_id=B))
+        ringing = await expect(b, "EventRinging", ThisDN=B, OtherDN=A)
+        assert ringing["CallID"] == "1"
+    finally:
+        await switch.stop()
+
+
+async def test_a_switch_that_cannot_be_reached_is_retried(make_site: SiteFactory) -> None:
+    gone = FakeSwitch()
+    host, port = await gone.start()
+    await gone.stop()  # nothing listens there now
+    site = await make_site(link=Address(host, port))
+    a = await site.client(link_up=False)  # registers while the link is down
+    switch = FakeSwitch()
+    await switch.serve_on(host, port)
+    try:
+        await within(a.wait_for("EventLinkConnected"))
+    finally:
+        await switch.stop()

@@ -1,0 +1,175 @@
+"""Live reload of [dn], the HTTP side (WebSocket /tlib, /healthz, /metrics), and the
+command line itself run as a user runs it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import aiohttp
+import orjson
+
+from ctiserver.tlib.codec import MAX_LINE
+from tests.integration.conftest import Site, SiteFactory, check, expect, within
+
+SITE = """
+[server]
+client-listen = "127.0.0.1:0"
+http-listen = "127.0.0.1:0"
+
+[switch]
+reconnect-min = 0.05
+
+[dn]
+extensions = [{extensions}]
+"""
+
+
+def write_site(path: Path, extensions: str) -> None:
+    path.write_text(SITE.format(extensions=extensions))
+
+
+async def test_reload_adds_and_removes_dns(make_site: SiteFactory, tmp_path: Path) -> None:
+    from ctiserver.app import config as configuration
+
+    path = tmp_path / "site.toml"
+    write_site(path, '"7001", "7002"')
+    site = await make_site(**{k: getattr(configuration.load(path), k) for k in ("dns", "source")})
+    a = await site.client("7001", "7002")
+    write_site(path, '"7001", "7003"')
+    result = await site.service.reload()
+    assert result == {"ok": True, "added": ["7003"], "removed": ["7002"]}
+    removed = await expect(a, "EventUnregistered", ThisDN="7002", ErrorCode=59, ReferenceID=None)
+    assert "removed" in removed["ErrorMessage"]
+    check(await a.register_address("7003"), "EventRegistered", ThisDN="7003")
+    await expect(a, "EventRegistered")
+    dialing = await a.make_call("7001", "7003")  # the switch knows 7003 now, and monitors it
+    await expect(a, "EventDialing")
+    await expect(a, "EventRinging", ThisDN="7003", ConnID=dialing["ConnID"])
+    reference = a.send("RequestRegisterAddress", ThisDN="7002")
+    await expect(a, "EventError", ErrorCode=59, ReferenceID=reference)
+
+
+async def test_a_bad_file_is_refused_and_the_configuration_stays(
+    make_site: SiteFactory, tmp_path: Path
+) -> None:
+    path = tmp_path / "site.toml"
+    write_site(path, '"7001"')
+    site = await make_site(source=path)
+    path.write_text("[dn]\nextensions = ['7001',\n")
+    result = await site.service.reload()
+    assert result["ok"] is False
+    assert "not valid TOML" in result["error"]
+    assert "7002" in site.service.config.dns
+
+
+async def test_websocket_speaks_the_same_protocol(site: Site) -> None:
+    host, port = site.service.http_address  # type: ignore[misc]
+    b = await site.client("7002")
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(f"http://{host}:{port}/tlib") as ws,
+    ):
+
+        async def ask(message: dict[str, object]) -> dict[str, object]:
+            await ws.send_str(orjson.dumps(message).decode())
+            return orjson.loads((await within(ws.receive())).data)
+
+        info = await ask(
+            {"Request": "RequestRegisterClient", "ReferenceID": 1, "ApplicationName": "web"}
+        )
+        assert info["Event"] == "EventServerInfo"
+        assert orjson.loads((await within(ws.receive())).data)["Event"] == "EventLinkConnected"
+        registered = await ask(
+            {"Request": "RequestRegisterAddress", "ReferenceID": 2, "ThisDN": "7001"}
+        )
+        assert registered["Event"] == "EventRegistered"
+        dialing = await ask(
+            {"Request": "RequestMakeCall", "ReferenceID": 3, "ThisDN": "7001", "OtherDN": "7002"}
+        )
+        assert (dialing["Event"], dialing["ReferenceID"]) == ("EventDialing", 3)
+        await expect(b, "EventRinging", ConnID=dialing["ConnID"])
+        bad = await ask({"Request": "RequestMakeCall", "ReferenceID": 4})
+        assert (bad["Event"], bad["ErrorCode"]) == ("EventError", 53)
+        await ws.send_str("x" * (MAX_LINE + 1))
+        oversize = orjson.loads((await within(ws.receive())).data)
+        assert oversize["ErrorCode"] == 53
+        await ws.send_bytes(b"{}")
+        binary = orjson.loads((await within(ws.receive())).data)
+        assert "text frames" in binary["ErrorMessage"]
+
+
+async def test_health_and_metrics(site: Site) -> None:
+    host, port = site.service.http_address  # type: ignore[misc]
+    a = await site.client("7001")
+    await a.query_server()
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"http://{host}:{port}/healthz") as reply:
+            assert reply.status == 200
+            assert (await reply.json())["link"] == "up"
+        async with session.get(f"http://{host}:{port}/metrics") as reply:
+            text = await reply.text()
+        assert 'ctiserver_requests_total{request="RequestQueryServer"} 1.0' in text
+        assert "ctiserver_link_up 1.0" in text
+        async with session.get(f"http://{host}:{port}/api/state") as reply:
+            state = await reply.json()
+        assert {d["dn"] for d in state["dns"]} >= {"7001", "8001", "5000"}
+
+
+async def read_listening(process: asyncio.subprocess.Process, count: int) -> dict[str, str]:
+    found: dict[str, str] = {}
+    assert process.stdout is not None
+    while len(found) < count:
+        line = (await within(process.stdout.readline(), 20)).decode().strip()
+        assert line, "the server ended before it listened"
+        if line.startswith("listening "):
+            kind, _, address = line.removeprefix("listening ").partition("=")
+            found[kind] = address
+    return found
+
+
+async def test_the_command_line_runs_reloads_on_sighup_and_stops_on_sigterm(tmp_path: Path) -> None:
+    path = tmp_path / "site.toml"
+    write_site(path, '"7001", "7002"')
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ctiserver.cli", "run", "--config", str(path),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    try:
+        listening = await read_listening(process, 3)
+        assert set(listening) == {"csta", "client", "http"}
+        host, port = listening["client"].rsplit(":", 1)
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(
+            b'{"Request":"RequestRegisterClient","ReferenceID":1,"ApplicationName":"cli"}\n'
+        )
+        writer.write(b'{"Request":"RequestRegisterAddress","ReferenceID":2,"ThisDN":"7002"}\n')
+        events = [orjson.loads(await within(reader.readline())) for _ in range(3)]
+        assert events[2]["Event"] == "EventRegistered"
+        write_site(path, '"7001"')
+        process.send_signal(signal.SIGHUP)
+        unregistered = orjson.loads(await within(reader.readline()))
+        assert (unregistered["Event"], unregistered["ThisDN"]) == ("EventUnregistered", "7002")
+        writer.close()
+        process.send_signal(signal.SIGTERM)
+        assert await within(process.wait(), 10) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def test_check_config_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "site.toml"
+    path.write_text("[server]\nname = 'x'\nclient-lisen = '127.0.0.1:1'\n")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ctiserver.cli", "check-config", str(path),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _out, err = await within(process.communicate(), 20)
+    assert process.returncode == 2
+    assert f"{path}:3: unknown key 'client-lisen' in [server]" in err.decode()
