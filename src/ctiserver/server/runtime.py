@@ -57,6 +57,7 @@ class Runtime:
         self._peers: dict[ClientId, ClientPeer] = {}
         self._ids = itertools.count(1)
         self._monitor_changes: list[asyncio.Task[None]] = []
+        self.link_ready = asyncio.Event()  # set while the link to the switch is up
 
     # --- clients ------------------------------------------------------------------------
 
@@ -96,10 +97,12 @@ class Runtime:
 
     def on_link_up(self) -> None:
         log.info("link to the switch is up")
+        self.link_ready.set()
         self.perform(self.core.link_up(self.clock.now()))
 
     def on_link_down(self) -> None:
         log.warning("link to the switch is down")
+        self.link_ready.clear()
         self.perform(self.core.link_down(self.clock.now()))
 
     def on_csta_event(self, dn: DeviceId, event: Event) -> None:

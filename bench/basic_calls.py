@@ -1,0 +1,197 @@
+"""Benchmark: many concurrent basic calls (MakeCall, AnswerCall, ReleaseCall) through the
+embedded pbxsim, one registered client per DN.
+
+The server (with its embedded pbxsim) runs in this process; the clients run in a child
+process, so that the two share the machine's cores rather than one event loop.  It
+prints calls per second, events per second, and the server's latency from a CSTA event
+arriving (the chunk read from the switch) to the T-Library event leaving (the write to
+the client's socket), as percentiles; and the clients' request-to-answer times.
+
+    ./dev bench basic_calls [--pairs 100] [--seconds 10] [--loop uvloop|asyncio]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import multiprocessing
+import statistics
+import time
+from typing import Any
+
+from ctiserver.app.config import Address, demo
+from ctiserver.app.service import Service
+from ctiserver.ids import DeviceId
+from ctiserver.link.connection import CstaLink
+from ctiserver.model.states import DnKind
+from ctiserver.server.tcp import TlibTcpProtocol
+
+
+class Probe:
+    """Times from a switch chunk arriving to each client write carrying its events."""
+
+    def __init__(self) -> None:
+        self.arrived: float | None = None
+        self.latencies: list[float] = []
+        self.csta_chunks = 0
+
+    def install(self) -> None:
+        probe = self
+        drain, send, flush = CstaLink._drain, TlibTcpProtocol.send, TlibTcpProtocol._flush
+
+        def timed_drain(link: CstaLink) -> bool:
+            probe.arrived = time.perf_counter()
+            probe.csta_chunks += 1
+            try:
+                return drain(link)
+            finally:
+                probe.arrived = None
+
+        def tagged_send(protocol: TlibTcpProtocol, data: bytes) -> None:
+            if probe.arrived is not None:
+                protocol.__dict__.setdefault("bench_stamps", []).append(probe.arrived)
+            send(protocol, data)
+
+        def timed_flush(protocol: TlibTcpProtocol) -> None:
+            flush(protocol)
+            now = time.perf_counter()
+            stamps = protocol.__dict__.pop("bench_stamps", [])
+            probe.latencies.extend(now - stamp for stamp in stamps)
+
+        CstaLink._drain = timed_drain  # type: ignore[method-assign]
+        TlibTcpProtocol.send = tagged_send  # type: ignore[method-assign]
+        TlibTcpProtocol._flush = timed_flush  # type: ignore[method-assign]
+
+
+def percentiles(values: list[float]) -> str:
+    if len(values) < 2:
+        return "n/a"
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return (
+        f"p50 {cuts[49] * 1e3:.3f} ms, p90 {cuts[89] * 1e3:.3f} ms, "
+        f"p99 {cuts[98] * 1e3:.3f} ms, max {max(values) * 1e3:.3f} ms"
+    )
+
+
+# --- the clients (child process) ------------------------------------------------------------
+
+
+def run_clients(address: tuple[str, int], pairs: int, seconds: float, out: Any) -> None:
+    out.send(asyncio.run(_clients(address, pairs, seconds)))
+
+
+async def _clients(address: tuple[str, int], pairs: int, seconds: float) -> dict[str, Any]:
+    from ctiserver.client.connection import TClient
+
+    async def desk(dn: str) -> TClient:
+        client = await TClient.connect(*address, application_name=f"bench-{dn}")
+        await client.register_address(dn)
+        return client
+
+    callers = [await desk(str(7000 + 2 * i + 1)) for i in range(pairs)]
+    callees = [await desk(str(7000 + 2 * i + 2)) for i in range(pairs)]
+    for client in callers + callees:
+        while (await client.next_event())["Event"] != "EventRegistered":
+            pass
+    round_trips: list[float] = []
+    calls = 0
+    deadline = time.perf_counter() + seconds
+
+    async def pair(a: TClient, b: TClient) -> None:
+        nonlocal calls
+        a_dn, b_dn = a_dn_of[id(a)], a_dn_of[id(b)]
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            dialing = await a.make_call(a_dn, b_dn)
+            round_trips.append(time.perf_counter() - started)
+            ringing = await b.wait_for("EventRinging")
+            started = time.perf_counter()
+            await b.answer_call(b_dn, ringing["ConnID"])
+            round_trips.append(time.perf_counter() - started)
+            await a.wait_for("EventEstablished")
+            started = time.perf_counter()
+            await a.release_call(a_dn, dialing["ConnID"])
+            round_trips.append(time.perf_counter() - started)
+            await b.wait_for("EventReleased")
+            calls += 1
+
+    a_dn_of = {id(c): str(7000 + 2 * i + 1) for i, c in enumerate(callers)}
+    a_dn_of.update({id(c): str(7000 + 2 * i + 2) for i, c in enumerate(callees)})
+    began = time.perf_counter()
+    await asyncio.gather(*(pair(a, b) for a, b in zip(callers, callees, strict=True)))
+    elapsed = time.perf_counter() - began
+    for client in callers + callees:
+        await client.close()
+    return {"calls": calls, "elapsed": elapsed, "round_trips": round_trips}
+
+
+# --- the server (this process) --------------------------------------------------------------
+
+
+async def serve_and_measure(pairs: int, seconds: float) -> None:
+    dns = {DeviceId(str(7001 + n)): DnKind.EXTENSION for n in range(2 * pairs)}
+    config = dataclasses.replace(
+        demo(),
+        dns=dns,
+        client_listen=Address("127.0.0.1", 0),
+        http_listen=None,
+        reply_timeout=30.0,
+    )
+    probe = Probe()
+    probe.install()
+    service = Service(config, announce=lambda line: None)
+    task = asyncio.create_task(service.run())
+    await service.runtime.link_ready.wait()
+    receive, send = multiprocessing.Pipe(duplex=False)
+    child = multiprocessing.get_context("spawn").Process(
+        target=run_clients, args=(service.client_address, pairs, seconds, send)
+    )
+    events_before = _events_sent(service)
+    child.start()
+    result = await asyncio.get_running_loop().run_in_executor(None, receive.recv)
+    child.join()
+    events = _events_sent(service) - events_before
+    service.stop()
+    await task
+    report(pairs, result, events, probe)
+
+
+def _events_sent(service: Service) -> float:
+    total = 0.0
+    for metric in service.metrics.registry.collect():
+        if metric.name == "ctiserver_events_sent":
+            total += sum(s.value for s in metric.samples if s.name.endswith("_total"))
+    return total
+
+
+def report(pairs: int, result: dict[str, Any], events: float, probe: Probe) -> None:
+    calls, elapsed = result["calls"], result["elapsed"]
+    print(f"pairs (concurrent calls):  {pairs}")
+    print(f"calls completed:           {calls} in {elapsed:.1f} s")
+    print(f"calls per second:          {calls / elapsed:.0f}")
+    print(f"T-Library events per sec:  {events / elapsed:.0f}")
+    print(f"events per call (ratio):   {events / max(calls, 1):.1f}")
+    print(f"events per switch chunk:   {len(probe.latencies) / max(probe.csta_chunks, 1):.2f}")
+    print(f"CSTA in -> T-Lib out:      {percentiles(probe.latencies)}")
+    print(f"client request -> answer:  {percentiles(result['round_trips'])}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=100)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
+    arguments = parser.parse_args()
+    factory = None
+    if arguments.loop == "uvloop":
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    print(f"event loop:                {arguments.loop}")
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(serve_and_measure(arguments.pairs, arguments.seconds))
+
+
+if __name__ == "__main__":
+    main()
