@@ -19,9 +19,10 @@ from ctiserver.csta.system import MonitorStart, SystemRegisterResponse
 from ctiserver.csta.types import ConnectionID
 from ctiserver.errors import LocalProtocolError
 from tests.csta.strategies import messages
+from tests.shared import SHARED
 
 ED4 = namespace_for("ed4")
-SAMPLES = Path(__file__).resolve().parents[3] / "shared/reference/csta/samples"
+SAMPLES = (SHARED or Path("/nonexistent")) / "reference/csta/samples"
 
 
 @settings(max_examples=400)
@@ -121,7 +122,7 @@ def _osv_frames() -> list[bytes]:
     return documents
 
 
-@pytest.mark.skipif(not SAMPLES.exists(), reason="../shared/reference/csta/samples is absent")
+@pytest.mark.skipif(not SAMPLES.exists(), reason="the shared reference folder (../shared) is absent")
 def test_real_openscape_voice_events_decode() -> None:
     initiated, originated = (codec.decode(document) for document in _osv_frames())
     assert initiated == ServiceInitiatedEvent(
@@ -138,7 +139,7 @@ def test_real_openscape_voice_events_decode() -> None:
     assert originated.cause is EventCause.NEW_CALL
 
 
-@pytest.mark.skipif(not SAMPLES.exists(), reason="../shared/reference/csta/samples is absent")
+@pytest.mark.skipif(not SAMPLES.exists(), reason="the shared reference folder (../shared) is absent")
 def test_loopback_trace_frames_decode() -> None:
     trace = json.loads((SAMPLES / "pyssimist-loopback-trace.json").read_text())
     for frame in trace["frames"]:
