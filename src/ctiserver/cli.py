@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -93,7 +94,16 @@ def _pbxsim(arguments: argparse.Namespace) -> int:
     from ctiserver.app.embedded import serve_standalone
 
     config = _load(arguments.config)
-    _run_loop(serve_standalone(config))
+
+    async def serve() -> None:
+        task = asyncio.create_task(serve_standalone(config))
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(number, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    _run_loop(serve())
     return 0
 
 

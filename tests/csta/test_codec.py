@@ -122,7 +122,9 @@ def _osv_frames() -> list[bytes]:
     return documents
 
 
-@pytest.mark.skipif(not SAMPLES.exists(), reason="the shared reference folder (../shared) is absent")
+@pytest.mark.skipif(
+    not SAMPLES.exists(), reason="the shared reference folder (../shared) is absent"
+)
 def test_real_openscape_voice_events_decode() -> None:
     initiated, originated = (codec.decode(document) for document in _osv_frames())
     assert initiated == ServiceInitiatedEvent(
@@ -139,7 +141,9 @@ def test_real_openscape_voice_events_decode() -> None:
     assert originated.cause is EventCause.NEW_CALL
 
 
-@pytest.mark.skipif(not SAMPLES.exists(), reason="the shared reference folder (../shared) is absent")
+@pytest.mark.skipif(
+    not SAMPLES.exists(), reason="the shared reference folder (../shared) is absent"
+)
 def test_loopback_trace_frames_decode() -> None:
     trace = json.loads((SAMPLES / "pyssimist-loopback-trace.json").read_text())
     for frame in trace["frames"]:

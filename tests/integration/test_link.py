@@ -8,6 +8,7 @@ import dataclasses
 from ctiserver.app.config import Address
 from ctiserver.csta.framing import wrap
 from ctiserver.ids import DeviceId, InvokeId
+from ctiserver.pbxsim.outcome import TimerKind
 from ctiserver.pbxsim.phone import HangUp
 from tests.integration.conftest import Site, SiteFactory, check, expect, within
 from tests.integration.fakes import FakeSwitch
@@ -95,3 +96,14 @@ async def test_a_switch_that_cannot_be_reached_is_retried(make_site: SiteFactory
         await within(a.wait_for("EventLinkConnected"))
     finally:
         await switch.stop()
+
+
+async def test_an_ecma_354_session_in_another_edition(make_site: SiteFactory) -> None:
+    site = await make_site(session="ecma-354", namespace="ed6", keepalive_interval=0.2)
+    a, b = await site.client(A), await site.client(B)
+    dialing = await a.make_call(A, B)
+    await expect(a, "EventDialing")
+    await expect(b, "EventRinging", ConnID=dialing["ConnID"])
+    view = site.service.embedded.switch.view()  # type: ignore[union-attr]
+    sessions = [timer for timer, _ in view.timers if timer.kind is TimerKind.SESSION_EXPIRY]
+    assert len(sessions) == 1  # an ECMA-354 session is open, and kept alive

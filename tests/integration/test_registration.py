@@ -70,7 +70,7 @@ async def test_registration_errors(site: Site) -> None:
     reference = client.send("RequestRegisterAddress", ThisDN="8001", AddressType="DN")
     await expect(client, "EventError", ErrorCode=53, ReferenceID=reference)
     reference = client.send("RequestUnregisterAddress", ThisDN="7001")
-    await expect(client, "EventError", ErrorCode=41, ReferenceID=reference)
+    await expect(client, "EventACK", ThisDN="7001", ReferenceID=reference)
 
 
 async def test_unregister_stops_the_events(site: Site) -> None:

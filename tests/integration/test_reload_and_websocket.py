@@ -173,3 +173,34 @@ async def test_check_config_names_the_line(tmp_path: Path) -> None:
     _out, err = await within(process.communicate(), 20)
     assert process.returncode == 2
     assert f"{path}:3: unknown key 'client-lisen' in [server]" in err.decode()
+
+
+async def test_pbxsim_runs_alone_and_speaks_csta(tmp_path: Path) -> None:
+    from ctiserver.csta.session import NEED_DATA, CstaSession, Role
+    from ctiserver.csta.system import MonitorStart, MonitorStartResponse, SystemStatus
+
+    path = tmp_path / "switch.toml"
+    path.write_text('[dn]\nextensions = ["7001-7002"]\n\n[pbxsim]\ncsta-listen = "127.0.0.1:0"\n')
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ctiserver.cli", "pbxsim", "--config", str(path),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        host, port = (await read_listening(process, 1))["csta"].rsplit(":", 1)
+        reader, writer = await asyncio.open_connection(host, int(port))
+        session = CstaSession(Role.COMPUTING_FUNCTION)
+        received = []
+        _, request = session.send_request(MonitorStart(device_object="7001"))
+        writer.write(request)
+        while not any(isinstance(m.message, MonitorStartResponse) for m in received):
+            session.receive_data(await within(reader.read(65536)))
+            while (inbound := session.next_message()) is not NEED_DATA:
+                received.append(inbound)
+        assert isinstance(received[0].message, SystemStatus)
+        writer.close()
+        process.send_signal(signal.SIGTERM)
+        assert await within(process.wait(), 10) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

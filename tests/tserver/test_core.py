@@ -144,13 +144,15 @@ def test_private_registration_excludes_others(h: Harness) -> None:
     assert error["ErrorCode"] == 42
 
 
-def test_unregister_needs_a_registration(h: Harness) -> None:
+def test_unregister_twice_changes_nothing_the_second_time(h: Harness) -> None:
     client = h.client(1, "7001")
     h.ask(client, "RequestUnregisterAddress", ThisDN="7001")
-    h.ask(client, "RequestUnregisterAddress", ThisDN="7001")
-    done, error = h.take(client)
+    reference = h.ask(client, "RequestUnregisterAddress", ThisDN="7001")
+    h.ask(client, "RequestUnregisterAddress", ThisDN="1234")
+    done, ack, error = h.take(client)
     assert done["Event"] == "EventUnregistered"
-    assert error["ErrorCode"] == 41
+    assert (ack["Event"], ack["ReferenceID"]) == ("EventACK", reference)
+    assert error["ErrorCode"] == 59
 
 
 def test_requests_on_unregistered_dns_and_unknown_calls(h: Harness) -> None:

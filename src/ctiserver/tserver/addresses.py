@@ -27,7 +27,7 @@ from ctiserver.tlib.vocabulary import (
 )
 from ctiserver.tserver.checks import configured_dn
 from ctiserver.tserver.errors import (
-    DnNotRegistered,
+    DnNotConfigured,
     InvalidAttribute,
     NotSupported,
     ResourceSeized,
@@ -129,10 +129,14 @@ def register_address(core: TServerCore, ctx: RequestContext) -> None:
 
 
 def unregister_address(core: TServerCore, ctx: RequestContext) -> None:
+    """Unregistering a DN the client had not registered changes nothing: EventACK."""
     dn = DeviceId(ctx.message["ThisDN"])
-    if not core.registry.unregister(ctx.client, dn):
-        raise DnNotRegistered(dn)
-    core.reply(ctx, {"Event": "EventUnregistered", "ThisDN": dn})
+    if core.registry.unregister(ctx.client, dn):
+        core.reply(ctx, {"Event": "EventUnregistered", "ThisDN": dn})
+    elif dn in core.model.dns:
+        core.reply(ctx, {"Event": "EventACK", "ThisDN": dn})
+    else:
+        raise DnNotConfigured(dn)
 
 
 def query_address(core: TServerCore, ctx: RequestContext) -> None:
