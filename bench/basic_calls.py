@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import dataclasses
 import multiprocessing
 import statistics
@@ -182,6 +183,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
+    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the server here")
     arguments = parser.parse_args()
     factory = None
     if arguments.loop == "uvloop":
@@ -189,8 +191,14 @@ def main() -> None:
 
         factory = uvloop.new_event_loop
     print(f"event loop:                {arguments.loop}")
+    profiler = cProfile.Profile() if arguments.profile else None
     with asyncio.Runner(loop_factory=factory) as runner:
+        if profiler is not None:
+            profiler.enable()
         runner.run(serve_and_measure(arguments.pairs, arguments.seconds))
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(arguments.profile)
 
 
 if __name__ == "__main__":

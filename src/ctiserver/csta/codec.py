@@ -48,7 +48,7 @@ _NAMESPACE_OK = re.compile(
     r"(|http://www\.(ecma\.ch|ecma-international\.org)/standards/ecma-323/csta/ed\d+"
     r"(/priv\d+)?|" + re.escape(APPLICATION_SESSION_NAMESPACE) + ")"
 )
-_DTD_MARKERS = (b"<!DOCTYPE", b"<!doctype", b"<!ENTITY", b"<!entity")
+_DTD_MARKER = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _PARSER = etree.XMLParser(
     resolve_entities=False,
     no_network=True,
@@ -289,7 +289,7 @@ def decode(document: bytes) -> Message:
 
 
 def _parse(document: bytes) -> Any:
-    if any(marker in document for marker in _DTD_MARKERS):
+    if b"<!" in document and _DTD_MARKER.search(document):
         raise LocalProtocolError("document carries a DTD or entity declaration; refused")
     try:
         root = etree.fromstring(document, _PARSER)
@@ -302,17 +302,23 @@ def _parse(document: bytes) -> Any:
 
 def _children(element: Any) -> Iterator[tuple[str, Any]]:
     for child in element:
-        if isinstance(child.tag, str):
-            yield child.tag.rpartition("}")[2], child
+        tag = child.tag
+        if isinstance(tag, str):
+            yield tag.rpartition("}")[2], child
+
+
+def _index(element: Any) -> dict[str, Any]:
+    """The first child of each local name: one pass over the children."""
+    index: dict[str, Any] = {}
+    for name, child in _children(element):
+        index.setdefault(name, child)
+    return index
 
 
 def _find(element: Any, path: tuple[str, ...]) -> Any:
     for name in path:
-        for child_name, child in _children(element):
-            if child_name == name:
-                element = child
-                break
-        else:
+        element = _index(element).get(name)
+        if element is None:
             return None
     return element
 
@@ -323,8 +329,11 @@ def _text(element: Any) -> str:
 
 def _decode_struct(cls: type, element: Any) -> Any:
     values: dict[str, Any] = {}
+    children = _index(element)
     for spec in _plan(cls):
-        found = _find(element, spec.path)
+        found = children.get(spec.path[0])
+        if found is not None and len(spec.path) > 1:
+            found = _find(found, spec.path[1:])
         if found is None:
             if spec.required:
                 raise LocalProtocolError(f"{cls.__name__} lacks {'/'.join(spec.path)}")

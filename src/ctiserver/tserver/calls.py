@@ -36,8 +36,9 @@ def make_call(core: TServerCore, ctx: RequestContext) -> None:
 
     def bind_by_response(pending: Pending, response: Any) -> None:
         if isinstance(response, MakeCallResponse):
-            pending.call_id = response.calling_device.call_id
-            call = core.model.call_by_call_id(pending.call_id)
+            call_id = response.calling_device.call_id
+            core.correlator.expect_call(pending, call_id)
+            call = core.model.call_by_call_id(call_id)
             if call is not None and pending.conn_id is None:
                 core.bind(pending, call)
 

@@ -38,18 +38,24 @@ class Pending:
     deadline: float | None = None
     on_confirm: Callable[[Pending, Any], None] | None = None  # given the switch's response
 
-    def matches(self, dn: DeviceId, conn_id: ConnId | None, event: str) -> bool:
-        if dn != self.dn or event not in self.answers:
+    def matches(self, conn_id: ConnId | None, event: str) -> bool:
+        """Whether *event* on this request's DN answers it."""
+        if event not in self.answers:
             return False
         if self.conn_id is not None:
             return conn_id == self.conn_id
         return self.binds_new_call
+
+    def overtaken(self, conn_id: ConnId | None, event: str) -> bool:
+        """Its call has moved on: a later event that is not one of its answers."""
+        return self.answered and self.conn_id == conn_id and event not in self.answers
 
 
 class Correlator:
     def __init__(self) -> None:
         self._pending: dict[int, Pending] = {}
         self._by_dn: dict[DeviceId, dict[int, Pending]] = {}
+        self._by_call_id: dict[CallId, Pending] = {}
         self._next_token = 1
 
     def new_token(self) -> int:
@@ -64,8 +70,16 @@ class Correlator:
     def get(self, token: int) -> Pending | None:
         return self._pending.get(token)
 
+    def expect_call(self, pending: Pending, call_id: CallId) -> None:
+        """The switch named the call *pending* created (before or after it is seen)."""
+        pending.call_id = call_id
+        if pending.token in self._pending:
+            self._by_call_id[call_id] = pending
+
     def finish(self, token: int) -> Pending | None:
         pending = self._pending.pop(token, None)
+        if pending is not None and pending.call_id is not None:
+            self._by_call_id.pop(pending.call_id, None)
         if pending is not None:
             at_dn = self._by_dn[pending.dn]
             del at_dn[token]
@@ -74,22 +88,32 @@ class Correlator:
         return pending
 
     def answer(self, dn: DeviceId, conn_id: ConnId | None, event: str) -> Pending | None:
-        """The pending request that *event* answers, if any; records the answer."""
-        for pending in self._by_dn.get(dn, {}).values():
-            if pending.matches(dn, conn_id, event):
+        """The pending request that *event* answers, if any; records the answer.
+
+        Requests whose call has moved on past their answers end here too: a MakeCall
+        answered by EventDialing waits for a possible EventDestinationBusy only until
+        its call does something else.
+        """
+        found: Pending | None = None
+        for pending in list(self._by_dn.get(dn, {}).values()):
+            if found is None and pending.matches(conn_id, event):
+                found = pending
                 pending.answers.discard(event)
                 pending.answered = True
                 if pending.conn_id is None:
                     pending.conn_id = conn_id
                 if not pending.answers and pending.confirmed:
                     self.finish(pending.token)
-                return pending
-        return None
+            elif pending.confirmed and pending.overtaken(conn_id, event):
+                self.finish(pending.token)
+        return found
 
     def binding_for(self, call_id: CallId, calling: DeviceId | None) -> Pending | None:
         """The unbound call-creating request that a new call belongs to."""
         candidates = list(self._by_dn.get(calling, {}).values()) if calling else []
-        candidates += [p for p in self._pending.values() if p.call_id == call_id]
+        named = self._by_call_id.get(call_id)
+        if named is not None:
+            candidates.append(named)
         for pending in candidates:
             if not pending.binds_new_call or pending.conn_id is not None:
                 continue
