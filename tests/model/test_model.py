@@ -16,7 +16,8 @@ from ctiserver.model.changes import (
     PartyRang,
     PartyReleased,
 )
-from ctiserver.model.model import Model, SnapshotParty
+from ctiserver.model.model import Model
+from ctiserver.model.resync import SnapshotParty
 from ctiserver.model.states import DnKind, PartyState
 from ctiserver.tlib.vocabulary import CallState, CallType, DNRole
 from tests.model.events import (

@@ -52,7 +52,7 @@ def agent(
 
 
 def ready_agent(rig: Rig, device: str, agent_id: str, group: str | None = "8002") -> None:
-    agent(rig, device, R.LOGGED_ON, agent_id, group, password="secret")
+    agent(rig, device, R.LOGGED_ON, agent_id, group, password=b"secret".hex())
     agent(rig, device, R.READY)
 
 
@@ -100,7 +100,7 @@ def test_agent_errors_change_nothing(rig: Rig) -> None:
 def test_password_and_get_agent_state(rig: Rig) -> None:
     empty = rig.send(GetAgentState(device=DeviceId("7005")))
     assert empty.response == GetAgentStateResponse()
-    logged_on = agent(rig, "7005", R.LOGGED_ON, "1003", "8001", password="secret")
+    logged_on = agent(rig, "7005", R.LOGGED_ON, "1003", "8001", password=b"secret".hex())
     assert logged_on.response == SetAgentStateResponse()
     agent(rig, "7005", R.READY)
     outcome = rig.send(GetAgentState(device=DeviceId("7005")))

@@ -55,7 +55,11 @@ class Service:
         self._stopping = asyncio.Event()
         self.metrics = ServerMetrics()
         core = TServerCore(
-            settings=CoreSettings(name=config.server_name, answer_timeout=config.reply_timeout),
+            settings=CoreSettings(
+                name=config.server_name,
+                answer_timeout=config.reply_timeout,
+                consult_user_data=config.consult_user_data,
+            ),
             dns=config.dns,
             started=self.clock.now(),
         )

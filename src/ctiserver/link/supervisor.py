@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from ctiserver.csta.routeing import RouteRegister, RouteRegisterCancel, RouteRegisterResponse
 from ctiserver.csta.schema import Event, Message, Request, Response, Unconfirmed
 from ctiserver.csta.session import namespace_for
 from ctiserver.csta.system import (
@@ -48,7 +49,7 @@ from ctiserver.csta.types import ConnectionID
 from ctiserver.errors import CtiError, LinkDown
 from ctiserver.ids import CallId, DeviceId, MonitorCrossRefId
 from ctiserver.link.connection import CstaLink, ReplyCallback
-from ctiserver.model.model import SnapshotParty
+from ctiserver.model.resync import SnapshotParty
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,8 @@ class LinkSettings:
 
 class LinkHooks(Protocol):
     def monitored_dns(self) -> list[DeviceId]: ...
+
+    def routing_points(self) -> list[DeviceId]: ...
 
     def on_link_up(self) -> None: ...
 
@@ -97,6 +100,7 @@ class LinkSupervisor:
         self._session_id = ""
         self._monitors: dict[MonitorCrossRefId, DeviceId] = {}
         self._monitor_of: dict[DeviceId, MonitorCrossRefId] = {}
+        self._route_registrations: dict[DeviceId, str] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._unreachable: str | None = None
 
@@ -190,6 +194,7 @@ class LinkSupervisor:
             self._link = None
             self._monitors.clear()
             self._monitor_of.clear()
+            self._route_registrations.clear()
             if self._up:
                 self._up = False
                 self._hooks.on_link_down()
@@ -199,6 +204,7 @@ class LinkSupervisor:
         await self._associate(link)
         dns = self._hooks.monitored_dns()
         await self._monitor(link, dns)
+        await self._register_routes(link, self._hooks.routing_points())
         self._hooks.on_resync(await self._snapshot(link, dns), dns)
 
     async def _associate(self, link: CstaLink) -> None:
@@ -248,6 +254,19 @@ class LinkSupervisor:
             else:
                 log.error("the switch would not monitor DN %s: %s", dn, reply)
 
+    async def _register_routes(self, link: CstaLink, points: Sequence[DeviceId]) -> None:
+        """Become the router of each routing point: the switch then sends RouteRequests."""
+        replies = await self._all(link, [RouteRegister(routeing_device=p) for p in points])
+        for point, reply in zip(points, replies, strict=True):
+            if isinstance(reply, RouteRegisterResponse):
+                self._route_registrations[point] = reply.route_register_req_id
+            else:
+                log.error("the switch would not let us route for %s: %s", point, reply)
+
+    async def _cancel_routes(self, link: CstaLink, points: Sequence[DeviceId]) -> None:
+        ids = [self._route_registrations.pop(p) for p in points if p in self._route_registrations]
+        await self._all(link, [RouteRegisterCancel(route_register_req_id=i) for i in ids])
+
     async def _snapshot(self, link: CstaLink, dns: Sequence[DeviceId]) -> Snapshot:
         monitored = [dn for dn in dns if dn in self._monitor_of]
         device_replies = await self._all(
@@ -283,7 +302,10 @@ class LinkSupervisor:
         for request in stops:
             self._monitors.pop(request.monitor_cross_ref_id, None)
         await self._all(link, stops)
+        await self._cancel_routes(link, stop)
         await self._monitor(link, start)
+        points = set(self._hooks.routing_points())
+        await self._register_routes(link, [dn for dn in start if dn in points])
         self._hooks.on_resync(await self._snapshot(link, start), start)
 
     async def _keep_alive(self, link: CstaLink, reader: asyncio.Task[None]) -> None:

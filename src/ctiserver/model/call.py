@@ -9,11 +9,19 @@ to several monitors.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 
 from ctiserver.ids import CallId, ConnId, DeviceId
 from ctiserver.model.states import PartyState
 from ctiserver.tlib.vocabulary import CallType, DNRole, KVList
+
+
+class ConsultPurpose(enum.Enum):
+    """Why a consultation call was made: it decides TransferConnID or ConferenceConnID."""
+
+    TRANSFER = "transfer"
+    CONFERENCE = "conference"
 
 
 @dataclass(slots=True)
@@ -23,6 +31,7 @@ class Party:
     role: DNRole
     other_dn: DeviceId | None = None
     this_queue: DeviceId | None = None
+    added_by: DeviceId | None = None  # who brought this party in (single-step conference)
     present: bool = True  # False once any monitor reported its connection cleared
 
 
@@ -35,7 +44,10 @@ class Call:
     called: DeviceId | None = None
     parties: dict[DeviceId, Party] = field(default_factory=dict)
     user_data: KVList = field(default_factory=dict)
-    previous_conn_id: ConnId | None = None
+    previous_conn_id: ConnId | None = None  # the call this one consults
+    purpose: ConsultPurpose | None = None
+    shares_data_with: set[ConnId] = field(default_factory=set)  # consult-user-data = joint
+    deleted_by: dict[DeviceId, DeviceId] = field(default_factory=dict)
 
     def party(self, dn: DeviceId) -> Party | None:
         return self.parties.get(dn)
@@ -43,6 +55,10 @@ class Call:
     def others(self, dn: DeviceId) -> list[Party]:
         """The parties still present other than *dn*, in the order they joined."""
         return [party for party in self.parties.values() if party.dn != dn and party.present]
+
+    @property
+    def present(self) -> list[Party]:
+        return [party for party in self.parties.values() if party.present]
 
     @property
     def ani(self) -> DeviceId | None:

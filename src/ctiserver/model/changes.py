@@ -1,17 +1,19 @@
 """What the model reports after applying a switch event: past-tense facts, one per DN.
 
-Each change names the DN whose registrants should hear of it and the call it is about;
-tserver.events turns a change into the T-Library event of that name.  The model returns
-changes instead of calling anyone (STYLE.md, idiom b).
+Each party change names the DN whose registrants should hear of it (`party.dn`) and the
+call it is about; its optional fields say what the T-Library event adds (a third party,
+a previous ConnID, a CallState).  tserver.events turns a change into the event of that
+name.  The model returns changes instead of calling anyone (STYLE.md, idiom b).
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
-from ctiserver.ids import DeviceId
+from ctiserver.ids import AgentId, ConnId, DeviceId
 from ctiserver.model.call import Call, Party
-from ctiserver.tlib.vocabulary import CallState
+from ctiserver.tlib.vocabulary import AgentWorkMode, CallState, DNRole
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -28,6 +30,13 @@ class PartyChange:
 
     call: Call
     party: Party
+    call_state: CallState = CallState.OK
+    other_dn: DeviceId | None = None  # None: the party's own other_dn
+    other_role: DNRole | None = None
+    third_party_dn: DeviceId | None = None
+    third_party_role: DNRole | None = None
+    previous_conn_id: ConnId | None = None  # None: the call's own (a consultation's)
+    agent_id: AgentId | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,7 +56,7 @@ class PartyEstablished(PartyChange):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PartyReleased(PartyChange):
-    call_state: CallState = CallState.OK
+    pass
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,15 +66,73 @@ class PartyAbandoned(PartyChange):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DestinationBusy(PartyChange):
-    call_state: CallState
+    pass
 
 
-Change = (
-    CallCreated
-    | PartyDialed
-    | PartyRang
-    | PartyEstablished
-    | PartyReleased
-    | PartyAbandoned
-    | DestinationBusy
-)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PartyHeld(PartyChange):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PartyRetrieved(PartyChange):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PartyChanged(PartyChange):
+    """The other end of the call changed (transfer, conference completion)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PartyAdded(PartyChange):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PartyDeleted(PartyChange):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallQueued(PartyChange):
+    """At an ACD queue."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallDiverted(PartyChange):
+    """Gone from an ACD queue to `third_party_dn`."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RouteRequested(PartyChange):
+    """Waiting at a routing point for a route."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RouteUsed(PartyChange):
+    """Routed from a routing point to `third_party_dn`."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RouteRefused(PartyChange):
+    """The switch could not route to the destination given; the call stays."""
+
+
+class AgentEvent(enum.Enum):
+    LOGGED_IN = "login"
+    LOGGED_OUT = "logout"
+    READY = "ready"
+    NOT_READY = "not-ready"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentChanged:
+    dn: DeviceId
+    agent_id: AgentId
+    queue: DeviceId | None
+    what: AgentEvent
+    work_mode: AgentWorkMode
+
+
+Change = CallCreated | PartyChange | AgentChanged

@@ -56,11 +56,19 @@ def set_agent_state(ctx: Context, request: SetAgentState) -> None:
     _move(ctx, agent, trigger)
 
 
+def _unhex(password: str) -> str | None:
+    """ECMA-323 writes the password as hexBinary; None when it is not."""
+    try:
+        return bytes.fromhex(password).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
 def _agent_logging_on(state: SwitchState, request: SetAgentState) -> Agent:
     agent = state.agents.get(AgentId(request.agent_id))
     if agent is None:
         raise Refused(_OPERATION, "invalidAgentIdentifier")
-    if agent.password is not None and request.password != agent.password:
+    if agent.password is not None and _unhex(request.password) != agent.password:
         raise Refused(_OPERATION, "invalidAgentPassword")
     group = request.group
     if group is not None and group not in state.directory.acd_groups:

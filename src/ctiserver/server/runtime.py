@@ -109,7 +109,10 @@ class Runtime:
         self.perform(self.core.csta_event(dn, event, self.clock.now()))
 
     def on_csta_invocation(self, message: Unconfirmed) -> None:
-        log.info("%s from the switch is not used yet", type(message).__name__)
+        self.perform(self.core.csta_invocation(message, self.clock.now()))
+
+    def routing_points(self) -> list[DeviceId]:
+        return self.core.routing_points()
 
     def on_resync(self, snapshot: Snapshot, scope: Sequence[DeviceId]) -> None:
         self.perform(self.core.resync(snapshot, self.clock.now(), scope))
@@ -146,7 +149,7 @@ class Runtime:
         if self._metrics is not None:
             self._metrics.event_sent(event["Event"], len(clients))
 
-    def _send(self, token: int, request: Request) -> None:
+    def _send(self, token: int, request: Request | Unconfirmed) -> None:
         def answered(reply: Response | BaseException) -> None:
             now = self.clock.now()
             if isinstance(reply, BaseException):
@@ -156,8 +159,13 @@ class Runtime:
 
         if self.link is None:
             answered(LinkDown("no link to the switch is configured"))
-            return
-        self.link.submit(request, answered)
+        elif isinstance(request, Unconfirmed):
+            try:
+                self.link.send_unconfirmed(request)
+            except LinkDown as exc:
+                answered(exc)
+        else:
+            self.link.submit(request, answered)
 
     # --- time ---------------------------------------------------------------------------
 

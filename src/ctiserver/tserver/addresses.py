@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ctiserver.ids import DeviceId
+from ctiserver.model.agents import AgentStatus
 from ctiserver.model.states import DnKind, PartyState
 from ctiserver.tlib.vocabulary import (
     AddressInfoType,
@@ -58,7 +59,7 @@ _SIGNIFICANCE = [
     PartyState.QUEUED,
     PartyState.HELD,
 ]
-_PARTY_STATE_CODES = {
+PARTY_STATE_CODES = {
     PartyState.INITIATED: TPartyState.INITIATED,
     PartyState.DIALING: TPartyState.DIALING,
     PartyState.RINGING: TPartyState.ALERTING,
@@ -82,8 +83,23 @@ def address_status(core: TServerCore, dn: DeviceId) -> tuple[str, KVList]:
     extensions: KVList = {"status": status.value, "calls": len(calls)}
     for index, call in enumerate(calls, start=1):
         extensions[f"conn-{index}"] = call.conn_id
-        extensions[f"ps-{index}"] = _PARTY_STATE_CODES[call.parties[dn].state].value
+        extensions[f"ps-{index}"] = PARTY_STATE_CODES[call.parties[dn].state].value
+    agent = core.model.agents.get(dn)
+    if agent is not None:
+        extensions["AgentID"] = agent.agent_id
+        extensions["AgentStatus"] = agent.status.value
+        extensions["AgentWorkMode"] = agent.work_mode.value
+    if core.model.dns[dn] is DnKind.ACD_QUEUE:
+        extensions.update(queue_counts(core, dn))
     return status.value, extensions
+
+
+def queue_counts(core: TServerCore, queue: DeviceId) -> KVList:
+    """How many agents serve an ACD queue, how many are ready, how many calls wait."""
+    serving = [a for a in core.model.agents.values() if a.queue in (queue, None)]
+    ready = [a for a in serving if a.status is AgentStatus.READY]
+    waiting = [c for c in core.model.calls_at(queue) if c.parties[queue].state is PartyState.QUEUED]
+    return {"agents": len(serving), "ready-agents": len(ready), "waiting-calls": len(waiting)}
 
 
 def register_client(core: TServerCore, ctx: RequestContext) -> None:
@@ -125,6 +141,8 @@ def register_address(core: TServerCore, ctx: RequestContext) -> None:
         "InfoStatus": kind.value,
         "Extensions": extensions,
     }
+    if (agent := core.model.agents.get(dn)) is not None:
+        event["AgentID"] = agent.agent_id
     core.reply(ctx, event)
 
 
@@ -150,6 +168,15 @@ def query_address(core: TServerCore, ctx: RequestContext) -> None:
             info_status = core.model.dns[dn].value
         case AddressInfoType.CALLS_QUERY:
             info_status = str(extensions["calls"])
+        case AddressInfoType.AGENT_STATUS:
+            agent = core.model.agents.get(dn)
+            info_status = "LoggedOut" if agent is None else agent.status.value
+        case AddressInfoType.NUMBER_OF_AGENTS_IN_QUEUE:
+            info_status = str(_counts(core, dn)["agents"])
+        case AddressInfoType.NUMBER_OF_AVAILABLE_AGENTS_IN_QUEUE:
+            info_status = str(_counts(core, dn)["ready-agents"])
+        case AddressInfoType.NUMBER_OF_CALLS_IN_QUEUE:
+            info_status = str(_counts(core, dn)["waiting-calls"])
         case _:
             raise NotSupported(f"RequestQueryAddress does not support InfoType {info_type}")
     event: TMessage = {
@@ -160,6 +187,12 @@ def query_address(core: TServerCore, ctx: RequestContext) -> None:
         "Extensions": extensions,
     }
     core.reply(ctx, event)
+
+
+def _counts(core: TServerCore, dn: DeviceId) -> KVList:
+    if core.model.dns[dn] is not DnKind.ACD_QUEUE:
+        raise InvalidAttribute(f"DN {dn} is not an ACD queue")
+    return queue_counts(core, dn)
 
 
 HANDLERS: dict[str, Handler] = {

@@ -1,10 +1,11 @@
-"""Call control requests passed to the switch as CSTA services (ECMA-269 § 17):
+"""Basic call control requests passed to the switch as CSTA services (ECMA-269 § 17):
 RequestMakeCall -> MakeCall, RequestAnswerCall -> AnswerCall, RequestReleaseCall ->
-ClearConnection, RequestClearCall -> ClearCall.
+ClearConnection, RequestClearCall -> ClearCall, RequestHoldCall -> HoldCall,
+RequestRetrieveCall -> RetrieveCall.
 
 Each handler checks what the server can check itself (the DN is registered, the ConnID
-is a call the DN is in), then hands the switch the service and the correlator the names
-of the events that answer it (reference/call-models.md § 1).
+is a call the DN is in), then hands the switch the service and the correlator the
+(event, call) pairs that answer it (reference/call-models.md §§ 1-2).
 """
 
 from __future__ import annotations
@@ -15,40 +16,49 @@ from ctiserver.csta.call_control import (
     AnswerCall,
     ClearCall,
     ClearConnection,
+    HoldCall,
     MakeCall,
-    MakeCallResponse,
+    RetrieveCall,
 )
 from ctiserver.csta.types import ConnectionID
 from ctiserver.ids import DeviceId
+from ctiserver.model.call import Call
 from ctiserver.tserver.checks import call_at, controlled_dn
-from ctiserver.tserver.correlation import Pending
+from ctiserver.tserver.correlation import NEW, Pending
 
 if TYPE_CHECKING:
     from ctiserver.tserver.core import Handler, RequestContext, TServerCore
 
-_ENDED = ("EventReleased", "EventAbandoned")
+
+def connection(call: Call, dn: DeviceId) -> ConnectionID:
+    """*dn*'s connection in *call*, as CSTA names it."""
+    return ConnectionID(call.call_id, dn)
+
+
+def bind_by_response(core: TServerCore, field: str) -> Any:
+    """An on_confirm callback: the response's *field* (a ConnectionID) names the new call."""
+
+    def bind(pending: Pending, response: Any) -> None:
+        named = getattr(response, field, None)
+        if named is None or not named.call_id:
+            return
+        core.correlator.expect_call(pending, named.call_id)
+        call = core.model.call_by_call_id(named.call_id)
+        if call is not None and pending.new_conn_id is None:
+            core.bind(pending, call)
+
+    return bind
 
 
 def make_call(core: TServerCore, ctx: RequestContext) -> None:
     dn = controlled_dn(core, ctx)
-    other = DeviceId(ctx.message["OtherDN"])
-    request = MakeCall(calling_device=dn, called_directory_number=other)
-
-    def bind_by_response(pending: Pending, response: Any) -> None:
-        if isinstance(response, MakeCallResponse):
-            call_id = response.calling_device.call_id
-            core.correlator.expect_call(pending, call_id)
-            call = core.model.call_by_call_id(call_id)
-            if call is not None and pending.conn_id is None:
-                core.bind(pending, call)
-
+    request = MakeCall(calling_device=dn, called_directory_number=DeviceId(ctx.message["OtherDN"]))
     pending = core.pending(
         ctx,
         dn,
-        ("EventDialing", "EventDestinationBusy"),
-        binds_new_call=True,
+        [("EventDialing", NEW), ("EventDestinationBusy", NEW)],
         user_data=ctx.message.get("UserData"),
-        on_confirm=bind_by_response,
+        on_confirm=bind_by_response(core, "calling_device"),
     )
     core.to_switch(ctx, request, pending)
 
@@ -56,22 +66,38 @@ def make_call(core: TServerCore, ctx: RequestContext) -> None:
 def answer_call(core: TServerCore, ctx: RequestContext) -> None:
     dn = controlled_dn(core, ctx)
     call, _party = call_at(core, ctx, dn)
-    request = AnswerCall(call_to_be_answered=ConnectionID(call.call_id, dn))
-    core.to_switch(ctx, request, core.pending(ctx, dn, ("EventEstablished",), conn_id=call.conn_id))
+    request = AnswerCall(call_to_be_answered=connection(call, dn))
+    core.to_switch(ctx, request, core.pending(ctx, dn, [("EventEstablished", call.conn_id)]))
 
 
 def release_call(core: TServerCore, ctx: RequestContext) -> None:
     dn = controlled_dn(core, ctx)
     call, _party = call_at(core, ctx, dn)
-    request = ClearConnection(connection_to_be_cleared=ConnectionID(call.call_id, dn))
-    core.to_switch(ctx, request, core.pending(ctx, dn, _ENDED, conn_id=call.conn_id))
+    request = ClearConnection(connection_to_be_cleared=connection(call, dn))
+    answers = [("EventReleased", call.conn_id), ("EventAbandoned", call.conn_id)]
+    core.to_switch(ctx, request, core.pending(ctx, dn, answers))
 
 
 def clear_call(core: TServerCore, ctx: RequestContext) -> None:
     dn = controlled_dn(core, ctx)
     call, _party = call_at(core, ctx, dn)
-    request = ClearCall(call_to_be_cleared=ConnectionID(call.call_id, dn))
-    core.to_switch(ctx, request, core.pending(ctx, dn, _ENDED, conn_id=call.conn_id))
+    request = ClearCall(call_to_be_cleared=connection(call, dn))
+    answers = [("EventReleased", call.conn_id), ("EventAbandoned", call.conn_id)]
+    core.to_switch(ctx, request, core.pending(ctx, dn, answers))
+
+
+def hold_call(core: TServerCore, ctx: RequestContext) -> None:
+    dn = controlled_dn(core, ctx)
+    call, _party = call_at(core, ctx, dn)
+    request = HoldCall(call_to_be_held=connection(call, dn))
+    core.to_switch(ctx, request, core.pending(ctx, dn, [("EventHeld", call.conn_id)]))
+
+
+def retrieve_call(core: TServerCore, ctx: RequestContext) -> None:
+    dn = controlled_dn(core, ctx)
+    call, _party = call_at(core, ctx, dn)
+    request = RetrieveCall(call_to_be_retrieved=connection(call, dn))
+    core.to_switch(ctx, request, core.pending(ctx, dn, [("EventRetrieved", call.conn_id)]))
 
 
 HANDLERS: dict[str, Handler] = {
@@ -79,4 +105,6 @@ HANDLERS: dict[str, Handler] = {
     "RequestAnswerCall": answer_call,
     "RequestReleaseCall": release_call,
     "RequestClearCall": clear_call,
+    "RequestHoldCall": hold_call,
+    "RequestRetrieveCall": retrieve_call,
 }

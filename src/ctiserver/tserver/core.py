@@ -17,35 +17,35 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from ctiserver.clock import Instant
-from ctiserver.csta.schema import Event, Request, Response
+from ctiserver.csta.schema import Event, Request, Response, Unconfirmed
 from ctiserver.errors import CtiError, LinkDown
-from ctiserver.ids import CallId, ClientId, ConnIdAllocator, DeviceId
+from ctiserver.ids import CallId, ClientId, ConnId, ConnIdAllocator, DeviceId
 from ctiserver.model.call import Call
-from ctiserver.model.changes import CallCreated, Change, PartyChange
-from ctiserver.model.model import Model, SnapshotParty
+from ctiserver.model.changes import AgentChanged, CallCreated, Change, PartyChange, RouteRefused
+from ctiserver.model.model import Model
+from ctiserver.model.resync import SnapshotParty
 from ctiserver.model.states import DnKind
 from ctiserver.tlib.codec import format_time
 from ctiserver.tlib.errors import TError
 from ctiserver.tlib.requests import InvalidRequest
 from ctiserver.tlib.vocabulary import TMessage
-from ctiserver.tserver import addresses, calls
-from ctiserver.tserver.correlation import Correlator, Pending
+from ctiserver.tserver import addresses, agents, calls, routing, transfers, userdata
+from ctiserver.tserver.correlation import NO_CALL, Correlator, Pending
 from ctiserver.tserver.errors import (
     NotSupported,
     NotYetRegisteredClient,
+    RouteNotTaken,
     SilentSwitch,
     error_code_for,
     error_message_for,
 )
-from ctiserver.tserver.events import error_event, event_for
+from ctiserver.tserver.events import agent_event, error_event, event_for
 from ctiserver.tserver.registry import Registry
 
 log = logging.getLogger(__name__)
-
-SERVER_VERSION = "ctiserver 0.1.0"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +57,7 @@ class Deliver:
 @dataclass(frozen=True, slots=True)
 class SendToSwitch:
     token: int
-    request: Request
+    request: Request | Unconfirmed
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +73,7 @@ Output = Deliver | SendToSwitch | ChangeMonitors
 class CoreSettings:
     name: str
     answer_timeout: float = 5.0
+    consult_user_data: str = "separate"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,20 +88,42 @@ class RequestContext:
 Handler = Callable[["TServerCore", RequestContext], None]
 
 
+class Requester(Protocol):
+    """Whose copy of an event carries which ReferenceID (a Pending, or a request)."""
+
+    @property
+    def client(self) -> ClientId: ...
+
+    @property
+    def reference_id(self) -> int: ...
+
+
 class TServerCore:
     def __init__(
         self, *, settings: CoreSettings, dns: Mapping[DeviceId, DnKind], started: Instant
     ) -> None:
         self.settings = settings
         self.started = started
-        self.model = Model(dns=dns, conn_ids=ConnIdAllocator(int(started.wall)))
+        self.model = Model(
+            dns=dns,
+            conn_ids=ConnIdAllocator(int(started.wall)),
+            consult_user_data=settings.consult_user_data,
+        )
         self.registry = Registry()
         self.correlator = Correlator()
         self.link_connected = False
         self._greeted: dict[ClientId, str] = {}
         self._sequence = 0
         self._out: list[Output] = []
-        self._handlers: dict[str, Handler] = {**addresses.HANDLERS, **calls.HANDLERS}
+        self._handlers: dict[str, Handler] = {
+            **addresses.HANDLERS,
+            **calls.HANDLERS,
+            **transfers.HANDLERS,
+            **routing.HANDLERS,
+            **agents.HANDLERS,
+            **userdata.HANDLERS,
+        }
+        self._follow_ups: dict[int, int] = {}  # follow-up token -> its request's token
 
     # --- clients ------------------------------------------------------------------------
 
@@ -164,6 +187,9 @@ class TServerCore:
     def monitored_dns(self) -> list[DeviceId]:
         return list(self.model.dns)
 
+    def routing_points(self) -> list[DeviceId]:
+        return [dn for dn, kind in self.model.dns.items() if kind is DnKind.ROUTING_POINT]
+
     def csta_event(self, dn: DeviceId, event: Event, at: Instant) -> list[Output]:
         """A CSTA event reported on the monitor of *dn*."""
         for change in self.model.apply(dn, event):
@@ -172,6 +198,8 @@ class TServerCore:
 
     def csta_answer(self, token: int, response: Response, at: Instant) -> list[Output]:
         """The switch accepted the request sent under *token*."""
+        if self._follow_ups.pop(token, None) is not None:
+            return self._flush()
         deadline = at.monotonic + self.settings.answer_timeout
         pending = self.correlator.confirm(token, deadline=deadline)
         if pending is not None and pending.on_confirm is not None:
@@ -180,9 +208,18 @@ class TServerCore:
 
     def csta_failure(self, token: int, error: BaseException, at: Instant) -> list[Output]:
         """The request sent under *token* failed: refused, timed out or the link fell."""
+        parent = self._follow_ups.pop(token, None)
+        if parent is not None:
+            token = parent
         pending = self.correlator.finish(token)
         if pending is not None and not pending.answered:
             self._answer_error(pending, error, at)
+        return self._flush()
+
+    def csta_invocation(self, message: Unconfirmed, at: Instant) -> list[Output]:
+        """A routeing invocation from the switch (RouteRequest, RouteUsed, ReRoute, …)."""
+        for change in self.model.apply_invocation(message):
+            self.publish(change, at)
         return self._flush()
 
     def resync(
@@ -232,22 +269,36 @@ class TServerCore:
 
     def publish(self, change: Change, at: Instant) -> None:
         """Tell the registrants of the DN a change is about; bind new calls to requests."""
-        if isinstance(change, CallCreated):
-            pending = self.correlator.binding_for(change.call.call_id, change.calling)
-            if pending is not None:
-                self.bind(pending, change.call)
-            return
-        assert isinstance(change, PartyChange)
-        event = event_for(change)
-        dn = change.party.dn
-        pending = self.correlator.answer(dn, change.call.conn_id, event["Event"])
-        self.send(event, self.registry.clients_of(dn), at, answering=pending)
+        match change:
+            case CallCreated(call=call, calling=calling):
+                pending = self.correlator.binding_for(call.call_id, calling)
+                if pending is not None:
+                    self.bind(pending, call)
+            case AgentChanged(dn=dn):
+                event = agent_event(change)
+                answering = self.correlator.answer(dn, NO_CALL, event["Event"])
+                self.send(event, self.registry.clients_of(dn), at, answering=answering)
+            case RouteRefused(call=call, party=party):
+                self._route_refused(call, party.dn, at)
+            case PartyChange(call=call, party=party):
+                event = event_for(change)
+                pending = self.correlator.answer(party.dn, call.conn_id, event["Event"])
+                self.send(event, self.registry.clients_of(party.dn), at, answering=pending)
+
+    def _route_refused(self, call: Call, point: DeviceId, at: Instant) -> None:
+        pending = self.correlator.waiting_at(point, call.conn_id, "RequestRouteCall")
+        if pending is not None:
+            self.correlator.finish(pending.token)
+            refusal = RouteNotTaken(f"the switch could not route call {call.conn_id} there")
+            self._answer_error(pending, refusal, at)
 
     def bind(self, pending: Pending, call: Call) -> None:
         """*call* is the one *pending* created: it takes the request's UserData."""
-        pending.conn_id = call.conn_id
+        self.correlator.bind(pending, call.conn_id)
         if pending.user_data:
             call.user_data.update(pending.user_data)
+        if pending.on_bind is not None:
+            pending.on_bind(call)
 
     def send(
         self,
@@ -255,7 +306,7 @@ class TServerCore:
         clients: Iterable[ClientId],
         at: Instant,
         *,
-        answering: Pending | None = None,
+        answering: Requester | None = None,
     ) -> None:
         """Stamp *event* and deliver it; the answered requester's copy has its ReferenceID."""
         self._sequence += 1
@@ -281,16 +332,44 @@ class TServerCore:
         dn = DeviceId(ctx.message["ThisDN"]) if "ThisDN" in ctx.message else None
         self.send(error_event(ctx.reference_id, code, message, dn=dn), (ctx.client,), ctx.at)
 
-    def to_switch(self, ctx: RequestContext, request: Request, pending: Pending) -> None:
-        """Pass *request* to the switch; *pending* says which events will answer it."""
+    def to_switch(
+        self, ctx: RequestContext, request: Request | Unconfirmed, pending: Pending
+    ) -> None:
+        """Pass *request* to the switch; *pending* says which events will answer it.
+        An unconfirmed invocation (RouteSelect) has no reply: its events are due at once."""
         if not self.link_connected:
             raise LinkDown("the link to the switch is down")
         self.correlator.add(pending)
         self._out.append(SendToSwitch(pending.token, request))
+        if isinstance(request, Unconfirmed):
+            self.correlator.confirm(
+                pending.token, deadline=ctx.at.monotonic + self.settings.answer_timeout
+            )
+
+    def follow_up(self, pending: Pending, request: Request) -> None:
+        """Send another request on behalf of *pending*; its failure is *pending*'s."""
+        token = self.correlator.new_token()
+        self._follow_ups[token] = pending.token
+        self._out.append(SendToSwitch(token, request))
+
+    def acknowledge(self, pending: Pending, at: Instant) -> None:
+        """EventACK: the switch did what *pending* asked, and no event will say so."""
+        self.correlator.finish(pending.token)
+        event: TMessage = {
+            "Event": "EventACK",
+            "ThisDN": pending.dn,
+            "ReferenceID": pending.reference_id,
+        }
+        self.send(event, (pending.client,), at)
 
     def pending(
-        self, ctx: RequestContext, dn: DeviceId, answers: Iterable[str], **fields: Any
+        self,
+        ctx: RequestContext,
+        dn: DeviceId,
+        answers: Iterable[tuple[str, ConnId]],
+        **fields: Any,
     ) -> Pending:
+        """A Pending for *ctx*: *answers* are the (event, ConnID) pairs that answer it."""
         return Pending(
             token=self.correlator.new_token(),
             client=ctx.client,
@@ -305,11 +384,20 @@ class TServerCore:
 
     def _answer_error(self, pending: Pending, error: BaseException, at: Instant) -> None:
         code = error_code_for(error)
-        message = error_message_for(error, pending.request)
+        message = error_message_for(error, pending.request) + self._where(pending)
         if code is TError.INTERNAL:
             log.error("%s failed: %r", pending.request, error)
         event = error_event(pending.reference_id, code, message, dn=pending.dn)
         self.send(event, (pending.client,), at)
+
+    def _where(self, pending: Pending) -> str:
+        """For a refused call request: the state the DN was in, which usually says why."""
+        states = []
+        for conn_id in sorted(pending.calls):
+            party = self.model.party(pending.dn, conn_id)
+            if party is not None:
+                states.append(f"{party.state.value} on {conn_id}")
+        return f" (DN {pending.dn} is {', '.join(states)})" if states else ""
 
     def _flush(self) -> list[Output]:
         out, self._out = self._out, []

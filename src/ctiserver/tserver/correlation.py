@@ -1,24 +1,33 @@
 """Which pending request an event answers, so that the requester's copy carries its
 ReferenceID (DESIGN.md § 3, "Correlation").
 
-When the core passes a request to the switch it records a Pending: the DN and call whose
-events answer it and the names of those events.  An event matches the oldest Pending for
-its DN, call and name; each name answers once.  A request that creates a call (MakeCall)
-is bound to the first new call at its DN, or to the callID the switch's response names.
+When the core passes a request to the switch it records a Pending: the DN whose events
+answer it, and which events on which calls — `(event name, ConnID)` pairs, where the
+ConnID NEW stands for the call the request creates (MakeCall, a consultation) and
+NO_CALL for events about no call (agent state).  An event matches the oldest Pending
+for its DN; each pair answers once.  A request that creates a call is bound to the
+first new call at its DN, or to the callID the switch's response names.
 
-A Pending ends when every name has answered, when its client leaves, or at its deadline:
-once the switch has accepted the request, events must follow within `answer_timeout`;
-if none has come by then, the core answers EventError 57 so no request goes unanswered.
+A Pending ends when every pair has answered, when its call has moved on past them (a
+MakeCall answered by EventDialing stops waiting for EventDestinationBusy once its call
+does something else), when its client leaves, or at its deadline: once the switch has
+accepted the request, events must follow within `answer_timeout`, and if none has come
+by then the core answers EventError 57 so that no request goes unanswered.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Final
 
 from ctiserver.ids import CallId, ClientId, ConnId, DeviceId
 from ctiserver.tlib.vocabulary import KVList
+
+NEW: Final = ConnId("new")  # the call the request creates
+NO_CALL: Final = ConnId("")  # events about no call (agents)
+
+Answer = tuple[str, ConnId]
 
 
 @dataclass(slots=True, kw_only=True)
@@ -28,27 +37,29 @@ class Pending:
     reference_id: int
     request: str
     dn: DeviceId
-    answers: set[str]
-    conn_id: ConnId | None = None
-    binds_new_call: bool = False
+    answers: set[Answer]
+    new_conn_id: ConnId | None = None  # the call it created, once known
     call_id: CallId | None = None  # named by the switch's response, before binding
     user_data: KVList | None = None
     answered: bool = False
     confirmed: bool = False
     deadline: float | None = None
     on_confirm: Callable[[Pending, Any], None] | None = None  # given the switch's response
+    on_bind: Callable[[Any], None] | None = None  # given the call it created
+    calls: set[ConnId] = field(default_factory=set)  # every call it concerns
 
-    def matches(self, conn_id: ConnId | None, event: str) -> bool:
-        """Whether *event* on this request's DN answers it."""
-        if event not in self.answers:
-            return False
-        if self.conn_id is not None:
-            return conn_id == self.conn_id
-        return self.binds_new_call
+    def expects(self, event: str, conn_id: ConnId) -> Answer | None:
+        """The pair that *event* on *conn_id* answers, if it answers one."""
+        if (event, conn_id) in self.answers:
+            return event, conn_id
+        unbound_or_same = self.new_conn_id is None or self.new_conn_id == conn_id
+        if (event, NEW) in self.answers and unbound_or_same:
+            return event, NEW
+        return None
 
-    def overtaken(self, conn_id: ConnId | None, event: str) -> bool:
-        """Its call has moved on: a later event that is not one of its answers."""
-        return self.answered and self.conn_id == conn_id and event not in self.answers
+    def overtaken(self, conn_id: ConnId, event: str) -> bool:
+        """Its call has moved on: a later event on one of its calls that it does not expect."""
+        return self.answered and conn_id in self.calls and self.expects(event, conn_id) is None
 
 
 class Correlator:
@@ -64,6 +75,7 @@ class Correlator:
         return token
 
     def add(self, pending: Pending) -> None:
+        pending.calls |= {conn for _, conn in pending.answers if conn not in (NEW, NO_CALL)}
         self._pending[pending.token] = pending
         self._by_dn.setdefault(pending.dn, {})[pending.token] = pending
 
@@ -76,48 +88,51 @@ class Correlator:
         if pending.token in self._pending:
             self._by_call_id[call_id] = pending
 
+    def bind(self, pending: Pending, conn_id: ConnId) -> None:
+        pending.new_conn_id = conn_id
+        pending.calls.add(conn_id)
+
     def finish(self, token: int) -> Pending | None:
         pending = self._pending.pop(token, None)
-        if pending is not None and pending.call_id is not None:
+        if pending is None:
+            return None
+        if pending.call_id is not None:
             self._by_call_id.pop(pending.call_id, None)
-        if pending is not None:
-            at_dn = self._by_dn[pending.dn]
-            del at_dn[token]
-            if not at_dn:
-                del self._by_dn[pending.dn]
+        at_dn = self._by_dn[pending.dn]
+        del at_dn[token]
+        if not at_dn:
+            del self._by_dn[pending.dn]
         return pending
 
-    def answer(self, dn: DeviceId, conn_id: ConnId | None, event: str) -> Pending | None:
-        """The pending request that *event* answers, if any; records the answer.
-
-        Requests whose call has moved on past their answers end here too: a MakeCall
-        answered by EventDialing waits for a possible EventDestinationBusy only until
-        its call does something else.
-        """
+    def answer(self, dn: DeviceId, conn_id: ConnId, event: str) -> Pending | None:
+        """The pending request that *event* answers, if any; records the answer."""
         found: Pending | None = None
         for pending in list(self._by_dn.get(dn, {}).values()):
-            if found is None and pending.matches(conn_id, event):
+            pair = None if found is not None else pending.expects(event, conn_id)
+            if pair is not None:
                 found = pending
-                pending.answers.discard(event)
-                pending.answered = True
-                if pending.conn_id is None:
-                    pending.conn_id = conn_id
-                if not pending.answers and pending.confirmed:
-                    self.finish(pending.token)
+                self._record(pending, pair, conn_id)
             elif pending.confirmed and pending.overtaken(conn_id, event):
                 self.finish(pending.token)
         return found
+
+    def _record(self, pending: Pending, pair: Answer, conn_id: ConnId) -> None:
+        pending.answers.discard(pair)
+        pending.answered = True
+        if pair[1] == NEW and pending.new_conn_id is None:
+            self.bind(pending, conn_id)
+        if not pending.answers and pending.confirmed:
+            self.finish(pending.token)
 
     def binding_for(self, call_id: CallId, calling: DeviceId | None) -> Pending | None:
         """The unbound call-creating request that a new call belongs to."""
         candidates = list(self._by_dn.get(calling, {}).values()) if calling else []
         named = self._by_call_id.get(call_id)
         if named is not None:
-            candidates.append(named)
+            candidates.insert(0, named)
         for pending in candidates:
-            if not pending.binds_new_call or pending.conn_id is not None:
-                continue
-            if pending.call_id in (call_id, None):
+            unbound = pending.new_conn_id is None and any(c == NEW for _, c in pending.answers)
+            if unbound and pending.call_id in (call_id, None):
                 return pending
         return None
 
@@ -146,9 +161,12 @@ class Correlator:
         for token in [t for t, p in self._pending.items() if p.client == client]:
             self.finish(token)
 
-    def next_deadline(self) -> float | None:
-        deadlines = [p.deadline for p in self._pending.values() if p.deadline is not None]
-        return min(deadlines, default=None)
+    def waiting_at(self, dn: DeviceId, conn_id: ConnId, request: str) -> Pending | None:
+        """The oldest pending *request* on *dn* concerning *conn_id*."""
+        for pending in self._by_dn.get(dn, {}).values():
+            if pending.request == request and conn_id in pending.calls:
+                return pending
+        return None
 
     def __len__(self) -> int:
         return len(self._pending)

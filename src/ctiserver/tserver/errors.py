@@ -58,6 +58,22 @@ class ResourceSeized(RequestRefused):
     code = TError.RESOURCE_SEIZED
 
 
+class RouteNotTaken(RequestRefused):
+    code = TError.CSTA_INVALID_DESTINATION
+
+
+class AgentNotLoggedIn(RequestRefused):
+    code = TError.SOFT_AGENT_NOT_LOGGED_IN
+
+
+class AgentAlreadyLoggedIn(RequestRefused):
+    code = TError.SOFT_AGENT_ALREADY_LOGGED_IN
+
+
+class NotAConference(RequestRefused):
+    code = TError.CSTA_REQUEST_INCOMPATIBLE_WITH_OBJECT
+
+
 class NotYetRegisteredClient(RequestRefused):
     code = TError.INVALID_ATTR
 

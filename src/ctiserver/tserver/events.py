@@ -1,26 +1,37 @@
 """T-Library events built from model changes and server facts.
 
-One function per kind of event; each returns the event's attributes without the
-envelope stamps (Server, time, EventSequenceNumber, ReferenceID), which the core adds
-when it sends the event.  The attributes are those of reference/call-models.md.
+Each function returns an event's attributes without the envelope stamps (Server, time,
+EventSequenceNumber, ReferenceID), which the core adds when it sends the event.  The
+attributes are those of reference/call-models.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from ctiserver.ids import DeviceId
-from ctiserver.model.call import Call, Party
+from ctiserver.model.call import Call, ConsultPurpose, Party
 from ctiserver.model.changes import (
+    AgentChanged,
+    AgentEvent,
+    CallDiverted,
+    CallQueued,
     DestinationBusy,
     PartyAbandoned,
+    PartyAdded,
     PartyChange,
+    PartyChanged,
+    PartyDeleted,
     PartyDialed,
     PartyEstablished,
+    PartyHeld,
     PartyRang,
     PartyReleased,
+    PartyRetrieved,
+    RouteRequested,
+    RouteUsed,
 )
-from ctiserver.tlib.vocabulary import CallState, DNRole, TMessage
+from ctiserver.tlib.vocabulary import DNRole, TMessage
 
 EVENT_NAMES: Mapping[type[PartyChange], str] = {
     PartyDialed: "EventDialing",
@@ -29,13 +40,50 @@ EVENT_NAMES: Mapping[type[PartyChange], str] = {
     PartyReleased: "EventReleased",
     PartyAbandoned: "EventAbandoned",
     DestinationBusy: "EventDestinationBusy",
+    PartyHeld: "EventHeld",
+    PartyRetrieved: "EventRetrieved",
+    PartyChanged: "EventPartyChanged",
+    PartyAdded: "EventPartyAdded",
+    PartyDeleted: "EventPartyDeleted",
+    CallQueued: "EventQueued",
+    CallDiverted: "EventDiverted",
+    RouteRequested: "EventRouteRequest",
+    RouteUsed: "EventRouteUsed",
+}
+# Events that carry the caller's number and the number dialled.
+_WITH_ANI = {PartyRang, CallQueued, RouteRequested}
+
+AGENT_EVENT_NAMES: Mapping[AgentEvent, str] = {
+    AgentEvent.LOGGED_IN: "EventAgentLogin",
+    AgentEvent.LOGGED_OUT: "EventAgentLogout",
+    AgentEvent.READY: "EventAgentReady",
+    AgentEvent.NOT_READY: "EventAgentNotReady",
 }
 
 
-def call_event(
-    name: str, call: Call, party: Party, *, call_state: CallState = CallState.OK
-) -> TMessage:
-    """The attributes every call event carries, from the point of view of *party*."""
+def event_for(change: PartyChange) -> TMessage:
+    """The T-Library event that tells `change.party.dn`'s registrants of *change*."""
+    event = call_event(EVENT_NAMES[type(change)], change.call, change.party)
+    event["CallState"] = change.call_state.value
+    other = change.other_dn or change.party.other_dn
+    if other is not None:
+        event["OtherDN"] = other
+        event["OtherDNRole"] = (change.other_role or _other_role(change.party)).value
+    if change.third_party_dn is not None:
+        event["ThirdPartyDN"] = change.third_party_dn
+        if change.third_party_role is not None:
+            event["ThirdPartyDNRole"] = change.third_party_role.value
+    if change.previous_conn_id is not None:
+        event["PreviousConnID"] = change.previous_conn_id
+    if change.agent_id is not None:
+        event["AgentID"] = change.agent_id
+    if type(change) in _WITH_ANI:
+        _add_ani_dnis(event, change.call)
+    return event
+
+
+def call_event(name: str, call: Call, party: Party) -> TMessage:
+    """What every call event carries, from the point of view of *party*."""
     event: TMessage = {
         "Event": name,
         "ThisDN": party.dn,
@@ -43,15 +91,15 @@ def call_event(
         "ConnID": call.conn_id,
         "CallID": call.call_id,
         "CallType": call.call_type.value,
-        "CallState": call_state.value,
     }
-    if party.other_dn is not None:
-        event["OtherDN"] = party.other_dn
-        event["OtherDNRole"] = _other_role(party).value
     if party.this_queue is not None:
         event["ThisQueue"] = party.this_queue
     if call.previous_conn_id is not None:
         event["PreviousConnID"] = call.previous_conn_id
+        if call.calling == party.dn and call.purpose is ConsultPurpose.TRANSFER:
+            event["TransferConnID"] = call.previous_conn_id
+        elif call.calling == party.dn and call.purpose is ConsultPurpose.CONFERENCE:
+            event["ConferenceConnID"] = call.previous_conn_id
     event["UserData"] = dict(call.user_data)
     return event
 
@@ -62,12 +110,6 @@ def _other_role(party: Party) -> DNRole:
     return DNRole.ORIGINATION
 
 
-def _ringing(change: PartyChange) -> TMessage:
-    event = call_event("EventRinging", change.call, change.party)
-    _add_ani_dnis(event, change.call)
-    return event
-
-
 def _add_ani_dnis(event: TMessage, call: Call) -> None:
     if call.ani is not None:
         event["ANI"] = call.ani
@@ -75,27 +117,35 @@ def _add_ani_dnis(event: TMessage, call: Call) -> None:
         event["DNIS"] = call.dnis
 
 
-def _with_call_state(name: str) -> Callable[[PartyChange], TMessage]:
-    def build(change: PartyChange) -> TMessage:
-        state = getattr(change, "call_state", CallState.OK)
-        return call_event(name, change.call, change.party, call_state=state)
-
-    return build
-
-
-_BUILDERS: Mapping[type[PartyChange], Callable[[PartyChange], TMessage]] = {
-    PartyDialed: _with_call_state("EventDialing"),
-    PartyRang: _ringing,
-    PartyEstablished: _with_call_state("EventEstablished"),
-    PartyReleased: _with_call_state("EventReleased"),
-    PartyAbandoned: _with_call_state("EventAbandoned"),
-    DestinationBusy: _with_call_state("EventDestinationBusy"),
-}
+def agent_event(change: AgentChanged) -> TMessage:
+    event: TMessage = {
+        "Event": AGENT_EVENT_NAMES[change.what],
+        "ThisDN": change.dn,
+        "AgentID": change.agent_id,
+        "AgentWorkMode": change.work_mode.value,
+    }
+    if change.queue is not None:
+        event["ThisQueue"] = change.queue
+    if change.what is AgentEvent.LOGGED_IN:
+        event["Extensions"] = {}
+    return event
 
 
-def event_for(change: PartyChange) -> TMessage:
-    """The T-Library event that tells `change.party.dn`'s registrants of *change*."""
-    return _BUILDERS[type(change)](change)
+def user_data_event(call: Call, dn: DeviceId, changed_by: DeviceId) -> TMessage:
+    """EventAttachedDataChanged for *dn*'s registrants: the whole current UserData."""
+    party = call.parties.get(dn)
+    event: TMessage = {
+        "Event": "EventAttachedDataChanged",
+        "ThisDN": dn,
+        "ConnID": call.conn_id,
+        "CallID": call.call_id,
+        "CallType": call.call_type.value,
+        "ThirdPartyDN": changed_by,
+        "UserData": dict(call.user_data),
+    }
+    if party is not None:
+        event["ThisDNRole"] = party.role.value
+    return event
 
 
 def error_event(reference_id: int, code: int, message: str, *, dn: DeviceId | None) -> TMessage:

@@ -1,0 +1,213 @@
+"""Two-call and multi-party requests (reference/call-models.md §§ 3-9): consultation,
+transfer, conference, alternate, reconnect, redirect, single-step variants and deleting
+a party from a conference, each mapped to its CSTA service (ECMA-269 § 17.1).
+
+    RequestInitiateTransfer / InitiateConference -> ConsultationCall
+    RequestCompleteTransfer                      -> TransferCall
+    RequestCompleteConference                    -> ConferenceCall
+    RequestMuteTransfer                          -> ConsultationCall, then TransferCall
+    RequestSingleStepTransfer                    -> SingleStepTransferCall
+    RequestSingleStepConference                  -> SingleStepConferenceCall (EventACK)
+    RequestAlternateCall                         -> AlternateCall
+    RequestReconnectCall                         -> ReconnectCall
+    RequestRedirectCall                          -> DeflectCall
+    RequestDeleteFromConference                  -> ClearConnection of the other party
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ctiserver.csta.call_control import (
+    AlternateCall,
+    ClearConnection,
+    ConferenceCall,
+    ConsultationCall,
+    ConsultationCallResponse,
+    DeflectCall,
+    ReconnectCall,
+    SingleStepConferenceCall,
+    SingleStepTransferCall,
+    TransferCall,
+)
+from ctiserver.ids import DeviceId
+from ctiserver.model.call import Call, ConsultPurpose
+from ctiserver.tserver.calls import bind_by_response, connection
+from ctiserver.tserver.checks import call_at, controlled_dn
+from ctiserver.tserver.correlation import NEW, Pending
+from ctiserver.tserver.errors import NotAConference, UnknownConnId
+
+if TYPE_CHECKING:
+    from ctiserver.tserver.core import Handler, RequestContext, TServerCore
+
+
+def _consult(
+    core: TServerCore, ctx: RequestContext, purpose: ConsultPurpose
+) -> tuple[Pending, ConsultationCall]:
+    dn = controlled_dn(core, ctx)
+    call, _party = call_at(core, ctx, dn)
+    request = ConsultationCall(
+        existing_call=connection(call, dn), consulted_device=DeviceId(ctx.message["OtherDN"])
+    )
+
+    def mark(consultation: Any) -> None:
+        consultation.purpose = purpose
+
+    pending = core.pending(
+        ctx,
+        dn,
+        [("EventHeld", call.conn_id), ("EventDialing", NEW), ("EventDestinationBusy", NEW)],
+        user_data=ctx.message.get("UserData"),
+        on_confirm=bind_by_response(core, "initiated_call"),
+        on_bind=mark,
+    )
+    return pending, request
+
+
+def initiate_transfer(core: TServerCore, ctx: RequestContext) -> None:
+    pending, request = _consult(core, ctx, ConsultPurpose.TRANSFER)
+    core.to_switch(ctx, request, pending)
+
+
+def initiate_conference(core: TServerCore, ctx: RequestContext) -> None:
+    pending, request = _consult(core, ctx, ConsultPurpose.CONFERENCE)
+    core.to_switch(ctx, request, pending)
+
+
+def mute_transfer(core: TServerCore, ctx: RequestContext) -> None:
+    """Consultation, then the transfer as soon as the switch names the consultation call."""
+    pending, request = _consult(core, ctx, ConsultPurpose.TRANSFER)
+    dn = pending.dn
+    held = next(conn for event, conn in pending.answers if event == "EventHeld")
+    pending.answers |= {("EventReleased", NEW), ("EventReleased", held)}
+    bind = pending.on_confirm
+
+    def then_transfer(done: Pending, response: Any) -> None:
+        if bind is not None:
+            bind(done, response)
+        if isinstance(response, ConsultationCallResponse):
+            original = core.model.call(held)
+            if original is not None:
+                core.follow_up(
+                    done,
+                    TransferCall(
+                        held_call=connection(original, dn), active_call=response.initiated_call
+                    ),
+                )
+
+    pending.on_confirm = then_transfer
+    core.to_switch(ctx, request, pending)
+
+
+def _two_calls(core: TServerCore, ctx: RequestContext, second: str) -> tuple[DeviceId, Call, Call]:
+    """ThisDN, the call named by ConnID (held) and the one named by *second* (active)."""
+    dn = controlled_dn(core, ctx)
+    held, _ = call_at(core, ctx, dn, "ConnID")
+    active, _ = call_at(core, ctx, dn, second)
+    return dn, held, active
+
+
+def complete_transfer(core: TServerCore, ctx: RequestContext) -> None:
+    dn, held, active = _two_calls(core, ctx, "TransferConnID")
+    request = TransferCall(held_call=connection(held, dn), active_call=connection(active, dn))
+    answers = [("EventReleased", active.conn_id), ("EventReleased", held.conn_id)]
+    core.to_switch(ctx, request, core.pending(ctx, dn, answers))
+
+
+def complete_conference(core: TServerCore, ctx: RequestContext) -> None:
+    dn, held, active = _two_calls(core, ctx, "ConferenceConnID")
+    request = ConferenceCall(held_call=connection(held, dn), active_call=connection(active, dn))
+    answers = [
+        ("EventReleased", active.conn_id),
+        ("EventRetrieved", held.conn_id),
+        ("EventPartyAdded", held.conn_id),
+    ]
+    core.to_switch(ctx, request, core.pending(ctx, dn, answers))
+
+
+def alternate_call(core: TServerCore, ctx: RequestContext) -> None:
+    dn, held, active = _two_calls(core, ctx, "TransferConnID")
+    request = AlternateCall(held_call=connection(held, dn), active_call=connection(active, dn))
+    answers = [("EventHeld", active.conn_id), ("EventRetrieved", held.conn_id)]
+    core.to_switch(ctx, request, core.pending(ctx, dn, answers))
+
+
+def reconnect_call(core: TServerCore, ctx: RequestContext) -> None:
+    dn, held, active = _two_calls(core, ctx, "TransferConnID")
+    request = ReconnectCall(active_call=connection(active, dn), held_call=connection(held, dn))
+    answers = [("EventReleased", active.conn_id), ("EventRetrieved", held.conn_id)]
+    core.to_switch(ctx, request, core.pending(ctx, dn, answers))
+
+
+def single_step_transfer(core: TServerCore, ctx: RequestContext) -> None:
+    dn = controlled_dn(core, ctx)
+    call, _party = call_at(core, ctx, dn)
+    request = SingleStepTransferCall(
+        active_call=connection(call, dn), transferred_to=DeviceId(ctx.message["OtherDN"])
+    )
+    _attach_request_data(core, ctx, call)
+    core.to_switch(ctx, request, core.pending(ctx, dn, [("EventReleased", call.conn_id)]))
+
+
+def single_step_conference(core: TServerCore, ctx: RequestContext) -> None:
+    """The switch's acceptance is all the requester hears: EventACK (call-models § 6)."""
+    dn = controlled_dn(core, ctx)
+    call, _party = call_at(core, ctx, dn)
+    request = SingleStepConferenceCall(
+        active_call=connection(call, dn), device_to_join=DeviceId(ctx.message["OtherDN"])
+    )
+    _attach_request_data(core, ctx, call)
+    pending = core.pending(
+        ctx, dn, [], on_confirm=lambda done, _response: core.acknowledge(done, ctx.at)
+    )
+    core.to_switch(ctx, request, pending)
+
+
+def redirect_call(core: TServerCore, ctx: RequestContext) -> None:
+    dn = controlled_dn(core, ctx)
+    call, _party = call_at(core, ctx, dn)
+    request = DeflectCall(
+        call_to_be_diverted=connection(call, dn), new_destination=DeviceId(ctx.message["OtherDN"])
+    )
+    core.to_switch(ctx, request, core.pending(ctx, dn, [("EventReleased", call.conn_id)]))
+
+
+def delete_from_conference(core: TServerCore, ctx: RequestContext) -> None:
+    dn = controlled_dn(core, ctx)
+    call, _party = call_at(core, ctx, dn)
+    dropped = DeviceId(ctx.message["OtherDN"])
+    if dropped not in call.parties or not call.parties[dropped].present:
+        raise UnknownConnId(dropped, call.conn_id)
+    if dropped == dn:
+        raise NotAConference(
+            f"DN {dn} cannot delete itself from call {call.conn_id}; use RequestReleaseCall"
+        )
+    if len(call.present) < 3:
+        raise NotAConference(
+            f"call {call.conn_id} has {len(call.present)} parties, not a conference"
+        )
+    core.model.expect_deletion(call, dropped, dn)
+    request = ClearConnection(connection_to_be_cleared=connection(call, dropped))
+    core.to_switch(ctx, request, core.pending(ctx, dn, [("EventPartyDeleted", call.conn_id)]))
+
+
+def _attach_request_data(core: TServerCore, ctx: RequestContext, call: Call) -> None:
+    """UserData given with a single-step request is attached to the call first."""
+    data = ctx.message.get("UserData")
+    if data:
+        core.model.attach(call, data)
+
+
+HANDLERS: dict[str, Handler] = {
+    "RequestInitiateTransfer": initiate_transfer,
+    "RequestInitiateConference": initiate_conference,
+    "RequestMuteTransfer": mute_transfer,
+    "RequestCompleteTransfer": complete_transfer,
+    "RequestCompleteConference": complete_conference,
+    "RequestAlternateCall": alternate_call,
+    "RequestReconnectCall": reconnect_call,
+    "RequestSingleStepTransfer": single_step_transfer,
+    "RequestSingleStepConference": single_step_conference,
+    "RequestRedirectCall": redirect_call,
+    "RequestDeleteFromConference": delete_from_conference,
+}
