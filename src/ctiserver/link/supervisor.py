@@ -115,6 +115,13 @@ class LinkSupervisor:
             return
         self._link.submit(request, callback, timeout=self.settings.reply_timeout)
 
+    async def round_trip(self) -> None:
+        """Ask the switch for its status and wait for the answer: every event it sent
+        before answering has then been applied."""
+        if not self._up or self._link is None:
+            raise LinkDown("the link to the switch is down")
+        await self._link.request(RequestSystemStatus(), within=self.settings.reply_timeout)
+
     def send_unconfirmed(self, message: Unconfirmed) -> None:
         if not self._up or self._link is None:
             raise LinkDown("the link to the switch is down")

@@ -1,0 +1,209 @@
+"""A property of the whole server (issue 3): random sequences of legal and illegal
+requests on a few DNs never crash it, every request gets an answer (events carrying its
+ReferenceID, or one EventError and nothing else), and afterwards the server's view of
+every DN agrees with pbxsim's."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ctiserver.app.config import AcdQueueSettings, RoutingPointSettings
+from ctiserver.client.connection import TClient
+from ctiserver.csta.enumerations import LocalConnectionState as L
+from ctiserver.ids import DeviceId
+from ctiserver.model.states import DnKind, PartyState
+from ctiserver.tlib.vocabulary import TMessage
+from tests.integration.conftest import site_config, start_site, stop_site, within
+
+STATIONS = ["7001", "7002", "7003", "7004"]
+Q, RP = "8001", "5000"
+NUMBERS = [*STATIONS, Q, RP, "7999", "x1"]
+AGENTS = ["1001", "1002", "1003"]
+BOGUS = "00000000deadbeef"
+
+# What a party state looks like at the switch.
+AT_THE_SWITCH = {
+    PartyState.INITIATED: L.INITIATED,
+    PartyState.DIALING: L.CONNECTED,
+    PartyState.RINGING: L.ALERTING,
+    PartyState.QUEUED: L.QUEUED,
+    PartyState.ESTABLISHED: L.CONNECTED,
+    PartyState.HELD: L.HOLD,
+    PartyState.FAILED: L.FAIL,
+}
+
+dn = st.sampled_from(STATIONS)
+number = st.sampled_from(NUMBERS)
+conn = st.integers(0, 7)  # an index into the ConnIDs seen so far; past the end: a bogus one
+
+actions = st.one_of(
+    st.tuples(st.just("RequestMakeCall"), dn, number),
+    st.tuples(
+        st.sampled_from(
+            [
+                "RequestAnswerCall",
+                "RequestReleaseCall",
+                "RequestClearCall",
+                "RequestHoldCall",
+                "RequestRetrieveCall",
+                "RequestQueryCall",
+            ]
+        ),
+        dn,
+        conn,
+    ),
+    st.tuples(
+        st.sampled_from(
+            [
+                "RequestInitiateTransfer",
+                "RequestInitiateConference",
+                "RequestSingleStepTransfer",
+                "RequestSingleStepConference",
+                "RequestRedirectCall",
+                "RequestMuteTransfer",
+                "RequestDeleteFromConference",
+            ]
+        ),
+        dn,
+        conn,
+        number,
+    ),
+    st.tuples(
+        st.sampled_from(
+            [
+                "RequestCompleteTransfer",
+                "RequestCompleteConference",
+                "RequestAlternateCall",
+                "RequestReconnectCall",
+            ]
+        ),
+        dn,
+        conn,
+        conn,
+    ),
+    st.tuples(st.just("RequestRouteCall"), st.just(RP), conn, number),
+    st.tuples(
+        st.just("RequestAgentLogin"),
+        dn,
+        st.sampled_from(AGENTS),
+        st.sampled_from(["AutoIn", "ManualIn"]),
+    ),
+    st.tuples(
+        st.sampled_from(["RequestAgentLogout", "RequestAgentReady", "RequestAgentNotReady"]), dn
+    ),
+    st.tuples(st.just("RequestAttachUserData"), dn, conn),
+)
+
+
+def attributes(action: tuple[Any, ...], conns: list[str]) -> dict[str, Any]:
+    name, this_dn, *rest = action
+
+    def pick(index: int) -> str:
+        return conns[-1 - index] if index < len(conns) else BOGUS
+
+    match name:
+        case "RequestMakeCall":
+            return {"ThisDN": this_dn, "OtherDN": rest[0]}
+        case "RequestAgentLogin":
+            return {"ThisDN": this_dn, "AgentID": rest[0], "AgentWorkMode": rest[1], "ThisQueue": Q}
+        case "RequestAgentLogout" | "RequestAgentReady" | "RequestAgentNotReady":
+            return {"ThisDN": this_dn}
+        case "RequestAttachUserData":
+            return {"ThisDN": this_dn, "ConnID": pick(rest[0]), "UserData": {"k": this_dn}}
+        case "RequestCompleteTransfer" | "RequestAlternateCall" | "RequestReconnectCall":
+            return {"ThisDN": this_dn, "ConnID": pick(rest[0]), "TransferConnID": pick(rest[1])}
+        case "RequestCompleteConference":
+            return {"ThisDN": this_dn, "ConnID": pick(rest[0]), "ConferenceConnID": pick(rest[1])}
+        case _ if len(rest) == 2:
+            return {"ThisDN": this_dn, "ConnID": pick(rest[0]), "OtherDN": rest[1]}
+        case _:
+            return {"ThisDN": this_dn, "ConnID": pick(rest[0])}
+
+
+async def play(sequence: list[tuple[Any, ...]]) -> None:
+    config = site_config(
+        routing_points={DeviceId(RP): RoutingPointSettings(60.0, DeviceId("7004"))},
+        acd_queues={DeviceId(Q): AcdQueueSettings(0.0)},
+        reply_timeout=3.0,
+    )
+    site, task = await start_site(config)
+    try:
+        client = await site.client(*STATIONS, Q, RP)
+        conns: list[str] = []
+        answers: dict[int, list[TMessage]] = {}
+        for action in sequence:
+            reference = client.send(action[0], **attributes(action, conns))
+            await within(answered(client, reference, answers, conns))
+        await site.service.runtime.link.round_trip()  # type: ignore[union-attr]
+        drain(client, answers, conns)
+        for reference, events in answers.items():
+            errors = [e for e in events if e["Event"] == "EventError"]
+            assert not errors or len(events) == 1, (reference, events)
+        agree(site.service)
+    finally:
+        await stop_site(site, task)
+
+
+async def answered(
+    client: TClient, reference: int, answers: dict[int, list[TMessage]], conns: list[str]
+) -> None:
+    while reference not in answers:
+        note(await client.next_event(), answers, conns)
+
+
+def drain(client: TClient, answers: dict[int, list[TMessage]], conns: list[str]) -> None:
+    while not client._events.empty():  # the stream so far, without waiting
+        event = client._events.get_nowait()
+        if event is not None:
+            note(event, answers, conns)
+
+
+def note(event: TMessage, answers: dict[int, list[TMessage]], conns: list[str]) -> None:
+    if "ReferenceID" in event:
+        answers.setdefault(event["ReferenceID"], []).append(event)
+    conn_id = event.get("ConnID")
+    if conn_id and conn_id not in conns:
+        conns.append(conn_id)
+
+
+def agree(service: Any) -> None:
+    """The server's calls and agents at every DN are the switch's."""
+    model = service.runtime.core.model
+    view = service.embedded.switch.view()
+    for number, kind in model.dns.items():
+        ours = {c.call_id: AT_THE_SWITCH[c.parties[number].state] for c in model.calls_at(number)}
+        theirs = {c.call_id: c.state_of(number) for c in view.calls_at(number)}
+        assert ours == theirs, (number, ours, theirs)
+        if kind is DnKind.EXTENSION:
+            agent = model.agents.get(number)
+            switch_agent = next((a for a in view.agents if a.device == number), None)
+            assert (agent is None) == (switch_agent is None), (number, agent, switch_agent)
+            if agent is not None and switch_agent is not None:
+                assert agent.agent_id == switch_agent.agent_id
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(actions, min_size=5, max_size=40))
+def test_random_requests_are_answered_and_the_views_agree(sequence: list[tuple[Any, ...]]) -> None:
+    asyncio.run(play(sequence))
+
+
+def test_a_fixed_busy_sequence() -> None:
+    """A hand-picked sequence that exercises conference, transfer and routing together."""
+    sequence = [
+        ("RequestMakeCall", "7001", "7002"),
+        ("RequestAnswerCall", "7002", 0),
+        ("RequestInitiateConference", "7002", 0, "7003"),
+        ("RequestAnswerCall", "7003", 0),
+        ("RequestCompleteConference", "7002", 1, 0),
+        ("RequestMakeCall", "7004", RP),
+        ("RequestRouteCall", RP, 0, "7003"),
+        ("RequestSingleStepTransfer", "7001", 1, "7004"),
+        ("RequestAgentLogin", "7004", "1001", "AutoIn"),
+        ("RequestMakeCall", "7004", Q),
+    ]
+    asyncio.run(play(sequence))
