@@ -1,0 +1,352 @@
+"""A synchronous driver for SCXML sessions on a virtual clock: the SCXML Event I/O processor.
+
+It owns what the interpreter leaves out: each session's external queue, delayed sends
+(timers on a clock that moves only when told to), the routing of `<send>` between
+sessions (`#_parent`, `#_<invokeid>`, `#_scxml_<sessionid>`, REC appendix C.1), and the
+child sessions of `<invoke>` with their done.invoke events.  Tests and `ctiserver scxml
+run` use it directly; an asyncio runtime can do the same with a real clock.
+
+How to drive it:
+
+    driver = Driver(host=Host())
+    session = driver.start(document)          # runs to the first stable point
+    driver.deliver(session.session_id, Event(name="go"))
+    driver.run()                              # process queued events at the current time
+    driver.advance(5.0)                       # move the clock, firing delayed sends in order
+    ended = driver.run_until_done(session.session_id, timeout=60.0)
+
+Rule 1: nothing here sleeps; time is `Driver.now`, moved by advance() and run_until_done().
+Rule 2: events are processed one external event per session per round, in session
+creation order, so a run is deterministic.
+Rule 3: effects the driver does not know (a host's own) go to `on_effect`.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from ctiserver.scxml.document import Document
+from ctiserver.scxml.effects import (
+    CancelEvent,
+    CancelInvoke,
+    Effect,
+    ForwardEvent,
+    SendEvent,
+    SessionEnded,
+    StartInvoke,
+)
+from ctiserver.scxml.events import SCXML_IO_PROCESSOR, Event, EventType
+from ctiserver.scxml.host import Host
+from ctiserver.scxml.interpreter import Session
+from ctiserver.scxml.loader import fetch_file, load_document
+from ctiserver.scxml.parser import DocumentError, Fetch, parse_document
+from ctiserver.scxml.values import Value, XmlValue
+
+EffectHandler = Callable[[str, Effect], None]
+
+
+@dataclass(slots=True)
+class _Entry:
+    """A session the driver runs, with its queue and its place in the invoke tree."""
+
+    session: Session
+    queue: deque[Event] = field(default_factory=deque)
+    parent: str | None = None
+    invoke_id: str = ""
+    children: dict[str, str] = field(default_factory=dict)
+    ended: SessionEnded | None = None
+    cancelled: bool = False
+
+
+@dataclass(order=True, slots=True)
+class _Timer:
+    due: float
+    sequence: int
+    session_id: str = field(compare=False)
+    send: SendEvent = field(compare=False)
+
+
+class Driver:
+    """Runs SCXML sessions, with their invocations, on a virtual clock.
+
+    Args:
+        host: what every session gets (custom actions, limits, …).
+        fetch: reads `src` URLs for invocations; local files only by default.
+        on_effect: called with (session id, effect) for effects the driver does not
+            handle itself, and for every WriteLog and PlatformError.
+        now: the clock's starting time, in seconds.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: Host | None = None,
+        fetch: Fetch = fetch_file,
+        on_effect: EffectHandler | None = None,
+        now: float = 0.0,
+    ) -> None:
+        self.host = host if host is not None else Host()
+        self.now = now
+        self._fetch = fetch
+        self._on_effect = on_effect
+        self._entries: dict[str, _Entry] = {}
+        self._timers: list[_Timer] = []
+        self._pending: dict[tuple[str, str], _Timer] = {}
+        self._sequence = itertools.count()
+
+    # --- sessions -------------------------------------------------------------------------
+
+    def start(
+        self,
+        document: Document,
+        *,
+        session_id: str | None = None,
+        globals: dict[str, Value] | None = None,
+    ) -> Session:
+        """Create a top-level session and run it to its first stable point."""
+        session_id = session_id or uuid.uuid4().hex
+        session = Session(
+            document,
+            session_id=session_id,
+            host=self.host,
+            globals=globals,
+            reachable=self._reachability(session_id),
+        )
+        self._entries[session.session_id] = _Entry(session)
+        self._apply(session.session_id, session.start(self.now))
+        return session
+
+    def session(self, session_id: str) -> Session:
+        """The session *session_id*.  Raises KeyError."""
+        return self._entries[session_id].session
+
+    def ended(self, session_id: str) -> SessionEnded | None:
+        """How the session ended, or None while it runs."""
+        return self._entries[session_id].ended
+
+    def deliver(self, session_id: str, event: Event) -> None:
+        """Put an external event on a session's queue; run() processes it.  Raises KeyError."""
+        self._entries[session_id].queue.append(event)
+
+    # --- time and work --------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Process queued external events, at the current time, until every queue is empty."""
+        while True:
+            busy = False
+            for session_id, entry in list(self._entries.items()):
+                if entry.queue and entry.ended is None:
+                    event = entry.queue.popleft()
+                    self._apply(session_id, entry.session.receive(event, self.now))
+                    busy = True
+                elif entry.queue:
+                    entry.queue.clear()
+            if not busy:
+                return
+
+    def next_due(self) -> float | None:
+        """When the next delayed send is due, or None."""
+        while self._timers and self._pending.get(self._key(self._timers[0])) is not self._timers[0]:
+            heapq.heappop(self._timers)
+        return self._timers[0].due if self._timers else None
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward, delivering delayed sends in due order as it passes them."""
+        until = self.now + seconds
+        self.run()
+        while (due := self.next_due()) is not None and due <= until:
+            self.now = max(self.now, due)
+            self._fire_due()
+            self.run()
+        self.now = until
+
+    def run_until_done(self, session_id: str, *, timeout: float = 3600.0) -> SessionEnded | None:
+        """Run, jumping the clock from timer to timer, until the session ends.
+
+        Returns how it ended, or None if it is still running when nothing is left to do
+        or *timeout* seconds of virtual time have passed.
+        """
+        deadline = self.now + timeout
+        self.run()
+        while self._entries[session_id].ended is None:
+            due = self.next_due()
+            if due is None or due > deadline:
+                return None
+            self.now = max(self.now, due)
+            self._fire_due()
+            self.run()
+        return self._entries[session_id].ended
+
+    def _fire_due(self) -> None:
+        while self._timers and self._timers[0].due <= self.now:
+            timer = heapq.heappop(self._timers)
+            if self._pending.get(self._key(timer)) is not timer:
+                continue
+            del self._pending[self._key(timer)]
+            entry = self._entries.get(timer.session_id)
+            if entry is not None and entry.ended is None:
+                self._route(timer.session_id, replace(timer.send, due=None))
+
+    @staticmethod
+    def _key(timer: _Timer) -> tuple[str, str]:
+        return timer.session_id, timer.send.send_id
+
+    # --- effects --------------------------------------------------------------------------
+
+    def _apply(self, session_id: str, effects: list[Effect]) -> None:
+        for effect in effects:
+            self._apply_one(session_id, effect)
+
+    def _apply_one(self, session_id: str, effect: Effect) -> None:
+        match effect:
+            case SendEvent(due=due) if due is not None and due > self.now:
+                self._schedule(session_id, effect)
+            case SendEvent():
+                self._route(session_id, effect)
+            case CancelEvent(send_id=send_id):
+                self._pending.pop((session_id, send_id), None)
+            case StartInvoke():
+                self._invoke(session_id, effect)
+            case CancelInvoke(invoke_id=invoke_id):
+                self._cancel_child(session_id, invoke_id)
+            case ForwardEvent(invoke_id=invoke_id, event=event):
+                child = self._entries[session_id].children.get(invoke_id)
+                if child is not None:
+                    self._entries[child].queue.append(event)
+            case SessionEnded():
+                self._ended(session_id, effect)
+            case _:  # WriteLog, PlatformError and the host's own effects
+                if self._on_effect is not None:
+                    self._on_effect(session_id, effect)
+
+    def _schedule(self, session_id: str, send: SendEvent) -> None:
+        assert send.due is not None
+        timer = _Timer(send.due, next(self._sequence), session_id, send)
+        self._pending[self._key(timer)] = timer
+        heapq.heappush(self._timers, timer)
+
+    def _route(self, session_id: str, send: SendEvent) -> None:
+        """Deliver a send now (the SCXML Event I/O processor, REC C.1)."""
+        entry = self._entries[session_id]
+        if entry.cancelled:
+            return  # its last words must not reach anyone (REC 6.4.1)
+        if send.type != SCXML_IO_PROCESSOR:
+            if self._on_effect is not None:
+                self._on_effect(session_id, send)
+                return
+            self._undeliverable(session_id, send, f"no I/O processor for type {send.type!r}")
+            return
+        target_id = self._target_session(entry, send.target)
+        target = self._entries.get(target_id) if target_id is not None else None
+        if target is None or target.ended is not None:
+            self._undeliverable(session_id, send, f"target {send.target!r} is unreachable")
+            return
+        event = send.event
+        if target_id == entry.parent:
+            # REC 5.10.1: events from an invoked child carry the invokeid.
+            event = replace(event, invokeid=entry.invoke_id)
+        target.queue.append(event)
+
+    def _reachability(self, session_id: str) -> Callable[[str, str], bool]:
+        def reachable(target: str, kind: str) -> bool:
+            if kind != SCXML_IO_PROCESSOR:
+                return True  # the host's I/O processor reports its own failures
+            entry = self._entries.get(session_id)
+            if entry is None:
+                return target in ("", "#_parent")  # still starting
+            target_id = self._target_session(entry, target)
+            found = self._entries.get(target_id) if target_id is not None else None
+            return found is not None and found.ended is None
+
+        return reachable
+
+    def _target_session(self, entry: _Entry, target: str) -> str | None:
+        if target == "":
+            return entry.session.session_id
+        if target == "#_parent":
+            return entry.parent
+        if target.startswith("#_scxml_"):
+            return target.removeprefix("#_scxml_")
+        if target.startswith("#_"):
+            return entry.children.get(target.removeprefix("#_"))
+        return None
+
+    def _undeliverable(self, session_id: str, send: SendEvent, message: str) -> None:
+        session = self._entries[session_id].session
+        self._apply(session_id, session.communication_error(send.send_id, message, self.now))
+
+    # --- invocations ----------------------------------------------------------------------
+
+    def _invoke(self, parent_id: str, start: StartInvoke) -> None:
+        parent = self._entries[parent_id]
+        try:
+            document = self._invoked_document(parent.session, start)
+        except DocumentError as exc:
+            failed = parent.session.invoke_failed(start.invoke_id, str(exc), self.now)
+            self._apply(parent_id, failed)
+            return
+        child_id = uuid.uuid4().hex
+        child = Session(
+            document,
+            session_id=child_id,
+            host=self.host,
+            params=start.params,
+            reachable=self._reachability(child_id),
+        )
+        self._entries[child_id] = _Entry(child, parent=parent_id, invoke_id=start.invoke_id)
+        parent.children[start.invoke_id] = child_id
+        self._apply(child_id, child.start(self.now))
+
+    def _invoked_document(self, parent: Session, start: StartInvoke) -> Document:
+        if start.document is not None:
+            return start.document
+        if start.src is not None:
+            return load_document(start.src, fetch=self._fetch)
+        content = start.content
+        base_url = parent.document.base_url
+        if isinstance(content, XmlValue):
+            return parse_document(content.source.encode(), base_url=base_url, fetch=self._fetch)
+        if isinstance(content, str):
+            return parse_document(content.encode(), base_url=base_url, fetch=self._fetch)
+        raise DocumentError("<invoke> has neither src nor SCXML content")
+
+    def _cancel_child(self, parent_id: str, invoke_id: str) -> None:
+        child_id = self._entries[parent_id].children.pop(invoke_id, None)
+        if child_id is None:
+            return
+        child = self._entries[child_id]
+        child.cancelled = True
+        self._apply(child_id, child.session.cancel(self.now))
+        self._forget(child_id)
+
+    def _ended(self, session_id: str, ended: SessionEnded) -> None:
+        entry = self._entries[session_id]
+        entry.ended = ended
+        entry.queue.clear()
+        for key in [k for k in self._pending if k[0] == session_id]:
+            del self._pending[key]
+        if entry.parent is not None and ended.final is not None:
+            parent = self._entries.get(entry.parent)
+            if parent is not None and parent.children.get(entry.invoke_id) == session_id:
+                done = Event(
+                    name=f"done.invoke.{entry.invoke_id}",
+                    type=EventType.EXTERNAL,
+                    invokeid=entry.invoke_id,
+                    data=ended.donedata,
+                )
+                parent.queue.append(done)
+        if self._on_effect is not None:
+            self._on_effect(session_id, ended)
+
+    def _forget(self, session_id: str) -> None:
+        """Drop a cancelled child (and its own children) from routing."""
+        entry = self._entries.pop(session_id, None)
+        if entry is None:
+            return
+        for child_id in entry.children.values():
+            self._forget(child_id)

@@ -1,0 +1,637 @@
+"""SCXML text to the frozen IR of document.py, refusing anything that is not valid SCXML.
+
+Rule 1: parsing is hardened.  A document carrying a DTD or an entity declaration is
+refused before lxml sees it; the parser never resolves entities, loads DTDs or touches
+the network; the input size is bounded.
+Rule 2: every structural error is a DocumentError naming the line; REC 3.1 ("the
+processor MUST reject a document that is not conformant").
+Rule 3: `src` of `<data>` and `<script>` is fetched here, through the caller's `fetch`
+callable, so the interpreter never does I/O.  A `<script src>` that cannot be fetched
+rejects the document (REC 5.8); a `<data src>` that cannot be fetched is recorded and
+raises error.execution when the data is initialised (REC 5.3.2).
+Rule 4: elements of another namespace inside executable content become CustomActions;
+elsewhere they are ignored.  Unknown elements of the SCXML namespace are errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final
+from urllib.parse import urljoin
+
+from lxml import etree
+
+from ctiserver.errors import CtiError
+from ctiserver.scxml.delays import parse_delay
+from ctiserver.scxml.document import (
+    Action,
+    Assign,
+    Binding,
+    Block,
+    Branch,
+    Cancel,
+    Content,
+    CustomAction,
+    Data,
+    Document,
+    DoneData,
+    Foreach,
+    HistoryType,
+    If,
+    Inline,
+    Invoke,
+    Log,
+    Param,
+    Raise,
+    Script,
+    Send,
+    State,
+    StateKind,
+    Transition,
+    TransitionType,
+    XmlElement,
+)
+from ctiserver.scxml.values import XmlValue
+
+SCXML_NAMESPACE: Final = "http://www.w3.org/2005/07/scxml"
+MAX_DOCUMENT_BYTES: Final = 4 << 20
+DATAMODELS: Final = frozenset({"ecmascript", "null"})
+
+Fetch = Callable[[str], str]
+
+_DTD_MARKERS = (b"<!DOCTYPE", b"<!doctype", b"<!ENTITY", b"<!entity")
+_PARSER = etree.XMLParser(
+    resolve_entities=False,
+    no_network=True,
+    load_dtd=False,
+    dtd_validation=False,
+    huge_tree=False,
+    remove_comments=True,
+    remove_pis=True,
+    collect_ids=False,
+)
+_STATE_TAGS: Final = {
+    "state": StateKind.STATE,
+    "parallel": StateKind.PARALLEL,
+    "final": StateKind.FINAL,
+    "history": StateKind.HISTORY,
+}
+
+
+class DocumentError(CtiError):
+    """The document is not valid SCXML; the message names the line and the fault.
+
+    Attributes:
+        line: the line of the offending element, or 0 when unknown.
+    """
+
+    def __init__(self, message: str, *, line: int = 0) -> None:
+        super().__init__(f"line {line}: {message}" if line else message)
+        self.line = line
+
+
+def parse_document(
+    source: bytes | str, *, base_url: str = "", fetch: Fetch | None = None
+) -> Document:
+    """Parse an SCXML document.
+
+    Args:
+        source: the document text.
+        base_url: the document's URL; relative `src` attributes resolve against it.
+        fetch: reads the text at a URL, raising OSError or ValueError when it cannot;
+            without it, every `src` counts as unreachable.
+
+    Raises:
+        DocumentError: the text is not well-formed, hardened parsing refused it, or it is
+            not a valid SCXML document.
+    """
+    root = _parse_xml(source.encode() if isinstance(source, str) else source)
+    return parse_element(root, base_url=base_url, fetch=fetch)
+
+
+def parse_element(root: Any, *, base_url: str = "", fetch: Fetch | None = None) -> Document:
+    """Build the IR from an already parsed `<scxml>` element (used for inline invokes)."""
+    namespace, _, local = root.tag.rpartition("}")
+    if local != "scxml":
+        raise DocumentError(f"the root element is <{local}>, not <scxml>", line=root.sourceline)
+    return _Builder(namespace.lstrip("{"), base_url, fetch).build(root)
+
+
+def _parse_xml(data: bytes) -> Any:
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise DocumentError(f"document larger than {MAX_DOCUMENT_BYTES} bytes; refused")
+    if any(marker in data for marker in _DTD_MARKERS):
+        raise DocumentError("document carries a DTD or entity declaration; refused")
+    try:
+        root = etree.fromstring(data, _PARSER)
+    except (etree.XMLSyntaxError, ValueError) as exc:
+        raise DocumentError(f"not well-formed XML: {exc}") from None
+    return root
+
+
+@dataclass(slots=True)
+class _Node:
+    """A state while the document is being built (mutable; frozen into State later)."""
+
+    index: int
+    kind: StateKind
+    element: Any
+    parent: int | None
+    id: str = ""
+    children: list[int] = field(default_factory=list)
+    transitions: list[tuple[int, Any]] = field(default_factory=list)
+    initial_order: int = -1
+
+
+class _Builder:
+    """Walks one `<scxml>` element in document order and freezes what it finds."""
+
+    def __init__(self, namespace: str, base_url: str, fetch: Fetch | None) -> None:
+        self.ns = namespace
+        self.base_url = base_url
+        self.fetch = fetch
+        self.nodes: list[_Node] = []
+        self.ids: dict[str, int] = {}
+        self.order = 0
+
+    # --- structure ----------------------------------------------------------------------
+
+    def build(self, root: Any) -> Document:
+        version = root.get("version")
+        if version is not None and version != "1.0":
+            raise DocumentError(f"version must be 1.0, not {version!r}", line=root.sourceline)
+        datamodel = root.get("datamodel", "ecmascript")
+        if datamodel not in DATAMODELS:
+            raise DocumentError(f"unsupported datamodel {datamodel!r}", line=root.sourceline)
+        binding = root.get("binding", "early")
+        if binding not in ("early", "late"):
+            raise DocumentError(
+                f"binding must be early or late, not {binding!r}", line=root.sourceline
+            )
+        self._walk(root, StateKind.ROOT, None)
+        states = tuple(self._freeze(node) for node in self.nodes)
+        scripts = [self._script(child) for child in self._children(root, "script")]
+        if len(scripts) > 1:
+            raise DocumentError("<scxml> has more than one <script>", line=root.sourceline)
+        return Document(
+            name=root.get("name", ""),
+            datamodel=datamodel,
+            binding=Binding(binding),
+            states=states,
+            base_url=self.base_url,
+            script=scripts[0] if scripts else None,
+        )
+
+    def _walk(self, element: Any, kind: StateKind, parent: int | None) -> int:
+        node = _Node(len(self.nodes), kind, element, parent)
+        self.nodes.append(node)
+        node.id = self._state_id(node)
+        for child in element:
+            local = self._local(child)
+            if local in _STATE_TAGS and kind not in (StateKind.FINAL, StateKind.HISTORY):
+                if kind is StateKind.ROOT and local == "history":
+                    raise DocumentError(
+                        "<history> cannot be a child of <scxml>", line=child.sourceline
+                    )
+                node.children.append(self._walk(child, _STATE_TAGS[local], node.index))
+            elif local == "transition" and kind is not StateKind.ROOT:
+                node.transitions.append((self._next_order(), child))
+            elif local == "initial" and kind is StateKind.STATE:
+                node.initial_order = self._next_order()
+        return node.index
+
+    def _next_order(self) -> int:
+        self.order += 1
+        return self.order - 1
+
+    def _state_id(self, node: _Node) -> str:
+        element = node.element
+        state_id = element.get("id") if node.kind is not StateKind.ROOT else None
+        if state_id is None:
+            # REC 3.14: the processor generates ids for states that have none.
+            return f"__{node.kind.value}{node.index}"
+        if state_id in self.ids:
+            raise DocumentError(f"duplicate state id {state_id!r}", line=element.sourceline)
+        self.ids[state_id] = node.index
+        return str(state_id)
+
+    def _freeze(self, node: _Node) -> State:
+        ancestors = self._ancestors(node)
+        child_states = tuple(
+            c for c in node.children if self.nodes[c].kind is not StateKind.HISTORY
+        )
+        initial = self._initial(node, child_states)  # first: a history takes its transition
+        return State(
+            index=node.index,
+            id=node.id,
+            kind=node.kind,
+            parent=node.parent,
+            children=tuple(node.children),
+            ancestors=ancestors,
+            ancestor_set=frozenset(ancestors),
+            child_states=child_states,
+            histories=tuple(c for c in node.children if c not in child_states),
+            initial=initial,
+            transitions=tuple(self._transition(node, o, e) for o, e in node.transitions),
+            onentry=tuple(self._block(e) for e in self._children(node.element, "onentry")),
+            onexit=tuple(self._block(e) for e in self._children(node.element, "onexit")),
+            invokes=tuple(self._invoke(node, e) for e in self._children(node.element, "invoke")),
+            data=self._datamodel(node.element),
+            history_type=self._history_type(node),
+            donedata=self._donedata(node),
+            line=node.element.sourceline or 0,
+        )
+
+    def _ancestors(self, node: _Node) -> tuple[int, ...]:
+        ancestors: list[int] = []
+        parent = node.parent
+        while parent is not None:
+            ancestors.append(parent)
+            parent = self.nodes[parent].parent
+        return tuple(ancestors)
+
+    def _initial(self, node: _Node, child_states: tuple[int, ...]) -> Transition | None:
+        element = node.element
+        if node.kind is StateKind.HISTORY:
+            return self._history_default(node)
+        if node.kind not in (StateKind.STATE, StateKind.ROOT) or not child_states:
+            if element.get("initial") is not None:
+                raise DocumentError("initial= on a state without children", line=element.sourceline)
+            return None
+        initial_elements = list(self._children(element, "initial"))
+        if initial_elements and element.get("initial") is not None:
+            raise DocumentError("both initial= and <initial>", line=element.sourceline)
+        if initial_elements:
+            return self._initial_element(node, initial_elements[0])
+        if element.get("initial") is not None:
+            targets = self._targets(element.get("initial"), element)
+            self._check_descendants(node, targets, element)
+            return Transition(order=self._next_order(), source=node.index, targets=targets)
+        return Transition(order=self._next_order(), source=node.index, targets=child_states[:1])
+
+    def _initial_element(self, node: _Node, initial: Any) -> Transition:
+        transitions = list(self._children(initial, "transition"))
+        if len(transitions) != 1 or transitions[0].get("target") is None:
+            raise DocumentError(
+                "<initial> needs one <transition> with a target", line=initial.sourceline
+            )
+        transition = self._transition(node, node.initial_order, transitions[0])
+        self._check_descendants(node, transition.targets, initial)
+        return transition
+
+    def _history_default(self, node: _Node) -> Transition | None:
+        transitions = list(self._children(node.element, "transition"))
+        if not transitions:
+            return None
+        if len(transitions) > 1 or transitions[0].get("target") is None:
+            raise DocumentError(
+                "<history> takes one <transition> with a target", line=node.element.sourceline
+            )
+        order, element = node.transitions[0]
+        node.transitions.clear()
+        return self._transition(node, order, element)
+
+    def _check_descendants(self, node: _Node, targets: tuple[int, ...], element: Any) -> None:
+        for target in targets:
+            if node.index not in self._ancestors(self.nodes[target]):
+                raise DocumentError(
+                    f"initial state {self.nodes[target].id!r} is not a descendant of {node.id!r}",
+                    line=element.sourceline,
+                )
+
+    def _history_type(self, node: _Node) -> HistoryType:
+        if node.kind is not StateKind.HISTORY:
+            return HistoryType.SHALLOW
+        value = node.element.get("type", "shallow")
+        if value not in ("shallow", "deep"):
+            raise DocumentError(f"history type {value!r}", line=node.element.sourceline)
+        return HistoryType(value)
+
+    def _transition(self, node: _Node, order: int, element: Any) -> Transition:
+        kind = element.get("type", "external")
+        if kind not in ("external", "internal"):
+            raise DocumentError(f"transition type {kind!r}", line=element.sourceline)
+        target = element.get("target")
+        events = tuple(element.get("event", "").split())
+        cond = element.get("cond")
+        if target is None and not events and cond is None and node.kind is not StateKind.HISTORY:
+            raise DocumentError("a transition needs event, cond or target", line=element.sourceline)
+        return Transition(
+            order=order,
+            source=node.index,
+            targets=self._targets(target, element) if target is not None else (),
+            events=events,
+            cond=cond,
+            type=TransitionType(kind),
+            actions=self._block(element),
+        )
+
+    def _targets(self, value: str, element: Any) -> tuple[int, ...]:
+        targets: list[int] = []
+        for state_id in value.split():
+            if state_id not in self.ids:
+                raise DocumentError(f"no state has id {state_id!r}", line=element.sourceline)
+            targets.append(self.ids[state_id])
+        if not targets:
+            raise DocumentError("empty target", line=element.sourceline)
+        return tuple(targets)
+
+    # --- data ---------------------------------------------------------------------------
+
+    def _datamodel(self, element: Any) -> tuple[Data, ...]:
+        data: list[Data] = []
+        for datamodel in self._children(element, "datamodel"):
+            for child in self._children(datamodel, "data"):
+                data.append(self._data(child))
+        return tuple(data)
+
+    def _data(self, element: Any) -> Data:
+        data_id = self._required(element, "id")
+        expr, src = element.get("expr"), element.get("src")
+        inline = self._inline(element)
+        given = sum(x is not None for x in (expr, src)) + (inline is not None)
+        if given > 1:
+            raise DocumentError("<data> takes one of expr, src or content", line=element.sourceline)
+        if src is None:
+            return Data(id=data_id, expr=expr, inline=inline)
+        try:
+            text = self._fetch(src)
+        except (OSError, ValueError) as exc:
+            return Data(id=data_id, fetch_error=f"cannot fetch {src!r}: {exc}")
+        return Data(id=data_id, inline=_inline_from_text(text))
+
+    def _fetch(self, src: str) -> str:
+        if self.fetch is None:
+            raise ValueError("no fetcher configured")
+        return self.fetch(urljoin(self.base_url, src))
+
+    def _inline(self, element: Any) -> Inline | None:
+        elements = [child for child in element if isinstance(child.tag, str)]
+        text = (element.text or "") + "".join(child.tail or "" for child in element)
+        if not elements and not text.strip():
+            return None
+        if not elements:
+            return Inline(text=text)
+        source = "".join(
+            etree.tostring(child, encoding="unicode", with_tail=False) for child in elements
+        )
+        return Inline(text=text, xml=XmlValue(source))
+
+    def _donedata(self, node: _Node) -> DoneData | None:
+        found = list(self._children(node.element, "donedata"))
+        if not found:
+            return None
+        element = found[0]
+        content = [self._content(c) for c in self._children(element, "content")]
+        params = self._params(element)
+        if content and params:
+            raise DocumentError(
+                "<donedata> takes <content> or <param>, not both", line=element.sourceline
+            )
+        return DoneData(params=params, content=content[0] if content else None)
+
+    def _params(self, element: Any) -> tuple[Param, ...]:
+        params: list[Param] = []
+        for child in self._children(element, "param"):
+            expr, location = child.get("expr"), child.get("location")
+            if expr is not None and location is not None:
+                raise DocumentError(
+                    "<param> takes expr or location, not both", line=child.sourceline
+                )
+            if expr is None and location is None:
+                raise DocumentError("<param> needs expr or location", line=child.sourceline)
+            params.append(Param(name=self._required(child, "name"), expr=expr, location=location))
+        return tuple(params)
+
+    def _content(self, element: Any) -> Content:
+        expr = element.get("expr")
+        inline = self._inline(element)
+        if expr is not None and inline is not None:
+            raise DocumentError(
+                "<content> takes expr or children, not both", line=element.sourceline
+            )
+        return Content(expr=expr, inline=inline)
+
+    # --- invoke -------------------------------------------------------------------------
+
+    def _invoke(self, node: _Node, element: Any) -> Invoke:
+        self._exclusive(element, "type", "typeexpr")
+        self._exclusive(element, "src", "srcexpr")
+        self._exclusive(element, "id", "idlocation")
+        contents = list(self._children(element, "content"))
+        document = None
+        if contents:
+            documents = [c for c in contents[0] if self._local(c) == "scxml"]
+            if documents:
+                document = parse_element(documents[0], base_url=self.base_url, fetch=self.fetch)
+        finalize = list(self._children(element, "finalize"))
+        return Invoke(
+            state=node.index,
+            type=element.get("type"),
+            typeexpr=element.get("typeexpr"),
+            src=element.get("src"),
+            srcexpr=element.get("srcexpr"),
+            id=element.get("id"),
+            idlocation=element.get("idlocation"),
+            namelist=tuple(element.get("namelist", "").split()),
+            params=self._params(element),
+            content=self._content(contents[0]) if contents and document is None else None,
+            document=document,
+            autoforward=self._boolean(element, "autoforward"),
+            finalize=self._block(finalize[0]) if finalize else (),
+        )
+
+    # --- executable content -------------------------------------------------------------
+
+    def _block(self, element: Any) -> Block:
+        actions: list[Action] = []
+        for child in element:
+            if isinstance(child.tag, str):
+                actions.extend(self._single(child))
+        return tuple(actions)
+
+    def _action(self, local: str, element: Any) -> Action:  # noqa: C901 - a dispatch table
+        match local:
+            case "raise":
+                return Raise(event=self._required(element, "event"))
+            case "log":
+                return Log(label=element.get("label", ""), expr=element.get("expr"))
+            case "assign":
+                return self._assign(element)
+            case "script":
+                return self._script(element)
+            case "if":
+                return self._if(element)
+            case "foreach":
+                return Foreach(
+                    array=self._required(element, "array"),
+                    item=self._required(element, "item"),
+                    index=element.get("index"),
+                    actions=self._block(element),
+                )
+            case "send":
+                return self._send(element)
+            case "cancel":
+                self._exclusive(element, "sendid", "sendidexpr", required=True)
+                return Cancel(sendid=element.get("sendid"), sendidexpr=element.get("sendidexpr"))
+            case "elseif" | "else":
+                raise DocumentError(f"<{local}> outside <if>", line=element.sourceline)
+            case "transition" | "state" | "parallel" | "final" | "history" | "initial":
+                raise DocumentError(f"<{local}> is not executable content", line=element.sourceline)
+            case "param" | "content" | "finalize" | "donedata" | "datamodel" | "data" | "invoke":
+                raise DocumentError(f"<{local}> is not executable content", line=element.sourceline)
+            case "onentry" | "onexit" | "scxml":
+                raise DocumentError(f"<{local}> is not executable content", line=element.sourceline)
+        raise DocumentError(f"unknown SCXML element <{local}>", line=element.sourceline)
+
+    def _assign(self, element: Any) -> Assign:
+        expr = element.get("expr")
+        inline = self._inline(element)
+        if expr is not None and inline is not None:
+            raise DocumentError(
+                "<assign> takes expr or children, not both", line=element.sourceline
+            )
+        return Assign(location=self._required(element, "location"), expr=expr, inline=inline)
+
+    def _script(self, element: Any) -> Script:
+        src = element.get("src")
+        if src is None:
+            return Script(source=element.text or "")
+        if (element.text or "").strip():
+            raise DocumentError("<script> takes src or content, not both", line=element.sourceline)
+        try:
+            return Script(source=self._fetch(src))
+        except (OSError, ValueError) as exc:
+            # REC 5.8: a script that cannot be fetched makes the document non-conformant.
+            raise DocumentError(
+                f"cannot fetch script {src!r}: {exc}", line=element.sourceline
+            ) from None
+
+    def _if(self, element: Any) -> If:
+        branches: list[Branch] = []
+        cond: str | None = self._required(element, "cond")
+        actions: list[Action] = []
+        closed = False
+        for child in element:
+            if not isinstance(child.tag, str):
+                continue
+            local = self._local(child) if self._in_scxml(child) else ""
+            if local in ("elseif", "else"):
+                if closed:
+                    raise DocumentError(f"<{local}> after <else>", line=child.sourceline)
+                branches.append(Branch(cond=cond, actions=tuple(actions)))
+                cond = self._required(child, "cond") if local == "elseif" else None
+                closed = local == "else"
+                actions = []
+            else:
+                actions.extend(self._single(child))
+        branches.append(Branch(cond=cond, actions=tuple(actions)))
+        return If(branches=tuple(branches))
+
+    def _single(self, child: Any) -> Block:
+        namespace, _, local = child.tag.rpartition("}")
+        if namespace.lstrip("{") != self.ns:
+            return (CustomAction(element=_foreign(child)),)
+        return (self._action(local, child),)
+
+    def _send(self, element: Any) -> Send:
+        self._exclusive(element, "event", "eventexpr")
+        self._exclusive(element, "target", "targetexpr")
+        self._exclusive(element, "type", "typeexpr")
+        self._exclusive(element, "id", "idlocation")
+        self._exclusive(element, "delay", "delayexpr")
+        contents = [self._content(c) for c in self._children(element, "content")]
+        params = self._params(element)
+        namelist = tuple(element.get("namelist", "").split())
+        if contents and (params or namelist):
+            raise DocumentError(
+                "<send> takes <content> or namelist/<param>, not both", line=element.sourceline
+            )
+        return Send(
+            event=element.get("event"),
+            eventexpr=element.get("eventexpr"),
+            target=element.get("target"),
+            targetexpr=element.get("targetexpr"),
+            type=element.get("type"),
+            typeexpr=element.get("typeexpr"),
+            id=element.get("id"),
+            idlocation=element.get("idlocation"),
+            delay=self._delay(element),
+            delayexpr=element.get("delayexpr"),
+            namelist=namelist,
+            params=params,
+            content=contents[0] if contents else None,
+        )
+
+    def _delay(self, element: Any) -> float | None:
+        value = element.get("delay")
+        if value is None:
+            return None
+        try:
+            return parse_delay(value)
+        except ValueError as exc:
+            raise DocumentError(str(exc), line=element.sourceline) from None
+
+    # --- helpers over lxml --------------------------------------------------------------
+
+    def _local(self, element: Any) -> str:
+        return str(element.tag).rpartition("}")[2] if isinstance(element.tag, str) else ""
+
+    def _in_scxml(self, element: Any) -> bool:
+        return str(element.tag).rpartition("}")[0].lstrip("{") == self.ns
+
+    def _children(self, element: Any, local: str) -> list[Any]:
+        return [
+            c
+            for c in element
+            if isinstance(c.tag, str) and self._in_scxml(c) and self._local(c) == local
+        ]
+
+    def _required(self, element: Any, name: str) -> str:
+        value = element.get(name)
+        if value is None:
+            raise DocumentError(f"<{self._local(element)}> needs {name}=", line=element.sourceline)
+        return str(value)
+
+    def _exclusive(self, element: Any, first: str, second: str, *, required: bool = False) -> None:
+        given = (element.get(first) is not None) + (element.get(second) is not None)
+        if given > 1:
+            raise DocumentError(
+                f"<{self._local(element)}> takes {first}= or {second}=, not both",
+                line=element.sourceline,
+            )
+        if required and not given:
+            raise DocumentError(
+                f"<{self._local(element)}> needs {first}= or {second}=", line=element.sourceline
+            )
+
+    def _boolean(self, element: Any, name: str) -> bool:
+        value = element.get(name, "false")
+        if value not in ("true", "false"):
+            raise DocumentError(f"{name}= must be true or false", line=element.sourceline)
+        return bool(value == "true")
+
+
+def _inline_from_text(text: str) -> Inline:
+    """Fetched `src` text: XML when it parses as an element, otherwise plain text."""
+    stripped = text.strip()
+    if stripped.startswith("<"):
+        try:
+            element = _parse_xml(stripped.encode())
+        except DocumentError:
+            return Inline(text=text)
+        return Inline(text="", xml=XmlValue(etree.tostring(element, encoding="unicode")))
+    return Inline(text=text)
+
+
+def _foreign(element: Any) -> XmlElement:
+    namespace, _, local = str(element.tag).rpartition("}")
+    return XmlElement(
+        namespace=namespace.lstrip("{"),
+        name=local,
+        attributes=tuple((str(k), str(v)) for k, v in element.attrib.items()),
+        children=tuple(_foreign(c) for c in element if isinstance(c.tag, str)),
+        text=element.text or "",
+        line=element.sourceline or 0,
+    )

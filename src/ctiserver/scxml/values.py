@@ -1,0 +1,67 @@
+"""Data as it travels between sessions, hosts and datamodels, independent of any engine.
+
+A `Value` is JSON-shaped Python data plus two additions the ECMAScript datamodel needs:
+`UNDEFINED` (ECMAScript's undefined, which JSON cannot express) and `XmlValue` (an XML
+fragment, which becomes a DOM in the datamodel).  Event data, `<param>` values, donedata
+and host globals are Values, so an event can cross from one session's QuickJS context into
+another's, or out to the host, without sharing engine objects.
+
+`content_value()` applies the ECMAScript datamodel's rules for literal content (REC B.2,
+the `<data>` and `<content>` children): XML children make a DOM, text that is JSON makes
+the corresponding object, and any other text is a whitespace-normalised string.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Final, TypeAlias
+
+import orjson
+
+
+class Undefined(enum.Enum):
+    """ECMAScript's undefined: 'no value', as opposed to null."""
+
+    UNDEFINED = enum.auto()
+
+
+UNDEFINED: Final = Undefined.UNDEFINED
+
+
+@dataclass(frozen=True, slots=True)
+class XmlValue:
+    """An XML fragment used as data: one or more top-level nodes, serialised.
+
+    Attributes:
+        source: the fragment as XML text; namespaces are declared where they are used.
+    """
+
+    source: str
+
+
+Value: TypeAlias = (
+    bool | int | float | str | list["Value"] | dict[str, "Value"] | XmlValue | Undefined | None
+)
+
+
+def content_value(text: str, xml: XmlValue | None) -> Value:
+    """The value of literal content, by the ECMAScript datamodel's rules.
+
+    Args:
+        text: the content's text, element children excluded.
+        xml: the element children, when there are any.
+    """
+    if xml is not None:
+        return xml
+    try:
+        parsed: Value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        # REC C.2: "the Processor MUST treat it as a space-normalized string".
+        return " ".join(text.split())
+    return parsed
+
+
+def normalise_space(text: str) -> str:
+    """Collapse runs of whitespace to one space and trim, as XML Schema's `token` does."""
+    return " ".join(text.split())
