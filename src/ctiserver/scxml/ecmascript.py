@@ -27,7 +27,7 @@ from ctiserver.scxml.datamodel import ExecutionError, SystemVariables
 from ctiserver.scxml.document import Data
 from ctiserver.scxml.ecmascript_prelude import DOM_MARKER, PRELUDE
 from ctiserver.scxml.events import Event
-from ctiserver.scxml.values import UNDEFINED, Value, XmlValue, content_value
+from ctiserver.scxml.values import UNDEFINED, Undefined, Value, XmlValue, content_value
 
 _IDENTIFIER: Final = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 _KIND_UNDEFINED: Final = 0
@@ -40,7 +40,6 @@ _HELPERS: Final = (
     "__scxml_enter",
     "__scxml_exit",
     "__scxml_export",
-    "__scxml_text",
     "__scxml_assignFrom",
     "__scxml_assignValue",
     "__scxml_array",
@@ -125,7 +124,7 @@ class EcmaScriptDataModel:
         return _unmarshal(self._call("__scxml_export", self._getter(expr)))
 
     def text(self, expr: str) -> str:
-        return str(self._call("__scxml_text", self._getter(expr)))
+        return show(self.evaluate(expr))
 
     def assign_expr(self, location: str, expr: str) -> None:
         self._call("__scxml_assignFrom", self._setter(location), self._getter(expr))
@@ -215,14 +214,45 @@ class EcmaScriptDataModel:
         return first
 
 
+def show(value: Value) -> str:
+    """A Value as `<log>` shows it: strings as they are, anything else much as JSON."""
+    match value:
+        case str():
+            return value
+        case Undefined():
+            return "undefined"
+        case XmlValue(source=source):
+            return source
+        case bool() | None:
+            return orjson.dumps(value).decode()
+        case float() if value.is_integer() and abs(value) < 1e21:
+            return str(int(value))
+        case int() | float():
+            return repr(value)
+    try:
+        return orjson.dumps(
+            value, default=_log_default, option=orjson.OPT_PASSTHROUGH_DATACLASS
+        ).decode()
+    except orjson.JSONEncodeError:
+        return repr(value)
+
+
+def _log_default(value: object) -> object:
+    if isinstance(value, XmlValue):
+        return value.source
+    return None
+
+
 def _marshal(value: Value) -> tuple[int, Any]:
     """(kind, payload) for the prelude's decode(): undefined, a plain scalar, or JSON."""
     if value is UNDEFINED:
         return _KIND_UNDEFINED, None
-    if value is None or isinstance(value, bool | int | float | str):
-        if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 1 << 53:
-            return _KIND_JSON, orjson.dumps(value).decode()
+    if value is None or isinstance(value, bool | float):
         return _KIND_PLAIN, value
+    if isinstance(value, str) and "\x00" not in value:
+        return _KIND_PLAIN, value  # QuickJS's C API would cut a string at NUL
+    if isinstance(value, int) and -(1 << 31) <= value < 1 << 31:
+        return _KIND_PLAIN, value  # QuickJS's C API takes a Python int as an int32
     try:
         return _KIND_JSON, orjson.dumps(
             value, default=_json_default, option=orjson.OPT_PASSTHROUGH_DATACLASS

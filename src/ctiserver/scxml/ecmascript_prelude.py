@@ -143,13 +143,6 @@ PRELUDE: Final = r"""
   hide("In", function (id) { return active[id] === true; });
   hide("__scxml_value", function (kind, payload) { return decode(kind, payload); });
   hide("__scxml_export", function (getter) { return encode(getter()); });
-  hide("__scxml_text", function (getter) {
-    var v = getter();
-    if (typeof v === "string") { return v; }
-    if (v === undefined || typeof v === "function") { return String(v); }
-    try { var s = JSON.stringify(v); return s === undefined ? String(v) : s; }
-    catch (e) { return String(v); }
-  });
   hide("__scxml_assignFrom", function (setter, getter) { setter(getter()); });
   hide("__scxml_assignValue", function (setter, kind, payload) {
     setter(decode(kind, payload));

@@ -24,7 +24,7 @@ SCXML_INVOKE_TYPES: Final = frozenset(
         "scxml",
     }
 )
-DEFAULT_MAX_MICROSTEPS: Final = 100_000
+DEFAULT_MAX_STEPS: Final = 100_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,8 +38,8 @@ class Host:
         event_processors: extra `<send>` types the driver can deliver, type URI →
             this platform's location for it (shown in `_ioprocessors`).
         invoke_types: extra `<invoke>` types the driver can start.
-        max_microsteps: microsteps one macrostep may take before the session is ended as
-            runaway (an eventless loop would otherwise never return).
+        max_steps: steps (microsteps and internal events) one macrostep may take before
+            the session is ended as runaway; an eventless loop would never return.
     """
 
     actions: ActionRegistry = field(default_factory=ActionRegistry)
@@ -47,7 +47,7 @@ class Host:
     preludes: tuple[str, ...] = ()
     event_processors: Mapping[str, str] = field(default_factory=dict)
     invoke_types: frozenset[str] = frozenset()
-    max_microsteps: int = DEFAULT_MAX_MICROSTEPS
+    max_steps: int = DEFAULT_MAX_STEPS
 
     def datamodel(self, name: str) -> DataModel:
         """A fresh datamodel of the kind a document names.  Raises ValueError."""

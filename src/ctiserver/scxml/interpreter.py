@@ -22,8 +22,9 @@ or start an invocation reports it with communication_error() or invoke_failed().
 Departures from the pseudo-code, each for a stated reason:
 - the `<scxml>` element is never put in the configuration; the initial transition's
   domain is the root (the REC leaves getProperAncestors(scxml, null) to the reader);
-- a macrostep that takes more than Host.max_microsteps microsteps ends the session, so
-  an eventless loop cannot hang its driver.
+- a macrostep that takes more than Host.max_steps steps (microsteps and internal events)
+  ends the session, so an eventless loop, or an eventless condition that fails again
+  after each error.execution, cannot hang its driver.
 """
 
 from __future__ import annotations
@@ -162,7 +163,12 @@ class Session:
         """Process one external event and run to the next stable point (REC D: mainEventLoop).
 
         The driver must not deliver events from invocations this session has cancelled.
+
+        Raises:
+            RuntimeError: the session was not started.
         """
+        if not self._started:
+            raise RuntimeError("session not started")
         if not self._running:
             return []
         self._executor.now = now
@@ -268,8 +274,12 @@ class Session:
 
     def _settle(self) -> bool:
         """The inner loop of REC D's mainEventLoop; False when the session has stopped."""
-        microsteps = 0
+        steps = 0
         while self._running:
+            steps += 1
+            if steps > self._host.max_steps:
+                self._abandon(f"runaway macrostep: more than {self._host.max_steps} steps")
+                return False
             enabled = self.select_eventless_transitions()
             if not enabled:
                 if not self._internal:
@@ -278,10 +288,6 @@ class Session:
                 self._datamodel.set_event(event)
                 enabled = self.select_transitions(event)
             if enabled:
-                microsteps += 1
-                if microsteps > self._host.max_microsteps:
-                    self._abandon(f"more than {self._host.max_microsteps} microsteps")
-                    return False
                 self.microstep(enabled)
         return False
 

@@ -21,12 +21,36 @@ MAX_FILE_BYTES: Final = 4 << 20
 
 def fetch_file(url: str) -> str:
     """The text of a `file:` URL or a path.  Raises OSError or ValueError."""
+    return _read(_path_of(url))
+
+
+def confined_fetch(root: str | Path) -> Fetch:
+    """A fetch that reads only files under the directory *root*.
+
+    A server should give sessions this rather than fetch_file, so that a document
+    cannot read arbitrary local files into its datamodel with `<data src>`.
+    """
+    top = Path(root).resolve()
+
+    def fetch(url: str) -> str:
+        path = _path_of(url).resolve()
+        if not path.is_relative_to(top):
+            raise ValueError(f"{path} is outside {top}")
+        return _read(path)
+
+    return fetch
+
+
+def _path_of(url: str) -> Path:
     parsed = urlparse(url)
     if parsed.scheme not in ("", "file"):
         raise ValueError(f"only file: URLs are fetched, not {parsed.scheme}:")
     if parsed.netloc not in ("", "localhost"):
         raise ValueError(f"file URL {url!r} names a host")
-    path = Path(unquote(parsed.path))
+    return Path(unquote(parsed.path))
+
+
+def _read(path: Path) -> str:
     with path.open("rb") as stream:
         data = stream.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:

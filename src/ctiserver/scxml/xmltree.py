@@ -61,7 +61,7 @@ def from_tree(nodes: Tree) -> XmlValue:
     return XmlValue("".join(parts))
 
 
-def _append(parent: Any, nodes: Tree) -> None:
+def _append(parent: Any, nodes: Tree, namespace_in_scope: str = "") -> None:
     last = None
     for node in nodes:
         if isinstance(node, str):
@@ -72,5 +72,9 @@ def _append(parent: Any, nodes: Tree) -> None:
             continue
         namespace, local, attributes, children = node
         tag = f"{{{namespace}}}{local}" if namespace else local
-        last = etree.SubElement(parent, tag, {str(k): str(v) for k, v in attributes.items()})
-        _append(last, children)
+        # Declare a namespace as the default where it starts, as the source most likely did,
+        # rather than let lxml invent ns0: prefixes.
+        nsmap: Any = {None: namespace} if namespace and namespace != namespace_in_scope else None
+        attributes = {str(k): str(v) for k, v in attributes.items()}
+        last = etree.SubElement(parent, tag, attributes, nsmap=nsmap)
+        _append(last, children, namespace)
