@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pytest
 
 from ctiserver.scxml.effects import (
     CancelEvent,
     CancelInvoke,
+    Effect,
     ForwardEvent,
     PlatformError,
     SendEvent,
@@ -26,7 +27,7 @@ from tests.scxml.support import document, scxml, started
 Run = Callable[..., "str | None"]
 
 
-def logs(effects: list[object]) -> list[str]:
+def logs(effects: Sequence[Effect]) -> list[str]:
     return [e.text for e in effects if isinstance(e, WriteLog)]
 
 

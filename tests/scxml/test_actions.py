@@ -1,0 +1,129 @@
+"""actions.py: custom actions from other namespaces, run by host-registered handlers."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import pytest
+
+from ctiserver.scxml.actions import ActionContext, ActionRegistry
+from ctiserver.scxml.datamodel import ExecutionError
+from ctiserver.scxml.document import CustomAction
+from ctiserver.scxml.driver import Driver
+from ctiserver.scxml.effects import Effect, PlatformError, WriteLog
+from ctiserver.scxml.events import Event
+from ctiserver.scxml.host import Host
+from ctiserver.scxml.parser import parse_document
+from ctiserver.scxml.values import Value
+from tests.scxml.support import SCXML, Recorder
+
+IXN = "www.genesyslab.com/modules/interaction"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MakeCall(Effect):
+    """What a host's <ixn:createcall> handler asks its runtime to do."""
+
+    request_id: str
+    origin: Value
+    destination: Value
+
+
+class Interaction:
+    """A toy Interaction module: <createcall> and <fail>, keyed by request ids."""
+
+    def __init__(self) -> None:
+        self.ids = (f"req-{n}" for n in itertools.count(1))
+
+    def __call__(self, action: CustomAction, context: ActionContext) -> None:
+        element = action.element
+        if action.name == "fail":
+            raise ExecutionError("the switch said no")
+        request_id = next(self.ids)
+        location = element.attribute("requestid")
+        if location is not None:
+            context.assign(location, request_id)
+        origin, destination = element.attribute("from"), element.attribute("to")
+        if origin is None or destination is None:
+            raise ExecutionError("<createcall> needs from= and to=")
+        context.emit(
+            MakeCall(
+                request_id=request_id,
+                origin=context.evaluate(origin),
+                destination=context.evaluate(destination),
+            )
+        )
+        if context.condition("_data.trace === true"):
+            context.raise_event("createcall.sent", {"requestid": request_id})
+
+
+def strategy(namespace: str, onentry: str) -> str:
+    return (
+        f'<scxml xmlns="{SCXML}" xmlns:ixn="{namespace}" version="1.0" datamodel="ecmascript">'
+        '<datamodel><data id="_data" expr="({reqid: null, trace: true})"/></datamodel>'
+        f'<state id="calling"><onentry>{onentry}</onentry>'
+        '<transition event="createcall.sent" target="waiting"/>'
+        '<transition event="error.execution" target="failed"/></state>'
+        '<state id="waiting">'
+        '<transition event="voice.createcall.done" cond="_event.data.requestid == _data.reqid" '
+        'target="done"/></state><final id="done"/><final id="failed"/></scxml>'
+    )
+
+
+@pytest.fixture
+def host() -> Host:
+    registry = ActionRegistry()
+    registry.register((IXN, f"http://{IXN}"), Interaction())
+    return Host(actions=registry)
+
+
+@pytest.mark.parametrize("namespace", [IXN, f"http://{IXN}"])
+def test_a_handler_evaluates_assigns_emits_and_raises(
+    host: Host, recorder: Recorder, namespace: str
+) -> None:
+    createcall = '<ixn:createcall requestid="_data.reqid" from="\'701\'" to="\'70\' + 2"/>'
+    driver = Driver(host=host, on_effect=recorder)
+    session = driver.start(parse_document(strategy(namespace, createcall)))
+    assert session.is_in("waiting")
+    (call,) = recorder.of_type(MakeCall)
+    assert call == MakeCall(request_id="req-1", origin="701", destination="702")
+    # the host's runtime answers later with an external event
+    driver.deliver(
+        session.session_id, Event(name="voice.createcall.done", data={"requestid": "req-1"})
+    )
+    driver.run()
+    assert session.final == "done"
+
+
+def test_a_failing_handler_is_error_execution_and_ends_its_block(
+    host: Host, recorder: Recorder
+) -> None:
+    onentry = "<ixn:fail/><log expr=\"'not reached'\"/>"
+    driver = Driver(host=host, on_effect=recorder)
+    session = driver.start(parse_document(strategy(IXN, onentry)))
+    assert session.final == "failed"
+    assert not recorder.of_type(WriteLog)
+    (error,) = recorder.of_type(PlatformError)
+    assert isinstance(error, PlatformError)
+    assert error.message == "the switch said no"
+
+
+def test_an_action_without_a_handler_is_error_execution(recorder: Recorder) -> None:
+    driver = Driver(on_effect=recorder)
+    session = driver.start(
+        parse_document(strategy(IXN, "<ixn:createcall from=\"'1'\" to=\"'2'\"/>"))
+    )
+    assert session.final == "failed"
+    (error,) = recorder.of_type(PlatformError)
+    assert isinstance(error, PlatformError)
+    assert "no handler for <createcall>" in error.message
+
+
+def test_a_namespace_takes_one_handler() -> None:
+    registry = ActionRegistry()
+    registry.register(IXN, Interaction())
+    with pytest.raises(ValueError, match="already has a handler"):
+        registry.register([f"http://{IXN}", IXN], Interaction())
+    assert registry.handler(IXN) is not None
+    assert registry.handler("urn:other") is None
