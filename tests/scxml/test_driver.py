@@ -289,3 +289,73 @@ def test_unknown_sessions_are_key_errors() -> None:
         driver.deliver("nobody", Event(name="e"))
     with pytest.raises(KeyError):
         driver.session("nobody")
+
+
+def test_two_pending_sends_with_one_id_both_fire_and_cancel_together() -> None:
+    driver = Driver()
+    session = driver.start(
+        document(
+            '<datamodel><data id="n" expr="0"/></datamodel>'
+            '<state id="a"><onentry><send id="t" event="tick" delay="1s"/>'
+            '<send id="t" event="tick" delay="2s"/></onentry>'
+            '<transition event="tick" cond="n == 1" target="b"/>'
+            '<transition event="tick"><assign location="n" expr="n + 1"/></transition></state>'
+            '<state id="b"><onentry><send id="u" event="late" delay="1s"/>'
+            '<send id="u" event="late" delay="2s"/><cancel sendid="u"/></onentry>'
+            '<transition event="late" target="bad"/></state><final id="bad"/>'
+        )
+    )
+    assert driver.run_until_done(session.session_id) is None
+    assert session.is_in("b")
+    assert driver.now == 2.0
+
+
+def test_advance_to_follows_an_outside_clock() -> None:
+    driver = Driver(now=1000.0)
+    session = driver.start(document(TICKS))
+    driver.advance_to(1000.5)
+    assert session.is_in("b")
+    driver.advance_to(999.0)  # a clock never goes back
+    assert driver.now == 1000.5
+
+
+def test_discard_cancels_a_running_session_and_forgets_it(recorder: Recorder) -> None:
+    driver = Driver(on_effect=recorder)
+    session = driver.start(document('<state id="a"><onexit><log expr="\'bye\'"/></onexit></state>'))
+    driver.discard(session.session_id)
+    driver.discard(session.session_id)
+    assert logs(recorder) == ["bye"]
+    assert not session.running
+    with pytest.raises(KeyError):
+        driver.ended(session.session_id)
+    assert driver.next_due() is None
+
+
+def test_a_runaway_child_is_error_execution_in_its_parent() -> None:
+    host = Host(max_steps=100)
+    driver = Driver(host=host)
+    session = driver.start(
+        document(
+            '<state id="p"><invoke><content>'
+            f'<scxml xmlns="{SCXML}" version="1.0" datamodel="ecmascript">'
+            '<state id="x"><transition target="y"/></state>'
+            '<state id="y"><transition target="x"/></state></scxml></content></invoke>'
+            '<transition event="error.execution" target="end"/></state><final id="end"/>'
+        )
+    )
+    assert driver.run_until_done(session.session_id) == SessionEnded(final="end")
+
+
+def test_a_finished_child_can_no_longer_be_reached() -> None:
+    driver = Driver()
+    session = driver.start(
+        document(
+            '<state id="p"><invoke id="kid"><content>'
+            f'<scxml xmlns="{SCXML}" version="1.0"><final id="f"/></scxml></content></invoke>'
+            '<state id="p1"><transition event="done.invoke.kid" target="p2"/></state>'
+            '<state id="p2"><onentry><send event="hello" target="#_kid"/></onentry>'
+            '<transition event="error.communication" target="end"/></state></state>'
+            '<final id="end"/>'
+        )
+    )
+    assert driver.run_until_done(session.session_id) == SessionEnded(final="end")

@@ -15,10 +15,14 @@ How to drive it:
     driver.advance(5.0)                       # move the clock, firing delayed sends in order
     ended = driver.run_until_done(session.session_id, timeout=60.0)
 
-Rule 1: nothing here sleeps; time is `Driver.now`, moved by advance() and run_until_done().
-Rule 2: events are processed one external event per session per round, in session
-creation order, so a run is deterministic.
+Rule 1: nothing here sleeps or reads a clock; time is `Driver.now`, moved by advance(),
+advance_to() and run_until_done().  An asyncio runtime gives it real time by calling
+advance_to(loop.time()) when next_due() comes round, so the same routing serves both.
+Rule 2: sessions with queued events take turns, one external event each, in the order
+they became ready, so a run is deterministic.
 Rule 3: effects the driver does not know (a host's own) go to `on_effect`.
+Rule 4: an invoked child is forgotten once it ends; a top-level session stays until
+discard(), so that its outcome can be read.
 """
 
 from __future__ import annotations
@@ -65,10 +69,13 @@ class _Entry:
 
 @dataclass(order=True, slots=True)
 class _Timer:
+    """A delayed send; cancelled timers stay in the heap until they reach its top."""
+
     due: float
     sequence: int
     session_id: str = field(compare=False)
     send: SendEvent = field(compare=False)
+    cancelled: bool = field(default=False, compare=False)
 
 
 class Driver:
@@ -96,7 +103,8 @@ class Driver:
         self._on_effect = on_effect
         self._entries: dict[str, _Entry] = {}
         self._timers: list[_Timer] = []
-        self._pending: dict[tuple[str, str], _Timer] = {}
+        self._timers_of: dict[str, dict[str, list[_Timer]]] = {}
+        self._ready: deque[str] = deque()
         self._sequence = itertools.count()
 
     # --- sessions -------------------------------------------------------------------------
@@ -131,70 +139,81 @@ class Driver:
 
     def deliver(self, session_id: str, event: Event) -> None:
         """Put an external event on a session's queue; run() processes it.  Raises KeyError."""
-        self._entries[session_id].queue.append(event)
+        self._enqueue(session_id, self._entries[session_id], event)
+
+    def discard(self, session_id: str) -> None:
+        """Forget a top-level session, cancelling it first if it still runs."""
+        entry = self._entries.get(session_id)
+        if entry is None:
+            return
+        if entry.ended is None:
+            entry.cancelled = True
+            self._apply(session_id, entry.session.cancel(self.now))
+        self._forget(session_id)
+
+    def _enqueue(self, session_id: str, entry: _Entry, event: Event) -> None:
+        if not entry.queue:
+            self._ready.append(session_id)
+        entry.queue.append(event)
 
     # --- time and work --------------------------------------------------------------------
 
     def run(self) -> None:
         """Process queued external events, at the current time, until every queue is empty."""
-        while True:
-            busy = False
-            for session_id, entry in list(self._entries.items()):
-                if entry.queue and entry.ended is None:
-                    event = entry.queue.popleft()
-                    self._apply(session_id, entry.session.receive(event, self.now))
-                    busy = True
-                elif entry.queue:
-                    entry.queue.clear()
-            if not busy:
-                return
+        while self._ready:
+            session_id = self._ready.popleft()
+            entry = self._entries.get(session_id)
+            if entry is None or not entry.queue:
+                continue
+            event = entry.queue.popleft()
+            if entry.queue:
+                self._ready.append(session_id)
+            if entry.ended is None:
+                self._apply(session_id, entry.session.receive(event, self.now))
 
     def next_due(self) -> float | None:
         """When the next delayed send is due, or None."""
-        while self._timers and self._pending.get(self._key(self._timers[0])) is not self._timers[0]:
+        while self._timers and self._timers[0].cancelled:
             heapq.heappop(self._timers)
         return self._timers[0].due if self._timers else None
 
     def advance(self, seconds: float) -> None:
-        """Move the clock forward, delivering delayed sends in due order as it passes them."""
-        until = self.now + seconds
+        """Move the clock *seconds* forward; see advance_to()."""
+        self.advance_to(self.now + seconds)
+
+    def advance_to(self, when: float) -> None:
+        """Move the clock to *when*, delivering delayed sends in due order as it passes them."""
         self.run()
-        while (due := self.next_due()) is not None and due <= until:
+        while (due := self.next_due()) is not None and due <= when:
             self.now = max(self.now, due)
             self._fire_due()
             self.run()
-        self.now = until
+        self.now = max(self.now, when)
 
     def run_until_done(self, session_id: str, *, timeout: float = 3600.0) -> SessionEnded | None:
         """Run, jumping the clock from timer to timer, until the session ends.
 
         Returns how it ended, or None if it is still running when nothing is left to do
-        or *timeout* seconds of virtual time have passed.
+        or *timeout* seconds of virtual time have passed.  Raises KeyError.
         """
         deadline = self.now + timeout
+        entry = self._entries[session_id]
         self.run()
-        while self._entries[session_id].ended is None:
+        while entry.ended is None:
             due = self.next_due()
             if due is None or due > deadline:
                 return None
             self.now = max(self.now, due)
             self._fire_due()
             self.run()
-        return self._entries[session_id].ended
+        return entry.ended
 
     def _fire_due(self) -> None:
-        while self._timers and self._timers[0].due <= self.now:
+        while (due := self.next_due()) is not None and due <= self.now:
             timer = heapq.heappop(self._timers)
-            if self._pending.get(self._key(timer)) is not timer:
-                continue
-            del self._pending[self._key(timer)]
-            entry = self._entries.get(timer.session_id)
-            if entry is not None and entry.ended is None:
+            self._unschedule(timer)
+            if timer.session_id in self._entries:
                 self._route(timer.session_id, replace(timer.send, due=None))
-
-    @staticmethod
-    def _key(timer: _Timer) -> tuple[str, str]:
-        return timer.session_id, timer.send.send_id
 
     # --- effects --------------------------------------------------------------------------
 
@@ -209,15 +228,17 @@ class Driver:
             case SendEvent():
                 self._route(session_id, effect)
             case CancelEvent(send_id=send_id):
-                self._pending.pop((session_id, send_id), None)
+                # REC 6.3: cancel this session's pending sends of that id, if any.
+                for timer in self._timers_of.get(session_id, {}).pop(send_id, []):
+                    timer.cancelled = True
             case StartInvoke():
                 self._invoke(session_id, effect)
             case CancelInvoke(invoke_id=invoke_id):
                 self._cancel_child(session_id, invoke_id)
             case ForwardEvent(invoke_id=invoke_id, event=event):
-                child = self._entries[session_id].children.get(invoke_id)
-                if child is not None:
-                    self._entries[child].queue.append(event)
+                child_id = self._entries[session_id].children.get(invoke_id)
+                if child_id is not None:
+                    self._enqueue(child_id, self._entries[child_id], event)
             case SessionEnded():
                 self._ended(session_id, effect)
             case _:  # WriteLog, PlatformError and the host's own effects
@@ -225,10 +246,22 @@ class Driver:
                     self._on_effect(session_id, effect)
 
     def _schedule(self, session_id: str, send: SendEvent) -> None:
-        assert send.due is not None
-        timer = _Timer(send.due, next(self._sequence), session_id, send)
-        self._pending[self._key(timer)] = timer
+        timer = _Timer(send.due or self.now, next(self._sequence), session_id, send)
+        self._timers_of.setdefault(session_id, {}).setdefault(send.send_id, []).append(timer)
         heapq.heappush(self._timers, timer)
+
+    def _unschedule(self, timer: _Timer) -> None:
+        timers = self._timers_of.get(timer.session_id, {})
+        same_id = timers.get(timer.send.send_id, [])
+        if timer in same_id:
+            same_id.remove(timer)
+        if not same_id:
+            timers.pop(timer.send.send_id, None)
+
+    def _cancel_timers(self, session_id: str) -> None:
+        for timers in self._timers_of.pop(session_id, {}).values():
+            for timer in timers:
+                timer.cancelled = True
 
     def _route(self, session_id: str, send: SendEvent) -> None:
         """Deliver a send now (the SCXML Event I/O processor, REC C.1)."""
@@ -243,14 +276,14 @@ class Driver:
             return
         target_id = self._target_session(entry, send.target)
         target = self._entries.get(target_id) if target_id is not None else None
-        if target is None or target.ended is not None:
+        if target_id is None or target is None or target.ended is not None:
             self._undeliverable(session_id, send, f"target {send.target!r} is unreachable")
             return
         event = send.event
         if target_id == entry.parent:
             # REC 5.10.1: events from an invoked child carry the invokeid.
             event = replace(event, invokeid=entry.invoke_id)
-        target.queue.append(event)
+        self._enqueue(target_id, target, event)
 
     def _reachability(self, session_id: str) -> Callable[[str, str], bool]:
         def reachable(target: str, kind: str) -> bool:
@@ -328,25 +361,39 @@ class Driver:
         entry = self._entries[session_id]
         entry.ended = ended
         entry.queue.clear()
-        for key in [k for k in self._pending if k[0] == session_id]:
-            del self._pending[key]
-        if entry.parent is not None and ended.final is not None:
-            parent = self._entries.get(entry.parent)
-            if parent is not None and parent.children.get(entry.invoke_id) == session_id:
-                done = Event(
-                    name=f"done.invoke.{entry.invoke_id}",
-                    type=EventType.EXTERNAL,
-                    invokeid=entry.invoke_id,
-                    data=ended.donedata,
-                )
-                parent.queue.append(done)
+        self._cancel_timers(session_id)
         if self._on_effect is not None:
             self._on_effect(session_id, ended)
+        if entry.parent is None or entry.cancelled:
+            return
+        parent = self._entries.get(entry.parent)
+        if parent is not None and parent.children.get(entry.invoke_id) == session_id:
+            self._child_ended(entry.parent, parent, entry.invoke_id, ended)
+        self._forget(session_id)
+
+    def _child_ended(
+        self, parent_id: str, parent: _Entry, invoke_id: str, ended: SessionEnded
+    ) -> None:
+        del parent.children[invoke_id]
+        if ended.final is None:
+            # The child ran away (or failed) without a final state: tell its invoker.
+            failed = parent.session.invoke_failed(invoke_id, ended.reason, self.now)
+            self._apply(parent_id, failed)
+            return
+        # REC 6.4: done.invoke.<id>, after every other event from the child.
+        done = Event(
+            name=f"done.invoke.{invoke_id}",
+            type=EventType.EXTERNAL,
+            invokeid=invoke_id,
+            data=ended.donedata,
+        )
+        self._enqueue(parent_id, parent, done)
 
     def _forget(self, session_id: str) -> None:
-        """Drop a cancelled child (and its own children) from routing."""
+        """Drop a session (and what it invoked) from routing; cancel its timers."""
         entry = self._entries.pop(session_id, None)
         if entry is None:
             return
+        self._cancel_timers(session_id)
         for child_id in entry.children.values():
             self._forget(child_id)
