@@ -37,8 +37,7 @@ _HELPERS: Final = (
     "__scxml_setEvent",
     "__scxml_system",
     "__scxml_setGlobal",
-    "__scxml_enter",
-    "__scxml_exit",
+    "__scxml_setActive",
     "__scxml_export",
     "__scxml_assignFrom",
     "__scxml_assignValue",
@@ -77,6 +76,8 @@ class EcmaScriptDataModel:
         self._getters: dict[str, Any] = {}
         self._conditions: dict[str, Any] = {}
         self._setters: dict[str, Any] = {}
+        self._active: set[str] = set()
+        self._active_changed = False
 
     # --- the DataModel protocol ------------------------------------------------------------
 
@@ -144,12 +145,12 @@ class EcmaScriptDataModel:
             yield
 
     def state_entered(self, state_id: str) -> None:
-        with contextlib.suppress(ExecutionError):
-            self._call("__scxml_enter", state_id)
+        self._active.add(state_id)
+        self._active_changed = True
 
     def state_exited(self, state_id: str) -> None:
-        with contextlib.suppress(ExecutionError):
-            self._call("__scxml_exit", state_id)
+        self._active.discard(state_id)
+        self._active_changed = True
 
     def set_global(self, name: str, value: Value) -> None:
         self._call("__scxml_setGlobal", name, *_marshal(value))
@@ -197,6 +198,12 @@ class EcmaScriptDataModel:
 
     def _guard(self, function: Any, *args: Any) -> Any:
         try:
+            if self._active_changed:
+                # In() answers from a copy of the configuration on the JavaScript side
+                # (QuickJS cannot call back into Python under a time limit); it is
+                # brought up to date only when some code is about to run.
+                self._active_changed = False
+                self._helpers["__scxml_setActive"]("\n".join(self._active))
             return function(*args)
         except quickjs.StackOverflow:
             raise ExecutionError("ECMAScript stack overflow") from None

@@ -6,6 +6,7 @@ It provides, as non-enumerable, read-only globals:
   (REC B.2.1: the system variables cannot be changed; IRP test 329);
 - `In(id)` answered from a set the interpreter keeps current (REC B.2.3); QuickJS cannot
   call into Python while a time limit is set, so the set lives on the JavaScript side;
+  `__scxml_active()` lists it, for hosts that want a `__GetCurrentStates()` polyfill;
 - a small DOM (Document, Element, Text with `getElementsByTagName`, `getAttribute`,
   `childNodes`, `textContent`, …) for XML data (REC B.2.2, IRP tests 557 and 561);
 - `__scxml_*` helpers through which Python moves Values in and out as JSON text.  XML
@@ -138,9 +139,12 @@ PRELUDE: Final = r"""
                                     enumerable: true, configurable: false});
   });
   hide("__scxml_setGlobal", function (name, kind, payload) { g[name] = decode(kind, payload); });
-  hide("__scxml_enter", function (id) { active[id] = true; });
-  hide("__scxml_exit", function (id) { delete active[id]; });
+  hide("__scxml_setActive", function (ids) {
+    active = Object.create(null);
+    if (ids !== "") { ids.split("\n").forEach(function (id) { active[id] = true; }); }
+  });
   hide("In", function (id) { return active[id] === true; });
+  hide("__scxml_active", function () { return Object.keys(active); });
   hide("__scxml_value", function (kind, payload) { return decode(kind, payload); });
   hide("__scxml_export", function (getter) { return encode(getter()); });
   hide("__scxml_assignFrom", function (setter, getter) { setter(getter()); });

@@ -95,6 +95,8 @@ class Session:
         self._states = document.states
         self._datamodel: DataModel = self._host.datamodel(document.datamodel)
         self._configuration: set[int] = set()
+        self._atomic: list[int] | None = []  # atomic active states in document order
+        self._domains: dict[int, int | None] = {}  # of transitions that target no history
         self._states_to_invoke: set[int] = set()
         self._internal: deque[Event] = deque()
         self._history: dict[int, tuple[int, ...]] = {}
@@ -305,6 +307,7 @@ class Session:
             self._executor.run_blocks(state.onexit)
             self._cancel_invocations(index)
             self._configuration.discard(index)
+            self._atomic = None
             self._datamodel.state_exited(state.id)
             if state.kind is StateKind.FINAL and state.parent == _ROOT:
                 self._final = state.id
@@ -323,11 +326,11 @@ class Session:
 
     def _select(self, event: Event | None) -> list[Transition]:
         enabled: list[Transition] = []
-        for index in sorted(self._configuration):
-            state = self._states[index]
-            if not state.is_atomic:
-                continue
-            transition = self._first_enabled(state, event)
+        if self._atomic is None:
+            atomic = (s for s in self._configuration if self._states[s].is_atomic)
+            self._atomic = sorted(atomic)
+        for index in self._atomic:
+            transition = self._first_enabled(self._states[index], event)
             if transition is not None and transition not in enabled:
                 enabled.append(transition)
         return self.remove_conflicting_transitions(enabled) if len(enabled) > 1 else enabled
@@ -400,6 +403,7 @@ class Session:
             self._executor.run_blocks(state.onexit)
             self._cancel_invocations(index)
             self._configuration.discard(index)
+            self._atomic = None
             self._datamodel.state_exited(state.id)
 
     def _history_value(self, history: int, parent: int) -> tuple[int, ...]:
@@ -433,6 +437,7 @@ class Session:
         for index in sorted(to_enter):
             state = self._states[index]
             self._configuration.add(index)
+            self._atomic = None
             self._states_to_invoke.add(index)
             self._datamodel.state_entered(state.id)
             if index not in self._data_bound:
@@ -557,7 +562,19 @@ class Session:
         return False
 
     def get_transition_domain(self, transition: Transition) -> int | None:
-        """The state whose descendants a transition exits and enters (REC D)."""
+        """The state whose descendants a transition exits and enters (REC D).
+
+        Only a history target makes the domain depend on the configuration, so the
+        domain of any other transition is computed once.
+        """
+        if transition.order in self._domains:
+            return self._domains[transition.order]
+        domain = self._transition_domain(transition)
+        if not any(self._states[t].kind is StateKind.HISTORY for t in transition.targets):
+            self._domains[transition.order] = domain
+        return domain
+
+    def _transition_domain(self, transition: Transition) -> int | None:
         targets = self.get_effective_target_states(transition)
         if not targets:
             return None
