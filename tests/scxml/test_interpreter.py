@@ -20,7 +20,8 @@ from ctiserver.scxml.effects import (
 from ctiserver.scxml.events import SCXML_IO_PROCESSOR, Event, EventType
 from ctiserver.scxml.host import Host
 from ctiserver.scxml.interpreter import SCXML_INVOKE_TYPE, Session
-from ctiserver.scxml.parser import parse_document
+from ctiserver.scxml.datamodel import NullDataModel
+from ctiserver.scxml.parser import DocumentError, parse_document
 from ctiserver.scxml.values import UNDEFINED
 from tests.scxml.support import document, scxml, started
 
@@ -368,3 +369,17 @@ def test_events_carry_the_fields_of_the_event_object() -> None:
     )
     effects = session.receive(event, 0.0)
     assert logs(effects) == [f'["e","external","x1","#_scxml_other","{SCXML_IO_PROCESSOR}",null]']
+
+
+def test_a_host_may_add_a_datamodel() -> None:
+    host = Host(datamodels={"spy": lambda _limits: NullDataModel()})
+    assert "spy" in host.datamodel_names
+    text = scxml('<state id="a"><transition cond="In(\'a\')" target="f"/></state><final id="f"/>')
+    with pytest.raises(DocumentError, match="unsupported datamodel 'spy'"):
+        parse_document(text.replace("ecmascript", "spy"))
+    parsed = parse_document(text.replace("ecmascript", "spy"), datamodels=host.datamodel_names)
+    session = Session(parsed, session_id="s", host=host)
+    session.start(0.0)
+    assert session.final == "f"
+    with pytest.raises(ValueError, match="unsupported datamodel"):
+        Host().datamodel("spy")

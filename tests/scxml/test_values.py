@@ -11,7 +11,7 @@ from ctiserver.scxml.events import (
     descriptor_matches,
     error_event,
 )
-from ctiserver.scxml.values import XmlValue, content_value, normalise_space
+from ctiserver.scxml.values import UNDEFINED, XmlValue, as_text, content_value, normalise_space
 from ctiserver.scxml.xmltree import from_tree, to_tree
 
 
@@ -76,3 +76,15 @@ def test_bad_xml_and_bad_trees_are_value_errors() -> None:
         to_tree(XmlValue("<a>"))
     with pytest.raises(ValueError, match="malformed XML tree"):
         from_tree([["only", "three", {}]])
+
+
+def test_as_text_writes_values_as_ecmascript_would() -> None:
+    assert as_text("plain") == "plain"
+    assert as_text(UNDEFINED) == "undefined"
+    assert as_text(None) == "null"
+    assert as_text(True) == "true"
+    assert as_text(3.0) == "3"
+    assert as_text(2.5) == "2.5"
+    assert as_text(1e300) == "1e+300"
+    assert as_text(XmlValue("<a/>")) == "<a/>"
+    assert as_text({"x": XmlValue("<a/>"), "n": [1, None]}) == '{"x":"<a/>","n":[1,null]}'

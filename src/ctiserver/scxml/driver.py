@@ -339,13 +339,17 @@ class Driver:
         if start.document is not None:
             return start.document
         if start.src is not None:
-            return load_document(start.src, fetch=self._fetch)
+            return load_document(start.src, fetch=self._fetch, datamodels=self.host.datamodel_names)
         content = start.content
-        base_url = parent.document.base_url
         if isinstance(content, XmlValue):
-            return parse_document(content.source.encode(), base_url=base_url, fetch=self._fetch)
+            content = content.source
         if isinstance(content, str):
-            return parse_document(content.encode(), base_url=base_url, fetch=self._fetch)
+            return parse_document(
+                content.encode(),
+                base_url=parent.document.base_url,
+                fetch=self._fetch,
+                datamodels=self.host.datamodel_names,
+            )
         raise DocumentError("<invoke> has neither src nor SCXML content")
 
     def _cancel_child(self, parent_id: str, invoke_id: str) -> None:

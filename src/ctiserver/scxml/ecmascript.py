@@ -27,7 +27,7 @@ from ctiserver.scxml.datamodel import ExecutionError, SystemVariables
 from ctiserver.scxml.document import Data
 from ctiserver.scxml.ecmascript_prelude import DOM_MARKER, PRELUDE
 from ctiserver.scxml.events import Event
-from ctiserver.scxml.values import UNDEFINED, Undefined, Value, XmlValue, content_value
+from ctiserver.scxml.values import UNDEFINED, Value, XmlValue, as_text, content_value
 
 _IDENTIFIER: Final = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 _KIND_UNDEFINED: Final = 0
@@ -125,7 +125,7 @@ class EcmaScriptDataModel:
         return _unmarshal(self._call("__scxml_export", self._getter(expr)))
 
     def text(self, expr: str) -> str:
-        return show(self.evaluate(expr))
+        return as_text(self.evaluate(expr))
 
     def assign_expr(self, location: str, expr: str) -> None:
         self._call("__scxml_assignFrom", self._setter(location), self._getter(expr))
@@ -219,35 +219,6 @@ class EcmaScriptDataModel:
             self._context.gc()
             return "script memory limit exceeded"
         return first
-
-
-def show(value: Value) -> str:
-    """A Value as `<log>` shows it: strings as they are, anything else much as JSON."""
-    match value:
-        case str():
-            return value
-        case Undefined():
-            return "undefined"
-        case XmlValue(source=source):
-            return source
-        case bool() | None:
-            return orjson.dumps(value).decode()
-        case float() if value.is_integer() and abs(value) < 1e21:
-            return str(int(value))
-        case int() | float():
-            return repr(value)
-    try:
-        return orjson.dumps(
-            value, default=_log_default, option=orjson.OPT_PASSTHROUGH_DATACLASS
-        ).decode()
-    except orjson.JSONEncodeError:
-        return repr(value)
-
-
-def _log_default(value: object) -> object:
-    if isinstance(value, XmlValue):
-        return value.source
-    return None
 
 
 def _marshal(value: Value) -> tuple[int, Any]:

@@ -36,7 +36,7 @@ from ctiserver.scxml.document import (
 )
 from ctiserver.scxml.effects import CancelEvent, Effect, PlatformError, SendEvent, WriteLog
 from ctiserver.scxml.events import SCXML_IO_PROCESSOR, Event, EventType, error_event
-from ctiserver.scxml.values import UNDEFINED, Value, content_value
+from ctiserver.scxml.values import UNDEFINED, Value, as_text, content_value
 
 SCXML_SEND_TYPES: Final = frozenset({SCXML_IO_PROCESSOR, "scxml"})
 INTERNAL_TARGET: Final = "#_internal"
@@ -127,7 +127,7 @@ class Executor:
             case Send():
                 self._send(action)
             case Cancel(sendid=sendid, sendidexpr=sendidexpr):
-                send_id = sendid if sendid is not None else self._string(sendidexpr or "")
+                send_id = sendid if sendid is not None else self.string(sendidexpr or "")
                 self._emit(CancelEvent(send_id=send_id))
             case CustomAction():
                 self._custom(action)
@@ -199,18 +199,19 @@ class Executor:
         if expr is None:
             return 0.0
         try:
-            return parse_delay(self._string(expr))
+            return parse_delay(self.string(expr))
         except ValueError as exc:
             raise ExecutionError(str(exc)) from None
 
     def _optional(self, expr: str | None) -> str | None:
-        return self._string(expr) if expr is not None else None
+        return self.string(expr) if expr is not None else None
 
-    def _string(self, expr: str) -> str:
+    def string(self, expr: str) -> str:
+        """The value of *expr* as a string (an event name, a target, a delay, an id)."""
         value = self._datamodel.evaluate(expr)
         if value is UNDEFINED or value is None:
             raise ExecutionError(f"{expr!r} has no value")
-        return value if isinstance(value, str) else str(value)
+        return as_text(value)
 
     # --- data for events, invokes and done events -----------------------------------------
 

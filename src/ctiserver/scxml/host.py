@@ -40,6 +40,8 @@ class Host:
         invoke_types: extra `<invoke>` types the driver can start.
         max_steps: steps (microsteps and internal events) one macrostep may take before
             the session is ended as runaway; an eventless loop would never return.
+        datamodels: extra or replacement datamodels by name (the `datamodel` attribute),
+            each a factory given the limits; "ecmascript" (QuickJS) and "null" are built in.
     """
 
     actions: ActionRegistry = field(default_factory=ActionRegistry)
@@ -48,13 +50,22 @@ class Host:
     event_processors: Mapping[str, str] = field(default_factory=dict)
     invoke_types: frozenset[str] = frozenset()
     max_steps: int = DEFAULT_MAX_STEPS
+    datamodels: Mapping[str, Callable[[Limits], DataModel]] = field(default_factory=dict)
+
+    @property
+    def datamodel_names(self) -> frozenset[str]:
+        """The datamodels a document may name: the built-in ones and the host's."""
+        return frozenset(_BUILT_IN) | frozenset(self.datamodels)
 
     def datamodel(self, name: str) -> DataModel:
         """A fresh datamodel of the kind a document names.  Raises ValueError."""
-        factories: dict[str, Callable[[], DataModel]] = {
-            "ecmascript": lambda: EcmaScriptDataModel(self.limits),
-            "null": NullDataModel,
-        }
-        if name not in factories:
+        factory = self.datamodels.get(name) or _BUILT_IN.get(name)
+        if factory is None:
             raise ValueError(f"unsupported datamodel {name!r}")
-        return factories[name]()
+        return factory(self.limits)
+
+
+_BUILT_IN: Final[Mapping[str, Callable[[Limits], DataModel]]] = {
+    "ecmascript": EcmaScriptDataModel,
+    "null": lambda _limits: NullDataModel(),
+}

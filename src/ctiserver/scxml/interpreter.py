@@ -656,7 +656,7 @@ class Session:
     def _start_effect(self, invoke: Invoke, invoke_id: str) -> StartInvoke:
         kind = invoke.type
         if kind is None and invoke.typeexpr is not None:
-            kind = str(self._datamodel.evaluate(invoke.typeexpr))
+            kind = self._executor.string(invoke.typeexpr)
         kind = kind or SCXML_INVOKE_TYPE
         if kind in SCXML_INVOKE_TYPES:
             kind = SCXML_INVOKE_TYPE
@@ -664,7 +664,7 @@ class Session:
             raise ExecutionError(f"unsupported invoke type {kind!r}")
         src = invoke.src
         if src is None and invoke.srcexpr is not None:
-            src = str(self._datamodel.evaluate(invoke.srcexpr))
+            src = self._executor.string(invoke.srcexpr)
         params = self._executor.parameters(invoke.namelist, invoke.params)
         content = self._executor.content(invoke.content) if invoke.content else UNDEFINED
         return StartInvoke(

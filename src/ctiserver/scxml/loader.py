@@ -9,12 +9,13 @@ cannot make the server fetch anything from the network.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Final
 from urllib.parse import unquote, urlparse
 
 from ctiserver.scxml.document import Document
-from ctiserver.scxml.parser import DocumentError, Fetch, parse_document
+from ctiserver.scxml.parser import DATAMODELS, DocumentError, Fetch, parse_document
 
 MAX_FILE_BYTES: Final = 4 << 20
 
@@ -63,8 +64,12 @@ def url_of(path: str | Path) -> str:
     return Path(path).resolve().as_uri()
 
 
-def load_document(url: str, *, fetch: Fetch = fetch_file) -> Document:
+def load_document(
+    url: str, *, fetch: Fetch = fetch_file, datamodels: Collection[str] = DATAMODELS
+) -> Document:
     """Fetch and parse the document at *url* (a `file:` URL or a path).
+
+    *datamodels* are the datamodel names the document may use (see parse_document).
 
     Raises:
         DocumentError: the document cannot be read or is not valid SCXML.
@@ -75,4 +80,4 @@ def load_document(url: str, *, fetch: Fetch = fetch_file) -> Document:
         text = fetch(url)
     except (OSError, ValueError) as exc:
         raise DocumentError(f"cannot read {url}: {exc}") from None
-    return parse_document(text.encode("utf-8"), base_url=url, fetch=fetch)
+    return parse_document(text.encode("utf-8"), base_url=url, fetch=fetch, datamodels=datamodels)

@@ -15,7 +15,7 @@ elsewhere they are ignored.  Unknown elements of the SCXML namespace are errors.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import urljoin
@@ -92,7 +92,11 @@ class DocumentError(CtiError):
 
 
 def parse_document(
-    source: bytes | str, *, base_url: str = "", fetch: Fetch | None = None
+    source: bytes | str,
+    *,
+    base_url: str = "",
+    fetch: Fetch | None = None,
+    datamodels: Collection[str] = DATAMODELS,
 ) -> Document:
     """Parse an SCXML document.
 
@@ -101,21 +105,28 @@ def parse_document(
         base_url: the document's URL; relative `src` attributes resolve against it.
         fetch: reads the text at a URL, raising OSError or ValueError when it cannot;
             without it, every `src` counts as unreachable.
+        datamodels: the datamodel names the host supports (Host.datamodels adds some).
 
     Raises:
         DocumentError: the text is not well-formed, hardened parsing refused it, or it is
             not a valid SCXML document.
     """
     root = _parse_xml(source.encode() if isinstance(source, str) else source)
-    return parse_element(root, base_url=base_url, fetch=fetch)
+    return parse_element(root, base_url=base_url, fetch=fetch, datamodels=datamodels)
 
 
-def parse_element(root: Any, *, base_url: str = "", fetch: Fetch | None = None) -> Document:
+def parse_element(
+    root: Any,
+    *,
+    base_url: str = "",
+    fetch: Fetch | None = None,
+    datamodels: Collection[str] = DATAMODELS,
+) -> Document:
     """Build the IR from an already parsed `<scxml>` element (used for inline invokes)."""
     namespace, _, local = root.tag.rpartition("}")
     if local != "scxml":
         raise DocumentError(f"the root element is <{local}>, not <scxml>", line=root.sourceline)
-    return _Builder(namespace.lstrip("{"), base_url, fetch).build(root)
+    return _Builder(namespace.lstrip("{"), base_url, fetch, datamodels).build(root)
 
 
 def _parse_xml(data: bytes) -> Any:
@@ -147,10 +158,13 @@ class _Node:
 class _Builder:
     """Walks one `<scxml>` element in document order and freezes what it finds."""
 
-    def __init__(self, namespace: str, base_url: str, fetch: Fetch | None) -> None:
+    def __init__(
+        self, namespace: str, base_url: str, fetch: Fetch | None, datamodels: Collection[str]
+    ) -> None:
         self.ns = namespace
         self.base_url = base_url
         self.fetch = fetch
+        self.datamodels = datamodels
         self.nodes: list[_Node] = []
         self.ids: dict[str, int] = {}
         self.order = 0
@@ -162,7 +176,7 @@ class _Builder:
         if version is not None and version != "1.0":
             raise DocumentError(f"version must be 1.0, not {version!r}", line=root.sourceline)
         datamodel = root.get("datamodel", "ecmascript")
-        if datamodel not in DATAMODELS:
+        if datamodel not in self.datamodels:
             raise DocumentError(f"unsupported datamodel {datamodel!r}", line=root.sourceline)
         binding = root.get("binding", "early")
         if binding not in ("early", "late"):
@@ -424,7 +438,12 @@ class _Builder:
         if contents:
             documents = [c for c in contents[0] if self._local(c) == "scxml"]
             if documents:
-                document = parse_element(documents[0], base_url=self.base_url, fetch=self.fetch)
+                document = parse_element(
+                    documents[0],
+                    base_url=self.base_url,
+                    fetch=self.fetch,
+                    datamodels=self.datamodels,
+                )
         finalize = list(self._children(element, "finalize"))
         return Invoke(
             state=node.index,

@@ -65,3 +65,34 @@ def content_value(text: str, xml: XmlValue | None) -> Value:
 def normalise_space(text: str) -> str:
     """Collapse runs of whitespace to one space and trim, as XML Schema's `token` does."""
     return " ".join(text.split())
+
+
+def as_text(value: Value) -> str:
+    """A Value as text, the way ECMAScript would show it: strings as they are, numbers as
+    numbers, anything else much as JSON (for `<log>`, and where a string is needed).
+    """
+    match value:
+        case str():
+            return value
+        case Undefined():
+            return "undefined"
+        case XmlValue(source=source):
+            return source
+        case bool() | None:
+            return orjson.dumps(value).decode()
+        case float() if value.is_integer() and abs(value) < 1e21:
+            return str(int(value))
+        case int() | float():
+            return repr(value)
+    try:
+        return orjson.dumps(
+            value, default=_log_default, option=orjson.OPT_PASSTHROUGH_DATACLASS
+        ).decode()
+    except orjson.JSONEncodeError:
+        return repr(value)
+
+
+def _log_default(value: object) -> object:
+    if isinstance(value, XmlValue):
+        return value.source
+    return None
