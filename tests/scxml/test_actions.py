@@ -38,6 +38,7 @@ class Interaction:
 
     def __call__(self, action: CustomAction, context: ActionContext) -> None:
         element = action.element
+        assert context.session_id
         if action.name == "fail":
             raise ExecutionError("the switch said no")
         request_id = next(self.ids)

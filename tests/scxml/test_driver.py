@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 
 from ctiserver.scxml.driver import Driver
-from ctiserver.scxml.effects import PlatformError, SendEvent, SessionEnded, WriteLog
+from ctiserver.scxml.effects import (
+    CancelInvoke,
+    ForwardEvent,
+    PlatformError,
+    SendEvent,
+    SessionEnded,
+    StartInvoke,
+    WriteLog,
+)
 from ctiserver.scxml.events import Event
 from ctiserver.scxml.host import Host
 from ctiserver.scxml.loader import url_of
@@ -359,3 +367,71 @@ def test_a_finished_child_can_no_longer_be_reached() -> None:
         )
     )
     assert driver.run_until_done(session.session_id) == SessionEnded(final="end")
+
+
+def test_discard_forgets_an_ended_session_and_the_children_of_a_running_one() -> None:
+    driver = Driver()
+    done = driver.start(document('<final id="f"/>'))
+    driver.discard(done.session_id)
+    running = driver.start(
+        document(
+            '<state id="p"><invoke><content>'
+            f'<scxml xmlns="{SCXML}" version="1.0"><state id="c"><onentry>'
+            '<send event="tick" delay="1s"/></onentry></state></scxml></content></invoke></state>'
+        )
+    )
+    assert driver.next_due() == 1.0
+    driver.discard(running.session_id)
+    assert driver.next_due() is None
+
+
+def test_an_invoke_without_src_or_content_cannot_start() -> None:
+    driver = Driver()
+    session = driver.start(
+        document(
+            '<state id="p"><invoke type="scxml"/>'
+            '<transition event="error.execution" target="end"/></state><final id="end"/>'
+        )
+    )
+    assert session.final == "end"
+
+
+def test_a_host_invoke_type_goes_to_the_host_which_answers_with_events(
+    recorder: Recorder,
+) -> None:
+    kind = "http://example.com/dialog"
+    driver = Driver(host=Host(invoke_types=frozenset({kind})), on_effect=recorder)
+    session = driver.start(
+        document(
+            f'<state id="p"><invoke id="menu" type="{kind}" autoforward="true"/>'
+            '<transition event="done.invoke.menu" target="q"/></state>'
+            f'<state id="q"><invoke id="again" type="{kind}"/>'
+            '<transition event="leave" target="end"/></state><final id="end"/>'
+        )
+    )
+    start = recorder.of_type(StartInvoke)[0]
+    assert isinstance(start, StartInvoke)
+    assert start.invoke_id == "menu"
+    driver.deliver(session.session_id, Event(name="key", data="1"))
+    driver.run()
+    assert ForwardEvent(invoke_id="menu", event=Event(name="key", data="1")) in [
+        e for _, e in recorder.effects
+    ]
+    driver.deliver(session.session_id, Event(name="done.invoke.menu", invokeid="menu"))
+    driver.deliver(session.session_id, Event(name="leave"))
+    driver.run()
+    assert session.final == "end"
+    cancels = recorder.of_type(CancelInvoke)
+    assert cancels == [CancelInvoke(invoke_id="menu"), CancelInvoke(invoke_id="again")]
+
+
+def test_without_a_host_a_host_invoke_type_cannot_start() -> None:
+    kind = "http://example.com/dialog"
+    driver = Driver(host=Host(invoke_types=frozenset({kind})))
+    session = driver.start(
+        document(
+            f'<state id="p"><invoke type="{kind}"/>'
+            '<transition event="error.execution" target="end"/></state><final id="end"/>'
+        )
+    )
+    assert session.final == "end"

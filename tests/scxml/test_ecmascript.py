@@ -238,3 +238,25 @@ def test_host_globals_and_preludes_exist_before_the_documents_data() -> None:
     session.set_global("_genesys", {"session": {"name": "new"}})
     session.receive(Event(name="check"), 0.0)
     assert session.is_in("b")
+
+
+def test_event_data_that_cannot_cross_leaves_data_undefined(
+    datamodel: EcmaScriptDataModel,
+) -> None:
+    datamodel.set_event(Event(name="bad", data=XmlValue("<unclosed")))
+    assert datamodel.evaluate("_event.name") == "bad"
+    assert datamodel.evaluate("_event.data") is UNDEFINED
+
+
+def test_nested_undefined_becomes_null_and_nested_dom_comes_back(
+    datamodel: EcmaScriptDataModel,
+) -> None:
+    datamodel.declare("v")
+    datamodel.assign("v", [UNDEFINED, {"doc": XmlValue("<a/>")}])
+    assert datamodel.evaluate("v[0]") is None
+    assert datamodel.evaluate("[v[1].doc, {'$scxml.dom': 1}]") == [
+        XmlValue("<a/>"),
+        {"$scxml.dom": 1},
+    ]
+    with pytest.raises(ExecutionError, match="cannot pass"):
+        datamodel.assign("v", [object()])  # type: ignore[list-item]

@@ -6,7 +6,8 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
-from ctiserver.scxml.datamodel import NullDataModel
+from ctiserver.scxml.datamodel import ExecutionError, NullDataModel
+from ctiserver.scxml.document import Data
 from ctiserver.scxml.effects import (
     CancelEvent,
     CancelInvoke,
@@ -383,3 +384,103 @@ def test_a_host_may_add_a_datamodel() -> None:
     assert session.final == "f"
     with pytest.raises(ValueError, match="unsupported datamodel"):
         Host().datamodel("spy")
+
+
+# --- edges of the algorithm -------------------------------------------------------------------
+
+
+def test_reports_after_the_end_or_about_stale_invocations_are_ignored() -> None:
+    session, _ = started(
+        '<state id="a"><transition event="stop" target="f"/></state><final id="f"/>'
+    )
+    assert session.invoke_failed("never-started", "gone", 0.0) == []
+    session.receive(Event(name="stop"), 0.0)
+    assert session.communication_error("s", "late", 0.0) == []
+    assert session.invoke_failed("i", "late", 0.0) == []
+
+
+def test_failing_host_code_and_bad_data_ids_are_error_execution() -> None:
+    body = (
+        '<datamodel><data id="not-an-identifier" expr="1"/></datamodel>'
+        '<state id="a"><transition event="error.execution" target="b"/></state><state id="b"/>'
+    )
+    session = Session(
+        document(body), session_id="s", host=Host(preludes=("throw new Error('prelude')",))
+    )
+    effects = session.start(0.0)
+    messages = [e.message for e in effects if isinstance(e, PlatformError)]
+    assert messages[0] == "Error: prelude"
+    assert any("not an ECMAScript identifier" in m for m in messages)
+    assert session.is_in("b")
+
+
+def test_a_history_without_default_enters_its_parents_initial_state() -> None:
+    session, _ = started(
+        '<state id="s" initial="h"><history id="h"/><state id="a"/><state id="b"/></state>'
+    )
+    assert session.configuration == {"s", "a"}
+
+
+def test_a_nested_parallel_state_is_done_when_all_its_regions_are() -> None:
+    session, _ = started(
+        '<parallel id="outer"><transition event="done.state.outer" target="end"/>'
+        '<parallel id="inner"><state id="i1"><final id="i1f"/></state>'
+        '<state id="i2"><final id="i2f"/></state></parallel>'
+        '<state id="o1"><final id="o1f"/></state></parallel><final id="end"/>'
+    )
+    assert session.final == "end"
+
+
+def test_an_invoke_type_of_the_host_is_started_like_any_other() -> None:
+    host = Host(invoke_types=frozenset({"http://example.com/dialog"}))
+    session = Session(
+        document('<state id="a"><invoke type="http://example.com/dialog" src="menu"/></state>'),
+        session_id="s",
+        host=host,
+    )
+    (start,) = session.start(0.0)
+    assert isinstance(start, StartInvoke)
+    assert start.type == "http://example.com/dialog"
+
+
+def test_assign_without_a_value_and_empty_content_give_undefined() -> None:
+    _, effects = started(
+        '<datamodel><data id="v" expr="1"/></datamodel><state id="a"><onentry>'
+        '<assign location="v"/><log expr="typeof v"/><send event="e"><content/></send>'
+        "</onentry></state>"
+    )
+    assert logs(effects) == ["undefined"]
+    (send,) = [e for e in effects if isinstance(e, SendEvent)]
+    assert send.event.data is UNDEFINED
+
+
+def test_the_null_datamodel_refuses_everything_but_in() -> None:
+    model = NullDataModel()
+    failures = [
+        lambda: model.declare("x"),
+        lambda: model.initialize(Data(id="x")),
+        lambda: model.evaluate("1"),
+        lambda: model.text("1"),
+        lambda: model.assign_expr("x", "1"),
+        lambda: model.assign("x", 1),
+        lambda: model.run_script("1"),
+        lambda: list(model.foreach("a", "i", None)),
+        lambda: model.set_global("g", 1),
+        lambda: model.run_prelude("1"),
+        lambda: model.condition("1 == 1"),
+    ]
+    for failure in failures:
+        with pytest.raises(ExecutionError):
+            failure()
+    model.state_entered("a")
+    assert model.condition('In("a")')
+    model.state_exited("a")
+    assert not model.condition("In('a')")
+
+
+def test_a_parallel_state_with_an_atomic_region_is_never_done() -> None:
+    session, _ = started(
+        '<parallel id="p"><transition event="done.state.p" target="end"/>'
+        '<state id="r1"><final id="r1f"/></state><state id="r2"/></parallel><final id="end"/>'
+    )
+    assert session.configuration == {"p", "r1", "r1f", "r2"}

@@ -98,6 +98,46 @@ def test_the_root_must_be_scxml() -> None:
             "</onentry></state>",
             "<content> or namelist",
         ),
+        ('<script>1</script><script>2</script><state id="a"/>', "more than one <script>"),
+        (
+            '<state id="a" initial="b"><initial><transition target="b"/></initial>'
+            '<state id="b"/></state>',
+            "both initial= and <initial>",
+        ),
+        ('<state id="a"><initial/><state id="b"/></state>', "<initial> needs one <transition>"),
+        (
+            '<state id="a"><history id="h"><transition/></history><state id="b"/></state>',
+            "<history> takes one <transition>",
+        ),
+        ('<state id="a"><history id="h"/></state>', "without child states"),
+        (
+            '<state id="a"><history id="h" type="wide"/><state id="b"/></state>',
+            "history type 'wide'",
+        ),
+        ('<state id="a"><transition target=" "/></state>', "empty target"),
+        ('<datamodel><data id="d" expr="1">2</data></datamodel>', "<data> takes one of"),
+        (
+            '<final id="f"><donedata><content>1</content><param name="p" expr="1"/></donedata>'
+            "</final>",
+            "<donedata> takes <content> or <param>",
+        ),
+        (
+            '<final id="f"><donedata><param name="p" expr="1" location="x"/></donedata></final>',
+            "<param> takes expr or location",
+        ),
+        ('<final id="f"><donedata><param name="p"/></donedata></final>', "needs expr or location"),
+        (
+            '<final id="f"><donedata><content expr="1">2</content></donedata></final>',
+            "<content> takes expr or children",
+        ),
+        (
+            '<state id="a"><onentry><assign location="x" expr="1">2</assign></onentry></state>',
+            "<assign> takes expr or children",
+        ),
+        (
+            '<state id="a"><onentry><script src="x.js">1</script></onentry></state>',
+            "<script> takes src or content",
+        ),
     ],
 )
 def test_invalid_documents_are_rejected(body: str, message: str) -> None:
@@ -310,3 +350,24 @@ def test_a_document_without_namespace_is_read_as_scxml() -> None:
         '<scxml version="1.0"><state id="a"><onentry><raise event="e"/></onentry></state></scxml>'
     )
     assert parsed.state("a").onentry == ((Raise(event="e"),),)
+
+
+def test_comments_and_foreign_elements_inside_if_are_handled() -> None:
+    text = scxml(
+        '<state id="a"><onentry><if cond="1"><!-- a comment --><raise event="x"/>'
+        '<other:thing xmlns:other="urn:o"/></if></onentry></state>'
+    )
+    (block,) = parse_document(text).state("a").onentry
+    (choice,) = block
+    assert isinstance(choice, If)
+    raise_x, custom = choice.branches[0].actions
+    assert raise_x == Raise(event="x")
+    assert isinstance(custom, CustomAction)
+
+
+def test_fetched_text_that_looks_like_broken_xml_stays_text() -> None:
+    text = scxml('<datamodel><data id="d" src="d.txt"/></datamodel><state id="a"/>')
+    parsed = parse_document(text, fetch=lambda _url: "<not closed")
+    (data,) = parsed.root.data
+    assert data.inline is not None
+    assert (data.inline.text, data.inline.xml) == ("<not closed", None)

@@ -88,3 +88,9 @@ def test_as_text_writes_values_as_ecmascript_would() -> None:
     assert as_text(1e300) == "1e+300"
     assert as_text(XmlValue("<a/>")) == "<a/>"
     assert as_text({"x": XmlValue("<a/>"), "n": [1, None]}) == '{"x":"<a/>","n":[1,null]}'
+
+
+def test_as_text_falls_back_for_what_json_cannot_hold() -> None:
+    assert as_text({"u": UNDEFINED}) == '{"u":null}'
+    assert as_text([2**70]) == "[1180591620717411303424]"
+    assert as_text([object()]).startswith("[<object object")  # type: ignore[list-item]

@@ -46,7 +46,7 @@ from ctiserver.scxml.effects import (
 )
 from ctiserver.scxml.events import SCXML_IO_PROCESSOR, Event, EventType
 from ctiserver.scxml.host import Host
-from ctiserver.scxml.interpreter import Session
+from ctiserver.scxml.interpreter import SCXML_INVOKE_TYPE, Session
 from ctiserver.scxml.loader import fetch_file, load_document
 from ctiserver.scxml.parser import DocumentError, Fetch, parse_document
 from ctiserver.scxml.values import Value, XmlValue
@@ -65,6 +65,7 @@ class _Entry:
     children: dict[str, str] = field(default_factory=dict)
     ended: SessionEnded | None = None
     cancelled: bool = False
+    hosted: set[str] = field(default_factory=set)
 
 
 @dataclass(order=True, slots=True)
@@ -168,8 +169,7 @@ class Driver:
             event = entry.queue.popleft()
             if entry.queue:
                 self._ready.append(session_id)
-            if entry.ended is None:
-                self._apply(session_id, entry.session.receive(event, self.now))
+            self._apply(session_id, entry.session.receive(event, self.now))
 
     def next_due(self) -> float | None:
         """When the next delayed send is due, or None."""
@@ -211,9 +211,8 @@ class Driver:
     def _fire_due(self) -> None:
         while (due := self.next_due()) is not None and due <= self.now:
             timer = heapq.heappop(self._timers)
-            self._unschedule(timer)
-            if timer.session_id in self._entries:
-                self._route(timer.session_id, replace(timer.send, due=None))
+            self._unschedule(timer)  # timers of forgotten sessions were cancelled
+            self._route(timer.session_id, replace(timer.send, due=None))
 
     # --- effects --------------------------------------------------------------------------
 
@@ -231,14 +230,18 @@ class Driver:
                 # REC 6.3: cancel this session's pending sends of that id, if any.
                 for timer in self._timers_of.get(session_id, {}).pop(send_id, []):
                     timer.cancelled = True
+            case StartInvoke() if effect.type != SCXML_INVOKE_TYPE:
+                self._invoke_hosted(session_id, effect)
             case StartInvoke():
                 self._invoke(session_id, effect)
+            case CancelInvoke() | ForwardEvent() if (
+                effect.invoke_id in self._entries[session_id].hosted
+            ):
+                self._pass_to_host(session_id, effect)
             case CancelInvoke(invoke_id=invoke_id):
                 self._cancel_child(session_id, invoke_id)
-            case ForwardEvent(invoke_id=invoke_id, event=event):
-                child_id = self._entries[session_id].children.get(invoke_id)
-                if child_id is not None:
-                    self._enqueue(child_id, self._entries[child_id], event)
+            case ForwardEvent():
+                self._forward(session_id, effect)
             case SessionEnded():
                 self._ended(session_id, effect)
             case _:  # WriteLog, PlatformError and the host's own effects
@@ -251,12 +254,11 @@ class Driver:
         heapq.heappush(self._timers, timer)
 
     def _unschedule(self, timer: _Timer) -> None:
-        timers = self._timers_of.get(timer.session_id, {})
-        same_id = timers.get(timer.send.send_id, [])
-        if timer in same_id:
-            same_id.remove(timer)
+        timers = self._timers_of[timer.session_id]
+        same_id = timers[timer.send.send_id]
+        same_id.remove(timer)
         if not same_id:
-            timers.pop(timer.send.send_id, None)
+            del timers[timer.send.send_id]
 
     def _cancel_timers(self, session_id: str) -> None:
         for timers in self._timers_of.pop(session_id, {}).values():
@@ -289,9 +291,7 @@ class Driver:
         def reachable(target: str, kind: str) -> bool:
             if kind != SCXML_IO_PROCESSOR:
                 return True  # the host's I/O processor reports its own failures
-            entry = self._entries.get(session_id)
-            if entry is None:
-                return target in ("", "#_parent")  # still starting
+            entry = self._entries[session_id]  # registered before it starts
             target_id = self._target_session(entry, target)
             found = self._entries.get(target_id) if target_id is not None else None
             return found is not None and found.ended is None
@@ -305,15 +305,40 @@ class Driver:
             return entry.parent
         if target.startswith("#_scxml_"):
             return target.removeprefix("#_scxml_")
-        if target.startswith("#_"):
-            return entry.children.get(target.removeprefix("#_"))
-        return None
+        # The interpreter let through only "#_<invokeid>" besides the above.
+        return entry.children.get(target.removeprefix("#_"))
 
     def _undeliverable(self, session_id: str, send: SendEvent, message: str) -> None:
         session = self._entries[session_id].session
         self._apply(session_id, session.communication_error(send.send_id, message, self.now))
 
     # --- invocations ----------------------------------------------------------------------
+
+    def _invoke_hosted(self, parent_id: str, start: StartInvoke) -> None:
+        """An invoke type of the host's (Host.invoke_types): the host runs it.
+
+        The host answers through deliver(), with events whose invokeid is the invoke id,
+        ending with done.invoke.<id>; it also gets the CancelInvoke and ForwardEvent
+        effects of that invocation.
+        """
+        parent = self._entries[parent_id]
+        if self._on_effect is None:
+            message = f"no host runs invoke type {start.type!r}"
+            self._apply(parent_id, parent.session.invoke_failed(start.invoke_id, message, self.now))
+            return
+        parent.hosted.add(start.invoke_id)
+        self._on_effect(parent_id, start)
+
+    def _pass_to_host(self, session_id: str, effect: CancelInvoke | ForwardEvent) -> None:
+        if isinstance(effect, CancelInvoke):
+            self._entries[session_id].hosted.discard(effect.invoke_id)
+        if self._on_effect is not None:
+            self._on_effect(session_id, effect)
+
+    def _forward(self, session_id: str, forward: ForwardEvent) -> None:
+        child_id = self._entries[session_id].children.get(forward.invoke_id)
+        if child_id is not None:  # a child that has finished gets nothing more
+            self._enqueue(child_id, self._entries[child_id], forward.event)
 
     def _invoke(self, parent_id: str, start: StartInvoke) -> None:
         parent = self._entries[parent_id]
@@ -370,9 +395,7 @@ class Driver:
             self._on_effect(session_id, ended)
         if entry.parent is None or entry.cancelled:
             return
-        parent = self._entries.get(entry.parent)
-        if parent is not None and parent.children.get(entry.invoke_id) == session_id:
-            self._child_ended(entry.parent, parent, entry.invoke_id, ended)
+        self._child_ended(entry.parent, self._entries[entry.parent], entry.invoke_id, ended)
         self._forget(session_id)
 
     def _child_ended(
@@ -394,10 +417,9 @@ class Driver:
         self._enqueue(parent_id, parent, done)
 
     def _forget(self, session_id: str) -> None:
-        """Drop a session (and what it invoked) from routing; cancel its timers."""
-        entry = self._entries.pop(session_id, None)
-        if entry is None:
-            return
+        """Drop a session from routing and cancel its timers.
+
+        Its children are gone already: ending a session cancels its invocations.
+        """
+        del self._entries[session_id]
         self._cancel_timers(session_id)
-        for child_id in entry.children.values():
-            self._forget(child_id)

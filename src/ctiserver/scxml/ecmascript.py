@@ -245,8 +245,6 @@ def _json_default(value: object) -> object:
             return {DOM_MARKER: xmltree.to_tree(value)}
         except ValueError as exc:
             raise TypeError(str(exc)) from None
-    if value is UNDEFINED:
-        return None
     raise TypeError(f"cannot pass {type(value).__name__} to ECMAScript")
 
 

@@ -204,11 +204,16 @@ class Session:
         return self._take_effects()
 
     def invoke_failed(self, invoke_id: str, message: str, now: float) -> list[Effect]:
-        """The driver could not start the invocation *invoke_id*: error.execution."""
-        if not self._running:
+        """The driver could not start the invocation *invoke_id*: error.execution.
+
+        A report about an invocation that is no longer active (its state was exited
+        meanwhile) is ignored.
+        """
+        invoke = self._invocations.pop(invoke_id, None) if self._running else None
+        if invoke is None:
             return []
+        self._invoked[invoke.state].remove(invoke_id)
         self._executor.now = now
-        self._forget_invocation(invoke_id)
         self._executor.fail(ExecutionError(f"invoke {invoke_id!r} failed: {message}"))
         self.macrostep()
         return self._take_effects()
@@ -423,8 +428,7 @@ class Session:
         for transition in transitions:
             if transition.targets:
                 domain = self.get_transition_domain(transition)
-                if domain is None:
-                    continue
+                assert domain is not None  # a transition with targets has a domain
                 to_exit.update(s for s in self._configuration if self._is_descendant(s, domain))
         return to_exit
 
@@ -499,13 +503,10 @@ class Session:
         tables = (to_enter, for_default_entry, default_history_content)
         if state.kind is StateKind.HISTORY:
             parent = state.parent if state.parent is not None else _ROOT
-            if index in self._history:
-                targets = self._history[index]
-            else:
-                default = state.initial or self._states[parent].initial
-                targets = default.targets if default is not None else ()
-                if state.initial is not None:
-                    default_history_content[parent] = state.initial.actions
+            targets = self._history.get(index, ())
+            if not targets and state.initial is not None:  # the parser gives one to all
+                targets = state.initial.targets
+                default_history_content[parent] = state.initial.actions
             for target in targets:
                 self.add_descendant_states_to_enter(target, *tables)
             for target in targets:
@@ -592,9 +593,8 @@ class Session:
     def find_lcca(self, states: list[int]) -> int:
         """The least common compound ancestor of *states* (REC D: findLCCA)."""
         head, tail = states[0], states[1:]
-        for ancestor in self._states[head].ancestors:
-            candidate = self._states[ancestor]
-            if (candidate.is_compound or ancestor == _ROOT) and all(
+        for ancestor in self._states[head].ancestors[:-1]:  # the root comes last
+            if self._states[ancestor].is_compound and all(
                 self._is_descendant(s, ancestor) for s in tail
             ):
                 return ancestor
@@ -607,26 +607,24 @@ class Session:
             state = self._states[target]
             if state.kind is not StateKind.HISTORY:
                 resolved: Iterable[int] = (target,)
-            elif target in self._history:
+            elif self._history.get(target):
                 resolved = self._history[target]
             else:
-                parent = state.parent if state.parent is not None else _ROOT
-                default = state.initial or self._states[parent].initial
-                resolved = self.get_effective_target_states(default) if default else ()
+                resolved = self._history_default(state)
             targets.extend(t for t in resolved if t not in targets)
         return targets
+
+    def _history_default(self, history: State) -> list[int]:
+        default = history.initial  # the parser gives every history state one
+        return self.get_effective_target_states(default) if default is not None else []
 
     def get_proper_ancestors(self, index: int, stop: int | None) -> list[int]:
         """The ancestors of *index*, nearest first, up to but excluding *stop* (REC D).
 
         The `<scxml>` root is never returned: it is not part of the configuration.
         """
-        found: list[int] = []
-        for ancestor in self._states[index].ancestors:
-            if ancestor in (stop, _ROOT):
-                break
-            found.append(ancestor)
-        return found
+        ancestors = self._states[index].ancestors[:-1]  # the root comes last
+        return list(ancestors[: ancestors.index(stop)] if stop in ancestors else ancestors)
 
     def _is_descendant(self, index: int, ancestor: int) -> bool:
         return ancestor in self._states[index].ancestor_set
@@ -683,10 +681,5 @@ class Session:
 
     def _cancel_invocations(self, index: int) -> None:
         for invoke_id in self._invoked.pop(index, []):
-            if self._invocations.pop(invoke_id, None) is not None:
-                self._effects.append(CancelInvoke(invoke_id=invoke_id))
-
-    def _forget_invocation(self, invoke_id: str) -> None:
-        invoke = self._invocations.pop(invoke_id, None)
-        if invoke is not None:
-            self._invoked.get(invoke.state, []).remove(invoke_id)
+            del self._invocations[invoke_id]
+            self._effects.append(CancelInvoke(invoke_id=invoke_id))

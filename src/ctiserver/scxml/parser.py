@@ -79,6 +79,15 @@ _STATE_TAGS: Final = {
 }
 
 
+_NOT_EXECUTABLE: Final = frozenset(
+    {
+        *("scxml", "state", "parallel", "final", "history", "initial", "transition"),
+        *("onentry", "onexit", "datamodel", "data", "invoke", "finalize", "donedata"),
+        *("param", "content"),
+    }
+)
+
+
 class DocumentError(CtiError):
     """The document is not valid SCXML; the message names the line and the fault.
 
@@ -294,17 +303,32 @@ class _Builder:
         self._check_descendants(node, transition.targets, initial)
         return transition
 
-    def _history_default(self, node: _Node) -> Transition | None:
+    def _history_default(self, node: _Node) -> Transition:
+        """A history state's default transition.
+
+        REC 3.10 requires one; when it is missing, the default is the parent's first
+        child state, as if the history were not there.
+        """
         transitions = list(self._children(node.element, "transition"))
-        if not transitions:
-            return None
-        if len(transitions) > 1 or transitions[0].get("target") is None:
+        if len(transitions) > 1 or (transitions and transitions[0].get("target") is None):
             raise DocumentError(
                 "<history> takes one <transition> with a target", line=node.element.sourceline
             )
-        order, element = node.transitions[0]
-        node.transitions.clear()
-        return self._transition(node, order, element)
+        if transitions:
+            order, element = node.transitions[0]
+            node.transitions.clear()
+            return self._transition(node, order, element)
+        assert node.parent is not None  # the parser refuses <history> under <scxml>
+        siblings = [
+            c
+            for c in self.nodes[node.parent].children
+            if self.nodes[c].kind is not StateKind.HISTORY
+        ]
+        if not siblings:
+            raise DocumentError(
+                "<history> in a state without child states", line=node.element.sourceline
+            )
+        return Transition(order=self._next_order(), source=node.index, targets=(siblings[0],))
 
     def _check_descendants(self, node: _Node, targets: tuple[int, ...], element: Any) -> None:
         for target in targets:
@@ -470,7 +494,7 @@ class _Builder:
                 actions.extend(self._single(child))
         return tuple(actions)
 
-    def _action(self, local: str, element: Any) -> Action:  # noqa: C901 - a dispatch table
+    def _action(self, local: str, element: Any) -> Action:
         match local:
             case "raise":
                 return Raise(event=self._required(element, "event"))
@@ -496,11 +520,7 @@ class _Builder:
                 return Cancel(sendid=element.get("sendid"), sendidexpr=element.get("sendidexpr"))
             case "elseif" | "else":
                 raise DocumentError(f"<{local}> outside <if>", line=element.sourceline)
-            case "transition" | "state" | "parallel" | "final" | "history" | "initial":
-                raise DocumentError(f"<{local}> is not executable content", line=element.sourceline)
-            case "param" | "content" | "finalize" | "donedata" | "datamodel" | "data" | "invoke":
-                raise DocumentError(f"<{local}> is not executable content", line=element.sourceline)
-            case "onentry" | "onexit" | "scxml":
+            case _ if local in _NOT_EXECUTABLE:
                 raise DocumentError(f"<{local}> is not executable content", line=element.sourceline)
         raise DocumentError(f"unknown SCXML element <{local}>", line=element.sourceline)
 

@@ -21,9 +21,13 @@ import orjson
 
 
 class Undefined(enum.Enum):
-    """ECMAScript's undefined: 'no value', as opposed to null."""
+    """ECMAScript's undefined: 'no value', as opposed to null.
 
-    UNDEFINED = enum.auto()
+    Its value is None so that, nested in a list or an object, it becomes JSON's null,
+    as JSON.stringify does with undefined in an array.
+    """
+
+    UNDEFINED = None
 
 
 UNDEFINED: Final = Undefined.UNDEFINED
@@ -95,4 +99,4 @@ def as_text(value: Value) -> str:
 def _log_default(value: object) -> object:
     if isinstance(value, XmlValue):
         return value.source
-    return None
+    raise TypeError(type(value).__name__)

@@ -39,11 +39,10 @@ def _children(element: Any) -> Tree:
     nodes: Tree = []
     if element.text:
         nodes.append(element.text)
-    for child in element:
-        if isinstance(child.tag, str):
-            namespace, _, local = child.tag.rpartition("}")
-            attributes = {str(k): str(v) for k, v in child.attrib.items()}
-            nodes.append([namespace.lstrip("{"), local, attributes, _children(child)])
+    for child in element:  # the parser dropped comments and processing instructions
+        namespace, _, local = child.tag.rpartition("}")
+        attributes = {str(k): str(v) for k, v in child.attrib.items()}
+        nodes.append([namespace.lstrip("{"), local, attributes, _children(child)])
         if child.tail:
             nodes.append(child.tail)
     return nodes
