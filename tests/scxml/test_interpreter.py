@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 import pytest
 
 from ctiserver.scxml.datamodel import ExecutionError, NullDataModel
-from ctiserver.scxml.document import Data
+from ctiserver.scxml.document import Data, DocumentError
 from ctiserver.scxml.effects import (
     CancelEvent,
     CancelInvoke,
@@ -22,7 +22,7 @@ from ctiserver.scxml.effects import (
 from ctiserver.scxml.events import SCXML_IO_PROCESSOR, Event, EventType
 from ctiserver.scxml.host import Host
 from ctiserver.scxml.interpreter import SCXML_INVOKE_TYPE, Session
-from ctiserver.scxml.parser import DocumentError, parse_document
+from ctiserver.scxml.parser import parse_document
 from ctiserver.scxml.values import UNDEFINED
 from tests.scxml.support import document, scxml, started
 

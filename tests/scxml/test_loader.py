@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from ctiserver.scxml.document import DocumentError
 from ctiserver.scxml.loader import (
     MAX_FILE_BYTES,
     confined_fetch,
@@ -13,7 +14,6 @@ from ctiserver.scxml.loader import (
     load_document,
     url_of,
 )
-from ctiserver.scxml.parser import DocumentError
 from tests.scxml.support import scxml
 
 

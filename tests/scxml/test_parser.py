@@ -11,6 +11,7 @@ from ctiserver.scxml.document import (
     Binding,
     Cancel,
     CustomAction,
+    DocumentError,
     Foreach,
     HistoryType,
     If,
@@ -21,7 +22,7 @@ from ctiserver.scxml.document import (
     StateKind,
     TransitionType,
 )
-from ctiserver.scxml.parser import MAX_DOCUMENT_BYTES, DocumentError, parse_document
+from ctiserver.scxml.parser import MAX_DOCUMENT_BYTES, parse_document
 from ctiserver.scxml.values import XmlValue
 from tests.scxml.support import SCXML, document, scxml
 

@@ -13,10 +13,10 @@ import argparse
 import sys
 from typing import TextIO
 
+from ctiserver.scxml.document import DocumentError
 from ctiserver.scxml.driver import Driver, EffectHandler
 from ctiserver.scxml.effects import Effect, PlatformError, WriteLog
 from ctiserver.scxml.loader import load_document
-from ctiserver.scxml.parser import DocumentError
 
 EXIT_FINAL = 0
 EXIT_NO_FINAL = 1

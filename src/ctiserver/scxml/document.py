@@ -14,7 +14,20 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from ctiserver.errors import CtiError
 from ctiserver.scxml.values import XmlValue
+
+
+class DocumentError(CtiError):
+    """The document is not valid SCXML; the message names the line and the fault.
+
+    Attributes:
+        line: the line of the offending element, or 0 when unknown.
+    """
+
+    def __init__(self, message: str, *, line: int = 0) -> None:
+        super().__init__(f"line {line}: {message}" if line else message)
+        self.line = line
 
 
 class StateKind(enum.Enum):

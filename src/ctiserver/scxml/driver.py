@@ -31,10 +31,11 @@ import heapq
 import itertools
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
-from ctiserver.scxml.document import Document
+from ctiserver.scxml.content import Fetch
+from ctiserver.scxml.document import Document, DocumentError
 from ctiserver.scxml.effects import (
     CancelEvent,
     CancelInvoke,
@@ -48,7 +49,7 @@ from ctiserver.scxml.events import SCXML_IO_PROCESSOR, Event, EventType
 from ctiserver.scxml.host import Host
 from ctiserver.scxml.interpreter import SCXML_INVOKE_TYPE, Session
 from ctiserver.scxml.loader import fetch_file, load_document
-from ctiserver.scxml.parser import DocumentError, Fetch, parse_document
+from ctiserver.scxml.parser import parse_document
 from ctiserver.scxml.values import Value, XmlValue
 
 EffectHandler = Callable[[str, Effect], None]
@@ -115,7 +116,7 @@ class Driver:
         document: Document,
         *,
         session_id: str | None = None,
-        globals: dict[str, Value] | None = None,
+        globals: Mapping[str, Value] | None = None,
     ) -> Session:
         """Create a top-level session and run it to its first stable point."""
         session_id = session_id or uuid.uuid4().hex

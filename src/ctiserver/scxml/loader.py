@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import unquote, urlparse
 
-from ctiserver.scxml.document import Document
-from ctiserver.scxml.parser import DATAMODELS, DocumentError, Fetch, parse_document
+from ctiserver.scxml.content import Fetch
+from ctiserver.scxml.document import Document, DocumentError
+from ctiserver.scxml.parser import DATAMODELS, parse_document
 
 MAX_FILE_BYTES: Final = 4 << 20
 
