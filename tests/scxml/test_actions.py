@@ -128,3 +128,17 @@ def test_a_namespace_takes_one_handler() -> None:
         registry.register([f"http://{IXN}", IXN], Interaction())
     assert registry.handler(IXN) is not None
     assert registry.handler("urn:other") is None
+
+
+def test_a_handler_that_crashes_is_error_execution_not_a_crash(recorder: Recorder) -> None:
+    def broken(action: CustomAction, context: ActionContext) -> None:
+        raise KeyError("bug")
+
+    registry = ActionRegistry()
+    registry.register(IXN, broken)
+    driver = Driver(host=Host(actions=registry), on_effect=recorder)
+    session = driver.start(parse_document(strategy(IXN, "<ixn:createcall/>")))
+    assert session.final == "failed"
+    (error,) = recorder.of_type(PlatformError)
+    assert isinstance(error, PlatformError)
+    assert error.message == "the handler of <createcall> failed: KeyError: 'bug'"

@@ -435,3 +435,10 @@ def test_without_a_host_a_host_invoke_type_cannot_start() -> None:
         )
     )
     assert session.final == "end"
+
+
+def test_session_ids_are_unique_in_a_driver() -> None:
+    driver = Driver()
+    driver.start(document('<state id="a"/>'), session_id="one")
+    with pytest.raises(ValueError, match="already in use"):
+        driver.start(document('<state id="a"/>'), session_id="one")

@@ -8,7 +8,9 @@ handler evaluates expressions in the session's datamodel, assigns locations, rai
 internal events and emits effects for its driver.
 
 Rule 1: a handler signals a failure by raising ExecutionError; the session then places
-error.execution on its internal queue and skips the rest of the block (REC 4.9).
+error.execution on its internal queue and skips the rest of the block (REC 4.9).  Any
+other exception from a handler is treated the same way (its PlatformError names it), so
+that a bug in one handler cannot stop the driver and every other session with it.
 Rule 2: an action whose namespace has no handler fails the same way.
 Rule 3: handlers run inside a macrostep: they must not block; anything slow is an effect
 whose result comes back later as an external event.

@@ -87,7 +87,9 @@ class Driver:
         host: what every session gets (custom actions, limits, …).
         fetch: reads `src` URLs for invocations; local files only by default.
         on_effect: called with (session id, effect) for effects the driver does not
-            handle itself, and for every WriteLog and PlatformError.
+            handle itself, and for every WriteLog, PlatformError and SessionEnded.  It
+            may deliver() events but must not call run() or advance(): the driver is in
+            the middle of applying effects.
         now: the clock's starting time, in seconds.
     """
 
@@ -118,8 +120,14 @@ class Driver:
         session_id: str | None = None,
         globals: Mapping[str, Value] | None = None,
     ) -> Session:
-        """Create a top-level session and run it to its first stable point."""
+        """Create a top-level session and run it to its first stable point.
+
+        Raises:
+            ValueError: *session_id* is already in use.
+        """
         session_id = session_id or uuid.uuid4().hex
+        if session_id in self._entries:
+            raise ValueError(f"session id {session_id!r} is already in use")
         session = Session(
             document,
             session_id=session_id,

@@ -148,7 +148,14 @@ class Executor:
                 f"no handler for <{action.name}> in namespace {action.namespace!r} "
                 f"(line {action.element.line})"
             )
-        handler(action, self)
+        try:
+            handler(action, self)
+        except ExecutionError:
+            raise
+        except Exception as exc:  # a bug in the host's handler must not stop the driver
+            raise ExecutionError(
+                f"the handler of <{action.name}> failed: {type(exc).__name__}: {exc}"
+            ) from exc
 
     # --- send -----------------------------------------------------------------------------
 
