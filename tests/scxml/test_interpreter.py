@@ -484,3 +484,13 @@ def test_a_parallel_state_with_an_atomic_region_is_never_done() -> None:
         '<state id="r1"><final id="r1f"/></state><state id="r2"/></parallel><final id="end"/>'
     )
     assert session.configuration == {"p", "r1", "r1f", "r2"}
+
+
+def test_a_failing_if_condition_is_false_and_the_block_goes_on() -> None:
+    _, effects = started(
+        '<state id="a"><onentry><if cond="nope.nope"><log expr="\'then\'"/>'
+        '<elseif cond="true"/><log expr="\'elseif\'"/></if><log expr="\'after\'"/>'
+        "</onentry></state>"
+    )
+    assert logs(effects) == ["elseif", "after"]
+    assert [e.event for e in effects if isinstance(e, PlatformError)] == ["error.execution"]

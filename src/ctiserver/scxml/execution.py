@@ -2,7 +2,8 @@
 
 Rule 1: a block stops at the first action that fails; the failure becomes error.execution
 on the internal queue (REC 4.9: "the processor MUST NOT process the remaining elements of
-the block").
+the block").  A condition is not an action: one that cannot be evaluated counts as false
+and raises error.execution (REC 5.9.1), so `<if>` goes on to its next branch.
 Rule 2: `<send>` evaluates all its arguments before it sends anything; a bad argument,
 type or target is error.execution, and the send does not happen (REC 6.2.4).  Whether a
 well-formed target can be reached is for the driver to find out; it reports failures
@@ -118,7 +119,7 @@ class Executor:
                 self._datamodel.run_script(source)
             case If(branches=branches):
                 for branch in branches:
-                    if branch.cond is None or self._datamodel.condition(branch.cond):
+                    if branch.cond is None or self.guarded_condition(branch.cond):
                         self._execute_all(branch.actions)
                         break
             case Foreach(array=array, item=item, index=index, actions=actions):
@@ -131,6 +132,14 @@ class Executor:
                 self._emit(CancelEvent(send_id=send_id))
             case CustomAction():
                 self._custom(action)
+
+    def guarded_condition(self, cond: str) -> bool:
+        """REC 5.9.1: a condition that cannot be evaluated is false, and error.execution."""
+        try:
+            return self._datamodel.condition(cond)
+        except ExecutionError as exc:
+            self.fail(exc)
+            return False
 
     def _assign(self, action: Assign) -> None:
         if action.expr is not None:

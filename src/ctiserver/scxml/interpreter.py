@@ -355,14 +355,7 @@ class Session:
         return None
 
     def _condition_match(self, transition: Transition) -> bool:
-        """REC 5.9.1: a condition that fails to evaluate is false, and error.execution."""
-        if transition.cond is None:
-            return True
-        try:
-            return self._datamodel.condition(transition.cond)
-        except ExecutionError as exc:
-            self._executor.fail(exc)
-            return False
+        return transition.cond is None or self._executor.guarded_condition(transition.cond)
 
     def remove_conflicting_transitions(self, enabled: list[Transition]) -> list[Transition]:
         """Keep, of transitions whose exit sets intersect, the one with the deeper source.
