@@ -142,3 +142,70 @@ def test_a_handler_that_crashes_is_error_execution_not_a_crash(recorder: Recorde
     (error,) = recorder.of_type(PlatformError)
     assert isinstance(error, PlatformError)
     assert error.message == "the handler of <createcall> failed: KeyError: 'bug'"
+
+
+ORS_SKELETON = """<scxml version="1.0" xmlns="http://www.w3.org/2005/07/scxml"
+       xmlns:ixn="http://www.genesyslab.com/modules/interaction"
+       xmlns:queue="www.genesyslab.com/modules/queue" initial="wait">
+  <datamodel><data id="ixnid"/><data id="reqid"/></datamodel>
+  <state id="wait">
+    <transition event="interaction.added" target="route">
+      <assign location="_data.ixnid" expr="_event.data.interactionid"/>
+    </transition>
+  </state>
+  <state id="route">
+    <onentry><queue:submit requestid="_data.reqid" queue="'VQ1'" priority="5" timeout="100">
+      <queue:target name="'Agents@StatServer.GA'"/></queue:submit></onentry>
+    <transition event="queue.submit.done" target="done"/>
+    <transition event="error.queue.submit" target="fallback"/>
+  </state>
+  <state id="fallback">
+    <onentry><ixn:redirect requestid="_data.reqid" interactionid="_data.ixnid" to="'7000'"/>
+    </onentry>
+    <transition event="interaction.redirect.done" target="done"/>
+  </state>
+  <final id="done"/>
+</scxml>"""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Request(Effect):
+    """A Genesys-style request, as an orchestration host would emit it."""
+
+    action: str
+    request_id: str
+    arguments: dict[str, Value]
+
+
+def test_an_ors_style_strategy_runs_with_a_prelude_and_two_modules(recorder: Recorder) -> None:
+    def module(action: CustomAction, context: ActionContext) -> None:
+        request_id = f"{action.name}-1"
+        arguments = {
+            name: context.evaluate(value)
+            for name, value in action.element.attributes
+            if name not in ("requestid", "timeout", "priority")
+        }
+        context.assign(action.element.attribute("requestid") or "", request_id)
+        context.emit(Request(action=action.name, request_id=request_id, arguments=arguments))
+
+    registry = ActionRegistry()
+    registry.register(("http://www.genesyslab.com/modules/interaction",), module)
+    registry.register(("www.genesyslab.com/modules/queue",), module)
+    # ORS keeps <data> in _data: one line of prelude gives strategies that view.
+    host = Host(actions=registry, preludes=("var _data = globalThis;",))
+    driver = Driver(host=host, on_effect=recorder)
+    session = driver.start(parse_document(ORS_SKELETON))
+    driver.deliver(
+        session.session_id, Event(name="interaction.added", data={"interactionid": "x1"})
+    )
+    driver.run()
+    driver.deliver(session.session_id, Event(name="error.queue.submit", data={"error": "timeout"}))
+    driver.run()
+    submit, redirect = recorder.of_type(Request)
+    assert submit == Request(action="submit", request_id="submit-1", arguments={"queue": "VQ1"})
+    assert redirect == Request(
+        action="redirect", request_id="redirect-1", arguments={"interactionid": "x1", "to": "7000"}
+    )
+    driver.deliver(session.session_id, Event(name="interaction.redirect.done"))
+    driver.run()
+    assert session.final == "done"
