@@ -456,7 +456,7 @@ def test_assign_without_a_value_and_empty_content_give_undefined() -> None:
 
 def test_the_null_datamodel_refuses_everything_but_in() -> None:
     model = NullDataModel()
-    failures = [
+    failures: list[Callable[[], object]] = [
         lambda: model.declare("x"),
         lambda: model.initialize(Data(id="x")),
         lambda: model.evaluate("1"),
