@@ -1,0 +1,165 @@
+"""The JavaScript installed in every ECMAScript session before the document's own code.
+
+It provides, as non-enumerable, read-only globals:
+
+- `_event` as a getter without a setter, so an assignment to it fails in strict mode
+  (REC B.2.1: the system variables cannot be changed; IRP test 329);
+- `In(id)` answered from a set the interpreter keeps current (REC B.2.3); QuickJS cannot
+  call into Python while a time limit is set, so the set lives on the JavaScript side;
+  `__scxml_active()` lists it, for hosts that want a `__GetCurrentStates()` polyfill;
+- a small DOM (Document, Element, Text with `getElementsByTagName`, `getAttribute`,
+  `childNodes`, `textContent`, …) for XML data (REC B.2.2, IRP tests 557 and 561);
+- `__scxml_*` helpers through which Python moves Values in and out as JSON text.  XML
+  travels as `{"$scxml.dom": tree}` with the tree of xmltree.py; a DOM node's toJSON()
+  produces that form, so JSON.stringify exports DOM data unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+DOM_MARKER: Final = "$scxml.dom"
+
+PRELUDE: Final = r"""
+(function (g) {
+  "use strict";
+  var current;
+  var active = Object.create(null);
+  var MARK = "$scxml.dom";
+
+  function hide(name, value) {
+    Object.defineProperty(g, name, {value: value, writable: false, enumerable: false,
+                                    configurable: false});
+  }
+  Object.defineProperty(g, "_event", {get: function () { return current; },
+                                      enumerable: true, configurable: false});
+
+  // --- a small DOM ---------------------------------------------------------------------
+  function Node() {}
+  Node.prototype.toJSON = function () { var o = {}; o[MARK] = this.__tree(); return o; };
+  Node.prototype.item = function (i) { return this.childNodes[i]; };
+  Object.defineProperty(Node.prototype, "firstChild",
+    {get: function () { return this.childNodes[0] || null; }});
+  Object.defineProperty(Node.prototype, "lastChild",
+    {get: function () { return this.childNodes[this.childNodes.length - 1] || null; }});
+  Object.defineProperty(Node.prototype, "textContent", {get: function () {
+    if (this.nodeType === 3) { return this.data; }
+    return this.childNodes.map(function (c) { return c.textContent; }).join("");
+  }});
+  Node.prototype.appendChild = function (child) {
+    child.parentNode = this; this.childNodes.push(child); return child;
+  };
+  Node.prototype.getElementsByTagName = function (name) {
+    var found = [];
+    (function walk(node) {
+      node.childNodes.forEach(function (c) {
+        if (c.nodeType === 1) {
+          if (name === "*" || c.tagName === name || c.localName === name) { found.push(c); }
+          walk(c);
+        }
+      });
+    })(this);
+    found.item = function (i) { return found[i]; };
+    return found;
+  };
+  Object.defineProperty(Node.prototype, "children", {get: function () {
+    return this.childNodes.filter(function (c) { return c.nodeType === 1; });
+  }});
+
+  function Text(data) { this.nodeType = 3; this.nodeName = "#text"; this.data = data;
+                        this.nodeValue = data; this.childNodes = []; this.parentNode = null; }
+  Text.prototype = Object.create(Node.prototype);
+  Text.prototype.__tree = function () { return [this.data]; };
+
+  function Element(ns, name, attributes) {
+    this.nodeType = 1; this.namespaceURI = ns || null; this.localName = name;
+    this.tagName = name; this.nodeName = name; this.nodeValue = null;
+    this.attributes = attributes; this.childNodes = []; this.parentNode = null;
+  }
+  Element.prototype = Object.create(Node.prototype);
+  Element.prototype.getAttribute = function (n) {
+    return Object.prototype.hasOwnProperty.call(this.attributes, n) ? this.attributes[n] : null;
+  };
+  Element.prototype.hasAttribute = function (n) {
+    return Object.prototype.hasOwnProperty.call(this.attributes, n);
+  };
+  Element.prototype.setAttribute = function (n, v) { this.attributes[n] = String(v); };
+  Element.prototype.removeAttribute = function (n) { delete this.attributes[n]; };
+  Element.prototype.__tree = function () { return [this.__node()]; };
+  Element.prototype.__node = function () {
+    return [this.namespaceURI || "", this.localName, this.attributes,
+            this.childNodes.map(function (c) { return c.nodeType === 1 ? c.__node() : c.data; })];
+  };
+
+  function Document() { this.nodeType = 9; this.nodeName = "#document"; this.childNodes = [];
+                        this.parentNode = null; }
+  Document.prototype = Object.create(Node.prototype);
+  Object.defineProperty(Document.prototype, "documentElement",
+    {get: function () { return this.children[0] || null; }});
+  Document.prototype.__tree = function () {
+    return this.childNodes.map(function (c) { return c.nodeType === 1 ? c.__node() : c.data; });
+  };
+
+  function build(parent, nodes) {
+    nodes.forEach(function (n) {
+      if (typeof n === "string") { parent.appendChild(new Text(n)); return; }
+      var e = parent.appendChild(new Element(n[0], n[1], n[2]));
+      build(e, n[3]);
+    });
+    return parent;
+  }
+  function revive(key, value) {
+    if (value !== null && typeof value === "object" && !Array.isArray(value) &&
+        Object.prototype.hasOwnProperty.call(value, MARK)) {
+      return build(new Document(), value[MARK]);
+    }
+    return value;
+  }
+
+  // --- helpers for Python ----------------------------------------------------------------
+  function decode(kind, payload) {
+    if (kind === 0) { return undefined; }
+    if (kind === 1) { return payload; }
+    return JSON.parse(payload, revive);
+  }
+  function encode(v) {
+    if (v === undefined) { return "u"; }
+    var s = JSON.stringify(v);
+    return s === undefined ? "u" : "j" + s;
+  }
+  function blank(s) { return s === "" ? undefined : s; }
+  hide("__scxml_setEvent", function (name, type, sendid, origin, origintype, invokeid,
+                                     kind, payload) {
+    current = {name: name, type: type, sendid: blank(sendid), origin: blank(origin),
+               origintype: blank(origintype), invokeid: blank(invokeid),
+               data: decode(kind, payload)};
+  });
+  hide("__scxml_system", function (name, kind, payload) {
+    Object.defineProperty(g, name, {value: decode(kind, payload), writable: false,
+                                    enumerable: true, configurable: false});
+  });
+  hide("__scxml_setGlobal", function (name, kind, payload) { g[name] = decode(kind, payload); });
+  hide("__scxml_setActive", function (ids) {
+    active = Object.create(null);
+    if (ids !== "") { ids.split("\n").forEach(function (id) { active[id] = true; }); }
+  });
+  hide("In", function (id) { return active[id] === true; });
+  hide("__scxml_active", function () { return Object.keys(active); });
+  hide("__scxml_value", function (kind, payload) { return decode(kind, payload); });
+  hide("__scxml_export", function (getter) { return encode(getter()); });
+  hide("__scxml_assignFrom", function (setter, getter) { setter(getter()); });
+  hide("__scxml_assignValue", function (setter, kind, payload) {
+    setter(decode(kind, payload));
+  });
+  hide("__scxml_array", function (getter) {
+    var v = getter();
+    if (!Array.isArray(v)) { throw new TypeError("foreach array is not an array"); }
+    return v.slice();
+  });
+  hide("__scxml_length", function (a) { return a.length; });
+  hide("__scxml_step", function (a, i, itemSetter, indexSetter) {
+    itemSetter(a[i]);
+    if (indexSetter !== null) { indexSetter(i); }
+  });
+})(globalThis);
+"""
