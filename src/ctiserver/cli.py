@@ -1,4 +1,4 @@
-"""The command line (DESIGN.md § 2): run, pbxsim, check-config, reload.
+"""The command line (DESIGN.md § 2): run, pbxsim, scxml run, check-config, reload.
 
 Parsing arguments, setting up logging and signals, and choosing the event loop live
 here; everything else is in app.service (the server) and the packages it wires.
@@ -60,6 +60,10 @@ def _parser() -> argparse.ArgumentParser:
     pbxsim.add_argument("--config", type=Path)
     pbxsim.set_defaults(handler=_pbxsim)
 
+    scxml = commands.add_parser("scxml", help="SCXML tools: scxml run DOC.scxml")
+    scxml.add_argument("words", nargs=argparse.REMAINDER, metavar="run DOC.scxml")
+    scxml.set_defaults(handler=_scxml)
+
     check = commands.add_parser("check-config", help="validate a configuration file")
     check.add_argument("file", type=Path)
     check.set_defaults(handler=_check_config)
@@ -105,6 +109,12 @@ def _pbxsim(arguments: argparse.Namespace) -> int:
 
     _run_loop(serve())
     return 0
+
+
+def _scxml(arguments: argparse.Namespace) -> int:
+    from ctiserver.scxml.command import main as scxml_main
+
+    return scxml_main(list(arguments.words))
 
 
 def _check_config(arguments: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ import pytest
 
 from ctiserver.scxml.driver import Driver
 from ctiserver.scxml.loader import load_document
+from tests.shared import SHARED
 
 pytestmark = pytest.mark.w3c
 
@@ -29,9 +30,14 @@ XFAIL: dict[str, str] = {}
 
 
 def w3c_directory() -> Path:
-    """$SCXML_W3C_DIR, or <repo>/../shared/scxml-w3c."""
+    """$SCXML_W3C_DIR, or scxml-w3c in the shared folder (tests.shared), or
+    <repo>/../shared/scxml-w3c."""
     configured = os.environ.get("SCXML_W3C_DIR")
-    return Path(configured) if configured else REPOSITORY.parent / "shared" / "scxml-w3c"
+    if configured:
+        return Path(configured)
+    if SHARED is not None:
+        return SHARED / "scxml-w3c"
+    return REPOSITORY.parent / "shared" / "scxml-w3c"
 
 
 def yardstick() -> list[object]:
