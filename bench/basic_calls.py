@@ -17,63 +17,15 @@ import asyncio
 import cProfile
 import dataclasses
 import multiprocessing
-import statistics
 import time
 from typing import Any
+
+from probe import Probe, events_sent, percentiles
 
 from ctiserver.app.config import Address, demo
 from ctiserver.app.service import Service
 from ctiserver.ids import DeviceId
-from ctiserver.link.connection import CstaLink
 from ctiserver.model.states import DnKind
-from ctiserver.server.tcp import TlibTcpProtocol
-
-
-class Probe:
-    """Times from a switch chunk arriving to each client write carrying its events."""
-
-    def __init__(self) -> None:
-        self.arrived: float | None = None
-        self.latencies: list[float] = []
-        self.csta_chunks = 0
-
-    def install(self) -> None:
-        probe = self
-        drain, send, flush = CstaLink._drain, TlibTcpProtocol.send, TlibTcpProtocol._flush
-
-        def timed_drain(link: CstaLink) -> bool:
-            probe.arrived = time.perf_counter()
-            probe.csta_chunks += 1
-            try:
-                return drain(link)
-            finally:
-                probe.arrived = None
-
-        def tagged_send(protocol: TlibTcpProtocol, data: bytes) -> None:
-            if probe.arrived is not None:
-                protocol.__dict__.setdefault("bench_stamps", []).append(probe.arrived)
-            send(protocol, data)
-
-        def timed_flush(protocol: TlibTcpProtocol) -> None:
-            flush(protocol)
-            now = time.perf_counter()
-            stamps = protocol.__dict__.pop("bench_stamps", [])
-            probe.latencies.extend(now - stamp for stamp in stamps)
-
-        CstaLink._drain = timed_drain  # type: ignore[method-assign]
-        TlibTcpProtocol.send = tagged_send  # type: ignore[method-assign]
-        TlibTcpProtocol._flush = timed_flush  # type: ignore[method-assign]
-
-
-def percentiles(values: list[float]) -> str:
-    if len(values) < 2:
-        return "n/a"
-    cuts = statistics.quantiles(values, n=100, method="inclusive")
-    return (
-        f"p50 {cuts[49] * 1e3:.3f} ms, p90 {cuts[89] * 1e3:.3f} ms, "
-        f"p99 {cuts[98] * 1e3:.3f} ms, max {max(values) * 1e3:.3f} ms"
-    )
-
 
 # --- the clients (child process) ------------------------------------------------------------
 
@@ -148,22 +100,14 @@ async def serve_and_measure(pairs: int, seconds: float) -> None:
     child = multiprocessing.get_context("spawn").Process(
         target=run_clients, args=(service.client_address, pairs, seconds, send)
     )
-    events_before = _events_sent(service)
+    events_before = events_sent(service)
     child.start()
     result = await asyncio.get_running_loop().run_in_executor(None, receive.recv)
     child.join()
-    events = _events_sent(service) - events_before
+    events = events_sent(service) - events_before
     service.stop()
     await task
     report(pairs, result, events, probe)
-
-
-def _events_sent(service: Service) -> float:
-    total = 0.0
-    for metric in service.metrics.registry.collect():
-        if metric.name == "ctiserver_events_sent":
-            total += sum(s.value for s in metric.samples if s.name.endswith("_total"))
-    return total
 
 
 def report(pairs: int, result: dict[str, Any], events: float, probe: Probe) -> None:
