@@ -22,10 +22,11 @@ _CONN_ID_COUNTER_BITS = 32
 
 
 class ConnIdAllocator:
-    """Hands out ConnIDs: a 32-bit *epoch* (the server's start) above a 32-bit counter.
+    """Hands out ConnIDs: a 32-bit *epoch* above a 32-bit counter.
 
-    The epoch keeps ConnIDs of consecutive server runs apart; the counter never wraps
-    while the server runs (four billion calls), so a ConnID is never reused.
+    The epoch (the server's start, in milliseconds, modulo 2**32) keeps the ConnIDs of
+    consecutive server runs apart; the counter never wraps while the server runs (four
+    billion calls), so a ConnID is never reused.
     """
 
     def __init__(self, epoch: int) -> None:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from ctiserver.csta.call_control import MakeCall
 from ctiserver.csta.enumerations import SystemStatusValue
-from ctiserver.csta.schema import Message
+from ctiserver.csta.failure import CSTAErrorCode, ErrorCategory
+from ctiserver.csta.schema import Kind, Message
 from ctiserver.csta.session import NEED_DATA, CstaSession, Role
 from ctiserver.csta.system import (
     MonitorStart,
@@ -24,13 +26,15 @@ from ctiserver.ids import MonitorCrossRefId
 
 
 class FakeSwitch:
-    """Answers association, monitoring and snapshots; everything else it ignores.
+    """Answers association, monitoring and snapshots; a request of a type in `silent_for`
+    it ignores; anything else it refuses with serviceNotSupported, as a switch does.
 
     `mute = True` makes it ignore keep-alive polls too.  `send_raw()` writes bytes to
     every connected application; `send_event()` an event to them.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, silent_for: tuple[type, ...] = (MakeCall,)) -> None:
+        self.silent_for = silent_for
         self.mute = False
         self.received: list[Message] = []
         self.arrived = asyncio.Event()
@@ -87,6 +91,10 @@ class FakeSwitch:
                 return MonitorStartResponse(monitor_cross_ref_id=MonitorCrossRefId(device))
             case SnapshotDevice():
                 return SnapshotDeviceResponse()
-            case RequestSystemStatus() if not self.mute:
+            case RequestSystemStatus():
+                if self.mute:
+                    return None
                 return RequestSystemStatusResponse(system_status=SystemStatusValue.NORMAL)
-        return None
+            case _ if isinstance(message, self.silent_for) or message.KIND is not Kind.REQUEST:
+                return None
+        return CSTAErrorCode(category=ErrorCategory.OPERATION, value="serviceNotSupported")

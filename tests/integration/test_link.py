@@ -107,3 +107,36 @@ async def test_an_ecma_354_session_in_another_edition(make_site: SiteFactory) ->
     view = site.service.embedded.switch.view()  # type: ignore[union-attr]
     sessions = [timer for timer, _ in view.timers if timer.kind is TimerKind.SESSION_EXPIRY]
     assert len(sessions) == 1  # an ECMA-354 session is open, and kept alive
+
+
+async def test_a_restarted_server_learns_the_agents_and_calls_from_the_switch(
+    make_site: SiteFactory,
+) -> None:
+    from ctiserver.app.embedded import pbx_config
+    from ctiserver.pbxsim.listener import PbxListener
+    from ctiserver.pbxsim.switch import Switch
+    from tests.integration.conftest import site_config
+
+    listener = PbxListener(Switch(pbx_config(site_config())), "127.0.0.1", 0)
+    host, port = await listener.start()
+    try:
+        first = await make_site(link=Address(host, port))
+        a, d = await first.client(A), await first.client("7004")
+        await d.agent_login("7004", "1001", queue="8001", work_mode="AutoIn")
+        await expect(d, "EventAgentLogin")
+        await expect(d, "EventAgentReady")
+        c1 = (await a.make_call(A, B))["ConnID"]
+        await first.close()
+        first.service.stop()
+
+        second = await make_site(link=Address(host, port))
+        watcher = await second.client()
+        registered = await watcher.register_address("7004")
+        check(registered, "EventRegistered", AgentID="1001")
+        assert registered["Extensions"]["AgentStatus"] == "Ready"
+        await expect(watcher, "EventRegistered")
+        calling = await watcher.register_address(A)
+        assert calling["Extensions"]["calls"] == 1
+        assert calling["Extensions"]["conn-1"] != c1  # a new server gives the call a new ConnID
+    finally:
+        await listener.stop()

@@ -27,6 +27,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from ctiserver.csta.agents import GetAgentState, GetAgentStateResponse
+from ctiserver.csta.enumerations import AgentState
 from ctiserver.csta.routeing import RouteRegister, RouteRegisterCancel, RouteRegisterResponse
 from ctiserver.csta.schema import Event, Message, Request, Response, Unconfirmed
 from ctiserver.csta.session import namespace_for
@@ -47,13 +49,23 @@ from ctiserver.csta.system import (
 )
 from ctiserver.csta.types import ConnectionID
 from ctiserver.errors import CtiError, LinkDown
-from ctiserver.ids import CallId, DeviceId, MonitorCrossRefId
+from ctiserver.ids import AgentId, CallId, DeviceId, MonitorCrossRefId
 from ctiserver.link.connection import CstaLink, ReplyCallback
-from ctiserver.model.resync import SnapshotParty
+from ctiserver.model.agents import AgentStatus
+from ctiserver.model.resync import SnapshotAgent, SnapshotParty
 
 log = logging.getLogger(__name__)
 
 Snapshot = dict[CallId, list[SnapshotParty]]
+AgentSnapshot = dict[DeviceId, SnapshotAgent | None]
+
+# GetAgentState's agentState -> our agent status.
+_AGENT_STATES = {
+    AgentState.AGENT_READY: AgentStatus.READY,
+    AgentState.AGENT_NOT_READY: AgentStatus.NOT_READY,
+    AgentState.AGENT_WORKING_AFTER_CALL: AgentStatus.AFTER_CALL_WORK,
+    AgentState.AGENT_BUSY: AgentStatus.READY,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +88,8 @@ class LinkHooks(Protocol):
 
     def routing_points(self) -> list[DeviceId]: ...
 
+    def stations(self, dns: Sequence[DeviceId]) -> list[DeviceId]: ...
+
     def on_link_up(self) -> None: ...
 
     def on_link_down(self) -> None: ...
@@ -84,7 +98,22 @@ class LinkHooks(Protocol):
 
     def on_csta_invocation(self, message: Unconfirmed) -> None: ...
 
-    def on_resync(self, snapshot: Snapshot, scope: Sequence[DeviceId]) -> None: ...
+    def on_resync(
+        self, snapshot: Snapshot, scope: Sequence[DeviceId], agents: AgentSnapshot
+    ) -> None: ...
+
+
+def _agent_of(reply: GetAgentStateResponse) -> SnapshotAgent | None:
+    entry = next((e for e in reply.agent_state_list if e.logged_on_state), None)
+    if entry is None:
+        return None
+    info = entry.agent_info[0] if entry.agent_info else None
+    state = info.agent_state if info is not None else None
+    return SnapshotAgent(
+        agent_id=AgentId(entry.agent_id),
+        queue=info.acd_group if info is not None and len(entry.agent_info) == 1 else None,
+        status=_AGENT_STATES.get(state, AgentStatus.NOT_READY) if state else AgentStatus.NOT_READY,
+    )
 
 
 class AssociationFailed(CtiError):
@@ -212,7 +241,12 @@ class LinkSupervisor:
         dns = self._hooks.monitored_dns()
         await self._monitor(link, dns)
         await self._register_routes(link, self._hooks.routing_points())
-        self._hooks.on_resync(await self._snapshot(link, dns), dns)
+        await self._resync(link, dns)
+
+    async def _resync(self, link: CstaLink, dns: Sequence[DeviceId]) -> None:
+        calls = await self._snapshot(link, dns)
+        agents = await self._agents(link, self._hooks.stations(dns))
+        self._hooks.on_resync(calls, dns, agents)
 
     async def _associate(self, link: CstaLink) -> None:
         if self.settings.session == "ecma-354":
@@ -298,6 +332,16 @@ class LinkSupervisor:
                 ]
         return snapshot
 
+    async def _agents(self, link: CstaLink, stations: Sequence[DeviceId]) -> AgentSnapshot:
+        """Who is logged in on each station (GetAgentState); stations it will not tell
+        about are left out, not taken as empty."""
+        replies = await self._all(link, [GetAgentState(device=dn) for dn in stations])
+        agents: AgentSnapshot = {}
+        for dn, reply in zip(stations, replies, strict=True):
+            if isinstance(reply, GetAgentStateResponse):
+                agents[dn] = _agent_of(reply)
+        return agents
+
     async def _change_monitors(
         self, link: CstaLink, start: list[DeviceId], stop: list[DeviceId]
     ) -> None:
@@ -313,7 +357,7 @@ class LinkSupervisor:
         await self._monitor(link, start)
         points = set(self._hooks.routing_points())
         await self._register_routes(link, [dn for dn in start if dn in points])
-        self._hooks.on_resync(await self._snapshot(link, start), start)
+        await self._resync(link, start)
 
     async def _keep_alive(self, link: CstaLink, reader: asyncio.Task[None]) -> None:
         interval = self.settings.keepalive_interval

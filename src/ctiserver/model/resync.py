@@ -3,7 +3,8 @@
 The link supervisor collects a snapshot of every call at our DNs (SnapshotDevice, then
 SnapshotCall).  resync() compares: calls gone from the switch release their parties;
 calls that began, and parties whose state changed, produce the change a client would
-have seen had the link been up (Dialing, Ringing, Established, Held).
+have seen had the link been up (Dialing, Ringing, Established, Held).  Agents are
+compared in the same way (GetAgentState): logged in, logged out, ready or not.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ctiserver.csta.enumerations import LocalConnectionState
-from ctiserver.ids import CallId, DeviceId
+from ctiserver.ids import AgentId, CallId, DeviceId
+from ctiserver.model.agents import AgentOnDn, AgentStatus
 from ctiserver.model.call import Call, Party
 from ctiserver.model.changes import (
+    AgentChanged,
+    AgentEvent,
     Change,
     PartyDialed,
     PartyEstablished,
@@ -24,7 +28,7 @@ from ctiserver.model.changes import (
     PartyReleased,
 )
 from ctiserver.model.states import PartyState
-from ctiserver.tlib.vocabulary import DNRole
+from ctiserver.tlib.vocabulary import AgentWorkMode, DNRole
 
 if TYPE_CHECKING:
     from ctiserver.model.model import Model
@@ -46,6 +50,52 @@ class SnapshotParty:
 
     device: DeviceId
     state: LocalConnectionState | None
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotAgent:
+    """The agent logged in on a DN, as GetAgentState reports it."""
+
+    agent_id: AgentId
+    queue: DeviceId | None
+    status: AgentStatus
+
+
+def resync_agents(model: Model, agents: Mapping[DeviceId, SnapshotAgent | None]) -> list[Change]:
+    """Bring the agents of the DNs in *agents* to the switch's report (None: nobody)."""
+    changes: list[Change] = []
+    for dn, reported in agents.items():
+        known = model.agents.get(dn)
+        if known is not None and (reported is None or reported.agent_id != known.agent_id):
+            del model.agents[dn]
+            changes.append(_agent_change(dn, known, AgentEvent.LOGGED_OUT))
+            known = None
+        if reported is None:
+            continue
+        fresh = known is None
+        if known is None:
+            known = model.agents[dn] = AgentOnDn(reported.agent_id, reported.queue)
+            changes.append(_agent_change(dn, known, AgentEvent.LOGGED_IN))
+        if fresh or known.status is not reported.status:
+            known.status = reported.status
+            known.work_mode = _WORK_MODES.get(reported.status, known.ready_mode)
+            what = (
+                AgentEvent.READY if reported.status is AgentStatus.READY else AgentEvent.NOT_READY
+            )
+            changes.append(_agent_change(dn, known, what))
+    return changes
+
+
+_WORK_MODES = {
+    AgentStatus.NOT_READY: AgentWorkMode.AUX_WORK,
+    AgentStatus.AFTER_CALL_WORK: AgentWorkMode.AFTER_CALL_WORK,
+}
+
+
+def _agent_change(dn: DeviceId, agent: AgentOnDn, what: AgentEvent) -> AgentChanged:
+    return AgentChanged(
+        dn=dn, agent_id=agent.agent_id, queue=agent.queue, what=what, work_mode=agent.work_mode
+    )
 
 
 def resync(

@@ -19,7 +19,7 @@ from ctiserver.clock import Clock
 from ctiserver.csta.schema import Event, Request, Response, Unconfirmed
 from ctiserver.errors import LinkDown
 from ctiserver.ids import ClientId, DeviceId
-from ctiserver.link.supervisor import LinkSupervisor, Snapshot
+from ctiserver.link.supervisor import AgentSnapshot, LinkSupervisor, Snapshot
 from ctiserver.model.states import DnKind
 from ctiserver.tlib.codec import encode_event
 from ctiserver.tlib.requests import InvalidRequest
@@ -114,8 +114,13 @@ class Runtime:
     def routing_points(self) -> list[DeviceId]:
         return self.core.routing_points()
 
-    def on_resync(self, snapshot: Snapshot, scope: Sequence[DeviceId]) -> None:
-        self.perform(self.core.resync(snapshot, self.clock.now(), scope))
+    def on_resync(
+        self, snapshot: Snapshot, scope: Sequence[DeviceId], agents: AgentSnapshot
+    ) -> None:
+        self.perform(self.core.resync(snapshot, self.clock.now(), scope, agents))
+
+    def stations(self, dns: Sequence[DeviceId]) -> list[DeviceId]:
+        return [dn for dn in dns if self.core.model.dns.get(dn) is DnKind.EXTENSION]
 
     # --- configuration ------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from ctiserver.ids import CallId, ClientId, ConnId, ConnIdAllocator, DeviceId
 from ctiserver.model.call import Call
 from ctiserver.model.changes import AgentChanged, CallCreated, Change, PartyChange, RouteRefused
 from ctiserver.model.model import Model
-from ctiserver.model.resync import SnapshotParty
+from ctiserver.model.resync import SnapshotAgent, SnapshotParty, resync_agents
 from ctiserver.model.states import DnKind
 from ctiserver.tlib.codec import format_time
 from ctiserver.tlib.errors import TError
@@ -106,7 +106,7 @@ class TServerCore:
         self.started = started
         self.model = Model(
             dns=dns,
-            conn_ids=ConnIdAllocator(int(started.wall)),
+            conn_ids=ConnIdAllocator(int(started.wall * 1000)),
             consult_user_data=settings.consult_user_data,
         )
         self.registry = Registry()
@@ -227,9 +227,13 @@ class TServerCore:
         snapshot: Mapping[CallId, Iterable[SnapshotParty]],
         at: Instant,
         scope: Collection[DeviceId] | None = None,
+        agents: Mapping[DeviceId, SnapshotAgent | None] | None = None,
     ) -> list[Output]:
-        """Apply the switch's snapshot of the calls at *scope* (all DNs when None)."""
+        """Apply the switch's snapshot of the calls at *scope* (all DNs when None), and of
+        the agents on the DNs in *agents*."""
         for change in self.model.resync(snapshot, scope):
+            self.publish(change, at)
+        for change in resync_agents(self.model, agents or {}):
             self.publish(change, at)
         return self._flush()
 
