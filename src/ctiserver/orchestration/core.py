@@ -1,0 +1,668 @@
+"""The orchestration server as a pure object: T-Library events and the clock in, the
+T-Library requests to send out.  It owns the SCXML driver and every session in it.
+
+    core = Orchestrator(settings=…, strategies={"5000": document}, now=loop.time())
+    out = core.link_up("a", now)            # RequestRegisterAddress for every DN followed
+    out = core.on_event("a", event, now)    # EventRouteRequest starts a session, …
+    out = core.advance_to(now)              # delayed <send>s, request timeouts
+    core.next_due()                         # when advance_to() has work next
+
+Each input returns the requests to send, each a SendRequest(link, message) whose message
+already carries its ReferenceID.  `runtime.py` sends them and feeds events back.
+
+Rule 1: the core never waits.  A request is a pending entry with a deadline; its answer
+(the event carrying its ReferenceID) or its deadline resolves it into exactly one result
+event for the session: `<prefix>.done` or `error.<prefix>` (outcomes.py).
+Rule 2: an event is taken in this order: the call book (calls.py), then the answer to a
+pending request, then what the call facts mean for sessions (a new session, a moved or
+deleted interaction); a strategy thus sees `voice.*.done` before the
+`interaction.deleted` the same event caused.
+Rule 3: sessions run in the driver; their action elements come back as ActionRequest
+effects, performed after the driver's run, and the loop goes on until no session has
+anything left to do at this instant.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+from ctiserver.orchestration.agents import AgentBoard
+from ctiserver.orchestration.calls import (
+    CallBook,
+    CallChanged,
+    CallEnded,
+    CallFact,
+    CallsMerged,
+    DnType,
+    PartyStateChanged,
+    RouteRequested,
+)
+from ctiserver.orchestration.deadlines import Deadlines
+from ctiserver.orchestration.elements import (
+    INTERACTION_NAMESPACES,
+    QUEUE_NAMESPACES,
+    ActionElements,
+    ActionRequest,
+)
+from ctiserver.orchestration.genesys import (
+    INTERACTIONS_GLOBAL,
+    PRELUDE,
+    SESSION_GLOBAL,
+    interaction_view,
+    session_view,
+)
+from ctiserver.orchestration.interactions import Interaction, Interactions
+from ctiserver.orchestration.outcomes import (
+    Action,
+    ErrorValue,
+    done_event,
+    error_event,
+    error_value,
+)
+from ctiserver.orchestration.submissions import Submission, Submissions
+from ctiserver.orchestration.targets import Reservations, Selection, select
+from ctiserver.orchestration.voice import Planned, Refused, plan, route_message
+from ctiserver.scxml.actions import ActionRegistry
+from ctiserver.scxml.document import Document
+from ctiserver.scxml.driver import Driver
+from ctiserver.scxml.ecmascript import Limits
+from ctiserver.scxml.effects import Effect, PlatformError, SessionEnded, WriteLog
+from ctiserver.scxml.events import Event, any_descriptor_matches
+from ctiserver.scxml.host import DEFAULT_MAX_STEPS, Host
+from ctiserver.scxml.values import Value
+from ctiserver.tlib.vocabulary import TMessage
+
+log = logging.getLogger(__name__)
+
+FIRST_REFERENCE_ID: Final = 1000  # below: the client SDK's own (RequestRegisterClient)
+LAST_REFERENCE_ID: Final = (1 << 31) - 1
+DEFAULT_SUBMIT_TIMEOUT: Final = 60.0
+PARTY_STATE_CHANGED: Final = "interaction.partystate.changed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CoreSettings:
+    """What the core needs from the configuration (see settings.OrchestrationSettings)."""
+
+    name: str = "orchestration"
+    register: tuple[str, ...] = ()
+    request_timeout: float = 10.0
+    orphan_timeout: float = 30.0
+    max_sessions: int = 10_000
+    limits: Limits = field(default_factory=Limits)
+    max_steps: int = DEFAULT_MAX_STEPS
+
+
+@dataclass(frozen=True, slots=True)
+class SendRequest:
+    link: str
+    message: TMessage
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A request out to a CTI server, waiting for the event that answers it."""
+
+    session_id: str
+    request: ActionRequest
+    planned: Planned
+    interaction_id: str
+    selection: Selection | None = None
+
+
+@dataclass(slots=True)
+class _Link:
+    """One CTI server connection's view of the world."""
+
+    name: str
+    up: bool = False
+    server: str = ""
+    calls: CallBook = field(default_factory=CallBook)
+    agents: AgentBoard = field(default_factory=AgentBoard)
+    reservations: Reservations = field(default_factory=Reservations)
+    pending: dict[int, _Pending] = field(default_factory=dict)
+    registering: dict[int, str] = field(default_factory=dict)
+    references: itertools.cycle[int] = field(
+        default_factory=lambda: itertools.cycle(range(FIRST_REFERENCE_ID, LAST_REFERENCE_ID))
+    )
+
+
+DeadlineKey = tuple[str, str, int] | tuple[str, str]
+Observer = Callable[[str, Effect], None]
+
+
+class Orchestrator:
+    """See the module docstring.
+
+    Args:
+        links: a name for each CTI server connection.
+        observer: called with each session's WriteLog, PlatformError and SessionEnded
+            (the core logs them too): for metrics and tests.
+    """
+
+    def __init__(
+        self,
+        *,
+        settings: CoreSettings,
+        strategies: Mapping[str, Document],
+        now: float,
+        links: tuple[str, ...] = ("main",),
+        observer: Observer | None = None,
+    ) -> None:
+        self.settings = settings
+        self._observer = observer
+        self.strategies = dict(strategies)
+        self._party_events = {
+            point: _listens(doc, PARTY_STATE_CHANGED) for point, doc in strategies.items()
+        }
+        registry = ActionRegistry()
+        elements = ActionElements()
+        registry.register(INTERACTION_NAMESPACES, elements)
+        registry.register(QUEUE_NAMESPACES, elements)
+        host = Host(
+            actions=registry,
+            limits=settings.limits,
+            preludes=(PRELUDE,),
+            max_steps=settings.max_steps,
+        )
+        self.driver = Driver(host=host, on_effect=self._effect, now=now)
+        self.interactions = Interactions()
+        self.links = {name: _Link(name) for name in links}
+        self._submissions = Submissions()
+        self._deadlines: Deadlines[DeadlineKey] = Deadlines()
+        self._requested: list[tuple[str, ActionRequest]] = []
+        self._ended: list[str] = []
+        self._out: list[SendRequest] = []
+        self.now = now
+
+    # --- inputs ---------------------------------------------------------------------------
+
+    def link_up(self, link: str, now: float) -> list[SendRequest]:
+        """Connected and registered as a client: register every DN to follow."""
+        self._at(now)
+        state = self.links[link]
+        state.up = True
+        for dn in dict.fromkeys((*self.settings.register, *self.strategies)):
+            reference = self._send(state, {"Request": "RequestRegisterAddress", "ThisDN": dn})
+            state.registering[reference] = dn
+        return self._take_out()
+
+    def link_down(self, link: str, now: float) -> list[SendRequest]:
+        """The connection is gone: every request on it fails, every call on it ends."""
+        self._at(now)
+        state = self.links[link]
+        state.up = False
+        state.registering.clear()
+        for reference in list(state.pending):
+            self._fail(state, reference, ErrorValue.INVALID_SERVER, "the CTI server went away")
+        for submission in self._submissions.of_link(link):
+            self._fail_submission(submission, ErrorValue.INVALID_SERVER, "the CTI server went away")
+        self._facts(state, state.calls.clear())
+        state.agents.clear()
+        self._settle()
+        return self._take_out()
+
+    def on_event(self, link: str, event: TMessage, now: float) -> list[SendRequest]:
+        self._at(now)
+        state = self.links[link]
+        state.server = event.get("Server", state.server)
+        name = event.get("Event", "")
+        if name == "EventRegistered" or (
+            name == "EventError" and self._registration_failed(state, event)
+        ):
+            self._registered(state, event)
+        agents_changed = state.agents.apply(event, now)
+        facts = state.calls.apply(event)
+        reference = event.get("ReferenceID")
+        if reference is not None and reference in state.pending:
+            self._answer(state, reference, event)
+        self._facts(state, facts)
+        if self._submissions and (agents_changed or facts):
+            self._dispatch(state)
+        self._settle()
+        return self._take_out()
+
+    def send_failed(self, link: str, reference: int, now: float) -> list[SendRequest]:
+        """The runtime could not write the request *reference*: the link is down."""
+        self._at(now)
+        state = self.links[link]
+        if reference in state.pending:
+            self._fail(state, reference, ErrorValue.INVALID_SERVER, "the request was not sent")
+        self._settle()
+        return self._take_out()
+
+    def advance_to(self, now: float) -> list[SendRequest]:
+        self._at(now)
+        self._settle()
+        return self._take_out()
+
+    def registered(self, link: str) -> bool:
+        """True once *link* is up and every registration has been answered."""
+        state = self.links[link]
+        return state.up and not state.registering
+
+    def next_due(self) -> float | None:
+        dues = [
+            due for due in (self.driver.next_due(), self._deadlines.next_due()) if due is not None
+        ]
+        return min(dues) if dues else None
+
+    # --- time -----------------------------------------------------------------------------
+
+    def _at(self, now: float) -> None:
+        """Move to *now*: fire the driver's delayed sends and our deadlines in due order."""
+        while True:
+            driver_due = self.driver.next_due()
+            own_due = self._deadlines.next_due()
+            if (
+                own_due is not None
+                and own_due <= now
+                and (driver_due is None or own_due <= driver_due)
+            ):
+                self.driver.advance_to(own_due)
+                self.now = max(self.now, own_due)
+                for key in self._deadlines.expired(own_due):
+                    self._expired(key)
+                self._settle()
+                continue
+            self.driver.advance_to(now)
+            self.now = max(self.now, now)
+            self._settle()
+            return
+
+    def _expired(self, key: DeadlineKey) -> None:
+        match key:
+            case ("request", link, int(reference)):
+                state = self.links[link]
+                entry = state.pending.get(reference)
+                if entry is not None:
+                    seconds = self.settings.request_timeout
+                    name = entry.planned.message.get("Request", "")
+                    self._fail(
+                        state,
+                        reference,
+                        ErrorValue.TIMEOUT,
+                        f"no answer to {name} in {seconds:g} s",
+                    )
+            case ("submit", request_id):
+                submission = self._submissions.get(request_id)
+                if submission is not None:
+                    self._fail_submission(
+                        submission, ErrorValue.TIMEOUT, "no target became free in time"
+                    )
+            case ("orphan", session_id):
+                record = self.interactions.sessions.get(session_id)
+                if record is not None and not record.interactions:
+                    log.info("session %s: no interaction left; ended", session_id)
+                    self._finish(session_id)
+                    self.driver.discard(session_id)
+
+    # --- sessions -------------------------------------------------------------------------
+
+    def _start(self, state: _Link, conn_id: str, point: str) -> None:
+        document = self.strategies.get(point)
+        if document is None:
+            return
+        if len(self.interactions.sessions) >= self.settings.max_sessions:
+            log.warning(
+                "routing point %s: %d sessions run already; call %s left to the switch",
+                point,
+                len(self.interactions.sessions),
+                conn_id,
+            )
+            return
+        session_id = uuid.uuid4().hex
+        self.interactions.open_session(
+            session_id, state.name, point, party_events=self._party_events[point]
+        )
+        interaction = self.interactions.add(session_id, state.name, conn_id, routing_point=point)
+        globals: dict[str, Value] = {
+            SESSION_GLOBAL: session_view(session_id, point, self.settings.name),
+            INTERACTIONS_GLOBAL: self._views(session_id),
+        }
+        self.interactions.sessions[session_id].dirty = False
+        self.driver.start(document, session_id=session_id, globals=globals)
+        added: dict[str, Value] = {"interactionid": interaction.id, "focusdeviceid": point}
+        self._deliver(session_id, Event(name="interaction.added", data=added))
+
+    def _views(self, session_id: str) -> Value:
+        record = self.interactions.sessions[session_id]
+        views: dict[str, Value] = {}
+        for interaction_id in record.interactions:
+            interaction = self.interactions.by_id[interaction_id]
+            book = self.links[interaction.link].calls
+            views[interaction_id] = interaction_view(
+                interaction, book.call(interaction.conn_id), book
+            )
+        return views
+
+    def _deliver(self, session_id: str, event: Event) -> None:
+        if session_id in self.interactions.sessions:
+            self.driver.deliver(session_id, event)
+
+    def _settle(self) -> None:
+        """Run the sessions until none has anything left to do now (Rule 3)."""
+        while True:
+            self._refresh_views()
+            self.driver.run()
+            if not self._requested and not self._ended:
+                return
+            requested, self._requested = self._requested, []
+            for session_id, request in requested:
+                self._perform(session_id, request)
+            ended, self._ended = self._ended, []
+            for session_id in ended:
+                self._finish(session_id)
+                self.driver.discard(session_id)
+
+    def _refresh_views(self) -> None:
+        for session_id, record in self.interactions.sessions.items():
+            if record.dirty:
+                record.dirty = False
+                self.driver.session(session_id).set_global(
+                    INTERACTIONS_GLOBAL, self._views(session_id)
+                )
+
+    def _effect(self, session_id: str, effect: Effect) -> None:
+        if self._observer is not None and not isinstance(effect, ActionRequest):
+            self._observer(session_id, effect)
+        match effect:
+            case ActionRequest():
+                self._requested.append((session_id, effect))
+            case WriteLog(label=label, text=text):
+                log.info("session %s: %s%s", session_id, f"{label}: " if label else "", text)
+            case PlatformError(event=name, message=message):
+                log.warning("session %s: %s: %s", session_id, name, message)
+            case SessionEnded(final=final, reason=reason):
+                if final is None and reason:
+                    log.warning("session %s ended: %s", session_id, reason)
+                self._ended.append(session_id)
+
+    def _finish(self, session_id: str) -> None:
+        """The session is over: forget it, its interactions and its waiting submissions."""
+        if session_id not in self.interactions.sessions:
+            return
+        for submission in self._submissions.of_session(session_id):
+            self._submissions.remove(submission.request.request_id)
+            self._deadlines.cancel(("submit", submission.request.request_id))
+        self._deadlines.cancel(("orphan", session_id))
+        self.interactions.close_session(session_id)
+
+    # --- requests -------------------------------------------------------------------------
+
+    def _perform(self, session_id: str, request: ActionRequest) -> None:
+        if session_id not in self.interactions.sessions:
+            return
+        if request.action is Action.CREATECALL:
+            self._createcall(session_id, request)
+            return
+        interaction = self.interactions.resolve(session_id, request.interaction_id)
+        named = request.interaction_id or ""
+        if interaction is None:
+            self._refuse(
+                session_id,
+                request,
+                named,
+                Refused(ErrorValue.INVALID_STATE, f"the session has no interaction {named!r}"),
+            )
+            return
+        state = self.links[interaction.link]
+        if not state.up:
+            self._refuse(
+                session_id,
+                request,
+                interaction.id,
+                Refused(ErrorValue.INVALID_SERVER, "the CTI server is not connected"),
+            )
+            return
+        if request.action is Action.SUBMIT:
+            self._submit(state, session_id, request, interaction)
+            return
+        second = None
+        if request.consult_interaction_id is not None:
+            consult = self.interactions.resolve(session_id, request.consult_interaction_id)
+            if consult is None or consult.link != interaction.link:
+                reason = f"the session has no interaction {request.consult_interaction_id!r}"
+                self._refuse(
+                    session_id, request, interaction.id, Refused(ErrorValue.INVALID_STATE, reason)
+                )
+                return
+            second = state.calls.call(consult.conn_id)
+        first = state.calls.call(interaction.conn_id)
+        planned = plan(request, book=state.calls, first=first, second=second)
+        self._issue(state, session_id, request, interaction.id, planned)
+
+    def _createcall(self, session_id: str, request: ActionRequest) -> None:
+        origin = request.origin or ""
+        up = [state for state in self.links.values() if state.up]
+        chosen = next((s for s in up if origin in s.calls.followed), up[0] if up else None)
+        if chosen is None:
+            self._refuse(
+                session_id,
+                request,
+                "",
+                Refused(ErrorValue.INVALID_SERVER, "no CTI server is connected"),
+            )
+            return
+        planned = plan(request, book=chosen.calls, first=None, second=None)
+        self._issue(chosen, session_id, request, "", planned)
+
+    def _issue(
+        self,
+        state: _Link,
+        session_id: str,
+        request: ActionRequest,
+        interaction_id: str,
+        planned: Planned | Refused,
+        selection: Selection | None = None,
+    ) -> None:
+        if isinstance(planned, Refused):
+            self._refuse(session_id, request, interaction_id, planned)
+            return
+        reference = self._send(state, planned.message)
+        state.pending[reference] = _Pending(session_id, request, planned, interaction_id, selection)
+        deadline = self.now + self.settings.request_timeout
+        self._deadlines.set(("request", state.name, reference), deadline)
+
+    def _send(self, state: _Link, message: TMessage) -> int:
+        reference = next(state.references)
+        self._out.append(SendRequest(state.name, {**message, "ReferenceID": reference}))
+        return reference
+
+    def _take_out(self) -> list[SendRequest]:
+        out, self._out = self._out, []
+        return out
+
+    def _refuse(
+        self, session_id: str, request: ActionRequest, interaction_id: str, refused: Refused
+    ) -> None:
+        event = error_event(
+            request.action, request.request_id, interaction_id, refused.error, refused.description
+        )
+        self._deliver(session_id, event)
+
+    def _answer(self, state: _Link, reference: int, event: TMessage) -> None:
+        entry = state.pending[reference]
+        name = event.get("Event", "")
+        if name == "EventError":
+            code = event.get("ErrorCode", 0)
+            description = f"EventError {code}: {event.get('ErrorMessage', '')}"
+            self._fail(state, reference, error_value(code), description)
+        elif name in entry.planned.completes_on:
+            del state.pending[reference]
+            self._deadlines.cancel(("request", state.name, reference))
+            self._succeed(state, entry, event)
+
+    def _succeed(self, state: _Link, entry: _Pending, event: TMessage) -> None:
+        request = entry.request
+        extra: dict[str, Value] = {}
+        interaction_id = entry.interaction_id
+        if entry.selection is not None:
+            extra = self._selected(state, entry)
+        elif entry.planned.new_interaction and entry.session_id in self.interactions.sessions:
+            parent = entry.interaction_id or None
+            new = self.interactions.add(
+                entry.session_id, state.name, event.get("ConnID", ""), parent_id=parent
+            )
+            self._deadlines.cancel(("orphan", entry.session_id))
+            if request.action is Action.CREATECALL:
+                interaction_id = new.id
+            else:
+                extra["consultinteractionid"] = new.id
+        self._deliver(
+            entry.session_id,
+            done_event(request.action, request.request_id, interaction_id, **extra),
+        )
+
+    def _fail(self, state: _Link, reference: int, error: ErrorValue, description: str) -> None:
+        entry = state.pending.pop(reference)
+        self._deadlines.cancel(("request", state.name, reference))
+        if entry.selection is not None:
+            state.reservations.release(entry.selection.dn)
+        request = entry.request
+        event = error_event(
+            request.action, request.request_id, entry.interaction_id, error, description
+        )
+        self._deliver(entry.session_id, event)
+
+    def _registration_failed(self, state: _Link, event: TMessage) -> bool:
+        return event.get("ReferenceID", 0) in state.registering
+
+    def _registered(self, state: _Link, event: TMessage) -> None:
+        dn = state.registering.pop(event.get("ReferenceID", 0), event.get("ThisDN", ""))
+        if event.get("Event") == "EventError":
+            log.warning(
+                "cannot follow DN %s on %s: %s", dn, state.name, event.get("ErrorMessage", "")
+            )
+            return
+        extensions = event.get("Extensions", {})
+        calls = [str(v) for k, v in extensions.items() if k.startswith("conn-")]
+        state.calls.follow(dn, DnType(event.get("InfoStatus", "DN")), calls)
+        state.agents.registered(event, self.now)
+
+    # --- what calls do to sessions --------------------------------------------------------
+
+    def _facts(self, state: _Link, facts: list[CallFact]) -> None:
+        for fact in facts:
+            match fact:
+                case RouteRequested(conn_id=conn_id, routing_point=point):
+                    self._start(state, conn_id, point)
+                case CallChanged(conn_id=conn_id):
+                    self.interactions.touched(state.name, conn_id)
+                case PartyStateChanged():
+                    self._party_changed(state, fact)
+                case CallsMerged(consultation=consultation, into=into):
+                    self._deleted(self.interactions.merged(state.name, consultation, into))
+                case CallEnded(conn_id=conn_id):
+                    self._deleted(self.interactions.ended(state.name, conn_id))
+
+    def _party_changed(self, state: _Link, fact: PartyStateChanged) -> None:
+        for interaction in self.interactions.on_call(state.name, fact.conn_id):
+            record = self.interactions.sessions[interaction.session_id]
+            if record.party_events:
+                data: dict[str, Value] = {
+                    "interactionid": interaction.id,
+                    "dn": fact.dn,
+                    "state": fact.state.value if fact.state is not None else "released",
+                }
+                self._deliver(record.session_id, Event(name=PARTY_STATE_CHANGED, data=data))
+
+    def _deleted(self, interactions: list[Interaction]) -> None:
+        for interaction in interactions:
+            for submission in self._submissions.of_interaction(interaction.id):
+                self._fail_submission(submission, ErrorValue.INVALID_STATE, "the call is gone")
+            self._deliver(
+                interaction.session_id,
+                Event(name="interaction.deleted", data={"interactionid": interaction.id}),
+            )
+            record = self.interactions.sessions.get(interaction.session_id)
+            if record is not None and not record.interactions:
+                self._deadlines.set(
+                    ("orphan", interaction.session_id), self.now + self.settings.orphan_timeout
+                )
+
+    # --- queue:submit ---------------------------------------------------------------------
+
+    def _submit(
+        self, state: _Link, session_id: str, request: ActionRequest, interaction: Interaction
+    ) -> None:
+        timeout = request.timeout if request.timeout is not None else DEFAULT_SUBMIT_TIMEOUT
+        self._submissions.add(request, session_id, interaction.id, state.name)
+        self._deadlines.set(("submit", request.request_id), self.now + timeout)
+        self._dispatch(state)
+
+    def _dispatch(self, state: _Link) -> None:
+        """Route every waiting submission of *state* that has a free target now."""
+        for submission in self._submissions.in_order(state.name):
+            interaction = self.interactions.by_id.get(submission.interaction_id)
+            call = state.calls.call(interaction.conn_id) if interaction else None
+            point = state.calls.routing_point(call) if call else None
+            if call is None or point is None:
+                self._fail_submission(
+                    submission,
+                    ErrorValue.INVALID_STATE,
+                    "the call is not waiting at a routing point",
+                )
+                continue
+            selection = select(
+                submission.request.targets,
+                agents=state.agents,
+                calls=state.calls,
+                reservations=state.reservations,
+                now=self.now,
+            )
+            if selection is None:
+                continue
+            self._submissions.remove(submission.request.request_id)
+            self._deadlines.cancel(("submit", submission.request.request_id))
+            state.reservations.reserve(selection.dn, self.now + self.settings.request_timeout)
+            message = route_message(point, call.conn_id, selection.dn)
+            planned = Planned(message=message, completes_on=frozenset({"EventRouteUsed"}))
+            self._issue(
+                state,
+                submission.session_id,
+                submission.request,
+                submission.interaction_id,
+                planned,
+                selection,
+            )
+
+    def _selected(self, state: _Link, entry: _Pending) -> dict[str, Value]:
+        selection = entry.selection
+        assert selection is not None
+        server = state.server or state.name
+        if selection.agent_id is not None:
+            target = f"{selection.agent_id}@{server}.A"
+        else:
+            target = f"{selection.dn}@{server}.{selection.target.type.value}"
+        extra: dict[str, Value] = {
+            "targetselected": target,
+            "vqselected": entry.request.queue or "",
+            "resource": selection.dn,
+        }
+        if selection.agent_id is not None:
+            extra["agentid"] = selection.agent_id
+        return extra
+
+    def _fail_submission(self, submission: Submission, error: ErrorValue, description: str) -> None:
+        request = submission.request
+        self._submissions.remove(request.request_id)
+        self._deadlines.cancel(("submit", request.request_id))
+        event = error_event(
+            request.action, request.request_id, submission.interaction_id, error, description
+        )
+        self._deliver(submission.session_id, event)
+
+
+def _listens(document: Document, name: str) -> bool:
+    """True when some transition of *document* takes events named *name*."""
+    return any(
+        any_descriptor_matches(transition.events, name)
+        for state in document.states
+        for transition in state.transitions
+    )

@@ -1,0 +1,59 @@
+"""`<queue:submit>` requests waiting for a free target.  Pure.
+
+A submission waits here from the moment its session asks until a target is free (the
+core then routes the call and the submission leaves), its timeout passes, or its call
+leaves the routing point.  The core offers free targets to waiting submissions in order:
+higher `priority` first, then first come, first served.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from ctiserver.orchestration.elements import ActionRequest
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    request: ActionRequest
+    session_id: str
+    interaction_id: str
+    link: str
+    order: int
+
+
+class Submissions:
+    def __init__(self) -> None:
+        self._waiting: dict[str, Submission] = {}
+        self._order = itertools.count()
+
+    def __bool__(self) -> bool:
+        return bool(self._waiting)
+
+    def add(
+        self, request: ActionRequest, session_id: str, interaction_id: str, link: str
+    ) -> Submission:
+        submission = Submission(request, session_id, interaction_id, link, next(self._order))
+        self._waiting[request.request_id] = submission
+        return submission
+
+    def get(self, request_id: str) -> Submission | None:
+        return self._waiting.get(request_id)
+
+    def remove(self, request_id: str) -> None:
+        self._waiting.pop(request_id, None)
+
+    def in_order(self, link: str) -> list[Submission]:
+        """The submissions waiting on *link*, in the order targets are offered to them."""
+        waiting = [s for s in self._waiting.values() if s.link == link]
+        return sorted(waiting, key=lambda s: (-s.request.priority, s.order))
+
+    def of_link(self, link: str) -> list[Submission]:
+        return [s for s in self._waiting.values() if s.link == link]
+
+    def of_session(self, session_id: str) -> list[Submission]:
+        return [s for s in self._waiting.values() if s.session_id == session_id]
+
+    def of_interaction(self, interaction_id: str) -> list[Submission]:
+        return [s for s in self._waiting.values() if s.interaction_id == interaction_id]

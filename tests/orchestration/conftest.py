@@ -1,0 +1,118 @@
+"""A site with an orchestration server: the real CTI server and its embedded pbxsim on
+127.0.0.1 (tests/integration/conftest.py), and an OrchestrationServer connected to it
+over TCP like any client, running the strategies a test gives as text.
+
+Tests see what strategies do through their `<log>` lines and the end of their sessions
+(`Rig.log()`, `Rig.ended()`), and see the calls through their own clients.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import orjson
+import pytest
+
+from ctiserver.orchestration.runtime import OrchestrationServer
+from ctiserver.orchestration.settings import Endpoint, OrchestrationSettings
+from ctiserver.scxml.effects import Effect, SessionEnded, WriteLog
+from ctiserver.scxml.parser import parse_document
+from tests.integration.conftest import Site, SiteFactory, make_site, within
+
+__all__ = ["make_site"]
+
+HEADER = """<scxml version="1.0" xmlns="http://www.w3.org/2005/07/scxml"
+  xmlns:ixn="http://www.genesyslab.com/modules/interaction"
+  xmlns:queue="www.genesyslab.com/modules/queue" datamodel="ecmascript" initial="{initial}">
+  <datamodel><data id="ixnid"/><data id="reqid"/><data id="consult"/></datamodel>
+"""
+# A transition that reports a result event to the test as `<log label="outcome">`.
+REPORT = """<log label="outcome" expr="_event.name + ' ' + JSON.stringify(_event.data)"/>"""
+
+
+def strategy(body: str, initial: str = "start") -> str:
+    """An SCXML strategy: the common header (ixn:, queue:, _data.ixnid, …) around *body*."""
+    return HEADER.format(initial=initial) + body + "\n</scxml>"
+
+
+class Rig:
+    """A site, an orchestration server on it, and what its sessions report."""
+
+    def __init__(self, site: Site, server: OrchestrationServer) -> None:
+        self.site = site
+        self.server = server
+        self.effects: asyncio.Queue[tuple[str, Effect]] = asyncio.Queue()
+
+    def observe(self, session_id: str, effect: Effect) -> None:
+        self.effects.put_nowait((session_id, effect))
+
+    async def log(self, label: str = "outcome", seconds: float = 5.0) -> str:
+        """The text of the next `<log>` with *label* from any session."""
+
+        async def wait() -> str:
+            while True:
+                _, effect = await self.effects.get()
+                if isinstance(effect, WriteLog) and effect.label == label:
+                    return effect.text
+
+        text: str = await within(wait(), seconds)
+        return text
+
+    async def outcome(self, seconds: float = 5.0) -> tuple[str, dict[str, Any]]:
+        """The next result event a strategy reported with REPORT: (name, data)."""
+        name, _, data = (await self.log("outcome", seconds)).partition(" ")
+        return name, orjson.loads(data) if data else {}
+
+    async def ended(self, seconds: float = 5.0) -> SessionEnded:
+        async def wait() -> SessionEnded:
+            while True:
+                _, effect = await self.effects.get()
+                if isinstance(effect, SessionEnded):
+                    return effect
+
+        ended: SessionEnded = await within(wait(), seconds)
+        return ended
+
+
+Orchestrate = Callable[..., Awaitable[Rig]]
+
+
+@pytest.fixture
+async def orchestrate(make_site: SiteFactory) -> AsyncIterator[Orchestrate]:
+    """Start a site (with *site* overrides) and an orchestration server running
+    *strategies* (routing point → SCXML text) on it, following every DN."""
+    tasks: list[asyncio.Task[None]] = []
+
+    async def start(
+        strategies: dict[str, str], *, site: dict[str, Any] | None = None, **settings: Any
+    ) -> Rig:
+        running = await make_site(**(site or {}))
+        config = running.service.config
+        options: dict[str, Any] = {
+            "servers": (Endpoint(*running.address),),
+            "register": tuple(config.dns),
+            "request_timeout": 2.0,
+            "reconnect_interval": 0.05,
+        }
+        options.update(settings)
+        documents = {point: parse_document(text.encode()) for point, text in strategies.items()}
+        rig: Rig
+        server = OrchestrationServer(
+            OrchestrationSettings(**options),
+            strategies=documents,
+            observer=lambda session_id, effect: rig.observe(session_id, effect),
+        )
+        rig = Rig(running, server)
+        task = asyncio.create_task(server.run(), name="orchestration-under-test")
+        tasks.append(task)
+        await within(server.ready.wait())
+        return rig
+
+    yield start
+    for task in tasks:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
