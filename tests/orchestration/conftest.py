@@ -9,6 +9,7 @@ Tests see what strategies do through their `<log>` lines and the end of their se
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -29,13 +30,41 @@ HEADER = """<scxml version="1.0" xmlns="http://www.w3.org/2005/07/scxml"
   xmlns:queue="www.genesyslab.com/modules/queue" datamodel="ecmascript" initial="{initial}">
   <datamodel><data id="ixnid"/><data id="reqid"/><data id="consult"/></datamodel>
 """
-# A transition that reports a result event to the test as `<log label="outcome">`.
-REPORT = """<log label="outcome" expr="_event.name + ' ' + JSON.stringify(_event.data)"/>"""
+# Reports the event being processed to the test, as `<log label="outcome">`.
+REPORT = (
+    '<log label="outcome" '
+    "expr=\"_event.name + ' ' + JSON.stringify(_event.data === undefined ? null : _event.data)\"/>"
+)
+RESULTS = (
+    "voice.* error.* interaction.redirect interaction.terminate queue.submit interaction.deleted"
+)
 
 
 def strategy(body: str, initial: str = "start") -> str:
     """An SCXML strategy: the common header (ixn:, queue:, _data.ixnid, …) around *body*."""
     return HEADER.format(initial=initial) + body + "\n</scxml>"
+
+
+def flow(logic: str) -> str:
+    """A strategy whose *logic* states start in "start" (which takes interaction.added into
+    _data.ixnid and goes to "routing"), beside a region that REPORTs every result event."""
+    return strategy(
+        f"""
+  <parallel id="main">
+    <state id="logic" initial="start">
+      <state id="start">
+        <transition event="interaction.added" target="routing">
+          <assign location="_data.ixnid" expr="_event.data.interactionid"/>
+        </transition>
+      </state>
+      {logic}
+    </state>
+    <state id="reporter">
+      <transition event="{RESULTS}">{REPORT}</transition>
+    </state>
+  </parallel>""",
+        initial="main",
+    )
 
 
 class Rig:
@@ -44,36 +73,27 @@ class Rig:
     def __init__(self, site: Site, server: OrchestrationServer) -> None:
         self.site = site
         self.server = server
-        self.effects: asyncio.Queue[tuple[str, Effect]] = asyncio.Queue()
+        self._logs: dict[str, asyncio.Queue[str]] = collections.defaultdict(asyncio.Queue)
+        self._ended: asyncio.Queue[SessionEnded] = asyncio.Queue()
 
     def observe(self, session_id: str, effect: Effect) -> None:
-        self.effects.put_nowait((session_id, effect))
+        if isinstance(effect, WriteLog):
+            self._logs[effect.label].put_nowait(effect.text)
+        elif isinstance(effect, SessionEnded):
+            self._ended.put_nowait(effect)
 
     async def log(self, label: str = "outcome", seconds: float = 5.0) -> str:
         """The text of the next `<log>` with *label* from any session."""
-
-        async def wait() -> str:
-            while True:
-                _, effect = await self.effects.get()
-                if isinstance(effect, WriteLog) and effect.label == label:
-                    return effect.text
-
-        text: str = await within(wait(), seconds)
+        text: str = await within(self._logs[label].get(), seconds)
         return text
 
     async def outcome(self, seconds: float = 5.0) -> tuple[str, dict[str, Any]]:
         """The next result event a strategy reported with REPORT: (name, data)."""
         name, _, data = (await self.log("outcome", seconds)).partition(" ")
-        return name, orjson.loads(data) if data else {}
+        return name, orjson.loads(data) or {}
 
     async def ended(self, seconds: float = 5.0) -> SessionEnded:
-        async def wait() -> SessionEnded:
-            while True:
-                _, effect = await self.effects.get()
-                if isinstance(effect, SessionEnded):
-                    return effect
-
-        ended: SessionEnded = await within(wait(), seconds)
+        ended: SessionEnded = await within(self._ended.get(), seconds)
         return ended
 
 

@@ -234,12 +234,15 @@ class CallBook:
         source = self.calls.get(source_id)
         if source is None or dn not in source.parties:
             return
+        # Merged first, so that the consultation's interactions are on *into* by the
+        # time the party's move is told.
+        self._changes.append(CallsMerged(source_id, into.conn_id))
         state = source.parties[dn]
         self._part(source, dn)
         if state is not P.UNKNOWN:
             into.parties.pop(dn, None)  # rejoin at the end: it is the newest party
             self._join(into, dn, state)
-        self._changes += [CallsMerged(source_id, into.conn_id), CallChanged(source_id)]
+        self._changes.append(CallChanged(source_id))
         if not source.parties:
             self._end(source)
 

@@ -177,6 +177,7 @@ class Orchestrator:
         self._deadlines: Deadlines[DeadlineKey] = Deadlines()
         self._requested: list[tuple[str, ActionRequest]] = []
         self._ended: list[str] = []
+        self._showing_gone: set[str] = set()
         self._out: list[SendRequest] = []
         self.now = now
 
@@ -325,7 +326,7 @@ class Orchestrator:
             SESSION_GLOBAL: session_view(session_id, point, self.settings.name),
             INTERACTIONS_GLOBAL: self._views(session_id),
         }
-        self.interactions.sessions[session_id].dirty = False
+        self.interactions.dirty.discard(session_id)
         self.driver.start(document, session_id=session_id, globals=globals)
         added: dict[str, Value] = {"interactionid": interaction.id, "focusdeviceid": point}
         self._deliver(session_id, Event(name="interaction.added", data=added))
@@ -339,7 +340,8 @@ class Orchestrator:
             views[interaction_id] = interaction_view(
                 interaction, book.call(interaction.conn_id), book
             )
-        return views
+        record.views = views
+        return {**record.gone, **views}
 
     def _deliver(self, session_id: str, event: Event) -> None:
         if session_id in self.interactions.sessions:
@@ -350,6 +352,12 @@ class Orchestrator:
         while True:
             self._refresh_views()
             self.driver.run()
+            for session_id in self._showing_gone:
+                record = self.interactions.sessions.get(session_id)
+                if record is not None:
+                    record.gone.clear()
+                    self.interactions.dirty.add(session_id)
+            self._showing_gone.clear()
             if not self._requested and not self._ended:
                 return
             requested, self._requested = self._requested, []
@@ -361,12 +369,14 @@ class Orchestrator:
                 self.driver.discard(session_id)
 
     def _refresh_views(self) -> None:
-        for session_id, record in self.interactions.sessions.items():
-            if record.dirty:
-                record.dirty = False
-                self.driver.session(session_id).set_global(
-                    INTERACTIONS_GLOBAL, self._views(session_id)
-                )
+        dirty, self.interactions.dirty = self.interactions.dirty, set()
+        for session_id in dirty:
+            record = self.interactions.sessions.get(session_id)
+            if record is None:
+                continue
+            if record.gone:
+                self._showing_gone.add(session_id)
+            self.driver.session(session_id).set_global(INTERACTIONS_GLOBAL, self._views(session_id))
 
     def _effect(self, session_id: str, effect: Effect) -> None:
         if self._observer is not None and not isinstance(effect, ActionRequest):

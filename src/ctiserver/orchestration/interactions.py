@@ -10,7 +10,9 @@ consultation's interactions follows it, unless its session already has an intera
 that call, in which case it is deleted: the two calls are one now.
 Rule 2: when a call ends, its interactions are deleted; the core tells their sessions
 (`interaction.deleted`).
-Rule 3: a session's default interaction (an action without `interactionid`) is its
+Rule 3: a deleted interaction stays in its session's view (`gone`) until the session
+has processed the events queued when it was deleted, `interaction.deleted` included.
+Rule 4: a session's default interaction (an action without `interactionid`) is its
 oldest interaction still alive.
 """
 
@@ -18,6 +20,8 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+
+from ctiserver.scxml.values import Value
 
 
 @dataclass(slots=True)
@@ -38,14 +42,16 @@ class SessionRecord:
     link: str
     routing_point: str | None
     interactions: list[str] = field(default_factory=list)
-    dirty: bool = True  # its `_genesys` view must be refreshed before its next event
     party_events: bool = False  # its document has a transition on interaction.partystate.*
+    views: dict[str, Value] = field(default_factory=dict)  # as last shown to the session
+    gone: dict[str, Value] = field(default_factory=dict)  # deleted, shown until processed
 
 
 class Interactions:
     def __init__(self) -> None:
         self.by_id: dict[str, Interaction] = {}
         self.sessions: dict[str, SessionRecord] = {}
+        self.dirty: set[str] = set()  # sessions whose `_genesys` view is stale
         self._by_call: dict[tuple[str, str], list[str]] = {}
         self._suffix = itertools.count(2)
 
@@ -60,6 +66,7 @@ class Interactions:
     def close_session(self, session_id: str) -> None:
         """Forget a session and its interactions (the calls go on without it)."""
         record = self.sessions.pop(session_id, None)
+        self.dirty.discard(session_id)
         for interaction_id in record.interactions if record else ():
             self._drop(self.by_id[interaction_id])
 
@@ -93,9 +100,8 @@ class Interactions:
         )
         self.by_id[interaction_id] = interaction
         self._by_call.setdefault((link, conn_id), []).append(interaction_id)
-        record = self.sessions[session_id]
-        record.interactions.append(interaction_id)
-        record.dirty = True
+        self.sessions[session_id].interactions.append(interaction_id)
+        self.dirty.add(session_id)
         return interaction
 
     def on_call(self, link: str, conn_id: str) -> list[Interaction]:
@@ -104,7 +110,7 @@ class Interactions:
     def touched(self, link: str, conn_id: str) -> None:
         """The call changed: its sessions' views are stale."""
         for interaction in self.on_call(link, conn_id):
-            self.sessions[interaction.session_id].dirty = True
+            self.dirty.add(interaction.session_id)
 
     def merged(self, link: str, consultation: str, into: str) -> list[Interaction]:
         """The consultation's party moved into *into* (Rule 1); returns the deleted ones."""
@@ -118,7 +124,7 @@ class Interactions:
             self._unindex(interaction)
             interaction.conn_id = into
             self._by_call.setdefault((link, into), []).append(interaction.id)
-            self.sessions[interaction.session_id].dirty = True
+            self.dirty.add(interaction.session_id)
         return deleted
 
     def ended(self, link: str, conn_id: str) -> list[Interaction]:
@@ -132,7 +138,10 @@ class Interactions:
         record = self.sessions.get(interaction.session_id)
         if record is not None:
             record.interactions.remove(interaction.id)
-            record.dirty = True
+            record.gone[interaction.id] = record.views.get(
+                interaction.id, {"g_uid": interaction.id}
+            )
+            self.dirty.add(interaction.session_id)
         self._drop(interaction)
 
     def _drop(self, interaction: Interaction) -> None:
