@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -70,11 +70,16 @@ def flow(logic: str) -> str:
 class Rig:
     """A site, an orchestration server on it, and what its sessions report."""
 
-    def __init__(self, site: Site, server: OrchestrationServer) -> None:
-        self.site = site
+    def __init__(self, site: Site | None, server: OrchestrationServer) -> None:
+        self._site = site
         self.server = server
         self._logs: dict[str, asyncio.Queue[str]] = collections.defaultdict(asyncio.Queue)
         self._ended: asyncio.Queue[SessionEnded] = asyncio.Queue()
+
+    @property
+    def site(self) -> Site:
+        assert self._site is not None, "this rig runs against a fake server"
+        return self._site
 
     def observe(self, session_id: str, effect: Effect) -> None:
         if isinstance(effect, WriteLog):
@@ -97,42 +102,60 @@ class Rig:
         return ended
 
 
-Orchestrate = Callable[..., Awaitable[Rig]]
+class Orchestrate:
+    """Starts orchestration servers for one test, and stops them after it."""
+
+    def __init__(self, make_site: SiteFactory) -> None:
+        self._make_site = make_site
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def __call__(
+        self, scxml: dict[str, str], *, site: dict[str, Any] | None = None, **settings: Any
+    ) -> Rig:
+        """A site (with *site* overrides) and an orchestration server on it running the
+        strategies *scxml* (routing point → SCXML text), following every DN.  Other keyword
+        arguments are OrchestrationSettings; with `strategies=` among them (routing point →
+        file), the server loads its strategies itself."""
+        running = await self._make_site(**(site or {}))
+        options = {"register": tuple(running.service.config.dns), **settings}
+        return await self.against(running.address, scxml, site=running, **options)
+
+    async def against(
+        self,
+        address: tuple[str, int],
+        scxml: dict[str, str],
+        *,
+        site: Site | None = None,
+        **settings: Any,
+    ) -> Rig:
+        """An orchestration server connected to the CTI server at *address*."""
+        options: dict[str, Any] = {
+            "servers": (Endpoint(*address),),
+            "request_timeout": 2.0,
+            "reconnect_interval": 0.05,
+            **settings,
+        }
+        documents = {point: parse_document(text.encode()) for point, text in scxml.items()}
+        rig: Rig
+        server = OrchestrationServer(
+            OrchestrationSettings(**options),
+            strategies=documents or None,
+            observer=lambda session_id, effect: rig.observe(session_id, effect),
+        )
+        rig = Rig(site, server)
+        self._tasks.append(asyncio.create_task(server.run(), name="orchestration-under-test"))
+        await within(server.ready.wait())
+        return rig
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 @pytest.fixture
 async def orchestrate(make_site: SiteFactory) -> AsyncIterator[Orchestrate]:
-    """Start a site (with *site* overrides) and an orchestration server running
-    *strategies* (routing point → SCXML text) on it, following every DN."""
-    tasks: list[asyncio.Task[None]] = []
-
-    async def start(
-        strategies: dict[str, str], *, site: dict[str, Any] | None = None, **settings: Any
-    ) -> Rig:
-        running = await make_site(**(site or {}))
-        config = running.service.config
-        options: dict[str, Any] = {
-            "servers": (Endpoint(*running.address),),
-            "register": tuple(config.dns),
-            "request_timeout": 2.0,
-            "reconnect_interval": 0.05,
-        }
-        options.update(settings)
-        documents = {point: parse_document(text.encode()) for point, text in strategies.items()}
-        rig: Rig
-        server = OrchestrationServer(
-            OrchestrationSettings(**options),
-            strategies=documents,
-            observer=lambda session_id, effect: rig.observe(session_id, effect),
-        )
-        rig = Rig(running, server)
-        task = asyncio.create_task(server.run(), name="orchestration-under-test")
-        tasks.append(task)
-        await within(server.ready.wait())
-        return rig
-
-    yield start
-    for task in tasks:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    running = Orchestrate(make_site)
+    yield running
+    await running.stop()
