@@ -1,4 +1,5 @@
-"""The command line (DESIGN.md § 2): run, pbxsim, scxml run, check-config, reload.
+"""The command line (DESIGN.md § 2): run, pbxsim, orchestrate, scxml run, check-config,
+reload.
 
 Parsing arguments, setting up logging and signals, and choosing the event loop live
 here; everything else is in app.service (the server) and the packages it wires.
@@ -54,11 +55,23 @@ def _parser() -> argparse.ArgumentParser:
         "run", help="the CTI server (with no --config: a demo site on an embedded pbxsim)"
     )
     run.add_argument("--config", type=Path)
+    run.add_argument(
+        "--orchestrate",
+        action="store_true",
+        help="embed the orchestration server (the demo: route-to-agent on routing point 5000)",
+    )
     run.set_defaults(handler=_run)
 
     pbxsim = commands.add_parser("pbxsim", help="a simulated PBX alone, listening for CSTA links")
     pbxsim.add_argument("--config", type=Path)
     pbxsim.set_defaults(handler=_pbxsim)
+
+    orchestrate = commands.add_parser(
+        "orchestrate",
+        help="the orchestration server alone (with no --config: the demo's, on 127.0.0.1:7000)",
+    )
+    orchestrate.add_argument("--config", type=Path)
+    orchestrate.set_defaults(handler=_orchestrate)
 
     scxml = commands.add_parser("scxml", help="SCXML tools: scxml run DOC.scxml")
     scxml.add_argument("words", nargs=argparse.REMAINDER, metavar="run DOC.scxml")
@@ -81,7 +94,10 @@ def _load(path: Path | None) -> Config:
 def _run(arguments: argparse.Namespace) -> int:
     from ctiserver.app.service import Service
 
-    service = Service(_load(arguments.config))
+    config = _load(arguments.config)
+    if arguments.orchestrate:
+        config = configuration.with_orchestration(config)
+    service = Service(config)
 
     async def serve() -> None:
         loop = asyncio.get_running_loop()
@@ -101,6 +117,30 @@ def _pbxsim(arguments: argparse.Namespace) -> int:
 
     async def serve() -> None:
         task = asyncio.create_task(serve_standalone(config))
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(number, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    _run_loop(serve())
+    return 0
+
+
+def _orchestrate(arguments: argparse.Namespace) -> int:
+    from ctiserver.orchestration.runtime import OrchestrationServer
+
+    config = _load(arguments.config)
+    if arguments.config is None:
+        config = configuration.with_orchestration(config)
+    settings = config.orchestration
+    if settings is None:
+        raise ConfigError(f"{arguments.config}: there is no [orchestration] section")
+    if not settings.servers:
+        raise ConfigError(f"{arguments.config}: [orchestration] servers names no CTI server")
+
+    async def serve() -> None:
+        task = asyncio.create_task(OrchestrationServer(settings).run())
         loop = asyncio.get_running_loop()
         for number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(number, task.cancel)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,8 @@ from ctiserver.app.toml_lines import KeyLines
 from ctiserver.errors import ConfigError
 from ctiserver.ids import DeviceId
 from ctiserver.model.states import DnKind
+from ctiserver.orchestration import settings as orchestration
+from ctiserver.orchestration.settings import Endpoint, OrchestrationSettings
 
 MAX_RANGE = 100_000
 EDITIONS = ("ed2", "ed3", "ed4", "ed5", "ed6")
@@ -71,6 +73,7 @@ class Config:
     conference_size: int = 6
     routing_points: Mapping[DeviceId, RoutingPointSettings] = field(default_factory=dict)
     acd_queues: Mapping[DeviceId, AcdQueueSettings] = field(default_factory=dict)
+    orchestration: OrchestrationSettings | None = None  # None: no [orchestration] section
     source: Path | None = None
 
 
@@ -207,7 +210,7 @@ DN_KEYS = {
     "acd-queues": DnKind.ACD_QUEUE,
     "routing-points": DnKind.ROUTING_POINT,
 }
-TOP_LEVEL = {*SCHEMA, "dn", "agents", "agent", "routing-point", "acd-queue"}
+TOP_LEVEL = {*SCHEMA, "dn", "agents", "agent", "routing-point", "acd-queue", "orchestration"}
 
 
 def load(path: Path) -> Config:
@@ -235,6 +238,7 @@ def parse(text: str, path: Path | None = None) -> Config:
     values.update(_agents(reader))
     values["routing_points"] = _per_dn(reader, values["dns"], "routing-point", DnKind.ROUTING_POINT)
     values["acd_queues"] = _per_dn(reader, values["dns"], "acd-queue", DnKind.ACD_QUEUE)
+    values["orchestration"] = _orchestration(reader, values)
     return Config(**values)
 
 
@@ -323,6 +327,88 @@ def _dn_settings(
     if default is not None:
         default = _string()(reader, default, (*where, "default-destination"))
     return RoutingPointSettings(route_timeout=timeout, default_destination=default)
+
+
+# --- [orchestration] (docs/configuration.md; the server itself is ctiserver.orchestration) ---
+
+ORCHESTRATION_KEYS: dict[str, tuple[str, Parser]] = {
+    "enabled": ("enabled", _boolean),
+    "servers": ("servers", lambda r, v, w: tuple(_endpoint(r, i, w) for i in _list(r, v, w))),
+    "application-name": ("application_name", _string()),
+    "register": ("register", _numbers),
+    "request-timeout": ("request_timeout", _number(minimum=0.05)),
+    "orphan-timeout": ("orphan_timeout", _number()),
+    "max-sessions": ("max_sessions", _number(minimum=1, integer=True)),
+    "script-time-limit": ("script_time_limit", _number(minimum=0.01)),
+    "script-memory-limit": ("script_memory_limit", _number(minimum=1, integer=True)),
+    "max-steps": ("max_steps", _number(minimum=100, integer=True)),
+    "reconnect-interval": ("reconnect_interval", _number(minimum=0.01)),
+}
+
+
+def _list(reader: _Reader, value: Any, where: tuple[str, ...]) -> list[Any]:
+    if not isinstance(value, list):
+        raise reader.fail(f"{_name(where)} must be a list", *where)
+    return value
+
+
+def _endpoint(reader: _Reader, value: Any, where: tuple[str, ...]) -> Endpoint:
+    address = _address(reader, value, where)
+    return Endpoint(address.host, address.port)
+
+
+def _orchestration(reader: _Reader, values: dict[str, Any]) -> OrchestrationSettings | None:
+    if "orchestration" not in reader.data:
+        return None
+    table = _table(reader, "orchestration")
+    settings: dict[str, Any] = {}
+    for key, value in table.items():
+        if key == "strategy":
+            settings["strategies"] = _strategies(reader, value, values["dns"])
+            continue
+        if key not in ORCHESTRATION_KEYS:
+            raise reader.fail(f"unknown key {key!r} in [orchestration]", "orchestration", key)
+        attribute, parser = ORCHESTRATION_KEYS[key]
+        settings[attribute] = parser(reader, value, ("orchestration", key))
+    if "script_memory_limit" in settings:
+        settings["script_memory_limit"] <<= 20  # MiB in the file
+    listen = values.get("client_listen", Address("127.0.0.1", 7000))
+    if "servers" not in settings and listen.port != 0:
+        settings["servers"] = (Endpoint(listen.host, listen.port),)
+    settings.setdefault("register", tuple(values["dns"]))
+    return OrchestrationSettings(**settings)
+
+
+def _strategies(reader: _Reader, value: Any, dns: Mapping[DeviceId, DnKind]) -> dict[str, str]:
+    """`[orchestration.strategy."5000"] application = "…"`, paths made absolute."""
+    base = reader.path.parent if reader.path is not None else Path.cwd()
+    if not isinstance(value, dict):
+        raise reader.fail("[orchestration.strategy] must be a table", "orchestration", "strategy")
+    strategies: dict[str, str] = {}
+    for number, table in value.items():
+        where = ("orchestration", "strategy", number)
+        if dns and dns.get(DeviceId(number)) is not DnKind.ROUTING_POINT:
+            raise reader.fail(f"[orchestration.strategy.{number}]: not a routing point", *where)
+        if not isinstance(table, dict) or set(table) != {"application"}:
+            raise reader.fail(
+                f"[orchestration.strategy.{number}] takes one key, application", *where
+            )
+        location = _string()(reader, table["application"], (*where, "application"))
+        if location.startswith("file:"):
+            strategies[number] = location
+        else:
+            strategies[number] = str((base / location).resolve())
+    return strategies
+
+
+def with_orchestration(config: Config) -> Config:
+    """*config* with the orchestration server embedded (`ctiserver run --orchestrate`):
+    its own `[orchestration]`, enabled, or else the demo's strategy on routing point 5000."""
+    if config.orchestration is not None:
+        return replace(config, orchestration=replace(config.orchestration, enabled=True))
+    endpoint = Endpoint(config.client_listen.host, config.client_listen.port)
+    settings = orchestration.demo(tuple(config.dns), (endpoint,))
+    return replace(config, orchestration=settings)
 
 
 def demo() -> Config:

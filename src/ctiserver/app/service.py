@@ -6,6 +6,9 @@ in one asyncio.TaskGroup.
     client side:  T-Library over TCP lines, and aiohttp for WebSocket /tlib, /healthz,
                   /metrics, /reload and the dashboard
 
+With `[orchestration] enabled`, the orchestration server runs here too, as a client of
+the server's own client listener.
+
 Once bound, each listener is announced on a line of its own (`listening client=…`,
 `listening http=…`, `listening csta=…` for an embedded pbxsim), so a script can start
 the server on port 0.  stop() ends the run gracefully; reload() re-reads the
@@ -17,7 +20,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -30,6 +34,8 @@ from ctiserver.errors import ConfigError
 from ctiserver.http.app import build_app
 from ctiserver.http.metrics import ServerMetrics
 from ctiserver.link.supervisor import LinkSettings, LinkSupervisor
+from ctiserver.orchestration.runtime import OrchestrationServer
+from ctiserver.orchestration.settings import Endpoint
 from ctiserver.server.runtime import Runtime
 from ctiserver.server.tcp import serve_clients
 from ctiserver.tserver.core import CoreSettings, TServerCore
@@ -66,6 +72,7 @@ class Service:
         self.runtime = Runtime(core, clock=self.clock, metrics=self.metrics)
         self.embedded: EmbeddedSwitch | None = None
         self.client_address: tuple[str, int] | None = None
+        self.orchestration: OrchestrationServer | None = None
         self.http_address: tuple[str, int] | None = None
         self._register_gauges()
 
@@ -85,6 +92,8 @@ class Service:
                     tasks.create_task(supervisor.run(), name="csta-link"),
                     tasks.create_task(self.runtime.run(), name="deadlines"),
                 ]
+                if (orchestration := self._orchestration()) is not None:
+                    workers.append(tasks.create_task(orchestration, name="orchestration"))
                 await self._stopping.wait()
                 log.info("stopping")
                 for worker in workers:
@@ -162,6 +171,16 @@ class Service:
         self.http_address = (host, port)
         self._announce(f"listening http={self.http_address[0]}:{self.http_address[1]}")
 
+    def _orchestration(self) -> Coroutine[Any, Any, None] | None:
+        """The embedded orchestration server (`[orchestration] enabled`): a client of this
+        server's own client listener, like any other (DESIGN.md § 1, part 6)."""
+        settings = self.config.orchestration
+        if settings is None or not settings.enabled or self.client_address is None:
+            return None
+        endpoint = Endpoint(*self.client_address)
+        self.orchestration = OrchestrationServer(replace(settings, servers=(endpoint,)))
+        return _run_orchestration(self.orchestration)
+
     def _register_gauges(self) -> None:
         runtime = self.runtime
         self.metrics.gauge("ctiserver_clients", "connected clients", lambda: runtime.client_count)
@@ -173,6 +192,14 @@ class Service:
             "1 when the link to the switch is up",
             lambda: 1.0 if runtime.link is not None and runtime.link.up else 0.0,
         )
+
+
+async def _run_orchestration(server: OrchestrationServer) -> None:
+    """Run the embedded orchestration server; if it fails, the CTI server carries on."""
+    try:
+        await server.run()
+    except Exception:
+        log.exception("the orchestration server stopped")
 
 
 async def _close_server(server: asyncio.Server) -> None:

@@ -24,13 +24,26 @@ import logging
 from collections.abc import Mapping
 
 from ctiserver.client.connection import ConnectionClosed, TClient
-from ctiserver.orchestration.core import Observer, Orchestrator, SendRequest
+from ctiserver.orchestration.core import CoreSettings, Observer, Orchestrator, SendRequest
 from ctiserver.orchestration.settings import Endpoint, OrchestrationSettings
 from ctiserver.orchestration.strategies import load_strategies
 from ctiserver.scxml.document import Document
+from ctiserver.scxml.ecmascript import Limits
 from ctiserver.tlib.vocabulary import TMessage
 
 log = logging.getLogger(__name__)
+
+
+def core_settings(settings: OrchestrationSettings) -> CoreSettings:
+    return CoreSettings(
+        name=settings.application_name,
+        register=settings.register,
+        request_timeout=settings.request_timeout,
+        orphan_timeout=settings.orphan_timeout,
+        max_sessions=settings.max_sessions,
+        limits=Limits(time=settings.script_time_limit, memory=settings.script_memory_limit),
+        max_steps=settings.max_steps,
+    )
 
 
 class LinkChange(enum.Enum):
@@ -71,7 +84,7 @@ class OrchestrationServer:
             strategies = load_strategies(self.settings.strategies)
         links = {str(endpoint): endpoint for endpoint in self.settings.servers}
         self.core = Orchestrator(
-            settings=self.settings.core(),
+            settings=core_settings(self.settings),
             strategies=strategies,
             now=loop.time(),
             links=tuple(links),

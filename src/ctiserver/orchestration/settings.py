@@ -1,8 +1,10 @@
 """The orchestration server's settings: what `[orchestration]` says (docs/configuration.md),
 checked by app.config and handed to the runtime.  Also the demo's settings.
 
-Rule: strategy locations are absolute here (app.config resolves them against the
+Rule 1: strategy locations are absolute here (app.config resolves them against the
 configuration file's folder), so the server does not depend on its working directory.
+Rule 2: this module imports nothing heavy: reading a configuration must not load the
+SCXML interpreter.
 """
 
 from __future__ import annotations
@@ -11,10 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
-
-from ctiserver.orchestration.core import CoreSettings
-from ctiserver.scxml.ecmascript import Limits
-from ctiserver.scxml.host import DEFAULT_MAX_STEPS
 
 # The repository's examples, found from this file in a source checkout (./dev, pip -e).
 EXAMPLES: Final = Path(__file__).resolve().parents[3] / "examples" / "strategies"
@@ -55,26 +53,15 @@ class OrchestrationSettings:
     max_sessions: int = 10_000
     script_time_limit: float = 1.0
     script_memory_limit: int = 32 << 20
-    max_steps: int = DEFAULT_MAX_STEPS
+    max_steps: int = 100_000
     reconnect_interval: float = 1.0
 
-    def core(self) -> CoreSettings:
-        return CoreSettings(
-            name=self.application_name,
-            register=self.register,
-            request_timeout=self.request_timeout,
-            orphan_timeout=self.orphan_timeout,
-            max_sessions=self.max_sessions,
-            limits=Limits(time=self.script_time_limit, memory=self.script_memory_limit),
-            max_steps=self.max_steps,
-        )
 
-
-def demo(register: tuple[str, ...], server: Endpoint) -> OrchestrationSettings:
+def demo(register: tuple[str, ...], servers: tuple[Endpoint, ...]) -> OrchestrationSettings:
     """The demo site's: route-to-agent.scxml on routing point 5000."""
     return OrchestrationSettings(
         enabled=True,
-        servers=(server,),
+        servers=servers,
         strategies={DEMO_ROUTING_POINT: str(DEMO_STRATEGY)},
         register=register,
     )
