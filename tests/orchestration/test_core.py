@@ -1,0 +1,197 @@
+"""core.py without a server: T-Library events in, requests out, on a virtual clock."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from ctiserver.orchestration.core import CoreSettings, Orchestrator, SendRequest
+from ctiserver.scxml.effects import Effect, SessionEnded, WriteLog
+from ctiserver.scxml.parser import parse_document
+from tests.orchestration.conftest import flow
+from tests.orchestration.fakes import route_request
+
+RP, A = "5000", "7001"
+HOLD = flow("""<state id="routing"><onentry><ixn:hold resource="'7001'"/></onentry></state>""")
+
+
+class Harness:
+    """An Orchestrator with one link, "main", registered, at time 0."""
+
+    def __init__(self, scxml: str = HOLD, **settings: Any) -> None:
+        self.logs: list[str] = []
+        self.ended: list[SessionEnded] = []
+        options: dict[str, Any] = {"register": (A, RP), "request_timeout": 2.0, **settings}
+        self.core = Orchestrator(
+            settings=CoreSettings(**options),
+            strategies={RP: parse_document(scxml.encode())},
+            now=0.0,
+            observer=self.observe,
+        )
+        self.now = 0.0
+        self.registrations = self.core.link_up("main", 0.0)
+        for send in self.registrations:
+            dn = send.message["ThisDN"]
+            kind = "RouteDN" if dn == RP else "DN"
+            self.event(
+                Event="EventRegistered",
+                ThisDN=dn,
+                InfoStatus=kind,
+                Extensions={},
+                ReferenceID=send.message["ReferenceID"],
+            )
+
+    def observe(self, session_id: str, effect: Effect) -> None:
+        if isinstance(effect, WriteLog):
+            self.logs.append(effect.text)
+        elif isinstance(effect, SessionEnded):
+            self.ended.append(effect)
+
+    def event(self, **event: Any) -> list[SendRequest]:
+        return self.core.on_event("main", event, self.now)  # type: ignore[arg-type]
+
+    def at(self, now: float) -> list[SendRequest]:
+        self.now = now
+        return self.core.advance_to(now)
+
+
+def test_link_up_registers_every_dn_once() -> None:
+    harness = Harness()
+    sent = [(s.message["Request"], s.message["ThisDN"]) for s in harness.registrations]
+    assert sent == [("RequestRegisterAddress", A), ("RequestRegisterAddress", RP)]
+    assert [s.message["ReferenceID"] for s in harness.registrations] == [1000, 1001]
+    assert harness.core.registered("main")
+
+
+def test_a_request_times_out_and_its_late_answer_is_ignored() -> None:
+    harness = Harness()
+    (hold,) = harness.event(**route_request("c1"))
+    assert hold.message == {
+        "Request": "RequestHoldCall",
+        "ThisDN": A,
+        "ConnID": "c1",
+        "ReferenceID": 1002,
+    }
+    assert harness.core.next_due() == 2.0
+    assert harness.at(1.9) == []
+    assert harness.logs == []
+    harness.at(2.0)
+    assert harness.logs == [
+        'error.voice.hold {"requestid":"req-1","interactionid":"c1","error":"timeout",'
+        '"description":"no answer to RequestHoldCall in 2 s"}'
+    ]
+    harness.event(Event="EventHeld", ThisDN=A, ConnID="c1", ReferenceID=1002)
+    assert len(harness.logs) == 1
+
+
+def test_an_answer_resolves_a_request_once() -> None:
+    harness = Harness()
+    harness.event(**route_request("c1"))
+    harness.event(Event="EventHeld", ThisDN=A, ConnID="c1", ReferenceID=1002)
+    harness.event(Event="EventHeld", ThisDN=A, ConnID="c1", ReferenceID=1002)
+    assert harness.logs == ['voice.hold.done {"requestid":"req-1","interactionid":"c1"}']
+    assert harness.core.next_due() is None
+
+
+def test_calls_on_routing_points_without_a_strategy_start_nothing() -> None:
+    harness = Harness()
+    assert harness.event(**route_request("c1", point="5009")) == []
+    assert not harness.core.interactions.sessions
+
+
+def test_sessions_beyond_max_sessions_are_left_to_the_switch(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    harness = Harness(max_sessions=1)
+    harness.event(**route_request("c1"))
+    with caplog.at_level(logging.WARNING):
+        assert harness.event(**route_request("c2")) == []
+    assert "1 sessions run already; call c2 left to the switch" in caplog.text
+
+
+def test_a_lost_link_fails_requests_and_ends_calls() -> None:
+    harness = Harness()
+    harness.event(**route_request("c1"))
+    harness.core.link_down("main", 0.5)
+    assert harness.logs == [
+        'error.voice.hold {"requestid":"req-1","interactionid":"c1","error":"invalidserver",'
+        '"description":"the CTI server went away"}',
+        'interaction.deleted {"interactionid":"c1"}',
+    ]
+    assert not harness.core.registered("main")
+
+
+def test_a_request_that_cannot_be_sent_is_invalidserver() -> None:
+    harness = Harness()
+    (hold,) = harness.event(**route_request("c1"))
+    harness.core.send_failed("main", hold.message["ReferenceID"], 0.1)
+    assert '"error":"invalidserver"' in harness.logs[0]
+
+
+def test_a_failed_registration_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    core = Orchestrator(settings=CoreSettings(register=("9999",)), strategies={}, now=0.0)
+    (register,) = core.link_up("main", 0.0)
+    assert not core.registered("main")
+    with caplog.at_level(logging.WARNING):
+        core.on_event(
+            "main",
+            {
+                "Event": "EventError",
+                "ErrorCode": 59,
+                "ErrorMessage": "DN 9999 is not configured",
+                "ReferenceID": register.message["ReferenceID"],
+            },
+            0.0,
+        )
+    assert "cannot follow DN 9999 on main: DN 9999 is not configured" in caplog.text
+    assert core.registered("main")
+
+
+CREATECALL = flow(
+    """<state id="routing"><onentry>
+         <ixn:createcall from="'7001'" to="'7002'"/>
+       </onentry></state>"""
+)
+
+
+def test_createcall_makes_a_new_interaction() -> None:
+    harness = Harness(CREATECALL)
+    (make_call,) = harness.event(**route_request("c1"))
+    assert make_call.message["Request"] == "RequestMakeCall"
+    harness.event(
+        Event="EventDialing", ThisDN=A, ConnID="c9", ReferenceID=make_call.message["ReferenceID"]
+    )
+    assert harness.logs == ['voice.createcall.done {"requestid":"req-1","interactionid":"c9"}']
+
+
+ORPHAN = flow('<state id="routing"/>')
+
+
+def test_an_orphaned_session_ends_after_the_orphan_timeout() -> None:
+    harness = Harness(ORPHAN, orphan_timeout=5.0)
+    harness.event(**route_request("c1"))
+    harness.event(Event="EventAbandoned", ThisDN=RP, ConnID="c1")
+    assert harness.logs == ['interaction.deleted {"interactionid":"c1"}']
+    assert harness.core.next_due() == 5.0
+    harness.at(5.0)
+    assert [e.reason for e in harness.ended] == ["cancelled"]
+    assert not harness.core.interactions.sessions
+
+
+CREATECALL_LATER = flow(
+    """<state id="routing">
+         <transition event="interaction.deleted"><ixn:createcall from="'7001'" to="'7002'"/>
+         </transition></state>"""
+)
+
+
+def test_createcall_without_a_connected_server_is_invalidserver() -> None:
+    harness = Harness(CREATECALL_LATER)
+    harness.event(**route_request("c1"))
+    assert harness.core.link_down("main", 1.0) == []
+    assert harness.logs[-1] == (
+        'error.voice.createcall {"requestid":"req-1","interactionid":"","error":"invalidserver",'
+        '"description":"no CTI server is connected"}'
+    )
