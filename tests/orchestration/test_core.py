@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from ctiserver.orchestration.core import CoreSettings, Orchestrator, SendRequest
+from ctiserver.orchestration.core import Orchestrator
+from ctiserver.orchestration.links import CoreSettings, SendRequest
 from ctiserver.scxml.effects import Effect, SessionEnded, WriteLog
 from ctiserver.scxml.parser import parse_document
 from tests.orchestration.conftest import flow

@@ -8,7 +8,8 @@ T-Library requests to send out.  It owns the SCXML driver and every session in i
     core.next_due()                         # when advance_to() has work next
 
 Each input returns the requests to send, each a SendRequest(link, message) whose message
-already carries its ReferenceID.  `runtime.py` sends them and feeds events back.
+already carries its ReferenceID.  `runtime.py` sends them and feeds events back.  What
+the core knows of each connection is a Link (links.py).
 
 Rule 1: the core never waits.  A request is a pending entry with a deadline; its answer
 (the event carrying its ReferenceID) or its deadline resolves it into exactly one result
@@ -24,16 +25,12 @@ anything left to do at this instant.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Final
 
-from ctiserver.orchestration.agents import AgentBoard
 from ctiserver.orchestration.calls import (
-    CallBook,
     CallChanged,
     CallEnded,
     CallFact,
@@ -57,6 +54,7 @@ from ctiserver.orchestration.genesys import (
     session_view,
 )
 from ctiserver.orchestration.interactions import Interaction, Interactions
+from ctiserver.orchestration.links import CoreSettings, Link, Pending, SendRequest
 from ctiserver.orchestration.outcomes import (
     Action,
     ErrorValue,
@@ -65,71 +63,21 @@ from ctiserver.orchestration.outcomes import (
     error_value,
 )
 from ctiserver.orchestration.submissions import Submission, Submissions
-from ctiserver.orchestration.targets import Reservations, Selection, select
+from ctiserver.orchestration.targets import Selection, select, selection_data
 from ctiserver.orchestration.voice import Planned, Refused, plan, route_message
 from ctiserver.scxml.actions import ActionRegistry
 from ctiserver.scxml.document import Document
 from ctiserver.scxml.driver import Driver
-from ctiserver.scxml.ecmascript import Limits
 from ctiserver.scxml.effects import Effect, PlatformError, SessionEnded, WriteLog
 from ctiserver.scxml.events import Event, any_descriptor_matches
-from ctiserver.scxml.host import DEFAULT_MAX_STEPS, Host
+from ctiserver.scxml.host import Host
 from ctiserver.scxml.values import Value
 from ctiserver.tlib.vocabulary import TMessage
 
 log = logging.getLogger(__name__)
 
-FIRST_REFERENCE_ID: Final = 1000  # below: the client SDK's own (RequestRegisterClient)
-LAST_REFERENCE_ID: Final = (1 << 31) - 1
 DEFAULT_SUBMIT_TIMEOUT: Final = 60.0
 PARTY_STATE_CHANGED: Final = "interaction.partystate.changed"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CoreSettings:
-    """What the core needs from the configuration (see settings.OrchestrationSettings)."""
-
-    name: str = "orchestration"
-    register: tuple[str, ...] = ()
-    request_timeout: float = 10.0
-    orphan_timeout: float = 30.0
-    max_sessions: int = 10_000
-    limits: Limits = field(default_factory=Limits)
-    max_steps: int = DEFAULT_MAX_STEPS
-
-
-@dataclass(frozen=True, slots=True)
-class SendRequest:
-    link: str
-    message: TMessage
-
-
-@dataclass(slots=True)
-class _Pending:
-    """A request out to a CTI server, waiting for the event that answers it."""
-
-    session_id: str
-    request: ActionRequest
-    planned: Planned
-    interaction_id: str
-    selection: Selection | None = None
-
-
-@dataclass(slots=True)
-class _Link:
-    """One CTI server connection's view of the world."""
-
-    name: str
-    up: bool = False
-    server: str = ""
-    calls: CallBook = field(default_factory=CallBook)
-    agents: AgentBoard = field(default_factory=AgentBoard)
-    reservations: Reservations = field(default_factory=Reservations)
-    pending: dict[int, _Pending] = field(default_factory=dict)
-    registering: dict[int, str] = field(default_factory=dict)
-    references: itertools.cycle[int] = field(
-        default_factory=lambda: itertools.cycle(range(FIRST_REFERENCE_ID, LAST_REFERENCE_ID))
-    )
 
 
 DeadlineKey = tuple[str, str, int] | tuple[str, str]
@@ -172,7 +120,7 @@ class Orchestrator:
         )
         self.driver = Driver(host=host, on_effect=self._effect, now=now)
         self.interactions = Interactions()
-        self.links = {name: _Link(name) for name in links}
+        self.links = {name: Link(name) for name in links}
         self._submissions = Submissions()
         self._deadlines: Deadlines[DeadlineKey] = Deadlines()
         self._requested: list[tuple[str, ActionRequest]] = []
@@ -305,7 +253,7 @@ class Orchestrator:
 
     # --- sessions -------------------------------------------------------------------------
 
-    def _start(self, state: _Link, conn_id: str, point: str) -> None:
+    def _start(self, state: Link, conn_id: str, point: str) -> None:
         document = self.strategies.get(point)
         if document is None:
             return
@@ -412,59 +360,49 @@ class Orchestrator:
             self._createcall(session_id, request)
             return
         interaction = self.interactions.resolve(session_id, request.interaction_id)
-        named = request.interaction_id or ""
         if interaction is None:
-            self._refuse(
-                session_id,
-                request,
-                named,
-                Refused(ErrorValue.INVALID_STATE, f"the session has no interaction {named!r}"),
-            )
+            named = request.interaction_id or ""
+            no_such = f"the session has no interaction {named!r}"
+            self._refuse(session_id, request, named, Refused(ErrorValue.INVALID_STATE, no_such))
             return
         state = self.links[interaction.link]
         if not state.up:
-            self._refuse(
-                session_id,
-                request,
-                interaction.id,
-                Refused(ErrorValue.INVALID_SERVER, "the CTI server is not connected"),
-            )
-            return
-        if request.action is Action.SUBMIT:
+            down = Refused(ErrorValue.INVALID_SERVER, "the CTI server is not connected")
+            self._refuse(session_id, request, interaction.id, down)
+        elif request.action is Action.SUBMIT:
             self._submit(state, session_id, request, interaction)
-            return
+        else:
+            planned = self._plan(state, session_id, request, interaction)
+            self._issue(state, session_id, request, interaction.id, planned)
+
+    def _plan(
+        self, state: Link, session_id: str, request: ActionRequest, interaction: Interaction
+    ) -> Planned | Refused:
         second = None
         if request.consult_interaction_id is not None:
             consult = self.interactions.resolve(session_id, request.consult_interaction_id)
             if consult is None or consult.link != interaction.link:
-                reason = f"the session has no interaction {request.consult_interaction_id!r}"
-                self._refuse(
-                    session_id, request, interaction.id, Refused(ErrorValue.INVALID_STATE, reason)
-                )
-                return
+                no_such = f"the session has no interaction {request.consult_interaction_id!r}"
+                return Refused(ErrorValue.INVALID_STATE, no_such)
             second = state.calls.call(consult.conn_id)
         first = state.calls.call(interaction.conn_id)
-        planned = plan(request, book=state.calls, first=first, second=second)
-        self._issue(state, session_id, request, interaction.id, planned)
+        return plan(request, book=state.calls, first=first, second=second)
 
     def _createcall(self, session_id: str, request: ActionRequest) -> None:
-        origin = request.origin or ""
+        """A new call: from the server where its `from` DN is followed, else the first up."""
         up = [state for state in self.links.values() if state.up]
-        chosen = next((s for s in up if origin in s.calls.followed), up[0] if up else None)
+        chosen = next((s for s in up if request.origin in s.calls.followed), None)
+        chosen = chosen or (up[0] if up else None)
         if chosen is None:
-            self._refuse(
-                session_id,
-                request,
-                "",
-                Refused(ErrorValue.INVALID_SERVER, "no CTI server is connected"),
-            )
+            down = Refused(ErrorValue.INVALID_SERVER, "no CTI server is connected")
+            self._refuse(session_id, request, "", down)
             return
         planned = plan(request, book=chosen.calls, first=None, second=None)
         self._issue(chosen, session_id, request, "", planned)
 
     def _issue(
         self,
-        state: _Link,
+        state: Link,
         session_id: str,
         request: ActionRequest,
         interaction_id: str,
@@ -475,11 +413,11 @@ class Orchestrator:
             self._refuse(session_id, request, interaction_id, planned)
             return
         reference = self._send(state, planned.message)
-        state.pending[reference] = _Pending(session_id, request, planned, interaction_id, selection)
+        state.pending[reference] = Pending(session_id, request, planned, interaction_id, selection)
         deadline = self.now + self.settings.request_timeout
         self._deadlines.set(("request", state.name, reference), deadline)
 
-    def _send(self, state: _Link, message: TMessage) -> int:
+    def _send(self, state: Link, message: TMessage) -> int:
         reference = next(state.references)
         self._out.append(SendRequest(state.name, {**message, "ReferenceID": reference}))
         return reference
@@ -496,7 +434,7 @@ class Orchestrator:
         )
         self._deliver(session_id, event)
 
-    def _answer(self, state: _Link, reference: int, event: TMessage) -> None:
+    def _answer(self, state: Link, reference: int, event: TMessage) -> None:
         entry = state.pending[reference]
         name = event.get("Event", "")
         if name == "EventError":
@@ -508,12 +446,12 @@ class Orchestrator:
             self._deadlines.cancel(("request", state.name, reference))
             self._succeed(state, entry, event)
 
-    def _succeed(self, state: _Link, entry: _Pending, event: TMessage) -> None:
+    def _succeed(self, state: Link, entry: Pending, event: TMessage) -> None:
         request = entry.request
         extra: dict[str, Value] = {}
         interaction_id = entry.interaction_id
         if entry.selection is not None:
-            extra = self._selected(state, entry)
+            extra = selection_data(entry.selection, request.queue, state.server or state.name)
         elif entry.planned.new_interaction and entry.session_id in self.interactions.sessions:
             parent = entry.interaction_id or None
             new = self.interactions.add(
@@ -529,7 +467,7 @@ class Orchestrator:
             done_event(request.action, request.request_id, interaction_id, **extra),
         )
 
-    def _fail(self, state: _Link, reference: int, error: ErrorValue, description: str) -> None:
+    def _fail(self, state: Link, reference: int, error: ErrorValue, description: str) -> None:
         entry = state.pending.pop(reference)
         self._deadlines.cancel(("request", state.name, reference))
         if entry.selection is not None:
@@ -540,10 +478,10 @@ class Orchestrator:
         )
         self._deliver(entry.session_id, event)
 
-    def _registration_failed(self, state: _Link, event: TMessage) -> bool:
+    def _registration_failed(self, state: Link, event: TMessage) -> bool:
         return event.get("ReferenceID", 0) in state.registering
 
-    def _registered(self, state: _Link, event: TMessage) -> None:
+    def _registered(self, state: Link, event: TMessage) -> None:
         dn = state.registering.pop(event.get("ReferenceID", 0), event.get("ThisDN", ""))
         if event.get("Event") == "EventError":
             log.warning(
@@ -557,7 +495,7 @@ class Orchestrator:
 
     # --- what calls do to sessions --------------------------------------------------------
 
-    def _facts(self, state: _Link, facts: list[CallFact]) -> None:
+    def _facts(self, state: Link, facts: list[CallFact]) -> None:
         for fact in facts:
             match fact:
                 case RouteRequested(conn_id=conn_id, routing_point=point):
@@ -571,7 +509,7 @@ class Orchestrator:
                 case CallEnded(conn_id=conn_id):
                     self._deleted(self.interactions.ended(state.name, conn_id))
 
-    def _party_changed(self, state: _Link, fact: PartyStateChanged) -> None:
+    def _party_changed(self, state: Link, fact: PartyStateChanged) -> None:
         for interaction in self.interactions.on_call(state.name, fact.conn_id):
             record = self.interactions.sessions[interaction.session_id]
             if record.party_events:
@@ -599,14 +537,14 @@ class Orchestrator:
     # --- queue:submit ---------------------------------------------------------------------
 
     def _submit(
-        self, state: _Link, session_id: str, request: ActionRequest, interaction: Interaction
+        self, state: Link, session_id: str, request: ActionRequest, interaction: Interaction
     ) -> None:
         timeout = request.timeout if request.timeout is not None else DEFAULT_SUBMIT_TIMEOUT
         self._submissions.add(request, session_id, interaction.id, state.name)
         self._deadlines.set(("submit", request.request_id), self.now + timeout)
         self._dispatch(state)
 
-    def _dispatch(self, state: _Link) -> None:
+    def _dispatch(self, state: Link) -> None:
         """Route every waiting submission of *state* that has a free target now."""
         for submission in self._submissions.in_order(state.name):
             interaction = self.interactions.by_id.get(submission.interaction_id)
@@ -641,23 +579,6 @@ class Orchestrator:
                 planned,
                 selection,
             )
-
-    def _selected(self, state: _Link, entry: _Pending) -> dict[str, Value]:
-        selection = entry.selection
-        assert selection is not None
-        server = state.server or state.name
-        if selection.agent_id is not None:
-            target = f"{selection.agent_id}@{server}.A"
-        else:
-            target = f"{selection.dn}@{server}.{selection.target.type.value}"
-        extra: dict[str, Value] = {
-            "targetselected": target,
-            "vqselected": entry.request.queue or "",
-            "resource": selection.dn,
-        }
-        if selection.agent_id is not None:
-            extra["agentid"] = selection.agent_id
-        return extra
 
     def _fail_submission(self, submission: Submission, error: ErrorValue, description: str) -> None:
         request = submission.request

@@ -24,7 +24,8 @@ import logging
 from collections.abc import Mapping
 
 from ctiserver.client.connection import ConnectionClosed, TClient
-from ctiserver.orchestration.core import CoreSettings, Observer, Orchestrator, SendRequest
+from ctiserver.orchestration.core import Observer, Orchestrator
+from ctiserver.orchestration.links import CoreSettings, SendRequest
 from ctiserver.orchestration.settings import Endpoint, OrchestrationSettings
 from ctiserver.orchestration.strategies import load_strategies
 from ctiserver.scxml.document import Document

@@ -26,6 +26,7 @@ from typing import Final
 
 from ctiserver.orchestration.agents import READY, AgentBoard, Seat
 from ctiserver.orchestration.calls import CallBook
+from ctiserver.scxml.values import Value
 
 
 class TargetType(enum.StrEnum):
@@ -68,6 +69,22 @@ class Selection:
     dn: str
     target: Target
     agent_id: str | None
+
+
+def selection_data(selection: Selection, queue: str | None, server: str) -> dict[str, Value]:
+    """The fields queue.submit.done adds: what was chosen, Genesys-style, and its DN."""
+    if selection.agent_id is not None:
+        target = f"{selection.agent_id}@{server}.A"
+    else:
+        target = f"{selection.dn}@{server}.{selection.target.type.value}"
+    data: dict[str, Value] = {
+        "targetselected": target,
+        "vqselected": queue or "",
+        "resource": selection.dn,
+    }
+    if selection.agent_id is not None:
+        data["agentid"] = selection.agent_id
+    return data
 
 
 def parse_target(text: str, default: TargetType = TargetType.DN) -> Target:

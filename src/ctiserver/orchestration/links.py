@@ -1,0 +1,72 @@
+"""What the core keeps per CTI server connection, and the types it shares with its shell.
+
+A Link is one connection's view of the world: its calls, its agents, the DNs reserved for
+calls being routed, its requests waiting for an answer and its registrations.  Pure.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Final
+
+from ctiserver.orchestration.agents import AgentBoard
+from ctiserver.orchestration.calls import CallBook
+from ctiserver.orchestration.elements import ActionRequest
+from ctiserver.orchestration.targets import Reservations, Selection
+from ctiserver.orchestration.voice import Planned
+from ctiserver.scxml.ecmascript import Limits
+from ctiserver.scxml.host import DEFAULT_MAX_STEPS
+from ctiserver.tlib.vocabulary import TMessage
+
+FIRST_REFERENCE_ID: Final = 1000  # below: the client SDK's own (RequestRegisterClient)
+LAST_REFERENCE_ID: Final = (1 << 31) - 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CoreSettings:
+    """What the core needs from the configuration (see settings.OrchestrationSettings)."""
+
+    name: str = "orchestration"
+    register: tuple[str, ...] = ()
+    request_timeout: float = 10.0
+    orphan_timeout: float = 30.0
+    max_sessions: int = 10_000
+    limits: Limits = field(default_factory=Limits)
+    max_steps: int = DEFAULT_MAX_STEPS
+
+
+@dataclass(frozen=True, slots=True)
+class SendRequest:
+    """A request for the shell to write on the connection *link*."""
+
+    link: str
+    message: TMessage
+
+
+@dataclass(slots=True)
+class Pending:
+    """A request out to a CTI server, waiting for the event that answers it."""
+
+    session_id: str
+    request: ActionRequest
+    planned: Planned
+    interaction_id: str
+    selection: Selection | None = None
+
+
+@dataclass(slots=True)
+class Link:
+    """One CTI server connection's view of the world."""
+
+    name: str
+    up: bool = False
+    server: str = ""
+    calls: CallBook = field(default_factory=CallBook)
+    agents: AgentBoard = field(default_factory=AgentBoard)
+    reservations: Reservations = field(default_factory=Reservations)
+    pending: dict[int, Pending] = field(default_factory=dict)
+    registering: dict[int, str] = field(default_factory=dict)
+    references: itertools.cycle[int] = field(
+        default_factory=lambda: itertools.cycle(range(FIRST_REFERENCE_ID, LAST_REFERENCE_ID))
+    )
