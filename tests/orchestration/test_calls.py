@@ -70,8 +70,19 @@ def test_a_call_routed_to_a_followed_dn_not_yet_ringing_is_kept() -> None:
     calls.apply(ev("EventRouteRequest", RP))
     facts = calls.apply(ev("EventRouteUsed", RP, ThirdPartyDN=B))
     assert CallEnded("c1") not in facts  # B's EventRinging is on its way
+    assert calls.busy(B)
     assert PartyStateChanged("c1", B, PartyState.RINGING) in calls.apply(ev("EventRinging", B))
     assert calls.apply(ev("EventReleased", B))[-1] == CallEnded("c1")
+
+
+def test_a_dn_a_call_never_reached_is_free_when_the_call_ends() -> None:
+    calls = book(A, B, RP)
+    calls.apply(ev("EventDialing", A))
+    calls.apply(ev("EventRouteRequest", RP))
+    calls.apply(ev("EventRouteUsed", RP, ThirdPartyDN=B))
+    assert calls.busy(B)
+    assert calls.apply(ev("EventReleased", A))[-1] == CallEnded("c1")
+    assert not calls.busy(B)
 
 
 def test_a_call_routed_elsewhere_ends() -> None:

@@ -131,7 +131,7 @@ class CallBook:
         return self.calls.get(conn_id)
 
     def busy(self, dn: str) -> bool:
-        """True while *dn* is on any call."""
+        """True while *dn* is on any call, or a call is on its way to it (Rule 1)."""
         return bool(self._at.get(dn))
 
     def focus(self, call: Call) -> str | None:
@@ -257,6 +257,7 @@ class CallBook:
             and destination not in call.parties
         ):
             call.expected.add(destination)
+            self._at.setdefault(destination, set()).add(call.conn_id)
 
     def _join(self, call: Call, dn: str, state: PartyState) -> None:
         if call.parties.get(dn) is not state:
@@ -268,6 +269,9 @@ class CallBook:
     def _part(self, call: Call, dn: str) -> None:
         if call.parties.pop(dn, None) is not None:
             self._changes.append(PartyStateChanged(call.conn_id, dn, None))
+        self._unindex(call, dn)
+
+    def _unindex(self, call: Call, dn: str) -> None:
         calls = self._at.get(dn)
         if calls is not None:
             calls.discard(call.conn_id)
@@ -277,6 +281,8 @@ class CallBook:
     def _end(self, call: Call) -> None:
         for dn in list(call.parties):
             self._part(call, dn)
+        for dn in call.expected:
+            self._unindex(call, dn)
         del self.calls[call.conn_id]
         self._changes.append(CallEnded(call.conn_id))
 

@@ -451,6 +451,8 @@ class Orchestrator:
         extra: dict[str, Value] = {}
         interaction_id = entry.interaction_id
         if entry.selection is not None:
+            # The call is at the DN now, or on its way there (CallBook.busy).
+            state.reservations.release(entry.selection.dn)
             extra = selection_data(entry.selection, request.queue, state.server or state.name)
         elif entry.planned.new_interaction and entry.session_id in self.interactions.sessions:
             parent = entry.interaction_id or None

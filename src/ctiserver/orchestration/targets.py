@@ -10,8 +10,9 @@ enclosing `<queue:targets type=…>` (DN by default).  Supported types:
     Q    the ACD queue itself: always free; the switch's ACD then picks the agent
 
 Rule 1: targets are tried in the order written; the first with a free DN wins.
-Rule 2: a DN just chosen for another call is reserved until its deadline, so that two
-calls routed at once do not pick the same agent before its EventRinging comes back.
+Rule 2: a DN just chosen for a call is reserved until its route request is answered (or
+its deadline passes), so that two calls routed at once do not pick the same agent; after
+that the call book counts the call as on its way to the DN until its EventRinging.
 Rule 3: a DN the server does not let us follow cannot be checked, so a DN target there
 counts as free; routing to it may still fail (invaliddestination).
 """
