@@ -224,8 +224,7 @@ async def _end_to_end(strategy: Path, callers: int, agents: int, seconds: float)
     service = Service(site(callers, agents, strategy), announce=lambda line: None)
     task = asyncio.create_task(service.run())
     await service.runtime.link_ready.wait()
-    while service.orchestration is None:
-        await asyncio.sleep(0.01)
+    assert service.orchestration is not None  # made before the link can come up
     await service.orchestration.ready.wait()
     receive, send = multiprocessing.Pipe(duplex=False)
     child = multiprocessing.get_context("spawn").Process(
