@@ -19,7 +19,7 @@ import pytest
 
 from ctiserver.orchestration.runtime import OrchestrationServer
 from ctiserver.orchestration.settings import Endpoint, OrchestrationSettings
-from ctiserver.scxml.effects import Effect, SessionEnded, WriteLog
+from ctiserver.scxml.effects import Effect, PlatformError, SessionEnded, WriteLog
 from ctiserver.scxml.parser import parse_document
 from tests.integration.conftest import Site, SiteFactory, make_site, within
 
@@ -75,6 +75,7 @@ class Rig:
         self.server = server
         self._logs: dict[str, asyncio.Queue[str]] = collections.defaultdict(asyncio.Queue)
         self._ended: asyncio.Queue[SessionEnded] = asyncio.Queue()
+        self.errors: list[str] = []  # PlatformError messages, e.g. error.execution
 
     @property
     def site(self) -> Site:
@@ -86,6 +87,8 @@ class Rig:
             self._logs[effect.label].put_nowait(effect.text)
         elif isinstance(effect, SessionEnded):
             self._ended.put_nowait(effect)
+        elif isinstance(effect, PlatformError):
+            self.errors.append(f"{effect.event}: {effect.message}")
 
     async def log(self, label: str = "outcome", seconds: float = 5.0) -> str:
         """The text of the next `<log>` with *label* from any session."""
