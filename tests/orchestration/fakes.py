@@ -20,6 +20,7 @@ class SilentServer:
     def __init__(self) -> None:
         self.requests: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.registered: set[str] = set()
+        self.changed = asyncio.Event()  # set at each registration
         self._writers: list[asyncio.StreamWriter] = []
         self._server: asyncio.Server | None = None
         self._sequence = 0
@@ -68,6 +69,7 @@ class SilentServer:
             case "RequestRegisterAddress":
                 dn = request["ThisDN"]
                 self.registered.add(dn)
+                self.changed.set()
                 kind = "RouteDN" if dn in ROUTING_POINTS else "DN"
                 registered = {"Event": "EventRegistered", "ThisDN": dn, "InfoStatus": kind}
                 return [{**registered, "Extensions": {}, "ReferenceID": reference}]

@@ -492,7 +492,11 @@ class Orchestrator:
             return
         extensions = event.get("Extensions", {})
         calls = [str(v) for k, v in extensions.items() if k.startswith("conn-")]
-        state.calls.follow(dn, DnType(event.get("InfoStatus", "DN")), calls)
+        try:
+            kind = DnType(event.get("InfoStatus", "DN"))
+        except ValueError:
+            kind = DnType.EXTENSION  # a kind this server does not know: treat as a station
+        state.calls.follow(dn, kind, calls)
         state.agents.registered(event, self.now)
 
     # --- what calls do to sessions --------------------------------------------------------

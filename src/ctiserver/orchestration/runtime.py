@@ -127,7 +127,12 @@ class OrchestrationServer:
         while True:
             item = await self._next(core.next_due())
             now = loop.time()
-            out = core.advance_to(now) if item is None else self._take(core, item, now)
+            try:
+                out = core.advance_to(now) if item is None else self._take(core, item, now)
+            except Exception:
+                # A bug must not stop every session: log it, drop the item, go on.
+                log.exception("orchestration: could not take %r", item)
+                continue
             self._send(core, out, loop)
             self._check_ready(core)
 
