@@ -72,6 +72,7 @@ from ctiserver.scxml.effects import Effect, PlatformError, SessionEnded, WriteLo
 from ctiserver.scxml.events import Event, any_descriptor_matches
 from ctiserver.scxml.host import Host
 from ctiserver.scxml.values import Value
+from ctiserver.tlib.errors import TError
 from ctiserver.tlib.vocabulary import TMessage
 
 log = logging.getLogger(__name__)
@@ -486,9 +487,12 @@ class Orchestrator:
     def _registered(self, state: Link, event: TMessage) -> None:
         dn = state.registering.pop(event.get("ReferenceID", 0), event.get("ThisDN", ""))
         if event.get("Event") == "EventError":
-            log.warning(
-                "cannot follow DN %s on %s: %s", dn, state.name, event.get("ErrorMessage", "")
+            # With several servers, each has only some of the DNs: 59 is expected there.
+            level = (
+                logging.INFO if event.get("ErrorCode") == TError.NOT_CONFIGURED else logging.WARNING
             )
+            message = event.get("ErrorMessage", "")
+            log.log(level, "cannot follow DN %s on %s: %s", dn, state.name, message)
             return
         extensions = event.get("Extensions", {})
         calls = [str(v) for k, v in extensions.items() if k.startswith("conn-")]
