@@ -45,6 +45,28 @@ class AcdQueueSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class IsccPeer:
+    address: Address
+    access_code: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IsccConfig:
+    listen: Address | None = None
+    peers: Mapping[str, IsccPeer] = field(default_factory=dict)
+    cast_types: tuple[str, ...] = ()
+    request_timeout: float = 20.0
+    timeout: float = 60.0
+    reconnect_timeout: float = 5.0
+    addp_timeout: float = 10.0
+    default_dn: DeviceId | None = None
+    match_call_once: bool = True
+    direct_digits_key: str = "CDT_Track_Num"
+    external_routing_points: tuple[DeviceId, ...] = ()
+    dnis_pool: tuple[DeviceId, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     server_name: str = "tserver"
     client_listen: Address = Address("127.0.0.1", 7000)
@@ -71,6 +93,8 @@ class Config:
     conference_size: int = 6
     routing_points: Mapping[DeviceId, RoutingPointSettings] = field(default_factory=dict)
     acd_queues: Mapping[DeviceId, AcdQueueSettings] = field(default_factory=dict)
+    iscc: IsccConfig | None = None
+    private_namespace: str = "urn:ctiserver:csta:private"
     source: Path | None = None
 
 
@@ -185,6 +209,7 @@ SCHEMA: dict[str, dict[str, tuple[str, Parser]]] = {
         "session": ("session", _string(("implicit", "ecma-354"))),
         "namespace": ("namespace", _string(EDITIONS)),
         "application-id": ("application_id", _string()),
+        "private-namespace": ("private_namespace", _string()),
         "reply-timeout": ("reply_timeout", _number(minimum=0.05)),
         "keepalive-interval": ("keepalive_interval", _number(minimum=0.1)),
         "session-duration": ("session_duration", _number(minimum=10, integer=True)),
@@ -207,7 +232,24 @@ DN_KEYS = {
     "acd-queues": DnKind.ACD_QUEUE,
     "routing-points": DnKind.ROUTING_POINT,
 }
-TOP_LEVEL = {*SCHEMA, "dn", "agents", "agent", "routing-point", "acd-queue"}
+TOP_LEVEL = {*SCHEMA, "dn", "agents", "agent", "routing-point", "acd-queue", "iscc"}
+ISCC_TYPES = (
+    "route", "route-uui", "direct-callid", "direct-ani", "direct-uui", "direct-notoken",
+    "direct-digits", "dnis-pool", "pullback", "reroute", "direct-network-callid",
+)  # fmt: skip
+ISCC_ALIASES = {"direct": "direct-callid", "route-notoken": "route"}
+ISCC_KEYS: dict[str, tuple[str, Parser]] = {
+    "listen": ("listen", _address),
+    "request-tout": ("request_timeout", _number(minimum=0.05)),
+    "timeout": ("timeout", _number(minimum=0.05)),
+    "reconnect-tout": ("reconnect_timeout", _number(minimum=0.01)),
+    "addp-timeout": ("addp_timeout", _number(minimum=0.1)),
+    "default-dn": ("default_dn", _string()),
+    "match-call-once": ("match_call_once", _boolean),
+    "direct-digits-key": ("direct_digits_key", _string()),
+    "external-routing-points": ("external_routing_points", _numbers),
+    "dnis-pool": ("dnis_pool", _numbers),
+}
 
 
 def load(path: Path) -> Config:
@@ -235,6 +277,8 @@ def parse(text: str, path: Path | None = None) -> Config:
     values.update(_agents(reader))
     values["routing_points"] = _per_dn(reader, values["dns"], "routing-point", DnKind.ROUTING_POINT)
     values["acd_queues"] = _per_dn(reader, values["dns"], "acd-queue", DnKind.ACD_QUEUE)
+    if "iscc" in data:
+        values["iscc"] = _iscc(reader, values["dns"])
     return Config(**values)
 
 
@@ -323,6 +367,62 @@ def _dn_settings(
     if default is not None:
         default = _string()(reader, default, (*where, "default-destination"))
     return RoutingPointSettings(route_timeout=timeout, default_destination=default)
+
+
+def _iscc(reader: _Reader, dns: Mapping[DeviceId, DnKind]) -> IsccConfig:
+    """[iscc] and its [iscc.peer."LOCATION"] tables (docs/iscc.md)."""
+    values: dict[str, Any] = {}
+    for key, value in _table(reader, "iscc").items():
+        if key == "peer":
+            continue
+        if key == "cast-type":
+            values["cast_types"] = _cast_types(reader, value)
+            continue
+        if key not in ISCC_KEYS:
+            raise reader.fail(f"unknown key {key!r} in [iscc]", "iscc", key)
+        attribute, parser = ISCC_KEYS[key]
+        values[attribute] = parser(reader, value, ("iscc", key))
+    for key in ("external_routing_points", "dnis_pool"):
+        for number in values.get(key, ()):
+            if dns.get(DeviceId(number)) is not DnKind.ROUTING_POINT:
+                name = key.replace("_", "-")
+                raise reader.fail(
+                    f"[iscc] {name}: {number} is not a configured routing point", "iscc", name
+                )
+    values["peers"] = _peers(reader)
+    return IsccConfig(**values)
+
+
+def _cast_types(reader: _Reader, value: Any) -> tuple[str, ...]:
+    words = re.split(r"[\s,;]+", value.strip()) if isinstance(value, str) else value
+    if not isinstance(words, list) or not words or not all(isinstance(w, str) for w in words):
+        raise reader.fail(
+            "[iscc] cast-type must be a list of transaction types", "iscc", "cast-type"
+        )
+    types = []
+    for word in words:
+        word = ISCC_ALIASES.get(word, word)
+        if word not in ISCC_TYPES:
+            raise reader.fail(
+                f"[iscc] cast-type: unknown transaction type {word!r}", "iscc", "cast-type"
+            )
+        types.append(word)
+    return tuple(types)
+
+
+def _peers(reader: _Reader) -> dict[str, IsccPeer]:
+    peers: dict[str, IsccPeer] = {}
+    for location, table in _table(reader, "iscc", "peer").items():
+        where = ("iscc", "peer", location)
+        if not isinstance(table, dict) or "address" not in table:
+            raise reader.fail(f"[iscc.peer.{location}] needs an address", *where)
+        for key in table:
+            if key not in ("address", "access-code"):
+                raise reader.fail(f"unknown key {key!r} in [iscc.peer.{location}]", *where, key)
+        address = _address(reader, table["address"], (*where, "address"))
+        code = _string()(reader, table.get("access-code", ""), (*where, "access-code"))
+        peers[location] = IsccPeer(address, code)
+    return peers
 
 
 def demo() -> Config:

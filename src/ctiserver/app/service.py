@@ -29,10 +29,13 @@ from ctiserver.clock import Clock, SystemClock
 from ctiserver.errors import ConfigError
 from ctiserver.http.app import build_app
 from ctiserver.http.metrics import ServerMetrics
+from ctiserver.iscc.peering import Peering, PeeringSettings
+from ctiserver.iscc.transactions import XRoute
 from ctiserver.link.supervisor import LinkSettings, LinkSupervisor
 from ctiserver.server.runtime import Runtime
 from ctiserver.server.tcp import serve_clients
 from ctiserver.tserver.core import CoreSettings, TServerCore
+from ctiserver.tserver.iscc import IsccSettings, PeerSettings
 
 log = logging.getLogger(__name__)
 
@@ -57,16 +60,19 @@ class Service:
         core = TServerCore(
             settings=CoreSettings(
                 name=config.server_name,
+                location=config.switch_name,
                 answer_timeout=config.reply_timeout,
                 consult_user_data=config.consult_user_data,
             ),
             dns=config.dns,
             started=self.clock.now(),
+            iscc=iscc_settings(config),
         )
         self.runtime = Runtime(core, clock=self.clock, metrics=self.metrics)
         self.embedded: EmbeddedSwitch | None = None
         self.client_address: tuple[str, int] | None = None
         self.http_address: tuple[str, int] | None = None
+        self.iscc_address: tuple[str, int] | None = None
         self._register_gauges()
 
     def stop(self) -> None:
@@ -80,11 +86,14 @@ class Service:
             self.runtime.link = supervisor
             await self._start_clients(stack)
             await self._start_http(stack)
+            await self._start_peering(stack)
             async with asyncio.TaskGroup() as tasks:
                 workers = [
                     tasks.create_task(supervisor.run(), name="csta-link"),
                     tasks.create_task(self.runtime.run(), name="deadlines"),
                 ]
+                if self.runtime.peering is not None:
+                    workers.append(tasks.create_task(self.runtime.peering.run(), name="iscc"))
                 await self._stopping.wait()
                 log.info("stopping")
                 for worker in workers:
@@ -162,6 +171,28 @@ class Service:
         self.http_address = (host, port)
         self._announce(f"listening http={self.http_address[0]}:{self.http_address[1]}")
 
+    async def _start_peering(self, stack: contextlib.AsyncExitStack) -> None:
+        iscc = self.config.iscc
+        if iscc is None:
+            return
+        settings = PeeringSettings(
+            location=self.config.switch_name,
+            server=self.config.server_name,
+            listen=(iscc.listen.host, iscc.listen.port) if iscc.listen else None,
+            peers={
+                name: (peer.address.host, peer.address.port) for name, peer in iscc.peers.items()
+            },
+            reconnect_timeout=iscc.reconnect_timeout,
+            addp_timeout=iscc.addp_timeout,
+        )
+        peering = Peering(settings, self.runtime)
+        self.runtime.peering = peering
+        bound = await peering.start()
+        stack.push_async_callback(peering.stop)
+        if bound is not None:
+            self.iscc_address = bound
+            self._announce(f"listening iscc={bound[0]}:{bound[1]}")
+
     def _register_gauges(self) -> None:
         runtime = self.runtime
         self.metrics.gauge("ctiserver_clients", "connected clients", lambda: runtime.client_count)
@@ -173,6 +204,27 @@ class Service:
             "1 when the link to the switch is up",
             lambda: 1.0 if runtime.link is not None and runtime.link.up else 0.0,
         )
+
+
+def iscc_settings(config: Config) -> IsccSettings | None:
+    """The core's ISCC settings from [iscc]; None when the section is absent."""
+    iscc = config.iscc
+    if iscc is None:
+        return None
+    cast = tuple(XRoute(name) for name in iscc.cast_types) or tuple(XRoute)
+    return IsccSettings(
+        location=config.switch_name,
+        peers={name: PeerSettings(peer.access_code) for name, peer in iscc.peers.items()},
+        cast_types=cast,
+        request_timeout=iscc.request_timeout,
+        timeout=iscc.timeout,
+        default_dn=iscc.default_dn,
+        match_call_once=iscc.match_call_once,
+        direct_digits_key=iscc.direct_digits_key,
+        external_routing_points=iscc.external_routing_points,
+        dnis_pool=iscc.dnis_pool,
+        private_namespace=config.private_namespace,
+    )
 
 
 async def _close_server(server: asyncio.Server) -> None:

@@ -23,6 +23,7 @@ from ctiserver.clock import Instant
 from ctiserver.csta.schema import Event, Request, Response, Unconfirmed
 from ctiserver.errors import CtiError, LinkDown
 from ctiserver.ids import CallId, ClientId, ConnId, ConnIdAllocator, DeviceId
+from ctiserver.iscc.protocol import PeerMessage
 from ctiserver.model.call import Call
 from ctiserver.model.changes import AgentChanged, CallCreated, Change, PartyChange, RouteRefused
 from ctiserver.model.model import Model
@@ -43,7 +44,15 @@ from ctiserver.tserver.errors import (
     error_message_for,
 )
 from ctiserver.tserver.events import agent_event, error_event, event_for
+from ctiserver.tserver.iscc import PURPOSES, Iscc, IsccRefused, IsccSettings, SendToPeer, site_of
 from ctiserver.tserver.registry import Registry
+
+ISCC_REQUESTS = frozenset({"RequestGetAccessNumber", "RequestCancelReqGetAccessNumber"})
+
+
+def location_is_remote(location: object, own: str) -> bool:
+    return isinstance(location, str) and site_of(location) != own
+
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +75,13 @@ class ChangeMonitors:
     stop: tuple[DeviceId, ...]
 
 
-Output = Deliver | SendToSwitch | ChangeMonitors
+Output = Deliver | SendToSwitch | ChangeMonitors | SendToPeer
 
 
 @dataclass(frozen=True, slots=True)
 class CoreSettings:
     name: str
+    location: str = ""  # this site, for ISCC (the switch's name)
     answer_timeout: float = 5.0
     consult_user_data: str = "separate"
 
@@ -100,7 +110,12 @@ class Requester(Protocol):
 
 class TServerCore:
     def __init__(
-        self, *, settings: CoreSettings, dns: Mapping[DeviceId, DnKind], started: Instant
+        self,
+        *,
+        settings: CoreSettings,
+        dns: Mapping[DeviceId, DnKind],
+        started: Instant,
+        iscc: IsccSettings | None = None,
     ) -> None:
         self.settings = settings
         self.started = started
@@ -124,6 +139,7 @@ class TServerCore:
             **userdata.HANDLERS,
         }
         self._follow_ups: dict[int, int] = {}  # follow-up token -> its request's token
+        self.iscc = Iscc(self, iscc) if iscc is not None else None
 
     # --- clients ------------------------------------------------------------------------
 
@@ -167,10 +183,48 @@ class TServerCore:
     def _dispatch(self, ctx: RequestContext) -> None:
         if ctx.name != "RequestRegisterClient" and ctx.client not in self._greeted:
             raise NotYetRegisteredClient()
+        if ctx.name in ISCC_REQUESTS or (ctx.name in PURPOSES and "Location" in ctx.message):
+            self._to_another_site(ctx)
+            return
         handler = self._handlers.get(ctx.name)
         if handler is None:
             raise NotSupported(f"{ctx.name} is not supported by this server")
         handler(self, ctx)
+
+    def _to_another_site(self, ctx: RequestContext) -> None:
+        """A request naming a Location, or an ISCC request (genesys-tlib.md § 3)."""
+        location = ctx.message.get("Location")
+        if self.iscc is None:
+            if ctx.name in PURPOSES and not location_is_remote(location, self.settings.location):
+                self._handlers[ctx.name](self, ctx)
+                return
+            raise IsccRefused(TError.FEATURE_NOT_INITED, "ISCC is not configured on this server")
+        if ctx.name == "RequestCancelReqGetAccessNumber":
+            self.iscc.cancel(ctx)
+        elif ctx.name in PURPOSES and not self.iscc.is_remote(location):
+            self._handlers[ctx.name](self, ctx)
+        else:
+            self.iscc.start(ctx)
+
+    # --- other sites (ISCC) --------------------------------------------------------------
+
+    def peer_up(self, location: str, at: Instant) -> list[Output]:
+        if self.iscc is not None:
+            self.iscc.peer_up(location)
+        return self._flush()
+
+    def peer_down(self, location: str, at: Instant) -> list[Output]:
+        if self.iscc is not None:
+            self.iscc.peer_down(location, at)
+        return self._flush()
+
+    def peer_message(self, location: str, message: PeerMessage, at: Instant) -> list[Output]:
+        if self.iscc is not None:
+            self.iscc.received(location, message, at)
+        return self._flush()
+
+    def to_peer(self, location: str, message: PeerMessage) -> None:
+        self._out.append(SendToPeer(location, message))
 
     # --- the switch ---------------------------------------------------------------------
 
@@ -238,7 +292,10 @@ class TServerCore:
         return self._flush()
 
     def tick(self, at: Instant) -> list[Output]:
-        """Answer EventError 57 for accepted requests that no event has answered in time."""
+        """Answer EventError 57 for accepted requests that no event has answered in time,
+        and end ISCC transactions past their time."""
+        if self.iscc is not None:
+            self.iscc.tick(at)
         for pending in self.correlator.expire(at.monotonic):
             if not pending.answered:
                 timeout = self.settings.answer_timeout
@@ -285,9 +342,15 @@ class TServerCore:
             case RouteRefused(call=call, party=party):
                 self._route_refused(call, party.dn, at)
             case PartyChange(call=call, party=party):
+                if self.iscc is not None and not self.iscc.arrived(change, at):
+                    return
                 event = event_for(change)
                 pending = self.correlator.answer(party.dn, call.conn_id, event["Event"])
                 self.send(event, self.registry.clients_of(party.dn), at, answering=pending)
+                if self.iscc is not None:
+                    self.iscc.watch(change, at)
+                    if self.model.call(call.conn_id) is None:
+                        self.iscc.forget(call.conn_id)
 
     def _route_refused(self, call: Call, point: DeviceId, at: Instant) -> None:
         pending = self.correlator.waiting_at(point, call.conn_id, "RequestRouteCall")
@@ -349,6 +412,11 @@ class TServerCore:
             self.correlator.confirm(
                 pending.token, deadline=ctx.at.monotonic + self.settings.answer_timeout
             )
+
+    def to_switch_alone(self, message: Request | Unconfirmed) -> None:
+        """Send something of the server's own to the switch; nobody waits for it."""
+        if self.link_connected:
+            self._out.append(SendToSwitch(self.correlator.new_token(), message))
 
     def follow_up(self, pending: Pending, request: Request) -> None:
         """Send another request on behalf of *pending*; its failure is *pending*'s."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ctiserver.clock import Instant
 from ctiserver.ids import DeviceId
 from ctiserver.model.call import Call
 from ctiserver.tlib.vocabulary import KVList, TMessage
@@ -26,12 +27,21 @@ if TYPE_CHECKING:
 
 
 def announce(core: TServerCore, ctx: RequestContext, call: Call, by: DeviceId) -> None:
-    """EventAttachedDataChanged to every registrant of every DN on the calls concerned."""
+    """EventAttachedDataChanged to every registrant of every DN on the calls concerned,
+    and to the instances of the call at other sites (ISCC)."""
     for shared in core.model.sharing(call):
         for dn in [d for d in shared.parties if core.model.is_ours(d)]:
             event = user_data_event(shared, dn, by)
             mine = shared is call and dn == by
             core.send(event, core.registry.clients_of(dn), ctx.at, answering=ctx if mine else None)
+        if core.iscc is not None:
+            core.iscc.data_changed(shared, by)
+
+
+def announce_remote(core: TServerCore, call: Call, by: DeviceId, at: Instant) -> None:
+    """A change made at another site: EventAttachedDataChanged here, not sent back."""
+    for dn in [d for d in call.parties if core.model.is_ours(d)]:
+        core.send(user_data_event(call, dn, by), core.registry.clients_of(dn), at)
 
 
 def _change(core: TServerCore, ctx: RequestContext, data: KVList | None, *, clear: bool) -> None:
