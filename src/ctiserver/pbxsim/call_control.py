@@ -191,7 +191,7 @@ def _clear(ctx: Context, call: Call, device: DeviceId, cause: EventCause) -> Con
     event = ConnectionClearedEvent(
         monitor_cross_ref_id=UNADDRESSED,
         dropped_connection=call.id_of(device),
-        releasing_device=device,
+        releasing_device=connection.shown(),
         cause=cause,
     )
     ctx.publish(call, event, removed=[device])

@@ -81,9 +81,10 @@ def _ring(ctx: Context, call: Call, arrival: Connection, cause: EventCause) -> N
 def _fail(ctx: Context, call: Call, arrival: Connection, cause: EventCause) -> None:
     """The caller cannot reach the device; the caller's connection fails until cleared."""
     assert arrival.calling is not None
-    caller = call.connections.get(arrival.calling)
+    caller = call.party(arrival.calling)
     if caller is not None and caller.state is LocalConnectionState.CONNECTED:
         caller.move(Move.FAIL)
+        caller.fail_cause = cause
     event = FailedEvent(
         monitor_cross_ref_id=UNADDRESSED,
         failed_connection=call.id_of(arrival.device),
@@ -241,6 +242,7 @@ def block(
     for connection in call.connections.values():
         if connection.state is LocalConnectionState.CONNECTED:
             connection.move(Move.FAIL)
+            connection.fail_cause = EventCause.BLOCKED
     event = FailedEvent(
         monitor_cross_ref_id=UNADDRESSED,
         failed_connection=call.id_of(device),

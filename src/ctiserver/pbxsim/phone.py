@@ -104,9 +104,10 @@ def _find(
     *,
     call_id: CallId | None = None,
 ) -> ConnectionID | None:
-    for call, connection in ctx.state.connections_at(station):
-        if wanted(connection) and call_id in (None, call.call_id):
-            return call.id_of(station)
+    for device in ctx.state.line(station):  # a host's phone also has its guest's calls
+        for call, connection in ctx.state.connections_at(device):
+            if wanted(connection) and call_id in (None, call.call_id):
+                return call.id_of(device)
     return None
 
 

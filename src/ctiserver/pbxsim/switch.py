@@ -22,6 +22,7 @@ from typing import Final, TypeVar, cast
 
 from ctiserver.csta import agents as csta_agents
 from ctiserver.csta import call_control as csta_calls
+from ctiserver.csta import escape as csta_escape
 from ctiserver.csta import routeing as csta_routeing
 from ctiserver.csta import system as csta_system
 from ctiserver.csta.failure import CSTAErrorCode, ErrorCategory
@@ -32,6 +33,7 @@ from ctiserver.pbxsim import (
     association,
     call_control,
     delivery,
+    hot_desking,
     phone,
     routing,
     snapshots,
@@ -94,6 +96,7 @@ SERVICES: Final[Mapping[type[Message], _Service]] = dict(
         _entry(csta_routeing.RouteEnd, routing.route_end),
         _entry(csta_agents.SetAgentState, acd.set_agent_state),
         _entry(csta_agents.GetAgentState, acd.get_agent_state),
+        _entry(csta_escape.Escape, hot_desking.escape),
     ]
 )
 

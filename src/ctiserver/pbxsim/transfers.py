@@ -48,10 +48,11 @@ def transfer_call(ctx: Context, request: TransferCall) -> None:
     transferred = held.first_other(device)
     assert transferred_to is not None
     assert transferred is not None
+    shown_to = active.shown(transferred_to)
     old_held, old_active = held.id_of(device), active.id_of(device)
     for connection in active.others(device):
         if connection.calling == device:  # the transferred party now calls them
-            connection.calling = transferred
+            connection.calling = held.shown(transferred)
     moved = _merge(ctx, held, active, device)
     held_leaving = held.remove(device)
     ctx.reply(TransferCallResponse(transferred_call=held.id_of(transferred_to), connections=moved))
@@ -60,7 +61,7 @@ def transfer_call(ctx: Context, request: TransferCall) -> None:
         primary_old_call=old_held,
         secondary_old_call=old_active,
         transferring_device=device,
-        transferred_to_device=transferred_to,
+        transferred_to_device=shown_to,
         transferred_connections=moved,
         cause=EventCause.TRANSFER,
     )
@@ -77,6 +78,7 @@ def conference_call(ctx: Context, request: ConferenceCall) -> None:
     if len(held.connections) + len(active.connections) - 1 > ctx.state.config.conference_size:
         raise Refused(_RESOURCES, "conferenceMemberLimitExceeded")
     added = active.first_other(device)
+    added = active.shown(added) if added is not None else None
     old_held, old_active = held.id_of(device), active.id_of(device)
     moved = _merge(ctx, held, active, device)
     held.connections[device].move(Move.CONFERENCE)
@@ -154,7 +156,7 @@ def single_step_transfer_call(ctx: Context, request: SingleStepTransferCall) -> 
     )
     ctx.publish(call, event, removed=[device])
     delivery.leave(ctx, call, leaving)
-    caller = next(iter(call.connections))
+    caller = next(iter(call.connections.values())).shown()
     delivery.offer(
         ctx,
         call,
