@@ -5,8 +5,8 @@ unknown one, and queues at an ACD group or a routing device.  At a routing devic
 registrant gets a RouteRequest (or, with nobody registered, the call goes to the
 default destination at once); at an ACD group the call waits for distribute().
 divert() takes a call from a device that was offered it; leave() does the bookkeeping
-of every connection that leaves a call: a routeing dialogue ends, a queue forgets the
-call, an agent starts wrap-up.
+of every connection that leaves a call: its recording stops, a routeing dialogue ends,
+a queue forgets the call, an agent starts wrap-up.
 
 docs/pbxsim.md §§ 4.1, 4.9-4.11 give the events; Context.publish() picks who hears them.
 """
@@ -17,7 +17,7 @@ from ctiserver.csta.enumerations import EventCause, LocalConnectionState
 from ctiserver.csta.events import DeliveredEvent, DivertedEvent, FailedEvent, QueuedEvent
 from ctiserver.csta.routeing import RouteEnd, RouteRequest, RouteUsed
 from ctiserver.ids import CallId, DeviceId
-from ctiserver.pbxsim import acd
+from ctiserver.pbxsim import acd, recording
 from ctiserver.pbxsim.calls import Call, Connection, Move
 from ctiserver.pbxsim.directory import DeviceKind
 from ctiserver.pbxsim.outcome import Timer, TimerKind
@@ -288,6 +288,7 @@ def divert(
 
 def leave(ctx: Context, call: Call, connection: Connection) -> None:
     """Bookkeeping for *connection*, which has just left *call*."""
+    recording.stopped_by_leaving(ctx, call, connection)
     device = connection.device
     match ctx.state.directory.kind(device):
         case DeviceKind.ROUTING_DEVICE:

@@ -3,7 +3,8 @@
 Per accepted connection: one CstaSession(Role.SWITCHING_FUNCTION) and one association
 of the Switch.  The shell feeds bytes in, hands each message to the switch with the
 loop's monotonic time, and performs the returned effects: replies, events and
-routeing invocations to the right links, edition changes, closes, timers.
+routeing invocations to the right links, edition changes, closes, timers, and lines of
+the recordings file.
 
 Rules:
 - Writes are batched: everything one input produces for a link goes out in one write,
@@ -21,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 
 from ctiserver.csta.failure import CSTAErrorCode, ErrorCategory
@@ -33,6 +35,7 @@ from ctiserver.pbxsim.outcome import (
     AssociationId,
     Close,
     Outcome,
+    RecordingEnded,
     Reply,
     Send,
     StartTimer,
@@ -40,6 +43,7 @@ from ctiserver.pbxsim.outcome import (
     UseEdition,
 )
 from ctiserver.pbxsim.phone import PhoneAction
+from ctiserver.pbxsim.recording import recording_line
 from ctiserver.pbxsim.switch import Switch
 
 _log = logging.getLogger(__name__)
@@ -285,6 +289,20 @@ class PbxListener:
                         self._dirty.add(link)
                 case StartTimer():
                     self._schedule(effect)
+                case RecordingEnded():
+                    self._write_recording(effect)
+
+    def _write_recording(self, ended: RecordingEnded) -> None:
+        """Append the recording's line to the recordings file (a small, local write)."""
+        path = self.switch.config.recordings
+        if path is None:
+            return
+        line = recording_line(ended, wall_offset=time.time() - self._now())
+        try:
+            with open(path, "a", encoding="utf-8") as recordings:
+                recordings.write(line + "\n")
+        except OSError as exc:
+            _log.error("cannot write recording %s to %s: %s", ended.message, path, exc)
 
     def _flush(self) -> None:
         dirty, self._dirty = self._dirty, set()

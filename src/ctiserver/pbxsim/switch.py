@@ -22,19 +22,23 @@ from typing import Final, TypeVar, cast
 
 from ctiserver.csta import agents as csta_agents
 from ctiserver.csta import call_control as csta_calls
+from ctiserver.csta import call_information as csta_information
 from ctiserver.csta import escape as csta_escape
 from ctiserver.csta import routeing as csta_routeing
 from ctiserver.csta import system as csta_system
+from ctiserver.csta import voice as csta_voice
 from ctiserver.csta.failure import CSTAErrorCode, ErrorCategory
 from ctiserver.csta.schema import Kind, Message
 from ctiserver.errors import ServiceError
 from ctiserver.pbxsim import (
+    account_codes,
     acd,
     association,
     call_control,
     delivery,
     hot_desking,
     phone,
+    recording,
     routing,
     snapshots,
     transfers,
@@ -97,6 +101,11 @@ SERVICES: Final[Mapping[type[Message], _Service]] = dict(
         _entry(csta_agents.SetAgentState, acd.set_agent_state),
         _entry(csta_agents.GetAgentState, acd.get_agent_state),
         _entry(csta_escape.Escape, hot_desking.escape),
+        _entry(csta_voice.RecordMessage, recording.record_message),
+        _entry(csta_voice.Stop, recording.stop),
+        _entry(csta_voice.Suspend, recording.suspend),
+        _entry(csta_voice.Resume, recording.resume),
+        _entry(csta_information.AssociateData, account_codes.associate_data),
     ]
 )
 

@@ -24,7 +24,7 @@ from ctiserver.csta.events import ConferencedEvent, TransferedEvent
 from ctiserver.csta.failure import ErrorCategory
 from ctiserver.csta.types import ConnectionID, ConnectionListItem
 from ctiserver.ids import DeviceId
-from ctiserver.pbxsim import delivery
+from ctiserver.pbxsim import delivery, recording
 from ctiserver.pbxsim.calls import Call, Move
 from ctiserver.pbxsim.directory import DeviceKind
 from ctiserver.pbxsim.outcome import Refused
@@ -94,6 +94,7 @@ def conference_call(ctx: Context, request: ConferenceCall) -> None:
         cause=EventCause.CONFERENCE,
     )
     ctx.publish(held, event)
+    delivery.leave(ctx, active, active.connections[device])  # its part in c2 is over
 
 
 def _both_calls(ctx: Context, held_id: ConnectionID, active_id: ConnectionID) -> tuple[Call, Call]:
@@ -119,6 +120,7 @@ def _merge(
     moved = [_unchanged(held, conn.device) for conn in held.others(device)]
     for connection in list(active.others(device)):
         held.add(active.remove(connection.device))
+        recording.moved(connection, held.call_id)
         moved.append(
             ConnectionListItem(
                 old_connection=active.id_of(connection.device),
