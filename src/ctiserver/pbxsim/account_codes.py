@@ -27,7 +27,7 @@ _CODE: Final = re.compile(r"[0-9]{1,16}")
 
 
 def associate_data(ctx: Context, request: AssociateData) -> None:
-    call, connection = ctx.state.connection(request.existing_call)
+    call, connection = ctx.state.connection(request.existing_call, far_end=True)
     code = account_code_text(request.account_code)
     check_code(code)
     assert code is not None

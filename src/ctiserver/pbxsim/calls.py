@@ -106,6 +106,8 @@ class Leg:
         call_id: the local call the far end's connection is in (a transfer changes it).
         device: the far end's connection deviceID in that call ("NUMBER@LEG").
         outbound: True where the leg was dialled (the far end terminates it).
+        cause: why the call went out (newCall, consultation, …): the cause of the
+            events that report the far end's progress.
         alerted, answered: what an inbound leg has told the far end so far.
     """
 
@@ -114,6 +116,7 @@ class Leg:
     call_id: CallId
     device: DeviceId
     outbound: bool
+    cause: EventCause = EventCause.NEW_CALL
     alerted: bool = False
     answered: bool = False
 

@@ -147,12 +147,21 @@ class SwitchState:
             raise Refused(ErrorCategory.OPERATION, "invalidCallID")
         return call
 
-    def connection(self, connection_id: ConnectionID) -> tuple[Call, Connection]:
-        """The call and connection named.  Raises Refused(operation/invalidConnectionID)."""
+    def connection(
+        self, connection_id: ConnectionID, *, far_end: bool = False
+    ) -> tuple[Call, Connection]:
+        """The call and connection named.  Raises Refused(operation/invalidConnectionID).
+
+        The far end of a trunk call is not this switch's to answer, hold or transfer:
+        unless *far_end* allows it, naming one is refused with
+        operation/requestIncompatibleWithConnection.
+        """
         call = self.calls.get(connection_id.call_id)
         connection = call.connections.get(connection_id.device_id) if call else None
         if call is None or connection is None:
             raise Refused(ErrorCategory.OPERATION, "invalidConnectionID")
+        if connection.leg is not None and not far_end:
+            raise Refused(ErrorCategory.OPERATION, "requestIncompatibleWithConnection")
         return call, connection
 
     def connections_at(self, device: DeviceId) -> list[tuple[Call, Connection]]:

@@ -7,10 +7,14 @@ How to drive a Switch (ctiserver.pbxsim.listener does it over TCP):
     outcome = switch.disconnect(association, now=t)     it went away
     outcome = switch.act(Dial("7001", "7002"), now=t)   a person used a phone
     outcome = switch.fire(timer, now=t)                 a StartTimer came due
+    link, outcome = switch.trunk_up("AB", "B", now=t)   a trunk link finished its hellos
+    outcome = switch.trunk_message(link, message, now=t)  it brought a call message
+    outcome = switch.trunk_down(link, now=t)            it dropped
 
 Time is always an argument (monotonic seconds); the switch never reads a clock.  Each
 Outcome lists effects to perform in order (see ctiserver.pbxsim.outcome).  After every
-input the switch hands waiting ACD calls to agents who have become free.
+input the switch hands waiting ACD calls to agents who have become free, and tells the
+far end of each inbound trunk leg what became of its call.
 
 Rule: a refused request changes nothing; its only effect is the CSTAErrorCode reply.
 """
@@ -42,6 +46,7 @@ from ctiserver.pbxsim import (
     routing,
     snapshots,
     transfers,
+    trunk_links,
 )
 from ctiserver.pbxsim.config import PbxConfig
 from ctiserver.pbxsim.outcome import (
@@ -53,8 +58,10 @@ from ctiserver.pbxsim.outcome import (
     StartTimer,
     Timer,
     TimerKind,
+    TrunkLinkId,
 )
 from ctiserver.pbxsim.state import Context, SwitchState
+from ctiserver.pbxsim.trunk_protocol import TrunkMessage
 from ctiserver.pbxsim.view import SwitchView, view_of
 
 _M = TypeVar("_M", bound=Message)
@@ -194,6 +201,31 @@ class Switch:
             effects.extend(self.fire(timer, now=due).effects)
         return Outcome(tuple(effects))
 
+    def trunk_up(self, trunk: str | None, peer: str, *, now: float) -> tuple[TrunkLinkId, Outcome]:
+        """A trunk link is up (both hellos are through).
+
+        Args:
+            trunk: the local trunk the link serves: calls dialled on it may go out on
+                this link.  None (or a name this switch does not have): the link only
+                brings calls in.
+            peer: the name of the switch at the other end, for diagnostics.
+        """
+        ctx = Context(self._state, now)
+        link = trunk_links.opened(ctx, trunk, peer)
+        return link, self._settle(ctx)
+
+    def trunk_message(self, link: TrunkLinkId, message: TrunkMessage, *, now: float) -> Outcome:
+        """A call message came in on trunk link *link*."""
+        ctx = Context(self._state, now)
+        trunk_links.received(ctx, link, message)
+        return self._settle(ctx)
+
+    def trunk_down(self, link: TrunkLinkId, *, now: float) -> Outcome:
+        """Trunk link *link* is gone: its calls are cleared here.  Idempotent."""
+        ctx = Context(self._state, now)
+        trunk_links.closed(ctx, link)
+        return self._settle(ctx)
+
     def next_deadline(self) -> float | None:
         return min(self._state.deadlines.values(), default=None)
 
@@ -206,4 +238,5 @@ class Switch:
 
     def _settle(self, ctx: Context) -> Outcome:
         delivery.distribute(ctx)
+        trunk_links.report(ctx)
         return ctx.outcome()

@@ -24,7 +24,7 @@ from ctiserver.csta.events import ConferencedEvent, TransferedEvent
 from ctiserver.csta.failure import ErrorCategory
 from ctiserver.csta.types import ConnectionID, ConnectionListItem
 from ctiserver.ids import DeviceId
-from ctiserver.pbxsim import delivery, recording
+from ctiserver.pbxsim import call_control, delivery, legs, recording
 from ctiserver.pbxsim.calls import Call, Move
 from ctiserver.pbxsim.directory import DeviceKind
 from ctiserver.pbxsim.outcome import Refused
@@ -146,6 +146,7 @@ def single_step_transfer_call(ctx: Context, request: SingleStepTransferCall) -> 
         raise Refused(_STATE, "invalidConnectionState")
     _check_destination(ctx.state, call, destination, stations_only=False)
     ctx.reply(SingleStepTransferCallResponse(transferred_call=call.id_of(destination)))
+    call.uui = call_control.uui_of(ctx, request.private_data) or call.uui
     leaving = call.remove(device)
     remaining = tuple(_unchanged(call, other) for other in call.connections)
     event = TransferedEvent(
@@ -220,11 +221,15 @@ def deflect_call(ctx: Context, request: DeflectCall) -> None:
 def _check_destination(
     state: SwitchState, call: Call, destination: DeviceId, *, stations_only: bool
 ) -> None:
-    """A single-step service may only send a call where it can go now (§ 4.9)."""
+    """A single-step service may only send a call where it can go now (§ 4.9): a down
+    trunk is as busy as a busy station."""
     kind = state.directory.kind(destination)
-    if kind is None or destination in call.connections:
+    on_trunk = legs.reachable(state, destination)
+    if (kind is None and on_trunk is None) or destination in call.connections:
         raise Refused(_OPERATION, "invalidDestination")
     if stations_only and kind is not DeviceKind.STATION:
         raise Refused(_OPERATION, "invalidDestination")
+    if on_trunk is False:  # the trunk is down
+        raise Refused(_RESOURCES, "resourceBusy")
     if kind is DeviceKind.STATION and state.busy(destination):
         raise Refused(_RESOURCES, "resourceBusy")
