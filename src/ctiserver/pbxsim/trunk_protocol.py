@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import enum
 import json
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from typing import Any, Final, NoReturn
 
 from ctiserver.csta.enumerations import EventCause
@@ -117,7 +117,7 @@ def encode(message: TrunkMessage) -> bytes:
     document: dict[str, Any] = {"type": _NAMES[type(message)]}
     for spec in fields(message):
         value = getattr(message, spec.name)
-        if value != "":
+        if value != "" or spec.default is MISSING:  # an optional text may be left out
             document[spec.name] = value.value if isinstance(value, EventCause) else value
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
