@@ -45,6 +45,15 @@ class AcdQueueSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class TrunkConfig:
+    """A trunk of the simulated PBX to another simulated PBX (docs/pbxsim.md § 9)."""
+
+    prefix: str
+    peer: Address | None = None
+    ani_prefix: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class IsccPeer:
     address: Address
     access_code: str = ""
@@ -94,6 +103,9 @@ class Config:
     routing_points: Mapping[DeviceId, RoutingPointSettings] = field(default_factory=dict)
     acd_queues: Mapping[DeviceId, AcdQueueSettings] = field(default_factory=dict)
     iscc: IsccConfig | None = None
+    trunk_listen: Address | None = None
+    trunks: Mapping[str, TrunkConfig] = field(default_factory=dict)
+    recordings: Path | None = None
     private_namespace: str = "urn:ctiserver:csta:private"
     source: Path | None = None
 
@@ -156,6 +168,14 @@ def _optional_address(reader: _Reader, value: Any, where: tuple[str, ...]) -> Ad
     if value == "":
         return None
     return _address(reader, value, where)
+
+
+def _path(reader: _Reader, value: Any, where: tuple[str, ...]) -> Path:
+    text = _string()(reader, value, where)
+    path = Path(text)
+    if not path.is_absolute() and reader.path is not None:
+        path = reader.path.parent / path  # relative to the configuration file
+    return path
 
 
 def _link(reader: _Reader, value: Any, where: tuple[str, ...]) -> Address | None:
@@ -225,6 +245,8 @@ SCHEMA: dict[str, dict[str, tuple[str, Parser]]] = {
     "pbxsim": {
         "csta-listen": ("csta_listen", _address),
         "conference-size": ("conference_size", _number(minimum=3, integer=True)),
+        "trunk-listen": ("trunk_listen", _address),
+        "recordings": ("recordings", _path),
     },
 }
 DN_KEYS = {
@@ -294,6 +316,9 @@ def _table(reader: _Reader, *where: str) -> dict[str, Any]:
 def _section(reader: _Reader, section: str, keys: dict[str, tuple[str, Parser]]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key, value in _table(reader, section).items():
+        if (section, key) == ("pbxsim", "trunk"):
+            values["trunks"] = _trunks(reader, value)
+            continue
         if key not in keys:
             raise reader.fail(f"unknown key {key!r} in [{section}]", section, key)
         attribute, parser = keys[key]
@@ -367,6 +392,22 @@ def _dn_settings(
     if default is not None:
         default = _string()(reader, default, (*where, "default-destination"))
     return RoutingPointSettings(route_timeout=timeout, default_destination=default)
+
+
+def _trunks(reader: _Reader, tables: Any) -> dict[str, TrunkConfig]:
+    trunks: dict[str, TrunkConfig] = {}
+    for name, table in (tables if isinstance(tables, dict) else {}).items():
+        where = ("pbxsim", "trunk", name)
+        if not isinstance(table, dict) or "prefix" not in table:
+            raise reader.fail(f"[pbxsim.trunk.{name}] needs a prefix", *where)
+        for key in table:
+            if key not in ("prefix", "peer", "ani-prefix"):
+                raise reader.fail(f"unknown key {key!r} in [pbxsim.trunk.{name}]", *where, key)
+        prefix = _string()(reader, table["prefix"], (*where, "prefix"))
+        peer = _address(reader, table["peer"], (*where, "peer")) if "peer" in table else None
+        ani = _string()(reader, table.get("ani-prefix", ""), (*where, "ani-prefix"))
+        trunks[name] = TrunkConfig(prefix, peer, ani)
+    return trunks
 
 
 def _iscc(reader: _Reader, dns: Mapping[DeviceId, DnKind]) -> IsccConfig:

@@ -56,6 +56,7 @@ class Service:
         self.clock = clock or SystemClock()
         self._announce = announce
         self._stopping = asyncio.Event()
+        self.started = asyncio.Event()  # set once every listener is bound
         self.metrics = ServerMetrics()
         core = TServerCore(
             settings=CoreSettings(
@@ -87,6 +88,7 @@ class Service:
             await self._start_clients(stack)
             await self._start_http(stack)
             await self._start_peering(stack)
+            self.started.set()
             async with asyncio.TaskGroup() as tasks:
                 workers = [
                     tasks.create_task(supervisor.run(), name="csta-link"),
@@ -130,6 +132,8 @@ class Service:
         host, port = await self.embedded.start()
         stack.push_async_callback(self.embedded.stop)
         self._announce(f"listening csta={host}:{port}")
+        if (trunks := self.embedded.trunk_address) is not None:
+            self._announce(f"listening trunk={trunks[0]}:{trunks[1]}")
         return host, port
 
     def _link_settings(self, address: tuple[str, int]) -> LinkSettings:

@@ -138,14 +138,14 @@ class Peering:
         return bound[0], bound[1]
 
     async def run(self) -> None:
-        """Dial the peers whose location sorts after ours, for ever."""
+        """Dial the peers whose location sorts after ours, and serve, until cancelled."""
         dials = [
             asyncio.create_task(self._dial(location, address), name=f"iscc-{location}")
             for location, address in self.settings.peers.items()
             if self.settings.location < location
         ]
         try:
-            await asyncio.gather(*dials)
+            await asyncio.gather(*dials, asyncio.Event().wait())
         finally:
             for task in dials:
                 task.cancel()

@@ -60,6 +60,7 @@ class Call:
     uui: str = ""  # user-to-user information, as the switch reports it
     network_call_id: str = ""  # the same at every site the call crosses
     origin: Origin | None = None  # set when an ISCC transaction matched the call
+    expected: set[DeviceId] = field(default_factory=set)  # our DNs it was sent on to
 
     def party(self, dn: DeviceId) -> Party | None:
         return self.parties.get(dn)

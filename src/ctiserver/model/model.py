@@ -182,6 +182,7 @@ class Model:
     ) -> Party:
         """Record *device* in *call*, in *state*, as reported on *dn*'s monitor (rule 1)."""
         party = call.parties.get(device)
+        call.expected.discard(device)
         if party is None:
             party = Party(dn=device, state=state, role=role)
             call.parties[device] = party
@@ -221,8 +222,16 @@ class Model:
         self.forget_if_unused(call)
 
     def forget_if_unused(self, call: Call) -> None:
-        if not any(self.is_ours(dn) for dn in call.parties):
+        """Rule 3, except while the call is on its way to one of our DNs (diverted,
+        routed or transferred there): the switch will report it there next."""
+        if not any(self.is_ours(dn) for dn in call.parties) and not call.expected:
             self._forget(call)
+
+    def expect(self, call: Call, destination: DeviceId | None) -> None:
+        """*call* was sent on to *destination*; if that is ours, it stays known meanwhile."""
+        if self.is_ours(destination):
+            assert destination is not None
+            call.expected.add(destination)
 
     def _forget(self, call: Call) -> None:
         self._calls.pop(call.conn_id, None)

@@ -68,6 +68,7 @@ def on_diverted(model: Model, dn: DeviceId, event: DivertedEvent) -> list[Change
     party = None if call is None else call.parties.get(diverting)
     if call is None or party is None:
         return []
+    model.expect(call, event.new_destination)
     if diverting != dn:
         if not model.is_ours(diverting):
             model.remove_party(call, party)

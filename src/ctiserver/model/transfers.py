@@ -83,6 +83,8 @@ def on_transfered(model: Model, dn: DeviceId, event: TransferedEvent) -> list[Ch
         return []
     transferring = event.transferring_device or event.primary_old_call.device_id
     model.rekey(primary, _result_id(primary, event.transferred_connections))
+    if secondary is None:  # single-step: the call is on its way to transferred_to_device
+        model.expect(primary, event.transferred_to_device)
     moved = _move(model, dn, primary, event.transferred_connections)
     if dn == transferring:
         return _transferrer_leaves(model, dn, secondary, primary)

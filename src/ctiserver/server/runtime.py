@@ -62,6 +62,7 @@ class Runtime:
         self._ids = itertools.count(1)
         self._monitor_changes: list[asyncio.Task[None]] = []
         self.link_ready = asyncio.Event()  # set while the link to the switch is up
+        self._peers_ready: dict[str, asyncio.Event] = {}
 
     # --- clients ------------------------------------------------------------------------
 
@@ -129,10 +130,16 @@ class Runtime:
     # --- other sites (PeerHooks) --------------------------------------------------------
 
     def on_peer_up(self, location: str) -> None:
+        self.peer_ready(location).set()
         self.perform(self.core.peer_up(location, self.clock.now()))
 
     def on_peer_down(self, location: str) -> None:
+        self.peer_ready(location).clear()
         self.perform(self.core.peer_down(location, self.clock.now()))
+
+    def peer_ready(self, location: str) -> asyncio.Event:
+        """Set while the ISCC link to *location* is up."""
+        return self._peers_ready.setdefault(location, asyncio.Event())
 
     def on_peer_message(self, location: str, message: PeerMessage) -> None:
         self.perform(self.core.peer_message(location, message, self.clock.now()))
