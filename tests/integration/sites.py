@@ -59,7 +59,7 @@ def site_b_settings(**iscc: Any) -> dict[str, Any]:
     }
 
 
-def site_a_settings(site_b: Site, **iscc: Any) -> dict[str, Any]:
+def site_a_settings(site_b: Site, *, ani_prefix: str = "", **iscc: Any) -> dict[str, Any]:
     trunk = site_b.service.embedded.trunk_address  # type: ignore[union-attr]
     peer = site_b.service.iscc_address
     assert trunk is not None
@@ -80,7 +80,7 @@ def site_a_settings(site_b: Site, **iscc: Any) -> dict[str, Any]:
         "server_name": "tserver-a",
         "dns": dns,
         "routing_points": {DeviceId("5000"): RoutingPointSettings(60.0, None)},
-        "trunks": {"toB": TrunkConfig(prefix="9", peer=Address(*trunk))},
+        "trunks": {"toB": TrunkConfig(prefix="9", peer=Address(*trunk), ani_prefix=ani_prefix)},
         "iscc": IsccConfig(listen=ANY, peers={"SiteB": IsccPeer(Address(*peer), "9")}, **settings),
     }
 

@@ -13,8 +13,11 @@ keeps the connection alive ADDP-style:
     Refused      destination -> origin: no resource, with an ISCC error code
     Cancel/Cancelled      origin -> destination and back: give the resource up
     CallIdentified        origin -> destination: the call's network call id, once known
+    Started      origin -> destination: the call's ConnID at the origin, once it exists
     Matched      destination -> origin: the call arrived and was matched (its ConnID there)
     Failed       destination -> origin: it did not arrive in time (or was lost)
+    Relinked     either way: a transfer or conference at the sender's site merged the
+                 linked call into another; this is its ConnID there now
     DataChanged  either way: the UserData of a call linked across the two sites
 
 How to drive an IsccConnection: receive_data(bytes), then next_message() until NEED_DATA;
@@ -118,6 +121,15 @@ class CallIdentified(PeerMessage):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Started(PeerMessage):
+    """Origin -> destination: the call the transaction moves is this ConnID here."""
+
+    TYPE: ClassVar[str] = "started"
+    xid: str
+    conn_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Matched(PeerMessage):
     TYPE: ClassVar[str] = "matched"
     xid: str
@@ -131,6 +143,15 @@ class Failed(PeerMessage):
     xid: str
     code: int
     message: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Relinked(PeerMessage):
+    """The call linked by transaction `xid` is `conn_id` at the sender's site now."""
+
+    TYPE: ClassVar[str] = "relinked"
+    xid: str
+    conn_id: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -150,7 +171,7 @@ MESSAGES: dict[str, type[PeerMessage]] = {
     cls.TYPE: cls
     for cls in (
         Hello, Poll, PollReply, Reserve, Reserved, Refused, Cancel, Cancelled,
-        CallIdentified, Matched, Failed, DataChanged,
+        CallIdentified, Started, Matched, Failed, Relinked, DataChanged,
     )
 }  # fmt: skip
 

@@ -137,6 +137,7 @@ class Link:
     location: str
     conn_id: str
     origin_dn: str = ""
+    xid: str = ""  # the transaction that linked them
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,23 @@ class CallCreated:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class NetworkCallIdLearned:
+    """The switch named the call's network call id (it crossed a trunk): not sent to
+    clients, but ISCC transactions match calls by it."""
+
+    call: Call
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallsMerged:
+    """A transfer or conference joined the call `merged` into `call` (whose ConnID stays).
+    Not sent to clients; what followed the merged call (ISCC links) follows `call`."""
+
+    call: Call
+    merged: ConnId
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PartyChange:
     """Base of the changes that become a call event for `party.dn`."""
 
@@ -135,4 +152,4 @@ class AgentChanged:
     work_mode: AgentWorkMode
 
 
-Change = CallCreated | PartyChange | AgentChanged
+Change = CallCreated | NetworkCallIdLearned | CallsMerged | PartyChange | AgentChanged

@@ -50,7 +50,7 @@ def on_queued(model: Model, dn: DeviceId, event: QueuedEvent) -> list[Change]:
     queue = event.queue or connection.device_id
     call, changes = model.call_for(connection.call_id, calling=event.calling_device)
     model.learn_caller(call, event.calling_device, event.called_device, dn)
-    learn_network(call, event.private_data)
+    changes += learn_network(call, event.private_data)
     party = model.touch(call, queue, dn, PartyState.QUEUED, DNRole.DESTINATION)
     party.this_queue = queue
     if queue != dn:
@@ -102,7 +102,7 @@ def _route_request(model: Model, message: RouteRequest) -> list[Change]:
         return []
     call, changes = model.call_for(message.routed_call.call_id, calling=message.calling_device)
     model.learn_caller(call, message.calling_device, point, point)
-    learn_network(call, message.private_data)
+    changes += learn_network(call, message.private_data)
     party = model.touch(call, point, point, PartyState.QUEUED, DNRole.DESTINATION)
     party.this_queue = point
     party.other_dn = party.other_dn or message.calling_device

@@ -53,7 +53,7 @@ class RequestSpec:
 
 
 _CALL = ("ThisDN", "ConnID")
-_ISCC = ("UserData", "Location")
+_ISCC = ("UserData", "Location", "XRouteType")
 
 REQUESTS: dict[str, RequestSpec] = {
     "RequestRegisterClient": RequestSpec(("ApplicationName",), ("ApplicationPassword",)),

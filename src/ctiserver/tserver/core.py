@@ -25,7 +25,15 @@ from ctiserver.errors import CtiError, LinkDown
 from ctiserver.ids import CallId, ClientId, ConnId, ConnIdAllocator, DeviceId
 from ctiserver.iscc.protocol import PeerMessage
 from ctiserver.model.call import Call
-from ctiserver.model.changes import AgentChanged, CallCreated, Change, PartyChange, RouteRefused
+from ctiserver.model.changes import (
+    AgentChanged,
+    CallCreated,
+    CallsMerged,
+    Change,
+    NetworkCallIdLearned,
+    PartyChange,
+    RouteRefused,
+)
 from ctiserver.model.model import Model
 from ctiserver.model.resync import SnapshotAgent, SnapshotParty, resync_agents
 from ctiserver.model.states import DnKind
@@ -335,25 +343,39 @@ class TServerCore:
                 pending = self.correlator.binding_for(call.call_id, calling)
                 if pending is not None:
                     self.bind(pending, call)
+            case CallsMerged(call=call, merged=merged):
+                if self.iscc is not None:
+                    self.iscc.merged(merged, call)
+            case NetworkCallIdLearned(call=call):
+                if self.iscc is not None:
+                    self.iscc.identified_call(call)
             case AgentChanged(dn=dn):
                 event = agent_event(change)
                 answering = self.correlator.answer(dn, NO_CALL, event["Event"])
                 self.send(event, self.registry.clients_of(dn), at, answering=answering)
             case RouteRefused(call=call, party=party):
                 self._route_refused(call, party.dn, at)
-            case PartyChange(call=call, party=party):
-                if self.iscc is not None and not self.iscc.arrived(change, at):
-                    return
-                event = event_for(change)
-                pending = self.correlator.answer(party.dn, call.conn_id, event["Event"])
-                self.send(event, self.registry.clients_of(party.dn), at, answering=pending)
-                if self.iscc is not None:
-                    self.iscc.watch(change, at)
-                    if self.model.call(call.conn_id) is None:
-                        self.iscc.forget(call.conn_id)
+            case PartyChange():
+                self._publish_party_change(change, at)
+
+    def _publish_party_change(self, change: PartyChange, at: Instant) -> None:
+        call, dn = change.call, change.party.dn
+        if self.iscc is not None and not self.iscc.arrived(change, at):
+            return
+        event = event_for(change)
+        pending = self.correlator.answer(dn, call.conn_id, event["Event"])
+        self.send(event, self.registry.clients_of(dn), at, answering=pending)
+        if self.iscc is not None:
+            self.iscc.watch(change, at)
+            if self.model.call(call.conn_id) is None:
+                self.iscc.forget(call.conn_id)
 
     def _route_refused(self, call: Call, point: DeviceId, at: Instant) -> None:
         pending = self.correlator.waiting_at(point, call.conn_id, "RequestRouteCall")
+        if self.iscc is not None and self.iscc.route_refused(call, at):
+            if pending is not None:
+                self.correlator.finish(pending.token)
+            return
         if pending is not None:
             self.correlator.finish(pending.token)
             refusal = RouteNotTaken(f"the switch could not route call {call.conn_id} there")

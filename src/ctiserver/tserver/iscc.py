@@ -56,7 +56,6 @@ from ctiserver.model.changes import (
     DestinationBusy,
     PartyAbandoned,
     PartyChange,
-    PartyChanged,
     PartyRang,
     PartyReleased,
     RouteRequested,
@@ -147,6 +146,10 @@ class Iscc:
             self._own_access_number(ctx)
             return
         self._check_peer(location)
+        if purpose is Purpose.ANSWER and location not in self.up:
+            raise IsccRefused(
+                TError.REMOTE_SERVER_DISCONNECTED, f"the CTI server of {location} is not connected"
+            )
         this_dn = controlled_dn(self.core, ctx)
         call = self._call_of(ctx, this_dn, purpose)
         xroute = self._xroute(ctx)
@@ -172,6 +175,11 @@ class Iscc:
         )
         self.table.outgoing[outgoing.xid] = outgoing
         self._contexts[outgoing.xid] = ctx
+        if location not in self.up:  # remote down: the call cannot move (call-models § 14)
+            self._fail(
+                outgoing, TError.REMOTE_SERVER_DISCONNECTED, f"{location} is not connected", ctx.at
+            )
+            return
         self.core.to_peer(location, self._reserve(outgoing, call))
 
     def cancel(self, ctx: RequestContext) -> None:
@@ -220,14 +228,10 @@ class Iscc:
         self.core.reply(ctx, event)
 
     def _check_peer(self, location: str) -> None:
+        """A location we know of; whether it is up decides the answer later."""
         if location not in self.settings.peers:
             raise IsccRefused(
                 TError.NO_SUCH_SERVER, f"no ISCC peer is configured for location {location}"
-            )
-        if location not in self.up:
-            raise IsccRefused(
-                TError.REMOTE_SERVER_DISCONNECTED,
-                f"the CTI server of location {location} is not connected",
             )
 
     def _call_of(self, ctx: RequestContext, dn: DeviceId, purpose: Purpose) -> Call | None:
@@ -243,12 +247,16 @@ class Iscc:
     def _xroute(self, ctx: RequestContext) -> XRoute:
         asked = ctx.message.get("XRouteType")
         extension = (ctx.message.get("Extensions") or {}).get("iscc-xaction-type")
-        xroute: XRoute | None = None
+        xroute: XRoute | None = self.settings.cast_types[0]
         if asked is not None and asked != XRouteType.DEFAULT:
             xroute = FROM_TLIB.get(XRouteType(asked))
         elif isinstance(extension, str):
-            xroute = ALIASES.get(extension) or _named(extension)
-        xroute = xroute or self.settings.cast_types[0]
+            xroute = _named(extension)
+        if xroute is None:
+            raise IsccRefused(
+                TError.ISCC_BAD_XACTION_TYPE,
+                f"{asked or extension} is not a transaction type ISCC serves",
+            )
         if xroute not in self.settings.cast_types:
             raise IsccRefused(
                 TError.ISCC_BAD_XACTION_TYPE,
@@ -329,7 +337,9 @@ class Iscc:
         )
 
     def _moved(self, outgoing: Outgoing, call: Call) -> None:
+        """The call the transaction moves now exists here: tell the destination its ConnID."""
         outgoing.moved_call = call.conn_id
+        self.core.to_peer(outgoing.location, p.Started(xid=outgoing.xid, conn_id=call.conn_id))
 
     def _matched(self, location: str, message: p.Matched, at: Instant) -> None:
         outgoing = self.table.outgoing.get(message.xid)
@@ -337,7 +347,8 @@ class Iscc:
             return
         linked = outgoing.moved_call or outgoing.conn_id
         if linked is not None:
-            self.table.links[linked] = Link(location, message.conn_id, outgoing.this_dn)
+            link = Link(location, message.conn_id, outgoing.this_dn, outgoing.xid)
+            self.table.links[linked] = link
         if outgoing.purpose is not Purpose.ANSWER:
             self._tell(outgoing, "EventRemoteConnectionSuccess", at)
         self._end(outgoing)
@@ -476,7 +487,7 @@ class Iscc:
         call.user_data.update(reservation.user_data)
         call.origin = Origin(reservation.origin, reservation.origin_conn_id, reservation.origin_dn)
         self.table.links[call.conn_id] = Link(
-            reservation.origin, reservation.origin_conn_id, reservation.origin_dn
+            reservation.origin, reservation.origin_conn_id, reservation.origin_dn, reservation.xid
         )
         del self.table.reservations[reservation.origin, reservation.xid]
         self.core.to_peer(
@@ -501,6 +512,23 @@ class Iscc:
             route_selected=target,
         )
         self.core.to_switch_alone(select)
+
+    def _started(self, origin: str, message: p.Started) -> None:
+        """The origin's ConnID of a transaction's call, whether it has arrived yet or not."""
+        reservation = self.table.reservations.get((origin, message.xid))
+        if reservation is not None:
+            reservation.origin_conn_id = message.conn_id
+            return
+        self._relink(origin, message.xid, message.conn_id)
+
+    def _relink(self, location: str, xid: str, conn_id: str) -> None:
+        """The other end of the link made by *xid* is *conn_id* at *location* now."""
+        for ours, link in list(self.table.links.items()):
+            call = self.core.model.call(ours)
+            if link.location == location and link.xid == xid and call is not None:
+                self.table.links[ours] = Link(location, conn_id, link.origin_dn, xid)
+                if call.origin is not None:
+                    call.origin = Origin(location, conn_id, call.origin.dn)
 
     def _identified(self, origin: str, message: p.CallIdentified, at: Instant) -> None:
         """A late network call id: the call may be here already."""
@@ -537,36 +565,56 @@ class Iscc:
     # --- watching calls and time ----------------------------------------------------------
 
     def watch(self, change: Change, at: Instant) -> None:
-        """After a change: calls lost on their way, network call ids learned, links moved."""
+        """After a change: calls lost on their way, links following a transfer."""
         if not isinstance(change, PartyChange):
             return
         call = change.call
-        if isinstance(change, PartyChanged) and change.previous_conn_id in self.table.links:
-            self.table.links[call.conn_id] = self.table.links.pop(change.previous_conn_id)
-        for outgoing in list(self.table.outgoing.values()):
-            if (
-                call.conn_id not in (outgoing.moved_call, outgoing.conn_id)
-                or outgoing.stage is not Stage.RESERVED
-            ):
-                continue
-            if _lost(change):
-                self._fail(
-                    outgoing,
-                    TError.REMOTE_LINK_DISCONNECTED,
-                    f"the call was lost on its way ({type(change).__name__})",
-                    at,
-                )
-                self.core.to_peer(outgoing.location, p.Cancel(xid=outgoing.xid))
-            elif (
-                call.network_call_id
-                and outgoing.xroute in BY_NETWORK_CALL_ID
-                and not outgoing.token
-            ):
+        if not _lost(change):
+            return
+        for outgoing in self._moving(call):
+            reason = f"the call was lost on its way ({type(change).__name__})"
+            self._fail(outgoing, TError.REMOTE_LINK_DISCONNECTED, reason, at)
+            self.core.to_peer(outgoing.location, p.Cancel(xid=outgoing.xid))
+
+    def merged(self, merged: ConnId, call: Call) -> None:
+        """A transfer joined *merged* into *call*: a link to another site follows."""
+        link = self.table.links.pop(merged, None)
+        if link is None:
+            return
+        self.table.links[call.conn_id] = link
+        if link.xid:
+            self.core.to_peer(link.location, p.Relinked(xid=link.xid, conn_id=call.conn_id))
+
+    def route_refused(self, call: Call, at: Instant) -> bool:
+        """The switch would not route *call* to an access number: the transaction fails."""
+        moving = [o for o in self._moving(call) if o.purpose is Purpose.ROUTE]
+        for outgoing in moving:
+            self._fail(
+                outgoing,
+                TError.REMOTE_LINK_DISCONNECTED,
+                "the switch could not reach the destination site",
+                at,
+            )
+            self.core.to_peer(outgoing.location, p.Cancel(xid=outgoing.xid))
+        return bool(moving)
+
+    def identified_call(self, call: Call) -> None:
+        """The switch named *call*'s network call id: tell the destination waiting for it."""
+        for outgoing in self._moving(call):
+            if outgoing.xroute in BY_NETWORK_CALL_ID and not outgoing.token:
                 outgoing.token = call.network_call_id
-                self.core.to_peer(
-                    outgoing.location,
-                    p.CallIdentified(xid=outgoing.xid, network_call_id=call.network_call_id),
+                identified = p.CallIdentified(
+                    xid=outgoing.xid, network_call_id=call.network_call_id
                 )
+                self.core.to_peer(outgoing.location, identified)
+
+    def _moving(self, call: Call) -> list[Outgoing]:
+        """The transactions waiting for *call* to be matched at their destination."""
+        return [
+            o
+            for o in self.table.outgoing.values()
+            if call.conn_id in (o.moved_call, o.conn_id) and o.stage is Stage.RESERVED
+        ]
 
     def forget(self, conn_id: ConnId) -> None:
         self.table.forget_call(conn_id)
@@ -619,7 +667,10 @@ class Iscc:
                 self.core.to_peer(location, self._reserve_resource(location, message, at))
             case p.Reserved():
                 self._reserved(location, message, at)
-            case p.Refused(xid=xid, code=code, message=text):
+            case (
+                p.Refused(xid=xid, code=code, message=text)
+                | p.Failed(xid=xid, code=code, message=text)
+            ):
                 outgoing = self.table.outgoing.get(xid)
                 if outgoing is not None and outgoing.location == location:
                     self._fail(outgoing, code, text, at)
@@ -628,12 +679,12 @@ class Iscc:
                 self.core.to_peer(location, p.Cancelled(xid=xid))
             case p.CallIdentified():
                 self._identified(location, message, at)
+            case p.Started():
+                self._started(location, message)
+            case p.Relinked(xid=xid, conn_id=conn_id):
+                self._relink(location, xid, conn_id)
             case p.Matched():
                 self._matched(location, message, at)
-            case p.Failed(xid=xid, code=code, message=text):
-                outgoing = self.table.outgoing.get(xid)
-                if outgoing is not None and outgoing.location == location:
-                    self._fail(outgoing, code, text, at)
             case p.DataChanged():
                 self._data_from_peer(message, at)
 
