@@ -235,6 +235,12 @@ class TrunkLinks:
                 self._perform(self._switch.trunk_message(link.link_id, message, now=now))
 
     def _opened(self, link: _Link, hello: Hello) -> None:
+        if hello.switch == self._switch.config.name:
+            _log.warning(
+                "trunk link %s: the peer is also named %r; network call ids may clash",
+                link.peer,
+                hello.switch,
+            )
         if link.trunk is None:  # accepted: answer, and serve the trunk it names, if ours
             link.writer.write(link.session.send(link.session.hello()))
             link.trunk = hello.trunk if hello.trunk in self._names else None
