@@ -134,9 +134,10 @@ class TrunkLinks:
         if name not in self._names:
             raise KeyError(f"no trunk {name!r}")
         self._peers[name] = (host, port)
-        for link in self._links.values():
+        for link in list(self._links.values()):
             if link.trunk == name and link.dialled:
                 link.writer.close()  # the dialler sees it end and dials the new peer
+                self._ended(link)  # down from now on, not when the close is through
         if name in self._diallers:
             self._kicks[name].set()
         else:
