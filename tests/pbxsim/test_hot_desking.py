@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from ctiserver.csta.call_control import AnswerCall, AnswerCallResponse, MakeCall
+from ctiserver.csta.call_information import CallInformationEvent
 from ctiserver.csta.enumerations import EventCause as Cause
 from ctiserver.csta.enumerations import LocalConnectionState as S
 from ctiserver.csta.escape import Escape, EscapeResponse, PrivateEvent
@@ -14,9 +15,10 @@ from ctiserver.csta.events import DeliveredEvent, EstablishedEvent, FailedEvent,
 from ctiserver.csta.failure import CSTAErrorCode
 from ctiserver.csta.failure import ErrorCategory as Cat
 from ctiserver.csta.types import PrivateElement
+from ctiserver.csta.voice import RecordEvent, RecordMessage
 from ctiserver.errors import ServiceError
 from ctiserver.pbxsim.outcome import Outcome, Reply
-from ctiserver.pbxsim.phone import Answer, Dial, HangUp, Hold
+from ctiserver.pbxsim.phone import Answer, Dial, EnterAccountCode, HangUp, Hold
 
 from .rig import C, Rig, error, escape, ev, leaf, private
 
@@ -174,3 +176,21 @@ def test_refusals_change_nothing(rig: Rig, request_: Escape, expected: CSTAError
     outcome = rig.send(request_)
     assert outcome.effects == (Reply(expected),)
     assert rig.switch.view() == before
+
+
+def test_the_other_private_services_at_a_guest(rig: Rig) -> None:
+    associate(rig)
+    make(rig, "7002", "7005")
+    rig.act(Answer("7001"))
+    recorded = rig.send(RecordMessage(call_to_be_recorded=C(1, "7005")))
+    assert rig.events(recorded) == {
+        "7005": [ev(RecordEvent, connection=C(1, "7005"), message="1", private_data=HOSTED)]
+    }
+    coded = rig.act(EnterAccountCode("7001", "42"))  # keyed in at the host's phone
+    information = ev(
+        CallInformationEvent, connection=C(1, "7005"), device="7005", account_info="3432"
+    )
+    assert rig.events(coded) == {
+        "7002": [information],
+        "7005": [replace(information, private_data=HOSTED)],
+    }

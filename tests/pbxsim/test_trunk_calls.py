@@ -414,3 +414,27 @@ def test_the_far_end_is_not_this_switch_to_answer_or_hold() -> None:
         assert net.send("a", request).a.effects == (
             Reply(error(Cat.OPERATION, "requestIncompatibleWithConnection")),
         )
+
+
+def test_a_trunk_call_passed_on_to_a_busy_number_releases_the_first_leg() -> None:
+    """A's 7001 talks to B's 7002 and sends it on to B's 7003, which is busy: the far end
+    that was left calling is released, as nobody here is in the call any more."""
+    net = Network()
+    make(net, "a", "7001", "97002")
+    net.act("b", Answer("7002"))
+    net.act("b", Dial("7003", "7004"))
+    both = net.send(
+        "a", SingleStepTransferCall(active_call=C(1, "7001"), transferred_to=DeviceId("97003"))
+    )
+    assert both.wire == [
+        ("A>B", Setup(call="A-2", ani="97002", dnis="7003", dialled="97003")),
+        ("B>A", Failed(call="A-2", cause=Cause.BUSY)),
+        ("A>B", Release(call="A-1", cause=Cause.BUSY)),
+    ]
+    assert net.b.kinds(both.b)["7002"] == [
+        "ConnectionClearedEvent",
+        "ConnectionClearedEvent",
+        "CallClearedEvent",
+    ]
+    assert net.a.switch.view().calls == ()
+    assert net.b.switch.view().calls_at("7002") == ()

@@ -306,3 +306,20 @@ async def test_three_switches_a_call_passed_on_from_b_to_c() -> None:
         for site in sites.values():
             with contextlib.suppress(Exception):
                 await site.stop()
+
+
+async def test_a_trunk_can_be_pointed_at_another_switch(pair: tuple[Site, Site]) -> None:
+    a, b = pair
+    c = await Site.start(config("C"))
+    try:
+        a.listener.connect_trunk("AB", *c.trunk_address)  # AB now leads to C
+        assert not a.listener.trunk_up("AB")  # the link to B is dropped at once
+        await a.trunk("AB")
+        a.listener.act(Dial("7001", "97002"))
+        delivered = await c.event(DeliveredEvent, "7002")
+        assert delivered.calling_device == "7001"
+        assert b.listener.switch.view().calls == ()
+        with pytest.raises(KeyError):
+            a.listener.connect_trunk("nowhere", *c.trunk_address)
+    finally:
+        await c.stop()

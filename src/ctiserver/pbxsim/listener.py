@@ -174,7 +174,8 @@ class PbxListener:
         return self._trunks.address if self._trunks is not None else None
 
     def connect_trunk(self, name: str, host: str, port: int) -> None:
-        """Set (or change) where trunk *name* dials, and dial there now.
+        """Set (or change) where trunk *name* dials, and dial there now.  A change drops
+        the link the trunk had dialled (and so the calls on it).
 
         For tests and scripts that start switches on free ports, whose addresses are known
         only once they run.  Raises KeyError if the switch has no trunk *name*, and

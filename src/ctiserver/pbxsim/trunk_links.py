@@ -12,7 +12,9 @@ inbound leg how its call is doing here.
 
 report() runs after every input (Switch._settle): an inbound leg whose call rings here
 sends alerting once, one that is answered here sends answered once, and one whose
-caller went to fail (busy, unknown number, blocked) sends failed and ends here.
+caller went to fail (busy, unknown number, blocked) sends failed and ends here.  A far
+end can also be the caller of a call that fails here when it was passed on (a
+single-step transfer to a busy number, say): an outbound leg in that case is released.
 """
 
 from __future__ import annotations
@@ -173,8 +175,9 @@ def _far_end_gone(ctx: Context, leg: Leg, cause: EventCause) -> None:
 
 
 def report(ctx: Context) -> None:
-    """Tell the far end of every inbound leg what became of its call here."""
-    for leg in [leg for leg in ctx.state.legs.values() if not leg.outbound]:
+    """Tell the far end of every inbound leg what became of its call here; and end any
+    leg whose far end, as the caller of the call here, went to fail."""
+    for leg in list(ctx.state.legs.values()):
         found = _far_end(ctx, leg)
         if found is None:
             continue
@@ -182,8 +185,11 @@ def report(ctx: Context) -> None:
         if caller.state is _S.FAIL:
             del ctx.state.legs[leg.network_call_id]
             cause = caller.fail_cause or EventCause.DEST_NOT_OBTAINABLE
-            ctx.trunk_send(leg.link, Failed(call=leg.network_call_id, cause=cause))
+            ended = Release if leg.outbound else Failed  # failed goes to a leg's caller only
+            ctx.trunk_send(leg.link, ended(call=leg.network_call_id, cause=cause))
             call_control.drop(ctx, call, caller.device)
+            continue
+        if leg.outbound:
             continue
         others = list(call.others(caller.device))
         if not leg.answered and any(other.answered for other in others):

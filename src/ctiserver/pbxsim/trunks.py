@@ -134,9 +134,10 @@ class TrunkLinks:
         if name not in self._names:
             raise KeyError(f"no trunk {name!r}")
         self._peers[name] = (host, port)
-        for link in self._links.values():
+        for link in list(self._links.values()):
             if link.trunk == name and link.dialled:
                 link.writer.close()  # the dialler sees it end and dials the new peer
+                self._ended(link)  # down from now on, not when the close is through
         if name in self._diallers:
             self._kicks[name].set()
         else:
@@ -235,6 +236,12 @@ class TrunkLinks:
                 self._perform(self._switch.trunk_message(link.link_id, message, now=now))
 
     def _opened(self, link: _Link, hello: Hello) -> None:
+        if hello.switch == self._switch.config.name:
+            _log.warning(
+                "trunk link %s: the peer is also named %r; network call ids may clash",
+                link.peer,
+                hello.switch,
+            )
         if link.trunk is None:  # accepted: answer, and serve the trunk it names, if ours
             link.writer.write(link.session.send(link.session.hello()))
             link.trunk = hello.trunk if hello.trunk in self._names else None
