@@ -3,11 +3,13 @@ switches are joined by trunks move calls and their UserData between sites."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from ctiserver.client.connection import TClient
 from tests.integration.conftest import Site, SiteFactory, check, expect, within
-from tests.integration.sites import two_sites
+from tests.integration.sites import iscc_of, joined, plan_b, three_sites, trunk_to, two_sites
 
 SUCCESS = {"Event", "ConnID", "ThisDN", "ReferenceID", "Server", "EventSequenceNumber", "time"}
 
@@ -334,3 +336,182 @@ async def test_a_call_is_matched_only_once(make_site: SiteFactory) -> None:
     await b.redirect_call("7107", ringing["ConnID"], "7108")
     again = await expect(other, "EventRinging", ConnID=ringing["ConnID"])
     assert again["UserData"] == {"n": 1}  # matched once: the second reservation does not take it
+
+
+async def test_pullback_returns_a_call_to_the_dn_it_left(make_site: SiteFactory) -> None:
+    site_a, site_b = await two_sites(make_site)
+    a, b = await site_a.client("7001"), await site_a.client("7002")
+    remote = await site_b.client("7104")
+    c1 = (await a.make_call("7001", "7002", user_data={"k": "v"}))["ConnID"]
+    await expect(b, "EventRinging")
+    await b.answer_call("7002", c1)
+    await expect(b, "EventEstablished")
+    await b.single_step_transfer("7002", c1, "7104", Location="SiteB", XRouteType="DirectUUI")
+    await expect(b, "EventReleased")
+    ringing = await expect(remote, "EventRinging", UserData={"k": "v"}, LastTransferOrigDN="7002")
+    await expect(b, "EventRemoteConnectionSuccess")
+    await remote.answer_call("7104", ringing["ConnID"])
+    await expect(remote, "EventEstablished")
+    await remote.attach_user_data("7104", ringing["ConnID"], {"seen": "B"})
+    await expect(remote, "EventAttachedDataChanged")
+    # no OtherDN: the call goes back to the DN that sent it
+    released = await remote.single_step_transfer(
+        "7104", ringing["ConnID"], None, Location="SiteA", XRouteType="PullBack"
+    )
+    check(released, "EventReleased", CallState="Transferred")
+    await expect(remote, "EventReleased")
+    back = await expect(
+        b,
+        "EventRinging",
+        ThisDN="7002",
+        UserData={"k": "v", "seen": "B"},
+        LastTransferHomeLocation="SiteB",
+        LastTransferConnID=ringing["ConnID"],
+    )
+    await expect(
+        remote,
+        "EventRemoteConnectionSuccess",
+        ConnID=ringing["ConnID"],
+        ReferenceID=released["ReferenceID"],
+    )
+    await b.answer_call("7002", back["ConnID"])
+    await expect(b, "EventEstablished", ConnID=back["ConnID"])
+
+
+async def test_reroute_sends_a_call_back_to_be_routed_again(make_site: SiteFactory) -> None:
+    site_a, site_b = await two_sites(make_site)
+    agent = await site_b.client("7101")
+    caller, router, c1 = await at_routing_point(site_a, {"case": "R-1"})
+    await router.route_call("5000", c1, "7101", Location="SiteB", XRouteType="Route")
+    await expect(router, "EventRouteUsed")
+    ringing = await expect(agent, "EventRinging", LastTransferOrigDN="5000")
+    await expect(router, "EventRemoteConnectionSuccess")
+    await agent.answer_call("7101", ringing["ConnID"])
+    await expect(agent, "EventEstablished")
+    await expect(caller, "EventEstablished")
+    # to a DN that is not a routing point: refused by SiteA
+    refused = await agent.single_step_transfer(
+        "7101", ringing["ConnID"], "7003", Location="SiteA", XRouteType="Reroute"
+    )
+    check(refused, "EventRemoteConnectionFailed", ConnID=ringing["ConnID"], ThisDN="7101")
+    await expect(agent, "EventRemoteConnectionFailed")
+    # to the routing point it was routed from, where the strategy routes it again
+    released = await agent.single_step_transfer(
+        "7101", ringing["ConnID"], None, Location="SiteA", XRouteType="Reroute"
+    )
+    check(released, "EventReleased", CallState="Transferred")
+    await expect(agent, "EventReleased")
+    again = await expect(
+        router,
+        "EventRouteRequest",
+        ThisDN="5000",
+        UserData={"case": "R-1"},
+        LastTransferHomeLocation="SiteB",
+    )
+    assert again["ConnID"] != c1  # a new call at SiteA: it came back on the trunk
+    await expect(agent, "EventRemoteConnectionSuccess", ReferenceID=released["ReferenceID"])
+    local = await site_a.client("7003")
+    await router.route_call("5000", again["ConnID"], "7003")
+    await expect(router, "EventRouteUsed")
+    await expect(local, "EventRinging", ThisDN="7003", UserData={"case": "R-1"})
+
+
+async def test_pullback_only_to_the_site_a_call_came_from(make_site: SiteFactory) -> None:
+    site_a, _site_b = await two_sites(make_site)
+    a, b = await site_a.client("7001"), await site_a.client("7002")
+    c1 = (await a.make_call("7001", "7002"))["ConnID"]
+    await expect(b, "EventRinging")
+    for xroute in ("PullBack", "Reroute"):
+        reference = b.send(
+            "RequestSingleStepTransfer",
+            ThisDN="7002",
+            ConnID=c1,
+            Location="SiteB",
+            XRouteType=xroute,
+        )
+        await expect(b, "EventError", ErrorCode=1020, ReferenceID=reference)
+
+
+async def test_three_sites_a_call_transferred_on_keeps_its_data_everywhere(
+    make_site: SiteFactory,
+) -> None:
+    site_a, site_b, site_c = await three_sites(make_site)
+    agent_b = await site_b.client("7101")
+    agent_c = await site_c.client("7201")
+    caller, router, c1 = await at_routing_point(site_a, {"case": "3S"})
+    await router.route_call("5000", c1, "7101", Location="SiteB", XRouteType="Route")
+    await expect(router, "EventRouteUsed")
+    at_b = await expect(agent_b, "EventRinging", UserData={"case": "3S"})
+    await agent_b.answer_call("7101", at_b["ConnID"])
+    await expect(agent_b, "EventEstablished")
+    await expect(caller, "EventEstablished")
+    # SiteB consults SiteC and transfers the call there: A - B - C
+    await agent_b.initiate_transfer(
+        "7101", at_b["ConnID"], "7201", Location="SiteC", XRouteType="DirectUUI"
+    )
+    await expect(agent_b, "EventHeld")
+    consult = (await expect(agent_b, "EventDialing", OtherDN="47201"))["ConnID"]
+    at_c = await expect(
+        agent_c, "EventRinging", UserData={"case": "3S"}, LastTransferHomeLocation="SiteB"
+    )
+    await expect(agent_b, "EventRemoteConnectionSuccess", ConnID=consult)
+    await agent_c.answer_call("7201", at_c["ConnID"])
+    await expect(agent_c, "EventEstablished")
+    await expect(agent_b, "EventEstablished", ConnID=consult)
+    await agent_b.complete_transfer("7101", at_b["ConnID"], consult)
+    await expect(agent_b, "EventReleased")
+    await expect(agent_b, "EventReleased")
+    # a change at SiteC reaches SiteA through SiteB, and back
+    await agent_c.update_user_data("7201", at_c["ConnID"], {"status": "C"})
+    await expect(agent_c, "EventAttachedDataChanged")
+    await expect(
+        caller,
+        "EventAttachedDataChanged",
+        ConnID=c1,
+        UserData={"case": "3S", "status": "C"},
+        ThirdPartyDN="7201",
+    )
+    await caller.update_user_data("7001", c1, {"status": "A"})
+    await expect(caller, "EventAttachedDataChanged")
+    await expect(
+        agent_c,
+        "EventAttachedDataChanged",
+        ConnID=at_c["ConnID"],
+        UserData={"case": "3S", "status": "A"},
+        ThirdPartyDN="7001",
+    )
+    await caller.release_call("7001", c1)
+    await expect(caller, "EventReleased", ConnID=c1)
+    await expect(agent_c, "EventReleased", ConnID=at_c["ConnID"])
+
+
+async def test_the_remote_server_restarted_in_mid_transaction(make_site: SiteFactory) -> None:
+    site_a, site_b = await two_sites(make_site, a_iscc={"ani_prefix": "00"})
+    a, b = await site_a.client("7001"), await site_b.client("7106")
+    # direct-ani cannot match (SiteA's trunk prefixes 00), so the call waits at SiteB
+    dialing = await a.make_call("7001", "7106", Location="SiteB", XRouteType="DirectANI")
+    await expect(b, "EventRinging")
+    await expect(a, "EventDialing")
+    trunk, iscc = trunk_to(site_b), iscc_of(site_b)
+    site_b.service.stop()
+    failed = await expect(
+        a,
+        "EventRemoteConnectionFailed",
+        ConnID=dialing["ConnID"],
+        ReferenceID=dialing["ReferenceID"],
+    )
+    assert set(failed) == SUCCESS
+    await expect(a, "EventReleased", ConnID=dialing["ConnID"])  # the trunk went with it
+    assert not site_a.service.runtime.core.iscc.table.outgoing  # type: ignore[union-attr]
+    # SiteB comes back where it was: ISCC and the trunk reconnect, and calls cross again
+    plan = plan_b()
+    again = plan.settings(listen_trunks=True)
+    again["trunk_listen"] = trunk
+    again["iscc"] = dataclasses.replace(again["iscc"], listen=iscc)
+    site_b = await make_site(**again)
+    await joined(site_a, "AB", "SiteB", site_b)
+    b = await site_b.client("7106")
+    await a.make_call("7001", "7106", user_data={"n": 2}, Location="SiteB", XRouteType="DirectUUI")
+    await expect(b, "EventRinging", UserData={"n": 2})
+    await expect(a, "EventDialing")
+    await expect(a, "EventRemoteConnectionSuccess")

@@ -19,6 +19,7 @@ keeps the connection alive ADDP-style:
     Relinked     either way: a transfer or conference at the sender's site merged the
                  linked call into another; this is its ConnID there now
     DataChanged  either way: the UserData of a call linked across the two sites
+    Unlinked     either way: the sender's instance of a linked call ended
 
 How to drive an IsccConnection: receive_data(bytes), then next_message() until NEED_DATA;
 send(message) returns the bytes of one line.  A malformed line is a non-fatal
@@ -80,7 +81,8 @@ class Reserve(PeerMessage):
     xroute: str  # the transaction type: route, direct-callid, …
     dn: str  # the destination DN; "" for the destination's default-dn
     origin_conn_id: str = ""
-    origin_dn: str = ""  # the DN the call comes from (for direct-ani: its number)
+    origin_dn: str = ""  # the DN the call leaves the origin from
+    ani: str = ""  # the number the call presents (direct-ani)
     user_data: KVList = field(default_factory=dict)
     digits: str = ""  # direct-digits: the token, when the origin has one
 
@@ -167,11 +169,20 @@ class DataChanged(PeerMessage):
     by: str = ""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unlinked(PeerMessage):
+    """The sender's instance `far_conn_id` of the receiver's call `conn_id` ended."""
+
+    TYPE: ClassVar[str] = "unlinked"
+    conn_id: str
+    far_conn_id: str
+
+
 MESSAGES: dict[str, type[PeerMessage]] = {
     cls.TYPE: cls
     for cls in (
         Hello, Poll, PollReply, Reserve, Reserved, Refused, Cancel, Cancelled,
-        CallIdentified, Started, Matched, Failed, Relinked, DataChanged,
+        CallIdentified, Started, Matched, Failed, Relinked, DataChanged, Unlinked,
     )
 }  # fmt: skip
 

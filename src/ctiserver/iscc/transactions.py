@@ -14,11 +14,14 @@ Matching an arriving call at the destination, by transaction type:
     direct-callid, direct-network-callid   the call's network call id is the one the
                             origin reported after dialling (CallIdentified)
     direct-notoken          the first call to reach the DN
-    pullback, reroute       the call comes back to a DN of the site it left (matched by
-                            network call id, as direct-network-callid)
+    pullback, reroute       the call comes back to the site it came from, its UUI the
+                            token (reroute: to a routing point, to be routed again)
 
-A matched call is linked to its instance at the other site (`links`), for UserData
-propagation.  With match-call-once, a call is matched at most once.
+A matched call is linked to its instances at other sites (`links`, one per transaction
+that moved it), for UserData propagation.  A call that has left this switch's DNs but
+links two other sites (A -> here -> C, transferred on) stays as a relay: their UserData
+changes pass through it until one of them says its instance ended.  With
+match-call-once, a call is matched at most once.
 """
 
 from __future__ import annotations
@@ -62,10 +65,12 @@ FROM_TLIB: Final = {
     XRouteType.DIRECT_NETWORK_CALL_ID: XRoute.DIRECT_NETWORK_CALLID,
 }
 THROUGH_ROUTING_POINTS: Final = frozenset({XRoute.ROUTE, XRoute.ROUTE_UUI, XRoute.DNIS_POOL})
-BY_UUI: Final = frozenset({XRoute.ROUTE_UUI, XRoute.DIRECT_UUI, XRoute.DIRECT_DIGITS})
-BY_NETWORK_CALL_ID: Final = frozenset(
-    {XRoute.DIRECT_CALLID, XRoute.DIRECT_NETWORK_CALLID, XRoute.PULLBACK, XRoute.REROUTE}
+BY_UUI: Final = frozenset(
+    {XRoute.ROUTE_UUI, XRoute.DIRECT_UUI, XRoute.DIRECT_DIGITS, XRoute.PULLBACK, XRoute.REROUTE}
 )
+BY_NETWORK_CALL_ID: Final = frozenset({XRoute.DIRECT_CALLID, XRoute.DIRECT_NETWORK_CALLID})
+# Types that send a call back to the site it came from.
+RETURNING: Final = frozenset({XRoute.PULLBACK, XRoute.REROUTE})
 # Types whose destination DN is optional (default-dn), genesys-tlib.md § 3.2.
 USE_DEFAULT_DN: Final = frozenset(
     {
@@ -106,6 +111,7 @@ class Outgoing:
     conn_id: ConnId | None = None  # the call at the origin
     user_data: KVList = field(default_factory=dict)
     digits: str = ""
+    ani: str = ""  # the number the call presents at the destination
     stage: Stage = Stage.REQUESTED
     access_number: str = ""
     token: str = ""
@@ -124,6 +130,7 @@ class Reservation:
     user_data: KVList
     origin_conn_id: str
     origin_dn: str
+    ani: str = ""
     token: str = ""
     network_call_id: str = ""
     deadline: float = 0.0
@@ -165,7 +172,8 @@ class Transactions:
         self.location = location
         self.outgoing: dict[str, Outgoing] = {}
         self.reservations: dict[tuple[str, str], Reservation] = {}
-        self.links: dict[ConnId, Link] = {}
+        self.links: dict[ConnId, list[Link]] = {}
+        self.relays: dict[ConnId, KVList] = {}  # calls gone here, with the data last relayed
         self._serial = itertools.count(1)
 
     def new_xid(self) -> str:
@@ -212,10 +220,76 @@ class Transactions:
             del self.reservations[reservation.origin, reservation.xid]
         return outgoing, reservations
 
+    # --- links ----------------------------------------------------------------------------
+
+    def link(self, conn_id: ConnId, link: Link) -> None:
+        """Link our call *conn_id* to another site's instance; one link per transaction."""
+        links = self.links.setdefault(conn_id, [])
+        links[:] = [old for old in links if (old.location, old.xid) != (link.location, link.xid)]
+        links.append(link)
+
+    def links_of(self, conn_id: ConnId) -> list[Link]:
+        return self.links.get(conn_id, [])
+
+    def merge_links(self, merged: ConnId, into: ConnId) -> list[Link]:
+        """A transfer or conference joined call *merged* into *into*: its links follow."""
+        moved = self.links.pop(merged, [])
+        for link in moved:
+            self.link(into, link)
+        return moved
+
+    def relink(self, location: str, xid: str, conn_id: str) -> list[tuple[ConnId, Link]]:
+        """The far end of the links made by *xid* is now *conn_id* at *location*.
+
+        Returns our calls whose link changed, each with its link as it was."""
+        changed: list[tuple[ConnId, Link]] = []
+        for ours, links in self.links.items():
+            for n, old in enumerate(links):
+                if old.location == location and old.xid == xid:
+                    links[n] = Link(location, conn_id, old.origin_dn, xid)
+                    changed.append((ours, old))
+        return changed
+
+    def unlink(self, conn_id: ConnId, location: str, far_conn_id: str) -> None:
+        """The instance *far_conn_id* at *location* of our call *conn_id* ended."""
+        links = [
+            link
+            for link in self.links.get(conn_id, [])
+            if (link.location, link.conn_id) != (location, far_conn_id)
+        ]
+        self.links[conn_id] = links
+        if conn_id in self.relays and _sites(links) < 2:
+            self.forget_call(conn_id)
+
+    def call_ended(self, conn_id: ConnId) -> list[Link]:
+        """Our call ended here.  Returns the links to tell; one that joins two other
+        sites stays as a relay instead, and nothing is told yet."""
+        links = self.links_of(conn_id)
+        if _sites(links) >= 2:
+            self.relays.setdefault(conn_id, {})
+            return []
+        self.forget_call(conn_id)
+        return links
+
+    def location_down(self, location: str) -> None:
+        """No relay through a site that went away."""
+        for conn_id in list(self.relays):
+            self.unlink_all(conn_id, location)
+
+    def unlink_all(self, conn_id: ConnId, location: str) -> None:
+        for link in [link for link in self.links_of(conn_id) if link.location == location]:
+            self.unlink(conn_id, location, link.conn_id)
+
     def forget_call(self, conn_id: ConnId) -> None:
         self.links.pop(conn_id, None)
+        self.relays.pop(conn_id, None)
         for key in [k for k, r in self.reservations.items() if r.matched == conn_id]:
             del self.reservations[key]
+
+
+def _sites(links: list[Link]) -> int:
+    """How many distinct instances elsewhere *links* name."""
+    return len({(link.location, link.conn_id) for link in links})
 
 
 def _matches(reservation: Reservation, facts: CallFacts) -> bool:
@@ -223,7 +297,7 @@ def _matches(reservation: Reservation, facts: CallFacts) -> bool:
         case XRoute.ROUTE | XRoute.DNIS_POOL | XRoute.DIRECT_NOTOKEN:
             return True
         case XRoute.DIRECT_ANI:
-            return bool(facts.ani) and facts.ani == reservation.origin_dn
+            return bool(facts.ani) and facts.ani == reservation.ani
         case xroute if xroute in BY_UUI:
             return bool(facts.uui) and facts.uui == reservation.token
         case xroute if xroute in BY_NETWORK_CALL_ID:

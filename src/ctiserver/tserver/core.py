@@ -39,11 +39,12 @@ from ctiserver.model.resync import SnapshotAgent, SnapshotParty, resync_agents
 from ctiserver.model.states import DnKind
 from ctiserver.tlib.codec import format_time
 from ctiserver.tlib.errors import TError
-from ctiserver.tlib.requests import InvalidRequest
+from ctiserver.tlib.requests import REQUESTS, InvalidRequest
 from ctiserver.tlib.vocabulary import TMessage
 from ctiserver.tserver import addresses, agents, calls, routing, transfers, userdata
 from ctiserver.tserver.correlation import NO_CALL, Correlator, Pending
 from ctiserver.tserver.errors import (
+    InvalidAttribute,
     NotSupported,
     NotYetRegisteredClient,
     RouteNotTaken,
@@ -204,15 +205,22 @@ class TServerCore:
         location = ctx.message.get("Location")
         if self.iscc is None:
             if ctx.name in PURPOSES and not location_is_remote(location, self.settings.location):
-                self._handlers[ctx.name](self, ctx)
+                self._serve_here(ctx)
                 return
             raise IsccRefused(TError.FEATURE_NOT_INITED, "ISCC is not configured on this server")
         if ctx.name == "RequestCancelReqGetAccessNumber":
             self.iscc.cancel(ctx)
         elif ctx.name in PURPOSES and not self.iscc.is_remote(location):
-            self._handlers[ctx.name](self, ctx)
+            self._serve_here(ctx)
         else:
             self.iscc.start(ctx)
+
+    def _serve_here(self, ctx: RequestContext) -> None:
+        """A request that names this very site as its Location."""
+        missing = REQUESTS[ctx.name].missing_here(ctx.message)
+        if missing is not None:
+            raise InvalidAttribute(f"{ctx.name} for this site needs {missing}")
+        self._handlers[ctx.name](self, ctx)
 
     # --- other sites (ISCC) --------------------------------------------------------------
 

@@ -37,6 +37,7 @@ from ctiserver.iscc.transactions import (
     BY_NETWORK_CALL_ID,
     BY_UUI,
     FROM_TLIB,
+    RETURNING,
     THROUGH_ROUTING_POINTS,
     USE_DEFAULT_DN,
     CallFacts,
@@ -61,8 +62,9 @@ from ctiserver.model.changes import (
     RouteRequested,
 )
 from ctiserver.model.queues import dialogue_for
+from ctiserver.model.states import DnKind
 from ctiserver.tlib.errors import TError
-from ctiserver.tlib.vocabulary import CallState, CallType, TMessage, XRouteType
+from ctiserver.tlib.vocabulary import CallState, CallType, KVList, TMessage, XRouteType
 from ctiserver.tserver import calls, routing, transfers
 from ctiserver.tserver.calls import Destination
 from ctiserver.tserver.checks import call_at, controlled_dn
@@ -153,6 +155,9 @@ class Iscc:
         this_dn = controlled_dn(self.core, ctx)
         call = self._call_of(ctx, this_dn, purpose)
         xroute = self._xroute(ctx)
+        target = str(ctx.message.get("OtherDN", ""))
+        if xroute in RETURNING:
+            target = target or self._return_dn(call, location, xroute)
         user_data = dict(call.user_data) if call is not None else {}
         user_data.update(ctx.message.get("UserData") or {})
         outgoing = Outgoing(
@@ -163,10 +168,11 @@ class Iscc:
             client=ctx.client,
             reference_id=ctx.reference_id,
             this_dn=this_dn,
-            target=str(ctx.message.get("OtherDN", "")),
+            target=target,
             conn_id=call.conn_id if call is not None else None,
             user_data=user_data,
             digits=str(user_data.get(self.settings.direct_digits_key, "")),
+            ani=_presented_number(call, purpose, this_dn),
             deadline=ctx.at.monotonic + self.settings.request_timeout,
             request=ctx.name,
             moved_call=call.conn_id
@@ -180,7 +186,7 @@ class Iscc:
                 outgoing, TError.REMOTE_SERVER_DISCONNECTED, f"{location} is not connected", ctx.at
             )
             return
-        self.core.to_peer(location, self._reserve(outgoing, call))
+        self.core.to_peer(location, self._reserve(outgoing))
 
     def cancel(self, ctx: RequestContext) -> None:
         """RequestCancelReqGetAccessNumber: XReferenceID names the request to cancel."""
@@ -227,6 +233,18 @@ class Iscc:
             event["ConnID"] = ctx.message["ConnID"]
         self.core.reply(ctx, event)
 
+    def _return_dn(self, call: Call | None, location: str, xroute: XRoute) -> str:
+        """pullback and reroute: the call goes back where it came from."""
+        if call is None:
+            raise IsccRefused(TError.BAD_REQUEST, f"{xroute} moves a call: ConnID is missing")
+        if call.origin is None or site_of(call.origin.location) != location:
+            came = "here" if call.origin is None else call.origin.location
+            raise IsccRefused(
+                TError.ISCC_BAD_ORIGIN_LOCATION,
+                f"{xroute} returns a call to its origin; call {call.conn_id} came from {came}",
+            )
+        return call.origin.dn
+
     def _check_peer(self, location: str) -> None:
         """A location we know of; whether it is up decides the answer later."""
         if location not in self.settings.peers:
@@ -264,18 +282,14 @@ class Iscc:
             )
         return xroute
 
-    def _reserve(self, outgoing: Outgoing, call: Call | None) -> p.Reserve:
-        origin_dn = (
-            str(call.calling)
-            if outgoing.purpose is Purpose.ROUTE and call and call.calling
-            else outgoing.this_dn
-        )
+    def _reserve(self, outgoing: Outgoing) -> p.Reserve:
         return p.Reserve(
             xid=outgoing.xid,
             xroute=outgoing.xroute.value,
             dn=outgoing.target,
             origin_conn_id=outgoing.conn_id or "",
-            origin_dn=origin_dn,
+            origin_dn=outgoing.this_dn,
+            ani=outgoing.ani,
             user_data=outgoing.user_data,
             digits=outgoing.digits,
         )
@@ -348,7 +362,7 @@ class Iscc:
         linked = outgoing.moved_call or outgoing.conn_id
         if linked is not None:
             link = Link(location, message.conn_id, outgoing.this_dn, outgoing.xid)
-            self.table.links[linked] = link
+            self.table.link(linked, link)
         if outgoing.purpose is not Purpose.ANSWER:
             self._tell(outgoing, "EventRemoteConnectionSuccess", at)
         self._end(outgoing)
@@ -396,7 +410,7 @@ class Iscc:
         except Refusal as refusal:
             return p.Refused(xid=message.xid, code=refusal.code, message=refusal.message)
         token = ""
-        if xroute in (XRoute.ROUTE_UUI, XRoute.DIRECT_UUI):
+        if xroute in BY_UUI and xroute is not XRoute.DIRECT_DIGITS:
             token = self.table.token()
         elif xroute is XRoute.DIRECT_DIGITS:
             token = message.digits if message.digits.isdigit() else self.table.token()
@@ -409,6 +423,7 @@ class Iscc:
             user_data=dict(message.user_data),
             origin_conn_id=message.origin_conn_id,
             origin_dn=message.origin_dn,
+            ani=message.ani,
             token=token,
             deadline=at.monotonic + self.settings.timeout,
         )
@@ -422,10 +437,16 @@ class Iscc:
                 TError.ISCC_BAD_DESTINATION_DN,
                 "no destination DN was given and there is no default-dn",
             )
-        if DeviceId(dn) not in self.core.model.dns:
+        kind = self.core.model.dns.get(DeviceId(dn))
+        if kind is None:
             raise Refusal(
                 TError.ISCC_BAD_DESTINATION_DN,
                 f"DN {dn} is not configured at {self.settings.location}",
+            )
+        if xroute is XRoute.REROUTE and kind is not DnKind.ROUTING_POINT:
+            raise Refusal(
+                TError.ISCC_BAD_DESTINATION_DN,
+                f"reroute sends a call to a routing point to be routed again; {dn} is not one",
             )
         return DeviceId(dn)
 
@@ -478,7 +499,7 @@ class Iscc:
         if reservation is None:
             return True
         self._claim(call, reservation, change.party.dn)
-        if isinstance(change, RouteRequested):
+        if isinstance(change, RouteRequested) and reservation.xroute in THROUGH_ROUTING_POINTS:
             self._route_on(call, change.party.dn, reservation.target, at)
             return False
         return True
@@ -486,8 +507,14 @@ class Iscc:
     def _claim(self, call: Call, reservation: Reservation, at_dn: DeviceId) -> None:
         call.user_data.update(reservation.user_data)
         call.origin = Origin(reservation.origin, reservation.origin_conn_id, reservation.origin_dn)
-        self.table.links[call.conn_id] = Link(
-            reservation.origin, reservation.origin_conn_id, reservation.origin_dn, reservation.xid
+        self.table.link(
+            call.conn_id,
+            Link(
+                reservation.origin,
+                reservation.origin_conn_id,
+                reservation.origin_dn,
+                reservation.xid,
+            ),
         )
         del self.table.reservations[reservation.origin, reservation.xid]
         self.core.to_peer(
@@ -523,12 +550,13 @@ class Iscc:
 
     def _relink(self, location: str, xid: str, conn_id: str) -> None:
         """The other end of the link made by *xid* is *conn_id* at *location* now."""
-        for ours, link in list(self.table.links.items()):
+        for ours, old in self.table.relink(location, xid, conn_id):
             call = self.core.model.call(ours)
-            if link.location == location and link.xid == xid and call is not None:
-                self.table.links[ours] = Link(location, conn_id, link.origin_dn, xid)
-                if call.origin is not None:
-                    call.origin = Origin(location, conn_id, call.origin.dn)
+            origin = call.origin if call is not None else None
+            if call is not None and origin == Origin(
+                location, old.conn_id, origin.dn if origin else ""
+            ):
+                call.origin = Origin(location, conn_id, origin.dn)
 
     def _identified(self, origin: str, message: p.CallIdentified, at: Instant) -> None:
         """A late network call id: the call may be here already."""
@@ -543,24 +571,37 @@ class Iscc:
 
     # --- UserData across sites ------------------------------------------------------------
 
-    def data_changed(self, call: Call, by: DeviceId) -> None:
-        """A local change of a linked call's UserData: tell the other site."""
-        link = self.table.links.get(call.conn_id)
-        if link is not None:
-            self.core.to_peer(
-                link.location,
-                p.DataChanged(conn_id=link.conn_id, user_data=dict(call.user_data), by=by),
-            )
+    def data_changed(self, call: Call, by: DeviceId, *, told_by: str = "") -> None:
+        """A change of a linked call's UserData: tell the other sites (but *told_by*)."""
+        self._send_data(call.conn_id, call.user_data, by, told_by)
 
-    def _data_from_peer(self, message: p.DataChanged, at: Instant) -> None:
+    def _send_data(self, conn_id: ConnId, data: KVList, by: str, told_by: str) -> None:
+        for link in self.table.links_of(conn_id):
+            if link.location != told_by:
+                message = p.DataChanged(conn_id=link.conn_id, user_data=dict(data), by=by)
+                self.core.to_peer(link.location, message)
+
+    def _data_from_peer(self, location: str, message: p.DataChanged, at: Instant) -> None:
+        """Another site changed a linked call's UserData: here too, and on to the rest."""
         call = self.core.model.call(ConnId(message.conn_id))
         if call is None:
+            self._relay(location, message)
             return
         if call.user_data == message.user_data:
             return
         call.user_data.clear()
         call.user_data.update(message.user_data)
         announce_remote(self.core, call, DeviceId(message.by), at)
+        self.data_changed(call, DeviceId(message.by), told_by=location)
+
+    def _relay(self, location: str, message: p.DataChanged) -> None:
+        """A call gone from here still joins two sites: pass their changes on."""
+        conn_id = ConnId(message.conn_id)
+        relayed = self.table.relays.get(conn_id)
+        if relayed is None or relayed == message.user_data:
+            return
+        self.table.relays[conn_id] = dict(message.user_data)
+        self._send_data(conn_id, message.user_data, message.by, location)
 
     # --- watching calls and time ----------------------------------------------------------
 
@@ -578,12 +619,9 @@ class Iscc:
 
     def merged(self, merged: ConnId, call: Call) -> None:
         """A transfer joined *merged* into *call*: a link to another site follows."""
-        link = self.table.links.pop(merged, None)
-        if link is None:
-            return
-        self.table.links[call.conn_id] = link
-        if link.xid:
-            self.core.to_peer(link.location, p.Relinked(xid=link.xid, conn_id=call.conn_id))
+        for link in self.table.merge_links(merged, call.conn_id):
+            if link.xid:
+                self.core.to_peer(link.location, p.Relinked(xid=link.xid, conn_id=call.conn_id))
 
     def route_refused(self, call: Call, at: Instant) -> bool:
         """The switch would not route *call* to an access number: the transaction fails."""
@@ -617,7 +655,9 @@ class Iscc:
         ]
 
     def forget(self, conn_id: ConnId) -> None:
-        self.table.forget_call(conn_id)
+        """Our call *conn_id* ended here: the sites it is linked to forget us."""
+        for link in self.table.call_ended(conn_id):
+            self.core.to_peer(link.location, p.Unlinked(conn_id=link.conn_id, far_conn_id=conn_id))
 
     def tick(self, at: Instant) -> None:
         outgoing, reservations = self.table.expired(at.monotonic)
@@ -647,6 +687,7 @@ class Iscc:
 
     def peer_down(self, location: str, at: Instant) -> None:
         self.up.discard(location)
+        self.table.location_down(location)
         for outgoing in [o for o in self.table.outgoing.values() if o.location == location]:
             self._fail(
                 outgoing,
@@ -681,12 +722,14 @@ class Iscc:
                 self._identified(location, message, at)
             case p.Started():
                 self._started(location, message)
+            case p.Unlinked(conn_id=conn_id, far_conn_id=far_conn_id):
+                self.table.unlink(ConnId(conn_id), location, far_conn_id)
             case p.Relinked(xid=xid, conn_id=conn_id):
                 self._relink(location, xid, conn_id)
             case p.Matched():
                 self._matched(location, message, at)
             case p.DataChanged():
-                self._data_from_peer(message, at)
+                self._data_from_peer(location, message, at)
 
 
 def site_of(location: str) -> str:
@@ -706,6 +749,15 @@ def _named(name: str) -> XRoute | None:
         return ALIASES.get(name) or XRoute(name)
     except ValueError:
         return None
+
+
+def _presented_number(call: Call | None, purpose: Purpose, this_dn: DeviceId) -> str:
+    """The calling number the call shows at the destination: a call that is routed or
+    single-step transferred keeps its caller; a new call (consultation, …) is this DN's."""
+    keeps_caller = purpose in (Purpose.ROUTE, Purpose.SINGLE_STEP_TRANSFER)
+    if keeps_caller and call is not None and call.calling:
+        return str(call.calling)
+    return this_dn
 
 
 def _lost(change: PartyChange) -> bool:
