@@ -3,6 +3,7 @@ switches are joined by trunks move calls and their UserData between sites."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 import pytest
@@ -515,3 +516,40 @@ async def test_the_remote_server_restarted_in_mid_transaction(make_site: SiteFac
     await expect(b, "EventRinging", UserData={"n": 2})
     await expect(a, "EventDialing")
     await expect(a, "EventRemoteConnectionSuccess")
+
+
+@pytest.mark.parametrize(
+    "hello",
+    [
+        b'{"type":"hello","version":"ctiserver-iscc/0","location":"SiteA","server":"old"}\n',
+        b'{"type":"hello","version":"ctiserver-iscc/1","location":"SiteZ","server":"z"}\n',
+        b'{"type":"reserve","xid":"x","xroute":"route","dn":"7101"}\n',
+        b"\x00\xff garbage\n",
+    ],
+)
+async def test_a_stranger_on_the_iscc_port_is_shown_the_door(
+    make_site: SiteFactory, hello: bytes
+) -> None:
+    site_a, site_b = await two_sites(make_site)
+    reader, writer = await asyncio.open_connection(*site_b.service.iscc_address)  # type: ignore[misc]
+    writer.write(hello)
+    greeting = await within(reader.readline())
+    assert b'"hello"' in greeting
+    assert await within(reader.read()) == b""  # closed
+    writer.close()
+    a = await site_a.client("7001")  # the real SiteA is still served
+    answer = await a.request(
+        "RequestGetAccessNumber", ThisDN="7001", OtherDN="7101", Location="SiteB"
+    )
+    check(answer, "EventAnswerAccessNumber", AccessNumber="95100")
+
+
+async def test_garbage_from_a_peer_is_survived(make_site: SiteFactory) -> None:
+    site_a, _site_b = await two_sites(make_site)
+    peer = site_a.service.runtime.peering._connections["SiteB"]  # type: ignore[union-attr]
+    peer._writer.write(b'{"type":"matched"}\nnot json\n{"type":"no-such"}\n[1]\n')
+    a = await site_a.client("7001")
+    answer = await a.request(
+        "RequestGetAccessNumber", ThisDN="7001", OtherDN="7101", Location="SiteB"
+    )
+    check(answer, "EventAnswerAccessNumber", AccessNumber="95100")

@@ -3,9 +3,10 @@
 Every pair of sites has one connection: the site whose location name sorts first dials
 the other (and dials again `reconnect-tout` seconds after losing it); the other accepts.
 The first message each way is Hello; a connection from a location that is not a
-configured peer is closed.  ADDP-style supervision: with nothing received for
-`addp-timeout` seconds a side sends Poll, and a connection silent for twice that is
-dropped.  Messages go to the hooks; `send()` writes to a peer when it is connected.
+configured peer, or that speaks another version of the protocol, is closed.
+ADDP-style supervision: with nothing received for `addp-timeout` seconds a side sends
+Poll, and a connection silent for twice that is dropped.  Messages go to the hooks;
+`send()` writes to a peer when it is connected.
 """
 
 from __future__ import annotations
@@ -19,7 +20,15 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ctiserver.errors import RemoteProtocolError
-from ctiserver.iscc.protocol import NEED_DATA, Hello, IsccConnection, PeerMessage, Poll, PollReply
+from ctiserver.iscc.protocol import (
+    NEED_DATA,
+    VERSION,
+    Hello,
+    IsccConnection,
+    PeerMessage,
+    Poll,
+    PollReply,
+)
 
 log = logging.getLogger(__name__)
 
@@ -226,6 +235,15 @@ class Peering:
     def _known(self, message: PeerMessage, expected: str | None) -> str | None:
         if not isinstance(message, Hello):
             log.warning("ISCC: a peer began with %s instead of hello", message.TYPE)
+            return None
+        if message.version != VERSION:
+            log.error(
+                "ISCC: %s (%s) speaks %s; this server speaks %s",
+                message.location,
+                message.server,
+                message.version,
+                VERSION,
+            )
             return None
         if message.location not in self.settings.peers or expected not in (None, message.location):
             log.warning(
