@@ -29,12 +29,16 @@ def build_app(
 
     async def healthz(request: web.Request) -> web.Response:
         link = runtime.link is not None and runtime.link.up
-        body = {
+        body: dict[str, object] = {
             "status": "ok" if link else "degraded",
             "link": "up" if link else "down",
             "clients": runtime.client_count,
             "calls": len(runtime.core.model.calls),
         }
+        if runtime.peering is not None:
+            up = set(runtime.peering.connected)
+            peers = runtime.peering.settings.peers
+            body["iscc"] = {location: "up" if location in up else "down" for location in peers}
         return web.json_response(body, status=200 if link else 503)
 
     async def prometheus(request: web.Request) -> web.Response:
