@@ -36,6 +36,7 @@ from typing import Any, ClassVar, Final
 import orjson
 
 from ctiserver.errors import LocalProtocolError, RemoteProtocolError
+from ctiserver.tlib.requests import InvalidRequest, check_kv_list
 from ctiserver.tlib.vocabulary import KVList
 
 VERSION: Final = "ctiserver-iscc/1"
@@ -229,7 +230,11 @@ def _acceptable(spec: dataclasses.Field[Any], value: Any) -> bool:
     if annotation == "str":
         return isinstance(value, str)
     if annotation == "KVList":
-        return isinstance(value, dict)
+        try:
+            check_kv_list("user_data", value, depth=1)
+        except InvalidRequest:
+            return False
+        return True
     return False
 
 
@@ -254,7 +259,7 @@ class IsccConnection:
                 return NEED_DATA
             line = bytes(self._buffer[:newline])
             del self._buffer[: newline + 1]
-            if self._discarding:
+            if self._discarding or len(line) > MAX_LINE:
                 self._discarding = False
                 raise RemoteProtocolError(f"a line over {MAX_LINE} bytes was dropped")
             if line.strip():

@@ -252,6 +252,8 @@ class Transactions:
 
     def unlink(self, conn_id: ConnId, location: str, far_conn_id: str) -> None:
         """The instance *far_conn_id* at *location* of our call *conn_id* ended."""
+        if conn_id not in self.links:
+            return  # forgotten already (both ends said so at once)
         links = [
             link
             for link in self.links.get(conn_id, [])
