@@ -64,6 +64,10 @@ class Service:
                 location=config.switch_name,
                 answer_timeout=config.reply_timeout,
                 consult_user_data=config.consult_user_data,
+                private_namespace=config.private_namespace,
+                accode_name=config.accode_name,
+                accode_data=config.accode_data,
+                accode_privateservice=config.accode_privateservice,
             ),
             dns=config.dns,
             started=self.clock.now(),
@@ -164,8 +168,13 @@ class Service:
         listen = self.config.http_listen
         if listen is None:
             return
+        embedded = self.embedded
         app = build_app(
-            self.runtime, self.metrics, reload=self.reload, max_buffer=self.config.max_client_buffer
+            self.runtime,
+            self.metrics,
+            reload=self.reload,
+            max_buffer=self.config.max_client_buffer,
+            phone=embedded.listener.act if embedded is not None else None,
         )
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
@@ -207,6 +216,11 @@ class Service:
             "ctiserver_link_up",
             "1 when the link to the switch is up",
             lambda: 1.0 if runtime.link is not None and runtime.link.up else 0.0,
+        )
+        self.metrics.gauge(
+            "ctiserver_iscc_peers_up",
+            "ISCC peer sites connected",
+            lambda: len(runtime.peering.connected) if runtime.peering is not None else 0,
         )
 
 

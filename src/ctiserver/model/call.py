@@ -61,6 +61,7 @@ class Call:
     network_call_id: str = ""  # the same at every site the call crosses
     origin: Origin | None = None  # set when an ISCC transaction matched the call
     expected: set[DeviceId] = field(default_factory=set)  # our DNs it was sent on to
+    account_code: str = ""  # the last one set on the switch
 
     def party(self, dn: DeviceId) -> Party | None:
         return self.parties.get(dn)

@@ -152,4 +152,45 @@ class AgentChanged:
     work_mode: AgentWorkMode
 
 
-Change = CallCreated | NetworkCallIdLearned | CallsMerged | PartyChange | AgentChanged
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GuestAssociation:
+    """Hot desking: the switch associated guest DN `guest` with host device `host`, or
+    ended that association (private service 1 or 2)."""
+
+    guest: DeviceId
+    host: DeviceId
+    associated: bool
+
+
+class RecordingEvent(enum.IntEnum):
+    """What happened to a call recording; the value is its PrivateMsgID."""
+
+    STARTED = 3013
+    STOPPED = 3014
+    SUSPENDED = 3015
+    RESUMED = 3016
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordingChanged:
+    """The recording of `dn`'s connection to call `conn_id` started, stopped, …"""
+
+    dn: DeviceId
+    conn_id: ConnId
+    message: str
+    what: RecordingEvent
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountCodeEntered:
+    """An account code was set on `call` at `dn` (by a request or on the phone)."""
+
+    call: Call
+    dn: DeviceId
+    code: str
+
+
+PrivateChange = GuestAssociation | RecordingChanged | AccountCodeEntered
+Change = (
+    CallCreated | NetworkCallIdLearned | CallsMerged | PartyChange | AgentChanged | PrivateChange
+)

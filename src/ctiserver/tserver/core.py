@@ -21,27 +21,30 @@ from typing import Any, Protocol
 
 from ctiserver.clock import Instant
 from ctiserver.csta.schema import Event, Request, Response, Unconfirmed
-from ctiserver.errors import CtiError, LinkDown
+from ctiserver.errors import CtiError, LinkDown, ServiceError
 from ctiserver.ids import CallId, ClientId, ConnId, ConnIdAllocator, DeviceId
 from ctiserver.iscc.protocol import PeerMessage
 from ctiserver.model.call import Call
 from ctiserver.model.changes import (
+    AccountCodeEntered,
     AgentChanged,
     CallCreated,
     CallsMerged,
     Change,
+    GuestAssociation,
     NetworkCallIdLearned,
     PartyChange,
+    RecordingChanged,
     RouteRefused,
 )
-from ctiserver.model.model import Model
+from ctiserver.model.model import PRIVATE_NAMESPACE, Model
 from ctiserver.model.resync import SnapshotAgent, SnapshotParty, resync_agents
 from ctiserver.model.states import DnKind
 from ctiserver.tlib.codec import format_time
 from ctiserver.tlib.errors import TError
 from ctiserver.tlib.requests import REQUESTS, InvalidRequest
 from ctiserver.tlib.vocabulary import TMessage
-from ctiserver.tserver import addresses, agents, calls, routing, transfers, userdata
+from ctiserver.tserver import addresses, agents, calls, private, routing, transfers, userdata
 from ctiserver.tserver.correlation import NO_CALL, Correlator, Pending
 from ctiserver.tserver.errors import (
     InvalidAttribute,
@@ -93,6 +96,10 @@ class CoreSettings:
     location: str = ""  # this site, for ISCC (the switch's name)
     answer_timeout: float = 5.0
     consult_user_data: str = "separate"
+    private_namespace: str = PRIVATE_NAMESPACE  # of the switch's private data
+    accode_name: str = "AccountCode"
+    accode_data: str = "none"  # none, udata or ext
+    accode_privateservice: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +139,7 @@ class TServerCore:
             dns=dns,
             conn_ids=ConnIdAllocator(int(started.wall * 1000)),
             consult_user_data=settings.consult_user_data,
+            private_namespace=settings.private_namespace,
         )
         self.registry = Registry()
         self.correlator = Correlator()
@@ -146,6 +154,7 @@ class TServerCore:
             **routing.HANDLERS,
             **agents.HANDLERS,
             **userdata.HANDLERS,
+            **private.HANDLERS,
         }
         self._follow_ups: dict[int, int] = {}  # follow-up token -> its request's token
         self.iscc = Iscc(self, iscc) if iscc is not None else None
@@ -365,12 +374,15 @@ class TServerCore:
                 self._route_refused(call, party.dn, at)
             case PartyChange():
                 self._publish_party_change(change, at)
+            case GuestAssociation() | RecordingChanged() | AccountCodeEntered():
+                private.publish(self, change, at)
 
     def _publish_party_change(self, change: PartyChange, at: Instant) -> None:
         call, dn = change.call, change.party.dn
         if self.iscc is not None and not self.iscc.arrived(change, at):
             return
         event = event_for(change)
+        private.decorate(self, event, call, change.party)
         pending = self.correlator.answer(dn, call.conn_id, event["Event"])
         self.send(event, self.registry.clients_of(dn), at, answering=pending)
         if self.iscc is not None:
@@ -487,6 +499,8 @@ class TServerCore:
     def _answer_error(self, pending: Pending, error: BaseException, at: Instant) -> None:
         code = error_code_for(error)
         message = error_message_for(error, pending.request) + self._where(pending)
+        if isinstance(error, ServiceError) and pending.explain and error.value in pending.explain:
+            message += f": {pending.explain[error.value]}"
         if code is TError.INTERNAL:
             log.error("%s failed: %r", pending.request, error)
         event = error_event(pending.reference_id, code, message, dn=pending.dn)
