@@ -12,6 +12,7 @@ import pytest
 
 from ctiserver.client.connection import TClient
 from ctiserver.pbxsim.phone import EnterAccountCode
+from tests.integration import scenarios
 from tests.integration.conftest import Site, SiteFactory, check, expect
 
 INFO = {"Event", "PrivateMsgID", "ThisDN", "Server", "EventSequenceNumber", "time"}
@@ -22,15 +23,10 @@ def service(client: TClient, number: int, dn: str, **attributes: Any) -> int:
     return client.send("RequestPrivateService", ThisDN=dn, PrivateMsgID=number, **attributes)
 
 
-async def talking(site: Site, a: str = "7001", b: str = "7002") -> tuple[TClient, TClient, str]:
-    caller, callee = await site.client(a), await site.client(b)
-    conn_id = (await caller.make_call(a, b))["ConnID"]
-    await expect(caller, "EventDialing")
-    await expect(callee, "EventRinging")
-    await callee.answer_call(b, conn_id)
-    await expect(callee, "EventEstablished")
-    await expect(caller, "EventEstablished")
-    return caller, callee, conn_id
+async def talking(site: Site) -> tuple[TClient, TClient, str]:
+    """7001 and 7002 talking, each with a client of its own."""
+    caller, callee = await site.client("7001"), await site.client("7002")
+    return caller, callee, await scenarios.talking(caller, callee, "7001", "7002")
 
 
 async def nothing_more(client: TClient, dn: str) -> None:
