@@ -553,3 +553,15 @@ async def test_garbage_from_a_peer_is_survived(make_site: SiteFactory) -> None:
         "RequestGetAccessNumber", ThisDN="7001", OtherDN="7101", Location="SiteB"
     )
     check(answer, "EventAnswerAccessNumber", AccessNumber="95100")
+
+
+async def test_a_peer_of_another_protocol_version(make_site: SiteFactory) -> None:
+    site_b = await make_site(**plan_b().settings(listen_trunks=True))
+    reader, writer = await asyncio.open_connection(*site_b.service.iscc_address)  # type: ignore[misc]
+    writer.write(b'{"type":"hello","version":"ctiserver-iscc/9","location":"SiteA","server":"a"}\n')
+    assert await within(reader.read()) != b""  # its hello, then closed
+    writer.close()
+    b = await site_b.client("7101")
+    reference = b.send("RequestGetAccessNumber", ThisDN="7101", OtherDN="7001", Location="SiteA")
+    error = await expect(b, "EventError", ErrorCode=1003, ReferenceID=reference)
+    assert "ctiserver-iscc/9" in error["ErrorMessage"]

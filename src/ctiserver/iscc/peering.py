@@ -40,6 +40,8 @@ class PeerHooks(Protocol):
 
     def on_peer_down(self, location: str) -> None: ...
 
+    def on_peer_incompatible(self, location: str, version: str) -> None: ...
+
     def on_peer_message(self, location: str, message: PeerMessage) -> None: ...
 
 
@@ -244,6 +246,8 @@ class Peering:
                 message.version,
                 VERSION,
             )
+            if message.location in self.settings.peers:
+                self._hooks.on_peer_incompatible(message.location, message.version)
             return None
         if message.location not in self.settings.peers or expected not in (None, message.location):
             log.warning(

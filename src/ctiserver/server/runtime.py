@@ -137,6 +137,9 @@ class Runtime:
         self.peer_ready(location).clear()
         self.perform(self.core.peer_down(location, self.clock.now()))
 
+    def on_peer_incompatible(self, location: str, version: str) -> None:
+        self.perform(self.core.peer_incompatible(location, version))
+
     def peer_ready(self, location: str) -> asyncio.Event:
         """Set while the ISCC link to *location* is up."""
         return self._peers_ready.setdefault(location, asyncio.Event())

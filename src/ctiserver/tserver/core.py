@@ -238,6 +238,12 @@ class TServerCore:
             self.iscc.peer_up(location)
         return self._flush()
 
+    def peer_incompatible(self, location: str, version: str) -> list[Output]:
+        """The server of *location* greeted us in another protocol version."""
+        if self.iscc is not None:
+            self.iscc.peer_incompatible(location, version)
+        return self._flush()
+
     def peer_down(self, location: str, at: Instant) -> list[Output]:
         if self.iscc is not None:
             self.iscc.peer_down(location, at)

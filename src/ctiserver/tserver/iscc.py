@@ -133,6 +133,7 @@ class Iscc:
         self.settings = settings
         self.table = Transactions(settings.location)
         self.up: set[str] = set()
+        self.incompatible: dict[str, str] = {}  # location -> the protocol version it spoke
         self._contexts: dict[str, RequestContext] = {}
 
     # --- origin: starting a transaction ---------------------------------------------------
@@ -149,9 +150,7 @@ class Iscc:
             return
         self._check_peer(location)
         if purpose is Purpose.ANSWER and location not in self.up:
-            raise IsccRefused(
-                TError.REMOTE_SERVER_DISCONNECTED, f"the CTI server of {location} is not connected"
-            )
+            raise IsccRefused(*self._why_down(location))
         this_dn = controlled_dn(self.core, ctx)
         call = self._call_of(ctx, this_dn, purpose)
         xroute = self._xroute(ctx)
@@ -182,9 +181,7 @@ class Iscc:
         self.table.outgoing[outgoing.xid] = outgoing
         self._contexts[outgoing.xid] = ctx
         if location not in self.up:  # remote down: the call cannot move (call-models § 14)
-            self._fail(
-                outgoing, TError.REMOTE_SERVER_DISCONNECTED, f"{location} is not connected", ctx.at
-            )
+            self._fail(outgoing, *self._why_down(location), ctx.at)
             return
         self.core.to_peer(location, self._reserve(outgoing))
 
@@ -244,6 +241,13 @@ class Iscc:
                 f"{xroute} returns a call to its origin; call {call.conn_id} came from {came}",
             )
         return call.origin.dn
+
+    def _why_down(self, location: str) -> tuple[TError, str]:
+        version = self.incompatible.get(location)
+        if version is not None:
+            message = f"the CTI server of {location} speaks another ISCC protocol ({version})"
+            return TError.WRONG_PROTOCOL_VERSION, message
+        return TError.REMOTE_SERVER_DISCONNECTED, f"the CTI server of {location} is not connected"
 
     def _check_peer(self, location: str) -> None:
         """A location we know of; whether it is up decides the answer later."""
@@ -684,9 +688,15 @@ class Iscc:
 
     def peer_up(self, location: str) -> None:
         self.up.add(location)
+        self.incompatible.pop(location, None)
+
+    def peer_incompatible(self, location: str, version: str) -> None:
+        if location not in self.up:  # not an impostor beside the real one
+            self.incompatible[location] = version
 
     def peer_down(self, location: str, at: Instant) -> None:
         self.up.discard(location)
+        self.incompatible.pop(location, None)
         self.table.location_down(location)
         for outgoing in [o for o in self.table.outgoing.values() if o.location == location]:
             self._fail(
