@@ -1,5 +1,5 @@
 """The command line (DESIGN.md § 2): run, pbxsim, orchestrate, scxml run, check-config,
-reload.
+reload, phone.
 
 Parsing arguments, setting up logging and signals, and choosing the event loop live
 here; everything else is in app.service (the server) and the packages it wires.
@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import signal
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
@@ -84,6 +86,18 @@ def _parser() -> argparse.ArgumentParser:
     reload = commands.add_parser("reload", help="ask a running server to re-read its configuration")
     reload.add_argument("--config", type=Path, help="the running server's configuration file")
     reload.set_defaults(handler=_reload)
+
+    phone = commands.add_parser(
+        "phone",
+        help="use a phone of a running server's embedded pbxsim",
+        description="dial NUMBER, answer, hang-up, hold, retrieve [CALLID], account-code CODE",
+    )
+    phone.add_argument("station")
+    phone.add_argument("action", choices=sorted(PHONE_ARGUMENTS))
+    phone.add_argument("value", nargs="?", help="the number, callID or code the action needs")
+    phone.add_argument("--config", type=Path, help="the running server's configuration file")
+    phone.add_argument("--http", metavar="HOST:PORT", help="the server's http-listen address")
+    phone.set_defaults(handler=_phone)
     return parser
 
 
@@ -172,11 +186,40 @@ def _reload(arguments: argparse.Namespace) -> int:
             "reload needs [server] http-listen; send SIGHUP to the server instead", file=sys.stderr
         )
         return 2
-    url = f"http://{config.http_listen}/reload"
+    return _post(f"http://{config.http_listen}/reload", None)
+
+
+# The action's argument, by action: the body key it fills, and whether it is required.
+PHONE_ARGUMENTS: dict[str, tuple[str, bool] | None] = {
+    "dial": ("number", True),
+    "answer": None,
+    "hang-up": None,
+    "hold": None,
+    "retrieve": ("call", False),
+    "account-code": ("code", True),
+}
+
+
+def _phone(arguments: argparse.Namespace) -> int:
+    http = arguments.http or _load(arguments.config).http_listen
+    if http is None:
+        print("phone needs the server's [server] http-listen", file=sys.stderr)
+        return 2
+    body: dict[str, str] = {"action": arguments.action}
+    argument = PHONE_ARGUMENTS[arguments.action]
+    if argument is not None and arguments.value is not None:
+        body[argument[0]] = arguments.value
+    elif argument is not None and argument[1]:
+        print(f"{arguments.action} needs its {argument[0]}", file=sys.stderr)
+        return 2
+    url = f"http://{http}/phone/{urllib.parse.quote(arguments.station)}"
+    return _post(url, json.dumps(body).encode())
+
+
+def _post(url: str, body: bytes | None) -> int:
+    request = urllib.request.Request(url, data=body, method="POST")
     try:
-        with urllib.request.urlopen(
-            urllib.request.Request(url, method="POST"), timeout=10
-        ) as reply:
+        with urllib.request.urlopen(request, timeout=10) as reply:
             print(reply.read().decode())
             return 0
     except urllib.error.HTTPError as exc:

@@ -76,11 +76,12 @@ async def start_site(config: Config) -> tuple[Site, asyncio.Task[None]]:
     site = Site(service)
     site.lines = lines
     task = asyncio.create_task(service.run(), name="site")
-    async with asyncio.timeout(EVENT_TIMEOUT):
-        while service.client_address is None or service.http_address is None:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0)  # the service binds its listeners in this loop
+    started = asyncio.create_task(service.started.wait())
+    await asyncio.wait({task, started}, timeout=EVENT_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        started.cancel()
+        task.result()  # it failed to start: say why
+    assert service.started.is_set(), "the service did not start in time"
     return site, task
 
 

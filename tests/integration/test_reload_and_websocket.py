@@ -204,3 +204,61 @@ async def test_pbxsim_runs_alone_and_speaks_csta(tmp_path: Path) -> None:
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def test_the_phones_of_the_embedded_switch_over_http(site: Site) -> None:
+    host, port = site.service.http_address  # type: ignore[misc]
+    a, b = await site.client("7001"), await site.client("7002")
+    url = f"http://{host}:{port}/phone"
+    async with aiohttp.ClientSession() as session:
+
+        async def press(station: str, body: object) -> tuple[int, dict[str, object]]:
+            async with session.post(f"{url}/{station}", json=body) as reply:
+                return reply.status, await reply.json()
+
+        assert await press("7001", {"action": "dial", "number": "7002"}) == (200, {"ok": True})
+        await expect(a, "EventDialing", ThisDN="7001")
+        await expect(b, "EventRinging", ThisDN="7002")
+        assert (await press("7002", {"action": "answer"}))[0] == 200
+        await expect(b, "EventEstablished")
+        await expect(a, "EventEstablished")
+        assert (await press("7002", {"action": "hang-up"}))[0] == 200
+        await expect(b, "EventReleased")
+        status, answer = await press("7002", {"action": "answer"})
+        assert (status, answer["ok"]) == (409, False)
+        assert "noCallToAnswer" in str(answer["error"])
+        for body in ({}, {"action": "fly"}, {"action": "dial"}, [1]):
+            status, answer = await press("7001", body)
+            assert status == 400, body
+        async with session.post(f"{url}/7001", data=b"{not json") as reply:
+            assert reply.status == 400
+
+
+async def test_the_phone_command(tmp_path: Path) -> None:
+    path = tmp_path / "site.toml"
+    write_site(path, '"7001", "7002"')
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ctiserver.cli", "run", "--config", str(path),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        http = (await read_listening(process, 3))["http"]
+
+        async def phone(*words: str) -> tuple[int | None, str]:
+            command = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "ctiserver.cli", "phone", *words, "--http", http,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+            out, err = await within(command.communicate(), 20)
+            return command.returncode, (out + err).decode()
+
+        assert (await phone("7001", "dial", "7002"))[0] == 0
+        code, said = await phone("7001", "answer")  # 7001 is dialling, not ringing
+        assert code == 1
+        assert "noCallToAnswer" in said
+        code, said = await phone("7001", "account-code")
+        assert code == 2
+        assert "needs its code" in said
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await within(process.wait(), 10)

@@ -5,12 +5,19 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, TypeVar
 
+from ctiserver.csta.escape import Escape
 from ctiserver.csta.failure import CSTAErrorCode, ErrorCategory
 from ctiserver.csta.schema import Event, Message
 from ctiserver.csta.system import MonitorStart, MonitorStartResponse
-from ctiserver.csta.types import ConnectionID
+from ctiserver.csta.types import ConnectionID, PrivateData, PrivateElement
 from ctiserver.ids import CallId, DeviceId, MonitorCrossRefId
-from ctiserver.pbxsim.config import AcdGroup, PbxConfig, RoutingPoint, expand_numbers
+from ctiserver.pbxsim.config import (
+    DEFAULT_PRIVATE_NAMESPACE,
+    AcdGroup,
+    PbxConfig,
+    RoutingPoint,
+    expand_numbers,
+)
 from ctiserver.pbxsim.outcome import AssociationId, Outcome, Send
 from ctiserver.pbxsim.phone import PhoneAction
 from ctiserver.pbxsim.switch import Switch
@@ -43,6 +50,24 @@ def ev(cls: type[E], **fields: Any) -> E:
 
 def error(category: ErrorCategory, value: str) -> CSTAErrorCode:
     return CSTAErrorCode(category=category, value=value)
+
+
+NS = DEFAULT_PRIVATE_NAMESPACE
+
+
+def private(*elements: PrivateElement, namespace: str = NS) -> PrivateData:
+    return PrivateData(namespace, elements)
+
+
+def leaf(name: str, text: str) -> PrivateElement:
+    return PrivateElement(name, text)
+
+
+def escape(guest: str, host: str, action: str = "associate", namespace: str = NS) -> Escape:
+    """The hot-desking Escape of docs/pbxsim.md § 8.1."""
+    children = (leaf("guest", guest), leaf("host", host), leaf("action", action))
+    content = PrivateElement("guestAssociatedExtension", children=children)
+    return Escape(private_data=private(content, namespace=namespace))
 
 
 class Rig:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import sys
+from dataclasses import replace
 
 import pytest
 
@@ -47,3 +49,29 @@ async def test_serve_prints_where_it_listens_and_runs_until_cancelled(
     with pytest.raises(asyncio.CancelledError):
         await task
     assert await client.closed()
+
+
+async def test_serve_prints_the_trunk_listener_when_there_is_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stdout = Stdout()
+    monkeypatch.setattr(sys, "stdout", stdout)
+    config = replace(CONFIG, trunk_listen="127.0.0.1:0")
+    task = asyncio.create_task(serve(config, "127.0.0.1", 0))
+    async with asyncio.timeout(5):
+        while stdout.text.count("\n") < 2:
+            stdout.line.clear()
+            await stdout.line.wait()
+    csta, trunk = stdout.text.splitlines()
+    assert re.fullmatch(r"listening csta=127\.0\.0\.1:\d+", csta)
+    match = re.fullmatch(r"listening trunk=127\.0\.0\.1:(\d+)", trunk)
+    assert match is not None, stdout.text
+    reader, writer = await asyncio.open_connection("127.0.0.1", int(match.group(1)))
+    writer.write(b'{"type":"hello","version":1,"switch":"X","trunk":"T"}\n')
+    async with asyncio.timeout(5):
+        answer = json.loads(await reader.readline())
+    assert answer == {"type": "hello", "version": 1, "switch": "pbxsim"}
+    writer.close()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from ctiserver.pbxsim.config import AcdGroup, PbxConfig, RoutingPoint, expand_numbers
+from ctiserver.pbxsim.config import (
+    DEFAULT_PRIVATE_NAMESPACE,
+    AcdGroup,
+    PbxConfig,
+    RoutingPoint,
+    Trunk,
+    expand_numbers,
+    parse_address,
+)
 
 
 def test_expand_numbers() -> None:
@@ -44,6 +52,18 @@ def test_defaults() -> None:
             "default destination",
         ),
         ({"acd_groups": (AcdGroup(number="8001", wrap_up_time=-1),)}, "wrap-up"),
+        ({"name": "site a"}, "switch name"),
+        ({"private_namespace": " "}, "namespace"),
+        ({"recordings": ""}, "recordings"),
+        ({"trunk_listen": "localhost"}, "HOST:PORT"),
+        ({"trunk_listen": "127.0.0.1:70000"}, "HOST:PORT"),
+        ({"trunks": (Trunk(name="AB", prefix="9"), Trunk(name="AB", prefix="8"))}, "trunk AB"),
+        ({"trunks": (Trunk(name="AB", prefix="9"), Trunk(name="AC", prefix="9"))}, "prefix 9"),
+        ({"trunks": (Trunk(name="A B", prefix="9"),)}, "trunk name"),
+        ({"trunks": (Trunk(name="AB", prefix=""),)}, "prefix"),
+        ({"trunks": (Trunk(name="AB", prefix="9x"),)}, "prefix"),
+        ({"trunks": (Trunk(name="AB", prefix="9", ani_prefix="+"),)}, "ANI prefix"),
+        ({"trunks": (Trunk(name="AB", prefix="9", peer="b:"),)}, "HOST:PORT"),
     ],
 )
 def test_invalid_configurations(fields: dict[str, object], message: str) -> None:
@@ -54,3 +74,30 @@ def test_invalid_configurations(fields: dict[str, object], message: str) -> None
 def test_a_valid_configuration() -> None:
     config = PbxConfig(stations=("7001",), agents=("1001",), agent_passwords={"1001": "pw"})
     assert config.agent_passwords["1001"] == "pw"
+
+
+def test_private_services_and_trunks_default_to_off() -> None:
+    config = PbxConfig()
+    assert config.name == "pbxsim"
+    assert config.private_namespace == DEFAULT_PRIVATE_NAMESPACE == "urn:ctiserver:csta:private"
+    assert (config.recordings, config.trunk_listen, config.trunks) == (None, None, ())
+
+
+def test_trunks() -> None:
+    config = PbxConfig(
+        name="site-a",
+        trunk_listen="127.0.0.1:0",
+        trunks=(
+            Trunk(name="AB", prefix="9", peer="[::1]:1051", ani_prefix="8"),
+            Trunk(name="AC", prefix="*7"),
+        ),
+    )
+    assert config.trunks[1].peer is None
+
+
+def test_parse_address() -> None:
+    assert parse_address("127.0.0.1:1050") == ("127.0.0.1", 1050)
+    assert parse_address(" [::1]:0 ") == ("::1", 0)
+    for text in ("1050", ":1050", "host:", "host:x", "host:65536"):
+        with pytest.raises(ValueError, match="HOST:PORT"):
+            parse_address(text)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 PBXSIM = Path(__file__).resolve().parents[2] / "src" / "ctiserver" / "pbxsim"
-SHELLS = {"listener.py", "command.py"}
+SHELLS = {"listener.py", "command.py", "trunks.py"}
 FORBIDDEN = {"asyncio", "socket", "time", "selectors", "threading", "logging", "random"}
 
 

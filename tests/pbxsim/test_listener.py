@@ -4,8 +4,11 @@ stream, keep-alive, malformed frames, slow links, and restarting the listener.""
 from __future__ import annotations
 
 import asyncio
+import json
 import struct
 from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -46,6 +49,7 @@ from ctiserver.csta.system import (
     SystemRegisterResponse,
     SystemStatus,
 )
+from ctiserver.csta.voice import RecordMessage, RecordMessageResponse, Stop
 from ctiserver.ids import DeviceId, InvokeId
 from ctiserver.pbxsim.listener import PbxListener
 from ctiserver.pbxsim.outcome import AssociationId, Outcome
@@ -322,3 +326,28 @@ async def test_a_switch_bug_is_answered_and_the_link_survives(
     finally:
         await client.close()
         await listener.stop()
+
+
+async def test_ended_recordings_are_appended_to_the_recordings_file(tmp_path: Path) -> None:
+    path = tmp_path / "recordings.jsonl"
+    listener = PbxListener(Switch(replace(CONFIG, recordings=str(path))), "127.0.0.1", 0)
+    address = await listener.start()
+    client = await Client.connect(address)
+    try:
+        await client.greeted()
+        listener.act(Dial("7001", "7002"))
+        listener.act(Answer("7002"))
+        response = await client.request(RecordMessage(call_to_be_recorded=C(1, "7001")))
+        assert isinstance(response, RecordMessageResponse)
+        await client.request(RecordMessage(call_to_be_recorded=C(1, "7002")))
+        await client.request(Stop(connection=C(1, "7002")))
+        listener.act(HangUp("7002"))
+    finally:
+        await client.close()
+        await listener.stop()
+    first, second = (json.loads(line) for line in path.read_text().splitlines())
+    assert (first["recording"], first["device"], first["reason"]) == ("2", "7002", "requested")
+    assert (second["recording"], second["device"], second["reason"]) == ("1", "7001", "call ended")
+    assert second["call"] == "1"
+    assert second["started"].endswith("Z")
+    assert second["started"] <= first["stopped"] <= second["stopped"]

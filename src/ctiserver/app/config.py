@@ -47,6 +47,37 @@ class AcdQueueSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class TrunkConfig:
+    """A trunk of the simulated PBX to another simulated PBX (docs/pbxsim.md § 9)."""
+
+    prefix: str
+    peer: Address | None = None
+    ani_prefix: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IsccPeer:
+    address: Address
+    access_code: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IsccConfig:
+    listen: Address | None = None
+    peers: Mapping[str, IsccPeer] = field(default_factory=dict)
+    cast_types: tuple[str, ...] = ()
+    request_timeout: float = 20.0
+    timeout: float = 60.0
+    reconnect_timeout: float = 5.0
+    addp_timeout: float = 10.0
+    default_dn: DeviceId | None = None
+    match_call_once: bool = True
+    direct_digits_key: str = "CDT_Track_Num"
+    external_routing_points: tuple[DeviceId, ...] = ()
+    dnis_pool: tuple[DeviceId, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     server_name: str = "tserver"
     client_listen: Address = Address("127.0.0.1", 7000)
@@ -74,6 +105,11 @@ class Config:
     routing_points: Mapping[DeviceId, RoutingPointSettings] = field(default_factory=dict)
     acd_queues: Mapping[DeviceId, AcdQueueSettings] = field(default_factory=dict)
     orchestration: OrchestrationSettings | None = None  # None: no [orchestration] section
+    iscc: IsccConfig | None = None
+    trunk_listen: Address | None = None
+    trunks: Mapping[str, TrunkConfig] = field(default_factory=dict)
+    recordings: Path | None = None
+    private_namespace: str = "urn:ctiserver:csta:private"
     source: Path | None = None
 
 
@@ -137,6 +173,14 @@ def _optional_address(reader: _Reader, value: Any, where: tuple[str, ...]) -> Ad
     return _address(reader, value, where)
 
 
+def _path(reader: _Reader, value: Any, where: tuple[str, ...]) -> Path:
+    text = _string()(reader, value, where)
+    path = Path(text)
+    if not path.is_absolute() and reader.path is not None:
+        path = reader.path.parent / path  # relative to the configuration file
+    return path
+
+
 def _link(reader: _Reader, value: Any, where: tuple[str, ...]) -> Address | None:
     if value == "embedded":
         return None
@@ -188,6 +232,7 @@ SCHEMA: dict[str, dict[str, tuple[str, Parser]]] = {
         "session": ("session", _string(("implicit", "ecma-354"))),
         "namespace": ("namespace", _string(EDITIONS)),
         "application-id": ("application_id", _string()),
+        "private-namespace": ("private_namespace", _string()),
         "reply-timeout": ("reply_timeout", _number(minimum=0.05)),
         "keepalive-interval": ("keepalive_interval", _number(minimum=0.1)),
         "session-duration": ("session_duration", _number(minimum=10, integer=True)),
@@ -203,6 +248,8 @@ SCHEMA: dict[str, dict[str, tuple[str, Parser]]] = {
     "pbxsim": {
         "csta-listen": ("csta_listen", _address),
         "conference-size": ("conference_size", _number(minimum=3, integer=True)),
+        "trunk-listen": ("trunk_listen", _address),
+        "recordings": ("recordings", _path),
     },
 }
 DN_KEYS = {
@@ -210,7 +257,33 @@ DN_KEYS = {
     "acd-queues": DnKind.ACD_QUEUE,
     "routing-points": DnKind.ROUTING_POINT,
 }
-TOP_LEVEL = {*SCHEMA, "dn", "agents", "agent", "routing-point", "acd-queue", "orchestration"}
+TOP_LEVEL = {
+    *SCHEMA,
+    "dn",
+    "agents",
+    "agent",
+    "routing-point",
+    "acd-queue",
+    "iscc",
+    "orchestration",
+}
+ISCC_TYPES = (
+    "route", "route-uui", "direct-callid", "direct-ani", "direct-uui", "direct-notoken",
+    "direct-digits", "dnis-pool", "pullback", "reroute", "direct-network-callid",
+)  # fmt: skip
+ISCC_ALIASES = {"direct": "direct-callid", "route-notoken": "route"}
+ISCC_KEYS: dict[str, tuple[str, Parser]] = {
+    "listen": ("listen", _address),
+    "request-tout": ("request_timeout", _number(minimum=0.05)),
+    "timeout": ("timeout", _number(minimum=0.05)),
+    "reconnect-tout": ("reconnect_timeout", _number(minimum=0.01)),
+    "addp-timeout": ("addp_timeout", _number(minimum=0.1)),
+    "default-dn": ("default_dn", _string()),
+    "match-call-once": ("match_call_once", _boolean),
+    "direct-digits-key": ("direct_digits_key", _string()),
+    "external-routing-points": ("external_routing_points", _numbers),
+    "dnis-pool": ("dnis_pool", _numbers),
+}
 
 
 def load(path: Path) -> Config:
@@ -239,6 +312,8 @@ def parse(text: str, path: Path | None = None) -> Config:
     values["routing_points"] = _per_dn(reader, values["dns"], "routing-point", DnKind.ROUTING_POINT)
     values["acd_queues"] = _per_dn(reader, values["dns"], "acd-queue", DnKind.ACD_QUEUE)
     values["orchestration"] = _orchestration(reader, values)
+    if "iscc" in data:
+        values["iscc"] = _iscc(reader, values["dns"])
     return Config(**values)
 
 
@@ -254,6 +329,9 @@ def _table(reader: _Reader, *where: str) -> dict[str, Any]:
 def _section(reader: _Reader, section: str, keys: dict[str, tuple[str, Parser]]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key, value in _table(reader, section).items():
+        if (section, key) == ("pbxsim", "trunk"):
+            values["trunks"] = _trunks(reader, value)
+            continue
         if key not in keys:
             raise reader.fail(f"unknown key {key!r} in [{section}]", section, key)
         attribute, parser = keys[key]
@@ -327,6 +405,78 @@ def _dn_settings(
     if default is not None:
         default = _string()(reader, default, (*where, "default-destination"))
     return RoutingPointSettings(route_timeout=timeout, default_destination=default)
+
+
+def _trunks(reader: _Reader, tables: Any) -> dict[str, TrunkConfig]:
+    trunks: dict[str, TrunkConfig] = {}
+    for name, table in (tables if isinstance(tables, dict) else {}).items():
+        where = ("pbxsim", "trunk", name)
+        if not isinstance(table, dict) or "prefix" not in table:
+            raise reader.fail(f"[pbxsim.trunk.{name}] needs a prefix", *where)
+        for key in table:
+            if key not in ("prefix", "peer", "ani-prefix"):
+                raise reader.fail(f"unknown key {key!r} in [pbxsim.trunk.{name}]", *where, key)
+        prefix = _string()(reader, table["prefix"], (*where, "prefix"))
+        peer = _address(reader, table["peer"], (*where, "peer")) if "peer" in table else None
+        ani = _string()(reader, table.get("ani-prefix", ""), (*where, "ani-prefix"))
+        trunks[name] = TrunkConfig(prefix, peer, ani)
+    return trunks
+
+
+def _iscc(reader: _Reader, dns: Mapping[DeviceId, DnKind]) -> IsccConfig:
+    """[iscc] and its [iscc.peer."LOCATION"] tables (docs/iscc.md)."""
+    values: dict[str, Any] = {}
+    for key, value in _table(reader, "iscc").items():
+        if key == "peer":
+            continue
+        if key == "cast-type":
+            values["cast_types"] = _cast_types(reader, value)
+            continue
+        if key not in ISCC_KEYS:
+            raise reader.fail(f"unknown key {key!r} in [iscc]", "iscc", key)
+        attribute, parser = ISCC_KEYS[key]
+        values[attribute] = parser(reader, value, ("iscc", key))
+    for key in ("external_routing_points", "dnis_pool"):
+        for number in values.get(key, ()):
+            if dns.get(DeviceId(number)) is not DnKind.ROUTING_POINT:
+                name = key.replace("_", "-")
+                raise reader.fail(
+                    f"[iscc] {name}: {number} is not a configured routing point", "iscc", name
+                )
+    values["peers"] = _peers(reader)
+    return IsccConfig(**values)
+
+
+def _cast_types(reader: _Reader, value: Any) -> tuple[str, ...]:
+    words = re.split(r"[\s,;]+", value.strip()) if isinstance(value, str) else value
+    if not isinstance(words, list) or not words or not all(isinstance(w, str) for w in words):
+        raise reader.fail(
+            "[iscc] cast-type must be a list of transaction types", "iscc", "cast-type"
+        )
+    types = []
+    for word in words:
+        word = ISCC_ALIASES.get(word, word)
+        if word not in ISCC_TYPES:
+            raise reader.fail(
+                f"[iscc] cast-type: unknown transaction type {word!r}", "iscc", "cast-type"
+            )
+        types.append(word)
+    return tuple(types)
+
+
+def _peers(reader: _Reader) -> dict[str, IsccPeer]:
+    peers: dict[str, IsccPeer] = {}
+    for location, table in _table(reader, "iscc", "peer").items():
+        where = ("iscc", "peer", location)
+        if not isinstance(table, dict) or "address" not in table:
+            raise reader.fail(f"[iscc.peer.{location}] needs an address", *where)
+        for key in table:
+            if key not in ("address", "access-code"):
+                raise reader.fail(f"unknown key {key!r} in [iscc.peer.{location}]", *where, key)
+        address = _address(reader, table["address"], (*where, "address"))
+        code = _string()(reader, table.get("access-code", ""), (*where, "access-code"))
+        peers[location] = IsccPeer(address, code)
+    return peers
 
 
 # --- [orchestration] (docs/configuration.md; the server itself is ctiserver.orchestration) ---

@@ -10,7 +10,7 @@ from ctiserver.app.config import Address, Config
 from ctiserver.ids import DeviceId
 from ctiserver.model.states import DnKind
 from ctiserver.pbxsim.command import serve
-from ctiserver.pbxsim.config import AcdGroup, PbxConfig, RoutingPoint
+from ctiserver.pbxsim.config import AcdGroup, PbxConfig, RoutingPoint, Trunk
 from ctiserver.pbxsim.listener import PbxListener
 from ctiserver.pbxsim.switch import Switch
 
@@ -38,6 +38,15 @@ def pbx_config(config: Config) -> PbxConfig:
                 default_destination=settings.default_destination if settings else None,
             )
         )
+    trunks = tuple(
+        Trunk(
+            name=name,
+            prefix=trunk.prefix,
+            peer=str(trunk.peer) if trunk.peer is not None else None,
+            ani_prefix=trunk.ani_prefix,
+        )
+        for name, trunk in config.trunks.items()
+    )
     return PbxConfig(
         stations=tuple(numbers(DnKind.EXTENSION)),
         acd_groups=groups,
@@ -47,6 +56,11 @@ def pbx_config(config: Config) -> PbxConfig:
         conference_size=config.conference_size,
         edition=config.namespace,
         session_duration=config.session_duration,
+        name=config.switch_name,
+        private_namespace=config.private_namespace,
+        recordings=str(config.recordings) if config.recordings is not None else None,
+        trunk_listen=str(config.trunk_listen) if config.trunk_listen is not None else None,
+        trunks=trunks,
     )
 
 
@@ -64,7 +78,12 @@ class EmbeddedSwitch:
         self.listener = PbxListener(self.switch, listen.host, listen.port)
 
     async def start(self) -> tuple[str, int]:
+        """Start; the CSTA address, and the trunk address when trunks are configured."""
         return await self.listener.start()
+
+    @property
+    def trunk_address(self) -> tuple[str, int] | None:
+        return self.listener.trunk_address
 
     async def stop(self) -> None:
         await self.listener.stop()

@@ -33,12 +33,15 @@ from ctiserver.clock import Clock, SystemClock
 from ctiserver.errors import ConfigError
 from ctiserver.http.app import build_app
 from ctiserver.http.metrics import ServerMetrics
+from ctiserver.iscc.peering import Peering, PeeringSettings
+from ctiserver.iscc.transactions import XRoute
 from ctiserver.link.supervisor import LinkSettings, LinkSupervisor
 from ctiserver.orchestration.runtime import OrchestrationServer
 from ctiserver.orchestration.settings import Endpoint
 from ctiserver.server.runtime import Runtime
 from ctiserver.server.tcp import serve_clients
 from ctiserver.tserver.core import CoreSettings, TServerCore
+from ctiserver.tserver.iscc import IsccSettings, PeerSettings
 
 log = logging.getLogger(__name__)
 
@@ -59,21 +62,29 @@ class Service:
         self.clock = clock or SystemClock()
         self._announce = announce
         self._stopping = asyncio.Event()
+        self.started = asyncio.Event()  # set once every listener is bound
         self.metrics = ServerMetrics()
         core = TServerCore(
             settings=CoreSettings(
                 name=config.server_name,
+                location=config.switch_name,
                 answer_timeout=config.reply_timeout,
                 consult_user_data=config.consult_user_data,
+                private_namespace=config.private_namespace,
+                accode_name=config.accode_name,
+                accode_data=config.accode_data,
+                accode_privateservice=config.accode_privateservice,
             ),
             dns=config.dns,
             started=self.clock.now(),
+            iscc=iscc_settings(config),
         )
         self.runtime = Runtime(core, clock=self.clock, metrics=self.metrics)
         self.embedded: EmbeddedSwitch | None = None
         self.client_address: tuple[str, int] | None = None
         self.orchestration: OrchestrationServer | None = None
         self.http_address: tuple[str, int] | None = None
+        self.iscc_address: tuple[str, int] | None = None
         self._register_gauges()
 
     def stop(self) -> None:
@@ -87,6 +98,8 @@ class Service:
             self.runtime.link = supervisor
             await self._start_clients(stack)
             await self._start_http(stack)
+            await self._start_peering(stack)
+            self.started.set()
             async with asyncio.TaskGroup() as tasks:
                 workers = [
                     tasks.create_task(supervisor.run(), name="csta-link"),
@@ -94,6 +107,8 @@ class Service:
                 ]
                 if (orchestration := self._orchestration()) is not None:
                     workers.append(tasks.create_task(orchestration, name="orchestration"))
+                if self.runtime.peering is not None:
+                    workers.append(tasks.create_task(self.runtime.peering.run(), name="iscc"))
                 await self._stopping.wait()
                 log.info("stopping")
                 for worker in workers:
@@ -130,6 +145,8 @@ class Service:
         host, port = await self.embedded.start()
         stack.push_async_callback(self.embedded.stop)
         self._announce(f"listening csta={host}:{port}")
+        if (trunks := self.embedded.trunk_address) is not None:
+            self._announce(f"listening trunk={trunks[0]}:{trunks[1]}")
         return host, port
 
     def _link_settings(self, address: tuple[str, int]) -> LinkSettings:
@@ -160,8 +177,13 @@ class Service:
         listen = self.config.http_listen
         if listen is None:
             return
+        embedded = self.embedded
         app = build_app(
-            self.runtime, self.metrics, reload=self.reload, max_buffer=self.config.max_client_buffer
+            self.runtime,
+            self.metrics,
+            reload=self.reload,
+            max_buffer=self.config.max_client_buffer,
+            phone=embedded.listener.act if embedded is not None else None,
         )
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
@@ -181,6 +203,28 @@ class Service:
         self.orchestration = OrchestrationServer(replace(settings, servers=(endpoint,)))
         return _run_orchestration(self.orchestration)
 
+    async def _start_peering(self, stack: contextlib.AsyncExitStack) -> None:
+        iscc = self.config.iscc
+        if iscc is None:
+            return
+        settings = PeeringSettings(
+            location=self.config.switch_name,
+            server=self.config.server_name,
+            listen=(iscc.listen.host, iscc.listen.port) if iscc.listen else None,
+            peers={
+                name: (peer.address.host, peer.address.port) for name, peer in iscc.peers.items()
+            },
+            reconnect_timeout=iscc.reconnect_timeout,
+            addp_timeout=iscc.addp_timeout,
+        )
+        peering = Peering(settings, self.runtime)
+        self.runtime.peering = peering
+        bound = await peering.start()
+        stack.push_async_callback(peering.stop)
+        if bound is not None:
+            self.iscc_address = bound
+            self._announce(f"listening iscc={bound[0]}:{bound[1]}")
+
     def _register_gauges(self) -> None:
         runtime = self.runtime
         self.metrics.gauge("ctiserver_clients", "connected clients", lambda: runtime.client_count)
@@ -192,6 +236,32 @@ class Service:
             "1 when the link to the switch is up",
             lambda: 1.0 if runtime.link is not None and runtime.link.up else 0.0,
         )
+        self.metrics.gauge(
+            "ctiserver_iscc_peers_up",
+            "ISCC peer sites connected",
+            lambda: len(runtime.peering.connected) if runtime.peering is not None else 0,
+        )
+
+
+def iscc_settings(config: Config) -> IsccSettings | None:
+    """The core's ISCC settings from [iscc]; None when the section is absent."""
+    iscc = config.iscc
+    if iscc is None:
+        return None
+    cast = tuple(XRoute(name) for name in iscc.cast_types) or tuple(XRoute)
+    return IsccSettings(
+        location=config.switch_name,
+        peers={name: PeerSettings(peer.access_code) for name, peer in iscc.peers.items()},
+        cast_types=cast,
+        request_timeout=iscc.request_timeout,
+        timeout=iscc.timeout,
+        default_dn=iscc.default_dn,
+        match_call_once=iscc.match_call_once,
+        direct_digits_key=iscc.direct_digits_key,
+        external_routing_points=iscc.external_routing_points,
+        dnis_pool=iscc.dnis_pool,
+        private_namespace=config.private_namespace,
+    )
 
 
 async def _run_orchestration(server: OrchestrationServer) -> None:

@@ -138,6 +138,7 @@ class TClient:
             pass
         finally:
             self._closed = True
+            self._writer.close()  # the server is gone: give the socket back now
             self._events.put_nowait(None)
             for answer in self._answers.values():
                 if not answer.done():
@@ -158,11 +159,16 @@ class TClient:
         return await self.request("RequestQueryAddress", ThisDN=dn, InfoType=info_type)
 
     async def make_call(
-        self, dn: str, destination: str, *, user_data: KVList | None = None, **attributes: Any
+        self,
+        dn: str,
+        destination: str | None,
+        *,
+        user_data: KVList | None = None,
+        **attributes: Any,
     ) -> TMessage:
         if user_data is not None:
             attributes["UserData"] = user_data
-        return await self.request("RequestMakeCall", ThisDN=dn, OtherDN=destination, **attributes)
+        return await self.request("RequestMakeCall", ThisDN=dn, **_to(destination), **attributes)
 
     async def answer_call(self, dn: str, conn_id: str) -> TMessage:
         return await self.request("RequestAnswerCall", ThisDN=dn, ConnID=conn_id)
@@ -180,10 +186,10 @@ class TClient:
         return await self.request("RequestRetrieveCall", ThisDN=dn, ConnID=conn_id)
 
     async def initiate_transfer(
-        self, dn: str, conn_id: str, destination: str, **attributes: Any
+        self, dn: str, conn_id: str, destination: str | None, **attributes: Any
     ) -> TMessage:
         return await self.request(
-            "RequestInitiateTransfer", ThisDN=dn, ConnID=conn_id, OtherDN=destination, **attributes
+            "RequestInitiateTransfer", ThisDN=dn, ConnID=conn_id, **_to(destination), **attributes
         )
 
     async def complete_transfer(self, dn: str, conn_id: str, transfer_conn_id: str) -> TMessage:
@@ -192,31 +198,31 @@ class TClient:
         )
 
     async def mute_transfer(
-        self, dn: str, conn_id: str, destination: str, **attributes: Any
+        self, dn: str, conn_id: str, destination: str | None, **attributes: Any
     ) -> TMessage:
         return await self.request(
-            "RequestMuteTransfer", ThisDN=dn, ConnID=conn_id, OtherDN=destination, **attributes
+            "RequestMuteTransfer", ThisDN=dn, ConnID=conn_id, **_to(destination), **attributes
         )
 
     async def single_step_transfer(
-        self, dn: str, conn_id: str, destination: str, **attributes: Any
+        self, dn: str, conn_id: str, destination: str | None, **attributes: Any
     ) -> TMessage:
         return await self.request(
             "RequestSingleStepTransfer",
             ThisDN=dn,
             ConnID=conn_id,
-            OtherDN=destination,
+            **_to(destination),
             **attributes,
         )
 
     async def initiate_conference(
-        self, dn: str, conn_id: str, destination: str, **attributes: Any
+        self, dn: str, conn_id: str, destination: str | None, **attributes: Any
     ) -> TMessage:
         return await self.request(
             "RequestInitiateConference",
             ThisDN=dn,
             ConnID=conn_id,
-            OtherDN=destination,
+            **_to(destination),
             **attributes,
         )
 
@@ -314,3 +320,8 @@ class TClient:
 
     async def query_call(self, dn: str, conn_id: str) -> TMessage:
         return await self.request("RequestQueryCall", ThisDN=dn, ConnID=conn_id)
+
+
+def _to(destination: str | None) -> dict[str, str]:
+    """OtherDN, unless the request leaves it to another site (ISCC: Location)."""
+    return {} if destination is None else {"OtherDN": destination}

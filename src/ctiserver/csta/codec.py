@@ -26,7 +26,17 @@ from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 from lxml import etree
 
-from ctiserver.csta import agents, call_control, events, failure, routeing, system
+from ctiserver.csta import (
+    agents,
+    call_control,
+    call_information,
+    escape,
+    events,
+    failure,
+    routeing,
+    system,
+    voice,
+)
 from ctiserver.csta.failure import CSTAErrorCode, ErrorCategory
 from ctiserver.csta.schema import (
     APPLICATION_SESSION_NAMESPACE,
@@ -43,6 +53,9 @@ MESSAGE_MODULES: tuple[types.ModuleType, ...] = (
     routeing,
     agents,
     failure,
+    escape,
+    voice,
+    call_information,
 )
 _NAMESPACE_OK = re.compile(
     r"(|http://www\.(ecma\.ch|ecma-international\.org)/standards/ecma-323/csta/ed\d+"

@@ -165,6 +165,8 @@ class QueuedEvent(Event):
     calls_in_front: int | None = None
     local_connection_info: LocalConnectionState | None = None
     cause: EventCause | None = None
+    network_calling_device: NetworkCallingDeviceID | None = None
+    network_called_device: NetworkCalledDeviceID | None = None
     private_data: PrivateData | None = xml(_EXTENSIONS, default=None)
 
 

@@ -1,5 +1,6 @@
 """The HTTP side of the server (aiohttp): WebSocket /tlib, /healthz, /metrics, POST
-/reload, and a small dashboard at / fed by /api/state."""
+/reload, POST /phone/{station} (the embedded pbxsim's phones), and a small dashboard at
+/ fed by /api/state."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from ctiserver.http.metrics import ServerMetrics
+from ctiserver.http.phone import Act, phone_handler
 from ctiserver.http.websocket import serve_websocket
 from ctiserver.server.runtime import Runtime
 from ctiserver.tserver.addresses import address_status
@@ -23,18 +25,23 @@ def build_app(
     *,
     reload: Callable[[], Awaitable[dict[str, Any]]],
     max_buffer: int,
+    phone: Act | None = None,
 ) -> web.Application:
     async def tlib(request: web.Request) -> web.StreamResponse:
         return await serve_websocket(request, runtime, max_buffer)
 
     async def healthz(request: web.Request) -> web.Response:
         link = runtime.link is not None and runtime.link.up
-        body = {
+        body: dict[str, object] = {
             "status": "ok" if link else "degraded",
             "link": "up" if link else "down",
             "clients": runtime.client_count,
             "calls": len(runtime.core.model.calls),
         }
+        if runtime.peering is not None:
+            up = set(runtime.peering.connected)
+            peers = runtime.peering.settings.peers
+            body["iscc"] = {location: "up" if location in up else "down" for location in peers}
         return web.json_response(body, status=200 if link else 503)
 
     async def prometheus(request: web.Request) -> web.Response:
@@ -57,6 +64,7 @@ def build_app(
     app.router.add_get("/metrics", prometheus)
     app.router.add_get("/api/state", state)
     app.router.add_post("/reload", do_reload)
+    app.router.add_post("/phone/{station}", phone_handler(phone))
     return app
 
 

@@ -24,6 +24,15 @@ class ConsultPurpose(enum.Enum):
     CONFERENCE = "conference"
 
 
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a call that crossed from another site came from (ISCC)."""
+
+    location: str
+    conn_id: str
+    dn: str
+
+
 @dataclass(slots=True)
 class Party:
     dn: DeviceId
@@ -48,6 +57,11 @@ class Call:
     purpose: ConsultPurpose | None = None
     shares_data_with: set[ConnId] = field(default_factory=set)  # consult-user-data = joint
     deleted_by: dict[DeviceId, DeviceId] = field(default_factory=dict)
+    uui: str = ""  # user-to-user information, as the switch reports it
+    network_call_id: str = ""  # the same at every site the call crosses
+    origin: Origin | None = None  # set when an ISCC transaction matched the call
+    expected: set[DeviceId] = field(default_factory=set)  # our DNs it was sent on to
+    account_code: str = ""  # the last one set on the switch
 
     def party(self, dn: DeviceId) -> Party | None:
         return self.parties.get(dn)

@@ -25,6 +25,23 @@ class CallCreated:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class NetworkCallIdLearned:
+    """The switch named the call's network call id (it crossed a trunk): not sent to
+    clients, but ISCC transactions match calls by it."""
+
+    call: Call
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallsMerged:
+    """A transfer or conference joined the call `merged` into `call` (whose ConnID stays).
+    Not sent to clients; what followed the merged call (ISCC links) follows `call`."""
+
+    call: Call
+    merged: ConnId
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PartyChange:
     """Base of the changes that become a call event for `party.dn`."""
 
@@ -135,4 +152,45 @@ class AgentChanged:
     work_mode: AgentWorkMode
 
 
-Change = CallCreated | PartyChange | AgentChanged
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GuestAssociation:
+    """Hot desking: the switch associated guest DN `guest` with host device `host`, or
+    ended that association (private service 1 or 2)."""
+
+    guest: DeviceId
+    host: DeviceId
+    associated: bool
+
+
+class RecordingEvent(enum.IntEnum):
+    """What happened to a call recording; the value is its PrivateMsgID."""
+
+    STARTED = 3013
+    STOPPED = 3014
+    SUSPENDED = 3015
+    RESUMED = 3016
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordingChanged:
+    """The recording of `dn`'s connection to call `conn_id` started, stopped, …"""
+
+    dn: DeviceId
+    conn_id: ConnId
+    message: str
+    what: RecordingEvent
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountCodeEntered:
+    """An account code was set on `call` at `dn` (by a request or on the phone)."""
+
+    call: Call
+    dn: DeviceId
+    code: str
+
+
+PrivateChange = GuestAssociation | RecordingChanged | AccountCodeEntered
+Change = (
+    CallCreated | NetworkCallIdLearned | CallsMerged | PartyChange | AgentChanged | PrivateChange
+)

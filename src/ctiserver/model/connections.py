@@ -25,11 +25,13 @@ from ctiserver.csta.events import (
     RetrievedEvent,
     ServiceInitiatedEvent,
 )
+from ctiserver.csta.types import PrivateData
 from ctiserver.ids import DeviceId
 from ctiserver.model.call import Call, Party
 from ctiserver.model.changes import (
     Change,
     DestinationBusy,
+    NetworkCallIdLearned,
     PartyAdded,
     PartyDeleted,
     PartyDialed,
@@ -58,6 +60,21 @@ FAILURE_CALL_STATES: Mapping[EventCause, CallState] = {
     EventCause.CALL_NOT_ANSWERED: CallState.NO_ANSWER,
     EventCause.REORDER_TONE: CallState.SIT_REORDER,
 }
+
+
+def learn_network(call: Call, private: PrivateData | None) -> list[Change]:
+    """UUI and the network call id, from the private data of any event of the call."""
+    if private is None:
+        return []
+    learned: list[Change] = []
+    for element in private.elements:
+        if element.name == "uui" and element.text:
+            call.uui = element.text
+        elif element.name == "networkCallID" and element.text:
+            if call.network_call_id != element.text:
+                learned.append(NetworkCallIdLearned(call=call))
+            call.network_call_id = element.text
+    return learned
 
 
 def link_consultation(model: Model, call: Call, consulting: DeviceId | None) -> None:
@@ -94,6 +111,7 @@ def on_originated(model: Model, dn: DeviceId, event: OriginatedEvent) -> list[Ch
     call, changes = model.call_for(connection.call_id, calling=device)
     call.calling = call.calling or device
     call.called = event.called_device or call.called
+    changes += learn_network(call, event.private_data)
     if event.cause is EventCause.CONSULTATION:
         link_consultation(model, call, device)
     call.call_type = model.call_type(call)
@@ -109,6 +127,7 @@ def on_network_reached(model: Model, dn: DeviceId, event: NetworkReachedEvent) -
     connection = event.outbound_connection
     call, changes = model.call_for(connection.call_id, calling=event.calling_device)
     call.called = call.called or event.called_device
+    changes += learn_network(call, event.private_data)
     call.call_type = model.call_type(call)
     return changes
 
@@ -118,6 +137,7 @@ def on_delivered(model: Model, dn: DeviceId, event: DeliveredEvent) -> list[Chan
     device = event.alerting_device or connection.device_id
     call, changes = model.call_for(connection.call_id, calling=event.calling_device)
     model.learn_caller(call, event.calling_device, event.called_device, dn)
+    changes += learn_network(call, event.private_data)
     if event.cause is EventCause.CONSULTATION:
         link_consultation(model, call, event.calling_device)
     party = model.touch(call, device, dn, PartyState.RINGING, DNRole.DESTINATION)
@@ -157,6 +177,7 @@ def on_established(model: Model, dn: DeviceId, event: EstablishedEvent) -> list[
     answering = event.answering_device or connection.device_id
     call, changes = model.call_for(connection.call_id, calling=event.calling_device)
     model.learn_caller(call, event.calling_device, event.called_device, dn)
+    changes += learn_network(call, event.private_data)
     party = model.touch(call, answering, dn, PartyState.ESTABLISHED, DNRole.DESTINATION)
     conference = len(call.present) > 2
     if answering == dn:

@@ -17,6 +17,7 @@ Rules:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
@@ -24,7 +25,7 @@ from typing import Any
 from ctiserver.csta.enumerations import EventCause
 from ctiserver.csta.schema import Event, Unconfirmed
 from ctiserver.ids import AgentId, CallId, ConnId, ConnIdAllocator, DeviceId
-from ctiserver.model import agents, connections, queues, resync, transfers
+from ctiserver.model import agents, connections, private, queues, resync, transfers
 from ctiserver.model.agents import AgentOnDn
 from ctiserver.model.call import Call, Party
 from ctiserver.model.changes import CallCreated, Change, PartyAbandoned, PartyReleased
@@ -41,7 +42,9 @@ HANDLERS: dict[type[Event], Handler] = {
     **transfers.HANDLERS,
     **queues.HANDLERS,
     **agents.HANDLERS,
+    **private.HANDLERS,
 }
+PRIVATE_NAMESPACE = "urn:ctiserver:csta:private"
 
 
 class Model:
@@ -51,9 +54,13 @@ class Model:
         dns: Mapping[DeviceId, DnKind],
         conn_ids: ConnIdAllocator,
         consult_user_data: str = "separate",
+        private_namespace: str = PRIVATE_NAMESPACE,
     ) -> None:
         self.dns: dict[DeviceId, DnKind] = dict(dns)
         self.consult_user_data = consult_user_data
+        self.private_namespace = private_namespace
+        self.hosts: dict[DeviceId, DeviceId] = {}  # hot desking: guest DN -> host device
+        self.recordings: dict[str, private.Recording] = {}  # by the switch's message id
         self.agents: dict[DeviceId, AgentOnDn] = {}
         self.agent_intents: dict[DeviceId, AgentWorkMode] = {}
         self.routes: dict[str, RouteDialogue] = {}
@@ -126,11 +133,22 @@ class Model:
         if handler is None:
             log.info("%s on %s: not used by the call model", type(event).__name__, dn)
             return []
+        event = self._readable(event)
+        if getattr(event, "private_data", None) is not None:
+            private.learn_host(self, dn, event.private_data)  # type: ignore[attr-defined]
         return handler(self, dn, event)
 
     def apply_invocation(self, message: Unconfirmed) -> list[Change]:
         """Apply a routeing invocation from the switch (RouteRequest, RouteUsed, …)."""
-        return queues.apply_invocation(self, message)
+        return queues.apply_invocation(self, self._readable(message))
+
+    def _readable(self, message: Any) -> Any:
+        """*message* without private data in a namespace other than ours (unread)."""
+        data = getattr(message, "private_data", None)
+        if data is None or data.namespace == self.private_namespace:
+            return message
+        log.debug("private data in namespace %r ignored", data.namespace)
+        return dataclasses.replace(message, private_data=None)
 
     def resync(
         self,
@@ -182,6 +200,7 @@ class Model:
     ) -> Party:
         """Record *device* in *call*, in *state*, as reported on *dn*'s monitor (rule 1)."""
         party = call.parties.get(device)
+        call.expected.discard(device)
         if party is None:
             party = Party(dn=device, state=state, role=role)
             call.parties[device] = party
@@ -221,8 +240,16 @@ class Model:
         self.forget_if_unused(call)
 
     def forget_if_unused(self, call: Call) -> None:
-        if not any(self.is_ours(dn) for dn in call.parties):
+        """Rule 3, except while the call is on its way to one of our DNs (diverted,
+        routed or transferred there): the switch will report it there next."""
+        if not any(self.is_ours(dn) for dn in call.parties) and not call.expected:
             self._forget(call)
+
+    def expect(self, call: Call, destination: DeviceId | None) -> None:
+        """*call* was sent on to *destination*; if that is ours, it stays known meanwhile."""
+        if self.is_ours(destination):
+            assert destination is not None
+            call.expected.add(destination)
 
     def _forget(self, call: Call) -> None:
         self._calls.pop(call.conn_id, None)

@@ -27,6 +27,7 @@ from ctiserver.model.changes import (
     RouteRequested,
     RouteUsed,
 )
+from ctiserver.model.connections import learn_network
 from ctiserver.model.states import DnKind, PartyState
 from ctiserver.tlib.vocabulary import CallState, DNRole
 
@@ -49,6 +50,7 @@ def on_queued(model: Model, dn: DeviceId, event: QueuedEvent) -> list[Change]:
     queue = event.queue or connection.device_id
     call, changes = model.call_for(connection.call_id, calling=event.calling_device)
     model.learn_caller(call, event.calling_device, event.called_device, dn)
+    changes += learn_network(call, event.private_data)
     party = model.touch(call, queue, dn, PartyState.QUEUED, DNRole.DESTINATION)
     party.this_queue = queue
     if queue != dn:
@@ -66,6 +68,7 @@ def on_diverted(model: Model, dn: DeviceId, event: DivertedEvent) -> list[Change
     party = None if call is None else call.parties.get(diverting)
     if call is None or party is None:
         return []
+    model.expect(call, event.new_destination)
     if diverting != dn:
         if not model.is_ours(diverting):
             model.remove_party(call, party)
@@ -99,6 +102,7 @@ def _route_request(model: Model, message: RouteRequest) -> list[Change]:
         return []
     call, changes = model.call_for(message.routed_call.call_id, calling=message.calling_device)
     model.learn_caller(call, message.calling_device, point, point)
+    changes += learn_network(call, message.private_data)
     party = model.touch(call, point, point, PartyState.QUEUED, DNRole.DESTINATION)
     party.this_queue = point
     party.other_dn = party.other_dn or message.calling_device

@@ -25,6 +25,7 @@ from ctiserver.csta.types import ConnectionListItem
 from ctiserver.ids import CallId, DeviceId
 from ctiserver.model.call import Call, Party
 from ctiserver.model.changes import (
+    CallsMerged,
     Change,
     PartyAdded,
     PartyChanged,
@@ -83,18 +84,26 @@ def on_transfered(model: Model, dn: DeviceId, event: TransferedEvent) -> list[Ch
         return []
     transferring = event.transferring_device or event.primary_old_call.device_id
     model.rekey(primary, _result_id(primary, event.transferred_connections))
+    if secondary is None:  # single-step: the call is on its way to transferred_to_device
+        model.expect(primary, event.transferred_to_device)
     moved = _move(model, dn, primary, event.transferred_connections)
+    merged: list[Change] = (
+        [] if secondary is None else [CallsMerged(call=primary, merged=secondary.conn_id)]
+    )
     if dn == transferring:
-        return _transferrer_leaves(model, dn, secondary, primary)
+        return merged + _transferrer_leaves(model, dn, secondary, primary)
     own = primary.parties.get(dn)
     if own is None:
-        return []
+        return merged
     if dn in moved:
         far = next((p.dn for p in primary.present if p.dn not in (dn, transferring)), None)
         own.other_dn = far or own.other_dn
-        return [_changed(primary, own, transferring, CallState.TRANSFERRED, previous=moved[dn])]
+        return [
+            *merged,
+            _changed(primary, own, transferring, CallState.TRANSFERRED, previous=moved[dn]),
+        ]
     own.other_dn = event.transferred_to_device or own.other_dn
-    return [_changed(primary, own, transferring, CallState.TRANSFERRED)]
+    return [*merged, _changed(primary, own, transferring, CallState.TRANSFERRED)]
 
 
 def _transferrer_leaves(
@@ -140,13 +149,17 @@ def on_conferenced(model: Model, dn: DeviceId, event: ConferencedEvent) -> list[
         secondary.parties.get(dn) if secondary is not None and dn == conferencing else None
     )
     moved = _move(model, dn, primary, event.conference_connections)
+    merged: list[Change] = (
+        [] if secondary is None else [CallsMerged(call=primary, merged=secondary.conn_id)]
+    )
     own = primary.parties.get(dn)
     if dn == conferencing and own is not None:
-        return _conferencer(model, primary, secondary, own, conferencing_party, added)
+        return [*merged, *_conferencer(model, primary, secondary, own, conferencing_party, added)]
     if own is None:
-        return []
+        return merged
     if dn in moved:
         return [
+            *merged,
             _changed(
                 primary,
                 own,
@@ -154,9 +167,9 @@ def on_conferenced(model: Model, dn: DeviceId, event: ConferencedEvent) -> list[
                 CallState.CONFERENCED,
                 previous=moved[dn],
                 role=DNRole.CONFERENCED_BY,
-            )
+            ),
         ]
-    return [_added(primary, own, added, conferencing)]
+    return [*merged, _added(primary, own, added, conferencing)]
 
 
 def _conferencer(

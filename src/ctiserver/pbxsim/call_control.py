@@ -38,9 +38,9 @@ from ctiserver.csta.events import (
     ServiceInitiatedEvent,
 )
 from ctiserver.csta.failure import ErrorCategory
-from ctiserver.csta.types import ConnectionID
+from ctiserver.csta.types import ConnectionID, PrivateData
 from ctiserver.ids import CallId, DeviceId
-from ctiserver.pbxsim import delivery
+from ctiserver.pbxsim import delivery, private
 from ctiserver.pbxsim.calls import Call, Connection, Move, next_state
 from ctiserver.pbxsim.directory import dialable
 from ctiserver.pbxsim.outcome import Refused
@@ -60,7 +60,13 @@ def make_call(ctx: Context, request: MakeCall) -> None:
         request.called_directory_number,
         (EventCause.MAKE_CALL, EventCause.NEW_CALL),
         correlator_data=request.correlator_data,
+        uui=uui_of(ctx, request.private_data),
     )
+
+
+def uui_of(ctx: Context, data: PrivateData | None) -> str:
+    """The user-to-user information a request sets (docs/pbxsim.md § 9), or ""."""
+    return private.text(data, ctx.state.config.private_namespace, "uui")
 
 
 def originate(
@@ -70,6 +76,7 @@ def originate(
     causes: tuple[EventCause, EventCause],
     *,
     correlator_data: str = "",
+    uui: str = "",
 ) -> Call:
     """A new call from *station* to *number*; *causes* for its initiation and delivery."""
     if not ctx.state.directory.is_station(station):
@@ -78,6 +85,7 @@ def originate(
     if ctx.state.busy(station):
         raise Refused(_STATE, "invalidCallingDeviceState")
     call = _new_call(ctx, station, number, correlator_data)
+    call.uui = uui
     ctx.reply(MakeCallResponse(calling_device=call.id_of(station)))
     _dial(ctx, call, station, number, causes)
     return call
@@ -151,27 +159,29 @@ def answer_call(ctx: Context, request: AnswerCall) -> None:
 
 
 def clear_connection(ctx: Context, request: ClearConnection) -> None:
-    call, connection = ctx.state.connection(request.connection_to_be_cleared)
+    call, connection = ctx.state.connection(request.connection_to_be_cleared, far_end=True)
     ctx.reply(ClearConnectionResponse())
     drop(ctx, call, connection.device)
 
 
-def drop(ctx: Context, call: Call, device: DeviceId) -> None:
+def drop(
+    ctx: Context, call: Call, device: DeviceId, cause: EventCause = EventCause.NORMAL_CLEARING
+) -> None:
     """§ 4.3: *device* leaves *call*; a call left with one connection is over.
 
-    What the leaving sets off (wrap-up, RouteEnd) follows the call's own events.
+    *cause* is why: normalClearing, or networkOutOfOrder for a trunk that dropped,
+    which then also ends the call with that cause.  What the leaving sets off
+    (wrap-up, RouteEnd, a recording's end) follows the call's own events.
     """
-    gone = [_clear(ctx, call, device, EventCause.NORMAL_CLEARING)]
+    gone = [_clear(ctx, call, device, cause)]
+    ended = None if cause is EventCause.NORMAL_CLEARING else cause
     if len(call.connections) == 1:
         (last,) = call.connections.values()
-        if last.state in (_S.ALERTING, _S.QUEUED):
-            cause = EventCause.CALL_CANCELLED
-        else:
-            cause = EventCause.NORMAL_CLEARING
-        gone.append(_clear(ctx, call, last.device, cause))
-        _end(ctx, call, [last.device])
+        last_cause = EventCause.CALL_CANCELLED if last.state in (_S.ALERTING, _S.QUEUED) else cause
+        gone.append(_clear(ctx, call, last.device, last_cause))
+        _end(ctx, call, [last.device], ended)
     elif not call.connections:
-        _end(ctx, call, [device])
+        _end(ctx, call, [device], ended)
     for connection in gone:
         delivery.leave(ctx, call, connection)
 
@@ -191,19 +201,23 @@ def _clear(ctx: Context, call: Call, device: DeviceId, cause: EventCause) -> Con
     event = ConnectionClearedEvent(
         monitor_cross_ref_id=UNADDRESSED,
         dropped_connection=call.id_of(device),
-        releasing_device=device,
+        releasing_device=connection.shown(),
         cause=cause,
     )
     ctx.publish(call, event, removed=[device])
     return connection
 
 
-def _end(ctx: Context, call: Call, devices: list[DeviceId]) -> None:
+def _end(
+    ctx: Context, call: Call, devices: list[DeviceId], cause: EventCause | None = None
+) -> None:
     del ctx.state.calls[call.call_id]
     ctx.publish(
         call,
         CallClearedEvent(
-            monitor_cross_ref_id=UNADDRESSED, cleared_call=ConnectionID(call_id=call.call_id)
+            monitor_cross_ref_id=UNADDRESSED,
+            cleared_call=ConnectionID(call_id=call.call_id),
+            cause=cause,
         ),
         removed=devices,
     )
@@ -258,6 +272,7 @@ def consultation_call(ctx: Context, request: ConsultationCall) -> None:
     station, number = connection.device, request.consulted_device
     _check_number(station, number)
     consultation = _new_call(ctx, station, number, request.correlator_data)
+    consultation.uui = uui_of(ctx, request.private_data)
     ctx.reply(ConsultationCallResponse(initiated_call=consultation.id_of(station)))
     hold(ctx, call, connection)
     causes = (EventCause.CONSULTATION, EventCause.CONSULTATION)

@@ -1,8 +1,9 @@
 """`ctiserver pbxsim` and the embedded simulated PBX: run one switch until cancelled.
 
-serve() prints exactly one line, `listening csta=HOST:PORT`, once the port is bound
-(with the port actually bound when 0 was asked), so that a script or the embedding
-server can find it.
+serve() prints `listening csta=HOST:PORT` once the port is bound (with the port
+actually bound when 0 was asked), and `listening trunk=HOST:PORT` after it when the
+configuration has `trunk_listen`, so that a script or the embedding server can find
+them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ async def serve(config: PbxConfig, host: str, port: int) -> None:
     try:
         bound_host, bound_port = await listener.start()
         print(f"listening csta={bound_host}:{bound_port}", flush=True)
+        if (trunk := listener.trunk_address) is not None:
+            print(f"listening trunk={trunk[0]}:{trunk[1]}", flush=True)
         await listener.run()
     finally:
         await listener.stop()

@@ -1,10 +1,12 @@
-"""What the simulated PBX is made of: its numbers, queues, routing points and agents.
+"""What the simulated PBX is made of: its numbers, queues, routing points, agents, private
+services and trunks.
 
 PbxConfig is a plain value of strings and numbers, built by the caller (the application
 builds it from the TOML configuration).  It is checked once, when built: a number is
-one kind of device only, and every number is digits.  expand_numbers() turns the
-configuration's number lists ("7001-7010" inclusive ranges, single numbers) into
-numbers.
+one kind of device only, every number is digits, addresses are "HOST:PORT", trunk names
+and prefixes are unique.  expand_numbers() turns the configuration's number lists
+("7001-7010" inclusive ranges, single numbers) into numbers; parse_address() reads an
+address.
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ from ctiserver.csta.schema import EDITIONS
 DEFAULT_ROUTE_TIMEOUT = 10.0
 DEFAULT_SESSION_DURATION = 180
 DEFAULT_CONFERENCE_SIZE = 6
+DEFAULT_PRIVATE_NAMESPACE = "urn:ctiserver:csta:private"
 _MAX_RANGE = 100_000
 _NUMBER = re.compile(r"[0-9]+")
 _RANGE = re.compile(r"([0-9]+)\s*-\s*([0-9]+)")
+_DIGITS = re.compile(r"[0-9*#]+")
+_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,6 +46,27 @@ class AcdGroup:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Trunk:
+    """A trunk to another simulated switch (docs/pbxsim.md § 9).
+
+    Attributes:
+        name: the trunk's name; it is the networkInterfaceUsed of NetworkReachedEvent,
+            and both ends of a trunk may use it to share one connection.
+        prefix: dialling prefix + N sends N over this trunk.
+        peer: "HOST:PORT" of the other switch's trunk listener, which this switch
+            dials and keeps dialled; None waits for the other end to dial in (or for
+            PbxListener.connect_trunk()).
+        ani_prefix: put before the caller's number sent as ANI on this trunk, so the far
+            end sees a number it can dial back ("" sends the plain number).
+    """
+
+    name: str
+    prefix: str
+    peer: str | None = None
+    ani_prefix: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PbxConfig:
     """The switch's lines.
 
@@ -53,6 +79,14 @@ class PbxConfig:
         conference_size: the most connections a call may have.
         edition: the ECMA-323 edition written until an application negotiates one.
         session_duration: seconds an ECMA-354 session lasts when none is requested.
+        name: this switch's name towards other switches; it qualifies network call ids
+            ("NAME-7"), so each switch of a network needs its own.
+        private_namespace: the XML namespace of the private services' vocabulary.
+        recordings: the file each ended recording is appended to, as one JSON line;
+            None writes none.
+        trunk_listen: "HOST:PORT" where other switches' trunks are accepted; None
+            accepts none.
+        trunks: the trunks this switch dials out on.
     """
 
     stations: tuple[str, ...] = ()
@@ -63,6 +97,11 @@ class PbxConfig:
     conference_size: int = DEFAULT_CONFERENCE_SIZE
     edition: str = "ed4"
     session_duration: int = DEFAULT_SESSION_DURATION
+    name: str = "pbxsim"
+    private_namespace: str = DEFAULT_PRIVATE_NAMESPACE
+    recordings: str | None = None
+    trunk_listen: str | None = None
+    trunks: tuple[Trunk, ...] = ()
 
     def __post_init__(self) -> None:
         numbers = [
@@ -88,6 +127,33 @@ class PbxConfig:
             raise ValueError(f"unknown ECMA-323 edition {self.edition!r}; one of {EDITIONS}")
         if self.session_duration <= 0:
             raise ValueError("the ECMA-354 session duration must be above zero")
+        self._check_private_services()
+        self._check_trunks()
+
+    def _check_private_services(self) -> None:
+        if not _NAME.fullmatch(self.name):
+            raise ValueError(f"switch name {self.name!r} is not letters, digits, '_', '.', '-'")
+        if not self.private_namespace.strip():
+            raise ValueError("the private namespace is empty")
+        if self.recordings is not None and not self.recordings.strip():
+            raise ValueError("the recordings file name is empty")
+
+    def _check_trunks(self) -> None:
+        if self.trunk_listen is not None:
+            parse_address(self.trunk_listen)
+        _check_unique("trunk", [trunk.name for trunk in self.trunks])
+        _check_unique("trunk prefix", [trunk.prefix for trunk in self.trunks])
+        for trunk in self.trunks:
+            if not _NAME.fullmatch(trunk.name):
+                raise ValueError(f"trunk name {trunk.name!r} is not letters, digits, '_', '.', '-'")
+            if not _DIGITS.fullmatch(trunk.prefix):
+                raise ValueError(f"trunk {trunk.name}: prefix {trunk.prefix!r} is not digits")
+            if trunk.ani_prefix and not _DIGITS.fullmatch(trunk.ani_prefix):
+                raise ValueError(
+                    f"trunk {trunk.name}: ANI prefix {trunk.ani_prefix!r} is not digits"
+                )
+            if trunk.peer is not None:
+                parse_address(trunk.peer)
 
 
 def _check_unique(what: str, values: Sequence[str]) -> None:
@@ -104,6 +170,15 @@ def _check_routing_point(point: RoutingPoint) -> None:
     destination = point.default_destination
     if destination is not None and not _NUMBER.fullmatch(destination):
         raise ValueError(f"routing point {point.number}: default destination is not digits")
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    """Read "HOST:PORT" (or "[v6 host]:PORT").  Raises ValueError."""
+    host, colon, port = text.strip().rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not colon or not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"{text!r} is not an address HOST:PORT")
+    return host, int(port)
 
 
 def expand_numbers(specs: Iterable[str | int]) -> tuple[str, ...]:

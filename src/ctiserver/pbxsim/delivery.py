@@ -1,12 +1,13 @@
 """How a call reaches a device, moves on from it, and what a device's leaving sets off.
 
 offer() presents a call at a number: it rings at an idle station, fails at a busy or
-unknown one, and queues at an ACD group or a routing device.  At a routing device the
+unknown one, queues at an ACD group or a routing device, and leaves on a trunk for a
+trunk's number (failing with trunksBusy when the trunk is down).  At a routing device the
 registrant gets a RouteRequest (or, with nobody registered, the call goes to the
 default destination at once); at an ACD group the call waits for distribute().
 divert() takes a call from a device that was offered it; leave() does the bookkeeping
-of every connection that leaves a call: a routeing dialogue ends, a queue forgets the
-call, an agent starts wrap-up.
+of every connection that leaves a call: its recording stops, a trunk leg's far end is
+released, a routeing dialogue ends, a queue forgets the call, an agent starts wrap-up.
 
 docs/pbxsim.md §§ 4.1, 4.9-4.11 give the events; Context.publish() picks who hears them.
 """
@@ -16,8 +17,9 @@ from __future__ import annotations
 from ctiserver.csta.enumerations import EventCause, LocalConnectionState
 from ctiserver.csta.events import DeliveredEvent, DivertedEvent, FailedEvent, QueuedEvent
 from ctiserver.csta.routeing import RouteEnd, RouteRequest, RouteUsed
+from ctiserver.csta.types import PrivateData
 from ctiserver.ids import CallId, DeviceId
-from ctiserver.pbxsim import acd
+from ctiserver.pbxsim import acd, legs, recording
 from ctiserver.pbxsim.calls import Call, Connection, Move
 from ctiserver.pbxsim.directory import DeviceKind
 from ctiserver.pbxsim.outcome import Timer, TimerKind
@@ -58,7 +60,21 @@ def offer(
             ctx.state.queues[device].append(call.call_id)
             _queue(ctx, call, arrival, cause)
         case None:
-            _fail(ctx, call, arrival, EventCause.DEST_NOT_OBTAINABLE)
+            _dial_on_trunk(ctx, call, arrival, cause)
+
+
+def _dial_on_trunk(ctx: Context, call: Call, arrival: Connection, cause: EventCause) -> None:
+    """A number that is not this switch's: a trunk's, or nobody's (docs/pbxsim.md § 9)."""
+    route = ctx.state.directory.trunk_route(arrival.device)
+    if route is None:
+        _fail(ctx, call, arrival, EventCause.DEST_NOT_OBTAINABLE)
+        return
+    trunk, far_number = route
+    link = legs.link_for(ctx.state, trunk.name)
+    if link is None:
+        _fail(ctx, call, arrival, EventCause.TRUNKS_BUSY)
+        return
+    legs.dial_out(ctx, call, arrival, trunk, link, far_number, cause)
 
 
 def _ring(ctx: Context, call: Call, arrival: Connection, cause: EventCause) -> None:
@@ -81,9 +97,10 @@ def _ring(ctx: Context, call: Call, arrival: Connection, cause: EventCause) -> N
 def _fail(ctx: Context, call: Call, arrival: Connection, cause: EventCause) -> None:
     """The caller cannot reach the device; the caller's connection fails until cleared."""
     assert arrival.calling is not None
-    caller = call.connections.get(arrival.calling)
+    caller = call.party(arrival.calling)
     if caller is not None and caller.state is LocalConnectionState.CONNECTED:
         caller.move(Move.FAIL)
+        caller.fail_cause = cause
     event = FailedEvent(
         monitor_cross_ref_id=UNADDRESSED,
         failed_connection=call.id_of(arrival.device),
@@ -133,9 +150,15 @@ def _request_route(ctx: Context, call: Call, device: DeviceId) -> None:
             calling_device=call.connections[device].calling,
             routed_call=call.id_of(device),
             correlator_data=call.correlator_data,
+            private_data=_call_data(ctx, call),
         ),
     )
     start_route_timer(ctx, dialogue)
+
+
+def _call_data(ctx: Context, call: Call) -> PrivateData | None:
+    elements = ctx.call_elements(call)
+    return PrivateData(ctx.state.config.private_namespace, tuple(elements)) if elements else None
 
 
 def start_route_timer(ctx: Context, dialogue: Dialogue) -> None:
@@ -181,7 +204,7 @@ def routable(state: SwitchState, device: DeviceId, destination: DeviceId) -> boo
         case DeviceKind.ROUTING_DEVICE:
             return destination != device
         case None:
-            return False
+            return legs.reachable(state, destination) is True
 
 
 def route(
@@ -241,6 +264,7 @@ def block(
     for connection in call.connections.values():
         if connection.state is LocalConnectionState.CONNECTED:
             connection.move(Move.FAIL)
+            connection.fail_cause = EventCause.BLOCKED
     event = FailedEvent(
         monitor_cross_ref_id=UNADDRESSED,
         failed_connection=call.id_of(device),
@@ -286,6 +310,8 @@ def divert(
 
 def leave(ctx: Context, call: Call, connection: Connection) -> None:
     """Bookkeeping for *connection*, which has just left *call*."""
+    recording.stopped_by_leaving(ctx, call, connection)
+    legs.left(ctx, connection)
     device = connection.device
     match ctx.state.directory.kind(device):
         case DeviceKind.ROUTING_DEVICE:
@@ -306,6 +332,9 @@ def renamed(ctx: Context, old: CallId, new: CallId) -> None:
     """Connections of call *old* joined call *new* (transfer, conference)."""
     for waiting in ctx.state.queues.values():
         waiting[:] = [new if call_id == old else call_id for call_id in waiting]
+    for leg in ctx.state.legs.values():
+        if leg.call_id == old:
+            leg.call_id = new
     for key, dialogue in list(ctx.state.dialogues.items()):
         if dialogue.call_id == old:
             ctx.state.dialogues[key] = Dialogue(

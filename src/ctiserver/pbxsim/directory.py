@@ -1,7 +1,10 @@
-"""The switch's numbering plan: what kind of device each number is, and what may be dialled.
+"""The switch's numbering plan: what kind of device each number is, what may be dialled,
+and which numbers leave on a trunk.
 
 A station is one line: it is busy while it has a connection that is not held (see
-SwitchState.busy).  ACD groups and routing devices hold any number of calls.
+SwitchState.busy).  ACD groups and routing devices hold any number of calls.  A number
+that is not a device of this switch and begins with a trunk's prefix (the longest
+that matches) is dialled on that trunk: the rest of it is the far switch's number.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import re
 from typing import Final
 
 from ctiserver.ids import DeviceId
-from ctiserver.pbxsim.config import AcdGroup, PbxConfig, RoutingPoint
+from ctiserver.pbxsim.config import AcdGroup, PbxConfig, RoutingPoint, Trunk
 
 _DIALABLE: Final = re.compile(r"[0-9*#]+")
 
@@ -44,6 +47,8 @@ class Directory:
         self.routing_points: dict[DeviceId, RoutingPoint] = {
             DeviceId(point.number): point for point in config.routing_points
         }
+        self.trunks: dict[str, Trunk] = {trunk.name: trunk for trunk in config.trunks}
+        self._by_prefix = sorted(config.trunks, key=lambda trunk: -len(trunk.prefix))
 
     def kind(self, device: DeviceId) -> DeviceKind | None:
         return self._kinds.get(device)
@@ -53,3 +58,12 @@ class Directory:
 
     def knows(self, device: DeviceId) -> bool:
         return device in self._kinds
+
+    def trunk_route(self, number: DeviceId) -> tuple[Trunk, DeviceId] | None:
+        """The trunk *number* leaves on, and the far switch's number; None if it does not."""
+        if number in self._kinds:
+            return None
+        for trunk in self._by_prefix:
+            if number.startswith(trunk.prefix) and len(number) > len(trunk.prefix):
+                return trunk, DeviceId(number[len(trunk.prefix) :])
+        return None

@@ -3,7 +3,8 @@
 Per accepted connection: one CstaSession(Role.SWITCHING_FUNCTION) and one association
 of the Switch.  The shell feeds bytes in, hands each message to the switch with the
 loop's monotonic time, and performs the returned effects: replies, events and
-routeing invocations to the right links, edition changes, closes, timers.
+routeing invocations to the right links, edition changes, closes, timers, and lines of
+the recordings file.
 
 Rules:
 - Writes are batched: everything one input produces for a link goes out in one write,
@@ -13,7 +14,10 @@ Rules:
 - A malformed frame is logged and answered with CSTAErrorCode when its invoke id can
   be read; the link is dropped only when the framing is lost.
 - stop() closes the listener and every link, but the Switch, with its calls and
-  agents, stays: start() again and the calls are still there.
+  agents, stays: start() again and the calls are still there (but for calls across a
+  trunk: stopping closes the trunk links too, which clears their calls).
+- Trunks are ctiserver.pbxsim.trunks' job; this shell starts and stops them with the
+  CSTA listener and hands them the switch's TrunkSend effects.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 
 from ctiserver.csta.failure import CSTAErrorCode, ErrorCategory
@@ -33,14 +38,18 @@ from ctiserver.pbxsim.outcome import (
     AssociationId,
     Close,
     Outcome,
+    RecordingEnded,
     Reply,
     Send,
     StartTimer,
     Timer,
+    TrunkSend,
     UseEdition,
 )
 from ctiserver.pbxsim.phone import PhoneAction
+from ctiserver.pbxsim.recording import recording_line
 from ctiserver.pbxsim.switch import Switch
+from ctiserver.pbxsim.trunks import RETRY, TrunkLinks
 
 _log = logging.getLogger(__name__)
 _READ_SIZE = 65536
@@ -111,10 +120,17 @@ class PbxListener:
         switch: the switch; it outlives the listener (stop() and start() keep it).
         host, port: where to listen; port 0 picks a free port.
         max_buffered: bytes of unsent output after which a link is dropped.
+        trunk_retry: seconds between attempts to dial a trunk's peer, first and most.
     """
 
     def __init__(
-        self, switch: Switch, host: str, port: int, *, max_buffered: int = _MAX_BUFFERED
+        self,
+        switch: Switch,
+        host: str,
+        port: int,
+        *,
+        max_buffered: int = _MAX_BUFFERED,
+        trunk_retry: tuple[float, float] = RETRY,
     ) -> None:
         self.switch = switch
         self._host = host
@@ -126,6 +142,8 @@ class PbxListener:
         self._timers: dict[int, asyncio.TimerHandle] = {}
         self._timer_keys = 0
         self._dirty: set[_Link] = set()
+        self._trunk_retry = trunk_retry
+        self._trunks: TrunkLinks | None = None
 
     @property
     def address(self) -> tuple[str, int] | None:
@@ -145,7 +163,37 @@ class PbxListener:
         self._port = address[1]  # a restart binds the same port
         for request in self.switch.pending_timers():
             self._schedule(request)
+        if self._trunks is None:
+            self._trunks = TrunkLinks(self.switch, self._perform_now, retry=self._trunk_retry)
+        await self._trunks.start()
         return address
+
+    @property
+    def trunk_address(self) -> tuple[str, int] | None:
+        """Where trunks are accepted, while started and if `trunk_listen` is configured."""
+        return self._trunks.address if self._trunks is not None else None
+
+    def connect_trunk(self, name: str, host: str, port: int) -> None:
+        """Set (or change) where trunk *name* dials, and dial there now.  A change drops
+        the link the trunk had dialled (and so the calls on it).
+
+        For tests and scripts that start switches on free ports, whose addresses are known
+        only once they run.  Raises KeyError if the switch has no trunk *name*, and
+        RuntimeError if the listener is not started.
+        """
+        if self._trunks is None or self._server is None:
+            raise RuntimeError("the pbxsim listener is not started")
+        self._trunks.connect(name, host, port)
+
+    def trunk_up(self, name: str) -> bool:
+        """Whether trunk *name* has a link that is up."""
+        return self._trunks is not None and self._trunks.up(name)
+
+    async def wait_trunk(self, name: str, *, up: bool = True) -> None:
+        """Wait until trunk *name* is up (or down); put a timeout around it."""
+        if self._trunks is None:
+            raise RuntimeError("the pbxsim listener is not started")
+        await self._trunks.wait(name, up=up)
 
     async def stop(self) -> None:
         """Close the listener and every link.  The switch keeps its calls and agents."""
@@ -153,6 +201,8 @@ class PbxListener:
         if server is None:
             return
         server.close()
+        if self._trunks is not None:
+            await self._trunks.stop()
         for link in self._links.values():
             link.closing = True
             link.writer.close()  # each link's reader then sees the end and finishes
@@ -272,19 +322,46 @@ class PbxListener:
                     assert invoke_id is not None
                     requester.reply(invoke_id, message)
                     self._dirty.add(requester)
-                case Send(association=association, message=message):
-                    if (link := self._links.get(association)) is not None:
-                        link.send(message)
-                        self._dirty.add(link)
-                case UseEdition(association=association, edition=edition):
-                    if (link := self._links.get(association)) is not None:
-                        link.session.namespace = namespace_for(edition)
-                case Close(association=association):
-                    if (link := self._links.get(association)) is not None:
-                        link.closing = True
-                        self._dirty.add(link)
+                case Send() | UseEdition() | Close():
+                    self._perform_on_link(effect)
                 case StartTimer():
                     self._schedule(effect)
+                case RecordingEnded():
+                    self._write_recording(effect)
+                case TrunkSend(link=link_id, message=message):
+                    if self._trunks is not None:
+                        self._trunks.send(link_id, message)
+
+    def _perform_on_link(self, effect: Send | UseEdition | Close) -> None:
+        link = self._links.get(effect.association)
+        if link is None:
+            return  # it is gone already
+        match effect:
+            case Send(message=message):
+                link.send(message)
+                self._dirty.add(link)
+            case UseEdition(edition=edition):
+                link.session.namespace = namespace_for(edition)
+            case Close():
+                link.closing = True
+                self._dirty.add(link)
+
+    def _perform_now(self, outcome: Outcome) -> None:
+        """Perform an outcome of the trunks' making, and write what it produced."""
+        self._perform(outcome)
+        self._flush()
+
+    def _write_recording(self, ended: RecordingEnded) -> None:
+        """Append the recording's line to the recordings file (a small, local write)."""
+        path = self.switch.config.recordings
+        if path is None:
+            return
+        line = recording_line(ended, wall_offset=time.time() - self._now())
+        try:
+            with open(path, "a", encoding="utf-8") as recordings:
+                recordings.write(line + "\n")
+        except OSError as exc:
+            _log.error("cannot write recording %s to %s: %s", ended.message, path, exc)
 
     def _flush(self) -> None:
         dirty, self._dirty = self._dirty, set()

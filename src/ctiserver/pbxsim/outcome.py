@@ -10,6 +10,8 @@ list of effects.  The shell performs them in order:
     UseEdition   from now on write this ECMA-323 edition on that association
     Close        close that association's connection (after what was sent to it)
     StartTimer   call Switch.fire(timer, now) at monotonic time `at`
+    TrunkSend    a trunk protocol message to one trunk link
+    RecordingEnded  a recording is over: append its line to the recordings file
 
 A timer is never cancelled by the shell: the switch ignores a timer that no longer
 stands, so stale timers are harmless.
@@ -27,8 +29,10 @@ from typing import NewType
 from ctiserver.csta.failure import CSTAErrorCode, ErrorCategory
 from ctiserver.csta.schema import Event, Message, Request, Response, Unconfirmed
 from ctiserver.errors import CtiError
+from ctiserver.pbxsim.trunk_protocol import TrunkMessage
 
 AssociationId = NewType("AssociationId", int)
+TrunkLinkId = NewType("TrunkLinkId", int)
 
 
 class Refused(CtiError):
@@ -88,7 +92,31 @@ class StartTimer:
     timer: Timer
 
 
-Effect = Reply | Send | UseEdition | Close | StartTimer
+@dataclass(frozen=True, slots=True)
+class TrunkSend:
+    link: TrunkLinkId
+    message: TrunkMessage
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordingEnded:
+    """A recording's whole life, in the switch's (monotonic) time.
+
+    Attributes:
+        reason: "requested" (Stop) or "call ended" (its connection left the call).
+    """
+
+    message: str
+    device: str
+    calls: tuple[str, ...]
+    started: float
+    suspended: tuple[float, ...]
+    resumed: tuple[float, ...]
+    stopped: float
+    reason: str
+
+
+Effect = Reply | Send | UseEdition | Close | StartTimer | TrunkSend | RecordingEnded
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +142,18 @@ class Outcome:
     @property
     def timers(self) -> tuple[StartTimer, ...]:
         return tuple(effect for effect in self.effects if isinstance(effect, StartTimer))
+
+    def trunk_sent(self, link: TrunkLinkId) -> tuple[TrunkMessage, ...]:
+        """What was sent on trunk link *link*, in order."""
+        return tuple(
+            effect.message
+            for effect in self.effects
+            if isinstance(effect, TrunkSend) and effect.link == link
+        )
+
+    @property
+    def recordings(self) -> tuple[RecordingEnded, ...]:
+        return tuple(effect for effect in self.effects if isinstance(effect, RecordingEnded))
 
     @property
     def closed(self) -> tuple[AssociationId, ...]:

@@ -4,7 +4,9 @@ A phone action is the same as the CSTA service that does the same thing from an
 application, and causes the same events; only Dial differs from MakeCall, in the cause
 of its first two events (newCall: someone lifted the handset and dialled).  The
 station's call is found the way a phone finds it: the ringing one, the one in use, the
-held one.
+held one; a host's phone also finds the calls of its guest (hot desking).
+EnterAccountCode does what AssociateData does, for the call in use (talking, or
+dialling and ringing out).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from ctiserver.csta.enumerations import EventCause, LocalConnectionState
 from ctiserver.csta.failure import ErrorCategory
 from ctiserver.csta.types import ConnectionID
 from ctiserver.ids import CallId, DeviceId
-from ctiserver.pbxsim import call_control
+from ctiserver.pbxsim import account_codes, call_control
 from ctiserver.pbxsim.calls import Connection
 from ctiserver.pbxsim.outcome import Refused
 from ctiserver.pbxsim.state import Context
@@ -63,7 +65,15 @@ class Retrieve:
     call_id: CallId | None = None
 
 
-PhoneAction = Dial | Answer | HangUp | Hold | Retrieve
+@dataclass(frozen=True, slots=True)
+class EnterAccountCode:
+    """Key in an account code for the call in use (docs/pbxsim.md § 8.3)."""
+
+    station: DeviceId
+    code: str
+
+
+PhoneAction = Dial | Answer | HangUp | Hold | Retrieve | EnterAccountCode
 
 
 def act(ctx: Context, action: PhoneAction) -> None:
@@ -95,6 +105,11 @@ def act(ctx: Context, action: PhoneAction) -> None:
             )
             held = _need(target, "noHeldCall")
             call_control.retrieve_call(ctx, RetrieveCall(call_to_be_retrieved=held))
+        case EnterAccountCode(code=code):
+            account_codes.check_code(code)
+            target = _find(ctx, action.station, lambda c: c.state is _S.CONNECTED)
+            call, connection = ctx.state.connection(_need(target, "noActiveCall"))
+            account_codes.set_account_code(ctx, call, connection, code)
 
 
 def _find(
@@ -104,9 +119,10 @@ def _find(
     *,
     call_id: CallId | None = None,
 ) -> ConnectionID | None:
-    for call, connection in ctx.state.connections_at(station):
-        if wanted(connection) and call_id in (None, call.call_id):
-            return call.id_of(station)
+    for device in ctx.state.line(station):  # a host's phone also has its guest's calls
+        for call, connection in ctx.state.connections_at(device):
+            if wanted(connection) and call_id in (None, call.call_id):
+                return call.id_of(device)
     return None
 
 

@@ -20,7 +20,7 @@ from ctiserver.csta.routeing import (
     RouteRegisterResponse,
     RouteSelect,
 )
-from ctiserver.pbxsim import delivery
+from ctiserver.pbxsim import call_control, delivery
 from ctiserver.pbxsim.directory import DeviceKind
 from ctiserver.pbxsim.outcome import AssociationId, Refused
 from ctiserver.pbxsim.state import Context, Dialogue, Registration
@@ -71,6 +71,7 @@ def route_select(ctx: Context, request: RouteSelect) -> None:
     call = ctx.state.calls[dialogue.call_id]
     destination = request.route_selected
     if delivery.routable(ctx.state, dialogue.device, destination):
+        call.uui = call_control.uui_of(ctx, request.private_data) or call.uui
         delivery.route(ctx, call, dialogue.device, destination, dialogue)
         return
     registration = dialogue.registration

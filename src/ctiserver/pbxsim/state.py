@@ -1,8 +1,9 @@
 """The switch's whole state in one place, and the Context through which one input changes it.
 
 SwitchState holds calls, monitors, agents, ACD queues, route registrations and
-dialogues, associations, and the deadlines of the timers that stand.  Nothing outside
-this package reads it; tests read Switch.view().
+dialogues, associations, guest associations (hot desking), trunk links and their legs,
+and the deadlines of the timers that stand.  Nothing outside this package reads it;
+tests read Switch.view().
 
 A Context is made for each input.  Services read and change the state through it and
 record their effects on it; Context.publish() is the one place that decides who hears
@@ -22,12 +23,14 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ctiserver.csta.enumerations import LocalConnectionState
+from ctiserver.csta.events import DeliveredEvent, EstablishedEvent, FailedEvent, QueuedEvent
 from ctiserver.csta.failure import CSTAErrorCode, ErrorCategory
 from ctiserver.csta.schema import Event, Request, Response, Unconfirmed
-from ctiserver.csta.types import ConnectionID
+from ctiserver.csta.types import ConnectionID, PrivateElement
 from ctiserver.ids import AgentId, CallId, DeviceId, MonitorCrossRefId
+from ctiserver.pbxsim import private
 from ctiserver.pbxsim.agents import Agent
-from ctiserver.pbxsim.calls import Call, Connection
+from ctiserver.pbxsim.calls import Call, Connection, Leg
 from ctiserver.pbxsim.config import PbxConfig
 from ctiserver.pbxsim.directory import Directory
 from ctiserver.pbxsim.monitors import Monitors
@@ -36,16 +39,23 @@ from ctiserver.pbxsim.outcome import (
     Close,
     Effect,
     Outcome,
+    RecordingEnded,
     Refused,
     Reply,
     Send,
     StartTimer,
     Timer,
+    TrunkLinkId,
+    TrunkSend,
     UseEdition,
 )
+from ctiserver.pbxsim.trunk_protocol import TrunkMessage
 
 UNADDRESSED: Final = MonitorCrossRefId("")
 """The monitorCrossRefID of an event before publish() addresses a copy to each monitor."""
+
+PRESENTING: Final = (DeliveredEvent, EstablishedEvent, QueuedEvent, FailedEvent)
+"""The events that present a party, and so carry the call's networkCallID and UUI."""
 
 
 @dataclass(slots=True, eq=False)
@@ -65,6 +75,16 @@ class Registration:
     req_id: str
     association: AssociationId
     device: DeviceId
+
+
+@dataclass(frozen=True, slots=True)
+class TrunkLink:
+    """A trunk link that is up: *trunk* is the local trunk it serves (None: it only
+    brings calls in), *peer* the switch at the other end."""
+
+    link_id: TrunkLinkId
+    trunk: str | None
+    peer: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +114,9 @@ class SwitchState:
         self.dialogues: dict[str, Dialogue] = {}
         self.associations: dict[AssociationId, Association] = {}
         self.deadlines: dict[Timer, float] = {}
+        self.hosts: dict[DeviceId, DeviceId] = {}  # guest -> host (hot desking)
+        self.trunk_links: dict[TrunkLinkId, TrunkLink] = {}
+        self.legs: dict[str, Leg] = {}  # network call id -> leg
         self._counters: dict[str, int] = {}
 
     def reconfigure(self, config: PbxConfig) -> None:
@@ -108,6 +131,9 @@ class SwitchState:
                 )
         for group in config.acd_groups:
             self.queues.setdefault(DeviceId(group.number), [])
+        for guest, host in list(self.hosts.items()):
+            if not (self.directory.is_station(guest) and self.directory.is_station(host)):
+                del self.hosts[guest]
 
     def new_id(self, kind: str) -> str:
         """The next id of *kind* ("call", "session", …): decimal, never reused."""
@@ -121,12 +147,21 @@ class SwitchState:
             raise Refused(ErrorCategory.OPERATION, "invalidCallID")
         return call
 
-    def connection(self, connection_id: ConnectionID) -> tuple[Call, Connection]:
-        """The call and connection named.  Raises Refused(operation/invalidConnectionID)."""
+    def connection(
+        self, connection_id: ConnectionID, *, far_end: bool = False
+    ) -> tuple[Call, Connection]:
+        """The call and connection named.  Raises Refused(operation/invalidConnectionID).
+
+        The far end of a trunk call is not this switch's to answer, hold or transfer:
+        unless *far_end* allows it, naming one is refused with
+        operation/requestIncompatibleWithConnection.
+        """
         call = self.calls.get(connection_id.call_id)
         connection = call.connections.get(connection_id.device_id) if call else None
         if call is None or connection is None:
             raise Refused(ErrorCategory.OPERATION, "invalidConnectionID")
+        if connection.leg is not None and not far_end:
+            raise Refused(ErrorCategory.OPERATION, "requestIncompatibleWithConnection")
         return call, connection
 
     def connections_at(self, device: DeviceId) -> list[tuple[Call, Connection]]:
@@ -137,10 +172,19 @@ class SwitchState:
             if device in call.connections
         ]
 
+    def line(self, station: DeviceId) -> tuple[DeviceId, ...]:
+        """The numbers on *station*'s phone: itself, and its guest or host (hot desking)."""
+        if (host := self.hosts.get(station)) is not None:
+            return (host, station)
+        guest = next((g for g, h in self.hosts.items() if h == station), None)
+        return (station,) if guest is None else (station, guest)
+
     def busy(self, station: DeviceId) -> bool:
-        """A station is busy while it has a connection that is not held."""
+        """A station is busy while its line has a connection that is not held."""
         return any(
-            conn.state is not LocalConnectionState.HOLD for _, conn in self.connections_at(station)
+            conn.state is not LocalConnectionState.HOLD
+            for device in self.line(station)
+            for _, conn in self.connections_at(device)
         )
 
     def agent_at(self, device: DeviceId) -> Agent | None:
@@ -182,6 +226,12 @@ class Context:
     def close(self, association: AssociationId) -> None:
         self._effects.append(Close(association))
 
+    def trunk_send(self, link: TrunkLinkId, message: TrunkMessage) -> None:
+        self._effects.append(TrunkSend(link, message))
+
+    def recording_ended(self, ended: RecordingEnded) -> None:
+        self._effects.append(ended)
+
     def start_timer(self, timer: Timer, delay: float) -> None:
         """Stand *timer* at now + *delay*, replacing any earlier deadline of it."""
         at = self.now + delay
@@ -195,6 +245,9 @@ class Context:
         """Send a copy of *event* to each monitor concerned (see the module docstring)."""
         devices = list(call.connections)
         devices += [device for device in removed if device not in call.connections]
+        if isinstance(event, PRESENTING):
+            namespace = self.state.config.private_namespace
+            event = private.with_elements(event, namespace, self.call_elements(call))
         for device in devices:
             connection = call.connections.get(device)
             # Which of these fields an event class has varies; replace() checks the names.
@@ -205,10 +258,30 @@ class Context:
                 )
             if call.correlator_data and hasattr(event, "correlator_data"):
                 changes["correlator_data"] = call.correlator_data
+            if call.network_calling is not None and hasattr(event, "network_calling_device"):
+                changes["network_calling_device"] = call.network_calling
+                changes["network_called_device"] = call.network_called
             self.publish_device(device, dataclasses.replace(event, **changes))
 
-    def publish_device(self, device: DeviceId, event: Event) -> None:
-        """Send a copy of *event* to each monitor of *device*."""
+    def call_elements(self, call: Call) -> list[PrivateElement]:
+        """The private data a call carries: its network call id and UUI, when it has them."""
+        elements = []
+        if call.network_call_id:
+            elements.append(private.leaf("networkCallID", call.network_call_id))
+        if call.uui:
+            elements.append(private.leaf("uui", call.uui))
+        return elements
+
+    def publish_device(self, device: DeviceId, event: Event, *, hosted: bool = True) -> None:
+        """Send a copy of *event* to each monitor of *device*.
+
+        A copy for a guest's monitors carries `hostDevice` while the guest is at a host,
+        unless *hosted* is False (the event has no room for it).
+        """
+        host = self.state.hosts.get(device)
+        if host is not None and hosted and hasattr(event, "private_data"):
+            namespace = self.state.config.private_namespace
+            event = private.with_elements(event, namespace, [private.leaf("hostDevice", host)])
         for monitor in self.state.monitors.on(device):
             copy = dataclasses.replace(event, monitor_cross_ref_id=monitor.cross_ref_id)
             self.send(monitor.association, copy)

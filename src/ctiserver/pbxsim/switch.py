@@ -7,10 +7,14 @@ How to drive a Switch (ctiserver.pbxsim.listener does it over TCP):
     outcome = switch.disconnect(association, now=t)     it went away
     outcome = switch.act(Dial("7001", "7002"), now=t)   a person used a phone
     outcome = switch.fire(timer, now=t)                 a StartTimer came due
+    link, outcome = switch.trunk_up("AB", "B", now=t)   a trunk link finished its hellos
+    outcome = switch.trunk_message(link, message, now=t)  it brought a call message
+    outcome = switch.trunk_down(link, now=t)            it dropped
 
 Time is always an argument (monotonic seconds); the switch never reads a clock.  Each
 Outcome lists effects to perform in order (see ctiserver.pbxsim.outcome).  After every
-input the switch hands waiting ACD calls to agents who have become free.
+input the switch hands waiting ACD calls to agents who have become free, and tells the
+far end of each inbound trunk leg what became of its call.
 
 Rule: a refused request changes nothing; its only effect is the CSTAErrorCode reply.
 """
@@ -22,20 +26,27 @@ from typing import Final, TypeVar, cast
 
 from ctiserver.csta import agents as csta_agents
 from ctiserver.csta import call_control as csta_calls
+from ctiserver.csta import call_information as csta_information
+from ctiserver.csta import escape as csta_escape
 from ctiserver.csta import routeing as csta_routeing
 from ctiserver.csta import system as csta_system
+from ctiserver.csta import voice as csta_voice
 from ctiserver.csta.failure import CSTAErrorCode, ErrorCategory
 from ctiserver.csta.schema import Kind, Message
 from ctiserver.errors import ServiceError
 from ctiserver.pbxsim import (
+    account_codes,
     acd,
     association,
     call_control,
     delivery,
+    hot_desking,
     phone,
+    recording,
     routing,
     snapshots,
     transfers,
+    trunk_links,
 )
 from ctiserver.pbxsim.config import PbxConfig
 from ctiserver.pbxsim.outcome import (
@@ -47,8 +58,10 @@ from ctiserver.pbxsim.outcome import (
     StartTimer,
     Timer,
     TimerKind,
+    TrunkLinkId,
 )
 from ctiserver.pbxsim.state import Context, SwitchState
+from ctiserver.pbxsim.trunk_protocol import TrunkMessage
 from ctiserver.pbxsim.view import SwitchView, view_of
 
 _M = TypeVar("_M", bound=Message)
@@ -94,6 +107,12 @@ SERVICES: Final[Mapping[type[Message], _Service]] = dict(
         _entry(csta_routeing.RouteEnd, routing.route_end),
         _entry(csta_agents.SetAgentState, acd.set_agent_state),
         _entry(csta_agents.GetAgentState, acd.get_agent_state),
+        _entry(csta_escape.Escape, hot_desking.escape),
+        _entry(csta_voice.RecordMessage, recording.record_message),
+        _entry(csta_voice.Stop, recording.stop),
+        _entry(csta_voice.Suspend, recording.suspend),
+        _entry(csta_voice.Resume, recording.resume),
+        _entry(csta_information.AssociateData, account_codes.associate_data),
     ]
 )
 
@@ -182,6 +201,31 @@ class Switch:
             effects.extend(self.fire(timer, now=due).effects)
         return Outcome(tuple(effects))
 
+    def trunk_up(self, trunk: str | None, peer: str, *, now: float) -> tuple[TrunkLinkId, Outcome]:
+        """A trunk link is up (both hellos are through).
+
+        Args:
+            trunk: the local trunk the link serves: calls dialled on it may go out on
+                this link.  None (or a name this switch does not have): the link only
+                brings calls in.
+            peer: the name of the switch at the other end, for diagnostics.
+        """
+        ctx = Context(self._state, now)
+        link = trunk_links.opened(ctx, trunk, peer)
+        return link, self._settle(ctx)
+
+    def trunk_message(self, link: TrunkLinkId, message: TrunkMessage, *, now: float) -> Outcome:
+        """A call message came in on trunk link *link*."""
+        ctx = Context(self._state, now)
+        trunk_links.received(ctx, link, message)
+        return self._settle(ctx)
+
+    def trunk_down(self, link: TrunkLinkId, *, now: float) -> Outcome:
+        """Trunk link *link* is gone: its calls are cleared here.  Idempotent."""
+        ctx = Context(self._state, now)
+        trunk_links.closed(ctx, link)
+        return self._settle(ctx)
+
     def next_deadline(self) -> float | None:
         return min(self._state.deadlines.values(), default=None)
 
@@ -194,4 +238,5 @@ class Switch:
 
     def _settle(self, ctx: Context) -> Outcome:
         delivery.distribute(ctx)
+        trunk_links.report(ctx)
         return ctx.outcome()

@@ -24,7 +24,7 @@ from ctiserver.csta.events import ConferencedEvent, TransferedEvent
 from ctiserver.csta.failure import ErrorCategory
 from ctiserver.csta.types import ConnectionID, ConnectionListItem
 from ctiserver.ids import DeviceId
-from ctiserver.pbxsim import delivery
+from ctiserver.pbxsim import call_control, delivery, legs, recording
 from ctiserver.pbxsim.calls import Call, Move
 from ctiserver.pbxsim.directory import DeviceKind
 from ctiserver.pbxsim.outcome import Refused
@@ -48,10 +48,11 @@ def transfer_call(ctx: Context, request: TransferCall) -> None:
     transferred = held.first_other(device)
     assert transferred_to is not None
     assert transferred is not None
+    shown_to = active.shown(transferred_to)
     old_held, old_active = held.id_of(device), active.id_of(device)
     for connection in active.others(device):
         if connection.calling == device:  # the transferred party now calls them
-            connection.calling = transferred
+            connection.calling = held.shown(transferred)
     moved = _merge(ctx, held, active, device)
     held_leaving = held.remove(device)
     ctx.reply(TransferCallResponse(transferred_call=held.id_of(transferred_to), connections=moved))
@@ -60,7 +61,7 @@ def transfer_call(ctx: Context, request: TransferCall) -> None:
         primary_old_call=old_held,
         secondary_old_call=old_active,
         transferring_device=device,
-        transferred_to_device=transferred_to,
+        transferred_to_device=shown_to,
         transferred_connections=moved,
         cause=EventCause.TRANSFER,
     )
@@ -77,6 +78,7 @@ def conference_call(ctx: Context, request: ConferenceCall) -> None:
     if len(held.connections) + len(active.connections) - 1 > ctx.state.config.conference_size:
         raise Refused(_RESOURCES, "conferenceMemberLimitExceeded")
     added = active.first_other(device)
+    added = active.shown(added) if added is not None else None
     old_held, old_active = held.id_of(device), active.id_of(device)
     moved = _merge(ctx, held, active, device)
     held.connections[device].move(Move.CONFERENCE)
@@ -92,6 +94,7 @@ def conference_call(ctx: Context, request: ConferenceCall) -> None:
         cause=EventCause.CONFERENCE,
     )
     ctx.publish(held, event)
+    delivery.leave(ctx, active, active.connections[device])  # its part in c2 is over
 
 
 def _both_calls(ctx: Context, held_id: ConnectionID, active_id: ConnectionID) -> tuple[Call, Call]:
@@ -117,6 +120,7 @@ def _merge(
     moved = [_unchanged(held, conn.device) for conn in held.others(device)]
     for connection in list(active.others(device)):
         held.add(active.remove(connection.device))
+        recording.moved(connection, held.call_id)
         moved.append(
             ConnectionListItem(
                 old_connection=active.id_of(connection.device),
@@ -142,6 +146,7 @@ def single_step_transfer_call(ctx: Context, request: SingleStepTransferCall) -> 
         raise Refused(_STATE, "invalidConnectionState")
     _check_destination(ctx.state, call, destination, stations_only=False)
     ctx.reply(SingleStepTransferCallResponse(transferred_call=call.id_of(destination)))
+    call.uui = call_control.uui_of(ctx, request.private_data) or call.uui
     leaving = call.remove(device)
     remaining = tuple(_unchanged(call, other) for other in call.connections)
     event = TransferedEvent(
@@ -154,7 +159,7 @@ def single_step_transfer_call(ctx: Context, request: SingleStepTransferCall) -> 
     )
     ctx.publish(call, event, removed=[device])
     delivery.leave(ctx, call, leaving)
-    caller = next(iter(call.connections))
+    caller = next(iter(call.connections.values())).shown()
     delivery.offer(
         ctx,
         call,
@@ -216,11 +221,15 @@ def deflect_call(ctx: Context, request: DeflectCall) -> None:
 def _check_destination(
     state: SwitchState, call: Call, destination: DeviceId, *, stations_only: bool
 ) -> None:
-    """A single-step service may only send a call where it can go now (§ 4.9)."""
+    """A single-step service may only send a call where it can go now (§ 4.9): a down
+    trunk is as busy as a busy station."""
     kind = state.directory.kind(destination)
-    if kind is None or destination in call.connections:
+    on_trunk = legs.reachable(state, destination)
+    if (kind is None and on_trunk is None) or destination in call.connections:
         raise Refused(_OPERATION, "invalidDestination")
     if stations_only and kind is not DeviceKind.STATION:
         raise Refused(_OPERATION, "invalidDestination")
+    if on_trunk is False:  # the trunk is down
+        raise Refused(_RESOURCES, "resourceBusy")
     if kind is DeviceKind.STATION and state.busy(destination):
         raise Refused(_RESOURCES, "resourceBusy")

@@ -19,12 +19,15 @@ from ctiserver.clock import Clock
 from ctiserver.csta.schema import Event, Request, Response, Unconfirmed
 from ctiserver.errors import LinkDown
 from ctiserver.ids import ClientId, DeviceId
+from ctiserver.iscc.peering import Peering
+from ctiserver.iscc.protocol import PeerMessage
 from ctiserver.link.supervisor import AgentSnapshot, LinkSupervisor, Snapshot
 from ctiserver.model.states import DnKind
 from ctiserver.tlib.codec import encode_event
 from ctiserver.tlib.requests import InvalidRequest
 from ctiserver.tlib.vocabulary import TMessage
 from ctiserver.tserver.core import ChangeMonitors, Deliver, Output, SendToSwitch, TServerCore
+from ctiserver.tserver.iscc import SendToPeer
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +56,13 @@ class Runtime:
         self.core = core
         self.clock = clock
         self.link: LinkSupervisor | None = None
+        self.peering: Peering | None = None
         self._metrics = metrics
         self._peers: dict[ClientId, ClientPeer] = {}
         self._ids = itertools.count(1)
         self._monitor_changes: list[asyncio.Task[None]] = []
         self.link_ready = asyncio.Event()  # set while the link to the switch is up
+        self._peers_ready: dict[str, asyncio.Event] = {}
 
     # --- clients ------------------------------------------------------------------------
 
@@ -122,6 +127,26 @@ class Runtime:
     def stations(self, dns: Sequence[DeviceId]) -> list[DeviceId]:
         return [dn for dn in dns if self.core.model.dns.get(dn) is DnKind.EXTENSION]
 
+    # --- other sites (PeerHooks) --------------------------------------------------------
+
+    def on_peer_up(self, location: str) -> None:
+        self.peer_ready(location).set()
+        self.perform(self.core.peer_up(location, self.clock.now()))
+
+    def on_peer_down(self, location: str) -> None:
+        self.peer_ready(location).clear()
+        self.perform(self.core.peer_down(location, self.clock.now()))
+
+    def on_peer_incompatible(self, location: str, version: str) -> None:
+        self.perform(self.core.peer_incompatible(location, version))
+
+    def peer_ready(self, location: str) -> asyncio.Event:
+        """Set while the ISCC link to *location* is up."""
+        return self._peers_ready.setdefault(location, asyncio.Event())
+
+    def on_peer_message(self, location: str, message: PeerMessage) -> None:
+        self.perform(self.core.peer_message(location, message, self.clock.now()))
+
     # --- configuration ------------------------------------------------------------------
 
     async def reconfigure(self, dns: Mapping[DeviceId, DnKind]) -> None:
@@ -140,6 +165,9 @@ class Runtime:
                     self._deliver(clients, event)
                 case SendToSwitch(token=token, request=request):
                     self._send(token, request)
+                case SendToPeer(location=location, message=message):
+                    if self.peering is not None:
+                        self.peering.send(location, message)
                 case ChangeMonitors(start=start, stop=stop):
                     task = self.link.change_monitors(start, stop) if self.link else None
                     if task is not None:
@@ -178,5 +206,5 @@ class Runtime:
         """Tick the core so that requests the switch never answered get EventError 57."""
         while True:
             await asyncio.sleep(TICK_INTERVAL)
-            if len(self.core.correlator):
+            if len(self.core.correlator) or self.core.iscc is not None:
                 self.perform(self.core.tick(self.clock.now()))

@@ -46,14 +46,27 @@ COMMON_ATTRIBUTES = frozenset({"Request", "ReferenceID", "Extensions", "Reasons"
 class RequestSpec:
     required: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()
+    # required, except that a request naming a Location may leave it to the other site
+    # (its default-dn, or where a pullback returns the call)
+    here_required: tuple[str, ...] = ()
 
     @property
     def allowed(self) -> frozenset[str]:
-        return COMMON_ATTRIBUTES | set(self.required) | set(self.optional)
+        return COMMON_ATTRIBUTES | set(self.required) | set(self.optional) | set(self.here_required)
+
+    def missing_here(self, message: TMessage) -> str | None:
+        """The first attribute a request served at this site needs and lacks."""
+        return next((a for a in self.here_required if a not in message), None)
 
 
 _CALL = ("ThisDN", "ConnID")
-_ISCC = ("UserData", "Location")
+_ISCC = ("UserData", "Location", "XRouteType")
+
+
+def _to_other_dn(*required: str, optional: tuple[str, ...] = ()) -> RequestSpec:
+    """A request that moves a call to OtherDN, here or at another site (ISCC)."""
+    return RequestSpec(required, (*optional, *_ISCC), here_required=("OtherDN",))
+
 
 REQUESTS: dict[str, RequestSpec] = {
     "RequestRegisterClient": RequestSpec(("ApplicationName",), ("ApplicationPassword",)),
@@ -63,17 +76,17 @@ REQUESTS: dict[str, RequestSpec] = {
     ),
     "RequestUnregisterAddress": RequestSpec(("ThisDN",), ("ControlMode",)),
     "RequestQueryAddress": RequestSpec(("ThisDN",), ("InfoType", "AddressType", "ThisQueue")),
-    "RequestMakeCall": RequestSpec(("ThisDN", "OtherDN"), ("MakeCallType", *_ISCC)),
+    "RequestMakeCall": _to_other_dn("ThisDN", optional=("MakeCallType",)),
     "RequestAnswerCall": RequestSpec(_CALL),
     "RequestReleaseCall": RequestSpec(_CALL),
     "RequestClearCall": RequestSpec(_CALL),
     "RequestHoldCall": RequestSpec(_CALL),
     "RequestRetrieveCall": RequestSpec(_CALL),
-    "RequestInitiateTransfer": RequestSpec((*_CALL, "OtherDN"), _ISCC),
+    "RequestInitiateTransfer": _to_other_dn(*_CALL),
     "RequestCompleteTransfer": RequestSpec((*_CALL, "TransferConnID")),
-    "RequestMuteTransfer": RequestSpec((*_CALL, "OtherDN"), _ISCC),
-    "RequestSingleStepTransfer": RequestSpec((*_CALL, "OtherDN"), _ISCC),
-    "RequestInitiateConference": RequestSpec((*_CALL, "OtherDN"), _ISCC),
+    "RequestMuteTransfer": _to_other_dn(*_CALL),
+    "RequestSingleStepTransfer": _to_other_dn(*_CALL),
+    "RequestInitiateConference": _to_other_dn(*_CALL),
     "RequestCompleteConference": RequestSpec((*_CALL, "ConferenceConnID")),
     "RequestSingleStepConference": RequestSpec((*_CALL, "OtherDN"), _ISCC),
     "RequestDeleteFromConference": RequestSpec((*_CALL, "OtherDN")),
@@ -139,7 +152,8 @@ def check(message: Any) -> TMessage:
 def _check_attributes(name: str, spec: RequestSpec, message: dict[str, Any]) -> None:
     if "ReferenceID" not in message:
         raise InvalidRequest(TError.INVALID_ATTR, f"{name} lacks ReferenceID")
-    for attribute in spec.required:
+    here = () if "Location" in message else spec.here_required
+    for attribute in (*spec.required, *here):
         if attribute not in message:
             raise InvalidRequest(TError.INVALID_ATTR, f"{name} lacks {attribute}")
     allowed = spec.allowed

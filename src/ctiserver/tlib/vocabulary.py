@@ -259,6 +259,8 @@ class TMessage(TypedDict, total=False):
     TransferConnID: str
     ConferenceConnID: str
     LastTransferConnID: str
+    LastTransferHomeLocation: str
+    LastTransferOrigDN: str
     CallID: str
     CallType: str
     CallState: str

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from ctiserver.tserver.core import Handler, RequestContext, TServerCore
 
 SERVER_VERSION = "ctiserver 0.1.0"
+HOST_DN, GUEST_DN = "HOST_DN", "GUEST_DN"  # hot desking, in Extensions
 
 # The T-Library AddressStatus of a DN whose most significant party is in a state.
 _ADDRESS_STATUS = {
@@ -91,7 +92,20 @@ def address_status(core: TServerCore, dn: DeviceId) -> tuple[str, KVList]:
         extensions["AgentWorkMode"] = agent.work_mode.value
     if core.model.dns[dn] is DnKind.ACD_QUEUE:
         extensions.update(queue_counts(core, dn))
+    extensions.update(association_status(core, dn))
     return status.value, extensions
+
+
+def association_status(core: TServerCore, dn: DeviceId) -> KVList:
+    """Hot desking: the host of a guest DN (HOST_DN), the guest at a host (GUEST_DN)."""
+    status: KVList = {}
+    host = core.model.hosts.get(dn)
+    if host is not None:
+        status[HOST_DN] = host
+    guests = [guest for guest, its_host in core.model.hosts.items() if its_host == dn]
+    if guests:
+        status[GUEST_DN] = guests[0]
+    return status
 
 
 def queue_counts(core: TServerCore, queue: DeviceId) -> KVList:

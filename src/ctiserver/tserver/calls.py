@@ -10,6 +10,8 @@ is a call the DN is in), then hands the switch the service and the correlator th
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ctiserver.csta.call_control import (
@@ -20,7 +22,7 @@ from ctiserver.csta.call_control import (
     MakeCall,
     RetrieveCall,
 )
-from ctiserver.csta.types import ConnectionID
+from ctiserver.csta.types import ConnectionID, PrivateData
 from ctiserver.ids import DeviceId
 from ctiserver.model.call import Call
 from ctiserver.tserver.checks import call_at, controlled_dn
@@ -28,6 +30,20 @@ from ctiserver.tserver.correlation import NEW, Pending
 
 if TYPE_CHECKING:
     from ctiserver.tserver.core import Handler, RequestContext, TServerCore
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """Where a request sends a call: its OtherDN, or an ISCC access number with the UUI
+    the destination site matches it by, and who wants to know the call it makes."""
+
+    number: DeviceId
+    private_data: PrivateData | None = None
+    on_bind: Callable[[Call], None] | None = None
+
+
+def destination_of(ctx: RequestContext) -> Destination:
+    return Destination(DeviceId(ctx.message["OtherDN"]))
 
 
 def connection(call: Call, dn: DeviceId) -> ConnectionID:
@@ -50,15 +66,19 @@ def bind_by_response(core: TServerCore, field: str) -> Any:
     return bind
 
 
-def make_call(core: TServerCore, ctx: RequestContext) -> None:
+def make_call(core: TServerCore, ctx: RequestContext, to: Destination | None = None) -> None:
     dn = controlled_dn(core, ctx)
-    request = MakeCall(calling_device=dn, called_directory_number=DeviceId(ctx.message["OtherDN"]))
+    to = to or destination_of(ctx)
+    request = MakeCall(
+        calling_device=dn, called_directory_number=to.number, private_data=to.private_data
+    )
     pending = core.pending(
         ctx,
         dn,
         [("EventDialing", NEW), ("EventDestinationBusy", NEW)],
         user_data=ctx.message.get("UserData"),
         on_confirm=bind_by_response(core, "calling_device"),
+        on_bind=to.on_bind,
     )
     core.to_switch(ctx, request, pending)
 

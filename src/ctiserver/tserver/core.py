@@ -21,20 +21,33 @@ from typing import Any, Protocol
 
 from ctiserver.clock import Instant
 from ctiserver.csta.schema import Event, Request, Response, Unconfirmed
-from ctiserver.errors import CtiError, LinkDown
+from ctiserver.errors import CtiError, LinkDown, ServiceError
 from ctiserver.ids import CallId, ClientId, ConnId, ConnIdAllocator, DeviceId
+from ctiserver.iscc.protocol import PeerMessage
 from ctiserver.model.call import Call
-from ctiserver.model.changes import AgentChanged, CallCreated, Change, PartyChange, RouteRefused
-from ctiserver.model.model import Model
+from ctiserver.model.changes import (
+    AccountCodeEntered,
+    AgentChanged,
+    CallCreated,
+    CallsMerged,
+    Change,
+    GuestAssociation,
+    NetworkCallIdLearned,
+    PartyChange,
+    RecordingChanged,
+    RouteRefused,
+)
+from ctiserver.model.model import PRIVATE_NAMESPACE, Model
 from ctiserver.model.resync import SnapshotAgent, SnapshotParty, resync_agents
 from ctiserver.model.states import DnKind
 from ctiserver.tlib.codec import format_time
 from ctiserver.tlib.errors import TError
-from ctiserver.tlib.requests import InvalidRequest
+from ctiserver.tlib.requests import REQUESTS, InvalidRequest
 from ctiserver.tlib.vocabulary import TMessage
-from ctiserver.tserver import addresses, agents, calls, routing, transfers, userdata
+from ctiserver.tserver import addresses, agents, calls, private, routing, transfers, userdata
 from ctiserver.tserver.correlation import NO_CALL, Correlator, Pending
 from ctiserver.tserver.errors import (
+    InvalidAttribute,
     NotSupported,
     NotYetRegisteredClient,
     RouteNotTaken,
@@ -43,7 +56,15 @@ from ctiserver.tserver.errors import (
     error_message_for,
 )
 from ctiserver.tserver.events import agent_event, error_event, event_for
+from ctiserver.tserver.iscc import PURPOSES, Iscc, IsccRefused, IsccSettings, SendToPeer, site_of
 from ctiserver.tserver.registry import Registry
+
+ISCC_REQUESTS = frozenset({"RequestGetAccessNumber", "RequestCancelReqGetAccessNumber"})
+
+
+def location_is_remote(location: object, own: str) -> bool:
+    return isinstance(location, str) and site_of(location) != own
+
 
 log = logging.getLogger(__name__)
 
@@ -66,14 +87,19 @@ class ChangeMonitors:
     stop: tuple[DeviceId, ...]
 
 
-Output = Deliver | SendToSwitch | ChangeMonitors
+Output = Deliver | SendToSwitch | ChangeMonitors | SendToPeer
 
 
 @dataclass(frozen=True, slots=True)
 class CoreSettings:
     name: str
+    location: str = ""  # this site, for ISCC (the switch's name)
     answer_timeout: float = 5.0
     consult_user_data: str = "separate"
+    private_namespace: str = PRIVATE_NAMESPACE  # of the switch's private data
+    accode_name: str = "AccountCode"
+    accode_data: str = "none"  # none, udata or ext
+    accode_privateservice: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +126,12 @@ class Requester(Protocol):
 
 class TServerCore:
     def __init__(
-        self, *, settings: CoreSettings, dns: Mapping[DeviceId, DnKind], started: Instant
+        self,
+        *,
+        settings: CoreSettings,
+        dns: Mapping[DeviceId, DnKind],
+        started: Instant,
+        iscc: IsccSettings | None = None,
     ) -> None:
         self.settings = settings
         self.started = started
@@ -108,6 +139,7 @@ class TServerCore:
             dns=dns,
             conn_ids=ConnIdAllocator(int(started.wall * 1000)),
             consult_user_data=settings.consult_user_data,
+            private_namespace=settings.private_namespace,
         )
         self.registry = Registry()
         self.correlator = Correlator()
@@ -122,8 +154,10 @@ class TServerCore:
             **routing.HANDLERS,
             **agents.HANDLERS,
             **userdata.HANDLERS,
+            **private.HANDLERS,
         }
         self._follow_ups: dict[int, int] = {}  # follow-up token -> its request's token
+        self.iscc = Iscc(self, iscc) if iscc is not None else None
 
     # --- clients ------------------------------------------------------------------------
 
@@ -167,10 +201,61 @@ class TServerCore:
     def _dispatch(self, ctx: RequestContext) -> None:
         if ctx.name != "RequestRegisterClient" and ctx.client not in self._greeted:
             raise NotYetRegisteredClient()
+        if ctx.name in ISCC_REQUESTS or (ctx.name in PURPOSES and "Location" in ctx.message):
+            self._to_another_site(ctx)
+            return
         handler = self._handlers.get(ctx.name)
         if handler is None:
             raise NotSupported(f"{ctx.name} is not supported by this server")
         handler(self, ctx)
+
+    def _to_another_site(self, ctx: RequestContext) -> None:
+        """A request naming a Location, or an ISCC request (genesys-tlib.md § 3)."""
+        location = ctx.message.get("Location")
+        if self.iscc is None:
+            if ctx.name in PURPOSES and not location_is_remote(location, self.settings.location):
+                self._serve_here(ctx)
+                return
+            raise IsccRefused(TError.FEATURE_NOT_INITED, "ISCC is not configured on this server")
+        if ctx.name == "RequestCancelReqGetAccessNumber":
+            self.iscc.cancel(ctx)
+        elif ctx.name in PURPOSES and not self.iscc.is_remote(location):
+            self._serve_here(ctx)
+        else:
+            self.iscc.start(ctx)
+
+    def _serve_here(self, ctx: RequestContext) -> None:
+        """A request that names this very site as its Location."""
+        missing = REQUESTS[ctx.name].missing_here(ctx.message)
+        if missing is not None:
+            raise InvalidAttribute(f"{ctx.name} for this site needs {missing}")
+        self._handlers[ctx.name](self, ctx)
+
+    # --- other sites (ISCC) --------------------------------------------------------------
+
+    def peer_up(self, location: str, at: Instant) -> list[Output]:
+        if self.iscc is not None:
+            self.iscc.peer_up(location)
+        return self._flush()
+
+    def peer_incompatible(self, location: str, version: str) -> list[Output]:
+        """The server of *location* greeted us in another protocol version."""
+        if self.iscc is not None:
+            self.iscc.peer_incompatible(location, version)
+        return self._flush()
+
+    def peer_down(self, location: str, at: Instant) -> list[Output]:
+        if self.iscc is not None:
+            self.iscc.peer_down(location, at)
+        return self._flush()
+
+    def peer_message(self, location: str, message: PeerMessage, at: Instant) -> list[Output]:
+        if self.iscc is not None:
+            self.iscc.received(location, message, at)
+        return self._flush()
+
+    def to_peer(self, location: str, message: PeerMessage) -> None:
+        self._out.append(SendToPeer(location, message))
 
     # --- the switch ---------------------------------------------------------------------
 
@@ -238,7 +323,10 @@ class TServerCore:
         return self._flush()
 
     def tick(self, at: Instant) -> list[Output]:
-        """Answer EventError 57 for accepted requests that no event has answered in time."""
+        """Answer EventError 57 for accepted requests that no event has answered in time,
+        and end ISCC transactions past their time."""
+        if self.iscc is not None:
+            self.iscc.tick(at)
         for pending in self.correlator.expire(at.monotonic):
             if not pending.answered:
                 timeout = self.settings.answer_timeout
@@ -278,19 +366,42 @@ class TServerCore:
                 pending = self.correlator.binding_for(call.call_id, calling)
                 if pending is not None:
                     self.bind(pending, call)
+            case CallsMerged(call=call, merged=merged):
+                if self.iscc is not None:
+                    self.iscc.merged(merged, call)
+            case NetworkCallIdLearned(call=call):
+                if self.iscc is not None:
+                    self.iscc.identified_call(call)
             case AgentChanged(dn=dn):
                 event = agent_event(change)
                 answering = self.correlator.answer(dn, NO_CALL, event["Event"])
                 self.send(event, self.registry.clients_of(dn), at, answering=answering)
             case RouteRefused(call=call, party=party):
                 self._route_refused(call, party.dn, at)
-            case PartyChange(call=call, party=party):
-                event = event_for(change)
-                pending = self.correlator.answer(party.dn, call.conn_id, event["Event"])
-                self.send(event, self.registry.clients_of(party.dn), at, answering=pending)
+            case PartyChange():
+                self._publish_party_change(change, at)
+            case GuestAssociation() | RecordingChanged() | AccountCodeEntered():
+                private.publish(self, change, at)
+
+    def _publish_party_change(self, change: PartyChange, at: Instant) -> None:
+        call, dn = change.call, change.party.dn
+        if self.iscc is not None and not self.iscc.arrived(change, at):
+            return
+        event = event_for(change)
+        private.decorate(self, event, call, change.party)
+        pending = self.correlator.answer(dn, call.conn_id, event["Event"])
+        self.send(event, self.registry.clients_of(dn), at, answering=pending)
+        if self.iscc is not None:
+            self.iscc.watch(change, at)
+            if self.model.call(call.conn_id) is None:
+                self.iscc.forget(call.conn_id)
 
     def _route_refused(self, call: Call, point: DeviceId, at: Instant) -> None:
         pending = self.correlator.waiting_at(point, call.conn_id, "RequestRouteCall")
+        if self.iscc is not None and self.iscc.route_refused(call, at):
+            if pending is not None:
+                self.correlator.finish(pending.token)
+            return
         if pending is not None:
             self.correlator.finish(pending.token)
             refusal = RouteNotTaken(f"the switch could not route call {call.conn_id} there")
@@ -350,6 +461,11 @@ class TServerCore:
                 pending.token, deadline=ctx.at.monotonic + self.settings.answer_timeout
             )
 
+    def to_switch_alone(self, message: Request | Unconfirmed) -> None:
+        """Send something of the server's own to the switch; nobody waits for it."""
+        if self.link_connected:
+            self._out.append(SendToSwitch(self.correlator.new_token(), message))
+
     def follow_up(self, pending: Pending, request: Request) -> None:
         """Send another request on behalf of *pending*; its failure is *pending*'s."""
         token = self.correlator.new_token()
@@ -389,6 +505,8 @@ class TServerCore:
     def _answer_error(self, pending: Pending, error: BaseException, at: Instant) -> None:
         code = error_code_for(error)
         message = error_message_for(error, pending.request) + self._where(pending)
+        if isinstance(error, ServiceError) and pending.explain and error.value in pending.explain:
+            message += f": {pending.explain[error.value]}"
         if code is TError.INTERNAL:
             log.error("%s failed: %r", pending.request, error)
         event = error_event(pending.reference_id, code, message, dn=pending.dn)

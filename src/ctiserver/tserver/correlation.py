@@ -17,7 +17,7 @@ by then the core answers EventError 57 so that no request goes unanswered.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -47,6 +47,7 @@ class Pending:
     on_confirm: Callable[[Pending, Any], None] | None = None  # given the switch's response
     on_bind: Callable[[Any], None] | None = None  # given the call it created
     calls: set[ConnId] = field(default_factory=set)  # every call it concerns
+    explain: Mapping[str, str] | None = None  # CSTA error value -> what it means here
 
     def expects(self, event: str, conn_id: ConnId) -> Answer | None:
         """The pair that *event* on *conn_id* answers, if it answers one."""

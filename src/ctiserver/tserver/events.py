@@ -101,6 +101,10 @@ def call_event(name: str, call: Call, party: Party) -> TMessage:
         elif call.calling == party.dn and call.purpose is ConsultPurpose.CONFERENCE:
             event["ConferenceConnID"] = call.previous_conn_id
     event["UserData"] = dict(call.user_data)
+    if call.origin is not None:  # the call came from another site (ISCC)
+        event["LastTransferConnID"] = call.origin.conn_id
+        event["LastTransferHomeLocation"] = call.origin.location
+        event["LastTransferOrigDN"] = call.origin.dn
     return event
 
 

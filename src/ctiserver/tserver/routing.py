@@ -20,6 +20,7 @@ from ctiserver.model.changes import RouteUsed
 from ctiserver.model.queues import dialogue_for
 from ctiserver.model.states import DnKind
 from ctiserver.tlib.vocabulary import RouteType
+from ctiserver.tserver.calls import Destination
 from ctiserver.tserver.checks import call_at, controlled_dn
 from ctiserver.tserver.errors import InvalidAttribute
 
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 _REJECTING = (RouteType.REJECT, RouteType.CALL_DISCONNECT)
 
 
-def route_call(core: TServerCore, ctx: RequestContext) -> None:
+def route_call(core: TServerCore, ctx: RequestContext, to: Destination | None = None) -> None:
     point = controlled_dn(core, ctx)
     if core.model.dns[point] is not DnKind.ROUTING_POINT:
         raise InvalidAttribute(f"DN {point} is not a routing point")
@@ -38,7 +39,7 @@ def route_call(core: TServerCore, ctx: RequestContext) -> None:
     if dialogue is None:
         raise InvalidAttribute(f"call {call.conn_id} is not waiting for a route at {point}")
     route_type = RouteType(ctx.message.get("RouteType", RouteType.DEFAULT))
-    destination = ctx.message.get("OtherDN")
+    destination = to.number if to is not None else ctx.message.get("OtherDN")
     if destination is None and route_type not in _REJECTING:
         raise InvalidAttribute(f"RequestRouteCall with RouteType {route_type} needs OtherDN")
     if data := ctx.message.get("UserData"):
@@ -58,6 +59,7 @@ def route_call(core: TServerCore, ctx: RequestContext) -> None:
         route_register_req_id=dialogue.register_id,
         routing_cross_ref_id=dialogue.cross_ref_id,
         route_selected=DeviceId(str(destination)),
+        private_data=to.private_data if to is not None else None,
     )
     core.to_switch(ctx, select, pending)
 

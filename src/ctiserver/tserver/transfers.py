@@ -32,7 +32,7 @@ from ctiserver.csta.call_control import (
 )
 from ctiserver.ids import DeviceId
 from ctiserver.model.call import Call, ConsultPurpose
-from ctiserver.tserver.calls import bind_by_response, connection
+from ctiserver.tserver.calls import Destination, bind_by_response, connection, destination_of
 from ctiserver.tserver.checks import call_at, controlled_dn
 from ctiserver.tserver.correlation import NEW, Pending
 from ctiserver.tserver.errors import NotAConference, UnknownConnId
@@ -42,16 +42,21 @@ if TYPE_CHECKING:
 
 
 def _consult(
-    core: TServerCore, ctx: RequestContext, purpose: ConsultPurpose
+    core: TServerCore, ctx: RequestContext, purpose: ConsultPurpose, to: Destination | None
 ) -> tuple[Pending, ConsultationCall]:
     dn = controlled_dn(core, ctx)
     call, _party = call_at(core, ctx, dn)
+    to = to or destination_of(ctx)
     request = ConsultationCall(
-        existing_call=connection(call, dn), consulted_device=DeviceId(ctx.message["OtherDN"])
+        existing_call=connection(call, dn),
+        consulted_device=to.number,
+        private_data=to.private_data,
     )
 
     def mark(consultation: Any) -> None:
         consultation.purpose = purpose
+        if to.on_bind is not None:
+            to.on_bind(consultation)
 
     pending = core.pending(
         ctx,
@@ -64,19 +69,23 @@ def _consult(
     return pending, request
 
 
-def initiate_transfer(core: TServerCore, ctx: RequestContext) -> None:
-    pending, request = _consult(core, ctx, ConsultPurpose.TRANSFER)
+def initiate_transfer(
+    core: TServerCore, ctx: RequestContext, to: Destination | None = None
+) -> None:
+    pending, request = _consult(core, ctx, ConsultPurpose.TRANSFER, to)
     core.to_switch(ctx, request, pending)
 
 
-def initiate_conference(core: TServerCore, ctx: RequestContext) -> None:
-    pending, request = _consult(core, ctx, ConsultPurpose.CONFERENCE)
+def initiate_conference(
+    core: TServerCore, ctx: RequestContext, to: Destination | None = None
+) -> None:
+    pending, request = _consult(core, ctx, ConsultPurpose.CONFERENCE, to)
     core.to_switch(ctx, request, pending)
 
 
-def mute_transfer(core: TServerCore, ctx: RequestContext) -> None:
+def mute_transfer(core: TServerCore, ctx: RequestContext, to: Destination | None = None) -> None:
     """Consultation, then the transfer as soon as the switch names the consultation call."""
-    pending, request = _consult(core, ctx, ConsultPurpose.TRANSFER)
+    pending, request = _consult(core, ctx, ConsultPurpose.TRANSFER, to)
     dn = pending.dn
     held = next(conn for event, conn in pending.answers if event == "EventHeld")
     pending.answers |= {("EventReleased", NEW), ("EventReleased", held)}
@@ -139,11 +148,14 @@ def reconnect_call(core: TServerCore, ctx: RequestContext) -> None:
     core.to_switch(ctx, request, core.pending(ctx, dn, answers))
 
 
-def single_step_transfer(core: TServerCore, ctx: RequestContext) -> None:
+def single_step_transfer(
+    core: TServerCore, ctx: RequestContext, to: Destination | None = None
+) -> None:
     dn = controlled_dn(core, ctx)
     call, _party = call_at(core, ctx, dn)
+    to = to or destination_of(ctx)
     request = SingleStepTransferCall(
-        active_call=connection(call, dn), transferred_to=DeviceId(ctx.message["OtherDN"])
+        active_call=connection(call, dn), transferred_to=to.number, private_data=to.private_data
     )
     _attach_request_data(core, ctx, call)
     core.to_switch(ctx, request, core.pending(ctx, dn, [("EventReleased", call.conn_id)]))

@@ -7,18 +7,26 @@ that share the call's data (consult-user-data = joint), as EventAttachedDataChan
 with the whole current UserData and ThirdPartyDN = the DN that changed it.  JSON objects
 cannot hold a key twice, so attaching a key that is already there replaces its value,
 as updating does.  A request that would change nothing is answered by EventACK.
+
+With `accode-data = udata`, the account code lives in the UserData under `accode-name`:
+attaching or updating that key sets the code on the switch (AssociateData) first, and
+the data changes only when the switch accepts it.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ctiserver.clock import Instant
+from ctiserver.csta.call_information import AssociateData, account_code_hex
+from ctiserver.csta.types import ConnectionID
 from ctiserver.ids import DeviceId
 from ctiserver.model.call import Call
 from ctiserver.tlib.vocabulary import KVList, TMessage
 from ctiserver.tlib.vocabulary import PartyState as TPartyState
 from ctiserver.tserver.addresses import PARTY_STATE_CODES
 from ctiserver.tserver.checks import call_at, controlled_dn
+from ctiserver.tserver.correlation import Pending
 from ctiserver.tserver.events import call_event, user_data_event
 
 if TYPE_CHECKING:
@@ -26,23 +34,75 @@ if TYPE_CHECKING:
 
 
 def announce(core: TServerCore, ctx: RequestContext, call: Call, by: DeviceId) -> None:
-    """EventAttachedDataChanged to every registrant of every DN on the calls concerned."""
+    """EventAttachedDataChanged to every registrant of every DN on the calls concerned,
+    and to the instances of the call at other sites (ISCC)."""
     for shared in core.model.sharing(call):
         for dn in [d for d in shared.parties if core.model.is_ours(d)]:
             event = user_data_event(shared, dn, by)
             mine = shared is call and dn == by
             core.send(event, core.registry.clients_of(dn), ctx.at, answering=ctx if mine else None)
+        if core.iscc is not None:
+            core.iscc.data_changed(shared, by)
+
+
+def announce_remote(core: TServerCore, call: Call, by: DeviceId, at: Instant) -> None:
+    """A change made at another site: EventAttachedDataChanged here, not sent back."""
+    for dn in [d for d in call.parties if core.model.is_ours(d)]:
+        core.send(user_data_event(call, dn, by), core.registry.clients_of(dn), at)
 
 
 def _change(core: TServerCore, ctx: RequestContext, data: KVList | None, *, clear: bool) -> None:
     dn = controlled_dn(core, ctx)
     call, _party = call_at(core, ctx, dn)
+    code = None if clear else account_code_in(core, call, data or {})
+    if code is None:
+        _apply(core, ctx, call, dn, data, clear=clear)
+        return
+
+    def accepted(pending: Pending, _response: object) -> None:
+        core.correlator.finish(pending.token)
+        _apply(core, ctx, call, dn, data, clear=clear)
+
+    pending = core.pending(ctx, dn, [], on_confirm=accepted, explain=ACCOUNT_CODE_REFUSALS)
+    core.to_switch(ctx, associate_data(call, dn, code), pending)
+
+
+def _apply(
+    core: TServerCore,
+    ctx: RequestContext,
+    call: Call,
+    dn: DeviceId,
+    data: KVList | None,
+    *,
+    clear: bool,
+) -> None:
     before = dict(call.user_data)
     core.model.attach(call, data or {}, replace_all=clear)
     if call.user_data == before:
         core.reply(ctx, {"Event": "EventACK", "ThisDN": dn, "ConnID": call.conn_id})
         return
     announce(core, ctx, call, dn)
+
+
+ACCOUNT_CODE_REFUSALS = {"invalidAccountCode": "the switch does not accept that account code"}
+
+
+def account_code_in(core: TServerCore, call: Call, data: KVList) -> str | None:
+    """With `accode-data = udata`, attaching the `accode-name` key sets the account code
+    on the switch first: the new code in *data*, if it has one."""
+    settings = core.settings
+    if settings.accode_data != "udata" or settings.accode_name not in data:
+        return None
+    code = data[settings.accode_name]
+    if not isinstance(code, str | int) or str(code) == call.account_code:
+        return None
+    return str(code)
+
+
+def associate_data(call: Call, dn: DeviceId, code: str) -> AssociateData:
+    """AssociateData setting account code *code* on *dn*'s connection to *call*."""
+    connection = ConnectionID(call_id=call.call_id, device_id=dn)
+    return AssociateData(existing_call=connection, account_code=account_code_hex(code))
 
 
 def attach_user_data(core: TServerCore, ctx: RequestContext) -> None:

@@ -1,0 +1,245 @@
+"""Benchmark: transfers to another site (ISCC) against the same transfers kept local.
+
+Two sites run in this process, each a CTI server with its embedded pbxsim, the switches
+joined by a trunk and the servers by ISCC; the desks run in a child process.  Each lane
+is a caller and an agent at SiteA and a target DN at SiteA and at SiteB.  A lane loops:
+the caller dials the agent, the agent answers and single-step transfers the call to its
+target, the target answers, the caller hangs up.  The local phase transfers to the
+target at SiteA, the cross-site phase to the one at SiteB (with Location, and the
+transaction type given).  It prints transfers per second in each phase, the time from
+the transfer request to the target's EventRinging (and, across sites, to
+EventRemoteConnectionSuccess) as percentiles, and the cross/local ratios.
+
+    ./dev bench iscc_transfers [--lanes 20] [--seconds 5] [--xroute DirectUUI]
+                               [--loop uvloop|asyncio]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import multiprocessing
+import statistics
+import time
+from typing import Any
+
+from probe import percentiles
+
+from ctiserver.app.config import Address, IsccConfig, IsccPeer, TrunkConfig, demo
+from ctiserver.app.service import Service
+from ctiserver.ids import DeviceId
+from ctiserver.model.states import DnKind
+
+FREE = Address("127.0.0.1", 0)
+CALLERS, AGENTS, TARGETS, ROUTING_POINTS = 2001, 3001, 4001, 5001
+
+
+def numbers(first: int, count: int) -> list[str]:
+    return [str(first + n) for n in range(count)]
+
+
+# --- the desks (child process) ----------------------------------------------------------------
+
+
+def run_desks(sites: dict[str, tuple[str, int]], options: dict[str, Any], out: Any) -> None:
+    out.send(asyncio.run(_desks(sites, options)))
+
+
+async def _desks(sites: dict[str, tuple[str, int]], options: dict[str, Any]) -> dict[str, Any]:
+    from ctiserver.client.connection import TClient
+
+    lanes = options["lanes"]
+
+    async def desk(site: str, dn: str) -> TClient:
+        client = await TClient.connect(*sites[site], application_name=f"bench-{dn}")
+        await client.register_address(dn)
+        await client.wait_for("EventRegistered")
+        return client
+
+    lane_desks = [
+        (
+            await desk("A", caller),
+            await desk("A", agent),
+            {"A": await desk("A", target), "B": await desk("B", target)},
+        )
+        for caller, agent, target in zip(
+            numbers(CALLERS, lanes), numbers(AGENTS, lanes), numbers(TARGETS, lanes), strict=True
+        )
+    ]
+    results = {}
+    for phase in ("A", "B"):
+        results[phase] = await _phase(phase, lane_desks, options)
+    for caller, agent, targets in lane_desks:
+        for client in (caller, agent, *targets.values()):
+            await client.close()
+    return results
+
+
+async def _phase(phase: str, lane_desks: list[Any], options: dict[str, Any]) -> dict[str, Any]:
+    ringing_after: list[float] = []
+    matched_after: list[float] = []
+    transfers = 0
+    deadline = time.perf_counter() + options["seconds"]
+    cross = {"Location": "SiteB", "XRouteType": options["xroute"]} if phase == "B" else {}
+
+    async def lane(n: int) -> None:
+        nonlocal transfers
+        caller, agent, targets = lane_desks[n]
+        target = targets[phase]
+        caller_dn, agent_dn, target_dn = str(CALLERS + n), str(AGENTS + n), str(TARGETS + n)
+        while time.perf_counter() < deadline:
+            dialing = await caller.make_call(caller_dn, agent_dn)
+            ringing = await agent.wait_for("EventRinging")
+            await agent.answer_call(agent_dn, ringing["ConnID"])
+            await caller.wait_for("EventEstablished")
+            started = time.perf_counter()
+            await agent.single_step_transfer(agent_dn, dialing["ConnID"], target_dn, **cross)
+            arrived = await target.wait_for("EventRinging")
+            ringing_after.append(time.perf_counter() - started)
+            if cross:
+                await agent.wait_for("EventRemoteConnectionSuccess")
+                matched_after.append(time.perf_counter() - started)
+            await target.answer_call(target_dn, arrived["ConnID"])
+            await target.wait_for("EventEstablished")
+            await caller.release_call(caller_dn, dialing["ConnID"])
+            await target.wait_for("EventReleased")
+            transfers += 1
+
+    began = time.perf_counter()
+    await asyncio.gather(*(lane(n) for n in range(len(lane_desks))))
+    elapsed = time.perf_counter() - began
+    return {
+        "transfers": transfers,
+        "elapsed": elapsed,
+        "ringing": ringing_after,
+        "matched": matched_after,
+    }
+
+
+# --- the two sites (this process) -------------------------------------------------------------
+
+
+def site_b(lanes: int) -> Any:
+    dns = {DeviceId(n): DnKind.EXTENSION for n in numbers(TARGETS, lanes)}
+    points = tuple(DeviceId(n) for n in numbers(ROUTING_POINTS, lanes))
+    dns |= {point: DnKind.ROUTING_POINT for point in points}
+    return dataclasses.replace(
+        demo(),
+        switch_name="SiteB",
+        server_name="tserver-b",
+        dns=dns,
+        routing_points={},
+        acd_queues={},
+        client_listen=FREE,
+        http_listen=None,
+        reply_timeout=30.0,
+        trunk_listen=FREE,
+        trunks={"AB": TrunkConfig(prefix="8")},
+        iscc=IsccConfig(
+            listen=FREE,
+            peers={"SiteA": IsccPeer(Address("127.0.0.1", 1), "8")},
+            external_routing_points=points,
+            dnis_pool=(),
+        ),
+    )
+
+
+def site_a(lanes: int, b: Service) -> Any:
+    extensions = numbers(CALLERS, lanes) + numbers(AGENTS, lanes) + numbers(TARGETS, lanes)
+    assert b.embedded is not None
+    trunk = b.embedded.trunk_address
+    assert trunk is not None
+    assert b.iscc_address is not None
+    return dataclasses.replace(
+        demo(),
+        switch_name="SiteA",
+        server_name="tserver-a",
+        dns={DeviceId(n): DnKind.EXTENSION for n in extensions},
+        routing_points={},
+        acd_queues={},
+        client_listen=FREE,
+        http_listen=None,
+        reply_timeout=30.0,
+        trunks={"AB": TrunkConfig(prefix="9", peer=Address(*trunk))},
+        iscc=IsccConfig(listen=FREE, peers={"SiteB": IsccPeer(Address(*b.iscc_address), "9")}),
+    )
+
+
+async def start(config: Any) -> tuple[Service, asyncio.Task[None]]:
+    service = Service(config, announce=lambda line: None)
+    task = asyncio.create_task(service.run())
+    await service.started.wait()
+    await service.runtime.link_ready.wait()
+    return service, task
+
+
+async def measure(options: dict[str, Any]) -> None:
+    b, b_task = await start(site_b(options["lanes"]))
+    a, a_task = await start(site_a(options["lanes"], b))
+    assert a.embedded is not None
+    await a.embedded.listener.wait_trunk("AB")
+    await a.runtime.peer_ready("SiteB").wait()
+    await b.runtime.peer_ready("SiteA").wait()
+    assert a.client_address is not None
+    assert b.client_address is not None
+    receive, send = multiprocessing.Pipe(duplex=False)
+    child = multiprocessing.get_context("spawn").Process(
+        target=run_desks,
+        args=({"A": a.client_address, "B": b.client_address}, options, send),
+    )
+    child.start()
+    result = await asyncio.get_running_loop().run_in_executor(None, receive.recv)
+    child.join()
+    for service, task in ((a, a_task), (b, b_task)):
+        service.stop()
+        await task
+    report(options, result)
+
+
+def report(options: dict[str, Any], result: dict[str, Any]) -> None:
+    local, cross = result["A"], result["B"]
+    local_rate = local["transfers"] / local["elapsed"]
+    cross_rate = cross["transfers"] / cross["elapsed"]
+    print(f"lanes (concurrent calls):        {options['lanes']}")
+    print(f"transaction type:                {options['xroute']}")
+    print(f"local transfers per second:      {local_rate:.0f} ({local['transfers']})")
+    print(f"cross-site transfers per second: {cross_rate:.0f} ({cross['transfers']})")
+    print(f"  ratio cross/local:             {cross_rate / local_rate:.2f}")
+    print(f"local: request -> target rings:  {percentiles(local['ringing'])}")
+    print(f"cross: request -> target rings:  {percentiles(cross['ringing'])}")
+    print(f"cross: request -> success event: {percentiles(cross['matched'])}")
+    for label, cut in (("p50", 49), ("p99", 98)):
+        ratio = _cut(cross["ringing"], cut) / _cut(local["ringing"], cut)
+        added = (_cut(cross["ringing"], cut) - _cut(local["ringing"], cut)) * 1e3
+        print(f"  {label} cross/local:               {ratio:.2f} (+{added:.3f} ms)")
+
+
+def _cut(values: list[float], cut: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[cut]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lanes", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument(
+        "--xroute",
+        default="DirectUUI",
+        choices=["Route", "RouteUUI", "DirectUUI", "DirectANI", "DirectNoToken", "DirectDigits"],
+    )
+    parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
+    arguments = parser.parse_args()
+    factory = None
+    if arguments.loop == "uvloop":
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    print(f"event loop:                      {arguments.loop}")
+    options = {"lanes": arguments.lanes, "seconds": arguments.seconds, "xroute": arguments.xroute}
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(measure(options))
+
+
+if __name__ == "__main__":
+    main()

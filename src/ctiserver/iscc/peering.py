@@ -1,0 +1,257 @@
+"""The connections between CTI servers of different sites (asyncio).
+
+Every pair of sites has one connection: the site whose location name sorts first dials
+the other (and dials again `reconnect-tout` seconds after losing it); the other accepts.
+The first message each way is Hello; a connection from a location that is not a
+configured peer, or that speaks another version of the protocol, is closed.
+ADDP-style supervision: with nothing received for `addp-timeout` seconds a side sends
+Poll, and a connection silent for twice that is dropped.  Messages go to the hooks;
+`send()` writes to a peer when it is connected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ctiserver.errors import RemoteProtocolError
+from ctiserver.iscc.protocol import (
+    NEED_DATA,
+    VERSION,
+    Hello,
+    IsccConnection,
+    PeerMessage,
+    Poll,
+    PollReply,
+)
+
+log = logging.getLogger(__name__)
+
+READ_SIZE = 1 << 16
+
+
+class PeerHooks(Protocol):
+    def on_peer_up(self, location: str) -> None: ...
+
+    def on_peer_down(self, location: str) -> None: ...
+
+    def on_peer_incompatible(self, location: str, version: str) -> None: ...
+
+    def on_peer_message(self, location: str, message: PeerMessage) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PeeringSettings:
+    location: str
+    server: str
+    listen: tuple[str, int] | None = None
+    peers: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    reconnect_timeout: float = 5.0
+    addp_timeout: float = 10.0
+    hello_timeout: float = 5.0
+
+
+class PeerConnection:
+    """One open connection to one peer, after both Hellos."""
+
+    def __init__(
+        self,
+        location: str,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        stream: IsccConnection,
+    ) -> None:
+        self.location = location
+        self._reader, self._writer, self._stream = reader, writer, stream
+        self.last_heard = time.monotonic()
+        self._polls = 0
+
+    def send(self, message: PeerMessage) -> None:
+        self._writer.write(self._stream.send(message))
+
+    def close(self) -> None:
+        self._writer.close()
+
+    async def run(self, hooks: PeerHooks, addp_timeout: float) -> None:
+        supervisor = asyncio.create_task(self._supervise(addp_timeout))
+        try:
+            self._drain(hooks)  # what came with the greeting
+            while data := await self._reader.read(READ_SIZE):
+                self.last_heard = time.monotonic()
+                self._stream.receive_data(data)
+                self._drain(hooks)
+        except OSError as exc:
+            log.warning("ISCC link to %s failed: %s", self.location, exc)
+        finally:
+            supervisor.cancel()
+            self.close()
+
+    def _drain(self, hooks: PeerHooks) -> None:
+        while True:
+            try:
+                message = self._stream.next_message()
+            except RemoteProtocolError as exc:
+                log.warning("ISCC peer %s: %s", self.location, exc)
+                continue
+            if message is NEED_DATA:
+                return
+            if isinstance(message, Poll):
+                self.send(PollReply(id=message.id))
+            elif not isinstance(message, (PollReply, Hello)):
+                hooks.on_peer_message(self.location, message)
+
+    async def _supervise(self, addp_timeout: float) -> None:
+        """Poll when the peer is quiet; drop it when it stays silent."""
+        while True:
+            await asyncio.sleep(addp_timeout / 2)
+            silence = time.monotonic() - self.last_heard
+            if silence > 2 * addp_timeout:
+                log.warning("ISCC peer %s silent for %.1f s; dropping it", self.location, silence)
+                self.close()
+                return
+            if silence > addp_timeout / 2:
+                self._polls += 1
+                self.send(Poll(id=self._polls))
+
+
+class Peering:
+    def __init__(self, settings: PeeringSettings, hooks: PeerHooks) -> None:
+        self.settings = settings
+        self._hooks = hooks
+        self._connections: dict[str, PeerConnection] = {}
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def connected(self) -> list[str]:
+        return list(self._connections)
+
+    def send(self, location: str, message: PeerMessage) -> bool:
+        connection = self._connections.get(location)
+        if connection is None:
+            log.info("ISCC: %s to %s dropped: not connected", message.TYPE, location)
+            return False
+        connection.send(message)
+        return True
+
+    async def start(self) -> tuple[str, int] | None:
+        """Listen for peers that dial us; returns the address bound, if any."""
+        if self.settings.listen is None:
+            return None
+        host, port = self.settings.listen
+        self._server = await asyncio.start_server(self._accepted, host, port)
+        bound = self._server.sockets[0].getsockname()
+        return bound[0], bound[1]
+
+    async def run(self) -> None:
+        """Dial the peers whose location sorts after ours, and serve, until cancelled."""
+        dials = [
+            asyncio.create_task(self._dial(location, address), name=f"iscc-{location}")
+            for location, address in self.settings.peers.items()
+            if self.settings.location < location
+        ]
+        try:
+            await asyncio.gather(*dials, asyncio.Event().wait())
+        finally:
+            for task in dials:
+                task.cancel()
+            await self.stop()
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for connection in list(self._connections.values()):
+            connection.close()
+        for task in list(self._tasks):
+            task.cancel()
+
+    async def _dial(self, location: str, address: tuple[str, int]) -> None:
+        while True:
+            try:
+                reader, writer = await asyncio.open_connection(*address)
+            except OSError as exc:
+                log.debug("ISCC: cannot reach %s at %s:%d (%s)", location, *address, exc)
+            else:
+                await self._serve(reader, writer, expected=location)
+            await asyncio.sleep(self.settings.reconnect_timeout)
+
+    async def _accepted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        try:
+            await self._serve(reader, writer, expected=None)
+        finally:
+            if task is not None:
+                self._tasks.discard(task)
+
+    async def _serve(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, expected: str | None
+    ) -> None:
+        stream = IsccConnection()
+        writer.write(
+            stream.send(Hello(location=self.settings.location, server=self.settings.server))
+        )
+        location = await self._greeting(reader, stream, expected)
+        if location is None:
+            writer.close()
+            return
+        connection = PeerConnection(location, reader, writer, stream)
+        previous = self._connections.get(location)
+        if previous is not None:
+            previous.close()
+        self._connections[location] = connection
+        log.info("ISCC link to %s is up", location)
+        self._hooks.on_peer_up(location)
+        try:
+            await connection.run(self._hooks, self.settings.addp_timeout)
+        finally:
+            if self._connections.get(location) is connection:
+                del self._connections[location]
+                log.warning("ISCC link to %s is down", location)
+                self._hooks.on_peer_down(location)
+
+    async def _greeting(
+        self, reader: asyncio.StreamReader, stream: IsccConnection, expected: str | None
+    ) -> str | None:
+        """The peer's Hello: its location, if it is one we know (and expect)."""
+        with contextlib.suppress(TimeoutError, OSError):
+            async with asyncio.timeout(self.settings.hello_timeout):
+                while data := await reader.read(READ_SIZE):
+                    stream.receive_data(data)
+                    try:
+                        message = stream.next_message()
+                    except RemoteProtocolError as exc:
+                        log.warning("ISCC: bad greeting: %s", exc)
+                        return None
+                    if message is NEED_DATA:
+                        continue
+                    return self._known(message, expected)
+        return None
+
+    def _known(self, message: PeerMessage, expected: str | None) -> str | None:
+        if not isinstance(message, Hello):
+            log.warning("ISCC: a peer began with %s instead of hello", message.TYPE)
+            return None
+        if message.version != VERSION:
+            log.error(
+                "ISCC: %s (%s) speaks %s; this server speaks %s",
+                message.location,
+                message.server,
+                message.version,
+                VERSION,
+            )
+            if message.location in self.settings.peers:
+                self._hooks.on_peer_incompatible(message.location, message.version)
+            return None
+        if message.location not in self.settings.peers or expected not in (None, message.location):
+            log.warning(
+                "ISCC: %s (%s) is not a configured peer here", message.location, message.server
+            )
+            return None
+        return message.location

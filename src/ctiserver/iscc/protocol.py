@@ -1,0 +1,273 @@
+"""The protocol between CTI servers of different sites (ISCC), sans-I/O.
+
+One JSON object per line, `{"type": ..., ...}`, in both directions over one TCP
+connection.  It carries the call-data transfer service (genesys-tlib.md § 3.2) and
+keeps the connection alive ADDP-style:
+
+    Hello        who is speaking (location, server) and which protocol version
+    Poll/PollReply        the keep-alive; no traffic within the peer's timeout: drop
+    Reserve      origin -> destination: reserve an access resource for transaction xid,
+                 with its type, the destination DN, the call's UserData and token
+    Reserved     destination -> origin: the resource (the origin prefixes its access
+                 code to make the access number), and a token when the type uses one
+    Refused      destination -> origin: no resource, with an ISCC error code
+    Cancel/Cancelled      origin -> destination and back: give the resource up
+    CallIdentified        origin -> destination: the call's network call id, once known
+    Started      origin -> destination: the call's ConnID at the origin, once it exists
+    Matched      destination -> origin: the call arrived and was matched (its ConnID there)
+    Failed       destination -> origin: it did not arrive in time (or was lost)
+    Relinked     either way: a transfer or conference at the sender's site merged the
+                 linked call into another; this is its ConnID there now
+    DataChanged  either way: the UserData of a call linked across the two sites
+    Unlinked     either way: the sender's instance of a linked call ended
+
+How to drive an IsccConnection: receive_data(bytes), then next_message() until NEED_DATA;
+send(message) returns the bytes of one line.  A malformed line is a non-fatal
+RemoteProtocolError; a line over MAX_LINE bytes is dropped up to its newline.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Final
+
+import orjson
+
+from ctiserver.errors import LocalProtocolError, RemoteProtocolError
+from ctiserver.tlib.requests import InvalidRequest, check_kv_list
+from ctiserver.tlib.vocabulary import KVList
+
+VERSION: Final = "ctiserver-iscc/1"
+MAX_LINE: Final = 1 << 20
+
+
+class NeedData(enum.Enum):
+    NEED_DATA = enum.auto()
+
+
+NEED_DATA: Final = NeedData.NEED_DATA
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PeerMessage:
+    TYPE: ClassVar[str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hello(PeerMessage):
+    TYPE: ClassVar[str] = "hello"
+    version: str = VERSION
+    location: str
+    server: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Poll(PeerMessage):
+    TYPE: ClassVar[str] = "poll"
+    id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PollReply(PeerMessage):
+    TYPE: ClassVar[str] = "poll-reply"
+    id: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reserve(PeerMessage):
+    TYPE: ClassVar[str] = "reserve"
+    xid: str
+    xroute: str  # the transaction type: route, direct-callid, …
+    dn: str  # the destination DN; "" for the destination's default-dn
+    origin_conn_id: str = ""
+    origin_dn: str = ""  # the DN the call leaves the origin from
+    ani: str = ""  # the number the call presents (direct-ani)
+    user_data: KVList = field(default_factory=dict)
+    digits: str = ""  # direct-digits: the token, when the origin has one
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reserved(PeerMessage):
+    TYPE: ClassVar[str] = "reserved"
+    xid: str
+    resource: str
+    token: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Refused(PeerMessage):
+    TYPE: ClassVar[str] = "refused"
+    xid: str
+    code: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cancel(PeerMessage):
+    TYPE: ClassVar[str] = "cancel"
+    xid: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cancelled(PeerMessage):
+    TYPE: ClassVar[str] = "cancelled"
+    xid: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallIdentified(PeerMessage):
+    TYPE: ClassVar[str] = "call-identified"
+    xid: str
+    network_call_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Started(PeerMessage):
+    """Origin -> destination: the call the transaction moves is this ConnID here."""
+
+    TYPE: ClassVar[str] = "started"
+    xid: str
+    conn_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Matched(PeerMessage):
+    TYPE: ClassVar[str] = "matched"
+    xid: str
+    conn_id: str
+    dn: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Failed(PeerMessage):
+    TYPE: ClassVar[str] = "failed"
+    xid: str
+    code: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Relinked(PeerMessage):
+    """The call linked by transaction `xid` is `conn_id` at the sender's site now."""
+
+    TYPE: ClassVar[str] = "relinked"
+    xid: str
+    conn_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DataChanged(PeerMessage):
+    """The UserData of a linked call changed at the sender's site.
+
+    `conn_id` is the call's ConnID at the *receiver's* site; `by` the DN that changed it.
+    """
+
+    TYPE: ClassVar[str] = "data-changed"
+    conn_id: str
+    user_data: KVList
+    by: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unlinked(PeerMessage):
+    """The sender's instance `far_conn_id` of the receiver's call `conn_id` ended."""
+
+    TYPE: ClassVar[str] = "unlinked"
+    conn_id: str
+    far_conn_id: str
+
+
+MESSAGES: dict[str, type[PeerMessage]] = {
+    cls.TYPE: cls
+    for cls in (
+        Hello, Poll, PollReply, Reserve, Reserved, Refused, Cancel, Cancelled,
+        CallIdentified, Started, Matched, Failed, Relinked, DataChanged, Unlinked,
+    )
+}  # fmt: skip
+
+
+def encode(message: PeerMessage) -> bytes:
+    body = {"type": message.TYPE, **dataclasses.asdict(message)}
+    line = orjson.dumps(body, option=orjson.OPT_APPEND_NEWLINE)
+    if len(line) > MAX_LINE:
+        raise LocalProtocolError(f"a {message.TYPE} message of {len(line)} bytes is too long")
+    return line
+
+
+def decode(line: bytes) -> PeerMessage:
+    """One message from one line.  Raises LocalProtocolError."""
+    try:
+        body = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise LocalProtocolError(f"not JSON: {exc}") from None
+    if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+        raise LocalProtocolError('a message must be a JSON object with a "type"')
+    cls = MESSAGES.get(body.pop("type"))
+    if cls is None:
+        raise LocalProtocolError("unknown message type")
+    return _build(cls, body)
+
+
+def _build(cls: type[PeerMessage], body: dict[str, Any]) -> PeerMessage:
+    expected = {f.name: f for f in dataclasses.fields(cls)}
+    if unknown := set(body) - set(expected):
+        raise LocalProtocolError(f"{cls.TYPE} has unknown fields {sorted(unknown)}")
+    for name, value in body.items():
+        if not _acceptable(expected[name], value):
+            raise LocalProtocolError(f"{cls.TYPE}.{name} has the wrong type")
+    try:
+        return cls(**body)
+    except TypeError as exc:
+        raise LocalProtocolError(f"{cls.TYPE}: {exc}") from None
+
+
+def _acceptable(spec: dataclasses.Field[Any], value: Any) -> bool:
+    annotation = str(spec.type)
+    if annotation == "int":
+        return type(value) is int
+    if annotation == "str":
+        return isinstance(value, str)
+    if annotation == "KVList":
+        try:
+            check_kv_list("user_data", value, depth=1)
+        except InvalidRequest:
+            return False
+        return True
+    return False
+
+
+class IsccConnection:
+    """One peer connection's byte stream, cut into messages."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self._discarding = False
+
+    def receive_data(self, data: bytes) -> None:
+        self._buffer += data
+
+    def next_message(self) -> PeerMessage | NeedData:
+        """The next message, or NEED_DATA.  Raises RemoteProtocolError (non-fatal)."""
+        while True:
+            newline = self._buffer.find(b"\n")
+            if newline < 0:
+                if len(self._buffer) > MAX_LINE:
+                    del self._buffer[:]
+                    self._discarding = True
+                return NEED_DATA
+            line = bytes(self._buffer[:newline])
+            del self._buffer[: newline + 1]
+            if self._discarding or len(line) > MAX_LINE:
+                self._discarding = False
+                raise RemoteProtocolError(f"a line over {MAX_LINE} bytes was dropped")
+            if line.strip():
+                try:
+                    return decode(line)
+                except LocalProtocolError as exc:
+                    raise RemoteProtocolError(f"bad message from the peer: {exc}") from exc
+
+    @staticmethod
+    def send(message: PeerMessage) -> bytes:
+        return encode(message)

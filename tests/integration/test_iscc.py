@@ -1,0 +1,567 @@
+"""ISCC through sockets (call-models.md § 14, genesys-tlib.md § 3): servers whose
+switches are joined by trunks move calls and their UserData between sites."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+import pytest
+
+from ctiserver.client.connection import TClient
+from tests.integration.conftest import Site, SiteFactory, check, expect, within
+from tests.integration.sites import iscc_of, joined, plan_b, three_sites, trunk_to, two_sites
+
+SUCCESS = {"Event", "ConnID", "ThisDN", "ReferenceID", "Server", "EventSequenceNumber", "time"}
+
+
+async def at_routing_point(site_a: Site, data: dict[str, str]) -> tuple[TClient, TClient, str]:
+    caller, router = await site_a.client("7001"), await site_a.client("5000")
+    c1 = (await caller.make_call("7001", "5000", user_data=data))["ConnID"]
+    await expect(caller, "EventDialing")
+    await expect(router, "EventRouteRequest", ConnID=c1)
+    return caller, router, c1
+
+
+@pytest.mark.parametrize(
+    ("xroute", "resource"),
+    [("Route", "95100"), ("RouteUUI", "95100"), ("DNISPooling", "96000")],
+)
+async def test_routing_to_another_site(make_site: SiteFactory, xroute: str, resource: str) -> None:
+    site_a, site_b = await two_sites(make_site)
+    agent = await site_b.client("7101")
+    caller, router, c1 = await at_routing_point(site_a, {"case": "A-17"})
+    used = await router.route_call("5000", c1, "7101", Location="SiteB", XRouteType=xroute)
+    check(used, "EventRouteUsed", ConnID=c1, ThirdPartyDN=resource)
+    await expect(router, "EventRouteUsed")
+    ringing = await expect(
+        agent,
+        "EventRinging",
+        ThisDN="7101",
+        UserData={"case": "A-17"},
+        LastTransferConnID=c1,
+        LastTransferHomeLocation="SiteA",
+        CallType="Inbound",
+    )
+    success = await expect(
+        router,
+        "EventRemoteConnectionSuccess",
+        ConnID=c1,
+        ThisDN="5000",
+        ReferenceID=used["ReferenceID"],
+    )
+    assert set(success) == SUCCESS
+    await agent.answer_call("7101", ringing["ConnID"])
+    await expect(agent, "EventEstablished")
+    await expect(caller, "EventEstablished", ConnID=c1)
+    assert not site_b.service.runtime.core.iscc.table.reservations  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "xroute",
+    ["Direct", "DirectNetworkCallID", "DirectANI", "DirectUUI", "DirectDigits", "DirectNoToken"],
+)
+async def test_a_call_made_to_another_site(make_site: SiteFactory, xroute: str) -> None:
+    site_a, site_b = await two_sites(make_site)
+    a, b = await site_a.client("7001"), await site_b.client("7102")
+    data = {"case": "B-2", "CDT_Track_Num": "4711"}
+    dialing = await a.make_call("7001", "7102", user_data=data, Location="SiteB", XRouteType=xroute)
+    c1 = dialing["ConnID"]
+    check(dialing, "EventDialing", OtherDN="97102", UserData=data)
+    await expect(a, "EventDialing")
+    ringing = await expect(b, "EventRinging", ThisDN="7102", ANI="7001")
+    if ringing["UserData"] != data:  # matched by the network call id, which comes a moment later
+        await expect(b, "EventAttachedDataChanged", UserData=data, ThisDN="7102")
+    await expect(
+        a,
+        "EventRemoteConnectionSuccess",
+        ConnID=c1,
+        ThisDN="7001",
+        ReferenceID=dialing["ReferenceID"],
+    )
+    assert site_b.service.runtime.core.model.call(ringing["ConnID"]).origin.conn_id == c1  # type: ignore[union-attr]
+
+
+async def test_a_consultation_transfer_to_another_site_keeps_the_user_data(
+    make_site: SiteFactory,
+) -> None:
+    site_a, site_b = await two_sites(make_site)
+    a, b = await site_a.client("7001"), await site_a.client("7002")
+    remote = await site_b.client("7103")
+    c1 = (await a.make_call("7001", "7002", user_data={"order": "9"}))["ConnID"]
+    await expect(a, "EventDialing")
+    await expect(b, "EventRinging")
+    await b.answer_call("7002", c1)
+    await expect(b, "EventEstablished")
+    await expect(a, "EventEstablished")
+    held = await b.initiate_transfer("7002", c1, "7103", Location="SiteB", XRouteType="DirectUUI")
+    check(held, "EventHeld", ConnID=c1)
+    await expect(b, "EventHeld")
+    c2 = (await expect(b, "EventDialing", CallType="Consult", OtherDN="97103"))["ConnID"]
+    ringing = await expect(remote, "EventRinging", ThisDN="7103", UserData={"order": "9"})
+    await expect(b, "EventRemoteConnectionSuccess", ConnID=c2, ReferenceID=held["ReferenceID"])
+    await remote.answer_call("7103", ringing["ConnID"])
+    await expect(remote, "EventEstablished")
+    await expect(b, "EventEstablished", ConnID=c2)
+    await b.complete_transfer("7002", c1, c2)
+    await expect(b, "EventReleased", ConnID=c2)
+    await expect(b, "EventReleased", ConnID=c1)
+    await expect(a, "EventPartyChanged", ConnID=c1)
+    # the user data is equal on both sides, and a change at either is seen at the other
+    assert site_a.service.runtime.core.model.call(c1).user_data == {"order": "9"}  # type: ignore[union-attr]
+    await remote.update_user_data("7103", ringing["ConnID"], {"status": "done"})
+    await expect(remote, "EventAttachedDataChanged", UserData={"order": "9", "status": "done"})
+    await expect(
+        a,
+        "EventAttachedDataChanged",
+        ConnID=c1,
+        UserData={"order": "9", "status": "done"},
+        ThirdPartyDN="7103",
+    )
+    await a.update_user_data("7001", c1, {"status": "reopened"})
+    await expect(a, "EventAttachedDataChanged")
+    await expect(
+        remote,
+        "EventAttachedDataChanged",
+        ConnID=ringing["ConnID"],
+        UserData={"order": "9", "status": "reopened"},
+        ThirdPartyDN="7001",
+    )
+
+
+async def test_single_step_transfer_to_another_site(make_site: SiteFactory) -> None:
+    site_a, site_b = await two_sites(make_site)
+    a, b = await site_a.client("7001"), await site_a.client("7002")
+    remote = await site_b.client("7104")
+    c1 = (await a.make_call("7001", "7002", user_data={"k": "v"}))["ConnID"]
+    await expect(b, "EventRinging")
+    await b.answer_call("7002", c1)
+    await expect(b, "EventEstablished")
+    released = await b.single_step_transfer(
+        "7002", c1, "7104", Location="SiteB", XRouteType="DirectNoToken"
+    )
+    check(released, "EventReleased", ConnID=c1, CallState="Transferred")
+    await expect(remote, "EventRinging", ThisDN="7104", UserData={"k": "v"})
+    await expect(b, "EventReleased")
+    await expect(b, "EventRemoteConnectionSuccess", ConnID=c1, ReferenceID=released["ReferenceID"])
+
+
+async def test_get_access_number_and_cancel_it(make_site: SiteFactory) -> None:
+    site_a, _site_b = await two_sites(make_site)
+    a = await site_a.client("7001")
+    answer = await a.request(
+        "RequestGetAccessNumber",
+        ThisDN="7001",
+        OtherDN="7105",
+        Location="SiteB",
+        XRouteType="Route",
+        UserData={"x": "1"},
+    )
+    check(answer, "EventAnswerAccessNumber", AccessNumber="95100", ThisDN="7001")
+    assert set(answer) == {
+        "Event",
+        "AccessNumber",
+        "ThisDN",
+        "ReferenceID",
+        "Server",
+        "EventSequenceNumber",
+        "time",
+    }
+    await expect(a, "EventAnswerAccessNumber")
+    cancelled = await a.request(
+        "RequestCancelReqGetAccessNumber", XReferenceID=answer["ReferenceID"]
+    )
+    check(cancelled, "EventReqGetAccessNumberCanceled", XReferenceID=answer["ReferenceID"])
+    assert set(cancelled) == {
+        "Event",
+        "ReferenceID",
+        "XReferenceID",
+        "Server",
+        "EventSequenceNumber",
+        "time",
+    }
+    await expect(a, "EventReqGetAccessNumberCanceled")
+    again = await a.request(
+        "RequestGetAccessNumber",
+        ThisDN="7001",
+        OtherDN="7105",
+        Location="SiteB",
+        XRouteType="Route",
+    )
+    assert again["AccessNumber"] == "95100"  # the cancelled reservation's resource is free again
+    await expect(a, "EventAnswerAccessNumber")
+    reference = a.send("RequestCancelReqGetAccessNumber", XReferenceID=answer["ReferenceID"])
+    await expect(a, "EventError", ErrorCode=1010, ReferenceID=reference)
+
+
+async def test_no_free_access_resource(make_site: SiteFactory) -> None:
+    site_a, _site_b = await two_sites(make_site)
+    a = await site_a.client("7001")
+    numbers = set()
+    for _ in range(4):
+        answer = await a.request(
+            "RequestGetAccessNumber",
+            ThisDN="7001",
+            OtherDN="7101",
+            Location="SiteB",
+            XRouteType="Route",
+        )
+        numbers.add(answer["AccessNumber"])
+        await a.next_event()
+    assert numbers == {"95100", "95101", "95102", "95103"}
+    reference = a.send(
+        "RequestGetAccessNumber",
+        ThisDN="7001",
+        OtherDN="7101",
+        Location="SiteB",
+        XRouteType="Route",
+    )
+    error = await expect(a, "EventError", ErrorCode=1006, ReferenceID=reference)
+    assert "in use" in error["ErrorMessage"]
+
+
+@pytest.mark.parametrize(
+    ("attributes", "code"),
+    [
+        ({"Location": "SiteZ"}, 1000),
+        ({"Location": "SiteB", "OtherDN": "9999"}, 1021),
+        ({"Location": "SiteB", "XRouteType": "ExtProtocol"}, 1017),
+    ],
+)
+async def test_iscc_refusals(make_site: SiteFactory, attributes: dict[str, str], code: int) -> None:
+    site_a, _site_b = await two_sites(make_site)
+    a = await site_a.client("7001")
+    request = {"OtherDN": "7101", **attributes}
+    reference = a.send("RequestGetAccessNumber", ThisDN="7001", **request)
+    await expect(a, "EventError", ErrorCode=code, ReferenceID=reference)
+
+
+async def test_a_call_that_never_matches_fails_after_timeout(make_site: SiteFactory) -> None:
+    # SiteA's trunk puts 00 before the caller's number, so direct-ani cannot match at SiteB
+    site_b_iscc = {"timeout": 0.5}
+    site_a, site_b = await two_sites(make_site, a_iscc={"ani_prefix": "00"}, b_iscc=site_b_iscc)
+    a, b = await site_a.client("7001"), await site_b.client("7106")
+    dialing = await a.make_call(
+        "7001", "7106", user_data={"lost": "yes"}, Location="SiteB", XRouteType="DirectANI"
+    )
+    ringing = await expect(b, "EventRinging", ANI="007001", UserData={})
+    await expect(a, "EventDialing")
+    failed = await expect(
+        a,
+        "EventRemoteConnectionFailed",
+        ConnID=dialing["ConnID"],
+        ThisDN="7001",
+        ReferenceID=dialing["ReferenceID"],
+    )
+    assert set(failed) == SUCCESS
+    assert not site_b.service.runtime.core.iscc.table.reservations  # type: ignore[union-attr]
+    assert not site_a.service.runtime.core.iscc.table.outgoing  # type: ignore[union-attr]
+    del ringing
+
+
+async def test_the_caller_hanging_up_on_the_way_fails_and_frees_the_resource(
+    make_site: SiteFactory,
+) -> None:
+    site_b_iscc = {"timeout": 30.0}
+    site_a, site_b = await two_sites(make_site, a_iscc={"ani_prefix": "00"}, b_iscc=site_b_iscc)
+    a, b = await site_a.client("7001"), await site_b.client("7106")
+    dialing = await a.make_call("7001", "7106", Location="SiteB", XRouteType="DirectANI")
+    await expect(b, "EventRinging")  # it arrived, but nothing can match it
+    await expect(a, "EventDialing")
+    await a.release_call("7001", dialing["ConnID"])
+    await expect(a, "EventReleased")
+    await expect(
+        a,
+        "EventRemoteConnectionFailed",
+        ConnID=dialing["ConnID"],
+        ReferenceID=dialing["ReferenceID"],
+    )
+    await expect(b, "EventAbandoned")
+    answer = await a.request(
+        "RequestGetAccessNumber",
+        ThisDN="7001",
+        OtherDN="7106",
+        Location="SiteB",
+        XRouteType="DirectNoToken",
+    )
+    assert answer["AccessNumber"] == "97106"  # the direct resource was given up at SiteB
+    assert len(site_b.service.runtime.core.iscc.table.reservations) == 1  # type: ignore[union-attr]
+
+
+async def test_a_trunk_down_on_the_way(make_site: SiteFactory) -> None:
+    site_a, site_b = await two_sites(make_site)
+    caller, router, c1 = await at_routing_point(site_a, {})
+    await site_b.service.embedded.listener.stop()  # type: ignore[union-attr]  # the trunk goes down
+    used = router.send(
+        "RequestRouteCall", ThisDN="5000", ConnID=c1, OtherDN="7101", Location="SiteB"
+    )
+    await expect(router, "EventRemoteConnectionFailed", ConnID=c1, ThisDN="5000", ReferenceID=used)
+    assert not site_a.service.runtime.core.iscc.table.outgoing  # type: ignore[union-attr]
+    await caller.release_call("7001", c1)
+
+
+async def test_the_remote_server_going_down(make_site: SiteFactory) -> None:
+    site_a, site_b = await two_sites(make_site)
+    caller, router, c1 = await at_routing_point(site_a, {})
+    ready = site_a.service.runtime.peer_ready("SiteB")
+    site_b.service.stop()
+    while ready.is_set():
+        await within(caller.query_server())  # let the loop see the link go
+        await caller.next_event()
+    used = router.send(
+        "RequestRouteCall", ThisDN="5000", ConnID=c1, OtherDN="7101", Location="SiteB"
+    )
+    await expect(router, "EventRemoteConnectionFailed", ConnID=c1, ReferenceID=used)
+    reference = caller.send(
+        "RequestGetAccessNumber", ThisDN="7001", OtherDN="7101", Location="SiteB"
+    )
+    await expect(caller, "EventError", ErrorCode=1001, ReferenceID=reference)
+
+
+async def test_a_call_is_matched_only_once(make_site: SiteFactory) -> None:
+    site_a, site_b = await two_sites(make_site)
+    a = await site_a.client("7001")
+    b, other = await site_b.client("7107"), await site_b.client("7108")
+    await a.make_call(
+        "7001", "7107", user_data={"n": 1}, Location="SiteB", XRouteType="DirectNoToken"
+    )
+    ringing = await expect(b, "EventRinging", UserData={"n": 1})
+    await a.request(
+        "RequestGetAccessNumber",
+        ThisDN="7001",
+        OtherDN="7108",
+        Location="SiteB",
+        XRouteType="DirectNoToken",
+        UserData={"n": 2},
+    )
+    await b.redirect_call("7107", ringing["ConnID"], "7108")
+    again = await expect(other, "EventRinging", ConnID=ringing["ConnID"])
+    assert again["UserData"] == {"n": 1}  # matched once: the second reservation does not take it
+
+
+async def test_pullback_returns_a_call_to_the_dn_it_left(make_site: SiteFactory) -> None:
+    site_a, site_b = await two_sites(make_site)
+    a, b = await site_a.client("7001"), await site_a.client("7002")
+    remote = await site_b.client("7104")
+    c1 = (await a.make_call("7001", "7002", user_data={"k": "v"}))["ConnID"]
+    await expect(b, "EventRinging")
+    await b.answer_call("7002", c1)
+    await expect(b, "EventEstablished")
+    await b.single_step_transfer("7002", c1, "7104", Location="SiteB", XRouteType="DirectUUI")
+    await expect(b, "EventReleased")
+    ringing = await expect(remote, "EventRinging", UserData={"k": "v"}, LastTransferOrigDN="7002")
+    await expect(b, "EventRemoteConnectionSuccess")
+    await remote.answer_call("7104", ringing["ConnID"])
+    await expect(remote, "EventEstablished")
+    await remote.attach_user_data("7104", ringing["ConnID"], {"seen": "B"})
+    await expect(remote, "EventAttachedDataChanged")
+    # no OtherDN: the call goes back to the DN that sent it
+    released = await remote.single_step_transfer(
+        "7104", ringing["ConnID"], None, Location="SiteA", XRouteType="PullBack"
+    )
+    check(released, "EventReleased", CallState="Transferred")
+    await expect(remote, "EventReleased")
+    back = await expect(
+        b,
+        "EventRinging",
+        ThisDN="7002",
+        UserData={"k": "v", "seen": "B"},
+        LastTransferHomeLocation="SiteB",
+        LastTransferConnID=ringing["ConnID"],
+    )
+    await expect(
+        remote,
+        "EventRemoteConnectionSuccess",
+        ConnID=ringing["ConnID"],
+        ReferenceID=released["ReferenceID"],
+    )
+    await b.answer_call("7002", back["ConnID"])
+    await expect(b, "EventEstablished", ConnID=back["ConnID"])
+
+
+async def test_reroute_sends_a_call_back_to_be_routed_again(make_site: SiteFactory) -> None:
+    site_a, site_b = await two_sites(make_site)
+    agent = await site_b.client("7101")
+    caller, router, c1 = await at_routing_point(site_a, {"case": "R-1"})
+    await router.route_call("5000", c1, "7101", Location="SiteB", XRouteType="Route")
+    await expect(router, "EventRouteUsed")
+    ringing = await expect(agent, "EventRinging", LastTransferOrigDN="5000")
+    await expect(router, "EventRemoteConnectionSuccess")
+    await agent.answer_call("7101", ringing["ConnID"])
+    await expect(agent, "EventEstablished")
+    await expect(caller, "EventEstablished")
+    # to a DN that is not a routing point: refused by SiteA
+    refused = await agent.single_step_transfer(
+        "7101", ringing["ConnID"], "7003", Location="SiteA", XRouteType="Reroute"
+    )
+    check(refused, "EventRemoteConnectionFailed", ConnID=ringing["ConnID"], ThisDN="7101")
+    await expect(agent, "EventRemoteConnectionFailed")
+    # to the routing point it was routed from, where the strategy routes it again
+    released = await agent.single_step_transfer(
+        "7101", ringing["ConnID"], None, Location="SiteA", XRouteType="Reroute"
+    )
+    check(released, "EventReleased", CallState="Transferred")
+    await expect(agent, "EventReleased")
+    again = await expect(
+        router,
+        "EventRouteRequest",
+        ThisDN="5000",
+        UserData={"case": "R-1"},
+        LastTransferHomeLocation="SiteB",
+    )
+    assert again["ConnID"] != c1  # a new call at SiteA: it came back on the trunk
+    await expect(agent, "EventRemoteConnectionSuccess", ReferenceID=released["ReferenceID"])
+    local = await site_a.client("7003")
+    await router.route_call("5000", again["ConnID"], "7003")
+    await expect(router, "EventRouteUsed")
+    await expect(local, "EventRinging", ThisDN="7003", UserData={"case": "R-1"})
+
+
+async def test_pullback_only_to_the_site_a_call_came_from(make_site: SiteFactory) -> None:
+    site_a, _site_b = await two_sites(make_site)
+    a, b = await site_a.client("7001"), await site_a.client("7002")
+    c1 = (await a.make_call("7001", "7002"))["ConnID"]
+    await expect(b, "EventRinging")
+    for xroute in ("PullBack", "Reroute"):
+        reference = b.send(
+            "RequestSingleStepTransfer",
+            ThisDN="7002",
+            ConnID=c1,
+            Location="SiteB",
+            XRouteType=xroute,
+        )
+        await expect(b, "EventError", ErrorCode=1020, ReferenceID=reference)
+
+
+async def test_three_sites_a_call_transferred_on_keeps_its_data_everywhere(
+    make_site: SiteFactory,
+) -> None:
+    site_a, site_b, site_c = await three_sites(make_site)
+    agent_b = await site_b.client("7101")
+    agent_c = await site_c.client("7201")
+    caller, router, c1 = await at_routing_point(site_a, {"case": "3S"})
+    await router.route_call("5000", c1, "7101", Location="SiteB", XRouteType="Route")
+    await expect(router, "EventRouteUsed")
+    at_b = await expect(agent_b, "EventRinging", UserData={"case": "3S"})
+    await agent_b.answer_call("7101", at_b["ConnID"])
+    await expect(agent_b, "EventEstablished")
+    await expect(caller, "EventEstablished")
+    # SiteB consults SiteC and transfers the call there: A - B - C
+    await agent_b.initiate_transfer(
+        "7101", at_b["ConnID"], "7201", Location="SiteC", XRouteType="DirectUUI"
+    )
+    await expect(agent_b, "EventHeld")
+    consult = (await expect(agent_b, "EventDialing", OtherDN="47201"))["ConnID"]
+    at_c = await expect(
+        agent_c, "EventRinging", UserData={"case": "3S"}, LastTransferHomeLocation="SiteB"
+    )
+    await expect(agent_b, "EventRemoteConnectionSuccess", ConnID=consult)
+    await agent_c.answer_call("7201", at_c["ConnID"])
+    await expect(agent_c, "EventEstablished")
+    await expect(agent_b, "EventEstablished", ConnID=consult)
+    await agent_b.complete_transfer("7101", at_b["ConnID"], consult)
+    await expect(agent_b, "EventReleased")
+    await expect(agent_b, "EventReleased")
+    # a change at SiteC reaches SiteA through SiteB, and back
+    await agent_c.update_user_data("7201", at_c["ConnID"], {"status": "C"})
+    await expect(agent_c, "EventAttachedDataChanged")
+    await expect(
+        caller,
+        "EventAttachedDataChanged",
+        ConnID=c1,
+        UserData={"case": "3S", "status": "C"},
+        ThirdPartyDN="7201",
+    )
+    await caller.update_user_data("7001", c1, {"status": "A"})
+    await expect(caller, "EventAttachedDataChanged")
+    await expect(
+        agent_c,
+        "EventAttachedDataChanged",
+        ConnID=at_c["ConnID"],
+        UserData={"case": "3S", "status": "A"},
+        ThirdPartyDN="7001",
+    )
+    await caller.release_call("7001", c1)
+    await expect(caller, "EventReleased", ConnID=c1)
+    await expect(agent_c, "EventReleased", ConnID=at_c["ConnID"])
+
+
+async def test_the_remote_server_restarted_in_mid_transaction(make_site: SiteFactory) -> None:
+    site_a, site_b = await two_sites(make_site, a_iscc={"ani_prefix": "00"})
+    a, b = await site_a.client("7001"), await site_b.client("7106")
+    # direct-ani cannot match (SiteA's trunk prefixes 00), so the call waits at SiteB
+    dialing = await a.make_call("7001", "7106", Location="SiteB", XRouteType="DirectANI")
+    await expect(b, "EventRinging")
+    await expect(a, "EventDialing")
+    trunk, iscc = trunk_to(site_b), iscc_of(site_b)
+    site_b.service.stop()
+    failed = await expect(
+        a,
+        "EventRemoteConnectionFailed",
+        ConnID=dialing["ConnID"],
+        ReferenceID=dialing["ReferenceID"],
+    )
+    assert set(failed) == SUCCESS
+    await expect(a, "EventReleased", ConnID=dialing["ConnID"])  # the trunk went with it
+    assert not site_a.service.runtime.core.iscc.table.outgoing  # type: ignore[union-attr]
+    # SiteB comes back where it was: ISCC and the trunk reconnect, and calls cross again
+    plan = plan_b()
+    again = plan.settings(listen_trunks=True)
+    again["trunk_listen"] = trunk
+    again["iscc"] = dataclasses.replace(again["iscc"], listen=iscc)
+    site_b = await make_site(**again)
+    await joined(site_a, "AB", "SiteB", site_b)
+    b = await site_b.client("7106")
+    await a.make_call("7001", "7106", user_data={"n": 2}, Location="SiteB", XRouteType="DirectUUI")
+    await expect(b, "EventRinging", UserData={"n": 2})
+    await expect(a, "EventDialing")
+    await expect(a, "EventRemoteConnectionSuccess")
+
+
+@pytest.mark.parametrize(
+    "hello",
+    [
+        b'{"type":"hello","version":"ctiserver-iscc/0","location":"SiteA","server":"old"}\n',
+        b'{"type":"hello","version":"ctiserver-iscc/1","location":"SiteZ","server":"z"}\n',
+        b'{"type":"reserve","xid":"x","xroute":"route","dn":"7101"}\n',
+        b"\x00\xff garbage\n",
+    ],
+)
+async def test_a_stranger_on_the_iscc_port_is_shown_the_door(
+    make_site: SiteFactory, hello: bytes
+) -> None:
+    site_a, site_b = await two_sites(make_site)
+    reader, writer = await asyncio.open_connection(*site_b.service.iscc_address)  # type: ignore[misc]
+    writer.write(hello)
+    greeting = await within(reader.readline())
+    assert b'"hello"' in greeting
+    assert await within(reader.read()) == b""  # closed
+    writer.close()
+    a = await site_a.client("7001")  # the real SiteA is still served
+    answer = await a.request(
+        "RequestGetAccessNumber", ThisDN="7001", OtherDN="7101", Location="SiteB"
+    )
+    check(answer, "EventAnswerAccessNumber", AccessNumber="95100")
+
+
+async def test_garbage_from_a_peer_is_survived(make_site: SiteFactory) -> None:
+    site_a, _site_b = await two_sites(make_site)
+    peer = site_a.service.runtime.peering._connections["SiteB"]  # type: ignore[union-attr]
+    peer._writer.write(b'{"type":"matched"}\nnot json\n{"type":"no-such"}\n[1]\n')
+    a = await site_a.client("7001")
+    answer = await a.request(
+        "RequestGetAccessNumber", ThisDN="7001", OtherDN="7101", Location="SiteB"
+    )
+    check(answer, "EventAnswerAccessNumber", AccessNumber="95100")
+
+
+async def test_a_peer_of_another_protocol_version(make_site: SiteFactory) -> None:
+    site_b = await make_site(**plan_b().settings(listen_trunks=True))
+    reader, writer = await asyncio.open_connection(*site_b.service.iscc_address)  # type: ignore[misc]
+    writer.write(b'{"type":"hello","version":"ctiserver-iscc/9","location":"SiteA","server":"a"}\n')
+    assert await within(reader.read()) != b""  # its hello, then closed
+    writer.close()
+    b = await site_b.client("7101")
+    reference = b.send("RequestGetAccessNumber", ThisDN="7101", OtherDN="7001", Location="SiteA")
+    error = await expect(b, "EventError", ErrorCode=1003, ReferenceID=reference)
+    assert "ctiserver-iscc/9" in error["ErrorMessage"]
