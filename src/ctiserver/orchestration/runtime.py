@@ -117,7 +117,7 @@ class OrchestrationServer:
             finally:
                 del self._clients[name]
                 self._inbox.put_nowait((name, LinkChange.DOWN))
-                await _close(client)
+                await client.close()
             log.warning("lost the CTI server %s", name)
             await asyncio.sleep(self.settings.reconnect_interval)
 
@@ -181,16 +181,3 @@ class OrchestrationServer:
         if all(core.registered(link) for link in core.links):
             self.ready.set()
 
-
-async def _close(client: TClient) -> None:
-    """Close *client*, also when the server closed the connection first.
-
-    TClient.close() does nothing once its reader has seen the connection end, which
-    leaves the socket open until garbage collection (reported; this works around it).
-    """
-    await client.close()
-    writer = client._writer
-    if not writer.is_closing():
-        writer.close()
-        with contextlib.suppress(ConnectionError, OSError):
-            await writer.wait_closed()
