@@ -180,4 +180,3 @@ class OrchestrationServer:
     def _check_ready(self, core: Orchestrator) -> None:
         if all(core.registered(link) for link in core.links):
             self.ready.set()
-
