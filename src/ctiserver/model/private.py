@@ -42,7 +42,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(slots=True)
 class Recording:
-    message: str  # the switch's message id
+    key: str  # in model.recordings: the message id, or dn@callID when the switch gives none
+    message: str  # the switch's message id ("" when it gives none)
     dn: DeviceId
     conn_id: ConnId
     suspended: bool = False
@@ -81,15 +82,19 @@ def _recorded(model: Model, dn: DeviceId, event: Any) -> tuple[Recording | None,
     """The recording an event names, and the ConnID of its call now (if we know it)."""
     call = model.call_by_call_id(event.connection.call_id)
     conn_id = call.conn_id if call is not None else None
-    recording = model.recordings.get(_message(dn, event))
+    recording = model.recordings.get(_key(dn, event))
     if recording is not None and conn_id is not None:
         recording.conn_id = conn_id  # a transfer may have moved it to another call
     return recording, conn_id
 
 
-def _message(dn: DeviceId, event: Any) -> str:
+def _key(dn: DeviceId, event: Any) -> str:
     """The recording's key: the switch's message id, or the connection when it gives none."""
     return str(event.message or f"{dn}@{event.connection.call_id}")
+
+
+def _new(dn: DeviceId, event: Any, conn_id: ConnId) -> Recording:
+    return Recording(_key(dn, event), str(event.message), dn, conn_id)
 
 
 def _ours(dn: DeviceId, event: Any) -> bool:
@@ -116,8 +121,8 @@ def on_record(model: Model, dn: DeviceId, event: RecordEvent) -> list[Change]:
     if conn_id is None:
         log.info("a recording at %s of call %s, which is not known", dn, event.connection.call_id)
         return []
-    recording = Recording(_message(dn, event), dn, conn_id)
-    model.recordings[recording.message] = recording
+    recording = _new(dn, event, conn_id)
+    model.recordings[recording.key] = recording
     return _changed(recording, RecordingEvent.STARTED)
 
 
@@ -138,8 +143,8 @@ def on_stop(model: Model, dn: DeviceId, event: StopEvent) -> list[Change]:
     if recording is None:
         if conn_id is None:
             return []
-        recording = Recording(_message(dn, event), dn, conn_id)  # begun before we looked
-    model.recordings.pop(recording.message, None)
+        recording = _new(dn, event, conn_id)  # begun before we looked
+    model.recordings.pop(recording.key, None)
     return _changed(recording, RecordingEvent.STOPPED)
 
 

@@ -556,11 +556,10 @@ class Iscc:
         """The other end of the link made by *xid* is *conn_id* at *location* now."""
         for ours, old in self.table.relink(location, xid, conn_id):
             call = self.core.model.call(ours)
-            origin = call.origin if call is not None else None
-            if call is not None and origin == Origin(
-                location, old.conn_id, origin.dn if origin else ""
-            ):
-                call.origin = Origin(location, conn_id, origin.dn)
+            if call is None or call.origin is None:
+                continue
+            if (call.origin.location, call.origin.conn_id) == (location, old.conn_id):
+                call.origin = Origin(location, conn_id, call.origin.dn)
 
     def _identified(self, origin: str, message: p.CallIdentified, at: Instant) -> None:
         """A late network call id: the call may be here already."""

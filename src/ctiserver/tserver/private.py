@@ -163,7 +163,7 @@ def _recording_of(core: TServerCore, dn: DeviceId, call: Call) -> str:
     switch finds it by the connection)."""
     for recording in core.model.recordings.values():
         if recording.dn == dn and recording.conn_id == call.conn_id:
-            return recording.message if "@" not in recording.message else ""
+            return recording.message
     return ""
 
 
