@@ -23,6 +23,26 @@ async def at_routing_point(site_a: Site, data: dict[str, str]) -> tuple[TClient,
     return caller, router, c1
 
 
+End = tuple[TClient, str, str]  # a client, its DN, and the call's ConnID at its site
+
+
+async def data_crosses(near: End, far: End, data: dict[str, str]) -> None:
+    """A UserData change at either end of a call linked across sites is seen at the other."""
+    for (here, dn, conn_id), (there, _, there_conn_id), status in (
+        (far, near, "changed far"),
+        (near, far, "changed near"),
+    ):
+        await here.update_user_data(dn, conn_id, {"status": status})
+        await expect(here, "EventAttachedDataChanged", UserData={**data, "status": status})
+        await expect(
+            there,
+            "EventAttachedDataChanged",
+            ConnID=there_conn_id,
+            UserData={**data, "status": status},
+            ThirdPartyDN=dn,
+        )
+
+
 @pytest.mark.parametrize(
     ("xroute", "resource"),
     [("Route", "95100"), ("RouteUUI", "95100"), ("DNISPooling", "96000")],
@@ -109,24 +129,7 @@ async def test_a_consultation_transfer_to_another_site_keeps_the_user_data(
     await expect(a, "EventPartyChanged", ConnID=c1)
     # the user data is equal on both sides, and a change at either is seen at the other
     assert site_a.service.runtime.core.model.call(c1).user_data == {"order": "9"}  # type: ignore[union-attr]
-    await remote.update_user_data("7103", ringing["ConnID"], {"status": "done"})
-    await expect(remote, "EventAttachedDataChanged", UserData={"order": "9", "status": "done"})
-    await expect(
-        a,
-        "EventAttachedDataChanged",
-        ConnID=c1,
-        UserData={"order": "9", "status": "done"},
-        ThirdPartyDN="7103",
-    )
-    await a.update_user_data("7001", c1, {"status": "reopened"})
-    await expect(a, "EventAttachedDataChanged")
-    await expect(
-        remote,
-        "EventAttachedDataChanged",
-        ConnID=ringing["ConnID"],
-        UserData={"order": "9", "status": "reopened"},
-        ThirdPartyDN="7001",
-    )
+    await data_crosses((a, "7001", c1), (remote, "7103", ringing["ConnID"]), {"order": "9"})
 
 
 async def test_single_step_transfer_to_another_site(make_site: SiteFactory) -> None:
@@ -463,24 +466,7 @@ async def test_three_sites_a_call_transferred_on_keeps_its_data_everywhere(
     await expect(agent_b, "EventReleased")
     await expect(agent_b, "EventReleased")
     # a change at SiteC reaches SiteA through SiteB, and back
-    await agent_c.update_user_data("7201", at_c["ConnID"], {"status": "C"})
-    await expect(agent_c, "EventAttachedDataChanged")
-    await expect(
-        caller,
-        "EventAttachedDataChanged",
-        ConnID=c1,
-        UserData={"case": "3S", "status": "C"},
-        ThirdPartyDN="7201",
-    )
-    await caller.update_user_data("7001", c1, {"status": "A"})
-    await expect(caller, "EventAttachedDataChanged")
-    await expect(
-        agent_c,
-        "EventAttachedDataChanged",
-        ConnID=at_c["ConnID"],
-        UserData={"case": "3S", "status": "A"},
-        ThirdPartyDN="7001",
-    )
+    await data_crosses((caller, "7001", c1), (agent_c, "7201", at_c["ConnID"]), {"case": "3S"})
     await caller.release_call("7001", c1)
     await expect(caller, "EventReleased", ConnID=c1)
     await expect(agent_c, "EventReleased", ConnID=at_c["ConnID"])
