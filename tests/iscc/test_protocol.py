@@ -34,9 +34,10 @@ from ctiserver.iscc.protocol import (
 
 TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=20)  # orjson: no surrogates
 INT64 = st.integers(-(2**63), 2**63 - 1)
+KEYS = TEXT.filter(lambda key: key != "$binary")  # the key that marks a binary value
 KV_LISTS: st.SearchStrategy[dict[str, Any]] = st.recursive(
-    st.dictionaries(TEXT, TEXT | INT64, max_size=4),
-    lambda children: st.dictionaries(TEXT, TEXT | INT64 | children, max_size=4),
+    st.dictionaries(KEYS, TEXT | INT64, max_size=4),
+    lambda children: st.dictionaries(KEYS, TEXT | INT64 | children, max_size=4),
     max_leaves=12,
 )
 # A field's annotation as written in protocol.py (a string, under `from __future__`).

@@ -637,4 +637,4 @@ class LinkBookkeeping(RuleBasedStateMachine):
 
 
 TestLinkBookkeeping = LinkBookkeeping.TestCase
-TestLinkBookkeeping.settings = settings(max_examples=50, stateful_step_count=20)
+TestLinkBookkeeping.settings = settings(max_examples=50, stateful_step_count=20, deadline=None)

@@ -44,8 +44,9 @@ class Harness:
     def perform(self, outputs: list[Output]) -> None:
         for output in outputs:
             if isinstance(output, Deliver):
-                for client in output.clients:
-                    self.inbox.setdefault(client, []).append(output.event)
+                for clients, event in output.copies():
+                    for client in clients:
+                        self.inbox.setdefault(client, []).append(event)
             elif isinstance(output, SendToSwitch):
                 self.sent.append(output)
             else:

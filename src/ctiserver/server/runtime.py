@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from ctiserver.clock import Clock
@@ -63,6 +63,7 @@ class Runtime:
         self._monitor_changes: list[asyncio.Task[None]] = []
         self.link_ready = asyncio.Event()  # set while the link to the switch is up
         self._peers_ready: dict[str, asyncio.Event] = {}
+        self._event_listeners: list[Callable[[Deliver], None]] = []
 
     # --- clients ------------------------------------------------------------------------
 
@@ -161,8 +162,8 @@ class Runtime:
     def perform(self, outputs: list[Output]) -> None:
         for output in outputs:
             match output:
-                case Deliver(clients=clients, event=event):
-                    self._deliver(clients, event)
+                case Deliver():
+                    self._deliver(output)
                 case SendToSwitch(token=token, request=request):
                     self._send(token, request)
                 case SendToPeer(location=location, message=message):
@@ -173,14 +174,25 @@ class Runtime:
                     if task is not None:
                         self._monitor_changes.append(task)
 
-    def _deliver(self, clients: tuple[ClientId, ...], event: TMessage) -> None:
-        data = encode_event(event)
-        for client in clients:
-            peer = self._peers.get(client)
-            if peer is not None:
-                peer.send(data)
+    def _deliver(self, delivery: Deliver) -> None:
+        copies = 0
+        for clients, event in delivery.copies():
+            data = encode_event(event)
+            for client in clients:
+                peer = self._peers.get(client)
+                if peer is not None:
+                    peer.send(data)
+            copies += len(clients)
         if self._metrics is not None:
-            self._metrics.event_sent(event["Event"], len(clients))
+            self._metrics.event_sent(delivery.event["Event"], copies)
+        for listener in self._event_listeners:
+            listener(delivery)
+
+    def add_event_listener(self, listener: Callable[[Deliver], None]) -> None:
+        """Call *listener* with every event the core produces, once each, whoever
+        receives it (nobody included): for the dashboard, the trace and the export.
+        A listener must not block; an exception in it is logged and the event goes on."""
+        self._event_listeners.append(_guarded(listener))
 
     def _send(self, token: int, request: Request | Unconfirmed) -> None:
         def answered(reply: Response | BaseException) -> None:
@@ -208,3 +220,13 @@ class Runtime:
             await asyncio.sleep(TICK_INTERVAL)
             if len(self.core.correlator) or self.core.iscc is not None:
                 self.perform(self.core.tick(self.clock.now()))
+
+
+def _guarded(listener: Callable[[Deliver], None]) -> Callable[[Deliver], None]:
+    def call(delivery: Deliver) -> None:
+        try:
+            listener(delivery)
+        except Exception:
+            log.exception("an event listener failed on %s", delivery.event.get("Event"))
+
+    return call

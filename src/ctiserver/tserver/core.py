@@ -15,7 +15,7 @@ answers its request also carries the request's ReferenceID.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -71,8 +71,21 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Deliver:
-    clients: tuple[ClientId, ...]
+    """One event, produced once: to *clients* as it is, and to the client of *answering*
+    (a request it answers) with that request's ReferenceID.  *clients* may be empty: an
+    event nobody is registered for still exists for the server's own listeners."""
+
     event: TMessage
+    clients: tuple[ClientId, ...]
+    answering: tuple[ClientId, int] | None = None
+
+    def copies(self) -> Iterator[tuple[tuple[ClientId, ...], TMessage]]:
+        """(recipients, event) pairs, the requester's copy tagged with its ReferenceID."""
+        if self.answering is not None:
+            client, reference_id = self.answering
+            yield (client,), {**self.event, "ReferenceID": reference_id}
+        if self.clients:
+            yield self.clients, self.event
 
 
 @dataclass(frozen=True, slots=True)
@@ -429,12 +442,11 @@ class TServerCore:
         event["EventSequenceNumber"] = self._sequence
         event["time"] = format_time(at.wall)
         recipients = tuple(clients)
+        requester = None
         if answering is not None:
-            tagged: TMessage = {**event, "ReferenceID": answering.reference_id}
-            self._out.append(Deliver((answering.client,), tagged))
+            requester = (answering.client, answering.reference_id)
             recipients = tuple(c for c in recipients if c != answering.client)
-        if recipients:
-            self._out.append(Deliver(recipients, event))
+        self._out.append(Deliver(event, recipients, requester))
 
     def reply(self, ctx: RequestContext, event: TMessage) -> None:
         """Answer the requester alone."""
