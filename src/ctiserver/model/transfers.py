@@ -105,10 +105,10 @@ def on_transfered(state: State, dn: DeviceId, event: TransferedEvent) -> None:
         far = next(
             (p.dn for p in state.present(primary.conn_id) if p.dn not in (dn, transferring)), None
         )
-        own = replace(own, other_dn=far or own.other_dn)
+        own = own.changed(other_dn=far or own.other_dn)
         state.emit(_changed(primary, own, transferring, CallState.TRANSFERRED, previous=moved[dn]))
         return
-    own = replace(own, other_dn=event.transferred_to_device or own.other_dn)
+    own = own.changed(other_dn=event.transferred_to_device or own.other_dn)
     state.emit(_changed(primary, own, transferring, CallState.TRANSFERRED))
 
 
@@ -183,7 +183,7 @@ def _conferencer(
     if secondary is not None and consulting is not None:
         released = PartyReleased(call=secondary, party=consulting, call_state=CallState.CONFERENCED)
         leave(state, released)
-    own = replace(own, state=PartyState.ESTABLISHED)
+    own = own.changed(state=PartyState.ESTABLISHED)
     state.emit(PartyRetrieved(call=primary, party=own))
     state.emit(_added(primary, own, added, own.dn))
 

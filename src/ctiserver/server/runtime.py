@@ -195,6 +195,7 @@ class Runtime:
 
     def add_journal_listener(self, listener: Callable[[Journal], None]) -> None:
         """Call *listener* with the change records of each input, before its events."""
+        self.core.journaling = True
         self._journal_listeners.append(listener)
 
     def _deliver(self, delivery: Deliver) -> None:
