@@ -184,7 +184,7 @@ class Service:
             self.metrics,
             reload=self.reload,
             max_buffer=self.config.max_client_buffer,
-            phone=embedded.listener.act if embedded is not None else None,
+            phone=embedded.listener.use_phone if embedded is not None else None,
         )
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
@@ -229,9 +229,7 @@ class Service:
     def _register_gauges(self) -> None:
         runtime = self.runtime
         self.metrics.gauge("ctiserver_clients", "connected clients", lambda: runtime.client_count)
-        self.metrics.gauge(
-            "ctiserver_calls", "calls in progress", lambda: len(runtime.core.model.calls)
-        )
+        self.metrics.gauge("ctiserver_calls", "calls in progress", runtime.view.call_count)
         self.metrics.gauge(
             "ctiserver_link_up",
             "1 when the link to the switch is up",

@@ -36,6 +36,7 @@ from ctiserver.tserver.port import (
     SendToPeer,
     SendToSwitch,
 )
+from ctiserver.tserver.view import CoreView
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class Metrics(Protocol):
 class Runtime:
     def __init__(self, core: TServerCore, *, clock: Clock, metrics: Metrics | None = None) -> None:
         self.core = core
+        self.view = CoreView(core)  # what the operator's surfaces read
         self.clock = clock
         self.link: LinkSupervisor | None = None
         self.peering: Peering | None = None
