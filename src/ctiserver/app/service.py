@@ -196,7 +196,7 @@ class Service:
 
     def _orchestration(self) -> Coroutine[Any, Any, None] | None:
         """The embedded orchestration server (`[orchestration] enabled`): a client of this
-        server's own client listener, like any other (DESIGN.md § 1, part 6)."""
+        server's own client listener, like any other (docs/orchestration.md)."""
         settings = self.config.orchestration
         if settings is None or not settings.enabled or self.client_address is None:
             return None

@@ -3,7 +3,7 @@
 A TransferedEvent or ConferencedEvent reaches every device of the calls concerned; its
 connection list says which connections moved from the secondary call into the
 resulting one.  The first copy moves what is not ours; each of our DNs moves its own
-party, and hears what happened from where it stands (reference/call-models.md §§ 3-6):
+party, and hears what happened from where it stands (docs/protocol.md § 4):
 
     transfer    transferring DN: EventReleased on both calls (CallState Transferred);
                 a party that stayed: EventPartyChanged (OtherDN: the new far end);

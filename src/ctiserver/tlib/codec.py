@@ -1,4 +1,4 @@
-"""T-Library over JSON (DESIGN.md § 3), sans-I/O.
+"""T-Library over JSON (docs/protocol.md), sans-I/O.
 
 On TCP a message is one JSON object per line; on WebSocket, one per text frame.
 TlibConnection cuts a TCP byte stream into requests:

@@ -195,7 +195,7 @@ class TServerCore:
         handler(self, ctx)
 
     def _to_another_site(self, ctx: RequestContext) -> None:
-        """A request naming a Location, or an ISCC request (genesys-tlib.md § 3).  A
+        """A request naming a Location, or an ISCC request (docs/iscc.md).  A
         missing Location, or this site's, means here."""
         location = ctx.message.get("Location")
         here = location is None or site_of(str(location)) == self._settings.location

@@ -5,7 +5,7 @@ carries (the T-Library enumerations are StrEnums): it encodes as that string.
 
 Each function returns an event's attributes without the envelope stamps (Server, time,
 EventSequenceNumber, ReferenceID), which the core adds when it sends the event.  The
-attributes are those of reference/call-models.md.
+attributes are those docs/protocol.md § 5 lists.
 """
 
 from __future__ import annotations
