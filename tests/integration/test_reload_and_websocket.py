@@ -41,7 +41,8 @@ async def test_reload_adds_and_removes_dns(make_site: SiteFactory, tmp_path: Pat
     a = await site.client("7001", "7002")
     write_site(path, '"7001", "7003"')
     result = await site.service.reload()
-    assert result == {"ok": True, "added": ["7003"], "removed": ["7002"]}
+    assert (result["ok"], result["added"], result["removed"]) == (True, ["7003"], ["7002"])
+    assert "[dn]" in result["applied"]
     removed = await expect(a, "EventUnregistered", ThisDN="7002", ErrorCode=59, ReferenceID=None)
     assert "removed" in removed["ErrorMessage"]
     check(await a.register_address("7003"), "EventRegistered", ThisDN="7003")
