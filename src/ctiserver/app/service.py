@@ -21,22 +21,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any
 
 from aiohttp import web
 
+from ctiserver.app import binding, gauges
 from ctiserver.app import config as configuration
-from ctiserver.app import gauges
 from ctiserver.app.config import Config
-from ctiserver.app.embedded import EmbeddedSwitch
+from ctiserver.app.embedded import EMBEDDED_LISTEN, EmbeddedSwitch
 from ctiserver.app.reload import IGNORED, LIVE, compare
 from ctiserver.app.validation import validate
 from ctiserver.clock import Clock, SystemClock
-from ctiserver.errors import ConfigError, StartupError
+from ctiserver.errors import ConfigError
 from ctiserver.http.app import build_app
 from ctiserver.http.metrics import ServerMetrics
 from ctiserver.iscc.peering import Peering, PeeringSettings
@@ -52,7 +51,6 @@ from ctiserver.tserver.core import CoreSettings, TServerCore
 from ctiserver.tserver.iscc import IsccSettings, PeerSettings
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 def announce_on_stdout(line: str) -> None:
@@ -194,9 +192,8 @@ class Service:
         if self.config.link is not None:
             return self.config.link.host, self.config.link.port
         self.embedded = EmbeddedSwitch(self.config)
-        listen = self.config.csta_listen
-        where = ("[pbxsim] csta-listen", "the simulated PBX") if listen else None
-        host, port = await _bind(self.embedded.start(), where, listen)
+        listen = self.config.csta_listen or EMBEDDED_LISTEN
+        host, port = await binding.bind(self.embedded.start(), binding.PBXSIM, listen)
         stack.push_async_callback(self.embedded.stop)
         self._announced.append(f"listening csta={host}:{port}")
         if (trunks := self.embedded.trunk_address) is not None:
@@ -219,11 +216,11 @@ class Service:
 
     async def _start_clients(self, stack: contextlib.AsyncExitStack) -> None:
         listen = self.config.client_listen
-        server = await _bind(
+        server = await binding.bind(
             serve_clients(
                 self.runtime, listen.host, listen.port, max_buffer=self.config.max_client_buffer
             ),
-            ("[server] client-listen", "T-Library clients"),
+            binding.CLIENTS,
             listen,
         )
         self.client_address = server.sockets[0].getsockname()[:2]
@@ -249,7 +246,7 @@ class Service:
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
         site = web.TCPSite(runner, listen.host, listen.port)
-        await _bind(site.start(), ("[server] http-listen", "HTTP"), listen)
+        await binding.bind(site.start(), binding.HTTP, listen)
         host, port = runner.addresses[0][:2]
         self.http_address = (host, port)
         self._announced.append(f"listening http={self.http_address[0]}:{self.http_address[1]}")
@@ -282,7 +279,7 @@ class Service:
         )
         peering = Peering(settings, self.runtime, tracer=self.tracer)
         self.runtime.peering = peering
-        bound = await _bind(peering.start(), ("[iscc] listen", "ISCC peers"), iscc.listen)
+        bound = await binding.bind(peering.start(), binding.ISCC, iscc.listen)
         stack.push_async_callback(peering.stop)
         if bound is not None:
             self.iscc_address = bound
@@ -291,28 +288,6 @@ class Service:
 
 def trace_settings(config: Config) -> TraceSettings:
     return TraceSettings(everything=config.trace_all, dns=frozenset(config.trace_dns))
-
-
-async def _bind(
-    starting: Awaitable[T], where: tuple[str, str] | None, listen: configuration.Address | None
-) -> T:
-    """Await a listener's start; a port that cannot be had is a StartupError that names
-    the address, the key and what to do."""
-    try:
-        return await starting
-    except OSError as exc:
-        if where is None:
-            raise
-        key, what = where
-        problem = (exc.strerror or str(exc)).lower()
-        hint = (
-            "stop the program that uses it, or choose another port"
-            if exc.errno == errno.EADDRINUSE
-            else "check the address"
-        )
-        raise StartupError(
-            f"cannot listen for {what} on {listen}: {problem}; {hint} ({key})"
-        ) from None
 
 
 def iscc_settings(config: Config) -> IsccSettings | None:

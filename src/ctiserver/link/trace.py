@@ -106,6 +106,8 @@ class CstaTrace:
             return
         conn_ids = tuple(c for c in map(self._conn_id_of, calls) if c)
         wire = document.decode("utf-8", "replace").replace("\r", "").replace("\n", " ")
+        if wire.startswith("<?xml"):  # the same declaration on every frame: noise in a trace
+            wire = wire.partition("?>")[2].lstrip()
         self.tracer.emit(
             TraceRecord(
                 "csta", direction, self.peer, wire, devices, conn_ids, calls, int(invoke_id)
