@@ -210,9 +210,10 @@ class Runtime:
     ) -> None:
         before = {call.conn_id: call for call in self.known_calls()}
         with about(peer="switch"):
-            self.perform(self.core.resync(snapshot, self.clock.now(), scope, agents))
-        after = {call.conn_id: call for call in self.known_calls()}
-        _log_resync(len(snapshot), len(scope), before, after)
+            outputs = self.core.resync(snapshot, self.clock.now(), scope, agents)
+            after = {call.conn_id: call for call in self.known_calls()}
+            _log_resync(len(snapshot), len(scope), before, after)  # before the events it causes
+            self.perform(outputs)
 
     def stations(self, dns: Sequence[DeviceId]) -> list[DeviceId]:
         return [dn for dn in dns if self.core.model.dns.get(dn) is DnKind.EXTENSION]
