@@ -60,7 +60,7 @@ async def start(
     *arguments: str, log: Path | None = None
 ) -> tuple[asyncio.subprocess.Process, dict[str, str]]:
     """Start `ctiserver ARGUMENTS`; its `listening NAME=HOST:PORT` lines."""
-    with open(log or os.devnull, "ab") as errors:
+    with (log or Path(os.devnull)).open("ab") as errors:
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "ctiserver", *arguments,
             stdout=asyncio.subprocess.PIPE, stderr=errors,
@@ -179,11 +179,13 @@ def history(log: Path, conn_id: str) -> list[tuple[str, str]]:
         about_call = conn_id in line.get("ConnID", ()) or conn_id in line["message"]
         if line.get("trace") and (about_call or id(line) in asked):
             story.append((line["time"], describe(line)))
-        elif line["logger"] == "ctiserver.link.supervisor" and "dropped" in line["message"]:
-            story.append((line["time"], line["message"]))
-        elif about_call and line["message"].startswith("resync"):
+        elif link_dropped(line) or (about_call and line["message"].startswith("resync")):
             story.append((line["time"], line["message"]))
     return story
+
+
+def link_dropped(line: dict[str, Any]) -> bool:
+    return line["logger"] == "ctiserver.link.supervisor" and "dropped" in line["message"]
 
 
 def requests_answered(lines: list[dict[str, Any]], conn_id: str) -> set[int]:
