@@ -25,6 +25,10 @@ pytestmark = pytest.mark.readme
 
 
 def fresh_copy(destination: Path) -> Path:
+    """What a clone of this checkout holds, with this checkout's .venv.  That .venv is
+    brought up to date first, so that ./dev in the copy finds it current and never
+    reinstalls the project from the copy."""
+    subprocess.run([REPOSITORY / "dev", "shell", "true"], check=True, capture_output=True)
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=REPOSITORY, capture_output=True, check=True,
