@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 REPOSITORY = Path(__file__).resolve().parents[1]
+VENV = os.environ.get("VENV", ".venv")  # ./dev's name for it (another Python: .venv-3.13)
 
 pytestmark = pytest.mark.readme
 
@@ -41,7 +42,7 @@ def fresh_copy(destination: Path) -> Path:
             target.symlink_to(os.readlink(source))
         elif source.is_file():
             shutil.copy2(source, target)
-    (destination / ".venv").symlink_to(REPOSITORY / ".venv")
+    (destination / VENV).symlink_to(Path(sys.prefix))
     return destination
 
 

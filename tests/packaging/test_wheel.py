@@ -16,7 +16,7 @@ import pytest
 
 from ctiserver.client.connection import TClient
 from tests.integration.conftest import within
-from tests.test_readme import fresh_copy
+from tests.test_readme import VENV, fresh_copy
 
 pytestmark = pytest.mark.packaging
 
@@ -40,7 +40,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A new virtual environment with the wheel installed; its bin folder."""
     root = tmp_path_factory.mktemp("wheel")
     source = fresh_copy(root / "source")
-    (source / ".venv").unlink()
+    (source / VENV).unlink()
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
          "--wheel-dir", str(root / "dist"), str(source)],
