@@ -98,3 +98,28 @@ def test_every_readme_snippet_runs_as_written_in_order(tmp_path: Path) -> None:
     assert routed["output"].startswith("routed to agent 1002 on 7002, ConnID ")
     assert routed["calls"] == 0
     assert [step["block"] for step in steps][-1] == "routed.py"
+
+
+def test_two_sites_names_the_site_that_cannot_start(tmp_path: Path) -> None:
+    """examples/two-sites/run, with SiteB's client port taken: it stops at once and says
+    which site failed and why, instead of waiting for a call that cannot come."""
+    checkout = fresh_copy(tmp_path / "ctiserver")
+    squat = f"{sys.executable} -c 'import socket,time; s=socket.socket(); s.bind((\"127.0.0.1\", 7100)); s.listen(); time.sleep(120)'"
+    script = (
+        f"{squat} >/dev/null 2>&1 & squatter=$!; sleep 1; "
+        f'TMPDIR={tmp_path} examples/two-sites/run --once; echo "exit $?"; kill $squatter'
+    )
+    result = subprocess.run(
+        own_network(["sh", "-c", script]),
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.stdout.strip().splitlines()[-1] == "exit 1", result.stdout + result.stderr
+    assert result.stderr.splitlines()[:2] == [
+        "SiteB did not start:",
+        "    ctiserver: cannot listen for T-Library clients on 127.0.0.1:7100: address already in "
+        "use; stop the program that uses it, or choose another port ([server] client-listen)",
+    ], result.stderr
