@@ -115,10 +115,18 @@ class Session:
             time.sleep(0.1)
         raise SystemExit("the server's link did not come up")
 
-    def calls(self) -> int:
-        with urllib.request.urlopen("http://127.0.0.1:7080/healthz", timeout=5) as reply:
-            calls: int = json.loads(reply.read())["calls"]
-        return calls
+    def calls(self, *, settle: bool = True) -> int:
+        """The calls on the site's DNs now (what the dashboard shows); with *settle*, once
+        none is left (the parties' last events may follow the answer a script waited
+        for), or after 10 s."""
+        deadline = time.monotonic() + (10.0 if settle else 0.0)
+        while True:
+            with urllib.request.urlopen("http://127.0.0.1:7080/api/state", timeout=5) as reply:
+                state = json.loads(reply.read())
+            calls = len({call["ConnID"] for dn in state["dns"] for call in dn["calls"]})
+            if calls == 0 or time.monotonic() >= deadline:
+                return calls
+            time.sleep(0.05)
 
     def typed(self, code: str) -> None:
         prompt, *typed = code.strip().splitlines()
@@ -143,7 +151,7 @@ class Session:
                 answered.add(event["ReferenceID"])
         process.send_signal(signal.SIGINT)  # Ctrl-C
         process.wait(TIMEOUT)
-        self.steps.append({"block": prompt, "events": events, "calls": self.calls()})
+        self.steps.append({"block": prompt, "events": events, "calls": self.calls(settle=False)})
 
     def follow(self, argv: list[str]) -> None:
         process = subprocess.Popen(

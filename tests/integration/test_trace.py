@@ -163,7 +163,7 @@ async def test_a_log_line_written_while_a_csta_event_is_handled_names_its_call(
         await switch.stop()
         formats.configure("info", "text", stream=io.StringIO())
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
-    said = next(line for line in lines if "RINGING -> PartyState.HELD" in line["message"])
+    said = next(line for line in lines if "ringing -> held" in line["message"].lower())
     assert (said["ConnID"], said["callID"], said["DN"]) == (ringing["ConnID"], "1", B)
     assert said["peer"] == "switch"
     connected = next(line for line in lines if "connected as" in line["message"])

@@ -47,8 +47,9 @@ from ctiserver.orchestration.settings import Endpoint
 from ctiserver.security.masking import UserDataMask
 from ctiserver.server.runtime import Runtime
 from ctiserver.server.tcp import serve_clients
-from ctiserver.tserver.core import CoreSettings, TServerCore
-from ctiserver.tserver.iscc import IsccSettings, PeerSettings
+from ctiserver.tserver.core import TServerCore
+from ctiserver.tserver.iscc.settings import IsccSettings, PeerSettings
+from ctiserver.tserver.port import CoreSettings
 
 log = logging.getLogger(__name__)
 

@@ -54,13 +54,13 @@ from ctiserver.csta.system import (
     SystemRegister,
 )
 from ctiserver.csta.types import ConnectionID
-from ctiserver.errors import CtiError, LinkDown
-from ctiserver.ids import AgentId, CallId, DeviceId, MonitorCrossRefId
+from ctiserver.errors import CtiError, LinkDown, ServiceError
+from ctiserver.ids import AgentId, CallId, ConnId, DeviceId, MonitorCrossRefId
 from ctiserver.link.connection import CstaLink, LinkCounters, ReplyCallback
 from ctiserver.link.trace import CstaTrace
 from ctiserver.logs.trace import Tracer
-from ctiserver.model.agents import AgentStatus
 from ctiserver.model.resync import SnapshotAgent, SnapshotParty
+from ctiserver.model.states import AgentStatus
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +134,13 @@ class LinkHooks(Protocol):
     def on_resync(
         self, snapshot: Snapshot, scope: Sequence[DeviceId], agents: AgentSnapshot
     ) -> None: ...
+
+
+def _no_such_call(reply: Response | BaseException) -> bool:
+    """The switch says it has no such call: an empty snapshot, or an invalid call id."""
+    if isinstance(reply, SnapshotCallResponse):
+        return not reply.snapshot_data
+    return isinstance(reply, ServiceError) and reply.value in ("invalidCallID", "invalidCallId")
 
 
 def _agent_of(reply: GetAgentStateResponse) -> SnapshotAgent | None:
@@ -214,6 +221,35 @@ class LinkSupervisor:
         task.add_done_callback(self._background_done)
         return task
 
+    def audit(
+        self,
+        calls: Sequence[tuple[ConnId, CallId]],
+        callback: Callable[[list[ConnId]], None],
+    ) -> None:
+        """Ask the switch about *calls* (SnapshotCall each); *callback* gets those it
+        no longer has.  A call it could not answer for is kept (nothing is assumed)."""
+        if not self._up or self._link is None:
+            return
+        task = asyncio.create_task(self._audit(self._link, list(calls), callback))
+        self._background.add(task)
+        task.add_done_callback(self._background_done)
+
+    async def _audit(
+        self,
+        link: CstaLink,
+        calls: list[tuple[ConnId, CallId]],
+        callback: Callable[[list[ConnId]], None],
+    ) -> None:
+        requests = [SnapshotCall(snapshot_object=ConnectionID(call_id=c)) for _, c in calls]
+        replies = await self._all(link, requests)
+        gone = [
+            conn_id
+            for (conn_id, _call_id), reply in zip(calls, replies, strict=True)
+            if _no_such_call(reply)
+        ]
+        if gone:
+            callback(gone)
+
     def _background_done(self, task: asyncio.Task[None]) -> None:
         self._background.discard(task)
         if not task.cancelled() and task.exception() is not None:
@@ -279,7 +315,7 @@ class LinkSupervisor:
         """Run one connection to its end; True if it came all the way up."""
         self._link = link
         reader = asyncio.create_task(link.run(), name="csta-link-reader")
-        came_up = False
+        came_up = stopping = False
         try:
             await self._bring_up(link)
             came_up = True
@@ -289,6 +325,7 @@ class LinkSupervisor:
         except (CtiError, TimeoutError) as exc:
             link.close(f"{_why(exc)}")
         except asyncio.CancelledError:
+            stopping = True
             await self._say_goodbye(link)
             link.close("the server is stopping")
             log.info("link to the switch closed: the server is stopping")
@@ -296,7 +333,7 @@ class LinkSupervisor:
         else:
             link.close()
         finally:
-            if link.close_reason != "the server is stopping":
+            if not stopping:
                 self._report_drop(link, came_up)
             link.close()
             reader.cancel()

@@ -28,24 +28,32 @@ from typing import Protocol
 from ctiserver.clock import Clock
 from ctiserver.csta.schema import Event, Request, Response, Unconfirmed
 from ctiserver.errors import LinkDown
-from ctiserver.ids import CallId, ClientId, DeviceId
+from ctiserver.ids import CallId, ClientId, ConnId, DeviceId
 from ctiserver.iscc.peering import Peering
 from ctiserver.iscc.protocol import PeerMessage
 from ctiserver.link.supervisor import AgentSnapshot, LinkSupervisor, Snapshot
 from ctiserver.link.trace import first_call_id
 from ctiserver.logs.context import about
 from ctiserver.logs.trace import Tracer, TraceRecord
-from ctiserver.model.call import Call
 from ctiserver.model.states import DnKind, PartyState
+from ctiserver.model.values import Call
 from ctiserver.tlib.codec import encode_event
 from ctiserver.tlib.requests import InvalidRequest
 from ctiserver.tlib.vocabulary import TMessage
-from ctiserver.tserver.core import ChangeMonitors, Deliver, Output, SendToSwitch, TServerCore
-from ctiserver.tserver.iscc import SendToPeer
+from ctiserver.tserver.core import TServerCore
+from ctiserver.tserver.port import (
+    AuditCalls,
+    ChangeMonitors,
+    Deliver,
+    Journal,
+    Output,
+    Queries,
+    SendToPeer,
+    SendToSwitch,
+)
 
 log = logging.getLogger(__name__)
 
-TICK_INTERVAL = 0.2
 MAX_TIMED_REQUESTS = 1 << 16  # requests waiting for their answer, for the histogram
 
 # A call's state for the metrics: that of its most telling present party, in this order.
@@ -114,6 +122,9 @@ class Runtime:
         self.link_ready = asyncio.Event()  # set while the link to the switch is up
         self._peers_ready: dict[str, asyncio.Event] = {}
         self._event_listeners: list[Callable[[Deliver], None]] = []
+        self._journal_listeners: list[Callable[[Journal], None]] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None  # the core's monotonic time it fires at
         self.add_event_listener(self._observe)
 
     # --- clients ------------------------------------------------------------------------
@@ -216,7 +227,7 @@ class Runtime:
             self.perform(outputs)
 
     def stations(self, dns: Sequence[DeviceId]) -> list[DeviceId]:
-        return [dn for dn in dns if self.core.model.dns.get(dn) is DnKind.EXTENSION]
+        return [dn for dn in dns if self.core.model.kind(dn) is DnKind.EXTENSION]
 
     # --- what the shells know of the core's calls ---------------------------------------
 
@@ -230,7 +241,7 @@ class Runtime:
         else:
             found = model.call_by_call_id(CallId(call_id))
             calls = [] if found is None else [found]
-        return [_known(call) for call in calls]
+        return [_known(model, call) for call in calls]
 
     def conn_id_of(self, call_id: str) -> str | None:
         """LinkHooks: the ConnID of the switch's *call_id*, if the server knows the call."""
@@ -283,6 +294,9 @@ class Runtime:
             match output:
                 case Deliver():
                     self._deliver(output)
+                case Journal():
+                    for journal_listener in self._journal_listeners:
+                        journal_listener(output)
                 case SendToSwitch(token=token, request=request):
                     self._send(token, request)
                 case SendToPeer(location=location, message=message):
@@ -292,6 +306,17 @@ class Runtime:
                     task = self.link.change_monitors(start, stop) if self.link else None
                     if task is not None:
                         self._monitor_changes.append(task)
+                case AuditCalls(calls=calls):
+                    if self.link is not None:
+                        self.link.audit(calls, self._audited)
+        self._schedule()
+
+    def _audited(self, gone: Sequence[ConnId]) -> None:
+        self.perform(self.core.audited(gone, self.clock.now()))
+
+    def add_journal_listener(self, listener: Callable[[Journal], None]) -> None:
+        """Call *listener* with the change records of each input, before its events."""
+        self._journal_listeners.append(listener)
 
     def _deliver(self, delivery: Deliver) -> None:
         copies = 0
@@ -345,16 +370,34 @@ class Runtime:
 
     # --- time ---------------------------------------------------------------------------
 
+    def _schedule(self) -> None:
+        """Wake the core at its next deadline (request answers, ISCC, stuck calls)."""
+        deadline = self.core.next_deadline()
+        if deadline is None or (self._timer_at is not None and self._timer_at <= deadline):
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        delay = max(0.0, deadline - self.clock.now().monotonic)
+        self._timer = asyncio.get_running_loop().call_later(delay, self._tick)
+        self._timer_at = deadline
+
+    def _tick(self) -> None:
+        self._timer = self._timer_at = None
+        self.perform(self.core.tick(self.clock.now()))
+
     async def run(self) -> None:
-        """Tick the core so that requests the switch never answered get EventError 57."""
-        while True:
-            await asyncio.sleep(TICK_INTERVAL)
-            if len(self.core.correlator) or self.core.iscc is not None:
-                self.perform(self.core.tick(self.clock.now()))
+        """Keep the core's timers until cancelled: EventError 57 for requests the switch
+        never answered, ISCC transactions past their time, stuck calls."""
+        self._schedule()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            if self._timer is not None:
+                self._timer.cancel()
 
 
-def _known(call: Call) -> KnownCall:
-    present = call.present
+def _known(model: Queries, call: Call) -> KnownCall:
+    present = model.present(call.conn_id)
     states = {party.state for party in present}
     state = next((s.value for s in CALL_STATES if s in states), "ended")
     return KnownCall(call.conn_id, call.call_id, state, tuple(p.dn for p in present))
