@@ -1,5 +1,5 @@
-"""The command line (DESIGN.md § 2): run, pbxsim, orchestrate, scxml run, check-config,
-reload, phone, trace.
+"""The command line (docs/configuration.md, docs/logging.md): run, pbxsim, orchestrate,
+scxml run, check-config, reload, phone, trace.
 
 Parsing arguments, setting up logging and signals, and choosing the event loop live
 here; everything else is in app.service (the server) and the packages it wires.

@@ -1,4 +1,4 @@
-"""The configuration: TOML in, a checked, typed Config out (DESIGN.md § 2).
+"""The configuration: TOML in, a checked, typed Config out (docs/configuration.md).
 
 Every key is declared in SCHEMA with its parser and default, and documented in
 docs/configuration.md.  Unknown keys, wrong types and inconsistent values are errors

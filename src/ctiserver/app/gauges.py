@@ -8,22 +8,25 @@ Nothing here runs between scrapes, so none of it costs anything on the call path
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from ctiserver.http.metrics import ServerMetrics
+from ctiserver.orchestration.runtime import OrchestrationServer
 from ctiserver.scxml.effects import Effect, PlatformError, SessionEnded
-
-if TYPE_CHECKING:
-    from ctiserver.app.service import Service
+from ctiserver.server.runtime import Runtime
 
 CALL_STATES = ("held", "established", "ringing", "queued", "dialing", "initiated", "failed")
 
 
-def register(metrics: ServerMetrics, service: Service) -> None:
-    runtime = service.runtime
+def register(
+    metrics: ServerMetrics,
+    runtime: Runtime,
+    orchestration: Callable[[], OrchestrationServer | None],
+    sessions: SessionCounts,
+) -> None:
+    """Register every scrape-time metric of a server made of these parts."""
     metrics.gauge("ctiserver_clients", "connected clients", lambda: runtime.client_count)
     metrics.gauge(
         "ctiserver_link_up",
@@ -40,14 +43,14 @@ def register(metrics: ServerMetrics, service: Service) -> None:
         "ctiserver trace sessions following",
         lambda: runtime.tracer.followers,
     )
-    metrics.collect(lambda: _calls(service))
-    metrics.collect(lambda: _link(service))
-    metrics.collect(lambda: _iscc(service))
-    metrics.collect(lambda: _orchestration(service))
+    metrics.collect(lambda: _calls(runtime))
+    metrics.collect(lambda: _link(runtime))
+    metrics.collect(lambda: _iscc(runtime))
+    metrics.collect(lambda: _orchestration(orchestration(), sessions))
 
 
-def _calls(service: Service) -> Iterable[Metric]:
-    states = Counter(call.state for call in service.runtime.known_calls())
+def _calls(runtime: Runtime) -> Iterable[Metric]:
+    states = Counter(call.state for call in runtime.known_calls())
     total = GaugeMetricFamily("ctiserver_calls", "calls in progress")
     total.add_metric([], sum(states.values()))
     yield total
@@ -62,8 +65,8 @@ def _calls(service: Service) -> Iterable[Metric]:
     yield by_state
 
 
-def _link(service: Service) -> Iterable[Metric]:
-    link = service.runtime.link
+def _link(runtime: Runtime) -> Iterable[Metric]:
+    link = runtime.link
     if link is None:
         return
     counters = link.counters
@@ -108,8 +111,8 @@ def _link(service: Service) -> Iterable[Metric]:
     yield drops
 
 
-def _iscc(service: Service) -> Iterable[Metric]:
-    peering = service.runtime.peering
+def _iscc(runtime: Runtime) -> Iterable[Metric]:
+    peering = runtime.peering
     if peering is None:
         return
     counters = peering.counters
@@ -152,8 +155,7 @@ class SessionCounts:
             self.errors += 1
 
 
-def _orchestration(service: Service) -> Iterable[Metric]:
-    server = service.orchestration
+def _orchestration(server: OrchestrationServer | None, counts: SessionCounts) -> Iterable[Metric]:
     if server is None:
         return
     core = server.core
@@ -166,7 +168,6 @@ def _orchestration(service: Service) -> Iterable[Metric]:
     )
     ready.add_metric([], 1.0 if server.ready.is_set() else 0.0)
     yield ready
-    counts = service.session_counts
     ended = CounterMetricFamily(
         "ctiserver_orchestration_sessions_ended",
         "strategy sessions ended: in a final state, or failed (an error or a limit)",

@@ -98,7 +98,7 @@ class Service:
         self.session_counts = gauges.SessionCounts()
         self.http_address: tuple[str, int] | None = None
         self.iscc_address: tuple[str, int] | None = None
-        gauges.register(self.metrics, self)
+        gauges.register(self.metrics, self.runtime, lambda: self.orchestration, self.session_counts)
 
     def stop(self) -> None:
         """Ask the service to end; run() returns once everything is closed."""
@@ -241,7 +241,7 @@ class Service:
             self.metrics,
             reload=self.reload,
             max_buffer=self.config.max_client_buffer,
-            phone=embedded.listener.act if embedded is not None else None,
+            phone=embedded.listener.use_phone if embedded is not None else None,
         )
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
@@ -254,7 +254,7 @@ class Service:
 
     def _orchestration(self) -> Coroutine[Any, Any, None] | None:
         """The embedded orchestration server (`[orchestration] enabled`): a client of this
-        server's own client listener, like any other (DESIGN.md § 1, part 6)."""
+        server's own client listener, like any other (docs/orchestration.md)."""
         settings = self.config.orchestration
         if settings is None or not settings.enabled or self.client_address is None:
             return None

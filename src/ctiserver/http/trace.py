@@ -10,7 +10,7 @@ UserData masked) and, for CSTA, `callID` and `invokeID`.  A follower that reads 
 slowly loses records rather than slowing the server: it is told how many
 (`{"dropped": N}`) when it catches up.
 
-The trace shows call data, so the endpoint is an admin one (DESIGN.md § 8): it serves
+The trace shows call data, so the endpoint is an admin one (docs/http.md): it serves
 loopback clients only, until the server's HTTP access control declares it.
 """
 

@@ -1,7 +1,7 @@
 """The protocol between CTI servers of different sites (ISCC), sans-I/O.
 
 One JSON object per line, `{"type": ..., ...}`, in both directions over one TCP
-connection.  It carries the call-data transfer service (genesys-tlib.md § 3.2) and
+connection.  It carries the call-data transfer service (docs/iscc.md) and
 keeps the connection alive ADDP-style:
 
     Hello        who is speaking (location, server) and which protocol version

@@ -1,5 +1,5 @@
 """ISCC transactions as pure bookkeeping: what each site remembers of a call moving
-between sites, and the matching rules (genesys-tlib.md § 3.1).
+between sites, and the matching rules (docs/iscc.md).
 
 At the origin, an Outgoing transaction waits for the destination's access resource,
 then for its call to be matched there.  At the destination, a Reservation holds an
@@ -116,9 +116,8 @@ def _row(
 
 
 X, T, M, K, R = XRoute, XRouteType, MatchKey, Token, Resource
-# genesys-tlib.md § 3.1 (types, XRouteType numbers, aliases) and § 3.2 (default-dn).
 ERP, DNIS = R.EXTERNAL_ROUTING_POINT, R.DNIS_POOL
-# genesys-tlib.md § 3.1 (types, XRouteType numbers, aliases) and § 3.2 (default-dn).
+# The Genesys types, their XRouteType numbers and aliases, and which use default-dn.
 TRANSACTION_TYPES: Final[Mapping[XRoute, TransactionType]] = dict(
     [
         _row(X.ROUTE, T.ROUTE, M.ARRIVAL, K.NONE, ERP, aliases=("route-notoken",)),
@@ -176,7 +175,7 @@ ON_A_CALL: Final = frozenset({Purpose.ROUTE, Purpose.SINGLE_STEP_TRANSFER})
 
 
 def site_of(location: str) -> str:
-    """A Location is `<SwitchName>` or `<T-Server name>@<SwitchName>` (genesys-tlib.md § 1.4)."""
+    """A Location is `<SwitchName>` or `<T-Server name>@<SwitchName>` (docs/iscc.md)."""
     return location.rpartition("@")[2]
 
 

@@ -1,5 +1,5 @@
 """The one place that hides UserData values from logs and traces (`[security]
-log-hide-keys`, DESIGN.md § 8).
+log-hide-keys`, docs/configuration.md).
 
     mask = UserDataMask({"CardNumber"})
     mask.message({"Event": "EventRinging", "UserData": {"CardNumber": "4111…"}})

@@ -51,6 +51,7 @@ from ctiserver.tserver.port import (
     SendToPeer,
     SendToSwitch,
 )
+from ctiserver.tserver.view import CoreView
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ class Runtime:
         tracer: Tracer | None = None,
     ) -> None:
         self.core = core
+        self.view = CoreView(core)  # what the operator's surfaces read
         self.clock = clock
         self.link: LinkSupervisor | None = None
         self.peering: Peering | None = None
@@ -316,6 +318,7 @@ class Runtime:
 
     def add_journal_listener(self, listener: Callable[[Journal], None]) -> None:
         """Call *listener* with the change records of each input, before its events."""
+        self.core.journaling = True
         self._journal_listeners.append(listener)
 
     def _deliver(self, delivery: Deliver) -> None:

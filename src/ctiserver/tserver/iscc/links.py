@@ -1,5 +1,5 @@
 """ISCC links: the instances of one call at several sites, and what crosses between them
-(genesys-tlib.md § 3.2, call-models.md § 14).
+(docs/iscc.md).
 
 A call matched across sites is linked to its instance there (one link per transaction
 that moved it).  A UserData change at either end is sent to the other (DataChanged);

@@ -1,4 +1,4 @@
-"""ISCC at the origin: a request that moves a call to another site (genesys-tlib.md § 3.2).
+"""ISCC at the origin: a request that moves a call to another site (docs/iscc.md).
 
 A request with a `Location` other than ours (RequestRouteCall, RequestMakeCall,
 RequestInitiateTransfer, RequestInitiateConference, RequestMuteTransfer,
@@ -10,7 +10,7 @@ transaction's UUI token on the call when its type needs one.
 Rules:
 1. Before the request is carried out, a refusal, a silent or absent peer ends it: for a
    request on a call (a route, a transfer, a consultation of a call), the client gets
-   EventRemoteConnectionFailed naming that call (call-models.md § 14); a request with no
+   EventRemoteConnectionFailed naming that call (docs/iscc.md); a request with no
    call yet (RequestMakeCall, RequestGetAccessNumber) is refused with EventError and
    the ISCC code, before any call exists.
 2. A request that creates a call (MakeCall, a consultation) has its ConnID chosen before
