@@ -33,7 +33,7 @@ from ctiserver.iscc.peering import Peering
 from ctiserver.iscc.protocol import PeerMessage
 from ctiserver.link.supervisor import AgentSnapshot, LinkSupervisor, Snapshot
 from ctiserver.link.trace import first_call_id
-from ctiserver.logs.context import about
+from ctiserver.logs.context import about, enter, leave
 from ctiserver.logs.trace import Tracer, TraceRecord
 from ctiserver.model.states import DnKind, PartyState
 from ctiserver.model.values import Call
@@ -175,8 +175,11 @@ class Runtime:
         who = self._names.get(client)
         if self.tracer.active:
             self.tracer.tlib("in", who or str(client), message)
-        with about(client=who, dn=message.get("ThisDN"), conn_id=message.get("ConnID")):
+        token = enter(client=who, dn=message.get("ThisDN"), conn_id=message.get("ConnID"))
+        try:
             self.perform(self.core.request(client, message, self.clock.now()))
+        finally:
+            leave(token)
 
     def on_invalid(self, client: ClientId, problem: InvalidRequest) -> None:
         who = self._names.get(client, str(client))
@@ -206,9 +209,12 @@ class Runtime:
 
     def on_csta_event(self, dn: DeviceId, event: Event) -> None:
         arrived = self.link.arrived if self.link is not None else None
-        with about(dn=dn, peer="switch", subject=event, resolve=self._call_of):
+        token = enter(dn=dn, peer="switch", subject=event, resolve=self._call_of)
+        try:
             outputs = self.core.csta_event(dn, event, self.clock.now())
             self.perform(outputs)
+        finally:
+            leave(token)
         if self._metrics is not None and arrived and any(isinstance(o, Deliver) for o in outputs):
             self._metrics.csta_event_handled(time.perf_counter() - arrived)
 
