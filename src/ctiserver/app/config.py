@@ -75,6 +75,9 @@ class IsccConfig:
     direct_digits_key: str = "CDT_Track_Num"
     external_routing_points: tuple[DeviceId, ...] = ()
     dnis_pool: tuple[DeviceId, ...] = ()
+    event_propagation: bool = False
+    max_reservations_per_peer: int = 1000
+    network_call_id_wait: float = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,6 +314,9 @@ ISCC_KEYS: dict[str, tuple[str, Parser]] = {
     "direct-digits-key": ("direct_digits_key", _string()),
     "external-routing-points": ("external_routing_points", _numbers),
     "dnis-pool": ("dnis_pool", _numbers),
+    "event-propagation": ("event_propagation", _boolean),
+    "max-reservations-per-peer": ("max_reservations_per_peer", _number(minimum=1, integer=True)),
+    "network-call-id-wait": ("network_call_id_wait", _number(minimum=0)),
 }
 
 

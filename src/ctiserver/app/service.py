@@ -309,6 +309,9 @@ def iscc_settings(config: Config) -> IsccSettings | None:
         external_routing_points=iscc.external_routing_points,
         dnis_pool=iscc.dnis_pool,
         private_namespace=config.private_namespace,
+        event_propagation=iscc.event_propagation,
+        max_reservations_per_peer=iscc.max_reservations_per_peer,
+        network_call_id_wait=iscc.network_call_id_wait,
     )
 
 

@@ -41,6 +41,8 @@ from ctiserver.tlib.vocabulary import KVList
 
 VERSION: Final = "ctiserver-iscc/1"
 MAX_LINE: Final = 1 << 20
+MAX_TEXT: Final = 256  # a DN, a ConnID, a token, a location: longer is not a real one
+MAX_MESSAGE: Final = 2048  # the text of a refusal
 
 
 class NeedData(enum.Enum):
@@ -216,7 +218,7 @@ def _build(cls: type[PeerMessage], body: dict[str, Any]) -> PeerMessage:
         raise LocalProtocolError(f"{cls.TYPE} has unknown fields {sorted(unknown)}")
     for name, value in body.items():
         if not _acceptable(expected[name], value):
-            raise LocalProtocolError(f"{cls.TYPE}.{name} has the wrong type")
+            raise LocalProtocolError(f"{cls.TYPE}.{name} has the wrong type or is too long")
     try:
         return cls(**body)
     except TypeError as exc:
@@ -228,7 +230,8 @@ def _acceptable(spec: dataclasses.Field[Any], value: Any) -> bool:
     if annotation == "int":
         return type(value) is int
     if annotation == "str":
-        return isinstance(value, str)
+        limit = MAX_MESSAGE if spec.name == "message" else MAX_TEXT
+        return isinstance(value, str) and len(value) <= limit
     if annotation == "KVList":
         try:
             check_kv_list("user_data", value, depth=1)

@@ -136,7 +136,7 @@ class Publisher:
                 iscc.origin.answered(pending.xid, call.conn_id, at)
             iscc.origin.watch(change, at)
             if self._model.call(call.conn_id) is None:
-                iscc.links.call_ended(call.conn_id)
+                iscc.call_ended(call.conn_id)
 
     def _route_refused(self, change: RouteRefused, at: Instant) -> None:
         host, call, point = self._host, change.call, change.party.dn
