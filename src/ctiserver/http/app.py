@@ -1,6 +1,6 @@
 """The HTTP side of the server (aiohttp): WebSocket /tlib, /healthz, /metrics, POST
-/reload, POST /phone/{station} (the embedded pbxsim's phones), and a small dashboard at
-/ fed by /api/state."""
+/reload, POST /phone/{station} (the embedded pbxsim's phones), WebSocket /trace (the
+trace, followed by `ctiserver trace`), and a small dashboard at / fed by /api/state."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from aiohttp import web
 
 from ctiserver.http.metrics import ServerMetrics
 from ctiserver.http.phone import Act, phone_handler
+from ctiserver.http.trace import serve_trace
 from ctiserver.http.websocket import serve_websocket
 from ctiserver.server.runtime import Runtime
 
@@ -56,6 +57,10 @@ def build_app(
     async def index(request: web.Request) -> web.FileResponse:
         return web.FileResponse(STATIC / "index.html")
 
+    async def trace(request: web.Request) -> web.StreamResponse:
+        # An admin endpoint: it shows call data (http.trace).
+        return await serve_trace(request, runtime.tracer)
+
     app = web.Application()
     app.router.add_get("/", index)
     app.router.add_get("/tlib", tlib)
@@ -64,6 +69,7 @@ def build_app(
     app.router.add_get("/api/state", state)
     app.router.add_post("/reload", do_reload)
     app.router.add_post("/phone/{station}", phone_handler(phone))
+    app.router.add_get("/trace", trace)
     return app
 
 
