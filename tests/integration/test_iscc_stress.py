@@ -19,6 +19,7 @@ import os
 import pytest
 
 from ctiserver.client.connection import TClient
+from ctiserver.tlib.events import problems
 from tests.integration.conftest import Site, SiteFactory, check, expect, within
 from tests.integration.sites import three_sites, two_sites
 
@@ -54,6 +55,7 @@ async def data_reaches(near: TClient, conn: str, data: dict[str, str]) -> None:
     the answer, a transfer, which the flows assert where they matter)."""
     while True:
         event = await within(near.next_event())
+        assert not problems(event), (problems(event), event)
         assert event.get("ConnID") == conn, event
         assert event["Event"] != "EventError", event
         if event["Event"] == "EventAttachedDataChanged":

@@ -19,6 +19,7 @@ from ctiserver.ids import ConnIdAllocator, DeviceId
 from ctiserver.model.encoding import decode_change, encode_change
 from ctiserver.model.model import Model
 from ctiserver.model.states import DnKind, PartyState
+from ctiserver.tlib.events import problems
 from ctiserver.tlib.vocabulary import TMessage
 from tests.integration.conftest import site_config, start_site, stop_site, within
 
@@ -179,6 +180,7 @@ def drain(client: TClient, answers: dict[int, list[TMessage]], conns: list[str])
 
 
 def note(event: TMessage, answers: dict[int, list[TMessage]], conns: list[str]) -> None:
+    assert not problems(event), (problems(event), event)  # every event, by the table
     if "ReferenceID" in event:
         answers.setdefault(event["ReferenceID"], []).append(event)
     conn_id = event.get("ConnID")

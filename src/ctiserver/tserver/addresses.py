@@ -20,7 +20,6 @@ from ctiserver.tlib.vocabulary import (
     KVList,
     RegisterMode,
     ServerRole,
-    TMessage,
 )
 from ctiserver.tlib.vocabulary import (
     PartyState as TPartyState,
@@ -32,7 +31,16 @@ from ctiserver.tserver.errors import (
     NotSupported,
     ResourceSeized,
 )
-from ctiserver.tserver.events import GUEST_DN, HOST_DN
+from ctiserver.tserver.events import (
+    GUEST_DN,
+    HOST_DN,
+    ack_event,
+    address_info,
+    link_event,
+    registered,
+    server_info,
+    unregistered,
+)
 from ctiserver.tserver.port import Core, Queries, RequestContext
 
 SERVER_VERSION = "ctiserver 0.1.0"
@@ -123,21 +131,12 @@ def queue_counts(model: Queries, queue: DeviceId) -> KVList:
 
 def register_client(core: Core, ctx: RequestContext) -> None:
     core.greet(ctx.client, ctx.message["ApplicationName"])
-    core.reply(ctx, server_info(core))
-    link = "EventLinkConnected" if core.link_connected else "EventLinkDisconnected"
-    core.reply(ctx, {"Event": link})
-
-
-def server_info(core: Core) -> TMessage:
-    return {
-        "Event": "EventServerInfo",
-        "ServerVersion": SERVER_VERSION,
-        "ServerRole": ServerRole.PRIMARY.value,
-    }
+    core.reply(ctx, server_info(SERVER_VERSION, ServerRole.PRIMARY))
+    core.reply(ctx, link_event(core.link_connected))
 
 
 def query_server(core: Core, ctx: RequestContext) -> None:
-    core.reply(ctx, server_info(core))
+    core.reply(ctx, server_info(SERVER_VERSION, ServerRole.PRIMARY))
 
 
 def register_address(core: Core, ctx: RequestContext) -> None:
@@ -153,25 +152,16 @@ def register_address(core: Core, ctx: RequestContext) -> None:
     if problem is not None:
         raise ResourceSeized(problem)
     _status, extensions = address_status(core.model, dn)
-    event: TMessage = {
-        "Event": "EventRegistered",
-        "ThisDN": dn,
-        "InfoType": AddressInfoType.ADDRESS_TYPE.value,
-        "InfoStatus": kind.value,
-        "Extensions": extensions,
-    }
-    if (agent := core.model.agent(dn)) is not None:
-        event["AgentID"] = agent.agent_id
-    core.reply(ctx, event)
+    core.reply(ctx, registered(dn, kind.value, extensions, core.model.agent_id_at(dn)))
 
 
 def unregister_address(core: Core, ctx: RequestContext) -> None:
     """Unregistering a DN the client had not registered changes nothing: EventACK."""
     dn = DeviceId(ctx.message["ThisDN"])
     if core.unregister(ctx.client, dn):
-        core.reply(ctx, {"Event": "EventUnregistered", "ThisDN": dn})
+        core.reply(ctx, unregistered(dn))
     elif dn in core.model.dns:
-        core.reply(ctx, {"Event": "EventACK", "ThisDN": dn})
+        core.reply(ctx, ack_event(dn))
     else:
         raise DnNotConfigured(dn)
 
@@ -198,14 +188,7 @@ def query_address(core: Core, ctx: RequestContext) -> None:
             info_status = str(_counts(core, dn)["waiting-calls"])
         case _:
             raise NotSupported(f"RequestQueryAddress does not support InfoType {info_type}")
-    event: TMessage = {
-        "Event": "EventAddressInfo",
-        "ThisDN": dn,
-        "InfoType": info_type.value,
-        "InfoStatus": info_status,
-        "Extensions": extensions,
-    }
-    core.reply(ctx, event)
+    core.reply(ctx, address_info(dn, info_type, info_status, extensions))
 
 
 def _counts(core: Core, dn: DeviceId) -> KVList:

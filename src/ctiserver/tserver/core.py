@@ -54,7 +54,7 @@ from ctiserver.tserver.errors import (
     error_code_for,
     error_message_for,
 )
-from ctiserver.tserver.events import ack_event, error_event
+from ctiserver.tserver.events import ack_event, error_event, link_event, unregistered
 from ctiserver.tserver.iscc.refusals import IsccRefused
 from ctiserver.tserver.iscc.settings import IsccSettings
 from ctiserver.tserver.iscc.site import Iscc
@@ -252,12 +252,12 @@ class TServerCore:
 
     def link_up(self, at: Instant) -> list[Output]:
         self._link_connected = True
-        self.send({"Event": "EventLinkConnected"}, self.greeted, at)
+        self.send(link_event(True), self.greeted, at)
         return self._flush()
 
     def link_down(self, at: Instant) -> list[Output]:
         self._link_connected = False
-        self.send({"Event": "EventLinkDisconnected"}, self.greeted, at)
+        self.send(link_event(False), self.greeted, at)
         return self._flush()
 
     def monitored_dns(self) -> list[DeviceId]:
@@ -356,13 +356,7 @@ class TServerCore:
         added = [dn for dn in dns if dn not in self._model.dns]
         for dn in removed:
             clients = self.registry.unregister_dn(dn)
-            event: TMessage = {
-                "Event": "EventUnregistered",
-                "ThisDN": dn,
-                "ErrorCode": TError.NOT_CONFIGURED.value,
-                "ErrorMessage": f"DN {dn} was removed from the configuration",
-            }
-            self.send(event, clients, at)
+            self.send(unregistered(dn, removed=True), clients, at)
         self.change(self._model.reconfigure(dns), at)
         if removed or added:
             self._out.append(ChangeMonitors(start=tuple(added), stop=tuple(removed)))

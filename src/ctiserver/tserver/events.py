@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ctiserver.ids import ConnId, DeviceId
+from ctiserver.ids import AgentId, ConnId, DeviceId
 from ctiserver.model.changes import (
     AgentChanged,
     AgentEvent,
@@ -35,7 +35,15 @@ from ctiserver.model.changes import (
     RouteUsed,
 )
 from ctiserver.model.values import Call, ConsultPurpose, Party
-from ctiserver.tlib.vocabulary import CallState, DNRole, TMessage
+from ctiserver.tlib.errors import TError
+from ctiserver.tlib.vocabulary import (
+    AddressInfoType,
+    CallState,
+    DNRole,
+    KVList,
+    ServerRole,
+    TMessage,
+)
 
 HOST_DN, GUEST_DN = "HOST_DN", "GUEST_DN"  # hot desking, in Extensions
 
@@ -238,3 +246,68 @@ def remote_party_event(
     event["RemoteConnID"] = far_conn_id
     event["RemoteDN"] = far_dn
     return event
+
+
+# --- server, registration and ISCC events ----------------------------------------------------
+
+
+def link_event(up: bool) -> TMessage:
+    """EventLinkConnected or EventLinkDisconnected: the link to the switch."""
+    return {"Event": "EventLinkConnected" if up else "EventLinkDisconnected"}
+
+
+def server_info(version: str, role: ServerRole) -> TMessage:
+    return {"Event": "EventServerInfo", "ServerVersion": version, "ServerRole": role}
+
+
+def registered(dn: DeviceId, kind: str, extensions: KVList, agent: AgentId | None) -> TMessage:
+    """EventRegistered: exactly the attributes of the Genesys Registration Events table."""
+    event: TMessage = {
+        "Event": "EventRegistered",
+        "ThisDN": dn,
+        "InfoType": AddressInfoType.ADDRESS_TYPE,
+        "InfoStatus": kind,
+        "Extensions": extensions,
+    }
+    if agent is not None:
+        event["AgentID"] = agent
+    return event
+
+
+def unregistered(dn: DeviceId, *, removed: bool = False) -> TMessage:
+    """EventUnregistered; for a DN that left the configuration, the error that says so."""
+    event: TMessage = {"Event": "EventUnregistered", "ThisDN": dn}
+    if removed:
+        event["ErrorCode"] = TError.NOT_CONFIGURED.value
+        event["ErrorMessage"] = f"DN {dn} was removed from the configuration"
+    return event
+
+
+def address_info(
+    dn: DeviceId, info_type: AddressInfoType, status: str, extensions: KVList
+) -> TMessage:
+    return {
+        "Event": "EventAddressInfo",
+        "ThisDN": dn,
+        "InfoType": info_type,
+        "InfoStatus": status,
+        "Extensions": extensions,
+    }
+
+
+def access_number(number: str, dn: DeviceId, conn_id: str | None) -> TMessage:
+    """EventAnswerAccessNumber: the number that reaches the destination (ISCC)."""
+    event: TMessage = {"Event": "EventAnswerAccessNumber", "AccessNumber": number, "ThisDN": dn}
+    if conn_id:
+        event["ConnID"] = conn_id
+    return event
+
+
+def access_number_cancelled(reference_id: int) -> TMessage:
+    return {"Event": "EventReqGetAccessNumberCanceled", "XReferenceID": reference_id}
+
+
+def remote_connection(success: bool, dn: DeviceId, conn_id: ConnId) -> TMessage:
+    """EventRemoteConnectionSuccess or Failed: the call reached the other site, or not."""
+    name = "EventRemoteConnectionSuccess" if success else "EventRemoteConnectionFailed"
+    return {"Event": name, "ThisDN": dn, "ConnID": conn_id}

@@ -56,9 +56,10 @@ from ctiserver.model.changes import (
 )
 from ctiserver.model.values import Call
 from ctiserver.tlib.errors import TError
-from ctiserver.tlib.vocabulary import CallState, TMessage, XRouteType
+from ctiserver.tlib.vocabulary import CallState, XRouteType
 from ctiserver.tserver.calls import Destination
 from ctiserver.tserver.checks import call_at, controlled_dn
+from ctiserver.tserver.events import access_number, access_number_cancelled, remote_connection
 from ctiserver.tserver.iscc.destination import DestinationSide
 from ctiserver.tserver.iscc.links import CallLinks
 from ctiserver.tserver.iscc.refusals import IsccRefused, error_code
@@ -171,8 +172,7 @@ class OriginSide:
             raise IsccRefused(TError.BAD_REQUEST, f"no RequestGetAccessNumber {wanted} is pending")
         self._end(outgoing)
         self._core.to_peer(outgoing.location, p.Cancel(xid=outgoing.xid))
-        event: TMessage = {"Event": "EventReqGetAccessNumberCanceled", "XReferenceID": wanted}
-        self._core.reply(ctx, event)
+        self._core.reply(ctx, access_number_cancelled(wanted))
 
     @staticmethod
     def _cancellable(outgoing: Outgoing, client: ClientId, reference_id: int) -> bool:
@@ -194,7 +194,7 @@ class OriginSide:
         if isinstance(answer, p.Refused):
             raise IsccRefused(error_code(answer.code), answer.message)
         assert isinstance(answer, p.Reserved)
-        event = _access_number_event(answer.resource, this_dn, ctx.message.get("ConnID"))
+        event = access_number(answer.resource, this_dn, ctx.message.get("ConnID"))
         self._core.reply(ctx, event)
 
     def _return_dn(self, call: Call | None, location: str, xroute: XRoute) -> str:
@@ -289,7 +289,7 @@ class OriginSide:
         if outgoing.purpose is Purpose.ANSWER:
             self._core.reply(
                 ctx,
-                _access_number_event(outgoing.access_number, outgoing.this_dn, outgoing.conn_id),
+                access_number(outgoing.access_number, outgoing.this_dn, outgoing.conn_id),
             )
             return
         to = Destination(
@@ -374,19 +374,10 @@ class OriginSide:
         """Rule 3: the outcome, once the request has had its own first event."""
         if outgoing.outcome is None or not outgoing.answered:
             return
-        name = (
-            "EventRemoteConnectionSuccess"
-            if outgoing.outcome.matched
-            else "EventRemoteConnectionFailed"
-        )
-        event: TMessage = {
-            "Event": name,
-            "ThisDN": outgoing.this_dn,
-            "ReferenceID": outgoing.reference_id,
-        }
         conn_id = outgoing.moved_call or outgoing.conn_id
-        if conn_id is not None:
-            event["ConnID"] = conn_id
+        assert conn_id is not None  # a call that moves has one (rules 1 and 2)
+        event = remote_connection(outgoing.outcome.matched, outgoing.this_dn, conn_id)
+        event["ReferenceID"] = outgoing.reference_id
         self._end(outgoing)
         self._core.send(event, (outgoing.client,), at)
 
@@ -462,17 +453,6 @@ class OriginSide:
 
 def _kind_of(outgoing: Outgoing) -> TransactionType:
     return TRANSACTION_TYPES[outgoing.xroute]
-
-
-def _access_number_event(number: str, this_dn: DeviceId, conn_id: object) -> TMessage:
-    event: TMessage = {
-        "Event": "EventAnswerAccessNumber",
-        "AccessNumber": number,
-        "ThisDN": this_dn,
-    }
-    if conn_id:
-        event["ConnID"] = str(conn_id)
-    return event
 
 
 def _dialable(number: str) -> bool:
