@@ -21,6 +21,8 @@ PURE = [
     "ids.py",
     "errors.py",
     "immutable.py",
+    "lines.py",
+    "safexml.py",
 ]
 SHELLS = [
     "link",

@@ -40,6 +40,7 @@ from typing import Any, ClassVar, Final
 import orjson
 
 from ctiserver.errors import LocalProtocolError, RemoteProtocolError
+from ctiserver.lines import NEED_LINE, OVERSIZE, LineBuffer
 from ctiserver.tlib.requests import InvalidRequest, check_kv_list
 from ctiserver.tlib.vocabulary import KVList
 
@@ -285,26 +286,20 @@ class IsccConnection:
     """One peer connection's byte stream, cut into messages."""
 
     def __init__(self) -> None:
-        self._buffer = bytearray()
-        self._discarding = False
+        self._lines = LineBuffer(MAX_LINE)
 
     def receive_data(self, data: bytes) -> None:
-        self._buffer += data
+        self._lines.receive_data(data)
 
     def next_message(self) -> PeerMessage | NeedData:
         """The next message, or NEED_DATA.  Raises RemoteProtocolError (non-fatal)."""
         while True:
-            newline = self._buffer.find(b"\n")
-            if newline < 0:
-                if len(self._buffer) > MAX_LINE:
-                    del self._buffer[:]
-                    self._discarding = True
+            line = self._lines.next_line()
+            if line is NEED_LINE:
                 return NEED_DATA
-            line = bytes(self._buffer[:newline])
-            del self._buffer[: newline + 1]
-            if self._discarding or len(line) > MAX_LINE:
-                self._discarding = False
+            if line is OVERSIZE:
                 raise RemoteProtocolError(f"a line over {MAX_LINE} bytes was dropped")
+            assert isinstance(line, bytes)
             if line.strip():
                 try:
                     return decode(line)

@@ -19,6 +19,7 @@ from typing import Any, Final
 
 import orjson
 
+from ctiserver.lines import NEED_LINE, OVERSIZE, LineBuffer
 from ctiserver.tlib.errors import TError
 from ctiserver.tlib.requests import InvalidRequest, check
 from ctiserver.tlib.vocabulary import TMessage
@@ -65,42 +66,24 @@ _stamp: list[Any] = [None, ""]  # [the second last formatted, its text up to the
 
 class TlibConnection:
     def __init__(self) -> None:
-        self._buffer = bytearray()
-        self._discarding = False
-        self._scanned = 0
+        self._lines = LineBuffer(MAX_LINE)
 
     def receive_data(self, data: bytes) -> None:
-        self._buffer += data
+        self._lines.receive_data(data)
 
     def next_message(self) -> TMessage | InvalidRequest | NeedData:
         while True:
-            newline = self._buffer.find(b"\n", self._scanned)
-            if newline < 0:
-                return self._await_newline()
-            line = bytes(self._buffer[:newline])
-            del self._buffer[: newline + 1]
-            self._scanned = 0
-            if self._discarding:
-                self._discarding = False  # the tail of an oversize line: already reported
-                continue
-            if len(line) > MAX_LINE:
+            line = self._lines.next_line()
+            if line is NEED_LINE:
+                return NEED_DATA
+            if line is OVERSIZE:
                 return _oversize()
+            assert isinstance(line, bytes)
             if line.strip():
                 try:
                     return decode_request(line)
                 except InvalidRequest as exc:
                     return exc
-
-    def _await_newline(self) -> InvalidRequest | NeedData:
-        self._scanned = len(self._buffer)
-        if len(self._buffer) <= MAX_LINE:
-            return NEED_DATA
-        del self._buffer[:]
-        self._scanned = 0
-        if self._discarding:
-            return NEED_DATA
-        self._discarding = True
-        return _oversize()
 
 
 def _oversize() -> InvalidRequest:
