@@ -138,25 +138,14 @@ class Sessions:
 
     def apply(self, fact: SessionFact) -> None:
         """Take one fact, from this server or from the journal of the pair."""
-        match fact:
-            case SessionOpened(session=sid, application=application):
-                self._sessions[sid] = Session(sid, application)
-            case SessionRegistered(session=sid, dn=dn, mode=mode):
+        if isinstance(fact, SessionOpened):
+            self._sessions[fact.session] = Session(fact.session, fact.application)
+        elif isinstance(fact, SessionSent):
+            for sid in fact.sessions:
                 if (found := self._sessions.get(sid)) is not None:
-                    found.registrations[dn] = mode
-            case SessionUnregistered(session=sid, dn=dn):
-                if (found := self._sessions.get(sid)) is not None:
-                    found.registrations.pop(dn, None)
-            case SessionDropped(session=sid, at=at):
-                if (found := self._sessions.get(sid)) is not None:
-                    found.dropped_at = at
-            case SessionResumed(session=sid):
-                if (found := self._sessions.get(sid)) is not None:
-                    found.dropped_at = None
-            case SessionSent(sessions=sids, sequence=sequence, line=line):
-                for sid in sids:
-                    if (found := self._sessions.get(sid)) is not None:
-                        self._keep(found, sequence, line)
+                    self._keep(found, fact.sequence, fact.line)
+        elif (found := self._sessions.get(fact.session)) is not None:
+            _change(found, fact)
 
     def apply_all(self, facts: Iterable[SessionFact]) -> None:
         for fact in facts:
@@ -200,3 +189,15 @@ class Sessions:
         """The wall time at which the next dropped session passes its window."""
         dropped = [s.dropped_at for s in self._sessions.values() if s.dropped_at is not None]
         return min(dropped) + self.window if dropped else None
+
+
+def _change(session: Session, fact: SessionFact) -> None:
+    match fact:
+        case SessionRegistered(dn=dn, mode=mode):
+            session.registrations[dn] = mode
+        case SessionUnregistered(dn=dn):
+            session.registrations.pop(dn, None)
+        case SessionDropped(at=at):
+            session.dropped_at = at
+        case SessionResumed():
+            session.dropped_at = None
