@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "ctiserver"
-PURE = ["csta", "tlib", "model", "tserver", "scxml", "ids.py", "errors.py"]
+PURE = ["csta", "tlib", "model", "tserver", "scxml", "security", "ids.py", "errors.py"]
 FORBIDDEN_IN_PURE = {"asyncio", "socket", "time", "selectors", "aiohttp", "subprocess", "threading"}
 PBXSIM_MAY_IMPORT = {
     "ctiserver.csta",
     "ctiserver.errors",
     "ctiserver.ids",
     "ctiserver.clock",
+    "ctiserver.doors",  # TLS contexts, connection caps, rate-limited logs: no model
     "ctiserver.pbxsim",
 }
 

@@ -153,8 +153,12 @@ def _orchestrate(arguments: argparse.Namespace) -> int:
     if not settings.servers:
         raise ConfigError(f"{arguments.config}: [orchestration] servers names no CTI server")
 
+    from ctiserver.app.security import orchestration_tls
+
+    tls = orchestration_tls(config)
+
     async def serve() -> None:
-        task = asyncio.create_task(OrchestrationServer(settings).run())
+        task = asyncio.create_task(OrchestrationServer(settings, tls=tls).run())
         loop = asyncio.get_running_loop()
         for number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(number, task.cancel)
@@ -186,7 +190,7 @@ def _reload(arguments: argparse.Namespace) -> int:
             "reload needs [server] http-listen; send SIGHUP to the server instead", file=sys.stderr
         )
         return 2
-    return _post(f"http://{config.http_listen}/reload", None)
+    return _post(config, f"{config.http_listen}/reload", None)
 
 
 # The action's argument, by action: the body key it fills, and whether it is required.
@@ -201,7 +205,8 @@ PHONE_ARGUMENTS: dict[str, tuple[str, bool] | None] = {
 
 
 def _phone(arguments: argparse.Namespace) -> int:
-    http = arguments.http or _load(arguments.config).http_listen
+    config = _load(arguments.config)
+    http = arguments.http or config.http_listen
     if http is None:
         print("phone needs the server's [server] http-listen", file=sys.stderr)
         return 2
@@ -212,14 +217,23 @@ def _phone(arguments: argparse.Namespace) -> int:
     elif argument is not None and argument[1]:
         print(f"{arguments.action} needs its {argument[0]}", file=sys.stderr)
         return 2
-    url = f"http://{http}/phone/{urllib.parse.quote(arguments.station)}"
-    return _post(url, json.dumps(body).encode())
+    url = f"{http}/phone/{urllib.parse.quote(arguments.station)}"
+    return _post(config, url, json.dumps(body).encode())
 
 
-def _post(url: str, body: bytes | None) -> int:
-    request = urllib.request.Request(url, data=body, method="POST")
+def _post(config: Config, where: str, body: bytes | None) -> int:
+    """POST to the server's HTTP side as its configuration says: https with its CA when
+    it listens on TLS, and its admin token when it has one (docs/security.md)."""
+    from ctiserver.app.security import http_policy, outgoing_tls
+
+    tls = outgoing_tls(config) if config.tls_cert is not None else None
+    url = f"{'https' if tls else 'http'}://{where}"
+    headers = {"Content-Type": "application/json"}
+    if (token := http_policy(config).token) is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=body or b"{}", method="POST", headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=10) as reply:
+        with urllib.request.urlopen(request, timeout=10, context=tls) as reply:
             print(reply.read().decode())
             return 0
     except urllib.error.HTTPError as exc:

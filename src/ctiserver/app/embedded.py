@@ -6,7 +6,10 @@ Also `serve_standalone`, behind `ctiserver pbxsim`.
 
 from __future__ import annotations
 
+import ssl
+
 from ctiserver.app.config import Address, Config
+from ctiserver.doors.tls import server_context
 from ctiserver.ids import DeviceId
 from ctiserver.model.states import DnKind
 from ctiserver.pbxsim.command import serve
@@ -75,7 +78,14 @@ class EmbeddedSwitch:
     def __init__(self, config: Config) -> None:
         listen = config.csta_listen or EMBEDDED_LISTEN
         self.switch = Switch(pbx_config(config))
-        self.listener = PbxListener(self.switch, listen.host, listen.port)
+        self.listener = PbxListener(
+            self.switch,
+            listen.host,
+            listen.port,
+            tls=pbxsim_tls(config),
+            max_links=config.pbxsim_max_connections,
+            max_links_per_address=config.pbxsim_max_connections_per_address,
+        )
 
     async def start(self) -> tuple[str, int]:
         """Start; the CSTA address, and the trunk address when trunks are configured."""
@@ -95,4 +105,12 @@ class EmbeddedSwitch:
 async def serve_standalone(config: Config) -> None:
     """`ctiserver pbxsim`: the switch alone, until cancelled."""
     listen = config.csta_listen or STANDALONE_LISTEN
-    await serve(pbx_config(config), listen.host, listen.port)
+    limits = (config.pbxsim_max_connections, config.pbxsim_max_connections_per_address)
+    await serve(pbx_config(config), listen.host, listen.port, tls=pbxsim_tls(config), limits=limits)
+
+
+def pbxsim_tls(config: Config) -> ssl.SSLContext | None:
+    """`[pbxsim] tls-cert`/`tls-key`: the CSTA listener on TLS."""
+    if config.pbxsim_tls_cert is None or config.pbxsim_tls_key is None:
+        return None
+    return server_context(config.pbxsim_tls_cert, config.pbxsim_tls_key)

@@ -9,6 +9,9 @@ in one asyncio.TaskGroup.
 With `[orchestration] enabled`, the orchestration server runs here too, as a client of
 the server's own client listener.
 
+The security parts (TLS, applications, the HTTP guard, the limits on every door) are
+built by app.security; a risky configuration is warned about when the run starts.
+
 Once bound, each listener is announced on a line of its own (`listening client=…`,
 `listening http=…`, `listening csta=…` for an embedded pbxsim), so a script can start
 the server on port 0.  stop() ends the run gracefully; reload() re-reads the
@@ -27,17 +30,22 @@ from typing import Any
 from aiohttp import web
 
 from ctiserver.app import config as configuration
+from ctiserver.app import security
 from ctiserver.app.config import Config
 from ctiserver.app.embedded import EmbeddedSwitch
 from ctiserver.clock import Clock, SystemClock
 from ctiserver.errors import ConfigError
 from ctiserver.http.app import build_app
+from ctiserver.http.door import HttpDoor
+from ctiserver.http.guard import Guard
 from ctiserver.http.metrics import ServerMetrics
 from ctiserver.iscc.peering import Peering, PeeringSettings
 from ctiserver.iscc.transactions import XRoute
 from ctiserver.link.supervisor import LinkSettings, LinkSupervisor
 from ctiserver.orchestration.runtime import OrchestrationServer
 from ctiserver.orchestration.settings import Endpoint
+from ctiserver.security.masking import MaskingFilter, UserDataMask
+from ctiserver.server.buffers import BufferBudget
 from ctiserver.server.runtime import Runtime
 from ctiserver.server.tcp import serve_clients
 from ctiserver.tserver.core import CoreSettings, TServerCore
@@ -79,11 +87,21 @@ class Service:
             started=self.clock.now(),
             iscc=iscc_settings(config),
         )
-        self.runtime = Runtime(core, clock=self.clock, metrics=self.metrics)
+        self.runtime = Runtime(
+            core,
+            clock=self.clock,
+            metrics=self.metrics,
+            directory=security.directory(config),
+            user_data_limit=config.user_data_limit,
+        )
+        self.mask = UserDataMask(config.log_hide_keys)  # for every log line and trace
+        self.budget = BufferBudget(config.max_client_buffers)
+        self.client_limits = security.client_limits(config, self.budget, "T-Library")
         self.embedded: EmbeddedSwitch | None = None
         self.client_address: tuple[str, int] | None = None
         self.orchestration: OrchestrationServer | None = None
         self.http_address: tuple[str, int] | None = None
+        self.http_door: HttpDoor | None = None
         self.iscc_address: tuple[str, int] | None = None
         self._register_gauges()
 
@@ -92,7 +110,10 @@ class Service:
         self._stopping.set()
 
     async def run(self) -> None:
+        security.warn_about_risks(self.config)
+        security.raise_file_limit(self.config)
         async with contextlib.AsyncExitStack() as stack:
+            self._mask_logs(stack)
             switch_address = await self._start_switch(stack)
             supervisor = LinkSupervisor(self._link_settings(switch_address), self.runtime)
             self.runtime.link = supervisor
@@ -161,12 +182,13 @@ class Service:
             session_duration=config.session_duration,
             reconnect_min=config.reconnect_min,
             reconnect_max=config.reconnect_max,
+            tls=security.switch_tls(config),
         )
 
     async def _start_clients(self, stack: contextlib.AsyncExitStack) -> None:
         listen = self.config.client_listen
         server = await serve_clients(
-            self.runtime, listen.host, listen.port, max_buffer=self.config.max_client_buffer
+            self.runtime, listen.host, listen.port, limits=self.client_limits
         )
         self.client_address = server.sockets[0].getsockname()[:2]
         stack.push_async_callback(_close_server, server)
@@ -178,18 +200,26 @@ class Service:
         if listen is None:
             return
         embedded = self.embedded
+        tls = security.listener_tls(self.config)
+        door = HttpDoor(
+            security.http_admission(self.config), request_timeout=self.config.http_request_timeout
+        )
+        self.http_door = door
+        guard = Guard(security.http_policy(self.config), door, scheme="https" if tls else "http")
         app = build_app(
             self.runtime,
             self.metrics,
             reload=self.reload,
-            max_buffer=self.config.max_client_buffer,
+            limits=self.client_limits,
+            guard=guard,
             phone=embedded.listener.act if embedded is not None else None,
         )
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
-        await web.TCPSite(runner, listen.host, listen.port).start()
-        host, port = runner.addresses[0][:2]
+        server = await door.serve(runner, listen.host, listen.port, tls=tls)
+        stack.push_async_callback(_close_server, server)
+        host, port = server.sockets[0].getsockname()[:2]
         self.http_address = (host, port)
         self._announce(f"listening http={self.http_address[0]}:{self.http_address[1]}")
 
@@ -200,7 +230,8 @@ class Service:
         if settings is None or not settings.enabled or self.client_address is None:
             return None
         endpoint = Endpoint(*self.client_address)
-        self.orchestration = OrchestrationServer(replace(settings, servers=(endpoint,)))
+        tls = security.outgoing_tls(self.config) if self.config.tls_cert else None
+        self.orchestration = OrchestrationServer(replace(settings, servers=(endpoint,)), tls=tls)
         return _run_orchestration(self.orchestration)
 
     async def _start_peering(self, stack: contextlib.AsyncExitStack) -> None:
@@ -216,6 +247,12 @@ class Service:
             },
             reconnect_timeout=iscc.reconnect_timeout,
             addp_timeout=iscc.addp_timeout,
+            secrets={name: peer.secret for name, peer in iscc.peers.items() if peer.secret},
+            server_tls=security.listener_tls(self.config),
+            client_tls=security.outgoing_tls(self.config),
+            client_certificates=self.config.tls_client_ca is not None,
+            max_connections=iscc.max_connections,
+            max_connections_per_address=iscc.max_connections_per_address,
         )
         peering = Peering(settings, self.runtime)
         self.runtime.peering = peering
@@ -225,8 +262,22 @@ class Service:
             self.iscc_address = bound
             self._announce(f"listening iscc={bound[0]}:{bound[1]}")
 
+    def _mask_logs(self, stack: contextlib.AsyncExitStack) -> None:
+        """`[security] log-hide-keys`: every handler of the root logger masks UserData."""
+        if not self.mask.keys:
+            return
+        masking = MaskingFilter(self.mask)
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(masking)
+            stack.callback(handler.removeFilter, masking)
+
     def _register_gauges(self) -> None:
         runtime = self.runtime
+        self.metrics.gauge(
+            "ctiserver_client_buffers_bytes",
+            "bytes held in all client buffers together (bounded by max-client-buffers)",
+            lambda: self.budget.total,
+        )
         self.metrics.gauge("ctiserver_clients", "connected clients", lambda: runtime.client_count)
         self.metrics.gauge(
             "ctiserver_calls", "calls in progress", lambda: len(runtime.core.model.calls)

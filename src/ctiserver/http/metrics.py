@@ -22,6 +22,11 @@ class ServerMetrics:
             ["request"],
             registry=self.registry,
         )
+        self._auth_failures = Counter(
+            "ctiserver_auth_failures",
+            "clients that failed to authenticate (RequestRegisterClient refused)",
+            registry=self.registry,
+        )
         self._gauges: list[tuple[Gauge, Callable[[], float]]] = []
 
     def event_sent(self, name: str, copies: int) -> None:
@@ -29,6 +34,9 @@ class ServerMetrics:
 
     def request_handled(self, name: str) -> None:
         self._requests.labels(name).inc()
+
+    def authentication_failed(self) -> None:
+        self._auth_failures.inc()
 
     def gauge(self, name: str, description: str, read: Callable[[], float]) -> None:
         """A value read at every scrape."""

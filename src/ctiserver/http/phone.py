@@ -23,6 +23,7 @@ import orjson
 from aiohttp import web
 
 from ctiserver.errors import ServiceError
+from ctiserver.http.guard import admin
 from ctiserver.ids import CallId, DeviceId
 from ctiserver.pbxsim.phone import (
     Answer,
@@ -70,10 +71,11 @@ def _text(body: dict[str, Any], key: str) -> str:
 
 
 def phone_handler(act: Act | None) -> Callable[[web.Request], Any]:
+    @admin
     async def phone(request: web.Request) -> web.Response:
         if act is None:
             return _answer(404, "this server has no embedded switch: use the phones of yours")
-        raw = await request.content.read(MAX_BODY + 1)
+        raw = await request.read()
         if len(raw) > MAX_BODY:
             return _answer(400, f"the body is over {MAX_BODY} bytes")
         try:

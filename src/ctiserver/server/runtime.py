@@ -5,6 +5,9 @@ link state, snapshots) and from a periodic tick (request deadlines).  Each input
 synchronous call into the core; the outputs are performed before the next input:
 events are encoded once per distinct event and queued on each recipient's connection,
 requests are submitted to the link with a callback that feeds the answer back.
+
+A client's request goes through access control (server.access) before the core: a
+request refused there is answered with EventError and never reaches the switch.
 """
 
 from __future__ import annotations
@@ -17,19 +20,25 @@ from typing import Protocol
 
 from ctiserver.clock import Clock
 from ctiserver.csta.schema import Event, Request, Response, Unconfirmed
+from ctiserver.doors.lograte import RateLimitedLog
 from ctiserver.errors import LinkDown
-from ctiserver.ids import ClientId, DeviceId
+from ctiserver.ids import ClientId, ConnId, DeviceId
 from ctiserver.iscc.peering import Peering
-from ctiserver.iscc.protocol import PeerMessage
+from ctiserver.iscc.protocol import PeerMessage, Refused, Reserve
 from ctiserver.link.supervisor import AgentSnapshot, LinkSupervisor, Snapshot
 from ctiserver.model.states import DnKind
+from ctiserver.security.applications import Refusal
+from ctiserver.security.authentication import Directory
+from ctiserver.security.data import DEFAULT_USER_DATA_LIMIT, peer_user_data_refusal
+from ctiserver.server.access import Access
 from ctiserver.tlib.codec import encode_event
 from ctiserver.tlib.requests import InvalidRequest
-from ctiserver.tlib.vocabulary import TMessage
+from ctiserver.tlib.vocabulary import KVList, TMessage
 from ctiserver.tserver.core import ChangeMonitors, Deliver, Output, SendToSwitch, TServerCore
 from ctiserver.tserver.iscc import SendToPeer
 
 log = logging.getLogger(__name__)
+troubles = RateLimitedLog(log)
 
 TICK_INTERVAL = 0.2
 
@@ -38,11 +47,13 @@ class ClientPeer(Protocol):
     """What the runtime needs of a client connection, whatever its transport."""
 
     name: str
+    address: str  # the remote host, for per-address limits
 
     def send(self, data: bytes) -> None:
         """Queue one encoded event (a JSON line); never blocks."""
 
-    def close(self, reason: str) -> None: ...
+    def close(self, reason: str) -> None:
+        """Close the connection once what is queued for it is written."""
 
 
 class Metrics(Protocol):
@@ -50,9 +61,19 @@ class Metrics(Protocol):
 
     def request_handled(self, name: str) -> None: ...
 
+    def authentication_failed(self) -> None: ...
+
 
 class Runtime:
-    def __init__(self, core: TServerCore, *, clock: Clock, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        core: TServerCore,
+        *,
+        clock: Clock,
+        metrics: Metrics | None = None,
+        directory: Directory | None = None,
+        user_data_limit: int = DEFAULT_USER_DATA_LIMIT,
+    ) -> None:
         self.core = core
         self.clock = clock
         self.link: LinkSupervisor | None = None
@@ -64,12 +85,18 @@ class Runtime:
         self.link_ready = asyncio.Event()  # set while the link to the switch is up
         self._peers_ready: dict[str, asyncio.Event] = {}
         self._event_listeners: list[Callable[[Deliver], None]] = []
+        self.access = Access(
+            self,
+            directory=directory or Directory({}, require_auth=False),
+            user_data_limit=user_data_limit,
+        )
 
     # --- clients ------------------------------------------------------------------------
 
     def attach(self, peer: ClientPeer) -> ClientId:
         client = ClientId(next(self._ids))
         self._peers[client] = peer
+        self.access.opened(client, peer.address)
         self.core.client_connected(client)
         log.info("client %s connected as %s", peer.name, client)
         return client
@@ -77,6 +104,7 @@ class Runtime:
     def detach(self, client: ClientId) -> None:
         peer = self._peers.pop(client, None)
         if peer is not None:
+            self.access.closed(client)
             self.core.client_disconnected(client)
             log.info("client %s (%s) disconnected", client, peer.name)
 
@@ -88,13 +116,42 @@ class Runtime:
     def client_count(self) -> int:
         return len(self._peers)
 
+    def registered(self, client: ClientId) -> bool:
+        """Whether *client* has registered (RequestRegisterClient, authenticated)."""
+        return self.access.registered(client)
+
     def on_request(self, client: ClientId, message: TMessage) -> None:
         if self._metrics is not None:
             self._metrics.request_handled(message["Request"])
-        self.perform(self.core.request(client, message, self.clock.now()))
+        self.access.request(client, message)
 
     def on_invalid(self, client: ClientId, problem: InvalidRequest) -> None:
         self.perform(self.core.invalid_request(client, problem, self.clock.now()))
+
+    # --- access control (AccessHooks) ---------------------------------------------------
+
+    def admit(self, client: ClientId, message: TMessage) -> None:
+        self.perform(self.core.request(client, message, self.clock.now()))
+
+    def refuse(self, client: ClientId, message: TMessage, refusal: Refusal) -> None:
+        problem = InvalidRequest(
+            refusal.code, refusal.message, reference_id=message.get("ReferenceID", 0)
+        )
+        self.on_invalid(client, problem)
+
+    def disconnect(self, client: ClientId, reason: str) -> None:
+        peer = self._peers.get(client)
+        if peer is not None:
+            peer.close(reason)
+
+    def user_data_of(self, conn_id: str) -> KVList | None:
+        """The one read of the core's model for access control: a call's UserData."""
+        call = self.core.model.call(ConnId(conn_id))
+        return None if call is None else call.user_data
+
+    def authentication_failed(self) -> None:
+        if self._metrics is not None:
+            self._metrics.authentication_failed()
 
     # --- the link (LinkHooks) ------------------------------------------------------------
 
@@ -146,7 +203,17 @@ class Runtime:
         return self._peers_ready.setdefault(location, asyncio.Event())
 
     def on_peer_message(self, location: str, message: PeerMessage) -> None:
-        self.perform(self.core.peer_message(location, message, self.clock.now()))
+        refusal = peer_user_data_refusal(message, self.access.user_data_limit)
+        if refusal is None:
+            self.perform(self.core.peer_message(location, message, self.clock.now()))
+            return
+        troubles.warning(
+            location, "ISCC %s from %s refused: %s", message.TYPE, location, refusal.message
+        )
+        if isinstance(message, Reserve) and self.peering is not None:
+            self.peering.send(
+                location, Refused(xid=message.xid, code=refusal.code, message=refusal.message)
+            )
 
     # --- configuration ------------------------------------------------------------------
 

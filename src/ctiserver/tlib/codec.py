@@ -62,6 +62,11 @@ class TlibConnection:
     def receive_data(self, data: bytes) -> None:
         self._buffer += data
 
+    @property
+    def buffered(self) -> int:
+        """Bytes received and not yet cut into requests."""
+        return len(self._buffer)
+
     def next_message(self) -> TMessage | InvalidRequest | NeedData:
         while True:
             newline = self._buffer.find(b"\n", self._scanned)
