@@ -1,5 +1,5 @@
 """The command line (DESIGN.md § 2): run, pbxsim, orchestrate, scxml run, check-config,
-reload, phone.
+reload, phone, hash-password.
 
 Parsing arguments, setting up logging and signals, and choosing the event loop live
 here; everything else is in app.service (the server) and the packages it wires.
@@ -78,6 +78,12 @@ def _parser() -> argparse.ArgumentParser:
     scxml = commands.add_parser("scxml", help="SCXML tools: scxml run DOC.scxml")
     scxml.add_argument("words", nargs=argparse.REMAINDER, metavar="run DOC.scxml")
     scxml.set_defaults(handler=_scxml)
+
+    hashing = commands.add_parser(
+        "hash-password",
+        help="print the scrypt hash of a password read from standard input (or a prompt)",
+    )
+    hashing.set_defaults(handler=_hash_password)
 
     check = commands.add_parser("check-config", help="validate a configuration file")
     check.add_argument("file", type=Path)
@@ -173,6 +179,26 @@ def _scxml(arguments: argparse.Namespace) -> int:
     from ctiserver.scxml.command import main as scxml_main
 
     return scxml_main(list(arguments.words))
+
+
+def _hash_password(arguments: argparse.Namespace) -> int:
+    """`ctiserver hash-password`: one line, for `[application."NAME"] password-hash`."""
+    from ctiserver.security.passwords import hash_password
+
+    if sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            print("the two passwords differ", file=sys.stderr)
+            return 1
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        print("an empty password is not a password", file=sys.stderr)
+        return 1
+    print(hash_password(password))
+    return 0
 
 
 def _check_config(arguments: argparse.Namespace) -> int:

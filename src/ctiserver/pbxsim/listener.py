@@ -79,10 +79,7 @@ class _Link:
         self.writer = writer
         self.pending = bytearray()
         self.closing = False
-
-    @property
-    def peer(self) -> str:
-        return str(self.writer.get_extra_info("peername"))
+        self.peer = str(writer.get_extra_info("peername"))  # a closed TLS transport forgets it
 
     def reply(self, invoke_id: InvokeId, message: Response | CSTAErrorCode) -> None:
         """Queue the answer to the peer's request *invoke_id*."""

@@ -62,4 +62,6 @@ class MaskingFilter(logging.Filter):
 def _masked_args(mask: UserDataMask, args: tuple[Any, ...] | Mapping[str, Any]) -> Any:
     if isinstance(args, tuple):
         return tuple(mask.argument(arg) for arg in args)
+    if "UserData" in args:  # logging unwraps a lone dict argument into the args
+        return mask.argument(dict(args))
     return {key: mask.argument(value) for key, value in args.items()}
