@@ -101,7 +101,7 @@ class Config:
     max_connections: int = 1000
     max_connections_per_address: int = 100
     register_timeout: float = 10.0
-    requests_per_turn: int = 16
+    requests_per_turn: int = 4
     http_max_connections: int = 256
     http_max_connections_per_address: int = 64
     http_request_timeout: float = 10.0
