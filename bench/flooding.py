@@ -7,7 +7,7 @@ alone, then while a flooding client (another child process) writes requests as f
 the socket takes them and reads the answers.  It prints the victim's percentiles both
 ways and the ratio of the p50s (the issue's bound: 3x at most).
 
-    ./dev bench flooding [--rounds 300] [--flood query|makecall]
+    ./dev bench flooding [--rounds 300] [--flood query|makecall] [--server "KEY = V; …"]
 """
 
 from __future__ import annotations
@@ -33,9 +33,11 @@ extensions = ["7001-7010"]
 """
 
 
-async def start_server(folder: Path) -> tuple[asyncio.subprocess.Process, tuple[str, int]]:
+async def start_server(
+    folder: Path, extra: str
+) -> tuple[asyncio.subprocess.Process, tuple[str, int]]:
     config = folder / "site.toml"
-    config.write_text(SITE)
+    config.write_text(SITE.replace("[dn]", extra + "\n[dn]"))
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "ctiserver.cli", "--log-level", "error", "run",
         "--config", str(config), stdout=asyncio.subprocess.PIPE,
@@ -98,9 +100,9 @@ def summary(latencies: list[float]) -> str:
     return f"p50 {p[50]:.2f} ms, p90 {p[90]:.2f} ms, p99 {p[99]:.2f} ms"
 
 
-async def main(rounds: int, kind: str) -> None:
+async def main(rounds: int, kind: str, extra: str) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        server, address = await start_server(Path(folder))
+        server, address = await start_server(Path(folder), extra)
         try:
             alone = await victim_latencies(address, rounds)
             answered = multiprocessing.Value("q", 0)
@@ -129,5 +131,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--flood", choices=["query", "makecall"], default="query")
+    parser.add_argument(
+        "--server", default="", help='more [server] keys, e.g. "requests-per-turn = 1"'
+    )
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.rounds, arguments.flood))
+    asyncio.run(main(arguments.rounds, arguments.flood, arguments.server.replace(";", "\n")))

@@ -99,3 +99,35 @@ async def _served(session: aiohttp.ClientSession, url: str) -> None:
             continue
         assert reply.status in (200, 503)
         return
+
+
+async def test_a_client_has_a_bounded_number_of_requests_in_flight(
+    make_site: SiteFactory,
+) -> None:
+    """Twenty MakeCalls written at once: the server takes the next one only as answers
+    come, never more than `requests-in-flight` ahead of them; all are answered."""
+    site = await make_site(requests_in_flight=2)
+    runtime = site.service.runtime
+    a = await site.client(*(f"70{n:02d}" for n in range(1, 11)))
+    timeline: list[int] = []
+    admit = runtime.admit
+
+    def counting_admit(client: object, message: object) -> None:
+        timeline.append(+1)
+        admit(client, message)  # type: ignore[arg-type]
+
+    def answers(delivery: Deliver) -> None:
+        for clients, event in delivery.copies():
+            if event.get("ReferenceID") and clients:
+                timeline.append(-1)
+
+    runtime.admit = counting_admit  # type: ignore[method-assign]
+    runtime.add_event_listener(answers)
+    references = [
+        a.send("RequestMakeCall", ThisDN=f"70{n:02d}", OtherDN="7010") for n in range(1, 10)
+    ]
+    for reference in references:
+        await within(a.wait_for("EventDialing", ReferenceID=reference))
+    in_flight = [sum(timeline[: i + 1]) for i in range(len(timeline))]
+    assert timeline.count(+1) == 9
+    assert max(in_flight) <= 2

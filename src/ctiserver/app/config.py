@@ -102,6 +102,7 @@ class Config:
     max_connections_per_address: int = 100
     register_timeout: float = 10.0
     requests_per_turn: int = 4
+    requests_in_flight: int = 8
     http_max_connections: int = 256
     http_max_connections_per_address: int = 64
     http_request_timeout: float = 10.0
@@ -273,6 +274,7 @@ SCHEMA: dict[str, dict[str, tuple[str, Parser]]] = {
         ),
         "register-timeout": ("register_timeout", _number(minimum=0.1)),
         "requests-per-turn": ("requests_per_turn", _number(minimum=1, integer=True)),
+        "requests-in-flight": ("requests_in_flight", _number(minimum=1, integer=True)),
         "http-max-connections": ("http_max_connections", _number(minimum=1, integer=True)),
         "http-max-connections-per-address": (
             "http_max_connections_per_address",

@@ -93,6 +93,7 @@ class Service:
             metrics=self.metrics,
             directory=security.directory(config),
             user_data_limit=config.user_data_limit,
+            requests_in_flight=config.requests_in_flight,
         )
         self.mask = UserDataMask(config.log_hide_keys)  # for every log line and trace
         self.budget = BufferBudget(config.max_client_buffers)

@@ -42,6 +42,7 @@ class WebSocketPeer:
         self._queued = 0
         self._wake = asyncio.Event()
         self._closing = False
+        self.answered = asyncio.Event()  # set by ready(): below the in-flight limit
 
     def send(self, data: bytes) -> None:
         if self._closing:
@@ -53,6 +54,9 @@ class WebSocketPeer:
             return
         self._limits.budget.charge(self, self._queued)
         self._wake.set()
+
+    def ready(self) -> None:
+        self.answered.set()
 
     def close(self, reason: str) -> None:
         """Close once what is queued is written."""
@@ -102,7 +106,7 @@ async def serve_websocket(
     writer = asyncio.create_task(peer.run_writer(), name=f"ws-writer-{client}")
     deadline = limits.registration_deadline(lambda: runtime.registered(client), peer.close, address)
     try:
-        await _read(ws, runtime, client, limits.requests_per_turn)
+        await _read(ws, runtime, client, peer, limits.requests_per_turn)
     finally:
         deadline.cancel()
         runtime.detach(client)
@@ -112,10 +116,17 @@ async def serve_websocket(
 
 
 async def _read(
-    ws: web.WebSocketResponse, runtime: Runtime, client: ClientId, per_turn: int
+    ws: web.WebSocketResponse,
+    runtime: Runtime,
+    client: ClientId,
+    peer: WebSocketPeer,
+    per_turn: int,
 ) -> None:
     taken = 0
     async for frame in ws:
+        while runtime.busy(client):  # at the in-flight limit: wait for an answer
+            peer.answered.clear()
+            await peer.answered.wait()
         if frame.type is WSMsgType.TEXT:
             _on_text(runtime, client, frame.data)
         elif frame.type is WSMsgType.BINARY:

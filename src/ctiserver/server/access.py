@@ -11,6 +11,12 @@ Every request of every connection (TCP or WebSocket) comes here first:
   error path: nothing reaches a handler or the switch.
 - While a client's authentication runs, its later requests wait, in order (at most
   MAX_HELD of them; a client that sends more is disconnected).
+- A client has at most `requests-in-flight` requests taken and not yet answered; the
+  listeners stop taking its requests (and reading) until an answer comes, so a client
+  flooding requests that go to the switch cannot queue unbounded work in front of
+  everyone else's.  An event carrying a ReferenceID, sent to the client, is an answer.
+  Requests to other sites (a Location, or the ISCC requests) are not counted: their
+  answers may take a peer's request timeout, and must not stall a router's others.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ from ctiserver.tlib.vocabulary import KVList, TMessage
 log = logging.getLogger(__name__)
 
 MAX_HELD: Final = 256
+DEFAULT_IN_FLIGHT: Final = 8
+UNCOUNTED: Final = frozenset({"RequestGetAccessNumber", "RequestCancelReqGetAccessNumber"})
 CHECKERS: Final = 2  # scrypt checks at once; each takes tens of MiB for tens of ms
 
 
@@ -54,6 +62,9 @@ class AccessHooks(Protocol):
     def authentication_failed(self) -> None:
         """Count one failure (ctiserver_auth_failures_total)."""
 
+    def resume(self, client: ClientId) -> None:
+        """The client may send requests again (it was at its in-flight limit)."""
+
 
 @dataclass(slots=True)
 class Session:
@@ -62,6 +73,7 @@ class Session:
     application: Application | None = None
     checking: asyncio.Task[None] | None = None
     held: collections.deque[TMessage] = field(default_factory=collections.deque)
+    in_flight: int = 0
 
 
 class Access:
@@ -72,8 +84,10 @@ class Access:
         directory: Directory,
         user_data_limit: int,
         throttle: FailureThrottle | None = None,
+        in_flight: int = DEFAULT_IN_FLIGHT,
     ) -> None:
         self._hooks = hooks
+        self.in_flight = in_flight
         self.directory = directory
         self.user_data_limit = user_data_limit
         self.throttle = throttle or FailureThrottle()
@@ -92,6 +106,20 @@ class Access:
         """Whether *client* has registered (and authenticated, when that is asked)."""
         session = self._sessions.get(client)
         return session is not None and session.registered
+
+    def busy(self, client: ClientId) -> bool:
+        """Whether *client* has as many requests in flight as it may."""
+        session = self._sessions.get(client)
+        return session is not None and session.in_flight >= self.in_flight
+
+    def answered(self, client: ClientId) -> None:
+        """An answer (an event with a ReferenceID) went to *client*."""
+        session = self._sessions.get(client)
+        if session is None or session.in_flight == 0:
+            return
+        session.in_flight -= 1
+        if session.in_flight == self.in_flight - 1:
+            self._hooks.resume(client)
 
     def application(self, client: ClientId) -> Application | None:
         session = self._sessions.get(client)
@@ -133,6 +161,8 @@ class Access:
             return
         if message["Request"] == "RequestRegisterClient":
             session.registered = True
+        if message["Request"] not in UNCOUNTED and "Location" not in message:
+            session.in_flight += 1
         self._hooks.admit(client, message)
 
     def _refusal(self, session: Session, message: TMessage) -> Refusal | None:

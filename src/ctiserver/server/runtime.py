@@ -30,7 +30,7 @@ from ctiserver.model.states import DnKind
 from ctiserver.security.applications import Refusal
 from ctiserver.security.authentication import Directory
 from ctiserver.security.data import DEFAULT_USER_DATA_LIMIT, peer_user_data_refusal
-from ctiserver.server.access import Access
+from ctiserver.server.access import DEFAULT_IN_FLIGHT, Access
 from ctiserver.tlib.codec import encode_event
 from ctiserver.tlib.requests import InvalidRequest
 from ctiserver.tlib.vocabulary import KVList, TMessage
@@ -55,6 +55,9 @@ class ClientPeer(Protocol):
     def close(self, reason: str) -> None:
         """Close the connection once what is queued for it is written."""
 
+    def ready(self) -> None:
+        """Take requests again: the client is no longer at its in-flight limit."""
+
 
 class Metrics(Protocol):
     def event_sent(self, name: str, copies: int) -> None: ...
@@ -73,6 +76,7 @@ class Runtime:
         metrics: Metrics | None = None,
         directory: Directory | None = None,
         user_data_limit: int = DEFAULT_USER_DATA_LIMIT,
+        requests_in_flight: int = DEFAULT_IN_FLIGHT,
     ) -> None:
         self.core = core
         self.clock = clock
@@ -89,6 +93,7 @@ class Runtime:
             self,
             directory=directory or Directory({}, require_auth=False),
             user_data_limit=user_data_limit,
+            in_flight=requests_in_flight,
         )
 
     # --- clients ------------------------------------------------------------------------
@@ -119,6 +124,10 @@ class Runtime:
     def registered(self, client: ClientId) -> bool:
         """Whether *client* has registered (RequestRegisterClient, authenticated)."""
         return self.access.registered(client)
+
+    def busy(self, client: ClientId) -> bool:
+        """Whether *client* is at its limit of requests in flight: take no more now."""
+        return self.access.busy(client)
 
     def on_request(self, client: ClientId, message: TMessage) -> None:
         if self._metrics is not None:
@@ -152,6 +161,11 @@ class Runtime:
     def authentication_failed(self) -> None:
         if self._metrics is not None:
             self._metrics.authentication_failed()
+
+    def resume(self, client: ClientId) -> None:
+        peer = self._peers.get(client)
+        if peer is not None:
+            peer.ready()
 
     # --- the link (LinkHooks) ------------------------------------------------------------
 
@@ -249,6 +263,9 @@ class Runtime:
                 peer = self._peers.get(client)
                 if peer is not None:
                     peer.send(data)
+            if event.get("ReferenceID"):
+                for client in clients:
+                    self.access.answered(client)
             copies += len(clients)
         if self._metrics is not None:
             self._metrics.event_sent(delivery.event["Event"], copies)

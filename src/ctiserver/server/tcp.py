@@ -7,7 +7,8 @@ iteration.  The door's limits (server.limits) apply:
 - one that does not register within `register-timeout` is closed;
 - at most `requests-per-turn` requests are taken from one connection per loop turn:
   the rest wait in its buffer, reading paused, and are taken on the next turns, so a
-  flooding client cannot hold up the others;
+  flooding client cannot hold up the others; nor are any taken while the client has
+  `requests-in-flight` requests unanswered (server.access), until ready() says so;
 - a client that stops reading is disconnected, with a log line, once the transport
   holds more than `max_buffer` unsent bytes; and what all clients hold together is
   bounded by the shared BufferBudget.
@@ -41,7 +42,7 @@ class TlibTcpProtocol(asyncio.Protocol):
         self._outgoing: list[bytes] = []
         self._deadline: asyncio.TimerHandle | None = None
         self._paused = False
-        self._scheduled = False
+        self._waiting = False  # for answers: at the in-flight limit
         self.name = "?"
         self.address = "?"
 
@@ -82,9 +83,13 @@ class TlibTcpProtocol(asyncio.Protocol):
     # --- requests, a fair share per loop turn -------------------------------------------
 
     def _take(self) -> None:
-        self._scheduled = False
         for _ in range(self._limits.requests_per_turn):
             if self._client is None:
+                return
+            if self._runtime.busy(self._client):
+                self._waiting = True  # ready() takes up again
+                self._set_paused(True)
+                self._charge()
                 return
             message = self._connection.next_message()
             if message is NEED_DATA:
@@ -96,9 +101,13 @@ class TlibTcpProtocol(asyncio.Protocol):
             else:
                 self._runtime.on_request(self._client, message)
         self._set_paused(True)  # more may wait: take them on the next turn
-        self._scheduled = True
         asyncio.get_running_loop().call_soon(self._take)
         self._charge()
+
+    def ready(self) -> None:
+        if self._waiting:
+            self._waiting = False
+            asyncio.get_running_loop().call_soon(self._take)
 
     def _set_paused(self, paused: bool) -> None:
         transport = self._transport
