@@ -6,6 +6,7 @@ switch: pbxsim's own state says so."""
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import aiohttp
 import orjson
@@ -201,3 +202,15 @@ async def test_a_refused_client_cannot_keep_talking(make_site: SiteFactory) -> N
     with pytest.raises(ConnectionClosed):
         await within(client.next_event())
     await client.close()
+
+
+async def test_hidden_keys_never_reach_the_log(
+    make_site: SiteFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    site = await make_site(log_hide_keys=("Card",))
+    client = await site.client("7001")
+    with caplog.at_level(logging.DEBUG, logger="ctiserver.server.access"):
+        await client.make_call("7001", "7002", user_data={"Card": "4111-1111", "Case": "A-17"})
+    assert "4111-1111" not in caplog.text
+    assert "'Card': '***'" in caplog.text
+    assert "A-17" in caplog.text

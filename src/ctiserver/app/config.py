@@ -609,7 +609,9 @@ def _application(reader: _Reader, name: str, table: dict[str, Any]) -> Applicati
     try:
         stored = parse_hash(text)
     except ValueError as exc:
-        raise reader.fail(f'[application."{name}"] password-hash: {exc}', *where) from None
+        raise reader.fail(
+            f'[application."{name}"] password-hash: {exc}', *where, "password-hash"
+        ) from None
     dns = None
     if "dns" in table:
         dns = frozenset(_numbers(reader, table["dns"], (*where, "dns")))

@@ -135,6 +135,8 @@ class Access:
         session = self._sessions.get(client)
         if session is None:
             return
+        if log.isEnabledFor(logging.DEBUG):  # UserData masked by the service's log filter
+            log.debug("request from client %s: %s", client, message)
         if session.checking is not None:
             if len(session.held) >= MAX_HELD:
                 self._hooks.disconnect(client, f"sent over {MAX_HELD} requests while registering")
