@@ -214,3 +214,21 @@ async def test_hidden_keys_never_reach_the_log(
     assert "4111-1111" not in caplog.text
     assert "'Card': '***'" in caplog.text
     assert "A-17" in caplog.text
+
+
+async def test_five_failures_from_an_address_slow_its_next_attempts(
+    make_site: SiteFactory,
+) -> None:
+    site = await make_site(require_auth=True, applications=APPS)
+    throttle = site.service.runtime.access.throttle
+    for attempt in range(6):
+        with pytest.raises(TServerError):
+            await TClient.connect(
+                *site.address, application_name="desk", application_password=f"guess{attempt}"
+            )
+        slowed = throttle._records["127.0.0.1"].slowed_until > 0
+        assert slowed is (attempt >= 4)
+    assert throttle._records["127.0.0.1"].next_turn > 0  # the sixth waited its turn
+    assert b"ctiserver_auth_failures_total 6.0" in site.service.metrics.render()
+    desk = await authenticated(site, "desk", "desk-pw")  # slowed, not locked out
+    check(await desk.query_server(), "EventServerInfo")

@@ -159,8 +159,16 @@ def test_five_failures_within_a_minute_slow_an_address_for_the_next_minute() -> 
     throttle.failed("10.0.0.9", 4.0)
     assert throttle.delay("10.0.0.9", 4.5) == 1.0
     assert throttle.delay("10.0.0.8", 4.5) == 0  # other addresses are not slowed
-    assert throttle.delay("10.0.0.9", 63.9) == 1.0
+    assert throttle.delay("10.0.0.9", 63.9) == pytest.approx(1.0)
     assert throttle.delay("10.0.0.9", 64.1) == 0
+
+
+def test_attempts_made_at_once_while_slowed_wait_in_turn() -> None:
+    throttle = FailureThrottle()
+    for _ in range(5):
+        throttle.failed("10.0.0.9", 0.0)
+    assert [throttle.delay("10.0.0.9", 1.0) for _ in range(4)] == [1.0, 2.0, 3.0, 4.0]
+    assert throttle.delay("10.0.0.9", 10.0) == 1.0  # the queue has drained
 
 
 def test_failures_spread_over_more_than_a_minute_do_not_slow_anyone() -> None:

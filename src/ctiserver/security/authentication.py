@@ -96,12 +96,14 @@ def refusal(name: str) -> Refusal:
 class _Record:
     failures: collections.deque[float] = field(default_factory=collections.deque)
     slowed_until: float = 0.0
+    next_turn: float = 0.0  # when the next attempt from the address may be checked
 
 
 class FailureThrottle:
     """After `threshold` failures from one address within `window` seconds, every
     attempt from that address waits `delay` seconds, until `window` seconds after its
-    last such failure."""
+    last such failure.  Attempts made at once wait in turn (1 s, 2 s, …): an address
+    gets one attempt per `delay` however many connections it opens."""
 
     def __init__(
         self,
@@ -118,9 +120,13 @@ class FailureThrottle:
         self._records: dict[str, _Record] = {}
 
     def delay(self, address: str, now: float) -> float:
-        """How long an attempt from *address* must wait before it is checked."""
+        """How long an attempt from *address*, made *now*, must wait before it is
+        checked; the attempt takes its turn (call once per attempt)."""
         record = self._records.get(address)
-        return self.wait if record is not None and now < record.slowed_until else 0.0
+        if record is None or now >= record.slowed_until:
+            return 0.0
+        record.next_turn = max(now, record.next_turn) + self.wait
+        return record.next_turn - now
 
     def failed(self, address: str, now: float) -> None:
         record = self._records.pop(address, None) or _Record()
