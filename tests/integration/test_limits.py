@@ -131,3 +131,15 @@ async def test_a_client_has_a_bounded_number_of_requests_in_flight(
     in_flight = [sum(timeline[: i + 1]) for i in range(len(timeline))]
     assert timeline.count(+1) == 9
     assert max(in_flight) <= 2
+
+
+async def test_a_websocket_that_never_registers_is_closed(make_site: SiteFactory) -> None:
+    site = await make_site(register_timeout=0.2)
+    host, port = site.service.http_address or ("", 0)
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(f"http://{host}:{port}/tlib") as ws,
+    ):
+        closing = await within(ws.receive())
+        assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+    assert site.service.runtime.client_count == 0
