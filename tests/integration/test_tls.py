@@ -117,3 +117,12 @@ async def test_the_embedded_orchestration_server_reaches_a_tls_listener(
     site = await make_site(**tls_settings(certificates, mutual=True), orchestration=settings)
     assert site.service.orchestration is not None
     await within(site.service.orchestration.ready.wait(), 10)
+
+
+async def test_a_connection_that_never_finishes_its_handshake_is_closed(
+    make_site: SiteFactory, certificates: Certificates
+) -> None:
+    site = await make_site(**tls_settings(certificates), register_timeout=0.3)
+    reader, writer = await asyncio.open_connection(*site.address)  # and says nothing
+    assert await within(reader.read()) == b""
+    writer.close()

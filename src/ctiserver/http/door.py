@@ -39,7 +39,14 @@ class HttpDoor:
         handlers = runner.server
         assert handlers is not None, "set the runner up first"
         loop = asyncio.get_running_loop()
-        return await loop.create_server(lambda: _Guarded(self, handlers()), host, port, ssl=tls)
+        handshake = self.request_timeout if tls is not None else None
+        return await loop.create_server(
+            lambda: _Guarded(self, handlers()),
+            host,
+            port,
+            ssl=tls,
+            ssl_handshake_timeout=handshake,
+        )
 
     def request_started(self, transport: asyncio.BaseTransport | None) -> None:
         guard = self._guards.get(transport) if transport is not None else None

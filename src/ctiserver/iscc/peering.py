@@ -172,8 +172,13 @@ class Peering:
         if self.settings.listen is None:
             return None
         host, port = self.settings.listen
+        tls = self.settings.server_tls
         self._server = await asyncio.start_server(
-            self._accepted, host, port, ssl=self.settings.server_tls
+            self._accepted,
+            host,
+            port,
+            ssl=tls,
+            ssl_handshake_timeout=self.settings.hello_timeout if tls is not None else None,
         )
         bound = self._server.sockets[0].getsockname()
         return bound[0], bound[1]

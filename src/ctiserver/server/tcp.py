@@ -167,6 +167,11 @@ async def serve_clients(
     """Listen for T-Library clients; returns the started server."""
     loop = asyncio.get_running_loop()
     chosen = limits or default_limits()
+    handshake = chosen.register_timeout if chosen.ssl is not None else None
     return await loop.create_server(
-        lambda: TlibTcpProtocol(runtime, chosen), host, port, ssl=chosen.ssl
+        lambda: TlibTcpProtocol(runtime, chosen),
+        host,
+        port,
+        ssl=chosen.ssl,
+        ssl_handshake_timeout=handshake,  # the registration deadline starts after it
     )
