@@ -176,3 +176,18 @@ async def test_mutual_tls_between_peers_and_a_certificate_for_another_host_is_re
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await b.stop()
+
+
+async def test_without_proof_a_second_connection_never_displaces_the_first() -> None:
+    a, _hooks_a, b, hooks_b, task = await pair({}, {})
+    try:
+        address = b._server.sockets[0].getsockname()[:2]  # type: ignore[union-attr]
+        said = await stranger(address, [Hello(location="SiteA", server="evil", nonce="2" * 32)])
+        assert said.count(b"\n") == 1  # our hello, then closed
+        assert b.connected == ["SiteA"]
+        assert hooks_b.changes == [("up", "SiteA")]
+        assert a.send("SiteB", Poll(id=3))
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await b.stop()

@@ -10,8 +10,11 @@ sites, each side sends a Proof over the other's fresh nonce (iscc.protocol.prove
 TLS, the dialer checks the listener's certificate and name, and a listener that
 requires client certificates checks that the dialer's certificate names the peer's
 configured host.  A connection that fails is closed, logged (rate limited), and never
-displaces the connection already up with that peer.  The listener caps its
-connections, in all and per address.
+displaces the connection already up with that peer.  Without a secret or certificates
+nothing is proven, so a second connection claiming a site that is connected is refused
+until the first is gone (a peer that restarts reconnects once its old connection
+closes, or once supervision drops it).  The listener caps its connections, in all and
+per address.
 ADDP-style supervision: with nothing received for `addp-timeout` seconds a side sends
 Poll, and a connection silent for twice that is dropped.  Messages go to the hooks;
 `send()` writes to a peer when it is connected.
@@ -247,8 +250,13 @@ class Peering:
             writer.close()
             return
         location = greeting.location
-        connection = PeerConnection(location, reader, writer, stream)
         previous = self._connections.get(location)
+        if previous is not None and not self._proven(location, dialed=expected is not None):
+            address = remote_host(writer.get_extra_info("peername"))
+            self._refused(location, address, "that site is connected, and this one proved nothing")
+            writer.close()
+            return
+        connection = PeerConnection(location, reader, writer, stream)
         if previous is not None:
             previous.close()
         self._connections[location] = connection
@@ -329,6 +337,15 @@ class Peering:
         return self._refused(
             location, address, "its proof of the shared secret is wrong or missing"
         )
+
+    def _proven(self, location: str, *, dialed: bool) -> bool:
+        """Whether a connection that got this far proved its peer's identity (a secret,
+        or TLS certificates): only such a one may replace a connection that is up."""
+        if self.settings.secrets.get(location):
+            return True
+        if dialed:
+            return self.settings.client_tls is not None
+        return self.settings.client_certificates
 
     def _certificate_names(self, writer: asyncio.StreamWriter, location: str) -> bool:
         """With client certificates required, the dialer's must name the peer's host."""
