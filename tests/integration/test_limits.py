@@ -5,6 +5,7 @@ a flooding client's fair share."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import aiohttp
 import pytest
@@ -143,3 +144,31 @@ async def test_a_websocket_that_never_registers_is_closed(make_site: SiteFactory
         closing = await within(ws.receive())
         assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
     assert site.service.runtime.client_count == 0
+
+
+async def test_a_pile_of_idle_connections_neither_locks_others_out_nor_stays(
+    make_site: SiteFactory,
+) -> None:
+    """The issue's 1,100 idle connections, scaled down: one address opens 150 and says
+    nothing.  100 are held (the per-address cap), 50 refused at once, and all are gone
+    after the registration deadline; health and new clients are served throughout."""
+    site = await make_site(register_timeout=0.5)
+    idle = [await asyncio.open_connection(*site.address) for _ in range(150)]
+    host, port = site.service.http_address or ("", 0)
+    async with aiohttp.ClientSession() as session:
+        reply = await session.get(f"http://{host}:{port}/healthz")
+        assert reply.status in (200, 503)  # answered, link up or not
+    admission = site.service.client_limits.admission
+    await within(_until(lambda: admission.count + admission.refused == 150))
+    assert (admission.count, admission.refused) == (100, 50)
+    endings = await within(asyncio.gather(*(reader.read() for reader, _ in idle)))
+    assert endings == [b""] * 150
+    for _, writer in idle:
+        writer.close()
+    client = await site.client("7001")
+    check(await client.query_server(), "EventServerInfo")
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    while not condition():
+        await asyncio.sleep(0.01)
