@@ -5,7 +5,6 @@ a flooding client's fair share."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 import aiohttp
 import pytest
@@ -158,17 +157,11 @@ async def test_a_pile_of_idle_connections_neither_locks_others_out_nor_stays(
     async with aiohttp.ClientSession() as session:
         reply = await session.get(f"http://{host}:{port}/healthz")
         assert reply.status in (200, 503)  # answered, link up or not
-    admission = site.service.client_limits.admission
-    await within(_until(lambda: admission.count + admission.refused == 150))
-    assert (admission.count, admission.refused) == (100, 50)
     endings = await within(asyncio.gather(*(reader.read() for reader, _ in idle)))
-    assert endings == [b""] * 150
+    assert endings == [b""] * 150  # refused at once, or closed at the deadline
+    admission = site.service.client_limits.admission
+    assert (admission.count, admission.refused) == (0, 50)  # 100 were held, all gone now
     for _, writer in idle:
         writer.close()
     client = await site.client("7001")
     check(await client.query_server(), "EventServerInfo")
-
-
-async def _until(condition: Callable[[], bool]) -> None:
-    while not condition():
-        await asyncio.sleep(0.01)
