@@ -5,11 +5,13 @@ admin applications, and restricted reads."""
 from __future__ import annotations
 
 import base64
+import socket
 from pathlib import Path
 
 import aiohttp
 import pytest
 
+from ctiserver.app.config import Address
 from ctiserver.security.applications import Application, Permission
 from ctiserver.security.passwords import hash_password
 from tests.integration.conftest import Site, SiteFactory
@@ -126,3 +128,31 @@ async def test_an_admin_application_may_use_http_basic(make_site: SiteFactory) -
         assert (await session.post(url, json={}, headers=basic("ops", "nope"))).status == 401
         assert (await session.post(url, json={}, headers=basic("desk", "ops-pw"))).status == 401
         assert (await session.post(url, json={})).status == 401
+
+
+def own_network_address() -> str | None:
+    """This machine's address on its network (not loopback), if it has one."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("198.51.100.1", 9))  # no packet is sent: this only picks a route
+        address = str(probe.getsockname()[0])
+    except OSError:
+        return None
+    finally:
+        probe.close()
+    return None if address.startswith("127.") else address
+
+
+async def test_without_a_token_admin_endpoints_serve_loopback_clients_only(
+    make_site: SiteFactory,
+) -> None:
+    address = own_network_address()
+    if address is None:
+        pytest.skip("this machine has no network address besides loopback")
+    site = await make_site(http_listen=Address(address, 0))
+    url = f"{base(site)}/phone/7001"
+    async with aiohttp.ClientSession() as session:
+        reply = await session.post(url, json={"action": "dial", "number": "7002"})
+        assert reply.status == 403
+        assert "loopback clients only" in (await reply.json())["error"]
+        assert (await session.get(f"{base(site)}/metrics")).status == 200  # reads stay open
