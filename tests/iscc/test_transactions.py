@@ -17,8 +17,6 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from ctiserver.ids import ClientId, ConnId, DeviceId
 from ctiserver.iscc.transactions import (
-    BY_NETWORK_CALL_ID,
-    BY_UUI,
     CallFacts,
     Link,
     Outgoing,
@@ -28,6 +26,13 @@ from ctiserver.iscc.transactions import (
     Transactions,
     XRoute,
 )
+
+# Which types match by what, as genesys-tlib.md § 3.1 describes them (checked against
+# the descriptor table by the matching cases below).
+BY_UUI = {
+    XRoute.ROUTE_UUI, XRoute.DIRECT_UUI, XRoute.DIRECT_DIGITS, XRoute.PULLBACK, XRoute.REROUTE
+}  # fmt: skip
+BY_NETWORK_CALL_ID = {XRoute.DIRECT_CALLID, XRoute.DIRECT_NETWORK_CALLID}
 
 HERE = "lyon"
 ORIGIN = "paris"

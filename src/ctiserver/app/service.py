@@ -48,8 +48,9 @@ from ctiserver.security.masking import MaskingFilter, UserDataMask
 from ctiserver.server.buffers import BufferBudget
 from ctiserver.server.runtime import Runtime
 from ctiserver.server.tcp import serve_clients
-from ctiserver.tserver.core import CoreSettings, TServerCore
-from ctiserver.tserver.iscc import IsccSettings, PeerSettings
+from ctiserver.tserver.core import TServerCore
+from ctiserver.tserver.iscc.settings import IsccSettings, PeerSettings
+from ctiserver.tserver.port import CoreSettings
 
 log = logging.getLogger(__name__)
 

@@ -84,15 +84,14 @@ def dashboard_state(runtime: Runtime) -> dict[str, Any]:
     """What the dashboard shows: the link, the DNs with their calls, the client count."""
     core = runtime.core
     dns = []
-    for dn, kind in core.model.dns.items():
-        status, _extensions = address_status(core, dn)
+    model = core.model
+    for dn, kind in model.dns.items():
+        status, _extensions = address_status(model, dn)
+        parties = [(call, model.party(dn, call.conn_id)) for call in model.calls_at(dn)]
         calls = [
-            {
-                "ConnID": call.conn_id,
-                "state": call.parties[dn].state.value,
-                "other": call.parties[dn].other_dn,
-            }
-            for call in core.model.calls_at(dn)
+            {"ConnID": call.conn_id, "state": party.state.value, "other": party.other_dn}
+            for call, party in parties
+            if party is not None
         ]
         dns.append(
             {

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import enum
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -50,34 +51,103 @@ class XRoute(enum.StrEnum):
     DIRECT_NETWORK_CALLID = "direct-network-callid"
 
 
-ALIASES: Final = {"direct": XRoute.DIRECT_CALLID, "route-notoken": XRoute.ROUTE}
-FROM_TLIB: Final = {
-    XRouteType.ROUTE: XRoute.ROUTE,
-    XRouteType.DIRECT: XRoute.DIRECT_CALLID,
-    XRouteType.REROUTE: XRoute.REROUTE,
-    XRouteType.DIRECT_UUI: XRoute.DIRECT_UUI,
-    XRouteType.DIRECT_ANI: XRoute.DIRECT_ANI,
-    XRouteType.DIRECT_NO_TOKEN: XRoute.DIRECT_NOTOKEN,
-    XRouteType.DNIS_POOLING: XRoute.DNIS_POOL,
-    XRouteType.DIRECT_DIGITS: XRoute.DIRECT_DIGITS,
-    XRouteType.PULL_BACK: XRoute.PULLBACK,
-    XRouteType.ROUTE_UUI: XRoute.ROUTE_UUI,
-    XRouteType.DIRECT_NETWORK_CALL_ID: XRoute.DIRECT_NETWORK_CALLID,
-}
-THROUGH_ROUTING_POINTS: Final = frozenset({XRoute.ROUTE, XRoute.ROUTE_UUI, XRoute.DNIS_POOL})
-BY_UUI: Final = frozenset(
-    {XRoute.ROUTE_UUI, XRoute.DIRECT_UUI, XRoute.DIRECT_DIGITS, XRoute.PULLBACK, XRoute.REROUTE}
-)
-BY_NETWORK_CALL_ID: Final = frozenset({XRoute.DIRECT_CALLID, XRoute.DIRECT_NETWORK_CALLID})
-# Types that send a call back to the site it came from.
-RETURNING: Final = frozenset({XRoute.PULLBACK, XRoute.REROUTE})
-# Types whose destination DN is optional (default-dn), genesys-tlib.md § 3.2.
-USE_DEFAULT_DN: Final = frozenset(
-    {
-        XRoute.ROUTE, XRoute.ROUTE_UUI, XRoute.DIRECT_CALLID, XRoute.DIRECT_NETWORK_CALLID,
-        XRoute.DIRECT_UUI, XRoute.DIRECT_NOTOKEN, XRoute.DIRECT_DIGITS, XRoute.DIRECT_ANI,
-    }
+class MatchKey(enum.Enum):
+    """What the destination matches an arriving call by (besides where it arrives)."""
+
+    ARRIVAL = "arrival"  # the first call to reach the reserved resource
+    UUI = "uui"  # its user-to-user information is the transaction's token
+    ANI = "ani"  # it presents the origin's number
+    NETWORK_CALL_ID = "network-call-id"  # the id the origin reports after dialling
+
+
+class Token(enum.Enum):
+    """Where the transaction's token comes from."""
+
+    NONE = "none"
+    GENERATED = "generated"  # the destination makes one and the origin sends it as UUI
+    DIGITS = "digits"  # the origin's direct-digits-key value (or, lacking it, generated)
+    NETWORK_CALL_ID = "network-call-id"  # learnt by the origin once the call is dialled
+
+
+class Resource(enum.Enum):
+    """The access resource the destination reserves."""
+
+    DN = "dn"  # the destination DN itself
+    EXTERNAL_ROUTING_POINT = "external-routing-point"  # from [iscc] route-dn
+    DNIS_POOL = "dnis-pool"  # from [iscc] dnis-pool
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionType:
+    """One ISCC transaction type: how the call crosses and how it is recognised."""
+
+    xroute: XRoute
+    tlib: XRouteType  # its T-Library XRouteType
+    aliases: tuple[str, ...]
+    match: MatchKey
+    token: Token
+    resource: Resource
+    returns_call: bool  # the call goes back to the site it came from (OtherDN: its DN there)
+    other_dn_optional: bool  # without OtherDN the destination's default-dn is used
+    routed_again: bool = False  # OtherDN must be a routing point there (reroute)
+
+    @property
+    def through_routing_points(self) -> bool:
+        """The call reaches a routing point there and is routed on to the target."""
+        return self.resource is not Resource.DN
+
+
+def _row(
+    xroute: XRoute,
+    tlib: XRouteType,
+    match: MatchKey,
+    token: Token = Token.NONE,
+    resource: Resource = Resource.DN,
+    *,
+    aliases: tuple[str, ...] = (),
+    returns_call: bool = False,
+    other_dn_optional: bool = True,
+    routed_again: bool = False,
+) -> tuple[XRoute, TransactionType]:
+    row = TransactionType(
+        xroute, tlib, aliases, match, token, resource, returns_call, other_dn_optional, routed_again
+    )
+    return xroute, row
+
+
+X, T, M, K, R = XRoute, XRouteType, MatchKey, Token, Resource
+# genesys-tlib.md § 3.1 (types, XRouteType numbers, aliases) and § 3.2 (default-dn).
+ERP, DNIS = R.EXTERNAL_ROUTING_POINT, R.DNIS_POOL
+# genesys-tlib.md § 3.1 (types, XRouteType numbers, aliases) and § 3.2 (default-dn).
+TRANSACTION_TYPES: Final[Mapping[XRoute, TransactionType]] = dict(
+    [
+        _row(X.ROUTE, T.ROUTE, M.ARRIVAL, K.NONE, ERP, aliases=("route-notoken",)),
+        _row(X.ROUTE_UUI, T.ROUTE_UUI, M.UUI, K.GENERATED, ERP),
+        _row(X.DIRECT_CALLID, T.DIRECT, M.NETWORK_CALL_ID, K.NETWORK_CALL_ID, aliases=("direct",)),
+        _row(X.DIRECT_NETWORK_CALLID, T.DIRECT_NETWORK_CALL_ID, M.NETWORK_CALL_ID,
+             K.NETWORK_CALL_ID),
+        _row(X.DIRECT_UUI, T.DIRECT_UUI, M.UUI, K.GENERATED),
+        _row(X.DIRECT_ANI, T.DIRECT_ANI, M.ANI),
+        _row(X.DIRECT_NOTOKEN, T.DIRECT_NO_TOKEN, M.ARRIVAL),
+        _row(X.DIRECT_DIGITS, T.DIRECT_DIGITS, M.UUI, K.DIGITS),
+        _row(X.DNIS_POOL, T.DNIS_POOLING, M.ARRIVAL, K.NONE, DNIS, other_dn_optional=False),
+        _row(X.PULLBACK, T.PULL_BACK, M.UUI, K.GENERATED, returns_call=True,
+             other_dn_optional=False),
+        _row(X.REROUTE, T.REROUTE, M.UUI, K.GENERATED, returns_call=True, other_dn_optional=False,
+             routed_again=True),
+    ]
 )  # fmt: skip
+FROM_TLIB: Final[Mapping[XRouteType, TransactionType]] = {
+    row.tlib: row for row in TRANSACTION_TYPES.values()
+}
+
+
+def transaction_type(name: str) -> TransactionType | None:
+    """The type a name or alias stands for (cast-type, Extensions iscc-xaction-type)."""
+    for row in TRANSACTION_TYPES.values():
+        if name == row.xroute.value or name in row.aliases:
+            return row
+    return None
 
 
 class Purpose(enum.Enum):
@@ -92,10 +162,41 @@ class Purpose(enum.Enum):
     SINGLE_STEP_TRANSFER = "single-step-transfer"
 
 
+# The requests that move a call to another site when they name a Location (§ 3.2).
+PURPOSES: Final[Mapping[str, Purpose]] = {
+    "RequestRouteCall": Purpose.ROUTE,
+    "RequestMakeCall": Purpose.MAKE_CALL,
+    "RequestInitiateTransfer": Purpose.CONSULT_TRANSFER,
+    "RequestInitiateConference": Purpose.CONSULT_CONFERENCE,
+    "RequestMuteTransfer": Purpose.MUTE_TRANSFER,
+    "RequestSingleStepTransfer": Purpose.SINGLE_STEP_TRANSFER,
+}
+# Purposes whose request acts on a call that exists (the others create one).
+ON_A_CALL: Final = frozenset({Purpose.ROUTE, Purpose.SINGLE_STEP_TRANSFER})
+
+
+def site_of(location: str) -> str:
+    """A Location is `<SwitchName>` or `<T-Server name>@<SwitchName>` (genesys-tlib.md § 1.4)."""
+    return location.rpartition("@")[2]
+
+
 class Stage(enum.Enum):
     REQUESTED = "requested"  # waiting for the destination's access resource
-    RESERVED = "reserved"  # the number is known; the call is on its way
+    RESERVED = "reserved"  # the request was carried out with the number; the call is on its way
     DONE = "done"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How a transaction ended at the destination: matched there (its ConnID) or not."""
+
+    far_conn_id: str | None = None
+    code: int = 0
+    message: str = ""
+
+    @property
+    def matched(self) -> bool:
+        return self.far_conn_id is not None
 
 
 @dataclass(slots=True, kw_only=True)
@@ -117,7 +218,9 @@ class Outgoing:
     token: str = ""
     deadline: float = 0.0
     request: str = ""  # the T-Library request, for messages
-    moved_call: ConnId | None = None  # the origin call that crosses (consultation, …)
+    moved_call: ConnId | None = None  # the origin call that crosses (a new one: promised)
+    answered: bool = False  # the request carried out has had its first event here
+    outcome: Outcome | None = None  # the destination's word, told once answered
 
 
 @dataclass(slots=True, kw_only=True)
@@ -295,15 +398,13 @@ def _sites(links: list[Link]) -> int:
 
 
 def _matches(reservation: Reservation, facts: CallFacts) -> bool:
-    match reservation.xroute:
-        case XRoute.ROUTE | XRoute.DNIS_POOL | XRoute.DIRECT_NOTOKEN:
+    match TRANSACTION_TYPES[reservation.xroute].match:
+        case MatchKey.ARRIVAL:
             return True
-        case XRoute.DIRECT_ANI:
+        case MatchKey.ANI:
             return bool(facts.ani) and facts.ani == reservation.ani
-        case xroute if xroute in BY_UUI:
+        case MatchKey.UUI:
             return bool(facts.uui) and facts.uui == reservation.token
-        case xroute if xroute in BY_NETWORK_CALL_ID:
-            return (
-                bool(facts.network_call_id) and facts.network_call_id == reservation.network_call_id
-            )
-    return False
+        case MatchKey.NETWORK_CALL_ID:
+            known = facts.network_call_id
+            return bool(known) and known == reservation.network_call_id

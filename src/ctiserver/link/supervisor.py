@@ -49,11 +49,11 @@ from ctiserver.csta.system import (
     SystemRegister,
 )
 from ctiserver.csta.types import ConnectionID
-from ctiserver.errors import CtiError, LinkDown
-from ctiserver.ids import AgentId, CallId, DeviceId, MonitorCrossRefId
+from ctiserver.errors import CtiError, LinkDown, ServiceError
+from ctiserver.ids import AgentId, CallId, ConnId, DeviceId, MonitorCrossRefId
 from ctiserver.link.connection import CstaLink, ReplyCallback
-from ctiserver.model.agents import AgentStatus
 from ctiserver.model.resync import SnapshotAgent, SnapshotParty
+from ctiserver.model.states import AgentStatus
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +103,13 @@ class LinkHooks(Protocol):
     def on_resync(
         self, snapshot: Snapshot, scope: Sequence[DeviceId], agents: AgentSnapshot
     ) -> None: ...
+
+
+def _no_such_call(reply: Response | BaseException) -> bool:
+    """The switch says it has no such call: an empty snapshot, or an invalid call id."""
+    if isinstance(reply, SnapshotCallResponse):
+        return not reply.snapshot_data
+    return isinstance(reply, ServiceError) and reply.value in ("invalidCallID", "invalidCallId")
 
 
 def _agent_of(reply: GetAgentStateResponse) -> SnapshotAgent | None:
@@ -169,6 +176,35 @@ class LinkSupervisor:
         self._background.add(task)
         task.add_done_callback(self._background_done)
         return task
+
+    def audit(
+        self,
+        calls: Sequence[tuple[ConnId, CallId]],
+        callback: Callable[[list[ConnId]], None],
+    ) -> None:
+        """Ask the switch about *calls* (SnapshotCall each); *callback* gets those it
+        no longer has.  A call it could not answer for is kept (nothing is assumed)."""
+        if not self._up or self._link is None:
+            return
+        task = asyncio.create_task(self._audit(self._link, list(calls), callback))
+        self._background.add(task)
+        task.add_done_callback(self._background_done)
+
+    async def _audit(
+        self,
+        link: CstaLink,
+        calls: list[tuple[ConnId, CallId]],
+        callback: Callable[[list[ConnId]], None],
+    ) -> None:
+        requests = [SnapshotCall(snapshot_object=ConnectionID(call_id=c)) for _, c in calls]
+        replies = await self._all(link, requests)
+        gone = [
+            conn_id
+            for (conn_id, _call_id), reply in zip(calls, replies, strict=True)
+            if _no_such_call(reply)
+        ]
+        if gone:
+            callback(gone)
 
     def _background_done(self, task: asyncio.Task[None]) -> None:
         self._background.discard(task)

@@ -34,13 +34,19 @@ from ctiserver.server.access import DEFAULT_IN_FLIGHT, Access
 from ctiserver.tlib.codec import encode_event
 from ctiserver.tlib.requests import InvalidRequest
 from ctiserver.tlib.vocabulary import KVList, TMessage
-from ctiserver.tserver.core import ChangeMonitors, Deliver, Output, SendToSwitch, TServerCore
-from ctiserver.tserver.iscc import SendToPeer
+from ctiserver.tserver.core import TServerCore
+from ctiserver.tserver.port import (
+    AuditCalls,
+    ChangeMonitors,
+    Deliver,
+    Journal,
+    Output,
+    SendToPeer,
+    SendToSwitch,
+)
 
 log = logging.getLogger(__name__)
 troubles = RateLimitedLog(log)
-
-TICK_INTERVAL = 0.2
 
 
 class ClientPeer(Protocol):
@@ -89,6 +95,9 @@ class Runtime:
         self.link_ready = asyncio.Event()  # set while the link to the switch is up
         self._peers_ready: dict[str, asyncio.Event] = {}
         self._event_listeners: list[Callable[[Deliver], None]] = []
+        self._journal_listeners: list[Callable[[Journal], None]] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None  # the core's monotonic time it fires at
         self.access = Access(
             self,
             directory=directory or Directory({}, require_auth=False),
@@ -197,7 +206,7 @@ class Runtime:
         self.perform(self.core.resync(snapshot, self.clock.now(), scope, agents))
 
     def stations(self, dns: Sequence[DeviceId]) -> list[DeviceId]:
-        return [dn for dn in dns if self.core.model.dns.get(dn) is DnKind.EXTENSION]
+        return [dn for dn in dns if self.core.model.kind(dn) is DnKind.EXTENSION]
 
     # --- other sites (PeerHooks) --------------------------------------------------------
 
@@ -245,6 +254,9 @@ class Runtime:
             match output:
                 case Deliver():
                     self._deliver(output)
+                case Journal():
+                    for journal_listener in self._journal_listeners:
+                        journal_listener(output)
                 case SendToSwitch(token=token, request=request):
                     self._send(token, request)
                 case SendToPeer(location=location, message=message):
@@ -254,6 +266,17 @@ class Runtime:
                     task = self.link.change_monitors(start, stop) if self.link else None
                     if task is not None:
                         self._monitor_changes.append(task)
+                case AuditCalls(calls=calls):
+                    if self.link is not None:
+                        self.link.audit(calls, self._audited)
+        self._schedule()
+
+    def _audited(self, gone: Sequence[ConnId]) -> None:
+        self.perform(self.core.audited(gone, self.clock.now()))
+
+    def add_journal_listener(self, listener: Callable[[Journal], None]) -> None:
+        """Call *listener* with the change records of each input, before its events."""
+        self._journal_listeners.append(listener)
 
     def _deliver(self, delivery: Deliver) -> None:
         copies = 0
@@ -298,12 +321,30 @@ class Runtime:
 
     # --- time ---------------------------------------------------------------------------
 
+    def _schedule(self) -> None:
+        """Wake the core at its next deadline (request answers, ISCC, stuck calls)."""
+        deadline = self.core.next_deadline()
+        if deadline is None or (self._timer_at is not None and self._timer_at <= deadline):
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        delay = max(0.0, deadline - self.clock.now().monotonic)
+        self._timer = asyncio.get_running_loop().call_later(delay, self._tick)
+        self._timer_at = deadline
+
+    def _tick(self) -> None:
+        self._timer = self._timer_at = None
+        self.perform(self.core.tick(self.clock.now()))
+
     async def run(self) -> None:
-        """Tick the core so that requests the switch never answered get EventError 57."""
-        while True:
-            await asyncio.sleep(TICK_INTERVAL)
-            if len(self.core.correlator) or self.core.iscc is not None:
-                self.perform(self.core.tick(self.clock.now()))
+        """Keep the core's timers until cancelled: EventError 57 for requests the switch
+        never answered, ISCC transactions past their time, stuck calls."""
+        self._schedule()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            if self._timer is not None:
+                self._timer.cancel()
 
 
 def _guarded(listener: Callable[[Deliver], None]) -> Callable[[Deliver], None]:

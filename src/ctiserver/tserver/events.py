@@ -8,9 +8,9 @@ attributes are those of reference/call-models.md.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-from ctiserver.ids import DeviceId
-from ctiserver.model.call import Call, ConsultPurpose, Party
+from ctiserver.ids import ConnId, DeviceId
 from ctiserver.model.changes import (
     AgentChanged,
     AgentEvent,
@@ -31,7 +31,10 @@ from ctiserver.model.changes import (
     RouteRequested,
     RouteUsed,
 )
+from ctiserver.model.values import Call, ConsultPurpose, Party
 from ctiserver.tlib.vocabulary import DNRole, TMessage
+
+HOST_DN, GUEST_DN = "HOST_DN", "GUEST_DN"  # hot desking, in Extensions
 
 EVENT_NAMES: Mapping[type[PartyChange], str] = {
     PartyDialed: "EventDialing",
@@ -61,9 +64,10 @@ AGENT_EVENT_NAMES: Mapping[AgentEvent, str] = {
 }
 
 
-def event_for(change: PartyChange) -> TMessage:
-    """The T-Library event that tells `change.party.dn`'s registrants of *change*."""
-    event = call_event(EVENT_NAMES[type(change)], change.call, change.party)
+def event_for(change: PartyChange, call: Call) -> TMessage:
+    """The T-Library event that tells `change.party.dn`'s registrants of *change*, about
+    *call* as it is now (the requester or ISCC may have given it data since)."""
+    event = call_event(EVENT_NAMES[type(change)], call, change.party)
     event["CallState"] = change.call_state.value
     other = change.other_dn or change.party.other_dn
     if other is not None:
@@ -78,7 +82,7 @@ def event_for(change: PartyChange) -> TMessage:
     if change.agent_id is not None:
         event["AgentID"] = change.agent_id
     if type(change) in _WITH_ANI:
-        _add_ani_dnis(event, change.call)
+        _add_ani_dnis(event, call)
     return event
 
 
@@ -100,7 +104,7 @@ def call_event(name: str, call: Call, party: Party) -> TMessage:
             event["TransferConnID"] = call.previous_conn_id
         elif call.calling == party.dn and call.purpose is ConsultPurpose.CONFERENCE:
             event["ConferenceConnID"] = call.previous_conn_id
-    event["UserData"] = dict(call.user_data)
+    event["UserData"] = call.user_data  # never changed in place (model.values)
     if call.origin is not None:  # the call came from another site (ISCC)
         event["LastTransferConnID"] = call.origin.conn_id
         event["LastTransferHomeLocation"] = call.origin.location
@@ -122,22 +126,24 @@ def _add_ani_dnis(event: TMessage, call: Call) -> None:
 
 
 def agent_event(change: AgentChanged) -> TMessage:
+    agent = change.agent
     event: TMessage = {
         "Event": AGENT_EVENT_NAMES[change.what],
         "ThisDN": change.dn,
-        "AgentID": change.agent_id,
-        "AgentWorkMode": change.work_mode.value,
+        "AgentID": agent.agent_id,
+        "AgentWorkMode": agent.work_mode.value,
     }
-    if change.queue is not None:
-        event["ThisQueue"] = change.queue
+    if agent.queue is not None:
+        event["ThisQueue"] = agent.queue
     if change.what is AgentEvent.LOGGED_IN:
         event["Extensions"] = {}
     return event
 
 
-def user_data_event(call: Call, dn: DeviceId, changed_by: DeviceId) -> TMessage:
+def user_data_event(
+    call: Call, dn: DeviceId, changed_by: DeviceId, party: Party | None
+) -> TMessage:
     """EventAttachedDataChanged for *dn*'s registrants: the whole current UserData."""
-    party = call.parties.get(dn)
     event: TMessage = {
         "Event": "EventAttachedDataChanged",
         "ThisDN": dn,
@@ -145,7 +151,7 @@ def user_data_event(call: Call, dn: DeviceId, changed_by: DeviceId) -> TMessage:
         "CallID": call.call_id,
         "CallType": call.call_type.value,
         "ThirdPartyDN": changed_by,
-        "UserData": dict(call.user_data),
+        "UserData": call.user_data,
     }
     if party is not None:
         event["ThisDNRole"] = party.role.value
@@ -162,3 +168,25 @@ def error_event(reference_id: int, code: int, message: str, *, dn: DeviceId | No
     if dn is not None:
         event["ThisDN"] = dn
     return event
+
+
+def ack_event(dn: DeviceId | None, conn_id: ConnId | None = None) -> TMessage:
+    """EventACK: the request was done and no other event says so."""
+    event: TMessage = {"Event": "EventACK"}
+    if dn is not None:
+        event["ThisDN"] = dn
+    if conn_id is not None:
+        event["ConnID"] = conn_id
+    return event
+
+
+def private_info(number: int, dn: DeviceId, **attributes: Any) -> TMessage:
+    """EventPrivateInfo *number* (a private service's result or report) for *dn*."""
+    event: TMessage = {"Event": "EventPrivateInfo", "PrivateMsgID": number, "ThisDN": dn}
+    event.update(attributes)  # type: ignore[typeddict-item]
+    return event
+
+
+def private_answer(number: int) -> str:
+    """The correlation name of EventPrivateInfo *number* (the event name is shared)."""
+    return f"EventPrivateInfo:{int(number)}"

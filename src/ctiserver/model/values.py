@@ -1,0 +1,116 @@
+"""The model's state as immutable values: a call, a party, an agent, a recording, a
+routeing dialogue.
+
+The model holds these in its tables and replaces a value whenever something about it
+changes; it never changes one in place.  A change record (model.changes) can therefore
+carry the values it is about as they were at that moment, serialise them, and hand them
+to anyone without sharing live state.  Mappings inside a value (UserData) are never
+mutated either: a change makes a new mapping.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ctiserver.ids import AgentId, CallId, ConnId, DeviceId
+from ctiserver.model.states import AgentStatus, PartyState
+from ctiserver.tlib.vocabulary import AgentWorkMode, CallType, DNRole, KVList
+
+
+class ConsultPurpose(enum.Enum):
+    """Why a consultation call was made: it decides TransferConnID or ConferenceConnID."""
+
+    TRANSFER = "transfer"
+    CONFERENCE = "conference"
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a call that crossed from another site came from (ISCC)."""
+
+    location: str
+    conn_id: str
+    dn: str
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """One device's part in one call.  For one of our DNs `state` is the DN's own view,
+    changed only by events reported on that DN's monitor, so that decisions such as
+    "abandoned or released?" never depend on the order in which a switch copies one
+    event to several monitors."""
+
+    dn: DeviceId
+    state: PartyState
+    role: DNRole
+    other_dn: DeviceId | None = None
+    this_queue: DeviceId | None = None
+    added_by: DeviceId | None = None  # who brought this party in (single-step conference)
+    present: bool = True  # False once any monitor reported its connection cleared
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A call as the server knows it, without its parties (the model keeps those apart).
+
+    `conn_id` is ours and never changes; `call_id` is the switch's name for the call,
+    which a transfer or conference may change."""
+
+    conn_id: ConnId
+    call_id: CallId
+    call_type: CallType = CallType.INTERNAL
+    calling: DeviceId | None = None
+    called: DeviceId | None = None
+    user_data: KVList = field(default_factory=dict)
+    previous_conn_id: ConnId | None = None  # the call this one consults
+    purpose: ConsultPurpose | None = None
+    shares_data_with: frozenset[ConnId] = frozenset()  # consult-user-data = joint
+    deleted_by: Mapping[DeviceId, DeviceId] = field(default_factory=dict)
+    uui: str = ""  # user-to-user information, as the switch reports it
+    network_call_id: str = ""  # the same at every site the call crosses
+    origin: Origin | None = None  # set when an ISCC transaction matched the call
+    expected: frozenset[DeviceId] = frozenset()  # our DNs it was sent on to
+    account_code: str = ""  # the last one set on the switch
+    from_network: bool = False  # it reached us from a trunk (networkCallingDevice)
+
+    @property
+    def ani(self) -> DeviceId | None:
+        return self.calling
+
+    @property
+    def dnis(self) -> DeviceId | None:
+        return self.called
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    """The ACD agent logged in on a DN, as the switch last reported it."""
+
+    agent_id: AgentId
+    queue: DeviceId | None
+    status: AgentStatus = AgentStatus.NOT_READY
+    ready_mode: AgentWorkMode = AgentWorkMode.MANUAL_IN  # AutoIn or ManualIn
+    work_mode: AgentWorkMode = AgentWorkMode.AUX_WORK  # as last reported
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """A recording of one DN's connection to a call (private services 3013-3016)."""
+
+    key: str  # the message id, or dn@callID when the switch gives none
+    message: str  # the switch's message id ("" when it gives none)
+    dn: DeviceId
+    conn_id: ConnId
+    suspended: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RouteDialogue:
+    """The switch asked for a route for one call at one routing point."""
+
+    cross_ref_id: str
+    register_id: str
+    routing_point: DeviceId
+    conn_id: ConnId

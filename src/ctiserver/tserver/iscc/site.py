@@ -1,0 +1,121 @@
+"""ISCC in the T-Server core: this site's part in moving calls and their data between
+sites.  It joins the three sides (iscc.origin, iscc.destination, iscc.links) over one
+transaction table, sends each peer message to the side it is for, keeps which peers are
+up, and ends what is past its time."""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from ctiserver.clock import Instant
+from ctiserver.iscc import protocol as p
+from ctiserver.iscc.transactions import Link, Transactions
+from ctiserver.model.changes import PartyChange
+from ctiserver.tlib.errors import TError
+from ctiserver.tserver.iscc.destination import Arrivals, DestinationSide
+from ctiserver.tserver.iscc.links import Announcer, CallLinks
+from ctiserver.tserver.iscc.origin import Origins, OriginSide
+from ctiserver.tserver.iscc.refusals import IsccRefused
+from ctiserver.tserver.iscc.settings import IsccSettings
+from ctiserver.tserver.port import Core
+
+log = logging.getLogger(__name__)
+
+
+class Host(Core, Origins, Arrivals, Announcer, Protocol):
+    """The core, as ISCC uses it."""
+
+
+class Iscc:
+    def __init__(self, core: Host, settings: IsccSettings) -> None:
+        self.settings = settings
+        self.table = Transactions(settings.location)
+        self.up: set[str] = set()
+        self.incompatible: dict[str, str] = {}  # location -> the protocol version it spoke
+        self.links = CallLinks(core, core, self.table)
+        self.destination = DestinationSide(core, core, settings, self.table, self.links)
+        self.origin = OriginSide(core, core, settings, self.table, self, self.destination)
+        self._core = core
+
+    # --- peers ----------------------------------------------------------------------------
+
+    def why_down(self, location: str) -> tuple[TError, str] | None:
+        """Why requests for *location* cannot start now (None: its server is up)."""
+        if location in self.up:
+            return None
+        version = self.incompatible.get(location)
+        if version is not None:
+            message = f"the CTI server of {location} speaks another ISCC protocol ({version})"
+            return TError.WRONG_PROTOCOL_VERSION, message
+        return TError.REMOTE_SERVER_DISCONNECTED, f"the CTI server of {location} is not connected"
+
+    def peer_up(self, location: str) -> None:
+        self.up.add(location)
+        self.incompatible.pop(location, None)
+
+    def peer_incompatible(self, location: str, version: str) -> None:
+        if location not in self.up:  # not an impostor beside the real one
+            self.incompatible[location] = version
+
+    def peer_down(self, location: str, at: Instant) -> None:
+        self.up.discard(location)
+        self.incompatible.pop(location, None)
+        self.links.location_down(location)
+        self.origin.peer_down(location, at)
+        self.destination.peer_down(location)
+
+    # --- messages ---------------------------------------------------------------------------
+
+    def received(self, location: str, message: p.PeerMessage, at: Instant) -> None:
+        match message:
+            case p.Reserve():
+                self._core.to_peer(location, self.destination.reserve(location, message, at))
+            case p.Reserved():
+                self.origin.reserved(location, message, at)
+            case (
+                p.Refused(xid=xid, code=code, message=text)
+                | p.Failed(xid=xid, code=code, message=text)
+            ):
+                self.origin.failed(location, xid, code, text, at)
+            case p.Cancel(xid=xid):
+                self.destination.cancel(location, xid)
+            case p.CallIdentified():
+                self.destination.identified(location, message, at)
+            case p.Started(xid=xid, conn_id=conn_id):
+                if not self.destination.started(location, message):
+                    self.links.relinked(location, xid, conn_id, at)
+            case p.Unlinked():
+                self.links.unlinked(location, message)
+            case p.Relinked(xid=xid, conn_id=conn_id):
+                self.links.relinked(location, xid, conn_id, at)
+            case p.Matched():
+                self._matched(location, message, at)
+            case p.DataChanged():
+                self.links.data_from_peer(location, message, at)
+
+    def _matched(self, location: str, message: p.Matched, at: Instant) -> None:
+        outgoing = self.origin.matched(location, message, at)
+        linked = None if outgoing is None else (outgoing.moved_call or outgoing.conn_id)
+        if outgoing is not None and linked is not None:
+            link = Link(location, message.conn_id, outgoing.this_dn, outgoing.xid)
+            self.links.link(linked, link)
+
+    # --- time -------------------------------------------------------------------------------
+
+    def tick(self, at: Instant) -> None:
+        outgoing, reservations = self.table.expired(at.monotonic)
+        self.origin.expired(outgoing, at)
+        self.destination.expired(reservations, at)
+
+    def next_deadline(self) -> float | None:
+        times = [self.origin.next_deadline(), self.destination.next_deadline()]
+        known = [t for t in times if t is not None]
+        return min(known) if known else None
+
+    def released(self) -> list[PartyChange]:
+        """Call changes that arriving calls held back and may now be published."""
+        return self.destination.take_released()
+
+
+__all__ = ["Iscc", "IsccRefused"]
