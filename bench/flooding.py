@@ -2,12 +2,16 @@
 
 The server (the demo site, embedded pbxsim) runs as a child process, as `ctiserver run`
 does.  A victim client, in this process, makes and releases calls between two DNs it
-has registered, one at a time, and times each request to its answering event.  First
-alone, then while a flooding client (another child process) writes requests as fast as
-the socket takes them and reads the answers.  It prints the victim's percentiles both
-ways and the ratio of the p50s (the issue's bound: 3x at most).
+has registered, one at a time, and times each request to its answering event.  A
+flooding client (another child process) writes requests as fast as the socket takes
+them and reads the answers.  The victim measures in blocks, alone and beside the flood
+in turn (the flood paused, and its backlog drained, for the blocks alone), so that a
+machine whose speed drifts affects both alike.  It prints the victim's percentiles both
+ways and the ratio of the p50s (the issue's bound: 3x at most), and how fast the
+flooder was served.
 
-    ./dev bench flooding [--rounds 300] [--flood query|makecall] [--server "KEY = V; …"]
+    ./dev bench flooding [--rounds 100] [--blocks 4] [--flood query|makecall]
+                         [--server "KEY = V; …"]
 """
 
 from __future__ import annotations
@@ -50,11 +54,11 @@ async def start_server(
             return process, (host, int(port))
 
 
-def flood(address: tuple[str, int], kind: str, answered: Any) -> None:
-    asyncio.run(_flood(address, kind, answered))
+def flood(address: tuple[str, int], kind: str, answered: Any, go: Any) -> None:
+    asyncio.run(_flood(address, kind, answered, go))
 
 
-async def _flood(address: tuple[str, int], kind: str, answered: Any) -> None:
+async def _flood(address: tuple[str, int], kind: str, answered: Any, go: Any) -> None:
     reader, writer = await asyncio.open_connection(*address, limit=1 << 24)
     writer.write(b'{"Request":"RequestRegisterClient","ReferenceID":1,"ApplicationName":"f"}\n')
     writer.write(b'{"Request":"RequestRegisterAddress","ReferenceID":1,"ThisDN":"7005"}\n')
@@ -71,25 +75,29 @@ async def _flood(address: tuple[str, int], kind: str, answered: Any) -> None:
     reading = asyncio.create_task(drain())
     batch = line * 200
     while not reading.done():
+        if not go.is_set():
+            await asyncio.sleep(0.01)  # paused: the bench measures the victim alone
+            continue
         writer.write(batch)
         await writer.drain()
 
 
-async def victim_latencies(address: tuple[str, int], rounds: int) -> list[float]:
-    from ctiserver.client.connection import TClient
-
-    client = await TClient.connect(*address, application_name="victim")
-    await client.wait_for("EventLinkConnected")
-    for dn in ("7001", "7002"):
-        await client.register_address(dn)
+async def victim_latencies(client: Any, rounds: int) -> list[float]:
     latencies = []
     for _ in range(rounds):
         started = time.perf_counter()
         dialing = await client.make_call("7001", "7002")
         latencies.append(time.perf_counter() - started)
         await client.release_call("7001", dialing["ConnID"])
-    await client.close()
     return latencies
+
+
+async def drained(answered: Any) -> None:
+    """Wait until the paused flooder's backlog is answered (no answer for 0.3 s)."""
+    last = -1
+    while answered.value != last:
+        last = answered.value
+        await asyncio.sleep(0.3)
 
 
 def summary(latencies: list[float]) -> str:
@@ -100,39 +108,64 @@ def summary(latencies: list[float]) -> str:
     return f"p50 {p[50]:.2f} ms, p90 {p[90]:.2f} ms, p99 {p[99]:.2f} ms"
 
 
-async def main(rounds: int, kind: str, extra: str) -> None:
+async def measure(
+    address: tuple[str, int], kind: str, rounds: int, blocks: int
+) -> tuple[list[float], list[float], float]:
+    """The victim's latencies alone and flooded, and the flood's answers per second."""
+    from ctiserver.client.connection import TClient
+
+    victim = await TClient.connect(*address, application_name="victim")
+    await victim.wait_for("EventLinkConnected")
+    for dn in ("7001", "7002"):
+        await victim.register_address(dn)
+    answered, go = multiprocessing.Value("q", 0), multiprocessing.Event()
+    flooder = multiprocessing.Process(target=flood, args=(address, kind, answered, go))
+    flooder.start()
+    alone: list[float] = []
+    flooded: list[float] = []
+    flooding, served = 0.0, 0
+    try:
+        for _ in range(blocks):
+            alone += await victim_latencies(victim, rounds)
+            go.set()
+            started, before = time.perf_counter(), answered.value
+            await asyncio.sleep(0.5)  # let the flood build up
+            flooded += await victim_latencies(victim, rounds)
+            go.clear()
+            flooding += time.perf_counter() - started
+            served += answered.value - before
+            await drained(answered)
+    finally:
+        flooder.terminate()
+        flooder.join()
+        await victim.close()
+    return alone, flooded, served / flooding
+
+
+async def main(rounds: int, kind: str, extra: str, blocks: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         server, address = await start_server(Path(folder), extra)
         try:
-            alone = await victim_latencies(address, rounds)
-            answered = multiprocessing.Value("q", 0)
-            flooder = multiprocessing.Process(
-                target=flood, args=(address, kind, answered), daemon=True
-            )
-            flooder.start()
-            try:
-                await asyncio.sleep(1.0)  # let the flood build up
-                flooded = await victim_latencies(address, rounds)
-            finally:
-                flooder.terminate()
-                flooder.join()
+            alone, flooded, served = await measure(address, kind, rounds, blocks)
         finally:
             server.terminate()
             with contextlib.suppress(ProcessLookupError):
                 await server.wait()
     print(f"victim alone:        {summary(alone)}")
     print(f"victim with a flood: {summary(flooded)}  ({kind})")
-    print(f"events the flooder received: {answered.value}")
+    print(f"the flooder was answered {served:.0f} times a second")
     ratio = statistics.median(flooded) / statistics.median(alone)
     print(f"p50 ratio flooded/alone: {ratio:.2f}x")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=100, help="calls per block")
+    parser.add_argument("--blocks", type=int, default=4, help="blocks alone, and flooded")
     parser.add_argument("--flood", choices=["query", "makecall"], default="query")
     parser.add_argument(
         "--server", default="", help='more [server] keys, e.g. "requests-per-turn = 1"'
     )
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.rounds, arguments.flood, arguments.server.replace(";", "\n")))
+    extra = arguments.server.replace(";", "\n")
+    asyncio.run(main(arguments.rounds, arguments.flood, extra, arguments.blocks))
