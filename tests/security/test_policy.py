@@ -143,6 +143,7 @@ def test_with_require_auth_an_unknown_name_fails_like_a_wrong_password() -> None
     )
     assert isinstance(unknown, Claim)
     assert unknown.application is None
+    assert directory.check(unknown) is False  # checked all the same, against the stand-in
     refused = directory.outcome(unknown, matches=True)
     wrong = directory.outcome(Claim("desk", "x", STORED, DESK), matches=False)
     assert isinstance(refused, Refusal)

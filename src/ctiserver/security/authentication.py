@@ -6,7 +6,7 @@ How the runtime drives it, per RequestRegisterClient:
 
     delay = throttle.delay(address, now)          wait that long first (never blocking)
     claim = directory.claim(message)               a Claim to check, or a Refusal
-    ok = verify_password(password, claim.stored)   in a worker thread: scrypt is slow
+    ok = directory.check(claim)                    in a worker thread: scrypt is slow
     directory.outcome(claim, ok) -> Application | None, or a Refusal
     throttle.failed(address, now) on a refusal
 
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from ctiserver.security.applications import Application, Refusal
-from ctiserver.security.passwords import ScryptHash, hash_password
+from ctiserver.security.passwords import ScryptHash, hash_password, verify_password
 from ctiserver.tlib.errors import TError
 from ctiserver.tlib.vocabulary import TMessage
 
@@ -42,8 +42,8 @@ class Claim:
 
     name: str
     password: str
-    stored: ScryptHash
-    application: Application | None  # None: an unknown name, checked against a stand-in
+    stored: ScryptHash | None  # None: an unknown name, to check against the stand-in
+    application: Application | None
 
 
 class Directory:
@@ -69,8 +69,13 @@ class Directory:
             return None
         if not isinstance(password, str):
             return refusal(name)
-        stored = application.password_hash if application else self.stand_in()
+        stored = application.password_hash if application else None
         return Claim(name, password, stored, application)
+
+    def check(self, claim: Claim) -> bool:
+        """Whether the claim's password matches: the slow part, for a worker thread (an
+        unknown name costs the same work, against the stand-in)."""
+        return verify_password(claim.password, claim.stored or self.stand_in())
 
     def outcome(self, claim: Claim, matches: bool) -> Application | Refusal:
         if matches and claim.application is not None:
@@ -78,7 +83,8 @@ class Directory:
         return refusal(claim.name)
 
     def stand_in(self) -> ScryptHash:
-        """A hash of nothing anyone can send, with the default cost."""
+        """A hash of nothing anyone can send, with the default cost (made once, in
+        the first check that needs it)."""
         if self._stand_in is None:
             self._stand_in = hash_password("\x00 no such application \x00")
         return self._stand_in

@@ -32,7 +32,6 @@ from ctiserver.ids import ClientId
 from ctiserver.security.applications import Application, Refusal, authorize
 from ctiserver.security.authentication import Claim, Directory, FailureThrottle
 from ctiserver.security.data import user_data_refusal
-from ctiserver.security.passwords import verify_password
 from ctiserver.tlib.errors import TError
 from ctiserver.tlib.vocabulary import KVList, TMessage
 
@@ -207,9 +206,7 @@ class Access:
                 CHECKERS, thread_name_prefix="password-check"
             )
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._executor, verify_password, claim.password, claim.stored
-        )
+        return await loop.run_in_executor(self._executor, self.directory.check, claim)
 
     def _failed(
         self, client: ClientId, session: Session, message: TMessage, refusal: Refusal
