@@ -5,6 +5,7 @@ a flooding client's fair share."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import aiohttp
 import pytest
@@ -101,36 +102,37 @@ async def _served(session: aiohttp.ClientSession, url: str) -> None:
         return
 
 
-async def test_a_client_has_a_bounded_number_of_requests_in_flight(
+async def test_a_client_has_a_bounded_number_of_requests_at_the_switch(
     make_site: SiteFactory,
 ) -> None:
-    """Twenty MakeCalls written at once: the server takes the next one only as answers
-    come, never more than `requests-in-flight` ahead of them; all are answered."""
+    """Nine MakeCalls written at once: the server takes the next one only as the switch
+    answers, never more than `requests-in-flight` at the switch; all are answered."""
     site = await make_site(requests_in_flight=2)
     runtime = site.service.runtime
+    link = runtime.link
+    assert link is not None
     a = await site.client(*(f"70{n:02d}" for n in range(1, 11)))
-    timeline: list[int] = []
-    admit = runtime.admit
+    at_switch: list[int] = []
+    submit = link.submit
 
-    def counting_admit(client: object, message: object) -> None:
-        timeline.append(+1)
-        admit(client, message)  # type: ignore[arg-type]
+    def counting_submit(request: object, callback: Callable[[object], None]) -> None:
+        at_switch.append(+1)
 
-    def answers(delivery: Deliver) -> None:
-        for clients, event in delivery.copies():
-            if event.get("ReferenceID") and clients:
-                timeline.append(-1)
+        def answered(reply: object) -> None:
+            at_switch.append(-1)
+            callback(reply)
 
-    runtime.admit = counting_admit  # type: ignore[method-assign]
-    runtime.add_event_listener(answers)
+        submit(request, answered)  # type: ignore[arg-type]
+
+    link.submit = counting_submit  # type: ignore[method-assign]
     references = [
         a.send("RequestMakeCall", ThisDN=f"70{n:02d}", OtherDN="7010") for n in range(1, 10)
     ]
     for reference in references:
         await within(a.wait_for("EventDialing", ReferenceID=reference))
-    in_flight = [sum(timeline[: i + 1]) for i in range(len(timeline))]
-    assert timeline.count(+1) == 9
-    assert max(in_flight) <= 2
+    in_flight = [sum(at_switch[: i + 1]) for i in range(len(at_switch))]
+    assert at_switch.count(+1) == 9
+    assert max(in_flight) == 2
 
 
 async def test_a_websocket_that_never_registers_is_closed(make_site: SiteFactory) -> None:

@@ -11,12 +11,11 @@ Every request of every connection (TCP or WebSocket) comes here first:
   error path: nothing reaches a handler or the switch.
 - While a client's authentication runs, its later requests wait, in order (at most
   MAX_HELD of them; a client that sends more is disconnected).
-- A client has at most `requests-in-flight` requests taken and not yet answered; the
-  listeners stop taking its requests (and reading) until an answer comes, so a client
-  flooding requests that go to the switch cannot queue unbounded work in front of
-  everyone else's.  An event carrying a ReferenceID, sent to the client, is an answer.
-  Requests to other sites (a Location, or the ISCC requests) are not counted: their
-  answers may take a peer's request timeout, and must not stall a router's others.
+- A client has at most `requests-in-flight` requests at the switch (sent by the core
+  for its requests, not yet answered by the switch); the listeners stop taking its
+  requests (and reading) until one is answered, so a client flooding requests that go
+  to the switch cannot queue unbounded work in front of everyone else's.  The runtime
+  counts them by the core's SendToSwitch tokens, so what a client sends cannot fool it.
 """
 
 from __future__ import annotations
@@ -39,7 +38,6 @@ log = logging.getLogger(__name__)
 
 MAX_HELD: Final = 256
 DEFAULT_IN_FLIGHT: Final = 8
-UNCOUNTED: Final = frozenset({"RequestGetAccessNumber", "RequestCancelReqGetAccessNumber"})
 CHECKERS: Final = 2  # scrypt checks at once; each takes tens of MiB for tens of ms
 
 
@@ -111,8 +109,14 @@ class Access:
         session = self._sessions.get(client)
         return session is not None and session.in_flight >= self.in_flight
 
-    def answered(self, client: ClientId) -> None:
-        """An answer (an event with a ReferenceID) went to *client*."""
+    def sent(self, client: ClientId) -> None:
+        """One of *client*'s requests went to the switch."""
+        session = self._sessions.get(client)
+        if session is not None:
+            session.in_flight += 1
+
+    def switch_answered(self, client: ClientId) -> None:
+        """The switch answered one of *client*'s requests (or failed to)."""
         session = self._sessions.get(client)
         if session is None or session.in_flight == 0:
             return
@@ -162,8 +166,6 @@ class Access:
             return
         if message["Request"] == "RequestRegisterClient":
             session.registered = True
-        if message["Request"] not in UNCOUNTED and "Location" not in message:
-            session.in_flight += 1
         self._hooks.admit(client, message)
 
     def _refusal(self, session: Session, message: TMessage) -> Refusal | None:

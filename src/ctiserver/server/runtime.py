@@ -96,6 +96,7 @@ class Runtime:
         self._peers_ready: dict[str, asyncio.Event] = {}
         self._event_listeners: list[Callable[[Deliver], None]] = []
         self._journal_listeners: list[Callable[[Journal], None]] = []
+        self._token_owners: dict[int, ClientId] = {}  # requests at the switch, by token
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None  # the core's monotonic time it fires at
         self.access = Access(
@@ -149,7 +150,12 @@ class Runtime:
     # --- access control (AccessHooks) ---------------------------------------------------
 
     def admit(self, client: ClientId, message: TMessage) -> None:
-        self.perform(self.core.request(client, message, self.clock.now()))
+        outputs = self.core.request(client, message, self.clock.now())
+        for output in outputs:  # the client's requests at the switch, until answered
+            if isinstance(output, SendToSwitch) and isinstance(output.request, Request):
+                self._token_owners[output.token] = client
+                self.access.sent(client)
+        self.perform(outputs)
 
     def refuse(self, client: ClientId, message: TMessage, refusal: Refusal) -> None:
         problem = InvalidRequest(
@@ -286,9 +292,6 @@ class Runtime:
                 peer = self._peers.get(client)
                 if peer is not None:
                     peer.send(data)
-            if event.get("ReferenceID"):
-                for client in clients:
-                    self.access.answered(client)
             copies += len(clients)
         if self._metrics is not None:
             self._metrics.event_sent(delivery.event["Event"], copies)
@@ -303,6 +306,8 @@ class Runtime:
 
     def _send(self, token: int, request: Request | Unconfirmed) -> None:
         def answered(reply: Response | BaseException) -> None:
+            if (owner := self._token_owners.pop(token, None)) is not None:
+                self.access.switch_answered(owner)
             now = self.clock.now()
             if isinstance(reply, BaseException):
                 self.perform(self.core.csta_failure(token, reply, now))
