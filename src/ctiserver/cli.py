@@ -1,4 +1,4 @@
-"""The command line (DESIGN.md § 2): run, pbxsim, orchestrate, scxml run, check-config,
+"""The command line (docs/configuration.md): run, pbxsim, orchestrate, scxml run, check-config,
 reload, phone, hash-password.
 
 Parsing arguments, setting up logging and signals, and choosing the event loop live

@@ -1,4 +1,4 @@
-"""The configuration: TOML in, a checked, typed Config out (DESIGN.md § 2).
+"""The configuration: TOML in, a checked, typed Config out (docs/configuration.md).
 
 Every key is declared in SCHEMA with its parser and default, and documented in
 docs/configuration.md.  Unknown keys, wrong types and inconsistent values are errors
@@ -79,16 +79,11 @@ class IsccConfig:
     direct_digits_key: str = "CDT_Track_Num"
     external_routing_points: tuple[DeviceId, ...] = ()
     dnis_pool: tuple[DeviceId, ...] = ()
+    event_propagation: bool = False
+    max_reservations_per_peer: int = 1000
+    network_call_id_wait: float = 2.0
     max_connections: int = 16
     max_connections_per_address: int = 4
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """How many connections a listener takes, in all and from one address."""
-
-    total: int
-    per_address: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,6 +357,9 @@ ISCC_KEYS: dict[str, tuple[str, Parser]] = {
     "direct-digits-key": ("direct_digits_key", _string()),
     "external-routing-points": ("external_routing_points", _numbers),
     "dnis-pool": ("dnis_pool", _numbers),
+    "event-propagation": ("event_propagation", _boolean),
+    "max-reservations-per-peer": ("max_reservations_per_peer", _number(minimum=1, integer=True)),
+    "network-call-id-wait": ("network_call_id_wait", _number(minimum=0)),
     "max-connections": ("max_connections", _number(minimum=1, integer=True)),
     "max-connections-per-address": (
         "max_connections_per_address",

@@ -1,5 +1,5 @@
 """The simulated PBX as the server's switch: built from the same configuration and
-reached over loopback TCP, exactly as a real switch would be (DESIGN.md § 1, part 2).
+reached over loopback TCP, exactly as a real switch would be (docs/pbxsim.md).
 
 Also `serve_standalone`, behind `ctiserver pbxsim`.
 """

@@ -214,7 +214,7 @@ class Service:
             reload=self.reload,
             limits=self.client_limits,
             guard=guard,
-            phone=embedded.listener.act if embedded is not None else None,
+            phone=embedded.listener.use_phone if embedded is not None else None,
         )
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
@@ -227,7 +227,7 @@ class Service:
 
     def _orchestration(self) -> Coroutine[Any, Any, None] | None:
         """The embedded orchestration server (`[orchestration] enabled`): a client of this
-        server's own client listener, like any other (DESIGN.md § 1, part 6)."""
+        server's own client listener, like any other (docs/orchestration.md)."""
         settings = self.config.orchestration
         if settings is None or not settings.enabled or self.client_address is None:
             return None
@@ -281,9 +281,7 @@ class Service:
             lambda: self.budget.total,
         )
         self.metrics.gauge("ctiserver_clients", "connected clients", lambda: runtime.client_count)
-        self.metrics.gauge(
-            "ctiserver_calls", "calls in progress", lambda: len(runtime.core.model.calls)
-        )
+        self.metrics.gauge("ctiserver_calls", "calls in progress", runtime.view.call_count)
         self.metrics.gauge(
             "ctiserver_link_up",
             "1 when the link to the switch is up",
@@ -314,6 +312,9 @@ def iscc_settings(config: Config) -> IsccSettings | None:
         external_routing_points=iscc.external_routing_points,
         dnis_pool=iscc.dnis_pool,
         private_namespace=config.private_namespace,
+        event_propagation=iscc.event_propagation,
+        max_reservations_per_peer=iscc.max_reservations_per_peer,
+        network_call_id_wait=iscc.network_call_id_wait,
     )
 
 

@@ -19,7 +19,6 @@ from ctiserver.http.phone import Act, phone_handler
 from ctiserver.http.websocket import serve_websocket
 from ctiserver.server.limits import ClientLimits
 from ctiserver.server.runtime import Runtime
-from ctiserver.tserver.addresses import address_status
 
 STATIC = Path(__file__).with_name("static")
 
@@ -44,7 +43,7 @@ def build_app(
             "status": "ok" if link else "degraded",
             "link": "up" if link else "down",
             "clients": runtime.client_count,
-            "calls": len(runtime.core.model.calls),
+            "calls": runtime.view.call_count(),
         }
         if runtime.peering is not None:
             up = set(runtime.peering.connected)
@@ -82,28 +81,19 @@ def build_app(
 
 def dashboard_state(runtime: Runtime) -> dict[str, Any]:
     """What the dashboard shows: the link, the DNs with their calls, the client count."""
-    core = runtime.core
-    dns = []
-    model = core.model
-    for dn, kind in model.dns.items():
-        status, _extensions = address_status(model, dn)
-        parties = [(call, model.party(dn, call.conn_id)) for call in model.calls_at(dn)]
-        calls = [
-            {"ConnID": call.conn_id, "state": party.state.value, "other": party.other_dn}
-            for call, party in parties
-            if party is not None
-        ]
-        dns.append(
-            {
-                "dn": dn,
-                "type": kind.value,
-                "status": status,
-                "registrations": len(core.registry.clients_of(dn)),
-                "calls": calls,
-            }
-        )
+    view = runtime.view
+    dns = [
+        {
+            "dn": dn.dn,
+            "type": dn.kind,
+            "status": dn.status,
+            "registrations": dn.registrations,
+            "calls": [{"ConnID": c.conn_id, "state": c.state, "other": c.other} for c in dn.calls],
+        }
+        for dn in view.dns()
+    ]
     return {
-        "server": core.settings.name,
+        "server": view.server_name,
         "link": "up" if runtime.link is not None and runtime.link.up else "down",
         "clients": runtime.client_count,
         "dns": dns,

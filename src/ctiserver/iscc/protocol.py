@@ -1,7 +1,7 @@
 """The protocol between CTI servers of different sites (ISCC), sans-I/O.
 
 One JSON object per line, `{"type": ..., ...}`, in both directions over one TCP
-connection.  It carries the call-data transfer service (genesys-tlib.md § 3.2) and
+connection.  It carries the call-data transfer service (docs/iscc.md) and
 keeps the connection alive ADDP-style:
 
     Hello        who is speaking (location, server), which protocol version, and a fresh
@@ -47,6 +47,8 @@ from ctiserver.tlib.vocabulary import KVList
 
 VERSION: Final = "ctiserver-iscc/1"
 MAX_LINE: Final = 1 << 20
+MAX_TEXT: Final = 256  # a DN, a ConnID, a token, a location: longer is not a real one
+MAX_MESSAGE: Final = 2048  # the text of a refusal
 
 
 class NeedData(enum.Enum):
@@ -229,7 +231,7 @@ def _build(cls: type[PeerMessage], body: dict[str, Any]) -> PeerMessage:
         raise LocalProtocolError(f"{cls.TYPE} has unknown fields {sorted(unknown)}")
     for name, value in body.items():
         if not _acceptable(expected[name], value):
-            raise LocalProtocolError(f"{cls.TYPE}.{name} has the wrong type")
+            raise LocalProtocolError(f"{cls.TYPE}.{name} has the wrong type or is too long")
     try:
         return cls(**body)
     except TypeError as exc:
@@ -241,7 +243,8 @@ def _acceptable(spec: dataclasses.Field[Any], value: Any) -> bool:
     if annotation == "int":
         return type(value) is int
     if annotation == "str":
-        return isinstance(value, str)
+        limit = MAX_MESSAGE if spec.name == "message" else MAX_TEXT
+        return isinstance(value, str) and len(value) <= limit
     if annotation == "KVList":
         try:
             check_kv_list("user_data", value, depth=1)

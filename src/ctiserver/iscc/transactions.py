@@ -1,5 +1,5 @@
 """ISCC transactions as pure bookkeeping: what each site remembers of a call moving
-between sites, and the matching rules (genesys-tlib.md § 3.1).
+between sites, and the matching rules (docs/iscc.md).
 
 At the origin, an Outgoing transaction waits for the destination's access resource,
 then for its call to be matched there.  At the destination, a Reservation holds an
@@ -116,9 +116,8 @@ def _row(
 
 
 X, T, M, K, R = XRoute, XRouteType, MatchKey, Token, Resource
-# genesys-tlib.md § 3.1 (types, XRouteType numbers, aliases) and § 3.2 (default-dn).
 ERP, DNIS = R.EXTERNAL_ROUTING_POINT, R.DNIS_POOL
-# genesys-tlib.md § 3.1 (types, XRouteType numbers, aliases) and § 3.2 (default-dn).
+# The Genesys types, their XRouteType numbers and aliases, and which use default-dn.
 TRANSACTION_TYPES: Final[Mapping[XRoute, TransactionType]] = dict(
     [
         _row(X.ROUTE, T.ROUTE, M.ARRIVAL, K.NONE, ERP, aliases=("route-notoken",)),
@@ -176,7 +175,7 @@ ON_A_CALL: Final = frozenset({Purpose.ROUTE, Purpose.SINGLE_STEP_TRANSFER})
 
 
 def site_of(location: str) -> str:
-    """A Location is `<SwitchName>` or `<T-Server name>@<SwitchName>` (genesys-tlib.md § 1.4)."""
+    """A Location is `<SwitchName>` or `<T-Server name>@<SwitchName>` (docs/iscc.md)."""
     return location.rpartition("@")[2]
 
 
@@ -277,6 +276,7 @@ class Transactions:
         self.reservations: dict[tuple[str, str], Reservation] = {}
         self.links: dict[ConnId, list[Link]] = {}
         self.relays: dict[ConnId, KVList] = {}  # calls gone here, with the data last relayed
+        self.in_flight: set[ConnId] = set()  # relays waiting for a transaction to end
         self._serial = itertools.count(1)
 
     def new_xid(self) -> str:
@@ -363,16 +363,31 @@ class Transactions:
             if (link.location, link.conn_id) != (location, far_conn_id)
         ]
         self.links[conn_id] = links
-        if conn_id in self.relays and _sites(links) < 2:
+        waiting = conn_id in self.in_flight
+        if conn_id in self.relays and not waiting and _sites(links) < 2:
             self.forget_call(conn_id)
 
-    def call_ended(self, conn_id: ConnId) -> list[Link]:
+    def call_ended(self, conn_id: ConnId, *, in_flight: bool = False) -> list[Link]:
         """Our call ended here.  Returns the links to tell; one that joins two other
-        sites stays as a relay instead, and nothing is told yet."""
+        sites stays as a relay instead, and nothing is told yet.  So does one that is
+        *in_flight* to another site (a transaction moves it there): it will join two."""
         links = self.links_of(conn_id)
-        if _sites(links) >= 2:
+        if in_flight or _sites(links) >= 2:
             self.relays.setdefault(conn_id, {})
+            if in_flight:
+                self.in_flight.add(conn_id)
             return []
+        self.forget_call(conn_id)
+        return links
+
+    def settle(self, conn_id: ConnId) -> list[Link]:
+        """The transaction that was moving relayed call *conn_id* ended (matched, and
+        linked, or not): if the relay joins fewer than two sites now, it goes, and
+        returns the links to tell."""
+        self.in_flight.discard(conn_id)
+        if conn_id not in self.relays or _sites(self.links_of(conn_id)) >= 2:
+            return []
+        links = self.links_of(conn_id)
         self.forget_call(conn_id)
         return links
 
@@ -388,6 +403,7 @@ class Transactions:
     def forget_call(self, conn_id: ConnId) -> None:
         self.links.pop(conn_id, None)
         self.relays.pop(conn_id, None)
+        self.in_flight.discard(conn_id)
         for key in [k for k, r in self.reservations.items() if r.matched == conn_id]:
             del self.reservations[key]
 

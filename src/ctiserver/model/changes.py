@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import ClassVar
 
 from ctiserver.ids import AgentId, ConnId, DeviceId
+from ctiserver.immutable import record
 from ctiserver.model.states import DnKind
 from ctiserver.model.values import Agent, Call, Party, Recording, RouteDialogue
 from ctiserver.tlib.vocabulary import AgentWorkMode, CallState, DNRole
@@ -27,31 +27,31 @@ from ctiserver.tlib.vocabulary import AgentWorkMode, CallState, DNRole
 # --- calls ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class CallChange:
     """Base of the records that set a call's own attributes (not its parties) to `call`."""
 
     call: Call
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class CallCreated(CallChange):
     """A call the server had not seen; not sent to clients, but lets requests bind to it."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class CallChanged(CallChange):
     """Something about the call changed: its caller learnt, its UserData, a consultation
     linked, the ISCC transaction that brought it, the DNs it is on its way to."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class NetworkCallIdLearned(CallChange):
     """The switch named the call's network call id (it crossed a trunk): not sent to
     clients, but ISCC transactions match calls by it."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class CallsMerged(CallChange):
     """A transfer or conference joined the call `merged` into `call` (whose ConnID stays).
     Not sent to clients; what followed the merged call (ISCC links) follows `call`."""
@@ -59,7 +59,7 @@ class CallsMerged(CallChange):
     merged: ConnId
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class AccountCodeEntered(CallChange):
     """An account code was set on `call` at `dn` (by a request or on the phone)."""
 
@@ -67,7 +67,7 @@ class AccountCodeEntered(CallChange):
     code: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class ConnIdPromised:
     """The next call *dn* makes takes ConnID `conn_id` (chosen before it exists, so that
     another site can know it first: ISCC); None: the promise is withdrawn."""
@@ -76,7 +76,7 @@ class ConnIdPromised:
     conn_id: ConnId | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class CallForgotten:
     """The last of our DNs left the call (or it was found stuck): the model forgets it."""
 
@@ -86,7 +86,7 @@ class CallForgotten:
 # --- parties -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PartyChange:
     """Base of the records that set `party` in `call` (or, when LEAVES, remove it).
 
@@ -107,103 +107,103 @@ class PartyChange:
     agent_id: AgentId | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PartyNoted(PartyChange):
     """A party's state as another monitor reported it, or a device not ours: no event."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PartyRemoved(PartyChange):
     """A party left without an event (a device not ours, a queue giving a call up)."""
 
     LEAVES: ClassVar[bool] = True
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PartyMoved(PartyChange):
     """A transfer or conference moved the party's connection from call `source`."""
 
     source: ConnId
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PartyDialed(PartyChange):
     pass
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PartyRang(PartyChange):
     pass
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PartyEstablished(PartyChange):
     pass
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PartyReleased(PartyChange):
     LEAVES: ClassVar[bool] = True
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PartyAbandoned(PartyChange):
     LEAVES: ClassVar[bool] = True
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class DestinationBusy(PartyChange):
     pass
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PartyHeld(PartyChange):
     pass
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PartyRetrieved(PartyChange):
     pass
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PartyChanged(PartyChange):
     """The other end of the call changed (transfer, conference completion)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PartyAdded(PartyChange):
     pass
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PartyDeleted(PartyChange):
     pass
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class CallQueued(PartyChange):
     """At an ACD queue."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class CallDiverted(PartyChange):
     """Gone from an ACD queue to `third_party_dn`."""
 
     LEAVES: ClassVar[bool] = True
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class RouteRequested(PartyChange):
     """Waiting at a routing point for a route."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class RouteUsed(PartyChange):
     """Routed from a routing point to `third_party_dn`."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class RouteRefused(PartyChange):
     """The switch could not route to the destination given; the call stays."""
 
@@ -211,14 +211,14 @@ class RouteRefused(PartyChange):
 # --- routeing dialogues --------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class RouteDialogueOpened:
     """The switch asked for a route (RouteRequest); the dialogue lasts until RouteEnd."""
 
     dialogue: RouteDialogue
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class RouteDialogueEnded:
     cross_ref_id: str
 
@@ -233,7 +233,7 @@ class AgentEvent(enum.Enum):
     NOT_READY = "not-ready"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class AgentChanged:
     """The agent on `dn` is now `agent` (after LOGGED_OUT: was, and the DN has none)."""
 
@@ -242,7 +242,7 @@ class AgentChanged:
     what: AgentEvent
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class AgentIntended:
     """The work mode a client asked for, reported with the DN's next agent event (None:
     the intent was used or dropped)."""
@@ -254,7 +254,7 @@ class AgentIntended:
 # --- private features ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class GuestAssociation:
     """Hot desking: the switch associated guest DN `guest` with host device `host`, or
     ended that association (private service 1 or 2).  `learnt`: seen on a guest's event
@@ -275,7 +275,7 @@ class RecordingEvent(enum.IntEnum):
     RESUMED = 3016
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class RecordingChanged:
     """The recording of `recording.dn`'s connection to call `recording.conn_id` started,
     stopped, …; `recording` is as it is now (as it was, when STOPPED)."""
@@ -287,7 +287,7 @@ class RecordingChanged:
 # --- configuration -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class DnsReconfigured:
     """The DN table changed; calls at removed DNs were released before (PartyRemoved)."""
 

@@ -116,7 +116,8 @@ def learned(
     new = learn_network(described(call, calling, called), private)
     if network_calling is not None and not new.from_network:
         new = replace(new, from_network=True)
-    new = typed(state, new)
+    if new is not call:
+        new = typed(state, new)
     call = commit(state, call, new)
     unknown = calling is not None and state.party(calling, call.conn_id) is None
     if calling is not None and unknown and not state.is_ours(calling):
@@ -143,20 +144,20 @@ def on_service_initiated(state: State, dn: DeviceId, event: ServiceInitiatedEven
 def on_originated(state: State, dn: DeviceId, event: OriginatedEvent) -> None:
     connection = event.originated_connection
     device = connection.device_id or event.calling_device or dn
-    call = call_for(state, connection.call_id, calling=device)
+    call = call_for(state, connection.call_id, calling=device, called=event.called_device)
     new = described(call, device, None)
     if event.called_device is not None and new.called != event.called_device:
         new = replace(new, called=event.called_device)
     new = learn_network(new, event.private_data)
     if event.cause is EventCause.CONSULTATION:
         new = consulting(state, new, device)
-    call = commit(state, call, typed(state, new))
+    call = commit(state, call, new if new is call else typed(state, new))
     before = state.party(device, call.conn_id)
     party = touch(state, call, device, dn, PartyState.DIALING, DNRole.ORIGINATION)
     if device != dn:
         note(state, call, party, before)
         return
-    party = replace(party, other_dn=call.called)
+    party = party.changed(other_dn=call.called)
     state.emit(PartyDialed(call=call, party=party))
 
 
@@ -170,7 +171,9 @@ def on_network_reached(state: State, dn: DeviceId, event: NetworkReachedEvent) -
 def on_delivered(state: State, dn: DeviceId, event: DeliveredEvent) -> None:
     connection = event.connection
     device = event.alerting_device or connection.device_id
-    call = call_for(state, connection.call_id, calling=event.calling_device)
+    call = call_for(
+        state, connection.call_id, calling=event.calling_device, called=event.called_device
+    )
     call = learned(
         state,
         call,
@@ -184,11 +187,11 @@ def on_delivered(state: State, dn: DeviceId, event: DeliveredEvent) -> None:
     before = state.party(device, call.conn_id)
     party = touch(state, call, device, dn, PartyState.RINGING, DNRole.DESTINATION)
     if event.cause is EventCause.SINGLE_STEP_CONFERENCE:
-        party = replace(party, added_by=event.calling_device)
+        party = party.changed(added_by=event.calling_device)
     if device != dn:
         note(state, call, party, before)
         return
-    party = replace(party, other_dn=event.calling_device)
+    party = party.changed(other_dn=event.calling_device)
     state.emit(_rang(state, call, party, event))
 
 
@@ -198,7 +201,7 @@ def _rang(state: State, call: Call, party: Party, event: DeliveredEvent) -> Part
     via = event.last_redirection_device
     kind = state.kind(via)
     if kind in (DnKind.ACD_QUEUE, DnKind.ROUTING_POINT):
-        party = replace(party, this_queue=via)
+        party = party.changed(this_queue=via)
     third: DeviceId | None = None
     role: DNRole | None = None
     match event.cause:
@@ -217,7 +220,9 @@ def _rang(state: State, call: Call, party: Party, event: DeliveredEvent) -> Part
 def on_established(state: State, dn: DeviceId, event: EstablishedEvent) -> None:
     connection = event.established_connection
     answering = event.answering_device or connection.device_id
-    call = call_for(state, connection.call_id, calling=event.calling_device)
+    call = call_for(
+        state, connection.call_id, calling=event.calling_device, called=event.called_device
+    )
     call = learned(
         state,
         call,
@@ -231,7 +236,7 @@ def on_established(state: State, dn: DeviceId, event: EstablishedEvent) -> None:
     if answering == dn:
         present = [p for p in state.present(call.conn_id) if p.dn != dn]
         conference = len(present) + 1 > 2
-        party = replace(party, other_dn=party.other_dn or event.calling_device)
+        party = party.changed(other_dn=party.other_dn or event.calling_device)
         state_ = CallState.CONFERENCED if conference else CallState.OK
         state.emit(PartyEstablished(call=call, party=party, call_state=state_))
         return
@@ -242,7 +247,7 @@ def on_established(state: State, dn: DeviceId, event: EstablishedEvent) -> None:
     if event.cause is EventCause.SINGLE_STEP_CONFERENCE:
         state.emit(_added(call, own, party))
     elif own.state is PartyState.DIALING or own.other_dn == answering:
-        own = replace(own, state=PartyState.ESTABLISHED, other_dn=answering)
+        own = own.changed(state=PartyState.ESTABLISHED, other_dn=answering)
         state.emit(PartyEstablished(call=call, party=own))
 
 
@@ -279,9 +284,9 @@ def _hold_or_retrieve(
         return
     if device != dn:
         if not state.is_ours(device):
-            note(state, call, replace(party, state=now), party)
+            note(state, call, party.changed(state=now), party)
         return
-    party = replace(party, state=checked(party, now))
+    party = party.changed(state=checked(party, now))
     change = PartyHeld if now is PartyState.HELD else PartyRetrieved
     state.emit(change(call=call, party=party))
 
@@ -300,7 +305,7 @@ def on_connection_cleared(state: State, dn: DeviceId, event: ConnectionClearedEv
     if not state.is_ours(device):
         remove(state, call, party)
     elif party.present:
-        state.emit(PartyNoted(call=call, party=replace(party, present=False)))
+        state.emit(PartyNoted(call=call, party=party.changed(present=False)))
 
 
 def _deleted_from_conference(state: State, call: Call, dn: DeviceId, dropped: DeviceId) -> None:
@@ -312,7 +317,7 @@ def _deleted_from_conference(state: State, call: Call, dn: DeviceId, dropped: De
     call_state = CallState.CONFERENCED if len(staying) > 2 else CallState.OK
     if len(staying) == 2:
         (other,) = [p for p in staying if p.dn != dn]
-        own = replace(own, other_dn=other.dn)
+        own = own.changed(other_dn=other.dn)
     state.emit(
         PartyDeleted(
             call=call,
@@ -337,7 +342,9 @@ def on_call_cleared(state: State, dn: DeviceId, event: CallClearedEvent) -> None
 def on_failed(state: State, dn: DeviceId, event: FailedEvent) -> None:
     connection = event.failed_connection
     failing = event.failing_device or connection.device_id
-    call = call_for(state, connection.call_id, calling=event.calling_device)
+    call = call_for(
+        state, connection.call_id, calling=event.calling_device, called=event.called_device
+    )
     call = learned(state, call, event.calling_device, event.called_device, event.private_data)
     own = state.party(dn, call.conn_id)
     if own is None:
@@ -346,7 +353,7 @@ def on_failed(state: State, dn: DeviceId, event: FailedEvent) -> None:
         if state.kind(dn) is not DnKind.EXTENSION:
             remove(state, call, own)
         return
-    own = replace(own, state=checked(own, PartyState.FAILED), other_dn=own.other_dn or failing)
+    own = own.changed(state=checked(own, PartyState.FAILED), other_dn=own.other_dn or failing)
     call_state = (
         FAILURE_CALL_STATES.get(event.cause, CallState.GENERAL_ERROR)
         if event.cause

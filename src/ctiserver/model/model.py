@@ -137,16 +137,21 @@ class Model(State):
         if handler is None:
             log.info("%s on %s: not used by the call model", type(event).__name__, dn)
             return []
-        event = self._readable(event)
         data = getattr(event, "private_data", None)
         if data is not None:
-            private.learn_host(self, dn, data)
+            if data.namespace != self.private_namespace:
+                event = self._unread(event)
+            else:
+                private.learn_host(self, dn, data)
         handler(self, dn, event)
         return self._settled()
 
     def apply_invocation(self, message: Unconfirmed) -> list[Change]:
         """Apply a routeing invocation from the switch (RouteRequest, RouteUsed, …)."""
-        queues.apply_invocation(self, self._readable(message))
+        data = getattr(message, "private_data", None)
+        if data is not None and data.namespace != self.private_namespace:
+            message = self._unread(message)
+        queues.apply_invocation(self, message)
         return self._settled()
 
     def resync(
@@ -165,16 +170,14 @@ class Model(State):
     def _settled(self) -> list[Change]:
         """The records of one input, after forgetting the calls it created that none of
         our DNs is in (model.moves, rule 3: such a call is never kept)."""
-        for change in [c for c in self._records if isinstance(c, CallCreated)]:
-            forget_if_unused(self, change.call.conn_id)
+        if self._created:
+            for conn_id in self.take_created():
+                forget_if_unused(self, conn_id)
         return self.take()
 
-    def _readable(self, message: Any) -> Any:
-        """*message* without private data in a namespace other than ours (unread)."""
-        data = getattr(message, "private_data", None)
-        if data is None or data.namespace == self.private_namespace:
-            return message
-        log.debug("private data in namespace %r ignored", data.namespace)
+    def _unread(self, message: Any) -> Any:
+        """*message* without its private data, which is in another namespace than ours."""
+        log.debug("private data in namespace %r ignored", message.private_data.namespace)
         return dataclasses.replace(message, private_data=None)
 
     # --- commands from requests ---------------------------------------------------------

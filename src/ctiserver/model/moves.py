@@ -47,16 +47,19 @@ log = logging.getLogger(__name__)
 # --- calls ---------------------------------------------------------------------------------
 
 
-def call_for(state: State, call_id: CallId, *, calling: DeviceId | None) -> Call:
+def call_for(
+    state: State, call_id: CallId, *, calling: DeviceId | None, called: DeviceId | None = None
+) -> Call:
     """The call the switch names *call_id*; created (with a new ConnID, emitting
-    CallCreated) if unknown."""
+    CallCreated) if unknown, with the caller and number dialled given."""
     call = state.call_by_call_id(call_id)
     if call is not None:
         return call
     conn_id = state.promised(calling) or state.conn_ids.allocate()
-    call = Call(conn_id=conn_id, call_id=call_id, calling=calling)
+    call = Call(conn_id=conn_id, call_id=call_id, calling=calling, called=called)
     call = typed(state, call)
     state.emit(CallCreated(call=call))
+    state.created(call.conn_id)
     return call
 
 
@@ -150,7 +153,7 @@ def touch(
     if device == dn or not state.is_ours(device):
         if party.state is now and party.present:
             return party
-        return replace(party, state=checked(party, now), present=True)
+        return party.changed(state=checked(party, now), present=True)
     return party
 
 

@@ -1,4 +1,4 @@
-"""The switch's private features as the model sees them (call-models.md § 13,
+"""The switch's private features as the model sees them (docs/private-services.md,
 docs/pbxsim.md § 8): hot-desking associations, call recordings and account codes.
 
     PrivateEvent guestAssociatedEvent     a guest DN associated with a host device, or not

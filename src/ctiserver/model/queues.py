@@ -10,8 +10,6 @@ own QueuedEvent and DivertedEvent only keep the model right: they send nothing.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ctiserver.csta.events import DivertedEvent, QueuedEvent
 from ctiserver.csta.routeing import ReRoute, RouteEnd, RouteRequest
 from ctiserver.csta.routeing import RouteUsed as CstaRouteUsed
@@ -39,7 +37,9 @@ from ctiserver.tlib.vocabulary import CallState, DNRole
 def on_queued(state: State, dn: DeviceId, event: QueuedEvent) -> None:
     connection = event.queued_connection
     queue = event.queue or connection.device_id
-    call = call_for(state, connection.call_id, calling=event.calling_device)
+    call = call_for(
+        state, connection.call_id, calling=event.calling_device, called=event.called_device
+    )
     call = learned(
         state,
         call,
@@ -51,11 +51,11 @@ def on_queued(state: State, dn: DeviceId, event: QueuedEvent) -> None:
     before = state.party(queue, call.conn_id)
     party = touch(state, call, queue, dn, PartyState.QUEUED, DNRole.DESTINATION)
     if party.this_queue != queue:
-        party = replace(party, this_queue=queue)
+        party = party.changed(this_queue=queue)
     if queue != dn:
         note(state, call, party, before)
         return
-    party = replace(party, other_dn=event.calling_device)
+    party = party.changed(other_dn=event.calling_device)
     if state.kind(dn) is DnKind.ACD_QUEUE:
         state.emit(CallQueued(call=call, party=party))
     else:
@@ -104,7 +104,7 @@ def _route_request(state: State, message: RouteRequest) -> None:
     call = call_for(state, message.routed_call.call_id, calling=message.calling_device)
     call = learned(state, call, message.calling_device, point, message.private_data)
     party = touch(state, call, point, point, PartyState.QUEUED, DNRole.DESTINATION)
-    party = replace(party, this_queue=point, other_dn=party.other_dn or message.calling_device)
+    party = party.changed(this_queue=point, other_dn=party.other_dn or message.calling_device)
     dialogue = RouteDialogue(
         message.routing_cross_ref_id, message.route_register_req_id, point, call.conn_id
     )

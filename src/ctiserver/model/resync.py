@@ -149,9 +149,9 @@ def _resync_party(state: State, call: Call, listed: SnapshotParty, *, has_alerti
         return
     call = arrived(state, call, listed.device)
     role = DNRole.ORIGINATION if listed.device == call.calling else DNRole.DESTINATION
-    party = Party(listed.device, now, role) if party is None else replace(party, state=now)
+    party = Party(listed.device, now, role) if party is None else party.changed(state=now)
     if party.other_dn is None:
         other = call.calling if listed.device != call.calling else call.called
-        party = replace(party, other_dn=other)
+        party = party.changed(other_dn=other)
     change = _RESYNCED.get(now) if state.is_ours(party.dn) else None
     state.emit((change or PartyNoted)(call=call, party=party))

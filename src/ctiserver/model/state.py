@@ -58,10 +58,14 @@ class ChangeTable:
         self._entries[kind] = apply
 
     def __call__(self, state: State, change: Change) -> None:
-        apply = self._entries.get(type(change))
+        self.step(type(change))(state, change)
+
+    def step(self, kind: type[Any]) -> Callable[[State, Any], None]:
+        """The function that applies records of *kind* (found once, then cached)."""
+        apply = self._entries.get(kind)
         if apply is None:
-            apply = self._entries[type(change)] = self._inherited(type(change))
-        apply(state, change)
+            apply = self._entries[kind] = _STEPS[kind] = self._inherited(kind)
+        return apply
 
     def _inherited(self, kind: type[Any]) -> Callable[[State, Any], None]:
         """The step of the nearest base class that has one (cached by the caller)."""
@@ -93,17 +97,28 @@ class State:
         self._routes: dict[str, RouteDialogue] = {}
         self._promises: dict[DeviceId, ConnId] = {}
         self._records: list[Change] = []
+        self._created: list[ConnId] = []  # calls created since take_created()
 
     # --- records ------------------------------------------------------------------------
 
     def emit(self, change: Change) -> None:
         """Apply *change* and keep it for take()."""
-        EVOLVE(self, change)
+        step = _STEPS.get(type(change)) or EVOLVE.step(type(change))
+        step(self, change)
         self._records.append(change)
 
     def evolve(self, change: Change) -> None:
         """Apply *change* (a record from this model or another)."""
         EVOLVE(self, change)
+
+    def created(self, conn_id: ConnId) -> None:
+        """Note a call the deciding code created (see take_created)."""
+        self._created.append(conn_id)
+
+    def take_created(self) -> list[ConnId]:
+        """The calls created since the last take_created()."""
+        created, self._created = self._created, []
+        return created
 
     def take(self) -> list[Change]:
         """The records emitted since the last take()."""
@@ -318,6 +333,7 @@ def _unshared(call: Call, gone: ConnId) -> Call:
     return replace(call, shares_data_with=call.shares_data_with - {gone})
 
 
+_STEPS: dict[type[Any], Callable[[State, Any], None]] = {}  # every kind met so far
 EVOLVE = ChangeTable()
 EVOLVE.add(CallChange, State._put_call)
 EVOLVE.add(ConnIdPromised, State._promise)

@@ -4,7 +4,7 @@ A party is one DN's part in one call, in T-Library terms (Dialing, Ringing, …)
 is finer than ECMA-269's LocalConnectionState: a connected originator that has not been
 answered is Dialing, not Talking.  The switch reports the state; PARTY_TRANSITIONS only
 *checks* a report, and the model logs an impossible move rather than refusing it
-(STYLE.md: "where the protocol says the peer reports the state").
+(the switch reports the state; the table only checks it).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 A TransferedEvent or ConferencedEvent reaches every device of the calls concerned; its
 connection list says which connections moved from the secondary call into the
 resulting one.  The first copy moves what is not ours; each of our DNs moves its own
-party, and hears what happened from where it stands (reference/call-models.md §§ 3-6):
+party, and hears what happened from where it stands (docs/protocol.md § 4):
 
     transfer    transferring DN: EventReleased on both calls (CallState Transferred);
                 a party that stayed: EventPartyChanged (OtherDN: the new far end);
@@ -105,10 +105,10 @@ def on_transfered(state: State, dn: DeviceId, event: TransferedEvent) -> None:
         far = next(
             (p.dn for p in state.present(primary.conn_id) if p.dn not in (dn, transferring)), None
         )
-        own = replace(own, other_dn=far or own.other_dn)
+        own = own.changed(other_dn=far or own.other_dn)
         state.emit(_changed(primary, own, transferring, CallState.TRANSFERRED, previous=moved[dn]))
         return
-    own = replace(own, other_dn=event.transferred_to_device or own.other_dn)
+    own = own.changed(other_dn=event.transferred_to_device or own.other_dn)
     state.emit(_changed(primary, own, transferring, CallState.TRANSFERRED))
 
 
@@ -183,7 +183,7 @@ def _conferencer(
     if secondary is not None and consulting is not None:
         released = PartyReleased(call=secondary, party=consulting, call_state=CallState.CONFERENCED)
         leave(state, released)
-    own = replace(own, state=PartyState.ESTABLISHED)
+    own = own.changed(state=PartyState.ESTABLISHED)
     state.emit(PartyRetrieved(call=primary, party=own))
     state.emit(_added(primary, own, added, own.dn))
 

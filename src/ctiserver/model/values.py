@@ -1,5 +1,5 @@
-"""The model's state as immutable values: a call, a party, an agent, a recording, a
-routeing dialogue.
+"""The model's state as immutable values (ctiserver.immutable): a call, a party, an
+agent, a recording, a routeing dialogue.
 
 The model holds these in its tables and replaces a value whenever something about it
 changes; it never changes one in place.  A change record (model.changes) can therefore
@@ -12,11 +12,22 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
+from typing import Final
 
 from ctiserver.ids import AgentId, CallId, ConnId, DeviceId
+from ctiserver.immutable import immutable
 from ctiserver.model.states import AgentStatus, PartyState
 from ctiserver.tlib.vocabulary import AgentWorkMode, CallType, DNRole, KVList
+
+
+class Keep(enum.Enum):
+    """A field left as it is (for fields where None is a value)."""
+
+    KEEP = enum.auto()
+
+
+KEEP: Final = Keep.KEEP
 
 
 class ConsultPurpose(enum.Enum):
@@ -26,7 +37,7 @@ class ConsultPurpose(enum.Enum):
     CONFERENCE = "conference"
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Origin:
     """Where a call that crossed from another site came from (ISCC)."""
 
@@ -35,7 +46,7 @@ class Origin:
     dn: str
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Party:
     """One device's part in one call.  For one of our DNs `state` is the DN's own view,
     changed only by events reported on that DN's monitor, so that decisions such as
@@ -50,8 +61,29 @@ class Party:
     added_by: DeviceId | None = None  # who brought this party in (single-step conference)
     present: bool = True  # False once any monitor reported its connection cleared
 
+    def changed(
+        self,
+        *,
+        state: PartyState | None = None,
+        other_dn: DeviceId | Keep | None = KEEP,
+        this_queue: DeviceId | Keep | None = KEEP,
+        added_by: DeviceId | Keep | None = KEEP,
+        present: bool | None = None,
+    ) -> Party:
+        """This party with the fields given changed (a faster dataclasses.replace: a
+        party changes on almost every switch event)."""
+        return Party(
+            self.dn,
+            self.state if state is None else state,
+            self.role,
+            self.other_dn if isinstance(other_dn, Keep) else other_dn,
+            self.this_queue if isinstance(this_queue, Keep) else this_queue,
+            self.added_by if isinstance(added_by, Keep) else added_by,
+            self.present if present is None else present,
+        )
 
-@dataclass(frozen=True, slots=True)
+
+@immutable
 class Call:
     """A call as the server knows it, without its parties (the model keeps those apart).
 
@@ -84,7 +116,7 @@ class Call:
         return self.called
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Agent:
     """The ACD agent logged in on a DN, as the switch last reported it."""
 
@@ -95,7 +127,7 @@ class Agent:
     work_mode: AgentWorkMode = AgentWorkMode.AUX_WORK  # as last reported
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Recording:
     """A recording of one DN's connection to a call (private services 3013-3016)."""
 
@@ -106,7 +138,7 @@ class Recording:
     suspended: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class RouteDialogue:
     """The switch asked for a route for one call at one routing point."""
 

@@ -44,6 +44,7 @@ from ctiserver.tserver.port import (
     SendToPeer,
     SendToSwitch,
 )
+from ctiserver.tserver.view import CoreView
 
 log = logging.getLogger(__name__)
 troubles = RateLimitedLog(log)
@@ -85,6 +86,7 @@ class Runtime:
         requests_in_flight: int = DEFAULT_IN_FLIGHT,
     ) -> None:
         self.core = core
+        self.view = CoreView(core)  # what the operator's surfaces read
         self.clock = clock
         self.link: LinkSupervisor | None = None
         self.peering: Peering | None = None
@@ -282,6 +284,7 @@ class Runtime:
 
     def add_journal_listener(self, listener: Callable[[Journal], None]) -> None:
         """Call *listener* with the change records of each input, before its events."""
+        self.core.journaling = True
         self._journal_listeners.append(listener)
 
     def _deliver(self, delivery: Deliver) -> None:

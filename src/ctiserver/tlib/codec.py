@@ -1,4 +1,4 @@
-"""T-Library over JSON (DESIGN.md § 3), sans-I/O.
+"""T-Library over JSON (docs/protocol.md), sans-I/O.
 
 On TCP a message is one JSON object per line; on WebSocket, one per text frame.
 TlibConnection cuts a TCP byte stream into requests:
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime
 import enum
-from typing import Final
+from typing import Any, Final
 
 import orjson
 
@@ -48,9 +48,19 @@ def encode_event(event: TMessage) -> bytes:
 
 
 def format_time(epoch: float) -> str:
-    """ISO-8601 UTC with microseconds, as the `time` attribute is written."""
-    moment = datetime.datetime.fromtimestamp(epoch, datetime.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """ISO-8601 UTC with microseconds, as the `time` attribute is written.  The part up
+    to the second is formatted once per second (every event is stamped)."""
+    second = int(epoch // 1)
+    micro = round((epoch - second) * 1_000_000)
+    if micro >= 1_000_000:  # rounding reached the next second
+        second, micro = second + 1, micro - 1_000_000
+    if second != _stamp[0]:
+        moment = datetime.datetime.fromtimestamp(second, datetime.UTC)
+        _stamp[:] = [second, moment.strftime("%Y-%m-%dT%H:%M:%S.")]
+    return f"{_stamp[1]}{micro:06d}Z"
+
+
+_stamp: list[Any] = [None, ""]  # [the second last formatted, its text up to the second]
 
 
 class TlibConnection:

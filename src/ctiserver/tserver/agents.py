@@ -1,4 +1,4 @@
-"""Agent requests (reference/call-models.md § 11) passed to the switch as SetAgentState
+"""Agent requests (docs/protocol.md, Agents) passed to the switch as SetAgentState
 (ECMA-269 § 22.1.10):
 
     RequestAgentLogin     loggedOn, then ready (AgentWorkMode AutoIn) or notReady
@@ -59,7 +59,7 @@ def agent_login(core: Core, ctx: RequestContext) -> None:
     current = core.model.agent(dn)
     if current is not None and current.agent_id != agent_id:
         raise AgentAlreadyLoggedIn(f"agent {current.agent_id} is logged in on DN {dn}")
-    if current is not None:  # the same agent again: nothing changes (genesys-tlib.md § 1.6)
+    if current is not None:  # the same agent again changes nothing (Genesys allows it)
         again = AgentChanged(dn=dn, agent=current, what=AgentEvent.LOGGED_IN)
         core.reply(ctx, agent_event(again))
         return

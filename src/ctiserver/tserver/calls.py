@@ -5,7 +5,7 @@ RequestRetrieveCall -> RetrieveCall.
 
 Each handler checks what the server can check itself (the DN is registered, the ConnID
 is a call the DN is in), then hands the switch the service and the correlator the
-(event, call) pairs that answer it (reference/call-models.md §§ 1-2).
+(event, call) pairs that answer it (docs/protocol.md § 4).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The checks every request handler makes before it acts, each raising the refusal that
-names what is wrong (reference/call-models.md: 41 for a DN the client has not
+names what is wrong (docs/protocol.md § 7: 41 for a DN the client has not
 registered, 56 for a ConnID the DN is not part of, 59 for a DN not configured)."""
 
 from __future__ import annotations

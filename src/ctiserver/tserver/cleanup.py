@@ -28,11 +28,8 @@ class Cleanup:
         self._last: dict[ConnId, float] = {}  # ConnID -> monotonic time of its last change
         self._notified: set[ConnId] = set()
         self._next_check: float | None = None
-
-    @property
-    def enabled(self) -> bool:
-        on = self.settings.notify_idle_timeout > 0 or self.settings.cleanup_idle_timeout > 0
-        return on and self.settings.periodic_check > 0
+        on = settings.notify_idle_timeout > 0 or settings.cleanup_idle_timeout > 0
+        self.enabled = on and settings.periodic_check > 0
 
     def saw(self, change: Change, at: Instant) -> None:
         """Note the time of a call's change (nothing is kept when clean-up is off)."""

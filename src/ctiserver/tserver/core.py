@@ -122,6 +122,7 @@ class TServerCore:
         self._sequence = 0
         self._out: list[Output] = []
         self._journal: list[Change] = []
+        self.journaling = False  # keep the records for a Journal output (hot standby)
         self._follow_ups: dict[int, int] = {}  # follow-up token -> its request's token
         self.iscc = Iscc(self, iscc) if iscc is not None else None
         self.cleanup = Cleanup(settings.cleanup)
@@ -194,7 +195,7 @@ class TServerCore:
         handler(self, ctx)
 
     def _to_another_site(self, ctx: RequestContext) -> None:
-        """A request naming a Location, or an ISCC request (genesys-tlib.md § 3).  A
+        """A request naming a Location, or an ISCC request (docs/iscc.md).  A
         missing Location, or this site's, means here."""
         location = ctx.message.get("Location")
         here = location is None or site_of(str(location)) == self._settings.location
@@ -371,10 +372,13 @@ class TServerCore:
 
     def change(self, changes: list[Change], at: Instant) -> None:
         # Journal the whole batch first: that is the order the model applied it in.
-        self._journal.extend(changes)
+        if self.journaling:
+            self._journal.extend(changes)
+        cleanup, publish = self.cleanup.enabled, self._publisher.publish
         for change in changes:
-            self.cleanup.saw(change, at)
-            self._publisher.publish(change, at)
+            if cleanup:
+                self.cleanup.saw(change, at)
+            publish(change, at)
 
     def send(
         self,

@@ -1,5 +1,5 @@
 """Which pending request an event answers, so that the requester's copy carries its
-ReferenceID (DESIGN.md § 3, "Correlation").
+ReferenceID (docs/protocol.md § 1).
 
 When the core passes a request to the switch it records a Pending: the DN whose events
 answer it, and which events on which calls — `(event name, ConnID)` pairs, where the

@@ -1,8 +1,11 @@
 """T-Library events built from model changes and server facts.
 
+Enumerated attributes hold the enumeration's member, which is the string the wire
+carries (the T-Library enumerations are StrEnums): it encodes as that string.
+
 Each function returns an event's attributes without the envelope stamps (Server, time,
 EventSequenceNumber, ReferenceID), which the core adds when it sends the event.  The
-attributes are those of reference/call-models.md.
+attributes are those docs/protocol.md § 5 lists.
 """
 
 from __future__ import annotations
@@ -68,15 +71,15 @@ def event_for(change: PartyChange, call: Call) -> TMessage:
     """The T-Library event that tells `change.party.dn`'s registrants of *change*, about
     *call* as it is now (the requester or ISCC may have given it data since)."""
     event = call_event(EVENT_NAMES[type(change)], call, change.party)
-    event["CallState"] = change.call_state.value
+    event["CallState"] = change.call_state
     other = change.other_dn or change.party.other_dn
     if other is not None:
         event["OtherDN"] = other
-        event["OtherDNRole"] = (change.other_role or _other_role(change.party)).value
+        event["OtherDNRole"] = change.other_role or _other_role(change.party)
     if change.third_party_dn is not None:
         event["ThirdPartyDN"] = change.third_party_dn
         if change.third_party_role is not None:
-            event["ThirdPartyDNRole"] = change.third_party_role.value
+            event["ThirdPartyDNRole"] = change.third_party_role
     if change.previous_conn_id is not None:
         event["PreviousConnID"] = change.previous_conn_id
     if change.agent_id is not None:
@@ -91,10 +94,10 @@ def call_event(name: str, call: Call, party: Party) -> TMessage:
     event: TMessage = {
         "Event": name,
         "ThisDN": party.dn,
-        "ThisDNRole": party.role.value,
+        "ThisDNRole": party.role,
         "ConnID": call.conn_id,
         "CallID": call.call_id,
-        "CallType": call.call_type.value,
+        "CallType": call.call_type,
     }
     if party.this_queue is not None:
         event["ThisQueue"] = party.this_queue
@@ -131,7 +134,7 @@ def agent_event(change: AgentChanged) -> TMessage:
         "Event": AGENT_EVENT_NAMES[change.what],
         "ThisDN": change.dn,
         "AgentID": agent.agent_id,
-        "AgentWorkMode": agent.work_mode.value,
+        "AgentWorkMode": agent.work_mode,
     }
     if agent.queue is not None:
         event["ThisQueue"] = agent.queue
@@ -149,12 +152,12 @@ def user_data_event(
         "ThisDN": dn,
         "ConnID": call.conn_id,
         "CallID": call.call_id,
-        "CallType": call.call_type.value,
+        "CallType": call.call_type,
         "ThirdPartyDN": changed_by,
         "UserData": call.user_data,
     }
     if party is not None:
-        event["ThisDNRole"] = party.role.value
+        event["ThisDNRole"] = party.role
     return event
 
 

@@ -1,4 +1,4 @@
-"""RequestPrivateService: the CSTA connector's private services (call-models.md § 13),
+"""RequestPrivateService: the CSTA connector's private services (docs/private-services.md),
 and the EventPrivateInfo that report them.
 
     PrivateMsgID  service                       to the switch

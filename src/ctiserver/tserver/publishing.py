@@ -10,7 +10,7 @@ CallChanged, …) publish nothing, except what ISCC and request binding learn fr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from ctiserver.clock import Instant
@@ -80,50 +80,66 @@ class Host(Protocol):
 class Publisher:
     def __init__(self, host: Host) -> None:
         self._host = host
+        self._model = host.model  # the same object for the core's life
+        self._settings = host.settings
+        self._clients_of = host.clients_of
+        # What tells of each kind of record; the kinds not here tell nobody.
+        self._tellers: dict[type[Any], Callable[[Any, Instant], None]] = {
+            CallCreated: self._created,
+            CallsMerged: self._merged,
+            NetworkCallIdLearned: self._identified,
+            AgentChanged: self._agent_changed,
+            RouteRefused: self._route_refused,
+            GuestAssociation: self._private_change,
+            RecordingChanged: self._private_change,
+            AccountCodeEntered: self._private_change,
+            **dict.fromkeys(EVENT_NAMES, self._party_changed),
+        }
 
     def publish(self, change: Change, at: Instant) -> None:
         """Tell whoever must know of *change*."""
+        teller = self._tellers.get(type(change))
+        if teller is not None:
+            teller(change, at)
+
+    def _created(self, change: CallCreated, at: Instant) -> None:
+        call = change.call
+        pending = self._host.correlator.binding_for(call.call_id, call.calling)
+        if pending is not None:
+            self._host.bind(pending, call, at)
+
+    def _merged(self, change: CallsMerged, at: Instant) -> None:
+        if self._host.iscc is not None:
+            self._host.iscc.links.merged(change.merged, change.call.conn_id)
+
+    def _identified(self, change: NetworkCallIdLearned, at: Instant) -> None:
+        if self._host.iscc is not None:
+            self._host.iscc.origin.identified_call(change.call)
+
+    def _agent_changed(self, change: AgentChanged, at: Instant) -> None:
         host = self._host
-        match change:
-            case CallCreated(call=call):
-                pending = host.correlator.binding_for(call.call_id, call.calling)
-                if pending is not None:
-                    host.bind(pending, call, at)
-            case CallsMerged(call=call, merged=merged):
-                if host.iscc is not None:
-                    host.iscc.links.merged(merged, call.conn_id)
-            case NetworkCallIdLearned(call=call):
-                if host.iscc is not None:
-                    host.iscc.origin.identified_call(call)
-            case AgentChanged(dn=dn):
-                event = agent_event(change)
-                answering = host.correlator.answer(dn, NO_CALL, event["Event"])
-                host.send(event, host.clients_of(dn), at, answering=answering)
-            case RouteRefused(call=call, party=party):
-                self._route_refused(call, party.dn, at)
-            case PartyChange() if type(change) in EVENT_NAMES:
-                self._party_changed(change, at)
-            case GuestAssociation() | RecordingChanged() | AccountCodeEntered():
-                self._private_change(change, at)
+        event = agent_event(change)
+        answering = host.correlator.answer(change.dn, NO_CALL, event["Event"])
+        host.send(event, host.clients_of(change.dn), at, answering=answering)
 
     def _party_changed(self, change: PartyChange, at: Instant) -> None:
-        host, call, dn = self._host, change.call, change.party.dn
-        if host.iscc is not None and not host.iscc.destination.arrived(change, at):
+        host, iscc, call, dn = self._host, self._host.iscc, change.call, change.party.dn
+        if iscc is not None and not iscc.destination.arrived(change, at):
             return
-        call = host.model.call(call.conn_id) or call  # ISCC may have given it data just now
+        call = self._model.call(call.conn_id) or call  # ISCC may have given it data just now
         event = event_for(change, call)
         self._decorate(event, call, change.party)
         pending = host.correlator.answer(dn, call.conn_id, event["Event"])
-        host.send(event, host.clients_of(dn), at, answering=pending)
-        if pending is not None and pending.xid is not None and host.iscc is not None:
-            host.iscc.origin.answered(pending.xid, call.conn_id, at)
-        if host.iscc is not None:
-            host.iscc.origin.watch(change, at)
-            if host.model.call(call.conn_id) is None:
-                host.iscc.links.call_ended(call.conn_id)
+        host.send(event, self._clients_of(dn), at, answering=pending)
+        if iscc is not None:
+            if pending is not None and pending.xid is not None:
+                iscc.origin.answered(pending.xid, call.conn_id, at)
+            iscc.origin.watch(change, at)
+            if self._model.call(call.conn_id) is None:
+                iscc.call_ended(call.conn_id)
 
-    def _route_refused(self, call: Call, point: DeviceId, at: Instant) -> None:
-        host = self._host
+    def _route_refused(self, change: RouteRefused, at: Instant) -> None:
+        host, call, point = self._host, change.call, change.party.dn
         pending = host.correlator.waiting_at(point, call.conn_id, "RequestRouteCall")
         if pending is not None:
             host.correlator.finish(pending.token)
@@ -135,9 +151,9 @@ class Publisher:
 
     def _decorate(self, event: TMessage, call: Call, party: Party) -> None:
         """Extensions a call event adds: the guest's host, the account code (`ext`)."""
-        host, settings = self._host, self._host.settings
+        settings = self._settings
         extensions: dict[str, Any] = {}
-        host_dn = host.model.host_of(party.dn)
+        host_dn = self._model.host_of(party.dn)
         if host_dn is not None:
             extensions[HOST_DN] = host_dn
         if settings.accode_data == "ext" and call.account_code:

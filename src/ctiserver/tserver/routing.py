@@ -1,4 +1,4 @@
-"""RequestRouteCall (reference/call-models.md § 10): answering the switch's RouteRequest
+"""RequestRouteCall (docs/protocol.md, Routing): answering the switch's RouteRequest
 for a call waiting at a routing point.
 
 The switch offers the call with a RouteRequest (EventRouteRequest to the routing

@@ -1,5 +1,5 @@
-"""Two-call and multi-party requests (reference/call-models.md §§ 3-9): consultation,
-transfer, conference, alternate, reconnect, redirect, single-step variants and deleting
+"""Two-call and multi-party requests (docs/protocol.md § 4): consultation, transfer,
+conference, alternate, reconnect, redirect, single-step variants and deleting
 a party from a conference, each mapped to its CSTA service (ECMA-269 § 17.1).
 
     RequestInitiateTransfer / InitiateConference -> ConsultationCall

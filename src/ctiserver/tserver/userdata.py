@@ -1,4 +1,4 @@
-"""Attached user data and call queries (reference/call-models.md § 12), answered by the
+"""Attached user data and call queries (docs/protocol.md, Attached user data), answered by the
 server itself: RequestAttachUserData, RequestUpdateUserData, RequestDeletePair,
 RequestDeleteUserData, RequestQueryCall.
 

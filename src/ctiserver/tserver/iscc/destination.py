@@ -1,5 +1,5 @@
 """ISCC at the destination: reserving access resources and recognising the calls that
-arrive on them (genesys-tlib.md § 3.1-3.2).
+arrive on them (docs/iscc.md).
 
 A Reserve takes an access resource for `timeout` seconds (the DN itself, an external
 routing point, or a DNIS from the pool, as the transaction type says).  A call arriving

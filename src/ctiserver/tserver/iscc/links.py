@@ -1,5 +1,5 @@
 """ISCC links: the instances of one call at several sites, and what crosses between them
-(genesys-tlib.md § 3.2, call-models.md § 14).
+(docs/iscc.md).
 
 A call matched across sites is linked to its instance there (one link per transaction
 that moved it).  A UserData change at either end is sent to the other (DataChanged);
@@ -93,9 +93,17 @@ class CallLinks:
     def unlinked(self, location: str, message: p.Unlinked) -> None:
         self._table.unlink(ConnId(message.conn_id), location, message.far_conn_id)
 
-    def call_ended(self, conn_id: ConnId) -> None:
-        """Our call *conn_id* ended here: the sites it is linked to forget us."""
-        for link in self._table.call_ended(conn_id):
+    def call_ended(self, conn_id: ConnId, *, in_flight: bool = False) -> None:
+        """Our call *conn_id* ended here: the sites it is linked to forget us, unless it
+        still joins two sites (or is *in_flight* to one): then it relays between them."""
+        self._unlinked(conn_id, self._table.call_ended(conn_id, in_flight=in_flight))
+
+    def settle(self, conn_id: ConnId) -> None:
+        """A transaction moving relayed call *conn_id* elsewhere ended without it."""
+        self._unlinked(conn_id, self._table.settle(conn_id))
+
+    def _unlinked(self, conn_id: ConnId, links: list[Link]) -> None:
+        for link in links:
             self._core.to_peer(link.location, p.Unlinked(conn_id=link.conn_id, far_conn_id=conn_id))
 
     def location_down(self, location: str) -> None:

@@ -1,4 +1,4 @@
-"""ISCC at the origin: a request that moves a call to another site (genesys-tlib.md § 3.2).
+"""ISCC at the origin: a request that moves a call to another site (docs/iscc.md).
 
 A request with a `Location` other than ours (RequestRouteCall, RequestMakeCall,
 RequestInitiateTransfer, RequestInitiateConference, RequestMuteTransfer,
@@ -10,7 +10,7 @@ transaction's UUI token on the call when its type needs one.
 Rules:
 1. Before the request is carried out, a refusal, a silent or absent peer ends it: for a
    request on a call (a route, a transfer, a consultation of a call), the client gets
-   EventRemoteConnectionFailed naming that call (call-models.md § 14); a request with no
+   EventRemoteConnectionFailed naming that call (docs/iscc.md); a request with no
    call yet (RequestMakeCall, RequestGetAccessNumber) is refused with EventError and
    the ISCC code, before any call exists.
 2. A request that creates a call (MakeCall, a consultation) has its ConnID chosen before
@@ -60,6 +60,7 @@ from ctiserver.tlib.vocabulary import CallState, TMessage, XRouteType
 from ctiserver.tserver.calls import Destination
 from ctiserver.tserver.checks import call_at, controlled_dn
 from ctiserver.tserver.iscc.destination import DestinationSide
+from ctiserver.tserver.iscc.links import CallLinks
 from ctiserver.tserver.iscc.refusals import IsccRefused, error_code
 from ctiserver.tserver.iscc.settings import IsccSettings
 from ctiserver.tserver.port import Core, RequestContext
@@ -92,8 +93,10 @@ class OriginSide:
         table: Transactions,
         peers: Peers,
         destination: DestinationSide,
+        links: CallLinks,
     ) -> None:
         self._core = core
+        self._links = links
         self._origins = origins
         self._settings = settings
         self._table = table
@@ -325,17 +328,16 @@ class OriginSide:
             self._end(outgoing)
             self._core.to_peer(outgoing.location, p.Cancel(xid=xid))
 
-    def matched(self, location: str, message: p.Matched, at: Instant) -> Outgoing | None:
-        """Returns the transaction, for the links to join its call to the far one."""
+    def matched(self, location: str, message: p.Matched, at: Instant) -> None:
+        """The destination matched the call (the links have joined it to its instance)."""
         outgoing = self._table.outgoing.get(message.xid)
         if outgoing is None or outgoing.location != location:
-            return None
+            return
+        outgoing.outcome = Outcome(far_conn_id=message.conn_id)
         if outgoing.purpose is Purpose.ANSWER:
             self._end(outgoing)
-            return outgoing
-        outgoing.outcome = Outcome(far_conn_id=message.conn_id)
+            return
         self._tell_if_due(outgoing, at)
-        return outgoing
 
     def failed(self, location: str, xid: str, code: int, message: str, at: Instant) -> None:
         """Refused or Failed from the destination."""
@@ -386,6 +388,12 @@ class OriginSide:
         outgoing.stage = Stage.DONE
         self._table.outgoing.pop(outgoing.xid, None)
         self._contexts.pop(outgoing.xid, None)
+        if outgoing.moved_call is not None:  # kept to relay to where it went, it may go now
+            self._links.settle(outgoing.moved_call)
+
+    def in_flight(self, conn_id: ConnId) -> bool:
+        """A transaction is moving call *conn_id* to another site and has not ended."""
+        return bool(self._moving(conn_id))
 
     # --- watching the moving call ---------------------------------------------------------
 

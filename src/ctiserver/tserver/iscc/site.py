@@ -9,6 +9,7 @@ import logging
 from typing import Protocol
 
 from ctiserver.clock import Instant
+from ctiserver.ids import ConnId
 from ctiserver.iscc import protocol as p
 from ctiserver.iscc.transactions import Link, Transactions
 from ctiserver.model.changes import PartyChange
@@ -35,7 +36,9 @@ class Iscc:
         self.incompatible: dict[str, str] = {}  # location -> the protocol version it spoke
         self.links = CallLinks(core, core, self.table)
         self.destination = DestinationSide(core, core, settings, self.table, self.links)
-        self.origin = OriginSide(core, core, settings, self.table, self, self.destination)
+        self.origin = OriginSide(
+            core, core, settings, self.table, self, self.destination, self.links
+        )
         self._core = core
 
     # --- peers ----------------------------------------------------------------------------
@@ -95,11 +98,16 @@ class Iscc:
                 self.links.data_from_peer(location, message, at)
 
     def _matched(self, location: str, message: p.Matched, at: Instant) -> None:
-        outgoing = self.origin.matched(location, message, at)
-        linked = None if outgoing is None else (outgoing.moved_call or outgoing.conn_id)
-        if outgoing is not None and linked is not None:
+        """The call arrived there: link it to its instance there, then tell the client
+        (in that order: ending the transaction may end a relay that the link keeps)."""
+        outgoing = self.table.outgoing.get(message.xid)
+        if outgoing is None or outgoing.location != location:
+            return
+        linked = outgoing.moved_call or outgoing.conn_id
+        if linked is not None:
             link = Link(location, message.conn_id, outgoing.this_dn, outgoing.xid)
             self.links.link(linked, link)
+        self.origin.matched(location, message, at)
 
     # --- time -------------------------------------------------------------------------------
 
@@ -112,6 +120,10 @@ class Iscc:
         times = [self.origin.next_deadline(), self.destination.next_deadline()]
         known = [t for t in times if t is not None]
         return min(known) if known else None
+
+    def call_ended(self, conn_id: ConnId) -> None:
+        """Our call *conn_id* ended here (a relay, if it is on its way to another site)."""
+        self.links.call_ended(conn_id, in_flight=self.origin.in_flight(conn_id))
 
     def released(self) -> list[PartyChange]:
         """Call changes that arriving calls held back and may now be published."""
