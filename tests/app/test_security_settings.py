@@ -8,11 +8,13 @@ import asyncio
 import dataclasses
 import logging
 import sys
+from pathlib import Path
 
 import pytest
 
 from ctiserver.app.config import Address, demo, parse
 from ctiserver.app.security import warn_about_risks
+from ctiserver.app.validation import problems_of
 from ctiserver.errors import ConfigError
 from ctiserver.security.applications import Permission
 from ctiserver.security.passwords import hash_password, parse_hash, verify_password
@@ -98,3 +100,21 @@ def test_a_listener_open_to_the_network_without_tls_or_auth_is_warned_about(
     assert "without TLS" in messages[0]
     assert "0.0.0.0:7000" in messages[0]
     assert "without [security] require-auth" in messages[1]
+
+
+def test_each_command_checks_the_tls_files_it_would_use(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.pem"
+    pbxsim = parse(f'[pbxsim]\ntls-cert = "{missing}"\ntls-key = "{missing}"\n')
+    assert [p.split(": cannot use")[0] for p in problems_of(pbxsim, command="pbxsim")] == [
+        "<configuration>: [pbxsim] tls-cert, tls-key"
+    ]
+    assert len(problems_of(pbxsim, command="run")) == 1  # embedded: run starts it too
+    linked = dataclasses.replace(pbxsim, link=Address("127.0.0.1", 1040))
+    assert problems_of(linked, command="run") == []  # a real switch: pbxsim's keys unused
+    orchestrate = parse(
+        f'[server]\ntls-ca = "{missing}"\n[orchestration]\ntls = true\n'
+        'servers = ["127.0.0.1:7000"]\n'
+    )
+    (problem,) = problems_of(orchestrate, command="orchestrate")
+    assert f"cannot use the TLS CA file {missing}" in problem
+    assert problem.startswith("<configuration>: [orchestration] tls ([server] tls-ca, tls-cert)")

@@ -216,6 +216,21 @@ async def test_hidden_keys_never_reach_the_log(
     assert "A-17" in caplog.text
 
 
+async def test_passwords_never_reach_the_log_at_any_level(
+    make_site: SiteFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    site = await make_site(applications=APPS)  # no key hidden: passwords are, always
+    with caplog.at_level(logging.DEBUG, logger="ctiserver"):
+        client = await authenticated(site, "desk", "desk-pw")
+        await client.request("RequestRegisterAddress", ThisDN="7001")
+        await client.request("RequestAgentLogin", ThisDN="7001", AgentID="1001", Password="4321")
+        await client.close()
+    assert "RequestRegisterClient" in caplog.text  # the access debug line of each request
+    assert "RequestAgentLogin" in caplog.text
+    assert "desk-pw" not in caplog.text
+    assert "4321" not in caplog.text
+
+
 async def test_five_failures_from_an_address_slow_its_next_attempts(
     make_site: SiteFactory,
 ) -> None:

@@ -9,6 +9,7 @@ import socket
 from pathlib import Path
 
 import aiohttp
+import orjson
 import pytest
 
 from ctiserver.app.config import Address
@@ -95,6 +96,26 @@ async def test_the_admin_token_guards_what_changes_state(
         assert (await session.get(f"{base(site)}/metrics")).status == 200  # reads stay open
 
 
+async def test_the_trace_is_an_admin_endpoint(make_site: SiteFactory, tmp_path: Path) -> None:
+    token_file = tmp_path / "admin-token"
+    token_file.write_text(TOKEN)
+    site = await make_site(admin_token_file=token_file)
+    url = f"{base(site)}/trace"
+    right = {"Authorization": f"Bearer {TOKEN}"}
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as anonymous:
+            await session.ws_connect(url)  # loopback, but a token is configured
+        assert anonymous.value.status == 401
+        with pytest.raises(aiohttp.WSServerHandshakeError) as wrong:
+            await session.ws_connect(url, headers={"Authorization": "Bearer not-the-token"})
+        assert wrong.value.status == 401
+        with pytest.raises(aiohttp.WSServerHandshakeError) as foreign:
+            await session.ws_connect(url, headers={**right, "Origin": "http://evil.example"})
+        assert foreign.value.status == 403
+        async with session.ws_connect(url, headers=right) as ws:
+            assert orjson.loads((await ws.receive()).data) == {"following": "everything"}
+
+
 async def test_restrict_read_guards_state_and_metrics_but_not_health(
     make_site: SiteFactory, tmp_path: Path
 ) -> None:
@@ -156,3 +177,6 @@ async def test_without_a_token_admin_endpoints_serve_loopback_clients_only(
         assert reply.status == 403
         assert "loopback clients only" in (await reply.json())["error"]
         assert (await session.get(f"{base(site)}/metrics")).status == 200  # reads stay open
+        with pytest.raises(aiohttp.WSServerHandshakeError) as trace:
+            await session.ws_connect(f"{base(site)}/trace")
+        assert trace.value.status == 403

@@ -382,6 +382,9 @@ async def test_pullback_returns_a_call_to_the_dn_it_left(make_site: SiteFactory)
         UserData={"k": "v", "seen": "B"},
         LastTransferHomeLocation="SiteB",
         LastTransferConnID=ringing["ConnID"],
+        FirstTransferHomeLocation="SiteA",  # where its journey began: here
+        FirstTransferConnID=c1,
+        CallType="Inbound",  # it came back on a trunk, whoever it presents
     )
     await expect(
         remote,
@@ -599,3 +602,75 @@ async def test_a_peer_holds_a_bounded_number_of_reservations(make_site: SiteFact
     assert {a["code"] for a in answers[5:]} == {1006}
     assert len(site_b.service.runtime.core.iscc.table.reservations) == 5  # type: ignore[union-attr]
     writer.close()
+
+
+async def test_get_access_number_without_location_is_this_sites(make_site: SiteFactory) -> None:
+    """No Location (or this site's) means here: one of this site's own resources."""
+    _site_a, site_b = await two_sites(make_site)
+    b = await site_b.client("7101")
+    for where in ({}, {"Location": "SiteB"}, {"Location": "tserver-b@SiteB"}):
+        answer = await b.request(
+            "RequestGetAccessNumber", ThisDN="7101", OtherDN="7102", XRouteType="Route", **where
+        )
+        check(answer, "EventAnswerAccessNumber", ThisDN="7101")
+        assert answer["AccessNumber"] in {"5100", "5101", "5102", "5103"}
+        await expect(b, "EventAnswerAccessNumber")
+
+
+async def test_a_call_across_three_sites_carries_its_whole_history(make_site: SiteFactory) -> None:
+    """CallHistory: at C, LastTransfer* is B (where it came from), FirstTransfer* is A."""
+    site_a, site_b, site_c = await three_sites(make_site)
+    a, b, c = await site_a.client("7001"), await site_b.client("7101"), await site_c.client("7201")
+    dialing = await a.make_call("7001", "7101", Location="SiteB", XRouteType="DirectUUI")
+    at_b = await expect(b, "EventRinging", FirstTransferHomeLocation="SiteA")
+    await b.answer_call("7101", at_b["ConnID"])
+    await expect(b, "EventEstablished")
+    await b.single_step_transfer(
+        "7101", at_b["ConnID"], "7201", Location="SiteC", XRouteType="DirectUUI"
+    )
+    await expect(
+        c,
+        "EventRinging",
+        ThisDN="7201",
+        LastTransferHomeLocation="SiteB",
+        LastTransferConnID=at_b["ConnID"],
+        LastTransferOrigDN="7101",
+        FirstTransferHomeLocation="SiteA",
+        FirstTransferConnID=dialing["ConnID"],
+        FirstTransferOrigDN="7001",
+    )
+
+
+async def test_party_events_of_a_linked_call_reach_the_other_site(make_site: SiteFactory) -> None:
+    """event-propagation: a transfer at the destination site is heard at the origin."""
+    site_a, site_b = await two_sites(make_site, b_iscc={"event_propagation": True})
+    a = await site_a.client("7001")
+    b, b2 = await site_b.client("7101"), await site_b.client("7102")
+    c1 = (await a.make_call("7001", "7101", Location="SiteB", XRouteType="DirectUUI"))["ConnID"]
+    at_b = (await expect(b, "EventRinging"))["ConnID"]
+    await b.answer_call("7101", at_b)
+    await expect(b, "EventEstablished")
+    await expect(a, "EventDialing")
+    await expect(a, "EventRemoteConnectionSuccess")
+    await expect(a, "EventEstablished", ConnID=c1)
+    held = await b.initiate_transfer("7101", at_b, "7102")
+    await expect(b, "EventHeld")
+    consultation = (await expect(b, "EventDialing"))["ConnID"]
+    await expect(b2, "EventRinging")
+    await b2.answer_call("7102", consultation)
+    await expect(b2, "EventEstablished")
+    await b.complete_transfer("7101", at_b, consultation)
+    changed = await expect(
+        a,
+        "EventPartyChanged",
+        ThisDN="7001",
+        ConnID=c1,
+        OtherDN="7102",
+        ThirdPartyDN="7101",
+        ThirdPartyDNRole="TransferredBy",
+        CallState="Transferred",
+        RemoteLocation="SiteB",
+        RemoteConnID=at_b,
+        RemoteDN="7102",
+    )
+    assert held["ReferenceID"] not in (changed.get("ReferenceID"),)

@@ -187,9 +187,13 @@ def note(event: TMessage, answers: dict[int, list[TMessage]], conns: list[str]) 
 
 
 def agree(service: Any) -> None:
-    """The server's calls and agents at every DN are the switch's."""
+    """The server's calls and agents at every DN are the switch's, and it holds no call
+    none of its DNs is in (rule 3 of model.moves)."""
     model = service.runtime.core.model
     view = service.embedded.switch.view()
+    for call in model.calls:
+        ours = [dn for dn in model.parties(call.conn_id) if model.is_ours(dn)]
+        assert ours or call.expected, call
     for number, kind in model.dns.items():
         ours = {
             c.call_id: AT_THE_SWITCH[model.party(number, c.conn_id).state]

@@ -5,6 +5,8 @@ refused without a client certificate."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import ssl
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import pytest
 
 from ctiserver.client.connection import ConnectionClosed, TClient
 from ctiserver.doors.tls import client_context
+from ctiserver.errors import StartupError
 from tests.integration.certificates import Certificates, make_certificates
 from tests.integration.conftest import SiteFactory, check, within
 
@@ -126,3 +129,54 @@ async def test_a_connection_that_never_finishes_its_handshake_is_closed(
     reader, writer = await asyncio.open_connection(*site.address)  # and says nothing
     assert await within(reader.read()) == b""
     writer.close()
+
+
+class Printed(io.StringIO):
+    """What `ctiserver trace` prints, with a wait for a line to come."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = asyncio.Event()
+
+    def write(self, text: str) -> int:
+        self.written.set()
+        return super().write(text)
+
+    async def until(self, text: str) -> None:
+        async with asyncio.timeout(5):
+            while text not in self.getvalue():
+                self.written.clear()
+                await self.written.wait()
+
+
+async def test_ctiserver_trace_follows_over_tls_with_the_configured_token(
+    make_site: SiteFactory, certificates: Certificates, tmp_path: Path
+) -> None:
+    from ctiserver.cli import _admin_credentials
+    from ctiserver.logs.follow import follow
+
+    token_file = tmp_path / "admin-token"
+    token_file.write_text("a-long-enough-admin-token-0123\n")
+    site = await make_site(**tls_settings(certificates), admin_token_file=token_file)
+    tls, headers = _admin_credentials(site.service.config)  # as `ctiserver trace --config`
+    assert tls is not None
+    host, port = site.service.http_address or ("", 0)
+    with pytest.raises(StartupError, match="401"):  # without the token
+        await follow(f"{host}:{port}", [], tls=tls, out=io.StringIO())
+    printed = Printed()
+    following = asyncio.create_task(
+        follow(f"{host}:{port}", [], tls=tls, headers=headers, out=printed)
+    )
+    try:
+        await printed.until("following the trace of everything")
+        client = await TClient.connect(
+            *site.address, application_name="desk", application_password="s3cret", ssl=tls
+        )
+        await client.close()
+        await printed.until('"ApplicationPassword":"***"')
+    finally:
+        following.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await following
+    assert "s3cret" not in printed.getvalue()
+    assert " tlib in from " in printed.getvalue()

@@ -85,7 +85,7 @@ def padded(line: bytes, length: int) -> bytes:
 def test_every_message_class_is_in_the_catalogue() -> None:
     declared = {cls for cls in vars(protocol).values() if _is_message_class(cls)}
     assert set(MESSAGES.values()) == declared
-    assert len(declared) == 16
+    assert len(declared) == 17  # Hello and Proof, Poll and PollReply, 13 of the service
 
 
 def _is_message_class(value: object) -> bool:
@@ -102,7 +102,7 @@ def test_the_catalogue_is_keyed_by_wire_type() -> None:
 
 
 def test_send_writes_one_json_object_per_line_with_its_type() -> None:
-    line = IsccConnection.send(Hello(location="paris", server="ts-paris"))
+    line = IsccConnection.send(Hello(location="paris", server="ts-paris", nonce="a1b2"))
     assert line.endswith(b"\n")
     assert line.count(b"\n") == 1
     assert orjson.loads(line) == {
@@ -110,8 +110,19 @@ def test_send_writes_one_json_object_per_line_with_its_type() -> None:
         "version": VERSION,
         "location": "paris",
         "server": "ts-paris",
-        "nonce": "",
+        "nonce": "a1b2",
     }
+
+
+def test_a_hello_without_a_nonce_leaves_it_out_as_an_earlier_release_sends_it() -> None:
+    line = IsccConnection.send(Hello(location="paris", server="ts-paris"))
+    assert orjson.loads(line) == {
+        "type": "hello",
+        "version": VERSION,
+        "location": "paris",
+        "server": "ts-paris",
+    }
+    assert protocol.decode(line) == Hello(location="paris", server="ts-paris", nonce="")
 
 
 @settings(max_examples=150)

@@ -233,3 +233,34 @@ def test_the_filter_masks_every_level(caplog: pytest.LogCaptureFixture) -> None:
         caplog.handler.removeFilter(masking)
     assert "4111" not in caplog.text
     assert caplog.text.count("***") == 2
+
+
+def test_passwords_are_hidden_whatever_the_keys() -> None:
+    mask = UserDataMask()
+    register: TMessage = {"Request": "RequestRegisterClient", "ApplicationPassword": "s3cret"}
+    assert mask.message(register) == {
+        "Request": "RequestRegisterClient",
+        "ApplicationPassword": "***",
+    }
+    assert register["ApplicationPassword"] == "s3cret"  # a copy
+    login: TMessage = {"Request": "RequestAgentLogin", "Password": "1234", "UserData": {"a": 1}}
+    assert UserDataMask({"a"}).message(login) == {
+        "Request": "RequestAgentLogin",
+        "Password": "***",
+        "UserData": {"a": "***"},
+    }
+
+
+def test_the_filter_hides_passwords_with_no_key_hidden(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("tests.masking")
+    masking = MaskingFilter(UserDataMask())
+    caplog.handler.addFilter(masking)
+    try:
+        with caplog.at_level(logging.DEBUG, logger="tests.masking"):
+            logger.debug("got %s", {"Request": "RequestAgentLogin", "Password": "1234"})
+            logger.debug("got %s and %s", "x", {"ApplicationPassword": "s3cret"})
+    finally:
+        caplog.handler.removeFilter(masking)
+    assert "1234" not in caplog.text
+    assert "s3cret" not in caplog.text
+    assert caplog.text.count("***") == 2

@@ -142,10 +142,14 @@ class Config:
     require_auth: bool = False
     admin_token_file: Path | None = None
     allowed_origins: tuple[str, ...] = ()  # empty: only the server's own origin
-    log_hide_keys: tuple[str, ...] = ()
     restrict_read: bool = False
     applications: Mapping[str, Application] = field(default_factory=dict)
     private_namespace: str = "urn:ctiserver:csta:private"
+    log_level: str | None = None  # None: --log-level, CTISERVER_LOG_LEVEL or info
+    log_format: str | None = None  # None: --log-format, CTISERVER_LOG_FORMAT or text
+    trace_all: bool = False
+    trace_dns: tuple[DeviceId, ...] = ()
+    log_hide_keys: tuple[str, ...] = ()  # [security]; here for the order a reload names them
     source: Path | None = None
 
 
@@ -215,6 +219,21 @@ def _path(reader: _Reader, value: Any, where: tuple[str, ...]) -> Path:
     if not path.is_absolute() and reader.path is not None:
         path = reader.path.parent / path  # relative to the configuration file
     return path
+
+
+def _trace(reader: _Reader, value: Any, where: tuple[str, ...]) -> tuple[bool, tuple[str, ...]]:
+    """`trace = true` (everything), false, or a list of DNs and ranges."""
+    if isinstance(value, bool):
+        return value, ()
+    if isinstance(value, list):
+        return False, _numbers(reader, value, where)
+    raise reader.fail(f"{_name(where)} must be true, false or a list of DNs", *where)
+
+
+def _strings(reader: _Reader, value: Any, where: tuple[str, ...]) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise reader.fail(f"{_name(where)} must be a list of strings", *where)
+    return tuple(value)
 
 
 def _link(reader: _Reader, value: Any, where: tuple[str, ...]) -> Address | None:
@@ -304,6 +323,11 @@ SCHEMA: dict[str, dict[str, tuple[str, Parser]]] = {
         "accode-privateservice": ("accode_privateservice", _boolean),
         "user-data-limit": ("user_data_limit", _number(minimum=2, integer=True)),
     },
+    "log": {
+        "level": ("log_level", _string(("debug", "info", "warning", "error"))),
+        "format": ("log_format", _string(("text", "json"))),
+        "trace": ("trace", _trace),
+    },
     "pbxsim": {
         "csta-listen": ("csta_listen", _address),
         "conference-size": ("conference_size", _number(minimum=3, integer=True)),
@@ -321,7 +345,7 @@ SCHEMA: dict[str, dict[str, tuple[str, Parser]]] = {
         "require-auth": ("require_auth", _boolean),
         "admin-token-file": ("admin_token_file", _path),
         "allowed-origins": ("allowed_origins", lambda r, v, w: _origins(r, v, w)),
-        "log-hide-keys": ("log_hide_keys", lambda r, v, w: _strings(r, v, w)),
+        "log-hide-keys": ("log_hide_keys", _strings),
         "restrict-read": ("restrict_read", _boolean),
     },
 }
@@ -373,7 +397,7 @@ def load(path: Path) -> Config:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}; check the path") from None
     return parse(text, path)
 
 
@@ -398,7 +422,48 @@ def parse(text: str, path: Path | None = None) -> Config:
         values["iscc"] = _iscc(reader, values["dns"])
     values["applications"] = _applications(reader)
     _check_tls(reader, values)
-    return Config(**values)
+    config = Config(**values)
+    _check_consistent(reader, config)
+    return config
+
+
+def _check_consistent(reader: _Reader, config: Config) -> None:
+    """What no single key can say wrong: back-off bounds, listeners sharing a port."""
+    if config.reconnect_min > config.reconnect_max:
+        raise reader.fail(
+            f"[switch] reconnect-min ({config.reconnect_min:g} s) is above reconnect-max "
+            f"({config.reconnect_max:g} s)",
+            "switch",
+            "reconnect-min",
+        )
+    bound: dict[int, tuple[str, Address]] = {}
+    for where, address in listeners(config):
+        if address is None or address.port == 0:
+            continue
+        other = bound.get(address.port)
+        if other is not None and _overlap(other[1].host, address.host):
+            raise reader.fail(
+                f"{_name(where)} and {other[0]} both listen on port {address.port}",
+                *where,
+            )
+        bound[address.port] = (_name(where), address)
+
+
+def listeners(config: Config) -> list[tuple[tuple[str, ...], Address | None]]:
+    """Every address this configuration listens on, with the key that sets it."""
+    return [
+        (("server", "client-listen"), config.client_listen),
+        (("server", "http-listen"), config.http_listen),
+        (("pbxsim", "csta-listen"), config.csta_listen),
+        (("pbxsim", "trunk-listen"), config.trunk_listen),
+        (("iscc", "listen"), config.iscc.listen if config.iscc is not None else None),
+    ]
+
+
+def _overlap(first: str, second: str) -> bool:
+    """Whether two listening hosts would take the same port (a wildcard takes all)."""
+    wildcards = {"", "0.0.0.0", "::", "*"}
+    return first == second or first in wildcards or second in wildcards
 
 
 def _table(reader: _Reader, *where: str) -> dict[str, Any]:
@@ -420,6 +485,8 @@ def _section(reader: _Reader, section: str, keys: dict[str, tuple[str, Parser]])
             raise reader.fail(f"unknown key {key!r} in [{section}]", section, key)
         attribute, parser = keys[key]
         values[attribute] = parser(reader, value, (section, key))
+    if "trace" in values:
+        values["trace_all"], values["trace_dns"] = values.pop("trace")
     return values
 
 
@@ -567,12 +634,6 @@ def _peers(reader: _Reader) -> dict[str, IsccPeer]:
 # --- [security], [application."NAME"] and TLS (docs/security.md) ---------------------------
 
 APPLICATION_KEYS = ("password-hash", "dns", "may")
-
-
-def _strings(reader: _Reader, value: Any, where: tuple[str, ...]) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise reader.fail(f"{_name(where)} must be a list of strings", *where)
-    return tuple(value)
 
 
 def _origins(reader: _Reader, value: Any, where: tuple[str, ...]) -> tuple[str, ...]:

@@ -11,11 +11,15 @@ the server's own client listener.
 
 The security parts (TLS, applications, the HTTP guard, the limits on every door) are
 built by app.security; a risky configuration is warned about when the run starts.
+`[security] log-hide-keys` is one UserDataMask (`mask`), used by the log's filter and
+by the trace alike.
 
-Once bound, each listener is announced on a line of its own (`listening client=…`,
-`listening http=…`, `listening csta=…` for an embedded pbxsim), so a script can start
-the server on port 0.  stop() ends the run gracefully; reload() re-reads the
-configuration file and applies `[dn]` changes live.
+Once every listener is bound, each is announced on a line of its own (`listening
+client=…`, `listening http=…`, `listening csta=…` for an embedded pbxsim), so a script
+can start the server on port 0; a listener that cannot be bound stops the start with a
+StartupError naming the address and the key to change, before anything is announced.
+stop() ends the run gracefully; reload() re-reads the configuration file, applies what
+can change live (app.reload) and names what needs a restart.
 """
 
 from __future__ import annotations
@@ -29,10 +33,12 @@ from typing import Any
 
 from aiohttp import web
 
+from ctiserver.app import binding, gauges, security
 from ctiserver.app import config as configuration
-from ctiserver.app import security
 from ctiserver.app.config import Config
-from ctiserver.app.embedded import EmbeddedSwitch
+from ctiserver.app.embedded import EMBEDDED_LISTEN, EmbeddedSwitch
+from ctiserver.app.reload import IGNORED, LIVE, compare
+from ctiserver.app.validation import validate
 from ctiserver.clock import Clock, SystemClock
 from ctiserver.errors import ConfigError
 from ctiserver.http.app import build_app
@@ -42,6 +48,7 @@ from ctiserver.http.metrics import ServerMetrics
 from ctiserver.iscc.peering import Peering, PeeringSettings
 from ctiserver.iscc.transactions import XRoute
 from ctiserver.link.supervisor import LinkSettings, LinkSupervisor
+from ctiserver.logs.trace import Tracer, TraceSettings
 from ctiserver.orchestration.runtime import OrchestrationServer
 from ctiserver.orchestration.settings import Endpoint
 from ctiserver.security.masking import MaskingFilter, UserDataMask
@@ -66,10 +73,13 @@ class Service:
         *,
         clock: Clock | None = None,
         announce: Callable[[str], None] = announce_on_stdout,
+        on_log_settings: Callable[[Config], None] | None = None,
     ) -> None:
         self.config = config
         self.clock = clock or SystemClock()
         self._announce = announce
+        self._announced: list[str] = []
+        self._on_log_settings = on_log_settings
         self._stopping = asyncio.Event()
         self.started = asyncio.Event()  # set once every listener is bound
         self.metrics = ServerMetrics()
@@ -88,24 +98,30 @@ class Service:
             started=self.clock.now(),
             iscc=iscc_settings(config),
         )
+        self.mask = UserDataMask(config.log_hide_keys)  # for every log line and trace
+        self.masking = MaskingFilter(self.mask)
+        self.tracer = Tracer(trace_settings(config), mask=self.mask)
         self.runtime = Runtime(
             core,
             clock=self.clock,
             metrics=self.metrics,
+            tracer=self.tracer,
             directory=security.directory(config),
             user_data_limit=config.user_data_limit,
             requests_in_flight=config.requests_in_flight,
         )
-        self.mask = UserDataMask(config.log_hide_keys)  # for every log line and trace
         self.budget = BufferBudget(config.max_client_buffers)
         self.client_limits = security.client_limits(config, self.budget, "T-Library")
         self.embedded: EmbeddedSwitch | None = None
         self.client_address: tuple[str, int] | None = None
         self.orchestration: OrchestrationServer | None = None
+        self.session_counts = gauges.SessionCounts()
         self.http_address: tuple[str, int] | None = None
         self.http_door: HttpDoor | None = None
         self.iscc_address: tuple[str, int] | None = None
-        self._register_gauges()
+        gauges.register(
+            self.metrics, self.runtime, lambda: self.orchestration, self.session_counts, self.budget
+        )
 
     def stop(self) -> None:
         """Ask the service to end; run() returns once everything is closed."""
@@ -116,12 +132,17 @@ class Service:
         security.raise_file_limit(self.config)
         async with contextlib.AsyncExitStack() as stack:
             self._mask_logs(stack)
+            stack.callback(self.runtime.access.shutdown)  # its password-checking threads
             switch_address = await self._start_switch(stack)
-            supervisor = LinkSupervisor(self._link_settings(switch_address), self.runtime)
+            supervisor = LinkSupervisor(
+                self._link_settings(switch_address), self.runtime, tracer=self.tracer
+            )
             self.runtime.link = supervisor
             await self._start_clients(stack)
             await self._start_http(stack)
             await self._start_peering(stack)
+            for line in self._announced:
+                self._announce(line)
             self.started.set()
             async with asyncio.TaskGroup() as tasks:
                 workers = [
@@ -138,7 +159,11 @@ class Service:
                     worker.cancel()
 
     async def reload(self) -> dict[str, Any]:
-        """Re-read the configuration file; apply `[dn]` changes, report the rest."""
+        """Re-read the configuration file; apply what can change live, name the rest.
+
+        The answer: {"ok": true, "added": [DN…], "removed": [DN…], "applied": [key…],
+        "restart": [key…]}, or {"ok": false, "error": "…"} when the file is refused (then
+        nothing changes)."""
         source = self.config.source
         if source is None:
             return {
@@ -147,17 +172,48 @@ class Service:
             }
         try:
             fresh = configuration.load(source)
+            validate(fresh, command="run")
         except ConfigError as exc:
-            log.error("reload refused: %s", exc)
+            log.error("reload refused, nothing changed: %s", exc)
             return {"ok": False, "error": str(exc)}
+        changes = compare(self.config, fresh)
         added = sorted(set(fresh.dns) - set(self.config.dns))
         removed = sorted(set(self.config.dns) - set(fresh.dns))
         if self.embedded is not None:
             self.embedded.reconfigure(fresh)
         await self.runtime.reconfigure(fresh.dns)
-        self.config = fresh
-        log.info("reloaded %s: %d DNs added, %d removed", source, len(added), len(removed))
-        return {"ok": True, "added": added, "removed": removed}
+        self._hide(fresh.log_hide_keys)
+        self.tracer.configure(trace_settings(fresh), self.mask)
+        if self._on_log_settings is not None:
+            self._on_log_settings(fresh)
+        restart = self._keep_for_restart(fresh, changes.restart)
+        log.info(
+            "reloaded %s: %d DNs added, %d removed; applied: %s",
+            source,
+            len(added),
+            len(removed),
+            ", ".join(changes.live) or "nothing",
+        )
+        return {
+            "ok": True,
+            "added": added,
+            "removed": removed,
+            "applied": changes.live,
+            "restart": restart,
+        }
+
+    def _keep_for_restart(self, fresh: Config, restart: list[str]) -> list[str]:
+        """Take *fresh* as the configuration, but keep the running values of the keys that
+        only a restart applies (so a later reload names them again until then)."""
+        live = LIVE | IGNORED
+        self.config = replace(self.config, **{name: getattr(fresh, name) for name in live})
+        if restart:
+            log.warning(
+                "reload: %s changed; the server applies %s at its next start",
+                ", ".join(restart),
+                "it" if len(restart) == 1 else "them",
+            )
+        return restart
 
     # --- parts ----------------------------------------------------------------------------
 
@@ -165,11 +221,12 @@ class Service:
         if self.config.link is not None:
             return self.config.link.host, self.config.link.port
         self.embedded = EmbeddedSwitch(self.config)
-        host, port = await self.embedded.start()
+        listen = self.config.csta_listen or EMBEDDED_LISTEN
+        host, port = await binding.bind(self.embedded.start(), binding.PBXSIM, listen)
         stack.push_async_callback(self.embedded.stop)
-        self._announce(f"listening csta={host}:{port}")
+        self._announced.append(f"listening csta={host}:{port}")
         if (trunks := self.embedded.trunk_address) is not None:
-            self._announce(f"listening trunk={trunks[0]}:{trunks[1]}")
+            self._announced.append(f"listening trunk={trunks[0]}:{trunks[1]}")
         return host, port
 
     def _link_settings(self, address: tuple[str, int]) -> LinkSettings:
@@ -189,13 +246,17 @@ class Service:
 
     async def _start_clients(self, stack: contextlib.AsyncExitStack) -> None:
         listen = self.config.client_listen
-        server = await serve_clients(
-            self.runtime, listen.host, listen.port, limits=self.client_limits
+        server = await binding.bind(
+            serve_clients(self.runtime, listen.host, listen.port, limits=self.client_limits),
+            binding.CLIENTS,
+            listen,
         )
         self.client_address = server.sockets[0].getsockname()[:2]
         stack.push_async_callback(_close_server, server)
         stack.callback(self.runtime.close_clients, "the server is shutting down")
-        self._announce(f"listening client={self.client_address[0]}:{self.client_address[1]}")
+        self._announced.append(
+            f"listening client={self.client_address[0]}:{self.client_address[1]}"
+        )
 
     async def _start_http(self, stack: contextlib.AsyncExitStack) -> None:
         listen = self.config.http_listen
@@ -219,11 +280,13 @@ class Service:
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
-        server = await door.serve(runner, listen.host, listen.port, tls=tls)
+        server = await binding.bind(
+            door.serve(runner, listen.host, listen.port, tls=tls), binding.HTTP, listen
+        )
         stack.push_async_callback(_close_server, server)
         host, port = server.sockets[0].getsockname()[:2]
         self.http_address = (host, port)
-        self._announce(f"listening http={self.http_address[0]}:{self.http_address[1]}")
+        self._announced.append(f"listening http={self.http_address[0]}:{self.http_address[1]}")
 
     def _orchestration(self) -> Coroutine[Any, Any, None] | None:
         """The embedded orchestration server (`[orchestration] enabled`): a client of this
@@ -233,7 +296,9 @@ class Service:
             return None
         endpoint = Endpoint(*self.client_address)
         tls = security.outgoing_tls(self.config) if self.config.tls_cert else None
-        self.orchestration = OrchestrationServer(replace(settings, servers=(endpoint,)), tls=tls)
+        self.orchestration = OrchestrationServer(
+            replace(settings, servers=(endpoint,)), observer=self.session_counts, tls=tls
+        )
         return _run_orchestration(self.orchestration)
 
     async def _start_peering(self, stack: contextlib.AsyncExitStack) -> None:
@@ -256,42 +321,29 @@ class Service:
             max_connections=iscc.max_connections,
             max_connections_per_address=iscc.max_connections_per_address,
         )
-        peering = Peering(settings, self.runtime)
+        peering = Peering(settings, self.runtime, tracer=self.tracer)
         self.runtime.peering = peering
-        bound = await peering.start()
+        bound = await binding.bind(peering.start(), binding.ISCC, iscc.listen)
         stack.push_async_callback(peering.stop)
         if bound is not None:
             self.iscc_address = bound
-            self._announce(f"listening iscc={bound[0]}:{bound[1]}")
+            self._announced.append(f"listening iscc={bound[0]}:{bound[1]}")
 
     def _mask_logs(self, stack: contextlib.AsyncExitStack) -> None:
-        """`[security] log-hide-keys`: every handler of the root logger masks UserData."""
-        if not self.mask.keys:
-            return
-        masking = MaskingFilter(self.mask)
+        """`[security] log-hide-keys`: every handler of the root logger masks UserData
+        (the filter does nothing while no key is hidden; a reload may hide some)."""
         for handler in logging.getLogger().handlers:
-            handler.addFilter(masking)
-            stack.callback(handler.removeFilter, masking)
+            handler.addFilter(self.masking)
+            stack.callback(handler.removeFilter, self.masking)
 
-    def _register_gauges(self) -> None:
-        runtime = self.runtime
-        self.metrics.gauge(
-            "ctiserver_client_buffers_bytes",
-            "bytes held in all client buffers together (bounded by max-client-buffers)",
-            lambda: self.budget.total,
-        )
-        self.metrics.gauge("ctiserver_clients", "connected clients", lambda: runtime.client_count)
-        self.metrics.gauge("ctiserver_calls", "calls in progress", runtime.view.call_count)
-        self.metrics.gauge(
-            "ctiserver_link_up",
-            "1 when the link to the switch is up",
-            lambda: 1.0 if runtime.link is not None and runtime.link.up else 0.0,
-        )
-        self.metrics.gauge(
-            "ctiserver_iscc_peers_up",
-            "ISCC peer sites connected",
-            lambda: len(runtime.peering.connected) if runtime.peering is not None else 0,
-        )
+    def _hide(self, keys: tuple[str, ...]) -> None:
+        """A reload's `[security] log-hide-keys`, for the log and the trace at once."""
+        self.mask = UserDataMask(keys)
+        self.masking.mask = self.mask
+
+
+def trace_settings(config: Config) -> TraceSettings:
+    return TraceSettings(everything=config.trace_all, dns=frozenset(config.trace_dns))
 
 
 def iscc_settings(config: Config) -> IsccSettings | None:

@@ -1,6 +1,6 @@
 """The HTTP side of the server (aiohttp): WebSocket /tlib, /healthz, /metrics, POST
-/reload, POST /phone/{station} (the embedded pbxsim's phones), and a small dashboard at
-/ fed by /api/state.
+/reload, POST /phone/{station} (the embedded pbxsim's phones), WebSocket /trace (the
+trace, followed by `ctiserver trace`), and a small dashboard at / fed by /api/state.
 
 Every route goes through the guard (http.guard): each handler declares whether it is
 public, read-only or admin; one that declares nothing is protected by its method."""
@@ -16,6 +16,7 @@ from aiohttp import web
 from ctiserver.http.guard import Guard, admin, public, read_only
 from ctiserver.http.metrics import ServerMetrics
 from ctiserver.http.phone import Act, phone_handler
+from ctiserver.http.trace import serve_trace
 from ctiserver.http.websocket import serve_websocket
 from ctiserver.server.limits import ClientLimits
 from ctiserver.server.runtime import Runtime
@@ -68,6 +69,10 @@ def build_app(
     async def index(request: web.Request) -> web.FileResponse:
         return web.FileResponse(STATIC / "index.html")
 
+    @admin  # it shows call data (http.trace)
+    async def trace(request: web.Request) -> web.StreamResponse:
+        return await serve_trace(request, runtime.tracer, limits.budget)
+
     app = web.Application(middlewares=[guard.middleware], client_max_size=1 << 20)
     app.router.add_get("/", index)
     app.router.add_get("/tlib", tlib)
@@ -76,6 +81,7 @@ def build_app(
     app.router.add_get("/api/state", state)
     app.router.add_post("/reload", do_reload)
     app.router.add_post("/phone/{station}", phone_handler(phone))
+    app.router.add_get("/trace", trace)
     return app
 
 

@@ -23,7 +23,11 @@ keeps the connection alive ADDP-style:
     Relinked     either way: a transfer or conference at the sender's site merged the
                  linked call into another; this is its ConnID there now
     DataChanged  either way: the UserData of a call linked across the two sites
+    PartyEvent   either way: a party event of a linked call (event-propagation)
     Unlinked     either way: the sender's instance of a linked call ended
+
+A field at its default value is not written, so that a peer of an earlier release
+reads what it knows of a message that grew an optional field.
 
 How to drive an IsccConnection: receive_data(bytes), then next_message() until NEED_DATA;
 send(message) returns the bytes of one line.  A malformed line is a non-fatal
@@ -101,6 +105,11 @@ class Reserve(PeerMessage):
     ani: str = ""  # the number the call presents (direct-ani)
     user_data: KVList = field(default_factory=dict)
     digits: str = ""  # direct-digits: the token, when the origin has one
+    # Where the call first came from, when it crossed to the origin from a third site
+    # (CallHistory: FirstTransferHomeLocation, FirstTransferConnID, FirstTransferOrigDN).
+    first_location: str = ""
+    first_conn_id: str = ""
+    first_dn: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -194,21 +203,52 @@ class Unlinked(PeerMessage):
     far_conn_id: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PartyEvent(PeerMessage):
+    """A party event of a linked call at the sender's site (`event-propagation`):
+    `event` is its T-Library name (EventPartyChanged, EventPartyAdded, EventPartyDeleted),
+    `conn_id` the call's ConnID at the receiver's site, `other_dn` the party at the
+    sender's site that took over, joined or left, `by` who did it."""
+
+    TYPE: ClassVar[str] = "party-event"
+    conn_id: str
+    event: str
+    other_dn: str
+    by: str = ""
+    call_state: str = ""
+
+
 MESSAGES: dict[str, type[PeerMessage]] = {
     cls.TYPE: cls
     for cls in (
         Hello, Proof, Poll, PollReply, Reserve, Reserved, Refused, Cancel, Cancelled,
-        CallIdentified, Started, Matched, Failed, Relinked, DataChanged, Unlinked,
+        CallIdentified, Started, Matched, Failed, Relinked, DataChanged, Unlinked, PartyEvent,
     )
 }  # fmt: skip
 
 
 def encode(message: PeerMessage) -> bytes:
-    body = {"type": message.TYPE, **dataclasses.asdict(message)}
+    """One line.  Fields at their default are left out: a peer of an earlier release,
+    which does not know a newer optional field, reads what it knows."""
+    body = {"type": message.TYPE, **_given(message)}
     line = orjson.dumps(body, option=orjson.OPT_APPEND_NEWLINE)
     if len(line) > MAX_LINE:
         raise LocalProtocolError(f"a {message.TYPE} message of {len(line)} bytes is too long")
     return line
+
+
+def _given(message: PeerMessage) -> dict[str, Any]:
+    given: dict[str, Any] = {}
+    for spec in dataclasses.fields(message):
+        value = getattr(message, spec.name)
+        default = (
+            spec.default_factory()
+            if spec.default_factory is not dataclasses.MISSING
+            else spec.default
+        )
+        if value != default or spec.name == "version":  # a Hello always says its version
+            given[spec.name] = value
+    return given
 
 
 def decode(line: bytes) -> PeerMessage:

@@ -220,6 +220,7 @@ class Outgoing:
     moved_call: ConnId | None = None  # the origin call that crosses (a new one: promised)
     answered: bool = False  # the request carried out has had its first event here
     outcome: Outcome | None = None  # the destination's word, told once answered
+    first: tuple[str, str, str] = ("", "", "")  # where the call's journey began, if not here
 
 
 @dataclass(slots=True, kw_only=True)
@@ -237,6 +238,7 @@ class Reservation:
     network_call_id: str = ""
     deadline: float = 0.0
     matched: ConnId | None = None
+    first: tuple[str, str, str] = ("", "", "")  # where the call's journey began
 
 
 @dataclass(frozen=True, slots=True)

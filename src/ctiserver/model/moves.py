@@ -146,7 +146,9 @@ def touch(
     state: State, call: Call, device: DeviceId, dn: DeviceId, now: PartyState, role: DNRole
 ) -> Party:
     """*device*'s party in *call*, in state *now* as reported on *dn*'s monitor (rule 1):
-    a new party if it has none; not emitted (the caller completes and emits it)."""
+    a new party if it has none; not emitted (the caller completes and emits it).  A
+    device the call was on its way to is no longer awaited (that is emitted)."""
+    arrived(state, call, device)
     party = state.party(device, call.conn_id)
     if party is None:
         return Party(dn=device, state=now, role=role)

@@ -39,11 +39,23 @@ class ConsultPurpose(enum.Enum):
 
 @immutable
 class Origin:
-    """Where a call that crossed from another site came from (ISCC)."""
+    """Where a call that crossed from another site came from (ISCC): the site it came
+    from last, and the first site of its journey when it crossed more than once (the
+    T-Library's CallHistory: LastTransfer* and FirstTransfer*)."""
 
     location: str
     conn_id: str
     dn: str
+    first_location: str = ""  # "": it came straight from `location`
+    first_conn_id: str = ""
+    first_dn: str = ""
+
+    @property
+    def first(self) -> tuple[str, str, str]:
+        """(location, ConnID, DN) where the call's journey began."""
+        if self.first_location:
+            return self.first_location, self.first_conn_id, self.first_dn
+        return self.location, self.conn_id, self.dn
 
 
 @immutable

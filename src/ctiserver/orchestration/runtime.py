@@ -102,6 +102,7 @@ class OrchestrationServer:
     # --- connections ----------------------------------------------------------------------
 
     async def _connection(self, name: str, endpoint: Endpoint) -> None:
+        unreachable = ""  # the last failure said; repeats go to the debug log
         while True:
             try:
                 client = await TClient.connect(
@@ -112,9 +113,13 @@ class OrchestrationServer:
                     ssl=self._tls,
                 )
             except (OSError, TimeoutError, TServerError) as exc:
-                log.warning("cannot reach CTI server %s: %s", name, exc)
+                problem = f"cannot reach CTI server {name}: {exc or type(exc).__name__}"
+                level = logging.DEBUG if problem == unreachable else logging.WARNING
+                log.log(level, "%s; retrying every %g s", problem, self.settings.reconnect_interval)
+                unreachable = problem
                 await asyncio.sleep(self.settings.reconnect_interval)
                 continue
+            unreachable = ""
             log.info("connected to CTI server %s", name)
             self._clients[name] = client
             self._inbox.put_nowait((name, LinkChange.UP))

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Final, Protocol
 
 from ctiserver.ids import ClientId
+from ctiserver.logs.context import about
 from ctiserver.security.applications import Application, Refusal, authorize
 from ctiserver.security.authentication import Claim, Directory, FailureThrottle
 from ctiserver.security.data import user_data_refusal
@@ -200,7 +201,9 @@ class Access:
         session.checking = None
         self._take(client, session, message)
         while session.held and session.checking is None and client in self._sessions:
-            self.request(client, session.held.popleft())
+            held = session.held.popleft()
+            with about(dn=held.get("ThisDN"), conn_id=held.get("ConnID")):
+                self.request(client, held)
 
     async def _check(self, claim: Claim) -> bool:
         if self._executor is None:

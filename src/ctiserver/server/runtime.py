@@ -8,6 +8,14 @@ requests are submitted to the link with a callback that feeds the answer back.
 
 A client's request goes through access control (server.access) before the core: a
 request refused there is answered with EventError and never reaches the switch.
+
+Around each input the runtime opens a log context (logs.context: the client, the DN,
+the call) so that every line logged while the core handles it says what it is about;
+it traces requests in and events out (logs.trace) and times requests to their answer
+and CSTA events to the T-Library events they cause (the Metrics hooks).
+
+The shells read the core through `view` (tserver.view.CoreView): the trace, the logs
+and the metrics by `known_calls()`.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
@@ -26,6 +35,9 @@ from ctiserver.ids import ClientId, ConnId, DeviceId
 from ctiserver.iscc.peering import Peering
 from ctiserver.iscc.protocol import PeerMessage, Refused, Reserve
 from ctiserver.link.supervisor import AgentSnapshot, LinkSupervisor, Snapshot
+from ctiserver.link.trace import first_call_id
+from ctiserver.logs.context import about, enter, leave
+from ctiserver.logs.trace import Tracer, TraceRecord
 from ctiserver.model.states import DnKind
 from ctiserver.security.applications import Refusal
 from ctiserver.security.authentication import Directory
@@ -44,10 +56,12 @@ from ctiserver.tserver.port import (
     SendToPeer,
     SendToSwitch,
 )
-from ctiserver.tserver.view import CoreView
+from ctiserver.tserver.view import CoreView, KnownCall
 
 log = logging.getLogger(__name__)
 troubles = RateLimitedLog(log)
+
+MAX_TIMED_REQUESTS = 1 << 16  # requests waiting for their answer, for the histogram
 
 
 class ClientPeer(Protocol):
@@ -73,6 +87,10 @@ class Metrics(Protocol):
 
     def authentication_failed(self) -> None: ...
 
+    def request_answered(self, name: str, seconds: float) -> None: ...
+
+    def csta_event_handled(self, seconds: float) -> None: ...
+
 
 class Runtime:
     def __init__(
@@ -81,6 +99,7 @@ class Runtime:
         *,
         clock: Clock,
         metrics: Metrics | None = None,
+        tracer: Tracer | None = None,
         directory: Directory | None = None,
         user_data_limit: int = DEFAULT_USER_DATA_LIMIT,
         requests_in_flight: int = DEFAULT_IN_FLIGHT,
@@ -91,7 +110,10 @@ class Runtime:
         self.link: LinkSupervisor | None = None
         self.peering: Peering | None = None
         self._metrics = metrics
+        self.tracer = tracer or Tracer()
         self._peers: dict[ClientId, ClientPeer] = {}
+        self._names: dict[ClientId, str] = {}  # "3 tcp:127.0.0.1:5000 (desk)"
+        self._asked: dict[tuple[ClientId, int], tuple[str, float]] = {}  # request timing
         self._ids = itertools.count(1)
         self._monitor_changes: list[asyncio.Task[None]] = []
         self.link_ready = asyncio.Event()  # set while the link to the switch is up
@@ -107,6 +129,7 @@ class Runtime:
             user_data_limit=user_data_limit,
             in_flight=requests_in_flight,
         )
+        self.add_event_listener(self._observe)
 
     # --- clients ------------------------------------------------------------------------
 
@@ -114,6 +137,7 @@ class Runtime:
         client = ClientId(next(self._ids))
         self._peers[client] = peer
         self.access.opened(client, peer.address)
+        self._names[client] = f"{client} {peer.name}"
         self.core.client_connected(client)
         log.info("client %s connected as %s", peer.name, client)
         return client
@@ -122,8 +146,16 @@ class Runtime:
         peer = self._peers.pop(client, None)
         if peer is not None:
             self.access.closed(client)
-            self.core.client_disconnected(client)
-            log.info("client %s (%s) disconnected", client, peer.name)
+            with about(client=self._names.get(client)):
+                self.core.client_disconnected(client)
+                log.info("client %s (%s) disconnected", client, peer.name)
+        self._names.pop(client, None)
+        for asked in [key for key in self._asked if key[0] == client]:
+            del self._asked[asked]
+
+    def client_name(self, client: ClientId) -> str:
+        """The client's number, address and application name, for logs and the trace."""
+        return self._names.get(client, str(client))
 
     def close_clients(self, reason: str) -> None:
         for peer in list(self._peers.values()):
@@ -142,12 +174,34 @@ class Runtime:
         return self.access.busy(client)
 
     def on_request(self, client: ClientId, message: TMessage) -> None:
+        name = message["Request"]
+        if name == "RequestRegisterClient" and client in self._peers:
+            self._names[client] = (
+                f"{client} {self._peers[client].name} ({message.get('ApplicationName', '')})"
+            )
         if self._metrics is not None:
-            self._metrics.request_handled(message["Request"])
-        self.access.request(client, message)
+            self._metrics.request_handled(name)
+            reference = message.get("ReferenceID")
+            if isinstance(reference, int) and len(self._asked) < MAX_TIMED_REQUESTS:
+                self._asked[client, reference] = (name, time.perf_counter())
+        who = self._names.get(client)
+        if self.tracer.active:
+            self.tracer.tlib("in", who or str(client), message)
+        # The context covers access control too: its refusals, and an authentication
+        # that goes on in a task of its own (a task starts in the context it was made in).
+        token = enter(client=who, dn=message.get("ThisDN"), conn_id=message.get("ConnID"))
+        try:
+            self.access.request(client, message)
+        finally:
+            leave(token)
 
     def on_invalid(self, client: ClientId, problem: InvalidRequest) -> None:
-        self.perform(self.core.invalid_request(client, problem, self.clock.now()))
+        who = self._names.get(client, str(client))
+        if self.tracer.active and self.tracer.wants(()):
+            wire = f"(not a request: {problem.message})"
+            self.tracer.emit(TraceRecord("tlib", "in", who, wire))
+        with about(client=who):
+            self.perform(self.core.invalid_request(client, problem, self.clock.now()))
 
     # --- access control (AccessHooks) ---------------------------------------------------
 
@@ -160,10 +214,12 @@ class Runtime:
         self.perform(outputs)
 
     def refuse(self, client: ClientId, message: TMessage, refusal: Refusal) -> None:
+        """The request was traced on its way in (on_request) and is answered in its log
+        context (set there, or inherited by the authentication's task)."""
         problem = InvalidRequest(
             refusal.code, refusal.message, reference_id=message.get("ReferenceID", 0)
         )
-        self.on_invalid(client, problem)
+        self.perform(self.core.invalid_request(client, problem, self.clock.now()))
 
     def disconnect(self, client: ClientId, reason: str) -> None:
         peer = self._peers.get(client)
@@ -195,12 +251,23 @@ class Runtime:
         self.perform(self.core.link_up(self.clock.now()))
 
     def on_link_down(self) -> None:
-        log.warning("link to the switch is down")
+        # The supervisor has said why, at the level the reason deserves.
+        log.info(
+            "link to the switch is down; %d calls kept until the resync", len(self.known_calls())
+        )
         self.link_ready.clear()
         self.perform(self.core.link_down(self.clock.now()))
 
     def on_csta_event(self, dn: DeviceId, event: Event) -> None:
-        self.perform(self.core.csta_event(dn, event, self.clock.now()))
+        arrived = self.link.arrived if self.link is not None else None
+        token = enter(dn=dn, peer="switch", subject=event, resolve=self._call_of)
+        try:
+            outputs = self.core.csta_event(dn, event, self.clock.now())
+            self.perform(outputs)
+        finally:
+            leave(token)
+        if self._metrics is not None and arrived and any(isinstance(o, Deliver) for o in outputs):
+            self._metrics.csta_event_handled(time.perf_counter() - arrived)
 
     def on_csta_invocation(self, message: Unconfirmed) -> None:
         self.perform(self.core.csta_invocation(message, self.clock.now()))
@@ -211,10 +278,35 @@ class Runtime:
     def on_resync(
         self, snapshot: Snapshot, scope: Sequence[DeviceId], agents: AgentSnapshot
     ) -> None:
-        self.perform(self.core.resync(snapshot, self.clock.now(), scope, agents))
+        before = {call.conn_id: call for call in self.known_calls()}
+        with about(peer="switch"):
+            outputs = self.core.resync(snapshot, self.clock.now(), scope, agents)
+            after = {call.conn_id: call for call in self.known_calls()}
+            _log_resync(len(snapshot), len(scope), before, after)  # before the events it causes
+            self.perform(outputs)
 
     def stations(self, dns: Sequence[DeviceId]) -> list[DeviceId]:
         return [dn for dn in dns if self.core.model.kind(dn) is DnKind.EXTENSION]
+
+    # --- what the shells know of the core's calls ---------------------------------------
+
+    def known_calls(self, call_id: str | None = None) -> list[KnownCall]:
+        """The calls the core knows (the one with the switch's *call_id*, if given), for
+        the trace, the logs and the metrics (CoreView.calls)."""
+        return self.view.calls(call_id)
+
+    def conn_id_of(self, call_id: str) -> str | None:
+        """LinkHooks: the ConnID of the switch's *call_id*, if the server knows the call."""
+        found = self.known_calls(call_id)
+        return found[0].conn_id if found else None
+
+    def _call_of(self, subject: object) -> dict[str, str]:
+        """For a log line about a CSTA message: its callID and the call's ConnID."""
+        call_id = first_call_id(subject) if isinstance(subject, Event | Unconfirmed) else None
+        if call_id is None:
+            return {}
+        conn_id = self.conn_id_of(call_id)
+        return {"call_id": call_id, "conn_id": conn_id} if conn_id else {"call_id": call_id}
 
     # --- other sites (PeerHooks) --------------------------------------------------------
 
@@ -234,17 +326,19 @@ class Runtime:
         return self._peers_ready.setdefault(location, asyncio.Event())
 
     def on_peer_message(self, location: str, message: PeerMessage) -> None:
-        refusal = peer_user_data_refusal(message, self.access.user_data_limit)
-        if refusal is None:
-            self.perform(self.core.peer_message(location, message, self.clock.now()))
-            return
-        troubles.warning(
-            location, "ISCC %s from %s refused: %s", message.TYPE, location, refusal.message
-        )
-        if isinstance(message, Reserve) and self.peering is not None:
-            self.peering.send(
-                location, Refused(xid=message.xid, code=refusal.code, message=refusal.message)
+        conn_id = getattr(message, "conn_id", None) or getattr(message, "origin_conn_id", None)
+        with about(peer=f"site {location}", conn_id=conn_id or None):
+            refusal = peer_user_data_refusal(message, self.access.user_data_limit)
+            if refusal is None:
+                self.perform(self.core.peer_message(location, message, self.clock.now()))
+                return
+            troubles.warning(
+                location, "ISCC %s from %s refused: %s", message.TYPE, location, refusal.message
             )
+            if isinstance(message, Reserve) and self.peering is not None:
+                self.peering.send(
+                    location, Refused(xid=message.xid, code=refusal.code, message=refusal.message)
+                )
 
     # --- configuration ------------------------------------------------------------------
 
@@ -301,6 +395,18 @@ class Runtime:
         for listener in self._event_listeners:
             listener(delivery)
 
+    def _observe(self, delivery: Deliver) -> None:
+        """The runtime's own event listener: the trace of events out and the time each
+        request took to its first answer."""
+        if delivery.answering is not None and self._asked:
+            asked = self._asked.pop(delivery.answering, None)
+            if asked is not None and self._metrics is not None:
+                self._metrics.request_answered(asked[0], time.perf_counter() - asked[1])
+        if self.tracer.active:
+            for clients, event in delivery.copies():
+                peer = ", ".join(self.client_name(c) for c in clients)
+                self.tracer.tlib("out", peer, event)
+
     def add_event_listener(self, listener: Callable[[Deliver], None]) -> None:
         """Call *listener* with every event the core produces, once each, whoever
         receives it (nobody included): for the dashboard, the trace and the export.
@@ -353,6 +459,25 @@ class Runtime:
         finally:
             if self._timer is not None:
                 self._timer.cancel()
+
+
+def _log_resync(
+    on_switch: int, dns: int, before: dict[str, KnownCall], after: dict[str, KnownCall]
+) -> None:
+    """One line that says what the resync did to each call the server knew."""
+    released = sorted(set(before) - set(after))
+    found = sorted(set(after) - set(before))
+    kept = len(set(before) & set(after))
+    log.info(
+        "resync of %d DNs: the switch has %d calls; %d kept, %d released%s, %d found%s",
+        dns,
+        on_switch,
+        kept,
+        len(released),
+        f" (ended while the link was down: ConnID {', '.join(released)})" if released else "",
+        len(found),
+        f" (ConnID {', '.join(found)})" if found else "",
+    )
 
 
 def _guarded(listener: Callable[[Deliver], None]) -> Callable[[Deliver], None]:

@@ -129,7 +129,8 @@ class TlibTcpProtocol(asyncio.Protocol):
         self._outgoing.append(data)
 
     def close(self, reason: str) -> None:
-        """Close once what is queued is written."""
+        """Close once what is queued is written.  INFO: the server decided it (a
+        shutdown, a failed authentication); a client that misbehaves is dropped."""
         if self._transport is not None and not self._transport.is_closing():
             log.info("closing client %s: %s", self.name, reason)
             self._flush()

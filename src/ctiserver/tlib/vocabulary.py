@@ -261,6 +261,12 @@ class TMessage(TypedDict, total=False):
     LastTransferConnID: str
     LastTransferHomeLocation: str
     LastTransferOrigDN: str
+    FirstTransferConnID: str
+    FirstTransferHomeLocation: str
+    FirstTransferOrigDN: str
+    RemoteLocation: str
+    RemoteConnID: str
+    RemoteDN: str
     CallID: str
     CallType: str
     CallState: str

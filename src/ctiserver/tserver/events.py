@@ -35,7 +35,7 @@ from ctiserver.model.changes import (
     RouteUsed,
 )
 from ctiserver.model.values import Call, ConsultPurpose, Party
-from ctiserver.tlib.vocabulary import DNRole, TMessage
+from ctiserver.tlib.vocabulary import CallState, DNRole, TMessage
 
 HOST_DN, GUEST_DN = "HOST_DN", "GUEST_DN"  # hot desking, in Extensions
 
@@ -108,10 +108,15 @@ def call_event(name: str, call: Call, party: Party) -> TMessage:
         elif call.calling == party.dn and call.purpose is ConsultPurpose.CONFERENCE:
             event["ConferenceConnID"] = call.previous_conn_id
     event["UserData"] = call.user_data  # never changed in place (model.values)
-    if call.origin is not None:  # the call came from another site (ISCC)
-        event["LastTransferConnID"] = call.origin.conn_id
-        event["LastTransferHomeLocation"] = call.origin.location
-        event["LastTransferOrigDN"] = call.origin.dn
+    if call.origin is not None:  # the call came from another site (ISCC): CallHistory
+        origin = call.origin
+        event["LastTransferConnID"] = origin.conn_id
+        event["LastTransferHomeLocation"] = origin.location
+        event["LastTransferOrigDN"] = origin.dn
+        location, conn_id, dn = origin.first
+        event["FirstTransferConnID"] = conn_id
+        event["FirstTransferHomeLocation"] = location
+        event["FirstTransferOrigDN"] = dn
     return event
 
 
@@ -193,3 +198,43 @@ def private_info(number: int, dn: DeviceId, **attributes: Any) -> TMessage:
 def private_answer(number: int) -> str:
     """The correlation name of EventPrivateInfo *number* (the event name is shared)."""
     return f"EventPrivateInfo:{int(number)}"
+
+
+# The roles of OtherDN and ThirdPartyDN in a party event told from another site.
+_REMOTE_ROLES: Mapping[str, tuple[DNRole | None, DNRole]] = {
+    "EventPartyAdded": (DNRole.NEW_PARTY, DNRole.ADDED_BY),
+    "EventPartyDeleted": (DNRole.DELETED_PARTY, DNRole.DELETED_BY),
+    "EventPartyChanged": (None, DNRole.TRANSFERRED_BY),
+}
+REMOTE_PARTY_EVENTS = frozenset(_REMOTE_ROLES)
+
+
+def remote_party_event(
+    name: str,
+    call: Call,
+    party: Party,
+    *,
+    location: str,
+    far_conn_id: str,
+    far_dn: str,
+    other_dn: str,
+    by: str,
+    call_state: str,
+) -> TMessage:
+    """A party event of this call's instance at *location*, for *party*'s registrants
+    here (event propagation): RemoteLocation, RemoteConnID and RemoteDN say where."""
+    event = call_event(name, call, party)
+    other_role, by_role = _REMOTE_ROLES[name]
+    if other_dn:
+        event["OtherDN"] = DeviceId(other_dn)
+        if other_role is not None:
+            event["OtherDNRole"] = other_role
+    if by:
+        event["ThirdPartyDN"] = DeviceId(by)
+        event["ThirdPartyDNRole"] = by_role
+    if call_state:
+        event["CallState"] = CallState(call_state)
+    event["RemoteLocation"] = location
+    event["RemoteConnID"] = far_conn_id
+    event["RemoteDN"] = far_dn
+    return event

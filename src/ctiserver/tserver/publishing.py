@@ -134,6 +134,7 @@ class Publisher:
         if iscc is not None:
             if pending is not None and pending.xid is not None:
                 iscc.origin.answered(pending.xid, call.conn_id, at)
+            iscc.links.party_changed(change, event["Event"])
             iscc.origin.watch(change, at)
             if self._model.call(call.conn_id) is None:
                 iscc.call_ended(call.conn_id)

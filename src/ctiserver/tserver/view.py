@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ctiserver.ids import ConnId, DeviceId
+from ctiserver.ids import CallId, ConnId, DeviceId
 from ctiserver.immutable import immutable
+from ctiserver.model.states import PartyState
+from ctiserver.model.values import Call
 from ctiserver.tserver.addresses import address_status
 from ctiserver.tserver.core import TServerCore
+from ctiserver.tserver.port import Queries
 
 
 @immutable
@@ -33,6 +36,28 @@ class DnView:
     status: str
     registrations: int
     calls: tuple[CallAtDn, ...]
+
+
+# A call's state for the metrics: that of its most telling present party, in this order.
+CALL_STATES = (
+    PartyState.HELD,
+    PartyState.ESTABLISHED,
+    PartyState.RINGING,
+    PartyState.QUEUED,
+    PartyState.DIALING,
+    PartyState.INITIATED,
+    PartyState.FAILED,
+)
+
+
+@immutable
+class KnownCall:
+    """What the shells may know of a call: for the trace, the logs and the metrics."""
+
+    conn_id: str
+    call_id: str
+    state: str  # a PartyState value, see CALL_STATES; "ended" when no party is present
+    dns: tuple[str, ...]  # the present parties
 
 
 class CoreView:
@@ -58,3 +83,20 @@ class CoreView:
                 if party is not None
             )
             yield DnView(dn, kind.value, status, len(registry.clients_of(dn)), calls)
+
+    def calls(self, call_id: str | None = None) -> list[KnownCall]:
+        """The calls the core knows (the one the switch names *call_id*, if given)."""
+        model = self._core.model
+        if call_id is None:
+            calls = model.calls
+        else:
+            found = model.call_by_call_id(CallId(call_id))
+            calls = [] if found is None else [found]
+        return [_known(model, call) for call in calls]
+
+
+def _known(model: Queries, call: Call) -> KnownCall:
+    present = model.present(call.conn_id)
+    states = {party.state for party in present}
+    state = next((s.value for s in CALL_STATES if s in states), "ended")
+    return KnownCall(call.conn_id, call.call_id, state, tuple(p.dn for p in present))

@@ -113,6 +113,7 @@ class DestinationSide:
             ani=message.ani,
             token=token,
             deadline=at.monotonic + self._settings.timeout,
+            first=(message.first_location, message.first_conn_id, message.first_dn),
         )
         return p.Reserved(xid=message.xid, resource=resource, token=token)
 
@@ -235,7 +236,12 @@ class DestinationSide:
         )
 
     def _claim(self, call: Call, reservation: Reservation, at_dn: DeviceId, at: Instant) -> None:
-        origin = Origin(reservation.origin, reservation.origin_conn_id, reservation.origin_dn)
+        origin = Origin(
+            reservation.origin,
+            reservation.origin_conn_id,
+            reservation.origin_dn,
+            *reservation.first,
+        )
         self._arrivals.came_from(call.conn_id, origin, reservation.user_data, at)
         link = Link(
             reservation.origin, reservation.origin_conn_id, reservation.origin_dn, reservation.xid

@@ -7,20 +7,24 @@ a transfer or conference that merges a linked call into another carries the link
 and tells the other site (Relinked); an instance that ends tells the others (Unlinked).
 A call that left this switch but still joins two other sites (A -> here -> C) stays as
 a relay: their changes pass through it until one of them ends.  With
-`event-propagation`, the party events of a linked call are told to the other sites too
-(PartyEvent), for their clients to hear as EventPartyChanged-style notices.
+`event-propagation`, a linked call's EventPartyChanged, EventPartyAdded and
+EventPartyDeleted here are told to the other sites (PartyEvent), whose parties on the
+call hear the same event, with RemoteLocation, RemoteConnID and RemoteDN saying where.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Protocol
 
 from ctiserver.clock import Instant
 from ctiserver.ids import ConnId, DeviceId
 from ctiserver.iscc import protocol as p
 from ctiserver.iscc.transactions import Link, Transactions
+from ctiserver.model.changes import PartyChange
 from ctiserver.model.values import Call, Origin
-from ctiserver.tlib.vocabulary import KVList
+from ctiserver.tlib.vocabulary import CallState, KVList
+from ctiserver.tserver.events import REMOTE_PARTY_EVENTS, remote_party_event
 from ctiserver.tserver.port import Core
 
 
@@ -35,10 +39,14 @@ class Announcer(Protocol):
 
 
 class CallLinks:
-    def __init__(self, core: Core, announcer: Announcer, table: Transactions) -> None:
+    def __init__(
+        self, core: Core, announcer: Announcer, table: Transactions, *, propagate: bool
+    ) -> None:
         self._core = core
         self._announcer = announcer
         self._table = table
+        self._propagate = propagate  # [iscc] event-propagation
+        self._last_told: dict[ConnId, tuple[str, str, str]] = {}
 
     def link(self, conn_id: ConnId, link: Link) -> None:
         self._table.link(conn_id, link)
@@ -73,6 +81,63 @@ class CallLinks:
         self._table.relays[conn_id] = dict(message.user_data)
         self._send_data(conn_id, message.user_data, message.by, location)
 
+    # --- party events across sites (event-propagation) -------------------------------------
+
+    def party_changed(self, change: PartyChange, name: str) -> None:
+        """A party event of a linked call here: the other sites hear who took over (a
+        transfer), joined or left (a conference), once per call however many of our
+        parties heard it."""
+        if not self._propagate or name not in REMOTE_PARTY_EVENTS:
+            return
+        other = _remote_other(change, name)
+        if other is None:
+            return
+        by = str(change.third_party_dn or "")
+        key = (name, str(other), by)
+        conn_id = change.call.conn_id
+        if self._last_told.get(conn_id) == key:
+            return
+        self._last_told[conn_id] = key
+        for link in self._table.links_of(conn_id):
+            message = p.PartyEvent(
+                conn_id=link.conn_id,
+                event=name,
+                other_dn=other,
+                by=by,
+                call_state=change.call_state.value,
+            )
+            self._core.to_peer(link.location, message)
+
+    def party_event_from_peer(self, location: str, message: p.PartyEvent, at: Instant) -> None:
+        """A party event of our call's instance at *location*: our parties hear of it (a
+        call gone from here but joining two sites passes it on)."""
+        conn_id = ConnId(message.conn_id)
+        call = self._core.model.call(conn_id)
+        if call is None:
+            for link in self._table.links_of(conn_id) if conn_id in self._table.relays else []:
+                if link.location != location:
+                    self._core.to_peer(link.location, replace(message, conn_id=link.conn_id))
+            return
+        far = next(
+            (link.conn_id for link in self._table.links_of(conn_id) if link.location == location),
+            "",
+        )
+        for party in self._core.model.present(conn_id):
+            if not self._core.model.is_ours(party.dn):
+                continue
+            event = remote_party_event(
+                message.event,
+                call,
+                party,
+                location=location,
+                far_conn_id=far,
+                far_dn=message.other_dn,
+                other_dn=message.other_dn,
+                by=message.by,
+                call_state=message.call_state,
+            )
+            self._core.send(event, self._core.clients_of(party.dn), at)
+
     # --- the calls changing ---------------------------------------------------------------
 
     def merged(self, merged: ConnId, into: ConnId) -> None:
@@ -88,7 +153,7 @@ class CallLinks:
             if call is None or call.origin is None:
                 continue
             if (call.origin.location, call.origin.conn_id) == (location, old.conn_id):
-                self._announcer.relinked(ours, Origin(location, conn_id, call.origin.dn), at)
+                self._announcer.relinked(ours, replace(call.origin, conn_id=conn_id), at)
 
     def unlinked(self, location: str, message: p.Unlinked) -> None:
         self._table.unlink(ConnId(message.conn_id), location, message.far_conn_id)
@@ -96,6 +161,7 @@ class CallLinks:
     def call_ended(self, conn_id: ConnId, *, in_flight: bool = False) -> None:
         """Our call *conn_id* ended here: the sites it is linked to forget us, unless it
         still joins two sites (or is *in_flight* to one): then it relays between them."""
+        self._last_told.pop(conn_id, None)
         self._unlinked(conn_id, self._table.call_ended(conn_id, in_flight=in_flight))
 
     def settle(self, conn_id: ConnId) -> None:
@@ -108,3 +174,13 @@ class CallLinks:
 
     def location_down(self, location: str) -> None:
         self._table.location_down(location)
+
+
+def _remote_other(change: PartyChange, name: str) -> str | None:
+    """The party the other sites see come or go: the one that moved into the call by a
+    transfer (EventPartyChanged with a PreviousConnID), joined or left a conference."""
+    if name == "EventPartyChanged":
+        moved = change.previous_conn_id is not None
+        transfer = change.call_state is CallState.TRANSFERRED
+        return change.party.dn if moved and transfer else None
+    return change.other_dn

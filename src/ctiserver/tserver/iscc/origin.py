@@ -155,6 +155,9 @@ class OriginSide:
             deadline=ctx.at.monotonic + self._settings.request_timeout,
             request=ctx.name,
             moved_call=moving,
+            first=call.origin.first
+            if call is not None and call.origin is not None
+            else ("", "", ""),
         )
 
     def cancel(self, ctx: RequestContext) -> None:
@@ -251,6 +254,9 @@ class OriginSide:
             ani=outgoing.ani,
             user_data=outgoing.user_data,
             digits=outgoing.digits,
+            first_location=outgoing.first[0],
+            first_conn_id=outgoing.first[1],
+            first_dn=outgoing.first[2],
         )
 
     # --- the destination's answers -------------------------------------------------------

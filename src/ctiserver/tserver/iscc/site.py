@@ -6,7 +6,8 @@ up, and ends what is past its time."""
 from __future__ import annotations
 
 import logging
-from typing import Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from ctiserver.clock import Instant
 from ctiserver.ids import ConnId
@@ -34,12 +35,26 @@ class Iscc:
         self.table = Transactions(settings.location)
         self.up: set[str] = set()
         self.incompatible: dict[str, str] = {}  # location -> the protocol version it spoke
-        self.links = CallLinks(core, core, self.table)
+        self.links = CallLinks(core, core, self.table, propagate=settings.event_propagation)
         self.destination = DestinationSide(core, core, settings, self.table, self.links)
         self.origin = OriginSide(
             core, core, settings, self.table, self, self.destination, self.links
         )
         self._core = core
+        self._handlers: dict[type[Any], Callable[[str, Any, Instant], None]] = {
+            p.Reserve: self._reserve,
+            p.Reserved: self.origin.reserved,
+            p.Refused: self._failed,
+            p.Failed: self._failed,
+            p.Cancel: self._cancel,
+            p.CallIdentified: self.destination.identified,
+            p.Started: self._started,
+            p.Unlinked: self._unlinked,
+            p.Relinked: self._relinked,
+            p.Matched: self._matched,
+            p.DataChanged: self.links.data_from_peer,
+            p.PartyEvent: self.links.party_event_from_peer,
+        }
 
     # --- peers ----------------------------------------------------------------------------
 
@@ -71,31 +86,29 @@ class Iscc:
     # --- messages ---------------------------------------------------------------------------
 
     def received(self, location: str, message: p.PeerMessage, at: Instant) -> None:
-        match message:
-            case p.Reserve():
-                self._core.to_peer(location, self.destination.reserve(location, message, at))
-            case p.Reserved():
-                self.origin.reserved(location, message, at)
-            case (
-                p.Refused(xid=xid, code=code, message=text)
-                | p.Failed(xid=xid, code=code, message=text)
-            ):
-                self.origin.failed(location, xid, code, text, at)
-            case p.Cancel(xid=xid):
-                self.destination.cancel(location, xid)
-            case p.CallIdentified():
-                self.destination.identified(location, message, at)
-            case p.Started(xid=xid, conn_id=conn_id):
-                if not self.destination.started(location, message):
-                    self.links.relinked(location, xid, conn_id, at)
-            case p.Unlinked():
-                self.links.unlinked(location, message)
-            case p.Relinked(xid=xid, conn_id=conn_id):
-                self.links.relinked(location, xid, conn_id, at)
-            case p.Matched():
-                self._matched(location, message, at)
-            case p.DataChanged():
-                self.links.data_from_peer(location, message, at)
+        """A message from *location*: the side it is for handles it."""
+        handler = self._handlers.get(type(message))
+        if handler is not None:
+            handler(location, message, at)
+
+    def _reserve(self, location: str, message: p.Reserve, at: Instant) -> None:
+        self._core.to_peer(location, self.destination.reserve(location, message, at))
+
+    def _failed(self, location: str, message: p.Refused | p.Failed, at: Instant) -> None:
+        self.origin.failed(location, message.xid, message.code, message.message, at)
+
+    def _cancel(self, location: str, message: p.Cancel, at: Instant) -> None:
+        self.destination.cancel(location, message.xid)
+
+    def _started(self, location: str, message: p.Started, at: Instant) -> None:
+        if not self.destination.started(location, message):
+            self.links.relinked(location, message.xid, message.conn_id, at)
+
+    def _relinked(self, location: str, message: p.Relinked, at: Instant) -> None:
+        self.links.relinked(location, message.xid, message.conn_id, at)
+
+    def _unlinked(self, location: str, message: p.Unlinked, at: Instant) -> None:
+        self.links.unlinked(location, message)
 
     def _matched(self, location: str, message: p.Matched, at: Instant) -> None:
         """The call arrived there: link it to its instance there, then tell the client
