@@ -1,6 +1,7 @@
 """The metrics that a running server's parts hold as plain numbers or states, turned into
 Prometheus metric families each time /metrics is scraped (docs/http.md lists them):
-calls by state, the link to the switch, the ISCC links, and the orchestration server.
+calls by state, the link to the switch, the ISCC links, the orchestration server, and
+the client buffers.
 
 Nothing here runs between scrapes, so none of it costs anything on the call path.
 """
@@ -15,6 +16,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from ctiserver.http.metrics import ServerMetrics
 from ctiserver.orchestration.runtime import OrchestrationServer
 from ctiserver.scxml.effects import Effect, PlatformError, SessionEnded
+from ctiserver.server.buffers import BufferBudget
 from ctiserver.server.runtime import Runtime
 
 CALL_STATES = ("held", "established", "ringing", "queued", "dialing", "initiated", "failed")
@@ -25,9 +27,15 @@ def register(
     runtime: Runtime,
     orchestration: Callable[[], OrchestrationServer | None],
     sessions: SessionCounts,
+    budget: BufferBudget,
 ) -> None:
     """Register every scrape-time metric of a server made of these parts."""
     metrics.gauge("ctiserver_clients", "connected clients", lambda: runtime.client_count)
+    metrics.gauge(
+        "ctiserver_client_buffers_bytes",
+        "bytes held in all client buffers together (bounded by max-client-buffers)",
+        lambda: budget.total,
+    )
     metrics.gauge(
         "ctiserver_link_up",
         "1 when the link to the switch is up",

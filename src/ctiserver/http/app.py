@@ -1,6 +1,9 @@
 """The HTTP side of the server (aiohttp): WebSocket /tlib, /healthz, /metrics, POST
 /reload, POST /phone/{station} (the embedded pbxsim's phones), WebSocket /trace (the
-trace, followed by `ctiserver trace`), and a small dashboard at / fed by /api/state."""
+trace, followed by `ctiserver trace`), and a small dashboard at / fed by /api/state.
+
+Every route goes through the guard (http.guard): each handler declares whether it is
+public, read-only or admin; one that declares nothing is protected by its method."""
 
 from __future__ import annotations
 
@@ -10,10 +13,12 @@ from typing import Any
 
 from aiohttp import web
 
+from ctiserver.http.guard import Guard, admin, public, read_only
 from ctiserver.http.metrics import ServerMetrics
 from ctiserver.http.phone import Act, phone_handler
 from ctiserver.http.trace import serve_trace
 from ctiserver.http.websocket import serve_websocket
+from ctiserver.server.limits import ClientLimits
 from ctiserver.server.runtime import Runtime
 
 STATIC = Path(__file__).with_name("static")
@@ -24,12 +29,15 @@ def build_app(
     metrics: ServerMetrics,
     *,
     reload: Callable[[], Awaitable[dict[str, Any]]],
-    max_buffer: int,
+    limits: ClientLimits,
+    guard: Guard,
     phone: Act | None = None,
 ) -> web.Application:
+    @public  # T-Library clients authenticate with RequestRegisterClient, as on TCP
     async def tlib(request: web.Request) -> web.StreamResponse:
-        return await serve_websocket(request, runtime, max_buffer)
+        return await serve_websocket(request, runtime, limits)
 
+    @public
     async def healthz(request: web.Request) -> web.Response:
         link = runtime.link is not None and runtime.link.up
         body: dict[str, object] = {
@@ -44,24 +52,28 @@ def build_app(
             body["iscc"] = {location: "up" if location in up else "down" for location in peers}
         return web.json_response(body, status=200 if link else 503)
 
+    @read_only
     async def prometheus(request: web.Request) -> web.Response:
         return web.Response(body=metrics.render(), content_type="text/plain", charset="utf-8")
 
+    @admin
     async def do_reload(request: web.Request) -> web.Response:
         result = await reload()
         return web.json_response(result, status=200 if result.get("ok") else 400)
 
+    @read_only
     async def state(request: web.Request) -> web.Response:
         return web.json_response(dashboard_state(runtime))
 
+    @public
     async def index(request: web.Request) -> web.FileResponse:
         return web.FileResponse(STATIC / "index.html")
 
+    @admin  # it shows call data (http.trace)
     async def trace(request: web.Request) -> web.StreamResponse:
-        # An admin endpoint: it shows call data (http.trace).
-        return await serve_trace(request, runtime.tracer)
+        return await serve_trace(request, runtime.tracer, limits.budget)
 
-    app = web.Application()
+    app = web.Application(middlewares=[guard.middleware], client_max_size=1 << 20)
     app.router.add_get("/", index)
     app.router.add_get("/tlib", tlib)
     app.router.add_get("/healthz", healthz)
