@@ -14,6 +14,7 @@ milliseconds with the exact events each client receives.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -84,6 +85,8 @@ class Wire:
         self.inbox: dict[ClientId, list[TMessage]] = {}
         self.journal: list[Any] = []
         self.sent_to_switch: list[Request | Unconfirmed] = []
+        self._outbox: deque[SendToSwitch] = deque()  # for the switch, in the order sent
+        self._sending = False
         self._references = 100
         self._carry(greeting)
         self._bring_up(dns)
@@ -140,13 +143,28 @@ class Wire:
                     for clients, event in output.copies():
                         for client in clients:
                             self.inbox.setdefault(client, []).append(event)
-                case SendToSwitch(token=token, request=request):
+                case SendToSwitch(request=request):
                     self.sent_to_switch.append(request)
-                    self._to_switch(token, request)
+                    self._outbox.append(output)
+                    self._send_outbox()
                 case Journal(changes=changes):
                     self.journal.extend(changes)
                 case ChangeMonitors() | AuditCalls() | SendToPeer():
                     pass  # no other site here; monitors change only at bring-up
+
+    def _send_outbox(self) -> None:
+        """Hand the switch what the core sent, one request at a time: as over TCP, the
+        switch takes a request only after what it sent before has reached the core (a
+        request made while an outcome is carried waits for the rest of that outcome)."""
+        if self._sending:
+            return
+        self._sending = True
+        try:
+            while self._outbox:
+                output = self._outbox.popleft()
+                self._to_switch(output.token, output.request)
+        finally:
+            self._sending = False
 
     def _to_switch(self, token: int, request: Request | Unconfirmed) -> None:
         if isinstance(request, Unconfirmed):
