@@ -69,7 +69,7 @@ def test_a_guest_dn_on_a_host_phone() -> None:
             {"HOST_DN": B},
             1140,
             f"{REFUSED}: operation notDifferentDevices: a DN cannot be its own host",
-        ),  # fmt: skip
+        ),
         (
             1,
             {"HOST_DN": "9999"},
@@ -87,7 +87,7 @@ def test_a_guest_dn_on_a_host_phone() -> None:
             {},
             51,
             "private service 77 is not supported; these are: 1 and 2 (hot desking), 501 (account code), 3013 to 3016 (call recording)",
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_hot_desking_refusals(
@@ -156,22 +156,22 @@ STATE = "stateIncompatibility"
             (3013, 3013),
             1161,
             f"{STATE} invalidObjectState (DN {A} is established on {{c1}}): the call is being recorded at this DN already",
-        ),  # fmt: skip
+        ),
         (
             (3014,),
             1160,
             f"{STATE} incorrectMsgState (DN {A} is established on {{c1}}): the call is not being recorded at this DN, or is suspended already",
-        ),  # fmt: skip
+        ),
         (
             (3013, 3015, 3015),
             1160,
             f"{STATE} incorrectMsgState (DN {A} is established on {{c1}}): the call is not being recorded at this DN, or is suspended already",
-        ),  # fmt: skip
+        ),
         (
             (3013, 3016),
             1160,
             f"{STATE} notAbleToResume (DN {A} is established on {{c1}}): the recording of the call at this DN is not suspended",
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_recording_refusals(numbers: tuple[int, ...], code: int, why: str) -> None:
@@ -228,7 +228,7 @@ def test_account_code_by_private_service_and_on_the_phone() -> None:
             {"AccountCode": "abc"},
             1140,
             f"{REFUSED}: operation invalidAccountCode (DN {A} is established on {{c1}}): the switch does not accept that account code",
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_account_code_refusals(extensions: dict[str, str], code: int, message: str) -> None:
