@@ -120,7 +120,7 @@ def test_resync_tells_what_happened_to_agents_while_the_link_was_down() -> None:
         agent("EventAgentNotReady", E, "1002", "AuxWork"),
         UP,
     ]
-    assert heard(wire, f) == [DOWN, agent("EventAgentLogout", F, "1003", "ManualIn"), UP]
+    assert heard(wire, f) == [DOWN, agent("EventAgentLogout", F, "1003", "AuxWork"), UP]
 
 
 def test_a_wrap_up_that_ended_while_the_link_was_down() -> None:
