@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from ctiserver.csta.call_control import TransferCall
 from ctiserver.tserver.port import CoreSettings
 from tests.tserver.seen import DESTINATION, ORIGINATION, Seen, error, heard
 from tests.wire import Wire
@@ -140,6 +141,31 @@ def test_a_mute_transfer_the_switch_refuses_is_one_error() -> None:
     assert (refusal["Event"], refusal["ReferenceID"]) == ("EventError", refused)
     assert refusal["ErrorMessage"].startswith("the switch refused RequestMuteTransfer")
     assert heard(wire, a) == heard(wire, c) == []
+
+
+def test_a_mute_transfer_to_a_busy_dn_ends_with_destination_busy() -> None:
+    """The consultation fails: EventDestinationBusy is the request's last answer.  The
+    switch then refuses the TransferCall the core sent at once; that is not told, as the
+    request was answered (a request gets events or one EventError, not both)."""
+    wire = Wire()
+    c1 = talking(wire)
+    d = wire.client("7004")
+    wire.ask(c, "RequestMakeCall", ThisDN=C, OtherDN="7004")  # C is busy
+    heard(wire, c), heard(wire, d)
+    muted = wire.ask(b, "RequestMuteTransfer", ThisDN=B, ConnID=c1.conn_id, OtherDN=C)
+    held, dialing, busy = heard(wire, b)
+    c3 = Seen(dialing["ConnID"], "3", call_type="Consult", previous=c1.conn_id)
+    linked = {"TransferConnID": c1.conn_id}
+    assert [held, dialing, busy] == [
+        c1.event("EventHeld", B, DESTINATION, A, ReferenceID=muted),
+        c3.event("EventDialing", B, ORIGINATION, C, ReferenceID=muted, **linked),
+        c3.event("EventDestinationBusy", B, ORIGINATION, C, state="Busy", ReferenceID=muted, **linked),
+    ]  # fmt: skip
+    assert isinstance(wire.sent_to_switch[-1], TransferCall)
+    wire.advance(6)
+    assert heard(wire, b) == []  # and nothing more: no EventError 57 later
+    released = wire.ask(b, "RequestReleaseCall", ThisDN=B, ConnID=c3.conn_id)
+    assert [e["ReferenceID"] for e in heard(wire, b)] == [released]
 
 
 # --- consultation user data (consult-user-data) --------------------------------------------
