@@ -47,13 +47,23 @@ from ctiserver.link.supervisor import _no_such_call as no_such_call
 from ctiserver.model.resync import SnapshotParty
 from ctiserver.model.states import DnKind
 from ctiserver.pbxsim.config import AcdGroup, PbxConfig, RoutingPoint, expand_numbers
-from ctiserver.pbxsim.outcome import AssociationId, Outcome, Reply, Send, StartTimer
+from ctiserver.pbxsim.outcome import (
+    AssociationId,
+    Outcome,
+    Reply,
+    Send,
+    StartTimer,
+    TrunkLinkId,
+    TrunkSend,
+)
 from ctiserver.pbxsim.phone import PhoneAction
 from ctiserver.pbxsim.switch import Switch
+from ctiserver.pbxsim.trunk_protocol import TrunkMessage
 from ctiserver.tlib.events import problems
 from ctiserver.tlib.requests import InvalidRequest, check
 from ctiserver.tlib.vocabulary import TMessage
 from ctiserver.tserver.core import TServerCore
+from ctiserver.tserver.iscc.settings import IsccSettings
 from ctiserver.tserver.port import (
     AuditCalls,
     ChangeMonitors,
@@ -87,13 +97,16 @@ class Wire:
         settings: CoreSettings | None = None,
         pbx: PbxConfig = PBX,
         dns: Mapping[DeviceId, DnKind] = DNS,
+        iscc: IsccSettings | None = None,
+        wall: float = 1_795_000_000.0,  # the time of day it starts at (seeds its ConnIDs)
     ) -> None:
-        self.monotonic, self.wall = 1000.0, 1_795_000_000.0
+        self.monotonic, self.wall = 1000.0, wall
         self.switch = Switch(pbx)
         self.core = TServerCore(
             settings=settings or CoreSettings(name="tserver-a", location="SiteA"),
             dns=dns,
             started=self.now(),
+            iscc=iscc,
         )
         self.tokens: dict[InvokeId, int] = {}  # our invoke id -> the core's token
         self.timers: list[StartTimer] = []
@@ -101,6 +114,8 @@ class Wire:
         self.journal: list[Any] = []
         self.sent_to_switch: list[Request | Unconfirmed] = []
         self.audits: list[AuditCalls] = []
+        # What leaves this site, for tests/sites.py to carry: trunk and ISCC messages.
+        self.leaving: deque[tuple[Wire, TrunkSend | SendToPeer]] = deque()
         self.events_lost = False  # True: what the switch reports never reaches the core
         self._outbox: deque[SendToSwitch] = deque()  # for the switch, in the order sent
         self._sending = False
@@ -154,6 +169,10 @@ class Wire:
         """A person uses a phone of the switch."""
         self._carry(self.switch.act(action, now=self.monotonic))
 
+    def trunk_message(self, link: TrunkLinkId, message: TrunkMessage) -> None:
+        """A call message from another switch on trunk link *link*."""
+        self._carry(self.switch.trunk_message(link, message, now=self.monotonic))
+
     def advance(self, seconds: float) -> None:
         """Let *seconds* pass: the switch's timers and the core's deadlines come due."""
         self.monotonic += seconds
@@ -182,7 +201,7 @@ class Wire:
                     self.audits.append(output)
                     self._audit(calls)
                 case SendToPeer():
-                    pass  # no other site here
+                    self.leaving.append((self, output))
 
     def _send_outbox(self) -> None:
         """Hand the switch what the core sent, one request at a time: as over TCP, the
@@ -226,6 +245,8 @@ class Wire:
                         self._send_from_switch(message)
                 case StartTimer():
                     self.timers.append(effect)
+                case TrunkSend():
+                    self.leaving.append((self, effect))
 
     def _send_from_switch(self, message: Event | Unconfirmed | Request) -> None:
         if self.events_lost:
