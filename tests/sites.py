@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ctiserver.ids import ClientId, DeviceId
-from ctiserver.iscc.protocol import NEED_DATA, IsccConnection
+from ctiserver.iscc.protocol import NEED_DATA, IsccConnection, PeerMessage
 from ctiserver.model.states import DnKind
 from ctiserver.pbxsim.config import AcdGroup, PbxConfig, RoutingPoint, Trunk
 from ctiserver.pbxsim.outcome import TrunkLinkId, TrunkSend
@@ -51,7 +51,8 @@ class Plan:
     dnis_pool: tuple[str, ...] = ()
     default_dn: str | None = None
     agents: tuple[str, ...] = ()
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    access_codes: Mapping[str, str] | None = None  # what ISCC dials (default: the prefixes)
+    extra: Mapping[str, Any] = field(default_factory=dict)  # more IsccSettings
 
     @property
     def stations(self) -> list[str]:
@@ -85,7 +86,10 @@ class Plan:
     def iscc(self, **options: Any) -> IsccSettings:
         return IsccSettings(
             location=self.location,
-            peers={other: PeerSettings(prefix) for other, prefix in self.prefixes.items()},
+            peers={
+                other: PeerSettings(code)
+                for other, code in (self.access_codes or self.prefixes).items()
+            },
             external_routing_points=tuple(DeviceId(n) for n in self.external_routing_points),
             dnis_pool=tuple(DeviceId(n) for n in self.dnis_pool),
             default_dn=DeviceId(self.default_dn) if self.default_dn else None,
@@ -125,6 +129,8 @@ class Sites:
             self.wires[plan.location] = wire
         self.links: dict[tuple[str, TrunkLinkId], tuple[str, TrunkLinkId]] = {}
         self.streams: dict[tuple[str, str], IsccConnection] = {}  # (from, to): the bytes
+        self.held: dict[tuple[str, str], list[bytes]] = {}  # (from, to): held back
+        self.holding: dict[tuple[str, str], tuple[type[PeerMessage], ...]] = {}
         for plan in plans:
             for other in plan.prefixes:
                 if other in self.wires:
@@ -166,6 +172,19 @@ class Sites:
             wire.perform(wire.core.peer_down(other, wire.now()))
         self.pump()
 
+    def hold(self, here: str, there: str, *kinds: type[PeerMessage]) -> None:
+        """Messages from *here* to *there* (of *kinds*, or all) wait until let_go(), as
+        on a slow network; held for ever, they are lost."""
+        self.held.setdefault((here, there), [])
+        self.holding[here, there] = kinds
+
+    def let_go(self, here: str, there: str) -> None:
+        """What was held from *here* to *there* arrives now, in order."""
+        self.holding.pop((here, there), None)
+        for data in self.held.pop((here, there), []):
+            self._to_peer(here, there, data)
+        self.pump()
+
     # --- carrying -------------------------------------------------------------------------
 
     def pump(self) -> None:
@@ -178,7 +197,12 @@ class Sites:
                     there, their_link = self.links[here, link]
                     self.wires[there].trunk_message(their_link, message)
                 case SendToPeer(location=there, message=message):
-                    self._to_peer(here, there, IsccConnection.send(message))
+                    data = IsccConnection.send(message)
+                    kinds = self.holding.get((here, there))
+                    if kinds is not None and (not kinds or isinstance(message, kinds)):
+                        self.held[here, there].append(data)
+                    else:
+                        self._to_peer(here, there, data)
 
     def _to_peer(self, here: str, there: str, data: bytes) -> None:
         stream = self.streams.get((here, there))
