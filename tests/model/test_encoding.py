@@ -86,7 +86,7 @@ def round_trips(record: Any) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(RECORDS))
-@settings(max_examples=4, deadline=None)
+@settings(max_examples=3, deadline=None)
 @given(data=st.data())
 def test_round_trip_of_each_kind_of_record(name: str, data: st.DataObject) -> None:
     round_trips(data.draw(instances_of(RECORDS[name])))
