@@ -146,6 +146,29 @@ def test_recording_a_call_and_its_end_with_the_call() -> None:
     assert [e["Event"] for e in heard(wire, b)] == ["EventReleased"]
 
 
+def test_a_recording_follows_its_dn_into_the_call_a_conference_leaves() -> None:
+    """C records its side of B's consultation; the conference moves C into c1, and the
+    recording's events name c1 from then on (docs/private-services.md)."""
+    wire = Wire()
+    a, b, c = wire.client(A), wire.client(B), wire.client("7003")
+    wire.ask(a, "RequestMakeCall", ThisDN=A, OtherDN=B)
+    c1 = heard(wire, a)[0]["ConnID"]
+    wire.ask(b, "RequestAnswerCall", ThisDN=B, ConnID=c1)
+    wire.ask(b, "RequestInitiateConference", ThisDN=B, ConnID=c1, OtherDN="7003")
+    c2 = heard(wire, b)[-1]["ConnID"]
+    wire.ask(c, "RequestAnswerCall", ThisDN="7003", ConnID=c2)
+    recorded = wire.ask(c, "RequestPrivateService", ThisDN="7003", ConnID=c2, PrivateMsgID=3013)
+    assert heard(wire, c)[-1] == info(3013, "7003", ConnID=c2, ReferenceID=recorded)
+    wire.ask(b, "RequestCompleteConference", ThisDN=B, ConnID=c1, ConferenceConnID=c2)
+    heard(wire, c)
+    suspended = wire.ask(c, "RequestPrivateService", ThisDN="7003", ConnID=c1, PrivateMsgID=3015)
+    assert heard(wire, c) == [info(3015, "7003", ConnID=c1, ReferenceID=suspended)]
+    wire.ask(a, "RequestReleaseCall", ThisDN=A, ConnID=c1)
+    wire.ask(b, "RequestReleaseCall", ThisDN=B, ConnID=c1)
+    assert [e["Event"] for e in heard(wire, c)][-2:] == ["EventReleased", "EventPrivateInfo"]
+    assert wire.core.model.recording_of(DeviceId("7003"), c1) is None  # type: ignore[arg-type]
+
+
 STATE = "stateIncompatibility"
 
 
