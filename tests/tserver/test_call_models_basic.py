@@ -38,6 +38,17 @@ def test_basic_call() -> None:
     assert wire.core.model.calls == []
 
 
+def test_only_the_requesters_copy_carries_the_reference_id() -> None:
+    wire = Wire()
+    mine, watcher, b = wire.client(A), wire.client(A), wire.client(B)
+    made = wire.ask(mine, "RequestMakeCall", ThisDN=A, OtherDN=B)
+    (dialing,) = wire.take(mine)
+    (seen,) = wire.take(watcher)
+    assert dialing["ReferenceID"] == made
+    assert seen == {key: value for key, value in dialing.items() if key != "ReferenceID"}
+    assert wire.take(b)[0]["EventSequenceNumber"] == dialing["EventSequenceNumber"] + 1
+
+
 def test_user_data_given_to_make_call_travels_with_the_call() -> None:
     wire = Wire()
     c1, _ = ringing(wire, case="A-17")  # on EventDialing and EventRinging (checked there)

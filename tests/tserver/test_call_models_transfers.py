@@ -230,6 +230,19 @@ def test_consult_user_data_joint_is_one_set_announced_on_both_calls() -> None:
     assert wire.core.model.call(c1.conn_id).shares_data_with == frozenset()  # type: ignore[union-attr]
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="the UserData of RequestInitiateTransfer is attached when the consultation is "
+    "bound to the request, which changes the shared set silently for the original call",
+)
+def test_consult_user_data_joint_announces_the_initiate_transfers_user_data() -> None:
+    wire = Wire(settings=CoreSettings(name="tserver-a", consult_user_data="joint"))
+    c1 = talking(wire, case="A-17")
+    wire.ask(b, "RequestInitiateTransfer", ThisDN=B, ConnID=c1.conn_id, OtherDN=C, UserData={"n": "2"})  # fmt: skip
+    both = {"case": "A-17", "n": "2"}
+    assert heard(wire, a) == [c1.but(user_data=both).data_changed(A, ORIGINATION, B)]
+
+
 # --- § 4 single-step transfer ------------------------------------------------------------
 
 
