@@ -71,6 +71,7 @@ from ctiserver.tserver.port import (
     Deliver,
     Journal,
     Output,
+    Resend,
     SendToPeer,
     SendToSwitch,
 )
@@ -193,6 +194,8 @@ class Wire:
                     self.sent_to_switch.append(request)
                     self._outbox.append(output)
                     self._send_outbox()
+                case Resend(client=client, events=events):
+                    self.inbox.setdefault(client, []).extend(events)
                 case Journal(changes=changes):
                     self.journal.extend(changes)
                 case ChangeMonitors(start=start, stop=stop):

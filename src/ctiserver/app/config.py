@@ -96,6 +96,8 @@ class Config:
     max_connections: int = 1000
     max_connections_per_address: int = 100
     register_timeout: float = 10.0
+    resume_window: float = 60.0
+    resume_max_events: int = 1000
     requests_per_turn: int = 4
     requests_in_flight: int = 8
     http_max_connections: int = 256
@@ -287,6 +289,8 @@ SCHEMA: dict[str, dict[str, tuple[str, Parser]]] = {
             _number(minimum=1, integer=True),
         ),
         "register-timeout": ("register_timeout", _number(minimum=0.1)),
+        "resume-window": ("resume_window", _number()),
+        "resume-max-events": ("resume_max_events", _number(minimum=1, integer=True)),
         "requests-per-turn": ("requests_per_turn", _number(minimum=1, integer=True)),
         "requests-in-flight": ("requests_in_flight", _number(minimum=1, integer=True)),
         "http-max-connections": ("http_max_connections", _number(minimum=1, integer=True)),

@@ -93,6 +93,8 @@ class Service:
                 accode_name=config.accode_name,
                 accode_data=config.accode_data,
                 accode_privateservice=config.accode_privateservice,
+                resume_window=config.resume_window,
+                resume_max_events=config.resume_max_events,
             ),
             dns=config.dns,
             started=self.clock.now(),

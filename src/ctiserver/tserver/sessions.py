@@ -3,14 +3,15 @@ for `resume-window` seconds after its connection drops (DESIGN.md § 7, "Resume"
 
 A session starts with RequestRegisterClient and is told its ClientSessionID in
 EventServerInfo.  Every event sent to it is kept, in order, with its
-EventSequenceNumber (a bounded number of events and bytes per session).  A client
-that reconnects with that ClientSessionID and LastEventSequenceNumber N gets its
-registrations back and every kept event numbered above N, then live events; a session
-past its window, or an N older than the oldest event kept, cannot be resumed (the
-caller says so with EventError and starts a fresh session).
+EventSequenceNumber (at most `resume-max-events` per session; an event sent to many
+sessions is kept once).  A client that reconnects with that ClientSessionID and
+LastEventSequenceNumber N gets its registrations back and every kept event numbered
+above N, then live events.  A session past its window, or an N older than the oldest
+event kept, cannot be resumed: the client is told why and starts a fresh session.
 
-Pure: time is an argument.  The hot-standby journal carries the same facts to the
-backup (SessionFact), so that a client can resume there after a switchover.
+The store changes only through facts (SessionOpened, SessionSent, …), which the core
+makes and the hot-standby journal carries to the backup, so that a client can resume
+there after a switchover.  Pure: times are arguments.
 """
 
 from __future__ import annotations
@@ -18,19 +19,19 @@ from __future__ import annotations
 import enum
 import itertools
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from ctiserver.ids import DeviceId
 from ctiserver.immutable import record
-from ctiserver.tlib.vocabulary import RegisterMode
+from ctiserver.tlib.vocabulary import RegisterMode, TMessage
 
 
 class Refusal(enum.Enum):
     """Why a session cannot be resumed."""
 
     UNKNOWN = "no such session (it ended, or its resume-window passed)"
-    TOO_OLD = "events after that number are no longer kept"
+    TOO_OLD = "the events after that number are no longer kept"
     IN_USE = "the session is in use by another connection"
 
 
@@ -41,6 +42,7 @@ class Refusal(enum.Enum):
 class SessionOpened:
     session: str
     application: str
+    forgotten_below: int = 0  # a snapshot's: events below this number were let go
 
 
 @record
@@ -70,13 +72,20 @@ class SessionResumed:
 
 
 @record
+class SessionClosed:
+    """Its window passed: it is forgotten."""
+
+    session: str
+
+
+@record
 class SessionSent:
-    """Event number `sequence` (its JSON line) was sent to these sessions: one fact per
-    copy of an event, however many sessions got it (the line is shared, not copied)."""
+    """Event number `sequence` was sent to these sessions: one fact per copy of an
+    event, however many sessions got it (the event is shared, not copied)."""
 
     sessions: tuple[str, ...]
     sequence: int
-    line: bytes
+    event: TMessage
 
 
 SessionFact = (
@@ -85,6 +94,7 @@ SessionFact = (
     | SessionUnregistered
     | SessionDropped
     | SessionResumed
+    | SessionClosed
     | SessionSent
 )
 
@@ -94,9 +104,8 @@ class Session:
     id: str
     application: str
     registrations: dict[DeviceId, RegisterMode] = field(default_factory=dict)
-    sent: deque[tuple[int, bytes]] = field(default_factory=deque)
-    sent_bytes: int = 0
-    dropped_at: float | None = None  # None: connected
+    sent: deque[tuple[int, TMessage]] = field(default_factory=deque)
+    dropped_at: float | None = None  # wall time; None: connected
     forgotten_below: int = 0  # events numbered below this were let go
 
 
@@ -106,27 +115,22 @@ class Resumption:
 
     session: Session
     registrations: dict[DeviceId, RegisterMode]
-    missed: list[bytes]
+    missed: list[TMessage]
 
 
 class Sessions:
-    def __init__(
-        self,
-        *,
-        window: float = 60.0,
-        max_events: int = 10_000,
-        max_bytes: int = 8 << 20,
-        prefix: str = "",
-    ) -> None:
+    def __init__(self, *, window: float = 60.0, max_events: int = 1000, prefix: str = "") -> None:
         self.window = window
         self.max_events = max_events
-        self.max_bytes = max_bytes
         self._sessions: dict[str, Session] = {}
         self._ids = itertools.count(1)
         self._prefix = prefix  # tells this server's ids from another's
 
     def __len__(self) -> int:
         return len(self._sessions)
+
+    def __iter__(self) -> Iterator[Session]:
+        return iter(list(self._sessions.values()))
 
     def get(self, session: str) -> Session | None:
         return self._sessions.get(session)
@@ -138,12 +142,16 @@ class Sessions:
 
     def apply(self, fact: SessionFact) -> None:
         """Take one fact, from this server or from the journal of the pair."""
-        if isinstance(fact, SessionOpened):
-            self._sessions[fact.session] = Session(fact.session, fact.application)
-        elif isinstance(fact, SessionSent):
+        if isinstance(fact, SessionSent):
             for sid in fact.sessions:
                 if (found := self._sessions.get(sid)) is not None:
-                    self._keep(found, fact.sequence, fact.line)
+                    self._keep(found, fact.sequence, fact.event)
+        elif isinstance(fact, SessionOpened):
+            opened = Session(fact.session, fact.application)
+            opened.forgotten_below = fact.forgotten_below
+            self._sessions[fact.session] = opened
+        elif isinstance(fact, SessionClosed):
+            self._sessions.pop(fact.session, None)
         elif (found := self._sessions.get(fact.session)) is not None:
             _change(found, fact)
 
@@ -151,44 +159,51 @@ class Sessions:
         for fact in facts:
             self.apply(fact)
 
-    def _keep(self, session: Session, sequence: int, line: bytes) -> None:
-        session.sent.append((sequence, line))
-        session.sent_bytes += len(line)
-        while session.sent and (
-            len(session.sent) > self.max_events or session.sent_bytes > self.max_bytes
-        ):
-            dropped, old = session.sent.popleft()
-            session.sent_bytes -= len(old)
+    def _keep(self, session: Session, sequence: int, event: TMessage) -> None:
+        sent = session.sent
+        sent.append((sequence, event))
+        if len(sent) > self.max_events:
+            dropped, _ = sent.popleft()
             session.forgotten_below = dropped + 1
 
     # --- resuming -------------------------------------------------------------------------
 
-    def resume(self, sid: str, last: int, at: float) -> Resumption | Refusal:
+    def resume(self, sid: str, last: int) -> Resumption | Refusal:
         """The session *sid*, for a client that last saw event number *last*."""
         session = self._sessions.get(sid)
-        if session is None or self._expired(session, at):
+        if session is None:
             return Refusal.UNKNOWN
         if session.dropped_at is None:
             return Refusal.IN_USE
         if last + 1 < session.forgotten_below:
             return Refusal.TOO_OLD
-        missed = [line for sequence, line in session.sent if sequence > last]
+        missed = [event for sequence, event in session.sent if sequence > last]
         return Resumption(session, dict(session.registrations), missed)
 
-    def expire(self, at: float) -> list[str]:
-        """Forget the sessions past their window; returns their ids."""
-        gone = [sid for sid, s in self._sessions.items() if self._expired(s, at)]
-        for sid in gone:
-            del self._sessions[sid]
-        return gone
-
-    def _expired(self, session: Session, at: float) -> bool:
-        return session.dropped_at is not None and at - session.dropped_at > self.window
-
-    def next_expiry(self) -> float | None:
-        """The wall time at which the next dropped session passes its window."""
-        dropped = [s.dropped_at for s in self._sessions.values() if s.dropped_at is not None]
-        return min(dropped) + self.window if dropped else None
+    def as_facts(self) -> list[SessionFact]:
+        """Facts that rebuild this store from nothing (the journal's snapshot); an event
+        kept for several sessions is in one fact."""
+        facts: list[SessionFact] = []
+        shared: dict[int, tuple[TMessage, list[str]]] = {}
+        for session in self._sessions.values():
+            facts.append(
+                SessionOpened(
+                    session=session.id,
+                    application=session.application,
+                    forgotten_below=session.forgotten_below,
+                )
+            )
+            for dn, mode in session.registrations.items():
+                facts.append(SessionRegistered(session=session.id, dn=dn, mode=mode))
+            for sequence, event in session.sent:
+                shared.setdefault(sequence, (event, []))[1].append(session.id)
+        for sequence in sorted(shared):
+            event, sids = shared[sequence]
+            facts.append(SessionSent(sessions=tuple(sids), sequence=sequence, event=event))
+        for session in self._sessions.values():
+            if session.dropped_at is not None:
+                facts.append(SessionDropped(session=session.id, at=session.dropped_at))
+        return facts
 
 
 def _change(session: Session, fact: SessionFact) -> None:
