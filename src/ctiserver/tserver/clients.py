@@ -25,6 +25,7 @@ from ctiserver.tserver.registry import Registry
 from ctiserver.tserver.sessions import (
     Refusal,
     Resumption,
+    Session,
     SessionClosed,
     SessionDropped,
     SessionFact,
@@ -34,6 +35,7 @@ from ctiserver.tserver.sessions import (
     Sessions,
     SessionSent,
     SessionUnregistered,
+    keep,
 )
 
 
@@ -46,6 +48,7 @@ class Clients:
         self._greeted: dict[ClientId, str] = {}  # client -> ApplicationName
         self._session_of: dict[ClientId, str] = {}
         self._client_of: dict[str, ClientId] = {}
+        self._sessions: dict[ClientId, Session] = {}  # the sessions of clients, at hand
         self._detached: dict[ClientId, float] = {}  # -> monotonic end of its window
         self._stand_ins = itertools.count(-1, -1)  # clients for sessions of the other member
 
@@ -87,8 +90,8 @@ class Clients:
         sid = self._session_of.get(client)
         if sid is None:
             sid = self.sessions.new_id()
-            self._attach(client, sid)
             self._fact(SessionOpened(session=sid, application=application))
+            self._attach(client, sid)
         return sid
 
     def resume(
@@ -112,6 +115,9 @@ class Clients:
     def _attach(self, client: ClientId, sid: str) -> None:
         self._session_of[client] = sid
         self._client_of[sid] = client
+        session = self.sessions.get(sid)
+        if session is not None:
+            self._sessions[client] = session
 
     def _move(self, old: ClientId, new: ClientId) -> None:
         for dn in self.registry.dns_of(old):
@@ -125,6 +131,7 @@ class Clients:
         self.registry.remove_client(client)
         self._greeted.pop(client, None)
         self._detached.pop(client, None)
+        self._sessions.pop(client, None)
         sid = self._session_of.pop(client, None)
         if sid is not None and self._client_of.get(sid) == client:
             del self._client_of[sid]
@@ -168,11 +175,20 @@ class Clients:
     # --- events ------------------------------------------------------------------------------
 
     def sent(self, sequence: int, event: TMessage, recipients: Iterable[ClientId]) -> None:
-        """Event number *sequence* went to *recipients*: kept in their sessions."""
-        session_of = self._session_of
-        sids = tuple(sid for c in recipients if (sid := session_of.get(c)) is not None)
-        if sids:
-            self._fact(SessionSent(sessions=sids, sequence=sequence, event=event))
+        """Event number *sequence* went to *recipients*: kept in their sessions (the
+        same as applying a SessionSent, without making one unless it is journalled)."""
+        sessions = self._sessions
+        if not sessions:
+            return
+        limit = self.sessions.max_events
+        kept = []
+        for client in recipients:
+            session = sessions.get(client)
+            if session is not None:
+                keep(session, sequence, event, limit)
+                kept.append(session.id)
+        if kept and self.journaling:
+            self.facts.append(SessionSent(sessions=tuple(kept), sequence=sequence, event=event))
 
     # --- time --------------------------------------------------------------------------------
 

@@ -160,11 +160,7 @@ class Sessions:
             self.apply(fact)
 
     def _keep(self, session: Session, sequence: int, event: TMessage) -> None:
-        sent = session.sent
-        sent.append((sequence, event))
-        if len(sent) > self.max_events:
-            dropped, _ = sent.popleft()
-            session.forgotten_below = dropped + 1
+        keep(session, sequence, event, self.max_events)
 
     # --- resuming -------------------------------------------------------------------------
 
@@ -204,6 +200,15 @@ class Sessions:
             if session.dropped_at is not None:
                 facts.append(SessionDropped(session=session.id, at=session.dropped_at))
         return facts
+
+
+def keep(session: Session, sequence: int, event: TMessage, max_events: int) -> None:
+    """Keep event number *sequence* for *session* (the hot path: every copy of every
+    event sent to a client with a session)."""
+    sent = session.sent
+    if len(sent) >= max_events:
+        session.forgotten_below = sent.popleft()[0] + 1
+    sent.append((sequence, event))
 
 
 def _change(session: Session, fact: SessionFact) -> None:
