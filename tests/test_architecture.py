@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "ctiserver"
-PURE = ["csta", "tlib", "model", "tserver", "scxml", "ids.py", "errors.py"]
+PURE = ["csta", "tlib", "model", "tserver", "scxml", "supervision", "ids.py", "errors.py"]
 FORBIDDEN_IN_PURE = {"asyncio", "socket", "time", "selectors", "aiohttp", "subprocess", "threading"}
 PBXSIM_MAY_IMPORT = {
     "ctiserver.csta",
