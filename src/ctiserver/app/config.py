@@ -110,6 +110,8 @@ class Config:
     trunks: Mapping[str, TrunkConfig] = field(default_factory=dict)
     recordings: Path | None = None
     private_namespace: str = "urn:ctiserver:csta:private"
+    service_level_seconds: float = 20.0
+    push_interval: float = 0.25
     source: Path | None = None
 
 
@@ -150,6 +152,18 @@ def _number(*, minimum: float = 0, integer: bool = False) -> Parser:
             kind = "an integer" if integer else "a number"
             raise reader.fail(f"{_name(where)} must be {kind} of at least {minimum:g}", *where)
         return value
+
+    return parse
+
+
+def _bounded(minimum: float, maximum: float) -> Parser:
+    at_least = _number(minimum=minimum)
+
+    def parse(reader: _Reader, value: Any, where: tuple[str, ...]) -> float:
+        number: float = at_least(reader, value, where)
+        if number > maximum:
+            raise reader.fail(f"{_name(where)} must be at most {maximum:g}", *where)
+        return number
 
     return parse
 
@@ -244,6 +258,10 @@ SCHEMA: dict[str, dict[str, tuple[str, Parser]]] = {
         "accode-name": ("accode_name", _string()),
         "accode-data": ("accode_data", _string(("none", "udata", "ext"))),
         "accode-privateservice": ("accode_privateservice", _boolean),
+    },
+    "dashboard": {
+        "service-level-seconds": ("service_level_seconds", _number(minimum=1)),
+        "push-interval": ("push_interval", _bounded(0.05, 10.0)),
     },
     "pbxsim": {
         "csta-listen": ("csta_listen", _address),

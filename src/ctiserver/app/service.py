@@ -4,7 +4,7 @@ in one asyncio.TaskGroup.
     switch side:  LinkSupervisor (to a CSTA switch, or to the embedded pbxsim)
     core:         TServerCore inside a Runtime
     client side:  T-Library over TCP lines, and aiohttp for WebSocket /tlib, /healthz,
-                  /metrics, /reload and the dashboard
+                  /metrics, /reload and the dashboard (fed by the supervision view)
 
 With `[orchestration] enabled`, the orchestration server runs here too, as a client of
 the server's own client listener.
@@ -32,7 +32,9 @@ from ctiserver.app.embedded import EmbeddedSwitch
 from ctiserver.clock import Clock, SystemClock
 from ctiserver.errors import ConfigError
 from ctiserver.http.app import build_app
+from ctiserver.http.dashboard import Dashboard, DashboardSettings
 from ctiserver.http.metrics import ServerMetrics
+from ctiserver.http.supervision_feed import running_strategies
 from ctiserver.iscc.peering import Peering, PeeringSettings
 from ctiserver.iscc.transactions import XRoute
 from ctiserver.link.supervisor import LinkSettings, LinkSupervisor
@@ -85,6 +87,7 @@ class Service:
         self.orchestration: OrchestrationServer | None = None
         self.http_address: tuple[str, int] | None = None
         self.iscc_address: tuple[str, int] | None = None
+        self.dashboard = self._dashboard()
         self._register_gauges()
 
     def stop(self) -> None:
@@ -109,6 +112,8 @@ class Service:
                     workers.append(tasks.create_task(orchestration, name="orchestration"))
                 if self.runtime.peering is not None:
                     workers.append(tasks.create_task(self.runtime.peering.run(), name="iscc"))
+                if self.dashboard is not None:
+                    workers.append(tasks.create_task(self.dashboard.run(), name="dashboard"))
                 await self._stopping.wait()
                 log.info("stopping")
                 for worker in workers:
@@ -132,6 +137,8 @@ class Service:
         if self.embedded is not None:
             self.embedded.reconfigure(fresh)
         await self.runtime.reconfigure(fresh.dns)
+        if self.dashboard is not None:
+            self.dashboard.load()
         self.config = fresh
         log.info("reloaded %s: %d DNs added, %d removed", source, len(added), len(removed))
         return {"ok": True, "added": added, "removed": removed}
@@ -173,9 +180,27 @@ class Service:
         stack.callback(self.runtime.close_clients, "the server is shutting down")
         self._announce(f"listening client={self.client_address[0]}:{self.client_address[1]}")
 
+    def _dashboard(self) -> Dashboard | None:
+        """The supervision view and its pages: with HTTP only, where pages can see it."""
+        if self.config.http_listen is None:
+            return None
+        settings = DashboardSettings(
+            service_level_seconds=self.config.service_level_seconds,
+            push_interval=self.config.push_interval,
+        )
+        dashboard = Dashboard(
+            self.runtime,
+            settings,
+            server=self.config.server_name,
+            strategies=lambda: running_strategies(self.orchestration),
+        )
+        dashboard.load()
+        self.metrics.supervise(dashboard.figures)
+        return dashboard
+
     async def _start_http(self, stack: contextlib.AsyncExitStack) -> None:
         listen = self.config.http_listen
-        if listen is None:
+        if listen is None or self.dashboard is None:
             return
         embedded = self.embedded
         app = build_app(
@@ -183,6 +208,7 @@ class Service:
             self.metrics,
             reload=self.reload,
             max_buffer=self.config.max_client_buffer,
+            dashboard=self.dashboard,
             phone=embedded.listener.act if embedded is not None else None,
         )
         runner = web.AppRunner(app, access_log=None, handle_signals=False)

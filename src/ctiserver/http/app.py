@@ -1,6 +1,7 @@
 """The HTTP side of the server (aiohttp): WebSocket /tlib, /healthz, /metrics, POST
-/reload, POST /phone/{station} (the embedded pbxsim's phones), and a small dashboard at
-/ fed by /api/state."""
+/reload, POST /phone/{station} (the embedded pbxsim's phones), and the supervisor's
+dashboard (its routes are all in dashboard_routes: the page and its files, the
+WebSocket /api/live, and /api/state)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,24 @@ from typing import Any
 
 from aiohttp import web
 
+from ctiserver.http.dashboard import Dashboard
+from ctiserver.http.live import Access, open_access, serve_live
 from ctiserver.http.metrics import ServerMetrics
 from ctiserver.http.phone import Act, phone_handler
 from ctiserver.http.websocket import serve_websocket
 from ctiserver.server.runtime import Runtime
-from ctiserver.tserver.addresses import address_status
 
 STATIC = Path(__file__).with_name("static")
+# The dashboard's page runs only its own files and talks only to its own server.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
 
 
 def build_app(
@@ -25,6 +37,8 @@ def build_app(
     *,
     reload: Callable[[], Awaitable[dict[str, Any]]],
     max_buffer: int,
+    dashboard: Dashboard,
+    dashboard_access: Access = open_access,
     phone: Act | None = None,
 ) -> web.Application:
     async def tlib(request: web.Request) -> web.StreamResponse:
@@ -51,49 +65,51 @@ def build_app(
         result = await reload()
         return web.json_response(result, status=200 if result.get("ok") else 400)
 
-    async def state(request: web.Request) -> web.Response:
-        return web.json_response(dashboard_state(runtime))
-
-    async def index(request: web.Request) -> web.FileResponse:
-        return web.FileResponse(STATIC / "index.html")
-
     app = web.Application()
-    app.router.add_get("/", index)
     app.router.add_get("/tlib", tlib)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", prometheus)
-    app.router.add_get("/api/state", state)
     app.router.add_post("/reload", do_reload)
     app.router.add_post("/phone/{station}", phone_handler(phone))
+    dashboard_routes(app, dashboard, dashboard_access)
     return app
 
 
-def dashboard_state(runtime: Runtime) -> dict[str, Any]:
-    """What the dashboard shows: the link, the DNs with their calls, the client count."""
-    core = runtime.core
-    dns = []
-    for dn, kind in core.model.dns.items():
-        status, _extensions = address_status(core, dn)
-        calls = [
-            {
-                "ConnID": call.conn_id,
-                "state": call.parties[dn].state.value,
-                "other": call.parties[dn].other_dn,
-            }
-            for call in core.model.calls_at(dn)
-        ]
-        dns.append(
-            {
-                "dn": dn,
-                "type": kind.value,
-                "status": status,
-                "registrations": len(core.registry.clients_of(dn)),
-                "calls": calls,
-            }
-        )
-    return {
-        "server": core.settings.name,
-        "link": "up" if runtime.link is not None and runtime.link.up else "down",
-        "clients": runtime.client_count,
-        "dns": dns,
-    }
+def dashboard_routes(app: web.Application, dashboard: Dashboard, access: Access) -> None:
+    """Every route of the dashboard, all read-only: the page and its files, and its data
+    (the WebSocket /api/live and /api/state), which *access* guards."""
+
+    async def index(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(STATIC / "index.html", headers=PAGE_HEADERS)
+
+    async def static(request: web.Request) -> web.FileResponse:
+        name = request.match_info["name"]
+        if name not in STATIC_FILES:
+            raise web.HTTPNotFound()
+        return web.FileResponse(STATIC / name, headers=PAGE_HEADERS)
+
+    async def live(request: web.Request) -> web.StreamResponse:
+        return await serve_live(request, dashboard, access)
+
+    async def state(request: web.Request) -> web.Response:
+        if not access(request, bearer_token(request)):
+            raise web.HTTPUnauthorized(headers={"WWW-Authenticate": "Bearer"})
+        return web.Response(body=dashboard.snapshot(), content_type="application/json")
+
+    async def close_pages(app: web.Application) -> None:
+        dashboard.close_pages()
+
+    app.router.add_get("/", index)
+    app.router.add_get("/static/{name}", static)
+    app.router.add_get("/api/live", live)
+    app.router.add_get("/api/state", state)
+    app.on_shutdown.append(close_pages)
+
+
+# The page's own files; nothing else under static/ is served.
+STATIC_FILES = frozenset(path.name for path in STATIC.iterdir() if path.name != "index.html")
+
+
+def bearer_token(request: web.Request) -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None

@@ -64,6 +64,9 @@ class Runtime:
         self.link_ready = asyncio.Event()  # set while the link to the switch is up
         self._peers_ready: dict[str, asyncio.Event] = {}
         self._event_listeners: list[Callable[[Deliver], None]] = []
+        # What this server is to its clients: "standalone" without [ha]; a hot-standby
+        # pair's member says "primary" or "backup" (DESIGN.md § 7).
+        self.role = "standalone"
 
     # --- clients ------------------------------------------------------------------------
 
