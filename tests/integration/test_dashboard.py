@@ -99,7 +99,8 @@ async def test_bad_input_from_a_page_is_answered_and_the_page_stays(
         await page.ws.send_str(bad)
         await page.until(lambda s: bool(page.replies))
         answer = page.replies.pop()
-        assert answer["type"] == "error" and "does not understand" in answer["message"], answer
+        assert answer["type"] == "error", answer
+        assert "does not understand" in answer["message"], answer
     await page.ws.send_bytes(b'{"op": "call", "ConnID": "x"}')
     await page.until(lambda s: bool(page.replies))
     assert "not a JSON object in a text frame" in page.replies.pop()["message"]
