@@ -1,7 +1,7 @@
 // The dashboard page: connects to its server, keeps the store, draws what changed once
 // per animation frame, counts seconds locally, and answers the keyboard.
 //
-// The URL fragment carries the page's options, never sent to the server:
+// The URL fragment carries the page's options, never sent to the server in a URL:
 //   #token=SECRET     the access token, given to the server in the WebSocket's hello
 //   #wallboard        start in wallboard mode (also the W key and the button)
 
@@ -184,6 +184,16 @@ document.addEventListener("keydown", (event) => {
       event.preventDefault();
       search.focus();
     }
+  }
+});
+
+// The fragment changed (a bookmark, a link): follow its options.
+window.addEventListener("hashchange", () => {
+  const changed = new URLSearchParams(location.hash.slice(1));
+  wallboard(changed.has("wallboard"));
+  if (changed.get("token") !== live.token) {
+    live.token = changed.get("token");
+    live.restart();
   }
 });
 

@@ -84,6 +84,18 @@ export class Live {
     this.retryTimer = setTimeout(() => this.open(), wait);
   }
 
+  /** Connect again now (with a new token, say). */
+  restart() {
+    const ws = this.ws;
+    this.ws = null;
+    if (ws !== null) {
+      ws.onclose = null;
+      ws.close();
+    }
+    this.failures = 0;
+    this.open();
+  }
+
   request(message) {
     if (this.ws !== null && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
   }

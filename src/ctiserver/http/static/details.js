@@ -10,6 +10,7 @@ export class CallDetails {
     this.store = store;
     this.connId = null;
     this.asked = 0;
+    this.again = null;
     dialog.addEventListener("close", () => {
       const row = document.querySelector(`#calls-table tr[data-key="${CSS.escape(this.connId ?? "")}"]`);
       this.connId = null;
@@ -28,15 +29,20 @@ export class CallDetails {
   }
 
   ask() {
+    clearTimeout(this.again);
+    this.again = null;
     this.asked = Date.now();
-    this.live.request({ op: "call", ConnID: this.connId });
+    if (this.connId !== null) this.live.request({ op: "call", ConnID: this.connId });
   }
 
-  /** The calls changed: ask again for the open call's data, at most once a second. */
+  /** The calls changed: ask again for the open call's data, at most once a second (a
+   * change within the second is asked for when the second is over). */
   callsChanged(changed) {
     if (this.connId === null || !changed.has("calls")) return;
     this.drawSummary(this.store.calls.get(this.connId), !this.store.calls.has(this.connId));
-    if (Date.now() - this.asked > 1000) this.ask();
+    const wait = this.asked + 1000 - Date.now();
+    if (wait <= 0) this.ask();
+    else if (this.again === null) this.again = setTimeout(() => this.ask(), wait);
   }
 
   reply(message) {
