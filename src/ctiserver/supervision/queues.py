@@ -70,32 +70,35 @@ class QueueBoard:
         self.queues: dict[str, QueueStats] = {}
         self.window = window
         self.target = target
+        self.total_waiting = 0  # calls waiting at every queue and routing point
 
     def configure(self, dns: Mapping[str, str]) -> list[str]:
         """Follow the configured queues and routing points; returns those that changed."""
         wanted = {dn: kind for dn, kind in dns.items() if kind in ("Queue", "RouteDN")}
         gone = [dn for dn in self.queues if dn not in wanted]
         for dn in gone:
-            del self.queues[dn]
+            self.total_waiting -= len(self.queues.pop(dn).waiting)
         new = [dn for dn in wanted if dn not in self.queues]
         for dn in new:
             self.queues[dn] = QueueStats(dn, wanted[dn])
         return gone + new
 
-    def total_waiting(self) -> int:
-        return sum(len(queue.waiting) for queue in self.queues.values())
-
     def entered(self, dn: str, call: LiveCall, at: float) -> bool:
         queue = self.queues.get(dn)
         if queue is None:
             return False
-        queue.waiting.setdefault(call.conn_id, at)
+        if call.conn_id not in queue.waiting:
+            queue.waiting[call.conn_id] = at
+            self.total_waiting += 1
         call.visits.setdefault(dn, at)
         return True
 
     def left(self, dn: str, conn_id: str) -> bool:
         queue = self.queues.get(dn)
-        return queue is not None and queue.waiting.pop(conn_id, None) is not None
+        if queue is None or queue.waiting.pop(conn_id, None) is None:
+            return False
+        self.total_waiting -= 1
+        return True
 
     def answered(self, call: LiveCall, at: float) -> list[str]:
         return list(self._settle(call, at, answered=True))
@@ -109,7 +112,8 @@ class QueueBoard:
             queue = self.queues.get(dn)
             if queue is None:
                 continue
-            queue.waiting.pop(call.conn_id, None)
+            if queue.waiting.pop(call.conn_id, None) is not None:
+                self.total_waiting -= 1
             if answered:
                 queue.answered.append((at, at - entered))
                 queue.answered_total += 1

@@ -177,7 +177,7 @@ class Supervision:
         return []
 
     def _waiting_changed(self, at: float) -> None:
-        if self.trends.waiting(self.queues.total_waiting(), at):
+        if self.trends.waiting(self.queues.total_waiting, at):
             self._dirty.trend = True
 
     def _refresh_dn(self, dn: str, at: float) -> None:
