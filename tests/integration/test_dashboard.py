@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 
 from ctiserver.app import config as configuration
-from ctiserver.app.config import AcdQueueSettings
+from ctiserver.app.config import AcdQueueSettings, RoutingPointSettings
 from ctiserver.http.app import dashboard_routes
 from ctiserver.http.live import MAX_MESSAGE
 from ctiserver.ids import DeviceId
@@ -89,6 +89,29 @@ async def test_the_link_going_down_and_up_shows_in_the_health(
     )
     await link.start()
     await page.until(lambda s: s["health"][0]["state"] == "up", "the link up again")
+
+
+async def test_after_the_link_comes_back_the_page_agrees_with_the_switch(
+    make_site: SiteFactory, session: aiohttp.ClientSession
+) -> None:
+    """While the link is down, the switch routes a call waiting at a routing point by
+    default, to the queue; no event says so, the core's snapshot does."""
+    points = {DeviceId("5000"): RoutingPointSettings(120.0, DeviceId(Q))}
+    site = await make_site(routing_points=points, acd_queues={DeviceId(Q): AcdQueueSettings(0.0)})
+    page = await Page.open(session, http(site))
+    a = await site.client(A)
+    c1 = (await a.make_call(A, "5000"))["ConnID"]
+    await page.until(lambda s: s["queues"]["5000"]["waiting"] == 1, "the call at the routing point")
+    link = site.service.embedded.listener  # type: ignore[union-attr]
+    await link.stop()
+    await page.until(lambda s: s["health"][0]["state"] == "down")
+    await link.start()
+    state = await page.until(
+        lambda s: s["queues"][Q]["waiting"] == 1 and s["queues"]["5000"]["waiting"] == 0,
+        "the call waiting at the queue",
+    )
+    assert state["calls"][c1]["parties"][Q] == "Queued"
+    assert state["dns"][Q]["status"] == "Waiting"
 
 
 async def test_bad_input_from_a_page_is_answered_and_the_page_stays(

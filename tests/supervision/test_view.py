@@ -436,3 +436,45 @@ def test_the_snapshot_is_json(centre: Centre) -> None:
     }  # fmt: skip
     assert snapshot["settings"] == {"serviceLevelSeconds": 20, "window": 900}
     assert len(snapshot["dns"]) == len(DEMO_DNS)
+
+
+def test_loading_again_makes_known_calls_and_agents_agree_with_the_core(centre: Centre) -> None:
+    centre.login(D, "1001")
+    centre(
+        event("EventDialing", A, "c1", OtherDN=RP),
+        event("EventRouteRequest", RP, "c1", ThisQueue=RP),
+    )
+    centre.later(5)
+    snapshot = CoreSnapshot(
+        dns=DEMO_DNS,
+        agents=(
+            SnapshotAgent(dn=D, agent_id="1001", queue=Q, state="NotReady", work_mode="AuxWork"),
+        ),
+        calls=(
+            SnapshotCall(
+                conn_id="c1",
+                call_type="Internal",
+                parties=(SnapshotParty(dn=A, state="Talking"), SnapshotParty(dn=Q, state="Queued")),
+            ),
+        ),
+        link_up=True,
+    )
+    centre.view.load(snapshot, centre.at)
+    call = centre.row("calls", "c1")
+    assert (call["parties"], call["started"], call["waitingSince"]) == (
+        {A: "Talking", Q: "Queued"},
+        T0,
+        T0 + 5,
+    )
+    assert (centre.row("queues", RP)["waiting"], centre.row("queues", Q)["waiting"]) == (0, 1)
+    assert [e["event"] for e in centre.view.call_detail("c1")["history"]] == [
+        "EventDialing",
+        "EventRouteRequest",
+    ]
+    agent = centre.row("agents", D)
+    assert (agent["state"], agent["mode"], agent["since"], agent["handled"]) == (
+        "NotReady",
+        "AuxWork",
+        T0 + 5,
+        0,
+    )

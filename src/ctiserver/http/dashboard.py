@@ -75,6 +75,10 @@ class Dashboard:
 
     def _on_event(self, delivery: Deliver) -> None:
         self.view.apply(delivery.event, self._now())
+        if delivery.event.get("Event") == "EventLinkConnected":
+            # The switch's snapshot after a reconnection may hold what no event told
+            # (a call routed by default while the link was down): agree with the core.
+            self.load()
 
     def load(self) -> None:
         """Take what the core knows now: at start-up, and after a configuration reload."""

@@ -148,6 +148,9 @@ class AgentBoard:
     def load(self, agent: SnapshotAgent, at: float) -> Agent:
         known = self.agents.get(agent.dn)
         if known is not None and known.agent_id == agent.agent_id:
+            if (known.own, known.work_mode) != (agent.state, agent.work_mode):
+                reason = known.reason if agent.state == "NotReady" else None
+                self._set(known, agent.state, agent.work_mode, reason, at)
             return known
         if known is not None:
             self._count(known, -1)

@@ -223,27 +223,30 @@ class CallBoard:
                 return
             del self._ended[conn_id]
 
-    def load(self, call: SnapshotCall, at: float) -> LiveCall:
-        """A call the core knew of: kept as it is if the events told of it already."""
-        known = self.calls.get(call.conn_id)
-        if known is not None:
-            return known
-        live = LiveCall(
-            call.conn_id,
-            at,
-            call_type=call.call_type,
-            ani=call.ani,
-            dnis=call.dnis,
-            user_data=call.user_data,
-            history=collections.deque(maxlen=self._history),
-        )
+    def load(self, call: SnapshotCall, at: float) -> tuple[LiveCall, list[str]]:
+        """Make a call agree with the core's snapshot of it: its parties and its data (what
+        the events told of it, its start, history and waits, stays).  Returns the call and
+        the DNs whose part in it changed."""
+        live = self.calls.get(call.conn_id) or self._ended.pop(call.conn_id, None)
+        if live is None:
+            live = LiveCall(call.conn_id, at, history=collections.deque(maxlen=self._history))
+        live.call_type, live.ani, live.dnis = call.call_type, call.ani, call.dnis
+        live.user_data, live.ended = call.user_data, None
+        self.calls[call.conn_id] = live
+        changed = []
         for party in call.parties:
-            live.parties[party.dn] = party.state
             live.queue = party.queue or live.queue
-            self._at.setdefault(party.dn, {})[call.conn_id] = party.state
-        if live.parties:
-            self.calls[call.conn_id] = live
-        return live
+            if live.parties.get(party.dn) != party.state:
+                live.parties[party.dn] = party.state
+                self._at.setdefault(party.dn, {})[call.conn_id] = party.state
+                changed.append(party.dn)
+        wanted = {party.dn for party in call.parties}
+        for dn in [dn for dn in live.parties if dn not in wanted]:
+            self._leave(live, dn, at)
+            changed.append(dn)
+        if not live.parties:
+            self.calls.pop(call.conn_id, None)  # none of our DNs is in it
+        return live, changed
 
     def drop_party(self, conn_id: str, dn: str, at: float) -> list[str]:
         """*dn* is no longer in the call (the core says so); returns the calls that ended."""

@@ -235,9 +235,9 @@ class Supervision:
     # --- the core's snapshot ----------------------------------------------------------
 
     def load(self, snapshot: CoreSnapshot, at: float) -> None:
-        """Take what the core knows (at start-up, and after a reload): the DNs, and the
-        agents and calls the events have not told of.  The core is right: agents and
-        calls it does not know are dropped."""
+        """Agree with what the core knows (at start-up, after a reload, after the link
+        came back): the DNs, the agents and the calls.  The core is right: what it does
+        not know goes, what the events did not tell comes; what they told stays."""
         self._advance(at)
         self._configure(snapshot.dns, at)
         for dn in [dn for dn in self.agents.agents if dn not in {a.dn for a in snapshot.agents}]:
@@ -270,10 +270,15 @@ class Supervision:
                 for dn in list(call.parties):
                     self._dirty.calls.update(self.calls.drop_party(conn_id, dn, at))
         for snapshot_call in snapshot.calls:
-            call = self.calls.load(snapshot_call, at)
+            call, changed = self.calls.load(snapshot_call, at)
             self._dirty.calls.add(call.conn_id)
-            for dn, state in call.parties.items():
-                if state == "Queued" and self.queues.entered(dn, call, at):
+            for dn in changed:
+                queued = call.parties.get(dn) == "Queued"
+                if (
+                    self.queues.entered(dn, call, at)
+                    if queued
+                    else self.queues.left(dn, call.conn_id)
+                ):
                     self._queue_changed(dn)
         self._waiting_changed(at)
 
