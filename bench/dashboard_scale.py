@@ -12,9 +12,11 @@ offered, as Chromium offers it; --no-deflate to compare).
 Windows with no page open and windows with N pages alternate (paired, the same traffic),
 and this process's CPU time (server and pbxsim) is read over each.  Prints: the traffic;
 bytes per second per page on the wire and decoded; the snapshot; server CPU per page;
-and the supervision view's own cost per event.
+and the supervision view's own cost per event.  With --browser, a real page in Debian's
+Chromium is opened last: how long it takes to show the centre, and how busy its main
+thread is on each view.
 
-    ./dev bench dashboard_scale [--pages 50] [--seconds 10] [--rounds 3] [--rate 20]
+    ./dev bench dashboard_scale [--pages 50] [--seconds 10] [--rounds 3] [--rate 20] [--browser]
 """
 
 from __future__ import annotations
@@ -25,8 +27,11 @@ import dataclasses
 import multiprocessing
 import random
 import statistics
+import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from probe import running
@@ -35,6 +40,7 @@ from ctiserver.app.config import AcdQueueSettings, Address, RoutingPointSettings
 from ctiserver.ids import DeviceId
 from ctiserver.model.states import DnKind
 
+ROOT = Path(__file__).resolve().parents[1]
 QUEUES = [str(8000 + n) for n in range(20)]
 POINTS = [str(5000 + n) for n in range(20)]
 AGENTS = [str(100000 + n) for n in range(2000)]
@@ -225,6 +231,44 @@ def run_pages(http: tuple[str, int], commands: Any, deflate: bool) -> None:
     asyncio.run(pages(http, commands, deflate))
 
 
+# --- a real page (this process, Chromium's own processes) -----------------------------------
+
+
+async def real_page(http: tuple[str, int], seconds: float) -> list[tuple[str, str]]:
+    """Open the dashboard in Chromium; its load time, then per view its main thread's
+    work (ms a second, from the DevTools Performance domain) and its JavaScript heap."""
+    sys.path.insert(0, str(ROOT))
+    from tests.browser.chromium import chromium, missing
+
+    if (why := missing()) is not None:
+        return [("real page", f"not measured: {why}")]
+    rows = []
+    with tempfile.TemporaryDirectory() as profile:
+        async with chromium(Path(profile), viewport={"width": 1280, "height": 900}) as context:
+            page = await context.new_page()
+            started = time.perf_counter()
+            await page.goto(f"http://{http[0]}:{http[1]}/")
+            await page.wait_for_selector("#connection.live")
+            await page.wait_for_selector("#overview-queues tbody tr[data-key]")
+            rows.append(("real page, shown in", f"{(time.perf_counter() - started) * 1e3:,.0f} ms"))
+            devtools = await context.new_cdp_session(page)
+            await devtools.send("Performance.enable")
+            for view in ("Overview", "Agents", "Calls", "DNs"):
+                await page.get_by_role("tab", name=view).click()
+                before = await page_metrics(devtools)
+                await asyncio.sleep(seconds)
+                after = await page_metrics(devtools)
+                busy = (after["TaskDuration"] - before["TaskDuration"]) / seconds * 1e3
+                heap = after["JSHeapUsedSize"] / 2**20
+                rows.append((f"  on {view}", f"{busy:.0f} ms a second busy, {heap:.0f} MiB heap"))
+    return rows
+
+
+async def page_metrics(devtools: Any) -> dict[str, float]:
+    reply = await devtools.send("Performance.getMetrics")
+    return {metric["name"]: metric["value"] for metric in reply["metrics"]}
+
+
 # --- the server (this process) --------------------------------------------------------------
 
 
@@ -254,6 +298,7 @@ class Figures:
     events: int = 0
     seconds: float = 0.0
     snapshot: tuple[float, float] = (0.0, 0.0)  # bytes decoded, on the wire
+    browser: list[tuple[str, str]] = dataclasses.field(default_factory=list)
 
 
 async def ask(pipe: Any, command: str, argument: Any = None) -> Any:
@@ -310,6 +355,8 @@ async def measure(arguments: argparse.Namespace) -> None:
         viewers.start()
         await asyncio.sleep(arguments.seconds)  # the traffic settles: calls in every state
         figures = await rounds(arguments, commands, apply)
+        if arguments.browser:
+            figures.browser = await real_page(service.http_address, arguments.seconds / 2)
         commands.send(("stop", None))
         desks.kill()
         viewers.join(5)
@@ -352,7 +399,7 @@ def report(
         ),
     ]
     print(f"medians of {arguments.rounds} paired rounds of {arguments.seconds:g} s")
-    for label, text in rows:
+    for label, text in rows + f.browser:
         print(f"  {label + ':':<24}{text}")
 
 
@@ -370,6 +417,7 @@ def main() -> None:
         "--talk", type=float, default=8.0, help="seconds an agent talks, on average"
     )
     parser.add_argument("--no-deflate", dest="deflate", action="store_false")
+    parser.add_argument("--browser", action="store_true", help="also open a page in Chromium")
     arguments = parser.parse_args()
     import uvloop
 

@@ -15,11 +15,18 @@ import pytest
 from aiohttp import web
 
 from ctiserver.app import config as configuration
-from ctiserver.app.config import AcdQueueSettings, RoutingPointSettings
+from ctiserver.app.config import (
+    AcdQueueSettings,
+    Address,
+    IsccConfig,
+    IsccPeer,
+    RoutingPointSettings,
+    with_orchestration,
+)
 from ctiserver.http.app import dashboard_routes
 from ctiserver.http.live import MAX_MESSAGE
 from ctiserver.ids import DeviceId
-from tests.integration.conftest import Site, SiteFactory, expect, within
+from tests.integration.conftest import Site, SiteFactory, expect, site_config, within
 from tests.integration.dashboard_page import Page
 
 A, B, D = "7001", "7002", "7004"
@@ -293,3 +300,37 @@ async def test_a_quiet_centre_still_sends_a_heartbeat(site: Site) -> None:
         assert set(page.sent[-1]["calls"]) == {c1}  # type: ignore[arg-type]
     finally:
         dashboard.pages.discard(page)
+
+
+async def test_the_strategy_on_a_routing_point_and_its_sessions(
+    make_site: SiteFactory, session: aiohttp.ClientSession
+) -> None:
+    """The demo's strategy (route-to-agent) waits for a ready agent: a session runs
+    while the call waits at the routing point, and ends with the call."""
+    site = await make_site(orchestration=with_orchestration(site_config()).orchestration)
+    assert site.service.orchestration is not None
+    await within(site.service.orchestration.ready.wait())
+    page = await Page.open(session, http(site))
+    strategy = {"name": "route-to-agent", "sessions": 0}
+    await page.until(lambda s: s["queues"]["5000"]["strategy"] == strategy, "the strategy")
+    a = await site.client(A)
+    c1 = (await a.make_call(A, "5000"))["ConnID"]
+    await page.until(lambda s: s["queues"]["5000"]["strategy"]["sessions"] == 1, "a session")
+    await a.release_call(A, c1)
+    await page.until(lambda s: s["queues"]["5000"]["strategy"]["sessions"] == 0, "no session")
+    assert page.state["queues"][Q]["strategy"] is None
+
+
+async def test_the_health_has_a_line_per_iscc_peer(
+    make_site: SiteFactory, session: aiohttp.ClientSession
+) -> None:
+    peers = {"SiteB": IsccPeer(Address("127.0.0.1", 9))}  # nobody answers there
+    site = await make_site(iscc=IsccConfig(peers=peers))
+    page = await Page.open(session, http(site))
+    state = await page.until(lambda s: len(s["health"]) == 3, "the ISCC peer's line")
+    lines = {item["key"]: (item["label"], item["state"], item["ok"]) for item in state["health"]}
+    assert lines == {
+        "link": ("Switch link", "up", True),
+        "iscc:SiteB": ("ISCC SiteB", "down", False),
+        "role": ("Role", "standalone", None),
+    }

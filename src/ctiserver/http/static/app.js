@@ -61,7 +61,9 @@ function draw() {
   } else if (NEEDS[active].some((section) => changed.has(section))) {
     if (active === "overview") {
       drawTiles(document.getElementById("tiles"), store);
-      drawTrends(store, { calls: "trend-calls", callsNow: "trend-calls-now", waiting: "trend-waiting", waitingNow: "trend-waiting-now" });
+      if (changed.has("trends")) {
+        drawTrends(store, { calls: "trend-calls", callsNow: "trend-calls-now", waiting: "trend-waiting", waitingNow: "trend-waiting-now" });
+      }
     }
     views[active].draw();
   }

@@ -81,7 +81,7 @@ export class AgentsView {
     const counts = agentCounts(this.store);
     counts[""] = this.store.agents.size;
     this.chips.counts(counts);
-    this.table.draw(entries, this.store.now());
+    this.table.draw(entries, this.store.now(), String(this.store.linkUp()));
   }
 }
 
@@ -173,6 +173,6 @@ export class DnsView {
       if (needle && !dn.includes(needle) && !(row.agent ?? "").toLowerCase().includes(needle)) continue;
       entries.push([dn, row]);
     }
-    this.table.draw(entries, this.store.now());
+    this.table.draw(entries, this.store.now(), String(this.store.linkUp()));
   }
 }

@@ -28,6 +28,8 @@ export class Table {
     this.ascending = true;
     this.entries = [];
     this.now = 0;
+    this.drawn = new Map();  // key -> {row, tr}, as shown, in order
+    this.context = "";
     if (label) table.setAttribute("aria-label", label);
     this.head = el("thead");
     this.body = el("tbody");
@@ -49,17 +51,21 @@ export class Table {
     this.sortBy = index;
     this.page = 0;
     this.drawHead();
-    this.draw(this.entries, this.now);
+    this.draw(this.entries, this.now, this.context);
   }
 
   firstPage() {
     this.page = 0;
   }
 
-  /** Draw *entries* ([key, row] pairs, already filtered) as of *now*. */
-  draw(entries, now) {
+  /** Draw *entries* ([key, row] pairs, already filtered) as of *now*.  A row is built
+   * again only when it changed (a delta replaces a changed row, so the same object is
+   * the same row), or when *context* (what else the cells show) did. */
+  draw(entries, now, context = "") {
     this.entries = entries;
     this.now = now;
+    const redraw = context !== this.context;
+    this.context = context;
     const column = this.columns[this.sortBy];
     const order = this.ascending ? 1 : -1;
     const keyed = entries.map((entry) => [column.sort(entry[0], entry[1]), entry]);
@@ -67,11 +73,41 @@ export class Table {
     const pages = Math.max(1, Math.ceil(keyed.length / this.pageSize));
     this.page = Math.min(this.page, pages - 1);
     const first = this.page * this.pageSize;
-    const shown = keyed.slice(first, first + this.pageSize);
-    const focused = this.focusedKey();
-    this.body.replaceChildren(...(shown.length ? shown.map(([, entry]) => this.row(entry)) : [this.emptyRow()]));
-    if (focused !== null) this.body.querySelector(`tr[data-key="${CSS.escape(focused)}"]`)?.focus();
+    const shown = keyed.slice(first, first + this.pageSize).map(([, entry]) => entry);
+    if (redraw) this.drawn = new Map();
+    if (this.changed(shown)) this.drawRows(shown);
     this.drawPager(first, shown.length, keyed.length, pages);
+  }
+
+  /** Whether the rows to show differ from those shown: another key, or a row replaced. */
+  changed(shown) {
+    const drawn = [...this.drawn.entries()];
+    return drawn.length !== shown.length || shown.length === 0 ||
+      shown.some(([key, row], i) => key !== drawn[i][0] || row !== drawn[i][1].row);
+  }
+
+  /** Show *shown*, building only the rows that changed and moving the others. */
+  drawRows(shown) {
+    const focused = this.focusedKey();
+    const before = [...this.drawn.keys()];
+    const drawn = new Map();
+    const replaced = [];
+    for (const entry of shown) {
+      const [key, row] = entry;
+      const old = this.drawn.get(key);
+      const item = old && old.row === row ? old : { row, tr: this.row(entry) };
+      if (old && item !== old) replaced.push([old.tr, item.tr]);
+      drawn.set(key, item);
+    }
+    this.drawn = drawn;
+    const keys = [...drawn.keys()];
+    if (keys.length && keys.length === before.length && keys.every((key, i) => key === before[i])) {
+      for (const [old, tr] of replaced) old.replaceWith(tr);  // the same rows in the same order
+    } else {
+      const rows = [...drawn.values()].map((item) => item.tr);
+      this.body.replaceChildren(...(rows.length ? rows : [this.emptyRow()]));
+    }
+    if (focused !== null) this.body.querySelector(`tr[data-key="${CSS.escape(focused)}"]`)?.focus();
   }
 
   row([key, row]) {
@@ -109,7 +145,7 @@ export class Table {
     if (!this.pagerParts) {
       const go = (step) => () => {
         this.page += step;
-        this.draw(this.entries, this.now);
+        this.draw(this.entries, this.now, this.context);
       };
       this.pagerParts = {
         previous: el("button", { type: "button", onclick: go(-1) }, "Previous"),
