@@ -1,7 +1,7 @@
 """The HTTP side of the server (aiohttp): WebSocket /tlib, /healthz, /metrics, POST
-/reload, POST /phone/{station} (the embedded pbxsim's phones), and the supervisor's
-dashboard (its routes are all in dashboard_routes: the page and its files, the
-WebSocket /api/live, and /api/state)."""
+/reload, POST /phone/{station} (the embedded pbxsim's phones), WebSocket /trace (the
+trace, followed by `ctiserver trace`), and the supervisor's dashboard (its routes are all
+in dashboard_routes: the page and its files, the WebSocket /api/live, and /api/state)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from ctiserver.http.dashboard import Dashboard
 from ctiserver.http.live import Access, open_access, serve_live
 from ctiserver.http.metrics import ServerMetrics
 from ctiserver.http.phone import Act, phone_handler
+from ctiserver.http.trace import serve_trace
 from ctiserver.http.websocket import serve_websocket
 from ctiserver.server.runtime import Runtime
 
@@ -50,7 +51,7 @@ def build_app(
             "status": "ok" if link else "degraded",
             "link": "up" if link else "down",
             "clients": runtime.client_count,
-            "calls": len(runtime.core.model.calls),
+            "calls": runtime.view.call_count(),
         }
         if runtime.peering is not None:
             up = set(runtime.peering.connected)
@@ -65,12 +66,17 @@ def build_app(
         result = await reload()
         return web.json_response(result, status=200 if result.get("ok") else 400)
 
+    async def trace(request: web.Request) -> web.StreamResponse:
+        # An admin endpoint: it shows call data (http.trace).
+        return await serve_trace(request, runtime.tracer)
+
     app = web.Application()
     app.router.add_get("/tlib", tlib)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", prometheus)
     app.router.add_post("/reload", do_reload)
     app.router.add_post("/phone/{station}", phone_handler(phone))
+    app.router.add_get("/trace", trace)
     dashboard_routes(app, dashboard, dashboard_access)
     return app
 

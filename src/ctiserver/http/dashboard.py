@@ -25,7 +25,7 @@ import orjson
 from ctiserver.http.supervision_feed import health_items, read_core
 from ctiserver.server.runtime import Runtime
 from ctiserver.supervision.view import Figures, StrategyStatus, Supervision, SupervisionSettings
-from ctiserver.tserver.core import Deliver
+from ctiserver.tserver.port import Deliver
 
 log = logging.getLogger(__name__)
 

@@ -37,9 +37,9 @@ PARTY_NAMES: Final[Mapping[PartyState, str]] = {
 
 
 def read_core(runtime: Runtime) -> CoreSnapshot:
-    """Every read of the core's model that the supervision view makes, at one instant:
-    the configured DNs, the agents logged in, the calls and their parties at our DNs.
-    (When the core offers a query interface, this function moves onto it.)"""
+    """Every read of the core that the supervision view makes, at one instant, through
+    the model's queries (tserver.port.Queries): the configured DNs, the agents logged in,
+    the calls and their parties at our DNs."""
     model = runtime.core.model
     agents = tuple(
         SnapshotAgent(
@@ -59,8 +59,8 @@ def read_core(runtime: Runtime) -> CoreSnapshot:
             dnis=call.dnis,
             parties=tuple(
                 SnapshotParty(dn=party.dn, state=PARTY_NAMES[party.state], queue=party.this_queue)
-                for party in call.parties.values()
-                if party.present and party.dn in model.dns
+                for party in model.present(call.conn_id)
+                if model.is_ours(party.dn)
             ),
             user_data=dict(call.user_data),
         )
