@@ -67,3 +67,16 @@ async def test_a_page_that_falls_behind_drops_its_deltas_and_gets_a_fresh_snapsh
     assert socket.frames[-1] == b"delta 20"
     page.close()
     await writer
+
+
+async def test_a_page_that_asks_and_does_not_read_is_closed() -> None:
+    socket = SlowSocket()
+    page = LivePage(socket, "test", limit=100)
+    writer = asyncio.create_task(page.run_writer(lambda: b"snapshot"))
+    await settle()
+    for _ in range(20):
+        page.reply(b"an answer")  # 9 bytes each: the twelfth goes over the limit
+    socket.reading.set()
+    await writer  # the page closed itself
+    assert socket.frames == [b"snapshot"]
+    assert socket.closed_with == 1001

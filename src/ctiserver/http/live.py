@@ -13,7 +13,7 @@ with an error message; the connection stays.
 
 A page that falls behind (more than MAX_PAGE_BUFFER bytes waiting) has its deltas
 dropped and is sent a fresh snapshot once it reads again: memory stays bounded and the
-page stays right.
+page stays right.  A page whose own questions pile up that far is closed.
 """
 
 from __future__ import annotations
@@ -95,11 +95,17 @@ class LivePage:
         self._wake.set()
 
     def reply(self, data: bytes) -> None:
-        """An answer to the page's own question: queued even while it waits to catch up."""
-        if not self._closing:
-            self._queue.append(data)
-            self._queued += len(data)
-            self._wake.set()
+        """An answer to the page's own question: queued even while it waits to catch up,
+        but a page that asks more than it reads is closed."""
+        if self._closing:
+            return
+        if self._queued + len(data) > self._limit:
+            log.warning("dashboard page %s asks and does not read; closing it", self.name)
+            self.close()
+            return
+        self._queue.append(data)
+        self._queued += len(data)
+        self._wake.set()
 
     def close(self) -> None:
         self._closing = True
