@@ -17,7 +17,6 @@ export class Store {
     this.frozenAt = null;
     this.loaded = false;
     this.changed = new Set(SECTIONS);  // what changed since the page last drew
-    this.keysChanged = new Set();  // sections whose set of keys changed (sorting caches)
   }
 
   snapshot(message) {
@@ -26,7 +25,6 @@ export class Store {
     for (const section of SECTIONS) {
       this[section] = new Map(Object.entries(message[section]));
       this.changed.add(section);
-      this.keysChanged.add(section);
     }
     this.health = message.health;
     this.trends = message.trends;
@@ -41,12 +39,8 @@ export class Store {
       if (!rows) continue;
       const map = this[section];
       for (const [key, row] of Object.entries(rows)) {
-        if (row === null) {
-          if (map.delete(key)) this.keysChanged.add(section);
-        } else {
-          if (!map.has(key)) this.keysChanged.add(section);
-          map.set(key, row);
-        }
+        if (row === null) map.delete(key);
+        else map.set(key, row);
       }
       this.changed.add(section);
     }
