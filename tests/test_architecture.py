@@ -24,6 +24,7 @@ PURE = [
     "immutable.py",
     "lines.py",
     "safexml.py",
+    "security",
 ]
 SHELLS = [
     "link",
@@ -56,6 +57,7 @@ PBXSIM_MAY_IMPORT = {
     "ctiserver.errors",
     "ctiserver.ids",
     "ctiserver.clock",
+    "ctiserver.doors",  # TLS contexts, connection caps, rate-limited logs: no model
     "ctiserver.pbxsim",
 }
 

@@ -5,13 +5,12 @@ every DN; a lost server is red and greyed, and the page comes back with the serv
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from aiohttp import web
 
 from ctiserver.app.config import AcdQueueSettings, Address
-from ctiserver.http.app import dashboard_routes
 from ctiserver.ids import DeviceId
 from tests.browser.conftest import LOAD, WITHIN, SiteFactory, url
 from tests.integration.conftest import expect as expect_event
@@ -188,26 +187,18 @@ async def test_the_wallboard_is_big_and_keyboard_driven(page: Page, make_site: S
 
 
 async def test_a_token_from_the_url_fragment_opens_a_guarded_dashboard(
-    page: Page, make_site: SiteFactory
+    page: Page, make_site: SiteFactory, tmp_path: Path
 ) -> None:
     from playwright.async_api import expect
 
-    site = await make_site()
-    assert site.service.dashboard is not None
-    app = web.Application()
-    dashboard_routes(app, site.service.dashboard, lambda request, token: token == "s3cret")
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    try:
-        host, port = runner.addresses[0][:2]
-        await page.goto(f"http://{host}:{port}/#token=nope")
-        await expect(page.locator("#connection")).to_have_text("Not authorised", timeout=LOAD)
-        await expect(page.locator("#lost")).to_contain_text("#token=")
-        await page.goto(f"http://{host}:{port}/#token=s3cret")  # the same page, another token
-        await expect(page.locator("#connection")).to_have_text("Live", timeout=LOAD)
-    finally:
-        await runner.cleanup()
+    token_file = tmp_path / "admin-token"
+    token_file.write_text("s3cret-token-for-the-dashboard")
+    site = await make_site(admin_token_file=token_file, restrict_read=True)
+    await page.goto(url(site, "token=nope"))
+    await expect(page.locator("#connection")).to_have_text("Not authorised", timeout=LOAD)
+    await expect(page.locator("#lost")).to_contain_text("#token=")
+    await page.goto(url(site, "token=s3cret-token-for-the-dashboard"))  # the same page
+    await expect(page.locator("#connection")).to_have_text("Live", timeout=LOAD)
 
 
 CONTRAST_PAIRS = """

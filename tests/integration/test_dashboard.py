@@ -12,7 +12,6 @@ from pathlib import Path
 import aiohttp
 import orjson
 import pytest
-from aiohttp import web
 
 from ctiserver.app import config as configuration
 from ctiserver.app.config import (
@@ -23,7 +22,6 @@ from ctiserver.app.config import (
     RoutingPointSettings,
     with_orchestration,
 )
-from ctiserver.http.app import dashboard_routes
 from ctiserver.http.live import MAX_MESSAGE
 from ctiserver.ids import DeviceId
 from tests.integration.conftest import Site, SiteFactory, expect, site_config, within
@@ -164,32 +162,39 @@ async def test_a_page_from_another_origin_is_refused(
         assert orjson.loads((await within(ws.receive())).data)["type"] == "snapshot"
 
 
-async def test_an_access_policy_sees_the_token_of_the_hello_and_of_api_state(
-    site: Site, session: aiohttp.ClientSession
+TOKEN = "s3cret-token-for-the-dashboard"
+
+
+async def test_restricted_reads_need_the_admin_token_in_the_hello_or_the_header(
+    make_site: SiteFactory, session: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
-    """The routes as the security settings will guard them: a policy given the request
-    and the page's token (from its hello, or a bearer token for /api/state)."""
-    assert site.service.dashboard is not None
-    app = web.Application()
-    dashboard_routes(app, site.service.dashboard, lambda request, token: token == "s3cret")
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    try:
-        address = runner.addresses[0][:2]
-        async with session.ws_connect(f"http://{address[0]}:{address[1]}/api/live") as ws:
-            await ws.send_str('{"op": "hello", "token": "wrong"}')
+    """[security] restrict-read: the page gives the admin token in its hello (a browser
+    sets no header on a WebSocket); a program reading /api/state sends it as a bearer."""
+    token_file = tmp_path / "admin-token"
+    token_file.write_text(TOKEN + "\n")
+    site = await make_site(admin_token_file=token_file, restrict_read=True)
+    host, port = http(site)
+    for hello in ('{"op": "hello"}', '{"op": "hello", "token": "wrong"}'):
+        async with session.ws_connect(f"http://{host}:{port}/api/live") as ws:
+            await ws.send_str(hello)
             closed = await within(ws.receive())
             assert (closed.type, ws.close_code) == (aiohttp.WSMsgType.CLOSE, 4401)
-        page = await Page.open(session, address, token="s3cret")
-        assert page.state["type"] == "snapshot"
-        url = f"http://{address[0]}:{address[1]}/api/state"
-        async with session.get(url) as reply:
-            assert (reply.status, reply.headers["WWW-Authenticate"]) == (401, "Bearer")
-        async with session.get(url, headers={"Authorization": "Bearer s3cret"}) as reply:
-            assert (reply.status, (await reply.json())["type"]) == (200, "snapshot")
-    finally:
-        await runner.cleanup()
+    page = await Page.open(session, (host, port), token=TOKEN)
+    assert page.state["type"] == "snapshot"
+    url = f"http://{host}:{port}/api/state"
+    async with session.get(url) as reply:
+        assert reply.status == 401
+    async with session.get(url, headers={"Authorization": f"Bearer {TOKEN}"}) as reply:
+        assert (reply.status, (await reply.json())["type"]) == (200, "snapshot")
+    async with session.get(f"http://{host}:{port}/") as reply:
+        assert reply.status == 200  # the page itself is public: its data is not
+
+
+async def test_restricted_reads_without_a_token_serve_loopback_pages(
+    make_site: SiteFactory, session: aiohttp.ClientSession
+) -> None:
+    site = await make_site(restrict_read=True)
+    assert (await Page.open(session, http(site))).state["type"] == "snapshot"
 
 
 async def test_api_state_and_the_metrics_of_agents_and_queues(

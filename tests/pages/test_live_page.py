@@ -8,6 +8,7 @@ import asyncio
 from aiohttp import WSMsgType
 
 from ctiserver.http.live import LivePage
+from ctiserver.server.buffers import BufferBudget
 
 
 class SlowSocket:
@@ -80,3 +81,26 @@ async def test_a_page_that_asks_and_does_not_read_is_closed() -> None:
     await writer  # the page closed itself
     assert socket.frames == [b"snapshot"]
     assert socket.closed_with == 1001
+
+
+async def test_pages_count_in_the_bound_on_all_client_buffers() -> None:
+    budget = BufferBudget(120)
+    slow, quick = SlowSocket(), SlowSocket()
+    quick.reading.set()
+    behind, reading = (
+        LivePage(slow, "behind", budget=budget),
+        LivePage(quick, "reading", budget=budget),
+    )
+    writers = [asyncio.create_task(p.run_writer(lambda: b"snapshot")) for p in (behind, reading)]
+    await settle()
+    for n in range(8):
+        behind.send(b"delta %02d!!!!" % n)  # 12 bytes each: 96 held in the end
+        reading.send(b"delta %02d!!!!" % n)  # written at once
+        await settle()
+    assert budget.total == 96
+    behind.send(b"one more, well past the bound!")  # 126 > 120: the page holding most goes
+    slow.reading.set()
+    await asyncio.gather(*writers[:1])
+    assert (slow.closed_with, budget.total, budget.dropped) == (1001, 0, 1)
+    reading.close()
+    await writers[1]

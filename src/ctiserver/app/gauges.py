@@ -1,7 +1,8 @@
 """The metrics that a running server's parts hold as plain numbers or states, turned into
 Prometheus metric families each time /metrics is scraped (docs/http.md lists them):
 calls by state, the link to the switch, the ISCC links, the orchestration server, and
-the dashboard's figures (agents by state, each queue's waiting calls and answers).
+the client buffers, and the dashboard's figures (agents by state, each queue's waiting
+calls and answers).
 
 Nothing here runs between scrapes, so none of it costs anything on the call path.
 """
@@ -17,6 +18,7 @@ from ctiserver.http.dashboard import Dashboard
 from ctiserver.http.metrics import ServerMetrics
 from ctiserver.orchestration.runtime import OrchestrationServer
 from ctiserver.scxml.effects import Effect, PlatformError, SessionEnded
+from ctiserver.server.buffers import BufferBudget
 from ctiserver.server.runtime import Runtime
 
 CALL_STATES = ("held", "established", "ringing", "queued", "dialing", "initiated", "failed")
@@ -27,10 +29,16 @@ def register(
     runtime: Runtime,
     orchestration: Callable[[], OrchestrationServer | None],
     sessions: SessionCounts,
+    budget: BufferBudget,
     dashboard: Dashboard | None = None,
 ) -> None:
     """Register every scrape-time metric of a server made of these parts."""
     metrics.gauge("ctiserver_clients", "connected clients", lambda: runtime.client_count)
+    metrics.gauge(
+        "ctiserver_client_buffers_bytes",
+        "bytes held in all client buffers together (bounded by max-client-buffers)",
+        lambda: budget.total,
+    )
     metrics.gauge(
         "ctiserver_link_up",
         "1 when the link to the switch is up",

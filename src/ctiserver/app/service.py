@@ -9,6 +9,11 @@ in one asyncio.TaskGroup.
 With `[orchestration] enabled`, the orchestration server runs here too, as a client of
 the server's own client listener.
 
+The security parts (TLS, applications, the HTTP guard, the limits on every door) are
+built by app.security; a risky configuration is warned about when the run starts.
+`[security] log-hide-keys` is one UserDataMask (`mask`), used by the log's filter and
+by the trace alike.
+
 Once every listener is bound, each is announced on a line of its own (`listening
 client=…`, `listening http=…`, `listening csta=…` for an embedded pbxsim), so a script
 can start the server on port 0; a listener that cannot be bound stops the start with a
@@ -28,7 +33,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ctiserver.app import binding, gauges
+from ctiserver.app import binding, gauges, security
 from ctiserver.app import config as configuration
 from ctiserver.app.config import Config
 from ctiserver.app.embedded import EMBEDDED_LISTEN, EmbeddedSwitch
@@ -38,6 +43,8 @@ from ctiserver.clock import Clock, SystemClock
 from ctiserver.errors import ConfigError
 from ctiserver.http.app import build_app
 from ctiserver.http.dashboard import Dashboard, DashboardSettings
+from ctiserver.http.door import HttpDoor
+from ctiserver.http.guard import Guard
 from ctiserver.http.metrics import ServerMetrics
 from ctiserver.http.supervision_feed import running_strategies
 from ctiserver.iscc.peering import Peering, PeeringSettings
@@ -46,7 +53,8 @@ from ctiserver.link.supervisor import LinkSettings, LinkSupervisor
 from ctiserver.logs.trace import Tracer, TraceSettings
 from ctiserver.orchestration.runtime import OrchestrationServer
 from ctiserver.orchestration.settings import Endpoint
-from ctiserver.security.masking import UserDataMask
+from ctiserver.security.masking import MaskingFilter, UserDataMask
+from ctiserver.server.buffers import BufferBudget
 from ctiserver.server.runtime import Runtime
 from ctiserver.server.tcp import serve_clients
 from ctiserver.tserver.core import TServerCore
@@ -92,13 +100,26 @@ class Service:
             started=self.clock.now(),
             iscc=iscc_settings(config),
         )
-        self.tracer = Tracer(trace_settings(config), mask=UserDataMask(config.log_hide_keys))
-        self.runtime = Runtime(core, clock=self.clock, metrics=self.metrics, tracer=self.tracer)
+        self.mask = UserDataMask(config.log_hide_keys)  # for every log line and trace
+        self.masking = MaskingFilter(self.mask)
+        self.tracer = Tracer(trace_settings(config), mask=self.mask)
+        self.runtime = Runtime(
+            core,
+            clock=self.clock,
+            metrics=self.metrics,
+            tracer=self.tracer,
+            directory=security.directory(config),
+            user_data_limit=config.user_data_limit,
+            requests_in_flight=config.requests_in_flight,
+        )
+        self.budget = BufferBudget(config.max_client_buffers)
+        self.client_limits = security.client_limits(config, self.budget, "T-Library")
         self.embedded: EmbeddedSwitch | None = None
         self.client_address: tuple[str, int] | None = None
         self.orchestration: OrchestrationServer | None = None
         self.session_counts = gauges.SessionCounts()
         self.http_address: tuple[str, int] | None = None
+        self.http_door: HttpDoor | None = None
         self.iscc_address: tuple[str, int] | None = None
         self.dashboard = self._dashboard()
         gauges.register(
@@ -106,6 +127,7 @@ class Service:
             self.runtime,
             lambda: self.orchestration,
             self.session_counts,
+            self.budget,
             self.dashboard,
         )
 
@@ -114,7 +136,11 @@ class Service:
         self._stopping.set()
 
     async def run(self) -> None:
+        security.warn_about_risks(self.config)
+        security.raise_file_limit(self.config)
         async with contextlib.AsyncExitStack() as stack:
+            self._mask_logs(stack)
+            stack.callback(self.runtime.access.shutdown)  # its password-checking threads
             switch_address = await self._start_switch(stack)
             supervisor = LinkSupervisor(
                 self._link_settings(switch_address), self.runtime, tracer=self.tracer
@@ -168,7 +194,8 @@ class Service:
         await self.runtime.reconfigure(fresh.dns)
         if self.dashboard is not None:
             self.dashboard.load()
-        self.tracer.configure(trace_settings(fresh), UserDataMask(fresh.log_hide_keys))
+        self._hide(fresh.log_hide_keys)
+        self.tracer.configure(trace_settings(fresh), self.mask)
         if self._on_log_settings is not None:
             self._on_log_settings(fresh)
         restart = self._keep_for_restart(fresh, changes.restart)
@@ -226,14 +253,13 @@ class Service:
             session_duration=config.session_duration,
             reconnect_min=config.reconnect_min,
             reconnect_max=config.reconnect_max,
+            tls=security.switch_tls(config),
         )
 
     async def _start_clients(self, stack: contextlib.AsyncExitStack) -> None:
         listen = self.config.client_listen
         server = await binding.bind(
-            serve_clients(
-                self.runtime, listen.host, listen.port, max_buffer=self.config.max_client_buffer
-            ),
+            serve_clients(self.runtime, listen.host, listen.port, limits=self.client_limits),
             binding.CLIENTS,
             listen,
         )
@@ -266,20 +292,29 @@ class Service:
         if listen is None or self.dashboard is None:
             return
         embedded = self.embedded
+        tls = security.listener_tls(self.config)
+        door = HttpDoor(
+            security.http_admission(self.config), request_timeout=self.config.http_request_timeout
+        )
+        self.http_door = door
+        guard = Guard(security.http_policy(self.config), door, scheme="https" if tls else "http")
         app = build_app(
             self.runtime,
             self.metrics,
             reload=self.reload,
-            max_buffer=self.config.max_client_buffer,
+            limits=self.client_limits,
+            guard=guard,
             dashboard=self.dashboard,
             phone=embedded.listener.use_phone if embedded is not None else None,
         )
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
-        site = web.TCPSite(runner, listen.host, listen.port)
-        await binding.bind(site.start(), binding.HTTP, listen)
-        host, port = runner.addresses[0][:2]
+        server = await binding.bind(
+            door.serve(runner, listen.host, listen.port, tls=tls), binding.HTTP, listen
+        )
+        stack.push_async_callback(_close_server, server)
+        host, port = server.sockets[0].getsockname()[:2]
         self.http_address = (host, port)
         self._announced.append(f"listening http={self.http_address[0]}:{self.http_address[1]}")
 
@@ -290,8 +325,9 @@ class Service:
         if settings is None or not settings.enabled or self.client_address is None:
             return None
         endpoint = Endpoint(*self.client_address)
+        tls = security.outgoing_tls(self.config) if self.config.tls_cert else None
         self.orchestration = OrchestrationServer(
-            replace(settings, servers=(endpoint,)), observer=self.session_counts
+            replace(settings, servers=(endpoint,)), observer=self.session_counts, tls=tls
         )
         return _run_orchestration(self.orchestration)
 
@@ -308,6 +344,12 @@ class Service:
             },
             reconnect_timeout=iscc.reconnect_timeout,
             addp_timeout=iscc.addp_timeout,
+            secrets={name: peer.secret for name, peer in iscc.peers.items() if peer.secret},
+            server_tls=security.listener_tls(self.config),
+            client_tls=security.outgoing_tls(self.config),
+            client_certificates=self.config.tls_client_ca is not None,
+            max_connections=iscc.max_connections,
+            max_connections_per_address=iscc.max_connections_per_address,
         )
         peering = Peering(settings, self.runtime, tracer=self.tracer)
         self.runtime.peering = peering
@@ -316,6 +358,18 @@ class Service:
         if bound is not None:
             self.iscc_address = bound
             self._announced.append(f"listening iscc={bound[0]}:{bound[1]}")
+
+    def _mask_logs(self, stack: contextlib.AsyncExitStack) -> None:
+        """`[security] log-hide-keys`: every handler of the root logger masks UserData
+        (the filter does nothing while no key is hidden; a reload may hide some)."""
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(self.masking)
+            stack.callback(handler.removeFilter, self.masking)
+
+    def _hide(self, keys: tuple[str, ...]) -> None:
+        """A reload's `[security] log-hide-keys`, for the log and the trace at once."""
+        self.mask = UserDataMask(keys)
+        self.masking.mask = self.mask
 
 
 def trace_settings(config: Config) -> TraceSettings:

@@ -1,7 +1,10 @@
 """The HTTP side of the server (aiohttp): WebSocket /tlib, /healthz, /metrics, POST
 /reload, POST /phone/{station} (the embedded pbxsim's phones), WebSocket /trace (the
 trace, followed by `ctiserver trace`), and the supervisor's dashboard (its routes are all
-in dashboard_routes: the page and its files, the WebSocket /api/live, and /api/state)."""
+in dashboard_routes: the page and its files, the WebSocket /api/live, and /api/state).
+
+Every route goes through the guard (http.guard): each handler declares whether it is
+public, read-only or admin; one that declares nothing is protected by its method."""
 
 from __future__ import annotations
 
@@ -12,11 +15,14 @@ from typing import Any
 from aiohttp import web
 
 from ctiserver.http.dashboard import Dashboard
-from ctiserver.http.live import Access, open_access, serve_live
+from ctiserver.http.guard import Guard, admin, public, read_only
+from ctiserver.http.live import Access, serve_live
 from ctiserver.http.metrics import ServerMetrics
 from ctiserver.http.phone import Act, phone_handler
 from ctiserver.http.trace import serve_trace
 from ctiserver.http.websocket import serve_websocket
+from ctiserver.server.buffers import BufferBudget
+from ctiserver.server.limits import ClientLimits
 from ctiserver.server.runtime import Runtime
 
 STATIC = Path(__file__).with_name("static")
@@ -37,14 +43,16 @@ def build_app(
     metrics: ServerMetrics,
     *,
     reload: Callable[[], Awaitable[dict[str, Any]]],
-    max_buffer: int,
+    limits: ClientLimits,
+    guard: Guard,
     dashboard: Dashboard,
-    dashboard_access: Access = open_access,
     phone: Act | None = None,
 ) -> web.Application:
+    @public  # T-Library clients authenticate with RequestRegisterClient, as on TCP
     async def tlib(request: web.Request) -> web.StreamResponse:
-        return await serve_websocket(request, runtime, max_buffer)
+        return await serve_websocket(request, runtime, limits)
 
+    @public
     async def healthz(request: web.Request) -> web.Response:
         link = runtime.link is not None and runtime.link.up
         body: dict[str, object] = {
@@ -59,47 +67,56 @@ def build_app(
             body["iscc"] = {location: "up" if location in up else "down" for location in peers}
         return web.json_response(body, status=200 if link else 503)
 
+    @read_only
     async def prometheus(request: web.Request) -> web.Response:
         return web.Response(body=metrics.render(), content_type="text/plain", charset="utf-8")
 
+    @admin
     async def do_reload(request: web.Request) -> web.Response:
         result = await reload()
         return web.json_response(result, status=200 if result.get("ok") else 400)
 
+    @admin  # it shows call data (http.trace)
     async def trace(request: web.Request) -> web.StreamResponse:
-        # An admin endpoint: it shows call data (http.trace).
-        return await serve_trace(request, runtime.tracer)
+        return await serve_trace(request, runtime.tracer, limits.budget)
 
-    app = web.Application()
+    app = web.Application(middlewares=[guard.middleware], client_max_size=1 << 20)
     app.router.add_get("/tlib", tlib)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", prometheus)
     app.router.add_post("/reload", do_reload)
     app.router.add_post("/phone/{station}", phone_handler(phone))
     app.router.add_get("/trace", trace)
-    dashboard_routes(app, dashboard, dashboard_access)
+    dashboard_routes(app, dashboard, guard.may_read, limits.budget)
     return app
 
 
-def dashboard_routes(app: web.Application, dashboard: Dashboard, access: Access) -> None:
-    """Every route of the dashboard, all read-only: the page and its files, and its data
-    (the WebSocket /api/live and /api/state), which *access* guards."""
+def dashboard_routes(
+    app: web.Application, dashboard: Dashboard, access: Access, budget: BufferBudget | None = None
+) -> None:
+    """Every route of the dashboard, all read-only.  The page and its files are public;
+    its data is READ: /api/state for the guard's middleware, and the WebSocket /api/live
+    (which a browser opens without headers) by the token of its hello, judged by
+    *access* (Guard.may_read).  The guard refuses a WebSocket from a foreign Origin.
+    Open pages count in *budget*, the bound on all client buffers."""
 
+    @public
     async def index(request: web.Request) -> web.FileResponse:
         return web.FileResponse(STATIC / "index.html", headers=PAGE_HEADERS)
 
+    @public
     async def static(request: web.Request) -> web.FileResponse:
         name = request.match_info["name"]
         if name not in STATIC_FILES:
             raise web.HTTPNotFound()
         return web.FileResponse(STATIC / name, headers=PAGE_HEADERS)
 
+    @public  # READ, but judged on its hello's token by *access*
     async def live(request: web.Request) -> web.StreamResponse:
-        return await serve_live(request, dashboard, access)
+        return await serve_live(request, dashboard, access, budget)
 
+    @read_only
     async def state(request: web.Request) -> web.Response:
-        if not access(request, bearer_token(request)):
-            raise web.HTTPUnauthorized(headers={"WWW-Authenticate": "Bearer"})
         return web.Response(body=dashboard.snapshot(), content_type="application/json")
 
     async def close_pages(app: web.Application) -> None:
@@ -114,8 +131,3 @@ def dashboard_routes(app: web.Application, dashboard: Dashboard, access: Access)
 
 # The page's own files; nothing else under static/ is served.
 STATIC_FILES = frozenset(path.name for path in STATIC.iterdir() if path.name != "index.html")
-
-
-def bearer_token(request: web.Request) -> str | None:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None

@@ -6,14 +6,15 @@
                      {"type": "call", …}, {"type": "error", "message": "…"}
 
 The hello carries the page's access token (the page takes it from its URL fragment, so
-that it is never sent in a URL or logged); `access` decides, and a refused page is
-closed with code 4401.  A browser must come from the server's own origin (a page of
-another site must not read the centre's calls).  Anything else a page sends is answered
-with an error message; the connection stays.
+that it is never sent in a URL or logged); `access` decides (http.guard.Guard.may_read),
+and a refused page is closed with code 4401.  The guard has already refused a browser of
+a foreign Origin (a page of another site must not read the centre's calls).  Anything
+else a page sends is answered with an error message; the connection stays.
 
 A page that falls behind (more than MAX_PAGE_BUFFER bytes waiting) has its deltas
 dropped and is sent a fresh snapshot once it reads again: memory stays bounded and the
-page stays right.  A page whose own questions pile up that far is closed.
+page stays right.  A page whose own questions pile up that far is closed.  What pages
+hold counts in the bound on all client buffers (server.buffers), like any client's.
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ from collections.abc import Callable
 from typing import Any, Final, Protocol
 
 import orjson
-from aiohttp import WSCloseCode, WSMessage, WSMsgType, hdrs, web
-from yarl import URL
+from aiohttp import WSCloseCode, WSMessage, WSMsgType, web
 
 from ctiserver.http.dashboard import Dashboard
+from ctiserver.server.buffers import BufferBudget
 
 log = logging.getLogger(__name__)
 
@@ -43,20 +44,8 @@ Access = Callable[[web.Request, str | None], bool]
 
 
 def open_access(request: web.Request, token: str | None) -> bool:
-    """Every page may watch: the policy while HTTP has no authentication configured."""
+    """Every page may watch (a server whose reads are not restricted; tests)."""
     return True
-
-
-def same_origin(request: web.Request) -> bool:
-    """A browser's Origin names this server (a client that sends none is no browser)."""
-    origin = request.headers.get(hdrs.ORIGIN)
-    if origin is None:
-        return True
-    try:
-        url = URL(origin)
-    except ValueError:
-        return False
-    return (url.host, url.port) == (request.url.host, request.url.port)
 
 
 class Socket(Protocol):
@@ -70,10 +59,18 @@ class Socket(Protocol):
 class LivePage:
     """One page's queue of encoded messages, written by its own task."""
 
-    def __init__(self, ws: Socket, name: str, *, limit: int = MAX_PAGE_BUFFER) -> None:
+    def __init__(
+        self,
+        ws: Socket,
+        name: str,
+        *,
+        limit: int = MAX_PAGE_BUFFER,
+        budget: BufferBudget | None = None,
+    ) -> None:
         self.name = name
         self._ws = ws
         self._limit = limit
+        self._budget = budget
         self._queue: collections.deque[bytes] = collections.deque()
         self._queued = 0
         self._stale = True  # it needs a snapshot before any delta
@@ -92,6 +89,7 @@ class LivePage:
         else:
             self._queue.append(data)
             self._queued += len(data)
+        self._charge()
         self._wake.set()
 
     def reply(self, data: bytes) -> None:
@@ -105,11 +103,25 @@ class LivePage:
             return
         self._queue.append(data)
         self._queued += len(data)
+        self._charge()
         self._wake.set()
 
     def close(self) -> None:
         self._closing = True
+        self._queue.clear()
+        self._queued = 0
+        if self._budget is not None:
+            self._budget.release(self)
         self._wake.set()
+
+    def drop(self, reason: str) -> None:
+        """The bound on all client buffers is passed and this page holds the most."""
+        log.warning("closing dashboard page %s: %s", self.name, reason)
+        self.close()
+
+    def _charge(self) -> None:
+        if self._budget is not None:
+            self._budget.charge(self, self._queued)
 
     async def run_writer(self, snapshot: Callable[[], bytes]) -> None:
         try:
@@ -122,6 +134,7 @@ class LivePage:
                 while self._queue and not self._closing:
                     data = self._queue.popleft()
                     self._queued -= len(data)
+                    self._charge()
                     await self._ws.send_frame(data, WSMsgType.TEXT)
         except ConnectionError:
             pass
@@ -130,10 +143,8 @@ class LivePage:
 
 
 async def serve_live(
-    request: web.Request, dashboard: Dashboard, access: Access
+    request: web.Request, dashboard: Dashboard, access: Access, budget: BufferBudget | None = None
 ) -> web.StreamResponse:
-    if not same_origin(request):
-        raise web.HTTPForbidden(text="the dashboard is served to pages of this server only")
     ws = web.WebSocketResponse(max_msg_size=MAX_MESSAGE, heartbeat=30.0)
     await ws.prepare(request)
     hello = await _hello(ws)
@@ -145,7 +156,7 @@ async def serve_live(
         log.warning("dashboard page from %s refused: not authorised", request.remote)
         await ws.close(code=NOT_AUTHORISED, message=b"not authorised")
         return ws
-    page = LivePage(ws, f"{request.remote}")
+    page = LivePage(ws, f"dashboard:{request.remote}", budget=budget)
     dashboard.pages.add(page)
     writer = asyncio.create_task(page.run_writer(dashboard.snapshot), name="dashboard-page")
     complained = False

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
 
 from ctiserver.clock import Instant
 from ctiserver.csta.call_control import TransferCall
@@ -25,10 +26,10 @@ from ctiserver.errors import CtiError, LinkDown, ServiceError
 from ctiserver.ids import CallId, ClientId, ConnId, ConnIdAllocator, DeviceId
 from ctiserver.iscc.protocol import PeerMessage
 from ctiserver.iscc.transactions import PURPOSES, Purpose, site_of
-from ctiserver.model.changes import Change
+from ctiserver.model.changes import CallChange, Change, PartyChange
 from ctiserver.model.model import Model
 from ctiserver.model.resync import SnapshotAgent, SnapshotParty
-from ctiserver.model.states import DnKind
+from ctiserver.model.states import DnKind, PartyState
 from ctiserver.model.values import Call, Origin
 from ctiserver.tlib.codec import format_time
 from ctiserver.tlib.errors import TError
@@ -96,6 +97,16 @@ CARRY_OUT: Mapping[Purpose, Callable[..., None]] = {
     Purpose.SINGLE_STEP_TRANSFER: transfers.single_step_transfer,
 }
 ISCC_REQUESTS = frozenset({"RequestGetAccessNumber", "RequestCancelReqGetAccessNumber"})
+_OFFERED = frozenset({PartyState.RINGING, PartyState.QUEUED, PartyState.ESTABLISHED})
+
+
+@dataclass(frozen=True, slots=True)
+class MuteTransfer:
+    """A mute transfer whose TransferCall waits for the consultation to be offered."""
+
+    pending: Pending
+    held: ConnectionID
+    consultation: ConnectionID
 
 
 class TServerCore:
@@ -124,6 +135,7 @@ class TServerCore:
         self._journal: list[Change] = []
         self.journaling = False  # keep the records for a Journal output (hot standby)
         self._follow_ups: dict[int, int] = {}  # follow-up token -> its request's token
+        self._mute_transfers: dict[CallId, MuteTransfer] = {}  # by consultation callID
         self.iscc = Iscc(self, iscc) if iscc is not None else None
         self.cleanup = Cleanup(settings.cleanup)
         self._publisher = Publisher(self)
@@ -505,13 +517,39 @@ class TServerCore:
         """*call* is the one *pending* created: it takes the request's UserData."""
         self.correlator.bind(pending, call.conn_id)
         if pending.user_data:
-            self.change(self._model.attach(call.conn_id, pending.user_data), at)
+            changes = self._model.attach(call.conn_id, pending.user_data)
+            self.change(changes, at)
+            self._tell_sharing_calls(changes, call.conn_id, pending.dn, at)
         if pending.purpose is not None:
             self.change(self._model.consults_for(call.conn_id, pending.purpose), at)
         if pending.xid is not None and self.iscc is not None:
             self.iscc.origin.moved(pending.xid, call.conn_id)
 
     # --- internals ----------------------------------------------------------------------
+
+    def _tell_sharing_calls(
+        self, changes: list[Change], created: ConnId, by: DeviceId, at: Instant
+    ) -> None:
+        """The UserData a request gave a call it created also changed the calls sharing
+        it (consult-user-data = joint): their parties hear of it now; the new call's
+        hear it with their first event."""
+        changed = {c.call.conn_id for c in changes if isinstance(c, CallChange)} - {created}
+        for conn_id in sorted(changed):
+            self._publisher.user_data_changed(conn_id, by, at, sharing=False)
+
+    def call_offered(self, change: PartyChange, at: Instant) -> None:
+        """A party of a call now rings (or answers): a mute transfer waiting for its
+        consultation to be offered completes now."""
+        waiting = self._mute_transfers.get(change.call.call_id)
+        if waiting is None or change.party.dn == waiting.pending.dn:
+            return
+        del self._mute_transfers[change.call.call_id]
+        self._complete(waiting)
+
+    def _complete(self, waiting: MuteTransfer) -> None:
+        if self.correlator.get(waiting.pending.token) is not None:  # still wanted
+            request = TransferCall(held_call=waiting.held, active_call=waiting.consultation)
+            self.follow_up(waiting.pending, request)
 
     def _publish_released(self, at: Instant) -> None:
         """Events of arriving calls that ISCC held back and now lets go (in order)."""
@@ -552,13 +590,26 @@ class TServerCore:
             self.bind(pending, call, at)
 
     def _transfer_consultation(self, pending: Pending, response: Response, held: ConnId) -> None:
+        """Mute transfer: the transfer is made once the consultation is offered (a switch
+        will not transfer a call that rings nowhere yet, as a trunk leg being set up)."""
         consultation = getattr(response, "initiated_call", None)
         original = self._model.call(held)
         if isinstance(consultation, ConnectionID) and original is not None:
             held_connection = ConnectionID(original.call_id, pending.dn)
-            self.follow_up(
-                pending, TransferCall(held_call=held_connection, active_call=consultation)
-            )
+            waiting = MuteTransfer(pending, held_connection, consultation)
+            self._mute_transfers[consultation.call_id] = waiting
+            if self._offered(consultation.call_id, pending.dn):
+                del self._mute_transfers[consultation.call_id]
+                self.follow_up(
+                    pending, TransferCall(held_call=held_connection, active_call=consultation)
+                )
+
+    def _offered(self, call_id: CallId, dn: DeviceId) -> bool:
+        """The call rings (or talks) at a party other than *dn* already."""
+        call = self._model.call_by_call_id(call_id)
+        return call is not None and any(
+            p.dn != dn and p.state in _OFFERED for p in self._model.present(call.conn_id)
+        )
 
     def _apply_user_data(
         self, pending: Pending, conn_id: ConnId, data: KVList | None, clear: bool, at: Instant
