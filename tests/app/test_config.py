@@ -77,6 +77,16 @@ def test_the_contract_example_of_design_md_loads() -> None:
             ":4: [acd-queue.7001]: 7001 is not a configured Queue",
         ),
         ("[server\n", "not valid TOML"),
+        ("[dashboard]\npush-interval = 60\n", ":2: [dashboard] push-interval must be at most 10"),
+        (
+            "[dashboard]\npush-interval = 0\n",
+            ":2: [dashboard] push-interval must be a number of at least 0.05",
+        ),
+        (
+            "[dashboard]\nservice-level-seconds = '20'\n",
+            ":2: [dashboard] service-level-seconds must be a number",
+        ),
+        ("[dashboard]\nwindow = 900\n", ":2: unknown key 'window' in [dashboard]"),
     ],
 )
 def test_errors_name_the_line_and_the_key(text: str, message: str) -> None:
@@ -96,3 +106,9 @@ def test_the_demo_site_has_a_queue_a_routing_point_and_agents() -> None:
     assert config.dns["8001"] is DnKind.ACD_QUEUE
     assert config.dns["5000"] is DnKind.ROUTING_POINT
     assert len(config.agent_logins) == 10
+
+
+def test_the_dashboard_section() -> None:
+    config = parse("[dashboard]\nservice-level-seconds = 30\npush-interval = 0.5\n")
+    assert (config.service_level_seconds, config.push_interval) == (30, 0.5)
+    assert (demo().service_level_seconds, demo().push_interval) == (20.0, 0.25)

@@ -161,7 +161,7 @@ async def test_health_and_metrics(site: Site) -> None:
         assert "ctiserver_link_up 1.0" in text
         async with session.get(f"http://{host}:{port}/api/state") as reply:
             state = await reply.json()
-        assert {d["dn"] for d in state["dns"]} >= {"7001", "8001", "5000"}
+        assert set(state["dns"]) >= {"7001", "8001", "5000"}
 
 
 async def read_listening(process: asyncio.subprocess.Process, count: int) -> dict[str, str]:

@@ -152,6 +152,8 @@ class Config:
     trace_all: bool = False
     trace_dns: tuple[DeviceId, ...] = ()
     log_hide_keys: tuple[str, ...] = ()  # [security]; here for the order a reload names them
+    service_level_seconds: float = 20.0
+    push_interval: float = 0.25
     source: Path | None = None
 
 
@@ -192,6 +194,18 @@ def _number(*, minimum: float = 0, integer: bool = False) -> Parser:
             kind = "an integer" if integer else "a number"
             raise reader.fail(f"{_name(where)} must be {kind} of at least {minimum:g}", *where)
         return value
+
+    return parse
+
+
+def _bounded(minimum: float, maximum: float) -> Parser:
+    at_least = _number(minimum=minimum)
+
+    def parse(reader: _Reader, value: Any, where: tuple[str, ...]) -> float:
+        number: float = at_least(reader, value, where)
+        if number > maximum:
+            raise reader.fail(f"{_name(where)} must be at most {maximum:g}", *where)
+        return number
 
     return parse
 
@@ -331,6 +345,10 @@ SCHEMA: dict[str, dict[str, tuple[str, Parser]]] = {
         "level": ("log_level", _string(("debug", "info", "warning", "error"))),
         "format": ("log_format", _string(("text", "json"))),
         "trace": ("trace", _trace),
+    },
+    "dashboard": {
+        "service-level-seconds": ("service_level_seconds", _number(minimum=1)),
+        "push-interval": ("push_interval", _bounded(0.05, 10.0)),
     },
     "pbxsim": {
         "csta-listen": ("csta_listen", _address),

@@ -4,7 +4,7 @@ in one asyncio.TaskGroup.
     switch side:  LinkSupervisor (to a CSTA switch, or to the embedded pbxsim)
     core:         TServerCore inside a Runtime
     client side:  T-Library over TCP lines, and aiohttp for WebSocket /tlib, /healthz,
-                  /metrics, /reload and the dashboard
+                  /metrics, /reload and the dashboard (fed by the supervision view)
 
 With `[orchestration] enabled`, the orchestration server runs here too, as a client of
 the server's own client listener.
@@ -42,9 +42,11 @@ from ctiserver.app.validation import validate
 from ctiserver.clock import Clock, SystemClock
 from ctiserver.errors import ConfigError
 from ctiserver.http.app import build_app
+from ctiserver.http.dashboard import Dashboard, DashboardSettings
 from ctiserver.http.door import HttpDoor
 from ctiserver.http.guard import Guard
 from ctiserver.http.metrics import ServerMetrics
+from ctiserver.http.supervision_feed import running_strategies
 from ctiserver.iscc.peering import Peering, PeeringSettings
 from ctiserver.iscc.transactions import XRoute
 from ctiserver.link.supervisor import LinkSettings, LinkSupervisor
@@ -121,8 +123,14 @@ class Service:
         self.http_address: tuple[str, int] | None = None
         self.http_door: HttpDoor | None = None
         self.iscc_address: tuple[str, int] | None = None
+        self.dashboard = self._dashboard()
         gauges.register(
-            self.metrics, self.runtime, lambda: self.orchestration, self.session_counts, self.budget
+            self.metrics,
+            self.runtime,
+            lambda: self.orchestration,
+            self.session_counts,
+            self.budget,
+            self.dashboard,
         )
 
     def stop(self) -> None:
@@ -155,6 +163,8 @@ class Service:
                     workers.append(tasks.create_task(orchestration, name="orchestration"))
                 if self.runtime.peering is not None:
                     workers.append(tasks.create_task(self.runtime.peering.run(), name="iscc"))
+                if self.dashboard is not None:
+                    workers.append(tasks.create_task(self.dashboard.run(), name="dashboard"))
                 await self._stopping.wait()
                 log.info("stopping")
                 for worker in workers:
@@ -184,6 +194,8 @@ class Service:
         if self.embedded is not None:
             self.embedded.reconfigure(fresh)
         await self.runtime.reconfigure(fresh.dns)
+        if self.dashboard is not None:
+            self.dashboard.load()
         self._hide(fresh.log_hide_keys)
         self.tracer.configure(trace_settings(fresh), self.mask)
         if self._on_log_settings is not None:
@@ -260,9 +272,26 @@ class Service:
             f"listening client={self.client_address[0]}:{self.client_address[1]}"
         )
 
+    def _dashboard(self) -> Dashboard | None:
+        """The supervision view and its pages: with HTTP only, where pages can see it."""
+        if self.config.http_listen is None:
+            return None
+        settings = DashboardSettings(
+            service_level_seconds=self.config.service_level_seconds,
+            push_interval=self.config.push_interval,
+        )
+        dashboard = Dashboard(
+            self.runtime,
+            settings,
+            server=self.config.server_name,
+            strategies=lambda: running_strategies(self.orchestration),
+        )
+        dashboard.load()
+        return dashboard
+
     async def _start_http(self, stack: contextlib.AsyncExitStack) -> None:
         listen = self.config.http_listen
-        if listen is None:
+        if listen is None or self.dashboard is None:
             return
         embedded = self.embedded
         tls = security.listener_tls(self.config)
@@ -277,6 +306,7 @@ class Service:
             reload=self.reload,
             limits=self.client_limits,
             guard=guard,
+            dashboard=self.dashboard,
             phone=embedded.listener.use_phone if embedded is not None else None,
         )
         runner = web.AppRunner(app, access_log=None, handle_signals=False)

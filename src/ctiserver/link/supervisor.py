@@ -65,6 +65,10 @@ from ctiserver.model.states import AgentStatus
 
 log = logging.getLogger(__name__)
 
+# Requests of a bring-up in flight at once: thousands of DNs must not take every
+# invoke id (9998 of them) and leave none for the clients.
+IN_FLIGHT = 1000
+
 Snapshot = dict[CallId, list[SnapshotParty]]
 AgentSnapshot = dict[DeviceId, SnapshotAgent | None]
 
@@ -508,12 +512,16 @@ class LinkSupervisor:
     async def _all(
         self, link: CstaLink, requests: Sequence[Request]
     ) -> list[Response | BaseException]:
-        """Send *requests* together; each reply or failure, in order."""
+        """Send *requests* together, at most IN_FLIGHT at once (ECMA-323 invoke ids are
+        four digits, shared with the clients' requests); each reply or failure, in order."""
         timeout = self.settings.reply_timeout
-        return await asyncio.gather(
-            *(link.request(request, within=timeout) for request in requests),
-            return_exceptions=True,
-        )
+        replies: list[Response | BaseException] = []
+        for first in range(0, len(requests), IN_FLIGHT):
+            replies += await asyncio.gather(
+                *(link.request(r, within=timeout) for r in requests[first : first + IN_FLIGHT]),
+                return_exceptions=True,
+            )
+        return replies
 
     # --- inbound -----------------------------------------------------------------------
 

@@ -138,6 +138,9 @@ class Runtime:
             in_flight=requests_in_flight,
         )
         self.add_event_listener(self._observe)
+        # What this server is to its clients: "standalone" without [ha]; a hot-standby
+        # pair's member says "primary" or "backup" (DESIGN.md § 7).
+        self.role = "standalone"
 
     # --- clients ------------------------------------------------------------------------
 
