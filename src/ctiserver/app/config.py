@@ -17,7 +17,9 @@ from typing import Any
 
 from ctiserver.app.toml_lines import KeyLines
 from ctiserver.errors import ConfigError
+from ctiserver.ha.settings import PAIR_NAME, HaSettings
 from ctiserver.ids import DeviceId
+from ctiserver.jetstream.link import NatsSettings
 from ctiserver.model.states import DnKind
 from ctiserver.orchestration import settings as orchestration
 from ctiserver.orchestration.settings import Endpoint, OrchestrationSettings
@@ -154,6 +156,8 @@ class Config:
     log_hide_keys: tuple[str, ...] = ()  # [security]; here for the order a reload names them
     service_level_seconds: float = 20.0
     push_interval: float = 0.25
+    nats: NatsSettings | None = None  # [nats]
+    ha: HaSettings | None = None  # [ha]
     source: Path | None = None
 
 
@@ -378,6 +382,8 @@ DN_KEYS = {
 }
 TOP_LEVEL = {
     *SCHEMA,
+    "nats",
+    "ha",
     "dn",
     "agents",
     "agent",
@@ -443,6 +449,7 @@ def parse(text: str, path: Path | None = None) -> Config:
     if "iscc" in data:
         values["iscc"] = _iscc(reader, values["dns"])
     values["applications"] = _applications(reader)
+    values["nats"], values["ha"] = _nats(reader), _ha(reader)
     _check_tls(reader, values)
     config = Config(**values)
     _check_consistent(reader, config)
@@ -770,6 +777,57 @@ def _orchestration(reader: _Reader, values: dict[str, Any]) -> OrchestrationSett
         settings["servers"] = (Endpoint(listen.host, listen.port),)
     settings.setdefault("register", tuple(values["dns"]))
     return OrchestrationSettings(**settings)
+
+
+NATS_KEYS: dict[str, tuple[str, Parser]] = {
+    "url": ("urls", lambda r, v, w: _urls(r, v, w)),
+    "connect-timeout": ("connect_timeout", _number(minimum=0.1)),
+    "request-timeout": ("request_timeout", _number(minimum=0.05)),
+}
+HA_KEYS: dict[str, tuple[str, Parser]] = {
+    "pair": ("pair", lambda r, v, w: _pair_name(r, v, w)),
+    "member": ("member", lambda r, v, w: _pair_name(r, v, w)),
+    "lease-ttl": ("lease_ttl", _number(minimum=0.2)),
+    "snapshot-interval": ("snapshot_interval", _number(minimum=1)),
+}
+
+
+def _nats(reader: _Reader) -> NatsSettings | None:
+    """`[nats]`: JetStream's URL(s); absent with [ha], the default URL."""
+    if "nats" not in reader.data:
+        return NatsSettings() if "ha" in reader.data else None
+    return NatsSettings(**_section(reader, "nats", NATS_KEYS))
+
+
+def _ha(reader: _Reader) -> HaSettings | None:
+    if "ha" not in reader.data:
+        return None
+    values = _section(reader, "ha", HA_KEYS)
+    for key in ("pair", "member"):
+        if key not in values:
+            raise reader.fail(f"[ha] needs {key}", "ha")
+    return HaSettings(**values)
+
+
+def _urls(reader: _Reader, value: Any, where: tuple[str, ...]) -> tuple[str, ...]:
+    urls = (value,) if isinstance(value, str) else value
+    if not isinstance(urls, list | tuple) or not urls:
+        raise reader.fail(f"{_name(where)} must be a URL or a list of URLs", *where)
+    for url in urls:
+        if not isinstance(url, str) or not url.startswith(("nats://", "tls://")):
+            raise reader.fail(f"{_name(where)}: {url!r} is not a nats:// or tls:// URL", *where)
+    return tuple(urls)
+
+
+def _pair_name(reader: _Reader, value: Any, where: tuple[str, ...]) -> str:
+    name = _string()(reader, value, where)
+    if not PAIR_NAME.fullmatch(name):
+        raise reader.fail(
+            f"{_name(where)} must be 1 to 64 letters, digits, '-' or '_' (it names JetStream "
+            "entities)",
+            *where,
+        )
+    return str(name)
 
 
 def _strategies(reader: _Reader, value: Any, dns: Mapping[DeviceId, DnKind]) -> dict[str, str]:

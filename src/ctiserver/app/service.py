@@ -41,6 +41,7 @@ from ctiserver.app.reload import IGNORED, LIVE, compare
 from ctiserver.app.validation import validate
 from ctiserver.clock import Clock, SystemClock
 from ctiserver.errors import ConfigError
+from ctiserver.ha.member import Member
 from ctiserver.http.app import build_app
 from ctiserver.http.dashboard import Dashboard, DashboardSettings
 from ctiserver.http.door import HttpDoor
@@ -49,6 +50,7 @@ from ctiserver.http.metrics import ServerMetrics
 from ctiserver.http.supervision_feed import running_strategies
 from ctiserver.iscc.peering import Peering, PeeringSettings
 from ctiserver.iscc.transactions import XRoute
+from ctiserver.jetstream.link import NatsLink, NatsSettings
 from ctiserver.link.supervisor import LinkSettings, LinkSupervisor
 from ctiserver.logs.trace import Tracer, TraceSettings
 from ctiserver.orchestration.runtime import OrchestrationServer
@@ -85,23 +87,7 @@ class Service:
         self._stopping = asyncio.Event()
         self.started = asyncio.Event()  # set once every listener is bound
         self.metrics = ServerMetrics()
-        core = TServerCore(
-            settings=CoreSettings(
-                name=config.server_name,
-                location=config.switch_name,
-                answer_timeout=config.reply_timeout,
-                consult_user_data=config.consult_user_data,
-                private_namespace=config.private_namespace,
-                accode_name=config.accode_name,
-                accode_data=config.accode_data,
-                accode_privateservice=config.accode_privateservice,
-                resume_window=config.resume_window,
-                resume_max_events=config.resume_max_events,
-            ),
-            dns=config.dns,
-            started=self.clock.now(),
-            iscc=iscc_settings(config),
-        )
+        core = self.fresh_core()
         self.mask = UserDataMask(config.log_hide_keys)  # for every log line and trace
         self.masking = MaskingFilter(self.mask)
         self.tracer = Tracer(trace_settings(config), mask=self.mask)
@@ -124,6 +110,8 @@ class Service:
         self.http_door: HttpDoor | None = None
         self.iscc_address: tuple[str, int] | None = None
         self.dashboard = self._dashboard()
+        self.nats = self._nats()
+        self.member = self._member()
         gauges.register(
             self.metrics,
             self.runtime,
@@ -132,6 +120,51 @@ class Service:
             self.budget,
             self.dashboard,
         )
+
+    # --- the core, and the pair (Switchboard) ------------------------------------------------
+
+    def fresh_core(self) -> TServerCore:
+        config = self.config
+        return TServerCore(
+            settings=CoreSettings(
+                name=config.server_name,
+                location=config.switch_name,
+                answer_timeout=config.reply_timeout,
+                consult_user_data=config.consult_user_data,
+                private_namespace=config.private_namespace,
+                accode_name=config.accode_name,
+                accode_data=config.accode_data,
+                accode_privateservice=config.accode_privateservice,
+                resume_window=config.resume_window,
+                resume_max_events=config.resume_max_events,
+                member=config.ha.member if config.ha is not None else "",
+            ),
+            dns=config.dns,
+            started=self.clock.now(),
+            iscc=iscc_settings(config),
+        )
+
+    def route_and_reconcile(self) -> None:
+        if self.runtime.link is not None:
+            self.runtime.link.take_over()
+
+    def stop_routing(self) -> None:
+        if self.runtime.link is not None:
+            self.runtime.link.stop_routing()
+
+    def _nats(self) -> NatsLink | None:
+        settings = self.config.nats
+        if settings is None and self.config.ha is not None:
+            settings = NatsSettings()
+        if settings is None:
+            return None
+        member = f" {self.config.ha.member}" if self.config.ha is not None else ""
+        return NatsLink(settings, name=f"ctiserver {self.config.server_name}{member}")
+
+    def _member(self) -> Member | None:
+        if self.config.ha is None or self.nats is None:
+            return None
+        return Member(self.config.ha, self.nats, self.runtime, self)
 
     def stop(self) -> None:
         """Ask the service to end; run() returns once everything is closed."""
@@ -165,6 +198,10 @@ class Service:
                     workers.append(tasks.create_task(self.runtime.peering.run(), name="iscc"))
                 if self.dashboard is not None:
                     workers.append(tasks.create_task(self.dashboard.run(), name="dashboard"))
+                if self.nats is not None:
+                    workers.append(tasks.create_task(self.nats.run(), name="nats"))
+                if self.member is not None:
+                    workers.append(tasks.create_task(self.member.run(), name="ha"))
                 await self._stopping.wait()
                 log.info("stopping")
                 for worker in workers:

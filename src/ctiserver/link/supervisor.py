@@ -30,9 +30,9 @@ import asyncio
 import contextlib
 import logging
 import ssl
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from ctiserver.csta.agents import GetAgentState, GetAgentStateResponse
 from ctiserver.csta.enumerations import AgentState
@@ -222,10 +222,7 @@ class LinkSupervisor:
         DNs are monitored and resynchronised.  A later bring-up uses the new list anyway."""
         if not self._up or self._link is None:
             return None
-        task = asyncio.create_task(self._change_monitors(self._link, list(start), list(stop)))
-        self._background.add(task)
-        task.add_done_callback(self._background_done)
-        return task
+        return self._in_background(self._change_monitors(self._link, list(start), list(stop)))
 
     def audit(
         self,
@@ -236,9 +233,7 @@ class LinkSupervisor:
         no longer has.  A call it could not answer for is kept (nothing is assumed)."""
         if not self._up or self._link is None:
             return
-        task = asyncio.create_task(self._audit(self._link, list(calls), callback))
-        self._background.add(task)
-        task.add_done_callback(self._background_done)
+        self._in_background(self._audit(self._link, list(calls), callback))
 
     async def _audit(
         self,
@@ -255,6 +250,29 @@ class LinkSupervisor:
         ]
         if gone:
             callback(gone)
+
+    def take_over(self) -> None:
+        """The server became the primary of its pair: become the router of the routing
+        points and reconcile with the switch (snapshot services).  With the link down,
+        bringing it up does both."""
+        if self._link is not None and self._up:
+            self._in_background(self._take_over(self._link))
+
+    async def _take_over(self, link: CstaLink) -> None:
+        points = [p for p in self._hooks.routing_points() if p not in self._route_registrations]
+        await self._register_routes(link, points)
+        await self._resync(link, self._hooks.monitored_dns())
+
+    def stop_routing(self) -> None:
+        """The server is no longer the primary: leave the routing points to the other."""
+        if self._link is not None and self._up and self._route_registrations:
+            self._in_background(self._cancel_routes(self._link, list(self._route_registrations)))
+
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background_done)
+        return task
 
     def _background_done(self, task: asyncio.Task[None]) -> None:
         self._background.discard(task)

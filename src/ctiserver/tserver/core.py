@@ -312,6 +312,9 @@ class TServerCore:
         return list(self._model.dns)
 
     def routing_points(self) -> list[DeviceId]:
+        """The DNs this server routes for (none while it is the backup of a pair)."""
+        if self._role is not ServerRole.PRIMARY:
+            return []
         return [dn for dn, kind in self._model.dns.items() if kind is DnKind.ROUTING_POINT]
 
     def csta_event(self, dn: DeviceId, event: Event, at: Instant) -> list[Output]:
