@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from ctiserver.app.config import Address, Config
-from ctiserver.app.embedded import pbx_config
+from ctiserver.app.parts import pbx_config
 from ctiserver.ha.member import Member, Role
 from ctiserver.ha.settings import HaSettings
 from ctiserver.jetstream.link import NatsSettings
@@ -153,7 +153,7 @@ def member_config(nats: NatsServer, switch: tuple[str, int], pair: str, member: 
 
     ha = HaSettings(pair=pair, member=member, lease_ttl=overrides.pop("lease_ttl", 1.0))
     return site_config(
-        link=Address(*switch),
+        switch={"link": Address(*switch)},
         nats=NatsSettings(urls=(nats.url,)),
         ha=ha,
         **overrides,

@@ -31,7 +31,6 @@ import contextlib
 import logging
 import ssl
 from collections.abc import Callable, Coroutine, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ctiserver.csta.agents import GetAgentState, GetAgentStateResponse
@@ -58,6 +57,7 @@ from ctiserver.csta.types import ConnectionID
 from ctiserver.errors import CtiError, LinkDown, ServiceError
 from ctiserver.ids import AgentId, CallId, ConnId, DeviceId, MonitorCrossRefId
 from ctiserver.link.connection import CstaLink, LinkCounters, ReplyCallback
+from ctiserver.link.settings import LinkSettings
 from ctiserver.link.trace import CstaTrace
 from ctiserver.logs.trace import Tracer
 from ctiserver.model.resync import SnapshotAgent, SnapshotParty
@@ -101,22 +101,6 @@ _AGENT_STATES = {
     AgentState.AGENT_WORKING_AFTER_CALL: AgentStatus.AFTER_CALL_WORK,
     AgentState.AGENT_BUSY: AgentStatus.READY,
 }
-
-
-@dataclass(frozen=True, slots=True)
-class LinkSettings:
-    address: Callable[[], tuple[str, int]]  # asked at every attempt (embedded ports vary)
-    session: str = "implicit"  # or "ecma-354"
-    edition: str = "ed4"
-    application_id: str = "ctiserver"
-    connect_timeout: float = 5.0
-    reply_timeout: float = 5.0
-    association_timeout: float = 10.0
-    keepalive_interval: float = 10.0
-    tls: ssl.SSLContext | None = None  # [switch] tls: TLS to the switch
-    session_duration: int = 180
-    reconnect_min: float = 0.5
-    reconnect_max: float = 10.0
 
 
 class LinkHooks(Protocol):
@@ -168,9 +152,19 @@ class AssociationFailed(CtiError):
 
 class LinkSupervisor:
     def __init__(
-        self, settings: LinkSettings, hooks: LinkHooks, *, tracer: Tracer | None = None
+        self,
+        settings: LinkSettings,
+        hooks: LinkHooks,
+        *,
+        address: Callable[[], tuple[str, int]],
+        tls: ssl.SSLContext | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
+        """*address* is asked at every attempt (an embedded switch's port varies); *tls*
+        is the context of `[switch] tls`, None for plain TCP."""
         self.settings = settings
+        self._address = address
+        self._tls = tls
         self._hooks = hooks
         self._tracer = tracer
         self.counters = LinkCounters()
@@ -284,15 +278,15 @@ class LinkSupervisor:
     async def run(self) -> None:
         delay = self.settings.reconnect_min
         while True:
-            host, port = self.settings.address()
+            host, port = self._address()
             try:
                 link = await CstaLink.open(
                     host,
                     port,
-                    edition=self.settings.edition,
+                    edition=self.settings.namespace,
                     connect_timeout=self.settings.connect_timeout,
                     on_message=self._on_message,
-                    tls=self.settings.tls,
+                    tls=self._tls,
                     trace=self._trace(host, port),
                     counters=self.counters,
                 )
@@ -418,7 +412,7 @@ class LinkSupervisor:
     async def _start_session(self, link: CstaLink) -> None:
         request = StartApplicationSession(
             application_id=self.settings.application_id,
-            requested_protocol_versions=(namespace_for(self.settings.edition),),
+            requested_protocol_versions=(namespace_for(self.settings.namespace),),
             requested_session_duration=self.settings.session_duration,
         )
         response = await link.request(request, within=self.settings.association_timeout)

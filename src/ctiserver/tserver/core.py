@@ -137,7 +137,7 @@ class TServerCore:
         self._model = Model(
             dns=dns,
             conn_ids=ConnIdAllocator(int(started.wall * 1000)),
-            consult_user_data=settings.consult_user_data,
+            consult_user_data=settings.options.consult_user_data,
             private_namespace=settings.private_namespace,
         )
         epoch = int(started.wall * 1000) & 0xFFFF_FFFF
