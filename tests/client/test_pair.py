@@ -13,9 +13,13 @@ from pathlib import Path
 import orjson
 import pytest
 
-from ctiserver.client.connection import TClient
-from ctiserver.client.pair import HotStandbyClient
-from ctiserver.client.switchover import PrimaryLost, RequestInDoubt, SessionResumed
+from ctiserver.client import (
+    HotStandbyClient,
+    PrimaryLost,
+    RequestInDoubt,
+    SessionResumed,
+    TClient,
+)
 from ctiserver.tlib.vocabulary import TMessage
 from tests.client.conftest import ProxyFactory
 from tests.client.proxy import Proxy

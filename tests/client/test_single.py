@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from ctiserver.client.connection import TServerError
-from ctiserver.client.pair import HotStandbyClient
-from ctiserver.client.switchover import (
+from ctiserver.client import (
+    HotStandbyClient,
     NoPrimary,
     Notice,
     PrimaryLost,
     SessionRestarted,
     SessionResumed,
+    TServerError,
 )
 from ctiserver.doors.tls import client_context
 from ctiserver.tlib.vocabulary import TMessage
