@@ -33,7 +33,9 @@ class Proxy:
         self.holding_up = False  # what the client sends is held back (and lost)
         self.held_up: list[bytes] = []
         self.links: list[Link] = []
+        self.stale: list[asyncio.StreamWriter] = []  # to servers, of clients dropped
         self.accepted = 0
+        self._accepting = asyncio.Event()
         self._held = asyncio.Event()
         self._server: asyncio.Server | None = None
 
@@ -48,6 +50,7 @@ class Proxy:
 
     async def stop(self) -> None:
         self.cut()
+        self.drop_stale()
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
@@ -60,6 +63,22 @@ class Proxy:
         self.held_down.clear()
         self.held_up.clear()
 
+    def drop_clients(self) -> None:
+        """Close the clients' side only: the server still holds their connections (as
+        when a client's network goes and the server has not noticed yet)."""
+        for link in self.links:
+            for task in link.tasks:
+                task.cancel()
+            link.client.close()
+            self.stale.append(link.server)
+        self.links.clear()
+
+    def drop_stale(self) -> None:
+        """The server notices at last: the connections of dropped clients close."""
+        for server in self.stale:
+            server.close()
+        self.stale.clear()
+
     async def held_lines(self, count: int, *, up: bool = False) -> None:
         """Until *count* lines from the server (from the client: *up*) are held back."""
         held = self.held_up if up else self.held_down
@@ -67,8 +86,14 @@ class Proxy:
             self._held.clear()
             await self._held.wait()
 
+    async def accepted_at_least(self, count: int) -> None:
+        while self.accepted < count:
+            self._accepting.clear()
+            await self._accepting.wait()
+
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.accepted += 1
+        self._accepting.set()
         if self.refusing:
             writer.close()
             return

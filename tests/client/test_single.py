@@ -120,6 +120,29 @@ async def test_a_lost_connection_resumes_the_session_with_what_it_missed(
         assert desk.session == (sid, established["EventSequenceNumber"])
 
 
+async def test_a_resume_refused_while_the_server_holds_the_old_connection_is_tried_again(
+    make_site: SiteFactory, proxies: ProxyFactory
+) -> None:
+    site = await make_site()
+    relay = await proxies(site.address)
+    async with await desk_on(relay.address, failover_timeout=60) as desk:
+        info = await opened(desk)
+        await desk.register_address(B)
+        (registered,) = await following(desk, "EventRegistered")
+        relay.drop_clients()  # the server does not see it
+        lost = await notice(desk)
+        assert isinstance(lost, PrimaryLost), lost
+        await within(relay.accepted_at_least(4))  # a watch, a resume refused, one more try
+        relay.drop_stale()  # the server sees it at last
+
+        resumed = await notice(desk)
+        assert resumed == SessionResumed(
+            lost.address, info["ClientSessionID"], registered["EventSequenceNumber"], False
+        )
+        back, _ = await following(desk, "EventServerInfo", "EventLinkConnected")
+        check(back, "EventServerInfo", ClientSessionID=info["ClientSessionID"])
+
+
 async def test_a_session_past_its_window_starts_afresh_with_its_dns(
     make_site: SiteFactory, proxies: ProxyFactory
 ) -> None:

@@ -226,6 +226,7 @@ class Failover:
         lost_at = self._lost[1] if self._lost is not None else 0.0
         waited = asyncio.get_running_loop().time() - lost_at
         if "in use" in exc.message and waited < self.failover_timeout:
+            log.info("%s still holds the session's old connection: trying again", member.name)
             self._try_again()
         elif member.conn is not None and member.role == PRIMARY:
             self._promote(member, exc.message)
