@@ -47,7 +47,7 @@ NATS_ERRORS = (TimeoutError, OSError, nats.errors.Error)
 
 
 class Role(enum.StrEnum):
-    STARTING = "starting"  # waiting for NATS
+    STARTING = "starting"  # not serving: waiting for NATS, or stopped acting
     BACKUP = "backup"
     TAKING_OVER = "taking-over"
     PRIMARY = "primary"
@@ -83,6 +83,8 @@ class Member:
         self._stop_acting = asyncio.Event()
         self._why = ""
         self._resigned = False  # the server is stopping
+        self.primary_since: float | None = None  # loop time it began acting as primary
+        self.stopped_at: float | None = None  # loop time it last stopped acting
         self._kv: KeyValue | None = None
         self._lease: Lease | None = None
         runtime.add_journal_listener(self._journal)
@@ -262,6 +264,7 @@ class Member:
             timeout=self._link.settings.request_timeout,
         )
         runtime.hold_events(self.writer)
+        self.primary_since = asyncio.get_running_loop().time()
         runtime.perform(runtime.core.take_over(runtime.clock.now()))
         self._become(Role.PRIMARY)
         self.takeovers += 1
@@ -271,7 +274,7 @@ class Member:
 
     def _snapshot(self) -> None:
         if self.role is Role.PRIMARY and self.writer is not None:
-            self.writer.snapshot()
+            self.writer.snapshot()  # its storing is logged
             asyncio.get_running_loop().call_later(self.settings.snapshot_interval, self._snapshot)
 
     async def _renew(self, kv: KeyValue, lease: Lease) -> None:
@@ -303,6 +306,8 @@ class Member:
         if self._stop_acting.is_set():
             return
         self._why = why
+        self.stopped_at = asyncio.get_running_loop().time()
+        self._become(Role.STARTING)
         self._runtime.core.serve_as_backup()
         self._runtime.hold_events(None)
         if self.writer is not None:
