@@ -92,6 +92,7 @@ class Member:
 
     def _become(self, role: Role) -> None:
         self.role = role
+        self._runtime.role = role.value
         asyncio.get_running_loop().create_task(self._tell_role())
 
     async def _tell_role(self) -> None:
@@ -102,6 +103,20 @@ class Member:
         """Until this member has the role *role*."""
         async with self._role_changed:
             await self._role_changed.wait_for(lambda: self.role is role)
+
+    def figures(self) -> dict[str, float]:
+        """What /healthz and /metrics say of the member."""
+        writer, follower = self.writer, self.follower
+        position = writer.last if writer is not None else (follower.position if follower else 0)
+        return {
+            "term": float(self._lease.revision if self._lease is not None else 0),
+            "journal_position": float(position),
+            "journal_messages": float(writer.messages if writer is not None else 0),
+            "journal_bytes": float(writer.bytes if writer is not None else 0),
+            "takeovers": float(self.takeovers),
+            "demotions": float(self.demotions),
+            "nats_up": 1.0 if self._link.up else 0.0,
+        }
 
     # --- the journal's entry ----------------------------------------------------------------
 
