@@ -7,23 +7,32 @@ prints calls per second, events per second, and the server's latency from a CSTA
 arriving (the chunk read from the switch) to the T-Library event leaving (the write to
 the client's socket), as percentiles; and the clients' request-to-answer times.
 
-    ./dev bench basic_calls [--pairs 100] [--seconds 10] [--loop uvloop|asyncio]
+    ./dev bench basic_calls [--pairs 100] [--seconds 10] [--loop uvloop|asyncio] [--ha]
+
+With --ha the server is the primary of a hot-standby pair (a nats-server is started for
+it; no backup runs, so that only the journal's cost is measured): compare with a run
+without it for the journal's cost on throughput and latency.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import multiprocessing
 import time
 from typing import Any
 
+from jetstream import nats_server
 from probe import Probe, events_sent, percentiles
 
 from ctiserver.app.config import Address, amend, demo
 from ctiserver.app.service import Service
+from ctiserver.ha.member import Role
+from ctiserver.ha.settings import HaSettings
 from ctiserver.ids import DeviceId
+from ctiserver.jetstream.link import NatsSettings
 from ctiserver.model.states import DnKind
 
 # --- the clients (child process) ------------------------------------------------------------
@@ -81,7 +90,9 @@ async def _clients(address: tuple[str, int], pairs: int, seconds: float) -> dict
 # --- the server (this process) --------------------------------------------------------------
 
 
-async def serve_and_measure(pairs: int, seconds: float) -> None:
+async def serve_and_measure(
+    pairs: int, seconds: float, nats: str | None = None, lease_ttl: float = 1.0
+) -> None:
     dns = {DeviceId(str(7001 + n)): DnKind.EXTENSION for n in range(2 * pairs)}
     config = amend(
         demo(),
@@ -93,11 +104,19 @@ async def serve_and_measure(pairs: int, seconds: float) -> None:
         },
         switch={"reply_timeout": 30.0},
     )
+    if nats is not None:
+        config = amend(
+            config,
+            nats=NatsSettings(urls=(nats,)),
+            ha=HaSettings(pair="bench", member="a", lease_ttl=lease_ttl),
+        )
     probe = Probe()
     probe.install()
     service = Service(config, announce=lambda line: None)
     task = asyncio.create_task(service.run())
     await service.runtime.link_ready.wait()
+    if service.member is not None:
+        await service.member.became(Role.PRIMARY)
     receive, send = multiprocessing.Pipe(duplex=False)
     child = multiprocessing.get_context("spawn").Process(
         target=run_clients, args=(service.client_address, pairs, seconds, send)
@@ -131,6 +150,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the server here")
+    parser.add_argument("--ha", action="store_true", help="as the primary of a pair (journal)")
+    parser.add_argument("--lease-ttl", type=float, default=1.0, help="of the pair (with --ha)")
     arguments = parser.parse_args()
     factory = None
     if arguments.loop == "uvloop":
@@ -139,10 +160,12 @@ def main() -> None:
         factory = uvloop.new_event_loop
     print(f"event loop:                {arguments.loop}")
     profiler = cProfile.Profile() if arguments.profile else None
-    with asyncio.Runner(loop_factory=factory) as runner:
+    print(f"hot-standby journal:       {'on' if arguments.ha else 'off'}")
+    with contextlib.ExitStack() as stack, asyncio.Runner(loop_factory=factory) as runner:
+        nats = stack.enter_context(nats_server()) if arguments.ha else None
         if profiler is not None:
             profiler.enable()
-        runner.run(serve_and_measure(arguments.pairs, arguments.seconds))
+        runner.run(serve_and_measure(arguments.pairs, arguments.seconds, nats, arguments.lease_ttl))
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(arguments.profile)
