@@ -8,6 +8,8 @@ arriving (the chunk read from the switch) to the T-Library event leaving (the wr
 the client's socket), as percentiles; and the clients' request-to-answer times.
 
     ./dev bench basic_calls [--pairs 100] [--seconds 10] [--loop uvloop|asyncio]
+
+bench/event_export.py runs it with and without the event stream (`[export]`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 
 from probe import Probe, events_sent, percentiles
 
-from ctiserver.app.config import Address, amend, demo
+from ctiserver.app.config import Address, Config, amend, demo
 from ctiserver.app.service import Service
 from ctiserver.ids import DeviceId
 from ctiserver.model.states import DnKind
@@ -81,7 +83,8 @@ async def _clients(address: tuple[str, int], pairs: int, seconds: float) -> dict
 # --- the server (this process) --------------------------------------------------------------
 
 
-async def serve_and_measure(pairs: int, seconds: float) -> None:
+def bench_config(pairs: int, **sections: Any) -> Config:
+    """The demo site with *pairs* pairs of extensions, on port 0, with *sections* changed."""
     dns = {DeviceId(str(7001 + n)): DnKind.EXTENSION for n in range(2 * pairs)}
     config = amend(
         demo(),
@@ -93,8 +96,22 @@ async def serve_and_measure(pairs: int, seconds: float) -> None:
         },
         switch={"reply_timeout": 30.0},
     )
+    return amend(config, sections)
+
+
+async def serve_and_measure(pairs: int, seconds: float) -> None:
     probe = Probe()
     probe.install()
+    result, events, _ = await measure(bench_config(pairs), pairs, seconds)
+    report(pairs, result, events, probe)
+
+
+async def measure(
+    config: Config, pairs: int, seconds: float
+) -> tuple[dict[str, Any], float, Service]:
+    """Run the clients against a server of *config*: their result, the events the server
+    sent meanwhile, and the service (stopped) for what else the caller wants to read.
+    The result's "cpu" is the server's process time over the run."""
     service = Service(config, announce=lambda line: None)
     task = asyncio.create_task(service.run())
     await service.runtime.link_ready.wait()
@@ -103,14 +120,16 @@ async def serve_and_measure(pairs: int, seconds: float) -> None:
         target=run_clients, args=(service.client_address, pairs, seconds, send)
     )
     events_before = events_sent(service)
+    cpu = time.process_time()
     child.start()
     send.close()  # the child's copy remains: if the child dies, recv() ends with EOFError
     result = await asyncio.get_running_loop().run_in_executor(None, receive.recv)
+    result["cpu"] = time.process_time() - cpu
     child.join()
     events = events_sent(service) - events_before
     service.stop()
     await task
-    report(pairs, result, events, probe)
+    return result, events, service
 
 
 def report(pairs: int, result: dict[str, Any], events: float, probe: Probe) -> None:

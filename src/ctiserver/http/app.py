@@ -65,6 +65,13 @@ def build_app(
             up = set(runtime.peering.connected)
             peers = runtime.peering.settings.peers
             body["iscc"] = {location: "up" if location in up else "down" for location in peers}
+        if (export := runtime.export) is not None:
+            body["export"] = {
+                "state": export.state,
+                "published": export.published,
+                "buffered": export.buffered,
+                "dropped": export.dropped_total,
+            }
         return web.json_response(body, status=200 if link else 503)
 
     @read_only
