@@ -3,14 +3,16 @@ event this server produces, published once to JetStream as the JSON its clients 
 
     take(delivery)   the runtime's event listener: encode once, keep in the buffer
     run()            declare the stream if missing, then publish what is buffered in
-                     batches (publish_async, one wait for a whole batch's acks), in order
+                     batches (jetstream.publisher: one wait for a batch's acks), in order
 
 Call handling never waits for NATS: `take` only encodes and appends.  While NATS or
 the stream is away the buffer holds up to `max-buffer` bytes; what does not fit is
 dropped and counted, and one line is logged when the trouble starts, one when events
 start to be dropped, and one when everything held is published again.  A batch whose
 acknowledgements do not all come is published again from its first unacknowledged
-event: JetStream keeps an event once by its message id (jetstream.events).
+event: JetStream keeps an event once by its message id (jetstream.events).  An event
+JetStream refuses for good (larger than the stream takes), or REFUSALS times, is
+dropped and counted as refused.
 
 The member of a hot-standby pair exports only while it is primary (`exporting()`):
 the backup's answers to its own clients are not the pair's events.
@@ -38,7 +40,7 @@ from ctiserver.jetstream.events import (
     stream_config,
 )
 from ctiserver.jetstream.link import NatsLink
-from ctiserver.jetstream.publisher import Batch, BatchPublisher, Outcome
+from ctiserver.jetstream.publisher import Batch, BatchPublisher, Outcome, Refusal
 from ctiserver.tserver.port import Deliver
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,8 @@ troubles = RateLimitedLog(log, interval=30.0)
 
 BATCH = 1000  # events published before waiting for their acknowledgements
 REFUSALS = 3  # times JetStream may refuse one event before it is dropped
+# JetStream's refusals that no retry changes: larger than the stream takes (10054)
+FOR_GOOD = frozenset({10054})
 RETRY_MIN, RETRY_MAX = 0.25, 5.0  # seconds between attempts while NATS refuses
 FAILURES = (TimeoutError, OSError, nats.errors.Error)
 BUFFER_FULL, REFUSED = "buffer-full", "refused"
@@ -92,6 +96,7 @@ class EventExport:
         self._empty.set()
         self._batches: BatchPublisher | None = None
         self._stopping = False
+        self._retry = RETRY_MIN  # seconds before the next attempt, after a failed one
         self.ready = asyncio.Event()  # set once the stream has been declared
         link.on_change(self._link_changed)
 
@@ -136,8 +141,10 @@ class EventExport:
         else:
             self._drop(BUFFER_FULL)
 
-    def _drop(self, reason: str, count: int = 1) -> None:
-        self.dropped[reason] += count
+    def _drop(self, reason: str) -> None:
+        self.dropped[reason] += 1
+        if reason != BUFFER_FULL:
+            return
         outage = self._outage
         if outage is None:
             outage = self._outage = Outage("NATS took events slower than they came", told=True)
@@ -148,30 +155,28 @@ class EventExport:
                 len(self._buffer),
                 self._buffer.bytes,
             )
-        outage.dropped += count
+        outage.dropped += 1
 
     # --- publishing --------------------------------------------------------------------------
 
     async def run(self) -> None:
         """Publish until cancelled, through every loss and return of NATS."""
-        wait = RETRY_MIN
         while True:
             await self._link.connected.wait()
             try:
                 await self._declare()
                 await self._publish_while_up()  # until NATS is lost: go on when it is back
-                wait = RETRY_MIN
                 continue
             except NoStreamResponseError:
                 self._trouble(f"no stream takes the subjects {self._subjects.wildcard}")
             except APIError as exc:
-                self._trouble(f"JetStream refuses the events ({exc})")
+                self._trouble(f"JetStream refuses the events ({exc.description or exc})")
             except FAILURES as exc:
                 self._trouble(f"NATS does not take the events ({exc or type(exc).__name__})")
             finally:
                 self._publishing = False
-            await asyncio.sleep(wait)
-            wait = min(wait * 2, RETRY_MAX)
+            await asyncio.sleep(self._retry)
+            self._retry = min(self._retry * 2, RETRY_MAX)
 
     async def _declare(self) -> None:
         """The stream, made if it is missing; one that exists is used as it is."""
@@ -247,35 +252,39 @@ class EventExport:
             self._settle(entries, batch)
 
     def _settle(self, entries: list[Entry], batch: Batch) -> None:
-        """Forget the events stored in a row from the first; the rest go again (an event
-        JetStream refused REFUSALS times, or one too large for NATS, is dropped)."""
+        """Forget the events stored in a row from the first; the rest go again.  Raises
+        what stopped the row (a refusal, no stream, no answer) unless NATS is lost."""
         done = 0
-        for outcome in batch.outcomes:
-            if outcome is not Outcome.STORED:
-                break
+        while done < len(entries) and batch.outcomes[done] is Outcome.STORED:
             done += 1
         self._buffer.pop(done)
         self.published += done
         if done == len(entries):
+            self._retry = RETRY_MIN
             return
-        entry, outcome = entries[done], batch.outcomes[done]
+        outcome = batch.outcomes[done]
         if outcome is Outcome.NO_STREAM:
             raise NoStreamResponseError
-        if outcome is Outcome.REFUSED:
-            entry.refusals += 1
-        if outcome is Outcome.TOO_LARGE or entry.refusals >= REFUSALS:
-            troubles.error(
-                "refused",
-                "event export: dropped an event JetStream does not take on %s: %s",
-                entry.subject,
-                batch.refusals.get(done, outcome.value),
-            )
-            self._buffer.pop(1)
-            self._drop(REFUSED)
-        elif outcome is Outcome.REFUSED:
-            raise APIError(description=batch.refusals.get(done, ""))
+        if outcome is Outcome.REFUSED or outcome is Outcome.TOO_LARGE:
+            refusal = batch.refusals.get(done, Refusal(0, "larger than NATS takes"))
+            self._refused(entries[done], refusal, at_once=outcome is Outcome.TOO_LARGE)
         elif self._link.up:
             raise TimeoutError(f"{len(entries) - done} events not acknowledged in time")
+
+    def _refused(self, entry: Entry, refusal: Refusal, *, at_once: bool) -> None:
+        """An event JetStream will never take (too large, or refused for good, or
+        REFUSALS times) is dropped; another refusal is an outage: try again later."""
+        entry.refusals += 1
+        if not (at_once or refusal.code in FOR_GOOD or entry.refusals >= REFUSALS):
+            raise APIError(err_code=refusal.code, description=refusal.description)
+        troubles.error(
+            "refused",
+            "event export: dropped an event JetStream does not take on %s: %s",
+            entry.subject,
+            refusal.description,
+        )
+        self._buffer.pop(1)
+        self._drop(REFUSED)
 
     # --- trouble -----------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import enum
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import orjson
@@ -43,22 +44,31 @@ class Outcome(enum.Enum):
     TOO_LARGE = "too large"  # larger than the connection takes: never sent
 
 
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why JetStream refused a message: its error code (10054: larger than the stream
+    takes, 10077: it could not store it, …; 0 when it gave none) and its description."""
+
+    code: int
+    description: str
+
+
 class Batch:
     """The answers to one batch, as they come."""
 
     def __init__(self, number: int, size: int) -> None:
         self.number = number
         self.outcomes = [Outcome.UNANSWERED] * size
-        self.refusals: dict[int, str] = {}  # index -> JetStream's reason
+        self.refusals: dict[int, Refusal] = {}  # by index
         self.sent: int | None = None  # known once every message is written
         self.heard = 0
         self.answered = asyncio.Event()
 
-    def answer(self, index: int, outcome: Outcome, refusal: str = "") -> None:
+    def answer(self, index: int, outcome: Outcome, refusal: Refusal | None = None) -> None:
         if not 0 <= index < len(self.outcomes) or self.outcomes[index] is not Outcome.UNANSWERED:
             return
         self.outcomes[index] = outcome
-        if refusal:
+        if refusal is not None:
             self.refusals[index] = refusal
         self.heard += 1
         self._check()
@@ -133,10 +143,16 @@ class BatchPublisher:
         try:
             answer = orjson.loads(msg.data)
         except orjson.JSONDecodeError:
-            answer = {"error": {"description": f"not an acknowledgement: {msg.data[:80]!r}"}}
+            answer = None
         if isinstance(answer, dict) and "error" not in answer and "seq" in answer:
             batch.answer(int(index), Outcome.STORED)
         else:
-            error = answer.get("error") if isinstance(answer, dict) else answer
-            description = error.get("description", error) if isinstance(error, dict) else error
-            batch.answer(int(index), Outcome.REFUSED, str(description))
+            batch.answer(int(index), Outcome.REFUSED, _refusal(answer, msg.data))
+
+
+def _refusal(answer: object, data: bytes) -> Refusal:
+    error = answer.get("error") if isinstance(answer, dict) else None
+    if not isinstance(error, dict):
+        return Refusal(0, f"not an acknowledgement: {data[:80]!r}")
+    code = error.get("err_code")
+    return Refusal(code if isinstance(code, int) else 0, str(error.get("description", error)))
