@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import string
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType
 
+from ctiserver.jetstream import events
 from ctiserver.jetstream.buffer import OVERHEAD, Entry, EventBuffer
 from ctiserver.jetstream.events import (
     ExportSettings,
@@ -61,6 +63,14 @@ def test_each_event_has_the_subject_of_its_dn() -> None:
     assert subjects.of({"Event": "EventError", "ThisDN": ""}) == (
         "ctiserver.tserver%20a.events._server"
     )
+
+
+def test_subjects_are_remembered_up_to_a_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(events, "MAX_REMEMBERED", 2)
+    subjects = Subjects("t")
+    names = [subjects.of({"Event": "EventError", "ThisDN": str(n)}) for n in range(5)]
+    assert names == [f"ctiserver.t.events.{n}" for n in range(5)]
+    assert len(subjects._by_dn) == 2
 
 
 def test_the_message_id_names_the_server_the_number_and_the_moment() -> None:

@@ -26,6 +26,7 @@ STREAM_NAME: Final = re.compile(r"[A-Za-z0-9_-]{1,255}")
 _SAFE: Final = frozenset(string.ascii_letters + string.digits + "-_+=@:#!~,;")
 _NOT_IN_NAME: Final = re.compile(r"[^A-Za-z0-9_-]")
 
+MAX_REMEMBERED: Final = 1 << 16  # subjects worked out once and kept
 MIB: Final = 1 << 20
 DAY: Final = 86400.0
 
@@ -79,7 +80,8 @@ def untoken(text: str) -> str:
 
 
 class Subjects:
-    """The subjects of one server's events, each DN's worked out once."""
+    """The subjects of one server's events, each DN's worked out once (the first
+    MAX_REMEMBERED DNs': an EventError names whatever DN its request named)."""
 
     def __init__(self, server: str) -> None:
         self.prefix = f"ctiserver.{token(server)}.events."
@@ -95,7 +97,9 @@ class Subjects:
         key = dn if isinstance(dn, str) else ""
         subject = self._by_dn.get(key)
         if subject is None:
-            subject = self._by_dn[key] = self.prefix + dn_token(key)
+            subject = self.prefix + dn_token(key)
+            if len(self._by_dn) < MAX_REMEMBERED:  # a client may name any DN in a request
+                self._by_dn[key] = subject
         return subject
 
 
