@@ -121,6 +121,7 @@ class Service:
             self.session_counts,
             self.budget,
             self.dashboard,
+            self.member,
             self.export,
         )
 

@@ -65,6 +65,8 @@ def build_app(
             up = set(runtime.peering.connected)
             peers = runtime.peering.settings.peers
             body["iscc"] = {location: "up" if location in up else "down" for location in peers}
+        if runtime.role != "standalone":
+            body["ha"] = {"role": runtime.role}
         if (export := runtime.export) is not None:
             body["export"] = {
                 "state": export.state,
