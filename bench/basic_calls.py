@@ -11,7 +11,8 @@ the client's socket), as percentiles; and the clients' request-to-answer times.
 
 With --ha the server is the primary of a hot-standby pair (a nats-server is started for
 it; no backup runs, so that only the journal's cost is measured): compare with a run
-without it for the journal's cost on throughput and latency.
+without it for the journal's cost on throughput and latency. bench/event_export.py runs
+it with and without the event stream (`[export]`).
 """
 
 from __future__ import annotations
@@ -24,16 +25,16 @@ import multiprocessing
 import time
 from typing import Any
 
-from jetstream import nats_server
 from probe import Probe, events_sent, percentiles
 
-from ctiserver.app.config import Address, amend, demo
+from ctiserver.app.config import Address, Config, amend, demo
 from ctiserver.app.service import Service
 from ctiserver.ha.member import Role
 from ctiserver.ha.settings import HaSettings
 from ctiserver.ids import DeviceId
 from ctiserver.jetstream.link import NatsSettings
 from ctiserver.model.states import DnKind
+from jetstream import nats_server
 
 # --- the clients (child process) ------------------------------------------------------------
 
@@ -90,9 +91,8 @@ async def _clients(address: tuple[str, int], pairs: int, seconds: float) -> dict
 # --- the server (this process) --------------------------------------------------------------
 
 
-async def serve_and_measure(
-    pairs: int, seconds: float, nats: str | None = None, lease_ttl: float = 1.0
-) -> None:
+def bench_config(pairs: int, **sections: Any) -> Config:
+    """The demo site with *pairs* pairs of extensions, on port 0, with *sections* changed."""
     dns = {DeviceId(str(7001 + n)): DnKind.EXTENSION for n in range(2 * pairs)}
     config = amend(
         demo(),
@@ -104,14 +104,35 @@ async def serve_and_measure(
         },
         switch={"reply_timeout": 30.0},
     )
-    if nats is not None:
-        config = amend(
-            config,
-            nats=NatsSettings(urls=(nats,)),
-            ha=HaSettings(pair="bench", member="a", lease_ttl=lease_ttl),
-        )
+    return amend(config, sections)
+
+
+def pair_sections(nats: str | None, lease_ttl: float) -> dict[str, Any]:
+    """The [nats] and [ha] of a pair's primary at *nats* (none without it)."""
+    if nats is None:
+        return {}
+    return {
+        "nats": NatsSettings(urls=(nats,)),
+        "ha": HaSettings(pair="bench", member="a", lease_ttl=lease_ttl),
+    }
+
+
+async def serve_and_measure(
+    pairs: int, seconds: float, nats: str | None = None, lease_ttl: float = 1.0
+) -> None:
     probe = Probe()
     probe.install()
+    config = bench_config(pairs, **pair_sections(nats, lease_ttl))
+    result, events, _ = await measure(config, pairs, seconds)
+    report(pairs, result, events, probe)
+
+
+async def measure(
+    config: Config, pairs: int, seconds: float
+) -> tuple[dict[str, Any], float, Service]:
+    """Run the clients against a server of *config*: their result, the events the server
+    sent meanwhile, and the service (stopped) for what else the caller wants to read.
+    The result's "cpu" is the server's process time over the run."""
     service = Service(config, announce=lambda line: None)
     task = asyncio.create_task(service.run())
     await service.runtime.link_ready.wait()
@@ -122,14 +143,16 @@ async def serve_and_measure(
         target=run_clients, args=(service.client_address, pairs, seconds, send)
     )
     events_before = events_sent(service)
+    cpu = time.process_time()
     child.start()
     send.close()  # the child's copy remains: if the child dies, recv() ends with EOFError
     result = await asyncio.get_running_loop().run_in_executor(None, receive.recv)
+    result["cpu"] = time.process_time() - cpu
     child.join()
     events = events_sent(service) - events_before
     service.stop()
     await task
-    report(pairs, result, events, probe)
+    return result, events, service
 
 
 def report(pairs: int, result: dict[str, Any], events: float, probe: Probe) -> None:

@@ -287,5 +287,6 @@ TOP_LEVEL: Final = frozenset(
         "application",
         "nats",
         "ha",
+        "export",
     }
 )

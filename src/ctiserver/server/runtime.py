@@ -34,6 +34,7 @@ from ctiserver.errors import LinkDown
 from ctiserver.ids import ClientId, ConnId, DeviceId
 from ctiserver.iscc.peering import Peering
 from ctiserver.iscc.protocol import PeerMessage, Refused, Reserve
+from ctiserver.jetstream.export import EventExport
 from ctiserver.link.supervisor import AgentSnapshot, LinkSupervisor, Snapshot
 from ctiserver.link.trace import first_call_id
 from ctiserver.logs.context import about, enter, leave
@@ -116,6 +117,7 @@ class Runtime:
         self.clock = clock
         self.link: LinkSupervisor | None = None
         self.peering: Peering | None = None
+        self.export: EventExport | None = None  # the event stream ([export] events)
         self._metrics = metrics
         self.tracer = tracer or Tracer()
         self._peers: dict[ClientId, ClientPeer] = {}
