@@ -197,7 +197,8 @@ def on_delivered(state: State, dn: DeviceId, event: DeliveredEvent) -> None:
 
 def _rang(state: State, call: Call, party: Party, event: DeliveredEvent) -> PartyRang:
     """EventRinging: from a queue or routing point (ThisQueue), by transfer, redirection
-    or conference (ThirdPartyDN), with the agent at an ACD queue's destination."""
+    or conference (ThirdPartyDN), with the agent at the destination of an ACD queue or
+    of a direct-agent call."""
     via = event.last_redirection_device
     kind = state.kind(via)
     if kind in (DnKind.ACD_QUEUE, DnKind.ROUTING_POINT):
@@ -211,7 +212,8 @@ def _rang(state: State, call: Call, party: Party, event: DeliveredEvent) -> Part
             third = via
         case EventCause.SINGLE_STEP_CONFERENCE:
             third, role = event.calling_device, DNRole.ADDED_BY
-    agent = state.agent_id_at(party.dn) if kind is DnKind.ACD_QUEUE else None
+    direct = event.call_characteristics is not None and event.call_characteristics.direct_agent
+    agent = state.agent_id_at(party.dn) if kind is DnKind.ACD_QUEUE or direct else None
     return PartyRang(
         call=call, party=party, third_party_dn=third, third_party_role=role, agent_id=agent
     )

@@ -257,6 +257,14 @@ class Model(State):
             self.emit(RouteUsed(call=call, party=party))
         return self.take()
 
+    def route_dnis(self, cross_ref_id: str, dnis: DeviceId | None) -> list[Change]:
+        """The router asked the call in dialogue *cross_ref_id* to take DNIS *dnis* when
+        the switch routes it (RouteType OverwriteDNIS; None: keep its DNIS)."""
+        dialogue = self.dialogue(cross_ref_id)
+        if dialogue is not None and dialogue.dnis != dnis:
+            self.emit(RouteDialogueOpened(dialogue=dataclasses.replace(dialogue, dnis=dnis)))
+        return self.take()
+
     def relinked(self, conn_id: ConnId, origin: Origin) -> list[Change]:
         """The call's instance at its origin site is another call there now (ISCC)."""
         call = self._known(conn_id)

@@ -10,6 +10,8 @@ own QueuedEvent and DivertedEvent only keep the model right: they send nothing.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ctiserver.csta.events import DivertedEvent, QueuedEvent
 from ctiserver.csta.routeing import ReRoute, RouteEnd, RouteRequest
 from ctiserver.csta.routeing import RouteUsed as CstaRouteUsed
@@ -27,7 +29,7 @@ from ctiserver.model.changes import (
     RouteUsed,
 )
 from ctiserver.model.connections import learned
-from ctiserver.model.moves import call_for, expect, leave, note, remove, touch
+from ctiserver.model.moves import call_for, commit, expect, leave, note, remove, touch
 from ctiserver.model.state import State
 from ctiserver.model.states import DnKind, PartyState
 from ctiserver.model.values import Party, RouteDialogue
@@ -125,6 +127,9 @@ def _route_used(state: State, message: CstaRouteUsed) -> None:
     call = None if found is None else state.call(found[0].conn_id)
     if found is None or call is None:
         return
+    dnis = found[0].dnis
+    if dnis is not None and call.called != dnis:  # RouteType OverwriteDNIS
+        call = commit(state, call, replace(call, called=dnis))
     state.emit(
         RouteUsed(
             call=call,

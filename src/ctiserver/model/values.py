@@ -158,3 +158,4 @@ class RouteDialogue:
     register_id: str
     routing_point: DeviceId
     conn_id: ConnId
+    dnis: DeviceId | None = None  # the DNIS the router gave the call (OverwriteDNIS)

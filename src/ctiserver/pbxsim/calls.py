@@ -24,7 +24,7 @@ from typing import Final
 
 from ctiserver.csta.enumerations import EventCause, LocalConnectionState
 from ctiserver.csta.failure import ErrorCategory
-from ctiserver.csta.types import ConnectionID
+from ctiserver.csta.types import CallCharacteristics, ConnectionID
 from ctiserver.ids import CallId, DeviceId
 from ctiserver.pbxsim.outcome import Refused, TrunkLinkId
 
@@ -167,6 +167,7 @@ class Call:
     network_calling: DeviceId | None = None
     network_called: DeviceId | None = None
     account_code: str = ""
+    characteristics: CallCharacteristics | None = None  # priority, direct agent, assist
 
     def id_of(self, device: DeviceId) -> ConnectionID:
         return ConnectionID(call_id=self.call_id, device_id=device)

@@ -19,7 +19,7 @@ from ctiserver.csta.events import DeliveredEvent, DivertedEvent, FailedEvent, Qu
 from ctiserver.csta.routeing import RouteEnd, RouteRequest, RouteUsed
 from ctiserver.csta.types import PrivateData
 from ctiserver.ids import CallId, DeviceId
-from ctiserver.pbxsim import acd, legs, recording
+from ctiserver.pbxsim import acd, call_types, legs, recording
 from ctiserver.pbxsim.calls import Call, Connection, Move
 from ctiserver.pbxsim.directory import DeviceKind
 from ctiserver.pbxsim.outcome import Timer, TimerKind
@@ -57,7 +57,8 @@ def offer(
             _queue(ctx, call, arrival, cause)
             _request_route(ctx, call, device)
         case DeviceKind.ACD_GROUP:
-            ctx.state.queues[device].append(call.call_id)
+            waiting = ctx.state.queues[device]
+            waiting.insert(call_types.queue_position(ctx.state, waiting, call), call.call_id)
             _queue(ctx, call, arrival, cause)
         case None:
             _dial_on_trunk(ctx, call, arrival, cause)
@@ -125,7 +126,7 @@ def _queue(ctx: Context, call: Call, arrival: Connection, cause: EventCause) -> 
         called_device=arrival.called,
         last_redirection_device=arrival.last_redirection,
         number_queued=len(waiting) if waiting is not None else None,
-        calls_in_front=len(waiting) - 1 if waiting is not None else None,
+        calls_in_front=waiting.index(call.call_id) if waiting is not None else None,
         cause=cause,
     )
     ctx.publish(call, event)
@@ -208,9 +209,18 @@ def routable(state: SwitchState, device: DeviceId, destination: DeviceId) -> boo
 
 
 def route(
-    ctx: Context, call: Call, device: DeviceId, destination: DeviceId, dialogue: Dialogue | None
+    ctx: Context,
+    call: Call,
+    device: DeviceId,
+    destination: DeviceId,
+    dialogue: Dialogue | None,
+    *,
+    called: DeviceId | None = None,
+    acd_group: DeviceId | None = None,
 ) -> None:
-    """Send the call waiting at *device* to *destination* (checked with routable())."""
+    """Send the call waiting at *device* to *destination* (checked with routable()), as a
+    call to *called* (the routing device by default: the router may overwrite the DNIS)
+    and, for a direct-agent route, as an ACD call of *acd_group*."""
     waiting = call.connections[device]
     assert waiting.calling is not None
     if dialogue is not None:
@@ -230,9 +240,10 @@ def route(
         call,
         destination,
         calling=waiting.calling,
-        called=device,
+        called=called or device,
         cause=EventCause.REDIRECTED,
         redirected_from=device,
+        acd_group=acd_group,
     )
     if dialogue is not None:
         _send_route_end(ctx, dialogue, EventCause.NORMAL)

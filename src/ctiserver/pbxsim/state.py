@@ -258,6 +258,8 @@ class Context:
                 )
             if call.correlator_data and hasattr(event, "correlator_data"):
                 changes["correlator_data"] = call.correlator_data
+            if call.characteristics is not None and hasattr(event, "call_characteristics"):
+                changes["call_characteristics"] = call.characteristics
             if call.network_calling is not None and hasattr(event, "network_calling_device"):
                 changes["network_calling_device"] = call.network_calling
                 changes["network_called_device"] = call.network_called

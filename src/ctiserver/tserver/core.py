@@ -596,6 +596,9 @@ class TServerCore:
     def reject_route(self, cross_ref_id: str, at: Instant) -> None:
         self.change(self._model.reject_route(cross_ref_id), at)
 
+    def route_dnis(self, cross_ref_id: str, dnis: DeviceId | None, at: Instant) -> None:
+        self.change(self._model.route_dnis(cross_ref_id, dnis), at)
+
     # --- port: what ISCC asks of the core ---------------------------------------------------
 
     def new_conn_id(self) -> ConnId:

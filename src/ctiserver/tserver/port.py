@@ -300,3 +300,6 @@ class Core(Protocol):
     def reject_route(self, cross_ref_id: str, at: Instant) -> None:
         """The router rejected the call: the dialogue ends and its registrants hear
         EventRouteUsed now."""
+
+    def route_dnis(self, cross_ref_id: str, dnis: DeviceId | None, at: Instant) -> None:
+        """The call of this routeing dialogue takes DNIS *dnis* once routed (None: its own)."""
