@@ -20,6 +20,7 @@ from ctiserver.csta.schema import EDITIONS
 DEFAULT_ROUTE_TIMEOUT = 10.0
 DEFAULT_SESSION_DURATION = 180
 DEFAULT_CONFERENCE_SIZE = 6
+DEFAULT_ANNOUNCEMENT_LENGTH = 3.0  # seconds an announcement plays (docs/pbxsim.md § 8.4)
 DEFAULT_PRIVATE_NAMESPACE = "urn:ctiserver:csta:private"
 _MAX_RANGE = 100_000
 _NUMBER = re.compile(r"[0-9]+")
@@ -87,6 +88,7 @@ class PbxConfig:
         trunk_listen: "HOST:PORT" where other switches' trunks are accepted; None
             accepts none.
         trunks: the trunks this switch dials out on.
+        announcement_length: seconds an announcement plays (treatments, § 8.4).
     """
 
     stations: tuple[str, ...] = ()
@@ -102,6 +104,7 @@ class PbxConfig:
     recordings: str | None = None
     trunk_listen: str | None = None
     trunks: tuple[Trunk, ...] = ()
+    announcement_length: float = DEFAULT_ANNOUNCEMENT_LENGTH
 
     def __post_init__(self) -> None:
         numbers = [
@@ -127,6 +130,8 @@ class PbxConfig:
             raise ValueError(f"unknown ECMA-323 edition {self.edition!r}; one of {EDITIONS}")
         if self.session_duration <= 0:
             raise ValueError("the ECMA-354 session duration must be above zero")
+        if self.announcement_length <= 0:
+            raise ValueError("the announcement length must be above zero")
         self._check_private_services()
         self._check_trunks()
 

@@ -7,7 +7,8 @@ registrant gets a RouteRequest (or, with nobody registered, the call goes to the
 default destination at once); at an ACD group the call waits for distribute().
 divert() takes a call from a device that was offered it; leave() does the bookkeeping
 of every connection that leaves a call: its recording stops, a trunk leg's far end is
-released, a routeing dialogue ends, a queue forgets the call, an agent starts wrap-up.
+released, a treatment ends, a routeing dialogue ends, a queue forgets the call, an agent
+starts wrap-up.
 
 docs/pbxsim.md §§ 4.1, 4.9-4.11 give the events; Context.publish() picks who hears them.
 """
@@ -19,7 +20,7 @@ from ctiserver.csta.events import DeliveredEvent, DivertedEvent, FailedEvent, Qu
 from ctiserver.csta.routeing import RouteEnd, RouteRequest, RouteUsed
 from ctiserver.csta.types import PrivateData
 from ctiserver.ids import CallId, DeviceId
-from ctiserver.pbxsim import acd, call_types, legs, recording
+from ctiserver.pbxsim import acd, call_types, legs, recording, treatments
 from ctiserver.pbxsim.calls import Call, Connection, Move
 from ctiserver.pbxsim.directory import DeviceKind
 from ctiserver.pbxsim.outcome import Timer, TimerKind
@@ -322,6 +323,7 @@ def divert(
 def leave(ctx: Context, call: Call, connection: Connection) -> None:
     """Bookkeeping for *connection*, which has just left *call*."""
     recording.stopped_by_leaving(ctx, call, connection)
+    treatments.stopped_by_leaving(ctx, call, connection)
     legs.left(ctx, connection)
     device = connection.device
     match ctx.state.directory.kind(device):

@@ -6,7 +6,8 @@ of its first two events (newCall: someone lifted the handset and dialled).  The
 station's call is found the way a phone finds it: the ringing one, the one in use, the
 held one; a host's phone also finds the calls of its guest (hot desking).
 EnterAccountCode does what AssociateData does, for the call in use (talking, or
-dialling and ringing out).
+dialling and ringing out).  Digits keys DTMF digits during the call in use: unlike
+GenerateDigits no event reports them, but a treatment collecting digits takes them.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from ctiserver.csta.enumerations import EventCause, LocalConnectionState
 from ctiserver.csta.failure import ErrorCategory
 from ctiserver.csta.types import ConnectionID
 from ctiserver.ids import CallId, DeviceId
-from ctiserver.pbxsim import account_codes, call_control
+from ctiserver.pbxsim import account_codes, call_control, dtmf
 from ctiserver.pbxsim.calls import Connection
 from ctiserver.pbxsim.outcome import Refused
 from ctiserver.pbxsim.state import Context
@@ -74,7 +75,16 @@ class EnterAccountCode:
     code: str
 
 
-PhoneAction = Dial | Answer | HangUp | Hold | Retrieve | EnterAccountCode
+@dataclass(frozen=True, slots=True)
+class Digits:
+    """Key *digits* on the keypad during the call in use: DTMF tones the other parties
+    hear, and a treatment collecting digits takes (docs/pbxsim.md § 4.13)."""
+
+    station: DeviceId
+    digits: str
+
+
+PhoneAction = Dial | Answer | HangUp | Hold | Retrieve | EnterAccountCode | Digits
 
 
 def act(ctx: Context, action: PhoneAction) -> None:
@@ -111,6 +121,11 @@ def act(ctx: Context, action: PhoneAction) -> None:
             target = _find(ctx, action.station, lambda c: c.state is _S.CONNECTED)
             call, connection = ctx.state.connection(_need(target, "noActiveCall"))
             account_codes.set_account_code(ctx, call, connection, code)
+        case Digits(digits=digits):
+            dtmf.check_digits(digits)
+            target = _find(ctx, action.station, lambda c: c.state is _S.CONNECTED)
+            call, connection = ctx.state.connection(_need(target, "noActiveCall"))
+            dtmf.sent(ctx, call, connection.device, digits)
 
 
 def _find(
@@ -152,8 +167,10 @@ def phone_action(station: DeviceId, body: Any) -> PhoneAction:
             return Retrieve(station, None if call is None else CallId(_text(body, "call")))
         case "account-code":
             return EnterAccountCode(station, _text(body, "code"))
+        case "digits":
+            return Digits(station, _text(body, "digits"))
     raise ValueError(
-        f"unknown action {action!r}: dial, answer, hang-up, hold, retrieve or account-code"
+        f"unknown action {action!r}: dial, answer, hang-up, hold, retrieve, account-code or digits"
     )
 
 

@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from typing import Final, TypeVar, cast
 
 from ctiserver.csta import agents as csta_agents
+from ctiserver.csta import call_associated as csta_associated
 from ctiserver.csta import call_control as csta_calls
 from ctiserver.csta import call_information as csta_information
 from ctiserver.csta import escape as csta_escape
@@ -40,12 +41,14 @@ from ctiserver.pbxsim import (
     association,
     call_control,
     delivery,
+    dtmf,
     hot_desking,
     phone,
     recording,
     routing,
     snapshots,
     transfers,
+    treatments,
     trunk_links,
 )
 from ctiserver.pbxsim.config import PbxConfig
@@ -109,10 +112,12 @@ SERVICES: Final[Mapping[type[Message], _Service]] = dict(
         _entry(csta_agents.GetAgentState, acd.get_agent_state),
         _entry(csta_escape.Escape, hot_desking.escape),
         _entry(csta_voice.RecordMessage, recording.record_message),
-        _entry(csta_voice.Stop, recording.stop),
+        _entry(csta_voice.Stop, treatments.stop),  # a treatment's, else a recording's
         _entry(csta_voice.Suspend, recording.suspend),
         _entry(csta_voice.Resume, recording.resume),
         _entry(csta_information.AssociateData, account_codes.associate_data),
+        _entry(csta_voice.PlayMessage, treatments.play_message),
+        _entry(csta_associated.GenerateDigits, dtmf.generate_digits),
     ]
 )
 
@@ -120,6 +125,7 @@ _TIMERS: Final[Mapping[TimerKind, Callable[[Context, str], None]]] = {
     TimerKind.ROUTE_TIMEOUT: routing.route_timeout,
     TimerKind.WRAP_UP: acd.wrap_up_elapsed,
     TimerKind.SESSION_EXPIRY: association.session_expired,
+    TimerKind.TREATMENT: treatments.timer_fired,
 }
 
 _SERVICE_NOT_SUPPORTED: Final = CSTAErrorCode(

@@ -62,6 +62,9 @@ REQUIRED_PERMISSION: Final[Mapping[str, Permission | None]] = {
     "RequestRouteCall": R,
     "RequestGetAccessNumber": R,
     "RequestCancelReqGetAccessNumber": R,
+    # calls: DTMF, treatments, user events, DN features
+    "RequestSendDTMF": C,
+    "RequestApplyTreatment": R,
 }
 
 # What a missing permission stops an application from doing, for the ErrorMessage.

@@ -47,12 +47,13 @@ STRING_ATTRIBUTES = frozenset(
         "CustomerID",
         "AccessNumber",
         "ClientSessionID",
+        "DTMFDigits",
     }
 )
 INTEGER_ATTRIBUTES = frozenset(
     {"ReferenceID", "PrivateMsgID", "XReferenceID", "LastEventSequenceNumber"}
 )
-KV_ATTRIBUTES = frozenset({"UserData", "Extensions", "Reasons"})
+KV_ATTRIBUTES = frozenset({"UserData", "Extensions", "Reasons", "TreatmentParms"})
 COMMON_ATTRIBUTES = frozenset({"Request", "ReferenceID", "Extensions", "Reasons"})
 
 
@@ -129,6 +130,16 @@ REQUESTS: dict[str, RequestSpec] = {
     ),
     "RequestCancelReqGetAccessNumber": RequestSpec(("XReferenceID",), ("ThisDN", "Location")),
 }
+
+
+# --- calls: DTMF, treatments, user events, DN features (docs/protocol.md) -----------------
+
+REQUESTS.update(
+    {
+        "RequestSendDTMF": RequestSpec((*_CALL, "DTMFDigits")),
+        "RequestApplyTreatment": RequestSpec((*_CALL, "TreatmentType"), ("TreatmentParms",)),
+    }
+)
 
 
 class InvalidRequest(Exception):

@@ -204,6 +204,28 @@ class ServerRole(enum.StrEnum):
     BACKUP = "Backup"
 
 
+class TreatmentType(enum.StrEnum):
+    UNKNOWN = "Unknown"
+    IVR = "IVR"
+    MUSIC = "Music"
+    RING_BACK = "RingBack"
+    SILENCE = "Silence"
+    BUSY = "Busy"
+    COLLECT_DIGITS = "CollectDigits"
+    PLAY_ANNOUNCEMENT = "PlayAnnouncement"
+    PLAY_ANNOUNCEMENT_AND_DIGITS = "PlayAnnouncementAndDigits"
+    VERIFY_DIGITS = "VerifyDigits"
+    RECORD_USER_ANNOUNCEMENT = "RecordUserAnnouncement"
+    DELETE_USER_ANNOUNCEMENT = "DeleteUserAnnouncement"
+    CANCEL_CALL = "CancelCall"
+    PLAY_APPLICATION = "PlayApplication"
+    SET_DEFAULT_ROUTE = "SetDefaultRoute"
+    TEXT_TO_SPEECH = "TextToSpeech"
+    TEXT_TO_SPEECH_AND_DIGITS = "TextToSpeechAndDigits"
+    FAST_BUSY = "FastBusy"
+    RAN = "RAN"
+
+
 class PartyState(enum.IntEnum):
     """The `ps-N` values of EventAddressInfo Extensions (tlib_ext.h PartyState)."""
 
@@ -233,6 +255,7 @@ ENUMERATIONS: dict[str, type[enum.StrEnum]] = {
     "InfoType": AddressInfoType,
     "CallInfoType": CallInfoType,
     "ServerRole": ServerRole,
+    "TreatmentType": TreatmentType,
 }
 
 
@@ -303,3 +326,9 @@ class TMessage(TypedDict, total=False):
     ClientSessionID: str
     LastEventSequenceNumber: int
     Parties: list[KVList]
+    DTMFDigits: str
+    TreatmentType: str
+    TreatmentParms: KVList
+    CollectedDigits: str
+    LastCollectedDigit: str
+    ForwardMode: str
