@@ -65,6 +65,7 @@ REQUIRED_PERMISSION: Final[Mapping[str, Permission | None]] = {
     # calls: DTMF, treatments, user events, DN features
     "RequestSendDTMF": C,
     "RequestApplyTreatment": R,
+    "RequestDistributeUserEvent": C,
 }
 
 # What a missing permission stops an application from doing, for the ErrorMessage.

@@ -141,6 +141,7 @@ EVENTS: Final[Mapping[str, EventShape]] = {
             "Extensions",
         ),
     ),
+    "EventUserEvent": _shape(("ThisDN", "UserData"), ("ConnID", "OtherDN", "Extensions")),
     "EventTreatmentNotApplied": _shape(
         (*_TREATED, "ErrorCode"),
         ("ReferenceID", "ErrorMessage", "TreatmentParms", "UserData", "Extensions"),

@@ -138,6 +138,7 @@ REQUESTS.update(
     {
         "RequestSendDTMF": RequestSpec((*_CALL, "DTMFDigits")),
         "RequestApplyTreatment": RequestSpec((*_CALL, "TreatmentType"), ("TreatmentParms",)),
+        "RequestDistributeUserEvent": RequestSpec(("ThisDN", "UserData"), ("ConnID", "OtherDN")),
     }
 )
 

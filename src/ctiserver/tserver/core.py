@@ -44,6 +44,7 @@ from ctiserver.tserver import (
     routing,
     transfers,
     treatments,
+    user_events,
     userdata,
 )
 from ctiserver.tserver.addresses import SERVER_VERSION
@@ -104,6 +105,7 @@ HANDLERS: Mapping[str, Handler] = {
     # calls: DTMF, treatments, user events, DN features
     **dtmf.HANDLERS,
     **treatments.HANDLERS,
+    **user_events.HANDLERS,
 }
 # What carries out a request on a call moving to another site, with the access number.
 CARRY_OUT: Mapping[Purpose, Callable[..., None]] = {
