@@ -33,6 +33,7 @@ from ctiserver.csta import (
     escape,
     events,
     failure,
+    logical_device,
     routeing,
     system,
     voice,
@@ -57,6 +58,7 @@ MESSAGE_MODULES: tuple[types.ModuleType, ...] = (
     voice,
     call_information,
     call_associated,
+    logical_device,
 )
 _NAMESPACE_OK = re.compile(
     r"(|http://www\.(ecma\.ch|ecma-international\.org)/standards/ecma-323/csta/ed\d+"

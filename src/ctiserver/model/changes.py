@@ -25,7 +25,6 @@ from ctiserver.model.values import (
     Agent,
     Call,
     DnFeatures,
-    ForwardMode,
     Party,
     Recording,
     RouteDialogue,
@@ -347,12 +346,12 @@ class DnFeature(enum.Enum):
 @record
 class DnFeaturesChanged:
     """The switch reported `what` of `dn`'s features changed; `features` are as they are
-    now.  For FORWARDING, `mode` is the forwarding mode that changed."""
+    now.  For FORWARDING, `forwarding_type` is the one that changed (ECMA-323's value)."""
 
     dn: DeviceId
     features: DnFeatures
     what: DnFeature
-    mode: ForwardMode | None = None
+    forwarding_type: str = ""
 
 
 Change = (

@@ -44,10 +44,26 @@ from ctiserver.csta.events import (
     ServiceInitiatedEvent,
     TransferedEvent,
 )
+from ctiserver.csta.logical_device import (
+    BackInServiceEvent,
+    DoNotDisturbEvent,
+    ForwardingEvent,
+    MessageWaitingEvent,
+    OutOfServiceEvent,
+)
 from ctiserver.csta.schema import Event, Unconfirmed
 from ctiserver.csta.voice import PlayEvent, RecordEvent, StopEvent, SuspendRecordEvent
 from ctiserver.ids import CallId, ConnId, ConnIdAllocator, DeviceId
-from ctiserver.model import agents, connections, private, queues, resync, tones, transfers
+from ctiserver.model import (
+    agents,
+    connections,
+    features,
+    private,
+    queues,
+    resync,
+    tones,
+    transfers,
+)
 from ctiserver.model.changes import (
     AgentChanged,
     AgentEvent,
@@ -122,6 +138,11 @@ HANDLERS.add(StopEvent, tones.on_stop)  # a treatment's at a routing point, else
 HANDLERS.add(CallInformationEvent, private.on_call_information)
 HANDLERS.add(DigitsGeneratedEvent, tones.on_digits_generated)
 HANDLERS.add(PlayEvent, tones.on_play)
+HANDLERS.add(DoNotDisturbEvent, features.on_do_not_disturb)
+HANDLERS.add(ForwardingEvent, features.on_forwarding)
+HANDLERS.add(MessageWaitingEvent, features.on_message_waiting)
+HANDLERS.add(OutOfServiceEvent, features.on_out_of_service)
+HANDLERS.add(BackInServiceEvent, features.on_back_in_service)
 
 
 class Model(State):
@@ -346,6 +367,6 @@ class Model(State):
             records.append(ConnIdPromised(dn=dn, conn_id=conn_id))
         for treatment in self._treatments.values():
             records.append(TreatmentChanged(treatment=treatment, what=TreatmentEvent.REQUESTED))
-        for dn, features in self._features.items():
-            records.append(DnFeaturesChanged(dn=dn, features=features, what=DnFeature.DND))
+        for dn, settings in self._features.items():
+            records.append(DnFeaturesChanged(dn=dn, features=settings, what=DnFeature.DND))
         return records

@@ -28,7 +28,7 @@ from ctiserver.model.changes import (
     RouteRequested,
     RouteUsed,
 )
-from ctiserver.model.connections import learned
+from ctiserver.model.connections import FORWARDED, learned
 from ctiserver.model.moves import call_for, commit, expect, leave, note, remove, touch
 from ctiserver.model.state import State
 from ctiserver.model.states import DnKind, PartyState
@@ -79,7 +79,9 @@ def on_diverted(state: State, dn: DeviceId, event: DivertedEvent) -> None:
         case DnKind.ACD_QUEUE:
             gone = CallDiverted(call=call, party=party, third_party_dn=event.new_destination)
         case DnKind.EXTENSION:
-            gone = PartyReleased(call=call, party=party, call_state=CallState.REDIRECTED)
+            forwarded = event.cause in FORWARDED
+            call_state = CallState.FORWARDED if forwarded else CallState.REDIRECTED
+            gone = PartyReleased(call=call, party=party, call_state=call_state)
         case _:
             remove(state, call, party)
             return

@@ -185,20 +185,11 @@ class Treatment:
     due: float | None = None
 
 
-class ForwardMode(enum.StrEnum):
-    """When a DN's calls go elsewhere (T-Library TForwardMode)."""
-
-    UNCONDITIONAL = "Unconditional"
-    ON_BUSY = "OnBusy"
-    ON_NO_ANSWER = "OnNoAnswer"
-    ON_BUSY_AND_NO_ANSWER = "OnBusyAndNoAnswer"
-
-
 @immutable
 class DnFeatures:
-    """The features the switch reports a DN has set: do not disturb, forwarding (by
-    mode: a ForwardMode's value, to a destination), the message waiting lamp, and
-    whether it is in service."""
+    """The features the switch reports a DN has set: do not disturb, forwarding (by the
+    switch's forwarding type, ECMA-323's value, to a destination), the message waiting
+    lamp, and whether it is in service."""
 
     dnd: bool = False
     forwarding: Mapping[str, DeviceId] = field(default_factory=dict)

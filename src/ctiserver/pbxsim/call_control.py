@@ -40,7 +40,7 @@ from ctiserver.csta.events import (
 from ctiserver.csta.failure import ErrorCategory
 from ctiserver.csta.types import CallCharacteristics, ConnectionID, PrivateData
 from ctiserver.ids import CallId, DeviceId
-from ctiserver.pbxsim import call_types, delivery, private
+from ctiserver.pbxsim import call_types, delivery, features, private
 from ctiserver.pbxsim.calls import Call, Connection, Move, next_state
 from ctiserver.pbxsim.directory import dialable
 from ctiserver.pbxsim.outcome import Refused
@@ -86,6 +86,7 @@ def originate(
     _check_number(station, number)
     if ctx.state.busy(station):
         raise Refused(_STATE, "invalidCallingDeviceState")
+    features.check_can_call(ctx.state, station)
     acd_group = call_types.check_make_call(ctx.state, station, number, characteristics)
     call = _new_call(ctx, station, number, correlator_data)
     call.uui = uui

@@ -21,6 +21,7 @@ DEFAULT_ROUTE_TIMEOUT = 10.0
 DEFAULT_SESSION_DURATION = 180
 DEFAULT_CONFERENCE_SIZE = 6
 DEFAULT_ANNOUNCEMENT_LENGTH = 3.0  # seconds an announcement plays (docs/pbxsim.md § 8.4)
+DEFAULT_NO_ANSWER_TIME = 15.0  # seconds a call rings before forwarding on no answer (§ 4.14)
 DEFAULT_PRIVATE_NAMESPACE = "urn:ctiserver:csta:private"
 _MAX_RANGE = 100_000
 _NUMBER = re.compile(r"[0-9]+")
@@ -89,6 +90,8 @@ class PbxConfig:
             accepts none.
         trunks: the trunks this switch dials out on.
         announcement_length: seconds an announcement plays (treatments, § 8.4).
+        no_answer_time: seconds a call rings at a station that forwards unanswered
+            calls before it goes on (§ 4.14).
     """
 
     stations: tuple[str, ...] = ()
@@ -105,6 +108,7 @@ class PbxConfig:
     trunk_listen: str | None = None
     trunks: tuple[Trunk, ...] = ()
     announcement_length: float = DEFAULT_ANNOUNCEMENT_LENGTH
+    no_answer_time: float = DEFAULT_NO_ANSWER_TIME
 
     def __post_init__(self) -> None:
         numbers = [
@@ -132,6 +136,8 @@ class PbxConfig:
             raise ValueError("the ECMA-354 session duration must be above zero")
         if self.announcement_length <= 0:
             raise ValueError("the announcement length must be above zero")
+        if self.no_answer_time <= 0:
+            raise ValueError("the no-answer time must be above zero")
         self._check_private_services()
         self._check_trunks()
 

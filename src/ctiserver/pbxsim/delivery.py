@@ -20,7 +20,7 @@ from ctiserver.csta.events import DeliveredEvent, DivertedEvent, FailedEvent, Qu
 from ctiserver.csta.routeing import RouteEnd, RouteRequest, RouteUsed
 from ctiserver.csta.types import PrivateData
 from ctiserver.ids import CallId, DeviceId
-from ctiserver.pbxsim import acd, call_types, legs, recording, treatments
+from ctiserver.pbxsim import acd, call_types, features, legs, recording, treatments
 from ctiserver.pbxsim.calls import Call, Connection, Move
 from ctiserver.pbxsim.directory import DeviceKind
 from ctiserver.pbxsim.outcome import Timer, TimerKind
@@ -50,6 +50,8 @@ def offer(
         acd_group=acd_group,
     )
     match ctx.state.directory.kind(device):
+        case DeviceKind.STATION if (met := features.intercept(ctx.state, device)) is not None:
+            _intercepted(ctx, call, arrival, met)
         case DeviceKind.STATION if ctx.state.busy(device):
             _fail(ctx, call, arrival, EventCause.BUSY)
         case DeviceKind.STATION:
@@ -63,6 +65,23 @@ def offer(
             _queue(ctx, call, arrival, cause)
         case None:
             _dial_on_trunk(ctx, call, arrival, cause)
+
+
+def _intercepted(ctx: Context, call: Call, arrival: Connection, met: features.Interception) -> None:
+    """The station's features fail the call, or send it on (docs/pbxsim.md § 4.14)."""
+    if met.forward_to is None:
+        _fail(ctx, call, arrival, met.cause)
+        return
+    assert arrival.calling is not None
+    offer(
+        ctx,
+        call,
+        met.forward_to,
+        calling=arrival.calling,
+        called=arrival.called or arrival.device,
+        cause=met.cause,
+        redirected_from=arrival.device,
+    )
 
 
 def _dial_on_trunk(ctx: Context, call: Call, arrival: Connection, cause: EventCause) -> None:
@@ -94,6 +113,7 @@ def _ring(ctx: Context, call: Call, arrival: Connection, cause: EventCause) -> N
         cause=cause,
     )
     ctx.publish(call, event)
+    features.ringing(ctx, call, arrival.device)
 
 
 def _fail(ctx: Context, call: Call, arrival: Connection, cause: EventCause) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ctiserver.csta.enumerations import LocalConnectionState
 from ctiserver.csta.events import DeliveredEvent, EstablishedEvent, FailedEvent, QueuedEvent
@@ -50,6 +50,9 @@ from ctiserver.pbxsim.outcome import (
     UseEdition,
 )
 from ctiserver.pbxsim.trunk_protocol import TrunkMessage
+
+if TYPE_CHECKING:
+    from ctiserver.pbxsim.features import StationFeatures
 
 UNADDRESSED: Final = MonitorCrossRefId("")
 """The monitorCrossRefID of an event before publish() addresses a copy to each monitor."""
@@ -117,6 +120,7 @@ class SwitchState:
         self.hosts: dict[DeviceId, DeviceId] = {}  # guest -> host (hot desking)
         self.trunk_links: dict[TrunkLinkId, TrunkLink] = {}
         self.legs: dict[str, Leg] = {}  # network call id -> leg
+        self.features: dict[DeviceId, StationFeatures] = {}  # pbxsim.features
         self._counters: dict[str, int] = {}
 
     def reconfigure(self, config: PbxConfig) -> None:

@@ -66,6 +66,17 @@ REQUIRED_PERMISSION: Final[Mapping[str, Permission | None]] = {
     "RequestSendDTMF": C,
     "RequestApplyTreatment": R,
     "RequestDistributeUserEvent": C,
+    **dict.fromkeys(
+        (
+            "RequestSetDNDOn",
+            "RequestSetDNDOff",
+            "RequestCallForwardSet",
+            "RequestCallForwardCancel",
+            "RequestSetMessageWaitingOn",
+            "RequestSetMessageWaitingOff",
+        ),
+        C,
+    ),
 }
 
 # What a missing permission stops an application from doing, for the ErrorMessage.

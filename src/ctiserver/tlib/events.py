@@ -142,6 +142,19 @@ EVENTS: Final[Mapping[str, EventShape]] = {
         ),
     ),
     "EventUserEvent": _shape(("ThisDN", "UserData"), ("ConnID", "OtherDN", "Extensions")),
+    **{
+        name: _shape(("ThisDN",), ("ReferenceID", "Extensions"))
+        for name in (
+            "EventDNDOn",
+            "EventDNDOff",
+            "EventMessageWaitingOn",
+            "EventMessageWaitingOff",
+            "EventDNOutOfService",
+            "EventDNBackInService",
+        )
+    },
+    "EventForwardSet": _shape(("ThisDN", "ForwardMode", "OtherDN"), ("ReferenceID", "Extensions")),
+    "EventForwardCancel": _shape(("ThisDN", "ForwardMode"), ("ReferenceID", "Extensions")),
     "EventTreatmentNotApplied": _shape(
         (*_TREATED, "ErrorCode"),
         ("ReferenceID", "ErrorMessage", "TreatmentParms", "UserData", "Extensions"),

@@ -139,6 +139,12 @@ REQUESTS.update(
         "RequestSendDTMF": RequestSpec((*_CALL, "DTMFDigits")),
         "RequestApplyTreatment": RequestSpec((*_CALL, "TreatmentType"), ("TreatmentParms",)),
         "RequestDistributeUserEvent": RequestSpec(("ThisDN", "UserData"), ("ConnID", "OtherDN")),
+        "RequestSetDNDOn": RequestSpec(("ThisDN",)),
+        "RequestSetDNDOff": RequestSpec(("ThisDN",)),
+        "RequestCallForwardSet": RequestSpec(("ThisDN", "OtherDN"), ("ForwardMode",)),
+        "RequestCallForwardCancel": RequestSpec(("ThisDN",), ("ForwardMode",)),
+        "RequestSetMessageWaitingOn": RequestSpec(("ThisDN",)),
+        "RequestSetMessageWaitingOff": RequestSpec(("ThisDN",)),
     }
 )
 

@@ -226,6 +226,15 @@ class TreatmentType(enum.StrEnum):
     RAN = "RAN"
 
 
+class ForwardMode(enum.StrEnum):
+    NONE = "None"
+    UNCONDITIONAL = "Unconditional"
+    ON_BUSY = "OnBusy"
+    ON_NO_ANSWER = "OnNoAnswer"
+    ON_BUSY_AND_NO_ANSWER = "OnBusyAndNoAnswer"
+    SEND_ALL_CALLS = "SendAllCalls"
+
+
 class PartyState(enum.IntEnum):
     """The `ps-N` values of EventAddressInfo Extensions (tlib_ext.h PartyState)."""
 
@@ -256,6 +265,7 @@ ENUMERATIONS: dict[str, type[enum.StrEnum]] = {
     "CallInfoType": CallInfoType,
     "ServerRole": ServerRole,
     "TreatmentType": TreatmentType,
+    "ForwardMode": ForwardMode,
 }
 
 

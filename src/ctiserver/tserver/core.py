@@ -40,6 +40,7 @@ from ctiserver.tserver import (
     agents,
     calls,
     dtmf,
+    features,
     private,
     routing,
     transfers,
@@ -106,6 +107,7 @@ HANDLERS: Mapping[str, Handler] = {
     **dtmf.HANDLERS,
     **treatments.HANDLERS,
     **user_events.HANDLERS,
+    **features.HANDLERS,
 }
 # What carries out a request on a call moving to another site, with the access number.
 CARRY_OUT: Mapping[Purpose, Callable[..., None]] = {

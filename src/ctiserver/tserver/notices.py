@@ -14,6 +14,7 @@ publisher (tserver.publishing) what tells of each kind of record.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
@@ -27,9 +28,11 @@ from ctiserver.model.changes import (
     TreatmentEvent,
 )
 from ctiserver.model.values import Call, Treatment
-from ctiserver.tlib.vocabulary import TMessage
+from ctiserver.tlib.vocabulary import ForwardMode, TMessage
 from ctiserver.tserver.correlation import NO_CALL, Correlator
 from ctiserver.tserver.port import Queries, Requester
+
+log = logging.getLogger(__name__)
 
 # TreatmentTypes that collect digits, and those that play an announcement.
 COLLECTING = frozenset({"CollectDigits", "PlayAnnouncementAndDigits"})
@@ -81,7 +84,9 @@ def tellers(host: Host) -> dict[type[Any], Teller]:
         tell(treatment.point, call.conn_id, event, at)
 
     def features_changed(change: DnFeaturesChanged, at: Instant) -> None:
-        tell(change.dn, NO_CALL, feature_event(change), at)
+        event = feature_event(change)
+        if event is not None:
+            tell(change.dn, NO_CALL, event, at)
 
     return {
         DtmfSent: dtmf_sent,
@@ -173,18 +178,36 @@ _FEATURE_EVENTS: dict[DnFeature, tuple[str, str]] = {
 }
 
 
-def feature_event(change: DnFeaturesChanged) -> TMessage:
+# The switch's forwarding types (ECMA-323) as the T-Library's ForwardMode.
+FORWARD_MODES: dict[str, ForwardMode] = {
+    **dict.fromkeys(
+        ("forwardImmediate", "forwardImmInt", "forwardImmExt"), ForwardMode.UNCONDITIONAL
+    ),
+    **dict.fromkeys(("forwardBusy", "forwardBusyInt", "forwardBusyExt"), ForwardMode.ON_BUSY),
+    **dict.fromkeys(
+        ("forwardNoAns", "forwardNoAnsInt", "forwardNoAnsExt"), ForwardMode.ON_NO_ANSWER
+    ),
+}
+
+
+def feature_event(change: DnFeaturesChanged) -> TMessage | None:
+    """The event of a DN's feature; None for a forwarding type the T-Library has no
+    ForwardMode for (forwarding on do not disturb), which the model keeps all the same."""
     features = change.features
+    kind = change.forwarding_type
+    if change.what is DnFeature.FORWARDING and kind not in FORWARD_MODES:
+        log.info("forwarding %s at %s has no ForwardMode: no event", kind, change.dn)
+        return None
     on = {
         DnFeature.DND: features.dnd,
-        DnFeature.FORWARDING: change.mode is not None and change.mode.value in features.forwarding,
+        DnFeature.FORWARDING: kind in features.forwarding,
         DnFeature.MESSAGE_WAITING: features.message_waiting,
         DnFeature.SERVICE: features.out_of_service,
     }[change.what]
     set_name, cleared_name = _FEATURE_EVENTS[change.what]
     event: TMessage = {"Event": set_name if on else cleared_name, "ThisDN": change.dn}
-    if change.what is DnFeature.FORWARDING and change.mode is not None:
-        event["ForwardMode"] = change.mode
+    if change.what is DnFeature.FORWARDING:
+        event["ForwardMode"] = FORWARD_MODES[kind]
         if on:
-            event["OtherDN"] = features.forwarding[change.mode.value]
+            event["OtherDN"] = features.forwarding[kind]
     return event
