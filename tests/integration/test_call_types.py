@@ -13,7 +13,7 @@ RP, Q = "5000", "8001"
 
 async def routing_site(make_site: SiteFactory) -> Site:
     points = {DeviceId(RP): RoutingPointSettings(30.0, DeviceId("7005"))}
-    return await make_site(routing_points=points)
+    return await make_site(site={"routing_points": points})
 
 
 async def test_a_direct_agent_call_rings_the_agent_with_its_agent_id(site: Site) -> None:

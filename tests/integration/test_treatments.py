@@ -17,7 +17,7 @@ RP = "5000"
 
 async def routing_site(make_site: SiteFactory) -> Site:
     points = {DeviceId(RP): RoutingPointSettings(60.0, DeviceId("7005"))}
-    return await make_site(routing_points=points)
+    return await make_site(site={"routing_points": points})
 
 
 async def test_dtmf_sent_into_a_call(site: Site) -> None:

@@ -1,4 +1,4 @@
-"""docs/pbxsim.md §§ 4.13 and 8.4: digits sent into a call (GenerateDigits, the phone's
+"""docs/pbxsim.md §§ 4.13 and 8.5: digits sent into a call (GenerateDigits, the phone's
 keypad) and treatments played at routing devices (PlayMessage, Stop), with their events
 and refusals."""
 

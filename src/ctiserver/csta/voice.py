@@ -135,7 +135,7 @@ class PlayMessageResponse(Response):
 class PlayMessage(Request):
     """CSTA "Play Message": play *message_to_be_played* over a connection; *duration* in
     milliseconds (absent: as long as the message lasts).  Treatments at routing devices
-    use it as the Genesys CSTA connector does (docs/pbxsim.md § 8.4)."""
+    use it as the Genesys CSTA connector does (docs/pbxsim.md § 8.5)."""
 
     RESPONSE = PlayMessageResponse
     message_to_be_played: str

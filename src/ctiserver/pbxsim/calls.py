@@ -109,7 +109,7 @@ class Collection:
 
 @dataclass(slots=True, eq=False)
 class Treatment:
-    """A message played to a call waiting at a routing device (docs/pbxsim.md § 8.4).
+    """A message played to a call waiting at a routing device (docs/pbxsim.md § 8.5).
     Times are the switch's; `ends` is None for a message that plays until stopped."""
 
     treatment_id: str

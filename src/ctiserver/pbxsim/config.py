@@ -22,7 +22,7 @@ from ctiserver.doors.address import Address
 DEFAULT_ROUTE_TIMEOUT = 10.0
 DEFAULT_SESSION_DURATION = 180
 DEFAULT_CONFERENCE_SIZE = 6
-DEFAULT_ANNOUNCEMENT_LENGTH = 3.0  # seconds an announcement plays (docs/pbxsim.md § 8.4)
+DEFAULT_ANNOUNCEMENT_LENGTH = 3.0  # seconds an announcement plays (docs/pbxsim.md § 8.5)
 DEFAULT_NO_ANSWER_TIME = 15.0  # seconds a call rings before forwarding on no answer (§ 4.14)
 DEFAULT_PRIVATE_NAMESPACE = "urn:ctiserver:csta:private"
 _MAX_RANGE = 100_000
@@ -91,7 +91,7 @@ class PbxConfig:
         trunk_listen: "HOST:PORT" where other switches' trunks are accepted; None
             accepts none.
         trunks: the trunks this switch dials out on.
-        announcement_length: seconds an announcement plays (treatments, § 8.4).
+        announcement_length: seconds an announcement plays (treatments, § 8.5).
         no_answer_time: seconds a call rings at a station that forwards unanswered
             calls before it goes on (§ 4.14).
     """

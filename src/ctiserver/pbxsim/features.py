@@ -15,7 +15,7 @@ lets it ring `no_answer_time` seconds first (pbxsim.forwarding).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final
 
 from ctiserver.csta.enumerations import EventCause
@@ -46,6 +46,7 @@ from ctiserver.pbxsim.calls import Call
 from ctiserver.pbxsim.directory import dialable
 from ctiserver.pbxsim.outcome import Refused, Timer, TimerKind
 from ctiserver.pbxsim.state import UNADDRESSED, Context, SwitchState
+from ctiserver.pbxsim.station import StationFeatures
 
 _OPERATION = ErrorCategory.OPERATION
 F = ForwardingType
@@ -56,14 +57,6 @@ FORWARDING_CAUSES: Final = {
     F.NO_ANSWER: EventCause.CALL_FORWARD_NO_ANSWER,
     F.DND: EventCause.CALL_FORWARD,
 }
-
-
-@dataclass(slots=True, eq=False)
-class StationFeatures:
-    dnd: bool = False
-    forwarding: dict[ForwardingType, DeviceId] = field(default_factory=dict)
-    message_waiting: bool = False
-    out_of_service: bool = False
 
 
 def of(state: SwitchState, station: DeviceId) -> StationFeatures:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from ctiserver.csta.enumerations import LocalConnectionState
 from ctiserver.csta.events import DeliveredEvent, EstablishedEvent, FailedEvent, QueuedEvent
@@ -49,10 +49,8 @@ from ctiserver.pbxsim.outcome import (
     TrunkSend,
     UseEdition,
 )
+from ctiserver.pbxsim.station import StationFeatures
 from ctiserver.pbxsim.trunk_protocol import TrunkMessage
-
-if TYPE_CHECKING:
-    from ctiserver.pbxsim.features import StationFeatures
 
 UNADDRESSED: Final = MonitorCrossRefId("")
 """The monitorCrossRefID of an event before publish() addresses a copy to each monitor."""

@@ -1,4 +1,4 @@
-"""Treatments at routing devices (docs/pbxsim.md § 8.4): PlayMessage over a call waiting
+"""Treatments at routing devices (docs/pbxsim.md § 8.5): PlayMessage over a call waiting
 at a routing device, as the Genesys CSTA connector maps T-Server treatments onto it.
 
     messageToBePlayed  "0" busy, "1" music, "2" ringback, "3" silence, "4" an announcement

@@ -1,7 +1,7 @@
 """RequestApplyTreatment (docs/protocol.md, Treatments at routing points): music, silence,
 ringback, busy, announcements and digit collection for a call waiting at a routing
 point, over the switch's PlayMessage as the Genesys CSTA connector does it
-(docs/pbxsim.md § 8.4).
+(docs/pbxsim.md § 8.5).
 
     TreatmentType              message  TreatmentParms
     Busy, FastBusy             0        DURATION
