@@ -185,6 +185,8 @@ class PbxsimSettings:
     max_connections: int = 16
     max_connections_per_address: int = 8
     trunks: tuple[Trunk, ...] = ()
+    announcement_length: float = DEFAULT_ANNOUNCEMENT_LENGTH  # treatments (§ 8.5)
+    no_answer_time: float = DEFAULT_NO_ANSWER_TIME  # forwarding on no answer (§ 4.14)
 
 
 def _check_unique(what: str, values: Sequence[str]) -> None:
