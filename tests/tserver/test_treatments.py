@@ -362,3 +362,60 @@ def test_a_replica_rebuilds_treatments_from_the_records() -> None:
     fresh = Model(dns=wire.core.model.dns, conn_ids=ConnIdAllocator(0))
     fresh.replay(wire.core.model.as_records())  # type: ignore[attr-defined]
     assert fresh.value() == wire.core.model.value()  # type: ignore[attr-defined]
+
+
+# --- the older treatment requests --------------------------------------------------------------
+
+
+def test_give_music_treatment_is_music_for_its_timeout() -> None:
+    wire = Wire()
+    c1 = offered(wire)
+    reference = wire.ask(router, "RequestGiveMusicTreatment", ThisDN=POINT, ConnID=c1.conn_id, MusicPath="jazz", Timeout=2)  # fmt: skip
+    parms = {"MUSIC_DN": "jazz", "DURATION": 2}
+    assert heard(wire, router) == [applied(c1, "Music", parms, reference)]
+    wire.advance(2.1)
+    assert heard(wire, router) == [treated(c1, "EventTreatmentEnd", "Music", parms)]
+
+
+@pytest.mark.parametrize(
+    ("request_", "kind"),
+    [("RequestGiveSilenceTreatment", "Silence"), ("RequestGiveRingBackTreatment", "RingBack")],
+)
+def test_give_silence_and_ringback(request_: str, kind: str) -> None:
+    wire = Wire()
+    c1 = offered(wire)
+    reference = wire.ask(router, request_, ThisDN=POINT, ConnID=c1.conn_id)
+    assert heard(wire, router) == [applied(c1, kind, None, reference)]
+
+
+def test_collect_digits_ends_with_event_digits_collected() -> None:
+    wire = Wire()
+    c1 = offered(wire)
+    reference = wire.ask(router, "RequestCollectDigits", ThisDN=POINT, ConnID=c1.conn_id, NumberOfDigits=3, TerminateDigits="#")  # fmt: skip
+    parms = {"TOTAL_DIGITS": 3, "TERM_DIGITS": "#"}
+    assert heard(wire, router) == [applied(c1, "CollectDigits", parms, reference)]
+    wire.phone(Digits(DeviceId(A), "5#"))
+    assert heard(wire, router) == [
+        {
+            "Event": "EventDigitsCollected",
+            "ThisDN": POINT,
+            "ConnID": c1.conn_id,
+            "CallID": c1.call_id,
+            "CallType": "Internal",
+            "CallState": "Ok",
+            "CollectedDigits": "5",
+            "ThisDNRole": DESTINATION,
+            "LastCollectedDigit": "#",
+            "OtherDN": A,
+            "OtherDNRole": "Origination",
+            "UserData": {},
+        }
+    ]
+
+
+def test_collect_digits_refused_like_a_treatment() -> None:
+    wire = Wire()
+    c1 = offered(wire)
+    reference = wire.ask(router, "RequestCollectDigits", ThisDN=POINT, ConnID=c1.conn_id, TerminateDigits="x")  # fmt: skip
+    message = "TreatmentParms TERM_DIGITS must be one digit: 0-9, * or #"
+    assert heard(wire, router) == [error(reference, 53, message, POINT)]

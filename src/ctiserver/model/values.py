@@ -183,6 +183,7 @@ class Treatment:
     message: str
     status: TreatmentStatus = TreatmentStatus.REQUESTED
     due: float | None = None
+    end_event: str = "EventTreatmentEnd"  # EventDigitsCollected: RequestCollectDigits
 
 
 @immutable

@@ -65,6 +65,15 @@ REQUIRED_PERMISSION: Final[Mapping[str, Permission | None]] = {
     # calls: DTMF, treatments, user events, DN features
     "RequestSendDTMF": C,
     "RequestApplyTreatment": R,
+    **dict.fromkeys(
+        (
+            "RequestGiveMusicTreatment",
+            "RequestGiveSilenceTreatment",
+            "RequestGiveRingBackTreatment",
+            "RequestCollectDigits",
+        ),
+        R,
+    ),
     "RequestDistributeUserEvent": C,
     **dict.fromkeys(
         (

@@ -141,6 +141,10 @@ EVENTS: Final[Mapping[str, EventShape]] = {
             "Extensions",
         ),
     ),
+    "EventDigitsCollected": _shape(
+        ("ThisDN", "ThisDNRole", "ConnID", "CallID", "CallType", "CallState", "CollectedDigits"),
+        ("ReferenceID", "LastCollectedDigit", "OtherDN", "OtherDNRole", "UserData", "Extensions"),
+    ),
     "EventUserEvent": _shape(("ThisDN", "UserData"), ("ConnID", "OtherDN", "Extensions")),
     **{
         name: _shape(("ThisDN",), ("ReferenceID", "Extensions"))

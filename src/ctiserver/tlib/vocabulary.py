@@ -342,3 +342,7 @@ class TMessage(TypedDict, total=False):
     CollectedDigits: str
     LastCollectedDigit: str
     ForwardMode: str
+    MusicPath: str
+    Timeout: int
+    NumberOfDigits: int
+    TerminateDigits: str

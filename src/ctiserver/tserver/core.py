@@ -41,6 +41,7 @@ from ctiserver.tserver import (
     calls,
     dtmf,
     features,
+    older_treatments,
     private,
     routing,
     transfers,
@@ -108,6 +109,7 @@ HANDLERS: Mapping[str, Handler] = {
     **treatments.HANDLERS,
     **user_events.HANDLERS,
     **features.HANDLERS,
+    **older_treatments.HANDLERS,
 }
 # What carries out a request on a call moving to another site, with the access number.
 CARRY_OUT: Mapping[Purpose, Callable[..., None]] = {

@@ -28,7 +28,7 @@ from ctiserver.model.changes import (
     TreatmentEvent,
 )
 from ctiserver.model.values import Call, Treatment
-from ctiserver.tlib.vocabulary import ForwardMode, TMessage
+from ctiserver.tlib.vocabulary import CallState, DNRole, ForwardMode, TMessage
 from ctiserver.tserver.correlation import NO_CALL, Correlator
 from ctiserver.tserver.port import Queries, Requester
 
@@ -79,6 +79,8 @@ def tellers(host: Host) -> dict[type[Any], Teller]:
             return
         if change.what is TreatmentEvent.APPLIED:
             event = treatment_applied(call, treatment, host.model)
+        elif treatment.end_event == "EventDigitsCollected":
+            event = digits_collected(call, change, host.model)
         else:
             event = treatment_end(call, change)
         tell(treatment.point, call.conn_id, event, at)
@@ -161,10 +163,35 @@ def treatment_end(call: Call, change: TreatmentChanged) -> TMessage:
     return event
 
 
+def digits_collected(call: Call, change: TreatmentChanged, model: Queries) -> TMessage:
+    """EventDigitsCollected: the end of the older RequestCollectDigits."""
+    treatment = change.treatment
+    event: TMessage = {
+        "Event": "EventDigitsCollected",
+        "ThisDN": treatment.point,
+        "ConnID": call.conn_id,
+        "CallID": call.call_id,
+        "CallType": call.call_type,
+        "CallState": CallState.OK,
+        "CollectedDigits": change.digits,
+    }
+    party = model.party(treatment.point, call.conn_id)
+    event["ThisDNRole"] = party.role if party is not None else DNRole.DESTINATION
+    last = _last_digit(change)
+    if last:
+        event["LastCollectedDigit"] = last
+    if call.calling is not None:
+        event["OtherDN"] = call.calling
+        event["OtherDNRole"] = DNRole.ORIGINATION
+    event["UserData"] = call.user_data
+    return event
+
+
 def _last_digit(change: TreatmentChanged) -> str:
     """The last digit the caller keyed: the terminating digit when one ended it."""
     if change.cause == "terminationCharacterReceived":
-        flush = change.treatment.parms.get("TERM_DIGITS")
+        parms = change.treatment.parms
+        flush = parms.get("TERM_DIGITS")
         if isinstance(flush, str) and flush:
             return flush
     return change.digits[-1:] if change.digits else ""

@@ -106,13 +106,25 @@ _REFUSALS: Final = {
 
 
 def apply_treatment(core: Core, ctx: RequestContext) -> None:
+    kind = TreatmentType(ctx.message["TreatmentType"])
+    treat(core, ctx, kind, dict(ctx.message.get("TreatmentParms") or {}))
+
+
+def treat(
+    core: Core,
+    ctx: RequestContext,
+    kind: TreatmentType,
+    parms: KVList,
+    *,
+    end_event: str = "EventTreatmentEnd",
+) -> None:
+    """Treat the call ConnID at the routing point ThisDN with *kind* and *parms*; its end
+    is *end_event* (the older RequestCollectDigits ends with EventDigitsCollected)."""
     point = controlled_dn(core, ctx)
     if core.model.kind(point) is not DnKind.ROUTING_POINT:
         raise InvalidAttribute(f"treatments are applied at routing points; {point} is not one")
     call, _party = call_at(core, ctx, point)
-    kind = TreatmentType(ctx.message["TreatmentType"])
     plan = _plan(kind)
-    parms: KVList = dict(ctx.message.get("TreatmentParms") or {})
     private, duration = _switch_parms(core, kind, plan, parms)
     request = PlayMessage(
         message_to_be_played=plan.message,
@@ -125,7 +137,9 @@ def apply_treatment(core: Core, ctx: RequestContext) -> None:
     pending.calls.add(call.conn_id)
     core.to_switch(ctx, request, pending)
     due = ctx.at.wall + duration if duration is not None else None
-    treatment = Treatment(call.conn_id, point, kind, parms, plan.message, due=due)
+    treatment = Treatment(
+        call.conn_id, point, kind, parms, plan.message, due=due, end_event=end_event
+    )
     core.treat(treatment, ctx.at)
 
 
