@@ -419,3 +419,19 @@ def test_collect_digits_refused_like_a_treatment() -> None:
     reference = wire.ask(router, "RequestCollectDigits", ThisDN=POINT, ConnID=c1.conn_id, TerminateDigits="x")  # fmt: skip
     message = "TreatmentParms TERM_DIGITS must be one digit: 0-9, * or #"
     assert heard(wire, router) == [error(reference, 53, message, POINT)]
+
+
+def test_a_treatment_waits_for_the_one_being_applied() -> None:
+    """The switch has not begun the first yet (its events are slow): a second is refused
+    with 42 until it has, so that each request is answered by its own treatment."""
+    wire = Wire()
+    c1 = offered(wire)
+    wire.events_lost = True
+    apply(wire, c1, "Music")
+    wire.events_lost = False
+    second = apply(wire, c1, "Silence")
+    message = (
+        f"a Music treatment of call {c1.conn_id} is being applied; wait for its "
+        "EventTreatmentApplied (or EventTreatmentNotApplied)"
+    )
+    assert heard(wire, router) == [error(second, 42, message, POINT)]

@@ -39,7 +39,7 @@ from ctiserver.model.values import Call, Treatment, TreatmentStatus
 from ctiserver.tlib.vocabulary import KVList, TMessage, TreatmentType
 from ctiserver.tserver.calls import connection
 from ctiserver.tserver.checks import call_at, controlled_dn
-from ctiserver.tserver.errors import InvalidAttribute
+from ctiserver.tserver.errors import InvalidAttribute, ResourceSeized
 from ctiserver.tserver.port import Core, Queries, RequestContext, Requester
 
 T = TreatmentType
@@ -124,6 +124,12 @@ def treat(
     if core.model.kind(point) is not DnKind.ROUTING_POINT:
         raise InvalidAttribute(f"treatments are applied at routing points; {point} is not one")
     call, _party = call_at(core, ctx, point)
+    current = core.model.treatment(call.conn_id)
+    if current is not None and current.status is TreatmentStatus.REQUESTED:
+        raise ResourceSeized(
+            f"a {current.treatment_type} treatment of call {call.conn_id} is being applied; "
+            "wait for its EventTreatmentApplied (or EventTreatmentNotApplied)"
+        )
     plan = _plan(kind)
     private, duration = _switch_parms(core, kind, plan, parms)
     request = PlayMessage(
