@@ -10,11 +10,14 @@ from typing import Any
 
 import pytest
 
+from ctiserver.clock import Instant
 from ctiserver.csta.voice import PlayMessage, Stop
 from ctiserver.ids import ConnIdAllocator, DeviceId
 from ctiserver.model.model import Model
 from ctiserver.pbxsim.config import RoutingPoint
 from ctiserver.pbxsim.phone import Digits
+from ctiserver.tserver.core import TServerCore
+from ctiserver.tserver.port import Deliver, SendToSwitch
 from tests.tserver.seen import DESTINATION, Seen, error, heard, names
 from tests.wire import PBX, POINT, Wire
 
@@ -435,3 +438,34 @@ def test_a_treatment_waits_for_the_one_being_applied() -> None:
         "EventTreatmentApplied (or EventTreatmentNotApplied)"
     )
     assert heard(wire, router) == [error(second, 42, message, POINT)]
+
+
+def test_a_backup_that_takes_over_ends_the_treatment_on_time() -> None:
+    """The due time is a wall time in the model: the new primary of a pair, whose own
+    monotonic clock is another, ends the treatment when its DURATION is over."""
+    wire = Wire()
+    wire.core.journaling = True
+    c1 = offered(wire)
+    apply(wire, c1, "Music", {"DURATION": 30})
+    heard(wire, router)
+    backup = TServerCore(
+        settings=wire.core.settings, dns=wire.core.model.dns, started=Instant(5.0, wire.wall)
+    )
+    backup.serve_as_backup()
+    snapshot = wire.core.journal_snapshot()
+    backup.load_snapshot(snapshot.changes, snapshot.sessions, snapshot.sequence)
+    assert backup.next_deadline() is None  # a backup ends nothing
+    backup.link_up(Instant(6.0, wire.wall + 1))  # hot standby: its link to the switch is up
+    backup.take_over(Instant(15.0, wire.wall + 10))
+    deadline = backup.next_deadline()
+    assert deadline == pytest.approx(35.0)  # its monotonic clock: 20 s from now
+    assert not [
+        o for o in backup.tick(Instant(34.0, wire.wall + 29)) if isinstance(o, SendToSwitch)
+    ]
+    outputs = backup.tick(Instant(35.1, wire.wall + 30.1))
+    (stop,) = [o.request for o in outputs if isinstance(o, SendToSwitch)]
+    assert isinstance(stop, Stop)
+    assert stop.message_to_be_stopped == "1"
+    ends = [o.event for o in outputs if isinstance(o, Deliver)]
+    assert [e["Event"] for e in ends] == ["EventTreatmentEnd"]
+    assert backup.model.treatments == []
