@@ -9,9 +9,20 @@ from typing import Any
 
 import pytest
 
-from ctiserver.csta.logical_device import ForwardingType, SetForwarding
+from ctiserver.csta.logical_device import (
+    ForwardingType,
+    ForwardListItem,
+    GetDoNotDisturbResponse,
+    GetForwardingResponse,
+    GetMessageWaitingIndicatorResponse,
+    SetForwarding,
+    SetMessageWaitingIndicator,
+)
+from ctiserver.errors import ServiceError
 from ctiserver.ids import ConnIdAllocator, DeviceId
+from ctiserver.link.features import features_of
 from ctiserver.model.model import Model
+from ctiserver.model.values import DnFeatures
 from ctiserver.pbxsim.phone import DoNotDisturb, Forward, Service
 from tests.tserver.seen import DESTINATION, ORIGINATION, Seen, error, heard, names
 from tests.wire import QUEUE, Wire
@@ -263,3 +274,51 @@ def test_a_replica_rebuilds_the_features() -> None:
     fresh.replay(model.as_records())  # type: ignore[attr-defined]
     assert fresh.value() == model.value()  # type: ignore[attr-defined]
     assert fresh.features(DeviceId(B)).forwarding == {"forwardNoAns": C}
+
+
+def test_features_set_while_the_link_was_down_are_learnt_when_it_comes_back() -> None:
+    wire = Wire()
+    three(wire)
+    wire.ask(b, "RequestSetMessageWaitingOn", ThisDN=B)
+    wire.ask(c, "RequestCallForwardSet", ThisDN=C, OtherDN=A, ForwardMode="OnBusy")
+    heard(wire, b), heard(wire, c)
+    wire.drop_link()
+    wire.phone(DoNotDisturb(DeviceId(B), True))
+    wire.phone(Forward(DeviceId(C), DeviceId(B)))
+    wire.switch.handle(  # message waiting cleared by another application meanwhile
+        wire.switch.connect(now=wire.monotonic)[0],
+        SetMessageWaitingIndicator(device=DeviceId(B), message_waiting_on=False),
+        now=wire.monotonic,
+    )
+    assert [e["Event"] for e in heard(wire, b)] == ["EventLinkDisconnected"]
+    heard(wire, c)
+    wire.reconnect()
+    assert names(heard(wire, b)) == ["EventDNDOn", "EventMessageWaitingOff", "EventLinkConnected"]
+    assert heard(wire, c) == [
+        ev("EventForwardSet", C, ForwardMode="Unconditional", OtherDN=B),  # OnBusy stays
+        {"Event": "EventLinkConnected"},
+    ]
+    forwarding = wire.core.model.features(DeviceId(C)).forwarding
+    assert forwarding == {"forwardBusy": A, "forwardImmediate": B}
+
+
+def test_a_station_the_switch_will_not_tell_about_is_left_out() -> None:
+    stations = [DeviceId(A), DeviceId(B)]
+    replies: list[Any] = [
+        GetDoNotDisturbResponse(do_not_disturb_on=True),
+        GetForwardingResponse(
+            forwarding_list=(
+                ForwardListItem(
+                    forwarding_type=ForwardingType.BUSY, forward_status=True, forward_dn=DeviceId(C)
+                ),
+                ForwardListItem(forwarding_type=ForwardingType.NO_ANSWER, forward_status=False),
+            )
+        ),
+        GetMessageWaitingIndicatorResponse(message_waiting_on=False),
+        GetDoNotDisturbResponse(do_not_disturb_on=False),
+        ServiceError("operation", "serviceNotSupported"),
+        GetMessageWaitingIndicatorResponse(message_waiting_on=True),
+    ]
+    assert features_of(stations, replies) == {
+        DeviceId(A): DnFeatures(dnd=True, forwarding={"forwardBusy": DeviceId(C)})
+    }

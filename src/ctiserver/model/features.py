@@ -13,6 +13,7 @@ setting (the switch says so again when a client sets it again, and the client is
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
 from ctiserver.csta.logical_device import (
     BackInServiceEvent,
@@ -73,3 +74,26 @@ def on_back_in_service(state: State, dn: DeviceId, event: BackInServiceEvent) ->
     if _mine(dn, event.device):
         features = dataclasses.replace(state.features(dn), out_of_service=False)
         _changed(state, dn, features, DnFeature.SERVICE)
+
+
+def resynced(state: State, snapshot: Mapping[DeviceId, DnFeatures]) -> None:
+    """The switch's word on the features of the DNs in *snapshot* (after the link came
+    back): each that differs from what the model holds is recorded as if just reported.
+    Service is not in a snapshot: the model keeps what it last heard."""
+    for dn, seen in snapshot.items():
+        if not state.is_ours(dn):
+            continue
+        known = state.features(dn)
+        if seen.dnd != known.dnd:
+            known = dataclasses.replace(known, dnd=seen.dnd)
+            _changed(state, dn, known, DnFeature.DND)
+        if seen.message_waiting != known.message_waiting:
+            known = dataclasses.replace(known, message_waiting=seen.message_waiting)
+            _changed(state, dn, known, DnFeature.MESSAGE_WAITING)
+        for kind in sorted(set(seen.forwarding) | set(known.forwarding)):
+            if seen.forwarding.get(kind) != known.forwarding.get(kind):
+                forwarding = {k: v for k, v in known.forwarding.items() if k != kind}
+                if kind in seen.forwarding:
+                    forwarding[kind] = seen.forwarding[kind]
+                known = dataclasses.replace(known, forwarding=forwarding)
+                _changed(state, dn, known, DnFeature.FORWARDING, kind)

@@ -89,7 +89,7 @@ from ctiserver.model.moves import commit, forget_if_unused, remove
 from ctiserver.model.resync import SnapshotAgent, SnapshotParty
 from ctiserver.model.state import State
 from ctiserver.model.states import DnKind
-from ctiserver.model.values import Call, ConsultPurpose, Origin, Treatment
+from ctiserver.model.values import Call, ConsultPurpose, DnFeatures, Origin, Treatment
 from ctiserver.tlib.vocabulary import AgentWorkMode, KVList
 
 log = logging.getLogger(__name__)
@@ -291,6 +291,11 @@ class Model(State):
         dialogue = self.dialogue(cross_ref_id)
         if dialogue is not None and dialogue.dnis != dnis:
             self.emit(RouteDialogueOpened(dialogue=dataclasses.replace(dialogue, dnis=dnis)))
+        return self.take()
+
+    def resync_features(self, snapshot: Mapping[DeviceId, DnFeatures]) -> list[Change]:
+        """Bring the DNs' features to what the switch says they are (model.features)."""
+        features.resynced(self, snapshot)
         return self.take()
 
     def treat(self, treatment: Treatment) -> list[Change]:

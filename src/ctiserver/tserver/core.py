@@ -30,7 +30,7 @@ from ctiserver.model.changes import CallChange, Change, PartyChange
 from ctiserver.model.model import Model
 from ctiserver.model.resync import SnapshotAgent, SnapshotParty
 from ctiserver.model.states import DnKind, PartyState
-from ctiserver.model.values import Call, Origin, Treatment
+from ctiserver.model.values import Call, DnFeatures, Origin, Treatment
 from ctiserver.tlib.codec import format_time
 from ctiserver.tlib.errors import TError
 from ctiserver.tlib.requests import REQUESTS, InvalidRequest
@@ -386,6 +386,13 @@ class TServerCore:
             return self._flush()
         self.change(self._model.resync(snapshot, scope), at)
         self.change(self._model.resync_agents(agents or {}), at)
+        return self._flush()
+
+    def resync_features(self, features: Mapping[DeviceId, DnFeatures], at: Instant) -> list[Output]:
+        """Take what the switch says the stations have set (after the link came up):
+        their registrants hear of every feature that differs from what the server knew."""
+        if self._role is ServerRole.PRIMARY:
+            self.change(self._model.resync_features(features), at)
         return self._flush()
 
     def audited(self, gone: Collection[ConnId], at: Instant) -> list[Output]:
