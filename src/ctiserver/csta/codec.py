@@ -27,11 +27,13 @@ from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 from ctiserver import safexml
 from ctiserver.csta import (
     agents,
+    call_associated,
     call_control,
     call_information,
     escape,
     events,
     failure,
+    logical_device,
     routeing,
     system,
     voice,
@@ -55,6 +57,8 @@ MESSAGE_MODULES: tuple[types.ModuleType, ...] = (
     escape,
     voice,
     call_information,
+    call_associated,
+    logical_device,
 )
 _NAMESPACE_OK = re.compile(
     r"(|http://www\.(ecma\.ch|ecma-international\.org)/standards/ecma-323/csta/ed\d+"
