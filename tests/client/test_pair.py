@@ -8,12 +8,14 @@ import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import orjson
 import pytest
 
 from ctiserver.client import (
+    Counts,
     HotStandbyClient,
     PrimaryLost,
     RequestInDoubt,
@@ -124,6 +126,7 @@ async def test_the_stream_across_a_kill_9_of_an_unreachable_primary(
             check(released, "EventReleased", ThisDN=B, ConnID=c1, UserData=data)
             assert [released] == await following(desk, "EventReleased")
             increasing([info, registered, *before, missed, back, released])
+            assert replace(desk.counts, events=0) == Counts(lost=1, resumed=1, switchovers=1)
         finally:
             await caller.close()
             await desk.close()
@@ -175,6 +178,8 @@ async def test_requests_in_flight_when_the_primary_is_killed(
                 "EventAttachedDataChanged",  # the request made during the switchover
             )
             assert [events[0], events[3]] == [replayed, carried]
+            counts = replace(desk.counts, events=0)
+            assert counts == Counts(lost=1, resumed=1, switchovers=1, in_doubt=1)
             check(await desk.release_call(B, c1), "EventReleased", ConnID=c1)
         finally:
             await caller.close()
