@@ -8,12 +8,14 @@ import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import orjson
 import pytest
 
 from ctiserver.client import (
+    Counts,
     HotStandbyClient,
     PrimaryLost,
     RequestInDoubt,
@@ -124,6 +126,7 @@ async def test_the_stream_across_a_kill_9_of_an_unreachable_primary(
             check(released, "EventReleased", ThisDN=B, ConnID=c1, UserData=data)
             assert [released] == await following(desk, "EventReleased")
             increasing([info, registered, *before, missed, back, released])
+            assert replace(desk.counts, events=0) == Counts(lost=1, resumed=1, switchovers=1)
         finally:
             await caller.close()
             await desk.close()
@@ -175,6 +178,8 @@ async def test_requests_in_flight_when_the_primary_is_killed(
                 "EventAttachedDataChanged",  # the request made during the switchover
             )
             assert [events[0], events[3]] == [replayed, carried]
+            counts = replace(desk.counts, events=0)
+            assert counts == Counts(lost=1, resumed=1, switchovers=1, in_doubt=1)
             check(await desk.release_call(B, c1), "EventReleased", ConnID=c1)
         finally:
             await caller.close()
@@ -195,21 +200,21 @@ async def test_a_graceful_stop_of_the_primary(
             await desk.register_address(B)
             await following(desk, "EventRegistered")
             caller = await primary.client(A)
-            c1, _ = await call_answered(caller, desk)
+            c1, before = await call_answered(caller, desk)
 
             primary.service.stop()  # gives the lease up: the backup takes over at once
-            (down,) = await following(desk, "EventLinkDisconnected")  # its link goes first
-            lost = await notice(desk)
+            lost = await notice(desk)  # nothing more from it: it closes its clients
             assert isinstance(lost, PrimaryLost), lost
             assert lost.address == "{}:{}".format(*primary.address)
             resumed = await notice(desk)
             assert resumed == SessionResumed(
                 "{}:{}".format(*backup.address),
                 info["ClientSessionID"],
-                down["EventSequenceNumber"],
+                before[-1]["EventSequenceNumber"],
                 True,
             )
             back, _ = await following(desk, "EventServerInfo", "EventLinkConnected")
+            assert back["EventSequenceNumber"] > before[-1]["EventSequenceNumber"]
             check(back, "EventServerInfo", ServerRole="Primary", ClientSessionID=resumed.session_id)
             released = await desk.release_call(B, c1)
             check(released, "EventReleased", ConnID=c1, UserData={"case": "P-1", "note": "before"})

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ctiserver.client import (
+    Counts,
     HotStandbyClient,
     NoPrimary,
     Notice,
@@ -118,6 +120,7 @@ async def test_a_lost_connection_resumes_the_session_with_what_it_missed(
         assert established == answered
         increasing([registered, missed, back, link, established])
         assert desk.session == (sid, established["EventSequenceNumber"])
+        assert replace(desk.counts, events=0) == Counts(lost=1, resumed=1)
 
 
 async def test_a_resume_refused_while_the_server_holds_the_old_connection_is_tried_again(
@@ -176,6 +179,7 @@ async def test_a_session_past_its_window_starts_afresh_with_its_dns(
         await caller.release_call(A, c1)
         (abandoned,) = await following(desk, "EventAbandoned")  # B is registered again
         check(abandoned, "EventAbandoned", ThisDN=B, ConnID=c1)
+        assert replace(desk.counts, events=0) == Counts(lost=1, restarted=1)
 
 
 async def test_a_restarted_server_numbers_from_1_again(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from ctiserver.client.connection import ConnectionClosed, TClient, TServerError
 from ctiserver.client.pair import HotStandbyClient
 from ctiserver.client.switchover import (
+    Counts,
     NoPrimary,
     Notice,
     PrimaryLost,
@@ -17,6 +18,7 @@ from ctiserver.client.switchover import (
 
 __all__ = [
     "ConnectionClosed",
+    "Counts",
     "HotStandbyClient",
     "NoPrimary",
     "Notice",

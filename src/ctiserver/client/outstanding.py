@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ctiserver.client.connection import TClient
-from ctiserver.client.switchover import RequestInDoubt
+from ctiserver.client.switchover import Counts, RequestInDoubt
 from ctiserver.tlib.vocabulary import TMessage
 
 ON_BACKUP = 58  # EventError: this server is the backup of a hot-standby pair
@@ -35,8 +35,9 @@ class Pending:
 
 
 class Outstanding:
-    def __init__(self, references: Iterator[int]) -> None:
+    def __init__(self, references: Iterator[int], counts: Counts) -> None:
         self.references = references
+        self.counts = counts
         self._pending: dict[int, Pending] = {}
 
     def track(self, request: str, conn: TClient) -> Pending:
@@ -74,6 +75,7 @@ class Outstanding:
             if pending.conn is not conn and not pending.answer.done():
                 error = RequestInDoubt(pending.request, pending.reference_id, why)
                 pending.answer.set_exception(error)
+                self.counts.in_doubt += 1
 
     def fail(self, error: Exception) -> None:
         for pending in self._pending.values():

@@ -34,7 +34,7 @@ from ctiserver.client.members import Member
 from ctiserver.client.outstanding import OnBackup, Outstanding
 from ctiserver.client.requests import TRequests
 from ctiserver.client.stream import EventStream
-from ctiserver.client.switchover import NoPrimary, Notice
+from ctiserver.client.switchover import Counts, NoPrimary, Notice
 from ctiserver.tlib.vocabulary import TMessage
 
 log = logging.getLogger(__name__)
@@ -59,8 +59,9 @@ class HotStandbyClient(TRequests):
         self._application = (application_name, application_password)
         self._ssl = ssl
         self._connect_timeout = connect_timeout
-        self._stream = EventStream()
-        self._outstanding = Outstanding(itertools.count(1))  # one numbering for all
+        self._counts = Counts()
+        self._stream = EventStream(self._counts)
+        self._outstanding = Outstanding(itertools.count(1), self._counts)  # one numbering
         self._failover = Failover(
             [Member(host, port) for host, port in addresses],
             self._dial,
@@ -156,6 +157,12 @@ class HotStandbyClient(TRequests):
         return self._stream.last
 
     @property
+    def counts(self) -> Counts:
+        """What happened to the session so far (events delivered, switchovers, …): a
+        copy, for a monitor or a benchmark to compare."""
+        return self._counts.copy()
+
+    @property
     def failover_timeout(self) -> float:
         return self._failover.failover_timeout
 
@@ -198,6 +205,7 @@ class HotStandbyClient(TRequests):
                 continue
             except OnBackup:
                 log.warning("%s reached a backup: sending it to the primary", request)
+                self._counts.resent += 1
                 continue
             finally:
                 self._outstanding.forget(pending)

@@ -1,6 +1,7 @@
 """What HotStandbyClient tells an application about its session (docs/sdk.md): the
 notices it puts in the event stream when the primary is lost, when the session goes on
-and when it had to start afresh, and the errors a request may raise across a switchover.
+and when it had to start afresh, the errors a request may raise across a switchover,
+and the counts of all these (for monitoring and benchmarks).
 
 The notices are values of their own, not T-Library events: they carry no
 EventSequenceNumber and cannot be mistaken for something the server sent.
@@ -8,7 +9,7 @@ EventSequenceNumber and cannot be mistaken for something the server sent.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ctiserver.errors import CtiError
 
@@ -70,3 +71,23 @@ class RequestInDoubt(CtiError):
         super().__init__(
             f"{request} (ReferenceID {reference_id}) may or may not have been carried out: {why}"
         )
+
+
+@dataclass(slots=True)
+class Counts:
+    """What happened to a client's session since it connected (HotStandbyClient.counts
+    gives a copy).  `repeated` and `restarted` are the ones to watch: an event the
+    server sent again under a number already delivered (not delivered again), and a
+    session that could not be resumed (the events meanwhile are lost)."""
+
+    events: int = 0  # T-Library events delivered to the application
+    repeated: int = 0  # events not delivered: numbered at or below the last one delivered
+    lost: int = 0  # PrimaryLost notices
+    resumed: int = 0  # sessions resumed (on the same server or another)
+    switchovers: int = 0  # of those, resumed on another server
+    restarted: int = 0  # sessions started afresh (SessionRestarted)
+    in_doubt: int = 0  # requests that raised RequestInDoubt
+    resent: int = 0  # requests refused by a backup (EventError 58) and sent to the primary
+
+    def copy(self) -> Counts:
+        return replace(self)
