@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import dataclasses
 import logging
 import random
+import shutil
 import socket
 import statistics
 import sys
@@ -86,8 +88,16 @@ class Process:
 
     async def _drain(self, process: asyncio.subprocess.Process) -> None:
         assert process.stdout is not None
-        while line := await process.stdout.readline():
-            self.lines.append(line.decode().rstrip())
+        with self.log.open("a") as log:
+            while line := await process.stdout.readline():
+                self.lines.append(line.decode().rstrip())
+                log.write(line.decode())
+            log.write(f"(ended with {await process.wait()})\n")
+
+    @property
+    def log(self) -> Path:
+        """Its output, every run of it, beside its configuration."""
+        return self.config.with_suffix(".log")
 
     def kill(self) -> None:
         if self.process is not None and self.process.returncode is None:
@@ -324,6 +334,7 @@ class Switchover:
     takeover: float
     alive: int
     known: int
+    why: str  # why the others are not known
 
 
 async def first_primary_event(watcher: TClient) -> float:
@@ -334,21 +345,28 @@ async def first_primary_event(watcher: TClient) -> float:
             return time.monotonic()
 
 
-async def known(desks: list[DeskPair], calls: list[tuple[DeskPair, Call]]) -> int:
-    """How many of *calls* the new primary knows, with their UserData."""
-    count = 0
+async def known(desks: list[DeskPair], calls: list[tuple[DeskPair, Call]]) -> tuple[int, str]:
+    """How many of *calls* the new primary knows, with their UserData; why not the
+    others."""
+    count, why = 0, collections.Counter[str]()
     for desk, call in calls:
         assert desk.client is not None
         try:
             info = await desk.client.query_call(desk.caller, call.conn_id)
-        except (TServerError, RequestInDoubt, NoPrimary):
+        except TServerError as exc:
+            why[f"EventError {exc.code} ({exc.message})"] += 1
+            continue
+        except (RequestInDoubt, NoPrimary) as exc:
+            why[type(exc).__name__] += 1
             continue
         data = info.get("UserData") or {}
         if info.get("ConnID") == call.conn_id and all(
             data.get(k) == v for k, v in call.user_data.items()
         ):
             count += 1
-    return count
+        else:
+            why["other ConnID or UserData"] += 1
+    return count, ", ".join(f"{reason}: {n}" for reason, n in why.items())
 
 
 async def switch_over(
@@ -368,9 +386,9 @@ async def switch_over(
             for name, member in members.items():
                 print(f"--- member {name}:", *member.lines[-30:], sep="\n", file=sys.stderr)
             raise RuntimeError(f"no new primary within 60 s of the kill of {primary}") from None
-        found = await known(desks, alive)
+        found, why = await known(desks, alive)
         releases.set()
-        return Switchover(served - killed, len(alive), found)
+        return Switchover(served - killed, len(alive), found, why)
     finally:
         releases.set()
         await watcher.close()
@@ -378,7 +396,13 @@ async def switch_over(
 
 async def caught_up(http: aiohttp.ClientSession, backup: Process, primary: Process) -> None:
     """Until the restarted member is the backup and has the primary's journal."""
+    deadline = time.monotonic() + 120
     while True:
+        for process in (backup, primary):
+            if process.process is None or process.process.returncode is not None:
+                raise RuntimeError(f"{process.config.stem} ended")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{backup.config.stem} did not catch up within 120 s")
         try:
             role = await healthz_role(http, backup)
             if role == "backup":
@@ -444,7 +468,8 @@ async def switchovers(arguments: argparse.Namespace, nats: str, directory: Path)
                 results.append(result)
                 print(
                     f"switchover {n + 1:2}: {primary} killed, takeover {result.takeover:.2f} s, "
-                    f"calls alive {result.alive}, known {result.known}",
+                    f"calls alive {result.alive}, known {result.known}"
+                    + (f" ({result.why})" if result.why else ""),
                     flush=True,
                 )
                 await members[primary].start("http")
@@ -456,6 +481,10 @@ async def switchovers(arguments: argparse.Namespace, nats: str, directory: Path)
             report(results, desks, figures, figures.calls - calls_before, elapsed)
             for task in tasks:
                 task.cancel()
+    except BaseException:
+        for process in (*members.values(), pbxsim):
+            print(f"the log of {process.config.stem}: {process.log}", file=sys.stderr)
+        raise
     finally:
         for desk in desks:
             if desk.client is not None:
@@ -546,12 +575,18 @@ def main() -> None:
     parser.add_argument("--between", type=float, default=3.0, help="seconds between kills")
     parser.add_argument("--lease-ttl", type=float, default=1.0)
     parser.add_argument("--no-journal-cost", action="store_true")
+    parser.add_argument("--keep-logs", action="store_true", help="keep the processes' logs")
     parser.add_argument("--cost-pairs", type=int, default=50)
     parser.add_argument("--cost-seconds", type=float, default=8.0)
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)  # the SDK's switchover lines: counted instead
-    with nats_server() as nats, tempfile.TemporaryDirectory(prefix="ha-switchover-") as directory:
-        asyncio.run(switchovers(arguments, nats, Path(directory)))
+    directory = Path(tempfile.mkdtemp(prefix="ha-switchover-"))
+    with nats_server() as nats:
+        asyncio.run(switchovers(arguments, nats, directory))
+    if arguments.keep_logs:
+        print(f"the processes' logs are in {directory}")
+    else:
+        shutil.rmtree(directory)  # kept, with the logs, when the run fails
     if not arguments.no_journal_cost:
         journal_cost(arguments.cost_pairs, arguments.cost_seconds, 3)
 
