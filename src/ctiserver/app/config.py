@@ -20,9 +20,16 @@ from ctiserver.errors import ConfigError
 from ctiserver.ids import DeviceId
 from ctiserver.model.states import DnKind
 from ctiserver.orchestration import settings as orchestration
-from ctiserver.orchestration.settings import Endpoint, OrchestrationSettings
+from ctiserver.orchestration.settings import (
+    AgentProfile,
+    DirectorySettings,
+    Endpoint,
+    OrchestrationSettings,
+    SkillLevel,
+)
 
 MAX_RANGE = 100_000
+DEFAULT_SWITCH_NAME = "SwitchA"
 EDITIONS = ("ed2", "ed3", "ed4", "ed5", "ed6")
 
 
@@ -83,7 +90,7 @@ class Config:
     client_listen: Address = Address("127.0.0.1", 7000)
     http_listen: Address | None = Address("127.0.0.1", 7080)
     max_client_buffer: int = 16 << 20
-    switch_name: str = "SwitchA"
+    switch_name: str = DEFAULT_SWITCH_NAME
     link: Address | None = None  # None: the embedded pbxsim
     session: str = "implicit"
     namespace: str = "ed4"
@@ -484,6 +491,7 @@ def _peers(reader: _Reader) -> dict[str, IsccPeer]:
 ORCHESTRATION_KEYS: dict[str, tuple[str, Parser]] = {
     "enabled": ("enabled", _boolean),
     "servers": ("servers", lambda r, v, w: tuple(_endpoint(r, i, w) for i in _list(r, v, w))),
+    "http-listen": ("http_listen", lambda r, v, w: _endpoint(r, v, w)),
     "application-name": ("application_name", _string()),
     "register": ("register", _numbers),
     "request-timeout": ("request_timeout", _number(minimum=0.05)),
@@ -503,8 +511,83 @@ def _list(reader: _Reader, value: Any, where: tuple[str, ...]) -> list[Any]:
 
 
 def _endpoint(reader: _Reader, value: Any, where: tuple[str, ...]) -> Endpoint:
+    """ "host:port", or a table {address = "host:port", location = "SiteB"}."""
+    location = None
+    if isinstance(value, dict):
+        if not set(value) <= {"address", "location"} or "address" not in value:
+            raise reader.fail(f"{_name(where)}: a server is {{address = …, location = …}}", *where)
+        location = _string()(reader, value.get("location", ""), where) or None
+        value = value["address"]
     address = _address(reader, value, where)
-    return Endpoint(address.host, address.port)
+    return Endpoint(address.host, address.port, location)
+
+
+DIRECTORY_TABLES = ("agent", "agent-group", "place-group")
+
+
+def _directory(reader: _Reader, table: dict[str, Any]) -> DirectorySettings:
+    """`[orchestration.agent."ID"]`, `[orchestration.agent-group."NAME"]` (agents = […])
+    and `[orchestration.place-group."NAME"]` (places = […], DNs)."""
+    agents: dict[str, AgentProfile] = {}
+    for agent_id, item in _subtables(reader, table, "agent").items():
+        where = ("orchestration", "agent", agent_id)
+        _only(reader, item, ("skills", "groups"), where)
+        groups = tuple(str(g) for g in _list(reader, item.get("groups", []), (*where, "groups")))
+        agents[agent_id] = AgentProfile(_skills(reader, item.get("skills", {}), where), groups)
+    agent_groups, place_groups = {}, {}
+    for name, item in _subtables(reader, table, "agent-group").items():
+        where = ("orchestration", "agent-group", name)
+        _only(reader, item, ("agents",), where)
+        agent_groups[name] = _ids(reader, item.get("agents", []), (*where, "agents"))
+    for name, item in _subtables(reader, table, "place-group").items():
+        where = ("orchestration", "place-group", name)
+        _only(reader, item, ("places",), where)
+        place_groups[name] = _numbers(reader, item.get("places", []), (*where, "places"))
+    return DirectorySettings(agents=agents, agent_groups=agent_groups, place_groups=place_groups)
+
+
+def _subtables(reader: _Reader, table: dict[str, Any], key: str) -> dict[str, dict[str, Any]]:
+    value = table.get(key, {})
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise reader.fail(f'[orchestration.{key}."NAME"] must be tables', "orchestration", key)
+    return value
+
+
+def _only(
+    reader: _Reader, item: dict[str, Any], keys: tuple[str, ...], where: tuple[str, ...]
+) -> None:
+    for key in item:
+        if key not in keys:
+            raise reader.fail(f"unknown key {key!r} in [{'.'.join(where)}]", *where, key)
+
+
+def _skills(reader: _Reader, value: Any, where: tuple[str, ...]) -> dict[str, SkillLevel]:
+    """`skills = { sales = 8, lang = "fr" }`: levels are numbers (or text)."""
+    where = (*where, "skills")
+    if not isinstance(value, dict):
+        raise reader.fail(f"{_name(where)} must be a table of name = level", *where)
+    skills: dict[str, SkillLevel] = {}
+    for name, level in value.items():
+        if not re.fullmatch(r"[A-Za-z_][\w.\-]*", name):
+            raise reader.fail(f"{_name(where)}: {name!r} is not a skill name", *where)
+        if isinstance(level, bool) or not isinstance(level, int | float | str):
+            raise reader.fail(f"{_name(where)}: {name} must be a number or text", *where)
+        skills[name] = level
+    return skills
+
+
+def _ids(reader: _Reader, value: Any, where: tuple[str, ...]) -> tuple[str, ...]:
+    """Agent login IDs: any word, or an inclusive range of numbers ("1001-1010")."""
+    ids: list[str] = []
+    for item in _list(reader, value, where):
+        text = str(item) if isinstance(item, int) and not isinstance(item, bool) else item
+        if isinstance(text, str) and re.fullmatch(r"\d+-\d+", text):
+            ids += _expand(reader, text, where)
+        elif isinstance(text, str) and text and not text.isspace():
+            ids.append(text)
+        else:
+            raise reader.fail(f"{_name(where)}: {item!r} is not a login ID or a range", *where)
+    return tuple(ids)
 
 
 def _orchestration(reader: _Reader, values: dict[str, Any]) -> OrchestrationSettings | None:
@@ -516,15 +599,19 @@ def _orchestration(reader: _Reader, values: dict[str, Any]) -> OrchestrationSett
         if key == "strategy":
             settings["strategies"] = _strategies(reader, value, values["dns"])
             continue
+        if key in DIRECTORY_TABLES:
+            continue
         if key not in ORCHESTRATION_KEYS:
             raise reader.fail(f"unknown key {key!r} in [orchestration]", "orchestration", key)
         attribute, parser = ORCHESTRATION_KEYS[key]
         settings[attribute] = parser(reader, value, ("orchestration", key))
     if "script_memory_limit" in settings:
         settings["script_memory_limit"] <<= 20  # MiB in the file
+    settings["directory"] = _directory(reader, table)
     listen = values.get("client_listen", Address("127.0.0.1", 7000))
     if "servers" not in settings and listen.port != 0:
-        settings["servers"] = (Endpoint(listen.host, listen.port),)
+        location = values.get("switch_name", DEFAULT_SWITCH_NAME)
+        settings["servers"] = (Endpoint(listen.host, listen.port, location),)
     settings.setdefault("register", tuple(values["dns"]))
     return OrchestrationSettings(**settings)
 
@@ -556,7 +643,8 @@ def with_orchestration(config: Config) -> Config:
     its own `[orchestration]`, enabled, or else the demo's strategy on routing point 5000."""
     if config.orchestration is not None:
         return replace(config, orchestration=replace(config.orchestration, enabled=True))
-    endpoint = Endpoint(config.client_listen.host, config.client_listen.port)
+    listen = config.client_listen
+    endpoint = Endpoint(listen.host, listen.port, config.switch_name)
     settings = orchestration.demo(tuple(config.dns), (endpoint,))
     return replace(config, orchestration=settings)
 

@@ -199,7 +199,7 @@ class Service:
         settings = self.config.orchestration
         if settings is None or not settings.enabled or self.client_address is None:
             return None
-        endpoint = Endpoint(*self.client_address)
+        endpoint = Endpoint(*self.client_address, location=self.config.switch_name)
         self.orchestration = OrchestrationServer(replace(settings, servers=(endpoint,)))
         return _run_orchestration(self.orchestration)
 

@@ -40,6 +40,7 @@ from ctiserver.orchestration.calls import (
     RouteRequested,
 )
 from ctiserver.orchestration.deadlines import Deadlines
+from ctiserver.orchestration.directory import Directory
 from ctiserver.orchestration.elements import (
     INTERACTION_NAMESPACES,
     QUEUE_NAMESPACES,
@@ -62,8 +63,9 @@ from ctiserver.orchestration.outcomes import (
     error_event,
     error_value,
 )
+from ctiserver.orchestration.selection import Pool, Selection, select, selection_data
+from ctiserver.orchestration.statistics import VirtualQueues, known
 from ctiserver.orchestration.submissions import Submission, Submissions
-from ctiserver.orchestration.targets import Selection, select, selection_data
 from ctiserver.orchestration.voice import Planned, Refused, plan, route_message
 from ctiserver.scxml.actions import ActionRegistry
 from ctiserver.scxml.document import Document
@@ -101,6 +103,7 @@ class Orchestrator:
         strategies: Mapping[str, Document],
         now: float,
         links: tuple[str, ...] = ("main",),
+        locations: Mapping[str, str] | None = None,
         observer: Observer | None = None,
     ) -> None:
         self.settings = settings
@@ -121,7 +124,10 @@ class Orchestrator:
         )
         self.driver = Driver(host=host, on_effect=self._effect, now=now)
         self.interactions = Interactions()
-        self.links = {name: Link(name) for name in links}
+        locations = locations or {}
+        self.links = {name: Link(name, locations.get(name)) for name in links}
+        self.directory = Directory(settings.directory)
+        self.queues = VirtualQueues()
         self._submissions = Submissions()
         self._deadlines: Deadlines[DeadlineKey] = Deadlines()
         self._requested: list[tuple[str, ActionRequest]] = []
@@ -153,6 +159,7 @@ class Orchestrator:
         for submission in self._submissions.of_link(link):
             self._fail_submission(submission, ErrorValue.INVALID_SERVER, "the CTI server went away")
         self._facts(state, state.calls.clear())
+        state.calls.take_touched()
         state.agents.clear()
         self._settle()
         return self._take_out()
@@ -168,12 +175,15 @@ class Orchestrator:
             self._registered(state, event)
         agents_changed = state.agents.apply(event, now)
         facts = state.calls.apply(event)
+        state.agents.call_event(event)
+        for dn in state.calls.take_touched():
+            agents_changed |= state.agents.dn_busy(dn, state.calls.busy(dn), now)
         reference = event.get("ReferenceID")
         if reference is not None and reference in state.pending:
             self._answer(state, reference, event)
         self._facts(state, facts)
         if self._submissions and (agents_changed or facts):
-            self._dispatch(state)
+            self._dispatch()
         self._settle()
         return self._take_out()
 
@@ -347,8 +357,10 @@ class Orchestrator:
         if session_id not in self.interactions.sessions:
             return
         for submission in self._submissions.of_session(session_id):
-            self._submissions.remove(submission.request.request_id)
-            self._deadlines.cancel(("submit", submission.request.request_id))
+            request = submission.request
+            self.queues.left(request.queue or "", request.request_id, self.now, routed=False)
+            self._submissions.remove(request.request_id)
+            self._deadlines.cancel(("submit", request.request_id))
         self._deadlines.cancel(("orphan", session_id))
         self.interactions.close_session(session_id)
 
@@ -453,7 +465,7 @@ class Orchestrator:
         interaction_id = entry.interaction_id
         if entry.selection is not None:
             # The call is at the DN now, or on its way there (CallBook.busy).
-            state.reservations.release(entry.selection.dn)
+            self._pool_of(entry.selection, state).reservations.release(entry.selection.dn)
             extra = selection_data(entry.selection, request.queue, state.server or state.name)
         elif entry.planned.new_interaction and entry.session_id in self.interactions.sessions:
             parent = entry.interaction_id or None
@@ -474,7 +486,7 @@ class Orchestrator:
         entry = state.pending.pop(reference)
         self._deadlines.cancel(("request", state.name, reference))
         if entry.selection is not None:
-            state.reservations.release(entry.selection.dn)
+            self._pool_of(entry.selection, state).reservations.release(entry.selection.dn)
         request = entry.request
         event = error_event(
             request.action, request.request_id, entry.interaction_id, error, description
@@ -549,14 +561,21 @@ class Orchestrator:
     def _submit(
         self, state: Link, session_id: str, request: ActionRequest, interaction: Interaction
     ) -> None:
+        order = request.order
+        if order is not None and not known(order.statistic, self.directory):
+            unknown = f"orderstat {order.statistic!r} is neither a statistic nor a skill"
+            self._refuse(session_id, request, interaction.id, Refused(ErrorValue.UNKNOWN, unknown))
+            return
         timeout = request.timeout if request.timeout is not None else DEFAULT_SUBMIT_TIMEOUT
-        self._submissions.add(request, session_id, interaction.id, state.name)
+        self._submissions.add(request, session_id, interaction.id, state.name, self.now)
+        self.queues.entered(request.queue or "", request.request_id, self.now)
         self._deadlines.set(("submit", request.request_id), self.now + timeout)
-        self._dispatch(state)
+        self._dispatch()
 
-    def _dispatch(self, state: Link) -> None:
-        """Route every waiting submission of *state* that has a free target now."""
-        for submission in self._submissions.in_order(state.name):
+    def _dispatch(self) -> None:
+        """Route every waiting submission that has a free target now, by priority."""
+        for submission in self._submissions.in_order(self.now):
+            state = self.links[submission.link]
             interaction = self.interactions.by_id.get(submission.interaction_id)
             call = state.calls.call(interaction.conn_id) if interaction else None
             point = state.calls.routing_point(call) if call else None
@@ -567,31 +586,45 @@ class Orchestrator:
                     "the call is not waiting at a routing point",
                 )
                 continue
+            request = submission.request
             selection = select(
-                submission.request.targets,
-                agents=state.agents,
-                calls=state.calls,
-                reservations=state.reservations,
+                request.targets,
+                pools=self._pools(state),
+                directory=self.directory,
                 now=self.now,
+                order=request.order,
             )
             if selection is None:
                 continue
-            self._submissions.remove(submission.request.request_id)
-            self._deadlines.cancel(("submit", submission.request.request_id))
-            state.reservations.reserve(selection.dn, self.now + self.settings.request_timeout)
-            message = route_message(point, call.conn_id, selection.dn)
-            planned = Planned(message=message, completes_on=frozenset({"EventRouteUsed"}))
-            self._issue(
-                state,
-                submission.session_id,
-                submission.request,
-                submission.interaction_id,
-                planned,
-                selection,
-            )
+            self._route(state, submission, call.conn_id, point, selection)
+
+    def _pools(self, state: Link) -> list[Pool]:
+        """The call's own pool first, then those of the other connected servers."""
+        others = [link.pool for link in self.links.values() if link.up and link is not state]
+        return [state.pool, *others]
+
+    def _route(
+        self, state: Link, submission: Submission, conn_id: str, point: str, selection: Selection
+    ) -> None:
+        request = submission.request
+        self._submissions.remove(request.request_id)
+        self._deadlines.cancel(("submit", request.request_id))
+        self.queues.left(request.queue or "", request.request_id, self.now, routed=True)
+        pool = self._pool_of(selection, state)
+        pool.reservations.reserve(selection.dn, self.now + self.settings.request_timeout)
+        message = route_message(point, conn_id, selection.dn, selection.location)
+        planned = Planned(message=message, completes_on=frozenset({"EventRouteUsed"}))
+        self._issue(
+            state, submission.session_id, request, submission.interaction_id, planned, selection
+        )
+
+    def _pool_of(self, selection: Selection, state: Link) -> Pool:
+        link = self.links.get(selection.link or "")
+        return link.pool if link is not None else state.pool
 
     def _fail_submission(self, submission: Submission, error: ErrorValue, description: str) -> None:
         request = submission.request
+        self.queues.left(request.queue or "", request.request_id, self.now, routed=False)
         self._submissions.remove(request.request_id)
         self._deadlines.cancel(("submit", request.request_id))
         event = error_event(

@@ -44,6 +44,7 @@ def core_settings(settings: OrchestrationSettings) -> CoreSettings:
         max_sessions=settings.max_sessions,
         limits=Limits(time=settings.script_time_limit, memory=settings.script_memory_limit),
         max_steps=settings.max_steps,
+        directory=settings.directory,
     )
 
 
@@ -89,6 +90,7 @@ class OrchestrationServer:
             strategies=strategies,
             now=loop.time(),
             links=tuple(links),
+            locations={name: e.location for name, e in links.items() if e.location},
             observer=self._observer,
         )
         async with asyncio.TaskGroup() as tasks:

@@ -22,13 +22,36 @@ DEMO_STRATEGY: Final = EXAMPLES / "route-to-agent.scxml"
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    """A CTI server's client listener, host and port."""
+    """A CTI server's client listener, host and port; `location` is the site (switch) it
+    serves, when the configuration names it, for targets at other sites (`NAME@SITE.A`)."""
 
     host: str
     port: int
+    location: str | None = None
 
     def __str__(self) -> str:
         return f"{self.host}:{self.port}"
+
+
+SkillLevel = int | float | str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentProfile:
+    """`[orchestration.agent."ID"]`: an agent's skills (name → level) and agent groups."""
+
+    skills: Mapping[str, SkillLevel] = field(default_factory=dict)
+    groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DirectorySettings:
+    """The orchestration server's own configuration of people and places: agents (by
+    login ID) with their skills, agent groups (login IDs) and place groups (DNs)."""
+
+    agents: Mapping[str, AgentProfile] = field(default_factory=dict)
+    agent_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    place_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,10 +64,14 @@ class OrchestrationSettings:
             server's own client listener when embedded).
         strategies: routing point → strategy location (a path or `file:` URL).
         register: the DNs to follow besides the strategies' routing points.
+        http_listen: where the REST interface listens (docs/orchestration.md), if at all.
+        directory: agents, skills, agent groups and place groups.
     """
 
     enabled: bool = False
     servers: tuple[Endpoint, ...] = ()
+    http_listen: Endpoint | None = None
+    directory: DirectorySettings = field(default_factory=DirectorySettings)
     application_name: str = "orchestration"
     strategies: Mapping[str, str] = field(default_factory=dict)
     register: tuple[str, ...] = ()
