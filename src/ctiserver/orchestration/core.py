@@ -51,7 +51,10 @@ from ctiserver.orchestration.genesys import (
     INTERACTIONS_GLOBAL,
     PRELUDE,
     SESSION_GLOBAL,
+    STATISTICS_FUNCTION,
+    STATISTICS_GLOBAL,
     interaction_view,
+    mentions,
     session_view,
 )
 from ctiserver.orchestration.interactions import Interaction, Interactions
@@ -64,7 +67,7 @@ from ctiserver.orchestration.outcomes import (
     error_value,
 )
 from ctiserver.orchestration.selection import Pool, Selection, select, selection_data
-from ctiserver.orchestration.statistics import VirtualQueues, known
+from ctiserver.orchestration.statistics import VirtualQueues, known, snapshot
 from ctiserver.orchestration.submissions import Submission, Submissions
 from ctiserver.orchestration.voice import Planned, Refused, plan, route_message
 from ctiserver.scxml.actions import ActionRegistry
@@ -112,6 +115,9 @@ class Orchestrator:
         self._party_events = {
             point: _listens(doc, PARTY_STATE_CHANGED) for point, doc in strategies.items()
         }
+        self._statistics = {
+            point: mentions(doc, STATISTICS_FUNCTION) for point, doc in strategies.items()
+        }
         registry = ActionRegistry()
         elements = ActionElements()
         registry.register(INTERACTION_NAMESPACES, elements)
@@ -133,6 +139,7 @@ class Orchestrator:
         self._requested: list[tuple[str, ActionRequest]] = []
         self._ended: list[str] = []
         self._showing_gone: set[str] = set()
+        self._stale_statistics: set[str] = set()  # sessions to show statistics to
         self._out: list[SendRequest] = []
         self.now = now
 
@@ -278,7 +285,11 @@ class Orchestrator:
             return
         session_id = uuid.uuid4().hex
         self.interactions.open_session(
-            session_id, state.name, point, party_events=self._party_events[point]
+            session_id,
+            state.name,
+            point,
+            party_events=self._party_events[point],
+            statistics=self._statistics[point],
         )
         interaction = self.interactions.add(session_id, state.name, conn_id, routing_point=point)
         globals: dict[str, Value] = {
@@ -303,7 +314,10 @@ class Orchestrator:
         return {**record.gone, **views}
 
     def _deliver(self, session_id: str, event: Event) -> None:
-        if session_id in self.interactions.sessions:
+        record = self.interactions.sessions.get(session_id)
+        if record is not None:
+            if record.statistics:
+                self._stale_statistics.add(session_id)
             self.driver.deliver(session_id, event)
 
     def _settle(self) -> None:
@@ -328,6 +342,7 @@ class Orchestrator:
                 self.driver.discard(session_id)
 
     def _refresh_views(self) -> None:
+        self._refresh_statistics()
         dirty, self.interactions.dirty = self.interactions.dirty, set()
         for session_id in dirty:
             record = self.interactions.sessions.get(session_id)
@@ -336,6 +351,17 @@ class Orchestrator:
             if record.gone:
                 self._showing_gone.add(session_id)
             self.driver.session(session_id).set_global(INTERACTIONS_GLOBAL, self._views(session_id))
+
+    def _refresh_statistics(self) -> None:
+        """Show today's statistics to the sessions that read them and have an event."""
+        if not self._stale_statistics:
+            return
+        seats = [seat for link in self.links.values() for seat in link.agents.seats.values()]
+        figures = snapshot(seats, self.directory, self.queues, self.now)
+        stale, self._stale_statistics = self._stale_statistics, set()
+        for session_id in stale:
+            if session_id in self.interactions.sessions:
+                self.driver.session(session_id).set_global(STATISTICS_GLOBAL, figures)
 
     def _effect(self, session_id: str, effect: Effect) -> None:
         if self._observer is not None and not isinstance(effect, ActionRequest):

@@ -5,26 +5,37 @@ functions strategies call (reference/orchestration.md § 1.6).  Pure.
     _genesys.ixn.interactions[id]            g_uid, type, parentid, udata,
                                              voice.{ani, dnis, callid, connid, type,
                                                     focus, parties}
+    _genesys.statistic.sData(object, stat)   a statistic (statistics.py) of a virtual
+                                             queue, an agent group or a place group
     _data.x                                  the <data id="x"> of the document
 
 Rule 1: `_genesys` is the document's to extend; the server only ever replaces the two
 hidden globals its getters read (`__ors_session`, `__ors_interactions`), between events,
-with plain data built here.
+with plain data built here, and `__ors_statistics` for the sessions whose document
+calls sData (statistics.snapshot()).
 Rule 2: a view is a copy: assigning to `_genesys.ixn.interactions[id].udata` changes
 nothing on the call (attach data with a `<createcall udata>` or `<redirect udata>`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Final
+
+import orjson
 
 from ctiserver.orchestration.calls import Call, CallBook
 from ctiserver.orchestration.interactions import Interaction
+from ctiserver.orchestration.statistics import ALIASES
+from ctiserver.scxml.document import Document
 from ctiserver.scxml.values import Value
 from ctiserver.tlib.vocabulary import KVList
 
 SESSION_GLOBAL: Final = "__ors_session"
 INTERACTIONS_GLOBAL: Final = "__ors_interactions"
+STATISTICS_GLOBAL: Final = "__ors_statistics"
+STATISTICS_FUNCTION: Final = "sData"
+_ALIASES: Final = orjson.dumps({alias: stat.value for alias, stat in ALIASES.items()}).decode()
 
 PRELUDE: Final = f"""
 var _data = globalThis;
@@ -37,6 +48,28 @@ Object.defineProperty(_genesys, "session", {{
 Object.defineProperty(_genesys.ixn, "interactions", {{
   get: function () {{ return {INTERACTIONS_GLOBAL}; }}, enumerable: true
 }});
+var {STATISTICS_GLOBAL} = {{}};
+var __ors_stat_names = {_ALIASES};
+_genesys.statistic = {{
+  {STATISTICS_FUNCTION}: function (object, statistic) {{
+    var text = String(object), name = text.replace(/@[^.]*/, "");
+    var dot = name.lastIndexOf("."), type = dot < 0 ? "" : name.slice(dot + 1).toUpperCase();
+    var bare = dot < 0 ? name : name.slice(0, dot);
+    var stat = __ors_stat_names[statistic];
+    if (stat === undefined) throw new Error("sData: no statistic " + statistic);
+    var found = {STATISTICS_GLOBAL}[bare + "." + (type === "" ? "GA" : type)];
+    if (found === undefined || found[stat] === undefined || found[stat] === null) {{
+      found = {STATISTICS_GLOBAL}[bare];
+    }}
+    if (found !== undefined && found[stat] !== undefined && found[stat] !== null) {{
+      return found[stat];
+    }}
+    if (stat === "CallsWaiting" || stat === "ExpectedWaitTime" || stat === "CallsDistributed") {{
+      return 0;  // a virtual queue no call has entered yet
+    }}
+    throw new Error("sData: no statistic " + statistic + " for " + text);
+  }}
+}};
 function uneval(value) {{ return JSON.stringify(value); }}
 function __GetCurrentStates() {{ return __scxml_active(); }}
 """
@@ -77,3 +110,25 @@ def interaction_view(interaction: Interaction, call: Call | None, book: CallBook
 def _plain(data: KVList) -> dict[str, Value]:
     """A copy of a key-value list as datamodel data."""
     return {key: _plain(value) if isinstance(value, dict) else value for key, value in data.items()}
+
+
+def mentions(document: Document, word: str) -> bool:
+    """True when *word* appears in any expression, script or attribute of *document*."""
+    seen: set[int] = set()
+    pending: list[object] = [document]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if word in item:
+                return True
+            continue
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, tuple | list | frozenset):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+        elif dataclasses.is_dataclass(item):
+            pending.extend(getattr(item, f.name) for f in dataclasses.fields(item))
+    return False

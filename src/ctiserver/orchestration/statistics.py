@@ -31,6 +31,7 @@ from typing import Final
 
 from ctiserver.orchestration.agents import READY, Seat
 from ctiserver.orchestration.directory import Directory
+from ctiserver.scxml.values import Value
 
 
 class Stat(enum.StrEnum):
@@ -65,6 +66,7 @@ GROUP_STATS: Final = frozenset(
         Stat.AGENTS_IN_QUEUE_READY,
     }
 )
+QUEUE_STATS: Final = (Stat.CALLS_WAITING, Stat.EXPECTED_WAIT_TIME, Stat.CALLS_DISTRIBUTED)
 EWT_WINDOW: Final = 10
 
 
@@ -180,3 +182,32 @@ def _expected_wait(queue: _Queue, now: float) -> float:
         return now - min(queue.waiting.values())
     interval = (now - queue.routed[0]) / len(queue.routed)
     return waiting * interval
+
+
+def snapshot(
+    seats: list[Seat], directory: Directory, queues: VirtualQueues, now: float
+) -> dict[str, Value]:
+    """What `_genesys.statistic.sData` answers from: every virtual queue by name, and
+    every agent group (`NAME.GA`: configured groups and ACD queues, also `NAME.Q`) and
+    place group (`NAME.GP`) with its group statistics, over every connection's agents."""
+    figures: dict[str, Value] = {}
+    for name in queues.names():
+        figures[name] = {stat.value: queues.stat(name, stat, now) for stat in QUEUE_STATS}
+    groups: dict[str, list[Seat]] = {}
+    for seat in seats:
+        if seat.queue is not None:
+            groups.setdefault(f"{seat.queue}.GA", []).append(seat)
+            groups.setdefault(f"{seat.queue}.Q", []).append(seat)  # the ACD queue
+    for name in directory.settings.agent_groups.keys() | _named_groups(directory):
+        ids = directory.group(name) or frozenset()
+        groups[f"{name}.GA"] = [seat for seat in seats if seat.agent_id in ids]
+    by_dn = {seat.dn: seat for seat in seats}
+    for name, dns in directory.settings.place_groups.items():
+        groups[f"{name}.GP"] = [by_dn[dn] for dn in dns if dn in by_dn]
+    for key, members in groups.items():
+        figures[key] = {stat.value: group_stat(members, stat) for stat in GROUP_STATS}
+    return figures
+
+
+def _named_groups(directory: Directory) -> set[str]:
+    return {group for profile in directory.settings.agents.values() for group in profile.groups}
