@@ -631,7 +631,7 @@ def _strategies(reader: _Reader, value: Any, dns: Mapping[DeviceId, DnKind]) -> 
                 f"[orchestration.strategy.{number}] takes one key, application", *where
             )
         location = _string()(reader, table["application"], (*where, "application"))
-        if location.startswith("file:"):
+        if location.startswith(("file:", "http://", "https://")):
             strategies[number] = location
         else:
             strategies[number] = str((base / location).resolve())

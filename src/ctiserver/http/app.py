@@ -12,6 +12,7 @@ from aiohttp import web
 
 from ctiserver.http.metrics import ServerMetrics
 from ctiserver.http.phone import Act, phone_handler
+from ctiserver.http.routes import add_state_changing, new_app
 from ctiserver.http.websocket import serve_websocket
 from ctiserver.server.runtime import Runtime
 from ctiserver.tserver.addresses import address_status
@@ -57,14 +58,14 @@ def build_app(
     async def index(request: web.Request) -> web.FileResponse:
         return web.FileResponse(STATIC / "index.html")
 
-    app = web.Application()
+    app = new_app()
     app.router.add_get("/", index)
     app.router.add_get("/tlib", tlib)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", prometheus)
     app.router.add_get("/api/state", state)
-    app.router.add_post("/reload", do_reload)
-    app.router.add_post("/phone/{station}", phone_handler(phone))
+    add_state_changing(app, "POST", "/reload", do_reload)
+    add_state_changing(app, "POST", "/phone/{station}", phone_handler(phone))
     return app
 
 

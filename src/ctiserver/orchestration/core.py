@@ -5,11 +5,14 @@ T-Library requests to send out.  It owns the SCXML driver and every session in i
     out = core.link_up("a", now)            # RequestRegisterAddress for every DN followed
     out = core.on_event("a", event, now)    # EventRouteRequest starts a session, …
     out = core.advance_to(now)              # delayed <send>s, request timeouts
+    out = core.fetched(result, now)         # the answer to a <session:fetch>
     core.next_due()                         # when advance_to() has work next
 
-Each input returns the requests to send, each a SendRequest(link, message) whose message
-already carries its ReferenceID.  `runtime.py` sends them and feeds events back.  What
-the core knows of each connection is a Link (links.py).
+Each input returns what the shell must do: SendRequest(link, message), whose message
+already carries its ReferenceID, and FetchRequest (an HTTP request).  `runtime.py` does
+them and feeds events and answers back.  What the core knows of each connection is a
+Link (links.py).  Sessions also start without a call (start_session(), the REST
+interface), and take events from outside (send_event()).
 
 Rule 1: the core never waits.  A request is a pending entry with a deadline; its answer
 (the event carrying its ReferenceID) or its deadline resolves it into exactly one result
@@ -46,6 +49,7 @@ from ctiserver.orchestration.elements import (
     QUEUE_NAMESPACES,
     ActionElements,
     ActionRequest,
+    RequestIds,
 )
 from ctiserver.orchestration.genesys import (
     INTERACTIONS_GLOBAL,
@@ -58,7 +62,7 @@ from ctiserver.orchestration.genesys import (
     session_view,
 )
 from ctiserver.orchestration.interactions import Interaction, Interactions
-from ctiserver.orchestration.links import CoreSettings, Link, Pending, SendRequest
+from ctiserver.orchestration.links import CoreSettings, Link, Output, Pending, SendRequest
 from ctiserver.orchestration.outcomes import (
     Action,
     ErrorValue,
@@ -67,9 +71,17 @@ from ctiserver.orchestration.outcomes import (
     error_value,
 )
 from ctiserver.orchestration.selection import Pool, Selection, select, selection_data
+from ctiserver.orchestration.settings import DirectorySettings
 from ctiserver.orchestration.statistics import VirtualQueues, known, snapshot
 from ctiserver.orchestration.submissions import Submission, Submissions
 from ctiserver.orchestration.voice import Planned, Refused, plan, route_message
+from ctiserver.orchestration.web_elements import (
+    SESSION_NAMESPACES,
+    FetchError,
+    FetchRequest,
+    FetchResult,
+    SessionElements,
+)
 from ctiserver.scxml.actions import ActionRegistry
 from ctiserver.scxml.document import Document
 from ctiserver.scxml.driver import Driver
@@ -87,6 +99,7 @@ PARTY_STATE_CHANGED: Final = "interaction.partystate.changed"
 
 
 DeadlineKey = tuple[str, str, int] | tuple[str, str]
+FETCH_GRACE: Final = 1.0  # the shell times a fetch out itself; this is the backstop
 Observer = Callable[[str, Effect], None]
 
 
@@ -111,17 +124,16 @@ class Orchestrator:
     ) -> None:
         self.settings = settings
         self._observer = observer
-        self.strategies = dict(strategies)
-        self._party_events = {
-            point: _listens(doc, PARTY_STATE_CHANGED) for point, doc in strategies.items()
-        }
-        self._statistics = {
-            point: mentions(doc, STATISTICS_FUNCTION) for point, doc in strategies.items()
-        }
+        self.strategies: dict[str, Document] = {}
+        self._party_events: dict[str, bool] = {}
+        self._statistics: dict[str, bool] = {}
+        self.reconfigure(strategies=strategies)
         registry = ActionRegistry()
-        elements = ActionElements()
+        ids = RequestIds()
+        elements = ActionElements(ids)
         registry.register(INTERACTION_NAMESPACES, elements)
         registry.register(QUEUE_NAMESPACES, elements)
+        registry.register(SESSION_NAMESPACES, SessionElements(ids))
         host = Host(
             actions=registry,
             limits=settings.limits,
@@ -140,12 +152,46 @@ class Orchestrator:
         self._ended: list[str] = []
         self._showing_gone: set[str] = set()
         self._stale_statistics: set[str] = set()  # sessions to show statistics to
-        self._out: list[SendRequest] = []
+        self._out: list[Output] = []
+        self._fetches: dict[str, str] = {}  # request id → session id
         self.now = now
 
     # --- inputs ---------------------------------------------------------------------------
 
-    def link_up(self, link: str, now: float) -> list[SendRequest]:
+    def reconfigure(
+        self,
+        *,
+        strategies: Mapping[str, Document] | None = None,
+        directory: DirectorySettings | None = None,
+    ) -> None:
+        """New strategies (for the sessions that start from now on) or a new directory."""
+        if strategies is not None:
+            self.strategies = dict(strategies)
+            self._party_events = {
+                point: _listens(doc, PARTY_STATE_CHANGED) for point, doc in strategies.items()
+            }
+            self._statistics = {
+                point: mentions(doc, STATISTICS_FUNCTION) for point, doc in strategies.items()
+            }
+        if directory is not None:
+            self.directory.replace(directory)
+
+    def reconfigured(
+        self,
+        now: float,
+        *,
+        strategies: Mapping[str, Document] | None = None,
+        directory: DirectorySettings | None = None,
+    ) -> list[Output]:
+        """reconfigure() at run time: waiting calls may have new targets now."""
+        self._at(now)
+        self.reconfigure(strategies=strategies, directory=directory)
+        if self._submissions:
+            self._dispatch()
+        self._settle()
+        return self._take_out()
+
+    def link_up(self, link: str, now: float) -> list[Output]:
         """Connected and registered as a client: register every DN to follow."""
         self._at(now)
         state = self.links[link]
@@ -155,7 +201,7 @@ class Orchestrator:
             state.registering[reference] = dn
         return self._take_out()
 
-    def link_down(self, link: str, now: float) -> list[SendRequest]:
+    def link_down(self, link: str, now: float) -> list[Output]:
         """The connection is gone: every request on it fails, every call on it ends."""
         self._at(now)
         state = self.links[link]
@@ -171,7 +217,7 @@ class Orchestrator:
         self._settle()
         return self._take_out()
 
-    def on_event(self, link: str, event: TMessage, now: float) -> list[SendRequest]:
+    def on_event(self, link: str, event: TMessage, now: float) -> list[Output]:
         self._at(now)
         state = self.links[link]
         state.server = event.get("Server", state.server)
@@ -194,7 +240,7 @@ class Orchestrator:
         self._settle()
         return self._take_out()
 
-    def send_failed(self, link: str, reference: int, now: float) -> list[SendRequest]:
+    def send_failed(self, link: str, reference: int, now: float) -> list[Output]:
         """The runtime could not write the request *reference*: the link is down."""
         self._at(now)
         state = self.links[link]
@@ -203,8 +249,61 @@ class Orchestrator:
         self._settle()
         return self._take_out()
 
-    def advance_to(self, now: float) -> list[SendRequest]:
+    def advance_to(self, now: float) -> list[Output]:
         self._at(now)
+        self._settle()
+        return self._take_out()
+
+    def fetched(self, result: FetchResult, now: float) -> list[Output]:
+        """The answer to a FetchRequest; one that comes after its deadline is ignored."""
+        self._at(now)
+        session_id = self._fetches.pop(result.request_id, None)
+        if session_id is not None:
+            self._deadlines.cancel(("fetch", result.request_id))
+            self._deliver(session_id, fetch_event(result))
+        self._settle()
+        return self._take_out()
+
+    def start_session(
+        self, document: Document, now: float, params: Mapping[str, Value] | None = None
+    ) -> tuple[str, list[Output]]:
+        """A session with no call (the REST interface); *params* set its `<data>`."""
+        self._at(now)
+        if len(self.interactions.sessions) >= self.settings.max_sessions:
+            raise SessionRefused(f"{len(self.interactions.sessions)} sessions run already")
+        session_id = uuid.uuid4().hex
+        self.interactions.open_session(
+            session_id,
+            "",
+            None,
+            party_events=_listens(document, PARTY_STATE_CHANGED),
+            statistics=mentions(document, STATISTICS_FUNCTION),
+        )
+        globals: dict[str, Value] = {
+            SESSION_GLOBAL: session_view(session_id, None, self.settings.name),
+            INTERACTIONS_GLOBAL: {},
+        }
+        self.driver.start(document, session_id=session_id, globals=globals, params=params)
+        self._settle()
+        return session_id, self._take_out()
+
+    def send_event(self, session_id: str, event: Event, now: float) -> list[Output]:
+        """An event from outside (the REST interface).  Raises KeyError: no such session."""
+        self._at(now)
+        if session_id not in self.interactions.sessions:
+            raise KeyError(session_id)
+        self._deliver(session_id, event)
+        self._settle()
+        return self._take_out()
+
+    def terminate(self, session_id: str, now: float) -> list[Output]:
+        """End a session at once.  Raises KeyError: no such session."""
+        self._at(now)
+        if session_id not in self.interactions.sessions:
+            raise KeyError(session_id)
+        log.info("session %s: terminated on request", session_id)
+        self._finish(session_id)
+        self.driver.discard(session_id)
         self._settle()
         return self._take_out()
 
@@ -262,6 +361,15 @@ class Orchestrator:
                     self._fail_submission(
                         submission, ErrorValue.TIMEOUT, "no target became free in time"
                     )
+            case ("fetch", request_id):
+                session_id = self._fetches.pop(request_id, None)
+                if session_id is not None:
+                    late = FetchResult(
+                        request_id=request_id,
+                        error=FetchError.TIMEOUT,
+                        description="no answer in time",
+                    )
+                    self._deliver(session_id, fetch_event(late))
             case ("orphan", session_id):
                 record = self.interactions.sessions.get(session_id)
                 if record is not None and not record.interactions:
@@ -369,6 +477,10 @@ class Orchestrator:
         match effect:
             case ActionRequest():
                 self._requested.append((session_id, effect))
+            case FetchRequest(request_id=request_id, timeout=timeout):
+                self._fetches[request_id] = session_id
+                self._deadlines.set(("fetch", request_id), self.now + timeout + FETCH_GRACE)
+                self._out.append(effect)
             case WriteLog(label=label, text=text):
                 log.info("session %s: %s%s", session_id, f"{label}: " if label else "", text)
             case PlatformError(event=name, message=message):
@@ -388,6 +500,9 @@ class Orchestrator:
             self._submissions.remove(request.request_id)
             self._deadlines.cancel(("submit", request.request_id))
         self._deadlines.cancel(("orphan", session_id))
+        for request_id in [r for r, s in self._fetches.items() if s == session_id]:
+            del self._fetches[request_id]
+            self._deadlines.cancel(("fetch", request_id))
         self.interactions.close_session(session_id)
 
     # --- requests -------------------------------------------------------------------------
@@ -461,7 +576,7 @@ class Orchestrator:
         self._out.append(SendRequest(state.name, {**message, "ReferenceID": reference}))
         return reference
 
-    def _take_out(self) -> list[SendRequest]:
+    def _take_out(self) -> list[Output]:
         out, self._out = self._out, []
         return out
 
@@ -666,3 +781,22 @@ def _listens(document: Document, name: str) -> bool:
         for state in document.states
         for transition in state.transitions
     )
+
+
+class SessionRefused(Exception):
+    """A session could not be started (too many run already)."""
+
+
+def fetch_event(result: FetchResult) -> Event:
+    """session.fetch.done or error.session.fetch for *result*."""
+    data: dict[str, Value] = {"requestid": result.request_id}
+    if result.status:
+        data["status"] = result.status
+    if result.error is None:
+        data["content"] = result.content
+        return Event(name=Action.FETCH.done, data=data)
+    if result.status:
+        data["content"] = result.content
+    data["error"] = result.error.value
+    data["description"] = result.description
+    return Event(name=Action.FETCH.error, data=data)

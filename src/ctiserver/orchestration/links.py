@@ -17,6 +17,7 @@ from ctiserver.orchestration.elements import ActionRequest
 from ctiserver.orchestration.selection import Pool, Reservations, Selection
 from ctiserver.orchestration.settings import DirectorySettings
 from ctiserver.orchestration.voice import Planned
+from ctiserver.orchestration.web_elements import FetchRequest
 from ctiserver.scxml.ecmascript import Limits
 from ctiserver.scxml.host import DEFAULT_MAX_STEPS
 from ctiserver.tlib.vocabulary import TMessage
@@ -45,6 +46,9 @@ class SendRequest:
 
     link: str
     message: TMessage
+
+
+Output = SendRequest | FetchRequest  # what the core asks its shell to do
 
 
 @dataclass(slots=True)
