@@ -27,6 +27,7 @@ anything that goes wrong with the exchange itself is `error.session.fetch`.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
@@ -49,6 +50,7 @@ ENCODINGS: Final = ("application/json", "application/x-www-form-urlencoded")
 ANSWER_TYPES: Final = ("application/json", "text/plain")
 DEFAULT_TIMEOUT: Final = 10.0
 MAX_TIMEOUT: Final = 60.0
+_LITERAL: Final = re.compile(r"[\w.:/+\-]+")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -140,7 +142,8 @@ class _Reader:
         raw = self.element.attribute(name)
         if raw is None:
             return default
-        text = raw if raw.lower() in choices else as_text(self.context.evaluate(raw))
+        # A bare word (get, application/json) is written as is; else it is an expression.
+        text = raw if _LITERAL.fullmatch(raw) else as_text(self.context.evaluate(raw))
         if text.lower() not in choices:
             raise self.fail(f"{name} {text!r} is not one of {', '.join(choices)}")
         return text.lower()
