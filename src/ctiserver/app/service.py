@@ -6,8 +6,8 @@ in one asyncio.TaskGroup.
     client side:  T-Library over TCP lines, and aiohttp for WebSocket /tlib, /healthz,
                   /metrics, /reload and the dashboard
 
-With `[orchestration] enabled`, the orchestration server runs here too, as a client of
-the server's own client listener.
+With `[orchestration] enabled`, the orchestration server runs beside it, in a child
+process (orchestration/process.py), as a client of the server's own client listener.
 
 Once bound, each listener is announced on a line of its own (`listening client=…`,
 `listening http=…`, `listening csta=…` for an embedded pbxsim), so a script can start
@@ -36,8 +36,8 @@ from ctiserver.http.metrics import ServerMetrics
 from ctiserver.iscc.peering import Peering, PeeringSettings
 from ctiserver.iscc.transactions import XRoute
 from ctiserver.link.supervisor import LinkSettings, LinkSupervisor
-from ctiserver.orchestration.runtime import OrchestrationServer
-from ctiserver.orchestration.settings import Endpoint
+from ctiserver.orchestration.process import OrchestrationProcess
+from ctiserver.orchestration.settings import Endpoint, OrchestrationSettings
 from ctiserver.server.runtime import Runtime
 from ctiserver.server.tcp import serve_clients
 from ctiserver.tserver.core import CoreSettings, TServerCore
@@ -82,7 +82,7 @@ class Service:
         self.runtime = Runtime(core, clock=self.clock, metrics=self.metrics)
         self.embedded: EmbeddedSwitch | None = None
         self.client_address: tuple[str, int] | None = None
-        self.orchestration: OrchestrationServer | None = None
+        self.orchestration: OrchestrationProcess | None = None
         self.http_address: tuple[str, int] | None = None
         self.iscc_address: tuple[str, int] | None = None
         self._register_gauges()
@@ -132,6 +132,7 @@ class Service:
         if self.embedded is not None:
             self.embedded.reconfigure(fresh)
         await self.runtime.reconfigure(fresh.dns)
+        await self._reload_orchestration(fresh)
         self.config = fresh
         log.info("reloaded %s: %d DNs added, %d removed", source, len(added), len(removed))
         return {"ok": True, "added": added, "removed": removed}
@@ -194,14 +195,29 @@ class Service:
         self._announce(f"listening http={self.http_address[0]}:{self.http_address[1]}")
 
     def _orchestration(self) -> Coroutine[Any, Any, None] | None:
-        """The embedded orchestration server (`[orchestration] enabled`): a client of this
-        server's own client listener, like any other (DESIGN.md § 1, part 6)."""
-        settings = self.config.orchestration
+        """The embedded orchestration server (`[orchestration] enabled`), in a child
+        process: a client of this server's own client listener, like any other
+        (DESIGN.md § 1, part 6)."""
+        settings = self._orchestration_settings(self.config)
+        if settings is None:
+            return None
+        self.orchestration = OrchestrationProcess(settings)
+        return _run_orchestration(self.orchestration, self._announce)
+
+    def _orchestration_settings(self, config: Config) -> OrchestrationSettings | None:
+        settings = config.orchestration
         if settings is None or not settings.enabled or self.client_address is None:
             return None
-        endpoint = Endpoint(*self.client_address, location=self.config.switch_name)
-        self.orchestration = OrchestrationServer(replace(settings, servers=(endpoint,)))
-        return _run_orchestration(self.orchestration)
+        endpoint = Endpoint(*self.client_address, location=config.switch_name)
+        return replace(settings, servers=(endpoint,))
+
+    async def _reload_orchestration(self, fresh: Config) -> None:
+        settings = self._orchestration_settings(fresh)
+        if self.orchestration is None or settings is None:
+            return
+        restart = await self.orchestration.reload(settings)
+        if restart:
+            log.warning("reload: [orchestration] %s need a restart", ", ".join(restart))
 
     async def _start_peering(self, stack: contextlib.AsyncExitStack) -> None:
         iscc = self.config.iscc
@@ -264,12 +280,24 @@ def iscc_settings(config: Config) -> IsccSettings | None:
     )
 
 
-async def _run_orchestration(server: OrchestrationServer) -> None:
-    """Run the embedded orchestration server; if it fails, the CTI server carries on."""
+async def _run_orchestration(
+    process: OrchestrationProcess, announce: Callable[[str], None]
+) -> None:
+    """Run the orchestration process; if it fails, the CTI server carries on."""
+    announcer = asyncio.create_task(_announce_rest(process, announce))
     try:
-        await server.run()
+        await process.run()
     except Exception:
-        log.exception("the orchestration server stopped")
+        log.exception("the orchestration process cannot be run")
+    finally:
+        announcer.cancel()
+
+
+async def _announce_rest(process: OrchestrationProcess, announce: Callable[[str], None]) -> None:
+    await process.ready.wait()
+    if process.http_address is not None:
+        host, port = process.http_address
+        announce(f"listening orchestration-http={host}:{port}")
 
 
 async def _close_server(server: asyncio.Server) -> None:

@@ -1,0 +1,161 @@
+"""The orchestration server embedded in `ctiserver run`, as a child process: the parent's
+side.  An asyncio shell.
+
+    process = OrchestrationProcess(settings)     # servers: this server's client listener
+    await process.run()                          # until cancelled; restarts a dead child
+    await process.reload(settings)               # the keys that need a restart
+    process.ready, process.http_address          # registered everywhere; the REST port
+    process.stopped, process.pid                 # the child died (until the next is ready)
+
+The child (`python -m ctiserver.orchestration.child`, child.py) runs an
+OrchestrationServer that speaks T-Library to this server's client listener like any
+client; strategies run there, so a script that loops until its time limit holds the
+child's loop, never the CTI server's (bench/orchestration_isolation.py measures it).
+
+The two talk over the child's standard input and output, in frames (4-byte big-endian
+length, then the body):
+    parent → child   pickle: ("start", OrchestrationSettings, log level), ("reload", settings)
+    child → parent   JSON:   ["ready", [host, port] | null], ["log", {record}],
+                             ["reloaded", [keys that need a restart]]
+The child's log records are handled by the parent's logging, so they go wherever the
+server's own lines go, formatted the same.
+
+Rule 1: a child that dies is started again after `reconnect-interval` (doubling up to
+30 s while it keeps dying young), and logged as an error; the CTI server carries on.
+Rule 2: closing the child's standard input stops it; a child whose parent dies stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import pickle
+import struct
+import sys
+from typing import Any, Final
+
+import orjson
+
+from ctiserver.orchestration.settings import OrchestrationSettings
+
+log = logging.getLogger(__name__)
+
+HEADER: Final = struct.Struct(">I")
+MAX_FRAME: Final = 16 << 20
+MAX_BACKOFF: Final = 30.0
+STOP_TIMEOUT: Final = 5.0
+YOUNG: Final = 10.0  # a child that dies younger than this makes the next wait longer
+
+
+def frame(body: bytes) -> bytes:
+    return HEADER.pack(len(body)) + body
+
+
+async def read_frame(reader: asyncio.StreamReader) -> bytes | None:
+    """The next frame's body, or None at the end of the stream."""
+    try:
+        header = await reader.readexactly(HEADER.size)
+    except asyncio.IncompleteReadError:
+        return None
+    (size,) = HEADER.unpack(header)
+    if size > MAX_FRAME:
+        raise ValueError(f"a frame of {size} bytes")
+    try:
+        return await reader.readexactly(size)
+    except asyncio.IncompleteReadError:
+        return None
+
+
+class OrchestrationProcess:
+    """See the module docstring."""
+
+    def __init__(self, settings: OrchestrationSettings) -> None:
+        self.settings = settings
+        self.ready = asyncio.Event()
+        self.stopped = asyncio.Event()
+        self.http_address: tuple[str, int] | None = None
+        self._process: asyncio.subprocess.Process | None = None
+        self._reloaded: asyncio.Future[list[str]] | None = None
+
+    async def run(self) -> None:
+        """Keep a child running until cancelled (Rule 1)."""
+        loop = asyncio.get_running_loop()
+        delay = self.settings.reconnect_interval
+        while True:
+            started = loop.time()
+            status = await self._child()
+            self.ready.clear()
+            self.stopped.set()
+            young = loop.time() - started < YOUNG
+            delay = min(delay * 2, MAX_BACKOFF) if young else self.settings.reconnect_interval
+            log.error(
+                "the orchestration process stopped (exit status %s); starting it again in %g s",
+                status,
+                delay,
+            )
+            await asyncio.sleep(delay)
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id while one runs."""
+        return self._process.pid if self._process is not None else None
+
+    async def reload(self, settings: OrchestrationSettings) -> list[str]:
+        """Send the child new settings; the keys it could not apply without a restart."""
+        process = self._process
+        if process is None or process.stdin is None:
+            return []
+        self._reloaded = asyncio.get_running_loop().create_future()
+        process.stdin.write(frame(pickle.dumps(("reload", settings))))
+        await process.stdin.drain()
+        async with asyncio.timeout(STOP_TIMEOUT):
+            return await self._reloaded
+
+    async def _child(self) -> int | None:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "ctiserver.orchestration.child",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        self._process = process
+        assert process.stdin is not None
+        assert process.stdout is not None
+        level = logging.getLogger().getEffectiveLevel()
+        process.stdin.write(frame(pickle.dumps(("start", self.settings, level))))
+        try:
+            while (body := await read_frame(process.stdout)) is not None:
+                self._take(orjson.loads(body))
+            return await process.wait()
+        finally:
+            self._process = None
+            await _stop(process)
+
+    def _take(self, message: list[Any]) -> None:
+        kind, value = message
+        if kind == "log":
+            record = logging.makeLogRecord(value)
+            logging.getLogger(record.name).handle(record)
+        elif kind == "ready":
+            self.http_address = (value[0], value[1]) if value else None
+            self.stopped.clear()
+            self.ready.set()
+        elif kind == "reloaded" and self._reloaded is not None and not self._reloaded.done():
+            self._reloaded.set_result(list(value))
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    """Close the child's input (Rule 2); kill it if it has not gone in STOP_TIMEOUT."""
+    if process.returncode is not None:
+        return
+    if process.stdin is not None:
+        process.stdin.close()
+    try:
+        async with asyncio.timeout(STOP_TIMEOUT):
+            await asyncio.shield(process.wait())
+    except (TimeoutError, asyncio.CancelledError):
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        await process.wait()
