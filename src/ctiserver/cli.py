@@ -153,11 +153,28 @@ def _orchestrate(arguments: argparse.Namespace) -> int:
     if not settings.servers:
         raise ConfigError(f"{arguments.config}: [orchestration] servers names no CTI server")
 
+    server = OrchestrationServer(settings)
+
+    async def reload() -> None:
+        if arguments.config is None:
+            log.info("reload: the demo has no file to read")
+            return
+        try:
+            fresh = _load(arguments.config).orchestration
+        except ConfigError as exc:
+            log.error("reload refused: %s", exc)
+            return
+        if fresh is not None:
+            restart = await server.reload(fresh)
+            if restart:
+                log.warning("reload: %s need a restart of the server", ", ".join(restart))
+
     async def serve() -> None:
-        task = asyncio.create_task(OrchestrationServer(settings).run())
+        task = asyncio.create_task(server.run())
         loop = asyncio.get_running_loop()
         for number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(number, task.cancel)
+        loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(reload()))
         with contextlib.suppress(asyncio.CancelledError):
             await task
 

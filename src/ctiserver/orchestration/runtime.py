@@ -141,7 +141,9 @@ class OrchestrationServer:
     async def reload(self, settings: OrchestrationSettings) -> list[str]:
         """Apply what can change live (strategies, the directory); return the names of the
         changed keys that need a restart."""
-        assert self._web is not None
+        if self._web is None or self.core is None:
+            log.warning("reload: the orchestration server is still starting; try again")
+            return []
         strategies = None
         if settings.strategies != self.settings.strategies:
             strategies = await load_strategies(settings.strategies, self._web)
