@@ -36,6 +36,27 @@ INTERACTIONS_GLOBAL: Final = "__ors_interactions"
 STATISTICS_GLOBAL: Final = "__ors_statistics"
 STATISTICS_FUNCTION: Final = "sData"
 _ALIASES: Final = orjson.dumps({alias: stat.value for alias, stat in ALIASES.items()}).decode()
+# sData's body, compiled the first time a session calls it.
+_SDATA: Final = f"""(function () {{
+  var names = {_ALIASES};
+  var queueStats = {{CallsWaiting: true, ExpectedWaitTime: true, CallsDistributed: true}};
+  function known(found, stat) {{
+    return found !== undefined && found[stat] !== undefined && found[stat] !== null;
+  }}
+  return function (object, statistic, figures) {{
+    var text = String(object), name = text.replace(/@[^.]*/, "");
+    var dot = name.lastIndexOf("."), type = dot < 0 ? "" : name.slice(dot + 1).toUpperCase();
+    var bare = dot < 0 ? name : name.slice(0, dot);
+    var stat = names[statistic];
+    if (stat === undefined) {{ throw new Error("sData: no statistic " + statistic); }}
+    var found = figures[bare + "." + (type === "" ? "GA" : type)];
+    if (!known(found, stat)) {{ found = figures[bare]; }}
+    if (known(found, stat)) {{ return found[stat]; }}
+    if (queueStats[stat]) {{ return 0; }}  // a virtual queue no call has entered yet
+    throw new Error("sData: no statistic " + statistic + " for " + text);
+  }};
+}})()"""
+_SDATA_SOURCE: Final = orjson.dumps(_SDATA).decode()
 
 PRELUDE: Final = f"""
 var _data = globalThis;
@@ -49,25 +70,11 @@ Object.defineProperty(_genesys.ixn, "interactions", {{
   get: function () {{ return {INTERACTIONS_GLOBAL}; }}, enumerable: true
 }});
 var {STATISTICS_GLOBAL} = {{}};
-var __ors_stat_names = {_ALIASES};
+var __ors_sdata = null;
 _genesys.statistic = {{
   {STATISTICS_FUNCTION}: function (object, statistic) {{
-    var text = String(object), name = text.replace(/@[^.]*/, "");
-    var dot = name.lastIndexOf("."), type = dot < 0 ? "" : name.slice(dot + 1).toUpperCase();
-    var bare = dot < 0 ? name : name.slice(0, dot);
-    var stat = __ors_stat_names[statistic];
-    if (stat === undefined) throw new Error("sData: no statistic " + statistic);
-    var found = {STATISTICS_GLOBAL}[bare + "." + (type === "" ? "GA" : type)];
-    if (found === undefined || found[stat] === undefined || found[stat] === null) {{
-      found = {STATISTICS_GLOBAL}[bare];
-    }}
-    if (found !== undefined && found[stat] !== undefined && found[stat] !== null) {{
-      return found[stat];
-    }}
-    if (stat === "CallsWaiting" || stat === "ExpectedWaitTime" || stat === "CallsDistributed") {{
-      return 0;  // a virtual queue no call has entered yet
-    }}
-    throw new Error("sData: no statistic " + statistic + " for " + text);
+    if (__ors_sdata === null) {{ __ors_sdata = (0, eval)({_SDATA_SOURCE}); }}
+    return __ors_sdata(object, statistic, {STATISTICS_GLOBAL});
   }}
 }};
 function uneval(value) {{ return JSON.stringify(value); }}
