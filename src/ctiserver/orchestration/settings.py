@@ -17,7 +17,7 @@ from typing import Final
 # The repository's examples, found from this file in a source checkout (./dev, pip -e).
 EXAMPLES: Final = Path(__file__).resolve().parents[3] / "examples" / "strategies"
 DEMO_ROUTING_POINT: Final = "5000"
-DEMO_STRATEGY: Final = EXAMPLES / "route-to-agent.scxml"
+DEMO_STRATEGY: Final = EXAMPLES / "skills-routing.scxml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +85,27 @@ class OrchestrationSettings:
 
 
 def demo(register: tuple[str, ...], servers: tuple[Endpoint, ...]) -> OrchestrationSettings:
-    """The demo site's: route-to-agent.scxml on routing point 5000."""
+    """The demo site's: skills-routing.scxml on routing point 5000, and its agents' skills."""
     return OrchestrationSettings(
         enabled=True,
         servers=servers,
         strategies={DEMO_ROUTING_POINT: str(DEMO_STRATEGY)},
         register=register,
+        directory=DEMO_DIRECTORY,
     )
+
+
+def _generalist() -> AgentProfile:
+    return AgentProfile({"sales": 5, "support": 5, "lang": "en"})
+
+
+DEMO_DIRECTORY: Final = DirectorySettings(
+    agents={
+        "1001": AgentProfile({"sales": 8, "lang": "en"}),
+        "1002": AgentProfile({"sales": 6, "lang": "fr"}),
+        "1003": AgentProfile({"sales": 4, "support": 5, "lang": "en"}),
+        "1004": AgentProfile({"support": 8, "lang": "fr"}),
+        "1005": AgentProfile({"support": 6, "lang": "en"}),
+        **{str(agent): _generalist() for agent in range(1006, 1011)},
+    }
+)
