@@ -7,7 +7,9 @@ Rule 1: `Ready` is the agent's state, not availability.  An agent is *available*
 Ready with no call at its DN (nor one on its way there); `available_since` is when it
 last became so, the origin of StatTimeInReadyState (longest available = smallest).
 Rule 2: `available` holds the available agents in the order they became available, so
-the one available longest is found without sorting.
+the one available longest is found without sorting; a view (`view()`) keeps the same for
+the agents of one target (a skill expression, a group), so that finding the first of a
+thousand that has the skill does not mean stepping over the thousand that have not.
 Rule 3: EventRegistered does not say which queue an agent logged in to, so an agent
 first seen there serves every queue until an agent event names one.
 Rule 4: an agent answers a call when its DN reaches Established on it other than as the
@@ -16,6 +18,7 @@ caller (StatCallsAnswered), and completes it when it then leaves (StatCallsCompl
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 from ctiserver.tlib.vocabulary import TMessage
@@ -54,6 +57,23 @@ class AgentBoard:
         self.available: dict[str, Seat] = {}  # by DN, longest available first (Rule 2)
         self._by_agent: dict[str, Seat] = {}
         self._busy: set[str] = set()  # DNs with a call, whether an agent is there or not
+        self._views: dict[Hashable, tuple[Callable[[Seat], bool], dict[str, Seat]]] = {}
+        self._views_version: Hashable = None
+
+    def view(
+        self, key: Hashable, belongs: Callable[[Seat], bool], version: Hashable
+    ) -> dict[str, Seat]:
+        """The available agents for which *belongs* holds, longest available first, kept up
+        to date from now on under *key* (Rule 2).  A new *version* (the directory changed:
+        who belongs where) drops every view."""
+        if version != self._views_version:
+            self._views.clear()
+            self._views_version = version
+        found = self._views.get(key)
+        if found is None:
+            members = {dn: seat for dn, seat in self.available.items() if belongs(seat)}
+            found = self._views[key] = (belongs, members)
+        return found[1]
 
     def seat_of(self, agent_id: str) -> Seat | None:
         return self._by_agent.get(agent_id)
@@ -130,6 +150,7 @@ class AgentBoard:
     def clear(self) -> None:
         self.seats.clear()
         self.available.clear()
+        self._views.clear()
         self._by_agent.clear()
         self._busy.clear()
 
@@ -148,6 +169,8 @@ class AgentBoard:
         if seat is None:
             return False
         self.available.pop(dn, None)
+        for _, members in self._views.values():
+            members.pop(dn, None)
         if self._by_agent.get(seat.agent_id) is seat:
             del self._by_agent[seat.agent_id]
         return True
@@ -158,3 +181,8 @@ class AgentBoard:
         elif seat.dn not in self.available:
             seat.available_since = now
             self.available[seat.dn] = seat
+        for belongs, members in self._views.values():
+            if seat.available and belongs(seat):
+                members.setdefault(seat.dn, seat)  # a newcomer goes last, as in `available`
+            else:
+                members.pop(seat.dn, None)

@@ -211,9 +211,10 @@ def _members(target: Target, pool: Pool, directory: Directory, now: float) -> It
     if target.type is TargetType.PLACE_GROUP:
         yield from _places(target, pool, directory, now)
         return
-    belongs = _membership(target, directory)
-    for seat in list(pool.agents.available.values()):
-        if belongs(seat) and not pool.reservations.held(seat.dn, now):
+    key = (target.type, target.name)
+    view = pool.agents.view(key, _membership(target, directory), directory.version)
+    for seat in list(view.values()):
+        if not pool.reservations.held(seat.dn, now):
             yield seat
 
 
