@@ -25,6 +25,7 @@ import asyncio
 import dataclasses
 import logging
 import multiprocessing
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -187,7 +188,7 @@ class People:
         await asyncio.gather(*tasks)
 
 
-async def people(address: tuple[str, int], plan: dict[str, Any]) -> dict[str, Any]:
+async def people(address: tuple[str, int], plan: dict[str, Any], out: Any) -> dict[str, Any]:
     from ctiserver.client.connection import TClient
 
     callers_dns = [str(FIRST_CALLER_DN + n) for n in range(plan["callers"])]
@@ -209,17 +210,18 @@ async def people(address: tuple[str, int], plan: dict[str, Any]) -> dict[str, An
     for dn in callers_dns:
         crowd.free.put_nowait(dn)
     watcher = asyncio.ensure_future(crowd.watch_agents(agents))
+    out.send("set up")  # the measured part begins
     drain = asyncio.ensure_future(_drain(callers))
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     deadline = began + plan["seconds"]
     if plan["rate"]:
         await crowd.open_loop(plan["rate"], deadline)
     else:
         await asyncio.gather(*(crowd.closed_loop(dn, deadline) for dn in callers_dns))
-    elapsed = time.perf_counter() - began
+    elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
     watcher.cancel()
     drain.cancel()
-    return {"calls": crowd.calls, "elapsed": elapsed}
+    return {"calls": crowd.calls, "elapsed": elapsed, "people_cpu": cpu}
 
 
 async def _drain(client: Any) -> None:
@@ -228,7 +230,7 @@ async def _drain(client: Any) -> None:
 
 
 def run_people(address: tuple[str, int], plan: dict[str, Any], out: Any) -> None:
-    out.send(asyncio.run(people(address, plan)))
+    out.send(asyncio.run(people(address, plan, out)))
 
 
 # --- 2. and 3. end to end -------------------------------------------------------------------
@@ -312,10 +314,14 @@ async def end_to_end(plan: dict[str, Any], *, child: bool) -> dict[str, Any]:
         people_process = multiprocessing.get_context("spawn").Process(
             target=run_people, args=(service.client_address, plan, send)
         )
+        child_pid = service.orchestration.pid if service.orchestration else None
         people_process.start()
-        result: dict[str, Any] = await asyncio.get_running_loop().run_in_executor(
-            None, receive.recv
-        )
+        loop = asyncio.get_running_loop()
+        assert await loop.run_in_executor(None, receive.recv) == "set up"
+        server_cpu, child_cpu = time.process_time(), _cpu_of(child_pid)
+        result: dict[str, Any] = await loop.run_in_executor(None, receive.recv)
+        result["server_cpu"] = time.process_time() - server_cpu
+        result["child_cpu"] = _cpu_of(child_pid) - child_cpu
         people_process.join()
         if in_loop is not None:
             running.cancel()
@@ -323,6 +329,26 @@ async def end_to_end(plan: dict[str, Any], *, child: bool) -> dict[str, Any]:
         await task
         result["latencies"] = timer.latencies
         return result
+
+
+def _cpu_of(pid: int | None) -> float:
+    """Seconds of CPU (user + system) process *pid* has used (Linux /proc)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def report(result: dict[str, Any]) -> None:
+    calls = result["calls"]
+    print(f"   sessions per second:              {calls / result['elapsed']:.0f}")
+    print(f"   RouteRequest -> RouteCall:        {percentiles(result['latencies'])}")
+    print(
+        "   CPU per session:                  "
+        f"server (and pbxsim) {result['server_cpu'] / calls * 1e3:.2f} ms, "
+        f"orchestration process {result['child_cpu'] / calls * 1e3:.2f} ms, "
+        f"callers and agents {result['people_cpu'] / calls * 1e3:.2f} ms"
+    )
 
 
 def main() -> None:
@@ -357,15 +383,13 @@ def main() -> None:
             result = runner.run(end_to_end(plan, child=mode == "child"))
         where = "its child process" if mode == "child" else "the CTI server's event loop"
         print(f"2. end to end, orchestration in {where}: {arguments.callers} callers in a loop")
-        print(f"   sessions per second:              {result['calls'] / result['elapsed']:.0f}")
-        print(f"   RouteRequest -> RouteCall:        {percentiles(result['latencies'])}")
+        report(result)
     if "rate" in only:
         paced = {**plan, "rate": arguments.rate}
         with asyncio.Runner(loop_factory=factory) as runner:
             result = runner.run(end_to_end(paced, child=True))
         print(f"3. end to end at {arguments.rate:g} sessions/s offered, orchestration in its child")
-        print(f"   sessions per second:              {result['calls'] / result['elapsed']:.0f}")
-        print(f"   RouteRequest -> RouteCall:        {percentiles(result['latencies'])}")
+        report(result)
 
 
 if __name__ == "__main__":
