@@ -58,7 +58,6 @@ from ctiserver.orchestration.genesys import (
     STATISTICS_FUNCTION,
     STATISTICS_GLOBAL,
     interaction_view,
-    mentions,
     session_view,
 )
 from ctiserver.orchestration.interactions import Interaction, Interactions
@@ -83,7 +82,7 @@ from ctiserver.orchestration.web_elements import (
     SessionElements,
 )
 from ctiserver.scxml.actions import ActionRegistry
-from ctiserver.scxml.document import Document
+from ctiserver.scxml.document import Document, mentions
 from ctiserver.scxml.driver import Driver
 from ctiserver.scxml.effects import Effect, PlatformError, SessionEnded, WriteLog
 from ctiserver.scxml.events import Event, any_descriptor_matches

@@ -19,7 +19,6 @@ nothing on the call (attach data with a `<createcall udata>` or `<redirect udata
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Final
 
 import orjson
@@ -27,7 +26,6 @@ import orjson
 from ctiserver.orchestration.calls import Call, CallBook
 from ctiserver.orchestration.interactions import Interaction
 from ctiserver.orchestration.statistics import ALIASES
-from ctiserver.scxml.document import Document
 from ctiserver.scxml.values import Value
 from ctiserver.tlib.vocabulary import KVList
 
@@ -117,25 +115,3 @@ def interaction_view(interaction: Interaction, call: Call | None, book: CallBook
 def _plain(data: KVList) -> dict[str, Value]:
     """A copy of a key-value list as datamodel data."""
     return {key: _plain(value) if isinstance(value, dict) else value for key, value in data.items()}
-
-
-def mentions(document: Document, word: str) -> bool:
-    """True when *word* appears in any expression, script or attribute of *document*."""
-    seen: set[int] = set()
-    pending: list[object] = [document]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str):
-            if word in item:
-                return True
-            continue
-        if id(item) in seen:
-            continue
-        seen.add(id(item))
-        if isinstance(item, tuple | list | frozenset):
-            pending.extend(item)
-        elif isinstance(item, dict):
-            pending.extend(item.values())
-        elif dataclasses.is_dataclass(item):
-            pending.extend(getattr(item, f.name) for f in dataclasses.fields(item))
-    return False
