@@ -1,8 +1,13 @@
-"""The command line (DESIGN.md § 2): run, pbxsim, orchestrate, scxml run, check-config,
-reload, phone.
+"""The command line (docs/configuration.md, docs/logging.md): run, pbxsim, orchestrate,
+scxml run, check-config, reload, phone, trace.
 
 Parsing arguments, setting up logging and signals, and choosing the event loop live
 here; everything else is in app.service (the server) and the packages it wires.
+
+An operator's mistake is one line on standard error that names the problem and what to
+do, never a traceback: exit status 2 for a configuration that is wrong (including one
+check-config would refuse), 1 for anything else that stops a command (a port taken, no
+server answering).  `--log-level` and `--log-format` go before or after the command.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.metadata
 import json
 import logging
 import signal
@@ -17,43 +23,86 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
 from ctiserver.app import config as configuration
 from ctiserver.app.config import Config
-from ctiserver.errors import ConfigError
+from ctiserver.app.validation import validate
+from ctiserver.errors import ConfigError, StartupError
+from ctiserver.logs import formats
 
 log = logging.getLogger("ctiserver")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    arguments = parser.parse_args(argv)
-    logging.basicConfig(
-        level=getattr(logging, arguments.log_level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+def version() -> str:
     try:
+        return importlib.metadata.version("ctiserver")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree, not installed
+        return "unknown (not installed)"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = _parser().parse_args(argv)
+    try:
+        arguments.level, arguments.format = _log_choice(arguments)
+        formats.configure(arguments.level or "info", arguments.format or "text")
         result: int = arguments.handler(arguments)
     except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines():
+            print(f"ctiserver: configuration error: {line}", file=sys.stderr)
         return 2
+    except StartupError as exc:
+        print(f"ctiserver: {exc}", file=sys.stderr)
+        return 1
     return result
 
 
+def _log_choice(arguments: argparse.Namespace) -> tuple[str | None, str | None]:
+    """The level and format the command line or the environment chose (None: neither)."""
+    try:
+        level = getattr(arguments, "log_level", None) or formats.from_environment(
+            formats.LEVEL_VARIABLE, formats.LEVELS
+        )
+        format = getattr(arguments, "log_format", None) or formats.from_environment(
+            formats.FORMAT_VARIABLE, formats.FORMATS
+        )
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return level, format
+
+
+def _log_settings(arguments: argparse.Namespace) -> Callable[[Config], None]:
+    """Applies a configuration's `[log]` level and format, unless the command line or the
+    environment chose them: at start, and again at each reload."""
+
+    def apply(config: Config) -> None:
+        formats.configure(
+            arguments.level or config.log_level or "info",
+            arguments.format or config.log_format or "text",
+        )
+
+    return apply
+
+
 def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--log-level", choices=formats.LEVELS, default=argparse.SUPPRESS)
+    common.add_argument("--log-format", choices=formats.FORMATS, default=argparse.SUPPRESS)
     parser = argparse.ArgumentParser(
-        prog="ctiserver", description="A CTI server for CSTA switches."
+        prog="ctiserver",
+        description="A CTI server for CSTA switches.",
+        parents=[common],
+        epilog=f"The log level may also come from {formats.LEVEL_VARIABLE}.",
     )
-    parser.add_argument(
-        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
-    )
+    parser.add_argument("--version", action="version", version=f"ctiserver {version()}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    run = commands.add_parser(
+    def command(name: str, **options: Any) -> argparse.ArgumentParser:
+        return commands.add_parser(name, parents=[common], **options)
+
+    run = command(
         "run", help="the CTI server (with no --config: a demo site on an embedded pbxsim)"
     )
     run.add_argument("--config", type=Path)
@@ -64,30 +113,42 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(handler=_run)
 
-    pbxsim = commands.add_parser("pbxsim", help="a simulated PBX alone, listening for CSTA links")
+    pbxsim = command("pbxsim", help="a simulated PBX alone, listening for CSTA links")
     pbxsim.add_argument("--config", type=Path)
     pbxsim.set_defaults(handler=_pbxsim)
 
-    orchestrate = commands.add_parser(
+    orchestrate = command(
         "orchestrate",
         help="the orchestration server alone (with no --config: the demo's, on 127.0.0.1:7000)",
     )
     orchestrate.add_argument("--config", type=Path)
     orchestrate.set_defaults(handler=_orchestrate)
 
-    scxml = commands.add_parser("scxml", help="SCXML tools: scxml run DOC.scxml")
+    scxml = command("scxml", help="SCXML tools: scxml run DOC.scxml")
     scxml.add_argument("words", nargs=argparse.REMAINDER, metavar="run DOC.scxml")
     scxml.set_defaults(handler=_scxml)
 
-    check = commands.add_parser("check-config", help="validate a configuration file")
+    check = command(
+        "check-config", help="validate a configuration file as `run` would at its start"
+    )
     check.add_argument("file", type=Path)
     check.set_defaults(handler=_check_config)
 
-    reload = commands.add_parser("reload", help="ask a running server to re-read its configuration")
+    reload = command("reload", help="ask a running server to re-read its configuration")
     reload.add_argument("--config", type=Path, help="the running server's configuration file")
     reload.set_defaults(handler=_reload)
 
-    phone = commands.add_parser(
+    trace = command(
+        "trace",
+        help="follow a running server's trace: every message in and out, as it happens",
+    )
+    trace.add_argument("--dn", action="append", default=[], help="only messages about this DN")
+    trace.add_argument("--config", type=Path, help="the running server's configuration file")
+    trace.add_argument("--http", metavar="HOST:PORT", help="the server's http-listen address")
+    trace.add_argument("--json", action="store_true", help="print each record as JSON")
+    trace.set_defaults(handler=_trace)
+
+    phone = command(
         "phone",
         help="use a phone of a running server's embedded pbxsim",
         description="dial NUMBER, answer, hang-up, hold, retrieve [CALLID], account-code CODE",
@@ -111,7 +172,10 @@ def _run(arguments: argparse.Namespace) -> int:
     config = _load(arguments.config)
     if arguments.orchestrate:
         config = configuration.with_orchestration(config)
-    service = Service(config)
+    validate(config, command="run")
+    apply_log_settings = _log_settings(arguments)
+    apply_log_settings(config)
+    service = Service(config, on_log_settings=apply_log_settings)
 
     async def serve() -> None:
         loop = asyncio.get_running_loop()
@@ -128,6 +192,8 @@ def _pbxsim(arguments: argparse.Namespace) -> int:
     from ctiserver.app.embedded import serve_standalone
 
     config = _load(arguments.config)
+    validate(config, command="pbxsim")
+    _log_settings(arguments)(config)
 
     async def serve() -> None:
         task = asyncio.create_task(serve_standalone(config))
@@ -147,11 +213,10 @@ def _orchestrate(arguments: argparse.Namespace) -> int:
     config = _load(arguments.config)
     if arguments.config is None:
         config = configuration.with_orchestration(config)
+    validate(config, command="orchestrate")
+    _log_settings(arguments)(config)
     settings = config.orchestration
-    if settings is None:
-        raise ConfigError(f"{arguments.config}: there is no [orchestration] section")
-    if not settings.servers:
-        raise ConfigError(f"{arguments.config}: [orchestration] servers names no CTI server")
+    assert settings is not None  # validate() says so otherwise
 
     server = OrchestrationServer(settings)
 
@@ -190,6 +255,7 @@ def _scxml(arguments: argparse.Namespace) -> int:
 
 def _check_config(arguments: argparse.Namespace) -> int:
     config = configuration.load(arguments.file)
+    validate(config, command="run")
     print(
         f"{arguments.file}: valid; {len(config.dns)} DNs, {len(config.agent_logins)} agent logins"
     )
@@ -199,11 +265,34 @@ def _check_config(arguments: argparse.Namespace) -> int:
 def _reload(arguments: argparse.Namespace) -> int:
     config = _load(arguments.config)
     if config.http_listen is None:
-        print(
-            "reload needs [server] http-listen; send SIGHUP to the server instead", file=sys.stderr
-        )
-        return 2
-    return _post(f"http://{config.http_listen}/reload", None)
+        raise ConfigError("reload needs [server] http-listen; send SIGHUP to the server instead")
+    answer = _post_json(f"http://{config.http_listen}/reload")
+    if not answer.get("ok"):
+        raise ConfigError(f"the server refused the reload, nothing changed: {answer.get('error')}")
+    print(reload_summary(answer))
+    return 0
+
+
+def reload_summary(answer: dict[str, Any]) -> str:
+    """A reload's answer as the lines an operator reads."""
+    added, removed = answer.get("added", []), answer.get("removed", [])
+    lines = [f"reloaded: {len(added)} DNs added, {len(removed)} removed"]
+    if answer.get("applied"):
+        lines.append("applied now: " + ", ".join(answer["applied"]))
+    if answer.get("restart"):
+        lines.append("changed, applied at the next restart: " + ", ".join(answer["restart"]))
+    return "\n".join(lines)
+
+
+def _trace(arguments: argparse.Namespace) -> int:
+    from ctiserver.logs.follow import follow
+
+    http = arguments.http or _load(arguments.config).http_listen
+    if http is None:
+        raise ConfigError("trace needs the server's [server] http-listen")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(follow(str(http), arguments.dn, as_json=arguments.json))
+    return 0
 
 
 # The action's argument, by action: the body key it fills, and whether it is required.
@@ -242,8 +331,21 @@ def _post(url: str, body: bytes | None) -> int:
     except urllib.error.HTTPError as exc:
         print(exc.read().decode(), file=sys.stderr)
     except urllib.error.URLError as exc:
-        print(f"no server answers at {url}: {exc.reason}", file=sys.stderr)
+        raise StartupError(f"no server answers at {url}: {exc.reason}; is it running?") from None
     return 1
+
+
+def _post_json(url: str) -> dict[str, Any]:
+    """POST to *url*; its JSON answer, whatever the status."""
+    request = urllib.request.Request(url, data=b"", method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            answer: dict[str, Any] = json.loads(reply.read())
+    except urllib.error.HTTPError as exc:
+        answer = json.loads(exc.read() or b"{}")
+    except urllib.error.URLError as exc:
+        raise StartupError(f"no server answers at {url}: {exc.reason}; is it running?") from None
+    return answer
 
 
 def _run_loop(coroutine: Coroutine[Any, Any, None]) -> None:

@@ -14,6 +14,7 @@ import pytest
 from ctiserver.app.config import Address, Config, demo
 from ctiserver.app.service import Service
 from ctiserver.client.connection import TClient
+from ctiserver.tlib.events import problems
 from ctiserver.tlib.vocabulary import TMessage
 
 EVENT_TIMEOUT = 5.0
@@ -122,6 +123,7 @@ async def make_site() -> AsyncIterator[SiteFactory]:
 def check(event: TMessage, name: str, **expected: Any) -> TMessage:
     """*event* is *name* with the *expected* attributes; ReferenceID=None means absent."""
     assert event["Event"] == name, event
+    assert not problems(event), (problems(event), event)  # the events' table (tlib.events)
     for attribute in ALWAYS:
         assert attribute in event, (attribute, event)
     for attribute, value in expected.items():

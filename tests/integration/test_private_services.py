@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from ctiserver.client.connection import TClient
+from ctiserver.ids import DeviceId
+from ctiserver.model.changes import GuestAssociation
 from ctiserver.pbxsim.phone import EnterAccountCode
 from tests.integration import scenarios
 from tests.integration.conftest import Site, SiteFactory, check, expect
@@ -328,7 +330,8 @@ async def test_a_server_that_missed_the_association_learns_it_from_the_calls(sit
     guest = await site.client("7005")
     service(guest, 1, "7005", Extensions={"HOST_DN": "7006"})
     await expect(guest, "EventPrivateInfo", PrivateMsgID=1)
-    site.service.runtime.core.model.hosts.clear()  # as if the server had started since
+    forgotten = GuestAssociation(guest=DeviceId("7005"), host=DeviceId("7006"), associated=False)
+    site.service.runtime.core.model.replay([forgotten])  # as if the server had started since
     caller = await site.client("7001")
     await caller.make_call("7001", "7005")
     ringing = await expect(guest, "EventRinging", ThisDN="7005")

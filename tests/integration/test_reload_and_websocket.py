@@ -4,6 +4,7 @@ command line itself run as a user runs it."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import signal
 import sys
@@ -41,7 +42,8 @@ async def test_reload_adds_and_removes_dns(make_site: SiteFactory, tmp_path: Pat
     a = await site.client("7001", "7002")
     write_site(path, '"7001", "7003"')
     result = await site.service.reload()
-    assert result == {"ok": True, "added": ["7003"], "removed": ["7002"]}
+    assert (result["ok"], result["added"], result["removed"]) == (True, ["7003"], ["7002"])
+    assert "[dn]" in result["applied"]
     removed = await expect(a, "EventUnregistered", ThisDN="7002", ErrorCode=59, ReferenceID=None)
     assert "removed" in removed["ErrorMessage"]
     check(await a.register_address("7003"), "EventRegistered", ThisDN="7003")
@@ -64,6 +66,42 @@ async def test_a_bad_file_is_refused_and_the_configuration_stays(
     assert result["ok"] is False
     assert "not valid TOML" in result["error"]
     assert "7002" in site.service.config.dns
+
+
+async def test_a_reload_applies_what_it_can_and_names_what_needs_a_restart(
+    make_site: SiteFactory, tmp_path: Path
+) -> None:
+    from ctiserver.app import config as configuration
+
+    path = tmp_path / "site.toml"
+    write_site(path, '"7001"')
+    loaded = configuration.load(path)
+    site = await make_site(**{f.name: getattr(loaded, f.name) for f in dataclasses.fields(loaded)})
+    assert not site.service.tracer.active
+    path.write_text(
+        SITE.format(extensions='"7001", "7002"').replace("127.0.0.1:0", "127.0.0.1:1", 1)
+        + '[log]\ntrace = ["7001"]\n[security]\nlog-hide-keys = ["card"]\n'
+    )
+    result = await site.service.reload()
+    assert result["ok"] is True
+    assert result["applied"] == ["[dn]", "[log] trace", "[security] log-hide-keys"]
+    assert result["restart"] == ["[server] client-listen"]
+    assert site.service.tracer.active  # the trace is on, now
+    assert site.service.tracer.mask.keys == {"card"}
+    again = await site.service.reload()  # nothing new, but the restart is still owed
+    assert (again["applied"], again["restart"]) == ([], ["[server] client-listen"])
+
+
+async def test_a_reload_refuses_what_run_would_refuse_and_changes_nothing(
+    make_site: SiteFactory, tmp_path: Path
+) -> None:
+    path = tmp_path / "site.toml"
+    write_site(path, '"7001"')
+    site = await make_site(source=path)
+    path.write_text(SITE.format(extensions='"7001"').replace("[dn]", "reconnect-max = 0.01\n[dn]"))
+    result = await site.service.reload()
+    assert result["ok"] is False
+    assert "reconnect-min (0.05 s) is above reconnect-max (0.01 s)" in result["error"]
 
 
 async def test_websocket_speaks_the_same_protocol(site: Site) -> None:

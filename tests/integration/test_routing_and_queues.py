@@ -58,6 +58,9 @@ async def test_route_a_call_from_a_routing_point(make_site: SiteFactory) -> None
     await expect(d, "EventEstablished", ConnID=c1)
     await expect(a, "EventEstablished", ConnID=c1, OtherDN=D)
     await quiet(router)
+    await d.release_call(D, c1)
+    await expect(a, "EventReleased", ConnID=c1)
+    assert site.service.runtime.view.call_count() == 0  # nothing kept of the call
 
 
 async def test_no_router_answer_routes_by_default(make_site: SiteFactory) -> None:
@@ -189,6 +192,7 @@ async def test_a_call_to_the_queue_goes_to_the_ready_agent(make_site: SiteFactor
     await a.release_call(A, c1)
     await expect(d, "EventReleased", ConnID=c1)
     await quiet(d)  # wrap-up-time 0: the agent stays ready, no agent events
+    assert site.service.runtime.view.call_count() == 0  # nothing kept of the call
 
 
 async def test_a_waiting_call_is_abandoned_at_the_queue(make_site: SiteFactory) -> None:

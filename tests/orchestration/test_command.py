@@ -23,7 +23,9 @@ def test_a_file_without_the_section_is_refused(
     assert "there is no [orchestration] section" in capsys.readouterr().err
 
 
-async def test_orchestrate_connects_registers_reloads_on_sighup_and_stops_on_sigterm(tmp_path: Path) -> None:
+async def test_orchestrate_connects_registers_reloads_on_sighup_and_stops_on_sigterm(
+    tmp_path: Path,
+) -> None:
     server = SilentServer()
     await server.start()
     host, port = server.address

@@ -1,4 +1,4 @@
-"""The configuration: TOML in, a checked, typed Config out (DESIGN.md § 2).
+"""The configuration: TOML in, a checked, typed Config out (docs/configuration.md).
 
 Every key is declared in SCHEMA with its parser and default, and documented in
 docs/configuration.md.  Unknown keys, wrong types and inconsistent values are errors
@@ -82,6 +82,9 @@ class IsccConfig:
     direct_digits_key: str = "CDT_Track_Num"
     external_routing_points: tuple[DeviceId, ...] = ()
     dnis_pool: tuple[DeviceId, ...] = ()
+    event_propagation: bool = False
+    max_reservations_per_peer: int = 1000
+    network_call_id_wait: float = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +120,11 @@ class Config:
     trunks: Mapping[str, TrunkConfig] = field(default_factory=dict)
     recordings: Path | None = None
     private_namespace: str = "urn:ctiserver:csta:private"
+    log_level: str | None = None  # None: --log-level, CTISERVER_LOG_LEVEL or info
+    log_format: str | None = None  # None: --log-format, CTISERVER_LOG_FORMAT or text
+    trace_all: bool = False
+    trace_dns: tuple[DeviceId, ...] = ()
+    log_hide_keys: tuple[str, ...] = ()
     source: Path | None = None
 
 
@@ -188,6 +196,21 @@ def _path(reader: _Reader, value: Any, where: tuple[str, ...]) -> Path:
     return path
 
 
+def _trace(reader: _Reader, value: Any, where: tuple[str, ...]) -> tuple[bool, tuple[str, ...]]:
+    """`trace = true` (everything), false, or a list of DNs and ranges."""
+    if isinstance(value, bool):
+        return value, ()
+    if isinstance(value, list):
+        return False, _numbers(reader, value, where)
+    raise reader.fail(f"{_name(where)} must be true, false or a list of DNs", *where)
+
+
+def _strings(reader: _Reader, value: Any, where: tuple[str, ...]) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise reader.fail(f"{_name(where)} must be a list of strings", *where)
+    return tuple(value)
+
+
 def _link(reader: _Reader, value: Any, where: tuple[str, ...]) -> Address | None:
     if value == "embedded":
         return None
@@ -252,6 +275,14 @@ SCHEMA: dict[str, dict[str, tuple[str, Parser]]] = {
         "accode-data": ("accode_data", _string(("none", "udata", "ext"))),
         "accode-privateservice": ("accode_privateservice", _boolean),
     },
+    "log": {
+        "level": ("log_level", _string(("debug", "info", "warning", "error"))),
+        "format": ("log_format", _string(("text", "json"))),
+        "trace": ("trace", _trace),
+    },
+    "security": {
+        "log-hide-keys": ("log_hide_keys", _strings),
+    },
     "pbxsim": {
         "csta-listen": ("csta_listen", _address),
         "conference-size": ("conference_size", _number(minimum=3, integer=True)),
@@ -290,6 +321,9 @@ ISCC_KEYS: dict[str, tuple[str, Parser]] = {
     "direct-digits-key": ("direct_digits_key", _string()),
     "external-routing-points": ("external_routing_points", _numbers),
     "dnis-pool": ("dnis_pool", _numbers),
+    "event-propagation": ("event_propagation", _boolean),
+    "max-reservations-per-peer": ("max_reservations_per_peer", _number(minimum=1, integer=True)),
+    "network-call-id-wait": ("network_call_id_wait", _number(minimum=0)),
 }
 
 
@@ -298,7 +332,7 @@ def load(path: Path) -> Config:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}; check the path") from None
     return parse(text, path)
 
 
@@ -321,7 +355,48 @@ def parse(text: str, path: Path | None = None) -> Config:
     values["orchestration"] = _orchestration(reader, values)
     if "iscc" in data:
         values["iscc"] = _iscc(reader, values["dns"])
-    return Config(**values)
+    config = Config(**values)
+    _check_consistent(reader, config)
+    return config
+
+
+def _check_consistent(reader: _Reader, config: Config) -> None:
+    """What no single key can say wrong: back-off bounds, listeners sharing a port."""
+    if config.reconnect_min > config.reconnect_max:
+        raise reader.fail(
+            f"[switch] reconnect-min ({config.reconnect_min:g} s) is above reconnect-max "
+            f"({config.reconnect_max:g} s)",
+            "switch",
+            "reconnect-min",
+        )
+    bound: dict[int, tuple[str, Address]] = {}
+    for where, address in listeners(config):
+        if address is None or address.port == 0:
+            continue
+        other = bound.get(address.port)
+        if other is not None and _overlap(other[1].host, address.host):
+            raise reader.fail(
+                f"{_name(where)} and {other[0]} both listen on port {address.port}",
+                *where,
+            )
+        bound[address.port] = (_name(where), address)
+
+
+def listeners(config: Config) -> list[tuple[tuple[str, ...], Address | None]]:
+    """Every address this configuration listens on, with the key that sets it."""
+    return [
+        (("server", "client-listen"), config.client_listen),
+        (("server", "http-listen"), config.http_listen),
+        (("pbxsim", "csta-listen"), config.csta_listen),
+        (("pbxsim", "trunk-listen"), config.trunk_listen),
+        (("iscc", "listen"), config.iscc.listen if config.iscc is not None else None),
+    ]
+
+
+def _overlap(first: str, second: str) -> bool:
+    """Whether two listening hosts would take the same port (a wildcard takes all)."""
+    wildcards = {"", "0.0.0.0", "::", "*"}
+    return first == second or first in wildcards or second in wildcards
 
 
 def _table(reader: _Reader, *where: str) -> dict[str, Any]:
@@ -343,6 +418,8 @@ def _section(reader: _Reader, section: str, keys: dict[str, tuple[str, Parser]])
             raise reader.fail(f"unknown key {key!r} in [{section}]", section, key)
         attribute, parser = keys[key]
         values[attribute] = parser(reader, value, (section, key))
+    if "trace" in values:
+        values["trace_all"], values["trace_dns"] = values.pop("trace")
     return values
 
 

@@ -1,15 +1,15 @@
 """The simulated PBX as the server's switch: built from the same configuration and
-reached over loopback TCP, exactly as a real switch would be (DESIGN.md § 1, part 2).
+reached over loopback TCP, exactly as a real switch would be (docs/pbxsim.md).
 
 Also `serve_standalone`, behind `ctiserver pbxsim`.
 """
 
 from __future__ import annotations
 
+from ctiserver.app.binding import PBXSIM, bind
 from ctiserver.app.config import Address, Config
 from ctiserver.ids import DeviceId
 from ctiserver.model.states import DnKind
-from ctiserver.pbxsim.command import serve
 from ctiserver.pbxsim.config import AcdGroup, PbxConfig, RoutingPoint, Trunk
 from ctiserver.pbxsim.listener import PbxListener
 from ctiserver.pbxsim.switch import Switch
@@ -93,6 +93,15 @@ class EmbeddedSwitch:
 
 
 async def serve_standalone(config: Config) -> None:
-    """`ctiserver pbxsim`: the switch alone, until cancelled."""
+    """`ctiserver pbxsim`: the switch alone, until cancelled.  Raises StartupError when
+    a port cannot be had."""
     listen = config.csta_listen or STANDALONE_LISTEN
-    await serve(pbx_config(config), listen.host, listen.port)
+    listener = PbxListener(Switch(pbx_config(config)), listen.host, listen.port)
+    try:
+        host, port = await bind(listener.start(), PBXSIM, listen)
+        print(f"listening csta={host}:{port}", flush=True)
+        if (trunk := listener.trunk_address) is not None:
+            print(f"listening trunk={trunk[0]}:{trunk[1]}", flush=True)
+        await listener.run()
+    finally:
+        await listener.stop()

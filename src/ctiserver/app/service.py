@@ -9,10 +9,12 @@ in one asyncio.TaskGroup.
 With `[orchestration] enabled`, the orchestration server runs beside it, in a child
 process (orchestration/process.py), as a client of the server's own client listener.
 
-Once bound, each listener is announced on a line of its own (`listening client=…`,
-`listening http=…`, `listening csta=…` for an embedded pbxsim), so a script can start
-the server on port 0.  stop() ends the run gracefully; reload() re-reads the
-configuration file and applies `[dn]` changes live.
+Once every listener is bound, each is announced on a line of its own (`listening
+client=…`, `listening http=…`, `listening csta=…` for an embedded pbxsim), so a script
+can start the server on port 0; a listener that cannot be bound stops the start with a
+StartupError naming the address and the key to change, before anything is announced.
+stop() ends the run gracefully; reload() re-reads the configuration file, applies what
+can change live (app.reload) and names what needs a restart.
 """
 
 from __future__ import annotations
@@ -26,9 +28,12 @@ from typing import Any
 
 from aiohttp import web
 
+from ctiserver.app import binding, gauges
 from ctiserver.app import config as configuration
 from ctiserver.app.config import Config
-from ctiserver.app.embedded import EmbeddedSwitch
+from ctiserver.app.embedded import EMBEDDED_LISTEN, EmbeddedSwitch
+from ctiserver.app.reload import IGNORED, LIVE, compare
+from ctiserver.app.validation import validate
 from ctiserver.clock import Clock, SystemClock
 from ctiserver.errors import ConfigError
 from ctiserver.http.app import build_app
@@ -36,12 +41,15 @@ from ctiserver.http.metrics import ServerMetrics
 from ctiserver.iscc.peering import Peering, PeeringSettings
 from ctiserver.iscc.transactions import XRoute
 from ctiserver.link.supervisor import LinkSettings, LinkSupervisor
+from ctiserver.logs.trace import Tracer, TraceSettings
 from ctiserver.orchestration.process import OrchestrationProcess
 from ctiserver.orchestration.settings import Endpoint, OrchestrationSettings
+from ctiserver.security.masking import UserDataMask
 from ctiserver.server.runtime import Runtime
 from ctiserver.server.tcp import serve_clients
-from ctiserver.tserver.core import CoreSettings, TServerCore
-from ctiserver.tserver.iscc import IsccSettings, PeerSettings
+from ctiserver.tserver.core import TServerCore
+from ctiserver.tserver.iscc.settings import IsccSettings, PeerSettings
+from ctiserver.tserver.port import CoreSettings
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +65,13 @@ class Service:
         *,
         clock: Clock | None = None,
         announce: Callable[[str], None] = announce_on_stdout,
+        on_log_settings: Callable[[Config], None] | None = None,
     ) -> None:
         self.config = config
         self.clock = clock or SystemClock()
         self._announce = announce
+        self._announced: list[str] = []
+        self._on_log_settings = on_log_settings
         self._stopping = asyncio.Event()
         self.started = asyncio.Event()  # set once every listener is bound
         self.metrics = ServerMetrics()
@@ -79,13 +90,14 @@ class Service:
             started=self.clock.now(),
             iscc=iscc_settings(config),
         )
-        self.runtime = Runtime(core, clock=self.clock, metrics=self.metrics)
+        self.tracer = Tracer(trace_settings(config), mask=UserDataMask(config.log_hide_keys))
+        self.runtime = Runtime(core, clock=self.clock, metrics=self.metrics, tracer=self.tracer)
         self.embedded: EmbeddedSwitch | None = None
         self.client_address: tuple[str, int] | None = None
         self.orchestration: OrchestrationProcess | None = None
         self.http_address: tuple[str, int] | None = None
         self.iscc_address: tuple[str, int] | None = None
-        self._register_gauges()
+        gauges.register(self.metrics, self.runtime, lambda: self.orchestration)
 
     def stop(self) -> None:
         """Ask the service to end; run() returns once everything is closed."""
@@ -94,11 +106,15 @@ class Service:
     async def run(self) -> None:
         async with contextlib.AsyncExitStack() as stack:
             switch_address = await self._start_switch(stack)
-            supervisor = LinkSupervisor(self._link_settings(switch_address), self.runtime)
+            supervisor = LinkSupervisor(
+                self._link_settings(switch_address), self.runtime, tracer=self.tracer
+            )
             self.runtime.link = supervisor
             await self._start_clients(stack)
             await self._start_http(stack)
             await self._start_peering(stack)
+            for line in self._announced:
+                self._announce(line)
             self.started.set()
             async with asyncio.TaskGroup() as tasks:
                 workers = [
@@ -115,7 +131,11 @@ class Service:
                     worker.cancel()
 
     async def reload(self) -> dict[str, Any]:
-        """Re-read the configuration file; apply `[dn]` changes, report the rest."""
+        """Re-read the configuration file; apply what can change live, name the rest.
+
+        The answer: {"ok": true, "added": [DN…], "removed": [DN…], "applied": [key…],
+        "restart": [key…]}, or {"ok": false, "error": "…"} when the file is refused (then
+        nothing changes)."""
         source = self.config.source
         if source is None:
             return {
@@ -124,18 +144,55 @@ class Service:
             }
         try:
             fresh = configuration.load(source)
+            validate(fresh, command="run")
         except ConfigError as exc:
-            log.error("reload refused: %s", exc)
+            log.error("reload refused, nothing changed: %s", exc)
             return {"ok": False, "error": str(exc)}
+        changes = compare(self.config, fresh)
         added = sorted(set(fresh.dns) - set(self.config.dns))
         removed = sorted(set(self.config.dns) - set(fresh.dns))
         if self.embedded is not None:
             self.embedded.reconfigure(fresh)
         await self.runtime.reconfigure(fresh.dns)
-        await self._reload_orchestration(fresh)
-        self.config = fresh
-        log.info("reloaded %s: %d DNs added, %d removed", source, len(added), len(removed))
-        return {"ok": True, "added": added, "removed": removed}
+        self.tracer.configure(trace_settings(fresh), UserDataMask(fresh.log_hide_keys))
+        if self._on_log_settings is not None:
+            self._on_log_settings(fresh)
+        live_orchestration, restart_orchestration = await self._reload_orchestration(fresh)
+        live = [*changes.live, *live_orchestration]
+        restart = [key for key in changes.restart if key != "[orchestration]"]
+        restart = self._keep_for_restart(
+            fresh, [*restart, *restart_orchestration], orchestration=not restart_orchestration
+        )
+        log.info(
+            "reloaded %s: %d DNs added, %d removed; applied: %s",
+            source,
+            len(added),
+            len(removed),
+            ", ".join(live) or "nothing",
+        )
+        return {
+            "ok": True,
+            "added": added,
+            "removed": removed,
+            "applied": live,
+            "restart": restart,
+        }
+
+    def _keep_for_restart(
+        self, fresh: Config, restart: list[str], *, orchestration: bool
+    ) -> list[str]:
+        """Take *fresh* as the configuration, but keep the running values of the keys that
+        only a restart applies (so a later reload names them again until then); with
+        *orchestration*, the orchestration server took all of its section live."""
+        live = LIVE | IGNORED | ({"orchestration"} if orchestration else set())
+        self.config = replace(self.config, **{name: getattr(fresh, name) for name in live})
+        if restart:
+            log.warning(
+                "reload: %s changed; the server applies %s at its next start",
+                ", ".join(restart),
+                "it" if len(restart) == 1 else "them",
+            )
+        return restart
 
     # --- parts ----------------------------------------------------------------------------
 
@@ -143,11 +200,12 @@ class Service:
         if self.config.link is not None:
             return self.config.link.host, self.config.link.port
         self.embedded = EmbeddedSwitch(self.config)
-        host, port = await self.embedded.start()
+        listen = self.config.csta_listen or EMBEDDED_LISTEN
+        host, port = await binding.bind(self.embedded.start(), binding.PBXSIM, listen)
         stack.push_async_callback(self.embedded.stop)
-        self._announce(f"listening csta={host}:{port}")
+        self._announced.append(f"listening csta={host}:{port}")
         if (trunks := self.embedded.trunk_address) is not None:
-            self._announce(f"listening trunk={trunks[0]}:{trunks[1]}")
+            self._announced.append(f"listening trunk={trunks[0]}:{trunks[1]}")
         return host, port
 
     def _link_settings(self, address: tuple[str, int]) -> LinkSettings:
@@ -166,13 +224,19 @@ class Service:
 
     async def _start_clients(self, stack: contextlib.AsyncExitStack) -> None:
         listen = self.config.client_listen
-        server = await serve_clients(
-            self.runtime, listen.host, listen.port, max_buffer=self.config.max_client_buffer
+        server = await binding.bind(
+            serve_clients(
+                self.runtime, listen.host, listen.port, max_buffer=self.config.max_client_buffer
+            ),
+            binding.CLIENTS,
+            listen,
         )
         self.client_address = server.sockets[0].getsockname()[:2]
         stack.push_async_callback(_close_server, server)
         stack.callback(self.runtime.close_clients, "the server is shutting down")
-        self._announce(f"listening client={self.client_address[0]}:{self.client_address[1]}")
+        self._announced.append(
+            f"listening client={self.client_address[0]}:{self.client_address[1]}"
+        )
 
     async def _start_http(self, stack: contextlib.AsyncExitStack) -> None:
         listen = self.config.http_listen
@@ -184,15 +248,16 @@ class Service:
             self.metrics,
             reload=self.reload,
             max_buffer=self.config.max_client_buffer,
-            phone=embedded.listener.act if embedded is not None else None,
+            phone=embedded.listener.use_phone if embedded is not None else None,
         )
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
-        await web.TCPSite(runner, listen.host, listen.port).start()
+        site = web.TCPSite(runner, listen.host, listen.port)
+        await binding.bind(site.start(), binding.HTTP, listen)
         host, port = runner.addresses[0][:2]
         self.http_address = (host, port)
-        self._announce(f"listening http={self.http_address[0]}:{self.http_address[1]}")
+        self._announced.append(f"listening http={self.http_address[0]}:{self.http_address[1]}")
 
     def _orchestration(self) -> Coroutine[Any, Any, None] | None:
         """The embedded orchestration server (`[orchestration] enabled`), in a child
@@ -211,13 +276,24 @@ class Service:
         endpoint = Endpoint(*self.client_address, location=config.switch_name)
         return replace(settings, servers=(endpoint,))
 
-    async def _reload_orchestration(self, fresh: Config) -> None:
-        settings = self._orchestration_settings(fresh)
-        if self.orchestration is None or settings is None:
-            return
+    async def _reload_orchestration(self, fresh: Config) -> tuple[list[str], list[str]]:
+        """Send a changed [orchestration] to the running orchestration server: the keys it
+        applied, and those that need a restart."""
+        running, settings = self.config.orchestration, self._orchestration_settings(fresh)
+        if running == fresh.orchestration:
+            return [], []
+        if self.orchestration is None or settings is None or running is None:
+            return [], ["[orchestration]"]
         restart = await self.orchestration.reload(settings)
-        if restart:
-            log.warning("reload: [orchestration] %s need a restart", ", ".join(restart))
+        live = [
+            key
+            for key, changed in (
+                ("[orchestration.strategy]", running.strategies != settings.strategies),
+                ("[orchestration] agents and groups", running.directory != settings.directory),
+            )
+            if changed
+        ]
+        return live, [f"[orchestration] {name.replace('_', '-')}" for name in restart]
 
     async def _start_peering(self, stack: contextlib.AsyncExitStack) -> None:
         iscc = self.config.iscc
@@ -233,30 +309,17 @@ class Service:
             reconnect_timeout=iscc.reconnect_timeout,
             addp_timeout=iscc.addp_timeout,
         )
-        peering = Peering(settings, self.runtime)
+        peering = Peering(settings, self.runtime, tracer=self.tracer)
         self.runtime.peering = peering
-        bound = await peering.start()
+        bound = await binding.bind(peering.start(), binding.ISCC, iscc.listen)
         stack.push_async_callback(peering.stop)
         if bound is not None:
             self.iscc_address = bound
-            self._announce(f"listening iscc={bound[0]}:{bound[1]}")
+            self._announced.append(f"listening iscc={bound[0]}:{bound[1]}")
 
-    def _register_gauges(self) -> None:
-        runtime = self.runtime
-        self.metrics.gauge("ctiserver_clients", "connected clients", lambda: runtime.client_count)
-        self.metrics.gauge(
-            "ctiserver_calls", "calls in progress", lambda: len(runtime.core.model.calls)
-        )
-        self.metrics.gauge(
-            "ctiserver_link_up",
-            "1 when the link to the switch is up",
-            lambda: 1.0 if runtime.link is not None and runtime.link.up else 0.0,
-        )
-        self.metrics.gauge(
-            "ctiserver_iscc_peers_up",
-            "ISCC peer sites connected",
-            lambda: len(runtime.peering.connected) if runtime.peering is not None else 0,
-        )
+
+def trace_settings(config: Config) -> TraceSettings:
+    return TraceSettings(everything=config.trace_all, dns=frozenset(config.trace_dns))
 
 
 def iscc_settings(config: Config) -> IsccSettings | None:
@@ -277,6 +340,9 @@ def iscc_settings(config: Config) -> IsccSettings | None:
         external_routing_points=iscc.external_routing_points,
         dnis_pool=iscc.dnis_pool,
         private_namespace=config.private_namespace,
+        event_propagation=iscc.event_propagation,
+        max_reservations_per_peer=iscc.max_reservations_per_peer,
+        network_call_id_wait=iscc.network_call_id_wait,
     )
 
 
@@ -294,10 +360,13 @@ async def _run_orchestration(
 
 
 async def _announce_rest(process: OrchestrationProcess, announce: Callable[[str], None]) -> None:
+    """Once the orchestration server follows its DNs: its REST port, and that it is ready
+    (calls that reach a routing point before that get the switch's default routing)."""
     await process.ready.wait()
     if process.http_address is not None:
         host, port = process.http_address
         announce(f"listening orchestration-http={host}:{port}")
+    announce("orchestration ready")
 
 
 async def _close_server(server: asyncio.Server) -> None:

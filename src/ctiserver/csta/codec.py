@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
-from lxml import etree
-
+from ctiserver import safexml
 from ctiserver.csta import (
     agents,
     call_control,
@@ -60,17 +59,6 @@ MESSAGE_MODULES: tuple[types.ModuleType, ...] = (
 _NAMESPACE_OK = re.compile(
     r"(|http://www\.(ecma\.ch|ecma-international\.org)/standards/ecma-323/csta/ed\d+"
     r"(/priv\d+)?|" + re.escape(APPLICATION_SESSION_NAMESPACE) + ")"
-)
-_DTD_MARKER = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
-_PARSER = etree.XMLParser(
-    resolve_entities=False,
-    no_network=True,
-    load_dtd=False,
-    dtd_validation=False,
-    huge_tree=False,
-    remove_comments=True,
-    remove_pis=True,
-    collect_ids=False,
 )
 
 
@@ -302,15 +290,10 @@ def decode(document: bytes) -> Message:
 
 
 def _parse(document: bytes) -> Any:
-    if b"<!" in document and _DTD_MARKER.search(document):
-        raise LocalProtocolError("document carries a DTD or entity declaration; refused")
     try:
-        root = etree.fromstring(document, _PARSER)
-    except (etree.XMLSyntaxError, ValueError) as exc:
-        raise LocalProtocolError(f"not well-formed XML: {exc}") from None
-    if root.getroottree().docinfo.internalDTD is not None:
-        raise LocalProtocolError("document carries a DTD; refused")
-    return root
+        return safexml.parse(document)
+    except safexml.UnsafeXml as exc:
+        raise LocalProtocolError(str(exc)) from None
 
 
 def _children(element: Any) -> Iterator[tuple[str, Any]]:

@@ -23,7 +23,7 @@ terminal state; every later call to next_message() raises again.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from ctiserver.csta import codec
@@ -65,11 +65,13 @@ class Inbound:
     """A message from the peer, with the invoke id to answer it under.
 
     For a response or CSTAErrorCode, `request` is the request of ours it answers.
+    `document` is the XML document as it came, for a trace.
     """
 
     invoke_id: InvokeId
     message: Message
     request: Request | None = None
+    document: bytes = field(default=b"", compare=False, repr=False)
 
 
 def namespace_for(edition: str) -> str:
@@ -120,11 +122,11 @@ class CstaSession:
                     invoke_id=frame.invoke_id,
                     unknown_message=exc.name if isinstance(exc, codec.UnknownMessage) else None,
                 ) from exc
-            inbound = self._classify(frame.invoke_id, message)
+            inbound = self._classify(frame.invoke_id, message, frame.document)
             if inbound is not None:
                 return inbound
 
-    def _classify(self, invoke_id: InvokeId, message: Message) -> Inbound | None:
+    def _classify(self, invoke_id: InvokeId, message: Message, document: bytes) -> Inbound | None:
         if message.KIND in (Kind.RESPONSE, Kind.ERROR):
             request = self._outstanding.pop(invoke_id, None)
             if request is None:
@@ -134,10 +136,10 @@ class CstaSession:
                     f"{type(message).__name__} answers invoke id {invoke_id:04d}, "
                     "which has no request outstanding"
                 )
-            return Inbound(invoke_id, message, request)
+            return Inbound(invoke_id, message, request, document)
         if message.KIND is Kind.EVENT and self.role is Role.SWITCHING_FUNCTION:
             raise RemoteProtocolError(f"an application sent the event {type(message).__name__}")
-        return Inbound(invoke_id, message)
+        return Inbound(invoke_id, message, document=document)
 
     # --- messages to wire ---------------------------------------------------------------
 

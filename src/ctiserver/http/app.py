@@ -1,6 +1,6 @@
 """The HTTP side of the server (aiohttp): WebSocket /tlib, /healthz, /metrics, POST
-/reload, POST /phone/{station} (the embedded pbxsim's phones), and a small dashboard at
-/ fed by /api/state."""
+/reload, POST /phone/{station} (the embedded pbxsim's phones), WebSocket /trace (the
+trace, followed by `ctiserver trace`), and a small dashboard at / fed by /api/state."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from aiohttp import web
 from ctiserver.http.metrics import ServerMetrics
 from ctiserver.http.phone import Act, phone_handler
 from ctiserver.http.routes import add_state_changing, new_app
+from ctiserver.http.trace import serve_trace
 from ctiserver.http.websocket import serve_websocket
 from ctiserver.server.runtime import Runtime
-from ctiserver.tserver.addresses import address_status
 
 STATIC = Path(__file__).with_name("static")
 
@@ -37,7 +37,7 @@ def build_app(
             "status": "ok" if link else "degraded",
             "link": "up" if link else "down",
             "clients": runtime.client_count,
-            "calls": len(runtime.core.model.calls),
+            "calls": runtime.view.call_count(),
         }
         if runtime.peering is not None:
             up = set(runtime.peering.connected)
@@ -58,6 +58,10 @@ def build_app(
     async def index(request: web.Request) -> web.FileResponse:
         return web.FileResponse(STATIC / "index.html")
 
+    async def trace(request: web.Request) -> web.StreamResponse:
+        # An admin endpoint: it shows call data (http.trace).
+        return await serve_trace(request, runtime.tracer)
+
     app = new_app()
     app.router.add_get("/", index)
     app.router.add_get("/tlib", tlib)
@@ -66,34 +70,25 @@ def build_app(
     app.router.add_get("/api/state", state)
     add_state_changing(app, "POST", "/reload", do_reload)
     add_state_changing(app, "POST", "/phone/{station}", phone_handler(phone))
+    app.router.add_get("/trace", trace)
     return app
 
 
 def dashboard_state(runtime: Runtime) -> dict[str, Any]:
     """What the dashboard shows: the link, the DNs with their calls, the client count."""
-    core = runtime.core
-    dns = []
-    for dn, kind in core.model.dns.items():
-        status, _extensions = address_status(core, dn)
-        calls = [
-            {
-                "ConnID": call.conn_id,
-                "state": call.parties[dn].state.value,
-                "other": call.parties[dn].other_dn,
-            }
-            for call in core.model.calls_at(dn)
-        ]
-        dns.append(
-            {
-                "dn": dn,
-                "type": kind.value,
-                "status": status,
-                "registrations": len(core.registry.clients_of(dn)),
-                "calls": calls,
-            }
-        )
+    view = runtime.view
+    dns = [
+        {
+            "dn": dn.dn,
+            "type": dn.kind,
+            "status": dn.status,
+            "registrations": dn.registrations,
+            "calls": [{"ConnID": c.conn_id, "state": c.state, "other": c.other} for c in dn.calls],
+        }
+        for dn in view.dns()
+    ]
     return {
-        "server": core.settings.name,
+        "server": view.server_name,
         "link": "up" if runtime.link is not None and runtime.link.up else "down",
         "clients": runtime.client_count,
         "dns": dns,

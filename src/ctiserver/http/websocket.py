@@ -42,13 +42,18 @@ class WebSocketPeer:
         self._queue.append(data)
         self._queued += len(data)
         if self._queued > self._max_buffer:
-            self.close(f"stopped reading ({self._queued} bytes unsent)")
+            log.warning(
+                "WebSocket client %s stopped reading (%d bytes unsent); disconnecting it",
+                self.name,
+                self._queued,
+            )
+            self.close("it stopped reading")
             return
         self._wake.set()
 
     def close(self, reason: str) -> None:
         if not self._closing:
-            log.warning("closing WebSocket client %s: %s", self.name, reason)
+            log.info("closing WebSocket client %s: %s", self.name, reason)
             self._closing = True
             self._queue.clear()
             self._wake.set()
@@ -83,7 +88,7 @@ async def serve_websocket(
                 runtime.on_invalid(client, problem)
     finally:
         runtime.detach(client)
-        peer.close("disconnected")
+        peer.close("it disconnected")
         writer.cancel()
     return ws
 

@@ -7,6 +7,9 @@ configured peer, or that speaks another version of the protocol, is closed.
 ADDP-style supervision: with nothing received for `addp-timeout` seconds a side sends
 Poll, and a connection silent for twice that is dropped.  Messages go to the hooks;
 `send()` writes to a peer when it is connected.
+
+Every message in and out goes to the trace (iscc.trace) when somebody traces, and is
+counted in PeerCounters for /metrics.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from ctiserver.errors import RemoteProtocolError
 from ctiserver.iscc.protocol import (
@@ -29,6 +32,8 @@ from ctiserver.iscc.protocol import (
     Poll,
     PollReply,
 )
+from ctiserver.iscc.trace import trace_peer_message
+from ctiserver.logs.trace import Tracer
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +48,20 @@ class PeerHooks(Protocol):
     def on_peer_incompatible(self, location: str, version: str) -> None: ...
 
     def on_peer_message(self, location: str, message: PeerMessage) -> None: ...
+
+
+@dataclass(slots=True)
+class PeerCounters:
+    """What happened between this site and the others since the server started."""
+
+    messages: dict[tuple[str, str, str], int] = field(default_factory=dict)  # site, in|out, type
+    connects: dict[str, int] = field(default_factory=dict)
+    drops: dict[str, int] = field(default_factory=dict)
+    protocol_errors: dict[str, int] = field(default_factory=dict)
+    unsent: dict[str, int] = field(default_factory=dict)  # to a site that was not connected
+
+    def count(self, table: dict[Any, int], key: Any) -> None:
+        table[key] = table.get(key, 0) + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,17 +84,31 @@ class PeerConnection:
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
         stream: IsccConnection,
+        *,
+        tracer: Tracer,
+        counters: PeerCounters,
     ) -> None:
         self.location = location
         self._reader, self._writer, self._stream = reader, writer, stream
+        self._tracer = tracer
+        self._counters = counters
         self.last_heard = time.monotonic()
         self._polls = 0
+        self.close_reason = ""
 
     def send(self, message: PeerMessage) -> None:
+        self._counters.count(self._counters.messages, (self.location, "out", message.TYPE))
+        if self._tracer.active:
+            trace_peer_message(self._tracer, "out", self.location, message)
         self._writer.write(self._stream.send(message))
 
     def close(self) -> None:
+        self._ended("closed by this server")
         self._writer.close()
+
+    def _ended(self, reason: str) -> None:
+        if not self.close_reason:
+            self.close_reason = reason
 
     async def run(self, hooks: PeerHooks, addp_timeout: float) -> None:
         supervisor = asyncio.create_task(self._supervise(addp_timeout))
@@ -85,8 +118,9 @@ class PeerConnection:
                 self.last_heard = time.monotonic()
                 self._stream.receive_data(data)
                 self._drain(hooks)
+            self._ended(f"{self.location} closed the connection")
         except OSError as exc:
-            log.warning("ISCC link to %s failed: %s", self.location, exc)
+            self._ended(f"reading from {self.location} failed: {exc.strerror or exc}")
         finally:
             supervisor.cancel()
             self.close()
@@ -96,10 +130,14 @@ class PeerConnection:
             try:
                 message = self._stream.next_message()
             except RemoteProtocolError as exc:
+                self._counters.count(self._counters.protocol_errors, self.location)
                 log.warning("ISCC peer %s: %s", self.location, exc)
                 continue
             if message is NEED_DATA:
                 return
+            self._counters.count(self._counters.messages, (self.location, "in", message.TYPE))
+            if self._tracer.active:
+                trace_peer_message(self._tracer, "in", self.location, message)
             if isinstance(message, Poll):
                 self.send(PollReply(id=message.id))
             elif not isinstance(message, (PollReply, Hello)):
@@ -111,7 +149,7 @@ class PeerConnection:
             await asyncio.sleep(addp_timeout / 2)
             silence = time.monotonic() - self.last_heard
             if silence > 2 * addp_timeout:
-                log.warning("ISCC peer %s silent for %.1f s; dropping it", self.location, silence)
+                self._ended(f"{self.location} was silent for {silence:.1f} s (addp-timeout)")
                 self.close()
                 return
             if silence > addp_timeout / 2:
@@ -120,9 +158,13 @@ class PeerConnection:
 
 
 class Peering:
-    def __init__(self, settings: PeeringSettings, hooks: PeerHooks) -> None:
+    def __init__(
+        self, settings: PeeringSettings, hooks: PeerHooks, *, tracer: Tracer | None = None
+    ) -> None:
         self.settings = settings
         self._hooks = hooks
+        self._tracer = tracer or Tracer()
+        self.counters = PeerCounters()
         self._connections: dict[str, PeerConnection] = {}
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -134,7 +176,10 @@ class Peering:
     def send(self, location: str, message: PeerMessage) -> bool:
         connection = self._connections.get(location)
         if connection is None:
-            log.info("ISCC: %s to %s dropped: not connected", message.TYPE, location)
+            self.counters.count(self.counters.unsent, location)
+            log.warning(
+                "ISCC: %s to %s not sent: that site is not connected", message.TYPE, location
+            )
             return False
         connection.send(message)
         return True
@@ -201,11 +246,14 @@ class Peering:
         if location is None:
             writer.close()
             return
-        connection = PeerConnection(location, reader, writer, stream)
+        connection = PeerConnection(
+            location, reader, writer, stream, tracer=self._tracer, counters=self.counters
+        )
         previous = self._connections.get(location)
         if previous is not None:
             previous.close()
         self._connections[location] = connection
+        self.counters.count(self.counters.connects, location)
         log.info("ISCC link to %s is up", location)
         self._hooks.on_peer_up(location)
         try:
@@ -213,8 +261,14 @@ class Peering:
         finally:
             if self._connections.get(location) is connection:
                 del self._connections[location]
-                log.warning("ISCC link to %s is down", location)
+                self._report_drop(connection)
                 self._hooks.on_peer_down(location)
+
+    def _report_drop(self, connection: PeerConnection) -> None:
+        self.counters.count(self.counters.drops, connection.location)
+        reason = connection.close_reason
+        level = logging.INFO if reason == "closed by this server" else logging.WARNING
+        log.log(level, "ISCC link to %s is down: %s", connection.location, reason)
 
     async def _greeting(
         self, reader: asyncio.StreamReader, stream: IsccConnection, expected: str | None

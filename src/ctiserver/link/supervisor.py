@@ -12,6 +12,12 @@ Bring-up, every time a connection is made:
    ResetApplicationSessionTimer) every keep-alive interval, and drop the connection
    when a poll goes unanswered.
 
+Every drop is logged once with its reason (the switch closed the connection, a read
+failed, the framing was lost, a keep-alive went unanswered, the association failed) and
+counted by kind in LinkCounters; a switch that cannot be reached is logged once per
+kind of failure, at ERROR the first time since the server started or the link was last
+up, with what to check.
+
 Known limit: events that arrive while the snapshots of step 3 are being collected are
 applied as they come, and the snapshot is applied when its last part arrives, so a call
 that changes within those milliseconds may be reported in its earlier state until its
@@ -48,16 +54,40 @@ from ctiserver.csta.system import (
     SystemRegister,
 )
 from ctiserver.csta.types import ConnectionID
-from ctiserver.errors import CtiError, LinkDown
-from ctiserver.ids import AgentId, CallId, DeviceId, MonitorCrossRefId
-from ctiserver.link.connection import CstaLink, ReplyCallback
-from ctiserver.model.agents import AgentStatus
+from ctiserver.errors import CtiError, LinkDown, ServiceError
+from ctiserver.ids import AgentId, CallId, ConnId, DeviceId, MonitorCrossRefId
+from ctiserver.link.connection import CstaLink, LinkCounters, ReplyCallback
+from ctiserver.link.trace import CstaTrace
+from ctiserver.logs.trace import Tracer
 from ctiserver.model.resync import SnapshotAgent, SnapshotParty
+from ctiserver.model.states import AgentStatus
 
 log = logging.getLogger(__name__)
 
 Snapshot = dict[CallId, list[SnapshotParty]]
 AgentSnapshot = dict[DeviceId, SnapshotAgent | None]
+
+# A drop's reason (CstaLink.close_reason) -> its kind, the label of the drop counter.
+DROP_KINDS = (
+    ("closed the connection", "closed-by-switch"),
+    ("reading from the switch failed", "read-error"),
+    ("framing", "framing-lost"),
+    ("keep-alive", "keepalive-unanswered"),
+    ("SystemStatus", "association-failed"),
+    ("application session", "association-failed"),
+)
+
+
+def _drop_kind(reason: str) -> str:
+    return next((kind for words, kind in DROP_KINDS if words in reason), "other")
+
+
+def _why(exc: BaseException) -> str:
+    """An exception as words an operator reads: its message, else its kind."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower() if exc.strerror[:1].isupper() else exc.strerror
+    return str(exc) or type(exc).__name__
+
 
 # GetAgentState's agentState -> our agent status.
 _AGENT_STATES = {
@@ -84,6 +114,9 @@ class LinkSettings:
 
 
 class LinkHooks(Protocol):
+    def conn_id_of(self, call_id: str) -> str | None:
+        """The ConnID of the call the switch calls *call_id*, if the server knows it."""
+
     def monitored_dns(self) -> list[DeviceId]: ...
 
     def routing_points(self) -> list[DeviceId]: ...
@@ -101,6 +134,13 @@ class LinkHooks(Protocol):
     def on_resync(
         self, snapshot: Snapshot, scope: Sequence[DeviceId], agents: AgentSnapshot
     ) -> None: ...
+
+
+def _no_such_call(reply: Response | BaseException) -> bool:
+    """The switch says it has no such call: an empty snapshot, or an invalid call id."""
+    if isinstance(reply, SnapshotCallResponse):
+        return not reply.snapshot_data
+    return isinstance(reply, ServiceError) and reply.value in ("invalidCallID", "invalidCallId")
 
 
 def _agent_of(reply: GetAgentStateResponse) -> SnapshotAgent | None:
@@ -121,9 +161,17 @@ class AssociationFailed(CtiError):
 
 
 class LinkSupervisor:
-    def __init__(self, settings: LinkSettings, hooks: LinkHooks) -> None:
+    def __init__(
+        self, settings: LinkSettings, hooks: LinkHooks, *, tracer: Tracer | None = None
+    ) -> None:
         self.settings = settings
         self._hooks = hooks
+        self._tracer = tracer
+        self.counters = LinkCounters()
+        self.connects = 0
+        self.connect_failures = 0
+        self.drops: dict[str, int] = {}
+        self.resyncs = 0
         self._link: CstaLink | None = None
         self._up = False
         self._session_id = ""
@@ -136,6 +184,11 @@ class LinkSupervisor:
     @property
     def up(self) -> bool:
         return self._up
+
+    @property
+    def arrived(self) -> float | None:
+        """When the chunk from the switch being handled now was read (perf_counter)."""
+        return self._link.arrived if self._link is not None else None
 
     def submit(self, request: Request, callback: ReplyCallback) -> None:
         """Send a client's request; LinkDown at once when the link is not up."""
@@ -168,6 +221,35 @@ class LinkSupervisor:
         task.add_done_callback(self._background_done)
         return task
 
+    def audit(
+        self,
+        calls: Sequence[tuple[ConnId, CallId]],
+        callback: Callable[[list[ConnId]], None],
+    ) -> None:
+        """Ask the switch about *calls* (SnapshotCall each); *callback* gets those it
+        no longer has.  A call it could not answer for is kept (nothing is assumed)."""
+        if not self._up or self._link is None:
+            return
+        task = asyncio.create_task(self._audit(self._link, list(calls), callback))
+        self._background.add(task)
+        task.add_done_callback(self._background_done)
+
+    async def _audit(
+        self,
+        link: CstaLink,
+        calls: list[tuple[ConnId, CallId]],
+        callback: Callable[[list[ConnId]], None],
+    ) -> None:
+        requests = [SnapshotCall(snapshot_object=ConnectionID(call_id=c)) for _, c in calls]
+        replies = await self._all(link, requests)
+        gone = [
+            conn_id
+            for (conn_id, _call_id), reply in zip(calls, replies, strict=True)
+            if _no_such_call(reply)
+        ]
+        if gone:
+            callback(gone)
+
     def _background_done(self, task: asyncio.Task[None]) -> None:
         self._background.discard(task)
         if not task.cancelled() and task.exception() is not None:
@@ -186,31 +268,54 @@ class LinkSupervisor:
                     edition=self.settings.edition,
                     connect_timeout=self.settings.connect_timeout,
                     on_message=self._on_message,
+                    trace=self._trace(host, port),
+                    counters=self.counters,
                 )
             except (OSError, TimeoutError) as exc:
+                self.connect_failures += 1
                 self._report_unreachable(host, port, exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.settings.reconnect_max)
                 continue
             log.info("connected to the switch at %s:%d", host, port)
+            self.connects += 1
             self._unreachable = None
             if await self._serve(link):
                 delay = self.settings.reconnect_min
+            log.info("reconnecting to the switch in %.1f s", delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.settings.reconnect_max)
 
+    def _trace(self, host: str, port: int) -> CstaTrace | None:
+        if self._tracer is None:
+            return None
+        return CstaTrace(
+            self._tracer,
+            peer=f"switch {host}:{port}",
+            conn_id_of=self._hooks.conn_id_of,
+            monitored_dn=lambda ref: self._monitors.get(MonitorCrossRefId(ref)),
+        )
+
     def _report_unreachable(self, host: str, port: int, exc: Exception) -> None:
-        """Warn once per kind of failure; repeats go to the debug log."""
-        problem = f"cannot reach the switch at {host}:{port} ({exc or type(exc).__name__})"
-        level = logging.DEBUG if problem == self._unreachable else logging.WARNING
-        log.log(level, "%s; retrying every %.1f s at most", problem, self.settings.reconnect_max)
+        """Say once per kind of failure what is wrong and what to check; repeats go to the
+        debug log."""
+        problem = f"cannot reach the switch at {host}:{port} ({_why(exc)})"
+        if problem == self._unreachable:
+            log.debug("%s; still retrying", problem)
+        else:
+            log.error(
+                "%s: is the switch running, and is [switch] link right? Retrying every "
+                "%.1f s at most; clients are told EventLinkDisconnected meanwhile",
+                problem,
+                self.settings.reconnect_max,
+            )
         self._unreachable = problem
 
     async def _serve(self, link: CstaLink) -> bool:
         """Run one connection to its end; True if it came all the way up."""
         self._link = link
         reader = asyncio.create_task(link.run(), name="csta-link-reader")
-        came_up = False
+        came_up = stopping = False
         try:
             await self._bring_up(link)
             came_up = True
@@ -218,11 +323,18 @@ class LinkSupervisor:
             self._hooks.on_link_up()
             await self._keep_alive(link, reader)
         except (CtiError, TimeoutError) as exc:
-            log.error("CSTA link failed: %s", exc)
+            link.close(f"{_why(exc)}")
         except asyncio.CancelledError:
+            stopping = True
             await self._say_goodbye(link)
+            link.close("the server is stopping")
+            log.info("link to the switch closed: the server is stopping")
             raise
+        else:
+            link.close()
         finally:
+            if not stopping:
+                self._report_drop(link, came_up)
             link.close()
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -236,6 +348,15 @@ class LinkSupervisor:
                 self._hooks.on_link_down()
         return came_up
 
+    def _report_drop(self, link: CstaLink, came_up: bool) -> None:
+        reason = link.close_reason or "the connection ended"
+        kind = _drop_kind(reason)
+        self.drops[kind] = self.drops.get(kind, 0) + 1
+        if came_up:
+            log.warning("link to the switch dropped: %s", reason)
+        else:
+            log.error("link to the switch failed while coming up: %s", reason)
+
     async def _bring_up(self, link: CstaLink) -> None:
         await self._associate(link)
         dns = self._hooks.monitored_dns()
@@ -244,6 +365,7 @@ class LinkSupervisor:
         await self._resync(link, dns)
 
     async def _resync(self, link: CstaLink, dns: Sequence[DeviceId]) -> None:
+        self.resyncs += 1
         calls = await self._snapshot(link, dns)
         agents = await self._agents(link, self._hooks.stations(dns))
         self._hooks.on_resync(calls, dns, agents)
@@ -370,7 +492,7 @@ class LinkSupervisor:
             try:
                 await link.request(self._poll(), within=self.settings.reply_timeout)
             except (CtiError, TimeoutError) as exc:
-                raise LinkDown(f"keep-alive failed: {exc}") from None
+                raise LinkDown(f"the switch did not answer a keep-alive: {_why(exc)}") from None
 
     def _poll(self) -> Request:
         if self.settings.session == "ecma-354":

@@ -23,11 +23,13 @@ from typing import IO, Any
 
 import orjson
 
-from ctiserver.orchestration.process import frame, read_frame
+from ctiserver.orchestration.process import SessionFigures, frame, read_frame
 from ctiserver.orchestration.runtime import OrchestrationServer
 from ctiserver.orchestration.settings import OrchestrationSettings
 
 log = logging.getLogger(__name__)
+
+FIGURES_INTERVAL = 1.0
 
 
 class Channel:
@@ -100,13 +102,16 @@ async def _serve(channel: Channel) -> None:
     root = logging.getLogger()
     root.handlers[:] = [ToParent(channel)]
     root.setLevel(level)
-    server = OrchestrationServer(settings)
+    figures = SessionFigures()
+    server = OrchestrationServer(settings, observer=figures)
     running = asyncio.create_task(server.run(), name="orchestration")
     announcing = asyncio.create_task(_announce(server, channel))
+    reporting = asyncio.create_task(_report(server, figures, channel))
     try:
         await _commands(reader, server, channel, running)
     finally:
         announcing.cancel()
+        reporting.cancel()
         running.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await running
@@ -115,6 +120,19 @@ async def _serve(channel: Channel) -> None:
 async def _announce(server: OrchestrationServer, channel: Channel) -> None:
     await server.ready.wait()
     channel.send("ready", list(server.http_address) if server.http_address else None)
+
+
+async def _report(server: OrchestrationServer, figures: SessionFigures, channel: Channel) -> None:
+    """The session figures, for the server's /metrics, each second they have changed."""
+    last: dict[str, Any] = {}
+    while True:
+        await asyncio.sleep(FIGURES_INTERVAL)
+        if server.core is not None:
+            figures.running = len(server.core.interactions.sessions)
+        now = figures.as_json()
+        if now != last:
+            channel.send("figures", now)
+            last = {**now, "ended": dict(figures.ended)}
 
 
 async def _commands(

@@ -16,7 +16,9 @@ The two talk over the child's standard input and output, in frames (4-byte big-e
 length, then the body):
     parent → child   pickle: ("start", OrchestrationSettings, log level), ("reload", settings)
     child → parent   JSON:   ["ready", [host, port] | null], ["log", {record}],
-                             ["reloaded", [keys that need a restart]]
+                             ["reloaded", [keys that need a restart]],
+                             ["figures", {running, ended, errors}] (for /metrics, about
+                             once a second while they change)
 The child's log records are handled by the parent's logging, so they go wherever the
 server's own lines go, formatted the same.
 
@@ -33,11 +35,13 @@ import logging
 import pickle
 import struct
 import sys
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import orjson
 
 from ctiserver.orchestration.settings import OrchestrationSettings
+from ctiserver.scxml.effects import Effect, PlatformError, SessionEnded
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +50,26 @@ MAX_FRAME: Final = 16 << 20
 MAX_BACKOFF: Final = 30.0
 STOP_TIMEOUT: Final = 5.0
 YOUNG: Final = 10.0  # a child that dies younger than this makes the next wait longer
+
+
+@dataclass(slots=True)
+class SessionFigures:
+    """Sessions running, sessions ended by outcome (final or failed), and platform errors
+    (error.execution, error.communication): an observer of the orchestration server."""
+
+    running: int = 0
+    ended: dict[str, int] = field(default_factory=dict)
+    errors: int = 0
+
+    def __call__(self, session_id: str, effect: Effect) -> None:
+        if isinstance(effect, SessionEnded):
+            outcome = "final" if effect.final is not None else "failed"
+            self.ended[outcome] = self.ended.get(outcome, 0) + 1
+        elif isinstance(effect, PlatformError):
+            self.errors += 1
+
+    def as_json(self) -> dict[str, Any]:
+        return {"running": self.running, "ended": self.ended, "errors": self.errors}
 
 
 def frame(body: bytes) -> bytes:
@@ -75,6 +99,7 @@ class OrchestrationProcess:
         self.ready = asyncio.Event()
         self.stopped = asyncio.Event()
         self.http_address: tuple[str, int] | None = None
+        self.figures = SessionFigures()
         self._process: asyncio.subprocess.Process | None = None
         self._reloaded: asyncio.Future[list[str]] | None = None
 
@@ -131,7 +156,7 @@ class OrchestrationProcess:
             return await process.wait()
         finally:
             self._process = None
-            await _stop(process)
+            await self._stop(process)
 
     def _take(self, message: list[Any]) -> None:
         kind, value = message
@@ -142,20 +167,32 @@ class OrchestrationProcess:
             self.http_address = (value[0], value[1]) if value else None
             self.stopped.clear()
             self.ready.set()
+        elif kind == "figures":
+            # A restarted child counts from 0 again: Prometheus takes that as a reset.
+            self.figures.running = value["running"]
+            self.figures.ended = value["ended"]
+            self.figures.errors = value["errors"]
         elif kind == "reloaded" and self._reloaded is not None and not self._reloaded.done():
             self._reloaded.set_result(list(value))
 
+    async def _stop(self, process: asyncio.subprocess.Process) -> None:
+        """Close the child's input (Rule 2), take what it still says (its last log lines)
+        until it goes, and kill it if it has not gone in STOP_TIMEOUT."""
+        if process.returncode is not None:
+            return
+        if process.stdin is not None:
+            process.stdin.close()
+        try:
+            async with asyncio.timeout(STOP_TIMEOUT):
+                await asyncio.shield(self._last_words(process))
+        except (TimeoutError, asyncio.CancelledError):
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
 
-async def _stop(process: asyncio.subprocess.Process) -> None:
-    """Close the child's input (Rule 2); kill it if it has not gone in STOP_TIMEOUT."""
-    if process.returncode is not None:
-        return
-    if process.stdin is not None:
-        process.stdin.close()
-    try:
-        async with asyncio.timeout(STOP_TIMEOUT):
-            await asyncio.shield(process.wait())
-    except (TimeoutError, asyncio.CancelledError):
-        with contextlib.suppress(ProcessLookupError):
-            process.kill()
+    async def _last_words(self, process: asyncio.subprocess.Process) -> None:
+        if process.stdout is not None:
+            with contextlib.suppress(ValueError, ConnectionError):
+                while (body := await read_frame(process.stdout)) is not None:
+                    self._take(orjson.loads(body))
         await process.wait()

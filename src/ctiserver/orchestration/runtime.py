@@ -166,15 +166,20 @@ class OrchestrationServer:
     # --- connections ----------------------------------------------------------------------
 
     async def _connection(self, name: str, endpoint: Endpoint) -> None:
+        unreachable = ""  # the last failure said; repeats go to the debug log
         while True:
             try:
                 client = await TClient.connect(
                     endpoint.host, endpoint.port, application_name=self.settings.application_name
                 )
             except (OSError, TimeoutError) as exc:
-                log.warning("cannot reach CTI server %s: %s", name, exc)
+                problem = f"cannot reach CTI server {name}: {exc or type(exc).__name__}"
+                level = logging.DEBUG if problem == unreachable else logging.WARNING
+                log.log(level, "%s; retrying every %g s", problem, self.settings.reconnect_interval)
+                unreachable = problem
                 await asyncio.sleep(self.settings.reconnect_interval)
                 continue
+            unreachable = ""
             log.info("connected to CTI server %s", name)
             self._clients[name] = client
             self._inbox.put_nowait((name, LinkChange.UP))

@@ -27,13 +27,14 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from ctiserver.csta.failure import CSTAErrorCode, ErrorCategory
 from ctiserver.csta.framing import UnusableFrame
 from ctiserver.csta.schema import Event, Message, Request, Response, Unconfirmed
 from ctiserver.csta.session import NEED_DATA, CstaSession, Role, namespace_for
 from ctiserver.errors import LocalProtocolError, RemoteProtocolError
-from ctiserver.ids import InvokeId
+from ctiserver.ids import DeviceId, InvokeId
 from ctiserver.pbxsim.outcome import (
     AssociationId,
     Close,
@@ -46,7 +47,7 @@ from ctiserver.pbxsim.outcome import (
     TrunkSend,
     UseEdition,
 )
-from ctiserver.pbxsim.phone import PhoneAction
+from ctiserver.pbxsim.phone import PhoneAction, phone_action
 from ctiserver.pbxsim.recording import recording_line
 from ctiserver.pbxsim.switch import Switch
 from ctiserver.pbxsim.trunks import RETRY, TrunkLinks
@@ -225,6 +226,11 @@ class PbxListener:
             await asyncio.get_running_loop().create_future()
         finally:
             await self.stop()
+
+    def use_phone(self, station: DeviceId, body: Any) -> Outcome:
+        """A person uses *station*'s phone as a JSON *body* says (phone.phone_action).
+        Raises ValueError for a body that says nothing it can do, and ServiceError."""
+        return self.act(phone_action(station, body))
 
     def act(self, action: PhoneAction) -> Outcome:
         """A person uses a phone (see ctiserver.pbxsim.phone); monitors hear of it.

@@ -5,6 +5,14 @@ link state, snapshots) and from a periodic tick (request deadlines).  Each input
 synchronous call into the core; the outputs are performed before the next input:
 events are encoded once per distinct event and queued on each recipient's connection,
 requests are submitted to the link with a callback that feeds the answer back.
+
+Around each input the runtime opens a log context (logs.context: the client, the DN,
+the call) so that every line logged while the core handles it says what it is about;
+it traces requests in and events out (logs.trace) and times requests to their answer
+and CSTA events to the T-Library events they cause (the Metrics hooks).
+
+The shells read the core through `view` (tserver.view.CoreView): the trace, the logs
+and the metrics by `known_calls()`.
 """
 
 from __future__ import annotations
@@ -12,26 +20,39 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from ctiserver.clock import Clock
 from ctiserver.csta.schema import Event, Request, Response, Unconfirmed
 from ctiserver.errors import LinkDown
-from ctiserver.ids import ClientId, DeviceId
+from ctiserver.ids import ClientId, ConnId, DeviceId
 from ctiserver.iscc.peering import Peering
 from ctiserver.iscc.protocol import PeerMessage
 from ctiserver.link.supervisor import AgentSnapshot, LinkSupervisor, Snapshot
+from ctiserver.link.trace import first_call_id
+from ctiserver.logs.context import about, enter, leave
+from ctiserver.logs.trace import Tracer, TraceRecord
 from ctiserver.model.states import DnKind
 from ctiserver.tlib.codec import encode_event
 from ctiserver.tlib.requests import InvalidRequest
 from ctiserver.tlib.vocabulary import TMessage
-from ctiserver.tserver.core import ChangeMonitors, Deliver, Output, SendToSwitch, TServerCore
-from ctiserver.tserver.iscc import SendToPeer
+from ctiserver.tserver.core import TServerCore
+from ctiserver.tserver.port import (
+    AuditCalls,
+    ChangeMonitors,
+    Deliver,
+    Journal,
+    Output,
+    SendToPeer,
+    SendToSwitch,
+)
+from ctiserver.tserver.view import CoreView, KnownCall
 
 log = logging.getLogger(__name__)
 
-TICK_INTERVAL = 0.2
+MAX_TIMED_REQUESTS = 1 << 16  # requests waiting for their answer, for the histogram
 
 
 class ClientPeer(Protocol):
@@ -50,26 +71,46 @@ class Metrics(Protocol):
 
     def request_handled(self, name: str) -> None: ...
 
+    def request_answered(self, name: str, seconds: float) -> None: ...
+
+    def csta_event_handled(self, seconds: float) -> None: ...
+
 
 class Runtime:
-    def __init__(self, core: TServerCore, *, clock: Clock, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        core: TServerCore,
+        *,
+        clock: Clock,
+        metrics: Metrics | None = None,
+        tracer: Tracer | None = None,
+    ) -> None:
         self.core = core
+        self.view = CoreView(core)  # what the operator's surfaces read
         self.clock = clock
         self.link: LinkSupervisor | None = None
         self.peering: Peering | None = None
         self._metrics = metrics
+        self.tracer = tracer or Tracer()
         self._peers: dict[ClientId, ClientPeer] = {}
+        self._names: dict[ClientId, str] = {}  # "3 tcp:127.0.0.1:5000 (desk)"
+        self._asked: dict[tuple[ClientId, int], tuple[str, float]] = {}  # request timing
         self._ids = itertools.count(1)
         self._monitor_changes: list[asyncio.Task[None]] = []
         self.link_ready = asyncio.Event()  # set while the link to the switch is up
         self._peers_ready: dict[str, asyncio.Event] = {}
         self._event_listeners: list[Callable[[Deliver], None]] = []
+        self._journal_listeners: list[Callable[[Journal], None]] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None  # the core's monotonic time it fires at
+        self.add_event_listener(self._observe)
 
     # --- clients ------------------------------------------------------------------------
 
     def attach(self, peer: ClientPeer) -> ClientId:
         client = ClientId(next(self._ids))
         self._peers[client] = peer
+        self._names[client] = f"{client} {peer.name}"
         self.core.client_connected(client)
         log.info("client %s connected as %s", peer.name, client)
         return client
@@ -77,8 +118,16 @@ class Runtime:
     def detach(self, client: ClientId) -> None:
         peer = self._peers.pop(client, None)
         if peer is not None:
-            self.core.client_disconnected(client)
-            log.info("client %s (%s) disconnected", client, peer.name)
+            with about(client=self._names.get(client)):
+                self.core.client_disconnected(client)
+                log.info("client %s (%s) disconnected", client, peer.name)
+        self._names.pop(client, None)
+        for asked in [key for key in self._asked if key[0] == client]:
+            del self._asked[asked]
+
+    def client_name(self, client: ClientId) -> str:
+        """The client's number, address and application name, for logs and the trace."""
+        return self._names.get(client, str(client))
 
     def close_clients(self, reason: str) -> None:
         for peer in list(self._peers.values()):
@@ -89,12 +138,32 @@ class Runtime:
         return len(self._peers)
 
     def on_request(self, client: ClientId, message: TMessage) -> None:
+        name = message["Request"]
+        if name == "RequestRegisterClient" and client in self._peers:
+            self._names[client] = (
+                f"{client} {self._peers[client].name} ({message.get('ApplicationName', '')})"
+            )
         if self._metrics is not None:
-            self._metrics.request_handled(message["Request"])
-        self.perform(self.core.request(client, message, self.clock.now()))
+            self._metrics.request_handled(name)
+            reference = message.get("ReferenceID")
+            if isinstance(reference, int) and len(self._asked) < MAX_TIMED_REQUESTS:
+                self._asked[client, reference] = (name, time.perf_counter())
+        who = self._names.get(client)
+        if self.tracer.active:
+            self.tracer.tlib("in", who or str(client), message)
+        token = enter(client=who, dn=message.get("ThisDN"), conn_id=message.get("ConnID"))
+        try:
+            self.perform(self.core.request(client, message, self.clock.now()))
+        finally:
+            leave(token)
 
     def on_invalid(self, client: ClientId, problem: InvalidRequest) -> None:
-        self.perform(self.core.invalid_request(client, problem, self.clock.now()))
+        who = self._names.get(client, str(client))
+        if self.tracer.active and self.tracer.wants(()):
+            wire = f"(not a request: {problem.message})"
+            self.tracer.emit(TraceRecord("tlib", "in", who, wire))
+        with about(client=who):
+            self.perform(self.core.invalid_request(client, problem, self.clock.now()))
 
     # --- the link (LinkHooks) ------------------------------------------------------------
 
@@ -107,12 +176,23 @@ class Runtime:
         self.perform(self.core.link_up(self.clock.now()))
 
     def on_link_down(self) -> None:
-        log.warning("link to the switch is down")
+        # The supervisor has said why, at the level the reason deserves.
+        log.info(
+            "link to the switch is down; %d calls kept until the resync", len(self.known_calls())
+        )
         self.link_ready.clear()
         self.perform(self.core.link_down(self.clock.now()))
 
     def on_csta_event(self, dn: DeviceId, event: Event) -> None:
-        self.perform(self.core.csta_event(dn, event, self.clock.now()))
+        arrived = self.link.arrived if self.link is not None else None
+        token = enter(dn=dn, peer="switch", subject=event, resolve=self._call_of)
+        try:
+            outputs = self.core.csta_event(dn, event, self.clock.now())
+            self.perform(outputs)
+        finally:
+            leave(token)
+        if self._metrics is not None and arrived and any(isinstance(o, Deliver) for o in outputs):
+            self._metrics.csta_event_handled(time.perf_counter() - arrived)
 
     def on_csta_invocation(self, message: Unconfirmed) -> None:
         self.perform(self.core.csta_invocation(message, self.clock.now()))
@@ -123,10 +203,35 @@ class Runtime:
     def on_resync(
         self, snapshot: Snapshot, scope: Sequence[DeviceId], agents: AgentSnapshot
     ) -> None:
-        self.perform(self.core.resync(snapshot, self.clock.now(), scope, agents))
+        before = {call.conn_id: call for call in self.known_calls()}
+        with about(peer="switch"):
+            outputs = self.core.resync(snapshot, self.clock.now(), scope, agents)
+            after = {call.conn_id: call for call in self.known_calls()}
+            _log_resync(len(snapshot), len(scope), before, after)  # before the events it causes
+            self.perform(outputs)
 
     def stations(self, dns: Sequence[DeviceId]) -> list[DeviceId]:
-        return [dn for dn in dns if self.core.model.dns.get(dn) is DnKind.EXTENSION]
+        return [dn for dn in dns if self.core.model.kind(dn) is DnKind.EXTENSION]
+
+    # --- what the shells know of the core's calls ---------------------------------------
+
+    def known_calls(self, call_id: str | None = None) -> list[KnownCall]:
+        """The calls the core knows (the one with the switch's *call_id*, if given), for
+        the trace, the logs and the metrics (CoreView.calls)."""
+        return self.view.calls(call_id)
+
+    def conn_id_of(self, call_id: str) -> str | None:
+        """LinkHooks: the ConnID of the switch's *call_id*, if the server knows the call."""
+        found = self.known_calls(call_id)
+        return found[0].conn_id if found else None
+
+    def _call_of(self, subject: object) -> dict[str, str]:
+        """For a log line about a CSTA message: its callID and the call's ConnID."""
+        call_id = first_call_id(subject) if isinstance(subject, Event | Unconfirmed) else None
+        if call_id is None:
+            return {}
+        conn_id = self.conn_id_of(call_id)
+        return {"call_id": call_id, "conn_id": conn_id} if conn_id else {"call_id": call_id}
 
     # --- other sites (PeerHooks) --------------------------------------------------------
 
@@ -146,7 +251,9 @@ class Runtime:
         return self._peers_ready.setdefault(location, asyncio.Event())
 
     def on_peer_message(self, location: str, message: PeerMessage) -> None:
-        self.perform(self.core.peer_message(location, message, self.clock.now()))
+        conn_id = getattr(message, "conn_id", None) or getattr(message, "origin_conn_id", None)
+        with about(peer=f"site {location}", conn_id=conn_id or None):
+            self.perform(self.core.peer_message(location, message, self.clock.now()))
 
     # --- configuration ------------------------------------------------------------------
 
@@ -164,6 +271,9 @@ class Runtime:
             match output:
                 case Deliver():
                     self._deliver(output)
+                case Journal():
+                    for journal_listener in self._journal_listeners:
+                        journal_listener(output)
                 case SendToSwitch(token=token, request=request):
                     self._send(token, request)
                 case SendToPeer(location=location, message=message):
@@ -173,6 +283,18 @@ class Runtime:
                     task = self.link.change_monitors(start, stop) if self.link else None
                     if task is not None:
                         self._monitor_changes.append(task)
+                case AuditCalls(calls=calls):
+                    if self.link is not None:
+                        self.link.audit(calls, self._audited)
+        self._schedule()
+
+    def _audited(self, gone: Sequence[ConnId]) -> None:
+        self.perform(self.core.audited(gone, self.clock.now()))
+
+    def add_journal_listener(self, listener: Callable[[Journal], None]) -> None:
+        """Call *listener* with the change records of each input, before its events."""
+        self.core.journaling = True
+        self._journal_listeners.append(listener)
 
     def _deliver(self, delivery: Deliver) -> None:
         copies = 0
@@ -187,6 +309,18 @@ class Runtime:
             self._metrics.event_sent(delivery.event["Event"], copies)
         for listener in self._event_listeners:
             listener(delivery)
+
+    def _observe(self, delivery: Deliver) -> None:
+        """The runtime's own event listener: the trace of events out and the time each
+        request took to its first answer."""
+        if delivery.answering is not None and self._asked:
+            asked = self._asked.pop(delivery.answering, None)
+            if asked is not None and self._metrics is not None:
+                self._metrics.request_answered(asked[0], time.perf_counter() - asked[1])
+        if self.tracer.active:
+            for clients, event in delivery.copies():
+                peer = ", ".join(self.client_name(c) for c in clients)
+                self.tracer.tlib("out", peer, event)
 
     def add_event_listener(self, listener: Callable[[Deliver], None]) -> None:
         """Call *listener* with every event the core produces, once each, whoever
@@ -214,12 +348,49 @@ class Runtime:
 
     # --- time ---------------------------------------------------------------------------
 
+    def _schedule(self) -> None:
+        """Wake the core at its next deadline (request answers, ISCC, stuck calls)."""
+        deadline = self.core.next_deadline()
+        if deadline is None or (self._timer_at is not None and self._timer_at <= deadline):
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        delay = max(0.0, deadline - self.clock.now().monotonic)
+        self._timer = asyncio.get_running_loop().call_later(delay, self._tick)
+        self._timer_at = deadline
+
+    def _tick(self) -> None:
+        self._timer = self._timer_at = None
+        self.perform(self.core.tick(self.clock.now()))
+
     async def run(self) -> None:
-        """Tick the core so that requests the switch never answered get EventError 57."""
-        while True:
-            await asyncio.sleep(TICK_INTERVAL)
-            if len(self.core.correlator) or self.core.iscc is not None:
-                self.perform(self.core.tick(self.clock.now()))
+        """Keep the core's timers until cancelled: EventError 57 for requests the switch
+        never answered, ISCC transactions past their time, stuck calls."""
+        self._schedule()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            if self._timer is not None:
+                self._timer.cancel()
+
+
+def _log_resync(
+    on_switch: int, dns: int, before: dict[str, KnownCall], after: dict[str, KnownCall]
+) -> None:
+    """One line that says what the resync did to each call the server knew."""
+    released = sorted(set(before) - set(after))
+    found = sorted(set(after) - set(before))
+    kept = len(set(before) & set(after))
+    log.info(
+        "resync of %d DNs: the switch has %d calls; %d kept, %d released%s, %d found%s",
+        dns,
+        on_switch,
+        kept,
+        len(released),
+        f" (ended while the link was down: ConnID {', '.join(released)})" if released else "",
+        len(found),
+        f" (ConnID {', '.join(found)})" if found else "",
+    )
 
 
 def _guarded(listener: Callable[[Deliver], None]) -> Callable[[Deliver], None]:

@@ -67,8 +67,10 @@ class TlibTcpProtocol(asyncio.Protocol):
         self._outgoing.append(data)
 
     def close(self, reason: str) -> None:
+        # INFO: the server decided it (a shutdown); a client that misbehaves is warned
+        # about where that is found.
         if self._transport is not None:
-            log.warning("closing client %s: %s", self.name, reason)
+            log.info("closing client %s: %s", self.name, reason)
             self._transport.close()
 
     def _flush(self) -> None:

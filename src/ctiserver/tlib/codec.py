@@ -1,4 +1,4 @@
-"""T-Library over JSON (DESIGN.md § 3), sans-I/O.
+"""T-Library over JSON (docs/protocol.md), sans-I/O.
 
 On TCP a message is one JSON object per line; on WebSocket, one per text frame.
 TlibConnection cuts a TCP byte stream into requests:
@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import datetime
 import enum
-from typing import Final
+from typing import Any, Final
 
 import orjson
 
+from ctiserver.lines import NEED_LINE, OVERSIZE, LineBuffer
 from ctiserver.tlib.errors import TError
 from ctiserver.tlib.requests import InvalidRequest, check
 from ctiserver.tlib.vocabulary import TMessage
@@ -48,49 +49,41 @@ def encode_event(event: TMessage) -> bytes:
 
 
 def format_time(epoch: float) -> str:
-    """ISO-8601 UTC with microseconds, as the `time` attribute is written."""
-    moment = datetime.datetime.fromtimestamp(epoch, datetime.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """ISO-8601 UTC with microseconds, as the `time` attribute is written.  The part up
+    to the second is formatted once per second (every event is stamped)."""
+    second = int(epoch // 1)
+    micro = round((epoch - second) * 1_000_000)
+    if micro >= 1_000_000:  # rounding reached the next second
+        second, micro = second + 1, micro - 1_000_000
+    if second != _stamp[0]:
+        moment = datetime.datetime.fromtimestamp(second, datetime.UTC)
+        _stamp[:] = [second, moment.strftime("%Y-%m-%dT%H:%M:%S.")]
+    return f"{_stamp[1]}{micro:06d}Z"
+
+
+_stamp: list[Any] = [None, ""]  # [the second last formatted, its text up to the second]
 
 
 class TlibConnection:
     def __init__(self) -> None:
-        self._buffer = bytearray()
-        self._discarding = False
-        self._scanned = 0
+        self._lines = LineBuffer(MAX_LINE)
 
     def receive_data(self, data: bytes) -> None:
-        self._buffer += data
+        self._lines.receive_data(data)
 
     def next_message(self) -> TMessage | InvalidRequest | NeedData:
         while True:
-            newline = self._buffer.find(b"\n", self._scanned)
-            if newline < 0:
-                return self._await_newline()
-            line = bytes(self._buffer[:newline])
-            del self._buffer[: newline + 1]
-            self._scanned = 0
-            if self._discarding:
-                self._discarding = False  # the tail of an oversize line: already reported
-                continue
-            if len(line) > MAX_LINE:
+            line = self._lines.next_line()
+            if line is NEED_LINE:
+                return NEED_DATA
+            if line is OVERSIZE:
                 return _oversize()
+            assert isinstance(line, bytes)
             if line.strip():
                 try:
                     return decode_request(line)
                 except InvalidRequest as exc:
                     return exc
-
-    def _await_newline(self) -> InvalidRequest | NeedData:
-        self._scanned = len(self._buffer)
-        if len(self._buffer) <= MAX_LINE:
-            return NEED_DATA
-        del self._buffer[:]
-        self._scanned = 0
-        if self._discarding:
-            return NEED_DATA
-        self._discarding = True
-        return _oversize()
 
 
 def _oversize() -> InvalidRequest:

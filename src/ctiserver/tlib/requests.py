@@ -106,8 +106,9 @@ REQUESTS: dict[str, RequestSpec] = {
     "RequestDeleteUserData": RequestSpec(_CALL),
     "RequestQueryCall": RequestSpec(_CALL, ("CallInfoType",)),
     "RequestPrivateService": RequestSpec(("ThisDN", "PrivateMsgID"), ("ConnID", "OtherDN")),
+    # No Location (or this site's): this site's own access number (the Genesys rule).
     "RequestGetAccessNumber": RequestSpec(
-        ("ThisDN", "Location"), ("ConnID", "OtherDN", "XRouteType", "UserData")
+        ("ThisDN",), ("Location", "ConnID", "OtherDN", "XRouteType", "UserData")
     ),
     "RequestCancelReqGetAccessNumber": RequestSpec(("XReferenceID",), ("ThisDN", "Location")),
 }
