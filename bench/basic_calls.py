@@ -90,6 +90,7 @@ async def serve_and_measure(pairs: int, seconds: float) -> None:
         client_listen=Address("127.0.0.1", 0),
         http_listen=None,
         reply_timeout=30.0,
+        max_connections_per_address=2 * pairs + 16,  # every desk connects from 127.0.0.1
     )
     probe = Probe()
     probe.install()
@@ -102,6 +103,7 @@ async def serve_and_measure(pairs: int, seconds: float) -> None:
     )
     events_before = events_sent(service)
     child.start()
+    send.close()  # the child's copy remains: if the child dies, recv() ends with EOFError
     result = await asyncio.get_running_loop().run_in_executor(None, receive.recv)
     child.join()
     events = events_sent(service) - events_before

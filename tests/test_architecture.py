@@ -23,6 +23,7 @@ PURE = [
     "immutable.py",
     "lines.py",
     "safexml.py",
+    "security",
 ]
 SHELLS = [
     "link",
@@ -55,6 +56,7 @@ PBXSIM_MAY_IMPORT = {
     "ctiserver.errors",
     "ctiserver.ids",
     "ctiserver.clock",
+    "ctiserver.doors",  # TLS contexts, connection caps, rate-limited logs: no model
     "ctiserver.pbxsim",
 }
 

@@ -1,5 +1,5 @@
 """The command line (docs/configuration.md, docs/logging.md): run, pbxsim, orchestrate,
-scxml run, check-config, reload, phone, trace.
+scxml run, check-config, reload, phone, trace, hash-password.
 
 Parsing arguments, setting up logging and signals, and choosing the event loop live
 here; everything else is in app.service (the server) and the packages it wires.
@@ -19,6 +19,7 @@ import importlib.metadata
 import json
 import logging
 import signal
+import ssl
 import sys
 import urllib.error
 import urllib.parse
@@ -128,6 +129,12 @@ def _parser() -> argparse.ArgumentParser:
     scxml.add_argument("words", nargs=argparse.REMAINDER, metavar="run DOC.scxml")
     scxml.set_defaults(handler=_scxml)
 
+    hashing = command(
+        "hash-password",
+        help="print the scrypt hash of a password read from standard input (or a prompt)",
+    )
+    hashing.set_defaults(handler=_hash_password)
+
     check = command(
         "check-config", help="validate a configuration file as `run` would at its start"
     )
@@ -218,7 +225,11 @@ def _orchestrate(arguments: argparse.Namespace) -> int:
     settings = config.orchestration
     assert settings is not None  # validate() says so otherwise
 
-    server = OrchestrationServer(settings)
+    from ctiserver.app.security import http_settings, orchestration_tls
+
+    server = OrchestrationServer(
+        settings, tls=orchestration_tls(config), http=http_settings(config)
+    )
 
     async def reload() -> None:
         if arguments.config is None:
@@ -253,6 +264,26 @@ def _scxml(arguments: argparse.Namespace) -> int:
     return scxml_main(list(arguments.words))
 
 
+def _hash_password(arguments: argparse.Namespace) -> int:
+    """`ctiserver hash-password`: one line, for `[application."NAME"] password-hash`."""
+    from ctiserver.security.passwords import hash_password
+
+    if sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            print("the two passwords differ", file=sys.stderr)
+            return 1
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        print("an empty password is not a password", file=sys.stderr)
+        return 1
+    print(hash_password(password))
+    return 0
+
+
 def _check_config(arguments: argparse.Namespace) -> int:
     config = configuration.load(arguments.file)
     validate(config, command="run")
@@ -266,7 +297,7 @@ def _reload(arguments: argparse.Namespace) -> int:
     config = _load(arguments.config)
     if config.http_listen is None:
         raise ConfigError("reload needs [server] http-listen; send SIGHUP to the server instead")
-    answer = _post_json(f"http://{config.http_listen}/reload")
+    answer = _post_json(config, f"{config.http_listen}/reload")
     if not answer.get("ok"):
         raise ConfigError(f"the server refused the reload, nothing changed: {answer.get('error')}")
     print(reload_summary(answer))
@@ -287,11 +318,15 @@ def reload_summary(answer: dict[str, Any]) -> str:
 def _trace(arguments: argparse.Namespace) -> int:
     from ctiserver.logs.follow import follow
 
-    http = arguments.http or _load(arguments.config).http_listen
+    config = _load(arguments.config)
+    http = arguments.http or config.http_listen
     if http is None:
         raise ConfigError("trace needs the server's [server] http-listen")
+    tls, headers = _admin_credentials(config)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(follow(str(http), arguments.dn, as_json=arguments.json))
+        asyncio.run(
+            follow(str(http), arguments.dn, as_json=arguments.json, tls=tls, headers=headers)
+        )
     return 0
 
 
@@ -307,7 +342,8 @@ PHONE_ARGUMENTS: dict[str, tuple[str, bool] | None] = {
 
 
 def _phone(arguments: argparse.Namespace) -> int:
-    http = arguments.http or _load(arguments.config).http_listen
+    config = _load(arguments.config)
+    http = arguments.http or config.http_listen
     if http is None:
         print("phone needs the server's [server] http-listen", file=sys.stderr)
         return 2
@@ -318,33 +354,61 @@ def _phone(arguments: argparse.Namespace) -> int:
     elif argument is not None and argument[1]:
         print(f"{arguments.action} needs its {argument[0]}", file=sys.stderr)
         return 2
-    url = f"http://{http}/phone/{urllib.parse.quote(arguments.station)}"
-    return _post(url, json.dumps(body).encode())
+    url = f"{http}/phone/{urllib.parse.quote(arguments.station)}"
+    return _post(config, url, json.dumps(body).encode())
 
 
-def _post(url: str, body: bytes | None) -> int:
-    request = urllib.request.Request(url, data=body, method="POST")
+def _admin_credentials(config: Config) -> tuple[ssl.SSLContext | None, dict[str, str]]:
+    """How to reach the server's admin endpoints as its configuration says: https with
+    its CA when it listens on TLS, and its admin token when it has one (docs/security.md)."""
+    from ctiserver.app.security import http_policy, outgoing_tls
+
+    tls = outgoing_tls(config) if config.tls_cert is not None else None
+    headers = {}
+    if (token := http_policy(config).token) is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return tls, headers
+
+
+def _admin_request(
+    config: Config, where: str, body: bytes | None
+) -> tuple[urllib.request.Request, ssl.SSLContext | None]:
+    """A JSON POST to *where* (HOST:PORT/PATH), and the TLS context to send it with."""
+    tls, headers = _admin_credentials(config)
+    url = f"{'https' if tls else 'http'}://{where}"
+    headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(url, data=body or b"{}", method="POST", headers=headers)
+    return request, tls
+
+
+def _post(config: Config, where: str, body: bytes | None) -> int:
+    """POST *body* to the server at *where* (HOST:PORT/PATH); print its answer."""
+    request, tls = _admin_request(config, where, body)
     try:
-        with urllib.request.urlopen(request, timeout=10) as reply:
+        with urllib.request.urlopen(request, timeout=10, context=tls) as reply:
             print(reply.read().decode())
             return 0
     except urllib.error.HTTPError as exc:
         print(exc.read().decode(), file=sys.stderr)
     except urllib.error.URLError as exc:
-        raise StartupError(f"no server answers at {url}: {exc.reason}; is it running?") from None
+        raise StartupError(
+            f"no server answers at {request.full_url}: {exc.reason}; is it running?"
+        ) from None
     return 1
 
 
-def _post_json(url: str) -> dict[str, Any]:
-    """POST to *url*; its JSON answer, whatever the status."""
-    request = urllib.request.Request(url, data=b"", method="POST")
+def _post_json(config: Config, where: str) -> dict[str, Any]:
+    """POST to the server at *where*; its JSON answer, whatever the status."""
+    request, tls = _admin_request(config, where, None)
     try:
-        with urllib.request.urlopen(request, timeout=30) as reply:
+        with urllib.request.urlopen(request, timeout=30, context=tls) as reply:
             answer: dict[str, Any] = json.loads(reply.read())
     except urllib.error.HTTPError as exc:
         answer = json.loads(exc.read() or b"{}")
     except urllib.error.URLError as exc:
-        raise StartupError(f"no server answers at {url}: {exc.reason}; is it running?") from None
+        raise StartupError(
+            f"no server answers at {request.full_url}: {exc.reason}; is it running?"
+        ) from None
     return answer
 
 

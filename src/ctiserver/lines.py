@@ -32,6 +32,11 @@ class LineBuffer:
     def receive_data(self, data: bytes) -> None:
         self._buffer += data
 
+    @property
+    def buffered(self) -> int:
+        """Bytes received and not yet cut into lines."""
+        return len(self._buffer)
+
     def next_line(self) -> bytes | Cut:
         """The next line without its newline, OVERSIZE once for a line too long, or
         NEED_LINE."""

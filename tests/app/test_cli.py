@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from ctiserver.cli import main, reload_summary
+from ctiserver.security.passwords import hash_password
 
 VALID = '[server]\nclient-listen = "127.0.0.1:0"\nhttp-listen = ""\n[dn]\nextensions = ["7001"]\n'
 
@@ -117,6 +118,38 @@ BAD = {
         "[pbxsim] recordings: the folder",
     ),
     "an unknown key": ("[server]\ncolour = 1\n", ":2: unknown key 'colour' in [server]"),
+    "a TLS certificate that is missing": (
+        '[server]\ntls-cert = "missing.pem"\ntls-key = "missing.key"\n',
+        "[server] tls-cert, tls-key, tls-client-ca: cannot use the TLS certificate ",
+    ),
+    "a TLS CA file that is not one": (
+        '[server]\ntls-ca = "broken.scxml"\n',
+        "[server] tls-ca, tls-cert, tls-key: cannot use the TLS CA file ",
+    ),
+    "the switch's TLS CA file missing": (
+        '[switch]\nlink = "127.0.0.1:1040"\ntls = true\ntls-ca = "missing-ca.pem"\n',
+        "[switch] tls-ca ([server] tls-ca): cannot use the TLS CA file ",
+    ),
+    "a certificate without its key": (
+        '[server]\ntls-cert = "missing.pem"\n',
+        ":1: [server] tls-cert and tls-key go together",  # the section's line
+    ),
+    "an admin token too short": (
+        '[security]\nadmin-token-file = "short-token"\n',
+        "[security] admin-token-file: ",
+    ),
+    "an admin token file that is missing": (
+        '[security]\nadmin-token-file = "no-token"\n',
+        ": cannot read [security] admin-token-file ",
+    ),
+    "a password hash that is not one": (
+        '[application."desk"]\npassword-hash = "plain"\n',
+        ':2: [application."desk"] password-hash: ',
+    ),
+    "a permission that does not exist": (
+        '[application."desk"]\npassword-hash = "HASH"\nmay = ["fly"]\n',
+        ':3: [application."desk"] may: ',
+    ),
 }
 
 
@@ -126,6 +159,8 @@ def test_check_config_and_run_refuse_the_same_files_with_the_same_words(
 ) -> None:
     text, said = BAD[case]
     (tmp_path / "broken.scxml").write_text("<scxml xmlns='http://www.w3.org/2005/07/scxml'><state")
+    (tmp_path / "short-token").write_text("too-short\n")
+    text = text.replace("HASH", str(hash_password("desk-pw", log_n=10)))
     path = tmp_path / "site.toml"
     path.write_text(text)
     assert main(["check-config", str(path)]) == 2

@@ -61,6 +61,18 @@ class Site:
             await within(client.next_event())  # EventRegistered, also in the stream
         return client
 
+    async def client_for(self, name: str, password: str, *dns: str) -> TClient:
+        """A client of application *name*, authenticated, that has registered *dns*."""
+        client = await TClient.connect(
+            *self.address, application_name=name, application_password=password
+        )
+        self._clients.append(client)
+        await within(client.wait_for("EventLinkConnected"))
+        for dn in dns:
+            await client.register_address(dn)
+            await within(client.next_event())
+        return client
+
     async def close(self) -> None:
         for client in self._clients:
             await client.close()

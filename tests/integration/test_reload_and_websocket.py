@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import os
 import signal
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import aiohttp
 import orjson
+import pytest
 
 from ctiserver.tlib.codec import MAX_LINE
 from tests.integration.conftest import Site, SiteFactory, check, expect, within
@@ -69,7 +71,7 @@ async def test_a_bad_file_is_refused_and_the_configuration_stays(
 
 
 async def test_a_reload_applies_what_it_can_and_names_what_needs_a_restart(
-    make_site: SiteFactory, tmp_path: Path
+    make_site: SiteFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     from ctiserver.app import config as configuration
 
@@ -87,7 +89,12 @@ async def test_a_reload_applies_what_it_can_and_names_what_needs_a_restart(
     assert result["applied"] == ["[dn]", "[log] trace", "[security] log-hide-keys"]
     assert result["restart"] == ["[server] client-listen"]
     assert site.service.tracer.active  # the trace is on, now
-    assert site.service.tracer.mask.keys == {"card"}
+    assert site.service.tracer.mask is site.service.mask  # one mask, for the trace and the log
+    with caplog.at_level(logging.DEBUG, logger="ctiserver.server.access"):
+        a = await site.client("7001")
+        await a.make_call("7001", "7002", user_data={"card": "4111 1111", "case": "A-17"})
+    assert "A-17" in caplog.text
+    assert "4111" not in caplog.text  # the log's filter took the reloaded keys too
     again = await site.service.reload()  # nothing new, but the restart is still owed
     assert (again["applied"], again["restart"]) == ([], ["[server] client-listen"])
 

@@ -200,3 +200,19 @@ def test_a_tracer_with_nobody_following_is_inactive_and_a_follower_sees_only_its
     assert '"x":"***"' in seen[0].message
     unfollow()
     assert not tracer.active
+
+
+async def test_what_waits_for_a_follower_counts_in_the_bound_on_all_buffers(
+    make_site: SiteFactory,
+) -> None:
+    site = await make_site(max_client_buffers=1)  # a trace record alone passes it
+    async with aiohttp.ClientSession() as session:
+        host, port = site.service.http_address or ("", 0)
+        ws = await session.ws_connect(f"http://{host}:{port}/trace")
+        follower = Follower(ws)
+        await follower.until(lambda r: "following" in r)
+        a = await site.client(A)  # a T-Library client holds nothing for long: it stays
+        assert (await within(ws.receive())).type is aiohttp.WSMsgType.CLOSE
+        await a.make_call(A, B)
+        await expect(a, "EventDialing")
+    assert site.service.budget.dropped == 1

@@ -13,11 +13,14 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from ctiserver.app.binding import HttpSettings
+from ctiserver.http.guard import HttpPolicy
 from ctiserver.orchestration.settings import AgentProfile, DirectorySettings, Endpoint
 from tests.integration.conftest import expect, within
 from tests.orchestration.conftest import REPORT, Orchestrate, Rig, flow, strategy
 
 RP = "5000"
+TOKEN = "a-long-enough-admin-token-0123"
 
 
 class CrmService:
@@ -219,15 +222,24 @@ async def test_rest_starts_a_session_and_sends_it_an_event(
     assert (status, body) == (404, {"error": f"no session {session_id!r}"})
 
 
-async def test_rest_takes_forms_and_terminates(orchestrate: Orchestrate, crm: CrmService) -> None:
+async def test_rest_takes_forms_with_the_token_and_terminates(
+    orchestrate: Orchestrate, crm: CrmService
+) -> None:
     crm.strategy = WAITER
-    rig = await orchestrate({}, http_listen=Endpoint("127.0.0.1", 0))
+    http = HttpSettings(policy=HttpPolicy(token=TOKEN))
+    rig = await orchestrate({}, http=http, http_listen=Endpoint("127.0.0.1", 0))
+    form = {"src": f"{crm.base}/strategy.scxml", "who": "Bo"}
     status, body = await rest(
-        rig, "POST", "/scxml/session/start", data={"src": f"{crm.base}/strategy.scxml", "who": "Bo"}
+        rig, "POST", "/scxml/session/start", data=form, headers={"Authorization": f"Bearer {TOKEN}"}
     )
     assert status == 200
     assert await rig.log("started") == "Bo"
-    status, _ = await rest(rig, "POST", f"/scxml/session/{body['sessionid']}/terminate")
+    status, _ = await rest(
+        rig,
+        "POST",
+        f"/scxml/session/{body['sessionid']}/terminate",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
     assert status == 200
     assert (await rig.ended()).final is None
 

@@ -27,6 +27,9 @@ from ctiserver.orchestration.settings import (
     OrchestrationSettings,
     SkillLevel,
 )
+from ctiserver.security.applications import DEFAULT_PERMISSIONS, Application, permissions
+from ctiserver.security.data import DEFAULT_USER_DATA_LIMIT
+from ctiserver.security.passwords import parse_hash
 
 MAX_RANGE = 100_000
 DEFAULT_SWITCH_NAME = "SwitchA"
@@ -66,6 +69,7 @@ class TrunkConfig:
 class IsccPeer:
     address: Address
     access_code: str = ""
+    secret: str = ""  # shared with the peer, proven without being sent (docs/iscc.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +89,8 @@ class IsccConfig:
     event_propagation: bool = False
     max_reservations_per_peer: int = 1000
     network_call_id_wait: float = 2.0
+    max_connections: int = 16
+    max_connections_per_address: int = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +99,20 @@ class Config:
     client_listen: Address = Address("127.0.0.1", 7000)
     http_listen: Address | None = Address("127.0.0.1", 7080)
     max_client_buffer: int = 16 << 20
+    max_client_buffers: int = 256 << 20  # all clients' buffers together
+    max_connections: int = 1000
+    max_connections_per_address: int = 100
+    register_timeout: float = 10.0
+    requests_per_turn: int = 4
+    requests_in_flight: int = 8
+    http_max_connections: int = 256
+    http_max_connections_per_address: int = 64
+    http_request_timeout: float = 10.0
+    log_repeat_interval: float = 10.0
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_client_ca: Path | None = None
+    tls_ca: Path | None = None
     switch_name: str = DEFAULT_SWITCH_NAME
     link: Address | None = None  # None: the embedded pbxsim
     session: str = "implicit"
@@ -103,6 +123,8 @@ class Config:
     session_duration: int = 180
     reconnect_min: float = 0.5
     reconnect_max: float = 10.0
+    switch_tls: bool = False
+    switch_tls_ca: Path | None = None
     dns: Mapping[DeviceId, DnKind] = field(default_factory=dict)
     agent_logins: tuple[str, ...] = ()
     agent_passwords: Mapping[str, str] = field(default_factory=dict)
@@ -110,6 +132,7 @@ class Config:
     accode_name: str = "AccountCode"
     accode_data: str = "none"
     accode_privateservice: bool = False
+    user_data_limit: int = DEFAULT_USER_DATA_LIMIT
     csta_listen: Address | None = None  # embedded: 127.0.0.1:0; alone: 127.0.0.1:1040
     conference_size: int = 6
     routing_points: Mapping[DeviceId, RoutingPointSettings] = field(default_factory=dict)
@@ -119,12 +142,21 @@ class Config:
     trunk_listen: Address | None = None
     trunks: Mapping[str, TrunkConfig] = field(default_factory=dict)
     recordings: Path | None = None
+    pbxsim_tls_cert: Path | None = None
+    pbxsim_tls_key: Path | None = None
+    pbxsim_max_connections: int = 16
+    pbxsim_max_connections_per_address: int = 8
+    require_auth: bool = False
+    admin_token_file: Path | None = None
+    allowed_origins: tuple[str, ...] = ()  # empty: only the server's own origin
+    restrict_read: bool = False
+    applications: Mapping[str, Application] = field(default_factory=dict)
     private_namespace: str = "urn:ctiserver:csta:private"
     log_level: str | None = None  # None: --log-level, CTISERVER_LOG_LEVEL or info
     log_format: str | None = None  # None: --log-format, CTISERVER_LOG_FORMAT or text
     trace_all: bool = False
     trace_dns: tuple[DeviceId, ...] = ()
-    log_hide_keys: tuple[str, ...] = ()
+    log_hide_keys: tuple[str, ...] = ()  # [security]; here for the order a reload names them
     source: Path | None = None
 
 
@@ -255,6 +287,26 @@ SCHEMA: dict[str, dict[str, tuple[str, Parser]]] = {
         "client-listen": ("client_listen", _address),
         "http-listen": ("http_listen", _optional_address),
         "max-client-buffer": ("max_client_buffer", _number(minimum=4096, integer=True)),
+        "max-client-buffers": ("max_client_buffers", _number(minimum=1 << 20, integer=True)),
+        "max-connections": ("max_connections", _number(minimum=1, integer=True)),
+        "max-connections-per-address": (
+            "max_connections_per_address",
+            _number(minimum=1, integer=True),
+        ),
+        "register-timeout": ("register_timeout", _number(minimum=0.1)),
+        "requests-per-turn": ("requests_per_turn", _number(minimum=1, integer=True)),
+        "requests-in-flight": ("requests_in_flight", _number(minimum=1, integer=True)),
+        "http-max-connections": ("http_max_connections", _number(minimum=1, integer=True)),
+        "http-max-connections-per-address": (
+            "http_max_connections_per_address",
+            _number(minimum=1, integer=True),
+        ),
+        "http-request-timeout": ("http_request_timeout", _number(minimum=0.1)),
+        "log-repeat-interval": ("log_repeat_interval", _number()),
+        "tls-cert": ("tls_cert", _path),
+        "tls-key": ("tls_key", _path),
+        "tls-client-ca": ("tls_client_ca", _path),
+        "tls-ca": ("tls_ca", _path),
     },
     "switch": {
         "name": ("switch_name", _string()),
@@ -268,26 +320,40 @@ SCHEMA: dict[str, dict[str, tuple[str, Parser]]] = {
         "session-duration": ("session_duration", _number(minimum=10, integer=True)),
         "reconnect-min": ("reconnect_min", _number(minimum=0.01)),
         "reconnect-max": ("reconnect_max", _number(minimum=0.01)),
+        "tls": ("switch_tls", _boolean),
+        "tls-ca": ("switch_tls_ca", _path),
     },
     "options": {
         "consult-user-data": ("consult_user_data", _string(("separate", "inherited", "joint"))),
         "accode-name": ("accode_name", _string()),
         "accode-data": ("accode_data", _string(("none", "udata", "ext"))),
         "accode-privateservice": ("accode_privateservice", _boolean),
+        "user-data-limit": ("user_data_limit", _number(minimum=2, integer=True)),
     },
     "log": {
         "level": ("log_level", _string(("debug", "info", "warning", "error"))),
         "format": ("log_format", _string(("text", "json"))),
         "trace": ("trace", _trace),
     },
-    "security": {
-        "log-hide-keys": ("log_hide_keys", _strings),
-    },
     "pbxsim": {
         "csta-listen": ("csta_listen", _address),
         "conference-size": ("conference_size", _number(minimum=3, integer=True)),
         "trunk-listen": ("trunk_listen", _address),
         "recordings": ("recordings", _path),
+        "tls-cert": ("pbxsim_tls_cert", _path),
+        "tls-key": ("pbxsim_tls_key", _path),
+        "max-connections": ("pbxsim_max_connections", _number(minimum=1, integer=True)),
+        "max-connections-per-address": (
+            "pbxsim_max_connections_per_address",
+            _number(minimum=1, integer=True),
+        ),
+    },
+    "security": {
+        "require-auth": ("require_auth", _boolean),
+        "admin-token-file": ("admin_token_file", _path),
+        "allowed-origins": ("allowed_origins", lambda r, v, w: _origins(r, v, w)),
+        "log-hide-keys": ("log_hide_keys", _strings),
+        "restrict-read": ("restrict_read", _boolean),
     },
 }
 DN_KEYS = {
@@ -304,6 +370,7 @@ TOP_LEVEL = {
     "acd-queue",
     "iscc",
     "orchestration",
+    "application",
 }
 ISCC_TYPES = (
     "route", "route-uui", "direct-callid", "direct-ani", "direct-uui", "direct-notoken",
@@ -324,6 +391,11 @@ ISCC_KEYS: dict[str, tuple[str, Parser]] = {
     "event-propagation": ("event_propagation", _boolean),
     "max-reservations-per-peer": ("max_reservations_per_peer", _number(minimum=1, integer=True)),
     "network-call-id-wait": ("network_call_id_wait", _number(minimum=0)),
+    "max-connections": ("max_connections", _number(minimum=1, integer=True)),
+    "max-connections-per-address": (
+        "max_connections_per_address",
+        _number(minimum=1, integer=True),
+    ),
 }
 
 
@@ -355,6 +427,8 @@ def parse(text: str, path: Path | None = None) -> Config:
     values["orchestration"] = _orchestration(reader, values)
     if "iscc" in data:
         values["iscc"] = _iscc(reader, values["dns"])
+    values["applications"] = _applications(reader)
+    _check_tls(reader, values)
     config = Config(**values)
     _check_consistent(reader, config)
     return config
@@ -555,12 +629,80 @@ def _peers(reader: _Reader) -> dict[str, IsccPeer]:
         if not isinstance(table, dict) or "address" not in table:
             raise reader.fail(f"[iscc.peer.{location}] needs an address", *where)
         for key in table:
-            if key not in ("address", "access-code"):
+            if key not in ("address", "access-code", "secret"):
                 raise reader.fail(f"unknown key {key!r} in [iscc.peer.{location}]", *where, key)
         address = _address(reader, table["address"], (*where, "address"))
         code = _string()(reader, table.get("access-code", ""), (*where, "access-code"))
-        peers[location] = IsccPeer(address, code)
+        secret = _string()(reader, table.get("secret", ""), (*where, "secret"))
+        peers[location] = IsccPeer(address, code, secret)
     return peers
+
+
+# --- [security], [application."NAME"] and TLS (docs/security.md) ---------------------------
+
+APPLICATION_KEYS = ("password-hash", "dns", "may")
+
+
+def _origins(reader: _Reader, value: Any, where: tuple[str, ...]) -> tuple[str, ...]:
+    """Exact origins, `scheme://host[:port]`, as browsers send them."""
+    origins = _strings(reader, value, where)
+    for origin in origins:
+        if not re.fullmatch(
+            r"https?://[^/\s:]+(:\d{1,5})?|https?://\[[0-9a-fA-F:.]+\](:\d{1,5})?", origin
+        ):
+            raise reader.fail(
+                f"{_name(where)}: {origin!r} is not an origin like https://host:port", *where
+            )
+    return origins
+
+
+def _applications(reader: _Reader) -> dict[str, Application]:
+    applications: dict[str, Application] = {}
+    for name, table in _table(reader, "application").items():
+        where = ("application", name)
+        if not isinstance(table, dict) or "password-hash" not in table:
+            raise reader.fail(f'[application."{name}"] needs a password-hash', *where)
+        for key in table:
+            if key not in APPLICATION_KEYS:
+                raise reader.fail(f'unknown key {key!r} in [application."{name}"]', *where, key)
+        applications[name] = _application(reader, name, table)
+    return applications
+
+
+def _application(reader: _Reader, name: str, table: dict[str, Any]) -> Application:
+    where = ("application", name)
+    text = _string()(reader, table["password-hash"], (*where, "password-hash"))
+    try:
+        stored = parse_hash(text)
+    except ValueError as exc:
+        raise reader.fail(
+            f'[application."{name}"] password-hash: {exc}', *where, "password-hash"
+        ) from None
+    dns = None
+    if "dns" in table:
+        dns = frozenset(_numbers(reader, table["dns"], (*where, "dns")))
+    may = DEFAULT_PERMISSIONS
+    if "may" in table:
+        try:
+            may = permissions(_strings(reader, table["may"], (*where, "may")))
+        except ValueError as exc:
+            raise reader.fail(f'[application."{name}"] may: {exc}', *where, "may") from None
+    shown = ", ".join(str(item) for item in table.get("dns", ["all"]))
+    return Application(name, stored, dns, may, shown)
+
+
+def _check_tls(reader: _Reader, values: dict[str, Any]) -> None:
+    """A certificate goes with its key; a client CA needs the server's own certificate."""
+    for section, cert, key in (
+        ("server", "tls_cert", "tls_key"),
+        ("pbxsim", "pbxsim_tls_cert", "pbxsim_tls_key"),
+    ):
+        if (values.get(cert) is None) != (values.get(key) is None):
+            raise reader.fail(f"[{section}] tls-cert and tls-key go together", section)
+    if values.get("tls_client_ca") is not None and values.get("tls_cert") is None:
+        raise reader.fail(
+            "[server] tls-client-ca needs tls-cert and tls-key", "server", "tls-client-ca"
+        )
 
 
 # --- [orchestration] (docs/configuration.md; the server itself is ctiserver.orchestration) ---
@@ -578,6 +720,8 @@ ORCHESTRATION_KEYS: dict[str, tuple[str, Parser]] = {
     "script-memory-limit": ("script_memory_limit", _number(minimum=1, integer=True)),
     "max-steps": ("max_steps", _number(minimum=100, integer=True)),
     "reconnect-interval": ("reconnect_interval", _number(minimum=0.01)),
+    "application-password": ("application_password", _string()),
+    "tls": ("tls", _boolean),
 }
 
 

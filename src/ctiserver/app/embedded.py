@@ -6,8 +6,11 @@ Also `serve_standalone`, behind `ctiserver pbxsim`.
 
 from __future__ import annotations
 
+import ssl
+
 from ctiserver.app.binding import PBXSIM, bind
 from ctiserver.app.config import Address, Config
+from ctiserver.doors.tls import server_context
 from ctiserver.ids import DeviceId
 from ctiserver.model.states import DnKind
 from ctiserver.pbxsim.config import AcdGroup, PbxConfig, RoutingPoint, Trunk
@@ -73,9 +76,8 @@ class EmbeddedSwitch:
     """pbxsim running inside `ctiserver run`."""
 
     def __init__(self, config: Config) -> None:
-        listen = config.csta_listen or EMBEDDED_LISTEN
-        self.switch = Switch(pbx_config(config))
-        self.listener = PbxListener(self.switch, listen.host, listen.port)
+        self.listener = _listener(config, config.csta_listen or EMBEDDED_LISTEN)
+        self.switch = self.listener.switch
 
     async def start(self) -> tuple[str, int]:
         """Start; the CSTA address, and the trunk address when trunks are configured."""
@@ -96,7 +98,7 @@ async def serve_standalone(config: Config) -> None:
     """`ctiserver pbxsim`: the switch alone, until cancelled.  Raises StartupError when
     a port cannot be had."""
     listen = config.csta_listen or STANDALONE_LISTEN
-    listener = PbxListener(Switch(pbx_config(config)), listen.host, listen.port)
+    listener = _listener(config, listen)
     try:
         host, port = await bind(listener.start(), PBXSIM, listen)
         print(f"listening csta={host}:{port}", flush=True)
@@ -105,3 +107,22 @@ async def serve_standalone(config: Config) -> None:
         await listener.run()
     finally:
         await listener.stop()
+
+
+def _listener(config: Config, listen: Address) -> PbxListener:
+    """The switch of *config* behind its CSTA listener on *listen*, with its TLS and caps."""
+    return PbxListener(
+        Switch(pbx_config(config)),
+        listen.host,
+        listen.port,
+        tls=pbxsim_tls(config),
+        max_links=config.pbxsim_max_connections,
+        max_links_per_address=config.pbxsim_max_connections_per_address,
+    )
+
+
+def pbxsim_tls(config: Config) -> ssl.SSLContext | None:
+    """`[pbxsim] tls-cert`/`tls-key`: the CSTA listener on TLS."""
+    if config.pbxsim_tls_cert is None or config.pbxsim_tls_key is None:
+        return None
+    return server_context(config.pbxsim_tls_cert, config.pbxsim_tls_key)

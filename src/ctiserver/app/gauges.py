@@ -1,6 +1,7 @@
 """The metrics that a running server's parts hold as plain numbers or states, turned into
 Prometheus metric families each time /metrics is scraped (docs/http.md lists them):
-calls by state, the link to the switch, the ISCC links, and the orchestration server.
+calls by state, the link to the switch, the ISCC links, the orchestration server, and
+the client buffers.
 
 Nothing here runs between scrapes, so none of it costs anything on the call path.
 """
@@ -14,6 +15,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 
 from ctiserver.http.metrics import ServerMetrics
 from ctiserver.orchestration.process import OrchestrationProcess
+from ctiserver.server.buffers import BufferBudget
 from ctiserver.server.runtime import Runtime
 
 CALL_STATES = ("held", "established", "ringing", "queued", "dialing", "initiated", "failed")
@@ -23,9 +25,15 @@ def register(
     metrics: ServerMetrics,
     runtime: Runtime,
     orchestration: Callable[[], OrchestrationProcess | None],
+    budget: BufferBudget,
 ) -> None:
     """Register every scrape-time metric of a server made of these parts."""
     metrics.gauge("ctiserver_clients", "connected clients", lambda: runtime.client_count)
+    metrics.gauge(
+        "ctiserver_client_buffers_bytes",
+        "bytes held in all client buffers together (bounded by max-client-buffers)",
+        lambda: budget.total,
+    )
     metrics.gauge(
         "ctiserver_link_up",
         "1 when the link to the switch is up",

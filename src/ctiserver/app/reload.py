@@ -28,6 +28,7 @@ SECTIONS: Final = {
     "orchestration": "[orchestration]",
     "iscc": "[iscc]",
     "trunks": "[pbxsim.trunk]",
+    "applications": "[application]",
     "trace_all": "[log] trace",
     "trace_dns": "[log] trace",
 }

@@ -9,6 +9,11 @@ in one asyncio.TaskGroup.
 With `[orchestration] enabled`, the orchestration server runs beside it, in a child
 process (orchestration/process.py), as a client of the server's own client listener.
 
+The security parts (TLS, applications, the HTTP guard, the limits on every door) are
+built by app.security; a risky configuration is warned about when the run starts.
+`[security] log-hide-keys` is one UserDataMask (`mask`), used by the log's filter and
+by the trace alike.
+
 Once every listener is bound, each is announced on a line of its own (`listening
 client=…`, `listening http=…`, `listening csta=…` for an embedded pbxsim), so a script
 can start the server on port 0; a listener that cannot be bound stops the start with a
@@ -26,9 +31,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
-from aiohttp import web
-
-from ctiserver.app import binding, gauges
+from ctiserver.app import binding, gauges, security
 from ctiserver.app import config as configuration
 from ctiserver.app.config import Config
 from ctiserver.app.embedded import EMBEDDED_LISTEN, EmbeddedSwitch
@@ -37,6 +40,7 @@ from ctiserver.app.validation import validate
 from ctiserver.clock import Clock, SystemClock
 from ctiserver.errors import ConfigError
 from ctiserver.http.app import build_app
+from ctiserver.http.door import HttpDoor
 from ctiserver.http.metrics import ServerMetrics
 from ctiserver.iscc.peering import Peering, PeeringSettings
 from ctiserver.iscc.transactions import XRoute
@@ -44,7 +48,8 @@ from ctiserver.link.supervisor import LinkSettings, LinkSupervisor
 from ctiserver.logs.trace import Tracer, TraceSettings
 from ctiserver.orchestration.process import OrchestrationProcess
 from ctiserver.orchestration.settings import Endpoint, OrchestrationSettings
-from ctiserver.security.masking import UserDataMask
+from ctiserver.security.masking import MaskingFilter, UserDataMask
+from ctiserver.server.buffers import BufferBudget
 from ctiserver.server.runtime import Runtime
 from ctiserver.server.tcp import serve_clients
 from ctiserver.tserver.core import TServerCore
@@ -90,21 +95,38 @@ class Service:
             started=self.clock.now(),
             iscc=iscc_settings(config),
         )
-        self.tracer = Tracer(trace_settings(config), mask=UserDataMask(config.log_hide_keys))
-        self.runtime = Runtime(core, clock=self.clock, metrics=self.metrics, tracer=self.tracer)
+        self.mask = UserDataMask(config.log_hide_keys)  # for every log line and trace
+        self.masking = MaskingFilter(self.mask)
+        self.tracer = Tracer(trace_settings(config), mask=self.mask)
+        self.runtime = Runtime(
+            core,
+            clock=self.clock,
+            metrics=self.metrics,
+            tracer=self.tracer,
+            directory=security.directory(config),
+            user_data_limit=config.user_data_limit,
+            requests_in_flight=config.requests_in_flight,
+        )
+        self.budget = BufferBudget(config.max_client_buffers)
+        self.client_limits = security.client_limits(config, self.budget, "T-Library")
         self.embedded: EmbeddedSwitch | None = None
         self.client_address: tuple[str, int] | None = None
         self.orchestration: OrchestrationProcess | None = None
         self.http_address: tuple[str, int] | None = None
+        self.http_door: HttpDoor | None = None
         self.iscc_address: tuple[str, int] | None = None
-        gauges.register(self.metrics, self.runtime, lambda: self.orchestration)
+        gauges.register(self.metrics, self.runtime, lambda: self.orchestration, self.budget)
 
     def stop(self) -> None:
         """Ask the service to end; run() returns once everything is closed."""
         self._stopping.set()
 
     async def run(self) -> None:
+        security.warn_about_risks(self.config)
+        security.raise_file_limit(self.config)
         async with contextlib.AsyncExitStack() as stack:
+            self._mask_logs(stack)
+            stack.callback(self.runtime.access.shutdown)  # its password-checking threads
             switch_address = await self._start_switch(stack)
             supervisor = LinkSupervisor(
                 self._link_settings(switch_address), self.runtime, tracer=self.tracer
@@ -154,7 +176,8 @@ class Service:
         if self.embedded is not None:
             self.embedded.reconfigure(fresh)
         await self.runtime.reconfigure(fresh.dns)
-        self.tracer.configure(trace_settings(fresh), UserDataMask(fresh.log_hide_keys))
+        self._hide(fresh.log_hide_keys)
+        self.tracer.configure(trace_settings(fresh), self.mask)
         if self._on_log_settings is not None:
             self._on_log_settings(fresh)
         live_orchestration, restart_orchestration = await self._reload_orchestration(fresh)
@@ -220,14 +243,13 @@ class Service:
             session_duration=config.session_duration,
             reconnect_min=config.reconnect_min,
             reconnect_max=config.reconnect_max,
+            tls=security.switch_tls(config),
         )
 
     async def _start_clients(self, stack: contextlib.AsyncExitStack) -> None:
         listen = self.config.client_listen
         server = await binding.bind(
-            serve_clients(
-                self.runtime, listen.host, listen.port, max_buffer=self.config.max_client_buffer
-            ),
+            serve_clients(self.runtime, listen.host, listen.port, limits=self.client_limits),
             binding.CLIENTS,
             listen,
         )
@@ -243,20 +265,18 @@ class Service:
         if listen is None:
             return
         embedded = self.embedded
+        listener = binding.HttpListener("HTTP", security.http_settings(self.config))
+        self.http_door = listener.door
+        stack.push_async_callback(listener.close)
         app = build_app(
             self.runtime,
             self.metrics,
             reload=self.reload,
-            max_buffer=self.config.max_client_buffer,
+            limits=self.client_limits,
+            guard=listener.guard,
             phone=embedded.listener.use_phone if embedded is not None else None,
         )
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await runner.setup()
-        stack.push_async_callback(runner.cleanup)
-        site = web.TCPSite(runner, listen.host, listen.port)
-        await binding.bind(site.start(), binding.HTTP, listen)
-        host, port = runner.addresses[0][:2]
-        self.http_address = (host, port)
+        self.http_address = await listener.start(app, listen, binding.HTTP)
         self._announced.append(f"listening http={self.http_address[0]}:{self.http_address[1]}")
 
     def _orchestration(self) -> Coroutine[Any, Any, None] | None:
@@ -266,7 +286,11 @@ class Service:
         settings = self._orchestration_settings(self.config)
         if settings is None:
             return None
-        self.orchestration = OrchestrationProcess(settings)
+        self.orchestration = OrchestrationProcess(
+            settings,
+            tls=security.own_client_tls(self.config),
+            http=security.http_settings(self.config),
+        )
         return _run_orchestration(self.orchestration, self._announce)
 
     def _orchestration_settings(self, config: Config) -> OrchestrationSettings | None:
@@ -308,6 +332,12 @@ class Service:
             },
             reconnect_timeout=iscc.reconnect_timeout,
             addp_timeout=iscc.addp_timeout,
+            secrets={name: peer.secret for name, peer in iscc.peers.items() if peer.secret},
+            server_tls=security.listener_tls(self.config),
+            client_tls=security.outgoing_tls(self.config),
+            client_certificates=self.config.tls_client_ca is not None,
+            max_connections=iscc.max_connections,
+            max_connections_per_address=iscc.max_connections_per_address,
         )
         peering = Peering(settings, self.runtime, tracer=self.tracer)
         self.runtime.peering = peering
@@ -316,6 +346,18 @@ class Service:
         if bound is not None:
             self.iscc_address = bound
             self._announced.append(f"listening iscc={bound[0]}:{bound[1]}")
+
+    def _mask_logs(self, stack: contextlib.AsyncExitStack) -> None:
+        """`[security] log-hide-keys`: every handler of the root logger masks UserData
+        (the filter does nothing while no key is hidden; a reload may hide some)."""
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(self.masking)
+            stack.callback(handler.removeFilter, self.masking)
+
+    def _hide(self, keys: tuple[str, ...]) -> None:
+        """A reload's `[security] log-hide-keys`, for the log and the trace at once."""
+        self.mask = UserDataMask(keys)
+        self.masking.mask = self.mask
 
 
 def trace_settings(config: Config) -> TraceSettings:

@@ -4,23 +4,27 @@
 
     validate(config, command="run")      # raises ConfigError naming every problem
 
-It reads the files the configuration names (strategies) and builds what the command
-would build from it (the simulated PBX's configuration), so that a problem is found
+It reads the files the configuration names (strategies, TLS certificates, keys and CAs,
+the admin token) and builds what the command would build from them (the simulated
+PBX's configuration, the TLS contexts, the HTTP policy), so that a problem is found
 here, with the key to change, instead of as a traceback once the server runs.
 """
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable
 from typing import Final
 
+from ctiserver.app import security
 from ctiserver.app.config import Config
-from ctiserver.app.embedded import pbx_config
+from ctiserver.app.embedded import pbx_config, pbxsim_tls
 from ctiserver.errors import ConfigError
 
 COMMANDS: Final = ("run", "pbxsim", "orchestrate")
 
 Check = Callable[[Config], list[str]]
+Build = Callable[[Config], object]
 
 
 def validate(config: Config, *, command: str = "run") -> None:
@@ -54,7 +58,7 @@ def _pbxsim(config: Config) -> list[str]:
         pbx_config(config)
     except ValueError as exc:
         return [f"the simulated PBX cannot start with this configuration: {exc}"]
-    return _recordings(config)
+    return _recordings(config) + _built(config, ("[pbxsim] tls-cert, tls-key", pbxsim_tls))
 
 
 def _recordings(config: Config) -> list[str]:
@@ -89,6 +93,56 @@ def _strategies(config: Config) -> list[str]:
     return problems
 
 
+def _tls(config: Config) -> list[str]:
+    """Every TLS context the server builds can be built from the files named: its
+    listeners', the one it connects out with (ISCC, the embedded orchestration server),
+    the CSTA link's."""
+    return _built(
+        config,
+        ("[server] tls-cert, tls-key, tls-client-ca", security.listener_tls),
+        ("[server] tls-ca, tls-cert, tls-key", security.outgoing_tls),
+        ("[switch] tls-ca ([server] tls-ca)", security.switch_tls),
+    )
+
+
+def _admin_token(config: Config) -> list[str]:
+    """`[security] admin-token-file` can be read and holds a token long enough (the
+    server's HTTP side, and the commands that use it, read it)."""
+    return _built(config, ("[security] admin-token-file", security.http_policy))
+
+
+def _orchestration_tls(config: Config) -> list[str]:
+    return _built(
+        config, ("[orchestration] tls ([server] tls-ca, tls-cert)", security.orchestration_tls)
+    )
+
+
+def _rest(config: Config) -> list[str]:
+    """`ctiserver orchestrate` with `http-listen`: its REST interface is protected by the
+    server's keys (the admin token, TLS on its listener), which must be usable."""
+    settings = config.orchestration
+    if settings is None or settings.http_listen is None:
+        return []
+    return _built(
+        config,
+        ("[security] admin-token-file", security.http_policy),
+        ("[server] tls-cert, tls-key, tls-client-ca", security.listener_tls),
+    )
+
+
+def _built(config: Config, *builds: tuple[str, Build]) -> list[str]:
+    """Build each; the problems, each named by its keys and said once."""
+    problems: list[str] = []
+    for keys, build in builds:
+        try:
+            build(config)
+        except (ConfigError, ssl.SSLError, OSError) as exc:
+            problem = str(exc) if keys in str(exc) else f"{keys}: {exc}"
+            if not any(str(exc) in seen for seen in problems):
+                problems.append(problem)
+    return problems
+
+
 def _servers(config: Config) -> list[str]:
     settings = config.orchestration
     if settings is None:
@@ -99,7 +153,7 @@ def _servers(config: Config) -> list[str]:
 
 
 CHECKS: Final[dict[str, tuple[Check, ...]]] = {
-    "run": (_switch, _strategies),
+    "run": (_switch, _strategies, _tls, _admin_token),
     "pbxsim": (_pbxsim,),
-    "orchestrate": (_servers, _strategies),
+    "orchestrate": (_servers, _strategies, _orchestration_tls, _rest),
 }

@@ -6,6 +6,9 @@
         async for event in client.events():
             ...
 
+Over TLS, pass an `ssl.SSLContext` as asyncio does (`ssl=`); a server that admits only
+authenticated applications needs `application_password`.
+
 Each request method sends the request under a fresh ReferenceID and returns the first
 event that carries it, or raises TServerError when that event is EventError.  Every
 event, answers included, also goes to the `events()` stream, in arrival order.
@@ -16,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import ssl as tls
 import types
 from collections.abc import AsyncIterator
 from typing import Any
@@ -55,15 +59,30 @@ class TClient:
 
     @classmethod
     async def connect(
-        cls, host: str, port: int, *, application_name: str, connect_timeout: float = 10.0
+        cls,
+        host: str,
+        port: int,
+        *,
+        application_name: str,
+        application_password: str | None = None,
+        ssl: tls.SSLContext | None = None,
+        connect_timeout: float = 10.0,
     ) -> TClient:
-        """Connect and register as a client; `server_info` holds the EventServerInfo."""
+        """Connect and register as a client; `server_info` holds the EventServerInfo.
+
+        Raises TServerError when the server refuses the registration (it then closes
+        the connection), OSError or ssl.SSLError when it cannot be reached."""
         async with asyncio.timeout(connect_timeout):
-            reader, writer = await asyncio.open_connection(host, port, limit=READ_LIMIT)
+            reader, writer = await asyncio.open_connection(host, port, limit=READ_LIMIT, ssl=ssl)
             client = cls(reader, writer)
-            client.server_info = await client.request(
-                "RequestRegisterClient", ApplicationName=application_name
-            )
+            credentials = {"ApplicationName": application_name}
+            if application_password is not None:
+                credentials["ApplicationPassword"] = application_password
+            try:
+                client.server_info = await client.request("RequestRegisterClient", **credentials)
+            except BaseException:
+                await client.close()
+                raise
         return client
 
     async def __aenter__(self) -> TClient:

@@ -1,6 +1,10 @@
 """The HTTP side of the server (aiohttp): WebSocket /tlib, /healthz, /metrics, POST
 /reload, POST /phone/{station} (the embedded pbxsim's phones), WebSocket /trace (the
-trace, followed by `ctiserver trace`), and a small dashboard at / fed by /api/state."""
+trace, followed by `ctiserver trace`), and a small dashboard at / fed by /api/state.
+
+Every route goes through the guard (http.guard), and is declared once, with whether it
+is public, read-only or admin, through http.routes (the orchestration server's REST
+interface is declared there the same way)."""
 
 from __future__ import annotations
 
@@ -10,11 +14,13 @@ from typing import Any
 
 from aiohttp import web
 
+from ctiserver.http.guard import Guard
 from ctiserver.http.metrics import ServerMetrics
 from ctiserver.http.phone import Act, phone_handler
-from ctiserver.http.routes import add_state_changing, new_app
+from ctiserver.http.routes import ADMIN, PUBLIC, READ, add_route, new_app
 from ctiserver.http.trace import serve_trace
 from ctiserver.http.websocket import serve_websocket
+from ctiserver.server.limits import ClientLimits
 from ctiserver.server.runtime import Runtime
 
 STATIC = Path(__file__).with_name("static")
@@ -25,11 +31,12 @@ def build_app(
     metrics: ServerMetrics,
     *,
     reload: Callable[[], Awaitable[dict[str, Any]]],
-    max_buffer: int,
+    limits: ClientLimits,
+    guard: Guard,
     phone: Act | None = None,
 ) -> web.Application:
     async def tlib(request: web.Request) -> web.StreamResponse:
-        return await serve_websocket(request, runtime, max_buffer)
+        return await serve_websocket(request, runtime, limits)
 
     async def healthz(request: web.Request) -> web.Response:
         link = runtime.link is not None and runtime.link.up
@@ -59,18 +66,18 @@ def build_app(
         return web.FileResponse(STATIC / "index.html")
 
     async def trace(request: web.Request) -> web.StreamResponse:
-        # An admin endpoint: it shows call data (http.trace).
-        return await serve_trace(request, runtime.tracer)
+        return await serve_trace(request, runtime.tracer, limits.budget)
 
-    app = new_app()
-    app.router.add_get("/", index)
-    app.router.add_get("/tlib", tlib)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", prometheus)
-    app.router.add_get("/api/state", state)
-    add_state_changing(app, "POST", "/reload", do_reload)
-    add_state_changing(app, "POST", "/phone/{station}", phone_handler(phone))
-    app.router.add_get("/trace", trace)
+    app = new_app(guard.middleware)
+    add_route(app, PUBLIC, "GET", "/", index)
+    # T-Library clients authenticate with RequestRegisterClient, as on TCP
+    add_route(app, PUBLIC, "GET", "/tlib", tlib)
+    add_route(app, PUBLIC, "GET", "/healthz", healthz)
+    add_route(app, READ, "GET", "/metrics", prometheus)
+    add_route(app, READ, "GET", "/api/state", state)
+    add_route(app, ADMIN, "POST", "/reload", do_reload)
+    add_route(app, ADMIN, "POST", "/phone/{station}", phone_handler(phone))
+    add_route(app, ADMIN, "GET", "/trace", trace)  # it shows call data (http.trace)
     return app
 
 

@@ -87,6 +87,11 @@ class ServerMetrics:
             ["request"],
             registry=self.registry,
         )
+        self._auth_failures = Counter(
+            "ctiserver_auth_failures",
+            "clients that failed to authenticate (RequestRegisterClient refused)",
+            registry=self.registry,
+        )
         self.request_latency = Latencies()
         self.csta_latency = Latencies()
         self.collect(self._latencies)
@@ -98,6 +103,9 @@ class ServerMetrics:
 
     def request_handled(self, name: str) -> None:
         self._requests.labels(name).inc()
+
+    def authentication_failed(self) -> None:
+        self._auth_failures.inc()
 
     def request_answered(self, name: str, seconds: float) -> None:
         self.request_latency.observe(name, seconds)

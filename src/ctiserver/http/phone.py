@@ -35,7 +35,7 @@ def phone_handler(act: Act | None) -> Callable[[web.Request], Any]:
     async def phone(request: web.Request) -> web.Response:
         if act is None:
             return _answer(404, "this server has no embedded switch: use the phones of yours")
-        raw = await request.content.read(MAX_BODY + 1)
+        raw = await request.read()
         if len(raw) > MAX_BODY:
             return _answer(400, f"the body is over {MAX_BODY} bytes")
         try:

@@ -1,34 +1,60 @@
-"""The one place where HTTP applications are made and where the routes that change state
-are declared, for every HTTP listener of the product: the CTI server's (`POST /reload`,
-`POST /phone/…`) and the orchestration server's REST interface (sessions, directory).
+"""The one place where the product's HTTP applications are made and where every route is
+declared, once, with who may use it: the CTI server's (http/app.py) and the
+orchestration server's REST interface (orchestration/rest.py).
 
-The HTTP protection of DESIGN.md § 8 (a bearer token, or loopback clients only) applies
-to exactly the routes declared here with `add_state_changing`; `changes_state(request)`
-tells a middleware whether a request is one of them.
+    app = new_app(guard.middleware)
+    add_route(app, ADMIN, "POST", "/reload", handler)     # changes state
+    add_route(app, READ, "GET", "/metrics", handler)      # shows state
+    add_route(app, PUBLIC, "GET", "/healthz", handler)    # open to anyone
+
+The guard (http/guard.py, DESIGN.md § 8) reads the kind with `route_access(request)`.
+A route added without a kind (or a request that matches none) is READ when its method is
+safe (GET, HEAD, OPTIONS) and ADMIN otherwise, so what nobody declared is protected.
+A GET route is declared with its HEAD twin, which gets the same kind.
 """
 
 from __future__ import annotations
 
-from aiohttp import web
-from aiohttp.typedefs import Handler
+import enum
+from typing import Final
 
-STATE_CHANGING = web.AppKey("state_changing", set[web.AbstractResource])
+from aiohttp import hdrs, web
+from aiohttp.typedefs import Handler, Middleware
 
 
-def new_app() -> web.Application:
-    """An aiohttp application for one of the product's HTTP listeners."""
-    app = web.Application()
-    app[STATE_CHANGING] = set()
+class RouteAccess(enum.Enum):
+    PUBLIC = "public"
+    READ = "read"
+    ADMIN = "admin"
+
+
+PUBLIC: Final = RouteAccess.PUBLIC
+READ: Final = RouteAccess.READ
+ADMIN: Final = RouteAccess.ADMIN
+SAFE_METHODS: Final = frozenset({hdrs.METH_GET, hdrs.METH_HEAD, hdrs.METH_OPTIONS})
+MAX_BODY: Final = 1 << 20  # a larger body is answered 413 before any handler runs
+ACCESS = web.AppKey("route_access", dict[web.AbstractRoute, RouteAccess])
+
+
+def new_app(guard: Middleware) -> web.Application:
+    """An aiohttp application for one of the product's HTTP listeners, behind *guard*."""
+    app = web.Application(middlewares=[guard], client_max_size=MAX_BODY)
+    app[ACCESS] = {}
     return app
 
 
-def add_state_changing(app: web.Application, method: str, path: str, handler: Handler) -> None:
-    """Add a route that changes state (so protected as DESIGN.md § 8 says)."""
-    route = app.router.add_route(method, path, handler)
-    app[STATE_CHANGING].add(route.resource)  # type: ignore[arg-type]
+def add_route(
+    app: web.Application, access: RouteAccess, method: str, path: str, handler: Handler
+) -> None:
+    """Add the route *method* *path*, used as *access* says."""
+    methods = [method, hdrs.METH_HEAD] if method == hdrs.METH_GET else [method]
+    for each in methods:
+        app[ACCESS][app.router.add_route(each, path, handler)] = access
 
 
-def changes_state(request: web.Request) -> bool:
-    """True when *request* matched a route declared with add_state_changing."""
-    resource = request.match_info.route.resource
-    return resource is not None and resource in request.app[STATE_CHANGING]
+def route_access(request: web.Request) -> RouteAccess:
+    """How the route *request* matched was declared (the method's default otherwise)."""
+    declared = request.app.get(ACCESS, {}).get(request.match_info.route)
+    if declared is not None:
+        return declared
+    return READ if request.method in SAFE_METHODS else ADMIN

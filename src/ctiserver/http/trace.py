@@ -8,10 +8,11 @@ The first frame says what is followed (`{"following": ["7001"]}` or `{"following
 `trace` (tlib, csta, iscc), `direction`, `peer`, `DN`, `ConnID`, `wire` (the message,
 UserData masked) and, for CSTA, `callID` and `invokeID`.  A follower that reads too
 slowly loses records rather than slowing the server: it is told how many
-(`{"dropped": N}`) when it catches up.
+(`{"dropped": N}`) when it catches up.  What waits for it counts in the server's one
+bound on all client buffers (server.buffers), like a T-Library client's events.
 
-The trace shows call data, so the endpoint is an admin one (docs/http.md): it serves
-loopback clients only, until the server's HTTP access control declares it.
+The trace shows call data, so the endpoint is an admin one: the guard (http.guard)
+lets through only what may use admin endpoints (docs/security.md).
 """
 
 from __future__ import annotations
@@ -19,13 +20,16 @@ from __future__ import annotations
 import asyncio
 import collections
 import datetime
-import ipaddress
+import logging
 from typing import Final
 
 import orjson
 from aiohttp import web
 
 from ctiserver.logs.trace import Tracer, TraceRecord
+from ctiserver.server.buffers import BufferBudget
+
+log = logging.getLogger(__name__)
 
 MAX_QUEUED: Final = 10_000
 
@@ -33,49 +37,65 @@ MAX_QUEUED: Final = 10_000
 class TraceFollower:
     """One /trace connection: records queued by the tracer, written by run()."""
 
-    def __init__(self, ws: web.WebSocketResponse) -> None:
+    def __init__(self, ws: web.WebSocketResponse, name: str, budget: BufferBudget) -> None:
+        self.name = name
         self._ws = ws
+        self._budget = budget
         self._queue: collections.deque[bytes] = collections.deque()
+        self._queued = 0  # bytes
         self._wake = asyncio.Event()
+        self._gone = False
         self.dropped = 0
 
     def deliver(self, record: TraceRecord) -> None:
+        if self._gone:
+            return
         if len(self._queue) >= MAX_QUEUED:
             self.dropped += 1
             return
-        body = {"time": _now(), **record.fields()}
-        self._queue.append(orjson.dumps(body))
+        data = orjson.dumps({"time": _now(), **record.fields()})
+        self._queue.append(data)
+        self._queued += len(data)
+        self._wake.set()
+        self._budget.charge(self, self._queued)
+
+    def drop(self, reason: str) -> None:
+        """BufferOwner: close at once, discarding what waits."""
+        log.warning("dropping trace follower %s: %s", self.name, reason)
+        self._gone = True
+        self._queue.clear()
+        self._queued = 0
         self._wake.set()
 
     async def run(self) -> None:
-        while not self._ws.closed:
-            await self._wake.wait()
-            self._wake.clear()
-            if self.dropped:
-                dropped, self.dropped = self.dropped, 0
-                await self._ws.send_str(orjson.dumps({"dropped": dropped}).decode())
-            while self._queue:
-                await self._ws.send_str(self._queue.popleft().decode())
+        try:
+            while not self._ws.closed and not self._gone:
+                await self._wake.wait()
+                self._wake.clear()
+                if self.dropped:
+                    dropped, self.dropped = self.dropped, 0
+                    await self._ws.send_str(orjson.dumps({"dropped": dropped}).decode())
+                while self._queue:
+                    data = self._queue.popleft()
+                    self._queued -= len(data)
+                    await self._ws.send_str(data.decode())
+                self._budget.charge(self, self._queued)
+        finally:
+            self._budget.release(self)
+            await self._ws.close()
 
 
 def _now() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _loopback(request: web.Request) -> bool:
-    try:
-        return ipaddress.ip_address(request.remote or "").is_loopback
-    except ValueError:
-        return False
-
-
-async def serve_trace(request: web.Request, tracer: Tracer) -> web.StreamResponse:
-    if not _loopback(request):
-        raise web.HTTPForbidden(text="the trace is served to loopback clients only\n")
+async def serve_trace(
+    request: web.Request, tracer: Tracer, budget: BufferBudget
+) -> web.StreamResponse:
     dns = frozenset(request.query.getall("dn", [])) or None
     ws = web.WebSocketResponse(heartbeat=30.0)
     await ws.prepare(request)
-    follower = TraceFollower(ws)
+    follower = TraceFollower(ws, f"trace:{request.remote or '?'}", budget)
     following: object = sorted(dns) if dns else "everything"
     await ws.send_str(orjson.dumps({"following": following}).decode())
     unfollow = tracer.follow(dns, follower.deliver)

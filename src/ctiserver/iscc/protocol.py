@@ -4,7 +4,11 @@ One JSON object per line, `{"type": ..., ...}`, in both directions over one TCP
 connection.  It carries the call-data transfer service (docs/iscc.md) and
 keeps the connection alive ADDP-style:
 
-    Hello        who is speaking (location, server) and which protocol version
+    Hello        who is speaking (location, server), which protocol version, and a fresh
+                 random nonce, the challenge for the peer's Proof
+    Proof        after both Hellos, when the two sites share a secret: an HMAC-SHA256,
+                 keyed by the secret, of both locations and both nonces (prove, below);
+                 the secret itself never crosses the wire
     Poll/PollReply        the keep-alive; no traffic within the peer's timeout: drop
     Reserve      origin -> destination: reserve an access resource for transaction xid,
                  with its type, the destination DN, the call's UserData and token
@@ -34,6 +38,8 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import hashlib
+import hmac
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 
@@ -68,6 +74,13 @@ class Hello(PeerMessage):
     version: str = VERSION
     location: str
     server: str
+    nonce: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Proof(PeerMessage):
+    TYPE: ClassVar[str] = "proof"
+    mac: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -209,7 +222,7 @@ class PartyEvent(PeerMessage):
 MESSAGES: dict[str, type[PeerMessage]] = {
     cls.TYPE: cls
     for cls in (
-        Hello, Poll, PollReply, Reserve, Reserved, Refused, Cancel, Cancelled,
+        Hello, Proof, Poll, PollReply, Reserve, Reserved, Refused, Cancel, Cancelled,
         CallIdentified, Started, Matched, Failed, Relinked, DataChanged, Unlinked, PartyEvent,
     )
 }  # fmt: skip
@@ -280,6 +293,23 @@ def _acceptable(spec: dataclasses.Field[Any], value: Any) -> bool:
             return False
         return True
     return False
+
+
+def prove(secret: str, *, sender: str, receiver: str, challenge: str, nonce: str) -> str:
+    """The Proof *sender* gives *receiver* that it holds *secret*: an HMAC-SHA256 keyed by
+    the secret over the protocol version, both locations, the receiver's nonce (the
+    *challenge*, fresh for this connection, so a proof cannot be replayed) and the
+    sender's own *nonce* (so the receiver cannot have us sign what it chose alone)."""
+    text = "\n".join((VERSION, "proof", sender, receiver, challenge, nonce))
+    return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
+
+
+def proof_matches(
+    proof: Proof, secret: str, *, sender: str, receiver: str, challenge: str, nonce: str
+) -> bool:
+    """Whether *proof*, received from *sender*, was made with *secret* (constant time)."""
+    expected = prove(secret, sender=sender, receiver=receiver, challenge=challenge, nonce=nonce)
+    return hmac.compare_digest(proof.mac.encode(), expected.encode())
 
 
 class IsccConnection:

@@ -8,8 +8,9 @@ The switch's own requests are answered here: SystemStatus and RequestSystemStatu
 keep-alive of the implicit association style); anything else it asks gets
 CSTAErrorCode(operation, serviceNotSupported).  Events and unconfirmed invocations go
 to the `on_message` callback.  A malformed message is logged and skipped; lost framing
-closes the connection.  `close_reason` says why the connection ended, for the
-supervisor's log line.
+closes the connection.  Those log lines are rate limited (doors.lograte): a switch
+that keeps misbehaving writes a line every few seconds, not one per message.
+`close_reason` says why the connection ended, for the supervisor's log line.
 
 Every frame in and out goes to the trace (link.trace) when somebody traces, and is
 counted in LinkCounters (read by /metrics; plain integers, no lock on the hot path).
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,11 +36,13 @@ from ctiserver.csta.system import (
     SystemStatus,
     SystemStatusResponse,
 )
+from ctiserver.doors.lograte import RateLimitedLog
 from ctiserver.errors import LinkDown, RemoteProtocolError, ServiceError
 from ctiserver.ids import InvokeId
 from ctiserver.link.trace import CstaTrace
 
 log = logging.getLogger(__name__)
+troubles = RateLimitedLog(log)
 
 Reply = Response | BaseException
 ReplyCallback = Callable[[Reply], None]
@@ -97,11 +101,12 @@ class CstaLink:
         edition: str,
         connect_timeout: float,
         on_message: Callable[[Message], None],
+        tls: ssl.SSLContext | None = None,
         trace: CstaTrace | None = None,
         counters: LinkCounters | None = None,
     ) -> CstaLink:
         async with asyncio.timeout(connect_timeout):
-            reader, writer = await asyncio.open_connection(host, port)
+            reader, writer = await asyncio.open_connection(host, port, ssl=tls)
         return cls(
             reader, writer, edition=edition, on_message=on_message, trace=trace, counters=counters
         )
@@ -182,7 +187,9 @@ class CstaLink:
                 if exc.fatal:
                     self._ended(f"the switch broke the CSTA framing: {exc}")
                     return False
-                log.warning("CSTA protocol error from the switch, skipped: %s", exc)
+                troubles.warning(
+                    "protocol", "CSTA protocol error from the switch, skipped: %s", exc
+                )
                 continue
             if inbound is NEED_DATA:
                 return True
@@ -203,7 +210,8 @@ class CstaLink:
                 try:
                     self._on_message(message)
                 except Exception:
-                    log.exception("failed to apply %s", type(message).__name__)
+                    name = type(message).__name__
+                    troubles.log(logging.ERROR, name, "failed to apply %s", name, exc_info=True)
 
     def _reply(self, inbound: Inbound) -> None:
         waiting = self._waiting.pop(inbound.invoke_id, None)

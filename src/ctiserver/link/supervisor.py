@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -108,6 +109,7 @@ class LinkSettings:
     reply_timeout: float = 5.0
     association_timeout: float = 10.0
     keepalive_interval: float = 10.0
+    tls: ssl.SSLContext | None = None  # [switch] tls: TLS to the switch
     session_duration: int = 180
     reconnect_min: float = 0.5
     reconnect_max: float = 10.0
@@ -268,10 +270,11 @@ class LinkSupervisor:
                     edition=self.settings.edition,
                     connect_timeout=self.settings.connect_timeout,
                     on_message=self._on_message,
+                    tls=self.settings.tls,
                     trace=self._trace(host, port),
                     counters=self.counters,
                 )
-            except (OSError, TimeoutError) as exc:
+            except (OSError, TimeoutError, ssl.SSLError) as exc:
                 self.connect_failures += 1
                 self._report_unreachable(host, port, exc)
                 await asyncio.sleep(delay)

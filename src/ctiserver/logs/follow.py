@@ -8,7 +8,9 @@ It runs until the server closes the connection or the user stops it (Ctrl-C).
 
 from __future__ import annotations
 
+import ssl
 import sys
+from collections.abc import Mapping
 from typing import Any, TextIO
 from urllib.parse import urlencode
 
@@ -41,14 +43,24 @@ def line_of(body: dict[str, Any]) -> str:
 
 
 async def follow(
-    http: str, dns: list[str], *, as_json: bool = False, out: TextIO = sys.stdout
+    http: str,
+    dns: list[str],
+    *,
+    as_json: bool = False,
+    out: TextIO = sys.stdout,
+    tls: ssl.SSLContext | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> None:
-    """Print the trace of the server at *http* (HOST:PORT) until it goes away."""
+    """Print the trace of the server at *http* (HOST:PORT) until it goes away.  /trace is
+    an admin endpoint: *tls* when the server listens on TLS, *headers* with its admin
+    token when it has one."""
     query = urlencode([("dn", dn) for dn in dns])
-    url = f"http://{http}/trace" + (f"?{query}" if query else "")
+    url = f"{'https' if tls else 'http'}://{http}/trace" + (f"?{query}" if query else "")
     async with aiohttp.ClientSession() as session:
         try:
-            ws = await session.ws_connect(url, heartbeat=30.0)
+            ws = await session.ws_connect(
+                url, heartbeat=30.0, ssl=tls if tls is not None else True, headers=headers
+            )
         except aiohttp.WSServerHandshakeError as exc:
             raise StartupError(
                 f"{url} refused to serve the trace: {exc.status} {exc.message}"

@@ -16,13 +16,13 @@ before they reach any sink: nothing downstream sees the values.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 import orjson
 
-from ctiserver.security.masking import HIDDEN, UserDataMask
+from ctiserver.security.masking import UserDataMask
 from ctiserver.tlib.vocabulary import TMessage
 
 log = logging.getLogger("ctiserver.trace")
@@ -30,7 +30,6 @@ log = logging.getLogger("ctiserver.trace")
 # T-Library attributes that name a DN, and those that name a call.
 DN_ATTRIBUTES: Final = ("ThisDN", "OtherDN", "ThirdPartyDN", "ThisQueue")
 CONN_ID_ATTRIBUTES: Final = ("ConnID", "PreviousConnID", "TransferConnID", "ConferenceConnID")
-SECRET_ATTRIBUTES: Final = ("Password", "ApplicationPassword")
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,10 +166,7 @@ class Tracer:
         if not self.wants(dns):
             return
         conn_ids = tuple(str(message[a]) for a in CONN_ID_ATTRIBUTES if a in message)
-        shown: Mapping[str, object] = self.mask.message(message)
-        if any(secret in shown for secret in SECRET_ATTRIBUTES):
-            shown = {k: HIDDEN if k in SECRET_ATTRIBUTES else v for k, v in shown.items()}
-        wire = orjson.dumps(shown).decode()
+        wire = orjson.dumps(self.mask.message(message)).decode()  # passwords hidden too
         self.emit(TraceRecord("tlib", direction, peer, wire, dns, _unique(conn_ids)))
 
 

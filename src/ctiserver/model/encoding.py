@@ -76,10 +76,16 @@ def _decoder(kind: Any) -> Decoder:
         return lambda value: frozenset(item(v) for v in value)
     if origin in (dict, Mapping, typing.Mapping):
         key, item = _decoder(args[0]), _decoder(args[1])
-        return lambda value: {key(k): item(v) for k, v in value.items()}
+        return lambda value: {key(k): item(v) for k, v in _object(value).items()}
     if kind in (str, int, float, bool) or kind is Any:
         return _exactly(kind)
     raise TypeError(f"no decoder for {kind!r}")
+
+
+def _object(value: Any) -> dict[Any, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected an object, got {type(value).__name__}")
+    return value
 
 
 def _key_value_list(value: Any) -> Any:

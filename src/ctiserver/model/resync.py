@@ -81,8 +81,8 @@ def resync_agents(state: State, agents: Mapping[DeviceId, SnapshotAgent | None])
             known = None
         if reported is None:
             continue
-        if known is None:
-            known = Agent(reported.agent_id, reported.queue)
+        if known is None:  # logged in as ManualIn (as on_logged_on has it): not ready yet
+            known = Agent(reported.agent_id, reported.queue, work_mode=AgentWorkMode.MANUAL_IN)
             state.emit(AgentChanged(dn=dn, agent=known, what=AgentEvent.LOGGED_IN))
         elif known.status is reported.status:
             continue

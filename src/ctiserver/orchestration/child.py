@@ -98,12 +98,13 @@ async def _serve(channel: Channel) -> None:
     body = await read_frame(reader)
     if body is None:
         return
-    _, settings, level = pickle.loads(body)
+    _, settings, level, tls, http = pickle.loads(body)
     root = logging.getLogger()
     root.handlers[:] = [ToParent(channel)]
     root.setLevel(level)
     figures = SessionFigures()
-    server = OrchestrationServer(settings, observer=figures)
+    context = tls.context() if tls is not None else None  # process.py, Rule 3
+    server = OrchestrationServer(settings, observer=figures, tls=context, http=http)
     running = asyncio.create_task(server.run(), name="orchestration")
     announcing = asyncio.create_task(_announce(server, channel))
     reporting = asyncio.create_task(_report(server, figures, channel))

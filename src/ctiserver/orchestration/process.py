@@ -1,7 +1,7 @@
 """The orchestration server embedded in `ctiserver run`, as a child process: the parent's
 side.  An asyncio shell.
 
-    process = OrchestrationProcess(settings)     # servers: this server's client listener
+    process = OrchestrationProcess(settings, tls=tls, http=http)   # Rule 3
     await process.run()                          # until cancelled; restarts a dead child
     await process.reload(settings)               # the keys that need a restart
     process.ready, process.http_address          # registered everywhere; the REST port
@@ -14,7 +14,8 @@ child's loop, never the CTI server's (bench/orchestration_isolation.py measures 
 
 The two talk over the child's standard input and output, in frames (4-byte big-endian
 length, then the body):
-    parent → child   pickle: ("start", OrchestrationSettings, log level), ("reload", settings)
+    parent → child   pickle: ("start", OrchestrationSettings, log level, ClientTls | None,
+                             HttpSettings), ("reload", settings)
     child → parent   JSON:   ["ready", [host, port] | null], ["log", {record}],
                              ["reloaded", [keys that need a restart]],
                              ["figures", {running, ended, errors}] (for /metrics, about
@@ -25,6 +26,12 @@ server's own lines go, formatted the same.
 Rule 1: a child that dies is started again after `reconnect-interval` (doubling up to
 30 s while it keeps dying young), and logged as an error; the CTI server carries on.
 Rule 2: closing the child's standard input stops it; a child whose parent dies stops.
+Rule 3: the child is what the server is at its doors: it connects to the client
+listener with `[orchestration] application-password` (under require-auth) and over TLS
+when the listener is on TLS (`tls`: the CA, certificate and key files, since a TLS
+context cannot cross a pipe), and its REST interface has the server's HTTP protection
+(`http`: the guard's policy with the admin token, TLS, caps).  They reach the child on
+its standard input, never on its command line.
 """
 
 from __future__ import annotations
@@ -40,6 +47,8 @@ from typing import Any, Final
 
 import orjson
 
+from ctiserver.app.binding import HttpSettings
+from ctiserver.doors.tls import ClientTls
 from ctiserver.orchestration.settings import OrchestrationSettings
 from ctiserver.scxml.effects import Effect, PlatformError, SessionEnded
 
@@ -94,8 +103,16 @@ async def read_frame(reader: asyncio.StreamReader) -> bytes | None:
 class OrchestrationProcess:
     """See the module docstring."""
 
-    def __init__(self, settings: OrchestrationSettings) -> None:
+    def __init__(
+        self,
+        settings: OrchestrationSettings,
+        *,
+        tls: ClientTls | None = None,
+        http: HttpSettings | None = None,
+    ) -> None:
         self.settings = settings
+        self._tls = tls
+        self._http = http or HttpSettings()
         self.ready = asyncio.Event()
         self.stopped = asyncio.Event()
         self.http_address: tuple[str, int] | None = None
@@ -149,7 +166,8 @@ class OrchestrationProcess:
         assert process.stdin is not None
         assert process.stdout is not None
         level = logging.getLogger().getEffectiveLevel()
-        process.stdin.write(frame(pickle.dumps(("start", self.settings, level))))
+        start = ("start", self.settings, level, self._tls, self._http)
+        process.stdin.write(frame(pickle.dumps(start)))
         try:
             while (body := await read_frame(process.stdout)) is not None:
                 self._take(orjson.loads(body))

@@ -14,11 +14,17 @@ and the directory of agents, skills and groups changed at run time.
     GET    /orchestration/statistics                                      → what sData reads
     GET    /healthz
 
-A body is JSON (an object) or a form (`application/x-www-form-urlencoded`); for
-`start`, every field but `src` is a parameter: it sets the `<data>` of that id.
+A body is JSON (an object) or a form (`application/x-www-form-urlencoded`; the guard
+takes a form only with the bearer token, as a web page cannot send one); for `start`,
+every field but `src` is a parameter: it sets the `<data>` of that id.  A body over
+1 MiB is answered 413.
 
-Rule 1: every route that changes something is declared with add_state_changing
-(http/routes.py), so the HTTP protection covers it.
+Rule 1: every route is declared once, with its kind (http/routes.py), and the guard
+(http/guard.py) reads it: what changes something (start, event, terminate, the
+directory's changes) is ADMIN; what only shows (query, the directory, statistics,
+health: it names the CTI servers) is READ, so `restrict-read` covers it.  The listener
+is the CTI server's kind (app/binding.py): the same admin token, TLS and caps
+(docs/security.md).
 Rule 2: errors are JSON `{"error": "…"}` with 400 (the request is wrong), 404 (no such
 session or agent) or 503 (too many sessions); never a traceback.
 """
@@ -33,11 +39,11 @@ from urllib.parse import parse_qsl
 import orjson
 from aiohttp import web
 
-from ctiserver.http.routes import add_state_changing, new_app
+from ctiserver.http.guard import Guard
+from ctiserver.http.routes import ADMIN, READ, add_route, new_app
 from ctiserver.orchestration.settings import AgentProfile, DirectorySettings, SkillLevel
 from ctiserver.scxml.values import Value
 
-MAX_BODY: Final = 1 << 20
 _SKILL: Final = re.compile(r"[A-Za-z_][\w.\-]*")
 _EVENT: Final = re.compile(r"[\w.\-]+")
 
@@ -70,20 +76,20 @@ class Orchestration(Protocol):
     def health(self) -> dict[str, Any]: ...
 
 
-def build_rest(server: Orchestration) -> web.Application:
-    app = new_app()
+def build_rest(server: Orchestration, guard: Guard) -> web.Application:
+    app = new_app(guard.middleware)
     routes = _Routes(server)
-    add_state_changing(app, "POST", "/scxml/session/start", routes.start)
-    add_state_changing(app, "POST", "/scxml/session/{id}/event/{name}", routes.event)
-    add_state_changing(app, "POST", "/scxml/session/{id}/terminate", routes.terminate)
-    app.router.add_get("/scxml/session/{id}/query", routes.query)
-    app.router.add_get("/orchestration/agents", routes.agents)
-    add_state_changing(app, "PUT", "/orchestration/agents/{id}", routes.put_agent)
-    add_state_changing(app, "DELETE", "/orchestration/agents/{id}", routes.delete_agent)
-    add_state_changing(app, "PUT", "/orchestration/agent-groups/{name}", routes.put_agent_group)
-    add_state_changing(app, "PUT", "/orchestration/place-groups/{name}", routes.put_place_group)
-    app.router.add_get("/orchestration/statistics", routes.statistics)
-    app.router.add_get("/healthz", routes.health)
+    add_route(app, ADMIN, "POST", "/scxml/session/start", routes.start)
+    add_route(app, ADMIN, "POST", "/scxml/session/{id}/event/{name}", routes.event)
+    add_route(app, ADMIN, "POST", "/scxml/session/{id}/terminate", routes.terminate)
+    add_route(app, READ, "GET", "/scxml/session/{id}/query", routes.query)
+    add_route(app, READ, "GET", "/orchestration/agents", routes.agents)
+    add_route(app, ADMIN, "PUT", "/orchestration/agents/{id}", routes.put_agent)
+    add_route(app, ADMIN, "DELETE", "/orchestration/agents/{id}", routes.delete_agent)
+    add_route(app, ADMIN, "PUT", "/orchestration/agent-groups/{name}", routes.put_agent_group)
+    add_route(app, ADMIN, "PUT", "/orchestration/place-groups/{name}", routes.put_place_group)
+    add_route(app, READ, "GET", "/orchestration/statistics", routes.statistics)
+    add_route(app, READ, "GET", "/healthz", routes.health)
     return app
 
 
@@ -198,12 +204,9 @@ def _json(body: object, status: int = 200) -> web.Response:
 
 
 async def _body(request: web.Request) -> dict[str, Value]:
-    """The request's JSON object or form fields (empty when there is no body)."""
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise RequestError(f"the body is over {MAX_BODY} bytes")
-    raw = await request.content.read(MAX_BODY + 1)
-    if len(raw) > MAX_BODY:
-        raise RequestError(f"the body is over {MAX_BODY} bytes")
+    """The request's JSON object or form fields (empty when there is no body).  The
+    guard has read the body already, within the request deadline and the size limit."""
+    raw = await request.read()
     if not raw.strip():
         return {}
     if request.content_type == "application/x-www-form-urlencoded":

@@ -18,6 +18,10 @@ fetches put jobs in the inbox like the connections do.  All sessions run on this
 thread (QuickJS is not thread-safe); a strategy holds the loop for at most
 `script-time-limit` per evaluation, which is why `ctiserver run` keeps the
 orchestration server in a process of its own.
+Rule 3: the REST interface is an HTTP listener of the product like the CTI server's
+(app/binding.py): the same guard (admin token, loopback only without one, origins,
+restrict-read), TLS and caps, from `http` (the server's own when embedded).  The
+connections to CTI servers carry `application-password`, and use `tls` when given.
 """
 
 from __future__ import annotations
@@ -26,14 +30,15 @@ import asyncio
 import contextlib
 import enum
 import logging
+import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import aiohttp
-from aiohttp import web as aioweb
 
-from ctiserver.client.connection import ConnectionClosed, TClient
+from ctiserver.app.binding import ORCHESTRATION_HTTP, HttpListener, HttpSettings
+from ctiserver.client.connection import ConnectionClosed, TClient, TServerError
 from ctiserver.orchestration.core import Observer, Orchestrator, SessionRefused
 from ctiserver.orchestration.links import CoreSettings, Output, SendRequest
 from ctiserver.orchestration.rest import RequestError, build_rest
@@ -99,8 +104,12 @@ class OrchestrationServer:
         *,
         strategies: Mapping[str, Document] | None = None,
         observer: Observer | None = None,
+        tls: ssl.SSLContext | None = None,
+        http: HttpSettings | None = None,
     ) -> None:
         self.settings = settings
+        self._tls = tls  # for servers on TLS ([orchestration] tls)
+        self._http = http or HttpSettings()  # the REST interface's protection (Rule 3)
         self._observer = observer
         self.ready = asyncio.Event()
         self.core: Orchestrator | None = None
@@ -170,9 +179,13 @@ class OrchestrationServer:
         while True:
             try:
                 client = await TClient.connect(
-                    endpoint.host, endpoint.port, application_name=self.settings.application_name
+                    endpoint.host,
+                    endpoint.port,
+                    application_name=self.settings.application_name,
+                    application_password=self.settings.application_password,
+                    ssl=self._tls,
                 )
-            except (OSError, TimeoutError) as exc:
+            except (OSError, TimeoutError, TServerError) as exc:
                 problem = f"cannot reach CTI server {name}: {exc or type(exc).__name__}"
                 level = logging.DEBUG if problem == unreachable else logging.WARNING
                 log.log(level, "%s; retrying every %g s", problem, self.settings.reconnect_interval)
@@ -286,13 +299,14 @@ class OrchestrationServer:
     # --- the REST interface (rest.Orchestration) --------------------------------------------
 
     async def _serve_rest(self, listen: Endpoint, stack: contextlib.AsyncExitStack) -> None:
-        runner = aioweb.AppRunner(build_rest(self), access_log=None, handle_signals=False)
-        await runner.setup()
-        stack.push_async_callback(runner.cleanup)
-        await aioweb.TCPSite(runner, listen.host, listen.port).start()
-        host, port = runner.addresses[0][:2]
+        """Behind the guard and the door of the CTI server's own HTTP listener (Rule 3)."""
+        listener = HttpListener("orchestration HTTP", self._http)
+        stack.push_async_callback(listener.close)
+        app = build_rest(self, listener.guard)
+        host, port = await listener.start(app, listen, ORCHESTRATION_HTTP)
         self.http_address = (host, port)
-        log.info("orchestration REST interface on %s:%d", host, port)
+        scheme = "https" if listener.tls is not None else "http"
+        log.info("orchestration REST interface on %s://%s:%d", scheme, host, port)
 
     async def _job(
         self, work: Callable[[Orchestrator, float], tuple[object, list[Output]]]

@@ -83,6 +83,8 @@ class OrchestrationSettings:
     script_memory_limit: int = 32 << 20
     max_steps: int = 100_000
     reconnect_interval: float = 1.0
+    application_password: str | None = None
+    tls: bool = False  # connect with TLS, trusting [server] tls-ca (docs/security.md)
 
 
 def demo(register: tuple[str, ...], servers: tuple[Endpoint, ...]) -> OrchestrationSettings:

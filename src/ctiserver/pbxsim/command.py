@@ -8,14 +8,26 @@ them.
 
 from __future__ import annotations
 
+import ssl
+
 from ctiserver.pbxsim.config import PbxConfig
 from ctiserver.pbxsim.listener import PbxListener
 from ctiserver.pbxsim.switch import Switch
 
 
-async def serve(config: PbxConfig, host: str, port: int) -> None:
-    """Run a simulated PBX with *config* on *host*:*port* until cancelled."""
-    listener = PbxListener(Switch(config), host, port)
+async def serve(
+    config: PbxConfig,
+    host: str,
+    port: int,
+    *,
+    tls: ssl.SSLContext | None = None,
+    limits: tuple[int, int] = (16, 8),
+) -> None:
+    """Run a simulated PBX with *config* on *host*:*port* until cancelled; *limits* are
+    its links in all and per address."""
+    listener = PbxListener(
+        Switch(config), host, port, tls=tls, max_links=limits[0], max_links_per_address=limits[1]
+    )
     try:
         bound_host, bound_port = await listener.start()
         print(f"listening csta={bound_host}:{bound_port}", flush=True)

@@ -6,6 +6,9 @@ synchronous call into the core; the outputs are performed before the next input:
 events are encoded once per distinct event and queued on each recipient's connection,
 requests are submitted to the link with a callback that feeds the answer back.
 
+A client's request goes through access control (server.access) before the core: a
+request refused there is answered with EventError and never reaches the switch.
+
 Around each input the runtime opens a log context (logs.context: the client, the DN,
 the call) so that every line logged while the core handles it says what it is about;
 it traces requests in and events out (logs.trace) and times requests to their answer
@@ -26,18 +29,23 @@ from typing import Protocol
 
 from ctiserver.clock import Clock
 from ctiserver.csta.schema import Event, Request, Response, Unconfirmed
+from ctiserver.doors.lograte import RateLimitedLog
 from ctiserver.errors import LinkDown
 from ctiserver.ids import ClientId, ConnId, DeviceId
 from ctiserver.iscc.peering import Peering
-from ctiserver.iscc.protocol import PeerMessage
+from ctiserver.iscc.protocol import PeerMessage, Refused, Reserve
 from ctiserver.link.supervisor import AgentSnapshot, LinkSupervisor, Snapshot
 from ctiserver.link.trace import first_call_id
 from ctiserver.logs.context import about, enter, leave
 from ctiserver.logs.trace import Tracer, TraceRecord
 from ctiserver.model.states import DnKind
+from ctiserver.security.applications import Refusal
+from ctiserver.security.authentication import Directory
+from ctiserver.security.data import DEFAULT_USER_DATA_LIMIT, peer_user_data_refusal
+from ctiserver.server.access import DEFAULT_IN_FLIGHT, Access
 from ctiserver.tlib.codec import encode_event
 from ctiserver.tlib.requests import InvalidRequest
-from ctiserver.tlib.vocabulary import TMessage
+from ctiserver.tlib.vocabulary import KVList, TMessage
 from ctiserver.tserver.core import TServerCore
 from ctiserver.tserver.port import (
     AuditCalls,
@@ -51,6 +59,7 @@ from ctiserver.tserver.port import (
 from ctiserver.tserver.view import CoreView, KnownCall
 
 log = logging.getLogger(__name__)
+troubles = RateLimitedLog(log)
 
 MAX_TIMED_REQUESTS = 1 << 16  # requests waiting for their answer, for the histogram
 
@@ -59,17 +68,24 @@ class ClientPeer(Protocol):
     """What the runtime needs of a client connection, whatever its transport."""
 
     name: str
+    address: str  # the remote host, for per-address limits
 
     def send(self, data: bytes) -> None:
         """Queue one encoded event (a JSON line); never blocks."""
 
-    def close(self, reason: str) -> None: ...
+    def close(self, reason: str) -> None:
+        """Close the connection once what is queued for it is written."""
+
+    def ready(self) -> None:
+        """Take requests again: the client is no longer at its in-flight limit."""
 
 
 class Metrics(Protocol):
     def event_sent(self, name: str, copies: int) -> None: ...
 
     def request_handled(self, name: str) -> None: ...
+
+    def authentication_failed(self) -> None: ...
 
     def request_answered(self, name: str, seconds: float) -> None: ...
 
@@ -84,6 +100,9 @@ class Runtime:
         clock: Clock,
         metrics: Metrics | None = None,
         tracer: Tracer | None = None,
+        directory: Directory | None = None,
+        user_data_limit: int = DEFAULT_USER_DATA_LIMIT,
+        requests_in_flight: int = DEFAULT_IN_FLIGHT,
     ) -> None:
         self.core = core
         self.view = CoreView(core)  # what the operator's surfaces read
@@ -101,8 +120,15 @@ class Runtime:
         self._peers_ready: dict[str, asyncio.Event] = {}
         self._event_listeners: list[Callable[[Deliver], None]] = []
         self._journal_listeners: list[Callable[[Journal], None]] = []
+        self._token_owners: dict[int, ClientId] = {}  # requests at the switch, by token
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None  # the core's monotonic time it fires at
+        self.access = Access(
+            self,
+            directory=directory or Directory({}, require_auth=False),
+            user_data_limit=user_data_limit,
+            in_flight=requests_in_flight,
+        )
         self.add_event_listener(self._observe)
 
     # --- clients ------------------------------------------------------------------------
@@ -110,6 +136,7 @@ class Runtime:
     def attach(self, peer: ClientPeer) -> ClientId:
         client = ClientId(next(self._ids))
         self._peers[client] = peer
+        self.access.opened(client, peer.address)
         self._names[client] = f"{client} {peer.name}"
         self.core.client_connected(client)
         log.info("client %s connected as %s", peer.name, client)
@@ -118,6 +145,7 @@ class Runtime:
     def detach(self, client: ClientId) -> None:
         peer = self._peers.pop(client, None)
         if peer is not None:
+            self.access.closed(client)
             with about(client=self._names.get(client)):
                 self.core.client_disconnected(client)
                 log.info("client %s (%s) disconnected", client, peer.name)
@@ -137,6 +165,14 @@ class Runtime:
     def client_count(self) -> int:
         return len(self._peers)
 
+    def registered(self, client: ClientId) -> bool:
+        """Whether *client* has registered (RequestRegisterClient, authenticated)."""
+        return self.access.registered(client)
+
+    def busy(self, client: ClientId) -> bool:
+        """Whether *client* is at its limit of requests in flight: take no more now."""
+        return self.access.busy(client)
+
     def on_request(self, client: ClientId, message: TMessage) -> None:
         name = message["Request"]
         if name == "RequestRegisterClient" and client in self._peers:
@@ -151,9 +187,11 @@ class Runtime:
         who = self._names.get(client)
         if self.tracer.active:
             self.tracer.tlib("in", who or str(client), message)
+        # The context covers access control too: its refusals, and an authentication
+        # that goes on in a task of its own (a task starts in the context it was made in).
         token = enter(client=who, dn=message.get("ThisDN"), conn_id=message.get("ConnID"))
         try:
-            self.perform(self.core.request(client, message, self.clock.now()))
+            self.access.request(client, message)
         finally:
             leave(token)
 
@@ -164,6 +202,43 @@ class Runtime:
             self.tracer.emit(TraceRecord("tlib", "in", who, wire))
         with about(client=who):
             self.perform(self.core.invalid_request(client, problem, self.clock.now()))
+
+    # --- access control (AccessHooks) ---------------------------------------------------
+
+    def admit(self, client: ClientId, message: TMessage) -> None:
+        outputs = self.core.request(client, message, self.clock.now())
+        for output in outputs:  # the client's requests at the switch, until answered
+            if isinstance(output, SendToSwitch) and isinstance(output.request, Request):
+                self._token_owners[output.token] = client
+                self.access.sent(client)
+        self.perform(outputs)
+
+    def refuse(self, client: ClientId, message: TMessage, refusal: Refusal) -> None:
+        """The request was traced on its way in (on_request) and is answered in its log
+        context (set there, or inherited by the authentication's task)."""
+        problem = InvalidRequest(
+            refusal.code, refusal.message, reference_id=message.get("ReferenceID", 0)
+        )
+        self.perform(self.core.invalid_request(client, problem, self.clock.now()))
+
+    def disconnect(self, client: ClientId, reason: str) -> None:
+        peer = self._peers.get(client)
+        if peer is not None:
+            peer.close(reason)
+
+    def user_data_of(self, conn_id: str) -> KVList | None:
+        """The one read of the core's model for access control: a call's UserData."""
+        call = self.core.model.call(ConnId(conn_id))
+        return None if call is None else call.user_data
+
+    def authentication_failed(self) -> None:
+        if self._metrics is not None:
+            self._metrics.authentication_failed()
+
+    def resume(self, client: ClientId) -> None:
+        peer = self._peers.get(client)
+        if peer is not None:
+            peer.ready()
 
     # --- the link (LinkHooks) ------------------------------------------------------------
 
@@ -253,7 +328,17 @@ class Runtime:
     def on_peer_message(self, location: str, message: PeerMessage) -> None:
         conn_id = getattr(message, "conn_id", None) or getattr(message, "origin_conn_id", None)
         with about(peer=f"site {location}", conn_id=conn_id or None):
-            self.perform(self.core.peer_message(location, message, self.clock.now()))
+            refusal = peer_user_data_refusal(message, self.access.user_data_limit)
+            if refusal is None:
+                self.perform(self.core.peer_message(location, message, self.clock.now()))
+                return
+            troubles.warning(
+                location, "ISCC %s from %s refused: %s", message.TYPE, location, refusal.message
+            )
+            if isinstance(message, Reserve) and self.peering is not None:
+                self.peering.send(
+                    location, Refused(xid=message.xid, code=refusal.code, message=refusal.message)
+                )
 
     # --- configuration ------------------------------------------------------------------
 
@@ -330,6 +415,8 @@ class Runtime:
 
     def _send(self, token: int, request: Request | Unconfirmed) -> None:
         def answered(reply: Response | BaseException) -> None:
+            if (owner := self._token_owners.pop(token, None)) is not None:
+                self.access.switch_answered(owner)
             now = self.clock.now()
             if isinstance(reply, BaseException):
                 self.perform(self.core.csta_failure(token, reply, now))

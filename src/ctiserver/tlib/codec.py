@@ -71,6 +71,11 @@ class TlibConnection:
     def receive_data(self, data: bytes) -> None:
         self._lines.receive_data(data)
 
+    @property
+    def buffered(self) -> int:
+        """Bytes received and not yet cut into requests."""
+        return self._lines.buffered
+
     def next_message(self) -> TMessage | InvalidRequest | NeedData:
         while True:
             line = self._lines.next_line()

@@ -26,7 +26,7 @@ def controlled_dn(core: Core, ctx: RequestContext, attribute: str = "ThisDN") ->
     if mode is None:
         raise DnNotRegistered(dn)
     if mode is RegisterMode.MODE_MONITOR:
-        raise DnNotRegistered(dn)  # monitoring registrations may not control the DN
+        raise DnNotRegistered(dn, monitoring=True)  # monitoring may not control the DN
     return dn
 
 

@@ -32,8 +32,13 @@ class DnNotConfigured(RequestRefused):
 class DnNotRegistered(RequestRefused):
     code = TError.NOT_REGISTERED
 
-    def __init__(self, dn: DeviceId) -> None:
-        super().__init__(f"this client has not registered DN {dn}")
+    def __init__(self, dn: DeviceId, *, monitoring: bool = False) -> None:
+        if monitoring:
+            super().__init__(
+                f"this client registered DN {dn} in ModeMonitor, which does not control it"
+            )
+        else:
+            super().__init__(f"this client has not registered DN {dn}")
         self.dn = dn
 
 

@@ -133,8 +133,9 @@ class OriginSide:
         call = self._call_of(ctx, this_dn, purpose)
         kind = self._kind(ctx)
         target = str(ctx.message.get("OtherDN", ""))
-        if kind.returns_call:
-            target = target or self._return_dn(call, location, kind.xroute)
+        if kind.returns_call:  # back where the call came from, whether OtherDN is given or not
+            came_from = self._return_dn(call, location, kind.xroute)
+            target = target or came_from
         user_data = dict(call.user_data) if call is not None else {}
         user_data.update(ctx.message.get("UserData") or {})
         moving = call.conn_id if call is not None and purpose in ON_A_CALL else None
