@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import logging
 import multiprocessing
 import tempfile
@@ -28,7 +27,7 @@ from typing import Any
 
 from probe import percentiles
 
-from ctiserver.app.config import Address, demo
+from ctiserver.app.config import Address, amend, demo
 from ctiserver.app.service import Service
 from ctiserver.orchestration.runtime import OrchestrationServer
 from ctiserver.orchestration.settings import Endpoint, OrchestrationSettings
@@ -96,8 +95,8 @@ async def run(mode: str, seconds: float, limit: float) -> dict[str, list[float]]
     with tempfile.TemporaryDirectory() as folder:
         strategy = Path(folder) / "runaway.scxml"
         strategy.write_text(RUNAWAY)
-        config = dataclasses.replace(
-            demo(), client_listen=Address("127.0.0.1", 0), http_listen=None
+        config = amend(
+            demo(), server={"client_listen": Address("127.0.0.1", 0), "http_listen": None}
         )
         settings = OrchestrationSettings(
             enabled=True,
@@ -106,7 +105,7 @@ async def run(mode: str, seconds: float, limit: float) -> dict[str, list[float]]
             script_time_limit=limit,
         )
         if mode == "child":
-            config = dataclasses.replace(config, orchestration=settings)
+            config = amend(config, orchestration=settings)
         service = Service(config, announce=lambda line: None)
         task = asyncio.create_task(service.run())
         await service.runtime.link_ready.wait()
@@ -116,8 +115,8 @@ async def run(mode: str, seconds: float, limit: float) -> dict[str, list[float]]
             assert service.orchestration is not None
             await service.orchestration.ready.wait()
         elif mode == "loop":
-            endpoint = Endpoint(*service.client_address, "SwitchA")
-            server = OrchestrationServer(dataclasses.replace(settings, servers=(endpoint,)))
+            endpoint = Endpoint(*service.client_address, config.switch.name)
+            server = OrchestrationServer(amend(settings, servers=(endpoint,)))
             in_loop = asyncio.create_task(server.run())
             await server.ready.wait()
         stop = asyncio.Event()

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import logging
 import multiprocessing
 import os
@@ -33,7 +32,7 @@ from typing import Any
 
 from probe import percentiles
 
-from ctiserver.app.config import AcdQueueSettings, Address, RoutingPointSettings, demo
+from ctiserver.app.config import AcdQueueSettings, Address, RoutingPointSettings, amend, demo
 from ctiserver.app.service import Service
 from ctiserver.ids import ClientId, DeviceId
 from ctiserver.model.states import DnKind
@@ -241,16 +240,17 @@ def site(plan: dict[str, Any], strategy: Path, *, child: bool) -> Any:
     dns |= {DeviceId(str(FIRST_AGENT_DN + n)): DnKind.EXTENSION for n in range(plan["agents"])}
     dns |= {DeviceId(Q): DnKind.ACD_QUEUE, DeviceId(RP): DnKind.ROUTING_POINT}
     settings = orchestration(plan, strategy, tuple(dns))
-    return dataclasses.replace(
+    return amend(
         demo(),
-        dns=dns,
-        agent_logins=tuple(str(FIRST_LOGIN + n) for n in range(plan["agents"])),
-        routing_points={DeviceId(RP): RoutingPointSettings(30.0, DeviceId(Q))},
-        acd_queues={DeviceId(Q): AcdQueueSettings(0.0)},
-        client_listen=Address("127.0.0.1", 0),
-        http_listen=None,
-        reply_timeout=30.0,
         orchestration=settings if child else None,
+        site={
+            "dns": dns,
+            "agent_logins": tuple(str(FIRST_LOGIN + n) for n in range(plan["agents"])),
+            "routing_points": {DeviceId(RP): RoutingPointSettings(30.0, DeviceId(Q))},
+            "acd_queues": {DeviceId(Q): AcdQueueSettings(0.0)},
+        },
+        server={"client_listen": Address("127.0.0.1", 0), "http_listen": None},
+        switch={"reply_timeout": 30.0},
     )
 
 
@@ -305,9 +305,9 @@ async def end_to_end(plan: dict[str, Any], *, child: bool) -> dict[str, Any]:
             await service.orchestration.ready.wait()
         else:
             assert service.client_address is not None
-            settings = orchestration(plan, strategy, tuple(config.dns))
-            endpoint = Endpoint(*service.client_address, "SwitchA")
-            in_loop = OrchestrationServer(dataclasses.replace(settings, servers=(endpoint,)))
+            settings = orchestration(plan, strategy, tuple(config.site.dns))
+            endpoint = Endpoint(*service.client_address, config.switch.name)
+            in_loop = OrchestrationServer(amend(settings, servers=(endpoint,)))
             running = asyncio.create_task(in_loop.run())
             await in_loop.ready.wait()
         receive, send = multiprocessing.Pipe(duplex=False)

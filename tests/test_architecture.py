@@ -16,6 +16,7 @@ PURE = [
     "model",
     "tserver",
     "scxml",
+    "supervision",
     "iscc/protocol.py",
     "iscc/transactions.py",
     "ids.py",

@@ -71,6 +71,7 @@ from ctiserver.tserver.port import (
     Deliver,
     Journal,
     Output,
+    Resend,
     SendToPeer,
     SendToSwitch,
 )
@@ -112,6 +113,7 @@ class Wire:
         self.timers: list[StartTimer] = []
         self.inbox: dict[ClientId, list[TMessage]] = {}
         self.journal: list[Any] = []
+        self.journals: list[Journal] = []  # whole, sessions' facts included
         self.sent_to_switch: list[Request | Unconfirmed] = []
         self.audits: list[AuditCalls] = []
         # What leaves this site, for tests/sites.py to carry: trunk and ISCC messages.
@@ -193,8 +195,11 @@ class Wire:
                     self.sent_to_switch.append(request)
                     self._outbox.append(output)
                     self._send_outbox()
+                case Resend(client=client, events=events):
+                    self.inbox.setdefault(client, []).extend(events)
                 case Journal(changes=changes):
                     self.journal.extend(changes)
+                    self.journals.append(output)
                 case ChangeMonitors(start=start, stop=stop):
                     self._change_monitors(start, stop)
                 case AuditCalls(calls=calls):

@@ -1,18 +1,23 @@
 """The HTTP guard through real sockets: the WebSocket Origin allow-list from a real
 WebSocket client, cross-site and text/plain POSTs, the admin token, HTTP Basic for
-admin applications, and restricted reads."""
+admin applications, and restricted reads; and that every route of the server is declared
+with its kind."""
 
 from __future__ import annotations
 
 import base64
 import socket
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import orjson
 import pytest
 
+from ctiserver.app.binding import HttpListener, HttpSettings
 from ctiserver.app.config import Address
+from ctiserver.http.app import build_app
+from ctiserver.http.routes import ACCESS, ADMIN, PUBLIC, READ
 from ctiserver.security.applications import Application, Permission
 from ctiserver.security.passwords import hash_password
 from tests.integration.conftest import Site, SiteFactory
@@ -44,7 +49,7 @@ async def test_a_browser_from_a_foreign_origin_cannot_open_the_tlib_websocket(si
 
 
 async def test_allowed_origins_replace_the_own_origin(make_site: SiteFactory) -> None:
-    site = await make_site(allowed_origins=("https://desk.example",))
+    site = await make_site(security={"allowed_origins": ("https://desk.example",)})
     async with aiohttp.ClientSession() as session:
         async with session.ws_connect(
             f"{base(site)}/tlib", headers={"Origin": "https://desk.example"}
@@ -83,7 +88,7 @@ async def test_the_admin_token_guards_what_changes_state(
 ) -> None:
     token_file = tmp_path / "admin-token"
     token_file.write_text(f"  {TOKEN}\n")
-    site = await make_site(admin_token_file=token_file)
+    site = await make_site(security={"admin_token_file": token_file})
     url = f"{base(site)}/reload"
     async with aiohttp.ClientSession() as session:
         assert (await session.post(url, json={})).status == 401
@@ -99,7 +104,7 @@ async def test_the_admin_token_guards_what_changes_state(
 async def test_the_trace_is_an_admin_endpoint(make_site: SiteFactory, tmp_path: Path) -> None:
     token_file = tmp_path / "admin-token"
     token_file.write_text(TOKEN)
-    site = await make_site(admin_token_file=token_file)
+    site = await make_site(security={"admin_token_file": token_file})
     url = f"{base(site)}/trace"
     right = {"Authorization": f"Bearer {TOKEN}"}
     async with aiohttp.ClientSession() as session:
@@ -121,7 +126,7 @@ async def test_restrict_read_guards_state_and_metrics_but_not_health(
 ) -> None:
     token_file = tmp_path / "admin-token"
     token_file.write_text(TOKEN)
-    site = await make_site(admin_token_file=token_file, restrict_read=True)
+    site = await make_site(security={"admin_token_file": token_file, "restrict_read": True})
     right = {"Authorization": f"Bearer {TOKEN}"}
     async with aiohttp.ClientSession() as session:
         for path in ("/metrics", "/api/state"):
@@ -136,7 +141,7 @@ async def test_an_admin_application_may_use_http_basic(make_site: SiteFactory) -
         "ops": Application("ops", stored, None, frozenset({Permission.ADMIN})),
         "desk": Application("desk", stored),
     }
-    site = await make_site(applications=apps)
+    site = await make_site(security={"applications": apps})
     url = f"{base(site)}/reload"
 
     def basic(name: str, password: str) -> dict[str, str]:
@@ -170,7 +175,7 @@ async def test_without_a_token_admin_endpoints_serve_loopback_clients_only(
     address = own_network_address()
     if address is None:
         pytest.skip("this machine has no network address besides loopback")
-    site = await make_site(http_listen=Address(address, 0))
+    site = await make_site(server={"http_listen": Address(address, 0)})
     url = f"{base(site)}/phone/7001"
     async with aiohttp.ClientSession() as session:
         reply = await session.post(url, json={"action": "dial", "number": "7002"})
@@ -180,3 +185,40 @@ async def test_without_a_token_admin_endpoints_serve_loopback_clients_only(
         with pytest.raises(aiohttp.WSServerHandshakeError) as trace:
             await session.ws_connect(f"{base(site)}/trace")
         assert trace.value.status == 403
+
+
+async def test_every_route_of_the_server_is_declared_once_with_its_kind(site: Site) -> None:
+    """The server's routes, the dashboard's among them, each declared in http.routes: none
+    is left to the method's default."""
+    service = site.service
+    assert service.dashboard is not None
+
+    async def reload() -> dict[str, Any]:
+        return {"ok": True}
+
+    app = build_app(
+        service.runtime,
+        service.metrics,
+        reload=reload,
+        limits=service.client_limits,
+        guard=HttpListener("HTTP", HttpSettings()).guard,
+        dashboard=service.dashboard,
+    )
+    declared = {
+        (r.method, r.resource.canonical): kind for r, kind in app[ACCESS].items() if r.resource
+    }
+    assert len(declared) == len(list(app.router.routes()))
+    get = {path: declared[("GET", path)] for method, path in declared if method == "GET"}
+    assert get == {
+        "/": PUBLIC,
+        "/static/{name}": PUBLIC,
+        "/tlib": PUBLIC,
+        "/healthz": PUBLIC,
+        "/api/live": PUBLIC,  # judged on the token of its first message (http.live)
+        "/api/state": READ,
+        "/metrics": READ,
+        "/trace": ADMIN,
+    }
+    assert all(declared[("HEAD", path)] is kind for path, kind in get.items())
+    posts = {path: kind for (method, path), kind in declared.items() if method == "POST"}
+    assert posts == {"/reload": ADMIN, "/phone/{station}": ADMIN}

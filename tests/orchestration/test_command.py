@@ -49,7 +49,7 @@ register = ["7001-7002"]
         assert process.stderr is not None
         while b"need a restart" not in (line := await within(process.stderr.readline(), 20)):
             assert line, "the server stopped without reloading"
-        assert b"reload: register need a restart of the server" in line
+        assert b"reload: [orchestration] register need a restart of the server" in line
     finally:
         process.send_signal(signal.SIGTERM)
         _, errors = await within(process.communicate(), 20)

@@ -122,8 +122,9 @@ async def test_a_reload_reaches_the_child(make_site: SiteFactory, tmp_path: Path
     path = tmp_path / "site.toml"
     path.write_text(SITE.format(level=1))
     loaded = configuration.load(path)
-    fields = ("dns", "agent_logins", "orchestration", "source", "routing_points", "acd_queues")
-    site = await make_site(**{k: getattr(loaded, k) for k in fields})
+    site = await make_site(
+        site=loaded.site, orchestration=loaded.orchestration, source=loaded.source
+    )
     process = site.service.orchestration
     assert process is not None
     await within(process.ready.wait(), 20)
@@ -133,7 +134,12 @@ async def test_a_reload_reaches_the_child(make_site: SiteFactory, tmp_path: Path
     await expect(agent, "EventAgentReady")
     caller = await site.client(CALLER)
     conn_id = (await caller.make_call(CALLER, RP))["ConnID"]  # waits: nobody has support>5
-    path.write_text(SITE.format(level=9))
+    path.write_text(
+        SITE.format(level=9).replace("reconnect-interval = 0.05", "reconnect-interval = 1")
+    )
     result = await site.service.reload()
     assert result["ok"]
+    assert result["applied"] == ["[orchestration] agents and groups"]
+    restart = [key for key in result["restart"] if "orchestration" in key]
+    assert restart == ["[orchestration] reconnect-interval"]  # as the file spells it
     await expect(agent, "EventRinging", ConnID=conn_id)

@@ -178,9 +178,12 @@ def heard_from_runtime() -> Iterator[Heard]:
     logger.removeHandler(heard)
 
 
-def secured(tmp_path: Path, password: str | None, **overrides: Any) -> dict[str, Any]:
+def secured(
+    tmp_path: Path, password: str | None, server: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """A site under require-auth with an "orchestration" application, an admin token and
-    its orchestration server embedded, with *password* and a REST port."""
+    its orchestration server embedded, with *password* and a REST port; *server* changes
+    `[server]`."""
     token = tmp_path / "admin-token"
     token.write_text(TOKEN)
     stored = hash_password("orchestration-pw", log_n=10)
@@ -193,11 +196,13 @@ def secured(tmp_path: Path, password: str | None, **overrides: Any) -> dict[str,
         http_listen=Endpoint("127.0.0.1", 0),
     )
     return {
-        "require_auth": True,
-        "applications": {"orchestration": Application("orchestration", stored)},
-        "admin_token_file": token,
+        "security": {
+            "require_auth": True,
+            "applications": {"orchestration": Application("orchestration", stored)},
+            "admin_token_file": token,
+        },
         "orchestration": orchestration,
-        **overrides,
+        "server": server or {},
     }
 
 
@@ -211,7 +216,7 @@ async def test_the_child_logs_in_with_its_password_over_tls_and_guards_its_rest(
         "tls_ca": certificates.ca,
         "http_listen": Address("127.0.0.1", 0),
     }
-    site = await make_site(**secured(tmp_path, "orchestration-pw", **tls))
+    site = await make_site(**secured(tmp_path, "orchestration-pw", server=tls))
     process = site.service.orchestration
     assert process is not None
     await within(process.ready.wait(), 20)  # connected, authenticated, registered

@@ -25,7 +25,10 @@ async def test_a_call_from_another_site_is_routed_and_followed(
 ) -> None:
     site_a, site_b = await two_sites(make_site)
     rig = await orchestrate.against(
-        site_b.address, {B_POINT: ROUTE}, site=site_b, register=tuple(site_b.service.config.dns)
+        site_b.address,
+        {B_POINT: ROUTE},
+        site=site_b,
+        register=tuple(site_b.service.config.site.dns),
     )
     agent = await site_b.client(B_AGENT_DN)
     await agent.agent_login(B_AGENT_DN, "2001", queue=B_QUEUE, work_mode="AutoIn")
@@ -60,7 +63,7 @@ async def both(make_site: SiteFactory, orchestrate: Orchestrate, targets: str) -
     routing point 5000 with a strategy that submits its call to *targets*."""
     site_a, site_b = await two_sites(make_site)
     servers = (Endpoint(*site_a.address, "SiteA"), Endpoint(*site_b.address, "SiteB"))
-    dns = (*site_a.service.config.dns, *site_b.service.config.dns)
+    dns = (*site_a.service.config.site.dns, *site_b.service.config.site.dns)
     rig = await orchestrate.against(
         site_a.address, {"5000": submitting(targets)}, site=site_a, servers=servers, register=dns
     )

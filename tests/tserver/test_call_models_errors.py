@@ -28,11 +28,16 @@ def test_requests_before_register_client_are_refused() -> None:
         error(refused, 53, "the first request must be RequestRegisterClient", A)
     ]
     greeted = wire.ask(client, "RequestRegisterClient", ApplicationName="desk")
-    assert heard(wire, client) == [
+    answers = heard(wire, client)
+    session = answers[0].get("ClientSessionID")
+    assert isinstance(session, str)
+    assert session
+    assert answers == [
         {
             "Event": "EventServerInfo",
             "ServerVersion": "ctiserver 0.1.0",
             "ServerRole": "Primary",
+            "ClientSessionID": session,
             "ReferenceID": greeted,
         },
         {"Event": "EventLinkConnected", "ReferenceID": greeted},
@@ -194,7 +199,7 @@ def test_a_client_leaving_with_a_request_pending_is_not_answered() -> None:
     client = wire.client(A)
     wire.events_lost = True
     wire.ask(client, "RequestMakeCall", ThisDN=A, OtherDN=B)
-    wire.core.client_disconnected(client)
+    wire.core.client_disconnected(client, wire.now())
     assert len(wire.core.correlator) == 0
     wire.advance(10)
     assert heard(wire, client) == []

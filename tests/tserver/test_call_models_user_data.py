@@ -252,10 +252,11 @@ def test_registration_and_unregistration() -> None:
     ]
 
 
-def test_a_client_that_leaves_is_forgotten() -> None:
+def test_a_client_that_leaves_is_kept_for_its_resume_window_then_forgotten() -> None:
     wire = Wire()
     c1 = talking(wire)
-    wire.core.client_disconnected(b)  # type: ignore[arg-type]
+    wire.core.client_disconnected(b, wire.now())  # type: ignore[arg-type]
     wire.ask(a, "RequestReleaseCall", ThisDN=A, ConnID=c1.conn_id)
-    assert heard(wire, b) == []
+    assert [e["Event"] for e in heard(wire, b)] == ["EventReleased"]  # kept for a resume
+    wire.advance(60.5)
     assert wire.core.clients_of(B) == []  # type: ignore[arg-type]

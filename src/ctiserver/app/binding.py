@@ -25,7 +25,7 @@ from typing import Final, TypeVar
 
 from aiohttp import web
 
-from ctiserver.app.config import Address
+from ctiserver.doors.address import Address
 from ctiserver.doors.admission import Admission
 from ctiserver.doors.tls import ListenerTls
 from ctiserver.errors import StartupError

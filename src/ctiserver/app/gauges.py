@@ -1,7 +1,8 @@
 """The metrics that a running server's parts hold as plain numbers or states, turned into
 Prometheus metric families each time /metrics is scraped (docs/http.md lists them):
 calls by state, the link to the switch, the ISCC links, the orchestration server, and
-the client buffers.
+the client buffers, and the dashboard's figures (agents by state, each queue's waiting
+calls and answers).
 
 Nothing here runs between scrapes, so none of it costs anything on the call path.
 """
@@ -13,6 +14,7 @@ from collections.abc import Callable, Iterable
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from ctiserver.http.dashboard import Dashboard
 from ctiserver.http.metrics import ServerMetrics
 from ctiserver.orchestration.process import OrchestrationProcess
 from ctiserver.server.buffers import BufferBudget
@@ -26,6 +28,7 @@ def register(
     runtime: Runtime,
     orchestration: Callable[[], OrchestrationProcess | None],
     budget: BufferBudget,
+    dashboard: Dashboard | None = None,
 ) -> None:
     """Register every scrape-time metric of a server made of these parts."""
     metrics.gauge("ctiserver_clients", "connected clients", lambda: runtime.client_count)
@@ -53,6 +56,8 @@ def register(
     metrics.collect(lambda: _link(runtime))
     metrics.collect(lambda: _iscc(runtime))
     metrics.collect(lambda: _orchestration(orchestration()))
+    if dashboard is not None:
+        metrics.collect(lambda: _supervision(dashboard))
 
 
 def _calls(runtime: Runtime) -> Iterable[Metric]:
@@ -174,3 +179,36 @@ def _orchestration(server: OrchestrationProcess | None) -> Iterable[Metric]:
     )
     errors.add_metric([], counts.errors)
     yield errors
+
+
+def _supervision(dashboard: Dashboard) -> Iterable[Metric]:
+    """The supervision view's figures (docs/dashboard.md): agents per state; calls waiting,
+    the longest wait, answers and abandons at each ACD queue and routing point."""
+    figures = dashboard.figures()
+    agents = GaugeMetricFamily("ctiserver_agents", "agents logged in, by state", labels=["state"])
+    for state, count in figures.agents.items():
+        agents.add_metric([state], count)
+    yield agents
+    queue = ["queue"]
+    waiting = GaugeMetricFamily(
+        "ctiserver_queue_calls_waiting",
+        "calls waiting at an ACD queue or routing point",
+        labels=queue,
+    )
+    longest = GaugeMetricFamily(
+        "ctiserver_queue_longest_wait_seconds",
+        "how long the oldest call waiting has waited",
+        labels=queue,
+    )
+    answered = CounterMetricFamily(
+        "ctiserver_queue_calls_answered", "calls answered after waiting there", labels=queue
+    )
+    abandoned = CounterMetricFamily(
+        "ctiserver_queue_calls_abandoned", "calls abandoned while offered there", labels=queue
+    )
+    for dn, numbers in figures.queues.items():
+        waiting.add_metric([dn], numbers.waiting)
+        longest.add_metric([dn], numbers.longest_wait)
+        answered.add_metric([dn], numbers.answered_total)
+        abandoned.add_metric([dn], numbers.abandoned_total)
+    yield from (waiting, longest, answered, abandoned)

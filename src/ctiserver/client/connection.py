@@ -56,6 +56,7 @@ class TClient:
         self._closed = False
         self._task = asyncio.create_task(self._read(), name="tclient-reader")
         self.server_info: TMessage = {}
+        self.last_sequence = 0  # the EventSequenceNumber of the last event received
 
     @classmethod
     async def connect(
@@ -67,23 +68,34 @@ class TClient:
         application_password: str | None = None,
         ssl: tls.SSLContext | None = None,
         connect_timeout: float = 10.0,
+        resume: tuple[str, int] | None = None,
     ) -> TClient:
         """Connect and register as a client; `server_info` holds the EventServerInfo.
 
-        Raises TServerError when the server refuses the registration (it then closes
-        the connection), OSError or ssl.SSLError when it cannot be reached."""
+        *resume* is (ClientSessionID, LastEventSequenceNumber) of an earlier connection's
+        session: the server gives its registrations back and sends the events after that
+        number before its EventServerInfo.  Raises TServerError when the server refuses
+        the registration, OSError or ssl.SSLError when it cannot be reached."""
         async with asyncio.timeout(connect_timeout):
             reader, writer = await asyncio.open_connection(host, port, limit=READ_LIMIT, ssl=ssl)
             client = cls(reader, writer)
-            credentials = {"ApplicationName": application_name}
+            credentials: dict[str, Any] = {"ApplicationName": application_name}
             if application_password is not None:
                 credentials["ApplicationPassword"] = application_password
+            if resume is not None:
+                credentials["ClientSessionID"], credentials["LastEventSequenceNumber"] = resume
             try:
                 client.server_info = await client.request("RequestRegisterClient", **credentials)
             except BaseException:
                 await client.close()
                 raise
         return client
+
+    @property
+    def session(self) -> tuple[str, int] | None:
+        """What resumes this client's session on a new connection (`connect(resume=)`)."""
+        sid = self.server_info.get("ClientSessionID")
+        return None if sid is None else (sid, self.last_sequence)
 
     async def __aenter__(self) -> TClient:
         return self
@@ -148,6 +160,7 @@ class TClient:
         try:
             while line := await self._reader.readline():
                 event: TMessage = orjson.loads(line)
+                self.last_sequence = event.get("EventSequenceNumber", self.last_sequence)
                 reference_id = event.get("ReferenceID")
                 answer = self._answers.get(reference_id) if reference_id else None
                 if answer is not None and not answer.done():

@@ -125,6 +125,20 @@ class Guard:
         response.headers[hdrs.WWW_AUTHENTICATE] = 'Bearer realm="ctiserver"'
         return response
 
+    def may_read(self, request: web.Request, token: str | None) -> bool:
+        """Whether a READ route may serve *request* whose credential comes in its own
+        first message rather than its headers (the dashboard's WebSocket: a browser sets
+        no header on one): as the middleware judges READ, the admin token standing for
+        the bearer header."""
+        if not self.policy.restrict_read:
+            return True
+        if not self.policy.has_credentials:
+            return is_loopback(request.remote or "")
+        expected = self.policy.token
+        if token is None or expected is None:
+            return False
+        return hmac.compare_digest(token.encode(), expected.encode())
+
     def origin_allowed(self, origin: str, host: str) -> bool:
         if self.policy.allowed_origins:
             return origin in self.policy.allowed_origins

@@ -12,6 +12,7 @@ Ctrl-C reaches the whole process group; the child leaves it to the parent.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import os
@@ -19,6 +20,7 @@ import pickle
 import signal
 import sys
 import traceback
+from pathlib import PurePosixPath
 from typing import IO, Any
 
 import orjson
@@ -130,10 +132,26 @@ async def _report(server: OrchestrationServer, figures: SessionFigures, channel:
         await asyncio.sleep(FIGURES_INTERVAL)
         if server.core is not None:
             figures.running = len(server.core.interactions.sessions)
-        now = figures.as_json()
+            figures.strategies = strategy_sessions(server)
+        now = orjson.loads(orjson.dumps(figures.as_json()))  # a copy, as the parent reads it
         if now != last:
             channel.send("figures", now)
-            last = {**now, "ended": dict(figures.ended)}
+            last = now
+
+
+def strategy_sessions(server: OrchestrationServer) -> dict[str, tuple[str, int]]:
+    """Each routing point's strategy: its name (the file's, without .scxml) and its
+    sessions running now."""
+    core = server.core
+    if core is None:
+        return {}
+    sessions = collections.Counter(
+        record.routing_point for record in core.interactions.sessions.values()
+    )
+    return {
+        point: (PurePosixPath(server.settings.strategies.get(point, point)).stem, sessions[point])
+        for point in core.strategies
+    }
 
 
 async def _commands(
@@ -164,10 +182,8 @@ async def _commands(
 async def _reload(
     server: OrchestrationServer, settings: OrchestrationSettings, channel: Channel
 ) -> None:
-    restart = await server.reload(settings)
-    if restart:
-        log.warning("reload: %s need a restart of the server to change", ", ".join(restart))
-    channel.send("reloaded", restart)
+    """Apply *settings*; the parent names what needs a restart (as the file spells it)."""
+    channel.send("reloaded", await server.reload(settings))
 
 
 if __name__ == "__main__":

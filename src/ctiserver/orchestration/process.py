@@ -18,8 +18,9 @@ length, then the body):
                              HttpSettings), ("reload", settings)
     child → parent   JSON:   ["ready", [host, port] | null], ["log", {record}],
                              ["reloaded", [keys that need a restart]],
-                             ["figures", {running, ended, errors}] (for /metrics, about
-                             once a second while they change)
+                             ["figures", {running, ended, errors, strategies}] (for
+                             /metrics and the dashboard, about once a second while they
+                             change)
 The child's log records are handled by the parent's logging, so they go wherever the
 server's own lines go, formatted the same.
 
@@ -64,11 +65,13 @@ YOUNG: Final = 10.0  # a child that dies younger than this makes the next wait l
 @dataclass(slots=True)
 class SessionFigures:
     """Sessions running, sessions ended by outcome (final or failed), and platform errors
-    (error.execution, error.communication): an observer of the orchestration server."""
+    (error.execution, error.communication): an observer of the orchestration server.
+    Also each routing point's strategy: its name and its sessions running."""
 
     running: int = 0
     ended: dict[str, int] = field(default_factory=dict)
     errors: int = 0
+    strategies: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     def __call__(self, session_id: str, effect: Effect) -> None:
         if isinstance(effect, SessionEnded):
@@ -78,7 +81,12 @@ class SessionFigures:
             self.errors += 1
 
     def as_json(self) -> dict[str, Any]:
-        return {"running": self.running, "ended": self.ended, "errors": self.errors}
+        return {
+            "running": self.running,
+            "ended": self.ended,
+            "errors": self.errors,
+            "strategies": self.strategies,
+        }
 
 
 def frame(body: bytes) -> bytes:
@@ -129,6 +137,7 @@ class OrchestrationProcess:
             status = await self._child()
             self.ready.clear()
             self.stopped.set()
+            self.figures.running, self.figures.strategies = 0, {}  # none runs until the next
             young = loop.time() - started < YOUNG
             delay = min(delay * 2, MAX_BACKOFF) if young else self.settings.reconnect_interval
             log.error(
@@ -190,6 +199,9 @@ class OrchestrationProcess:
             self.figures.running = value["running"]
             self.figures.ended = value["ended"]
             self.figures.errors = value["errors"]
+            self.figures.strategies = {
+                point: (name, sessions) for point, (name, sessions) in value["strategies"].items()
+            }
         elif kind == "reloaded" and self._reloaded is not None and not self._reloaded.done():
             self._reloaded.set_result(list(value))
 

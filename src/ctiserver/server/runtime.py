@@ -53,6 +53,7 @@ from ctiserver.tserver.port import (
     Deliver,
     Journal,
     Output,
+    Resend,
     SendToPeer,
     SendToSwitch,
 )
@@ -78,6 +79,12 @@ class ClientPeer(Protocol):
 
     def ready(self) -> None:
         """Take requests again: the client is no longer at its in-flight limit."""
+
+
+class Gate(Protocol):
+    """Holds events until what caused them is durable, then calls Runtime.release."""
+
+    def hold(self, output: Deliver | Resend) -> None: ...
 
 
 class Metrics(Protocol):
@@ -120,6 +127,7 @@ class Runtime:
         self._peers_ready: dict[str, asyncio.Event] = {}
         self._event_listeners: list[Callable[[Deliver], None]] = []
         self._journal_listeners: list[Callable[[Journal], None]] = []
+        self._gate: Gate | None = None
         self._token_owners: dict[int, ClientId] = {}  # requests at the switch, by token
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None  # the core's monotonic time it fires at
@@ -130,6 +138,16 @@ class Runtime:
             in_flight=requests_in_flight,
         )
         self.add_event_listener(self._observe)
+        # What this server is to its clients: "standalone" without [ha]; a hot-standby
+        # pair's member says "primary" or "backup" (DESIGN.md § 7).
+        self.role = "standalone"
+
+    def replace_core(self, core: TServerCore) -> None:
+        """Go on with *core* (a member of a pair that starts again as backup); clients
+        should be closed first: their registrations were the old core's."""
+        self.core = core
+        self.view = CoreView(core)
+        self._token_owners.clear()
 
     # --- clients ------------------------------------------------------------------------
 
@@ -147,7 +165,7 @@ class Runtime:
         if peer is not None:
             self.access.closed(client)
             with about(client=self._names.get(client)):
-                self.core.client_disconnected(client)
+                self.perform(self.core.client_disconnected(client, self.clock.now()))
                 log.info("client %s (%s) disconnected", client, peer.name)
         self._names.pop(client, None)
         for asked in [key for key in self._asked if key[0] == client]:
@@ -352,26 +370,46 @@ class Runtime:
     # --- outputs ------------------------------------------------------------------------
 
     def perform(self, outputs: list[Output]) -> None:
+        gate = self._gate
         for output in outputs:
-            match output:
-                case Deliver():
-                    self._deliver(output)
-                case Journal():
-                    for journal_listener in self._journal_listeners:
-                        journal_listener(output)
-                case SendToSwitch(token=token, request=request):
-                    self._send(token, request)
-                case SendToPeer(location=location, message=message):
-                    if self.peering is not None:
-                        self.peering.send(location, message)
-                case ChangeMonitors(start=start, stop=stop):
-                    task = self.link.change_monitors(start, stop) if self.link else None
-                    if task is not None:
-                        self._monitor_changes.append(task)
-                case AuditCalls(calls=calls):
-                    if self.link is not None:
-                        self.link.audit(calls, self._audited)
+            if type(output) is Deliver or type(output) is Resend:
+                if gate is None:
+                    self.release(output)
+                else:
+                    gate.hold(output)
+            else:
+                self._act(output)
         self._schedule()
+
+    def release(self, output: Deliver | Resend) -> None:
+        """Send an event to its clients now (the gate calls this once it is durable)."""
+        if isinstance(output, Deliver):
+            self._deliver(output)
+        else:
+            self._resend(output.client, output.events)
+
+    def _act(self, output: Output) -> None:
+        match output:
+            case Journal():
+                for journal_listener in self._journal_listeners:
+                    journal_listener(output)
+            case SendToSwitch(token=token, request=request):
+                self._send(token, request)
+            case SendToPeer(location=location, message=message):
+                if self.peering is not None:
+                    self.peering.send(location, message)
+            case ChangeMonitors(start=start, stop=stop):
+                task = self.link.change_monitors(start, stop) if self.link else None
+                if task is not None:
+                    self._monitor_changes.append(task)
+            case AuditCalls(calls=calls):
+                if self.link is not None:
+                    self.link.audit(calls, self._audited)
+
+    def hold_events(self, gate: Gate | None) -> None:
+        """Hand every event to *gate* instead of sending it (the primary of a pair sends
+        an event once the journal holds what caused it); None: send them at once."""
+        self._gate = gate
 
     def _audited(self, gone: Sequence[ConnId]) -> None:
         self.perform(self.core.audited(gone, self.clock.now()))
@@ -394,6 +432,14 @@ class Runtime:
             self._metrics.event_sent(delivery.event["Event"], copies)
         for listener in self._event_listeners:
             listener(delivery)
+
+    def _resend(self, client: ClientId, events: tuple[TMessage, ...]) -> None:
+        """A resumed session's missed events, as they were first sent."""
+        peer = self._peers.get(client)
+        if peer is not None:
+            for event in events:
+                peer.send(encode_event(event))
+        log.info("resumed session of client %s: %d missed events sent again", client, len(events))
 
     def _observe(self, delivery: Deliver) -> None:
         """The runtime's own event listener: the trace of events out and the time each

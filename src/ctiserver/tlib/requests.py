@@ -46,9 +46,12 @@ STRING_ATTRIBUTES = frozenset(
         "ApplicationPassword",
         "CustomerID",
         "AccessNumber",
+        "ClientSessionID",
     }
 )
-INTEGER_ATTRIBUTES = frozenset({"ReferenceID", "PrivateMsgID", "XReferenceID"})
+INTEGER_ATTRIBUTES = frozenset(
+    {"ReferenceID", "PrivateMsgID", "XReferenceID", "LastEventSequenceNumber"}
+)
 KV_ATTRIBUTES = frozenset({"UserData", "Extensions", "Reasons"})
 COMMON_ATTRIBUTES = frozenset({"Request", "ReferenceID", "Extensions", "Reasons"})
 
@@ -80,7 +83,10 @@ def _to_other_dn(*required: str, optional: tuple[str, ...] = ()) -> RequestSpec:
 
 
 REQUESTS: dict[str, RequestSpec] = {
-    "RequestRegisterClient": RequestSpec(("ApplicationName",), ("ApplicationPassword",)),
+    "RequestRegisterClient": RequestSpec(
+        ("ApplicationName",),
+        ("ApplicationPassword", "ClientSessionID", "LastEventSequenceNumber"),
+    ),
     "RequestQueryServer": RequestSpec(),
     "RequestRegisterAddress": RequestSpec(
         ("ThisDN",), ("RegisterMode", "ControlMode", "AddressType")

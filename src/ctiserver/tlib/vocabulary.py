@@ -300,4 +300,6 @@ class TMessage(TypedDict, total=False):
     ServerVersion: str
     ServerRole: str
     ServerStartTime: str
+    ClientSessionID: str
+    LastEventSequenceNumber: int
     Parties: list[KVList]

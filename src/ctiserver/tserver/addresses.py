@@ -19,7 +19,6 @@ from ctiserver.tlib.vocabulary import (
     AddressStatus,
     KVList,
     RegisterMode,
-    ServerRole,
 )
 from ctiserver.tlib.vocabulary import (
     PartyState as TPartyState,
@@ -130,13 +129,15 @@ def queue_counts(model: Queries, queue: DeviceId) -> KVList:
 
 
 def register_client(core: Core, ctx: RequestContext) -> None:
-    core.greet(ctx.client, ctx.message["ApplicationName"])
-    core.reply(ctx, server_info(SERVER_VERSION, ServerRole.PRIMARY))
+    """A resumed session gets the events it missed first (docs/protocol.md, Resume)."""
+    info = server_info(SERVER_VERSION, core.role)
+    info["ClientSessionID"] = core.open_session(ctx)
+    core.reply(ctx, info)
     core.reply(ctx, link_event(core.link_connected))
 
 
 def query_server(core: Core, ctx: RequestContext) -> None:
-    core.reply(ctx, server_info(SERVER_VERSION, ServerRole.PRIMARY))
+    core.reply(ctx, server_info(SERVER_VERSION, core.role))
 
 
 def register_address(core: Core, ctx: RequestContext) -> None:

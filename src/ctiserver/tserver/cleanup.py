@@ -45,6 +45,13 @@ class Cleanup:
                 self._last[call.conn_id] = at.monotonic
                 self._notified.discard(call.conn_id)
 
+    def track(self, conn_ids: list[ConnId], at: Instant) -> None:
+        """Start the clock of calls known already (a backup that takes over)."""
+        if self.enabled and conn_ids:
+            if self._next_check is None:
+                self._next_check = at.monotonic + self.settings.periodic_check
+            self._last.update(dict.fromkeys(conn_ids, at.monotonic))
+
     def due(self, at: Instant) -> list[ConnId]:
         """At a periodic check: log the calls idle past notify-idle-tout, and return those
         idle past cleanup-idle-tout (to ask the switch about)."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
 
 from ctiserver.clock import Instant
 from ctiserver.csta.call_control import TransferCall
@@ -25,18 +26,20 @@ from ctiserver.errors import CtiError, LinkDown, ServiceError
 from ctiserver.ids import CallId, ClientId, ConnId, ConnIdAllocator, DeviceId
 from ctiserver.iscc.protocol import PeerMessage
 from ctiserver.iscc.transactions import PURPOSES, Purpose, site_of
-from ctiserver.model.changes import Change
+from ctiserver.model.changes import CallChange, Change, PartyChange
 from ctiserver.model.model import Model
 from ctiserver.model.resync import SnapshotAgent, SnapshotParty
-from ctiserver.model.states import DnKind
+from ctiserver.model.states import DnKind, PartyState
 from ctiserver.model.values import Call, Origin
 from ctiserver.tlib.codec import format_time
 from ctiserver.tlib.errors import TError
 from ctiserver.tlib.requests import REQUESTS, InvalidRequest
-from ctiserver.tlib.vocabulary import AgentWorkMode, KVList, RegisterMode, TMessage
+from ctiserver.tlib.vocabulary import AgentWorkMode, KVList, RegisterMode, ServerRole, TMessage
 from ctiserver.tserver import addresses, agents, calls, private, routing, transfers, userdata
+from ctiserver.tserver.addresses import SERVER_VERSION
 from ctiserver.tserver.calls import Destination
 from ctiserver.tserver.cleanup import Cleanup
+from ctiserver.tserver.clients import Clients
 from ctiserver.tserver.correlation import (
     Acknowledge,
     Answer,
@@ -50,11 +53,12 @@ from ctiserver.tserver.errors import (
     InvalidAttribute,
     NotSupported,
     NotYetRegisteredClient,
+    OnBackup,
     SilentSwitch,
     error_code_for,
     error_message_for,
 )
-from ctiserver.tserver.events import ack_event, error_event, link_event, unregistered
+from ctiserver.tserver.events import ack_event, error_event, link_event, server_info, unregistered
 from ctiserver.tserver.iscc.refusals import IsccRefused
 from ctiserver.tserver.iscc.settings import IsccSettings
 from ctiserver.tserver.iscc.site import Iscc
@@ -68,11 +72,13 @@ from ctiserver.tserver.port import (
     Queries,
     RequestContext,
     Requester,
+    Resend,
     SendToPeer,
     SendToSwitch,
 )
 from ctiserver.tserver.publishing import Publisher
 from ctiserver.tserver.registry import Registry
+from ctiserver.tserver.sessions import Refusal, SessionFact
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +102,25 @@ CARRY_OUT: Mapping[Purpose, Callable[..., None]] = {
     Purpose.SINGLE_STEP_TRANSFER: transfers.single_step_transfer,
 }
 ISCC_REQUESTS = frozenset({"RequestGetAccessNumber", "RequestCancelReqGetAccessNumber"})
+_OFFERED = frozenset({PartyState.RINGING, PartyState.QUEUED, PartyState.ESTABLISHED})
+# What the backup of a pair does itself; everything else is the primary's to do.
+BACKUP_SERVES = frozenset(
+    {
+        "RequestRegisterClient",
+        "RequestQueryServer",
+        "RequestRegisterAddress",
+        "RequestUnregisterAddress",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MuteTransfer:
+    """A mute transfer whose TransferCall waits for the consultation to be offered."""
+
+    pending: Pending
+    held: ConnectionID
+    consultation: ConnectionID
 
 
 class TServerCore:
@@ -112,18 +137,24 @@ class TServerCore:
         self._model = Model(
             dns=dns,
             conn_ids=ConnIdAllocator(int(started.wall * 1000)),
-            consult_user_data=settings.consult_user_data,
+            consult_user_data=settings.options.consult_user_data,
             private_namespace=settings.private_namespace,
         )
-        self.registry = Registry()
+        epoch = int(started.wall * 1000) & 0xFFFF_FFFF
+        self.clients = Clients(
+            window=settings.resume_window,
+            max_events=settings.resume_max_events,
+            prefix=f"{settings.member}{epoch:x}-",
+        )
         self.correlator = Correlator()
         self._link_connected = False
-        self._greeted: dict[ClientId, str] = {}
+        self._role = ServerRole.PRIMARY
         self._sequence = 0
         self._out: list[Output] = []
         self._journal: list[Change] = []
-        self.journaling = False  # keep the records for a Journal output (hot standby)
+        self._journaling = False  # keep the records for a Journal output (hot standby)
         self._follow_ups: dict[int, int] = {}  # follow-up token -> its request's token
+        self._mute_transfers: dict[CallId, MuteTransfer] = {}  # by consultation callID
         self.iscc = Iscc(self, iscc) if iscc is not None else None
         self.cleanup = Cleanup(settings.cleanup)
         self._publisher = Publisher(self)
@@ -142,25 +173,40 @@ class TServerCore:
     def link_connected(self) -> bool:
         return self._link_connected
 
+    @property
+    def role(self) -> ServerRole:
+        return self._role
+
+    @property
+    def registry(self) -> Registry:
+        return self.clients.registry
+
     def mode(self, client: ClientId, dn: DeviceId) -> RegisterMode | None:
-        return self.registry.mode(client, dn)
+        return self.clients.registry.mode(client, dn)
 
     def clients_of(self, dn: DeviceId) -> list[ClientId]:
-        return self.registry.clients_of(dn)
+        return self.clients.registry.clients_of(dn)
 
     @property
     def greeted(self) -> list[ClientId]:
-        return list(self._greeted)
+        return self.clients.everyone
+
+    @property
+    def sequence(self) -> int:
+        """The last EventSequenceNumber given."""
+        return self._sequence
 
     # --- clients ------------------------------------------------------------------------
 
     def client_connected(self, client: ClientId) -> None:
-        self.registry.add_client(client)
+        self.clients.connected(client)
 
-    def client_disconnected(self, client: ClientId) -> None:
-        self.registry.remove_client(client)
+    def client_disconnected(self, client: ClientId, at: Instant) -> list[Output]:
+        """The client's connection went away; its session (if it registered) is kept
+        for resume-window seconds, and its DNs' events with it."""
+        self.clients.disconnected(client, at)
         self.correlator.drop_client(client)
-        self._greeted.pop(client, None)
+        return self._flush()
 
     def request(self, client: ClientId, message: TMessage, at: Instant) -> list[Output]:
         """Handle one checked request from *client*."""
@@ -184,8 +230,10 @@ class TServerCore:
         return self._flush()
 
     def _dispatch(self, ctx: RequestContext) -> None:
-        if ctx.name != "RequestRegisterClient" and ctx.client not in self._greeted:
+        if ctx.name != "RequestRegisterClient" and not self.clients.greeted(ctx.client):
             raise NotYetRegisteredClient()
+        if self._role is ServerRole.BACKUP and ctx.name not in BACKUP_SERVES:
+            raise OnBackup(ctx.name)
         if ctx.name in ISCC_REQUESTS or (ctx.name in PURPOSES and "Location" in ctx.message):
             self._to_another_site(ctx)
             return
@@ -264,16 +312,22 @@ class TServerCore:
         return list(self._model.dns)
 
     def routing_points(self) -> list[DeviceId]:
+        """The DNs this server routes for (none while it is the backup of a pair)."""
+        if self._role is not ServerRole.PRIMARY:
+            return []
         return [dn for dn, kind in self._model.dns.items() if kind is DnKind.ROUTING_POINT]
 
     def csta_event(self, dn: DeviceId, event: Event, at: Instant) -> list[Output]:
-        """A CSTA event reported on the monitor of *dn*."""
-        self.change(self._model.apply(dn, event), at)
+        """A CSTA event reported on the monitor of *dn* (the backup of a pair leaves
+        them to the primary: its model follows the primary's journal)."""
+        if self._role is ServerRole.PRIMARY:
+            self.change(self._model.apply(dn, event), at)
         return self._flush()
 
     def csta_invocation(self, message: Unconfirmed, at: Instant) -> list[Output]:
         """A routeing invocation from the switch (RouteRequest, RouteUsed, ReRoute, …)."""
-        self.change(self._model.apply_invocation(message), at)
+        if self._role is ServerRole.PRIMARY:
+            self.change(self._model.apply_invocation(message), at)
         return self._flush()
 
     def csta_answer(self, token: int, response: Response, at: Instant) -> list[Output]:
@@ -306,7 +360,10 @@ class TServerCore:
         agents: Mapping[DeviceId, SnapshotAgent | None] | None = None,
     ) -> list[Output]:
         """Apply the switch's snapshot of the calls at *scope* (all DNs when None), and of
-        the agents on the DNs in *agents*."""
+        the agents on the DNs in *agents*.  The backup of a pair has nothing to do: it
+        reconciles with the switch when it takes over."""
+        if self._role is not ServerRole.PRIMARY:
+            return self._flush()
         self.change(self._model.resync(snapshot, scope), at)
         self.change(self._model.resync_agents(agents or {}), at)
         return self._flush()
@@ -322,6 +379,9 @@ class TServerCore:
     def tick(self, at: Instant) -> list[Output]:
         """EventError 57 for accepted requests no event has answered in time; ISCC
         transactions past their time; idle calls to report or check."""
+        self.clients.expire(at)
+        if self._role is not ServerRole.PRIMARY:
+            return self._flush()
         if self.iscc is not None:
             self.iscc.tick(at)
         for pending in self.correlator.expire(at.monotonic):
@@ -342,11 +402,66 @@ class TServerCore:
 
     def next_deadline(self) -> float | None:
         """The earliest monotonic time at which tick() has something to do."""
-        times = [self.correlator.next_deadline(), self.cleanup.next_deadline()]
+        times = [
+            self.correlator.next_deadline(),
+            self.cleanup.next_deadline(),
+            self.clients.next_deadline(),
+        ]
         if self.iscc is not None:
             times.append(self.iscc.next_deadline())
         known = [t for t in times if t is not None]
         return min(known) if known else None
+
+    # --- the pair (DESIGN.md § 7) ---------------------------------------------------------
+
+    @property
+    def journaling(self) -> bool:
+        """Whether the outputs carry a Journal (the primary of a pair)."""
+        return self._journaling
+
+    @journaling.setter
+    def journaling(self, on: bool) -> None:
+        self._journaling = self.clients.journaling = on
+
+    def serve_as_backup(self) -> None:
+        """From now on follow the primary's journal, and leave the switch to it."""
+        self._role = ServerRole.BACKUP
+        self.journaling = False
+
+    def apply_journal(
+        self, changes: Iterable[Change], facts: Iterable[SessionFact], sequence: int
+    ) -> None:
+        """The backup: take a batch of the primary's journal."""
+        self._model.replay(changes)
+        self.clients.apply(facts)
+        self._sequence = max(self._sequence, sequence)
+
+    def load_snapshot(
+        self, changes: Iterable[Change], facts: Iterable[SessionFact], sequence: int
+    ) -> None:
+        """The backup: the primary's whole state, instead of what it followed so far."""
+        self._model.restart(changes)
+        self.clients.load(facts)
+        self._sequence = max(self._sequence, sequence)
+
+    def journal_snapshot(self) -> Journal:
+        """The whole state, as a Journal that rebuilds it in an empty core."""
+        return Journal(
+            tuple(self._model.as_records()), tuple(self.clients.as_facts()), self._sequence
+        )
+
+    def take_over(self, at: Instant) -> list[Output]:
+        """The backup becomes the primary: the sessions of the old primary's clients wait
+        for them, every client hears EventServerInfo (ServerRole Primary), and the
+        numbering goes on above every number either member gave."""
+        self._role = ServerRole.PRIMARY
+        self.journaling = True
+        self.clients.take_over(at)
+        self.cleanup = Cleanup(self._settings.cleanup)
+        self.cleanup.track([call.conn_id for call in self._model.calls], at)
+        live = [c for c in self.clients.everyone if not self.clients.detached(c)]
+        self.send(server_info(SERVER_VERSION, ServerRole.PRIMARY), live, at)
+        return self._flush()
 
     # --- configuration ------------------------------------------------------------------
 
@@ -355,7 +470,7 @@ class TServerCore:
         removed = [dn for dn in self._model.dns if dn not in dns]
         added = [dn for dn in dns if dn not in self._model.dns]
         for dn in removed:
-            clients = self.registry.unregister_dn(dn)
+            clients = self.clients.unregister_dn(dn)
             self.send(unregistered(dn, removed=True), clients, at)
         self.change(self._model.reconfigure(dns), at)
         if removed or added:
@@ -391,6 +506,10 @@ class TServerCore:
         if answering is not None:
             requester = (answering.client, answering.reference_id)
             recipients = tuple(c for c in recipients if c != answering.client)
+            if self.clients.session_of(answering.client) is not None:
+                copy: TMessage = {**event, "ReferenceID": answering.reference_id}
+                self.clients.sent(self._sequence, copy, (answering.client,))
+        self.clients.sent(self._sequence, event, recipients)
         self._out.append(Deliver(event, recipients, requester))
 
     def reply(self, ctx: RequestContext, event: TMessage) -> None:
@@ -442,14 +561,29 @@ class TServerCore:
     def to_peer(self, location: str, message: PeerMessage) -> None:
         self._out.append(SendToPeer(location, message))
 
-    def greet(self, client: ClientId, application: str) -> None:
-        self._greeted[client] = application
+    def open_session(self, ctx: RequestContext) -> str:
+        application = ctx.message["ApplicationName"]
+        sid = ctx.message.get("ClientSessionID")
+        if sid is None:
+            return self.clients.open(ctx.client, application)
+        last = ctx.message.get("LastEventSequenceNumber")
+        if last is None:
+            raise InvalidAttribute("ClientSessionID needs LastEventSequenceNumber")
+        found = self.clients.resume(ctx.client, sid, last, application)
+        if isinstance(found, Refusal):
+            raise InvalidAttribute(
+                f"ClientSessionID {sid} cannot be resumed: {found.value}; "
+                "register without it for a new session"
+            )
+        if found.missed:
+            self._out.append(Resend(ctx.client, tuple(found.missed)))
+        return sid
 
     def register(self, client: ClientId, dn: DeviceId, mode: RegisterMode) -> str | None:
-        return self.registry.register(client, dn, mode)
+        return self.clients.register(client, dn, mode)
 
     def unregister(self, client: ClientId, dn: DeviceId) -> bool:
-        return self.registry.unregister(client, dn)
+        return self.clients.unregister(client, dn)
 
     def attach(self, conn_id: ConnId, data: KVList, at: Instant, *, clear: bool = False) -> bool:
         """Change the call's UserData; True if it changed."""
@@ -505,13 +639,39 @@ class TServerCore:
         """*call* is the one *pending* created: it takes the request's UserData."""
         self.correlator.bind(pending, call.conn_id)
         if pending.user_data:
-            self.change(self._model.attach(call.conn_id, pending.user_data), at)
+            changes = self._model.attach(call.conn_id, pending.user_data)
+            self.change(changes, at)
+            self._tell_sharing_calls(changes, call.conn_id, pending.dn, at)
         if pending.purpose is not None:
             self.change(self._model.consults_for(call.conn_id, pending.purpose), at)
         if pending.xid is not None and self.iscc is not None:
             self.iscc.origin.moved(pending.xid, call.conn_id)
 
     # --- internals ----------------------------------------------------------------------
+
+    def _tell_sharing_calls(
+        self, changes: list[Change], created: ConnId, by: DeviceId, at: Instant
+    ) -> None:
+        """The UserData a request gave a call it created also changed the calls sharing
+        it (consult-user-data = joint): their parties hear of it now; the new call's
+        hear it with their first event."""
+        changed = {c.call.conn_id for c in changes if isinstance(c, CallChange)} - {created}
+        for conn_id in sorted(changed):
+            self._publisher.user_data_changed(conn_id, by, at, sharing=False)
+
+    def call_offered(self, change: PartyChange, at: Instant) -> None:
+        """A party of a call now rings (or answers): a mute transfer waiting for its
+        consultation to be offered completes now."""
+        waiting = self._mute_transfers.get(change.call.call_id)
+        if waiting is None or change.party.dn == waiting.pending.dn:
+            return
+        del self._mute_transfers[change.call.call_id]
+        self._complete(waiting)
+
+    def _complete(self, waiting: MuteTransfer) -> None:
+        if self.correlator.get(waiting.pending.token) is not None:  # still wanted
+            request = TransferCall(held_call=waiting.held, active_call=waiting.consultation)
+            self.follow_up(waiting.pending, request)
 
     def _publish_released(self, at: Instant) -> None:
         """Events of arriving calls that ISCC held back and now lets go (in order)."""
@@ -552,13 +712,26 @@ class TServerCore:
             self.bind(pending, call, at)
 
     def _transfer_consultation(self, pending: Pending, response: Response, held: ConnId) -> None:
+        """Mute transfer: the transfer is made once the consultation is offered (a switch
+        will not transfer a call that rings nowhere yet, as a trunk leg being set up)."""
         consultation = getattr(response, "initiated_call", None)
         original = self._model.call(held)
         if isinstance(consultation, ConnectionID) and original is not None:
             held_connection = ConnectionID(original.call_id, pending.dn)
-            self.follow_up(
-                pending, TransferCall(held_call=held_connection, active_call=consultation)
-            )
+            waiting = MuteTransfer(pending, held_connection, consultation)
+            self._mute_transfers[consultation.call_id] = waiting
+            if self._offered(consultation.call_id, pending.dn):
+                del self._mute_transfers[consultation.call_id]
+                self.follow_up(
+                    pending, TransferCall(held_call=held_connection, active_call=consultation)
+                )
+
+    def _offered(self, call_id: CallId, dn: DeviceId) -> bool:
+        """The call rings (or talks) at a party other than *dn* already."""
+        call = self._model.call_by_call_id(call_id)
+        return call is not None and any(
+            p.dn != dn and p.state in _OFFERED for p in self._model.present(call.conn_id)
+        )
 
     def _apply_user_data(
         self, pending: Pending, conn_id: ConnId, data: KVList | None, clear: bool, at: Instant
@@ -596,7 +769,8 @@ class TServerCore:
 
     def _flush(self) -> list[Output]:
         out, self._out = self._out, []
-        if self._journal:
-            out.insert(0, Journal(tuple(self._journal)))
+        if self._journal or self.clients.facts:
+            facts = tuple(self.clients.take_facts())
+            out.insert(0, Journal(tuple(self._journal), facts, self._sequence))
             self._journal = []
         return out

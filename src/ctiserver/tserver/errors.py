@@ -86,6 +86,18 @@ class NotYetRegisteredClient(RequestRefused):
         super().__init__("the first request must be RequestRegisterClient")
 
 
+class OnBackup(RequestRefused):
+    """The backup of a hot-standby pair leaves the switch to the primary."""
+
+    code = TError.OUT_OF_SERVICE
+
+    def __init__(self, request: str) -> None:
+        super().__init__(
+            f"{request}: this server is the backup of its pair; "
+            "send requests to the primary (its EventServerInfo says ServerRole Primary)"
+        )
+
+
 class SilentSwitch(CtiError):
     """The switch accepted a request but reported no event for it in time."""
 

@@ -7,8 +7,9 @@ core imports the handlers.
 
 Outputs are what the runtime performs, in order: deliver an event, send a request to
 the switch (its answer comes back under the token), start or stop monitors, send a
-message to another site, and journal the change records that the outputs after it
-depend on (the hot-standby journal writes them before the events are sent).
+message to another site, send a resumed client what it missed, and journal the change
+records and session facts that the outputs after it depend on (the hot-standby journal
+writes them before the events are sent).
 """
 
 from __future__ import annotations
@@ -25,37 +26,53 @@ from ctiserver.model.changes import Change
 from ctiserver.model.model import PRIVATE_NAMESPACE
 from ctiserver.model.states import DnKind
 from ctiserver.model.values import Agent, Call, Party, Recording, RouteDialogue
-from ctiserver.tlib.vocabulary import AgentWorkMode, KVList, RegisterMode, TMessage
+from ctiserver.security.data import DEFAULT_USER_DATA_LIMIT
+from ctiserver.tlib.vocabulary import AgentWorkMode, KVList, RegisterMode, ServerRole, TMessage
 from ctiserver.tserver.correlation import Answer, Pending
+from ctiserver.tserver.sessions import SessionFact
 
 # --- settings ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class CallCleanup:
-    """Stuck calls ([call-cleanup], the T-Server's names): a call with no event for
-    `notify_idle_timeout` seconds is logged, one idle for `cleanup_idle_timeout` is
-    checked against the switch and dropped if the switch no longer has it; every
-    `periodic_check` seconds all calls are audited against the switch (0: never)."""
+    """`[call-cleanup]`, stuck calls (the T-Server's option names, docs/configuration.md):
+    every `periodic_check` seconds (`periodic-check-tout`) the calls with no event for
+    `notify_idle_timeout` seconds (`notify-idle-tout`) are logged, and those idle for
+    `cleanup_idle_timeout` (`cleanup-idle-tout`) are checked against the switch and
+    dropped if the switch no longer has them.  0 turns a step off; with both idle
+    timeouts 0 (the default) nothing is tracked."""
 
     notify_idle_timeout: float = 0.0
     cleanup_idle_timeout: float = 0.0
-    periodic_check: float = 0.0
+    periodic_check: float = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """`[options]`: how the core shapes calls' data (docs/configuration.md)."""
+
+    consult_user_data: str = "separate"  # separate, inherited or joint
+    accode_name: str = "AccountCode"
+    accode_data: str = "none"  # none, udata or ext
+    accode_privateservice: bool = False
+    user_data_limit: int = DEFAULT_USER_DATA_LIMIT  # checked before the core (server.access)
 
 
 @dataclass(frozen=True, slots=True)
 class CoreSettings:
-    """The T-Server core's settings: the server's name and its [options]."""
+    """The T-Server core's settings: the server's and the switch's names, the `[options]`
+    and `[call-cleanup]` sections whole, and the session keys of `[server]`."""
 
     name: str
     location: str = ""  # this site, for ISCC (the switch's name)
-    answer_timeout: float = 5.0
-    consult_user_data: str = "separate"
+    answer_timeout: float = 5.0  # [switch] reply-timeout
     private_namespace: str = PRIVATE_NAMESPACE  # of the switch's private data
-    accode_name: str = "AccountCode"
-    accode_data: str = "none"  # none, udata or ext
-    accode_privateservice: bool = False
+    options: Options = field(default_factory=lambda: Options())
     cleanup: CallCleanup = field(default_factory=lambda: CallCleanup())
+    resume_window: float = 60.0  # [server] resume-window
+    resume_max_events: int = 1000  # [server] resume-max-events: kept per session
+    member: str = ""  # [ha] member: in this server's ClientSessionIDs
 
 
 # --- requests ------------------------------------------------------------------------------
@@ -121,13 +138,25 @@ class AuditCalls:
 
 
 @dataclass(frozen=True, slots=True)
+class Resend:
+    """Events a resumed session missed, sent again to *client* as they were (numbered
+    and kept already)."""
+
+    client: ClientId
+    events: tuple[TMessage, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Journal:
-    """Change records, in order, to be made durable before the outputs that follow."""
+    """What must be made durable before the outputs that follow: the model's change
+    records and the sessions' facts, in order, and the last EventSequenceNumber given."""
 
     changes: tuple[Change, ...]
+    sessions: tuple[SessionFact, ...] = ()
+    sequence: int = 0
 
 
-Output = Deliver | SendToSwitch | ChangeMonitors | SendToPeer | AuditCalls | Journal
+Output = Deliver | SendToSwitch | ChangeMonitors | SendToPeer | AuditCalls | Journal | Resend
 
 
 class Requester(Protocol):
@@ -248,7 +277,14 @@ class Core(Protocol):
 
     def to_peer(self, location: str, message: PeerMessage) -> None: ...
 
-    def greet(self, client: ClientId, application: str) -> None: ...
+    @property
+    def role(self) -> ServerRole:
+        """Primary, or Backup of a hot-standby pair (a single server is Primary)."""
+
+    def open_session(self, ctx: RequestContext) -> str:
+        """RequestRegisterClient: greet the client and give it a session, a new one or
+        the one its ClientSessionID names (then the events it missed go to it first);
+        returns the session's id.  Raises CtiError if that session cannot be resumed."""
 
     def register(self, client: ClientId, dn: DeviceId, mode: RegisterMode) -> str | None:
         """Register; returns why it cannot be done, or None when done."""

@@ -24,6 +24,7 @@ from ctiserver.model.changes import (
     GuestAssociation,
     NetworkCallIdLearned,
     PartyChange,
+    PartyNoted,
     PrivateChange,
     RecordingChanged,
     RouteRefused,
@@ -76,6 +77,8 @@ class Host(Protocol):
 
     def answer_error(self, pending: Pending, error: BaseException, at: Instant) -> None: ...
 
+    def call_offered(self, change: PartyChange, at: Instant) -> None: ...
+
 
 class Publisher:
     def __init__(self, host: Host) -> None:
@@ -94,6 +97,7 @@ class Publisher:
             RecordingChanged: self._private_change,
             AccountCodeEntered: self._private_change,
             **dict.fromkeys(EVENT_NAMES, self._party_changed),
+            PartyNoted: self._noted,
         }
 
     def publish(self, change: Change, at: Instant) -> None:
@@ -101,6 +105,11 @@ class Publisher:
         teller = self._tellers.get(type(change))
         if teller is not None:
             teller(change, at)
+
+    def _noted(self, change: PartyNoted, at: Instant) -> None:
+        """A party of a device not ours (a trunk's far end ringing): nobody is told, but a
+        mute transfer may wait for it."""
+        self._host.call_offered(change, at)
 
     def _created(self, change: CallCreated, at: Instant) -> None:
         call = change.call
@@ -131,6 +140,7 @@ class Publisher:
         self._decorate(event, call, change.party)
         pending = host.correlator.answer(dn, call.conn_id, event["Event"])
         host.send(event, self._clients_of(dn), at, answering=pending)
+        host.call_offered(change, at)
         if iscc is not None:
             if pending is not None and pending.xid is not None:
                 iscc.origin.answered(pending.xid, call.conn_id, at)
@@ -152,7 +162,7 @@ class Publisher:
 
     def _decorate(self, event: TMessage, call: Call, party: Party) -> None:
         """Extensions a call event adds: the guest's host, the account code (`ext`)."""
-        settings = self._settings
+        settings = self._settings.options
         extensions: dict[str, Any] = {}
         host_dn = self._model.host_of(party.dn)
         if host_dn is not None:
@@ -182,7 +192,7 @@ class Publisher:
         host.send(event, host.clients_of(dn), at, answering=answering)
 
     def _account_code(self, change: AccountCodeEntered, at: Instant) -> None:
-        host, settings, call = self._host, self._host.settings, change.call
+        host, settings, call = self._host, self._host.settings.options, change.call
         if settings.accode_privateservice:
             extensions = {settings.accode_name: change.code}
             event = private_info(
@@ -205,14 +215,16 @@ class Publisher:
         *,
         answering: Requester | None = None,
         told_by: str = "",
+        sharing: bool = True,
     ) -> None:
-        """EventAttachedDataChanged to every registrant of every DN on the calls concerned,
-        and the change to the sites the call is linked to (but *told_by*)."""
+        """EventAttachedDataChanged to every registrant of every DN on the calls concerned
+        (the call, and those sharing its data unless not *sharing*), and the change to
+        the sites the call is linked to (but *told_by*)."""
         host = self._host
         call = host.model.call(conn_id)
         if call is None:
             return
-        for shared in host.model.sharing(call):
+        for shared in host.model.sharing(call) if sharing else [call]:
             for party in host.model.parties(shared.conn_id).values():
                 if not host.model.is_ours(party.dn):
                     continue
