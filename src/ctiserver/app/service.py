@@ -190,6 +190,8 @@ class Service:
                     workers.append(tasks.create_task(self.member.run(), name="ha"))
                 await self._stopping.wait()
                 log.info("stopping")
+                if self.member is not None:
+                    await self.member.resign()
                 for worker in workers:
                     worker.cancel()
 

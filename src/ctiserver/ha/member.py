@@ -82,6 +82,9 @@ class Member:
         self.writer: JournalWriter | None = None
         self._stop_acting = asyncio.Event()
         self._why = ""
+        self._resigned = False  # the server is stopping
+        self._kv: KeyValue | None = None
+        self._lease: Lease | None = None
         runtime.add_journal_listener(self._journal)
         runtime.core.serve_as_backup()
 
@@ -108,9 +111,10 @@ class Member:
 
     async def run(self) -> None:
         await self._link.connected.wait()
-        kv = await self._declare()
+        kv = self._kv = await self._declare()
         while True:
             lease, following = await self._as_backup(kv)
+            self._lease = lease
             renewing = asyncio.create_task(self._renew(kv, lease), name="ha-lease")
             try:
                 await self._take_over(lease, following)
@@ -123,7 +127,32 @@ class Member:
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
                 self._end()
+                self._lease = None
+            if self._resigned:
+                return
             await self._demote()
+
+    async def resign(self) -> None:
+        """A graceful stop: send what is held, stop acting, and let the lease go, so
+        that the other member takes over at once instead of after the lease's ttl."""
+        self._resigned = True
+        lease, kv, writer = self._lease, self._kv, self.writer
+        if self.role is not Role.PRIMARY or lease is None or kv is None:
+            return
+        if writer is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(writer.drain(), self.settings.lease_ttl)
+        self._fence("the server is stopping")
+        try:
+            await asyncio.wait_for(kv.delete(LEASE_KEY, last=lease.revision), 1.0)
+        except (*NATS_ERRORS, nats.js.errors.APIError) as exc:
+            log.warning(
+                "could not give the lease up (%s): the other member takes over when it expires", exc
+            )
+        else:
+            log.warning(
+                "gave up the lease of pair %s: the other member takes over", self.settings.pair
+            )
 
     async def _declare(self) -> KeyValue:
         """The lease bucket, the journal and the snapshot store, made if missing."""

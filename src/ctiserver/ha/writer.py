@@ -238,6 +238,12 @@ class JournalWriter:
             covers,
         )
 
+    async def drain(self) -> None:
+        """Until everything held so far is written and its events sent."""
+        self._seal()
+        while self._sender is not None and not self._sender.done():
+            await asyncio.shield(self._sender)
+
     # --- the end ---------------------------------------------------------------------------
 
     def stop(self) -> list[Deliver | Resend]:
