@@ -112,6 +112,7 @@ class Service:
             lambda: self.orchestration,
             self.budget,
             self.dashboard,
+            self.member,
         )
 
     # --- the core, and the pair (Switchboard) ------------------------------------------------
