@@ -11,7 +11,7 @@ from types import ModuleType
 import pytest
 
 from ctiserver.app.config import Address, Config, IsccPeer, amend, load
-from tests.integration.conftest import SiteFactory, within
+from tests.integration.conftest import SiteFactory
 from tests.integration.sites import iscc_of, joined, trunk_to
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -51,8 +51,6 @@ async def test_two_sites(make_site: SiteFactory, capsys: pytest.CaptureFixture[s
     a["iscc"] = amend(a["iscc"], peers={"SiteB": IsccPeer(iscc_of(site_b), "9")})
     site_a = await make_site(**a)
     await joined(site_a, "AB", "SiteB", site_b)
-    for site in (site_a, site_b):  # the links ask the switch its stations' features first
-        await within(site.service.runtime.link_ready.wait(), 10)
     watch = module(folder / "watch.py")
     await watch.cross(site_a.address, site_b.address)
     shown = capsys.readouterr().out

@@ -54,6 +54,7 @@ def set_agent_state(ctx: Context, request: SetAgentState) -> None:
     ctx.reply(SetAgentStateResponse())
     if trigger is AgentTrigger.LOG_ON:
         agent.device, agent.group = device, request.group
+        ctx.state.seated[device] = agent
     _move(ctx, agent, trigger)
 
 
@@ -101,6 +102,7 @@ def _move(ctx: Context, agent: Agent, trigger: AgentTrigger) -> None:
         _became_idle(ctx, agent)
     elif agent.status is AgentStatus.LOGGED_OFF:
         agent.device, agent.group = None, None
+        ctx.state.seated.pop(device, None)
     event = _EVENTS[trigger](
         monitor_cross_ref_id=UNADDRESSED,
         agent_device=device,
