@@ -15,7 +15,7 @@ It prints:
 - the journal's cost: bench/basic_calls.py's calls per second and p50 latency with and
   without [ha], alternated, each run three times.
 
-    ./dev bench ha_switchover [--switchovers 20] [--pairs 60] [--rate 200] [--hold 0.6]
+    ./dev bench ha_switchover [--switchovers 20] [--pairs 150] [--rate 200] [--hold 0.5]
         [--lease-ttl 1] [--no-journal-cost]
 """
 
@@ -543,44 +543,55 @@ def report(
 
 
 def journal_cost(pairs: int, seconds: float, runs: int) -> None:
-    """basic_calls with and without [ha], alternated: the medians and their ratio."""
+    """basic_calls with and without [ha], alternated: the medians and their ratios."""
     import subprocess
 
     here = Path(__file__).parent
-    figures: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
+    figures: dict[bool, list[dict[str, float]]] = {False: [], True: []}
     for _ in range(runs):
         for ha in (False, True):
             command = [sys.executable, str(here / "basic_calls.py"), "--pairs", str(pairs)]
             command += ["--seconds", str(seconds)] + (["--ha"] if ha else [])
             output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-            figures[ha].append(_calls_and_p50(output))
-    rates = {ha: statistics.median(r for r, _ in runs_) for ha, runs_ in figures.items()}
-    p50s = {ha: statistics.median(p for _, p in runs_) for ha, runs_ in figures.items()}
+            figures[ha].append(basic_calls_figures(output))
+    median = {
+        ha: {key: statistics.median(run[key] for run in got) for key in got[0]}
+        for ha, got in figures.items()
+    }
     print()
     print(f"basic_calls ({pairs} pairs, {runs} runs each, medians):")
-    print(f"  without [ha]:  {rates[False]:.0f} calls/s, CSTA->TLib p50 {p50s[False]:.2f} ms")
-    print(f"  with [ha]:     {rates[True]:.0f} calls/s, CSTA->TLib p50 {p50s[True]:.2f} ms")
-    print(
-        f"  journal cost:  {100 * (1 - rates[True] / rates[False]):.1f} % of the calls per second"
-    )
+    for ha, label in ((False, "without [ha]"), (True, "with [ha]   ")):
+        m = median[ha]
+        cpu = f", server CPU {m['cpu']:.0f} us per call" if "cpu" in m else ""
+        print(f"  {label}: {m['rate']:.0f} calls/s, CSTA->TLib p50 {m['p50']:.2f} ms{cpu}")
+    off, on = median[False], median[True]
+    print(f"  journal cost: {100 * (1 - on['rate'] / off['rate']):.1f} % of the calls per second")
+    if "cpu" in on:
+        print(
+            f"                {100 * (on['cpu'] / off['cpu'] - 1):.1f} % more server CPU per call"
+        )
 
 
-def _calls_and_p50(output: str) -> tuple[float, float]:
-    rate = p50 = 0.0
+def basic_calls_figures(output: str) -> dict[str, float]:
+    """Calls per second, the p50 of CSTA in -> T-Library out (ms) and, when it says
+    it, the server's CPU per call (us), from bench/basic_calls.py's output."""
+    found: dict[str, float] = {}
     for line in output.splitlines():
         if line.startswith("calls per second:"):
-            rate = float(line.split(":")[1])
-        if line.startswith("CSTA in -> T-Lib out:"):
-            p50 = float(line.split("p50 ")[1].split(" ms")[0])
-    return rate, p50
+            found["rate"] = float(line.split(":")[1])
+        elif line.startswith("CSTA in -> T-Lib out:"):
+            found["p50"] = float(line.split("p50 ")[1].split(" ms")[0])
+        elif line.startswith("server CPU per call:"):
+            found["cpu"] = float(line.split(":")[1].split()[0])
+    return found
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--switchovers", type=int, default=20)
-    parser.add_argument("--pairs", type=int, default=60, help="desk pairs (calls at once)")
+    parser.add_argument("--pairs", type=int, default=150, help="desk pairs (calls at once)")
     parser.add_argument("--rate", type=float, default=200.0, help="calls per second offered")
-    parser.add_argument("--hold", type=float, default=0.6, help="mean seconds a call is held")
+    parser.add_argument("--hold", type=float, default=0.5, help="mean seconds a call is held")
     parser.add_argument("--between", type=float, default=3.0, help="seconds between kills")
     parser.add_argument("--lease-ttl", type=float, default=1.0)
     parser.add_argument("--no-journal-cost", action="store_true")
