@@ -51,6 +51,7 @@ _NOT_PLAYED: Final[Mapping[str, str]] = {
     "remote": "runs a dialog application, which needs an IVR",
     "playandverify": "verifies digits, which needs an IVR",
     "pause": "is a pause between an IVR's dialogs",
+    "runtreatments": "is played only as a child of <queue:submit> here",
 }
 _UNSUPPORTED_INPUT: Final = ("total_timeout", "abort_digits")
 

@@ -277,6 +277,8 @@ class ActionElements:
 
     def __call__(self, action: CustomAction, context: ActionContext) -> None:
         entry = _table(action.namespace).get(action.name)
+        if entry is None and action.namespace in DIALOG_NAMESPACES:
+            treatment(Reader(action.element, context))  # raises, saying why it is not played
         if entry is None:
             raise ExecutionError(f"<{action.name}> (line {action.element.line}) is not supported")
         kind, build = entry
