@@ -113,7 +113,8 @@ def test_each_element_is_its_treatment(element: str, action: Action, treatment: 
 def test_what_cannot_be_played_is_error_execution(element: str, message: str) -> None:
     requests, errors = run(element)
     assert requests == []
-    assert len(errors) == 1 and message in errors[0], errors
+    assert len(errors) == 1, errors
+    assert message in errors[0], errors
 
 
 def test_the_treatments_of_a_submit_in_their_order() -> None:
