@@ -1,4 +1,4 @@
-"""A real nats-server with JetStream (tests.nats), a standalone pbxsim, and pairs of
+"""A real nats-server with JetStream (tests.nats_process), a standalone pbxsim, and pairs of
 servers on them.  Every pair gets a pair name of its own.
 """
 
@@ -24,7 +24,7 @@ from ctiserver.jetstream.link import NatsSettings
 from ctiserver.pbxsim.listener import PbxListener
 from ctiserver.pbxsim.switch import Switch
 from tests.integration.conftest import Site, start_site, stop_site, within
-from tests.nats import NatsServer, nats_server, own_nats_server
+from tests.nats_process import NatsServer, nats_server, own_nats_server
 
 __all__ = ["NatsServer", "nats_server", "own_nats_server"]  # fixtures, and what tests import
 

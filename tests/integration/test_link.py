@@ -8,11 +8,13 @@ import dataclasses
 import pytest
 
 from ctiserver.app.config import Address
+from ctiserver.client.connection import TClient
 from ctiserver.csta.failure import ErrorCategory
 from ctiserver.csta.framing import wrap
 from ctiserver.csta.schema import Message
 from ctiserver.csta.system import SnapshotDevice
 from ctiserver.ids import DeviceId, InvokeId
+from ctiserver.pbxsim.listener import PbxListener
 from ctiserver.pbxsim.outcome import Refused, TimerKind
 from ctiserver.pbxsim.phone import HangUp
 from ctiserver.pbxsim.state import Context
@@ -24,7 +26,19 @@ from tests.model.events import delivered
 A, B, C = "7001", "7002", "7003"
 
 
-async def test_link_loss_and_resync_keep_state_and_report_changes(site: Site) -> None:
+@dataclasses.dataclass
+class Outage:
+    """A call A-B established and one from C ringing at 7004, then the link down."""
+
+    a: TClient
+    b: TClient
+    c: TClient
+    established: str
+    doomed: str
+    listener: PbxListener
+
+
+async def link_down_with_two_calls(site: Site) -> Outage:
     a, b, c = await site.client(A), await site.client(B), await site.client(C)
     established = (await a.make_call(A, B))["ConnID"]
     await expect(a, "EventDialing")
@@ -39,6 +53,12 @@ async def test_link_loss_and_resync_keep_state_and_report_changes(site: Site) ->
     await listener.stop()
     for client in (a, b, c):
         await expect(client, "EventLinkDisconnected", ReferenceID=None)
+    return Outage(a, b, c, established, doomed, listener)
+
+
+async def test_link_loss_and_resync_keep_state_and_report_changes(site: Site) -> None:
+    o = await link_down_with_two_calls(site)
+    a, b, c, established, doomed, listener = o.a, o.b, o.c, o.established, o.doomed, o.listener
     reference = a.send("RequestMakeCall", ThisDN=A, OtherDN=C)
     await expect(a, "EventError", ErrorCode=54, ReferenceID=reference)
 
@@ -60,20 +80,8 @@ async def test_a_dn_the_switch_gives_no_snapshot_of_keeps_its_calls(
     """After an outage the switch will not tell about A and B (their SnapshotDevice is
     refused): their call is kept as it was, not released; C, which the switch told about,
     loses the call that ended meanwhile."""
-    a, b, c = await site.client(A), await site.client(B), await site.client(C)
-    established = (await a.make_call(A, B))["ConnID"]
-    await expect(a, "EventDialing")
-    await expect(b, "EventRinging")
-    await b.answer_call(B, established)
-    await expect(b, "EventEstablished")
-    await expect(a, "EventEstablished")
-    doomed = (await c.make_call(C, "7004"))["ConnID"]
-    await expect(c, "EventDialing")
-
-    listener = site.service.embedded.listener  # type: ignore[union-attr]
-    await listener.stop()
-    for client in (a, b, c):
-        await expect(client, "EventLinkDisconnected", ReferenceID=None)
+    o = await link_down_with_two_calls(site)
+    a, b, c, established, doomed, listener = o.a, o.b, o.c, o.established, o.doomed, o.listener
     listener.act(HangUp(DeviceId(C)))
     snapshot_device = SERVICES[SnapshotDevice]
 
@@ -83,7 +91,7 @@ async def test_a_dn_the_switch_gives_no_snapshot_of_keeps_its_calls(
             raise Refused(ErrorCategory.SYSTEM_RESOURCE_AVAILABILITY, "resourceBusy")
         snapshot_device(ctx, request)
 
-    monkeypatch.setitem(SERVICES, SnapshotDevice, refused_for_a_and_b)  # type: ignore[arg-type]
+    monkeypatch.setitem(SERVICES, SnapshotDevice, refused_for_a_and_b)
     await listener.start()
     await expect(c, "EventReleased", ConnID=doomed, ThisDN=C)
     for client in (a, b, c):
