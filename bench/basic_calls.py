@@ -1,13 +1,17 @@
-"""Benchmark: many concurrent basic calls (MakeCall, AnswerCall, ReleaseCall) through the
-embedded pbxsim, one registered client per DN.
+"""Benchmark: many concurrent basic calls (MakeCall, AnswerCall, ReleaseCall) through
+pbxsim, one registered client per DN.
 
-The server (with its embedded pbxsim) runs in this process; the clients run in a child
-process, so that the two share the machine's cores rather than one event loop.  It
-prints calls per second, events per second, and the server's latency from a CSTA event
-arriving (the chunk read from the switch) to the T-Library event leaving (the write to
-the client's socket), as percentiles; and the clients' request-to-answer times.
+The server runs in this process, pbxsim in a process of its own (`--pbxsim embedded`
+puts it in the server's), and the clients in a child process, so that they share the
+machine's cores rather than one event loop.  It prints calls per second, events per
+second, the CPU time of the server (and of pbxsim) per call, and the server's latency
+from a CSTA event arriving (the chunk read from the switch) to the T-Library event
+leaving (the write to the client's socket), as percentiles; and the clients'
+request-to-answer times.  `--rate` paces the calls (calls per second in all) to measure
+latency at a given load; without it every pair calls as fast as it can.
 
-    ./dev bench basic_calls [--pairs 100] [--seconds 10] [--loop uvloop|asyncio]
+    ./dev bench basic_calls [--pairs 100] [--seconds 10] [--rate CALLS_PER_S]
+                            [--pbxsim process|embedded] [--loop uvloop|asyncio]
 """
 
 from __future__ import annotations
@@ -20,22 +24,23 @@ import multiprocessing
 import time
 from typing import Any
 
-from probe import Probe, events_sent, percentiles
+from probe import Probe, add_switch_option, events_sent, percentiles, running, switch_for
 
-from ctiserver.app.config import Address, demo
-from ctiserver.app.service import Service
+from ctiserver.app.config import Address, Config, demo
 from ctiserver.ids import DeviceId
 from ctiserver.model.states import DnKind
 
 # --- the clients (child process) ------------------------------------------------------------
 
 
-def run_clients(address: tuple[str, int], pairs: int, seconds: float, out: Any) -> None:
-    out.send(asyncio.run(_clients(address, pairs, seconds)))
+def run_clients(address: tuple[str, int], options: dict[str, Any], out: Any) -> None:
+    out.send(asyncio.run(_clients(address, options)))
 
 
-async def _clients(address: tuple[str, int], pairs: int, seconds: float) -> dict[str, Any]:
+async def _clients(address: tuple[str, int], options: dict[str, Any]) -> dict[str, Any]:
     from ctiserver.client.connection import TClient
+
+    pairs, rate = options["pairs"], options["rate"]
 
     async def desk(dn: str) -> TClient:
         client = await TClient.connect(*address, application_name=f"bench-{dn}")
@@ -49,12 +54,19 @@ async def _clients(address: tuple[str, int], pairs: int, seconds: float) -> dict
             pass
     round_trips: list[float] = []
     calls = 0
-    deadline = time.perf_counter() + seconds
+    cpu = time.process_time()
+    began = time.perf_counter()
+    deadline = began + options["seconds"]
 
-    async def pair(a: TClient, b: TClient) -> None:
+    async def pair(n: int, a: TClient, b: TClient) -> None:
         nonlocal calls
-        a_dn, b_dn = a_dn_of[id(a)], a_dn_of[id(b)]
-        while time.perf_counter() < deadline:
+        a_dn, b_dn = str(7000 + 2 * n + 1), str(7000 + 2 * n + 2)
+        period = pairs / rate if rate else 0.0
+        next_call = began + period * n / pairs
+        while (now := time.perf_counter()) < deadline:
+            if next_call > now:
+                await asyncio.sleep(next_call - now)
+            next_call += period
             started = time.perf_counter()
             dialing = await a.make_call(a_dn, b_dn)
             round_trips.append(time.perf_counter() - started)
@@ -69,55 +81,72 @@ async def _clients(address: tuple[str, int], pairs: int, seconds: float) -> dict
             await b.wait_for("EventReleased")
             calls += 1
 
-    a_dn_of = {id(c): str(7000 + 2 * i + 1) for i, c in enumerate(callers)}
-    a_dn_of.update({id(c): str(7000 + 2 * i + 2) for i, c in enumerate(callees)})
-    began = time.perf_counter()
-    await asyncio.gather(*(pair(a, b) for a, b in zip(callers, callees, strict=True)))
+    lanes = enumerate(zip(callers, callees, strict=True))
+    await asyncio.gather(*(pair(n, a, b) for n, (a, b) in lanes))
     elapsed = time.perf_counter() - began
+    cpu = time.process_time() - cpu
     for client in callers + callees:
         await client.close()
-    return {"calls": calls, "elapsed": elapsed, "round_trips": round_trips}
+    return {"calls": calls, "elapsed": elapsed, "round_trips": round_trips, "cpu": cpu}
 
 
 # --- the server (this process) --------------------------------------------------------------
 
 
-async def serve_and_measure(pairs: int, seconds: float) -> None:
+def site(pairs: int) -> Config:
     dns = {DeviceId(str(7001 + n)): DnKind.EXTENSION for n in range(2 * pairs)}
-    config = dataclasses.replace(
+    return dataclasses.replace(
         demo(),
         dns=dns,
         client_listen=Address("127.0.0.1", 0),
         http_listen=None,
         reply_timeout=30.0,
     )
-    probe = Probe()
-    probe.install()
-    service = Service(config, announce=lambda line: None)
-    task = asyncio.create_task(service.run())
-    await service.runtime.link_ready.wait()
-    receive, send = multiprocessing.Pipe(duplex=False)
-    child = multiprocessing.get_context("spawn").Process(
-        target=run_clients, args=(service.client_address, pairs, seconds, send)
-    )
-    events_before = events_sent(service)
-    child.start()
-    result = await asyncio.get_running_loop().run_in_executor(None, receive.recv)
-    child.join()
-    events = events_sent(service) - events_before
-    service.stop()
-    await task
-    report(pairs, result, events, probe)
 
 
-def report(pairs: int, result: dict[str, Any], events: float, probe: Probe) -> None:
+async def serve_and_measure(options: dict[str, Any]) -> None:
+    with switch_for(site(options["pairs"]), options["pbxsim"]) as (config, switch):
+        probe = Probe()
+        probe.install()
+        async with running(config) as service:
+            receive, send = multiprocessing.Pipe(duplex=False)
+            child = multiprocessing.get_context("spawn").Process(
+                target=run_clients, args=(service.client_address, options, send)
+            )
+            events_before = events_sent(service)
+            cpu_before = time.process_time(), switch.cpu_seconds() if switch else 0.0
+            child.start()
+            result = await asyncio.get_running_loop().run_in_executor(None, receive.recv)
+            cpu = time.process_time(), switch.cpu_seconds() if switch else 0.0
+            child.join()
+            events = events_sent(service) - events_before
+    server_cpu, switch_cpu = cpu[0] - cpu_before[0], cpu[1] - cpu_before[1]
+    report(options, result, events, probe, server_cpu, switch_cpu if switch else None)
+
+
+def report(
+    options: dict[str, Any],
+    result: dict[str, Any],
+    events: float,
+    probe: Probe,
+    server_cpu: float,
+    switch_cpu: float | None,
+) -> None:
     calls, elapsed = result["calls"], result["elapsed"]
-    print(f"pairs (concurrent calls):  {pairs}")
+    per_call = 1e6 / max(calls, 1)
+    print(f"pbxsim:                    {options['pbxsim']}")
+    print(f"pairs (concurrent calls):  {options['pairs']}")
+    print(f"pace:                      {options['rate'] or 'as fast as possible'}")
     print(f"calls completed:           {calls} in {elapsed:.1f} s")
     print(f"calls per second:          {calls / elapsed:.0f}")
     print(f"T-Library events per sec:  {events / elapsed:.0f}")
     print(f"events per call (ratio):   {events / max(calls, 1):.1f}")
     print(f"events per switch chunk:   {len(probe.latencies) / max(probe.csta_chunks, 1):.2f}")
+    label = "server CPU per call:" if switch_cpu is not None else "server+pbxsim CPU per call:"
+    print(f"{label:27s}{server_cpu * per_call:.0f} us")
+    if switch_cpu is not None:
+        print(f"pbxsim CPU per call:       {switch_cpu * per_call:.0f} us")
+    print(f"clients' CPU per call:     {result['cpu'] * per_call:.0f} us")
     print(f"CSTA in -> T-Lib out:      {percentiles(probe.latencies)}")
     print(f"client request -> answer:  {percentiles(result['round_trips'])}")
 
@@ -126,6 +155,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rate", type=float, default=0.0, help="calls per second in all")
+    add_switch_option(parser)
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the server here")
     arguments = parser.parse_args()
@@ -135,11 +166,17 @@ def main() -> None:
 
         factory = uvloop.new_event_loop
     print(f"event loop:                {arguments.loop}")
+    options = {
+        "pairs": arguments.pairs,
+        "seconds": arguments.seconds,
+        "rate": arguments.rate,
+        "pbxsim": arguments.pbxsim,
+    }
     profiler = cProfile.Profile() if arguments.profile else None
     with asyncio.Runner(loop_factory=factory) as runner:
         if profiler is not None:
             profiler.enable()
-        runner.run(serve_and_measure(arguments.pairs, arguments.seconds))
+        runner.run(serve_and_measure(options))
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(arguments.profile)

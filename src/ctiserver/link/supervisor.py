@@ -23,8 +23,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Protocol
 
 from ctiserver.csta.agents import GetAgentState, GetAgentStateResponse
@@ -136,6 +137,11 @@ class LinkSupervisor:
     @property
     def up(self) -> bool:
         return self._up
+
+    @property
+    def monitored(self) -> Mapping[DeviceId, MonitorCrossRefId]:
+        """The DNs the switch monitors for this link now, each with its monitorCrossRefID."""
+        return MappingProxyType(self._monitor_of)
 
     def submit(self, request: Request, callback: ReplyCallback) -> None:
         """Send a client's request; LinkDown at once when the link is not up."""

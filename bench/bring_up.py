@@ -1,0 +1,94 @@
+"""Benchmark: bringing the link up with many DNs.
+
+The server runs in this process with `--dns` extensions configured; pbxsim serves the
+same lines from a process of its own (`--pbxsim embedded` puts it in the server's).
+It prints the time from building the server to the link being up (every DN monitored,
+snapshotted and its agent state asked for), how many DNs the switch monitors for the
+server then, and the server's resident memory (now and at its peak).
+
+    ./dev bench bring_up [--dns 100000] [--pbxsim process|embedded] [--loop uvloop|asyncio]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import time
+from typing import Any
+
+from probe import add_switch_option, switch_for
+
+from ctiserver.app.config import Address, Config, demo
+from ctiserver.app.service import Service
+from ctiserver.ids import DeviceId
+from ctiserver.model.states import DnKind
+
+FIRST = 1_000_000
+
+
+def site(count: int) -> Config:
+    return dataclasses.replace(
+        demo(),
+        dns={DeviceId(str(FIRST + n)): DnKind.EXTENSION for n in range(count)},
+        agent_logins=(),
+        routing_points={},
+        acd_queues={},
+        client_listen=Address("127.0.0.1", 0),
+        http_listen=None,
+    )
+
+
+def memory() -> dict[str, int]:
+    """VmRSS and VmHWM of this process, in MiB (Linux)."""
+    found = {}
+    with open("/proc/self/status") as status:
+        for line in status:
+            name, _, value = line.partition(":")
+            if name in ("VmRSS", "VmHWM"):
+                found[name] = int(value.split()[0]) // 1024
+    return found
+
+
+async def measure(options: dict[str, Any]) -> None:
+    with switch_for(site(options["dns"]), options["pbxsim"]) as (config, _):
+        began = time.perf_counter()
+        cpu = time.process_time()
+        service = Service(config, announce=lambda line: None)
+        built = time.perf_counter() - began
+        task = asyncio.create_task(service.run())
+        await service.runtime.link_ready.wait()
+        up = time.perf_counter() - began
+        cpu = time.process_time() - cpu
+        link = service.runtime.link
+        assert link is not None
+        monitored = len(link.monitored)
+        rss = memory()
+        service.stop()
+        await task
+    print(f"pbxsim:                  {options['pbxsim']}")
+    print(f"DNs configured:          {options['dns']}")
+    print(f"DNs monitored:           {monitored}")
+    print(f"server built in:         {built:.2f} s")
+    print(f"link up after:           {up:.2f} s (server CPU {cpu:.2f} s)")
+    print(f"server RSS:              {rss['VmRSS']} MiB now, {rss['VmHWM']} MiB at its peak")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dns", type=int, default=100_000)
+    add_switch_option(parser)
+    parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
+    arguments = parser.parse_args()
+    factory = None
+    if arguments.loop == "uvloop":
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    options = {"dns": arguments.dns, "pbxsim": arguments.pbxsim}
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(measure(options))
+
+
+if __name__ == "__main__":
+    main()
