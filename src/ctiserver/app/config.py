@@ -93,6 +93,7 @@ class Config:
     session_duration: int = 180
     reconnect_min: float = 0.5
     reconnect_max: float = 10.0
+    request_window: int = 500
     dns: Mapping[DeviceId, DnKind] = field(default_factory=dict)
     agent_logins: tuple[str, ...] = ()
     agent_passwords: Mapping[str, str] = field(default_factory=dict)
@@ -143,12 +144,14 @@ def _string(choices: tuple[str, ...] = ()) -> Parser:
     return parse
 
 
-def _number(*, minimum: float = 0, integer: bool = False) -> Parser:
+def _number(*, minimum: float = 0, maximum: float | None = None, integer: bool = False) -> Parser:
     def parse(reader: _Reader, value: Any, where: tuple[str, ...]) -> float:
         kinds = (int,) if integer else (int, float)
         if isinstance(value, bool) or not isinstance(value, kinds) or value < minimum:
             kind = "an integer" if integer else "a number"
             raise reader.fail(f"{_name(where)} must be {kind} of at least {minimum:g}", *where)
+        if maximum is not None and value > maximum:
+            raise reader.fail(f"{_name(where)} must be at most {maximum:g}", *where)
         return value
 
     return parse
@@ -238,6 +241,7 @@ SCHEMA: dict[str, dict[str, tuple[str, Parser]]] = {
         "session-duration": ("session_duration", _number(minimum=10, integer=True)),
         "reconnect-min": ("reconnect_min", _number(minimum=0.01)),
         "reconnect-max": ("reconnect_max", _number(minimum=0.01)),
+        "request-window": ("request_window", _number(minimum=1, maximum=9998, integer=True)),
     },
     "options": {
         "consult-user-data": ("consult_user_data", _string(("separate", "inherited", "joint"))),

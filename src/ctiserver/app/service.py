@@ -161,6 +161,7 @@ class Service:
             session_duration=config.session_duration,
             reconnect_min=config.reconnect_min,
             reconnect_max=config.reconnect_max,
+            request_window=config.request_window,
         )
 
     async def _start_clients(self, stack: contextlib.AsyncExitStack) -> None:

@@ -4,6 +4,10 @@ CstaLink drives a CstaSession: it reads, feeds, dispatches, and writes.  Request
 submitted with a callback (no task per request) and a timeout; replies come back by
 invoke id.  Writes made in one loop iteration go out in one system call.
 
+At most `max_outstanding` requests (at most the 9,998 invoke ids of ECMA-323) are
+outstanding at once; a request beyond them waits, in order, for an answer to make
+room, and its timeout runs from when it is sent.
+
 The switch's own requests are answered here: SystemStatus and RequestSystemStatus (the
 keep-alive of the implicit association style); anything else it asks gets
 CSTAErrorCode(operation, serviceNotSupported).  Events and unconfirmed invocations go
@@ -15,13 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from ctiserver.csta.enumerations import SystemStatusValue
 from ctiserver.csta.failure import CSTAErrorCode, ErrorCategory
 from ctiserver.csta.schema import Kind, Message, Request, Response, Unconfirmed
-from ctiserver.csta.session import NEED_DATA, CstaSession, Inbound, Role
+from ctiserver.csta.session import INVOKE_IDS, NEED_DATA, CstaSession, Inbound, Role
 from ctiserver.csta.system import (
     RequestSystemStatus,
     RequestSystemStatusResponse,
@@ -45,6 +50,13 @@ class _Waiting:
     timer: asyncio.TimerHandle
 
 
+@dataclass(frozen=True, slots=True)
+class _Queued:
+    request: Request
+    callback: ReplyCallback
+    timeout: float
+
+
 class CstaLink:
     def __init__(
         self,
@@ -53,12 +65,17 @@ class CstaLink:
         *,
         edition: str,
         on_message: Callable[[Message], None],
+        max_outstanding: int = INVOKE_IDS,
     ) -> None:
+        if not 1 <= max_outstanding <= INVOKE_IDS:
+            raise ValueError(f"max_outstanding must be 1 to {INVOKE_IDS}")
         self._reader = reader
         self._writer = writer
         self._session = CstaSession(Role.COMPUTING_FUNCTION, edition=edition)
         self._on_message = on_message
+        self._max_outstanding = max_outstanding
         self._waiting: dict[InvokeId, _Waiting] = {}
+        self._queued: deque[_Queued] = deque()
         self._outgoing: list[bytes] = []
         self._loop = asyncio.get_running_loop()
         self._closed = False
@@ -84,15 +101,34 @@ class CstaLink:
 
     # --- requests ----------------------------------------------------------------------
 
+    @property
+    def outstanding(self) -> int:
+        """Requests sent and not yet answered (those waiting to be sent not counted)."""
+        return len(self._waiting)
+
     def submit(self, request: Request, callback: ReplyCallback, *, timeout: float) -> None:
-        """Send *request*; *callback* gets the Response, ServiceError, TimeoutError or LinkDown."""
+        """Send *request*; *callback* gets the Response, ServiceError, TimeoutError or LinkDown.
+
+        *timeout* runs from when the request is sent: at once, or when an answer to an
+        earlier one makes room under `max_outstanding`.
+        """
         if self._closed:
             callback(LinkDown("the link to the switch is down"))
-            return
+        elif self._queued or len(self._waiting) >= self._max_outstanding:
+            self._queued.append(_Queued(request, callback, timeout))
+        else:
+            self._send(request, callback, timeout)
+
+    def _send(self, request: Request, callback: ReplyCallback, timeout: float) -> None:
         invoke_id, data = self._session.send_request(request)
         timer = self._loop.call_later(timeout, self._expire, invoke_id)
         self._waiting[invoke_id] = _Waiting(request, callback, timer)
         self._write(data)
+
+    def _send_queued(self) -> None:
+        while self._queued and len(self._waiting) < self._max_outstanding and not self._closed:
+            queued = self._queued.popleft()
+            self._send(queued.request, queued.callback, queued.timeout)
 
     async def request(self, request: Request, *, within: float) -> Response:
         """Send *request* and wait for its reply.  Raises ServiceError, TimeoutError, LinkDown."""
@@ -119,6 +155,7 @@ class CstaLink:
             self._session.abandon(invoke_id)
             name = type(waiting.request).__name__
             waiting.callback(TimeoutError(f"the switch did not answer {name}"))
+            self._send_queued()
 
     # --- reading -----------------------------------------------------------------------
 
@@ -176,6 +213,8 @@ class CstaLink:
         else:
             assert isinstance(message, Response)
             waiting.callback(message)
+        if self._queued:
+            self._send_queued()
 
     def _answer_switch(self, inbound: Inbound) -> None:
         message = inbound.message
@@ -213,6 +252,9 @@ class CstaLink:
         for item in waiting.values():
             item.timer.cancel()
             item.callback(LinkDown("the link to the switch went down before it answered"))
+        queued, self._queued = self._queued, deque()
+        for entry in queued:
+            entry.callback(LinkDown("the link to the switch went down before it was sent"))
         if not self.switch_status.done():
             self.switch_status.set_exception(LinkDown("the link closed during association"))
             self.switch_status.exception()  # retrieved: nobody may be waiting any more

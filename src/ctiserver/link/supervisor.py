@@ -4,13 +4,18 @@ reconnect with back-off when the switch goes away.
 Bring-up, every time a connection is made:
 1. associate: wait for the switch's SystemStatus (implicit style), or start an ECMA-354
    application session;
-2. MonitorStart on every configured DN, all at once;
+2. MonitorStart on every configured DN, `request_window` outstanding at a time
+   (link/bulk.py);
 3. snapshot: SnapshotDevice on every DN, then SnapshotCall on every call found, and hand
    the result to the core, which releases calls that ended while the link was down and
    reports calls that began;
 4. report the link up; then poll the switch (RequestSystemStatus, or
    ResetApplicationSessionTimer) every keep-alive interval, and drop the connection
    when a poll goes unanswered.
+
+A DN the switch will not monitor is never left so silently: it is logged (each of the
+first few, then a count), counted in `unmonitored`, and asked for again after every
+keep-alive poll until the switch accepts it or the DN leaves the configuration.
 
 Known limit: events that arrive while the snapshots of step 3 are being collected are
 applied as they come, and the snapshot is applied when its last part arrives, so a call
@@ -51,6 +56,7 @@ from ctiserver.csta.system import (
 from ctiserver.csta.types import ConnectionID
 from ctiserver.errors import CtiError, LinkDown
 from ctiserver.ids import AgentId, CallId, DeviceId, MonitorCrossRefId
+from ctiserver.link.bulk import request_all
 from ctiserver.link.connection import CstaLink, ReplyCallback
 from ctiserver.model.agents import AgentStatus
 from ctiserver.model.resync import SnapshotAgent, SnapshotParty
@@ -82,6 +88,11 @@ class LinkSettings:
     session_duration: int = 180
     reconnect_min: float = 0.5
     reconnect_max: float = 10.0
+    request_window: int = 500  # requests outstanding at once when asking about many DNs
+
+
+# How many refused DNs are logged one by one before the rest are only counted.
+_REFUSALS_LOGGED = 10
 
 
 class LinkHooks(Protocol):
@@ -130,6 +141,7 @@ class LinkSupervisor:
         self._session_id = ""
         self._monitors: dict[MonitorCrossRefId, DeviceId] = {}
         self._monitor_of: dict[DeviceId, MonitorCrossRefId] = {}
+        self._unmonitored: dict[DeviceId, str] = {}  # DN -> why the switch refused it
         self._route_registrations: dict[DeviceId, str] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._unreachable: str | None = None
@@ -142,6 +154,11 @@ class LinkSupervisor:
     def monitored(self) -> Mapping[DeviceId, MonitorCrossRefId]:
         """The DNs the switch monitors for this link now, each with its monitorCrossRefID."""
         return MappingProxyType(self._monitor_of)
+
+    @property
+    def unmonitored(self) -> Mapping[DeviceId, str]:
+        """The configured DNs the switch would not monitor on this link, and why."""
+        return MappingProxyType(self._unmonitored)
 
     def submit(self, request: Request, callback: ReplyCallback) -> None:
         """Send a client's request; LinkDown at once when the link is not up."""
@@ -236,6 +253,7 @@ class LinkSupervisor:
             self._link = None
             self._monitors.clear()
             self._monitor_of.clear()
+            self._unmonitored.clear()
             self._route_registrations.clear()
             if self._up:
                 self._up = False
@@ -291,15 +309,44 @@ class LinkSupervisor:
             with contextlib.suppress(CtiError, TimeoutError):
                 await link.request(StopApplicationSession(session_id=self._session_id), within=1.0)
 
-    async def _monitor(self, link: CstaLink, dns: Sequence[DeviceId]) -> None:
-        requests = [MonitorStart(device_object=dn) for dn in dns]
-        replies = await self._all(link, requests)
+    async def _monitor(self, link: CstaLink, dns: Sequence[DeviceId]) -> list[DeviceId]:
+        """Monitor *dns*; the ones the switch accepted."""
+        replies = await self._all(link, [MonitorStart(device_object=dn) for dn in dns])
+        accepted, refused = [], []
         for dn, reply in zip(dns, replies, strict=True):
             if isinstance(reply, MonitorStartResponse):
                 self._monitors[reply.monitor_cross_ref_id] = dn
                 self._monitor_of[dn] = reply.monitor_cross_ref_id
+                self._unmonitored.pop(dn, None)
+                accepted.append(dn)
             else:
-                log.error("the switch would not monitor DN %s: %s", dn, reply)
+                refused.append(dn)
+                self._unmonitored[dn] = str(reply) or type(reply).__name__
+        if refused:
+            self._report_refused(refused, len(dns))
+        return accepted
+
+    def _report_refused(self, refused: list[DeviceId], asked: int) -> None:
+        for dn in refused[:_REFUSALS_LOGGED]:
+            log.error("the switch would not monitor DN %s: %s", dn, self._unmonitored[dn])
+        log.error(
+            "%d of %d DNs are not monitored (%d in all); asking again every %g s",
+            len(refused),
+            asked,
+            len(self._unmonitored),
+            self.settings.keepalive_interval,
+        )
+
+    async def _monitor_again(self, link: CstaLink) -> None:
+        """Ask again for the DNs the switch refused, if they are still configured."""
+        wanted = set(self._hooks.monitored_dns())
+        for dn in [dn for dn in self._unmonitored if dn not in wanted]:
+            del self._unmonitored[dn]
+        if self._unmonitored:
+            accepted = await self._monitor(link, list(self._unmonitored))
+            if accepted:
+                log.info("%d DNs are monitored now", len(accepted))
+                await self._resync(link, accepted)
 
     async def _register_routes(self, link: CstaLink, points: Sequence[DeviceId]) -> None:
         """Become the router of each routing point: the switch then sends RouteRequests."""
@@ -358,6 +405,8 @@ class LinkSupervisor:
         ]
         for request in stops:
             self._monitors.pop(request.monitor_cross_ref_id, None)
+        for dn in stop:
+            self._unmonitored.pop(dn, None)
         await self._all(link, stops)
         await self._cancel_routes(link, stop)
         await self._monitor(link, start)
@@ -377,6 +426,8 @@ class LinkSupervisor:
                 await link.request(self._poll(), within=self.settings.reply_timeout)
             except (CtiError, TimeoutError) as exc:
                 raise LinkDown(f"keep-alive failed: {exc}") from None
+            if self._unmonitored:
+                await self._monitor_again(link)
 
     def _poll(self) -> Request:
         if self.settings.session == "ecma-354":
@@ -389,11 +440,13 @@ class LinkSupervisor:
     async def _all(
         self, link: CstaLink, requests: Sequence[Request]
     ) -> list[Response | BaseException]:
-        """Send *requests* together; each reply or failure, in order."""
-        timeout = self.settings.reply_timeout
-        return await asyncio.gather(
-            *(link.request(request, within=timeout) for request in requests),
-            return_exceptions=True,
+        """Send *requests*, `request_window` outstanding at a time; each reply or
+        failure, in order."""
+        return await request_all(
+            link,
+            requests,
+            window=self.settings.request_window,
+            within=self.settings.reply_timeout,
         )
 
     # --- inbound -----------------------------------------------------------------------
