@@ -30,6 +30,7 @@ class TlibTcpProtocol(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._client: ClientId | None = None
         self._outgoing: list[bytes] = []
+        self._loop = asyncio.get_running_loop()  # kept: asking at every event costs a syscall
         self.name = "?"
 
     # --- asyncio.Protocol ---------------------------------------------------------------
@@ -63,7 +64,7 @@ class TlibTcpProtocol(asyncio.Protocol):
         if self._transport is None:
             return
         if not self._outgoing:
-            asyncio.get_running_loop().call_soon(self._flush)
+            self._loop.call_soon(self._flush)
         self._outgoing.append(data)
 
     def close(self, reason: str) -> None:
