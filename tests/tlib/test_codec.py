@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime
+
 import orjson
 import pytest
 from hypothesis import given
@@ -131,3 +133,16 @@ def test_events_are_one_json_line() -> None:
 
 def test_time_is_iso_8601_utc_with_microseconds() -> None:
     assert format_time(1795000000.123456) == "2026-11-18T11:06:40.123456Z"
+
+
+@given(st.floats(min_value=-2e9, max_value=4e9, allow_nan=False))
+def test_time_is_formatted_as_datetime_formats_it(epoch: float) -> None:
+    moment = datetime.datetime.fromtimestamp(epoch, datetime.UTC)
+    assert format_time(epoch) == moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_time_within_one_second_and_across_seconds() -> None:
+    assert format_time(1795000000.5) == "2026-11-18T11:06:40.500000Z"
+    assert format_time(1795000000.9999996) == "2026-11-18T11:06:41.000000Z"
+    assert format_time(1795000001.25) == "2026-11-18T11:06:41.250000Z"
+    assert format_time(1795000000.000001) == "2026-11-18T11:06:40.000001Z"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import math
 from typing import Final
 
 import orjson
@@ -47,10 +48,31 @@ def encode_event(event: TMessage) -> bytes:
     return orjson.dumps(event, option=orjson.OPT_APPEND_NEWLINE)
 
 
+class _SecondPrefix:
+    """The text of the last second formatted ("2026-11-21T09:30:00."): events come many
+    to a second, so only the microseconds change from one to the next."""
+
+    second = 0
+    prefix = "1970-01-01T00:00:00."
+
+
 def format_time(epoch: float) -> str:
-    """ISO-8601 UTC with microseconds, as the `time` attribute is written."""
-    moment = datetime.datetime.fromtimestamp(epoch, datetime.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """ISO-8601 UTC with microseconds, as the `time` attribute is written.
+
+    Rounds to the microsecond half to even, as datetime.fromtimestamp() does.
+    """
+    fraction, whole = math.modf(epoch)
+    micro = round(fraction * 1e6)
+    if micro >= 1_000_000:
+        whole, micro = whole + 1, micro - 1_000_000
+    elif micro < 0:
+        whole, micro = whole - 1, micro + 1_000_000
+    second = int(whole)
+    if second != _SecondPrefix.second:
+        moment = datetime.datetime.fromtimestamp(second, datetime.UTC)
+        _SecondPrefix.prefix = moment.strftime("%Y-%m-%dT%H:%M:%S.")
+        _SecondPrefix.second = second
+    return f"{_SecondPrefix.prefix}{micro:06d}Z"
 
 
 class TlibConnection:
