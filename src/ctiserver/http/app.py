@@ -37,6 +37,7 @@ def build_app(
             "link": "up" if link else "down",
             "clients": runtime.client_count,
             "calls": len(runtime.core.model.calls),
+            "unmonitored": len(runtime.link.unmonitored) if runtime.link is not None else 0,
         }
         if runtime.peering is not None:
             up = set(runtime.peering.connected)

@@ -90,10 +90,17 @@ class CstaLink:
         edition: str,
         connect_timeout: float,
         on_message: Callable[[Message], None],
+        max_outstanding: int = INVOKE_IDS,
     ) -> CstaLink:
         async with asyncio.timeout(connect_timeout):
             reader, writer = await asyncio.open_connection(host, port)
-        return cls(reader, writer, edition=edition, on_message=on_message)
+        return cls(
+            reader,
+            writer,
+            edition=edition,
+            on_message=on_message,
+            max_outstanding=max_outstanding,
+        )
 
     @property
     def closed(self) -> bool:
