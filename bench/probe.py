@@ -111,6 +111,7 @@ class SwitchProcess:
 
     `address` is where it accepts CSTA links, `trunk_address` where it accepts trunks
     (when the configuration has `trunk_listen`); `cpu_seconds()` is its CPU time so far.
+    Once built, every trunk that dials a peer is up.
     """
 
     def __init__(self, config: Config) -> None:
@@ -145,6 +146,9 @@ def _switch_main(config: Any, out: Any) -> None:
     async def serve() -> None:
         listener = PbxListener(Switch(config), "127.0.0.1", 0)
         address = await listener.start()
+        for trunk in config.trunks:
+            if trunk.peer is not None:
+                await listener.wait_trunk(trunk.name)
         out.send((address, listener.trunk_address))
         stopping = asyncio.Event()
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)

@@ -1,0 +1,181 @@
+"""Benchmark: instructions per basic call, counted by valgrind's callgrind.
+
+Timings on a shared machine drift with its load; instruction counts do not.  One
+caller/callee pair makes basic calls one after another (MakeCall, AnswerCall,
+ReleaseCall, each step waiting for the last one's events), so that every run does the
+same work in the same order.  The part counted runs in this process under valgrind:
+the server (`--count server`, the default, with pbxsim in a process of its own) or
+pbxsim (`--count pbxsim`, the server in a process of its own); the other part and the
+client run natively in processes of their own.  Runs of N and 2N calls are subtracted,
+so that start-up cancels out.  Every part runs on uvloop.  It prints instructions per
+call and per CSTA event the server reads (each of its copies per monitor counted).
+
+    ./dev bench call_instructions [--calls 100] [--count server|pbxsim]
+
+Needs valgrind.  Each run under valgrind takes a minute or two.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import multiprocessing
+import re
+import subprocess
+import sys
+from typing import Any
+
+from basic_calls import site
+from probe import SwitchProcess, running
+from relay_ceiling import Recorder, count_events
+
+from ctiserver.app.config import Address, Config
+
+A, B = "7001", "7002"
+
+
+# --- the client (a process of its own) ------------------------------------------------------
+
+
+def run_client(address: tuple[str, int], calls: int, out: Any) -> None:
+    out.send(asyncio.run(_client(address, calls)))
+
+
+async def _client(address: tuple[str, int], calls: int) -> int:
+    from ctiserver.client.connection import TClient
+
+    a = await TClient.connect(*address, application_name="a")
+    b = await TClient.connect(*address, application_name="b")
+    await a.register_address(A)
+    await b.register_address(B)
+    for _ in range(calls):
+        dialing = await a.make_call(A, B)
+        ringing = await b.wait_for("EventRinging")
+        await b.answer_call(B, ringing["ConnID"])
+        await a.wait_for("EventEstablished")
+        await a.release_call(A, dialing["ConnID"])
+        await b.wait_for("EventReleased")
+    await a.close()
+    await b.close()
+    return calls
+
+
+async def drive(address: tuple[str, int], calls: int) -> None:
+    receive, send = multiprocessing.Pipe(duplex=False)
+    child = multiprocessing.get_context("spawn").Process(
+        target=run_client, args=(address, calls, send)
+    )
+    child.start()
+    await asyncio.get_running_loop().run_in_executor(None, receive.recv)
+    child.join()
+
+
+# --- the part counted (this process) ---------------------------------------------------------
+
+
+async def count_server(config: Config, calls: int, recorder: Recorder | None) -> None:
+    switch = SwitchProcess(config)
+    try:
+        async with running(dataclasses.replace(config, link=Address(*switch.address))) as service:
+            if recorder is not None:
+                recorder.on = True
+            assert service.client_address is not None
+            await drive(service.client_address, calls)
+    finally:
+        switch.stop()
+
+
+def run_server(config: Config, out: Any) -> None:
+    import uvloop
+
+    async def serve() -> None:
+        async with running(config) as service:
+            out.send(service.client_address)
+            await asyncio.get_running_loop().run_in_executor(None, out.recv)
+
+    uvloop.run(serve())
+
+
+async def count_pbxsim(config: Config, calls: int) -> None:
+    from ctiserver.app.embedded import pbx_config
+    from ctiserver.pbxsim.listener import PbxListener
+    from ctiserver.pbxsim.switch import Switch
+
+    listener = PbxListener(Switch(pbx_config(config)), "127.0.0.1", 0)
+    address = await listener.start()
+    here, there = multiprocessing.Pipe()
+    server = multiprocessing.get_context("spawn").Process(
+        target=run_server, args=(dataclasses.replace(config, link=Address(*address)), there)
+    )
+    server.start()
+    client_address = await asyncio.get_running_loop().run_in_executor(None, here.recv)
+    await drive(client_address, calls)
+    here.send("stop")
+    server.join()
+    await listener.stop()
+
+
+def inner(count: str, calls: int) -> None:
+    import uvloop
+
+    config = site(1)
+    if count == "server":
+        uvloop.run(count_server(config, calls, None))
+    else:
+        uvloop.run(count_pbxsim(config, calls))
+
+
+# --- the driver ---------------------------------------------------------------------------------
+
+
+def events_per_call(calls: int) -> float:
+    """CSTA events the server reads per call, counted in a native run."""
+    recorder = Recorder()
+    recorder.install()
+    asyncio.run(count_server(site(1), calls, recorder))
+    return count_events(bytes(recorder.data)) / calls
+
+
+def instructions(count: str, calls: int) -> int:
+    command = [
+        "valgrind",
+        "--tool=callgrind",
+        "--callgrind-out-file=/dev/null",
+        sys.executable,
+        __file__,
+        "--inner",
+        "--count",
+        count,
+        "--calls",
+        str(calls),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    found = re.search(r"Collected : (\d+)", result.stderr)
+    if found is None:
+        raise RuntimeError(f"no instruction count from valgrind:\n{result.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=100)
+    parser.add_argument("--count", choices=["server", "pbxsim"], default="server")
+    parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.inner:
+        inner(arguments.count, arguments.calls)
+        return
+    events = events_per_call(20)
+    calls = arguments.calls
+    single, double = instructions(arguments.count, calls), instructions(arguments.count, 2 * calls)
+    per_call = (double - single) / calls
+    print(f"counted:                   {arguments.count} (the other parts run natively)")
+    print(f"calls (one after another): {calls} and {2 * calls}")
+    print(f"CSTA events per call:      {events:.1f} (read by the server)")
+    print(f"instructions per call:     {per_call:,.0f}")
+    print(f"instructions per event:    {per_call / events:,.0f}")
+
+
+if __name__ == "__main__":
+    main()
