@@ -21,13 +21,10 @@ import argparse
 import asyncio
 import dataclasses
 import multiprocessing
-import re
-import subprocess
-import sys
 from typing import Any
 
 from basic_calls import site
-from probe import SwitchProcess, running
+from probe import SwitchProcess, instructions, running
 from relay_ceiling import Recorder, count_events
 
 from ctiserver.app.config import Address, Config
@@ -137,26 +134,6 @@ def events_per_call(calls: int) -> float:
     return count_events(bytes(recorder.data)) / calls
 
 
-def instructions(count: str, calls: int) -> int:
-    command = [
-        "valgrind",
-        "--tool=callgrind",
-        "--callgrind-out-file=/dev/null",
-        sys.executable,
-        __file__,
-        "--inner",
-        "--count",
-        count,
-        "--calls",
-        str(calls),
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, check=True)
-    found = re.search(r"Collected : (\d+)", result.stderr)
-    if found is None:
-        raise RuntimeError(f"no instruction count from valgrind:\n{result.stderr[-2000:]}")
-    return int(found.group(1))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=100)
@@ -168,7 +145,9 @@ def main() -> None:
         return
     events = events_per_call(20)
     calls = arguments.calls
-    single, double = instructions(arguments.count, calls), instructions(arguments.count, 2 * calls)
+    counted = ("--inner", "--count", arguments.count, "--calls")
+    single = instructions(__file__, *counted, str(calls))
+    double = instructions(__file__, *counted, str(2 * calls))
     per_call = (double - single) / calls
     print(f"counted:                   {arguments.count} (the other parts run natively)")
     print(f"calls (one after another): {calls} and {2 * calls}")

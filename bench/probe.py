@@ -14,8 +14,11 @@ import asyncio
 import dataclasses
 import multiprocessing
 import os
+import re
 import signal
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -170,3 +173,15 @@ def switch_for(config: Config, where: str) -> Iterator[tuple[Config, SwitchProce
         yield dataclasses.replace(config, link=Address(*switch.address)), switch
     finally:
         switch.stop()
+
+
+def instructions(script: str, *arguments: str) -> int:
+    """The instructions valgrind's callgrind counts in `python script arguments...`
+    (this process's interpreter; the processes it spawns run natively)."""
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+    command += [sys.executable, script, *arguments]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    found = re.search(r"Collected : (\d+)", result.stderr)
+    if found is None:
+        raise RuntimeError(f"no instruction count from valgrind:\n{result.stderr[-2000:]}")
+    return int(found.group(1))

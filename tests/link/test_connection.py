@@ -4,6 +4,7 @@ max_outstanding wait their turn; closing fails every request, sent or waiting.""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 
@@ -55,6 +56,43 @@ async def test_closing_fails_requests_sent_and_waiting() -> None:
     with pytest.raises(LinkDown):
         await link.request(MonitorStart(device_object=DeviceId("late")), within=1.0)
     await switch.stop()
+
+
+async def test_each_request_times_out_on_its_own_deadline_unless_answered() -> None:
+    switch = FakeSwitch(hold_for=(MonitorStart,))
+    host, port = await switch.start()
+    link = await CstaLink.open(
+        host, port, edition="ed4", connect_timeout=5.0, on_message=lambda m: None
+    )
+    reader = asyncio.create_task(link.run())
+    outcomes: list[tuple[str, Reply]] = []
+    all_in = asyncio.get_running_loop().create_future()
+
+    def noting(name: str) -> Callable[[Reply], None]:
+        def note(reply: Reply) -> None:
+            outcomes.append((name, reply))
+            if len(outcomes) == 4 and not all_in.done():
+                all_in.set_result(None)
+
+        return note
+
+    try:
+        for name, timeout in (("slow", 0.4), ("answered", 30.0), ("fast", 0.05), ("fast2", 0.05)):
+            link.submit(MonitorStart(device_object=DeviceId(name)), noting(name), timeout=timeout)
+        await within(switch.wait_held(4))
+        held = switch.held
+        switch.held = [entry for entry in held if entry[3].device_object == "answered"]  # type: ignore[attr-defined]
+        switch.release()
+        await within(all_in)
+        replies = dict(outcomes)
+        assert isinstance(replies.pop("answered"), MonitorStartResponse)
+        timed_out = [name for name, reply in outcomes if isinstance(reply, TimeoutError)]
+        assert timed_out == ["fast", "fast2", "slow"]  # in the order of their deadlines
+        assert link.outstanding == 0
+    finally:
+        link.close()
+        await reader
+        await switch.stop()
 
 
 def test_the_limit_is_within_the_invoke_ids() -> None:

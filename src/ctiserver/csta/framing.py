@@ -16,7 +16,7 @@ raises a fatal RemoteProtocolError.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ctiserver.errors import LocalProtocolError, RemoteProtocolError
 from ctiserver.ids import InvokeId
@@ -46,8 +46,9 @@ class UnusableFrame(RemoteProtocolError):
         self.unknown_message = unknown_message
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
+class Frame(NamedTuple):
+    """One frame read whole (a tuple: one is made per message, cheaply)."""
+
     invoke_id: InvokeId
     document: bytes
 

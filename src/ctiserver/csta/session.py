@@ -25,8 +25,7 @@ from __future__ import annotations
 
 import enum
 from collections import deque
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from ctiserver.csta import codec
 from ctiserver.csta.failure import CSTAErrorCode
@@ -62,11 +61,11 @@ class Role(enum.Enum):
     SWITCHING_FUNCTION = enum.auto()
 
 
-@dataclass(frozen=True, slots=True)
-class Inbound:
+class Inbound(NamedTuple):
     """A message from the peer, with the invoke id to answer it under.
 
-    For a response or CSTAErrorCode, `request` is the request of ours it answers.
+    For a response or CSTAErrorCode, `request` is the request of ours it answers.  (A
+    tuple: one is made per message, cheaply.)
     """
 
     invoke_id: InvokeId

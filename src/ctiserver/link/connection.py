@@ -8,6 +8,11 @@ At most `max_outstanding` requests (at most the 9,998 invoke ids of ECMA-323) ar
 outstanding at once; a request beyond them waits, in order, for an answer to make
 room, and its timeout runs from when it is sent.
 
+Timeouts cost no timer per request (a loop timer made and cancelled is some 4 µs):
+requests wait in one queue per timeout value, in the order sent and so in the order
+due, and one loop timer is set for the earliest deadline.  An answered request is
+dropped from its queue when it comes to the front.
+
 The switch's own requests are answered here: SystemStatus and RequestSystemStatus (the
 keep-alive of the implicit association style); anything else it asks gets
 CSTAErrorCode(operation, serviceNotSupported).  Events and unconfirmed invocations go
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,7 +53,10 @@ READ_SIZE = 1 << 16
 class _Waiting:
     request: Request
     callback: ReplyCallback
-    timer: asyncio.TimerHandle
+
+
+# A loop timer may run up to a clock tick early; a deadline this close counts as due.
+_CLOCK_SLACK = 0.002
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +84,9 @@ class CstaLink:
         self._on_message = on_message
         self._max_outstanding = max_outstanding
         self._waiting: dict[InvokeId, _Waiting] = {}
+        self._deadlines: dict[float, deque[tuple[float, InvokeId, _Waiting]]] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = math.inf
         self._queued: deque[_Queued] = deque()
         self._outgoing: list[bytes] = []
         self._loop = asyncio.get_running_loop()
@@ -128,9 +140,44 @@ class CstaLink:
 
     def _send(self, request: Request, callback: ReplyCallback, timeout: float) -> None:
         invoke_id, data = self._session.send_request(request)
-        timer = self._loop.call_later(timeout, self._expire, invoke_id)
-        self._waiting[invoke_id] = _Waiting(request, callback, timer)
+        waiting = self._waiting[invoke_id] = _Waiting(request, callback)
+        deadline = self._loop.time() + timeout
+        queue = self._deadlines.get(timeout)
+        if queue is None:
+            queue = self._deadlines[timeout] = deque()
+        queue.append((deadline, invoke_id, waiting))
+        if deadline < self._timer_at:
+            self._arm(deadline)
         self._write(data)
+
+    def _arm(self, deadline: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = deadline
+        self._timer = self._loop.call_at(deadline, self._expire_due)
+
+    def _expire_due(self) -> None:
+        """Time out every request due; set the timer for the next deadline."""
+        self._timer, self._timer_at = None, math.inf
+        now = self._loop.time() + _CLOCK_SLACK
+        next_deadline = math.inf
+        for timeout, queue in list(self._deadlines.items()):
+            while queue:
+                deadline, invoke_id, waiting = queue[0]
+                if self._waiting.get(invoke_id) is not waiting:
+                    queue.popleft()  # answered already
+                elif deadline <= now:
+                    queue.popleft()
+                    self._expire(invoke_id)
+                else:
+                    next_deadline = min(next_deadline, deadline)
+                    break
+            if not queue and self._deadlines.get(timeout) is queue:
+                del self._deadlines[timeout]
+        # A request sent meanwhile (from the queue, as others timed out) armed the timer
+        # for its own deadline; keep whichever comes first.
+        if next_deadline < self._timer_at and not self._closed:
+            self._arm(next_deadline)
 
     def _send_queued(self) -> None:
         while self._queued and len(self._waiting) < self._max_outstanding and not self._closed:
@@ -213,7 +260,6 @@ class CstaLink:
         waiting = self._waiting.pop(inbound.invoke_id, None)
         if waiting is None:
             return
-        waiting.timer.cancel()
         message = inbound.message
         if isinstance(message, CSTAErrorCode):
             waiting.callback(ServiceError(message.category.value, message.value))
@@ -255,9 +301,12 @@ class CstaLink:
         self._closed = True
         self._flush_now()
         self._writer.close()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._deadlines.clear()
         waiting, self._waiting = self._waiting, {}
         for item in waiting.values():
-            item.timer.cancel()
             item.callback(LinkDown("the link to the switch went down before it answered"))
         queued, self._queued = self._queued, deque()
         for entry in queued:
