@@ -25,6 +25,8 @@ Convert = Callable[[Any, str], Any]  # (element, its path for messages) -> value
 # (a slot of index -1 has instead a function of (element, values) that fills several)
 Slot = tuple[int, tuple[str, ...], Callable[[Any, Any], Any], bool, str]
 _MISSING: Final = object()
+_UNSEEN: Final[Any] = object()
+_TAGS_LIMIT: Final = 256
 _new = object.__new__
 
 _LOCAL_NAMES: dict[Any, str] = {}
@@ -76,14 +78,19 @@ class Reader:
             (index, "/".join(field.path)) for index, field in enumerate(fields) if field.required
         )
         self.setters = tuple(getattr(cls, field.attr).__set__ for field in fields)
+        # The slot of each full tag seen (`{namespace}name`, None if unknown), so that a
+        # child costs one lookup; bounded, as tags come from the peer.
+        self.by_tag: dict[Any, Slot | None] = {}
 
     def read(self, element: Any) -> Any:
         defaults = self.defaults
         values = defaults.copy()
-        by_name, local = self.by_name, _LOCAL_NAMES.get
+        by_tag = self.by_tag
         for child in element:
             tag = child.tag
-            slot = by_name.get(local(tag) or local_name(tag))  # type: ignore[arg-type]
+            slot = by_tag.get(tag, _UNSEEN)
+            if slot is _UNSEEN:
+                slot = self._slot_of(tag)
             if slot is None:
                 continue
             index, below, convert, required, label = slot
@@ -107,6 +114,13 @@ class Reader:
         for setter, value in zip(self.setters, values, strict=True):
             setter(message, value)
         return message
+
+    def _slot_of(self, tag: Any) -> Slot | None:
+        name = local_name(tag)
+        slot = self.by_name.get(name) if name is not None else None
+        if len(self.by_tag) < _TAGS_LIMIT:
+            self.by_tag[tag] = slot
+        return slot
 
     def _several(self, slots: tuple[Slot, ...]) -> Callable[[Any, list[Any]], None]:
         def take(child: Any, values: list[Any]) -> None:
