@@ -24,6 +24,7 @@ from typing import Any
 
 from probe import add_switch_option, instructions, switch_for
 
+from ctiserver.app import collector
 from ctiserver.app.config import Address, Config, demo
 from ctiserver.app.service import Service
 from ctiserver.ids import DeviceId
@@ -62,7 +63,9 @@ async def measure(options: dict[str, Any]) -> None:
         switch_cpu = switch.cpu_seconds() if switch else 0.0
         began = time.perf_counter()
         cpu = time.process_time()
+        collector.tune()  # as `ctiserver run` does
         service = Service(config, announce=lambda line: None)
+        collector.freeze_long_lived()
         built = time.perf_counter() - began
         task = asyncio.create_task(service.run())
         await service.runtime.link_ready.wait()

@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
+from ctiserver.app import collector
 from ctiserver.app.config import Address, Config
 from ctiserver.app.embedded import pbx_config
 from ctiserver.app.service import Service
@@ -87,9 +88,13 @@ def events_sent(service: Service) -> float:
 
 @asynccontextmanager
 async def running(config: Config) -> AsyncIterator[Service]:
+    """The server up, with the garbage collector set as `ctiserver run` sets it."""
+    collector.tune()
     service = Service(config, announce=lambda line: None)
+    collector.freeze_long_lived()
     task = asyncio.create_task(service.run())
     await service.runtime.link_ready.wait()
+    collector.freeze_long_lived()
     try:
         yield service
     finally:
@@ -147,8 +152,10 @@ def _switch_main(config: Any, out: Any) -> None:
     from ctiserver.pbxsim.switch import Switch
 
     async def serve() -> None:
+        collector.tune()  # as `ctiserver pbxsim` does
         listener = PbxListener(Switch(config), "127.0.0.1", 0)
         address = await listener.start()
+        collector.freeze_long_lived()
         for trunk in config.trunks:
             if trunk.peer is not None:
                 await listener.wait_trunk(trunk.name)

@@ -106,31 +106,44 @@ def _load(path: Path | None) -> Config:
 
 
 def _run(arguments: argparse.Namespace) -> int:
+    from ctiserver.app import collector
     from ctiserver.app.service import Service
 
     config = _load(arguments.config)
     if arguments.orchestrate:
         config = configuration.with_orchestration(config)
+    collector.tune()
     service = Service(config)
+
+    async def freeze_when_up() -> None:
+        await service.runtime.link_ready.wait()
+        collector.freeze_long_lived()  # the monitors and the model of every DN
 
     async def serve() -> None:
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, service.stop)
         loop.add_signal_handler(signal.SIGTERM, service.stop)
         loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(service.reload()))
-        await service.run()
+        collector.freeze_long_lived()  # the configuration and the DN table
+        frozen = loop.create_task(freeze_when_up())
+        try:
+            await service.run()
+        finally:
+            frozen.cancel()
 
     _run_loop(serve())
     return 0
 
 
 def _pbxsim(arguments: argparse.Namespace) -> int:
+    from ctiserver.app import collector
     from ctiserver.app.embedded import serve_standalone
 
     config = _load(arguments.config)
+    collector.tune()
 
     async def serve() -> None:
-        task = asyncio.create_task(serve_standalone(config))
+        task = asyncio.create_task(serve_standalone(config, started=collector.freeze_long_lived))
         loop = asyncio.get_running_loop()
         for number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(number, task.cancel)

@@ -6,6 +6,8 @@ Also `serve_standalone`, behind `ctiserver pbxsim`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ctiserver.app.config import Address, Config
 from ctiserver.ids import DeviceId
 from ctiserver.model.states import DnKind
@@ -92,7 +94,8 @@ class EmbeddedSwitch:
         self.switch.reconfigure(pbx_config(config))
 
 
-async def serve_standalone(config: Config) -> None:
-    """`ctiserver pbxsim`: the switch alone, until cancelled."""
+async def serve_standalone(config: Config, *, started: Callable[[], None] | None = None) -> None:
+    """`ctiserver pbxsim`: the switch alone, until cancelled; *started* is called once it
+    listens."""
     listen = config.csta_listen or STANDALONE_LISTEN
-    await serve(pbx_config(config), listen.host, listen.port)
+    await serve(pbx_config(config), listen.host, listen.port, started=started)

@@ -8,19 +8,26 @@ them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ctiserver.pbxsim.config import PbxConfig
 from ctiserver.pbxsim.listener import PbxListener
 from ctiserver.pbxsim.switch import Switch
 
 
-async def serve(config: PbxConfig, host: str, port: int) -> None:
-    """Run a simulated PBX with *config* on *host*:*port* until cancelled."""
+async def serve(
+    config: PbxConfig, host: str, port: int, *, started: Callable[[], None] | None = None
+) -> None:
+    """Run a simulated PBX with *config* on *host*:*port* until cancelled; *started* is
+    called once it listens."""
     listener = PbxListener(Switch(config), host, port)
     try:
         bound_host, bound_port = await listener.start()
         print(f"listening csta={bound_host}:{bound_port}", flush=True)
         if (trunk := listener.trunk_address) is not None:
             print(f"listening trunk={trunk[0]}:{trunk[1]}", flush=True)
+        if started is not None:
+            started()
         await listener.run()
     finally:
         await listener.stop()
