@@ -19,14 +19,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import dataclasses
 import multiprocessing
 import time
 from typing import Any
 
 from probe import Probe, add_switch_option, events_sent, percentiles, running, switch_for
 
-from ctiserver.app.config import Address, Config, demo
+from ctiserver.app.config import Address, Config, amend, demo
 from ctiserver.ids import DeviceId
 from ctiserver.model.states import DnKind
 
@@ -95,12 +94,15 @@ async def _clients(address: tuple[str, int], options: dict[str, Any]) -> dict[st
 
 def site(pairs: int) -> Config:
     dns = {DeviceId(str(7001 + n)): DnKind.EXTENSION for n in range(2 * pairs)}
-    return dataclasses.replace(
+    return amend(
         demo(),
-        dns=dns,
-        client_listen=Address("127.0.0.1", 0),
-        http_listen=None,
-        reply_timeout=30.0,
+        site={"dns": dns},
+        server={
+            "client_listen": Address("127.0.0.1", 0),
+            "http_listen": None,
+            "max_connections_per_address": 2 * pairs + 16,  # every desk is on 127.0.0.1
+        },
+        switch={"reply_timeout": 30.0},
     )
 
 
@@ -116,6 +118,7 @@ async def serve_and_measure(options: dict[str, Any]) -> None:
             events_before = events_sent(service)
             cpu_before = time.process_time(), switch.cpu_seconds() if switch else 0.0
             child.start()
+            send.close()  # the child's copy remains: if the child dies, recv() ends with EOFError
             result = await asyncio.get_running_loop().run_in_executor(None, receive.recv)
             cpu = time.process_time(), switch.cpu_seconds() if switch else 0.0
             child.join()

@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import time
 from typing import Any
 
 from probe import add_switch_option, instructions, switch_for
 
 from ctiserver.app import collector
-from ctiserver.app.config import Address, Config, demo
+from ctiserver.app.config import Address, Config, amend, demo
 from ctiserver.app.service import Service
 from ctiserver.ids import DeviceId
 from ctiserver.model.states import DnKind
@@ -35,15 +34,16 @@ FIRST = 1_000_000
 
 def site(count: int, window: int | None) -> Config:
     windowed = {} if window is None else {"request_window": window}
-    return dataclasses.replace(
+    return amend(
         demo(),
-        dns={DeviceId(str(FIRST + n)): DnKind.EXTENSION for n in range(count)},
-        agent_logins=(),
-        routing_points={},
-        acd_queues={},
-        client_listen=Address("127.0.0.1", 0),
-        http_listen=None,
-        **windowed,
+        site={
+            "dns": {DeviceId(str(FIRST + n)): DnKind.EXTENSION for n in range(count)},
+            "agent_logins": (),
+            "routing_points": {},
+            "acd_queues": {},
+        },
+        server={"client_listen": Address("127.0.0.1", 0), "http_listen": None},
+        switch=windowed,
     )
 
 

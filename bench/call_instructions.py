@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import multiprocessing
 import pickle
 import tempfile
@@ -33,7 +32,7 @@ from basic_calls import site
 from probe import SwitchProcess, instructions, running
 from relay_ceiling import Recorder, Relay, count_events
 
-from ctiserver.app.config import Address, Config
+from ctiserver.app.config import Address, Config, amend
 
 A, B = "7001", "7002"
 
@@ -81,7 +80,7 @@ async def count_server(config: Config, calls: int, recorder: Recorder | None) ->
     """Run the calls; the server's monitors (monitorCrossRefID -> DN)."""
     switch = SwitchProcess(config)
     try:
-        async with running(dataclasses.replace(config, link=Address(*switch.address))) as service:
+        async with running(amend(config, switch={"link": Address(*switch.address)})) as service:
             if recorder is not None:
                 recorder.on = True
             assert service.client_address is not None
@@ -105,7 +104,7 @@ def run_server(config: Config, out: Any) -> None:
 
 
 async def count_pbxsim(config: Config, calls: int) -> None:
-    from ctiserver.app.embedded import pbx_config
+    from ctiserver.app.parts import pbx_config
     from ctiserver.pbxsim.listener import PbxListener
     from ctiserver.pbxsim.switch import Switch
 
@@ -113,7 +112,7 @@ async def count_pbxsim(config: Config, calls: int) -> None:
     address = await listener.start()
     here, there = multiprocessing.Pipe()
     server = multiprocessing.get_context("spawn").Process(
-        target=run_server, args=(dataclasses.replace(config, link=Address(*address)), there)
+        target=run_server, args=(amend(config, switch={"link": Address(*address)}), there)
     )
     server.start()
     client_address = await asyncio.get_running_loop().run_in_executor(None, here.recv)

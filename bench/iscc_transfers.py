@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import multiprocessing
 import statistics
 import time
@@ -27,10 +26,11 @@ from typing import Any
 
 from probe import SwitchProcess, add_switch_option, percentiles, switch_for
 
-from ctiserver.app.config import Address, IsccConfig, IsccPeer, TrunkConfig, demo
+from ctiserver.app.config import Address, IsccConfig, IsccPeer, amend, demo
 from ctiserver.app.service import Service
 from ctiserver.ids import DeviceId
 from ctiserver.model.states import DnKind
+from ctiserver.pbxsim.config import Trunk
 
 FREE = Address("127.0.0.1", 0)
 CALLERS, AGENTS, TARGETS, ROUTING_POINTS = 2001, 3001, 4001, 5001
@@ -129,41 +129,34 @@ def site_b(lanes: int) -> Any:
     dns = {DeviceId(n): DnKind.EXTENSION for n in numbers(TARGETS, lanes)}
     points = tuple(DeviceId(n) for n in numbers(ROUTING_POINTS, lanes))
     dns |= {point: DnKind.ROUTING_POINT for point in points}
-    return dataclasses.replace(
+    return amend(
         demo(),
-        switch_name="SiteB",
-        server_name="tserver-b",
-        dns=dns,
-        routing_points={},
-        acd_queues={},
-        client_listen=FREE,
-        http_listen=None,
-        reply_timeout=30.0,
-        trunk_listen=FREE,
-        trunks={"AB": TrunkConfig(prefix="8")},
         iscc=IsccConfig(
             listen=FREE,
             peers={"SiteA": IsccPeer(Address("127.0.0.1", 1), "8")},
             external_routing_points=points,
             dnis_pool=(),
         ),
+        switch={"name": "SiteB", "reply_timeout": 30.0},
+        server={"name": "tserver-b", "client_listen": FREE, "http_listen": None},
+        site={"dns": dns, "routing_points": {}, "acd_queues": {}},
+        pbxsim={"trunk_listen": FREE, "trunks": (Trunk(name="AB", prefix="8"),)},
     )
 
 
 def site_a(lanes: int, trunk: tuple[str, int], iscc: tuple[str, int]) -> Any:
     extensions = numbers(CALLERS, lanes) + numbers(AGENTS, lanes) + numbers(TARGETS, lanes)
-    return dataclasses.replace(
+    return amend(
         demo(),
-        switch_name="SiteA",
-        server_name="tserver-a",
-        dns={DeviceId(n): DnKind.EXTENSION for n in extensions},
-        routing_points={},
-        acd_queues={},
-        client_listen=FREE,
-        http_listen=None,
-        reply_timeout=30.0,
-        trunks={"AB": TrunkConfig(prefix="9", peer=Address(*trunk))},
         iscc=IsccConfig(listen=FREE, peers={"SiteB": IsccPeer(Address(*iscc), "9")}),
+        switch={"name": "SiteA", "reply_timeout": 30.0},
+        server={"name": "tserver-a", "client_listen": FREE, "http_listen": None},
+        site={
+            "dns": {DeviceId(n): DnKind.EXTENSION for n in extensions},
+            "routing_points": {},
+            "acd_queues": {},
+        },
+        pbxsim={"trunks": (Trunk(name="AB", prefix="9", peer=str(Address(*trunk))),)},
     )
 
 

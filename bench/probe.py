@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import multiprocessing
 import os
 import re
@@ -25,8 +24,8 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from ctiserver.app import collector
-from ctiserver.app.config import Address, Config
-from ctiserver.app.embedded import pbx_config
+from ctiserver.app.config import Address, Config, amend
+from ctiserver.app.parts import pbx_config
 from ctiserver.app.service import Service
 from ctiserver.link.connection import CstaLink
 from ctiserver.server.tcp import TlibTcpProtocol
@@ -177,7 +176,7 @@ def switch_for(config: Config, where: str) -> Iterator[tuple[Config, SwitchProce
         return
     switch = SwitchProcess(config)
     try:
-        yield dataclasses.replace(config, link=Address(*switch.address)), switch
+        yield amend(config, switch={"link": Address(*switch.address)}), switch
     finally:
         switch.stop()
 

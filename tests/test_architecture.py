@@ -1,5 +1,6 @@
-"""The layering of DESIGN.md § 4: pure layers import no I/O, and pbxsim shares only the
-codec with the server."""
+"""The layering of DESIGN.md § 4 and docs/architecture.md: pure layers import no I/O and
+no shell, pbxsim shares only the codec with the server, and the shells reach the core
+through its front modules only (never the model's or the handlers' insides)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,54 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "ctiserver"
-PURE = ["csta", "tlib", "model", "tserver", "scxml", "ids.py", "errors.py"]
+PURE = [
+    "csta",
+    "tlib",
+    "model",
+    "tserver",
+    "scxml",
+    "supervision",
+    "iscc/protocol.py",
+    "iscc/transactions.py",
+    "ids.py",
+    "errors.py",
+    "immutable.py",
+    "lines.py",
+    "safexml.py",
+    "security",
+]
+SHELLS = [
+    "link",
+    "server",
+    "http",
+    "client",
+    "app",
+    "cli.py",
+    "iscc/peering.py",
+    "orchestration",
+    "pbxsim/listener.py",
+    "pbxsim/command.py",
+]
+SHELL_PACKAGES = tuple("ctiserver." + part.removesuffix(".py").replace("/", ".") for part in SHELLS)
+# What a shell may import of the model and of the T-Server core: their front modules.
+CORE_FRONT = {
+    "ctiserver.model.states",
+    "ctiserver.model.values",
+    "ctiserver.model.changes",
+    "ctiserver.model.encoding",
+    "ctiserver.model.resync",
+    "ctiserver.tserver.core",
+    "ctiserver.tserver.port",
+    "ctiserver.tserver.view",
+    "ctiserver.tserver.iscc.settings",
+}
 FORBIDDEN_IN_PURE = {"asyncio", "socket", "time", "selectors", "aiohttp", "subprocess", "threading"}
 PBXSIM_MAY_IMPORT = {
     "ctiserver.csta",
     "ctiserver.errors",
     "ctiserver.ids",
     "ctiserver.clock",
+    "ctiserver.doors",  # TLS contexts, connection caps, rate-limited logs: no model
     "ctiserver.pbxsim",
 }
 
@@ -44,6 +86,18 @@ def test_pure_layers_import_no_io(path: Path) -> None:
     assert not used & FORBIDDEN_IN_PURE
 
 
+@pytest.mark.parametrize("path", modules(*PURE), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_pure_layers_import_no_shell(path: Path) -> None:
+    shells = {name for name in imports(path) if name.startswith(SHELL_PACKAGES)}
+    assert not shells
+
+
+@pytest.mark.parametrize("path", modules(*SHELLS), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_shells_reach_the_core_through_its_front_modules(path: Path) -> None:
+    core = {n for n in imports(path) if n.startswith(("ctiserver.model", "ctiserver.tserver"))}
+    assert core <= CORE_FRONT, core - CORE_FRONT
+
+
 @pytest.mark.parametrize("path", modules("pbxsim"), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_pbxsim_shares_only_the_codec(path: Path) -> None:
     ours = {name for name in imports(path) if name.startswith("ctiserver")}
@@ -63,3 +117,41 @@ def test_every_module_says_its_job(path: Path) -> None:
 
 def test_no_utils_module() -> None:
     assert not [p for p in PACKAGE.rglob("*.py") if p.stem in {"utils", "util", "helpers", "misc"}]
+
+
+def test_no_module_imports_itself_through_others() -> None:
+    """No import circle between modules (typing-only imports included): each module
+    stands above what it imports."""
+    graph = {_module(path): _ours(path) for path in modules(".")}
+    state: dict[str, int] = {}  # 1: on the path being walked, 2: done
+
+    def walk(module: str, path: list[str]) -> None:
+        state[module] = 1
+        for imported in sorted(graph.get(module, ())):
+            if state.get(imported) == 1:
+                cycle = [*path[path.index(imported) :], imported]
+                pytest.fail("import circle: " + " -> ".join(cycle))
+            if imported in graph and imported not in state:
+                walk(imported, [*path, imported])
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            walk(module, [module])
+
+
+def _module(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _ours(path: Path) -> set[str]:
+    """The package's modules *path* imports (a name from a module counts as the module)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("ctiserver"):
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("ctiserver")}
+    return found

@@ -1,8 +1,13 @@
-"""The command line (DESIGN.md § 2): run, pbxsim, orchestrate, scxml run, check-config,
-reload, phone.
+"""The command line (docs/configuration.md, docs/logging.md): run, pbxsim, orchestrate,
+scxml run, check-config, reload, phone, trace, hash-password.
 
 Parsing arguments, setting up logging and signals, and choosing the event loop live
 here; everything else is in app.service (the server) and the packages it wires.
+
+An operator's mistake is one line on standard error that names the problem and what to
+do, never a traceback: exit status 2 for a configuration that is wrong (including one
+check-config would refuse), 1 for anything else that stops a command (a port taken, no
+server answering).  `--log-level` and `--log-format` go before or after the command.
 """
 
 from __future__ import annotations
@@ -10,50 +15,95 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.metadata
 import json
 import logging
 import signal
+import ssl
 import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
 from ctiserver.app import config as configuration
 from ctiserver.app.config import Config
-from ctiserver.errors import ConfigError
+from ctiserver.app.validation import validate
+from ctiserver.errors import ConfigError, StartupError
+from ctiserver.logs import formats
 
 log = logging.getLogger("ctiserver")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    arguments = parser.parse_args(argv)
-    logging.basicConfig(
-        level=getattr(logging, arguments.log_level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+def version() -> str:
     try:
+        return importlib.metadata.version("ctiserver")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree, not installed
+        return "unknown (not installed)"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = _parser().parse_args(argv)
+    try:
+        arguments.level, arguments.format = _log_choice(arguments)
+        formats.configure(arguments.level or "info", arguments.format or "text")
         result: int = arguments.handler(arguments)
     except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines():
+            print(f"ctiserver: configuration error: {line}", file=sys.stderr)
         return 2
+    except StartupError as exc:
+        print(f"ctiserver: {exc}", file=sys.stderr)
+        return 1
     return result
 
 
+def _log_choice(arguments: argparse.Namespace) -> tuple[str | None, str | None]:
+    """The level and format the command line or the environment chose (None: neither)."""
+    try:
+        level = getattr(arguments, "log_level", None) or formats.from_environment(
+            formats.LEVEL_VARIABLE, formats.LEVELS
+        )
+        format = getattr(arguments, "log_format", None) or formats.from_environment(
+            formats.FORMAT_VARIABLE, formats.FORMATS
+        )
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return level, format
+
+
+def _log_settings(arguments: argparse.Namespace) -> Callable[[Config], None]:
+    """Applies a configuration's `[log]` level and format, unless the command line or the
+    environment chose them: at start, and again at each reload."""
+
+    def apply(config: Config) -> None:
+        formats.configure(
+            arguments.level or config.log.level or "info",
+            arguments.format or config.log.format or "text",
+        )
+
+    return apply
+
+
 def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--log-level", choices=formats.LEVELS, default=argparse.SUPPRESS)
+    common.add_argument("--log-format", choices=formats.FORMATS, default=argparse.SUPPRESS)
     parser = argparse.ArgumentParser(
-        prog="ctiserver", description="A CTI server for CSTA switches."
+        prog="ctiserver",
+        description="A CTI server for CSTA switches.",
+        parents=[common],
+        epilog=f"The log level may also come from {formats.LEVEL_VARIABLE}.",
     )
-    parser.add_argument(
-        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
-    )
+    parser.add_argument("--version", action="version", version=f"ctiserver {version()}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    run = commands.add_parser(
+    def command(name: str, **options: Any) -> argparse.ArgumentParser:
+        return commands.add_parser(name, parents=[common], **options)
+
+    run = command(
         "run", help="the CTI server (with no --config: a demo site on an embedded pbxsim)"
     )
     run.add_argument("--config", type=Path)
@@ -64,30 +114,48 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(handler=_run)
 
-    pbxsim = commands.add_parser("pbxsim", help="a simulated PBX alone, listening for CSTA links")
+    pbxsim = command("pbxsim", help="a simulated PBX alone, listening for CSTA links")
     pbxsim.add_argument("--config", type=Path)
     pbxsim.set_defaults(handler=_pbxsim)
 
-    orchestrate = commands.add_parser(
+    orchestrate = command(
         "orchestrate",
         help="the orchestration server alone (with no --config: the demo's, on 127.0.0.1:7000)",
     )
     orchestrate.add_argument("--config", type=Path)
     orchestrate.set_defaults(handler=_orchestrate)
 
-    scxml = commands.add_parser("scxml", help="SCXML tools: scxml run DOC.scxml")
+    scxml = command("scxml", help="SCXML tools: scxml run DOC.scxml")
     scxml.add_argument("words", nargs=argparse.REMAINDER, metavar="run DOC.scxml")
     scxml.set_defaults(handler=_scxml)
 
-    check = commands.add_parser("check-config", help="validate a configuration file")
+    hashing = command(
+        "hash-password",
+        help="print the scrypt hash of a password read from standard input (or a prompt)",
+    )
+    hashing.set_defaults(handler=_hash_password)
+
+    check = command(
+        "check-config", help="validate a configuration file as `run` would at its start"
+    )
     check.add_argument("file", type=Path)
     check.set_defaults(handler=_check_config)
 
-    reload = commands.add_parser("reload", help="ask a running server to re-read its configuration")
+    reload = command("reload", help="ask a running server to re-read its configuration")
     reload.add_argument("--config", type=Path, help="the running server's configuration file")
     reload.set_defaults(handler=_reload)
 
-    phone = commands.add_parser(
+    trace = command(
+        "trace",
+        help="follow a running server's trace: every message in and out, as it happens",
+    )
+    trace.add_argument("--dn", action="append", default=[], help="only messages about this DN")
+    trace.add_argument("--config", type=Path, help="the running server's configuration file")
+    trace.add_argument("--http", metavar="HOST:PORT", help="the server's http-listen address")
+    trace.add_argument("--json", action="store_true", help="print each record as JSON")
+    trace.set_defaults(handler=_trace)
+
+    phone = command(
         "phone",
         help="use a phone of a running server's embedded pbxsim",
         description="dial NUMBER, answer, hang-up, hold, retrieve [CALLID], account-code CODE",
@@ -112,8 +180,11 @@ def _run(arguments: argparse.Namespace) -> int:
     config = _load(arguments.config)
     if arguments.orchestrate:
         config = configuration.with_orchestration(config)
+    validate(config, command="run")
+    apply_log_settings = _log_settings(arguments)
+    apply_log_settings(config)
     collector.tune()
-    service = Service(config)
+    service = Service(config, on_log_settings=apply_log_settings)
 
     async def freeze_when_up() -> None:
         await service.runtime.link_ready.wait()
@@ -140,6 +211,8 @@ def _pbxsim(arguments: argparse.Namespace) -> int:
     from ctiserver.app.embedded import serve_standalone
 
     config = _load(arguments.config)
+    validate(config, command="pbxsim")
+    _log_settings(arguments)(config)
     collector.tune()
 
     async def serve() -> None:
@@ -160,14 +233,17 @@ def _orchestrate(arguments: argparse.Namespace) -> int:
     config = _load(arguments.config)
     if arguments.config is None:
         config = configuration.with_orchestration(config)
+    validate(config, command="orchestrate")
+    _log_settings(arguments)(config)
     settings = config.orchestration
-    if settings is None:
-        raise ConfigError(f"{arguments.config}: there is no [orchestration] section")
-    if not settings.servers:
-        raise ConfigError(f"{arguments.config}: [orchestration] servers names no CTI server")
+    assert settings is not None  # validate() says so otherwise
+
+    from ctiserver.app.security import orchestration_tls
+
+    tls = orchestration_tls(config)
 
     async def serve() -> None:
-        task = asyncio.create_task(OrchestrationServer(settings).run())
+        task = asyncio.create_task(OrchestrationServer(settings, tls=tls).run())
         loop = asyncio.get_running_loop()
         for number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(number, task.cancel)
@@ -184,22 +260,71 @@ def _scxml(arguments: argparse.Namespace) -> int:
     return scxml_main(list(arguments.words))
 
 
+def _hash_password(arguments: argparse.Namespace) -> int:
+    """`ctiserver hash-password`: one line, for `[application."NAME"] password-hash`."""
+    from ctiserver.security.passwords import hash_password
+
+    if sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            print("the two passwords differ", file=sys.stderr)
+            return 1
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        print("an empty password is not a password", file=sys.stderr)
+        return 1
+    print(hash_password(password))
+    return 0
+
+
 def _check_config(arguments: argparse.Namespace) -> int:
     config = configuration.load(arguments.file)
+    validate(config, command="run")
     print(
-        f"{arguments.file}: valid; {len(config.dns)} DNs, {len(config.agent_logins)} agent logins"
+        f"{arguments.file}: valid; {len(config.site.dns)} DNs, "
+        f"{len(config.site.agent_logins)} agent logins"
     )
     return 0
 
 
 def _reload(arguments: argparse.Namespace) -> int:
     config = _load(arguments.config)
-    if config.http_listen is None:
-        print(
-            "reload needs [server] http-listen; send SIGHUP to the server instead", file=sys.stderr
+    if config.server.http_listen is None:
+        raise ConfigError("reload needs [server] http-listen; send SIGHUP to the server instead")
+    answer = _post_json(config, f"{config.server.http_listen}/reload")
+    if not answer.get("ok"):
+        raise ConfigError(f"the server refused the reload, nothing changed: {answer.get('error')}")
+    print(reload_summary(answer))
+    return 0
+
+
+def reload_summary(answer: dict[str, Any]) -> str:
+    """A reload's answer as the lines an operator reads."""
+    added, removed = answer.get("added", []), answer.get("removed", [])
+    lines = [f"reloaded: {len(added)} DNs added, {len(removed)} removed"]
+    if answer.get("applied"):
+        lines.append("applied now: " + ", ".join(answer["applied"]))
+    if answer.get("restart"):
+        lines.append("changed, applied at the next restart: " + ", ".join(answer["restart"]))
+    return "\n".join(lines)
+
+
+def _trace(arguments: argparse.Namespace) -> int:
+    from ctiserver.logs.follow import follow
+
+    config = _load(arguments.config)
+    http = arguments.http or config.server.http_listen
+    if http is None:
+        raise ConfigError("trace needs the server's [server] http-listen")
+    tls, headers = _admin_credentials(config)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(
+            follow(str(http), arguments.dn, as_json=arguments.json, tls=tls, headers=headers)
         )
-        return 2
-    return _post(f"http://{config.http_listen}/reload", None)
+    return 0
 
 
 # The action's argument, by action: the body key it fills, and whether it is required.
@@ -214,7 +339,8 @@ PHONE_ARGUMENTS: dict[str, tuple[str, bool] | None] = {
 
 
 def _phone(arguments: argparse.Namespace) -> int:
-    http = arguments.http or _load(arguments.config).http_listen
+    config = _load(arguments.config)
+    http = arguments.http or config.server.http_listen
     if http is None:
         print("phone needs the server's [server] http-listen", file=sys.stderr)
         return 2
@@ -225,21 +351,62 @@ def _phone(arguments: argparse.Namespace) -> int:
     elif argument is not None and argument[1]:
         print(f"{arguments.action} needs its {argument[0]}", file=sys.stderr)
         return 2
-    url = f"http://{http}/phone/{urllib.parse.quote(arguments.station)}"
-    return _post(url, json.dumps(body).encode())
+    url = f"{http}/phone/{urllib.parse.quote(arguments.station)}"
+    return _post(config, url, json.dumps(body).encode())
 
 
-def _post(url: str, body: bytes | None) -> int:
-    request = urllib.request.Request(url, data=body, method="POST")
+def _admin_credentials(config: Config) -> tuple[ssl.SSLContext | None, dict[str, str]]:
+    """How to reach the server's admin endpoints as its configuration says: https with
+    its CA when it listens on TLS, and its admin token when it has one (docs/security.md)."""
+    from ctiserver.app.security import http_policy, outgoing_tls
+
+    tls = outgoing_tls(config) if config.server.tls_cert is not None else None
+    headers = {}
+    if (token := http_policy(config).token) is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return tls, headers
+
+
+def _admin_request(
+    config: Config, where: str, body: bytes | None
+) -> tuple[urllib.request.Request, ssl.SSLContext | None]:
+    """A JSON POST to *where* (HOST:PORT/PATH), and the TLS context to send it with."""
+    tls, headers = _admin_credentials(config)
+    url = f"{'https' if tls else 'http'}://{where}"
+    headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(url, data=body or b"{}", method="POST", headers=headers)
+    return request, tls
+
+
+def _post(config: Config, where: str, body: bytes | None) -> int:
+    """POST *body* to the server at *where* (HOST:PORT/PATH); print its answer."""
+    request, tls = _admin_request(config, where, body)
     try:
-        with urllib.request.urlopen(request, timeout=10) as reply:
+        with urllib.request.urlopen(request, timeout=10, context=tls) as reply:
             print(reply.read().decode())
             return 0
     except urllib.error.HTTPError as exc:
         print(exc.read().decode(), file=sys.stderr)
     except urllib.error.URLError as exc:
-        print(f"no server answers at {url}: {exc.reason}", file=sys.stderr)
+        raise StartupError(
+            f"no server answers at {request.full_url}: {exc.reason}; is it running?"
+        ) from None
     return 1
+
+
+def _post_json(config: Config, where: str) -> dict[str, Any]:
+    """POST to the server at *where*; its JSON answer, whatever the status."""
+    request, tls = _admin_request(config, where, None)
+    try:
+        with urllib.request.urlopen(request, timeout=30, context=tls) as reply:
+            answer: dict[str, Any] = json.loads(reply.read())
+    except urllib.error.HTTPError as exc:
+        answer = json.loads(exc.read() or b"{}")
+    except urllib.error.URLError as exc:
+        raise StartupError(
+            f"no server answers at {request.full_url}: {exc.reason}; is it running?"
+        ) from None
+    return answer
 
 
 def _run_loop(coroutine: Coroutine[Any, Any, None]) -> None:

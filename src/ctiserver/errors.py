@@ -56,3 +56,8 @@ class ServiceError(CtiError):
 
 class ConfigError(CtiError):
     """A configuration file is invalid; the message names the file, line and key."""
+
+
+class StartupError(CtiError):
+    """A command could not start (a port is taken, the switch refused, …); the message
+    names the problem and what to do, in one line."""

@@ -5,32 +5,36 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
 
-from ctiserver.app.config import Address, Config, demo
+from ctiserver.app.config import Config, amend, demo
 from ctiserver.app.service import Service
 from ctiserver.client.connection import TClient
+from ctiserver.doors.address import Address
+from ctiserver.tlib.events import problems
 from ctiserver.tlib.vocabulary import TMessage
 
 EVENT_TIMEOUT = 5.0
 ALWAYS = ("Server", "EventSequenceNumber", "time")
 
 
-def site_config(**overrides: Any) -> Config:
-    settings: dict[str, Any] = {
-        "client_listen": Address("127.0.0.1", 0),
-        "http_listen": Address("127.0.0.1", 0),
-        "reply_timeout": 2.0,
-        "reconnect_min": 0.05,
-        "reconnect_max": 0.2,
-        "keepalive_interval": 5.0,
-    }
-    settings.update(overrides)
-    return dataclasses.replace(demo(), **settings)
+def site_config(**sections: Any) -> Config:
+    """The demo site on port 0, quick to notice a lost link, with *sections* changed as
+    app.config.amend changes them: `site_config(switch={"reply_timeout": 0.3})`."""
+    quick = amend(
+        demo(),
+        server={"client_listen": Address("127.0.0.1", 0), "http_listen": Address("127.0.0.1", 0)},
+        switch={
+            "reply_timeout": 2.0,
+            "reconnect_min": 0.05,
+            "reconnect_max": 0.2,
+            "keepalive_interval": 5.0,
+        },
+    )
+    return amend(quick, sections)
 
 
 class Site:
@@ -58,6 +62,18 @@ class Site:
         for dn in dns:
             await client.register_address(dn)
             await within(client.next_event())  # EventRegistered, also in the stream
+        return client
+
+    async def client_for(self, name: str, password: str, *dns: str) -> TClient:
+        """A client of application *name*, authenticated, that has registered *dns*."""
+        client = await TClient.connect(
+            *self.address, application_name=name, application_password=password
+        )
+        self._clients.append(client)
+        await within(client.wait_for("EventLinkConnected"))
+        for dn in dns:
+            await client.register_address(dn)
+            await within(client.next_event())
         return client
 
     async def close(self) -> None:
@@ -122,6 +138,7 @@ async def make_site() -> AsyncIterator[SiteFactory]:
 def check(event: TMessage, name: str, **expected: Any) -> TMessage:
     """*event* is *name* with the *expected* attributes; ReferenceID=None means absent."""
     assert event["Event"] == name, event
+    assert not problems(event), (problems(event), event)  # the events' table (tlib.events)
     for attribute in ALWAYS:
         assert attribute in event, (attribute, event)
     for attribute, value in expected.items():

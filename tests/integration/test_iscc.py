@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from typing import Any
 
+import orjson
 import pytest
 
 from ctiserver.client.connection import TClient
@@ -89,9 +91,18 @@ async def test_a_call_made_to_another_site(make_site: SiteFactory, xroute: str) 
     c1 = dialing["ConnID"]
     check(dialing, "EventDialing", OtherDN="97102", UserData=data)
     await expect(a, "EventDialing")
-    ringing = await expect(b, "EventRinging", ThisDN="7102", ANI="7001")
-    if ringing["UserData"] != data:  # matched by the network call id, which comes a moment later
-        await expect(b, "EventAttachedDataChanged", UserData=data, ThisDN="7102")
+    # matched before its first event, whatever the type (a direct-callid call waits for its
+    # network call id from the origin): the data and the origin's ConnID are on EventRinging
+    ringing = await expect(
+        b,
+        "EventRinging",
+        ThisDN="7102",
+        ANI="7001",
+        UserData=data,
+        LastTransferConnID=c1,
+        LastTransferHomeLocation="SiteA",
+        CallType="Inbound",
+    )
     await expect(
         a,
         "EventRemoteConnectionSuccess",
@@ -371,6 +382,9 @@ async def test_pullback_returns_a_call_to_the_dn_it_left(make_site: SiteFactory)
         UserData={"k": "v", "seen": "B"},
         LastTransferHomeLocation="SiteB",
         LastTransferConnID=ringing["ConnID"],
+        FirstTransferHomeLocation="SiteA",  # where its journey began: here
+        FirstTransferConnID=c1,
+        CallType="Inbound",  # it came back on a trunk, whoever it presents
     )
     await expect(
         remote,
@@ -493,7 +507,7 @@ async def test_the_remote_server_restarted_in_mid_transaction(make_site: SiteFac
     # SiteB comes back where it was: ISCC and the trunk reconnect, and calls cross again
     plan = plan_b()
     again = plan.settings(listen_trunks=True)
-    again["trunk_listen"] = trunk
+    again["pbxsim"]["trunk_listen"] = trunk
     again["iscc"] = dataclasses.replace(again["iscc"], listen=iscc)
     site_b = await make_site(**again)
     await joined(site_a, "AB", "SiteB", site_b)
@@ -551,3 +565,112 @@ async def test_a_peer_of_another_protocol_version(make_site: SiteFactory) -> Non
     reference = b.send("RequestGetAccessNumber", ThisDN="7101", OtherDN="7001", Location="SiteA")
     error = await expect(b, "EventError", ErrorCode=1003, ReferenceID=reference)
     assert "ctiserver-iscc/9" in error["ErrorMessage"]
+
+
+async def test_an_overlong_field_from_a_peer_is_dropped_and_the_server_serves_on(
+    make_site: SiteFactory,
+) -> None:
+    """A malformed message (a 70,000-character resource) is one bad line, not a crash."""
+    site_a, _site_b = await two_sites(make_site)
+    to_b = site_a.service.runtime.peering._connections["SiteB"]  # type: ignore[union-attr]
+    huge = "9" * 70_000
+    to_b._writer.write(b'{"type":"reserved","xid":"SiteA:1","resource":"%s"}\n' % huge.encode())
+    to_b._writer.write(
+        b'{"type":"reserve","xid":"x","xroute":"direct-uui","dn":"%s"}\n' % huge.encode()
+    )
+    a = await site_a.client("7001")
+    answer = await a.request(
+        "RequestGetAccessNumber", ThisDN="7001", OtherDN="7101", Location="SiteB"
+    )
+    check(answer, "EventAnswerAccessNumber", AccessNumber="95100")
+
+
+async def test_a_peer_holds_a_bounded_number_of_reservations(make_site: SiteFactory) -> None:
+    """A rogue SiteA that reserves and never uses nor cancels is refused past the bound."""
+    site_b = await make_site(**plan_b().settings(listen_trunks=True, max_reservations_per_peer=5))
+    reader, writer = await asyncio.open_connection(*site_b.service.iscc_address)  # type: ignore[misc]
+    writer.write(b'{"type":"hello","version":"ctiserver-iscc/1","location":"SiteA","server":"a"}\n')
+    assert b'"hello"' in await within(reader.readline())
+    for n in range(8):
+        writer.write(b'{"type":"reserve","xid":"x%d","xroute":"direct-uui","dn":"7101"}\n' % n)
+    answers: list[dict[str, Any]] = []
+    while len(answers) < 8:
+        line = orjson.loads(await within(reader.readline()))
+        if line["type"] != "poll":  # the keep-alive may come between
+            answers.append(line)
+    assert [a["type"] for a in answers] == ["reserved"] * 5 + ["refused"] * 3
+    assert {a["code"] for a in answers[5:]} == {1006}
+    assert len(site_b.service.runtime.core.iscc.table.reservations) == 5  # type: ignore[union-attr]
+    writer.close()
+
+
+async def test_get_access_number_without_location_is_this_sites(make_site: SiteFactory) -> None:
+    """No Location (or this site's) means here: one of this site's own resources."""
+    _site_a, site_b = await two_sites(make_site)
+    b = await site_b.client("7101")
+    for where in ({}, {"Location": "SiteB"}, {"Location": "tserver-b@SiteB"}):
+        answer = await b.request(
+            "RequestGetAccessNumber", ThisDN="7101", OtherDN="7102", XRouteType="Route", **where
+        )
+        check(answer, "EventAnswerAccessNumber", ThisDN="7101")
+        assert answer["AccessNumber"] in {"5100", "5101", "5102", "5103"}
+        await expect(b, "EventAnswerAccessNumber")
+
+
+async def test_a_call_across_three_sites_carries_its_whole_history(make_site: SiteFactory) -> None:
+    """CallHistory: at C, LastTransfer* is B (where it came from), FirstTransfer* is A."""
+    site_a, site_b, site_c = await three_sites(make_site)
+    a, b, c = await site_a.client("7001"), await site_b.client("7101"), await site_c.client("7201")
+    dialing = await a.make_call("7001", "7101", Location="SiteB", XRouteType="DirectUUI")
+    at_b = await expect(b, "EventRinging", FirstTransferHomeLocation="SiteA")
+    await b.answer_call("7101", at_b["ConnID"])
+    await expect(b, "EventEstablished")
+    await b.single_step_transfer(
+        "7101", at_b["ConnID"], "7201", Location="SiteC", XRouteType="DirectUUI"
+    )
+    await expect(
+        c,
+        "EventRinging",
+        ThisDN="7201",
+        LastTransferHomeLocation="SiteB",
+        LastTransferConnID=at_b["ConnID"],
+        LastTransferOrigDN="7101",
+        FirstTransferHomeLocation="SiteA",
+        FirstTransferConnID=dialing["ConnID"],
+        FirstTransferOrigDN="7001",
+    )
+
+
+async def test_party_events_of_a_linked_call_reach_the_other_site(make_site: SiteFactory) -> None:
+    """event-propagation: a transfer at the destination site is heard at the origin."""
+    site_a, site_b = await two_sites(make_site, b_iscc={"event_propagation": True})
+    a = await site_a.client("7001")
+    b, b2 = await site_b.client("7101"), await site_b.client("7102")
+    c1 = (await a.make_call("7001", "7101", Location="SiteB", XRouteType="DirectUUI"))["ConnID"]
+    at_b = (await expect(b, "EventRinging"))["ConnID"]
+    await b.answer_call("7101", at_b)
+    await expect(b, "EventEstablished")
+    await expect(a, "EventDialing")
+    await expect(a, "EventRemoteConnectionSuccess")
+    await expect(a, "EventEstablished", ConnID=c1)
+    held = await b.initiate_transfer("7101", at_b, "7102")
+    await expect(b, "EventHeld")
+    consultation = (await expect(b, "EventDialing"))["ConnID"]
+    await expect(b2, "EventRinging")
+    await b2.answer_call("7102", consultation)
+    await expect(b2, "EventEstablished")
+    await b.complete_transfer("7101", at_b, consultation)
+    changed = await expect(
+        a,
+        "EventPartyChanged",
+        ThisDN="7001",
+        ConnID=c1,
+        OtherDN="7102",
+        ThirdPartyDN="7101",
+        ThirdPartyDNRole="TransferredBy",
+        CallState="Transferred",
+        RemoteLocation="SiteB",
+        RemoteConnID=at_b,
+        RemoteDN="7102",
+    )
+    assert held["ReferenceID"] not in (changed.get("ReferenceID"),)

@@ -17,9 +17,9 @@ def extensions(first: int, count: int) -> dict[DeviceId, DnKind]:
     return {DeviceId(str(first + n)): DnKind.EXTENSION for n in range(count)}
 
 
-def lines_only(**overrides: object) -> dict[str, object]:
+def lines_only(dns: dict[DeviceId, DnKind]) -> dict[str, object]:
     """A site of nothing but extensions (no agents, queues or routing points)."""
-    return {"agent_logins": (), "routing_points": {}, "acd_queues": {}, **overrides}
+    return {"dns": dns, "agent_logins": (), "routing_points": {}, "acd_queues": {}}
 
 
 async def test_bring_up_keeps_a_window_of_requests_outstanding(make_site: SiteFactory) -> None:
@@ -28,7 +28,8 @@ async def test_bring_up_keeps_a_window_of_requests_outstanding(make_site: SiteFa
     try:
         dns = extensions(7001, 50)
         site = await make_site(
-            link=Address(host, port), **lines_only(dns=dns, request_window=8, reply_timeout=30.0)
+            switch={"link": Address(host, port), "request_window": 8, "reply_timeout": 30.0},
+            site=lines_only(dns),
         )
         for kind in (MonitorStart, SnapshotDevice):
             answered = 0
@@ -53,7 +54,8 @@ async def test_a_dn_the_switch_refuses_is_reported_and_asked_for_again(
     host, port = await switch.start()
     try:
         site = await make_site(
-            link=Address(host, port), keepalive_interval=0.2, **lines_only(dns=extensions(7001, 5))
+            switch={"link": Address(host, port), "keepalive_interval": 0.2},
+            site=lines_only(extensions(7001, 5)),
         )
         client = await site.client("7001")
         link = site.service.runtime.link
@@ -83,7 +85,7 @@ async def test_a_dn_the_switch_refuses_is_reported_and_asked_for_again(
 
 async def test_twenty_thousand_dns_are_every_one_monitored(make_site: SiteFactory) -> None:
     dns = extensions(100_000, 20_000)
-    site = await make_site(**lines_only(dns=dns, reply_timeout=30.0))
+    site = await make_site(switch={"reply_timeout": 30.0}, site=lines_only(dns))
     await within(site.service.runtime.link_ready.wait(), 120)
     link = site.service.runtime.link
     assert link is not None

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from ctiserver.client.connection import TClient
+from ctiserver.ids import DeviceId
+from ctiserver.model.changes import GuestAssociation
 from ctiserver.pbxsim.phone import EnterAccountCode
 from tests.integration import scenarios
 from tests.integration.conftest import Site, SiteFactory, check, expect
@@ -108,7 +110,7 @@ async def test_hot_desking_errors(site: Site) -> None:
 @pytest.fixture
 async def recording_site(make_site: SiteFactory, tmp_path: Path) -> tuple[Site, Path]:
     recordings = tmp_path / "recordings.jsonl"
-    return await make_site(recordings=recordings), recordings
+    return await make_site(pbxsim={"recordings": recordings}), recordings
 
 
 async def test_recording_start_suspend_resume_stop(recording_site: tuple[Site, Path]) -> None:
@@ -228,7 +230,7 @@ async def test_the_recording_of_a_dn_that_transfers_away_stops(
 
 
 def accode(**options: Any) -> dict[str, Any]:
-    return {"accode_privateservice": True, **options}
+    return {"options": {"accode_privateservice": True, **options}}
 
 
 async def test_account_code_by_private_service(make_site: SiteFactory) -> None:
@@ -292,7 +294,7 @@ async def test_account_code_as_user_data(make_site: SiteFactory) -> None:
 
 
 async def test_account_code_in_extensions(make_site: SiteFactory) -> None:
-    site = await make_site(accode_data="ext")  # without the private service
+    site = await make_site(options={"accode_data": "ext"})  # without the private service
     caller, callee, conn_id = await talking(site)
     switch(site).act(EnterAccountCode("7001", "9"))
     await callee.hold_call("7002", conn_id)
@@ -328,7 +330,8 @@ async def test_a_server_that_missed_the_association_learns_it_from_the_calls(sit
     guest = await site.client("7005")
     service(guest, 1, "7005", Extensions={"HOST_DN": "7006"})
     await expect(guest, "EventPrivateInfo", PrivateMsgID=1)
-    site.service.runtime.core.model.hosts.clear()  # as if the server had started since
+    forgotten = GuestAssociation(guest=DeviceId("7005"), host=DeviceId("7006"), associated=False)
+    site.service.runtime.core.model.replay([forgotten])  # as if the server had started since
     caller = await site.client("7001")
     await caller.make_call("7001", "7005")
     ringing = await expect(guest, "EventRinging", ThisDN="7005")

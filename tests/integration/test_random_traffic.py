@@ -1,7 +1,8 @@
-"""A property of the whole server (issue 3): random sequences of legal and illegal
-requests on a few DNs never crash it, every request gets an answer (events carrying its
-ReferenceID, or one EventError and nothing else), and afterwards the server's view of
-every DN agrees with pbxsim's."""
+"""A property of the whole server: random sequences of legal and illegal requests on a
+few DNs never crash it, every request gets an answer (events carrying its ReferenceID,
+or one EventError and nothing else), afterwards the server's view of every DN agrees
+with pbxsim's, and a replica fed the server's change records (as JSON, as the hot-standby
+journal carries them) holds the same state."""
 
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ from hypothesis import strategies as st
 from ctiserver.app.config import AcdQueueSettings, RoutingPointSettings
 from ctiserver.client.connection import TClient
 from ctiserver.csta.enumerations import LocalConnectionState as L
-from ctiserver.ids import DeviceId
+from ctiserver.ids import ConnIdAllocator, DeviceId
+from ctiserver.model.encoding import decode_change, encode_change
+from ctiserver.model.model import Model
 from ctiserver.model.states import DnKind, PartyState
+from ctiserver.tlib.events import problems
 from ctiserver.tlib.vocabulary import TMessage
 from tests.integration.conftest import site_config, start_site, stop_site, within
 
@@ -126,11 +130,17 @@ def attributes(action: tuple[Any, ...], conns: list[str]) -> dict[str, Any]:
 
 async def play(sequence: list[tuple[Any, ...]]) -> None:
     config = site_config(
-        routing_points={DeviceId(RP): RoutingPointSettings(60.0, DeviceId("7004"))},
-        acd_queues={DeviceId(Q): AcdQueueSettings(0.0)},
-        reply_timeout=3.0,
+        site={
+            "routing_points": {DeviceId(RP): RoutingPointSettings(60.0, DeviceId("7004"))},
+            "acd_queues": {DeviceId(Q): AcdQueueSettings(0.0)},
+        },
+        switch={"reply_timeout": 3.0},
     )
     site, task = await start_site(config)
+    journal: list[bytes] = []
+    site.service.runtime.add_journal_listener(
+        lambda written: journal.extend(encode_change(c) for c in written.changes)
+    )
     try:
         client = await site.client(*STATIONS, Q, RP)
         conns: list[str] = []
@@ -144,8 +154,17 @@ async def play(sequence: list[tuple[Any, ...]]) -> None:
             errors = [e for e in events if e["Event"] == "EventError"]
             assert not errors or len(events) == 1, (reference, events)
         agree(site.service)
+        replicated(site.service, journal)
     finally:
         await stop_site(site, task)
+
+
+def replicated(service: Any, journal: list[bytes]) -> None:
+    """An empty model that applies the journal holds what the server's model holds."""
+    model = service.runtime.core.model
+    replica = Model(dns=model.dns, conn_ids=ConnIdAllocator(0))
+    replica.replay(decode_change(line) for line in journal)
+    assert replica.value() == model.value()
 
 
 async def answered(
@@ -163,6 +182,7 @@ def drain(client: TClient, answers: dict[int, list[TMessage]], conns: list[str])
 
 
 def note(event: TMessage, answers: dict[int, list[TMessage]], conns: list[str]) -> None:
+    assert not problems(event), (problems(event), event)  # every event, by the table
     if "ReferenceID" in event:
         answers.setdefault(event["ReferenceID"], []).append(event)
     conn_id = event.get("ConnID")
@@ -171,15 +191,22 @@ def note(event: TMessage, answers: dict[int, list[TMessage]], conns: list[str]) 
 
 
 def agree(service: Any) -> None:
-    """The server's calls and agents at every DN are the switch's."""
+    """The server's calls and agents at every DN are the switch's, and it holds no call
+    none of its DNs is in (rule 3 of model.moves)."""
     model = service.runtime.core.model
     view = service.embedded.switch.view()
+    for call in model.calls:
+        ours = [dn for dn in model.parties(call.conn_id) if model.is_ours(dn)]
+        assert ours or call.expected, call
     for number, kind in model.dns.items():
-        ours = {c.call_id: AT_THE_SWITCH[c.parties[number].state] for c in model.calls_at(number)}
+        ours = {
+            c.call_id: AT_THE_SWITCH[model.party(number, c.conn_id).state]
+            for c in model.calls_at(number)
+        }
         theirs = {c.call_id: c.state_of(number) for c in view.calls_at(number)}
         assert ours == theirs, (number, ours, theirs)
         if kind is DnKind.EXTENSION:
-            agent = model.agents.get(number)
+            agent = model.agent(number)
             switch_agent = next((a for a in view.agents if a.device == number), None)
             assert (agent is None) == (switch_agent is None), (number, agent, switch_agent)
             if agent is not None and switch_agent is not None:

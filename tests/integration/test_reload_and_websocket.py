@@ -4,6 +4,8 @@ command line itself run as a user runs it."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import logging
 import os
 import signal
 import sys
@@ -11,6 +13,7 @@ from pathlib import Path
 
 import aiohttp
 import orjson
+import pytest
 
 from ctiserver.tlib.codec import MAX_LINE
 from tests.integration.conftest import Site, SiteFactory, check, expect, within
@@ -37,11 +40,13 @@ async def test_reload_adds_and_removes_dns(make_site: SiteFactory, tmp_path: Pat
 
     path = tmp_path / "site.toml"
     write_site(path, '"7001", "7002"')
-    site = await make_site(**{k: getattr(configuration.load(path), k) for k in ("dns", "source")})
+    loaded = configuration.load(path)
+    site = await make_site(site={"dns": loaded.site.dns}, source=loaded.source)
     a = await site.client("7001", "7002")
     write_site(path, '"7001", "7003"')
     result = await site.service.reload()
-    assert result == {"ok": True, "added": ["7003"], "removed": ["7002"]}
+    assert (result["ok"], result["added"], result["removed"]) == (True, ["7003"], ["7002"])
+    assert "[dn]" in result["applied"]
     removed = await expect(a, "EventUnregistered", ThisDN="7002", ErrorCode=59, ReferenceID=None)
     assert "removed" in removed["ErrorMessage"]
     check(await a.register_address("7003"), "EventRegistered", ThisDN="7003")
@@ -63,7 +68,48 @@ async def test_a_bad_file_is_refused_and_the_configuration_stays(
     result = await site.service.reload()
     assert result["ok"] is False
     assert "not valid TOML" in result["error"]
-    assert "7002" in site.service.config.dns
+    assert "7002" in site.service.config.site.dns
+
+
+async def test_a_reload_applies_what_it_can_and_names_what_needs_a_restart(
+    make_site: SiteFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from ctiserver.app import config as configuration
+
+    path = tmp_path / "site.toml"
+    write_site(path, '"7001"')
+    loaded = configuration.load(path)
+    site = await make_site(**{f.name: getattr(loaded, f.name) for f in dataclasses.fields(loaded)})
+    assert not site.service.tracer.active
+    path.write_text(
+        SITE.format(extensions='"7001", "7002"').replace("127.0.0.1:0", "127.0.0.1:1", 1)
+        + '[log]\ntrace = ["7001"]\n[security]\nlog-hide-keys = ["card"]\n'
+    )
+    result = await site.service.reload()
+    assert result["ok"] is True
+    assert result["applied"] == ["[dn]", "[log] trace", "[security] log-hide-keys"]
+    assert result["restart"] == ["[server] client-listen"]
+    assert site.service.tracer.active  # the trace is on, now
+    assert site.service.tracer.mask is site.service.mask  # one mask, for the trace and the log
+    with caplog.at_level(logging.DEBUG, logger="ctiserver.server.access"):
+        a = await site.client("7001")
+        await a.make_call("7001", "7002", user_data={"card": "4111 1111", "case": "A-17"})
+    assert "A-17" in caplog.text
+    assert "4111" not in caplog.text  # the log's filter took the reloaded keys too
+    again = await site.service.reload()  # nothing new, but the restart is still owed
+    assert (again["applied"], again["restart"]) == ([], ["[server] client-listen"])
+
+
+async def test_a_reload_refuses_what_run_would_refuse_and_changes_nothing(
+    make_site: SiteFactory, tmp_path: Path
+) -> None:
+    path = tmp_path / "site.toml"
+    write_site(path, '"7001"')
+    site = await make_site(source=path)
+    path.write_text(SITE.format(extensions='"7001"').replace("[dn]", "reconnect-max = 0.01\n[dn]"))
+    result = await site.service.reload()
+    assert result["ok"] is False
+    assert "reconnect-min (0.05 s) is above reconnect-max (0.01 s)" in result["error"]
 
 
 async def test_websocket_speaks_the_same_protocol(site: Site) -> None:
@@ -116,7 +162,7 @@ async def test_health_and_metrics(site: Site) -> None:
         assert "ctiserver_link_up 1.0" in text
         async with session.get(f"http://{host}:{port}/api/state") as reply:
             state = await reply.json()
-        assert {d["dn"] for d in state["dns"]} >= {"7001", "8001", "5000"}
+        assert set(state["dns"]) >= {"7001", "8001", "5000"}
 
 
 async def read_listening(process: asyncio.subprocess.Process, count: int) -> dict[str, str]:

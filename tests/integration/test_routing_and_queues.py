@@ -19,7 +19,7 @@ async def routing_site(
             route_timeout, None if default is None else DeviceId(default)
         )
     }
-    return await make_site(routing_points=points)
+    return await make_site(site={"routing_points": points})
 
 
 async def test_route_a_call_from_a_routing_point(make_site: SiteFactory) -> None:
@@ -58,6 +58,9 @@ async def test_route_a_call_from_a_routing_point(make_site: SiteFactory) -> None
     await expect(d, "EventEstablished", ConnID=c1)
     await expect(a, "EventEstablished", ConnID=c1, OtherDN=D)
     await quiet(router)
+    await d.release_call(D, c1)
+    await expect(a, "EventReleased", ConnID=c1)
+    assert site.service.runtime.view.call_count() == 0  # nothing kept of the call
 
 
 async def test_no_router_answer_routes_by_default(make_site: SiteFactory) -> None:
@@ -125,7 +128,7 @@ async def test_a_consultation_to_a_routing_point_carries_previous_conn_id(
 
 
 async def queue_site(make_site: SiteFactory, wrap_up: float = 0.0) -> Site:
-    return await make_site(acd_queues={DeviceId(Q): AcdQueueSettings(wrap_up)})
+    return await make_site(site={"acd_queues": {DeviceId(Q): AcdQueueSettings(wrap_up)}})
 
 
 async def test_agent_login_ready_not_ready_logout(make_site: SiteFactory) -> None:
@@ -189,6 +192,7 @@ async def test_a_call_to_the_queue_goes_to_the_ready_agent(make_site: SiteFactor
     await a.release_call(A, c1)
     await expect(d, "EventReleased", ConnID=c1)
     await quiet(d)  # wrap-up-time 0: the agent stays ready, no agent events
+    assert site.service.runtime.view.call_count() == 0  # nothing kept of the call
 
 
 async def test_a_waiting_call_is_abandoned_at_the_queue(make_site: SiteFactory) -> None:

@@ -85,7 +85,7 @@ def padded(line: bytes, length: int) -> bytes:
 def test_every_message_class_is_in_the_catalogue() -> None:
     declared = {cls for cls in vars(protocol).values() if _is_message_class(cls)}
     assert set(MESSAGES.values()) == declared
-    assert len(declared) == 15
+    assert len(declared) == 17  # Hello and Proof, Poll and PollReply, 13 of the service
 
 
 def _is_message_class(value: object) -> bool:
@@ -102,7 +102,7 @@ def test_the_catalogue_is_keyed_by_wire_type() -> None:
 
 
 def test_send_writes_one_json_object_per_line_with_its_type() -> None:
-    line = IsccConnection.send(Hello(location="paris", server="ts-paris"))
+    line = IsccConnection.send(Hello(location="paris", server="ts-paris", nonce="a1b2"))
     assert line.endswith(b"\n")
     assert line.count(b"\n") == 1
     assert orjson.loads(line) == {
@@ -110,7 +110,19 @@ def test_send_writes_one_json_object_per_line_with_its_type() -> None:
         "version": VERSION,
         "location": "paris",
         "server": "ts-paris",
+        "nonce": "a1b2",
     }
+
+
+def test_a_hello_without_a_nonce_leaves_it_out_as_an_earlier_release_sends_it() -> None:
+    line = IsccConnection.send(Hello(location="paris", server="ts-paris"))
+    assert orjson.loads(line) == {
+        "type": "hello",
+        "version": VERSION,
+        "location": "paris",
+        "server": "ts-paris",
+    }
+    assert protocol.decode(line) == Hello(location="paris", server="ts-paris", nonce="")
 
 
 @settings(max_examples=150)
@@ -311,35 +323,36 @@ def test_a_line_of_max_line_bytes_is_accepted() -> None:
 
 
 def test_an_over_long_line_is_dropped_up_to_its_newline() -> None:
+    """Reported once, as soon as the line is too long (ctiserver.lines), then skipped."""
     connection = IsccConnection()
     line = padded(POLL_LINE[:-1], MAX_LINE + 1)
     connection.receive_data(line)
-    assert connection.next_message() is NEED_DATA
-    connection.receive_data(b"more of it")
-    assert connection.next_message() is NEED_DATA
-    connection.receive_data(b"\n" + POLL_LINE)
     with pytest.raises(RemoteProtocolError, match="dropped") as caught:
         connection.next_message()
     assert not caught.value.fatal
+    connection.receive_data(b"more of it")
+    assert connection.next_message() is NEED_DATA
+    connection.receive_data(b"\n" + POLL_LINE)
     assert connection.next_message() == POLL
     assert connection.next_message() is NEED_DATA
 
 
 def test_a_very_long_line_is_reported_once() -> None:
     connection = IsccConnection()
+    reported = []
     for _ in range(3):
         connection.receive_data(b"x" * MAX_LINE)
-        assert connection.next_message() is NEED_DATA
+        reported += [type(item) for item in drain(connection)]
     connection.receive_data(b"tail\n" + POLL_LINE)
-    assert [type(item) for item in drain(connection)] == [RemoteProtocolError, Poll]
+    assert [*reported, *[type(item) for item in drain(connection)]] == [RemoteProtocolError, Poll]
 
 
 def test_a_line_after_a_dropped_one_is_judged_on_its_own() -> None:
     connection = IsccConnection()
     connection.receive_data(b"x" * (MAX_LINE + 1))
-    assert connection.next_message() is NEED_DATA
-    connection.receive_data(b"\n" + POLL_LINE + b"not json\n" + POLL_LINE)
     received = drain(connection)
+    connection.receive_data(b"\n" + POLL_LINE + b"not json\n" + POLL_LINE)
+    received += drain(connection)
     assert [type(item) for item in received] == [
         RemoteProtocolError,
         Poll,
@@ -354,3 +367,43 @@ def test_an_over_long_line_arriving_whole_is_dropped() -> None:
     with pytest.raises(RemoteProtocolError):
         connection.next_message()
     assert connection.next_message() == POLL
+
+
+# --- the proof of a shared secret ---------------------------------------------------------
+
+
+def _proof(secret: str, **sides: str) -> protocol.Proof:
+    return protocol.Proof(mac=protocol.prove(secret, **sides))
+
+
+SIDES = {"sender": "SiteA", "receiver": "SiteB", "challenge": "b" * 32, "nonce": "a" * 32}
+
+
+def test_a_proof_made_with_the_secret_matches() -> None:
+    assert protocol.proof_matches(_proof("s3cret", **SIDES), "s3cret", **SIDES)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"sender": "SiteC"},  # made by another site
+        {"sender": "SiteB", "receiver": "SiteA"},  # ours, reflected back at us
+        {"challenge": "c" * 32},  # for another connection: a replay
+        {"nonce": "c" * 32},
+    ],
+)
+def test_a_proof_for_other_sides_or_nonces_does_not_match(change: dict[str, str]) -> None:
+    assert not protocol.proof_matches(_proof("s3cret", **SIDES), "s3cret", **{**SIDES, **change})
+
+
+def test_a_proof_with_another_secret_does_not_match_and_never_holds_the_secret() -> None:
+    proof = _proof("wrong", **SIDES)
+    assert not protocol.proof_matches(proof, "s3cret", **SIDES)
+    assert b"s3cret" not in protocol.encode(_proof("s3cret", **SIDES))
+
+
+def test_hello_carries_its_nonce_through_the_codec() -> None:
+    hello = Hello(location="SiteA", server="a", nonce="0123abcd")
+    connection = IsccConnection()
+    connection.receive_data(connection.send(hello))
+    assert connection.next_message() == hello

@@ -19,6 +19,7 @@ from ctiserver.model.changes import (
 )
 from ctiserver.model.model import PRIVATE_NAMESPACE, Model
 from ctiserver.model.states import DnKind
+from ctiserver.model.values import Recording
 from tests.model.events import X, c, call_cleared, delivered, established, initiated, originated
 
 A, B, G, H = DeviceId("7001"), DeviceId("7002"), DeviceId("7005"), DeviceId("7006")
@@ -51,6 +52,7 @@ def test_private_data_of_another_namespace_is_not_read() -> None:
     assert call.uui == ""
     ours = private(PrivateElement("uui", "y"))
     m.apply(B, dataclasses.replace(established("1", A, B), private_data=ours))
+    [call] = m.calls
     assert call.uui == "y"
 
 
@@ -70,11 +72,11 @@ def test_an_association_is_told_once_by_the_guest_copy() -> None:
     assert m.apply(G, association(G, H, True)) == [
         GuestAssociation(guest=G, host=H, associated=True)
     ]
-    assert m.hosts == {G: H}
+    assert m.host_of(G) == H
     assert m.apply(G, association(G, "", False)) == [
         GuestAssociation(guest=G, host=H, associated=False)
     ]
-    assert m.hosts == {}
+    assert m.host_of(G) is None
 
 
 def test_a_guest_is_learnt_from_the_host_device_on_its_events() -> None:
@@ -83,7 +85,8 @@ def test_a_guest_is_learnt_from_the_host_device_on_its_events() -> None:
     m.apply(A, originated("1", A, G))
     host = private(PrivateElement("hostDevice", H))
     m.apply(G, dataclasses.replace(delivered("1", A, G), private_data=host))
-    assert m.hosts == {G: H}
+    assert m.host_of(G) == H
+    assert m.guests_of(H) == [G]
 
 
 def test_a_recording_stopped_after_its_call_ended_keeps_its_conn_id() -> None:
@@ -92,9 +95,8 @@ def test_a_recording_stopped_after_its_call_ended_keeps_its_conn_id() -> None:
     [call] = m.calls
     assert m.apply(B, RecordEvent(monitor_cross_ref_id=X, connection=c("1", A), message="7")) == []
     started = m.apply(A, RecordEvent(monitor_cross_ref_id=X, connection=c("1", A), message="7"))
-    assert started == [
-        RecordingChanged(dn=A, conn_id=call.conn_id, message="7", what=RecordingEvent.STARTED)
-    ]
+    recording = Recording(key="7", message="7", dn=A, conn_id=call.conn_id)
+    assert started == [RecordingChanged(recording=recording, what=RecordingEvent.STARTED)]
     suspended = m.apply(A, SuspendRecordEvent(monitor_cross_ref_id=X, connection=c("1", A)))
     assert suspended == []  # no message id: not this recording's key
     m.apply(A, SuspendRecordEvent(monitor_cross_ref_id=X, connection=c("1", A), message="7"))
@@ -104,10 +106,8 @@ def test_a_recording_stopped_after_its_call_ended_keeps_its_conn_id() -> None:
         m.apply(dn, call_cleared("1"))
     assert m.calls == []
     stopped = m.apply(A, StopEvent(monitor_cross_ref_id=X, connection=c("1", A), message="7"))
-    assert stopped == [
-        RecordingChanged(dn=A, conn_id=call.conn_id, message="7", what=RecordingEvent.STOPPED)
-    ]
-    assert m.recordings == {}
+    assert stopped == [RecordingChanged(recording=recording, what=RecordingEvent.STOPPED)]
+    assert m.recording("7") is None
 
 
 def test_an_account_code_counts_once() -> None:
@@ -118,7 +118,8 @@ def test_an_account_code_counts_once() -> None:
         monitor_cross_ref_id=X, connection=c("1", B), device=B, account_info=account_code_hex("42")
     )
     assert m.apply(A, event) == []  # the copy on A's monitor: B entered it
-    assert m.apply(B, event) == [AccountCodeEntered(call=call, dn=B, code="42")]
-    assert call.account_code == "42"
+    coded = dataclasses.replace(call, account_code="42")
+    assert m.apply(B, event) == [AccountCodeEntered(call=coded, dn=B, code="42")]
+    assert m.call(call.conn_id) == coded
     garbage = dataclasses.replace(event, account_info="zz")
     assert m.apply(B, garbage) == []

@@ -351,3 +351,20 @@ async def test_ended_recordings_are_appended_to_the_recordings_file(tmp_path: Pa
     assert second["call"] == "1"
     assert second["started"].endswith("Z")
     assert second["started"] <= first["stopped"] <= second["stopped"]
+
+
+async def test_the_listener_caps_its_links_per_address() -> None:
+    listener = PbxListener(Switch(CONFIG), "127.0.0.1", 0, max_links=4, max_links_per_address=2)
+    address = await listener.start()
+    try:
+        first, second = await Client.connect(address), await Client.connect(address)
+        await first.greeted()
+        await second.greeted()
+        reader, writer = await asyncio.open_connection(*address)
+        assert await asyncio.wait_for(reader.read(), 5) == b""  # the third: closed, ungreeted
+        writer.close()
+        assert (listener.admission.count, listener.admission.refused) == (2, 1)
+        await first.close()
+        await second.close()
+    finally:
+        await listener.stop()

@@ -55,3 +55,44 @@ def test_conversion_keeps_the_null_datamodel_of_test436(script: ModuleType) -> N
 def test_only_https_is_fetched(script: ModuleType, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not HTTPS"):
         script.fetch("http://www.w3.org/Voice/2013/scxml-irp/manifest.xml")
+
+
+MANIFEST_2014 = b"""<assertions>
+  <assert id="144" specnum="3.12" specid="#events">
+    <test id="144" conformance="mandatory" manual="false"><start uri="144/test144.txml"/></test>
+  </assert>
+  <assert id="278" specnum="B.2" specid="#ecma-profile">
+    <test id="278" conformance="optional" manual="false"><start uri="278/test278.txml"/></test>
+  </assert>
+  <assert id="509" specnum="C.2" specid="#BasicHTTPEventProcessor">
+    <test id="509" conformance="optional" manual="false"><start uri="509/test509.txml"/></test>
+  </assert>
+  <assert id="301" specnum="3.12" specid="#events">
+    <test id="301" conformance="mandatory" manual="true"><start uri="301/test301.txml"/></test>
+  </assert>
+  <assert id="999" specnum="3.12" specid="#events">
+    <test id="999" conformance="mandatory" manual="false"><start uri="999/test999.txml"/></test>
+  </assert>
+</assertions>"""
+
+
+def test_the_npm_layout_and_its_yardstick(script: ModuleType, tmp_path: Path) -> None:
+    """The npm copy numbers the sections as in 2014 (its C.2 is the Basic HTTP processor):
+    the ECMAScript section is found by its id; a listed test whose file is absent is
+    named in the header, not listed."""
+    (tmp_path / "ecma").mkdir()
+    script._place(tmp_path, "manifest.xml", MANIFEST_2014)
+    for name in ("test144.txml.scxml", "test278.txml.scxml", "test509.txml.scxml", "test552.txt"):
+        script._place(tmp_path, name, b"<scxml/>")
+    script._place(tmp_path, "test144.txml.json", b"{}")  # the npm runner's files: left out
+    assert sorted(p.name for p in (tmp_path / "ecma").iterdir()) == [
+        "test144.scxml", "test278.scxml", "test509.scxml", "test552.txt",
+    ]  # fmt: skip
+    assert script._write_yardstick(tmp_path, "npm x") == 0
+    listing = (tmp_path / "yardstick.txt").read_text().splitlines()
+    assert "# source: npm x" in listing
+    assert "# not in this copy: test999.scxml" in listing
+    assert [line for line in listing if not line.startswith("#")] == [
+        "test144.scxml",
+        "test278.scxml",
+    ]

@@ -12,14 +12,9 @@ from ctiserver.ids import ClientId, DeviceId
 from ctiserver.model.states import DnKind
 from ctiserver.tlib.requests import check
 from ctiserver.tlib.vocabulary import TMessage
-from ctiserver.tserver.core import (
-    ChangeMonitors,
-    CoreSettings,
-    Deliver,
-    Output,
-    SendToSwitch,
-    TServerCore,
-)
+from ctiserver.tserver import core as core_module
+from ctiserver.tserver.core import TServerCore
+from ctiserver.tserver.port import ChangeMonitors, CoreSettings, Deliver, Output, SendToSwitch
 from tests.model.events import delivered, established, initiated, originated
 
 A, B, Q = DeviceId("7001"), DeviceId("7002"), DeviceId("8001")
@@ -49,7 +44,7 @@ class Harness:
                         self.inbox.setdefault(client, []).append(event)
             elif isinstance(output, SendToSwitch):
                 self.sent.append(output)
-            else:
+            elif isinstance(output, ChangeMonitors):
                 self.monitors.append(output)
 
     def client(self, number: int, *dns: str) -> ClientId:
@@ -158,7 +153,8 @@ def test_unregister_twice_changes_nothing_the_second_time(h: Harness) -> None:
 
 def test_requests_on_unregistered_dns_and_unknown_calls(h: Harness) -> None:
     client = h.client(1, "7001")
-    h.core.link_connected = True
+    h.perform(h.core.link_up(h.clock.now()))
+    h.take(client)
     h.ask(client, "RequestMakeCall", ThisDN="7002", OtherDN="7001")
     h.ask(client, "RequestAnswerCall", ThisDN="7001", ConnID="00000000000000ff")
     not_registered, unknown = h.take(client)
@@ -276,11 +272,13 @@ def test_an_accepted_request_with_no_event_gets_error_57_at_its_deadline(h: Harn
     assert len(h.core.correlator) == 0
 
 
-def test_every_request_gets_exactly_one_answer_even_when_the_handler_breaks(h: Harness) -> None:
+def test_every_request_gets_exactly_one_answer_even_when_the_handler_breaks(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken(core: TServerCore, ctx: Any) -> None:
         raise RuntimeError("bug")
 
-    h.core._handlers["RequestQueryServer"] = broken
+    monkeypatch.setitem(core_module.HANDLERS, "RequestQueryServer", broken)  # type: ignore[arg-type]
     client = h.client(1)
     h.ask(client, "RequestQueryServer")
     (event,) = h.take(client)

@@ -1,18 +1,20 @@
 """The simulated PBX as the server's switch: built from the same configuration and
-reached over loopback TCP, exactly as a real switch would be (DESIGN.md § 1, part 2).
+reached over loopback TCP, exactly as a real switch would be (docs/pbxsim.md).
 
 Also `serve_standalone`, behind `ctiserver pbxsim`.
 """
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable
 
-from ctiserver.app.config import Address, Config
-from ctiserver.ids import DeviceId
-from ctiserver.model.states import DnKind
-from ctiserver.pbxsim.command import serve
-from ctiserver.pbxsim.config import AcdGroup, PbxConfig, RoutingPoint, Trunk
+from ctiserver.app.binding import PBXSIM, bind
+from ctiserver.app.config import Config
+from ctiserver.app.parts import pbx_config
+from ctiserver.doors.address import Address
+from ctiserver.doors.tls import server_context
+from ctiserver.pbxsim.config import PbxsimSettings
 from ctiserver.pbxsim.listener import PbxListener
 from ctiserver.pbxsim.switch import Switch
 
@@ -20,64 +22,12 @@ EMBEDDED_LISTEN = Address("127.0.0.1", 0)
 STANDALONE_LISTEN = Address("127.0.0.1", 1040)
 
 
-def pbx_config(config: Config) -> PbxConfig:
-    """The switch's lines: `[dn]`, `[agents]`, `[routing-point.*]`, `[acd-queue.*]`."""
-
-    def numbers(kind: DnKind) -> list[DeviceId]:
-        return [dn for dn, dn_kind in config.dns.items() if dn_kind is kind]
-
-    groups = tuple(
-        AcdGroup(number=dn, wrap_up_time=_queue_wrap_up(config, dn))
-        for dn in numbers(DnKind.ACD_QUEUE)
-    )
-    points = []
-    for dn in numbers(DnKind.ROUTING_POINT):
-        settings = config.routing_points.get(dn)
-        points.append(
-            RoutingPoint(
-                number=dn,
-                route_timeout=settings.route_timeout if settings else 10.0,
-                default_destination=settings.default_destination if settings else None,
-            )
-        )
-    trunks = tuple(
-        Trunk(
-            name=name,
-            prefix=trunk.prefix,
-            peer=str(trunk.peer) if trunk.peer is not None else None,
-            ani_prefix=trunk.ani_prefix,
-        )
-        for name, trunk in config.trunks.items()
-    )
-    return PbxConfig(
-        stations=tuple(numbers(DnKind.EXTENSION)),
-        acd_groups=groups,
-        routing_points=tuple(points),
-        agents=config.agent_logins,
-        agent_passwords=dict(config.agent_passwords),
-        conference_size=config.conference_size,
-        edition=config.namespace,
-        session_duration=config.session_duration,
-        name=config.switch_name,
-        private_namespace=config.private_namespace,
-        recordings=str(config.recordings) if config.recordings is not None else None,
-        trunk_listen=str(config.trunk_listen) if config.trunk_listen is not None else None,
-        trunks=trunks,
-    )
-
-
-def _queue_wrap_up(config: Config, dn: DeviceId) -> float:
-    settings = config.acd_queues.get(dn)
-    return settings.wrap_up_time if settings else 0.0
-
-
 class EmbeddedSwitch:
     """pbxsim running inside `ctiserver run`."""
 
     def __init__(self, config: Config) -> None:
-        listen = config.csta_listen or EMBEDDED_LISTEN
-        self.switch = Switch(pbx_config(config))
-        self.listener = PbxListener(self.switch, listen.host, listen.port)
+        self.listener = _listener(config, config.pbxsim.csta_listen or EMBEDDED_LISTEN)
+        self.switch = self.listener.switch
 
     async def start(self) -> tuple[str, int]:
         """Start; the CSTA address, and the trunk address when trunks are configured."""
@@ -96,6 +46,35 @@ class EmbeddedSwitch:
 
 async def serve_standalone(config: Config, *, started: Callable[[], None] | None = None) -> None:
     """`ctiserver pbxsim`: the switch alone, until cancelled; *started* is called once it
-    listens."""
-    listen = config.csta_listen or STANDALONE_LISTEN
-    await serve(pbx_config(config), listen.host, listen.port, started=started)
+    listens.  Raises StartupError when a port cannot be had."""
+    listen = config.pbxsim.csta_listen or STANDALONE_LISTEN
+    listener = _listener(config, listen)
+    try:
+        host, port = await bind(listener.start(), PBXSIM, listen)
+        print(f"listening csta={host}:{port}", flush=True)
+        if (trunk := listener.trunk_address) is not None:
+            print(f"listening trunk={trunk[0]}:{trunk[1]}", flush=True)
+        if started is not None:
+            started()
+        await listener.run()
+    finally:
+        await listener.stop()
+
+
+def _listener(config: Config, listen: Address) -> PbxListener:
+    """The switch of *config* behind its CSTA listener on *listen*, with its TLS and caps."""
+    return PbxListener(
+        Switch(pbx_config(config)),
+        listen.host,
+        listen.port,
+        tls=pbxsim_tls(config.pbxsim),
+        max_links=config.pbxsim.max_connections,
+        max_links_per_address=config.pbxsim.max_connections_per_address,
+    )
+
+
+def pbxsim_tls(settings: PbxsimSettings) -> ssl.SSLContext | None:
+    """`[pbxsim] tls-cert`/`tls-key`: the CSTA listener on TLS."""
+    if settings.tls_cert is None or settings.tls_key is None:
+        return None
+    return server_context(settings.tls_cert, settings.tls_key)

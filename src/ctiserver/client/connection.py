@@ -6,6 +6,9 @@
         async for event in client.events():
             ...
 
+Over TLS, pass an `ssl.SSLContext` as asyncio does (`ssl=`); a server that admits only
+authenticated applications needs `application_password`.
+
 Each request method sends the request under a fresh ReferenceID and returns the first
 event that carries it, or raises TServerError when that event is EventError.  Every
 event, answers included, also goes to the `events()` stream, in arrival order.
@@ -16,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import ssl as tls
 import types
 from collections.abc import AsyncIterator
 from typing import Any
@@ -52,19 +56,46 @@ class TClient:
         self._closed = False
         self._task = asyncio.create_task(self._read(), name="tclient-reader")
         self.server_info: TMessage = {}
+        self.last_sequence = 0  # the EventSequenceNumber of the last event received
 
     @classmethod
     async def connect(
-        cls, host: str, port: int, *, application_name: str, connect_timeout: float = 10.0
+        cls,
+        host: str,
+        port: int,
+        *,
+        application_name: str,
+        application_password: str | None = None,
+        ssl: tls.SSLContext | None = None,
+        connect_timeout: float = 10.0,
+        resume: tuple[str, int] | None = None,
     ) -> TClient:
-        """Connect and register as a client; `server_info` holds the EventServerInfo."""
+        """Connect and register as a client; `server_info` holds the EventServerInfo.
+
+        *resume* is (ClientSessionID, LastEventSequenceNumber) of an earlier connection's
+        session: the server gives its registrations back and sends the events after that
+        number before its EventServerInfo.  Raises TServerError when the server refuses
+        the registration, OSError or ssl.SSLError when it cannot be reached."""
         async with asyncio.timeout(connect_timeout):
-            reader, writer = await asyncio.open_connection(host, port, limit=READ_LIMIT)
+            reader, writer = await asyncio.open_connection(host, port, limit=READ_LIMIT, ssl=ssl)
             client = cls(reader, writer)
-            client.server_info = await client.request(
-                "RequestRegisterClient", ApplicationName=application_name
-            )
+            credentials: dict[str, Any] = {"ApplicationName": application_name}
+            if application_password is not None:
+                credentials["ApplicationPassword"] = application_password
+            if resume is not None:
+                credentials["ClientSessionID"], credentials["LastEventSequenceNumber"] = resume
+            try:
+                client.server_info = await client.request("RequestRegisterClient", **credentials)
+            except BaseException:
+                await client.close()
+                raise
         return client
+
+    @property
+    def session(self) -> tuple[str, int] | None:
+        """What resumes this client's session on a new connection (`connect(resume=)`)."""
+        sid = self.server_info.get("ClientSessionID")
+        return None if sid is None else (sid, self.last_sequence)
 
     async def __aenter__(self) -> TClient:
         return self
@@ -129,6 +160,7 @@ class TClient:
         try:
             while line := await self._reader.readline():
                 event: TMessage = orjson.loads(line)
+                self.last_sequence = event.get("EventSequenceNumber", self.last_sequence)
                 reference_id = event.get("ReferenceID")
                 answer = self._answers.get(reference_id) if reference_id else None
                 if answer is not None and not answer.done():

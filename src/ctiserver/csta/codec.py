@@ -8,8 +8,9 @@ order (switches are known to send them out of schema order).  Both work from cod
 compiled once per message class (csta/encoder.py, csta/decoder.py) out of the
 declarations (csta/plans.py).
 
-Parsing is hardened: a document carrying a DTD is refused before parsing, and the parser
-never resolves entities or touches the network.  Frames bound the size (65,535 bytes).
+Parsing is ctiserver.safexml's, hardened: a document carrying a DTD is refused, and the
+parser never resolves entities or touches the network.  Frames bound the size (65,535
+bytes).
 
 Rule: this module raises LocalProtocolError for any document it cannot read;
 CstaSession.next_message() turns that into RemoteProtocolError.
@@ -21,8 +22,7 @@ import re
 from collections.abc import Callable
 from typing import Any, Final
 
-from lxml import etree
-
+from ctiserver import safexml
 from ctiserver.csta import encoder
 from ctiserver.csta.decoder import reader, text
 from ctiserver.csta.failure import CSTAErrorCode, ErrorCategory
@@ -34,18 +34,6 @@ _NAMESPACE_OK: Final = re.compile(
     r"(|http://www\.(ecma\.ch|ecma-international\.org)/standards/ecma-323/csta/ed\d+"
     r"(/priv\d+)?|" + re.escape(APPLICATION_SESSION_NAMESPACE) + ")"
 )
-_DTD_MARKER: Final = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
-_PARSER: Final = etree.XMLParser(
-    resolve_entities=False,
-    no_network=True,
-    load_dtd=False,
-    dtd_validation=False,
-    huge_tree=False,
-    remove_comments=True,
-    remove_pis=True,
-    collect_ids=False,
-)
-_UTF8_DECLARATION: Final = b'<?xml version="1.0" encoding="UTF-8"?>'
 _ROOTS_LIMIT: Final = 1024
 
 Read = Callable[[Any], Message]
@@ -89,27 +77,10 @@ def _root_reader(tag: str) -> Read:
 
 
 def _parse(document: bytes) -> Any:
-    """The root element of *document*, parsed by the shared feed parser.
-
-    lxml's feed parser reads a whole document for a fifth fewer instructions than
-    fromstring(); it resets itself after close() and after a failed feed().
-    """
-    declared = b"<!" in document
-    if declared and _DTD_MARKER.search(document):
-        raise LocalProtocolError("document carries a DTD or entity declaration; refused")
     try:
-        _PARSER.feed(document)
-        root = _PARSER.close()
-    except (etree.XMLSyntaxError, ValueError) as exc:
-        raise LocalProtocolError(f"not well-formed XML: {exc}") from None
-    # In UTF-8 a DOCTYPE is the bytes "<!"; in another encoding it may not be, so the
-    # parsed document is asked as well unless the bytes are surely UTF-8.
-    surely_utf8 = document.startswith(_UTF8_DECLARATION) or (
-        document[:1] == b"<" and document[1:2] not in (b"?", b"\x00")
-    )
-    if (declared or not surely_utf8) and root.getroottree().docinfo.internalDTD is not None:
-        raise LocalProtocolError("document carries a DTD; refused")
-    return root
+        return safexml.parse(document)
+    except safexml.UnsafeXml as exc:
+        raise LocalProtocolError(str(exc)) from None
 
 
 def _decode_error(root: Any) -> CSTAErrorCode:

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import enum
 from collections import deque
-from typing import Final, NamedTuple
+from dataclasses import dataclass, field
+from typing import Final
 
 from ctiserver.csta import codec
 from ctiserver.csta.failure import CSTAErrorCode
@@ -61,16 +62,18 @@ class Role(enum.Enum):
     SWITCHING_FUNCTION = enum.auto()
 
 
-class Inbound(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Inbound:
     """A message from the peer, with the invoke id to answer it under.
 
-    For a response or CSTAErrorCode, `request` is the request of ours it answers.  (A
-    tuple: one is made per message, cheaply.)
+    For a response or CSTAErrorCode, `request` is the request of ours it answers.
+    `document` is the XML document as it came, for a trace.
     """
 
     invoke_id: InvokeId
     message: Message
     request: Request | None = None
+    document: bytes = field(default=b"", compare=False, repr=False)
 
 
 class InvokeIds:
@@ -165,11 +168,11 @@ class CstaSession:
                     invoke_id=frame.invoke_id,
                     unknown_message=exc.name if isinstance(exc, codec.UnknownMessage) else None,
                 ) from exc
-            inbound = self._classify(frame.invoke_id, message)
+            inbound = self._classify(frame.invoke_id, message, frame.document)
             if inbound is not None:
                 return inbound
 
-    def _classify(self, invoke_id: InvokeId, message: Message) -> Inbound | None:
+    def _classify(self, invoke_id: InvokeId, message: Message, document: bytes) -> Inbound | None:
         if message.KIND in (Kind.RESPONSE, Kind.ERROR):
             request = self._outstanding.pop(invoke_id, None)
             if request is None:
@@ -180,10 +183,10 @@ class CstaSession:
                     "which has no request outstanding"
                 )
             self._invoke_ids.free(invoke_id)
-            return Inbound(invoke_id, message, request)
+            return Inbound(invoke_id, message, request, document)
         if message.KIND is Kind.EVENT and self.role is Role.SWITCHING_FUNCTION:
             raise RemoteProtocolError(f"an application sent the event {type(message).__name__}")
-        return Inbound(invoke_id, message)
+        return Inbound(invoke_id, message, document=document)
 
     # --- messages to wire ---------------------------------------------------------------
 

@@ -1,6 +1,10 @@
 """The HTTP side of the server (aiohttp): WebSocket /tlib, /healthz, /metrics, POST
-/reload, POST /phone/{station} (the embedded pbxsim's phones), and a small dashboard at
-/ fed by /api/state."""
+/reload, POST /phone/{station} (the embedded pbxsim's phones), WebSocket /trace (the
+trace, followed by `ctiserver trace`), and the supervisor's dashboard (its routes are all
+in dashboard_routes: the page and its files, the WebSocket /api/live, and /api/state).
+
+Every route goes through the guard (http.guard): each handler declares whether it is
+public, read-only or admin; one that declares nothing is protected by its method."""
 
 from __future__ import annotations
 
@@ -10,13 +14,28 @@ from typing import Any
 
 from aiohttp import web
 
+from ctiserver.http.dashboard import Dashboard
+from ctiserver.http.guard import Guard, admin, public, read_only
+from ctiserver.http.live import Access, serve_live
 from ctiserver.http.metrics import ServerMetrics
 from ctiserver.http.phone import Act, phone_handler
+from ctiserver.http.trace import serve_trace
 from ctiserver.http.websocket import serve_websocket
+from ctiserver.server.buffers import BufferBudget
+from ctiserver.server.limits import ClientLimits
 from ctiserver.server.runtime import Runtime
-from ctiserver.tserver.addresses import address_status
 
 STATIC = Path(__file__).with_name("static")
+# The dashboard's page runs only its own files and talks only to its own server.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
 
 
 def build_app(
@@ -24,19 +43,23 @@ def build_app(
     metrics: ServerMetrics,
     *,
     reload: Callable[[], Awaitable[dict[str, Any]]],
-    max_buffer: int,
+    limits: ClientLimits,
+    guard: Guard,
+    dashboard: Dashboard,
     phone: Act | None = None,
 ) -> web.Application:
+    @public  # T-Library clients authenticate with RequestRegisterClient, as on TCP
     async def tlib(request: web.Request) -> web.StreamResponse:
-        return await serve_websocket(request, runtime, max_buffer)
+        return await serve_websocket(request, runtime, limits)
 
+    @public
     async def healthz(request: web.Request) -> web.Response:
         link = runtime.link is not None and runtime.link.up
         body: dict[str, object] = {
             "status": "ok" if link else "degraded",
             "link": "up" if link else "down",
             "clients": runtime.client_count,
-            "calls": len(runtime.core.model.calls),
+            "calls": runtime.view.call_count(),
             "unmonitored": len(runtime.link.unmonitored) if runtime.link is not None else 0,
         }
         if runtime.peering is not None:
@@ -45,56 +68,67 @@ def build_app(
             body["iscc"] = {location: "up" if location in up else "down" for location in peers}
         return web.json_response(body, status=200 if link else 503)
 
+    @read_only
     async def prometheus(request: web.Request) -> web.Response:
         return web.Response(body=metrics.render(), content_type="text/plain", charset="utf-8")
 
+    @admin
     async def do_reload(request: web.Request) -> web.Response:
         result = await reload()
         return web.json_response(result, status=200 if result.get("ok") else 400)
 
-    async def state(request: web.Request) -> web.Response:
-        return web.json_response(dashboard_state(runtime))
+    @admin  # it shows call data (http.trace)
+    async def trace(request: web.Request) -> web.StreamResponse:
+        return await serve_trace(request, runtime.tracer, limits.budget)
 
-    async def index(request: web.Request) -> web.FileResponse:
-        return web.FileResponse(STATIC / "index.html")
-
-    app = web.Application()
-    app.router.add_get("/", index)
+    app = web.Application(middlewares=[guard.middleware], client_max_size=1 << 20)
     app.router.add_get("/tlib", tlib)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", prometheus)
-    app.router.add_get("/api/state", state)
     app.router.add_post("/reload", do_reload)
     app.router.add_post("/phone/{station}", phone_handler(phone))
+    app.router.add_get("/trace", trace)
+    dashboard_routes(app, dashboard, guard.may_read, limits.budget)
     return app
 
 
-def dashboard_state(runtime: Runtime) -> dict[str, Any]:
-    """What the dashboard shows: the link, the DNs with their calls, the client count."""
-    core = runtime.core
-    dns = []
-    for dn, kind in core.model.dns.items():
-        status, _extensions = address_status(core, dn)
-        calls = [
-            {
-                "ConnID": call.conn_id,
-                "state": call.parties[dn].state.value,
-                "other": call.parties[dn].other_dn,
-            }
-            for call in core.model.calls_at(dn)
-        ]
-        dns.append(
-            {
-                "dn": dn,
-                "type": kind.value,
-                "status": status,
-                "registrations": len(core.registry.clients_of(dn)),
-                "calls": calls,
-            }
-        )
-    return {
-        "server": core.settings.name,
-        "link": "up" if runtime.link is not None and runtime.link.up else "down",
-        "clients": runtime.client_count,
-        "dns": dns,
-    }
+def dashboard_routes(
+    app: web.Application, dashboard: Dashboard, access: Access, budget: BufferBudget | None = None
+) -> None:
+    """Every route of the dashboard, all read-only.  The page and its files are public;
+    its data is READ: /api/state for the guard's middleware, and the WebSocket /api/live
+    (which a browser opens without headers) by the token of its hello, judged by
+    *access* (Guard.may_read).  The guard refuses a WebSocket from a foreign Origin.
+    Open pages count in *budget*, the bound on all client buffers."""
+
+    @public
+    async def index(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(STATIC / "index.html", headers=PAGE_HEADERS)
+
+    @public
+    async def static(request: web.Request) -> web.FileResponse:
+        name = request.match_info["name"]
+        if name not in STATIC_FILES:
+            raise web.HTTPNotFound()
+        return web.FileResponse(STATIC / name, headers=PAGE_HEADERS)
+
+    @public  # READ, but judged on its hello's token by *access*
+    async def live(request: web.Request) -> web.StreamResponse:
+        return await serve_live(request, dashboard, access, budget)
+
+    @read_only
+    async def state(request: web.Request) -> web.Response:
+        return web.Response(body=dashboard.snapshot(), content_type="application/json")
+
+    async def close_pages(app: web.Application) -> None:
+        dashboard.close_pages()
+
+    app.router.add_get("/", index)
+    app.router.add_get("/static/{name}", static)
+    app.router.add_get("/api/live", live)
+    app.router.add_get("/api/state", state)
+    app.on_shutdown.append(close_pages)
+
+
+# The page's own files; nothing else under static/ is served.
+STATIC_FILES = frozenset(path.name for path in STATIC.iterdir() if path.name != "index.html")

@@ -1,20 +1,82 @@
-"""Prometheus metrics of the server, on their own registry (served at /metrics).
+"""Prometheus metrics of the server, on their own registry (served at /metrics; every
+metric is listed, with example queries, in docs/http.md).
 
-The labelled children of a counter are looked up once per label value and kept:
-prometheus_client's labels() validates and locks at every call, which costs more than
-the count itself on the per-event path.
+Counted on the hot path without locks (the event loop is the only writer): the
+latency histograms and the link counters are plain numbers that a collector turns into
+metric families when /metrics is scraped.  The labelled children of the counters are
+looked up once per label value and kept: prometheus_client's labels() validates and
+locks at every call, which costs more than the count itself on the per-event path.
+Values that are states (calls by state, clients, link up) are read at scrape time.
+Process metrics (CPU, memory, open files) and the Python runtime's come from
+prometheus-client's own collectors.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import bisect
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client.core import HistogramMetricFamily, Metric
+from prometheus_client.gc_collector import GCCollector
+from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
+
+# Seconds: from a quarter of a millisecond to ten seconds (the switch's reply timeout).
+LATENCY_BUCKETS: Final = (
+    0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+)  # fmt: skip
+
+Families = Callable[[], Iterable[Metric]]
+
+
+class Latencies:
+    """A histogram per label value, kept as plain counts until a scrape."""
+
+    def __init__(self, bounds: Sequence[float] = LATENCY_BUCKETS) -> None:
+        self.bounds = tuple(bounds)
+        self._counts: dict[str, list[int]] = {}
+        self._sums: dict[str, float] = {}
+
+    def observe(self, label: str, seconds: float) -> None:
+        counts = self._counts.get(label)
+        if counts is None:
+            counts = self._counts[label] = [0] * (len(self.bounds) + 1)
+            self._sums[label] = 0.0
+        counts[bisect.bisect_left(self.bounds, seconds)] += 1
+        self._sums[label] += seconds
+
+    def family(self, name: str, documentation: str, label: str | None) -> HistogramMetricFamily:
+        family = HistogramMetricFamily(name, documentation, labels=[label] if label else None)
+        for value, counts in self._counts.items():
+            cumulative, buckets = 0, []
+            for bound, count in zip((*self.bounds, float("inf")), counts, strict=True):
+                cumulative += count
+                buckets.append((_bound(bound), float(cumulative)))
+            family.add_metric([value] if label else [], buckets, self._sums[value])
+        return family
+
+
+def _bound(bound: float) -> str:
+    return "+Inf" if bound == float("inf") else repr(bound)
+
+
+class _Collector:
+    """Adapts a function that yields metric families to the registry's interface."""
+
+    def __init__(self, families: Families) -> None:
+        self._families = families
+
+    def collect(self) -> Iterable[Metric]:
+        return self._families()
+
+    def describe(self) -> Iterable[Metric]:
+        return self._families()
 
 
 class ServerMetrics:
-    def __init__(self) -> None:
+    def __init__(self, *, process: bool = True) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self._events = Counter(
             "ctiserver_events_sent",
@@ -28,9 +90,18 @@ class ServerMetrics:
             ["request"],
             registry=self.registry,
         )
-        self._gauges: list[tuple[Gauge, Callable[[], float]]] = []
+        self._auth_failures = Counter(
+            "ctiserver_auth_failures",
+            "clients that failed to authenticate (RequestRegisterClient refused)",
+            registry=self.registry,
+        )
         self._event_counts: dict[str, Any] = {}
         self._request_counts: dict[str, Any] = {}
+        self.request_latency = Latencies()
+        self.csta_latency = Latencies()
+        self.collect(self._latencies)
+        if process:
+            _register_runtime_collectors(self.registry)
 
     def event_sent(self, name: str, copies: int) -> None:
         count = self._event_counts.get(name)
@@ -44,11 +115,43 @@ class ServerMetrics:
             count = self._request_counts[name] = self._requests.labels(name)
         count.inc()
 
+    def authentication_failed(self) -> None:
+        self._auth_failures.inc()
+
+    def request_answered(self, name: str, seconds: float) -> None:
+        self.request_latency.observe(name, seconds)
+
+    def csta_event_handled(self, seconds: float) -> None:
+        self.csta_latency.observe("", seconds)
+
     def gauge(self, name: str, description: str, read: Callable[[], float]) -> None:
         """A value read at every scrape."""
         gauge = Gauge(name, description, registry=self.registry)
         gauge.set_function(read)
-        self._gauges.append((gauge, read))
+
+    def collect(self, families: Families) -> None:
+        """Metric families made at every scrape by *families* (counters kept elsewhere)."""
+        self.registry.register(_Collector(families))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+    def _latencies(self) -> Iterable[Metric]:
+        yield self.request_latency.family(
+            "ctiserver_request_seconds",
+            "T-Library request received to its first answering event queued for the client",
+            "request",
+        )
+        yield self.csta_latency.family(
+            "ctiserver_csta_event_seconds",
+            "CSTA event read from the switch to the T-Library events it causes queued for "
+            "the clients",
+            None,
+        )
+
+
+def _register_runtime_collectors(registry: CollectorRegistry) -> None:
+    """process_* (CPU, memory, open files, start time) and python_* (GC, version)."""
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)

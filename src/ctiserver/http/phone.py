@@ -23,65 +23,27 @@ import orjson
 from aiohttp import web
 
 from ctiserver.errors import ServiceError
-from ctiserver.ids import CallId, DeviceId
-from ctiserver.pbxsim.phone import (
-    Answer,
-    Dial,
-    EnterAccountCode,
-    HangUp,
-    Hold,
-    PhoneAction,
-    Retrieve,
-)
+from ctiserver.http.guard import admin
+from ctiserver.ids import DeviceId
 
-Act = Callable[[PhoneAction], object]
+# What the composition root gives: do what the body says at the station's phone.  Raises
+# ValueError for a body that names no action, ServiceError when the switch refuses.
+Act = Callable[[DeviceId, Any], object]
 MAX_BODY = 4096
 
 
-def phone_action(station: DeviceId, body: Any) -> PhoneAction:
-    """The action a request body names.  Raises ValueError saying what is wrong."""
-    if not isinstance(body, dict) or not isinstance(body.get("action"), str):
-        raise ValueError('the body must be a JSON object with an "action"')
-    action = body["action"]
-    match action:
-        case "dial":
-            return Dial(station, DeviceId(_text(body, "number")))
-        case "answer":
-            return Answer(station)
-        case "hang-up":
-            return HangUp(station)
-        case "hold":
-            return Hold(station)
-        case "retrieve":
-            call = body.get("call")
-            return Retrieve(station, None if call is None else CallId(_text(body, "call")))
-        case "account-code":
-            return EnterAccountCode(station, _text(body, "code"))
-    raise ValueError(
-        f"unknown action {action!r}: dial, answer, hang-up, hold, retrieve or account-code"
-    )
-
-
-def _text(body: dict[str, Any], key: str) -> str:
-    value = body.get(key)
-    if not isinstance(value, str) or not value:
-        raise ValueError(f'"{body["action"]}" needs "{key}", a non-empty string')
-    return value
-
-
 def phone_handler(act: Act | None) -> Callable[[web.Request], Any]:
+    @admin
     async def phone(request: web.Request) -> web.Response:
         if act is None:
             return _answer(404, "this server has no embedded switch: use the phones of yours")
-        raw = await request.content.read(MAX_BODY + 1)
+        raw = await request.read()
         if len(raw) > MAX_BODY:
             return _answer(400, f"the body is over {MAX_BODY} bytes")
         try:
-            action = phone_action(DeviceId(request.match_info["station"]), orjson.loads(raw))
+            act(DeviceId(request.match_info["station"]), orjson.loads(raw))
         except (ValueError, orjson.JSONDecodeError) as exc:
             return _answer(400, str(exc))
-        try:
-            act(action)
         except ServiceError as exc:
             return _answer(409, f"the switch refused: {exc.category} {exc.value}")
         return web.json_response({"ok": True})

@@ -4,9 +4,23 @@ Every pair of sites has one connection: the site whose location name sorts first
 the other (and dials again `reconnect-tout` seconds after losing it); the other accepts.
 The first message each way is Hello; a connection from a location that is not a
 configured peer, or that speaks another version of the protocol, is closed.
+
+A peer must then prove who it is (docs/security.md): with a `secret` shared by the two
+sites, each side sends a Proof over the other's fresh nonce (iscc.protocol.prove); with
+TLS, the dialer checks the listener's certificate and name, and a listener that
+requires client certificates checks that the dialer's certificate names the peer's
+configured host.  A connection that fails is closed, logged (rate limited), and never
+displaces the connection already up with that peer.  Without a secret or certificates
+nothing is proven, so a second connection claiming a site that is connected is refused
+until the first is gone (a peer that restarts reconnects once its old connection
+closes, or once supervision drops it).  The listener caps its connections, in all and
+per address.
 ADDP-style supervision: with nothing received for `addp-timeout` seconds a side sends
 Poll, and a connection silent for twice that is dropped.  Messages go to the hooks;
 `send()` writes to a peer when it is connected.
+
+Every message in and out goes to the trace (iscc.trace) when somebody traces, and is
+counted in PeerCounters for /metrics.
 """
 
 from __future__ import annotations
@@ -14,11 +28,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
+import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
+from ctiserver.doors.admission import Admission, remote_host
+from ctiserver.doors.lograte import RateLimitedLog
+from ctiserver.doors.tls import peer_names
 from ctiserver.errors import RemoteProtocolError
 from ctiserver.iscc.protocol import (
     NEED_DATA,
@@ -28,9 +47,15 @@ from ctiserver.iscc.protocol import (
     PeerMessage,
     Poll,
     PollReply,
+    Proof,
+    proof_matches,
+    prove,
 )
+from ctiserver.iscc.trace import trace_peer_message
+from ctiserver.logs.trace import Tracer
 
 log = logging.getLogger(__name__)
+troubles = RateLimitedLog(log)
 
 READ_SIZE = 1 << 16
 
@@ -45,6 +70,20 @@ class PeerHooks(Protocol):
     def on_peer_message(self, location: str, message: PeerMessage) -> None: ...
 
 
+@dataclass(slots=True)
+class PeerCounters:
+    """What happened between this site and the others since the server started."""
+
+    messages: dict[tuple[str, str, str], int] = field(default_factory=dict)  # site, in|out, type
+    connects: dict[str, int] = field(default_factory=dict)
+    drops: dict[str, int] = field(default_factory=dict)
+    protocol_errors: dict[str, int] = field(default_factory=dict)
+    unsent: dict[str, int] = field(default_factory=dict)  # to a site that was not connected
+
+    def count(self, table: dict[Any, int], key: Any) -> None:
+        table[key] = table.get(key, 0) + 1
+
+
 @dataclass(frozen=True, slots=True)
 class PeeringSettings:
     location: str
@@ -54,6 +93,12 @@ class PeeringSettings:
     reconnect_timeout: float = 5.0
     addp_timeout: float = 10.0
     hello_timeout: float = 5.0
+    secrets: Mapping[str, str] = field(default_factory=dict)  # location -> shared secret
+    server_tls: ssl.SSLContext | None = None  # the listener's
+    client_tls: ssl.SSLContext | None = None  # for dialing
+    client_certificates: bool = False  # the listener requires them (mutual TLS)
+    max_connections: int = 16
+    max_connections_per_address: int = 4
 
 
 class PeerConnection:
@@ -65,17 +110,31 @@ class PeerConnection:
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
         stream: IsccConnection,
+        *,
+        tracer: Tracer,
+        counters: PeerCounters,
     ) -> None:
         self.location = location
         self._reader, self._writer, self._stream = reader, writer, stream
+        self._tracer = tracer
+        self._counters = counters
         self.last_heard = time.monotonic()
         self._polls = 0
+        self.close_reason = ""
 
     def send(self, message: PeerMessage) -> None:
+        self._counters.count(self._counters.messages, (self.location, "out", message.TYPE))
+        if self._tracer.active:
+            trace_peer_message(self._tracer, "out", self.location, message)
         self._writer.write(self._stream.send(message))
 
     def close(self) -> None:
+        self._ended("closed by this server")
         self._writer.close()
+
+    def _ended(self, reason: str) -> None:
+        if not self.close_reason:
+            self.close_reason = reason
 
     async def run(self, hooks: PeerHooks, addp_timeout: float) -> None:
         supervisor = asyncio.create_task(self._supervise(addp_timeout))
@@ -85,8 +144,9 @@ class PeerConnection:
                 self.last_heard = time.monotonic()
                 self._stream.receive_data(data)
                 self._drain(hooks)
+            self._ended(f"{self.location} closed the connection")
         except OSError as exc:
-            log.warning("ISCC link to %s failed: %s", self.location, exc)
+            self._ended(f"reading from {self.location} failed: {exc.strerror or exc}")
         finally:
             supervisor.cancel()
             self.close()
@@ -96,10 +156,14 @@ class PeerConnection:
             try:
                 message = self._stream.next_message()
             except RemoteProtocolError as exc:
-                log.warning("ISCC peer %s: %s", self.location, exc)
+                self._counters.count(self._counters.protocol_errors, self.location)
+                troubles.warning(self.location, "ISCC peer %s: %s", self.location, exc)
                 continue
             if message is NEED_DATA:
                 return
+            self._counters.count(self._counters.messages, (self.location, "in", message.TYPE))
+            if self._tracer.active:
+                trace_peer_message(self._tracer, "in", self.location, message)
             if isinstance(message, Poll):
                 self.send(PollReply(id=message.id))
             elif not isinstance(message, (PollReply, Hello)):
@@ -111,7 +175,7 @@ class PeerConnection:
             await asyncio.sleep(addp_timeout / 2)
             silence = time.monotonic() - self.last_heard
             if silence > 2 * addp_timeout:
-                log.warning("ISCC peer %s silent for %.1f s; dropping it", self.location, silence)
+                self._ended(f"{self.location} was silent for {silence:.1f} s (addp-timeout)")
                 self.close()
                 return
             if silence > addp_timeout / 2:
@@ -120,12 +184,21 @@ class PeerConnection:
 
 
 class Peering:
-    def __init__(self, settings: PeeringSettings, hooks: PeerHooks) -> None:
+    def __init__(
+        self, settings: PeeringSettings, hooks: PeerHooks, *, tracer: Tracer | None = None
+    ) -> None:
         self.settings = settings
         self._hooks = hooks
+        self._tracer = tracer or Tracer()
+        self.counters = PeerCounters()
         self._connections: dict[str, PeerConnection] = {}
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self.admission = Admission(
+            "ISCC",
+            total=settings.max_connections,
+            per_address=settings.max_connections_per_address,
+        )
 
     @property
     def connected(self) -> list[str]:
@@ -134,7 +207,10 @@ class Peering:
     def send(self, location: str, message: PeerMessage) -> bool:
         connection = self._connections.get(location)
         if connection is None:
-            log.info("ISCC: %s to %s dropped: not connected", message.TYPE, location)
+            self.counters.count(self.counters.unsent, location)
+            log.warning(
+                "ISCC: %s to %s not sent: that site is not connected", message.TYPE, location
+            )
             return False
         connection.send(message)
         return True
@@ -144,7 +220,14 @@ class Peering:
         if self.settings.listen is None:
             return None
         host, port = self.settings.listen
-        self._server = await asyncio.start_server(self._accepted, host, port)
+        tls = self.settings.server_tls
+        self._server = await asyncio.start_server(
+            self._accepted,
+            host,
+            port,
+            ssl=tls,
+            ssl_handshake_timeout=self.settings.hello_timeout if tls is not None else None,
+        )
         bound = self._server.sockets[0].getsockname()
         return bound[0], bound[1]
 
@@ -173,20 +256,28 @@ class Peering:
     async def _dial(self, location: str, address: tuple[str, int]) -> None:
         while True:
             try:
-                reader, writer = await asyncio.open_connection(*address)
-            except OSError as exc:
+                async with asyncio.timeout(self.settings.hello_timeout):
+                    reader, writer = await asyncio.open_connection(
+                        *address, ssl=self.settings.client_tls
+                    )
+            except (OSError, TimeoutError, ssl.SSLError) as exc:
                 log.debug("ISCC: cannot reach %s at %s:%d (%s)", location, *address, exc)
             else:
                 await self._serve(reader, writer, expected=location)
             await asyncio.sleep(self.settings.reconnect_timeout)
 
     async def _accepted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        address = remote_host(writer.get_extra_info("peername"))
+        if not self.admission.admit(address):
+            writer.transport.abort()
+            return
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
         try:
             await self._serve(reader, writer, expected=None)
         finally:
+            self.admission.release(address)
             if task is not None:
                 self._tasks.discard(task)
 
@@ -194,18 +285,29 @@ class Peering:
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, expected: str | None
     ) -> None:
         stream = IsccConnection()
-        writer.write(
-            stream.send(Hello(location=self.settings.location, server=self.settings.server))
-        )
-        location = await self._greeting(reader, stream, expected)
-        if location is None:
+        nonce = secrets.token_hex(16)
+        hello = Hello(location=self.settings.location, server=self.settings.server, nonce=nonce)
+        writer.write(stream.send(hello))
+        greeting = await self._greeting(reader, stream, expected)
+        if greeting is None or not await self._authenticated(
+            reader, writer, stream, greeting, nonce, dialed=expected is not None
+        ):
             writer.close()
             return
-        connection = PeerConnection(location, reader, writer, stream)
+        location = greeting.location
         previous = self._connections.get(location)
+        if previous is not None and not self._proven(location, dialed=expected is not None):
+            address = remote_host(writer.get_extra_info("peername"))
+            self._refused(location, address, "that site is connected, and this one proved nothing")
+            writer.close()
+            return
+        connection = PeerConnection(
+            location, reader, writer, stream, tracer=self._tracer, counters=self.counters
+        )
         if previous is not None:
             previous.close()
         self._connections[location] = connection
+        self.counters.count(self.counters.connects, location)
         log.info("ISCC link to %s is up", location)
         self._hooks.on_peer_up(location)
         try:
@@ -213,28 +315,110 @@ class Peering:
         finally:
             if self._connections.get(location) is connection:
                 del self._connections[location]
-                log.warning("ISCC link to %s is down", location)
+                self._report_drop(connection)
                 self._hooks.on_peer_down(location)
+
+    def _report_drop(self, connection: PeerConnection) -> None:
+        self.counters.count(self.counters.drops, connection.location)
+        reason = connection.close_reason
+        level = logging.INFO if reason == "closed by this server" else logging.WARNING
+        log.log(level, "ISCC link to %s is down: %s", connection.location, reason)
 
     async def _greeting(
         self, reader: asyncio.StreamReader, stream: IsccConnection, expected: str | None
-    ) -> str | None:
-        """The peer's Hello: its location, if it is one we know (and expect)."""
-        with contextlib.suppress(TimeoutError, OSError):
+    ) -> Hello | None:
+        """The peer's Hello, if it comes from a location we know (and expect)."""
+        message = await self._next(reader, stream)
+        return None if message is None else self._known(message, expected)
+
+    async def _next(
+        self, reader: asyncio.StreamReader, stream: IsccConnection
+    ) -> PeerMessage | None:
+        """The next message during the greeting (None: none in time, or a bad one)."""
+        with contextlib.suppress(TimeoutError, OSError, ssl.SSLError):
             async with asyncio.timeout(self.settings.hello_timeout):
-                while data := await reader.read(READ_SIZE):
-                    stream.receive_data(data)
+                while True:
                     try:
                         message = stream.next_message()
                     except RemoteProtocolError as exc:
-                        log.warning("ISCC: bad greeting: %s", exc)
+                        troubles.warning("greeting", "ISCC: bad greeting: %s", exc)
                         return None
-                    if message is NEED_DATA:
-                        continue
-                    return self._known(message, expected)
+                    if message is not NEED_DATA:
+                        return message
+                    data = await reader.read(READ_SIZE)
+                    if not data:
+                        return None
+                    stream.receive_data(data)
         return None
 
-    def _known(self, message: PeerMessage, expected: str | None) -> str | None:
+    async def _authenticated(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        stream: IsccConnection,
+        greeting: Hello,
+        nonce: str,
+        *,
+        dialed: bool,
+    ) -> bool:
+        """Whether the peer proves it is the location it greeted as (see the docstring)."""
+        location, challenge = greeting.location, greeting.nonce
+        address = remote_host(writer.get_extra_info("peername"))
+        if not dialed and not self._certificate_names(writer, location):
+            return self._refused(location, address, "its certificate does not name the peer's host")
+        secret = self.settings.secrets.get(location)
+        if not secret:
+            return True
+        if not challenge:
+            return self._refused(
+                location, address, "it sent no nonce, so it cannot prove the secret"
+            )
+        mine = self.settings.location
+        writer.write(
+            stream.send(
+                Proof(
+                    mac=prove(
+                        secret, sender=mine, receiver=location, challenge=challenge, nonce=nonce
+                    )
+                )
+            )
+        )
+        answer = await self._next(reader, stream)
+        if isinstance(answer, Proof) and proof_matches(
+            answer, secret, sender=location, receiver=mine, challenge=nonce, nonce=challenge
+        ):
+            return True
+        return self._refused(
+            location, address, "its proof of the shared secret is wrong or missing"
+        )
+
+    def _proven(self, location: str, *, dialed: bool) -> bool:
+        """Whether a connection that got this far proved its peer's identity (a secret,
+        or TLS certificates): only such a one may replace a connection that is up."""
+        if self.settings.secrets.get(location):
+            return True
+        if dialed:
+            return self.settings.client_tls is not None
+        return self.settings.client_certificates
+
+    def _certificate_names(self, writer: asyncio.StreamWriter, location: str) -> bool:
+        """With client certificates required, the dialer's must name the peer's host."""
+        if not self.settings.client_certificates:
+            return True
+        host = self.settings.peers[location][0]
+        return host in peer_names(writer.get_extra_info("peercert"))
+
+    def _refused(self, location: str, address: str, why: str) -> bool:
+        troubles.warning(
+            f"auth:{address}",
+            "ISCC: refused a connection from %s claiming to be %s: %s",
+            address,
+            location,
+            why,
+        )
+        return False
+
+    def _known(self, message: PeerMessage, expected: str | None) -> Hello | None:
         if not isinstance(message, Hello):
             log.warning("ISCC: a peer began with %s instead of hello", message.TYPE)
             return None
@@ -254,4 +438,4 @@ class Peering:
                 "ISCC: %s (%s) is not a configured peer here", message.location, message.server
             )
             return None
-        return message.location
+        return message

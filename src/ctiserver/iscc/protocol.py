@@ -1,10 +1,14 @@
 """The protocol between CTI servers of different sites (ISCC), sans-I/O.
 
 One JSON object per line, `{"type": ..., ...}`, in both directions over one TCP
-connection.  It carries the call-data transfer service (genesys-tlib.md § 3.2) and
+connection.  It carries the call-data transfer service (docs/iscc.md) and
 keeps the connection alive ADDP-style:
 
-    Hello        who is speaking (location, server) and which protocol version
+    Hello        who is speaking (location, server), which protocol version, and a fresh
+                 random nonce, the challenge for the peer's Proof
+    Proof        after both Hellos, when the two sites share a secret: an HMAC-SHA256,
+                 keyed by the secret, of both locations and both nonces (prove, below);
+                 the secret itself never crosses the wire
     Poll/PollReply        the keep-alive; no traffic within the peer's timeout: drop
     Reserve      origin -> destination: reserve an access resource for transaction xid,
                  with its type, the destination DN, the call's UserData and token
@@ -19,7 +23,11 @@ keeps the connection alive ADDP-style:
     Relinked     either way: a transfer or conference at the sender's site merged the
                  linked call into another; this is its ConnID there now
     DataChanged  either way: the UserData of a call linked across the two sites
+    PartyEvent   either way: a party event of a linked call (event-propagation)
     Unlinked     either way: the sender's instance of a linked call ended
+
+A field at its default value is not written, so that a peer of an earlier release
+reads what it knows of a message that grew an optional field.
 
 How to drive an IsccConnection: receive_data(bytes), then next_message() until NEED_DATA;
 send(message) returns the bytes of one line.  A malformed line is a non-fatal
@@ -30,17 +38,22 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import hashlib
+import hmac
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 
 import orjson
 
 from ctiserver.errors import LocalProtocolError, RemoteProtocolError
+from ctiserver.lines import NEED_LINE, OVERSIZE, LineBuffer
 from ctiserver.tlib.requests import InvalidRequest, check_kv_list
 from ctiserver.tlib.vocabulary import KVList
 
 VERSION: Final = "ctiserver-iscc/1"
 MAX_LINE: Final = 1 << 20
+MAX_TEXT: Final = 256  # a DN, a ConnID, a token, a location: longer is not a real one
+MAX_MESSAGE: Final = 2048  # the text of a refusal
 
 
 class NeedData(enum.Enum):
@@ -61,6 +74,13 @@ class Hello(PeerMessage):
     version: str = VERSION
     location: str
     server: str
+    nonce: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Proof(PeerMessage):
+    TYPE: ClassVar[str] = "proof"
+    mac: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,6 +106,11 @@ class Reserve(PeerMessage):
     ani: str = ""  # the number the call presents (direct-ani)
     user_data: KVList = field(default_factory=dict)
     digits: str = ""  # direct-digits: the token, when the origin has one
+    # Where the call first came from, when it crossed to the origin from a third site
+    # (CallHistory: FirstTransferHomeLocation, FirstTransferConnID, FirstTransferOrigDN).
+    first_location: str = ""
+    first_conn_id: str = ""
+    first_dn: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -179,21 +204,52 @@ class Unlinked(PeerMessage):
     far_conn_id: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PartyEvent(PeerMessage):
+    """A party event of a linked call at the sender's site (`event-propagation`):
+    `event` is its T-Library name (EventPartyChanged, EventPartyAdded, EventPartyDeleted),
+    `conn_id` the call's ConnID at the receiver's site, `other_dn` the party at the
+    sender's site that took over, joined or left, `by` who did it."""
+
+    TYPE: ClassVar[str] = "party-event"
+    conn_id: str
+    event: str
+    other_dn: str
+    by: str = ""
+    call_state: str = ""
+
+
 MESSAGES: dict[str, type[PeerMessage]] = {
     cls.TYPE: cls
     for cls in (
-        Hello, Poll, PollReply, Reserve, Reserved, Refused, Cancel, Cancelled,
-        CallIdentified, Started, Matched, Failed, Relinked, DataChanged, Unlinked,
+        Hello, Proof, Poll, PollReply, Reserve, Reserved, Refused, Cancel, Cancelled,
+        CallIdentified, Started, Matched, Failed, Relinked, DataChanged, Unlinked, PartyEvent,
     )
 }  # fmt: skip
 
 
 def encode(message: PeerMessage) -> bytes:
-    body = {"type": message.TYPE, **dataclasses.asdict(message)}
+    """One line.  Fields at their default are left out: a peer of an earlier release,
+    which does not know a newer optional field, reads what it knows."""
+    body = {"type": message.TYPE, **_given(message)}
     line = orjson.dumps(body, option=orjson.OPT_APPEND_NEWLINE)
     if len(line) > MAX_LINE:
         raise LocalProtocolError(f"a {message.TYPE} message of {len(line)} bytes is too long")
     return line
+
+
+def _given(message: PeerMessage) -> dict[str, Any]:
+    given: dict[str, Any] = {}
+    for spec in dataclasses.fields(message):
+        value = getattr(message, spec.name)
+        default = (
+            spec.default_factory()
+            if spec.default_factory is not dataclasses.MISSING
+            else spec.default
+        )
+        if value != default or spec.name == "version":  # a Hello always says its version
+            given[spec.name] = value
+    return given
 
 
 def decode(line: bytes) -> PeerMessage:
@@ -216,7 +272,7 @@ def _build(cls: type[PeerMessage], body: dict[str, Any]) -> PeerMessage:
         raise LocalProtocolError(f"{cls.TYPE} has unknown fields {sorted(unknown)}")
     for name, value in body.items():
         if not _acceptable(expected[name], value):
-            raise LocalProtocolError(f"{cls.TYPE}.{name} has the wrong type")
+            raise LocalProtocolError(f"{cls.TYPE}.{name} has the wrong type or is too long")
     try:
         return cls(**body)
     except TypeError as exc:
@@ -228,7 +284,8 @@ def _acceptable(spec: dataclasses.Field[Any], value: Any) -> bool:
     if annotation == "int":
         return type(value) is int
     if annotation == "str":
-        return isinstance(value, str)
+        limit = MAX_MESSAGE if spec.name == "message" else MAX_TEXT
+        return isinstance(value, str) and len(value) <= limit
     if annotation == "KVList":
         try:
             check_kv_list("user_data", value, depth=1)
@@ -238,30 +295,41 @@ def _acceptable(spec: dataclasses.Field[Any], value: Any) -> bool:
     return False
 
 
+def prove(secret: str, *, sender: str, receiver: str, challenge: str, nonce: str) -> str:
+    """The Proof *sender* gives *receiver* that it holds *secret*: an HMAC-SHA256 keyed by
+    the secret over the protocol version, both locations, the receiver's nonce (the
+    *challenge*, fresh for this connection, so a proof cannot be replayed) and the
+    sender's own *nonce* (so the receiver cannot have us sign what it chose alone)."""
+    text = "\n".join((VERSION, "proof", sender, receiver, challenge, nonce))
+    return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
+
+
+def proof_matches(
+    proof: Proof, secret: str, *, sender: str, receiver: str, challenge: str, nonce: str
+) -> bool:
+    """Whether *proof*, received from *sender*, was made with *secret* (constant time)."""
+    expected = prove(secret, sender=sender, receiver=receiver, challenge=challenge, nonce=nonce)
+    return hmac.compare_digest(proof.mac.encode(), expected.encode())
+
+
 class IsccConnection:
     """One peer connection's byte stream, cut into messages."""
 
     def __init__(self) -> None:
-        self._buffer = bytearray()
-        self._discarding = False
+        self._lines = LineBuffer(MAX_LINE)
 
     def receive_data(self, data: bytes) -> None:
-        self._buffer += data
+        self._lines.receive_data(data)
 
     def next_message(self) -> PeerMessage | NeedData:
         """The next message, or NEED_DATA.  Raises RemoteProtocolError (non-fatal)."""
         while True:
-            newline = self._buffer.find(b"\n")
-            if newline < 0:
-                if len(self._buffer) > MAX_LINE:
-                    del self._buffer[:]
-                    self._discarding = True
+            line = self._lines.next_line()
+            if line is NEED_LINE:
                 return NEED_DATA
-            line = bytes(self._buffer[:newline])
-            del self._buffer[: newline + 1]
-            if self._discarding or len(line) > MAX_LINE:
-                self._discarding = False
+            if line is OVERSIZE:
                 raise RemoteProtocolError(f"a line over {MAX_LINE} bytes was dropped")
+            assert isinstance(line, bytes)
             if line.strip():
                 try:
                     return decode(line)

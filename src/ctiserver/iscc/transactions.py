@@ -1,5 +1,5 @@
 """ISCC transactions as pure bookkeeping: what each site remembers of a call moving
-between sites, and the matching rules (genesys-tlib.md § 3.1).
+between sites, and the matching rules (docs/iscc.md).
 
 At the origin, an Outgoing transaction waits for the destination's access resource,
 then for its call to be matched there.  At the destination, a Reservation holds an
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import enum
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -50,34 +51,102 @@ class XRoute(enum.StrEnum):
     DIRECT_NETWORK_CALLID = "direct-network-callid"
 
 
-ALIASES: Final = {"direct": XRoute.DIRECT_CALLID, "route-notoken": XRoute.ROUTE}
-FROM_TLIB: Final = {
-    XRouteType.ROUTE: XRoute.ROUTE,
-    XRouteType.DIRECT: XRoute.DIRECT_CALLID,
-    XRouteType.REROUTE: XRoute.REROUTE,
-    XRouteType.DIRECT_UUI: XRoute.DIRECT_UUI,
-    XRouteType.DIRECT_ANI: XRoute.DIRECT_ANI,
-    XRouteType.DIRECT_NO_TOKEN: XRoute.DIRECT_NOTOKEN,
-    XRouteType.DNIS_POOLING: XRoute.DNIS_POOL,
-    XRouteType.DIRECT_DIGITS: XRoute.DIRECT_DIGITS,
-    XRouteType.PULL_BACK: XRoute.PULLBACK,
-    XRouteType.ROUTE_UUI: XRoute.ROUTE_UUI,
-    XRouteType.DIRECT_NETWORK_CALL_ID: XRoute.DIRECT_NETWORK_CALLID,
-}
-THROUGH_ROUTING_POINTS: Final = frozenset({XRoute.ROUTE, XRoute.ROUTE_UUI, XRoute.DNIS_POOL})
-BY_UUI: Final = frozenset(
-    {XRoute.ROUTE_UUI, XRoute.DIRECT_UUI, XRoute.DIRECT_DIGITS, XRoute.PULLBACK, XRoute.REROUTE}
-)
-BY_NETWORK_CALL_ID: Final = frozenset({XRoute.DIRECT_CALLID, XRoute.DIRECT_NETWORK_CALLID})
-# Types that send a call back to the site it came from.
-RETURNING: Final = frozenset({XRoute.PULLBACK, XRoute.REROUTE})
-# Types whose destination DN is optional (default-dn), genesys-tlib.md § 3.2.
-USE_DEFAULT_DN: Final = frozenset(
-    {
-        XRoute.ROUTE, XRoute.ROUTE_UUI, XRoute.DIRECT_CALLID, XRoute.DIRECT_NETWORK_CALLID,
-        XRoute.DIRECT_UUI, XRoute.DIRECT_NOTOKEN, XRoute.DIRECT_DIGITS, XRoute.DIRECT_ANI,
-    }
+class MatchKey(enum.Enum):
+    """What the destination matches an arriving call by (besides where it arrives)."""
+
+    ARRIVAL = "arrival"  # the first call to reach the reserved resource
+    UUI = "uui"  # its user-to-user information is the transaction's token
+    ANI = "ani"  # it presents the origin's number
+    NETWORK_CALL_ID = "network-call-id"  # the id the origin reports after dialling
+
+
+class Token(enum.Enum):
+    """Where the transaction's token comes from."""
+
+    NONE = "none"
+    GENERATED = "generated"  # the destination makes one and the origin sends it as UUI
+    DIGITS = "digits"  # the origin's direct-digits-key value (or, lacking it, generated)
+    NETWORK_CALL_ID = "network-call-id"  # learnt by the origin once the call is dialled
+
+
+class Resource(enum.Enum):
+    """The access resource the destination reserves."""
+
+    DN = "dn"  # the destination DN itself
+    EXTERNAL_ROUTING_POINT = "external-routing-point"  # from [iscc] route-dn
+    DNIS_POOL = "dnis-pool"  # from [iscc] dnis-pool
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionType:
+    """One ISCC transaction type: how the call crosses and how it is recognised."""
+
+    xroute: XRoute
+    tlib: XRouteType  # its T-Library XRouteType
+    aliases: tuple[str, ...]
+    match: MatchKey
+    token: Token
+    resource: Resource
+    returns_call: bool  # the call goes back to the site it came from (OtherDN: its DN there)
+    other_dn_optional: bool  # without OtherDN the destination's default-dn is used
+    routed_again: bool = False  # OtherDN must be a routing point there (reroute)
+
+    @property
+    def through_routing_points(self) -> bool:
+        """The call reaches a routing point there and is routed on to the target."""
+        return self.resource is not Resource.DN
+
+
+def _row(
+    xroute: XRoute,
+    tlib: XRouteType,
+    match: MatchKey,
+    token: Token = Token.NONE,
+    resource: Resource = Resource.DN,
+    *,
+    aliases: tuple[str, ...] = (),
+    returns_call: bool = False,
+    other_dn_optional: bool = True,
+    routed_again: bool = False,
+) -> tuple[XRoute, TransactionType]:
+    row = TransactionType(
+        xroute, tlib, aliases, match, token, resource, returns_call, other_dn_optional, routed_again
+    )
+    return xroute, row
+
+
+X, T, M, K, R = XRoute, XRouteType, MatchKey, Token, Resource
+ERP, DNIS = R.EXTERNAL_ROUTING_POINT, R.DNIS_POOL
+# The Genesys types, their XRouteType numbers and aliases, and which use default-dn.
+TRANSACTION_TYPES: Final[Mapping[XRoute, TransactionType]] = dict(
+    [
+        _row(X.ROUTE, T.ROUTE, M.ARRIVAL, K.NONE, ERP, aliases=("route-notoken",)),
+        _row(X.ROUTE_UUI, T.ROUTE_UUI, M.UUI, K.GENERATED, ERP),
+        _row(X.DIRECT_CALLID, T.DIRECT, M.NETWORK_CALL_ID, K.NETWORK_CALL_ID, aliases=("direct",)),
+        _row(X.DIRECT_NETWORK_CALLID, T.DIRECT_NETWORK_CALL_ID, M.NETWORK_CALL_ID,
+             K.NETWORK_CALL_ID),
+        _row(X.DIRECT_UUI, T.DIRECT_UUI, M.UUI, K.GENERATED),
+        _row(X.DIRECT_ANI, T.DIRECT_ANI, M.ANI),
+        _row(X.DIRECT_NOTOKEN, T.DIRECT_NO_TOKEN, M.ARRIVAL),
+        _row(X.DIRECT_DIGITS, T.DIRECT_DIGITS, M.UUI, K.DIGITS),
+        _row(X.DNIS_POOL, T.DNIS_POOLING, M.ARRIVAL, K.NONE, DNIS, other_dn_optional=False),
+        _row(X.PULLBACK, T.PULL_BACK, M.UUI, K.GENERATED, returns_call=True,
+             other_dn_optional=False),
+        _row(X.REROUTE, T.REROUTE, M.UUI, K.GENERATED, returns_call=True, other_dn_optional=False,
+             routed_again=True),
+    ]
 )  # fmt: skip
+FROM_TLIB: Final[Mapping[XRouteType, TransactionType]] = {
+    row.tlib: row for row in TRANSACTION_TYPES.values()
+}
+
+
+def transaction_type(name: str) -> TransactionType | None:
+    """The type a name or alias stands for (cast-type, Extensions iscc-xaction-type)."""
+    for row in TRANSACTION_TYPES.values():
+        if name == row.xroute.value or name in row.aliases:
+            return row
+    return None
 
 
 class Purpose(enum.Enum):
@@ -92,10 +161,41 @@ class Purpose(enum.Enum):
     SINGLE_STEP_TRANSFER = "single-step-transfer"
 
 
+# The requests that move a call to another site when they name a Location (§ 3.2).
+PURPOSES: Final[Mapping[str, Purpose]] = {
+    "RequestRouteCall": Purpose.ROUTE,
+    "RequestMakeCall": Purpose.MAKE_CALL,
+    "RequestInitiateTransfer": Purpose.CONSULT_TRANSFER,
+    "RequestInitiateConference": Purpose.CONSULT_CONFERENCE,
+    "RequestMuteTransfer": Purpose.MUTE_TRANSFER,
+    "RequestSingleStepTransfer": Purpose.SINGLE_STEP_TRANSFER,
+}
+# Purposes whose request acts on a call that exists (the others create one).
+ON_A_CALL: Final = frozenset({Purpose.ROUTE, Purpose.SINGLE_STEP_TRANSFER})
+
+
+def site_of(location: str) -> str:
+    """A Location is `<SwitchName>` or `<T-Server name>@<SwitchName>` (docs/iscc.md)."""
+    return location.rpartition("@")[2]
+
+
 class Stage(enum.Enum):
     REQUESTED = "requested"  # waiting for the destination's access resource
-    RESERVED = "reserved"  # the number is known; the call is on its way
+    RESERVED = "reserved"  # the request was carried out with the number; the call is on its way
     DONE = "done"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How a transaction ended at the destination: matched there (its ConnID) or not."""
+
+    far_conn_id: str | None = None
+    code: int = 0
+    message: str = ""
+
+    @property
+    def matched(self) -> bool:
+        return self.far_conn_id is not None
 
 
 @dataclass(slots=True, kw_only=True)
@@ -117,7 +217,10 @@ class Outgoing:
     token: str = ""
     deadline: float = 0.0
     request: str = ""  # the T-Library request, for messages
-    moved_call: ConnId | None = None  # the origin call that crosses (consultation, …)
+    moved_call: ConnId | None = None  # the origin call that crosses (a new one: promised)
+    answered: bool = False  # the request carried out has had its first event here
+    outcome: Outcome | None = None  # the destination's word, told once answered
+    first: tuple[str, str, str] = ("", "", "")  # where the call's journey began, if not here
 
 
 @dataclass(slots=True, kw_only=True)
@@ -135,6 +238,7 @@ class Reservation:
     network_call_id: str = ""
     deadline: float = 0.0
     matched: ConnId | None = None
+    first: tuple[str, str, str] = ("", "", "")  # where the call's journey began
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +278,7 @@ class Transactions:
         self.reservations: dict[tuple[str, str], Reservation] = {}
         self.links: dict[ConnId, list[Link]] = {}
         self.relays: dict[ConnId, KVList] = {}  # calls gone here, with the data last relayed
+        self.in_flight: set[ConnId] = set()  # relays waiting for a transaction to end
         self._serial = itertools.count(1)
 
     def new_xid(self) -> str:
@@ -260,16 +365,31 @@ class Transactions:
             if (link.location, link.conn_id) != (location, far_conn_id)
         ]
         self.links[conn_id] = links
-        if conn_id in self.relays and _sites(links) < 2:
+        waiting = conn_id in self.in_flight
+        if conn_id in self.relays and not waiting and _sites(links) < 2:
             self.forget_call(conn_id)
 
-    def call_ended(self, conn_id: ConnId) -> list[Link]:
+    def call_ended(self, conn_id: ConnId, *, in_flight: bool = False) -> list[Link]:
         """Our call ended here.  Returns the links to tell; one that joins two other
-        sites stays as a relay instead, and nothing is told yet."""
+        sites stays as a relay instead, and nothing is told yet.  So does one that is
+        *in_flight* to another site (a transaction moves it there): it will join two."""
         links = self.links_of(conn_id)
-        if _sites(links) >= 2:
+        if in_flight or _sites(links) >= 2:
             self.relays.setdefault(conn_id, {})
+            if in_flight:
+                self.in_flight.add(conn_id)
             return []
+        self.forget_call(conn_id)
+        return links
+
+    def settle(self, conn_id: ConnId) -> list[Link]:
+        """The transaction that was moving relayed call *conn_id* ended (matched, and
+        linked, or not): if the relay joins fewer than two sites now, it goes, and
+        returns the links to tell."""
+        self.in_flight.discard(conn_id)
+        if conn_id not in self.relays or _sites(self.links_of(conn_id)) >= 2:
+            return []
+        links = self.links_of(conn_id)
         self.forget_call(conn_id)
         return links
 
@@ -285,6 +405,7 @@ class Transactions:
     def forget_call(self, conn_id: ConnId) -> None:
         self.links.pop(conn_id, None)
         self.relays.pop(conn_id, None)
+        self.in_flight.discard(conn_id)
         for key in [k for k, r in self.reservations.items() if r.matched == conn_id]:
             del self.reservations[key]
 
@@ -295,15 +416,13 @@ def _sites(links: list[Link]) -> int:
 
 
 def _matches(reservation: Reservation, facts: CallFacts) -> bool:
-    match reservation.xroute:
-        case XRoute.ROUTE | XRoute.DNIS_POOL | XRoute.DIRECT_NOTOKEN:
+    match TRANSACTION_TYPES[reservation.xroute].match:
+        case MatchKey.ARRIVAL:
             return True
-        case XRoute.DIRECT_ANI:
+        case MatchKey.ANI:
             return bool(facts.ani) and facts.ani == reservation.ani
-        case xroute if xroute in BY_UUI:
+        case MatchKey.UUI:
             return bool(facts.uui) and facts.uui == reservation.token
-        case xroute if xroute in BY_NETWORK_CALL_ID:
-            return (
-                bool(facts.network_call_id) and facts.network_call_id == reservation.network_call_id
-            )
-    return False
+        case MatchKey.NETWORK_CALL_ID:
+            known = facts.network_call_id
+            return bool(known) and known == reservation.network_call_id

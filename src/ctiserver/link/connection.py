@@ -17,7 +17,12 @@ The switch's own requests are answered here: SystemStatus and RequestSystemStatu
 keep-alive of the implicit association style); anything else it asks gets
 CSTAErrorCode(operation, serviceNotSupported).  Events and unconfirmed invocations go
 to the `on_message` callback.  A malformed message is logged and skipped; lost framing
-closes the connection.
+closes the connection.  Those log lines are rate limited (doors.lograte): a switch
+that keeps misbehaving writes a line every few seconds, not one per message.
+`close_reason` says why the connection ended, for the supervisor's log line.
+
+Every frame in and out goes to the trace (link.trace) when somebody traces, and is
+counted in LinkCounters (read by /metrics; plain integers, no lock on the hot path).
 """
 
 from __future__ import annotations
@@ -25,12 +30,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import ssl
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from ctiserver.csta.enumerations import SystemStatusValue
 from ctiserver.csta.failure import CSTAErrorCode, ErrorCategory
+from ctiserver.csta.framing import HEADER_SIZE
 from ctiserver.csta.schema import Kind, Message, Request, Response, Unconfirmed
 from ctiserver.csta.session import INVOKE_IDS, NEED_DATA, CstaSession, Inbound, Role
 from ctiserver.csta.system import (
@@ -39,14 +47,28 @@ from ctiserver.csta.system import (
     SystemStatus,
     SystemStatusResponse,
 )
+from ctiserver.doors.lograte import RateLimitedLog
 from ctiserver.errors import LinkDown, RemoteProtocolError, ServiceError
 from ctiserver.ids import InvokeId
+from ctiserver.link.trace import CstaTrace
 
 log = logging.getLogger(__name__)
+troubles = RateLimitedLog(log)
 
 Reply = Response | BaseException
 ReplyCallback = Callable[[Reply], None]
 READ_SIZE = 1 << 16
+
+
+@dataclass(slots=True)
+class LinkCounters:
+    """What happened on the links to the switch since the server started."""
+
+    frames_received: int = 0
+    frames_sent: int = 0
+    protocol_errors: int = 0  # frames skipped as malformed
+    request_timeouts: int = 0  # requests the switch did not answer in time
+    error_responses: int = 0  # CSTAErrorCode answers
 
 
 @dataclass(slots=True)
@@ -74,6 +96,8 @@ class CstaLink:
         *,
         edition: str,
         on_message: Callable[[Message], None],
+        trace: CstaTrace | None = None,
+        counters: LinkCounters | None = None,
         max_outstanding: int = INVOKE_IDS,
     ) -> None:
         if not 1 <= max_outstanding <= INVOKE_IDS:
@@ -82,6 +106,8 @@ class CstaLink:
         self._writer = writer
         self._session = CstaSession(Role.COMPUTING_FUNCTION, edition=edition)
         self._on_message = on_message
+        self._trace = trace
+        self.counters = counters or LinkCounters()
         self._max_outstanding = max_outstanding
         self._waiting: dict[InvokeId, _Waiting] = {}
         self._deadlines: dict[float, deque[tuple[float, InvokeId, _Waiting]]] = {}
@@ -91,6 +117,8 @@ class CstaLink:
         self._outgoing: list[bytes] = []
         self._loop = asyncio.get_running_loop()
         self._closed = False
+        self.close_reason = ""
+        self.arrived = 0.0  # time.perf_counter() when the chunk being handled was read
         self.switch_status: asyncio.Future[SystemStatusValue] = self._loop.create_future()
 
     @classmethod
@@ -102,15 +130,20 @@ class CstaLink:
         edition: str,
         connect_timeout: float,
         on_message: Callable[[Message], None],
+        tls: ssl.SSLContext | None = None,
+        trace: CstaTrace | None = None,
+        counters: LinkCounters | None = None,
         max_outstanding: int = INVOKE_IDS,
     ) -> CstaLink:
         async with asyncio.timeout(connect_timeout):
-            reader, writer = await asyncio.open_connection(host, port)
+            reader, writer = await asyncio.open_connection(host, port, ssl=tls)
         return cls(
             reader,
             writer,
             edition=edition,
             on_message=on_message,
+            trace=trace,
+            counters=counters,
             max_outstanding=max_outstanding,
         )
 
@@ -148,7 +181,7 @@ class CstaLink:
         queue.append((deadline, invoke_id, waiting))
         if deadline < self._timer_at:
             self._arm(deadline)
-        self._write(data)
+        self._write(data, request)
 
     def _arm(self, deadline: float) -> None:
         if self._timer is not None:
@@ -201,12 +234,13 @@ class CstaLink:
     def send_unconfirmed(self, message: Unconfirmed) -> None:
         if self._closed:
             raise LinkDown("the link to the switch is down")
-        self._write(self._session.send_unconfirmed(message))
+        self._write(self._session.send_unconfirmed(message), message)
 
     def _expire(self, invoke_id: InvokeId) -> None:
         waiting = self._waiting.pop(invoke_id, None)
         if waiting is not None:
             self._session.abandon(invoke_id)
+            self.counters.request_timeouts += 1
             name = type(waiting.request).__name__
             waiting.callback(TimeoutError(f"the switch did not answer {name}"))
             self._send_queued()
@@ -217,16 +251,22 @@ class CstaLink:
         """Read until the switch closes the link or breaks its framing."""
         try:
             while data := await self._reader.read(READ_SIZE):
+                self.arrived = time.perf_counter()
                 self._session.receive_data(data)
                 if not self._drain():
                     break
             else:
                 self._session.receive_data(b"")
-                self._drain()
+                if self._drain():
+                    self._ended("the switch closed the connection")
         except OSError as exc:
-            log.warning("CSTA link read failed: %s", exc)
+            self._ended(f"reading from the switch failed: {exc.strerror or exc}")
         finally:
             self.close()
+
+    def _ended(self, reason: str) -> None:
+        if not self.close_reason:
+            self.close_reason = reason
 
     def _drain(self) -> bool:
         """Handle every whole message; False when the stream can no longer be trusted."""
@@ -234,13 +274,20 @@ class CstaLink:
             try:
                 inbound = self._session.next_message()
             except RemoteProtocolError as exc:
+                self.counters.protocol_errors += 1
                 if exc.fatal:
-                    log.error("CSTA link dropped: %s", exc)
+                    self._ended(f"the switch broke the CSTA framing: {exc}")
                     return False
-                log.warning("CSTA protocol error from the switch, skipped: %s", exc)
+                troubles.warning(
+                    "protocol", "CSTA protocol error from the switch, skipped: %s", exc
+                )
                 continue
             if inbound is NEED_DATA:
                 return True
+            self.counters.frames_received += 1
+            trace = self._trace
+            if trace is not None and trace.tracer.active:
+                trace.frame("in", inbound.invoke_id, inbound.message, inbound.document)
             self._dispatch(inbound)
 
     def _dispatch(self, inbound: Inbound) -> None:
@@ -254,7 +301,8 @@ class CstaLink:
                 try:
                     self._on_message(message)
                 except Exception:
-                    log.exception("failed to apply %s", type(message).__name__)
+                    name = type(message).__name__
+                    troubles.log(logging.ERROR, name, "failed to apply %s", name, exc_info=True)
 
     def _reply(self, inbound: Inbound) -> None:
         waiting = self._waiting.pop(inbound.invoke_id, None)
@@ -262,6 +310,7 @@ class CstaLink:
             return
         message = inbound.message
         if isinstance(message, CSTAErrorCode):
+            self.counters.error_responses += 1
             waiting.callback(ServiceError(message.category.value, message.value))
         else:
             assert isinstance(message, Response)
@@ -280,11 +329,16 @@ class CstaLink:
             reply = RequestSystemStatusResponse(system_status=SystemStatusValue.NORMAL)
         else:
             reply = CSTAErrorCode(category=ErrorCategory.OPERATION, value="serviceNotSupported")
-        self._write(self._session.send_response(inbound.invoke_id, reply))
+        self._write(self._session.send_response(inbound.invoke_id, reply), reply)
 
     # --- writing and closing -----------------------------------------------------------
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes, message: Message) -> None:
+        self.counters.frames_sent += 1
+        trace = self._trace
+        if trace is not None and trace.tracer.active:
+            invoke_id = InvokeId(int(data[4:HEADER_SIZE]))
+            trace.frame("out", invoke_id, message, data[HEADER_SIZE:])
         if not self._outgoing:
             self._loop.call_soon(self._flush)
         self._outgoing.append(data)
@@ -294,10 +348,11 @@ class CstaLink:
         if data and not self._closed:
             self._writer.write(data)
 
-    def close(self) -> None:
+    def close(self, reason: str = "") -> None:
         """Close the connection; every request still waiting gets LinkDown."""
         if self._closed:
             return
+        self._ended(reason or "closed by this server")
         self._closed = True
         self._flush_now()
         self._writer.close()

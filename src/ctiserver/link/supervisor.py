@@ -17,6 +17,12 @@ A DN the switch will not monitor is never left so silently: it is logged (each o
 first few, then a count), counted in `unmonitored`, and asked for again after every
 keep-alive poll until the switch accepts it or the DN leaves the configuration.
 
+Every drop is logged once with its reason (the switch closed the connection, a read
+failed, the framing was lost, a keep-alive went unanswered, the association failed) and
+counted by kind in LinkCounters; a switch that cannot be reached is logged once per
+kind of failure, at ERROR the first time since the server started or the link was last
+up, with what to check.
+
 Known limit: events that arrive while the snapshots of step 3 are being collected are
 applied as they come, and the snapshot is applied when its last part arrives, so a call
 that changes within those milliseconds may be reported in its earlier state until its
@@ -28,10 +34,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+import ssl
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Protocol
+from typing import Any, Protocol
 
 from ctiserver.csta.agents import GetAgentState, GetAgentStateResponse
 from ctiserver.csta.enumerations import AgentState
@@ -54,17 +60,42 @@ from ctiserver.csta.system import (
     SystemRegister,
 )
 from ctiserver.csta.types import ConnectionID
-from ctiserver.errors import CtiError, LinkDown
-from ctiserver.ids import AgentId, CallId, DeviceId, MonitorCrossRefId
+from ctiserver.errors import CtiError, LinkDown, ServiceError
+from ctiserver.ids import AgentId, CallId, ConnId, DeviceId, MonitorCrossRefId
 from ctiserver.link.bulk import request_all
-from ctiserver.link.connection import CstaLink, ReplyCallback
-from ctiserver.model.agents import AgentStatus
+from ctiserver.link.connection import CstaLink, LinkCounters, ReplyCallback
+from ctiserver.link.settings import LinkSettings
+from ctiserver.link.trace import CstaTrace
+from ctiserver.logs.trace import Tracer
 from ctiserver.model.resync import SnapshotAgent, SnapshotParty
+from ctiserver.model.states import AgentStatus
 
 log = logging.getLogger(__name__)
 
 Snapshot = dict[CallId, list[SnapshotParty]]
 AgentSnapshot = dict[DeviceId, SnapshotAgent | None]
+
+# A drop's reason (CstaLink.close_reason) -> its kind, the label of the drop counter.
+DROP_KINDS = (
+    ("closed the connection", "closed-by-switch"),
+    ("reading from the switch failed", "read-error"),
+    ("framing", "framing-lost"),
+    ("keep-alive", "keepalive-unanswered"),
+    ("SystemStatus", "association-failed"),
+    ("application session", "association-failed"),
+)
+
+
+def _drop_kind(reason: str) -> str:
+    return next((kind for words, kind in DROP_KINDS if words in reason), "other")
+
+
+def _why(exc: BaseException) -> str:
+    """An exception as words an operator reads: its message, else its kind."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower() if exc.strerror[:1].isupper() else exc.strerror
+    return str(exc) or type(exc).__name__
+
 
 # GetAgentState's agentState -> our agent status.
 _AGENT_STATES = {
@@ -75,27 +106,14 @@ _AGENT_STATES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class LinkSettings:
-    address: Callable[[], tuple[str, int]]  # asked at every attempt (embedded ports vary)
-    session: str = "implicit"  # or "ecma-354"
-    edition: str = "ed4"
-    application_id: str = "ctiserver"
-    connect_timeout: float = 5.0
-    reply_timeout: float = 5.0
-    association_timeout: float = 10.0
-    keepalive_interval: float = 10.0
-    session_duration: int = 180
-    reconnect_min: float = 0.5
-    reconnect_max: float = 10.0
-    request_window: int = 500  # requests outstanding at once when asking about many DNs
-
-
 # How many refused DNs are logged one by one before the rest are only counted.
 _REFUSALS_LOGGED = 10
 
 
 class LinkHooks(Protocol):
+    def conn_id_of(self, call_id: str) -> str | None:
+        """The ConnID of the call the switch calls *call_id*, if the server knows it."""
+
     def monitored_dns(self) -> list[DeviceId]: ...
 
     def routing_points(self) -> list[DeviceId]: ...
@@ -113,6 +131,13 @@ class LinkHooks(Protocol):
     def on_resync(
         self, snapshot: Snapshot, scope: Sequence[DeviceId], agents: AgentSnapshot
     ) -> None: ...
+
+
+def _no_such_call(reply: Response | BaseException) -> bool:
+    """The switch says it has no such call: an empty snapshot, or an invalid call id."""
+    if isinstance(reply, SnapshotCallResponse):
+        return not reply.snapshot_data
+    return isinstance(reply, ServiceError) and reply.value in ("invalidCallID", "invalidCallId")
 
 
 def _agent_of(reply: GetAgentStateResponse) -> SnapshotAgent | None:
@@ -133,9 +158,27 @@ class AssociationFailed(CtiError):
 
 
 class LinkSupervisor:
-    def __init__(self, settings: LinkSettings, hooks: LinkHooks) -> None:
+    def __init__(
+        self,
+        settings: LinkSettings,
+        hooks: LinkHooks,
+        *,
+        address: Callable[[], tuple[str, int]],
+        tls: ssl.SSLContext | None = None,
+        tracer: Tracer | None = None,
+    ) -> None:
+        """*address* is asked at every attempt (an embedded switch's port varies); *tls*
+        is the context of `[switch] tls`, None for plain TCP."""
         self.settings = settings
+        self._address = address
+        self._tls = tls
         self._hooks = hooks
+        self._tracer = tracer
+        self.counters = LinkCounters()
+        self.connects = 0
+        self.connect_failures = 0
+        self.drops: dict[str, int] = {}
+        self.resyncs = 0
         self._link: CstaLink | None = None
         self._up = False
         self._session_id = ""
@@ -149,6 +192,11 @@ class LinkSupervisor:
     @property
     def up(self) -> bool:
         return self._up
+
+    @property
+    def arrived(self) -> float | None:
+        """When the chunk from the switch being handled now was read (perf_counter)."""
+        return self._link.arrived if self._link is not None else None
 
     @property
     def monitored(self) -> Mapping[DeviceId, MonitorCrossRefId]:
@@ -186,7 +234,54 @@ class LinkSupervisor:
         DNs are monitored and resynchronised.  A later bring-up uses the new list anyway."""
         if not self._up or self._link is None:
             return None
-        task = asyncio.create_task(self._change_monitors(self._link, list(start), list(stop)))
+        return self._in_background(self._change_monitors(self._link, list(start), list(stop)))
+
+    def audit(
+        self,
+        calls: Sequence[tuple[ConnId, CallId]],
+        callback: Callable[[list[ConnId]], None],
+    ) -> None:
+        """Ask the switch about *calls* (SnapshotCall each); *callback* gets those it
+        no longer has.  A call it could not answer for is kept (nothing is assumed)."""
+        if not self._up or self._link is None:
+            return
+        self._in_background(self._audit(self._link, list(calls), callback))
+
+    async def _audit(
+        self,
+        link: CstaLink,
+        calls: list[tuple[ConnId, CallId]],
+        callback: Callable[[list[ConnId]], None],
+    ) -> None:
+        requests = [SnapshotCall(snapshot_object=ConnectionID(call_id=c)) for _, c in calls]
+        replies = await self._all(link, requests)
+        gone = [
+            conn_id
+            for (conn_id, _call_id), reply in zip(calls, replies, strict=True)
+            if _no_such_call(reply)
+        ]
+        if gone:
+            callback(gone)
+
+    def take_over(self) -> None:
+        """The server became the primary of its pair: become the router of the routing
+        points and reconcile with the switch (snapshot services).  With the link down,
+        bringing it up does both."""
+        if self._link is not None and self._up:
+            self._in_background(self._take_over(self._link))
+
+    async def _take_over(self, link: CstaLink) -> None:
+        points = [p for p in self._hooks.routing_points() if p not in self._route_registrations]
+        await self._register_routes(link, points)
+        await self._resync(link, self._hooks.monitored_dns())
+
+    def stop_routing(self) -> None:
+        """The server is no longer the primary: leave the routing points to the other."""
+        if self._link is not None and self._up and self._route_registrations:
+            self._in_background(self._cancel_routes(self._link, list(self._route_registrations)))
+
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.create_task(work)
         self._background.add(task)
         task.add_done_callback(self._background_done)
         return task
@@ -201,39 +296,63 @@ class LinkSupervisor:
     async def run(self) -> None:
         delay = self.settings.reconnect_min
         while True:
-            host, port = self.settings.address()
+            host, port = self._address()
             try:
                 link = await CstaLink.open(
                     host,
                     port,
-                    edition=self.settings.edition,
+                    edition=self.settings.namespace,
                     connect_timeout=self.settings.connect_timeout,
                     on_message=self._on_message,
+                    tls=self._tls,
+                    trace=self._trace(host, port),
+                    counters=self.counters,
                 )
-            except (OSError, TimeoutError) as exc:
+            except (OSError, TimeoutError, ssl.SSLError) as exc:
+                self.connect_failures += 1
                 self._report_unreachable(host, port, exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.settings.reconnect_max)
                 continue
             log.info("connected to the switch at %s:%d", host, port)
+            self.connects += 1
             self._unreachable = None
             if await self._serve(link):
                 delay = self.settings.reconnect_min
+            log.info("reconnecting to the switch in %.1f s", delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.settings.reconnect_max)
 
+    def _trace(self, host: str, port: int) -> CstaTrace | None:
+        if self._tracer is None:
+            return None
+        return CstaTrace(
+            self._tracer,
+            peer=f"switch {host}:{port}",
+            conn_id_of=self._hooks.conn_id_of,
+            monitored_dn=lambda ref: self._monitors.get(MonitorCrossRefId(ref)),
+        )
+
     def _report_unreachable(self, host: str, port: int, exc: Exception) -> None:
-        """Warn once per kind of failure; repeats go to the debug log."""
-        problem = f"cannot reach the switch at {host}:{port} ({exc or type(exc).__name__})"
-        level = logging.DEBUG if problem == self._unreachable else logging.WARNING
-        log.log(level, "%s; retrying every %.1f s at most", problem, self.settings.reconnect_max)
+        """Say once per kind of failure what is wrong and what to check; repeats go to the
+        debug log."""
+        problem = f"cannot reach the switch at {host}:{port} ({_why(exc)})"
+        if problem == self._unreachable:
+            log.debug("%s; still retrying", problem)
+        else:
+            log.error(
+                "%s: is the switch running, and is [switch] link right? Retrying every "
+                "%.1f s at most; clients are told EventLinkDisconnected meanwhile",
+                problem,
+                self.settings.reconnect_max,
+            )
         self._unreachable = problem
 
     async def _serve(self, link: CstaLink) -> bool:
         """Run one connection to its end; True if it came all the way up."""
         self._link = link
         reader = asyncio.create_task(link.run(), name="csta-link-reader")
-        came_up = False
+        came_up = stopping = False
         try:
             await self._bring_up(link)
             came_up = True
@@ -241,11 +360,18 @@ class LinkSupervisor:
             self._hooks.on_link_up()
             await self._keep_alive(link, reader)
         except (CtiError, TimeoutError) as exc:
-            log.error("CSTA link failed: %s", exc)
+            link.close(f"{_why(exc)}")
         except asyncio.CancelledError:
+            stopping = True
             await self._say_goodbye(link)
+            link.close("the server is stopping")
+            log.info("link to the switch closed: the server is stopping")
             raise
+        else:
+            link.close()
         finally:
+            if not stopping:
+                self._report_drop(link, came_up)
             link.close()
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -260,6 +386,15 @@ class LinkSupervisor:
                 self._hooks.on_link_down()
         return came_up
 
+    def _report_drop(self, link: CstaLink, came_up: bool) -> None:
+        reason = link.close_reason or "the connection ended"
+        kind = _drop_kind(reason)
+        self.drops[kind] = self.drops.get(kind, 0) + 1
+        if came_up:
+            log.warning("link to the switch dropped: %s", reason)
+        else:
+            log.error("link to the switch failed while coming up: %s", reason)
+
     async def _bring_up(self, link: CstaLink) -> None:
         await self._associate(link)
         dns = self._hooks.monitored_dns()
@@ -268,6 +403,7 @@ class LinkSupervisor:
         await self._resync(link, dns)
 
     async def _resync(self, link: CstaLink, dns: Sequence[DeviceId]) -> None:
+        self.resyncs += 1
         calls = await self._snapshot(link, dns)
         agents = await self._agents(link, self._hooks.stations(dns))
         self._hooks.on_resync(calls, dns, agents)
@@ -295,7 +431,7 @@ class LinkSupervisor:
     async def _start_session(self, link: CstaLink) -> None:
         request = StartApplicationSession(
             application_id=self.settings.application_id,
-            requested_protocol_versions=(namespace_for(self.settings.edition),),
+            requested_protocol_versions=(namespace_for(self.settings.namespace),),
             requested_session_duration=self.settings.session_duration,
         )
         response = await link.request(request, within=self.settings.association_timeout)
@@ -425,7 +561,7 @@ class LinkSupervisor:
             try:
                 await link.request(self._poll(), within=self.settings.reply_timeout)
             except (CtiError, TimeoutError) as exc:
-                raise LinkDown(f"keep-alive failed: {exc}") from None
+                raise LinkDown(f"the switch did not answer a keep-alive: {_why(exc)}") from None
             if self._unmonitored:
                 await self._monitor_again(link)
 
@@ -440,8 +576,8 @@ class LinkSupervisor:
     async def _all(
         self, link: CstaLink, requests: Sequence[Request]
     ) -> list[Response | BaseException]:
-        """Send *requests*, `request_window` outstanding at a time; each reply or
-        failure, in order."""
+        """Send *requests*, `request_window` outstanding at a time (link/bulk.py); each
+        reply or failure, in order."""
         return await request_all(
             link,
             requests,

@@ -8,9 +8,7 @@ for (recorded by `intend`), AfterCallWork for wrap-up, AuxWork otherwise.
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
 
 from ctiserver.csta.agents import (
     AgentLoggedOffEvent,
@@ -20,101 +18,76 @@ from ctiserver.csta.agents import (
     AgentWorkingAfterCallEvent,
 )
 from ctiserver.ids import AgentId, DeviceId
-from ctiserver.model.changes import AgentChanged, AgentEvent, Change
+from ctiserver.model.changes import AgentChanged, AgentEvent, AgentIntended
+from ctiserver.model.state import State
+from ctiserver.model.states import AgentStatus
+from ctiserver.model.values import Agent
 from ctiserver.tlib.vocabulary import AgentWorkMode
-
-if TYPE_CHECKING:
-    from ctiserver.model.model import Model
-
-
-class AgentStatus(enum.Enum):
-    READY = "Ready"
-    NOT_READY = "NotReady"
-    AFTER_CALL_WORK = "AfterCallWork"
-
-
-@dataclass(slots=True)
-class AgentOnDn:
-    agent_id: AgentId
-    queue: DeviceId | None
-    status: AgentStatus = AgentStatus.NOT_READY
-    ready_mode: AgentWorkMode = AgentWorkMode.MANUAL_IN  # AutoIn or ManualIn
-    work_mode: AgentWorkMode = AgentWorkMode.AUX_WORK  # as last reported
-
 
 _READY_MODES = (AgentWorkMode.AUTO_IN, AgentWorkMode.MANUAL_IN)
 
 
-def intend(model: Model, dn: DeviceId, work_mode: AgentWorkMode) -> None:
+def intend(state: State, dn: DeviceId, work_mode: AgentWorkMode) -> None:
     """The work mode a client asked for, reported with the DN's next agent event."""
-    model.agent_intents[dn] = work_mode
+    state.emit(AgentIntended(dn=dn, work_mode=work_mode))
 
 
-def _changed(dn: DeviceId, agent: AgentOnDn, what: AgentEvent) -> AgentChanged:
-    return AgentChanged(
-        dn=dn, agent_id=agent.agent_id, queue=agent.queue, what=what, work_mode=agent.work_mode
-    )
+def _used_intent(state: State, dn: DeviceId) -> AgentWorkMode | None:
+    """The DN's intent, which this event uses up (emitted)."""
+    wanted = state.intent(dn)
+    if wanted is not None:
+        state.emit(AgentIntended(dn=dn, work_mode=None))
+    return wanted
 
 
-def _agent(model: Model, dn: DeviceId, device: DeviceId) -> AgentOnDn | None:
-    return model.agents.get(dn) if device == dn else None
+def _agent(state: State, dn: DeviceId, device: DeviceId) -> Agent | None:
+    return state.agent(dn) if device == dn else None
 
 
-def on_logged_on(model: Model, dn: DeviceId, event: AgentLoggedOnEvent) -> list[Change]:
+def on_logged_on(state: State, dn: DeviceId, event: AgentLoggedOnEvent) -> None:
     if event.agent_device != dn:
-        return []
-    agent = AgentOnDn(AgentId(event.agent_id), event.acd_group)
-    wanted = model.agent_intents.pop(dn, AgentWorkMode.MANUAL_IN)
-    agent.ready_mode = agent.work_mode = (
-        wanted if wanted in _READY_MODES else AgentWorkMode.MANUAL_IN
+        return
+    wanted = _used_intent(state, dn) or AgentWorkMode.MANUAL_IN
+    mode = wanted if wanted in _READY_MODES else AgentWorkMode.MANUAL_IN
+    agent = Agent(AgentId(event.agent_id), event.acd_group, ready_mode=mode, work_mode=mode)
+    state.emit(AgentChanged(dn=dn, agent=agent, what=AgentEvent.LOGGED_IN))
+
+
+def on_logged_off(state: State, dn: DeviceId, event: AgentLoggedOffEvent) -> None:
+    if event.agent_device != dn:
+        return
+    _used_intent(state, dn)
+    agent = state.agent(dn)
+    if agent is not None:
+        state.emit(AgentChanged(dn=dn, agent=agent, what=AgentEvent.LOGGED_OUT))
+
+
+def on_ready(state: State, dn: DeviceId, event: AgentReadyEvent) -> None:
+    agent = _agent(state, dn, event.agent_device)
+    if agent is None:
+        return
+    wanted = _used_intent(state, dn) or agent.ready_mode
+    ready_mode = wanted if wanted in _READY_MODES else agent.ready_mode
+    agent = replace(agent, status=AgentStatus.READY, ready_mode=ready_mode, work_mode=ready_mode)
+    state.emit(AgentChanged(dn=dn, agent=agent, what=AgentEvent.READY))
+
+
+def on_not_ready(state: State, dn: DeviceId, event: AgentNotReadyEvent) -> None:
+    agent = _agent(state, dn, event.agent_device)
+    if agent is None:
+        return
+    wanted = _used_intent(state, dn) or AgentWorkMode.AUX_WORK
+    work_mode = AgentWorkMode.AUX_WORK if wanted in _READY_MODES else wanted
+    agent = replace(agent, status=AgentStatus.NOT_READY, work_mode=work_mode)
+    state.emit(AgentChanged(dn=dn, agent=agent, what=AgentEvent.NOT_READY))
+
+
+def on_after_call_work(state: State, dn: DeviceId, event: AgentWorkingAfterCallEvent) -> None:
+    agent = _agent(state, dn, event.agent_device)
+    if agent is None:
+        return
+    _used_intent(state, dn)
+    agent = replace(
+        agent, status=AgentStatus.AFTER_CALL_WORK, work_mode=AgentWorkMode.AFTER_CALL_WORK
     )
-    model.agents[dn] = agent
-    return [_changed(dn, agent, AgentEvent.LOGGED_IN)]
-
-
-def on_logged_off(model: Model, dn: DeviceId, event: AgentLoggedOffEvent) -> list[Change]:
-    agent = model.agents.pop(dn, None) if event.agent_device == dn else None
-    model.agent_intents.pop(dn, None)
-    if agent is None:
-        return []
-    return [_changed(dn, agent, AgentEvent.LOGGED_OUT)]
-
-
-def on_ready(model: Model, dn: DeviceId, event: AgentReadyEvent) -> list[Change]:
-    agent = _agent(model, dn, event.agent_device)
-    if agent is None:
-        return []
-    wanted = model.agent_intents.pop(dn, agent.ready_mode)
-    agent.ready_mode = wanted if wanted in _READY_MODES else agent.ready_mode
-    agent.status, agent.work_mode = AgentStatus.READY, agent.ready_mode
-    return [_changed(dn, agent, AgentEvent.READY)]
-
-
-def on_not_ready(model: Model, dn: DeviceId, event: AgentNotReadyEvent) -> list[Change]:
-    agent = _agent(model, dn, event.agent_device)
-    if agent is None:
-        return []
-    wanted = model.agent_intents.pop(dn, AgentWorkMode.AUX_WORK)
-    agent.status = AgentStatus.NOT_READY
-    agent.work_mode = AgentWorkMode.AUX_WORK if wanted in _READY_MODES else wanted
-    return [_changed(dn, agent, AgentEvent.NOT_READY)]
-
-
-def on_after_call_work(
-    model: Model, dn: DeviceId, event: AgentWorkingAfterCallEvent
-) -> list[Change]:
-    agent = _agent(model, dn, event.agent_device)
-    if agent is None:
-        return []
-    model.agent_intents.pop(dn, None)
-    agent.status, agent.work_mode = AgentStatus.AFTER_CALL_WORK, AgentWorkMode.AFTER_CALL_WORK
-    return [_changed(dn, agent, AgentEvent.NOT_READY)]
-
-
-HANDLERS: dict[type[Any], Any] = {
-    AgentLoggedOnEvent: on_logged_on,
-    AgentLoggedOffEvent: on_logged_off,
-    AgentReadyEvent: on_ready,
-    AgentNotReadyEvent: on_not_ready,
-    AgentWorkingAfterCallEvent: on_after_call_work,
-}
+    state.emit(AgentChanged(dn=dn, agent=agent, what=AgentEvent.NOT_READY))

@@ -1,49 +1,100 @@
-"""What the model reports after applying a switch event: past-tense facts, one per DN.
+"""Change records: every change of the model's state, as a past-tense fact that is a value.
 
-Each party change names the DN whose registrants should hear of it (`party.dn`) and the
-call it is about; its optional fields say what the T-Library event adds (a third party,
-a previous ConnID, a CallState).  tserver.events turns a change into the event of that
-name.  The model returns changes instead of calling anyone (STYLE.md, idiom b).
+A record carries the values it is about (model.values) as they were at that moment, and
+never a live object, so it can be serialised (model.encoding), written to a journal and
+applied to another model: applying the records a model emitted, in order, to an empty
+model rebuilds the same state (model.state.State.evolve is the only code that changes
+the state, one record at a time).
+
+Two audiences read them.  The T-Server core turns some into T-Library events: a
+PartyChange becomes the call event of its name for `party.dn`'s registrants, an
+AgentChanged an agent event, the private changes EventPrivateInfo.  The others only
+keep a replica right (PartyNoted, CallChanged, RouteDialogueOpened, …).
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Mapping
+from typing import ClassVar
 
 from ctiserver.ids import AgentId, ConnId, DeviceId
-from ctiserver.model.call import Call, Party
+from ctiserver.immutable import record
+from ctiserver.model.states import DnKind
+from ctiserver.model.values import Agent, Call, Party, Recording, RouteDialogue
 from ctiserver.tlib.vocabulary import AgentWorkMode, CallState, DNRole
 
+# --- calls ---------------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CallCreated:
-    """A call the server had not seen; not sent to clients, but lets requests bind to it."""
+
+@record
+class CallChange:
+    """Base of the records that set a call's own attributes (not its parties) to `call`."""
 
     call: Call
-    calling: DeviceId | None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class NetworkCallIdLearned:
+@record
+class CallCreated(CallChange):
+    """A call the server had not seen; not sent to clients, but lets requests bind to it."""
+
+
+@record
+class CallChanged(CallChange):
+    """Something about the call changed: its caller learnt, its UserData, a consultation
+    linked, the ISCC transaction that brought it, the DNs it is on its way to."""
+
+
+@record
+class NetworkCallIdLearned(CallChange):
     """The switch named the call's network call id (it crossed a trunk): not sent to
     clients, but ISCC transactions match calls by it."""
 
-    call: Call
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CallsMerged:
+@record
+class CallsMerged(CallChange):
     """A transfer or conference joined the call `merged` into `call` (whose ConnID stays).
     Not sent to clients; what followed the merged call (ISCC links) follows `call`."""
 
-    call: Call
     merged: ConnId
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
+class AccountCodeEntered(CallChange):
+    """An account code was set on `call` at `dn` (by a request or on the phone)."""
+
+    dn: DeviceId
+    code: str
+
+
+@record
+class ConnIdPromised:
+    """The next call *dn* makes takes ConnID `conn_id` (chosen before it exists, so that
+    another site can know it first: ISCC); None: the promise is withdrawn."""
+
+    dn: DeviceId
+    conn_id: ConnId | None
+
+
+@record
+class CallForgotten:
+    """The last of our DNs left the call (or it was found stuck): the model forgets it."""
+
+    conn_id: ConnId
+
+
+# --- parties -------------------------------------------------------------------------------
+
+
+@record
 class PartyChange:
-    """Base of the changes that become a call event for `party.dn`."""
+    """Base of the records that set `party` in `call` (or, when LEAVES, remove it).
+
+    `call` is the call as it was when the change happened, for the event it causes; the
+    optional fields say what that event adds (a third party, a previous ConnID, a
+    CallState).  Only the party is state: the call's own attributes change by CallChange."""
+
+    LEAVES: ClassVar[bool] = False
 
     call: Call
     party: Party
@@ -56,84 +107,123 @@ class PartyChange:
     agent_id: AgentId | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
+class PartyNoted(PartyChange):
+    """A party's state as another monitor reported it, or a device not ours: no event."""
+
+
+@record
+class PartyRemoved(PartyChange):
+    """A party left without an event (a device not ours, a queue giving a call up)."""
+
+    LEAVES: ClassVar[bool] = True
+
+
+@record
+class PartyMoved(PartyChange):
+    """A transfer or conference moved the party's connection from call `source`."""
+
+    source: ConnId
+
+
+@record
 class PartyDialed(PartyChange):
     pass
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PartyRang(PartyChange):
     pass
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PartyEstablished(PartyChange):
     pass
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PartyReleased(PartyChange):
-    pass
+    LEAVES: ClassVar[bool] = True
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PartyAbandoned(PartyChange):
-    pass
+    LEAVES: ClassVar[bool] = True
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class DestinationBusy(PartyChange):
     pass
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PartyHeld(PartyChange):
     pass
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PartyRetrieved(PartyChange):
     pass
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PartyChanged(PartyChange):
     """The other end of the call changed (transfer, conference completion)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PartyAdded(PartyChange):
     pass
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class PartyDeleted(PartyChange):
     pass
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class CallQueued(PartyChange):
     """At an ACD queue."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class CallDiverted(PartyChange):
     """Gone from an ACD queue to `third_party_dn`."""
 
+    LEAVES: ClassVar[bool] = True
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+
+@record
 class RouteRequested(PartyChange):
     """Waiting at a routing point for a route."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class RouteUsed(PartyChange):
     """Routed from a routing point to `third_party_dn`."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class RouteRefused(PartyChange):
     """The switch could not route to the destination given; the call stays."""
+
+
+# --- routeing dialogues --------------------------------------------------------------------
+
+
+@record
+class RouteDialogueOpened:
+    """The switch asked for a route (RouteRequest); the dialogue lasts until RouteEnd."""
+
+    dialogue: RouteDialogue
+
+
+@record
+class RouteDialogueEnded:
+    cross_ref_id: str
+
+
+# --- agents --------------------------------------------------------------------------------
 
 
 class AgentEvent(enum.Enum):
@@ -143,23 +233,37 @@ class AgentEvent(enum.Enum):
     NOT_READY = "not-ready"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class AgentChanged:
+    """The agent on `dn` is now `agent` (after LOGGED_OUT: was, and the DN has none)."""
+
     dn: DeviceId
-    agent_id: AgentId
-    queue: DeviceId | None
+    agent: Agent
     what: AgentEvent
-    work_mode: AgentWorkMode
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
+class AgentIntended:
+    """The work mode a client asked for, reported with the DN's next agent event (None:
+    the intent was used or dropped)."""
+
+    dn: DeviceId
+    work_mode: AgentWorkMode | None
+
+
+# --- private features ----------------------------------------------------------------------
+
+
+@record
 class GuestAssociation:
     """Hot desking: the switch associated guest DN `guest` with host device `host`, or
-    ended that association (private service 1 or 2)."""
+    ended that association (private service 1 or 2).  `learnt`: seen on a guest's event
+    rather than reported, so no client is told."""
 
     guest: DeviceId
     host: DeviceId
     associated: bool
+    learnt: bool = False
 
 
 class RecordingEvent(enum.IntEnum):
@@ -171,26 +275,36 @@ class RecordingEvent(enum.IntEnum):
     RESUMED = 3016
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@record
 class RecordingChanged:
-    """The recording of `dn`'s connection to call `conn_id` started, stopped, …"""
+    """The recording of `recording.dn`'s connection to call `recording.conn_id` started,
+    stopped, …; `recording` is as it is now (as it was, when STOPPED)."""
 
-    dn: DeviceId
-    conn_id: ConnId
-    message: str
+    recording: Recording
     what: RecordingEvent
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AccountCodeEntered:
-    """An account code was set on `call` at `dn` (by a request or on the phone)."""
+# --- configuration -------------------------------------------------------------------------
 
-    call: Call
-    dn: DeviceId
-    code: str
+
+@record
+class DnsReconfigured:
+    """The DN table changed; calls at removed DNs were released before (PartyRemoved)."""
+
+    dns: Mapping[DeviceId, DnKind]
 
 
 PrivateChange = GuestAssociation | RecordingChanged | AccountCodeEntered
 Change = (
-    CallCreated | NetworkCallIdLearned | CallsMerged | PartyChange | AgentChanged | PrivateChange
+    CallChange
+    | ConnIdPromised
+    | CallForgotten
+    | PartyChange
+    | RouteDialogueOpened
+    | RouteDialogueEnded
+    | AgentChanged
+    | AgentIntended
+    | GuestAssociation
+    | RecordingChanged
+    | DnsReconfigured
 )

@@ -1,16 +1,17 @@
 """How the basic connection events change the model: a call being made, offered,
 answered, held, retrieved, failed and cleared (ECMA-269 §§ 17.2.5-17.2.20).
 
-Each handler takes the event as reported on the monitor of our DN `dn` and returns the
-changes for `dn` alone (model rule 1).  Conference-aware cases are here too: a party
-leaving a call of three or more is EventPartyDeleted for those who stay, and a party
-answering a single-step conference is EventPartyAdded for the others.
+Each handler takes the event as reported on the monitor of our DN `dn` and emits the
+records of what changed, with an event-bearing change for `dn` alone (model.moves,
+rule 1).  Conference-aware cases are here too: a party leaving a call of three or more
+is EventPartyDeleted for those who stay, and a party answering a single-step conference
+is EventPartyAdded for the others.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
 
 from ctiserver.csta.enumerations import EventCause
 from ctiserver.csta.events import (
@@ -26,25 +27,35 @@ from ctiserver.csta.events import (
     ServiceInitiatedEvent,
 )
 from ctiserver.csta.types import PrivateData
-from ctiserver.ids import DeviceId
-from ctiserver.model.call import Call, Party
+from ctiserver.ids import CallId, DeviceId
 from ctiserver.model.changes import (
-    Change,
     DestinationBusy,
-    NetworkCallIdLearned,
     PartyAdded,
     PartyDeleted,
     PartyDialed,
     PartyEstablished,
     PartyHeld,
+    PartyNoted,
     PartyRang,
     PartyRetrieved,
 )
+from ctiserver.model.moves import (
+    call_for,
+    checked,
+    commit,
+    described,
+    ended,
+    learn_network,
+    leave,
+    note,
+    remove,
+    touch,
+    typed,
+)
+from ctiserver.model.state import State
 from ctiserver.model.states import DnKind, PartyState
+from ctiserver.model.values import Call, Party
 from ctiserver.tlib.vocabulary import CallState, CallType, DNRole
-
-if TYPE_CHECKING:
-    from ctiserver.model.model import Model
 
 # ECMA-269 causes of a FailedEvent -> the CallState of EventDestinationBusy.
 FAILURE_CALL_STATES: Mapping[EventCause, CallState] = {
@@ -62,101 +73,135 @@ FAILURE_CALL_STATES: Mapping[EventCause, CallState] = {
 }
 
 
-def learn_network(call: Call, private: PrivateData | None) -> list[Change]:
-    """UUI and the network call id, from the private data of any event of the call."""
-    if private is None:
-        return []
-    learned: list[Change] = []
-    for element in private.elements:
-        if element.name == "uui" and element.text:
-            call.uui = element.text
-        elif element.name == "networkCallID" and element.text:
-            if call.network_call_id != element.text:
-                learned.append(NetworkCallIdLearned(call=call))
-            call.network_call_id = element.text
-    return learned
-
-
-def link_consultation(model: Model, call: Call, consulting: DeviceId | None) -> None:
-    """A consultation call (cause consultation) consults the call its maker holds."""
-    if call.previous_conn_id is not None or consulting is None:
-        return
-    held = [c for c in model.calls_at(consulting) if c.parties[consulting].state is PartyState.HELD]
+def consulting(state: State, call: Call, device: DeviceId | None) -> Call:
+    """A consultation call (cause consultation) consults the call its maker holds: its
+    PreviousConnID, and UserData by `consult-user-data` (the original's joins it when
+    joint, which this emits)."""
+    if call.previous_conn_id is not None or device is None:
+        return call
+    held = [c for c in state.calls_at(device) if _held_at(state, c, device)]
     if not held:
-        return
+        return call
     original = held[-1]
-    call.previous_conn_id = original.conn_id
-    call.call_type = CallType.CONSULT
-    if model.consult_user_data == "inherited":
-        call.user_data = dict(original.user_data)
-    elif model.consult_user_data == "joint":
-        call.user_data = original.user_data
-        call.shares_data_with.add(original.conn_id)
-        original.shares_data_with.add(call.conn_id)
+    call = replace(call, previous_conn_id=original.conn_id, call_type=CallType.CONSULT)
+    if state.consult_user_data == "inherited":
+        call = replace(call, user_data=dict(original.user_data))
+    elif state.consult_user_data == "joint":
+        call = replace(
+            call,
+            user_data=original.user_data,
+            shares_data_with=call.shares_data_with | {original.conn_id},
+        )
+        joined = replace(original, shares_data_with=original.shares_data_with | {call.conn_id})
+        commit(state, original, joined)
+    return call
 
 
-def on_service_initiated(model: Model, dn: DeviceId, event: ServiceInitiatedEvent) -> list[Change]:
+def _held_at(state: State, call: Call, device: DeviceId) -> bool:
+    party = state.party(device, call.conn_id)
+    return party is not None and party.state is PartyState.HELD
+
+
+def learned(
+    state: State,
+    call: Call,
+    calling: DeviceId | None,
+    called: DeviceId | None,
+    private: PrivateData | None,
+    network_calling: DeviceId | None = None,
+) -> Call:
+    """*call* with the caller, the number dialled and the network facts an event gives
+    (a networkCallingDevice says it came in on a trunk); a caller not ours is placed in
+    the call as Dialing.  Emits what changed."""
+    new = learn_network(described(call, calling, called), private)
+    if network_calling is not None and not new.from_network:
+        new = replace(new, from_network=True)
+    if new is not call:
+        new = typed(state, new)
+    call = commit(state, call, new)
+    unknown = calling is not None and state.party(calling, call.conn_id) is None
+    if calling is not None and unknown and not state.is_ours(calling):
+        caller = Party(dn=calling, state=PartyState.DIALING, role=DNRole.ORIGINATION)
+        state.emit(PartyNoted(call=call, party=caller))
+    return call
+
+
+def on_service_initiated(state: State, dn: DeviceId, event: ServiceInitiatedEvent) -> None:
     connection = event.initiated_connection
     device = connection.device_id or dn
-    call, changes = model.call_for(connection.call_id, calling=device)
+    call = call_for(state, connection.call_id, calling=device)
     if event.cause is EventCause.CONSULTATION:
-        link_consultation(model, call, device)
-    model.touch(call, device, dn, PartyState.INITIATED, DNRole.ORIGINATION)
-    return changes
+        call = commit(state, call, consulting(state, call, device))
+    before = state.party(device, call.conn_id)
+    note(
+        state,
+        call,
+        touch(state, call, device, dn, PartyState.INITIATED, DNRole.ORIGINATION),
+        before,
+    )
 
 
-def on_originated(model: Model, dn: DeviceId, event: OriginatedEvent) -> list[Change]:
+def on_originated(state: State, dn: DeviceId, event: OriginatedEvent) -> None:
     connection = event.originated_connection
     device = connection.device_id or event.calling_device or dn
-    call, changes = model.call_for(connection.call_id, calling=device)
-    call.calling = call.calling or device
-    call.called = event.called_device or call.called
-    changes += learn_network(call, event.private_data)
+    call = call_for(state, connection.call_id, calling=device, called=event.called_device)
+    new = described(call, device, None)
+    if event.called_device is not None and new.called != event.called_device:
+        new = replace(new, called=event.called_device)
+    new = learn_network(new, event.private_data)
     if event.cause is EventCause.CONSULTATION:
-        link_consultation(model, call, device)
-    call.call_type = model.call_type(call)
-    party = model.touch(call, device, dn, PartyState.DIALING, DNRole.ORIGINATION)
-    if device == dn:
-        party.other_dn = call.called
-        changes.append(PartyDialed(call=call, party=party))
-    return changes
+        new = consulting(state, new, device)
+    call = commit(state, call, new if new is call else typed(state, new))
+    before = state.party(device, call.conn_id)
+    party = touch(state, call, device, dn, PartyState.DIALING, DNRole.ORIGINATION)
+    if device != dn:
+        note(state, call, party, before)
+        return
+    party = party.changed(other_dn=call.called)
+    state.emit(PartyDialed(call=call, party=party))
 
 
-def on_network_reached(model: Model, dn: DeviceId, event: NetworkReachedEvent) -> list[Change]:
+def on_network_reached(state: State, dn: DeviceId, event: NetworkReachedEvent) -> None:
     """The call left this switch on a trunk; the caller stays Dialing until answered."""
-    connection = event.outbound_connection
-    call, changes = model.call_for(connection.call_id, calling=event.calling_device)
-    call.called = call.called or event.called_device
-    changes += learn_network(call, event.private_data)
-    call.call_type = model.call_type(call)
-    return changes
+    call = call_for(state, event.outbound_connection.call_id, calling=event.calling_device)
+    new = described(call, None, event.called_device)
+    commit(state, call, typed(state, learn_network(new, event.private_data)))
 
 
-def on_delivered(model: Model, dn: DeviceId, event: DeliveredEvent) -> list[Change]:
+def on_delivered(state: State, dn: DeviceId, event: DeliveredEvent) -> None:
     connection = event.connection
     device = event.alerting_device or connection.device_id
-    call, changes = model.call_for(connection.call_id, calling=event.calling_device)
-    model.learn_caller(call, event.calling_device, event.called_device, dn)
-    changes += learn_network(call, event.private_data)
+    call = call_for(
+        state, connection.call_id, calling=event.calling_device, called=event.called_device
+    )
+    call = learned(
+        state,
+        call,
+        event.calling_device,
+        event.called_device,
+        event.private_data,
+        event.network_calling_device,
+    )
     if event.cause is EventCause.CONSULTATION:
-        link_consultation(model, call, event.calling_device)
-    party = model.touch(call, device, dn, PartyState.RINGING, DNRole.DESTINATION)
+        call = commit(state, call, consulting(state, call, event.calling_device))
+    before = state.party(device, call.conn_id)
+    party = touch(state, call, device, dn, PartyState.RINGING, DNRole.DESTINATION)
     if event.cause is EventCause.SINGLE_STEP_CONFERENCE:
-        party.added_by = event.calling_device
+        party = party.changed(added_by=event.calling_device)
     if device != dn:
-        return changes
-    party.other_dn = event.calling_device
-    changes.append(_rang(model, call, party, event))
-    return changes
+        note(state, call, party, before)
+        return
+    party = party.changed(other_dn=event.calling_device)
+    state.emit(_rang(state, call, party, event))
 
 
-def _rang(model: Model, call: Call, party: Party, event: DeliveredEvent) -> PartyRang:
+def _rang(state: State, call: Call, party: Party, event: DeliveredEvent) -> PartyRang:
     """EventRinging: from a queue or routing point (ThisQueue), by transfer, redirection
     or conference (ThirdPartyDN), with the agent at an ACD queue's destination."""
     via = event.last_redirection_device
-    kind = model.kind(via)
+    kind = state.kind(via)
     if kind in (DnKind.ACD_QUEUE, DnKind.ROUTING_POINT):
-        party.this_queue = via
+        party = party.changed(this_queue=via)
     third: DeviceId | None = None
     role: DNRole | None = None
     match event.cause:
@@ -166,35 +211,44 @@ def _rang(model: Model, call: Call, party: Party, event: DeliveredEvent) -> Part
             third = via
         case EventCause.SINGLE_STEP_CONFERENCE:
             third, role = event.calling_device, DNRole.ADDED_BY
-    agent = model.agent_id_at(party.dn) if kind is DnKind.ACD_QUEUE else None
+    agent = state.agent_id_at(party.dn) if kind is DnKind.ACD_QUEUE else None
     return PartyRang(
         call=call, party=party, third_party_dn=third, third_party_role=role, agent_id=agent
     )
 
 
-def on_established(model: Model, dn: DeviceId, event: EstablishedEvent) -> list[Change]:
+def on_established(state: State, dn: DeviceId, event: EstablishedEvent) -> None:
     connection = event.established_connection
     answering = event.answering_device or connection.device_id
-    call, changes = model.call_for(connection.call_id, calling=event.calling_device)
-    model.learn_caller(call, event.calling_device, event.called_device, dn)
-    changes += learn_network(call, event.private_data)
-    party = model.touch(call, answering, dn, PartyState.ESTABLISHED, DNRole.DESTINATION)
-    conference = len(call.present) > 2
+    call = call_for(
+        state, connection.call_id, calling=event.calling_device, called=event.called_device
+    )
+    call = learned(
+        state,
+        call,
+        event.calling_device,
+        event.called_device,
+        event.private_data,
+        event.network_calling_device,
+    )
+    before = state.party(answering, call.conn_id)
+    party = touch(state, call, answering, dn, PartyState.ESTABLISHED, DNRole.DESTINATION)
     if answering == dn:
-        party.other_dn = party.other_dn or event.calling_device
-        state = CallState.CONFERENCED if conference else CallState.OK
-        changes.append(PartyEstablished(call=call, party=party, call_state=state))
-        return changes
-    own = call.parties.get(dn)
+        present = [p for p in state.present(call.conn_id) if p.dn != dn]
+        conference = len(present) + 1 > 2
+        party = party.changed(other_dn=party.other_dn or event.calling_device)
+        state_ = CallState.CONFERENCED if conference else CallState.OK
+        state.emit(PartyEstablished(call=call, party=party, call_state=state_))
+        return
+    note(state, call, party, before)
+    own = state.party(dn, call.conn_id)
     if own is None:
-        return changes
+        return
     if event.cause is EventCause.SINGLE_STEP_CONFERENCE:
-        changes.append(_added(call, own, party))
+        state.emit(_added(call, own, party))
     elif own.state is PartyState.DIALING or own.other_dn == answering:
-        model.set_state(own, PartyState.ESTABLISHED)
-        own.other_dn = answering
-        changes.append(PartyEstablished(call=call, party=own))
-    return changes
+        own = own.changed(state=PartyState.ESTABLISHED, other_dn=answering)
+        state.emit(PartyEstablished(call=call, party=own))
 
 
 def _added(call: Call, own: Party, added: Party) -> PartyAdded:
@@ -209,67 +263,62 @@ def _added(call: Call, own: Party, added: Party) -> PartyAdded:
     )
 
 
-def on_held(model: Model, dn: DeviceId, event: HeldEvent) -> list[Change]:
+def on_held(state: State, dn: DeviceId, event: HeldEvent) -> None:
     connection = event.held_connection
-    holding = event.holding_device or connection.device_id
-    call = model.call_by_call_id(connection.call_id)
-    party = None if call is None else call.parties.get(holding)
-    if call is None or party is None:
-        return []
-    if holding != dn:
-        if not model.is_ours(holding):
-            model.set_state(party, PartyState.HELD)
-        return []
-    model.set_state(party, PartyState.HELD)
-    return [PartyHeld(call=call, party=party)]
+    device = event.holding_device or connection.device_id
+    _hold_or_retrieve(state, dn, connection.call_id, device, PartyState.HELD)
 
 
-def on_retrieved(model: Model, dn: DeviceId, event: RetrievedEvent) -> list[Change]:
+def on_retrieved(state: State, dn: DeviceId, event: RetrievedEvent) -> None:
     connection = event.retrieved_connection
-    retrieving = event.retrieving_device or connection.device_id
-    call = model.call_by_call_id(connection.call_id)
-    party = None if call is None else call.parties.get(retrieving)
+    device = event.retrieving_device or connection.device_id
+    _hold_or_retrieve(state, dn, connection.call_id, device, PartyState.ESTABLISHED)
+
+
+def _hold_or_retrieve(
+    state: State, dn: DeviceId, call_id: CallId, device: DeviceId, now: PartyState
+) -> None:
+    call = state.call_by_call_id(call_id)
+    party = None if call is None else state.party(device, call.conn_id)
     if call is None or party is None:
-        return []
-    if retrieving != dn:
-        if not model.is_ours(retrieving):
-            model.set_state(party, PartyState.ESTABLISHED)
-        return []
-    model.set_state(party, PartyState.ESTABLISHED)
-    return [PartyRetrieved(call=call, party=party)]
+        return
+    if device != dn:
+        if not state.is_ours(device):
+            note(state, call, party.changed(state=now), party)
+        return
+    party = party.changed(state=checked(party, now))
+    change = PartyHeld if now is PartyState.HELD else PartyRetrieved
+    state.emit(change(call=call, party=party))
 
 
-def on_connection_cleared(
-    model: Model, dn: DeviceId, event: ConnectionClearedEvent
-) -> list[Change]:
+def on_connection_cleared(state: State, dn: DeviceId, event: ConnectionClearedEvent) -> None:
     connection = event.dropped_connection
-    call = model.call_by_call_id(connection.call_id)
+    call = state.call_by_call_id(connection.call_id)
     device = connection.device_id or event.releasing_device
-    party = None if call is None or device is None else call.parties.get(device)
+    party = None if call is None or device is None else state.party(device, call.conn_id)
     if call is None or party is None or device is None:
-        return []
+        return
     if device == dn:
-        change = model.ended(call, party, event.cause)
-        model.remove_party(call, party)
-        return [change]
-    changes = _deleted_from_conference(call, dn, device)
-    party.present = False
-    if not model.is_ours(device):
-        model.remove_party(call, party)
-    return changes
+        leave(state, ended(state, call, party, event.cause))
+        return
+    _deleted_from_conference(state, call, dn, device)
+    if not state.is_ours(device):
+        remove(state, call, party)
+    elif party.present:
+        state.emit(PartyNoted(call=call, party=party.changed(present=False)))
 
 
-def _deleted_from_conference(call: Call, dn: DeviceId, dropped: DeviceId) -> list[Change]:
+def _deleted_from_conference(state: State, call: Call, dn: DeviceId, dropped: DeviceId) -> None:
     """*dropped* left a call of three or more: EventPartyDeleted for *dn*, who stays."""
-    own = call.parties.get(dn)
-    staying = [p for p in call.present if p.dn != dropped]
+    own = state.party(dn, call.conn_id)
+    staying = [p for p in state.present(call.conn_id) if p.dn != dropped]
     if own is None or not own.present or len(staying) < 2:
-        return []
-    state = CallState.CONFERENCED if len(staying) > 2 else CallState.OK
+        return
+    call_state = CallState.CONFERENCED if len(staying) > 2 else CallState.OK
     if len(staying) == 2:
         (other,) = [p for p in staying if p.dn != dn]
-        own.other_dn = other.dn
-    return [
+        own = own.changed(other_dn=other.dn)
+    state.emit(
         PartyDeleted(
             call=call,
             party=own,
@@ -277,53 +326,37 @@ def _deleted_from_conference(call: Call, dn: DeviceId, dropped: DeviceId) -> lis
             other_role=DNRole.DELETED_PARTY,
             third_party_dn=call.deleted_by.get(dropped, dropped),
             third_party_role=DNRole.DELETED_BY,
-            call_state=state,
+            call_state=call_state,
         )
-    ]
+    )
 
 
-def on_call_cleared(model: Model, dn: DeviceId, event: CallClearedEvent) -> list[Change]:
-    call = model.call_by_call_id(event.cleared_call.call_id)
-    party = None if call is None else call.parties.get(dn)
+def on_call_cleared(state: State, dn: DeviceId, event: CallClearedEvent) -> None:
+    call = state.call_by_call_id(event.cleared_call.call_id)
+    party = None if call is None else state.party(dn, call.conn_id)
     if call is None or party is None:
-        return []
-    change = model.ended(call, party, event.cause)
-    model.remove_party(call, party)
-    return [change]
+        return
+    leave(state, ended(state, call, party, event.cause))
 
 
-def on_failed(model: Model, dn: DeviceId, event: FailedEvent) -> list[Change]:
+def on_failed(state: State, dn: DeviceId, event: FailedEvent) -> None:
     connection = event.failed_connection
     failing = event.failing_device or connection.device_id
-    call, changes = model.call_for(connection.call_id, calling=event.calling_device)
-    model.learn_caller(call, event.calling_device, event.called_device, dn)
-    own = call.parties.get(dn)
+    call = call_for(
+        state, connection.call_id, calling=event.calling_device, called=event.called_device
+    )
+    call = learned(state, call, event.calling_device, event.called_device, event.private_data)
+    own = state.party(dn, call.conn_id)
     if own is None:
-        return changes
+        return
     if failing == dn:  # a queue or routing point gave up the call: it leaves quietly
-        if model.kind(dn) is not DnKind.EXTENSION:
-            model.remove_party(call, own)
-        return changes
-    model.set_state(own, PartyState.FAILED)
-    own.other_dn = own.other_dn or failing
+        if state.kind(dn) is not DnKind.EXTENSION:
+            remove(state, call, own)
+        return
+    own = own.changed(state=checked(own, PartyState.FAILED), other_dn=own.other_dn or failing)
     call_state = (
         FAILURE_CALL_STATES.get(event.cause, CallState.GENERAL_ERROR)
         if event.cause
         else CallState.GENERAL_ERROR
     )
-    changes.append(DestinationBusy(call=call, party=own, call_state=call_state))
-    return changes
-
-
-HANDLERS: dict[type[Any], Any] = {
-    ServiceInitiatedEvent: on_service_initiated,
-    OriginatedEvent: on_originated,
-    NetworkReachedEvent: on_network_reached,
-    DeliveredEvent: on_delivered,
-    EstablishedEvent: on_established,
-    HeldEvent: on_held,
-    RetrievedEvent: on_retrieved,
-    ConnectionClearedEvent: on_connection_cleared,
-    CallClearedEvent: on_call_cleared,
-    FailedEvent: on_failed,
-}
+    state.emit(DestinationBusy(call=call, party=own, call_state=call_state))

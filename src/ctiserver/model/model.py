@@ -2,17 +2,13 @@
 
 The model is pure: `apply(dn, event)` takes one CSTA event as reported on the monitor of
 our DN `dn`, `apply_invocation(message)` one routeing invocation, and each returns what
-changed as past-tense facts (model.changes).  It never sends anything and never reads a
-clock.  The handlers live in model.connections, model.transfers, model.queues and
-model.agents; this module holds the state and the moves they share.
+changed as change records (model.changes): values, in the order they happened.  The
+requests of the T-Server core change it through the commands below, which return records
+too.  It never sends anything and never reads a clock.
 
-Rules:
-1. A switch copies an event about a call to the monitor of every device in the call.
-   Only the copy on a DN's *own* monitor changes that DN's party state and produces a
-   change for it; the other copies only teach the model about devices that are not ours.
-2. A call is keyed by ConnID.  The switch's callID indexes it until the call ends, after
-   which a callID the switch reuses names a new call with a new ConnID.
-3. A call is forgotten when the last of our DNs leaves it.
+The handlers (model.connections, model.transfers, model.queues, model.agents,
+model.private) decide; model.state applies.  `replay(records)` applies records a model
+emitted elsewhere: a replica fed every record of a primary holds the same state.
 """
 
 from __future__ import annotations
@@ -20,34 +16,108 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
-from ctiserver.csta.enumerations import EventCause
+from ctiserver.csta.agents import (
+    AgentLoggedOffEvent,
+    AgentLoggedOnEvent,
+    AgentNotReadyEvent,
+    AgentReadyEvent,
+    AgentWorkingAfterCallEvent,
+)
+from ctiserver.csta.call_information import CallInformationEvent
+from ctiserver.csta.escape import PrivateEvent
+from ctiserver.csta.events import (
+    CallClearedEvent,
+    ConferencedEvent,
+    ConnectionClearedEvent,
+    DeliveredEvent,
+    DivertedEvent,
+    EstablishedEvent,
+    FailedEvent,
+    HeldEvent,
+    NetworkReachedEvent,
+    OriginatedEvent,
+    QueuedEvent,
+    RetrievedEvent,
+    ServiceInitiatedEvent,
+    TransferedEvent,
+)
 from ctiserver.csta.schema import Event, Unconfirmed
-from ctiserver.ids import AgentId, CallId, ConnId, ConnIdAllocator, DeviceId
+from ctiserver.csta.voice import RecordEvent, StopEvent, SuspendRecordEvent
+from ctiserver.ids import CallId, ConnId, ConnIdAllocator, DeviceId
 from ctiserver.model import agents, connections, private, queues, resync, transfers
-from ctiserver.model.agents import AgentOnDn
-from ctiserver.model.call import Call, Party
-from ctiserver.model.changes import CallCreated, Change, PartyAbandoned, PartyReleased
-from ctiserver.model.queues import RouteDialogue
-from ctiserver.model.resync import SnapshotParty
-from ctiserver.model.states import DnKind, PartyState, is_legal
-from ctiserver.tlib.vocabulary import AgentWorkMode, CallType, DNRole, KVList
+from ctiserver.model.changes import (
+    AgentChanged,
+    AgentEvent,
+    AgentIntended,
+    CallCreated,
+    CallForgotten,
+    Change,
+    ConnIdPromised,
+    DnsReconfigured,
+    GuestAssociation,
+    PartyNoted,
+    RecordingChanged,
+    RecordingEvent,
+    RouteDialogueEnded,
+    RouteDialogueOpened,
+    RouteUsed,
+)
+from ctiserver.model.moves import commit, forget_if_unused, remove
+from ctiserver.model.resync import SnapshotAgent, SnapshotParty
+from ctiserver.model.state import State
+from ctiserver.model.states import DnKind
+from ctiserver.model.values import Call, ConsultPurpose, Origin
+from ctiserver.tlib.vocabulary import AgentWorkMode, KVList
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[["Model", DeviceId, Any], list[Change]]
-HANDLERS: dict[type[Event], Handler] = {
-    **connections.HANDLERS,
-    **transfers.HANDLERS,
-    **queues.HANDLERS,
-    **agents.HANDLERS,
-    **private.HANDLERS,
-}
 PRIVATE_NAMESPACE = "urn:ctiserver:csta:private"
+E = TypeVar("E", bound=Event)
 
 
-class Model:
+class EventTable:
+    """Which handler takes which CSTA event: typed as entries are added."""
+
+    def __init__(self) -> None:
+        self._entries: dict[type[Event], Callable[[State, DeviceId, Any], None]] = {}
+
+    def add(self, kind: type[E], handler: Callable[[State, DeviceId, E], None]) -> None:
+        self._entries[kind] = handler
+
+    def get(self, kind: type[Event]) -> Callable[[State, DeviceId, Any], None] | None:
+        return self._entries.get(kind)
+
+
+HANDLERS = EventTable()
+HANDLERS.add(ServiceInitiatedEvent, connections.on_service_initiated)
+HANDLERS.add(OriginatedEvent, connections.on_originated)
+HANDLERS.add(NetworkReachedEvent, connections.on_network_reached)
+HANDLERS.add(DeliveredEvent, connections.on_delivered)
+HANDLERS.add(EstablishedEvent, connections.on_established)
+HANDLERS.add(HeldEvent, connections.on_held)
+HANDLERS.add(RetrievedEvent, connections.on_retrieved)
+HANDLERS.add(ConnectionClearedEvent, connections.on_connection_cleared)
+HANDLERS.add(CallClearedEvent, connections.on_call_cleared)
+HANDLERS.add(FailedEvent, connections.on_failed)
+HANDLERS.add(TransferedEvent, transfers.on_transfered)
+HANDLERS.add(ConferencedEvent, transfers.on_conferenced)
+HANDLERS.add(QueuedEvent, queues.on_queued)
+HANDLERS.add(DivertedEvent, queues.on_diverted)
+HANDLERS.add(AgentLoggedOnEvent, agents.on_logged_on)
+HANDLERS.add(AgentLoggedOffEvent, agents.on_logged_off)
+HANDLERS.add(AgentReadyEvent, agents.on_ready)
+HANDLERS.add(AgentNotReadyEvent, agents.on_not_ready)
+HANDLERS.add(AgentWorkingAfterCallEvent, agents.on_after_call_work)
+HANDLERS.add(PrivateEvent, private.on_private_event)
+HANDLERS.add(RecordEvent, private.on_record)
+HANDLERS.add(SuspendRecordEvent, private.on_suspend)
+HANDLERS.add(StopEvent, private.on_stop)
+HANDLERS.add(CallInformationEvent, private.on_call_information)
+
+
+class Model(State):
     def __init__(
         self,
         *,
@@ -56,74 +126,8 @@ class Model:
         consult_user_data: str = "separate",
         private_namespace: str = PRIVATE_NAMESPACE,
     ) -> None:
-        self.dns: dict[DeviceId, DnKind] = dict(dns)
-        self.consult_user_data = consult_user_data
+        super().__init__(dns=dns, conn_ids=conn_ids, consult_user_data=consult_user_data)
         self.private_namespace = private_namespace
-        self.hosts: dict[DeviceId, DeviceId] = {}  # hot desking: guest DN -> host device
-        self.recordings: dict[str, private.Recording] = {}  # by the switch's message id
-        self.agents: dict[DeviceId, AgentOnDn] = {}
-        self.agent_intents: dict[DeviceId, AgentWorkMode] = {}
-        self.routes: dict[str, RouteDialogue] = {}
-        self._conn_ids = conn_ids
-        self._calls: dict[ConnId, Call] = {}
-        self._by_call_id: dict[CallId, Call] = {}
-        self._calls_at: dict[DeviceId, dict[ConnId, Call]] = {dn: {} for dn in self.dns}
-
-    # --- queries ------------------------------------------------------------------------
-
-    def call(self, conn_id: ConnId) -> Call | None:
-        return self._calls.get(conn_id)
-
-    def call_by_call_id(self, call_id: CallId) -> Call | None:
-        return self._by_call_id.get(call_id)
-
-    def calls_at(self, dn: DeviceId) -> list[Call]:
-        return list(self._calls_at.get(dn, {}).values())
-
-    def party(self, dn: DeviceId, conn_id: ConnId) -> Party | None:
-        call = self._calls_at.get(dn, {}).get(conn_id)
-        return None if call is None else call.parties.get(dn)
-
-    @property
-    def calls(self) -> list[Call]:
-        return list(self._calls.values())
-
-    def is_ours(self, dn: DeviceId | None) -> bool:
-        return dn is not None and dn in self.dns
-
-    def kind(self, dn: DeviceId | None) -> DnKind | None:
-        return None if dn is None else self.dns.get(dn)
-
-    def agent_id_at(self, dn: DeviceId) -> AgentId | None:
-        agent = self.agents.get(dn)
-        return None if agent is None else agent.agent_id
-
-    def sharing(self, call: Call) -> list[Call]:
-        """*call* and the calls that share its user data (consult-user-data = joint)."""
-        shared = [self._calls[c] for c in call.shares_data_with if c in self._calls]
-        return [call, *shared]
-
-    # --- configuration and intent --------------------------------------------------------
-
-    def reconfigure(self, dns: Mapping[DeviceId, DnKind]) -> None:
-        """Take a new DN table; removed DNs leave their calls without a trace."""
-        for dn in set(self.dns) - set(dns):
-            for call in self.calls_at(dn):
-                self.remove_party(call, call.parties[dn])
-            del self._calls_at[dn]
-            self.agents.pop(dn, None)
-        for dn in set(dns) - set(self.dns):
-            self._calls_at[dn] = {}
-        self.dns = dict(dns)
-
-    def expect_deletion(self, call: Call, dropped: DeviceId, by: DeviceId) -> None:
-        """A client asked *by* to drop *dropped* from a conference: say so when it goes."""
-        call.deleted_by[dropped] = by
-
-    def attach(self, call: Call, data: KVList, *, replace_all: bool = False) -> None:
-        if replace_all:
-            call.user_data.clear()
-        call.user_data.update(data)
 
     # --- switch events ------------------------------------------------------------------
 
@@ -133,22 +137,22 @@ class Model:
         if handler is None:
             log.info("%s on %s: not used by the call model", type(event).__name__, dn)
             return []
-        event = self._readable(event)
-        if getattr(event, "private_data", None) is not None:
-            private.learn_host(self, dn, event.private_data)  # type: ignore[attr-defined]
-        return handler(self, dn, event)
+        data = getattr(event, "private_data", None)
+        if data is not None:
+            if data.namespace != self.private_namespace:
+                event = self._unread(event)
+            else:
+                private.learn_host(self, dn, data)
+        handler(self, dn, event)
+        return self._settled()
 
     def apply_invocation(self, message: Unconfirmed) -> list[Change]:
         """Apply a routeing invocation from the switch (RouteRequest, RouteUsed, …)."""
-        return queues.apply_invocation(self, self._readable(message))
-
-    def _readable(self, message: Any) -> Any:
-        """*message* without private data in a namespace other than ours (unread)."""
         data = getattr(message, "private_data", None)
-        if data is None or data.namespace == self.private_namespace:
-            return message
-        log.debug("private data in namespace %r ignored", data.namespace)
-        return dataclasses.replace(message, private_data=None)
+        if data is not None and data.namespace != self.private_namespace:
+            message = self._unread(message)
+        queues.apply_invocation(self, message)
+        return self._settled()
 
     def resync(
         self,
@@ -156,119 +160,158 @@ class Model:
         scope: Collection[DeviceId] | None = None,
     ) -> list[Change]:
         """Bring the model to the switch's snapshot; see model.resync."""
-        return resync.resync(self, snapshot, scope)
+        resync.resync(self, snapshot, scope)
+        return self._settled()
 
-    # --- moves shared by the handlers ----------------------------------------------------
+    def resync_agents(self, agents: Mapping[DeviceId, SnapshotAgent | None]) -> list[Change]:
+        resync.resync_agents(self, agents)
+        return self.take()
 
-    def call_for(self, call_id: CallId, *, calling: DeviceId | None) -> tuple[Call, list[Change]]:
-        """The call the switch names *call_id*, created (with a new ConnID) if unknown."""
-        call = self._by_call_id.get(call_id)
-        if call is not None:
-            return call, []
-        call = Call(conn_id=self._conn_ids.allocate(), call_id=call_id, calling=calling)
-        call.call_type = self.call_type(call)
-        self._calls[call.conn_id] = call
-        self._by_call_id[call_id] = call
-        return call, [CallCreated(call=call, calling=calling)]
+    def _settled(self) -> list[Change]:
+        """The records of one input, after forgetting the calls it created that none of
+        our DNs is in (model.moves, rule 3: such a call is never kept)."""
+        if self._created:
+            for conn_id in self.take_created():
+                forget_if_unused(self, conn_id)
+        return self.take()
 
-    def rekey(self, call: Call, call_id: CallId) -> None:
-        """The switch now names *call* by *call_id* (a transfer or conference result)."""
-        if call.call_id == call_id or not call_id:
-            return
-        if self._by_call_id.get(call.call_id) is call:
-            del self._by_call_id[call.call_id]
-        call.call_id = call_id
-        self._by_call_id[call_id] = call
+    def _unread(self, message: Any) -> Any:
+        """*message* without its private data, which is in another namespace than ours."""
+        log.debug("private data in namespace %r ignored", message.private_data.namespace)
+        return dataclasses.replace(message, private_data=None)
 
-    def learn_caller(
-        self, call: Call, calling: DeviceId | None, called: DeviceId | None, dn: DeviceId
-    ) -> None:
-        """A call first seen at its destination: note who is calling, and from where."""
-        call.calling = call.calling or calling
-        call.called = call.called or called
-        if calling is not None and calling not in call.parties and not self.is_ours(calling):
-            self.touch(call, calling, dn, PartyState.DIALING, DNRole.ORIGINATION)
-        call.call_type = self.call_type(call)
+    # --- commands from requests ---------------------------------------------------------
 
-    def touch(
-        self,
-        call: Call,
-        device: DeviceId,
-        dn: DeviceId,
-        state: PartyState,
-        role: DNRole,
-    ) -> Party:
-        """Record *device* in *call*, in *state*, as reported on *dn*'s monitor (rule 1)."""
-        party = call.parties.get(device)
-        call.expected.discard(device)
-        if party is None:
-            party = Party(dn=device, state=state, role=role)
-            call.parties[device] = party
-            if device in self._calls_at:
-                self._calls_at[device][call.conn_id] = call
-        elif device == dn or not self.is_ours(device):
-            self.set_state(party, state)
-            party.present = True
-        return party
+    def reconfigure(self, dns: Mapping[DeviceId, DnKind]) -> list[Change]:
+        """Take a new DN table; removed DNs leave their calls without a trace."""
+        for dn in set(self.dns) - set(dns):
+            for call in self.calls_at(dn):
+                party = self.party(dn, call.conn_id)
+                if party is not None:
+                    remove(self, call, party)
+        self.emit(DnsReconfigured(dns=dict(dns)))
+        for call in self.calls:
+            forget_if_unused(self, call.conn_id)
+        return self.take()
 
-    def set_state(self, party: Party, state: PartyState) -> None:
-        if not is_legal(party.state, state):
-            log.info("switch reported %s going %s -> %s", party.dn, party.state, state)
-        party.state = state
+    def attach(self, conn_id: ConnId, data: KVList, *, replace_all: bool = False) -> list[Change]:
+        """Add *data* to the call's UserData (or make it the whole UserData), and to the
+        calls that share it (consult-user-data = joint)."""
+        call = self._known(conn_id)
+        user_data = dict(data) if replace_all else {**call.user_data, **data}
+        return self._set_user_data(call, user_data)
 
-    def move_party(self, party: Party, source: Call, target: Call) -> None:
-        """A transfer or conference moved *party*'s connection from *source* to *target*."""
-        if source.parties.get(party.dn) is party:
-            del source.parties[party.dn]
-            self._calls_at.get(party.dn, {}).pop(source.conn_id, None)
-        target.parties[party.dn] = party
-        if party.dn in self._calls_at:
-            self._calls_at[party.dn][target.conn_id] = target
-        self.forget_if_unused(source)
+    def delete_pair(self, conn_id: ConnId, key: str) -> list[Change]:
+        call = self._known(conn_id)
+        if key not in call.user_data:
+            return []
+        return self._set_user_data(call, {k: v for k, v in call.user_data.items() if k != key})
 
-    def ended(self, call: Call, party: Party, cause: EventCause | None) -> Change:
-        """How a party's leaving looks to its DN: abandoned if it was only offered the call."""
-        offered = party.state in (PartyState.RINGING, PartyState.QUEUED)
-        if offered and (cause is EventCause.CALL_CANCELLED or not call.others(party.dn)):
-            return PartyAbandoned(call=call, party=party)
-        return PartyReleased(call=call, party=party)
+    def _set_user_data(self, call: Call, user_data: KVList) -> list[Change]:
+        for each in self.sharing(call):
+            if each.user_data != user_data:
+                commit(self, each, dataclasses.replace(each, user_data=user_data))
+        return self.take()
 
-    def remove_party(self, call: Call, party: Party) -> None:
-        if call.parties.get(party.dn) is party:
-            del call.parties[party.dn]
-        self._calls_at.get(party.dn, {}).pop(call.conn_id, None)
-        self.forget_if_unused(call)
+    def expect_deletion(self, conn_id: ConnId, dropped: DeviceId, by: DeviceId) -> list[Change]:
+        """A client asked *by* to drop *dropped* from a conference: say so when it goes."""
+        call = self._known(conn_id)
+        deleted_by = {**call.deleted_by, dropped: by}
+        commit(self, call, dataclasses.replace(call, deleted_by=deleted_by))
+        return self.take()
 
-    def forget_if_unused(self, call: Call) -> None:
-        """Rule 3, except while the call is on its way to one of our DNs (diverted,
-        routed or transferred there): the switch will report it there next."""
-        if not any(self.is_ours(dn) for dn in call.parties) and not call.expected:
-            self._forget(call)
+    def intend(self, dn: DeviceId, work_mode: AgentWorkMode) -> list[Change]:
+        agents.intend(self, dn, work_mode)
+        return self.take()
 
-    def expect(self, call: Call, destination: DeviceId | None) -> None:
-        """*call* was sent on to *destination*; if that is ours, it stays known meanwhile."""
-        if self.is_ours(destination):
-            assert destination is not None
-            call.expected.add(destination)
+    def consults_for(self, conn_id: ConnId, purpose: ConsultPurpose) -> list[Change]:
+        """The consultation call *conn_id* was made to transfer or to conference."""
+        call = self._known(conn_id)
+        if call.purpose is not purpose:
+            commit(self, call, dataclasses.replace(call, purpose=purpose))
+        return self.take()
 
-    def _forget(self, call: Call) -> None:
-        self._calls.pop(call.conn_id, None)
-        if self._by_call_id.get(call.call_id) is call:
-            del self._by_call_id[call.call_id]
-        for dn in call.parties:
-            self._calls_at.get(dn, {}).pop(call.conn_id, None)
-        for other in call.shares_data_with:
-            shared = self._calls.get(other)
-            if shared is not None:
-                shared.shares_data_with.discard(call.conn_id)
-        for cross_ref in [r for r, d in self.routes.items() if d.conn_id == call.conn_id]:
-            del self.routes[cross_ref]
+    def came_from(self, conn_id: ConnId, origin: Origin, user_data: KVList) -> list[Change]:
+        """An ISCC transaction brought the call from *origin* with *user_data*."""
+        call = self._known(conn_id)
+        new = dataclasses.replace(call, origin=origin, user_data={**call.user_data, **user_data})
+        commit(self, call, new)
+        return self.take()
 
-    def call_type(self, call: Call) -> CallType:
-        if call.previous_conn_id is not None:
-            return CallType.CONSULT
-        if call.calling is not None and not self.is_ours(call.calling):
-            return CallType.INBOUND
-        if call.called is not None and not self.is_ours(call.called):
-            return CallType.OUTBOUND
-        return CallType.INTERNAL
+    def promise(self, dn: DeviceId, conn_id: ConnId | None) -> list[Change]:
+        """The next call *dn* makes takes *conn_id* (None: withdraw the promise)."""
+        if self.promised(dn) != conn_id:
+            self.emit(ConnIdPromised(dn=dn, conn_id=conn_id))
+        return self.take()
+
+    def reject_route(self, cross_ref_id: str) -> list[Change]:
+        """The router rejected the call waiting in dialogue *cross_ref_id*: the dialogue
+        ends, and the routing point's registrants hear EventRouteUsed."""
+        dialogue = self.dialogue(cross_ref_id)
+        if dialogue is None:
+            return []
+        self.emit(RouteDialogueEnded(cross_ref_id=cross_ref_id))
+        call = self.call(dialogue.conn_id)
+        party = self.party(dialogue.routing_point, dialogue.conn_id)
+        if call is not None and party is not None:
+            self.emit(RouteUsed(call=call, party=party))
+        return self.take()
+
+    def relinked(self, conn_id: ConnId, origin: Origin) -> list[Change]:
+        """The call's instance at its origin site is another call there now (ISCC)."""
+        call = self._known(conn_id)
+        if call.origin != origin:
+            commit(self, call, dataclasses.replace(call, origin=origin))
+        return self.take()
+
+    def forget(self, conn_id: ConnId) -> list[Change]:
+        """Drop a call the switch no longer has (stuck-call clean-up): its parties leave
+        without events."""
+        call = self._known(conn_id)
+        for party in list(self.parties(conn_id).values()):
+            remove(self, call, party)
+        if self.call(conn_id) is not None:
+            self.emit(CallForgotten(conn_id=conn_id))
+        return self.take()
+
+    def _known(self, conn_id: ConnId) -> Call:
+        call = self.call(conn_id)
+        if call is None:
+            raise KeyError(f"no call {conn_id}")
+        return call
+
+    # --- replicas -----------------------------------------------------------------------
+
+    def replay(self, records: Iterable[Change]) -> None:
+        """Apply records another model emitted, in their order."""
+        for record in records:
+            self.evolve(record)
+
+    def restart(self, records: Iterable[Change]) -> None:
+        """Forget every call, agent and dialogue, and take *records* instead (a replica
+        that starts again from another model's as_records())."""
+        State.__init__(
+            self, dns=self.dns, conn_ids=self.conn_ids, consult_user_data=self.consult_user_data
+        )
+        self.replay(records)
+
+    def as_records(self) -> list[Change]:
+        """Records that rebuild this model's state in an empty model (a replica's start)."""
+        records: list[Change] = [DnsReconfigured(dns=dict(self.dns))]
+        for call in self.calls:
+            records.append(CallCreated(call=call))
+            for party in self.parties(call.conn_id).values():
+                records.append(PartyNoted(call=call, party=party))
+        for dialogue in self._routes.values():
+            records.append(RouteDialogueOpened(dialogue=dialogue))
+        for dn, agent in self.agents.items():
+            records.append(AgentChanged(dn=dn, agent=agent, what=AgentEvent.LOGGED_IN))
+        for dn, mode in self._intents.items():
+            records.append(AgentIntended(dn=dn, work_mode=mode))
+        for guest, host in self._hosts.items():
+            records.append(GuestAssociation(guest=guest, host=host, associated=True, learnt=True))
+        for recording in self._recordings.values():
+            records.append(RecordingChanged(recording=recording, what=RecordingEvent.STARTED))
+        for dn, conn_id in self._promises.items():
+            records.append(ConnIdPromised(dn=dn, conn_id=conn_id))
+        return records

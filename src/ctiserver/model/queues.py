@@ -10,143 +10,134 @@ own QueuedEvent and DivertedEvent only keep the model right: they send nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
 from ctiserver.csta.events import DivertedEvent, QueuedEvent
 from ctiserver.csta.routeing import ReRoute, RouteEnd, RouteRequest
 from ctiserver.csta.routeing import RouteUsed as CstaRouteUsed
 from ctiserver.csta.schema import Unconfirmed
-from ctiserver.ids import ConnId, DeviceId
+from ctiserver.ids import DeviceId
 from ctiserver.model.changes import (
     CallDiverted,
     CallQueued,
-    Change,
+    PartyChange,
     PartyReleased,
+    RouteDialogueEnded,
+    RouteDialogueOpened,
     RouteRefused,
     RouteRequested,
     RouteUsed,
 )
-from ctiserver.model.connections import learn_network
+from ctiserver.model.connections import learned
+from ctiserver.model.moves import call_for, expect, leave, note, remove, touch
+from ctiserver.model.state import State
 from ctiserver.model.states import DnKind, PartyState
+from ctiserver.model.values import Party, RouteDialogue
 from ctiserver.tlib.vocabulary import CallState, DNRole
 
-if TYPE_CHECKING:
-    from ctiserver.model.model import Model
 
-
-@dataclass(frozen=True, slots=True)
-class RouteDialogue:
-    """The switch asked for a route for one call at one routing point."""
-
-    cross_ref_id: str
-    register_id: str
-    routing_point: DeviceId
-    conn_id: ConnId
-
-
-def on_queued(model: Model, dn: DeviceId, event: QueuedEvent) -> list[Change]:
+def on_queued(state: State, dn: DeviceId, event: QueuedEvent) -> None:
     connection = event.queued_connection
     queue = event.queue or connection.device_id
-    call, changes = model.call_for(connection.call_id, calling=event.calling_device)
-    model.learn_caller(call, event.calling_device, event.called_device, dn)
-    changes += learn_network(call, event.private_data)
-    party = model.touch(call, queue, dn, PartyState.QUEUED, DNRole.DESTINATION)
-    party.this_queue = queue
+    call = call_for(
+        state, connection.call_id, calling=event.calling_device, called=event.called_device
+    )
+    call = learned(
+        state,
+        call,
+        event.calling_device,
+        event.called_device,
+        event.private_data,
+        event.network_calling_device,
+    )
+    before = state.party(queue, call.conn_id)
+    party = touch(state, call, queue, dn, PartyState.QUEUED, DNRole.DESTINATION)
+    if party.this_queue != queue:
+        party = party.changed(this_queue=queue)
     if queue != dn:
-        return changes
-    party.other_dn = event.calling_device
-    if model.kind(dn) is DnKind.ACD_QUEUE:
-        changes.append(CallQueued(call=call, party=party))
-    return changes
+        note(state, call, party, before)
+        return
+    party = party.changed(other_dn=event.calling_device)
+    if state.kind(dn) is DnKind.ACD_QUEUE:
+        state.emit(CallQueued(call=call, party=party))
+    else:
+        note(state, call, party, before)
 
 
-def on_diverted(model: Model, dn: DeviceId, event: DivertedEvent) -> list[Change]:
+def on_diverted(state: State, dn: DeviceId, event: DivertedEvent) -> None:
     connection = event.connection
     diverting = event.diverting_device or connection.device_id
-    call = model.call_by_call_id(connection.call_id)
-    party = None if call is None else call.parties.get(diverting)
+    call = state.call_by_call_id(connection.call_id)
+    party = None if call is None else state.party(diverting, call.conn_id)
     if call is None or party is None:
-        return []
-    model.expect(call, event.new_destination)
-    if diverting != dn:
-        if not model.is_ours(diverting):
-            model.remove_party(call, party)
-        return []
-    change: Change | None = None
-    match model.kind(dn):
+        return
+    call = expect(state, call, event.new_destination)
+    if diverting != dn and state.is_ours(diverting):
+        return
+    gone: PartyChange
+    match state.kind(dn) if diverting == dn else None:
         case DnKind.ACD_QUEUE:
-            change = CallDiverted(call=call, party=party, third_party_dn=event.new_destination)
+            gone = CallDiverted(call=call, party=party, third_party_dn=event.new_destination)
         case DnKind.EXTENSION:
-            change = PartyReleased(call=call, party=party, call_state=CallState.REDIRECTED)
-    model.remove_party(call, party)
-    return [] if change is None else [change]
+            gone = PartyReleased(call=call, party=party, call_state=CallState.REDIRECTED)
+        case _:
+            remove(state, call, party)
+            return
+    leave(state, gone)
 
 
-def apply_invocation(model: Model, message: Unconfirmed) -> list[Change]:
+def apply_invocation(state: State, message: Unconfirmed) -> None:
     match message:
         case RouteRequest():
-            return _route_request(model, message)
+            _route_request(state, message)
         case CstaRouteUsed():
-            return _route_used(model, message)
+            _route_used(state, message)
         case ReRoute():
-            return _reroute(model, message)
+            _reroute(state, message)
         case RouteEnd():
-            model.routes.pop(message.routing_cross_ref_id, None)
-    return []
+            if state.dialogue(message.routing_cross_ref_id) is not None:
+                state.emit(RouteDialogueEnded(cross_ref_id=message.routing_cross_ref_id))
 
 
-def _route_request(model: Model, message: RouteRequest) -> list[Change]:
+def _route_request(state: State, message: RouteRequest) -> None:
     point = message.current_route or message.routed_call.device_id
-    if model.kind(point) is not DnKind.ROUTING_POINT:
-        return []
-    call, changes = model.call_for(message.routed_call.call_id, calling=message.calling_device)
-    model.learn_caller(call, message.calling_device, point, point)
-    changes += learn_network(call, message.private_data)
-    party = model.touch(call, point, point, PartyState.QUEUED, DNRole.DESTINATION)
-    party.this_queue = point
-    party.other_dn = party.other_dn or message.calling_device
-    model.routes[message.routing_cross_ref_id] = RouteDialogue(
+    if state.kind(point) is not DnKind.ROUTING_POINT:
+        return
+    call = call_for(state, message.routed_call.call_id, calling=message.calling_device)
+    call = learned(state, call, message.calling_device, point, message.private_data)
+    party = touch(state, call, point, point, PartyState.QUEUED, DNRole.DESTINATION)
+    party = party.changed(this_queue=point, other_dn=party.other_dn or message.calling_device)
+    dialogue = RouteDialogue(
         message.routing_cross_ref_id, message.route_register_req_id, point, call.conn_id
     )
-    changes.append(RouteRequested(call=call, party=party))
-    return changes
+    state.emit(RouteDialogueOpened(dialogue=dialogue))
+    state.emit(RouteRequested(call=call, party=party))
 
 
-def _route_used(model: Model, message: CstaRouteUsed) -> list[Change]:
-    dialogue = model.routes.get(message.routing_cross_ref_id)
-    call = None if dialogue is None else model.call(dialogue.conn_id)
-    party = None if call is None or dialogue is None else call.parties.get(dialogue.routing_point)
-    if call is None or party is None:
-        return []
-    return [
+def _dialogue_party(state: State, cross_ref_id: str) -> tuple[RouteDialogue, Party] | None:
+    dialogue = state.dialogue(cross_ref_id)
+    party = None if dialogue is None else state.party(dialogue.routing_point, dialogue.conn_id)
+    if dialogue is None or party is None:
+        return None
+    return dialogue, party
+
+
+def _route_used(state: State, message: CstaRouteUsed) -> None:
+    found = _dialogue_party(state, message.routing_cross_ref_id)
+    call = None if found is None else state.call(found[0].conn_id)
+    if found is None or call is None:
+        return
+    state.emit(
         RouteUsed(
             call=call,
-            party=party,
+            party=found[1],
             third_party_dn=message.route_used,
             third_party_role=DNRole.DESTINATION,
         )
-    ]
-
-
-def _reroute(model: Model, message: ReRoute) -> list[Change]:
-    dialogue = model.routes.get(message.routing_cross_ref_id)
-    call = None if dialogue is None else model.call(dialogue.conn_id)
-    party = None if call is None or dialogue is None else call.parties.get(dialogue.routing_point)
-    if call is None or party is None:
-        return []
-    return [RouteRefused(call=call, party=party)]
-
-
-def dialogue_for(model: Model, point: DeviceId, conn_id: ConnId) -> RouteDialogue | None:
-    """The open routeing dialogue for a call at a routing point."""
-    return next(
-        (d for d in model.routes.values() if d.routing_point == point and d.conn_id == conn_id),
-        None,
     )
 
 
-HANDLERS: dict[type[Any], Any] = {
-    QueuedEvent: on_queued,
-    DivertedEvent: on_diverted,
-}
+def _reroute(state: State, message: ReRoute) -> None:
+    found = _dialogue_party(state, message.routing_cross_ref_id)
+    call = None if found is None else state.call(found[0].conn_id)
+    if found is None or call is None:
+        return
+    state.emit(RouteRefused(call=call, party=found[1]))

@@ -10,28 +10,26 @@ compared in the same way (GetAgentState): logged in, logged out, ready or not.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
 
 from ctiserver.csta.enumerations import LocalConnectionState
 from ctiserver.ids import AgentId, CallId, DeviceId
-from ctiserver.model.agents import AgentOnDn, AgentStatus
-from ctiserver.model.call import Call, Party
 from ctiserver.model.changes import (
     AgentChanged,
     AgentEvent,
-    Change,
+    PartyChange,
     PartyDialed,
     PartyEstablished,
     PartyHeld,
+    PartyNoted,
     PartyRang,
     PartyReleased,
 )
-from ctiserver.model.states import PartyState
+from ctiserver.model.moves import arrived, call_for, commit, described, leave, remove
+from ctiserver.model.state import State
+from ctiserver.model.states import AgentStatus, PartyState
+from ctiserver.model.values import Agent, Call, Party
 from ctiserver.tlib.vocabulary import AgentWorkMode, DNRole
-
-if TYPE_CHECKING:
-    from ctiserver.model.model import Model
 
 # What a snapshot's LocalConnectionState means for a party.
 SNAPSHOT_STATES: Mapping[LocalConnectionState, PartyState] = {
@@ -41,6 +39,13 @@ SNAPSHOT_STATES: Mapping[LocalConnectionState, PartyState] = {
     LocalConnectionState.HOLD: PartyState.HELD,
     LocalConnectionState.QUEUED: PartyState.QUEUED,
     LocalConnectionState.FAIL: PartyState.FAILED,
+}
+# The change a client sees for one of our parties found in a state after an outage.
+_RESYNCED: Mapping[PartyState, type[PartyChange]] = {
+    PartyState.DIALING: PartyDialed,
+    PartyState.RINGING: PartyRang,
+    PartyState.ESTABLISHED: PartyEstablished,
+    PartyState.HELD: PartyHeld,
 }
 
 
@@ -61,121 +66,92 @@ class SnapshotAgent:
     status: AgentStatus
 
 
-def resync_agents(model: Model, agents: Mapping[DeviceId, SnapshotAgent | None]) -> list[Change]:
-    """Bring the agents of the DNs in *agents* to the switch's report (None: nobody)."""
-    changes: list[Change] = []
-    for dn, reported in agents.items():
-        known = model.agents.get(dn)
-        if known is not None and (reported is None or reported.agent_id != known.agent_id):
-            del model.agents[dn]
-            changes.append(_agent_change(dn, known, AgentEvent.LOGGED_OUT))
-            known = None
-        if reported is None:
-            continue
-        fresh = known is None
-        if known is None:
-            known = model.agents[dn] = AgentOnDn(reported.agent_id, reported.queue)
-            changes.append(_agent_change(dn, known, AgentEvent.LOGGED_IN))
-        if fresh or known.status is not reported.status:
-            known.status = reported.status
-            known.work_mode = _WORK_MODES.get(reported.status, known.ready_mode)
-            what = (
-                AgentEvent.READY if reported.status is AgentStatus.READY else AgentEvent.NOT_READY
-            )
-            changes.append(_agent_change(dn, known, what))
-    return changes
-
-
 _WORK_MODES = {
     AgentStatus.NOT_READY: AgentWorkMode.AUX_WORK,
     AgentStatus.AFTER_CALL_WORK: AgentWorkMode.AFTER_CALL_WORK,
 }
 
 
-def _agent_change(dn: DeviceId, agent: AgentOnDn, what: AgentEvent) -> AgentChanged:
-    return AgentChanged(
-        dn=dn, agent_id=agent.agent_id, queue=agent.queue, what=what, work_mode=agent.work_mode
-    )
+def resync_agents(state: State, agents: Mapping[DeviceId, SnapshotAgent | None]) -> None:
+    """Bring the agents of the DNs in *agents* to the switch's report (None: nobody)."""
+    for dn, reported in agents.items():
+        known = state.agent(dn)
+        if known is not None and (reported is None or reported.agent_id != known.agent_id):
+            state.emit(AgentChanged(dn=dn, agent=known, what=AgentEvent.LOGGED_OUT))
+            known = None
+        if reported is None:
+            continue
+        if known is None:  # logged in as ManualIn (as on_logged_on has it): not ready yet
+            known = Agent(reported.agent_id, reported.queue, work_mode=AgentWorkMode.MANUAL_IN)
+            state.emit(AgentChanged(dn=dn, agent=known, what=AgentEvent.LOGGED_IN))
+        elif known.status is reported.status:
+            continue
+        work_mode = _WORK_MODES.get(reported.status, known.ready_mode)
+        agent = replace(known, status=reported.status, work_mode=work_mode)
+        what = AgentEvent.READY if reported.status is AgentStatus.READY else AgentEvent.NOT_READY
+        state.emit(AgentChanged(dn=dn, agent=agent, what=what))
 
 
 def resync(
-    model: Model,
+    state: State,
     snapshot: Mapping[CallId, Iterable[SnapshotParty]],
     scope: Collection[DeviceId] | None,
-) -> list[Change]:
-    """Bring *model* to *snapshot* for the calls at the DNs of *scope* (None: all)."""
-    changes: list[Change] = []
-    for call in model.calls:
-        in_scope = scope is None or any(dn in scope for dn in call.parties)
+) -> None:
+    """Bring *state* to *snapshot* for the calls at the DNs of *scope* (None: all)."""
+    for call in state.calls:
+        parties = state.parties(call.conn_id)
+        in_scope = scope is None or any(dn in scope for dn in parties)
         if in_scope and call.call_id not in snapshot:
-            changes += _release_all(model, call)
-    for call_id, parties in snapshot.items():
-        changes += _resync_call(model, call_id, list(parties))
-    return changes
+            _release_all(state, call)
+    for call_id, listed in snapshot.items():
+        _resync_call(state, call_id, list(listed))
 
 
-def _release_all(model: Model, call: Call) -> list[Change]:
-    changes: list[Change] = []
-    for party in list(call.parties.values()):
-        if model.is_ours(party.dn):
-            changes.append(PartyReleased(call=call, party=party))
-        model.remove_party(call, party)
-    return changes
+def _release_all(state: State, call: Call) -> None:
+    for party in list(state.parties(call.conn_id).values()):
+        if state.is_ours(party.dn):
+            leave(state, PartyReleased(call=call, party=party))
+        else:
+            remove(state, call, party)
 
 
-def _resync_call(model: Model, call_id: CallId, parties: list[SnapshotParty]) -> list[Change]:
-    alerting = {p.device for p in parties if p.state is LocalConnectionState.ALERTING}
-    existing = model.call_by_call_id(call_id)
+def _resync_call(state: State, call_id: CallId, listed: list[SnapshotParty]) -> None:
+    alerting = {p.device for p in listed if p.state is LocalConnectionState.ALERTING}
+    existing = state.call_by_call_id(call_id)
     calling = existing.calling if existing else None
     if calling is None and alerting:
-        calling = next((p.device for p in parties if p.device not in alerting), None)
-    call, changes = model.call_for(call_id, calling=calling)
-    call.calling = call.calling or calling
-    if call.called is None and call.calling is not None:
-        call.called = next((p.device for p in parties if p.device != call.calling), None)
-    for listed in parties:
-        changes += _resync_party(model, call, listed, has_alerting=bool(alerting))
-    listed_devices = {p.device for p in parties}
-    for party in list(call.parties.values()):
+        calling = next((p.device for p in listed if p.device not in alerting), None)
+    call = call_for(state, call_id, calling=calling)
+    called = call.called
+    if called is None and (call.calling or calling) is not None:
+        caller = call.calling or calling
+        called = next((p.device for p in listed if p.device != caller), None)
+    call = commit(state, call, described(call, calling, called))
+    for item in listed:
+        _resync_party(state, call, item, has_alerting=bool(alerting))
+    listed_devices = {p.device for p in listed}
+    for party in list(state.parties(call.conn_id).values()):
         if party.dn not in listed_devices:
-            if model.is_ours(party.dn):
-                changes.append(PartyReleased(call=call, party=party))
-            model.remove_party(call, party)
-    return changes
+            if state.is_ours(party.dn):
+                leave(state, PartyReleased(call=call, party=party))
+            else:
+                remove(state, call, party)
 
 
-def _resync_party(
-    model: Model, call: Call, listed: SnapshotParty, *, has_alerting: bool
-) -> list[Change]:
-    state = SNAPSHOT_STATES.get(listed.state or LocalConnectionState.NULL)
-    if state is None:
-        return []
-    if state is PartyState.ESTABLISHED and has_alerting and listed.device == call.calling:
-        state = PartyState.DIALING
-    party = call.parties.get(listed.device)
-    if party is not None and party.state is state:
-        return []
+def _resync_party(state: State, call: Call, listed: SnapshotParty, *, has_alerting: bool) -> None:
+    now = SNAPSHOT_STATES.get(listed.state or LocalConnectionState.NULL)
+    if now is None:
+        return
+    if now is PartyState.ESTABLISHED and has_alerting and listed.device == call.calling:
+        now = PartyState.DIALING
+    party = state.party(listed.device, call.conn_id)
+    if party is not None and party.state is now:
+        return
+    call = arrived(state, call, listed.device)
     role = DNRole.ORIGINATION if listed.device == call.calling else DNRole.DESTINATION
-    if party is None:
-        party = model.touch(call, listed.device, listed.device, state, role)
-    else:
-        party.state = state
+    party = Party(listed.device, now, role) if party is None else party.changed(state=now)
     if party.other_dn is None:
-        party.other_dn = call.calling if listed.device != call.calling else call.called
-    return _resynced_change(model, call, party)
-
-
-def _resynced_change(model: Model, call: Call, party: Party) -> list[Change]:
-    if not model.is_ours(party.dn):
-        return []
-    match party.state:
-        case PartyState.DIALING:
-            return [PartyDialed(call=call, party=party)]
-        case PartyState.RINGING:
-            return [PartyRang(call=call, party=party)]
-        case PartyState.ESTABLISHED:
-            return [PartyEstablished(call=call, party=party)]
-        case PartyState.HELD:
-            return [PartyHeld(call=call, party=party)]
-        case _:
-            return []
+        other = call.calling if listed.device != call.calling else call.called
+        party = party.changed(other_dn=other)
+    change = _RESYNCED.get(now) if state.is_ours(party.dn) else None
+    state.emit((change or PartyNoted)(call=call, party=party))

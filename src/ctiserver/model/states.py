@@ -1,10 +1,10 @@
-"""The states of DNs and parties, and which moves between party states are legal.
+"""The states of DNs, parties and agents, and which moves between party states are legal.
 
 A party is one DN's part in one call, in T-Library terms (Dialing, Ringing, …), which
 is finer than ECMA-269's LocalConnectionState: a connected originator that has not been
 answered is Dialing, not Talking.  The switch reports the state; PARTY_TRANSITIONS only
 *checks* a report, and the model logs an impossible move rather than refusing it
-(STYLE.md: "where the protocol says the peer reports the state").
+(the switch reports the state; the table only checks it).
 """
 
 from __future__ import annotations
@@ -19,6 +19,14 @@ class DnKind(enum.Enum):
     EXTENSION = "DN"
     ACD_QUEUE = "Queue"
     ROUTING_POINT = "RouteDN"
+
+
+class AgentStatus(enum.Enum):
+    """An agent's state as the T-Library's AgentStatus names it."""
+
+    READY = "Ready"
+    NOT_READY = "NotReady"
+    AFTER_CALL_WORK = "AfterCallWork"
 
 
 class PartyState(enum.Enum):

@@ -3,7 +3,7 @@
 A TransferedEvent or ConferencedEvent reaches every device of the calls concerned; its
 connection list says which connections moved from the secondary call into the
 resulting one.  The first copy moves what is not ours; each of our DNs moves its own
-party, and hears what happened from where it stands (reference/call-models.md §§ 3-6):
+party, and hears what happened from where it stands (docs/protocol.md § 4):
 
     transfer    transferring DN: EventReleased on both calls (CallState Transferred);
                 a party that stayed: EventPartyChanged (OtherDN: the new far end);
@@ -18,37 +18,46 @@ ConnID ends.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
 
 from ctiserver.csta.events import ConferencedEvent, TransferedEvent
 from ctiserver.csta.types import ConnectionListItem
 from ctiserver.ids import CallId, DeviceId
-from ctiserver.model.call import Call, Party
 from ctiserver.model.changes import (
     CallsMerged,
-    Change,
     PartyAdded,
     PartyChanged,
     PartyReleased,
     PartyRetrieved,
 )
+from ctiserver.model.moves import commit, expect, leave, move
+from ctiserver.model.state import State
 from ctiserver.model.states import PartyState
+from ctiserver.model.values import Call, Party
 from ctiserver.tlib.vocabulary import CallState, DNRole
-
-if TYPE_CHECKING:
-    from ctiserver.model.model import Model
 
 
 def _calls(
-    model: Model, primary_id: CallId, secondary_id: CallId | None
+    state: State, primary_id: CallId, secondary_id: CallId | None
 ) -> tuple[Call | None, Call | None]:
-    primary = model.call_by_call_id(primary_id)
-    secondary = model.call_by_call_id(secondary_id) if secondary_id else None
+    primary = state.call_by_call_id(primary_id)
+    secondary = state.call_by_call_id(secondary_id) if secondary_id else None
     return primary, secondary
 
 
+def _rekeyed(state: State, primary: Call, items: tuple[ConnectionListItem, ...]) -> Call:
+    """The primary call under the callID the switch gives the result (emitted)."""
+    for item in items:
+        if item.new_connection is not None and item.new_connection.call_id:
+            call_id = item.new_connection.call_id
+            if call_id == primary.call_id:
+                return primary
+            return commit(state, primary, replace(primary, call_id=call_id))
+    return primary
+
+
 def _move(
-    model: Model, dn: DeviceId, result: Call, items: tuple[ConnectionListItem, ...]
+    state: State, dn: DeviceId, result: Call, items: tuple[ConnectionListItem, ...]
 ) -> dict[DeviceId, Call]:
     """Move the connections the list says moved (ours only on our own copy); returns
     each moved device with the call it came from."""
@@ -60,69 +69,61 @@ def _move(
         )
         if old is None or not device or old.call_id == result.call_id:
             continue
-        source = model.call_by_call_id(old.call_id)
-        party = None if source is None else source.parties.get(device)
-        if source is None or party is None or source is result:
+        source = state.call_by_call_id(old.call_id)
+        party = None if source is None else state.party(device, source.conn_id)
+        if source is None or party is None or source.conn_id == result.conn_id:
             continue
         moved[device] = source
-        if device == dn or not model.is_ours(device):
-            model.move_party(party, source, result)
+        if device == dn or not state.is_ours(device):
+            move(state, party, source, result)
     return moved
 
 
-def _result_id(primary: Call, items: tuple[ConnectionListItem, ...]) -> CallId:
-    for item in items:
-        if item.new_connection is not None and item.new_connection.call_id:
-            return item.new_connection.call_id
-    return primary.call_id
+def _merged(state: State, primary: Call, secondary: Call | None) -> None:
+    if secondary is not None:
+        state.emit(CallsMerged(call=primary, merged=secondary.conn_id))
 
 
-def on_transfered(model: Model, dn: DeviceId, event: TransferedEvent) -> list[Change]:
+def on_transfered(state: State, dn: DeviceId, event: TransferedEvent) -> None:
     secondary_id = event.secondary_old_call.call_id if event.secondary_old_call else None
-    primary, secondary = _calls(model, event.primary_old_call.call_id, secondary_id)
+    primary, secondary = _calls(state, event.primary_old_call.call_id, secondary_id)
     if primary is None:
-        return []
+        return
     transferring = event.transferring_device or event.primary_old_call.device_id
-    model.rekey(primary, _result_id(primary, event.transferred_connections))
+    primary = _rekeyed(state, primary, event.transferred_connections)
     if secondary is None:  # single-step: the call is on its way to transferred_to_device
-        model.expect(primary, event.transferred_to_device)
-    moved = _move(model, dn, primary, event.transferred_connections)
-    merged: list[Change] = (
-        [] if secondary is None else [CallsMerged(call=primary, merged=secondary.conn_id)]
-    )
+        primary = expect(state, primary, event.transferred_to_device)
+    moved = _move(state, dn, primary, event.transferred_connections)
+    _merged(state, primary, secondary)
     if dn == transferring:
-        return merged + _transferrer_leaves(model, dn, secondary, primary)
-    own = primary.parties.get(dn)
+        _transferrer_leaves(state, dn, secondary, primary)
+        return
+    own = state.party(dn, primary.conn_id)
     if own is None:
-        return merged
+        return
     if dn in moved:
-        far = next((p.dn for p in primary.present if p.dn not in (dn, transferring)), None)
-        own.other_dn = far or own.other_dn
-        return [
-            *merged,
-            _changed(primary, own, transferring, CallState.TRANSFERRED, previous=moved[dn]),
-        ]
-    own.other_dn = event.transferred_to_device or own.other_dn
-    return [*merged, _changed(primary, own, transferring, CallState.TRANSFERRED)]
+        far = next(
+            (p.dn for p in state.present(primary.conn_id) if p.dn not in (dn, transferring)), None
+        )
+        own = own.changed(other_dn=far or own.other_dn)
+        state.emit(_changed(primary, own, transferring, CallState.TRANSFERRED, previous=moved[dn]))
+        return
+    own = own.changed(other_dn=event.transferred_to_device or own.other_dn)
+    state.emit(_changed(primary, own, transferring, CallState.TRANSFERRED))
 
 
-def _transferrer_leaves(
-    model: Model, dn: DeviceId, secondary: Call | None, primary: Call
-) -> list[Change]:
-    changes: list[Change] = []
+def _transferrer_leaves(state: State, dn: DeviceId, secondary: Call | None, primary: Call) -> None:
     for call in (secondary, primary):
-        party = None if call is None else call.parties.get(dn)
+        party = None if call is None else state.party(dn, call.conn_id)
         if call is not None and party is not None:
-            changes.append(PartyReleased(call=call, party=party, call_state=CallState.TRANSFERRED))
-            model.remove_party(call, party)
-    return changes
+            leave(state, PartyReleased(call=call, party=party, call_state=CallState.TRANSFERRED))
 
 
 def _changed(
     call: Call,
     own: Party,
     by: DeviceId,
-    state: CallState,
+    call_state: CallState,
     *,
     previous: Call | None = None,
     role: DNRole = DNRole.TRANSFERRED_BY,
@@ -132,34 +133,32 @@ def _changed(
         party=own,
         third_party_dn=by,
         third_party_role=role,
-        call_state=state,
+        call_state=call_state,
         previous_conn_id=previous.conn_id if previous is not None else None,
     )
 
 
-def on_conferenced(model: Model, dn: DeviceId, event: ConferencedEvent) -> list[Change]:
+def on_conferenced(state: State, dn: DeviceId, event: ConferencedEvent) -> None:
     secondary_id = event.secondary_old_call.call_id if event.secondary_old_call else None
-    primary, secondary = _calls(model, event.primary_old_call.call_id, secondary_id)
+    primary, secondary = _calls(state, event.primary_old_call.call_id, secondary_id)
     if primary is None:
-        return []
+        return
     conferencing = event.conferencing_device or event.primary_old_call.device_id
     added = event.added_party
-    model.rekey(primary, _result_id(primary, event.conference_connections))
-    conferencing_party = (
-        secondary.parties.get(dn) if secondary is not None and dn == conferencing else None
+    primary = _rekeyed(state, primary, event.conference_connections)
+    consulting = (
+        state.party(dn, secondary.conn_id) if secondary is not None and dn == conferencing else None
     )
-    moved = _move(model, dn, primary, event.conference_connections)
-    merged: list[Change] = (
-        [] if secondary is None else [CallsMerged(call=primary, merged=secondary.conn_id)]
-    )
-    own = primary.parties.get(dn)
+    moved = _move(state, dn, primary, event.conference_connections)
+    _merged(state, primary, secondary)
+    own = state.party(dn, primary.conn_id)
     if dn == conferencing and own is not None:
-        return [*merged, *_conferencer(model, primary, secondary, own, conferencing_party, added)]
+        _conferencer(state, primary, secondary, own, consulting, added)
+        return
     if own is None:
-        return merged
+        return
     if dn in moved:
-        return [
-            *merged,
+        state.emit(
             _changed(
                 primary,
                 own,
@@ -167,29 +166,26 @@ def on_conferenced(model: Model, dn: DeviceId, event: ConferencedEvent) -> list[
                 CallState.CONFERENCED,
                 previous=moved[dn],
                 role=DNRole.CONFERENCED_BY,
-            ),
-        ]
-    return [*merged, _added(primary, own, added, conferencing)]
+            )
+        )
+        return
+    state.emit(_added(primary, own, added, conferencing))
 
 
 def _conferencer(
-    model: Model,
+    state: State,
     primary: Call,
     secondary: Call | None,
     own: Party,
     consulting: Party | None,
     added: DeviceId | None,
-) -> list[Change]:
-    changes: list[Change] = []
+) -> None:
     if secondary is not None and consulting is not None:
-        changes.append(
-            PartyReleased(call=secondary, party=consulting, call_state=CallState.CONFERENCED)
-        )
-        model.remove_party(secondary, consulting)
-    model.set_state(own, PartyState.ESTABLISHED)
-    changes.append(PartyRetrieved(call=primary, party=own))
-    changes.append(_added(primary, own, added, own.dn))
-    return changes
+        released = PartyReleased(call=secondary, party=consulting, call_state=CallState.CONFERENCED)
+        leave(state, released)
+    own = own.changed(state=PartyState.ESTABLISHED)
+    state.emit(PartyRetrieved(call=primary, party=own))
+    state.emit(_added(primary, own, added, own.dn))
 
 
 def _added(call: Call, own: Party, added: DeviceId | None, by: DeviceId) -> PartyAdded:
@@ -202,9 +198,3 @@ def _added(call: Call, own: Party, added: DeviceId | None, by: DeviceId) -> Part
         third_party_role=DNRole.ADDED_BY,
         call_state=CallState.CONFERENCED,
     )
-
-
-HANDLERS: dict[type[Any], Any] = {
-    TransferedEvent: on_transfered,
-    ConferencedEvent: on_conferenced,
-}

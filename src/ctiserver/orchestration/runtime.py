@@ -21,9 +21,10 @@ import asyncio
 import contextlib
 import enum
 import logging
+import ssl
 from collections.abc import Mapping
 
-from ctiserver.client.connection import ConnectionClosed, TClient
+from ctiserver.client.connection import ConnectionClosed, TClient, TServerError
 from ctiserver.orchestration.core import Observer, Orchestrator
 from ctiserver.orchestration.links import CoreSettings, SendRequest
 from ctiserver.orchestration.settings import Endpoint, OrchestrationSettings
@@ -68,8 +69,10 @@ class OrchestrationServer:
         *,
         strategies: Mapping[str, Document] | None = None,
         observer: Observer | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.settings = settings
+        self._tls = tls  # for servers on TLS ([orchestration] tls)
         self._observer = observer
         self.ready = asyncio.Event()
         self.core: Orchestrator | None = None
@@ -99,15 +102,24 @@ class OrchestrationServer:
     # --- connections ----------------------------------------------------------------------
 
     async def _connection(self, name: str, endpoint: Endpoint) -> None:
+        unreachable = ""  # the last failure said; repeats go to the debug log
         while True:
             try:
                 client = await TClient.connect(
-                    endpoint.host, endpoint.port, application_name=self.settings.application_name
+                    endpoint.host,
+                    endpoint.port,
+                    application_name=self.settings.application_name,
+                    application_password=self.settings.application_password,
+                    ssl=self._tls,
                 )
-            except (OSError, TimeoutError) as exc:
-                log.warning("cannot reach CTI server %s: %s", name, exc)
+            except (OSError, TimeoutError, TServerError) as exc:
+                problem = f"cannot reach CTI server {name}: {exc or type(exc).__name__}"
+                level = logging.DEBUG if problem == unreachable else logging.WARNING
+                log.log(level, "%s; retrying every %g s", problem, self.settings.reconnect_interval)
+                unreachable = problem
                 await asyncio.sleep(self.settings.reconnect_interval)
                 continue
+            unreachable = ""
             log.info("connected to CTI server %s", name)
             self._clients[name] = client
             self._inbox.put_nowait((name, LinkChange.UP))

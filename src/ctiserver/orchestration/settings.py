@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-# The repository's examples, found from this file in a source checkout (./dev, pip -e).
-EXAMPLES: Final = Path(__file__).resolve().parents[3] / "examples" / "strategies"
+# The example strategies ship in the package (ctiserver/strategies/, also reachable as
+# examples/strategies/ in a source checkout), so the demo runs from an installed wheel.
+EXAMPLES: Final = Path(__file__).resolve().parents[1] / "strategies"
 DEMO_ROUTING_POINT: Final = "5000"
 DEMO_STRATEGY: Final = EXAMPLES / "route-to-agent.scxml"
 
@@ -55,6 +56,8 @@ class OrchestrationSettings:
     script_memory_limit: int = 32 << 20
     max_steps: int = 100_000
     reconnect_interval: float = 1.0
+    application_password: str | None = None
+    tls: bool = False  # connect with TLS, trusting [server] tls-ca (docs/security.md)
 
 
 def demo(register: tuple[str, ...], servers: tuple[Endpoint, ...]) -> OrchestrationSettings:

@@ -8,7 +8,7 @@ them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import ssl
 
 from ctiserver.pbxsim.config import PbxConfig
 from ctiserver.pbxsim.listener import PbxListener
@@ -16,18 +16,23 @@ from ctiserver.pbxsim.switch import Switch
 
 
 async def serve(
-    config: PbxConfig, host: str, port: int, *, started: Callable[[], None] | None = None
+    config: PbxConfig,
+    host: str,
+    port: int,
+    *,
+    tls: ssl.SSLContext | None = None,
+    limits: tuple[int, int] = (16, 8),
 ) -> None:
-    """Run a simulated PBX with *config* on *host*:*port* until cancelled; *started* is
-    called once it listens."""
-    listener = PbxListener(Switch(config), host, port)
+    """Run a simulated PBX with *config* on *host*:*port* until cancelled; *limits* are
+    its links in all and per address."""
+    listener = PbxListener(
+        Switch(config), host, port, tls=tls, max_links=limits[0], max_links_per_address=limits[1]
+    )
     try:
         bound_host, bound_port = await listener.start()
         print(f"listening csta={bound_host}:{bound_port}", flush=True)
         if (trunk := listener.trunk_address) is not None:
             print(f"listening trunk={trunk[0]}:{trunk[1]}", flush=True)
-        if started is not None:
-            started()
         await listener.run()
     finally:
         await listener.stop()

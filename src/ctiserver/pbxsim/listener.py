@@ -16,6 +16,8 @@ Rules:
 - stop() closes the listener and every link, but the Switch, with its calls and
   agents, stays: start() again and the calls are still there (but for calls across a
   trunk: stopping closes the trunk links too, which clears their calls).
+- The listener takes TLS (`[pbxsim] tls-cert`/`tls-key`) and caps its links, in all and
+  per address (ctiserver.doors); a misbehaving link's log lines are rate limited.
 - Trunks are ctiserver.pbxsim.trunks' job; this shell starts and stops them with the
   CSTA listener and hands them the switch's TrunkSend effects.
 """
@@ -25,15 +27,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import time
 from collections.abc import Callable
+from typing import Any
 
 from ctiserver.csta.failure import CSTAErrorCode, ErrorCategory
 from ctiserver.csta.framing import UnusableFrame
 from ctiserver.csta.schema import Event, Message, Request, Response, Unconfirmed
 from ctiserver.csta.session import NEED_DATA, CstaSession, Role, namespace_for
+from ctiserver.doors.admission import Admission, remote_host
+from ctiserver.doors.lograte import RateLimitedLog
 from ctiserver.errors import LocalProtocolError, RemoteProtocolError
-from ctiserver.ids import InvokeId
+from ctiserver.ids import DeviceId, InvokeId
 from ctiserver.pbxsim.outcome import (
     AssociationId,
     Close,
@@ -46,12 +52,13 @@ from ctiserver.pbxsim.outcome import (
     TrunkSend,
     UseEdition,
 )
-from ctiserver.pbxsim.phone import PhoneAction
+from ctiserver.pbxsim.phone import PhoneAction, phone_action
 from ctiserver.pbxsim.recording import recording_line
 from ctiserver.pbxsim.switch import Switch
 from ctiserver.pbxsim.trunks import RETRY, TrunkLinks
 
 _log = logging.getLogger(__name__)
+_troubles = RateLimitedLog(_log)
 _READ_SIZE = 65536
 _MAX_BUFFERED = 8 * 1024 * 1024
 _STOP_GRACE = 2.0  # seconds a closing link may take to flush before it is cut
@@ -73,10 +80,7 @@ class _Link:
         self.writer = writer
         self.pending = bytearray()
         self.closing = False
-
-    @property
-    def peer(self) -> str:
-        return str(self.writer.get_extra_info("peername"))
+        self.peer = str(writer.get_extra_info("peername"))  # a closed TLS transport forgets it
 
     def reply(self, invoke_id: InvokeId, message: Response | CSTAErrorCode) -> None:
         """Queue the answer to the peer's request *invoke_id*."""
@@ -121,6 +125,8 @@ class PbxListener:
         host, port: where to listen; port 0 picks a free port.
         max_buffered: bytes of unsent output after which a link is dropped.
         trunk_retry: seconds between attempts to dial a trunk's peer, first and most.
+        tls: the listener's TLS context, if any.
+        max_links, max_links_per_address: the listener's connection caps.
     """
 
     def __init__(
@@ -131,7 +137,14 @@ class PbxListener:
         *,
         max_buffered: int = _MAX_BUFFERED,
         trunk_retry: tuple[float, float] = RETRY,
+        tls: ssl.SSLContext | None = None,
+        max_links: int = 16,
+        max_links_per_address: int = 8,
     ) -> None:
+        self.tls = tls
+        self.admission = Admission(
+            "pbxsim CSTA", total=max_links, per_address=max_links_per_address
+        )
         self.switch = switch
         self._host = host
         self._port = port
@@ -159,7 +172,7 @@ class PbxListener:
         if self._server is not None:
             raise RuntimeError("the pbxsim listener is already started")
         self._loop = asyncio.get_running_loop()
-        self._server = await asyncio.start_server(self._serve, self._host, self._port)
+        self._server = await asyncio.start_server(self._serve, self._host, self._port, ssl=self.tls)
         address = self.address
         assert address is not None
         self._port = address[1]  # a restart binds the same port
@@ -228,6 +241,11 @@ class PbxListener:
         finally:
             await self.stop()
 
+    def use_phone(self, station: DeviceId, body: Any) -> Outcome:
+        """A person uses *station*'s phone as a JSON *body* says (phone.phone_action).
+        Raises ValueError for a body that says nothing it can do, and ServiceError."""
+        return self.act(phone_action(station, body))
+
     def act(self, action: PhoneAction) -> Outcome:
         """A person uses a phone (see ctiserver.pbxsim.phone); monitors hear of it.
 
@@ -246,6 +264,11 @@ class PbxListener:
         if self._server is None:  # accepted just as stop() began
             writer.close()
             return
+        address = remote_host(writer.get_extra_info("peername"))
+        if not self.admission.admit(address):
+            writer.transport.abort()
+            return
+        task.add_done_callback(lambda _task: self.admission.release(address))
         self._tasks.add(task)
         association, outcome = self.switch.connect(now=self._now())
         session = CstaSession(Role.SWITCHING_FUNCTION, edition=self.switch.config.edition)
@@ -287,11 +310,13 @@ class PbxListener:
                 continue
             except RemoteProtocolError as exc:
                 if exc.fatal:
-                    _log.warning("CSTA link %s lost its framing: %s", link.peer, exc)
+                    _troubles.warning(
+                        link.peer, "CSTA link %s lost its framing: %s", link.peer, exc
+                    )
                     link.closing = True
                     link.writer.close()
                     return
-                _log.warning("CSTA link %s: %s", link.peer, exc)
+                _troubles.warning(link.peer, "CSTA link %s: %s", link.peer, exc)
                 continue
             if inbound is NEED_DATA:
                 return
@@ -303,7 +328,7 @@ class PbxListener:
             self._perform(outcome, link, inbound.invoke_id)
 
     def _refuse_frame(self, link: _Link, exc: UnusableFrame) -> None:
-        _log.warning("CSTA link %s sent an unusable frame: %s", link.peer, exc)
+        _troubles.warning(link.peer, "CSTA link %s sent an unusable frame: %s", link.peer, exc)
         if exc.invoke_id is None:
             return
         error = _NOT_SUPPORTED if exc.unknown_message else _GENERIC

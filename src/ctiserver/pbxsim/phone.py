@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from ctiserver.csta.call_control import AnswerCall, ClearConnection, HoldCall, RetrieveCall
 from ctiserver.csta.enumerations import EventCause, LocalConnectionState
@@ -130,3 +131,34 @@ def _need(target: ConnectionID | None, error: str) -> ConnectionID:
     if target is None:
         raise Refused(_STATE, error)
     return target
+
+
+def phone_action(station: DeviceId, body: Any) -> PhoneAction:
+    """The action a request body names.  Raises ValueError saying what is wrong."""
+    if not isinstance(body, dict) or not isinstance(body.get("action"), str):
+        raise ValueError('the body must be a JSON object with an "action"')
+    action = body["action"]
+    match action:
+        case "dial":
+            return Dial(station, DeviceId(_text(body, "number")))
+        case "answer":
+            return Answer(station)
+        case "hang-up":
+            return HangUp(station)
+        case "hold":
+            return Hold(station)
+        case "retrieve":
+            call = body.get("call")
+            return Retrieve(station, None if call is None else CallId(_text(body, "call")))
+        case "account-code":
+            return EnterAccountCode(station, _text(body, "code"))
+    raise ValueError(
+        f"unknown action {action!r}: dial, answer, hang-up, hold, retrieve or account-code"
+    )
+
+
+def _text(body: dict[str, Any], key: str) -> str:
+    value = body.get(key)
+    if not isinstance(value, str) or not value:
+        raise ValueError(f'"{body["action"]}" needs "{key}", a non-empty string')
+    return value

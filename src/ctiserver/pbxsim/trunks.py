@@ -24,6 +24,8 @@ import logging
 from collections.abc import Callable
 from typing import Final
 
+from ctiserver.doors.admission import Admission, remote_host
+from ctiserver.doors.lograte import RateLimitedLog
 from ctiserver.errors import RemoteProtocolError
 from ctiserver.pbxsim.config import parse_address
 from ctiserver.pbxsim.outcome import Outcome, TrunkLinkId
@@ -31,6 +33,8 @@ from ctiserver.pbxsim.switch import Switch
 from ctiserver.pbxsim.trunk_protocol import NEED_DATA, Hello, TrunkMessage, TrunkSession
 
 _log = logging.getLogger(__name__)
+_troubles = RateLimitedLog(_log)
+MAX_TRUNK_LINKS: Final = 16  # in all, and 8 from one address: a switch has few trunks
 _READ_SIZE: Final = 65536
 _MAX_BUFFERED: Final = 8 * 1024 * 1024
 RETRY: Final = (0.1, 5.0)  # seconds between dialling attempts: first, most
@@ -92,6 +96,9 @@ class TrunkLinks:
         self._handlers: set[asyncio.Task[None]] = set()
         self._changed = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None  # kept: asking costs a syscall
+        self.admission = Admission(
+            "pbxsim trunk", total=MAX_TRUNK_LINKS, per_address=MAX_TRUNK_LINKS // 2
+        )
 
     @property
     def address(self) -> tuple[str, int] | None:
@@ -188,10 +195,15 @@ class TrunkLinks:
         if self._server is None:  # accepted just as stop() began
             writer.close()
             return
+        address = remote_host(writer.get_extra_info("peername"))
+        if not self.admission.admit(address):
+            writer.transport.abort()
+            return
         self._handlers.add(task)
         try:
             await self._serve_link(reader, writer, None)
         finally:
+            self.admission.release(address)
             self._handlers.discard(task)
 
     # --- one link -------------------------------------------------------------------------
@@ -227,7 +239,7 @@ class TrunkLinks:
                 if exc.fatal:
                     _log.info("trunk link %s ends: %s", link.peer, exc)
                     return False
-                _log.warning("trunk link %s: %s", link.peer, exc)
+                _troubles.warning(link.peer, "trunk link %s: %s", link.peer, exc)
                 continue
             if message is NEED_DATA:
                 return True

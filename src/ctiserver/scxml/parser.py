@@ -19,8 +19,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from lxml import etree
-
+from ctiserver import safexml
 from ctiserver.scxml.content import ContentReader, Fetch, inline_from_text
 from ctiserver.scxml.document import (
     Binding,
@@ -40,17 +39,6 @@ SCXML_NAMESPACE: Final = "http://www.w3.org/2005/07/scxml"
 MAX_DOCUMENT_BYTES: Final = 4 << 20
 DATAMODELS: Final = frozenset({"ecmascript", "null"})
 
-_DTD_MARKERS = (b"<!DOCTYPE", b"<!doctype", b"<!ENTITY", b"<!entity")
-_PARSER = etree.XMLParser(
-    resolve_entities=False,
-    no_network=True,
-    load_dtd=False,
-    dtd_validation=False,
-    huge_tree=False,
-    remove_comments=True,
-    remove_pis=True,
-    collect_ids=False,
-)
 _STATE_TAGS: Final = {
     "state": StateKind.STATE,
     "parallel": StateKind.PARALLEL,
@@ -100,13 +88,10 @@ def parse_element(
 def _parse_xml(data: bytes) -> Any:
     if len(data) > MAX_DOCUMENT_BYTES:
         raise DocumentError(f"document larger than {MAX_DOCUMENT_BYTES} bytes; refused")
-    if any(marker in data for marker in _DTD_MARKERS):
-        raise DocumentError("document carries a DTD or entity declaration; refused")
     try:
-        root = etree.fromstring(data, _PARSER)
-    except (etree.XMLSyntaxError, ValueError) as exc:
-        raise DocumentError(f"not well-formed XML: {exc}") from None
-    return root
+        return safexml.parse(data)
+    except safexml.UnsafeXml as exc:
+        raise DocumentError(str(exc)) from None
 
 
 @dataclass(slots=True)

@@ -2,7 +2,7 @@
 
 The tree is JSON: a node list, where a text node is a string and an element is
 `[namespace, local name, {attribute: value}, [children]]` (attribute names in Clark
-notation when namespaced).  Parsing is as hardened as the document parser's.
+notation when namespaced).  Parsing is ctiserver.safexml's, as for documents.
 """
 
 from __future__ import annotations
@@ -11,27 +11,17 @@ from typing import Any, TypeAlias
 
 from lxml import etree
 
+from ctiserver import safexml
 from ctiserver.scxml.values import XmlValue
 
 Tree: TypeAlias = list[Any]
 
-_PARSER = etree.XMLParser(
-    resolve_entities=False,
-    no_network=True,
-    load_dtd=False,
-    huge_tree=False,
-    remove_comments=True,
-    remove_pis=True,
-)
 _WRAPPER = "scxml-fragment"
 
 
 def to_tree(value: XmlValue) -> Tree:
     """The node list of an XML fragment.  Raises ValueError if it is not well-formed."""
-    try:
-        wrapper = etree.fromstring(f"<{_WRAPPER}>{value.source}</{_WRAPPER}>".encode(), _PARSER)
-    except etree.XMLSyntaxError as exc:
-        raise ValueError(f"not well-formed XML: {exc}") from None
+    wrapper = safexml.parse(f"<{_WRAPPER}>{value.source}</{_WRAPPER}>".encode())
     return _children(wrapper)
 
 

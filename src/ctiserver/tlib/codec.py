@@ -1,4 +1,4 @@
-"""T-Library over JSON (DESIGN.md § 3), sans-I/O.
+"""T-Library over JSON (docs/protocol.md), sans-I/O.
 
 On TCP a message is one JSON object per line; on WebSocket, one per text frame.
 TlibConnection cuts a TCP byte stream into requests:
@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import datetime
 import enum
-import math
-from typing import Final
+from typing import Any, Final
 
 import orjson
 
+from ctiserver.lines import NEED_LINE, OVERSIZE, LineBuffer
 from ctiserver.tlib.errors import TError
 from ctiserver.tlib.requests import InvalidRequest, check
 from ctiserver.tlib.vocabulary import TMessage
@@ -48,71 +48,47 @@ def encode_event(event: TMessage) -> bytes:
     return orjson.dumps(event, option=orjson.OPT_APPEND_NEWLINE)
 
 
-class _SecondPrefix:
-    """The text of the last second formatted ("2026-11-21T09:30:00."): events come many
-    to a second, so only the microseconds change from one to the next."""
-
-    second = 0
-    prefix = "1970-01-01T00:00:00."
-
-
 def format_time(epoch: float) -> str:
-    """ISO-8601 UTC with microseconds, as the `time` attribute is written.
-
-    Rounds to the microsecond half to even, as datetime.fromtimestamp() does.
-    """
-    fraction, whole = math.modf(epoch)
-    micro = round(fraction * 1e6)
-    if micro >= 1_000_000:
-        whole, micro = whole + 1, micro - 1_000_000
-    elif micro < 0:
-        whole, micro = whole - 1, micro + 1_000_000
-    second = int(whole)
-    if second != _SecondPrefix.second:
+    """ISO-8601 UTC with microseconds, as the `time` attribute is written.  The part up
+    to the second is formatted once per second (every event is stamped)."""
+    second = int(epoch // 1)
+    micro = round((epoch - second) * 1_000_000)
+    if micro >= 1_000_000:  # rounding reached the next second
+        second, micro = second + 1, micro - 1_000_000
+    if second != _stamp[0]:
         moment = datetime.datetime.fromtimestamp(second, datetime.UTC)
-        _SecondPrefix.prefix = moment.strftime("%Y-%m-%dT%H:%M:%S.")
-        _SecondPrefix.second = second
-    return f"{_SecondPrefix.prefix}{micro:06d}Z"
+        _stamp[:] = [second, moment.strftime("%Y-%m-%dT%H:%M:%S.")]
+    return f"{_stamp[1]}{micro:06d}Z"
+
+
+_stamp: list[Any] = [None, ""]  # [the second last formatted, its text up to the second]
 
 
 class TlibConnection:
     def __init__(self) -> None:
-        self._buffer = bytearray()
-        self._discarding = False
-        self._scanned = 0
+        self._lines = LineBuffer(MAX_LINE)
 
     def receive_data(self, data: bytes) -> None:
-        self._buffer += data
+        self._lines.receive_data(data)
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received and not yet cut into requests."""
+        return self._lines.buffered
 
     def next_message(self) -> TMessage | InvalidRequest | NeedData:
         while True:
-            newline = self._buffer.find(b"\n", self._scanned)
-            if newline < 0:
-                return self._await_newline()
-            line = bytes(self._buffer[:newline])
-            del self._buffer[: newline + 1]
-            self._scanned = 0
-            if self._discarding:
-                self._discarding = False  # the tail of an oversize line: already reported
-                continue
-            if len(line) > MAX_LINE:
+            line = self._lines.next_line()
+            if line is NEED_LINE:
+                return NEED_DATA
+            if line is OVERSIZE:
                 return _oversize()
+            assert isinstance(line, bytes)
             if line.strip():
                 try:
                     return decode_request(line)
                 except InvalidRequest as exc:
                     return exc
-
-    def _await_newline(self) -> InvalidRequest | NeedData:
-        self._scanned = len(self._buffer)
-        if len(self._buffer) <= MAX_LINE:
-            return NEED_DATA
-        del self._buffer[:]
-        self._scanned = 0
-        if self._discarding:
-            return NEED_DATA
-        self._discarding = True
-        return _oversize()
 
 
 def _oversize() -> InvalidRequest:

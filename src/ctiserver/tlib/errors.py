@@ -1,4 +1,4 @@
-"""T-Library error codes (tliberr.h, reference/genesys-tlib.md §§ 3.3, 4.1, 4.2).
+"""T-Library error codes (T-Library's tliberr.h; docs/protocol.md § 7).
 
 EventError carries one of these as ErrorCode, with an ErrorMessage that says what was
 wrong with *this* request; `describe()` gives the generic text when there is nothing

@@ -3,12 +3,18 @@
 The tables are the contract of docs/protocol.md: a request may carry its required and
 optional attributes plus ReferenceID, Extensions and Reasons, and nothing else.  check()
 turns a decoded JSON object into a valid TMessage or says precisely what is wrong.
+
+Strings that may cross to the switch (DNs, AgentID, Password, the top-level values of
+Extensions, such as a hot desk's host or an account code, …) are checked here for their
+length and for control characters, which XML 1.0 cannot carry (§ 2.2): a bad one is an
+EventError, never a malformed CSTA document or a dropped link.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -17,6 +23,11 @@ from ctiserver.tlib.vocabulary import BINARY_KEY, ENUMERATIONS, TMessage
 
 MAX_KV_DEPTH = 8
 _INT64 = range(-(2**63), 2**63)
+MAX_DN_LENGTH = 128
+MAX_STRING_LENGTH = 256
+DN_ATTRIBUTES = frozenset({"ThisDN", "OtherDN", "ThirdPartyDN", "ThisQueue", "AccessNumber"})
+# C0 and C1 controls, DEL, surrogates, and the two noncharacters XML 1.0 excludes
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 STRING_ATTRIBUTES = frozenset(
     {
@@ -35,9 +46,12 @@ STRING_ATTRIBUTES = frozenset(
         "ApplicationPassword",
         "CustomerID",
         "AccessNumber",
+        "ClientSessionID",
     }
 )
-INTEGER_ATTRIBUTES = frozenset({"ReferenceID", "PrivateMsgID", "XReferenceID"})
+INTEGER_ATTRIBUTES = frozenset(
+    {"ReferenceID", "PrivateMsgID", "XReferenceID", "LastEventSequenceNumber"}
+)
 KV_ATTRIBUTES = frozenset({"UserData", "Extensions", "Reasons"})
 COMMON_ATTRIBUTES = frozenset({"Request", "ReferenceID", "Extensions", "Reasons"})
 
@@ -69,7 +83,10 @@ def _to_other_dn(*required: str, optional: tuple[str, ...] = ()) -> RequestSpec:
 
 
 REQUESTS: dict[str, RequestSpec] = {
-    "RequestRegisterClient": RequestSpec(("ApplicationName",), ("ApplicationPassword",)),
+    "RequestRegisterClient": RequestSpec(
+        ("ApplicationName",),
+        ("ApplicationPassword", "ClientSessionID", "LastEventSequenceNumber"),
+    ),
     "RequestQueryServer": RequestSpec(),
     "RequestRegisterAddress": RequestSpec(
         ("ThisDN",), ("RegisterMode", "ControlMode", "AddressType")
@@ -106,8 +123,9 @@ REQUESTS: dict[str, RequestSpec] = {
     "RequestDeleteUserData": RequestSpec(_CALL),
     "RequestQueryCall": RequestSpec(_CALL, ("CallInfoType",)),
     "RequestPrivateService": RequestSpec(("ThisDN", "PrivateMsgID"), ("ConnID", "OtherDN")),
+    # No Location (or this site's): this site's own access number (the Genesys rule).
     "RequestGetAccessNumber": RequestSpec(
-        ("ThisDN", "Location"), ("ConnID", "OtherDN", "XRouteType", "UserData")
+        ("ThisDN",), ("Location", "ConnID", "OtherDN", "XRouteType", "UserData")
     ),
     "RequestCancelReqGetAccessNumber": RequestSpec(("XReferenceID",), ("ThisDN", "Location")),
 }
@@ -170,16 +188,35 @@ def _check_value(attribute: str, value: Any) -> None:
     if attribute in STRING_ATTRIBUTES:
         if not isinstance(value, str) or not value:
             raise InvalidRequest(TError.INVALID_ATTR, f"{attribute} must be a non-empty string")
+        limit = MAX_DN_LENGTH if attribute in DN_ATTRIBUTES else MAX_STRING_LENGTH
+        check_switch_text(attribute, value, limit)
     elif attribute in INTEGER_ATTRIBUTES:
         if not _is_positive_int(value):
             raise InvalidRequest(TError.INVALID_ATTR, f"{attribute} must be a positive integer")
     elif attribute in KV_ATTRIBUTES:
         check_kv_list(attribute, value, depth=1)
+        if attribute == "Extensions":
+            for key, item in value.items():
+                if isinstance(item, str):
+                    check_switch_text(f"Extensions.{key}", item, MAX_STRING_LENGTH)
     else:
         enumeration = ENUMERATIONS[attribute]
         if not isinstance(value, str) or value not in enumeration._value2member_map_:
             choices = ", ".join(member.value for member in enumeration)
             raise InvalidRequest(TError.INVALID_ATTR, f"{attribute} must be one of: {choices}")
+
+
+def check_switch_text(where: str, value: str, limit: int) -> None:
+    """A string that may reach the switch: at most *limit* characters, no controls."""
+    if len(value) > limit:
+        raise InvalidRequest(
+            TError.INVALID_ATTR, f"{where} is {len(value)} characters long; at most {limit}"
+        )
+    if (found := _CONTROL.search(value)) is not None:
+        raise InvalidRequest(
+            TError.INVALID_ATTR,
+            f"{where} contains the control character U+{ord(found.group()):04X}",
+        )
 
 
 def _is_positive_int(value: Any) -> bool:

@@ -1,8 +1,8 @@
 """The T-Library vocabulary: message names, enumerations and the message dictionary type.
 
-Names and numbers are those of T-Library 7.1 (tlib_ext.h, reference/genesys-tlib.md
-§ 1.1-1.3).  On the JSON wire an enumeration is written as its value's name without the
-type prefix ("CallTypeInternal" -> "Internal"), which is each member's value here.
+Names and numbers are those of T-Library 7.1 (its tlib_ext.h header; docs/protocol.md).
+On the JSON wire an enumeration is written as its value's name without the type prefix
+("CallTypeInternal" -> "Internal"), which is each member's value here.
 """
 
 from __future__ import annotations
@@ -261,6 +261,12 @@ class TMessage(TypedDict, total=False):
     LastTransferConnID: str
     LastTransferHomeLocation: str
     LastTransferOrigDN: str
+    FirstTransferConnID: str
+    FirstTransferHomeLocation: str
+    FirstTransferOrigDN: str
+    RemoteLocation: str
+    RemoteConnID: str
+    RemoteDN: str
     CallID: str
     CallType: str
     CallState: str
@@ -294,4 +300,6 @@ class TMessage(TypedDict, total=False):
     ServerVersion: str
     ServerRole: str
     ServerStartTime: str
+    ClientSessionID: str
+    LastEventSequenceNumber: int
     Parties: list[KVList]

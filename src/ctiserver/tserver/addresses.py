@@ -10,18 +10,15 @@ and AgentID when an agent is logged in on the DN.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-from ctiserver.ids import DeviceId
-from ctiserver.model.agents import AgentStatus
-from ctiserver.model.states import DnKind, PartyState
+from ctiserver.ids import ConnId, DeviceId
+from ctiserver.model.states import AgentStatus, DnKind, PartyState
 from ctiserver.tlib.vocabulary import (
     AddressInfoType,
     AddressStatus,
     KVList,
     RegisterMode,
-    ServerRole,
-    TMessage,
 )
 from ctiserver.tlib.vocabulary import (
     PartyState as TPartyState,
@@ -33,12 +30,19 @@ from ctiserver.tserver.errors import (
     NotSupported,
     ResourceSeized,
 )
-
-if TYPE_CHECKING:
-    from ctiserver.tserver.core import Handler, RequestContext, TServerCore
+from ctiserver.tserver.events import (
+    GUEST_DN,
+    HOST_DN,
+    ack_event,
+    address_info,
+    link_event,
+    registered,
+    server_info,
+    unregistered,
+)
+from ctiserver.tserver.port import Core, Queries, RequestContext
 
 SERVER_VERSION = "ctiserver 0.1.0"
-HOST_DN, GUEST_DN = "HOST_DN", "GUEST_DN"  # hot desking, in Extensions
 
 # The T-Library AddressStatus of a DN whose most significant party is in a state.
 _ADDRESS_STATUS = {
@@ -71,71 +75,72 @@ PARTY_STATE_CODES = {
 }
 
 
-def address_status(core: TServerCore, dn: DeviceId) -> tuple[str, KVList]:
+def address_status(model: Queries, dn: DeviceId) -> tuple[str, KVList]:
     """The DN's status and the Extensions that describe it (status, calls, conn-N, ps-N)."""
-    calls = core.model.calls_at(dn)
-    states = [call.parties[dn].state for call in calls]
-    if core.model.dns[dn] is not DnKind.EXTENSION:
+    calls = model.calls_at(dn)
+    states = [_state(model, dn, call.conn_id) for call in calls]
+    if model.dns[dn] is not DnKind.EXTENSION:
         status = AddressStatus.AVAILABLE
     elif not states:
         status = AddressStatus.IDLE
     else:
         status = _ADDRESS_STATUS[min(states, key=_SIGNIFICANCE.index)]
     extensions: KVList = {"status": status.value, "calls": len(calls)}
-    for index, call in enumerate(calls, start=1):
+    for index, (call, state) in enumerate(zip(calls, states, strict=True), start=1):
         extensions[f"conn-{index}"] = call.conn_id
-        extensions[f"ps-{index}"] = PARTY_STATE_CODES[call.parties[dn].state].value
-    agent = core.model.agents.get(dn)
+        extensions[f"ps-{index}"] = PARTY_STATE_CODES[state].value
+    agent = model.agent(dn)
     if agent is not None:
         extensions["AgentID"] = agent.agent_id
         extensions["AgentStatus"] = agent.status.value
         extensions["AgentWorkMode"] = agent.work_mode.value
-    if core.model.dns[dn] is DnKind.ACD_QUEUE:
-        extensions.update(queue_counts(core, dn))
-    extensions.update(association_status(core, dn))
+    if model.dns[dn] is DnKind.ACD_QUEUE:
+        extensions.update(queue_counts(model, dn))
+    extensions.update(association_status(model, dn))
     return status.value, extensions
 
 
-def association_status(core: TServerCore, dn: DeviceId) -> KVList:
+def _state(model: Queries, dn: DeviceId, conn_id: ConnId) -> PartyState:
+    party = model.party(dn, conn_id)
+    assert party is not None  # calls_at lists the calls dn has a party in
+    return party.state
+
+
+def association_status(model: Queries, dn: DeviceId) -> KVList:
     """Hot desking: the host of a guest DN (HOST_DN), the guest at a host (GUEST_DN)."""
     status: KVList = {}
-    host = core.model.hosts.get(dn)
+    host = model.host_of(dn)
     if host is not None:
         status[HOST_DN] = host
-    guests = [guest for guest, its_host in core.model.hosts.items() if its_host == dn]
+    guests = model.guests_of(dn)
     if guests:
         status[GUEST_DN] = guests[0]
     return status
 
 
-def queue_counts(core: TServerCore, queue: DeviceId) -> KVList:
+def queue_counts(model: Queries, queue: DeviceId) -> KVList:
     """How many agents serve an ACD queue, how many are ready, how many calls wait."""
-    serving = [a for a in core.model.agents.values() if a.queue in (queue, None)]
+    serving = [a for a in model.agents.values() if a.queue in (queue, None)]
     ready = [a for a in serving if a.status is AgentStatus.READY]
-    waiting = [c for c in core.model.calls_at(queue) if c.parties[queue].state is PartyState.QUEUED]
+    waiting = [
+        c for c in model.calls_at(queue) if _state(model, queue, c.conn_id) is PartyState.QUEUED
+    ]
     return {"agents": len(serving), "ready-agents": len(ready), "waiting-calls": len(waiting)}
 
 
-def register_client(core: TServerCore, ctx: RequestContext) -> None:
-    core.greet(ctx.client, ctx.message["ApplicationName"])
-    core.reply(ctx, server_info(core))
-    link = "EventLinkConnected" if core.link_connected else "EventLinkDisconnected"
-    core.reply(ctx, {"Event": link})
+def register_client(core: Core, ctx: RequestContext) -> None:
+    """A resumed session gets the events it missed first (docs/protocol.md, Resume)."""
+    info = server_info(SERVER_VERSION, core.role)
+    info["ClientSessionID"] = core.open_session(ctx)
+    core.reply(ctx, info)
+    core.reply(ctx, link_event(core.link_connected))
 
 
-def server_info(core: TServerCore) -> TMessage:
-    return {
-        "Event": "EventServerInfo",
-        "ServerVersion": SERVER_VERSION,
-        "ServerRole": ServerRole.PRIMARY.value,
-    }
+def query_server(core: Core, ctx: RequestContext) -> None:
+    core.reply(ctx, server_info(SERVER_VERSION, core.role))
 
 
-def query_server(core: TServerCore, ctx: RequestContext) -> None:
-    core.reply(ctx, server_info(core))
-
-
-def register_address(core: TServerCore, ctx: RequestContext) -> None:
+def register_address(core: Core, ctx: RequestContext) -> None:
     dn = configured_dn(core, ctx)
     kind = core.model.dns[dn]
     wanted = ctx.message.get("AddressType")
@@ -144,37 +149,28 @@ def register_address(core: TServerCore, ctx: RequestContext) -> None:
             f"AddressType {wanted} does not match DN {dn}, which is configured as {kind.value}"
         )
     mode = RegisterMode(ctx.message.get("RegisterMode", RegisterMode.MODE_SHARE.value))
-    problem = core.registry.register(ctx.client, dn, mode)
+    problem = core.register(ctx.client, dn, mode)
     if problem is not None:
         raise ResourceSeized(problem)
-    _status, extensions = address_status(core, dn)
-    event: TMessage = {
-        "Event": "EventRegistered",
-        "ThisDN": dn,
-        "InfoType": AddressInfoType.ADDRESS_TYPE.value,
-        "InfoStatus": kind.value,
-        "Extensions": extensions,
-    }
-    if (agent := core.model.agents.get(dn)) is not None:
-        event["AgentID"] = agent.agent_id
-    core.reply(ctx, event)
+    _status, extensions = address_status(core.model, dn)
+    core.reply(ctx, registered(dn, kind.value, extensions, core.model.agent_id_at(dn)))
 
 
-def unregister_address(core: TServerCore, ctx: RequestContext) -> None:
+def unregister_address(core: Core, ctx: RequestContext) -> None:
     """Unregistering a DN the client had not registered changes nothing: EventACK."""
     dn = DeviceId(ctx.message["ThisDN"])
-    if core.registry.unregister(ctx.client, dn):
-        core.reply(ctx, {"Event": "EventUnregistered", "ThisDN": dn})
+    if core.unregister(ctx.client, dn):
+        core.reply(ctx, unregistered(dn))
     elif dn in core.model.dns:
-        core.reply(ctx, {"Event": "EventACK", "ThisDN": dn})
+        core.reply(ctx, ack_event(dn))
     else:
         raise DnNotConfigured(dn)
 
 
-def query_address(core: TServerCore, ctx: RequestContext) -> None:
+def query_address(core: Core, ctx: RequestContext) -> None:
     dn = configured_dn(core, ctx)
     info_type = AddressInfoType(ctx.message.get("InfoType", AddressInfoType.ADDRESS_STATUS))
-    status, extensions = address_status(core, dn)
+    status, extensions = address_status(core.model, dn)
     match info_type:
         case AddressInfoType.ADDRESS_STATUS | AddressInfoType.DN_STATUS:
             info_status = status
@@ -183,7 +179,7 @@ def query_address(core: TServerCore, ctx: RequestContext) -> None:
         case AddressInfoType.CALLS_QUERY:
             info_status = str(extensions["calls"])
         case AddressInfoType.AGENT_STATUS:
-            agent = core.model.agents.get(dn)
+            agent = core.model.agent(dn)
             info_status = "LoggedOut" if agent is None else agent.status.value
         case AddressInfoType.NUMBER_OF_AGENTS_IN_QUEUE:
             info_status = str(_counts(core, dn)["agents"])
@@ -193,23 +189,16 @@ def query_address(core: TServerCore, ctx: RequestContext) -> None:
             info_status = str(_counts(core, dn)["waiting-calls"])
         case _:
             raise NotSupported(f"RequestQueryAddress does not support InfoType {info_type}")
-    event: TMessage = {
-        "Event": "EventAddressInfo",
-        "ThisDN": dn,
-        "InfoType": info_type.value,
-        "InfoStatus": info_status,
-        "Extensions": extensions,
-    }
-    core.reply(ctx, event)
+    core.reply(ctx, address_info(dn, info_type, info_status, extensions))
 
 
-def _counts(core: TServerCore, dn: DeviceId) -> KVList:
+def _counts(core: Core, dn: DeviceId) -> KVList:
     if core.model.dns[dn] is not DnKind.ACD_QUEUE:
         raise InvalidAttribute(f"DN {dn} is not an ACD queue")
-    return queue_counts(core, dn)
+    return queue_counts(core.model, dn)
 
 
-HANDLERS: dict[str, Handler] = {
+HANDLERS: dict[str, Callable[[Core, RequestContext], None]] = {
     "RequestRegisterClient": register_client,
     "RequestQueryServer": query_server,
     "RequestRegisterAddress": register_address,

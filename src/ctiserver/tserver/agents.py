@@ -1,4 +1,4 @@
-"""Agent requests (reference/call-models.md § 11) passed to the switch as SetAgentState
+"""Agent requests (docs/protocol.md, Agents) passed to the switch as SetAgentState
 (ECMA-269 § 22.1.10):
 
     RequestAgentLogin     loggedOn, then ready (AgentWorkMode AutoIn) or notReady
@@ -13,63 +13,59 @@ EventAgentLogin and changes nothing.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from ctiserver.csta.agents import SetAgentState
 from ctiserver.csta.enumerations import ReqAgentState
 from ctiserver.ids import DeviceId
-from ctiserver.model.agents import AgentOnDn, intend
 from ctiserver.model.changes import AgentChanged, AgentEvent
 from ctiserver.model.states import DnKind
+from ctiserver.model.values import Agent
 from ctiserver.tlib.vocabulary import AgentWorkMode
 from ctiserver.tserver.checks import controlled_dn
 from ctiserver.tserver.correlation import NO_CALL
 from ctiserver.tserver.errors import AgentAlreadyLoggedIn, AgentNotLoggedIn, InvalidAttribute
 from ctiserver.tserver.events import agent_event
-
-if TYPE_CHECKING:
-    from ctiserver.tserver.core import Handler, RequestContext, TServerCore
+from ctiserver.tserver.port import Core, RequestContext
 
 
-def _station(core: TServerCore, ctx: RequestContext) -> DeviceId:
+def _station(core: Core, ctx: RequestContext) -> DeviceId:
     dn = controlled_dn(core, ctx)
-    if core.model.dns[dn] is not DnKind.EXTENSION:
-        raise InvalidAttribute(f"agents log in on extensions; {dn} is a {core.model.dns[dn].value}")
+    kind = core.model.dns[dn]
+    if kind is not DnKind.EXTENSION:
+        raise InvalidAttribute(f"agents log in on extensions; {dn} is a {kind.value}")
     return dn
 
 
-def _logged_in(core: TServerCore, dn: DeviceId) -> AgentOnDn:
-    agent = core.model.agents.get(dn)
+def _logged_in(core: Core, dn: DeviceId) -> Agent:
+    agent = core.model.agent(dn)
     if agent is None:
         raise AgentNotLoggedIn(f"no agent is logged in on DN {dn}")
     return agent
 
 
-def _queue(core: TServerCore, ctx: RequestContext) -> DeviceId | None:
+def _queue(core: Core, ctx: RequestContext) -> DeviceId | None:
     queue = ctx.message.get("ThisQueue")
     if queue is not None and core.model.dns.get(DeviceId(queue)) is not DnKind.ACD_QUEUE:
         raise InvalidAttribute(f"ThisQueue {queue} is not a configured ACD queue")
     return None if queue is None else DeviceId(queue)
 
 
-def agent_login(core: TServerCore, ctx: RequestContext) -> None:
+def agent_login(core: Core, ctx: RequestContext) -> None:
     dn = _station(core, ctx)
     queue = _queue(core, ctx)
     agent_id = ctx.message.get("AgentID", "")
     mode = AgentWorkMode(ctx.message.get("AgentWorkMode", AgentWorkMode.MANUAL_IN))
-    current = core.model.agents.get(dn)
+    current = core.model.agent(dn)
     if current is not None and current.agent_id != agent_id:
         raise AgentAlreadyLoggedIn(f"agent {current.agent_id} is logged in on DN {dn}")
-    if current is not None:  # the same agent again: nothing changes (genesys-tlib.md § 1.6)
-        again = AgentChanged(
-            dn=dn, agent_id=current.agent_id, queue=current.queue,
-            what=AgentEvent.LOGGED_IN, work_mode=current.work_mode,
-        )  # fmt: skip
+    if current is not None:  # the same agent again changes nothing (Genesys allows it)
+        again = AgentChanged(dn=dn, agent=current, what=AgentEvent.LOGGED_IN)
         core.reply(ctx, agent_event(again))
         return
     then = "EventAgentReady" if mode is AgentWorkMode.AUTO_IN else "EventAgentNotReady"
     pending = core.pending(ctx, dn, [("EventAgentLogin", NO_CALL), (then, NO_CALL)])
-    intend(core.model, dn, mode)
+    core.intend(dn, mode, ctx.at)
     login = SetAgentState(
         device=dn,
         requested_agent_state=ReqAgentState.LOGGED_ON,
@@ -84,7 +80,7 @@ def agent_login(core: TServerCore, ctx: RequestContext) -> None:
     )
 
 
-def agent_logout(core: TServerCore, ctx: RequestContext) -> None:
+def agent_logout(core: Core, ctx: RequestContext) -> None:
     dn = _station(core, ctx)
     agent = _logged_in(core, dn)
     request = SetAgentState(
@@ -93,30 +89,30 @@ def agent_logout(core: TServerCore, ctx: RequestContext) -> None:
     core.to_switch(ctx, request, core.pending(ctx, dn, [("EventAgentLogout", NO_CALL)]))
 
 
-def agent_ready(core: TServerCore, ctx: RequestContext) -> None:
+def agent_ready(core: Core, ctx: RequestContext) -> None:
     dn = _station(core, ctx)
     agent = _logged_in(core, dn)
     if "AgentWorkMode" in ctx.message:
-        intend(core.model, dn, AgentWorkMode(ctx.message["AgentWorkMode"]))
+        core.intend(dn, AgentWorkMode(ctx.message["AgentWorkMode"]), ctx.at)
     request = SetAgentState(
         device=dn, requested_agent_state=ReqAgentState.READY, agent_id=agent.agent_id
     )
     core.to_switch(ctx, request, core.pending(ctx, dn, [("EventAgentReady", NO_CALL)]))
 
 
-def agent_not_ready(core: TServerCore, ctx: RequestContext) -> None:
+def agent_not_ready(core: Core, ctx: RequestContext) -> None:
     dn = _station(core, ctx)
     agent = _logged_in(core, dn)
     mode = AgentWorkMode(ctx.message.get("AgentWorkMode", AgentWorkMode.AUX_WORK))
     state = ReqAgentState.NOT_READY
     if mode is AgentWorkMode.AFTER_CALL_WORK:
         state = ReqAgentState.WORKING_AFTER_CALL
-    intend(core.model, dn, mode)
+    core.intend(dn, mode, ctx.at)
     request = SetAgentState(device=dn, requested_agent_state=state, agent_id=agent.agent_id)
     core.to_switch(ctx, request, core.pending(ctx, dn, [("EventAgentNotReady", NO_CALL)]))
 
 
-HANDLERS: dict[str, Handler] = {
+HANDLERS: dict[str, Callable[[Core, RequestContext], None]] = {
     "RequestAgentLogin": agent_login,
     "RequestAgentLogout": agent_logout,
     "RequestAgentReady": agent_ready,

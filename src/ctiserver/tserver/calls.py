@@ -5,14 +5,13 @@ RequestRetrieveCall -> RetrieveCall.
 
 Each handler checks what the server can check itself (the DN is registered, the ConnID
 is a call the DN is in), then hands the switch the service and the correlator the
-(event, call) pairs that answer it (reference/call-models.md §§ 1-2).
+(event, call) pairs that answer it (docs/protocol.md § 4).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from ctiserver.csta.call_control import (
     AnswerCall,
@@ -23,23 +22,23 @@ from ctiserver.csta.call_control import (
     RetrieveCall,
 )
 from ctiserver.csta.types import ConnectionID, PrivateData
-from ctiserver.ids import DeviceId
-from ctiserver.model.call import Call
+from ctiserver.ids import ConnId, DeviceId
+from ctiserver.model.values import Call
 from ctiserver.tserver.checks import call_at, controlled_dn
-from ctiserver.tserver.correlation import NEW, Pending
-
-if TYPE_CHECKING:
-    from ctiserver.tserver.core import Handler, RequestContext, TServerCore
+from ctiserver.tserver.correlation import NEW, BindCall
+from ctiserver.tserver.port import Core, RequestContext
 
 
 @dataclass(frozen=True, slots=True)
 class Destination:
     """Where a request sends a call: its OtherDN, or an ISCC access number with the UUI
-    the destination site matches it by, and who wants to know the call it makes."""
+    the destination site matches it by, the transaction it serves, and the ConnID
+    promised to the call it makes (so that the other site knows it first)."""
 
     number: DeviceId
     private_data: PrivateData | None = None
-    on_bind: Callable[[Call], None] | None = None
+    xid: str | None = None
+    conn_id: ConnId | None = None
 
 
 def destination_of(ctx: RequestContext) -> Destination:
@@ -51,22 +50,7 @@ def connection(call: Call, dn: DeviceId) -> ConnectionID:
     return ConnectionID(call.call_id, dn)
 
 
-def bind_by_response(core: TServerCore, field: str) -> Any:
-    """An on_confirm callback: the response's *field* (a ConnectionID) names the new call."""
-
-    def bind(pending: Pending, response: Any) -> None:
-        named = getattr(response, field, None)
-        if named is None or not named.call_id:
-            return
-        core.correlator.expect_call(pending, named.call_id)
-        call = core.model.call_by_call_id(named.call_id)
-        if call is not None and pending.new_conn_id is None:
-            core.bind(pending, call)
-
-    return bind
-
-
-def make_call(core: TServerCore, ctx: RequestContext, to: Destination | None = None) -> None:
+def make_call(core: Core, ctx: RequestContext, to: Destination | None = None) -> None:
     dn = controlled_dn(core, ctx)
     to = to or destination_of(ctx)
     request = MakeCall(
@@ -77,20 +61,21 @@ def make_call(core: TServerCore, ctx: RequestContext, to: Destination | None = N
         dn,
         [("EventDialing", NEW), ("EventDestinationBusy", NEW)],
         user_data=ctx.message.get("UserData"),
-        on_confirm=bind_by_response(core, "calling_device"),
-        on_bind=to.on_bind,
+        on_confirm=BindCall("calling_device"),
+        xid=to.xid,
+        promised=to.conn_id,
     )
     core.to_switch(ctx, request, pending)
 
 
-def answer_call(core: TServerCore, ctx: RequestContext) -> None:
+def answer_call(core: Core, ctx: RequestContext) -> None:
     dn = controlled_dn(core, ctx)
     call, _party = call_at(core, ctx, dn)
     request = AnswerCall(call_to_be_answered=connection(call, dn))
     core.to_switch(ctx, request, core.pending(ctx, dn, [("EventEstablished", call.conn_id)]))
 
 
-def release_call(core: TServerCore, ctx: RequestContext) -> None:
+def release_call(core: Core, ctx: RequestContext) -> None:
     dn = controlled_dn(core, ctx)
     call, _party = call_at(core, ctx, dn)
     request = ClearConnection(connection_to_be_cleared=connection(call, dn))
@@ -98,7 +83,7 @@ def release_call(core: TServerCore, ctx: RequestContext) -> None:
     core.to_switch(ctx, request, core.pending(ctx, dn, answers))
 
 
-def clear_call(core: TServerCore, ctx: RequestContext) -> None:
+def clear_call(core: Core, ctx: RequestContext) -> None:
     dn = controlled_dn(core, ctx)
     call, _party = call_at(core, ctx, dn)
     request = ClearCall(call_to_be_cleared=connection(call, dn))
@@ -106,21 +91,21 @@ def clear_call(core: TServerCore, ctx: RequestContext) -> None:
     core.to_switch(ctx, request, core.pending(ctx, dn, answers))
 
 
-def hold_call(core: TServerCore, ctx: RequestContext) -> None:
+def hold_call(core: Core, ctx: RequestContext) -> None:
     dn = controlled_dn(core, ctx)
     call, _party = call_at(core, ctx, dn)
     request = HoldCall(call_to_be_held=connection(call, dn))
     core.to_switch(ctx, request, core.pending(ctx, dn, [("EventHeld", call.conn_id)]))
 
 
-def retrieve_call(core: TServerCore, ctx: RequestContext) -> None:
+def retrieve_call(core: Core, ctx: RequestContext) -> None:
     dn = controlled_dn(core, ctx)
     call, _party = call_at(core, ctx, dn)
     request = RetrieveCall(call_to_be_retrieved=connection(call, dn))
     core.to_switch(ctx, request, core.pending(ctx, dn, [("EventRetrieved", call.conn_id)]))
 
 
-HANDLERS: dict[str, Handler] = {
+HANDLERS: dict[str, Callable[[Core, RequestContext], None]] = {
     "RequestMakeCall": make_call,
     "RequestAnswerCall": answer_call,
     "RequestReleaseCall": release_call,

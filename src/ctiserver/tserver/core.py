@@ -1,140 +1,126 @@
 """The T-Server as a pure object: client requests and switch events in, outputs out.
 
 TServerCore owns the model, the client registrations and the pending requests.  Its
-entry points take an Instant and return a list of outputs for the asyncio runtime to
-perform: events to deliver to clients, requests to send to the switch (each with a
-token under which the runtime reports the switch's answer), monitors to start or stop.
-It never waits and never fails: an exception in a handler becomes EventError 52 and a
-log line, and the server carries on.
+entry points take an Instant and return the outputs (tserver.port) for the asyncio
+runtime to perform.  It never waits and never fails: an exception in a handler becomes
+EventError 52 and a log line, and the server carries on.
 
+The handlers decide what a request does through the verbs of tserver.port.Core, which
+this class implements; the change records that the model returns are journalled first
+and then published (tserver.publishing) as events to the registrants of their DNs.
 Every event is stamped here with Server, time and EventSequenceNumber (strictly
-increasing per server, one number per event); the requester's copy of an event that
-answers its request also carries the request's ReferenceID.
+increasing per server, one number per event).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
 
 from ctiserver.clock import Instant
+from ctiserver.csta.call_control import TransferCall
 from ctiserver.csta.schema import Event, Request, Response, Unconfirmed
+from ctiserver.csta.types import ConnectionID
 from ctiserver.errors import CtiError, LinkDown, ServiceError
 from ctiserver.ids import CallId, ClientId, ConnId, ConnIdAllocator, DeviceId
 from ctiserver.iscc.protocol import PeerMessage
-from ctiserver.model.call import Call
-from ctiserver.model.changes import (
-    AccountCodeEntered,
-    AgentChanged,
-    CallCreated,
-    CallsMerged,
-    Change,
-    GuestAssociation,
-    NetworkCallIdLearned,
-    PartyChange,
-    RecordingChanged,
-    RouteRefused,
-)
-from ctiserver.model.model import PRIVATE_NAMESPACE, Model
-from ctiserver.model.resync import SnapshotAgent, SnapshotParty, resync_agents
-from ctiserver.model.states import DnKind
+from ctiserver.iscc.transactions import PURPOSES, Purpose, site_of
+from ctiserver.model.changes import CallChange, Change, PartyChange
+from ctiserver.model.model import Model
+from ctiserver.model.resync import SnapshotAgent, SnapshotParty
+from ctiserver.model.states import DnKind, PartyState
+from ctiserver.model.values import Call, Origin
 from ctiserver.tlib.codec import format_time
 from ctiserver.tlib.errors import TError
 from ctiserver.tlib.requests import REQUESTS, InvalidRequest
-from ctiserver.tlib.vocabulary import TMessage
+from ctiserver.tlib.vocabulary import AgentWorkMode, KVList, RegisterMode, ServerRole, TMessage
 from ctiserver.tserver import addresses, agents, calls, private, routing, transfers, userdata
-from ctiserver.tserver.correlation import NO_CALL, Correlator, Pending
+from ctiserver.tserver.addresses import SERVER_VERSION
+from ctiserver.tserver.calls import Destination
+from ctiserver.tserver.cleanup import Cleanup
+from ctiserver.tserver.clients import Clients
+from ctiserver.tserver.correlation import (
+    Acknowledge,
+    Answer,
+    ApplyUserData,
+    BindCall,
+    Correlator,
+    Pending,
+    TransferConsultation,
+)
 from ctiserver.tserver.errors import (
     InvalidAttribute,
     NotSupported,
     NotYetRegisteredClient,
-    RouteNotTaken,
+    OnBackup,
     SilentSwitch,
     error_code_for,
     error_message_for,
 )
-from ctiserver.tserver.events import agent_event, error_event, event_for
-from ctiserver.tserver.iscc import PURPOSES, Iscc, IsccRefused, IsccSettings, SendToPeer, site_of
+from ctiserver.tserver.events import ack_event, error_event, link_event, server_info, unregistered
+from ctiserver.tserver.iscc.refusals import IsccRefused
+from ctiserver.tserver.iscc.settings import IsccSettings
+from ctiserver.tserver.iscc.site import Iscc
+from ctiserver.tserver.port import (
+    AuditCalls,
+    ChangeMonitors,
+    CoreSettings,
+    Deliver,
+    Journal,
+    Output,
+    Queries,
+    RequestContext,
+    Requester,
+    Resend,
+    SendToPeer,
+    SendToSwitch,
+)
+from ctiserver.tserver.publishing import Publisher
 from ctiserver.tserver.registry import Registry
-
-ISCC_REQUESTS = frozenset({"RequestGetAccessNumber", "RequestCancelReqGetAccessNumber"})
-
-
-def location_is_remote(location: object, own: str) -> bool:
-    return isinstance(location, str) and site_of(location) != own
-
+from ctiserver.tserver.sessions import Refusal, SessionFact
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True, slots=True)
-class Deliver:
-    """One event, produced once: to *clients* as it is, and to the client of *answering*
-    (a request it answers) with that request's ReferenceID.  *clients* may be empty: an
-    event nobody is registered for still exists for the server's own listeners."""
-
-    event: TMessage
-    clients: tuple[ClientId, ...]
-    answering: tuple[ClientId, int] | None = None
-
-    def copies(self) -> Iterator[tuple[tuple[ClientId, ...], TMessage]]:
-        """(recipients, event) pairs, the requester's copy tagged with its ReferenceID."""
-        if self.answering is not None:
-            client, reference_id = self.answering
-            yield (client,), {**self.event, "ReferenceID": reference_id}
-        if self.clients:
-            yield self.clients, self.event
-
-
-@dataclass(frozen=True, slots=True)
-class SendToSwitch:
-    token: int
-    request: Request | Unconfirmed
-
-
-@dataclass(frozen=True, slots=True)
-class ChangeMonitors:
-    start: tuple[DeviceId, ...]
-    stop: tuple[DeviceId, ...]
-
-
-Output = Deliver | SendToSwitch | ChangeMonitors | SendToPeer
+Handler = Callable[..., None]
+HANDLERS: Mapping[str, Handler] = {
+    **addresses.HANDLERS,
+    **calls.HANDLERS,
+    **transfers.HANDLERS,
+    **routing.HANDLERS,
+    **agents.HANDLERS,
+    **userdata.HANDLERS,
+    **private.HANDLERS,
+}
+# What carries out a request on a call moving to another site, with the access number.
+CARRY_OUT: Mapping[Purpose, Callable[..., None]] = {
+    Purpose.ROUTE: routing.route_call,
+    Purpose.MAKE_CALL: calls.make_call,
+    Purpose.CONSULT_TRANSFER: transfers.initiate_transfer,
+    Purpose.CONSULT_CONFERENCE: transfers.initiate_conference,
+    Purpose.MUTE_TRANSFER: transfers.mute_transfer,
+    Purpose.SINGLE_STEP_TRANSFER: transfers.single_step_transfer,
+}
+ISCC_REQUESTS = frozenset({"RequestGetAccessNumber", "RequestCancelReqGetAccessNumber"})
+_OFFERED = frozenset({PartyState.RINGING, PartyState.QUEUED, PartyState.ESTABLISHED})
+# What the backup of a pair does itself; everything else is the primary's to do.
+BACKUP_SERVES = frozenset(
+    {
+        "RequestRegisterClient",
+        "RequestQueryServer",
+        "RequestRegisterAddress",
+        "RequestUnregisterAddress",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
-class CoreSettings:
-    name: str
-    location: str = ""  # this site, for ISCC (the switch's name)
-    answer_timeout: float = 5.0
-    consult_user_data: str = "separate"
-    private_namespace: str = PRIVATE_NAMESPACE  # of the switch's private data
-    accode_name: str = "AccountCode"
-    accode_data: str = "none"  # none, udata or ext
-    accode_privateservice: bool = False
+class MuteTransfer:
+    """A mute transfer whose TransferCall waits for the consultation to be offered."""
 
-
-@dataclass(frozen=True, slots=True)
-class RequestContext:
-    client: ClientId
-    message: TMessage
-    name: str
-    reference_id: int
-    at: Instant
-
-
-Handler = Callable[["TServerCore", RequestContext], None]
-
-
-class Requester(Protocol):
-    """Whose copy of an event carries which ReferenceID (a Pending, or a request)."""
-
-    @property
-    def client(self) -> ClientId: ...
-
-    @property
-    def reference_id(self) -> int: ...
+    pending: Pending
+    held: ConnectionID
+    consultation: ConnectionID
 
 
 class TServerCore:
@@ -146,48 +132,81 @@ class TServerCore:
         started: Instant,
         iscc: IsccSettings | None = None,
     ) -> None:
-        self.settings = settings
+        self._settings = settings
         self.started = started
-        self.model = Model(
+        self._model = Model(
             dns=dns,
             conn_ids=ConnIdAllocator(int(started.wall * 1000)),
-            consult_user_data=settings.consult_user_data,
+            consult_user_data=settings.options.consult_user_data,
             private_namespace=settings.private_namespace,
         )
-        self.registry = Registry()
+        epoch = int(started.wall * 1000) & 0xFFFF_FFFF
+        self.clients = Clients(
+            window=settings.resume_window,
+            max_events=settings.resume_max_events,
+            prefix=f"{settings.member}{epoch:x}-",
+        )
         self.correlator = Correlator()
-        self.link_connected = False
-        self._greeted: dict[ClientId, str] = {}
+        self._link_connected = False
+        self._role = ServerRole.PRIMARY
         self._sequence = 0
         self._out: list[Output] = []
-        self._handlers: dict[str, Handler] = {
-            **addresses.HANDLERS,
-            **calls.HANDLERS,
-            **transfers.HANDLERS,
-            **routing.HANDLERS,
-            **agents.HANDLERS,
-            **userdata.HANDLERS,
-            **private.HANDLERS,
-        }
+        self._journal: list[Change] = []
+        self._journaling = False  # keep the records for a Journal output (hot standby)
         self._follow_ups: dict[int, int] = {}  # follow-up token -> its request's token
+        self._mute_transfers: dict[CallId, MuteTransfer] = {}  # by consultation callID
         self.iscc = Iscc(self, iscc) if iscc is not None else None
+        self.cleanup = Cleanup(settings.cleanup)
+        self._publisher = Publisher(self)
+
+    # --- port: what handlers read ---------------------------------------------------------
+
+    @property
+    def settings(self) -> CoreSettings:
+        return self._settings
+
+    @property
+    def model(self) -> Queries:
+        return self._model
+
+    @property
+    def link_connected(self) -> bool:
+        return self._link_connected
+
+    @property
+    def role(self) -> ServerRole:
+        return self._role
+
+    @property
+    def registry(self) -> Registry:
+        return self.clients.registry
+
+    def mode(self, client: ClientId, dn: DeviceId) -> RegisterMode | None:
+        return self.clients.registry.mode(client, dn)
+
+    def clients_of(self, dn: DeviceId) -> list[ClientId]:
+        return self.clients.registry.clients_of(dn)
+
+    @property
+    def greeted(self) -> list[ClientId]:
+        return self.clients.everyone
+
+    @property
+    def sequence(self) -> int:
+        """The last EventSequenceNumber given."""
+        return self._sequence
 
     # --- clients ------------------------------------------------------------------------
 
     def client_connected(self, client: ClientId) -> None:
-        self.registry.add_client(client)
+        self.clients.connected(client)
 
-    def client_disconnected(self, client: ClientId) -> None:
-        self.registry.remove_client(client)
+    def client_disconnected(self, client: ClientId, at: Instant) -> list[Output]:
+        """The client's connection went away; its session (if it registered) is kept
+        for resume-window seconds, and its DNs' events with it."""
+        self.clients.disconnected(client, at)
         self.correlator.drop_client(client)
-        self._greeted.pop(client, None)
-
-    def greet(self, client: ClientId, application: str) -> None:
-        self._greeted[client] = application
-
-    @property
-    def greeted(self) -> list[ClientId]:
-        return list(self._greeted)
+        return self._flush()
 
     def request(self, client: ClientId, message: TMessage, at: Instant) -> list[Output]:
         """Handle one checked request from *client*."""
@@ -206,43 +225,47 @@ class TServerCore:
         self, client: ClientId, problem: InvalidRequest, at: Instant
     ) -> list[Output]:
         """Answer a request that failed the protocol's checks."""
-        self.send(
-            error_event(problem.reference_id, problem.code, problem.message, dn=None), (client,), at
-        )
+        event = error_event(problem.reference_id, problem.code, problem.message, dn=None)
+        self.send(event, (client,), at)
         return self._flush()
 
     def _dispatch(self, ctx: RequestContext) -> None:
-        if ctx.name != "RequestRegisterClient" and ctx.client not in self._greeted:
+        if ctx.name != "RequestRegisterClient" and not self.clients.greeted(ctx.client):
             raise NotYetRegisteredClient()
+        if self._role is ServerRole.BACKUP and ctx.name not in BACKUP_SERVES:
+            raise OnBackup(ctx.name)
         if ctx.name in ISCC_REQUESTS or (ctx.name in PURPOSES and "Location" in ctx.message):
             self._to_another_site(ctx)
             return
-        handler = self._handlers.get(ctx.name)
+        handler = HANDLERS.get(ctx.name)
         if handler is None:
             raise NotSupported(f"{ctx.name} is not supported by this server")
         handler(self, ctx)
 
     def _to_another_site(self, ctx: RequestContext) -> None:
-        """A request naming a Location, or an ISCC request (genesys-tlib.md § 3)."""
+        """A request naming a Location, or an ISCC request (docs/iscc.md).  A
+        missing Location, or this site's, means here."""
         location = ctx.message.get("Location")
-        if self.iscc is None:
-            if ctx.name in PURPOSES and not location_is_remote(location, self.settings.location):
-                self._serve_here(ctx)
-                return
-            raise IsccRefused(TError.FEATURE_NOT_INITED, "ISCC is not configured on this server")
-        if ctx.name == "RequestCancelReqGetAccessNumber":
-            self.iscc.cancel(ctx)
-        elif ctx.name in PURPOSES and not self.iscc.is_remote(location):
+        here = location is None or site_of(str(location)) == self._settings.location
+        if ctx.name in PURPOSES and here:
             self._serve_here(ctx)
+        elif self.iscc is None:
+            raise IsccRefused(TError.FEATURE_NOT_INITED, "ISCC is not configured on this server")
+        elif ctx.name == "RequestCancelReqGetAccessNumber":
+            self.iscc.origin.cancel(ctx)
         else:
-            self.iscc.start(ctx)
+            self.iscc.origin.start(ctx)
 
     def _serve_here(self, ctx: RequestContext) -> None:
         """A request that names this very site as its Location."""
         missing = REQUESTS[ctx.name].missing_here(ctx.message)
         if missing is not None:
             raise InvalidAttribute(f"{ctx.name} for this site needs {missing}")
-        self._handlers[ctx.name](self, ctx)
+        HANDLERS[ctx.name](self, ctx)
+
+    def carry_out(self, ctx: RequestContext, purpose: Purpose, to: Destination) -> None:
+        """Do what *ctx* asked, with *to* (an access number) as its destination."""
+        CARRY_OUT[purpose](self, ctx, to)
 
     # --- other sites (ISCC) --------------------------------------------------------------
 
@@ -263,45 +286,58 @@ class TServerCore:
         return self._flush()
 
     def peer_message(self, location: str, message: PeerMessage, at: Instant) -> list[Output]:
+        """A message from another site; one that cannot be handled is logged and dropped,
+        and the server carries on."""
         if self.iscc is not None:
-            self.iscc.received(location, message, at)
+            try:
+                self.iscc.received(location, message, at)
+            except Exception:
+                log.exception("ISCC %s from %s could not be handled", message.TYPE, location)
+            self._publish_released(at)
         return self._flush()
-
-    def to_peer(self, location: str, message: PeerMessage) -> None:
-        self._out.append(SendToPeer(location, message))
 
     # --- the switch ---------------------------------------------------------------------
 
     def link_up(self, at: Instant) -> list[Output]:
-        self.link_connected = True
-        self.send({"Event": "EventLinkConnected"}, self.greeted, at)
+        self._link_connected = True
+        self.send(link_event(True), self.greeted, at)
         return self._flush()
 
     def link_down(self, at: Instant) -> list[Output]:
-        self.link_connected = False
-        self.send({"Event": "EventLinkDisconnected"}, self.greeted, at)
+        self._link_connected = False
+        self.send(link_event(False), self.greeted, at)
         return self._flush()
 
     def monitored_dns(self) -> list[DeviceId]:
-        return list(self.model.dns)
+        return list(self._model.dns)
 
     def routing_points(self) -> list[DeviceId]:
-        return [dn for dn, kind in self.model.dns.items() if kind is DnKind.ROUTING_POINT]
+        """The DNs this server routes for (none while it is the backup of a pair)."""
+        if self._role is not ServerRole.PRIMARY:
+            return []
+        return [dn for dn, kind in self._model.dns.items() if kind is DnKind.ROUTING_POINT]
 
     def csta_event(self, dn: DeviceId, event: Event, at: Instant) -> list[Output]:
-        """A CSTA event reported on the monitor of *dn*."""
-        for change in self.model.apply(dn, event):
-            self.publish(change, at)
+        """A CSTA event reported on the monitor of *dn* (the backup of a pair leaves
+        them to the primary: its model follows the primary's journal)."""
+        if self._role is ServerRole.PRIMARY:
+            self.change(self._model.apply(dn, event), at)
+        return self._flush()
+
+    def csta_invocation(self, message: Unconfirmed, at: Instant) -> list[Output]:
+        """A routeing invocation from the switch (RouteRequest, RouteUsed, ReRoute, …)."""
+        if self._role is ServerRole.PRIMARY:
+            self.change(self._model.apply_invocation(message), at)
         return self._flush()
 
     def csta_answer(self, token: int, response: Response, at: Instant) -> list[Output]:
         """The switch accepted the request sent under *token*."""
         if self._follow_ups.pop(token, None) is not None:
             return self._flush()
-        deadline = at.monotonic + self.settings.answer_timeout
+        deadline = at.monotonic + self._settings.answer_timeout
         pending = self.correlator.confirm(token, deadline=deadline)
         if pending is not None and pending.on_confirm is not None:
-            pending.on_confirm(pending, response)
+            self._confirmed(pending, response, at)
         return self._flush()
 
     def csta_failure(self, token: int, error: BaseException, at: Instant) -> list[Output]:
@@ -310,14 +346,10 @@ class TServerCore:
         if parent is not None:
             token = parent
         pending = self.correlator.finish(token)
+        if pending is not None:
+            self._withdraw_promise(pending, at)
         if pending is not None and not pending.answered:
             self._answer_error(pending, error, at)
-        return self._flush()
-
-    def csta_invocation(self, message: Unconfirmed, at: Instant) -> list[Output]:
-        """A routeing invocation from the switch (RouteRequest, RouteUsed, ReRoute, …)."""
-        for change in self.model.apply_invocation(message):
-            self.publish(change, at)
         return self._flush()
 
     def resync(
@@ -328,105 +360,134 @@ class TServerCore:
         agents: Mapping[DeviceId, SnapshotAgent | None] | None = None,
     ) -> list[Output]:
         """Apply the switch's snapshot of the calls at *scope* (all DNs when None), and of
-        the agents on the DNs in *agents*."""
-        for change in self.model.resync(snapshot, scope):
-            self.publish(change, at)
-        for change in resync_agents(self.model, agents or {}):
-            self.publish(change, at)
+        the agents on the DNs in *agents*.  The backup of a pair has nothing to do: it
+        reconciles with the switch when it takes over."""
+        if self._role is not ServerRole.PRIMARY:
+            return self._flush()
+        self.change(self._model.resync(snapshot, scope), at)
+        self.change(self._model.resync_agents(agents or {}), at)
+        return self._flush()
+
+    def audited(self, gone: Collection[ConnId], at: Instant) -> list[Output]:
+        """The switch no longer has these calls (stuck-call clean-up): forget them."""
+        for conn_id in gone:
+            if self._model.call(conn_id) is not None:
+                log.warning("call %s is gone from the switch; removing it", conn_id)
+                self.change(self._model.forget(conn_id), at)
         return self._flush()
 
     def tick(self, at: Instant) -> list[Output]:
-        """Answer EventError 57 for accepted requests that no event has answered in time,
-        and end ISCC transactions past their time."""
+        """EventError 57 for accepted requests no event has answered in time; ISCC
+        transactions past their time; idle calls to report or check."""
+        self.clients.expire(at)
+        if self._role is not ServerRole.PRIMARY:
+            return self._flush()
         if self.iscc is not None:
             self.iscc.tick(at)
         for pending in self.correlator.expire(at.monotonic):
+            self._withdraw_promise(pending, at)
             if not pending.answered:
-                timeout = self.settings.answer_timeout
+                timeout = self._settings.answer_timeout
                 silence = SilentSwitch(
                     f"the switch accepted {pending.request} but reported no event for it "
                     f"within {timeout:g} s"
                 )
                 self._answer_error(pending, silence, at)
+        self._publish_released(at)
+        suspects = [self._model.call(conn_id) for conn_id in self.cleanup.due(at)]
+        calls = tuple((call.conn_id, call.call_id) for call in suspects if call is not None)
+        if calls and self._link_connected:
+            self._out.append(AuditCalls(calls))
+        return self._flush()
+
+    def next_deadline(self) -> float | None:
+        """The earliest monotonic time at which tick() has something to do."""
+        times = [
+            self.correlator.next_deadline(),
+            self.cleanup.next_deadline(),
+            self.clients.next_deadline(),
+        ]
+        if self.iscc is not None:
+            times.append(self.iscc.next_deadline())
+        known = [t for t in times if t is not None]
+        return min(known) if known else None
+
+    # --- the pair (DESIGN.md § 7) ---------------------------------------------------------
+
+    @property
+    def journaling(self) -> bool:
+        """Whether the outputs carry a Journal (the primary of a pair)."""
+        return self._journaling
+
+    @journaling.setter
+    def journaling(self, on: bool) -> None:
+        self._journaling = self.clients.journaling = on
+
+    def serve_as_backup(self) -> None:
+        """From now on follow the primary's journal, and leave the switch to it."""
+        self._role = ServerRole.BACKUP
+        self.journaling = False
+
+    def apply_journal(
+        self, changes: Iterable[Change], facts: Iterable[SessionFact], sequence: int
+    ) -> None:
+        """The backup: take a batch of the primary's journal."""
+        self._model.replay(changes)
+        self.clients.apply(facts)
+        self._sequence = max(self._sequence, sequence)
+
+    def load_snapshot(
+        self, changes: Iterable[Change], facts: Iterable[SessionFact], sequence: int
+    ) -> None:
+        """The backup: the primary's whole state, instead of what it followed so far."""
+        self._model.restart(changes)
+        self.clients.load(facts)
+        self._sequence = max(self._sequence, sequence)
+
+    def journal_snapshot(self) -> Journal:
+        """The whole state, as a Journal that rebuilds it in an empty core."""
+        return Journal(
+            tuple(self._model.as_records()), tuple(self.clients.as_facts()), self._sequence
+        )
+
+    def take_over(self, at: Instant) -> list[Output]:
+        """The backup becomes the primary: the sessions of the old primary's clients wait
+        for them, every client hears EventServerInfo (ServerRole Primary), and the
+        numbering goes on above every number either member gave."""
+        self._role = ServerRole.PRIMARY
+        self.journaling = True
+        self.clients.take_over(at)
+        self.cleanup = Cleanup(self._settings.cleanup)
+        self.cleanup.track([call.conn_id for call in self._model.calls], at)
+        live = [c for c in self.clients.everyone if not self.clients.detached(c)]
+        self.send(server_info(SERVER_VERSION, ServerRole.PRIMARY), live, at)
         return self._flush()
 
     # --- configuration ------------------------------------------------------------------
 
     def reconfigure(self, dns: Mapping[DeviceId, DnKind], at: Instant) -> list[Output]:
         """Take a new DN table: registrants of removed DNs get EventUnregistered."""
-        removed = [dn for dn in self.model.dns if dn not in dns]
-        added = [dn for dn in dns if dn not in self.model.dns]
+        removed = [dn for dn in self._model.dns if dn not in dns]
+        added = [dn for dn in dns if dn not in self._model.dns]
         for dn in removed:
-            clients = self.registry.unregister_dn(dn)
-            event: TMessage = {
-                "Event": "EventUnregistered",
-                "ThisDN": dn,
-                "ErrorCode": TError.NOT_CONFIGURED.value,
-                "ErrorMessage": f"DN {dn} was removed from the configuration",
-            }
-            self.send(event, clients, at)
-        self.model.reconfigure(dns)
+            clients = self.clients.unregister_dn(dn)
+            self.send(unregistered(dn, removed=True), clients, at)
+        self.change(self._model.reconfigure(dns), at)
         if removed or added:
             self._out.append(ChangeMonitors(start=tuple(added), stop=tuple(removed)))
         return self._flush()
 
-    # --- for handlers -------------------------------------------------------------------
+    # --- port: verbs ----------------------------------------------------------------------
 
-    def publish(self, change: Change, at: Instant) -> None:
-        """Tell the registrants of the DN a change is about; bind new calls to requests."""
-        match change:
-            case CallCreated(call=call, calling=calling):
-                pending = self.correlator.binding_for(call.call_id, calling)
-                if pending is not None:
-                    self.bind(pending, call)
-            case CallsMerged(call=call, merged=merged):
-                if self.iscc is not None:
-                    self.iscc.merged(merged, call)
-            case NetworkCallIdLearned(call=call):
-                if self.iscc is not None:
-                    self.iscc.identified_call(call)
-            case AgentChanged(dn=dn):
-                event = agent_event(change)
-                answering = self.correlator.answer(dn, NO_CALL, event["Event"])
-                self.send(event, self.registry.clients_of(dn), at, answering=answering)
-            case RouteRefused(call=call, party=party):
-                self._route_refused(call, party.dn, at)
-            case PartyChange():
-                self._publish_party_change(change, at)
-            case GuestAssociation() | RecordingChanged() | AccountCodeEntered():
-                private.publish(self, change, at)
-
-    def _publish_party_change(self, change: PartyChange, at: Instant) -> None:
-        call, dn = change.call, change.party.dn
-        if self.iscc is not None and not self.iscc.arrived(change, at):
-            return
-        event = event_for(change)
-        private.decorate(self, event, call, change.party)
-        pending = self.correlator.answer(dn, call.conn_id, event["Event"])
-        self.send(event, self.registry.clients_of(dn), at, answering=pending)
-        if self.iscc is not None:
-            self.iscc.watch(change, at)
-            if self.model.call(call.conn_id) is None:
-                self.iscc.forget(call.conn_id)
-
-    def _route_refused(self, call: Call, point: DeviceId, at: Instant) -> None:
-        pending = self.correlator.waiting_at(point, call.conn_id, "RequestRouteCall")
-        if self.iscc is not None and self.iscc.route_refused(call, at):
-            if pending is not None:
-                self.correlator.finish(pending.token)
-            return
-        if pending is not None:
-            self.correlator.finish(pending.token)
-            refusal = RouteNotTaken(f"the switch could not route call {call.conn_id} there")
-            self._answer_error(pending, refusal, at)
-
-    def bind(self, pending: Pending, call: Call) -> None:
-        """*call* is the one *pending* created: it takes the request's UserData."""
-        self.correlator.bind(pending, call.conn_id)
-        if pending.user_data:
-            call.user_data.update(pending.user_data)
-        if pending.on_bind is not None:
-            pending.on_bind(call)
+    def change(self, changes: list[Change], at: Instant) -> None:
+        # Journal the whole batch first: that is the order the model applied it in.
+        if self.journaling:
+            self._journal.extend(changes)
+        cleanup, publish = self.cleanup.enabled, self._publisher.publish
+        for change in changes:
+            if cleanup:
+                self.cleanup.saw(change, at)
+            publish(change, at)
 
     def send(
         self,
@@ -436,9 +497,8 @@ class TServerCore:
         *,
         answering: Requester | None = None,
     ) -> None:
-        """Stamp *event* and deliver it; the answered requester's copy has its ReferenceID."""
         self._sequence += 1
-        event["Server"] = self.settings.name
+        event["Server"] = self._settings.name
         event["EventSequenceNumber"] = self._sequence
         event["time"] = format_time(at.wall)
         recipients = tuple(clients)
@@ -446,10 +506,13 @@ class TServerCore:
         if answering is not None:
             requester = (answering.client, answering.reference_id)
             recipients = tuple(c for c in recipients if c != answering.client)
+            if self.clients.session_of(answering.client) is not None:
+                copy: TMessage = {**event, "ReferenceID": answering.reference_id}
+                self.clients.sent(self._sequence, copy, (answering.client,))
+        self.clients.sent(self._sequence, event, recipients)
         self._out.append(Deliver(event, recipients, requester))
 
     def reply(self, ctx: RequestContext, event: TMessage) -> None:
-        """Answer the requester alone."""
         event["ReferenceID"] = ctx.reference_id
         self.send(event, (ctx.client,), ctx.at)
 
@@ -459,49 +522,9 @@ class TServerCore:
         dn = DeviceId(ctx.message["ThisDN"]) if "ThisDN" in ctx.message else None
         self.send(error_event(ctx.reference_id, code, message, dn=dn), (ctx.client,), ctx.at)
 
-    def to_switch(
-        self, ctx: RequestContext, request: Request | Unconfirmed, pending: Pending
-    ) -> None:
-        """Pass *request* to the switch; *pending* says which events will answer it.
-        An unconfirmed invocation (RouteSelect) has no reply: its events are due at once."""
-        if not self.link_connected:
-            raise LinkDown("the link to the switch is down")
-        self.correlator.add(pending)
-        self._out.append(SendToSwitch(pending.token, request))
-        if isinstance(request, Unconfirmed):
-            self.correlator.confirm(
-                pending.token, deadline=ctx.at.monotonic + self.settings.answer_timeout
-            )
-
-    def to_switch_alone(self, message: Request | Unconfirmed) -> None:
-        """Send something of the server's own to the switch; nobody waits for it."""
-        if self.link_connected:
-            self._out.append(SendToSwitch(self.correlator.new_token(), message))
-
-    def follow_up(self, pending: Pending, request: Request) -> None:
-        """Send another request on behalf of *pending*; its failure is *pending*'s."""
-        token = self.correlator.new_token()
-        self._follow_ups[token] = pending.token
-        self._out.append(SendToSwitch(token, request))
-
-    def acknowledge(self, pending: Pending, at: Instant) -> None:
-        """EventACK: the switch did what *pending* asked, and no event will say so."""
-        self.correlator.finish(pending.token)
-        event: TMessage = {
-            "Event": "EventACK",
-            "ThisDN": pending.dn,
-            "ReferenceID": pending.reference_id,
-        }
-        self.send(event, (pending.client,), at)
-
     def pending(
-        self,
-        ctx: RequestContext,
-        dn: DeviceId,
-        answers: Iterable[tuple[str, ConnId]],
-        **fields: Any,
+        self, ctx: RequestContext, dn: DeviceId, answers: Iterable[Answer], **fields: object
     ) -> Pending:
-        """A Pending for *ctx*: *answers* are the (event, ConnID) pairs that answer it."""
         return Pending(
             token=self.correlator.new_token(),
             client=ctx.client,
@@ -509,10 +532,219 @@ class TServerCore:
             request=ctx.name,
             dn=dn,
             answers=set(answers),
-            **fields,
+            **fields,  # type: ignore[arg-type]
         )
 
+    def to_switch(
+        self, ctx: RequestContext, request: Request | Unconfirmed, pending: Pending
+    ) -> None:
+        """An unconfirmed invocation (RouteSelect) has no reply: its events are due at once."""
+        if not self._link_connected:
+            raise LinkDown("the link to the switch is down")
+        if pending.promised is not None:
+            self.change(self._model.promise(pending.dn, pending.promised), ctx.at)
+        self.correlator.add(pending)
+        self._out.append(SendToSwitch(pending.token, request))
+        if isinstance(request, Unconfirmed):
+            deadline = ctx.at.monotonic + self._settings.answer_timeout
+            self.correlator.confirm(pending.token, deadline=deadline)
+
+    def to_switch_alone(self, message: Request | Unconfirmed) -> None:
+        if self._link_connected:
+            self._out.append(SendToSwitch(self.correlator.new_token(), message))
+
+    def follow_up(self, pending: Pending, request: Request) -> None:
+        token = self.correlator.new_token()
+        self._follow_ups[token] = pending.token
+        self._out.append(SendToSwitch(token, request))
+
+    def to_peer(self, location: str, message: PeerMessage) -> None:
+        self._out.append(SendToPeer(location, message))
+
+    def open_session(self, ctx: RequestContext) -> str:
+        application = ctx.message["ApplicationName"]
+        sid = ctx.message.get("ClientSessionID")
+        if sid is None:
+            return self.clients.open(ctx.client, application)
+        last = ctx.message.get("LastEventSequenceNumber")
+        if last is None:
+            raise InvalidAttribute("ClientSessionID needs LastEventSequenceNumber")
+        found = self.clients.resume(ctx.client, sid, last, application)
+        if isinstance(found, Refusal):
+            raise InvalidAttribute(
+                f"ClientSessionID {sid} cannot be resumed: {found.value}; "
+                "register without it for a new session"
+            )
+        if found.missed:
+            self._out.append(Resend(ctx.client, tuple(found.missed)))
+        return sid
+
+    def register(self, client: ClientId, dn: DeviceId, mode: RegisterMode) -> str | None:
+        return self.clients.register(client, dn, mode)
+
+    def unregister(self, client: ClientId, dn: DeviceId) -> bool:
+        return self.clients.unregister(client, dn)
+
+    def attach(self, conn_id: ConnId, data: KVList, at: Instant, *, clear: bool = False) -> bool:
+        """Change the call's UserData; True if it changed."""
+        changes = self._model.attach(conn_id, data, replace_all=clear)
+        self.change(changes, at)
+        return bool(changes)
+
+    def delete_pair(self, conn_id: ConnId, key: str, at: Instant) -> bool:
+        changes = self._model.delete_pair(conn_id, key)
+        self.change(changes, at)
+        return bool(changes)
+
+    def expect_deletion(
+        self, conn_id: ConnId, dropped: DeviceId, by: DeviceId, at: Instant
+    ) -> None:
+        self.change(self._model.expect_deletion(conn_id, dropped, by), at)
+
+    def intend(self, dn: DeviceId, work_mode: AgentWorkMode, at: Instant) -> None:
+        self.change(self._model.intend(dn, work_mode), at)
+
+    def reject_route(self, cross_ref_id: str, at: Instant) -> None:
+        self.change(self._model.reject_route(cross_ref_id), at)
+
+    # --- port: what ISCC asks of the core ---------------------------------------------------
+
+    def new_conn_id(self) -> ConnId:
+        """A ConnID for a call not made yet (ISCC tells the other site first)."""
+        return self._model.conn_ids.allocate()
+
+    def came_from(self, conn_id: ConnId, origin: Origin, user_data: KVList, at: Instant) -> None:
+        self.change(self._model.came_from(conn_id, origin, user_data), at)
+
+    def relinked(self, conn_id: ConnId, origin: Origin, at: Instant) -> None:
+        self.change(self._model.relinked(conn_id, origin), at)
+
+    def replace_user_data(self, conn_id: ConnId, data: KVList, at: Instant) -> bool:
+        return self.attach(conn_id, data, at, clear=True)
+
+    def announce(self, conn_id: ConnId, by: DeviceId, at: Instant, *, told_by: str) -> None:
+        self._publisher.user_data_changed(conn_id, by, at, told_by=told_by)
+
+    def attached(self, ctx: RequestContext, conn_id: ConnId, by: DeviceId) -> None:
+        self._publisher.user_data_changed(conn_id, by, ctx.at, answering=ctx)
+
+    def acknowledge(self, pending: Pending, at: Instant) -> None:
+        """EventACK: the switch did what *pending* asked, and no event will say so."""
+        self.correlator.finish(pending.token)
+        event = ack_event(pending.dn)
+        event["ReferenceID"] = pending.reference_id
+        self.send(event, (pending.client,), at)
+
+    def bind(self, pending: Pending, call: Call, at: Instant) -> None:
+        """*call* is the one *pending* created: it takes the request's UserData."""
+        self.correlator.bind(pending, call.conn_id)
+        if pending.user_data:
+            changes = self._model.attach(call.conn_id, pending.user_data)
+            self.change(changes, at)
+            self._tell_sharing_calls(changes, call.conn_id, pending.dn, at)
+        if pending.purpose is not None:
+            self.change(self._model.consults_for(call.conn_id, pending.purpose), at)
+        if pending.xid is not None and self.iscc is not None:
+            self.iscc.origin.moved(pending.xid, call.conn_id)
+
     # --- internals ----------------------------------------------------------------------
+
+    def _tell_sharing_calls(
+        self, changes: list[Change], created: ConnId, by: DeviceId, at: Instant
+    ) -> None:
+        """The UserData a request gave a call it created also changed the calls sharing
+        it (consult-user-data = joint): their parties hear of it now; the new call's
+        hear it with their first event."""
+        changed = {c.call.conn_id for c in changes if isinstance(c, CallChange)} - {created}
+        for conn_id in sorted(changed):
+            self._publisher.user_data_changed(conn_id, by, at, sharing=False)
+
+    def call_offered(self, change: PartyChange, at: Instant) -> None:
+        """A party of a call now rings (or answers): a mute transfer waiting for its
+        consultation to be offered completes now."""
+        waiting = self._mute_transfers.get(change.call.call_id)
+        if waiting is None or change.party.dn == waiting.pending.dn:
+            return
+        del self._mute_transfers[change.call.call_id]
+        self._complete(waiting)
+
+    def _complete(self, waiting: MuteTransfer) -> None:
+        if self.correlator.get(waiting.pending.token) is not None:  # still wanted
+            request = TransferCall(held_call=waiting.held, active_call=waiting.consultation)
+            self.follow_up(waiting.pending, request)
+
+    def _publish_released(self, at: Instant) -> None:
+        """Events of arriving calls that ISCC held back and now lets go (in order)."""
+        if self.iscc is not None:
+            for change in self.iscc.released():
+                self._publisher.publish(change, at)
+
+    def _withdraw_promise(self, pending: Pending, at: Instant) -> None:
+        """A request that created no call gives its promised ConnID back."""
+        unused = pending.promised is not None and pending.new_conn_id is None
+        if unused and self._model.promised(pending.dn) == pending.promised:
+            self.change(self._model.promise(pending.dn, None), at)
+
+    def _confirmed(self, pending: Pending, response: Response, at: Instant) -> None:
+        """What the request does once the switch accepted it (Pending.on_confirm)."""
+        match pending.on_confirm:
+            case BindCall(field=field):
+                self._bind_by_response(pending, response, field, at)
+            case TransferConsultation(held=held):
+                self._bind_by_response(pending, response, "initiated_call", at)
+                self._transfer_consultation(pending, response, held)
+            case Acknowledge():
+                self.acknowledge(pending, at)
+            case ApplyUserData(conn_id=conn_id, data=data, clear=clear):
+                self.correlator.finish(pending.token)
+                if self._model.call(conn_id) is not None:
+                    self._apply_user_data(pending, conn_id, data, clear, at)
+
+    def _bind_by_response(
+        self, pending: Pending, response: Response, field: str, at: Instant
+    ) -> None:
+        named = getattr(response, field, None)
+        if not isinstance(named, ConnectionID) or not named.call_id:
+            return
+        self.correlator.expect_call(pending, named.call_id)
+        call = self._model.call_by_call_id(named.call_id)
+        if call is not None and pending.new_conn_id is None:
+            self.bind(pending, call, at)
+
+    def _transfer_consultation(self, pending: Pending, response: Response, held: ConnId) -> None:
+        """Mute transfer: the transfer is made once the consultation is offered (a switch
+        will not transfer a call that rings nowhere yet, as a trunk leg being set up)."""
+        consultation = getattr(response, "initiated_call", None)
+        original = self._model.call(held)
+        if isinstance(consultation, ConnectionID) and original is not None:
+            held_connection = ConnectionID(original.call_id, pending.dn)
+            waiting = MuteTransfer(pending, held_connection, consultation)
+            self._mute_transfers[consultation.call_id] = waiting
+            if self._offered(consultation.call_id, pending.dn):
+                del self._mute_transfers[consultation.call_id]
+                self.follow_up(
+                    pending, TransferCall(held_call=held_connection, active_call=consultation)
+                )
+
+    def _offered(self, call_id: CallId, dn: DeviceId) -> bool:
+        """The call rings (or talks) at a party other than *dn* already."""
+        call = self._model.call_by_call_id(call_id)
+        return call is not None and any(
+            p.dn != dn and p.state in _OFFERED for p in self._model.present(call.conn_id)
+        )
+
+    def _apply_user_data(
+        self, pending: Pending, conn_id: ConnId, data: KVList | None, clear: bool, at: Instant
+    ) -> None:
+        if not self.attach(conn_id, data or {}, at, clear=clear):
+            event = ack_event(pending.dn, conn_id)
+            event["ReferenceID"] = pending.reference_id
+            self.send(event, (pending.client,), at)
+            return
+        self._publisher.user_data_changed(conn_id, pending.dn, at, answering=pending)
+
+    def answer_error(self, pending: Pending, error: BaseException, at: Instant) -> None:
+        self._answer_error(pending, error, at)
 
     def _answer_error(self, pending: Pending, error: BaseException, at: Instant) -> None:
         code = error_code_for(error)
@@ -523,16 +755,22 @@ class TServerCore:
             log.error("%s failed: %r", pending.request, error)
         event = error_event(pending.reference_id, code, message, dn=pending.dn)
         self.send(event, (pending.client,), at)
+        if pending.xid is not None and self.iscc is not None:
+            self.iscc.origin.request_failed(pending.xid, at)
 
     def _where(self, pending: Pending) -> str:
         """For a refused call request: the state the DN was in, which usually says why."""
         states = []
         for conn_id in sorted(pending.calls):
-            party = self.model.party(pending.dn, conn_id)
+            party = self._model.party(pending.dn, conn_id)
             if party is not None:
                 states.append(f"{party.state.value} on {conn_id}")
         return f" (DN {pending.dn} is {', '.join(states)})" if states else ""
 
     def _flush(self) -> list[Output]:
         out, self._out = self._out, []
+        if self._journal or self.clients.facts:
+            facts = tuple(self.clients.take_facts())
+            out.insert(0, Journal(tuple(self._journal), facts, self._sequence))
+            self._journal = []
         return out

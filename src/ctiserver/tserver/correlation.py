@@ -1,5 +1,5 @@
 """Which pending request an event answers, so that the requester's copy carries its
-ReferenceID (DESIGN.md § 3, "Correlation").
+ReferenceID (docs/protocol.md § 1).
 
 When the core passes a request to the switch it records a Pending: the DN whose events
 answer it, and which events on which calls — `(event name, ConnID)` pairs, where the
@@ -17,17 +17,54 @@ by then the core answers EventError 57 so that no request goes unanswered.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import heapq
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
 from ctiserver.ids import CallId, ClientId, ConnId, DeviceId
+from ctiserver.model.values import ConsultPurpose
 from ctiserver.tlib.vocabulary import KVList
 
 NEW: Final = ConnId("new")  # the call the request creates
 NO_CALL: Final = ConnId("")  # events about no call (agents)
 
 Answer = tuple[str, ConnId]
+
+
+# What the core does when the switch accepts a request (the Pending's `on_confirm`).
+
+
+@dataclass(frozen=True, slots=True)
+class BindCall:
+    """The response's *field* (a ConnectionID) names the call the request created."""
+
+    field: str
+
+
+@dataclass(frozen=True, slots=True)
+class TransferConsultation:
+    """Mute transfer: bind the consultation (ConsultationCallResponse.initiated_call),
+    then transfer the held call *held* to it at once."""
+
+    held: ConnId
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledge:
+    """EventACK: the switch's acceptance is all the requester hears."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyUserData:
+    """Change the call's UserData now that the switch took the account code in it."""
+
+    conn_id: ConnId
+    data: KVList | None
+    clear: bool
+
+
+OnConfirm = BindCall | TransferConsultation | Acknowledge | ApplyUserData
 
 
 @dataclass(slots=True, kw_only=True)
@@ -44,8 +81,10 @@ class Pending:
     answered: bool = False
     confirmed: bool = False
     deadline: float | None = None
-    on_confirm: Callable[[Pending, Any], None] | None = None  # given the switch's response
-    on_bind: Callable[[Any], None] | None = None  # given the call it created
+    on_confirm: OnConfirm | None = None
+    purpose: ConsultPurpose | None = None  # of the consultation it creates
+    xid: str | None = None  # the ISCC transaction whose call it creates or moves
+    promised: ConnId | None = None  # the ConnID promised to the call it creates
     calls: set[ConnId] = field(default_factory=set)  # every call it concerns
     explain: Mapping[str, str] | None = None  # CSTA error value -> what it means here
 
@@ -68,6 +107,7 @@ class Correlator:
         self._pending: dict[int, Pending] = {}
         self._by_dn: dict[DeviceId, dict[int, Pending]] = {}
         self._by_call_id: dict[CallId, Pending] = {}
+        self._deadlines: list[tuple[float, int]] = []  # a heap; finished tokens linger
         self._next_token = 1
 
     def new_token(self) -> int:
@@ -147,15 +187,26 @@ class Correlator:
             self.finish(token)
         else:
             pending.deadline = deadline
+            heapq.heappush(self._deadlines, (deadline, token))
         return pending
+
+    def next_deadline(self) -> float | None:
+        """The earliest deadline of a request still pending."""
+        heap = self._deadlines
+        while heap and (
+            heap[0][1] not in self._pending or self._pending[heap[0][1]].deadline != heap[0][0]
+        ):
+            heapq.heappop(heap)
+        return heap[0][0] if heap else None
 
     def expire(self, now: float) -> list[Pending]:
         """Remove and return the requests past their deadline."""
-        expired = [
-            p for p in self._pending.values() if p.deadline is not None and p.deadline <= now
-        ]
-        for pending in expired:
-            self.finish(pending.token)
+        expired: list[Pending] = []
+        while (deadline := self.next_deadline()) is not None and deadline <= now:
+            _, token = heapq.heappop(self._deadlines)
+            pending = self.finish(token)
+            if pending is not None:
+                expired.append(pending)
         return expired
 
     def drop_client(self, client: ClientId) -> None:

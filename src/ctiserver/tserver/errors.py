@@ -32,8 +32,13 @@ class DnNotConfigured(RequestRefused):
 class DnNotRegistered(RequestRefused):
     code = TError.NOT_REGISTERED
 
-    def __init__(self, dn: DeviceId) -> None:
-        super().__init__(f"this client has not registered DN {dn}")
+    def __init__(self, dn: DeviceId, *, monitoring: bool = False) -> None:
+        if monitoring:
+            super().__init__(
+                f"this client registered DN {dn} in ModeMonitor, which does not control it"
+            )
+        else:
+            super().__init__(f"this client has not registered DN {dn}")
         self.dn = dn
 
 
@@ -79,6 +84,18 @@ class NotYetRegisteredClient(RequestRefused):
 
     def __init__(self) -> None:
         super().__init__("the first request must be RequestRegisterClient")
+
+
+class OnBackup(RequestRefused):
+    """The backup of a hot-standby pair leaves the switch to the primary."""
+
+    code = TError.OUT_OF_SERVICE
+
+    def __init__(self, request: str) -> None:
+        super().__init__(
+            f"{request}: this server is the backup of its pair; "
+            "send requests to the primary (its EventServerInfo says ServerRole Primary)"
+        )
 
 
 class SilentSwitch(CtiError):

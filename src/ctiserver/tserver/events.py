@@ -1,16 +1,19 @@
 """T-Library events built from model changes and server facts.
 
+Enumerated attributes hold the enumeration's member, which is the string the wire
+carries (the T-Library enumerations are StrEnums): it encodes as that string.
+
 Each function returns an event's attributes without the envelope stamps (Server, time,
 EventSequenceNumber, ReferenceID), which the core adds when it sends the event.  The
-attributes are those of reference/call-models.md.
+attributes are those docs/protocol.md § 5 lists.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-from ctiserver.ids import DeviceId
-from ctiserver.model.call import Call, ConsultPurpose, Party
+from ctiserver.ids import AgentId, ConnId, DeviceId
 from ctiserver.model.changes import (
     AgentChanged,
     AgentEvent,
@@ -31,7 +34,18 @@ from ctiserver.model.changes import (
     RouteRequested,
     RouteUsed,
 )
-from ctiserver.tlib.vocabulary import DNRole, TMessage
+from ctiserver.model.values import Call, ConsultPurpose, Party
+from ctiserver.tlib.errors import TError
+from ctiserver.tlib.vocabulary import (
+    AddressInfoType,
+    CallState,
+    DNRole,
+    KVList,
+    ServerRole,
+    TMessage,
+)
+
+HOST_DN, GUEST_DN = "HOST_DN", "GUEST_DN"  # hot desking, in Extensions
 
 EVENT_NAMES: Mapping[type[PartyChange], str] = {
     PartyDialed: "EventDialing",
@@ -61,24 +75,25 @@ AGENT_EVENT_NAMES: Mapping[AgentEvent, str] = {
 }
 
 
-def event_for(change: PartyChange) -> TMessage:
-    """The T-Library event that tells `change.party.dn`'s registrants of *change*."""
-    event = call_event(EVENT_NAMES[type(change)], change.call, change.party)
-    event["CallState"] = change.call_state.value
+def event_for(change: PartyChange, call: Call) -> TMessage:
+    """The T-Library event that tells `change.party.dn`'s registrants of *change*, about
+    *call* as it is now (the requester or ISCC may have given it data since)."""
+    event = call_event(EVENT_NAMES[type(change)], call, change.party)
+    event["CallState"] = change.call_state
     other = change.other_dn or change.party.other_dn
     if other is not None:
         event["OtherDN"] = other
-        event["OtherDNRole"] = (change.other_role or _other_role(change.party)).value
+        event["OtherDNRole"] = change.other_role or _other_role(change.party)
     if change.third_party_dn is not None:
         event["ThirdPartyDN"] = change.third_party_dn
         if change.third_party_role is not None:
-            event["ThirdPartyDNRole"] = change.third_party_role.value
+            event["ThirdPartyDNRole"] = change.third_party_role
     if change.previous_conn_id is not None:
         event["PreviousConnID"] = change.previous_conn_id
     if change.agent_id is not None:
         event["AgentID"] = change.agent_id
     if type(change) in _WITH_ANI:
-        _add_ani_dnis(event, change.call)
+        _add_ani_dnis(event, call)
     return event
 
 
@@ -87,10 +102,10 @@ def call_event(name: str, call: Call, party: Party) -> TMessage:
     event: TMessage = {
         "Event": name,
         "ThisDN": party.dn,
-        "ThisDNRole": party.role.value,
+        "ThisDNRole": party.role,
         "ConnID": call.conn_id,
         "CallID": call.call_id,
-        "CallType": call.call_type.value,
+        "CallType": call.call_type,
     }
     if party.this_queue is not None:
         event["ThisQueue"] = party.this_queue
@@ -100,11 +115,16 @@ def call_event(name: str, call: Call, party: Party) -> TMessage:
             event["TransferConnID"] = call.previous_conn_id
         elif call.calling == party.dn and call.purpose is ConsultPurpose.CONFERENCE:
             event["ConferenceConnID"] = call.previous_conn_id
-    event["UserData"] = dict(call.user_data)
-    if call.origin is not None:  # the call came from another site (ISCC)
-        event["LastTransferConnID"] = call.origin.conn_id
-        event["LastTransferHomeLocation"] = call.origin.location
-        event["LastTransferOrigDN"] = call.origin.dn
+    event["UserData"] = call.user_data  # never changed in place (model.values)
+    if call.origin is not None:  # the call came from another site (ISCC): CallHistory
+        origin = call.origin
+        event["LastTransferConnID"] = origin.conn_id
+        event["LastTransferHomeLocation"] = origin.location
+        event["LastTransferOrigDN"] = origin.dn
+        location, conn_id, dn = origin.first
+        event["FirstTransferConnID"] = conn_id
+        event["FirstTransferHomeLocation"] = location
+        event["FirstTransferOrigDN"] = dn
     return event
 
 
@@ -122,33 +142,35 @@ def _add_ani_dnis(event: TMessage, call: Call) -> None:
 
 
 def agent_event(change: AgentChanged) -> TMessage:
+    agent = change.agent
     event: TMessage = {
         "Event": AGENT_EVENT_NAMES[change.what],
         "ThisDN": change.dn,
-        "AgentID": change.agent_id,
-        "AgentWorkMode": change.work_mode.value,
+        "AgentID": agent.agent_id,
+        "AgentWorkMode": agent.work_mode,
     }
-    if change.queue is not None:
-        event["ThisQueue"] = change.queue
+    if agent.queue is not None:
+        event["ThisQueue"] = agent.queue
     if change.what is AgentEvent.LOGGED_IN:
         event["Extensions"] = {}
     return event
 
 
-def user_data_event(call: Call, dn: DeviceId, changed_by: DeviceId) -> TMessage:
+def user_data_event(
+    call: Call, dn: DeviceId, changed_by: DeviceId, party: Party | None
+) -> TMessage:
     """EventAttachedDataChanged for *dn*'s registrants: the whole current UserData."""
-    party = call.parties.get(dn)
     event: TMessage = {
         "Event": "EventAttachedDataChanged",
         "ThisDN": dn,
         "ConnID": call.conn_id,
         "CallID": call.call_id,
-        "CallType": call.call_type.value,
+        "CallType": call.call_type,
         "ThirdPartyDN": changed_by,
-        "UserData": dict(call.user_data),
+        "UserData": call.user_data,
     }
     if party is not None:
-        event["ThisDNRole"] = party.role.value
+        event["ThisDNRole"] = party.role
     return event
 
 
@@ -162,3 +184,130 @@ def error_event(reference_id: int, code: int, message: str, *, dn: DeviceId | No
     if dn is not None:
         event["ThisDN"] = dn
     return event
+
+
+def ack_event(dn: DeviceId | None, conn_id: ConnId | None = None) -> TMessage:
+    """EventACK: the request was done and no other event says so."""
+    event: TMessage = {"Event": "EventACK"}
+    if dn is not None:
+        event["ThisDN"] = dn
+    if conn_id is not None:
+        event["ConnID"] = conn_id
+    return event
+
+
+def private_info(number: int, dn: DeviceId, **attributes: Any) -> TMessage:
+    """EventPrivateInfo *number* (a private service's result or report) for *dn*."""
+    event: TMessage = {"Event": "EventPrivateInfo", "PrivateMsgID": number, "ThisDN": dn}
+    event.update(attributes)  # type: ignore[typeddict-item]
+    return event
+
+
+def private_answer(number: int) -> str:
+    """The correlation name of EventPrivateInfo *number* (the event name is shared)."""
+    return f"EventPrivateInfo:{int(number)}"
+
+
+# The roles of OtherDN and ThirdPartyDN in a party event told from another site.
+_REMOTE_ROLES: Mapping[str, tuple[DNRole | None, DNRole]] = {
+    "EventPartyAdded": (DNRole.NEW_PARTY, DNRole.ADDED_BY),
+    "EventPartyDeleted": (DNRole.DELETED_PARTY, DNRole.DELETED_BY),
+    "EventPartyChanged": (None, DNRole.TRANSFERRED_BY),
+}
+REMOTE_PARTY_EVENTS = frozenset(_REMOTE_ROLES)
+
+
+def remote_party_event(
+    name: str,
+    call: Call,
+    party: Party,
+    *,
+    location: str,
+    far_conn_id: str,
+    far_dn: str,
+    other_dn: str,
+    by: str,
+    call_state: str,
+) -> TMessage:
+    """A party event of this call's instance at *location*, for *party*'s registrants
+    here (event propagation): RemoteLocation, RemoteConnID and RemoteDN say where."""
+    event = call_event(name, call, party)
+    other_role, by_role = _REMOTE_ROLES[name]
+    if other_dn:
+        event["OtherDN"] = DeviceId(other_dn)
+        if other_role is not None:
+            event["OtherDNRole"] = other_role
+    if by:
+        event["ThirdPartyDN"] = DeviceId(by)
+        event["ThirdPartyDNRole"] = by_role
+    if call_state:
+        event["CallState"] = CallState(call_state)
+    event["RemoteLocation"] = location
+    event["RemoteConnID"] = far_conn_id
+    event["RemoteDN"] = far_dn
+    return event
+
+
+# --- server, registration and ISCC events ----------------------------------------------------
+
+
+def link_event(up: bool) -> TMessage:
+    """EventLinkConnected or EventLinkDisconnected: the link to the switch."""
+    return {"Event": "EventLinkConnected" if up else "EventLinkDisconnected"}
+
+
+def server_info(version: str, role: ServerRole) -> TMessage:
+    return {"Event": "EventServerInfo", "ServerVersion": version, "ServerRole": role}
+
+
+def registered(dn: DeviceId, kind: str, extensions: KVList, agent: AgentId | None) -> TMessage:
+    """EventRegistered: exactly the attributes of the Genesys Registration Events table."""
+    event: TMessage = {
+        "Event": "EventRegistered",
+        "ThisDN": dn,
+        "InfoType": AddressInfoType.ADDRESS_TYPE,
+        "InfoStatus": kind,
+        "Extensions": extensions,
+    }
+    if agent is not None:
+        event["AgentID"] = agent
+    return event
+
+
+def unregistered(dn: DeviceId, *, removed: bool = False) -> TMessage:
+    """EventUnregistered; for a DN that left the configuration, the error that says so."""
+    event: TMessage = {"Event": "EventUnregistered", "ThisDN": dn}
+    if removed:
+        event["ErrorCode"] = TError.NOT_CONFIGURED.value
+        event["ErrorMessage"] = f"DN {dn} was removed from the configuration"
+    return event
+
+
+def address_info(
+    dn: DeviceId, info_type: AddressInfoType, status: str, extensions: KVList
+) -> TMessage:
+    return {
+        "Event": "EventAddressInfo",
+        "ThisDN": dn,
+        "InfoType": info_type,
+        "InfoStatus": status,
+        "Extensions": extensions,
+    }
+
+
+def access_number(number: str, dn: DeviceId, conn_id: str | None) -> TMessage:
+    """EventAnswerAccessNumber: the number that reaches the destination (ISCC)."""
+    event: TMessage = {"Event": "EventAnswerAccessNumber", "AccessNumber": number, "ThisDN": dn}
+    if conn_id:
+        event["ConnID"] = conn_id
+    return event
+
+
+def access_number_cancelled(reference_id: int) -> TMessage:
+    return {"Event": "EventReqGetAccessNumberCanceled", "XReferenceID": reference_id}
+
+
+def remote_connection(success: bool, dn: DeviceId, conn_id: ConnId) -> TMessage:
+    """EventRemoteConnectionSuccess or Failed: the call reached the other site, or not."""
+    name = "EventRemoteConnectionSuccess" if success else "EventRemoteConnectionFailed"
+    return {"Event": name, "ThisDN": dn, "ConnID": conn_id}

@@ -1,4 +1,4 @@
-"""RequestRouteCall (reference/call-models.md § 10): answering the switch's RouteRequest
+"""RequestRouteCall (docs/protocol.md, Routing): answering the switch's RouteRequest
 for a call waiting at a routing point.
 
 The switch offers the call with a RouteRequest (EventRouteRequest to the routing
@@ -11,31 +11,27 @@ EventDestinationBusy from the switch, the router EventRouteUsed from us at once.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from ctiserver.csta.enumerations import EventCause
 from ctiserver.csta.routeing import RouteEnd, RouteSelect
 from ctiserver.ids import DeviceId
-from ctiserver.model.changes import RouteUsed
-from ctiserver.model.queues import dialogue_for
 from ctiserver.model.states import DnKind
 from ctiserver.tlib.vocabulary import RouteType
 from ctiserver.tserver.calls import Destination
 from ctiserver.tserver.checks import call_at, controlled_dn
 from ctiserver.tserver.errors import InvalidAttribute
-
-if TYPE_CHECKING:
-    from ctiserver.tserver.core import Handler, RequestContext, TServerCore
+from ctiserver.tserver.port import Core, RequestContext
 
 _REJECTING = (RouteType.REJECT, RouteType.CALL_DISCONNECT)
 
 
-def route_call(core: TServerCore, ctx: RequestContext, to: Destination | None = None) -> None:
+def route_call(core: Core, ctx: RequestContext, to: Destination | None = None) -> None:
     point = controlled_dn(core, ctx)
-    if core.model.dns[point] is not DnKind.ROUTING_POINT:
+    if core.model.kind(point) is not DnKind.ROUTING_POINT:
         raise InvalidAttribute(f"DN {point} is not a routing point")
-    call, party = call_at(core, ctx, point)
-    dialogue = dialogue_for(core.model, point, call.conn_id)
+    call, _party = call_at(core, ctx, point)
+    dialogue = core.model.dialogue_for(point, call.conn_id)
     if dialogue is None:
         raise InvalidAttribute(f"call {call.conn_id} is not waiting for a route at {point}")
     route_type = RouteType(ctx.message.get("RouteType", RouteType.DEFAULT))
@@ -43,8 +39,8 @@ def route_call(core: TServerCore, ctx: RequestContext, to: Destination | None = 
     if destination is None and route_type not in _REJECTING:
         raise InvalidAttribute(f"RequestRouteCall with RouteType {route_type} needs OtherDN")
     if data := ctx.message.get("UserData"):
-        core.model.attach(call, data)
-    pending = core.pending(ctx, point, [("EventRouteUsed", call.conn_id)])
+        core.attach(call.conn_id, data, ctx.at)
+    pending = core.pending(ctx, point, [("EventRouteUsed", call.conn_id)], xid=to and to.xid)
     if route_type in _REJECTING:
         end = RouteEnd(
             route_register_req_id=dialogue.register_id,
@@ -52,8 +48,7 @@ def route_call(core: TServerCore, ctx: RequestContext, to: Destination | None = 
             cause=EventCause.BLOCKED,
         )
         core.to_switch(ctx, end, pending)
-        del core.model.routes[dialogue.cross_ref_id]
-        core.publish(RouteUsed(call=call, party=party), ctx.at)
+        core.reject_route(dialogue.cross_ref_id, ctx.at)
         return
     select = RouteSelect(
         route_register_req_id=dialogue.register_id,
@@ -64,4 +59,4 @@ def route_call(core: TServerCore, ctx: RequestContext, to: Destination | None = 
     core.to_switch(ctx, select, pending)
 
 
-HANDLERS: dict[str, Handler] = {"RequestRouteCall": route_call}
+HANDLERS: dict[str, Callable[[Core, RequestContext], None]] = {"RequestRouteCall": route_call}

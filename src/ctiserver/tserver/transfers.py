@@ -1,5 +1,5 @@
-"""Two-call and multi-party requests (reference/call-models.md §§ 3-9): consultation,
-transfer, conference, alternate, reconnect, redirect, single-step variants and deleting
+"""Two-call and multi-party requests (docs/protocol.md § 4): consultation, transfer,
+conference, alternate, reconnect, redirect, single-step variants and deleting
 a party from a conference, each mapped to its CSTA service (ECMA-269 § 17.1).
 
     RequestInitiateTransfer / InitiateConference -> ConsultationCall
@@ -16,14 +16,13 @@ a party from a conference, each mapped to its CSTA service (ECMA-269 § 17.1).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
 from ctiserver.csta.call_control import (
     AlternateCall,
     ClearConnection,
     ConferenceCall,
     ConsultationCall,
-    ConsultationCallResponse,
     DeflectCall,
     ReconnectCall,
     SingleStepConferenceCall,
@@ -31,18 +30,16 @@ from ctiserver.csta.call_control import (
     TransferCall,
 )
 from ctiserver.ids import DeviceId
-from ctiserver.model.call import Call, ConsultPurpose
-from ctiserver.tserver.calls import Destination, bind_by_response, connection, destination_of
+from ctiserver.model.values import Call, ConsultPurpose
+from ctiserver.tserver.calls import Destination, connection, destination_of
 from ctiserver.tserver.checks import call_at, controlled_dn
-from ctiserver.tserver.correlation import NEW, Pending
+from ctiserver.tserver.correlation import NEW, Acknowledge, BindCall, Pending, TransferConsultation
 from ctiserver.tserver.errors import NotAConference, UnknownConnId
-
-if TYPE_CHECKING:
-    from ctiserver.tserver.core import Handler, RequestContext, TServerCore
+from ctiserver.tserver.port import Core, RequestContext
 
 
 def _consult(
-    core: TServerCore, ctx: RequestContext, purpose: ConsultPurpose, to: Destination | None
+    core: Core, ctx: RequestContext, purpose: ConsultPurpose, to: Destination | None
 ) -> tuple[Pending, ConsultationCall]:
     dn = controlled_dn(core, ctx)
     call, _party = call_at(core, ctx, dn)
@@ -53,62 +50,39 @@ def _consult(
         private_data=to.private_data,
     )
 
-    def mark(consultation: Any) -> None:
-        consultation.purpose = purpose
-        if to.on_bind is not None:
-            to.on_bind(consultation)
-
     pending = core.pending(
         ctx,
         dn,
         [("EventHeld", call.conn_id), ("EventDialing", NEW), ("EventDestinationBusy", NEW)],
         user_data=ctx.message.get("UserData"),
-        on_confirm=bind_by_response(core, "initiated_call"),
-        on_bind=mark,
+        on_confirm=BindCall("initiated_call"),
+        purpose=purpose,
+        xid=to.xid,
+        promised=to.conn_id,
     )
     return pending, request
 
 
-def initiate_transfer(
-    core: TServerCore, ctx: RequestContext, to: Destination | None = None
-) -> None:
+def initiate_transfer(core: Core, ctx: RequestContext, to: Destination | None = None) -> None:
     pending, request = _consult(core, ctx, ConsultPurpose.TRANSFER, to)
     core.to_switch(ctx, request, pending)
 
 
-def initiate_conference(
-    core: TServerCore, ctx: RequestContext, to: Destination | None = None
-) -> None:
+def initiate_conference(core: Core, ctx: RequestContext, to: Destination | None = None) -> None:
     pending, request = _consult(core, ctx, ConsultPurpose.CONFERENCE, to)
     core.to_switch(ctx, request, pending)
 
 
-def mute_transfer(core: TServerCore, ctx: RequestContext, to: Destination | None = None) -> None:
+def mute_transfer(core: Core, ctx: RequestContext, to: Destination | None = None) -> None:
     """Consultation, then the transfer as soon as the switch names the consultation call."""
     pending, request = _consult(core, ctx, ConsultPurpose.TRANSFER, to)
-    dn = pending.dn
     held = next(conn for event, conn in pending.answers if event == "EventHeld")
     pending.answers |= {("EventReleased", NEW), ("EventReleased", held)}
-    bind = pending.on_confirm
-
-    def then_transfer(done: Pending, response: Any) -> None:
-        if bind is not None:
-            bind(done, response)
-        if isinstance(response, ConsultationCallResponse):
-            original = core.model.call(held)
-            if original is not None:
-                core.follow_up(
-                    done,
-                    TransferCall(
-                        held_call=connection(original, dn), active_call=response.initiated_call
-                    ),
-                )
-
-    pending.on_confirm = then_transfer
+    pending.on_confirm = TransferConsultation(held)
     core.to_switch(ctx, request, pending)
 
 
-def _two_calls(core: TServerCore, ctx: RequestContext, second: str) -> tuple[DeviceId, Call, Call]:
+def _two_calls(core: Core, ctx: RequestContext, second: str) -> tuple[DeviceId, Call, Call]:
     """ThisDN, the call named by ConnID (held) and the one named by *second* (active)."""
     dn = controlled_dn(core, ctx)
     held, _ = call_at(core, ctx, dn, "ConnID")
@@ -116,14 +90,14 @@ def _two_calls(core: TServerCore, ctx: RequestContext, second: str) -> tuple[Dev
     return dn, held, active
 
 
-def complete_transfer(core: TServerCore, ctx: RequestContext) -> None:
+def complete_transfer(core: Core, ctx: RequestContext) -> None:
     dn, held, active = _two_calls(core, ctx, "TransferConnID")
     request = TransferCall(held_call=connection(held, dn), active_call=connection(active, dn))
     answers = [("EventReleased", active.conn_id), ("EventReleased", held.conn_id)]
     core.to_switch(ctx, request, core.pending(ctx, dn, answers))
 
 
-def complete_conference(core: TServerCore, ctx: RequestContext) -> None:
+def complete_conference(core: Core, ctx: RequestContext) -> None:
     dn, held, active = _two_calls(core, ctx, "ConferenceConnID")
     request = ConferenceCall(held_call=connection(held, dn), active_call=connection(active, dn))
     answers = [
@@ -134,23 +108,21 @@ def complete_conference(core: TServerCore, ctx: RequestContext) -> None:
     core.to_switch(ctx, request, core.pending(ctx, dn, answers))
 
 
-def alternate_call(core: TServerCore, ctx: RequestContext) -> None:
+def alternate_call(core: Core, ctx: RequestContext) -> None:
     dn, held, active = _two_calls(core, ctx, "TransferConnID")
     request = AlternateCall(held_call=connection(held, dn), active_call=connection(active, dn))
     answers = [("EventHeld", active.conn_id), ("EventRetrieved", held.conn_id)]
     core.to_switch(ctx, request, core.pending(ctx, dn, answers))
 
 
-def reconnect_call(core: TServerCore, ctx: RequestContext) -> None:
+def reconnect_call(core: Core, ctx: RequestContext) -> None:
     dn, held, active = _two_calls(core, ctx, "TransferConnID")
     request = ReconnectCall(active_call=connection(active, dn), held_call=connection(held, dn))
     answers = [("EventReleased", active.conn_id), ("EventRetrieved", held.conn_id)]
     core.to_switch(ctx, request, core.pending(ctx, dn, answers))
 
 
-def single_step_transfer(
-    core: TServerCore, ctx: RequestContext, to: Destination | None = None
-) -> None:
+def single_step_transfer(core: Core, ctx: RequestContext, to: Destination | None = None) -> None:
     dn = controlled_dn(core, ctx)
     call, _party = call_at(core, ctx, dn)
     to = to or destination_of(ctx)
@@ -158,10 +130,11 @@ def single_step_transfer(
         active_call=connection(call, dn), transferred_to=to.number, private_data=to.private_data
     )
     _attach_request_data(core, ctx, call)
-    core.to_switch(ctx, request, core.pending(ctx, dn, [("EventReleased", call.conn_id)]))
+    pending = core.pending(ctx, dn, [("EventReleased", call.conn_id)], xid=to.xid)
+    core.to_switch(ctx, request, pending)
 
 
-def single_step_conference(core: TServerCore, ctx: RequestContext) -> None:
+def single_step_conference(core: Core, ctx: RequestContext) -> None:
     """The switch's acceptance is all the requester hears: EventACK (call-models § 6)."""
     dn = controlled_dn(core, ctx)
     call, _party = call_at(core, ctx, dn)
@@ -169,13 +142,10 @@ def single_step_conference(core: TServerCore, ctx: RequestContext) -> None:
         active_call=connection(call, dn), device_to_join=DeviceId(ctx.message["OtherDN"])
     )
     _attach_request_data(core, ctx, call)
-    pending = core.pending(
-        ctx, dn, [], on_confirm=lambda done, _response: core.acknowledge(done, ctx.at)
-    )
-    core.to_switch(ctx, request, pending)
+    core.to_switch(ctx, request, core.pending(ctx, dn, [], on_confirm=Acknowledge()))
 
 
-def redirect_call(core: TServerCore, ctx: RequestContext) -> None:
+def redirect_call(core: Core, ctx: RequestContext) -> None:
     dn = controlled_dn(core, ctx)
     call, _party = call_at(core, ctx, dn)
     request = DeflectCall(
@@ -184,33 +154,33 @@ def redirect_call(core: TServerCore, ctx: RequestContext) -> None:
     core.to_switch(ctx, request, core.pending(ctx, dn, [("EventReleased", call.conn_id)]))
 
 
-def delete_from_conference(core: TServerCore, ctx: RequestContext) -> None:
+def delete_from_conference(core: Core, ctx: RequestContext) -> None:
     dn = controlled_dn(core, ctx)
     call, _party = call_at(core, ctx, dn)
     dropped = DeviceId(ctx.message["OtherDN"])
-    if dropped not in call.parties or not call.parties[dropped].present:
+    party = core.model.party(dropped, call.conn_id)
+    if party is None or not party.present:
         raise UnknownConnId(dropped, call.conn_id)
     if dropped == dn:
         raise NotAConference(
             f"DN {dn} cannot delete itself from call {call.conn_id}; use RequestReleaseCall"
         )
-    if len(call.present) < 3:
-        raise NotAConference(
-            f"call {call.conn_id} has {len(call.present)} parties, not a conference"
-        )
-    core.model.expect_deletion(call, dropped, dn)
+    present = len(core.model.present(call.conn_id))
+    if present < 3:
+        raise NotAConference(f"call {call.conn_id} has {present} parties, not a conference")
+    core.expect_deletion(call.conn_id, dropped, dn, ctx.at)
     request = ClearConnection(connection_to_be_cleared=connection(call, dropped))
     core.to_switch(ctx, request, core.pending(ctx, dn, [("EventPartyDeleted", call.conn_id)]))
 
 
-def _attach_request_data(core: TServerCore, ctx: RequestContext, call: Call) -> None:
+def _attach_request_data(core: Core, ctx: RequestContext, call: Call) -> None:
     """UserData given with a single-step request is attached to the call first."""
     data = ctx.message.get("UserData")
     if data:
-        core.model.attach(call, data)
+        core.attach(call.conn_id, data, ctx.at)
 
 
-HANDLERS: dict[str, Handler] = {
+HANDLERS: dict[str, Callable[[Core, RequestContext], None]] = {
     "RequestInitiateTransfer": initiate_transfer,
     "RequestInitiateConference": initiate_conference,
     "RequestMuteTransfer": mute_transfer,

@@ -1,0 +1,160 @@
+"""The model's state as immutable values (ctiserver.immutable): a call, a party, an
+agent, a recording, a routeing dialogue.
+
+The model holds these in its tables and replaces a value whenever something about it
+changes; it never changes one in place.  A change record (model.changes) can therefore
+carry the values it is about as they were at that moment, serialise them, and hand them
+to anyone without sharing live state.  Mappings inside a value (UserData) are never
+mutated either: a change makes a new mapping.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import field
+from typing import Final
+
+from ctiserver.ids import AgentId, CallId, ConnId, DeviceId
+from ctiserver.immutable import immutable
+from ctiserver.model.states import AgentStatus, PartyState
+from ctiserver.tlib.vocabulary import AgentWorkMode, CallType, DNRole, KVList
+
+
+class Keep(enum.Enum):
+    """A field left as it is (for fields where None is a value)."""
+
+    KEEP = enum.auto()
+
+
+KEEP: Final = Keep.KEEP
+
+
+class ConsultPurpose(enum.Enum):
+    """Why a consultation call was made: it decides TransferConnID or ConferenceConnID."""
+
+    TRANSFER = "transfer"
+    CONFERENCE = "conference"
+
+
+@immutable
+class Origin:
+    """Where a call that crossed from another site came from (ISCC): the site it came
+    from last, and the first site of its journey when it crossed more than once (the
+    T-Library's CallHistory: LastTransfer* and FirstTransfer*)."""
+
+    location: str
+    conn_id: str
+    dn: str
+    first_location: str = ""  # "": it came straight from `location`
+    first_conn_id: str = ""
+    first_dn: str = ""
+
+    @property
+    def first(self) -> tuple[str, str, str]:
+        """(location, ConnID, DN) where the call's journey began."""
+        if self.first_location:
+            return self.first_location, self.first_conn_id, self.first_dn
+        return self.location, self.conn_id, self.dn
+
+
+@immutable
+class Party:
+    """One device's part in one call.  For one of our DNs `state` is the DN's own view,
+    changed only by events reported on that DN's monitor, so that decisions such as
+    "abandoned or released?" never depend on the order in which a switch copies one
+    event to several monitors."""
+
+    dn: DeviceId
+    state: PartyState
+    role: DNRole
+    other_dn: DeviceId | None = None
+    this_queue: DeviceId | None = None
+    added_by: DeviceId | None = None  # who brought this party in (single-step conference)
+    present: bool = True  # False once any monitor reported its connection cleared
+
+    def changed(
+        self,
+        *,
+        state: PartyState | None = None,
+        other_dn: DeviceId | Keep | None = KEEP,
+        this_queue: DeviceId | Keep | None = KEEP,
+        added_by: DeviceId | Keep | None = KEEP,
+        present: bool | None = None,
+    ) -> Party:
+        """This party with the fields given changed (a faster dataclasses.replace: a
+        party changes on almost every switch event)."""
+        return Party(
+            self.dn,
+            self.state if state is None else state,
+            self.role,
+            self.other_dn if isinstance(other_dn, Keep) else other_dn,
+            self.this_queue if isinstance(this_queue, Keep) else this_queue,
+            self.added_by if isinstance(added_by, Keep) else added_by,
+            self.present if present is None else present,
+        )
+
+
+@immutable
+class Call:
+    """A call as the server knows it, without its parties (the model keeps those apart).
+
+    `conn_id` is ours and never changes; `call_id` is the switch's name for the call,
+    which a transfer or conference may change."""
+
+    conn_id: ConnId
+    call_id: CallId
+    call_type: CallType = CallType.INTERNAL
+    calling: DeviceId | None = None
+    called: DeviceId | None = None
+    user_data: KVList = field(default_factory=dict)
+    previous_conn_id: ConnId | None = None  # the call this one consults
+    purpose: ConsultPurpose | None = None
+    shares_data_with: frozenset[ConnId] = frozenset()  # consult-user-data = joint
+    deleted_by: Mapping[DeviceId, DeviceId] = field(default_factory=dict)
+    uui: str = ""  # user-to-user information, as the switch reports it
+    network_call_id: str = ""  # the same at every site the call crosses
+    origin: Origin | None = None  # set when an ISCC transaction matched the call
+    expected: frozenset[DeviceId] = frozenset()  # our DNs it was sent on to
+    account_code: str = ""  # the last one set on the switch
+    from_network: bool = False  # it reached us from a trunk (networkCallingDevice)
+
+    @property
+    def ani(self) -> DeviceId | None:
+        return self.calling
+
+    @property
+    def dnis(self) -> DeviceId | None:
+        return self.called
+
+
+@immutable
+class Agent:
+    """The ACD agent logged in on a DN, as the switch last reported it."""
+
+    agent_id: AgentId
+    queue: DeviceId | None
+    status: AgentStatus = AgentStatus.NOT_READY
+    ready_mode: AgentWorkMode = AgentWorkMode.MANUAL_IN  # AutoIn or ManualIn
+    work_mode: AgentWorkMode = AgentWorkMode.AUX_WORK  # as last reported
+
+
+@immutable
+class Recording:
+    """A recording of one DN's connection to a call (private services 3013-3016)."""
+
+    key: str  # the message id, or dn@callID when the switch gives none
+    message: str  # the switch's message id ("" when it gives none)
+    dn: DeviceId
+    conn_id: ConnId
+    suspended: bool = False
+
+
+@immutable
+class RouteDialogue:
+    """The switch asked for a route for one call at one routing point."""
+
+    cross_ref_id: str
+    register_id: str
+    routing_point: DeviceId
+    conn_id: ConnId

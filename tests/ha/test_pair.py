@@ -1,0 +1,40 @@
+"""A hot-standby pair in this process, against a real nats-server and a standalone
+pbxsim (DESIGN.md § 7): one primary, one backup that refuses switch requests and
+follows the journal, and a takeover that keeps every call's ConnID and UserData."""
+
+from __future__ import annotations
+
+import pytest
+
+from ctiserver.client.connection import TClient, TServerError
+from tests.ha.conftest import NatsServer, pair_of
+from tests.integration.conftest import check, expect, within
+
+A, B = "7001", "7002"
+
+
+async def test_one_member_serves_and_the_other_follows(
+    nats_server: NatsServer, switch: tuple[str, int]
+) -> None:
+    async with pair_of(nats_server, switch) as pair:
+        primary, backup = await pair.roles()
+        a, b = await primary.client(A), await primary.client(B)
+        c1 = (await a.make_call(A, B, user_data={"case": "HA-1"}))["ConnID"]
+        await expect(a, "EventDialing", ConnID=c1)
+        await expect(b, "EventRinging", ConnID=c1, UserData={"case": "HA-1"})
+
+        watcher = await TClient.connect(*backup.address, application_name="wall")
+        try:
+            check(watcher.server_info, "EventServerInfo", ServerRole="Backup")
+            registered = await watcher.register_address(B)
+            check(registered, "EventRegistered", ThisDN=B)
+            with pytest.raises(TServerError) as refused:
+                await watcher.make_call(B, A)
+            assert refused.value.code == 58
+        finally:
+            await watcher.close()
+        follower = pair.member(backup).follower
+        assert follower is not None
+        await within(follower.caught_up(pair.member(primary).writer.last))  # type: ignore[union-attr]
+        known = {c.conn_id: c for c in backup.service.runtime.known_calls()}
+        assert set(known) == {c1}
