@@ -63,9 +63,9 @@ async def measure(options: dict[str, Any]) -> None:
         switch_cpu = switch.cpu_seconds() if switch else 0.0
         began = time.perf_counter()
         cpu = time.process_time()
-        collector.tune()  # as `ctiserver run` does
+        collector.starting()  # as `ctiserver run` does
         service = Service(config, announce=lambda line: None)
-        collector.freeze_long_lived()
+        collector.freeze()
         built = time.perf_counter() - began
         task = asyncio.create_task(service.run())
         await service.runtime.link_ready.wait()

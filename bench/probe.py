@@ -88,12 +88,12 @@ def events_sent(service: Service) -> float:
 @asynccontextmanager
 async def running(config: Config) -> AsyncIterator[Service]:
     """The server up, with the garbage collector set as `ctiserver run` sets it."""
-    collector.tune()
+    collector.starting()
     service = Service(config, announce=lambda line: None)
-    collector.freeze_long_lived()
+    collector.freeze()
     task = asyncio.create_task(service.run())
     await service.runtime.link_ready.wait()
-    collector.freeze_long_lived()
+    collector.started()
     try:
         yield service
     finally:
@@ -124,7 +124,9 @@ class SwitchProcess:
     def __init__(self, config: Config) -> None:
         receive, send = multiprocessing.Pipe(duplex=False)
         context = multiprocessing.get_context("spawn")
-        self.process = context.Process(target=_switch_main, args=(pbx_config(config), send))
+        self.process = context.Process(
+            target=_switch_main, args=(pbx_config(config), send), daemon=True
+        )
         self.process.start()
         self.address: tuple[str, int]
         self.trunk_address: tuple[str, int] | None
@@ -151,10 +153,10 @@ def _switch_main(config: Any, out: Any) -> None:
     from ctiserver.pbxsim.switch import Switch
 
     async def serve() -> None:
-        collector.tune()  # as `ctiserver pbxsim` does
+        collector.starting()  # as `ctiserver pbxsim` does
         listener = PbxListener(Switch(config), "127.0.0.1", 0)
         address = await listener.start()
-        collector.freeze_long_lived()
+        collector.started()
         for trunk in config.trunks:
             if trunk.peer is not None:
                 await listener.wait_trunk(trunk.name)

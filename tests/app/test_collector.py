@@ -19,10 +19,14 @@ def restored() -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("restored")
-def test_young_objects_are_collected_less_often_and_the_rest_kept() -> None:
-    _, middle, old = gc.get_threshold()
-    collector.tune()
-    assert gc.get_threshold() == (collector.YOUNG_THRESHOLD, middle, old)
+def test_young_objects_are_collected_less_often_until_started() -> None:
+    before = gc.get_threshold()
+    collector.starting()
+    collector.starting()  # twice changes nothing more
+    assert gc.get_threshold() == (collector.YOUNG_WHILE_STARTING, before[1], before[2])
+    collector.started()
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() > 0
 
 
 @pytest.mark.usefixtures("restored")
@@ -38,6 +42,6 @@ def test_what_lives_now_is_frozen_and_garbage_cycles_are_collected_first() -> No
 
     Cycle()
     kept = [object()]
-    collector.freeze_long_lived()
+    collector.freeze()
     assert collected == ["cycle"]
     assert gc.get_freeze_count() > len(kept)
