@@ -38,3 +38,55 @@ async def test_one_member_serves_and_the_other_follows(
         await within(follower.caught_up(pair.member(primary).writer.last))  # type: ignore[union-attr]
         known = {c.conn_id: c for c in backup.service.runtime.known_calls()}
         assert set(known) == {c1}
+
+
+async def test_the_backup_takes_over_the_calls_and_the_sessions(
+    nats_server: NatsServer, switch: tuple[str, int]
+) -> None:
+    async with pair_of(nats_server, switch) as pair:
+        primary, backup = await pair.roles()
+        a, b = await primary.client(A, name="desk-a"), await primary.client(B, name="desk-b")
+        c1 = (await a.make_call(A, B, user_data={"case": "HA-2"}))["ConnID"]
+        await expect(a, "EventDialing", ConnID=c1)
+        ringing = await expect(b, "EventRinging", ConnID=c1)
+        await b.answer_call(B, c1)
+        await expect(b, "EventEstablished", ConnID=c1)
+        established = await expect(a, "EventEstablished", ConnID=c1)
+        await a.attach_user_data(A, c1, {"note": "before"})
+        await expect(a, "EventAttachedDataChanged", ConnID=c1)
+        last_b = await expect(b, "EventAttachedDataChanged", ConnID=c1)
+        watcher = await backup.client(name="wall", link_up=False)
+
+        primary.service.stop()  # a graceful stop gives the lease up
+        info = await within(watcher.wait_for("EventServerInfo"), 10)
+        check(info, "EventServerInfo", ServerRole="Primary")
+        assert info["EventSequenceNumber"] > last_b["EventSequenceNumber"]
+
+        back = await TClient.connect(*backup.address, application_name="desk-a", resume=a.session)
+        try:
+            check(await within(back.next_event()), "EventServerInfo", ServerRole="Primary")
+            await expect(back, "EventLinkConnected")
+            released = await back.release_call(A, c1)  # the same ConnID, on the new primary
+            check(released, "EventReleased", ConnID=c1, ThisDN=A, UserData={"case": "HA-2", "note": "before"})  # fmt: skip
+        finally:
+            await back.close()
+        assert ringing["EventSequenceNumber"] < established["EventSequenceNumber"]
+
+
+async def test_healthz_and_metrics_say_each_member_s_role(
+    nats_server: NatsServer, switch: tuple[str, int]
+) -> None:
+    import aiohttp
+
+    async with pair_of(nats_server, switch) as pair:
+        primary, backup = await pair.roles()
+        async with aiohttp.ClientSession() as http:
+            for site, role in ((primary, "primary"), (backup, "backup")):
+                host, port = site.service.http_address  # type: ignore[misc]
+                async with http.get(f"http://{host}:{port}/healthz") as answer:
+                    body = await answer.json()
+                assert body["ha"] == {"role": role}
+                async with http.get(f"http://{host}:{port}/metrics") as answer:
+                    text = await answer.text()
+                assert f'ctiserver_ha_role{{role="{role}"}} 1.0' in text
+                assert "ctiserver_ha_nats_up 1.0" in text

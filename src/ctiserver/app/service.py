@@ -117,6 +117,7 @@ class Service:
             self.session_counts,
             self.budget,
             self.dashboard,
+            self.member,
         )
 
     # --- the core, and the pair (Switchboard) ------------------------------------------------
@@ -195,6 +196,8 @@ class Service:
                     workers.append(tasks.create_task(self.member.run(), name="ha"))
                 await self._stopping.wait()
                 log.info("stopping")
+                if self.member is not None:
+                    await self.member.resign()
                 for worker in workers:
                     worker.cancel()
 

@@ -47,7 +47,7 @@ NATS_ERRORS = (TimeoutError, OSError, nats.errors.Error)
 
 
 class Role(enum.StrEnum):
-    STARTING = "starting"  # waiting for NATS
+    STARTING = "starting"  # not serving: waiting for NATS, or stopped acting
     BACKUP = "backup"
     TAKING_OVER = "taking-over"
     PRIMARY = "primary"
@@ -82,11 +82,17 @@ class Member:
         self.writer: JournalWriter | None = None
         self._stop_acting = asyncio.Event()
         self._why = ""
+        self._resigned = False  # the server is stopping
+        self.primary_since: float | None = None  # loop time it began acting as primary
+        self.stopped_at: float | None = None  # loop time it last stopped acting
+        self._kv: KeyValue | None = None
+        self._lease: Lease | None = None
         runtime.add_journal_listener(self._journal)
         runtime.core.serve_as_backup()
 
     def _become(self, role: Role) -> None:
         self.role = role
+        self._runtime.role = role.value
         asyncio.get_running_loop().create_task(self._tell_role())
 
     async def _tell_role(self) -> None:
@@ -98,6 +104,20 @@ class Member:
         async with self._role_changed:
             await self._role_changed.wait_for(lambda: self.role is role)
 
+    def figures(self) -> dict[str, float]:
+        """What /healthz and /metrics say of the member."""
+        writer, follower = self.writer, self.follower
+        position = writer.last if writer is not None else (follower.position if follower else 0)
+        return {
+            "term": float(self._lease.revision if self._lease is not None else 0),
+            "journal_position": float(position),
+            "journal_messages": float(writer.messages if writer is not None else 0),
+            "journal_bytes": float(writer.bytes if writer is not None else 0),
+            "takeovers": float(self.takeovers),
+            "demotions": float(self.demotions),
+            "nats_up": 1.0 if self._link.up else 0.0,
+        }
+
     # --- the journal's entry ----------------------------------------------------------------
 
     def _journal(self, journal: Journal) -> None:
@@ -108,9 +128,10 @@ class Member:
 
     async def run(self) -> None:
         await self._link.connected.wait()
-        kv = await self._declare()
+        kv = self._kv = await self._declare()
         while True:
             lease, following = await self._as_backup(kv)
+            self._lease = lease
             renewing = asyncio.create_task(self._renew(kv, lease), name="ha-lease")
             try:
                 await self._take_over(lease, following)
@@ -123,7 +144,32 @@ class Member:
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
                 self._end()
+                self._lease = None
+            if self._resigned:
+                return
             await self._demote()
+
+    async def resign(self) -> None:
+        """A graceful stop: send what is held, stop acting, and let the lease go, so
+        that the other member takes over at once instead of after the lease's ttl."""
+        self._resigned = True
+        lease, kv, writer = self._lease, self._kv, self.writer
+        if self.role is not Role.PRIMARY or lease is None or kv is None:
+            return
+        if writer is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(writer.drain(), self.settings.lease_ttl)
+        self._fence("the server is stopping")
+        try:
+            await asyncio.wait_for(kv.delete(LEASE_KEY, last=lease.revision), 1.0)
+        except (*NATS_ERRORS, nats.js.errors.APIError) as exc:
+            log.warning(
+                "could not give the lease up (%s): the other member takes over when it expires", exc
+            )
+        else:
+            log.warning(
+                "gave up the lease of pair %s: the other member takes over", self.settings.pair
+            )
 
     async def _declare(self) -> KeyValue:
         """The lease bucket, the journal and the snapshot store, made if missing."""
@@ -233,6 +279,7 @@ class Member:
             timeout=self._link.settings.request_timeout,
         )
         runtime.hold_events(self.writer)
+        self.primary_since = asyncio.get_running_loop().time()
         runtime.perform(runtime.core.take_over(runtime.clock.now()))
         self._become(Role.PRIMARY)
         self.takeovers += 1
@@ -242,7 +289,7 @@ class Member:
 
     def _snapshot(self) -> None:
         if self.role is Role.PRIMARY and self.writer is not None:
-            self.writer.snapshot()
+            self.writer.snapshot()  # its storing is logged
             asyncio.get_running_loop().call_later(self.settings.snapshot_interval, self._snapshot)
 
     async def _renew(self, kv: KeyValue, lease: Lease) -> None:
@@ -274,6 +321,8 @@ class Member:
         if self._stop_acting.is_set():
             return
         self._why = why
+        self.stopped_at = asyncio.get_running_loop().time()
+        self._become(Role.STARTING)
         self._runtime.core.serve_as_backup()
         self._runtime.hold_events(None)
         if self.writer is not None:
