@@ -11,13 +11,19 @@ request-to-answer times.  `--rate` paces the calls (calls per second in all) to 
 latency at a given load; without it every pair calls as fast as it can.
 
     ./dev bench basic_calls [--pairs 100] [--seconds 10] [--rate CALLS_PER_S]
-                            [--pbxsim process|embedded] [--loop uvloop|asyncio]
+                            [--pbxsim process|embedded] [--loop uvloop|asyncio] [--ha]
+
+With --ha the server is the primary of a hot-standby pair (a nats-server is started for
+it; no backup runs, so that only the journal's cost is measured): compare with a run
+without it for the journal's cost on throughput and latency. bench/event_export.py runs
+it with and without the event stream (`[export]`).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import multiprocessing
 import time
@@ -26,8 +32,13 @@ from typing import Any
 from probe import Probe, add_switch_option, events_sent, percentiles, running, switch_for
 
 from ctiserver.app.config import Address, Config, amend, demo
+from ctiserver.app.service import Service
+from ctiserver.ha.member import Role
+from ctiserver.ha.settings import HaSettings
 from ctiserver.ids import DeviceId
+from ctiserver.jetstream.link import NatsSettings
 from ctiserver.model.states import DnKind
+from jetstream import nats_server
 
 # --- the clients (child process) ------------------------------------------------------------
 
@@ -92,9 +103,10 @@ async def _clients(address: tuple[str, int], options: dict[str, Any]) -> dict[st
 # --- the server (this process) --------------------------------------------------------------
 
 
-def site(pairs: int) -> Config:
+def bench_config(pairs: int, **sections: Any) -> Config:
+    """The demo site with *pairs* pairs of extensions, on port 0, with *sections* changed."""
     dns = {DeviceId(str(7001 + n)): DnKind.EXTENSION for n in range(2 * pairs)}
-    return amend(
+    config = amend(
         demo(),
         site={"dns": dns},
         server={
@@ -104,27 +116,55 @@ def site(pairs: int) -> Config:
         },
         switch={"reply_timeout": 30.0},
     )
+    return amend(config, sections)
 
 
-async def serve_and_measure(options: dict[str, Any]) -> None:
-    with switch_for(site(options["pairs"]), options["pbxsim"]) as (config, switch):
+def pair_sections(nats: str | None, lease_ttl: float) -> dict[str, Any]:
+    """The [nats] and [ha] of a pair's primary at *nats* (none without it)."""
+    if nats is None:
+        return {}
+    return {
+        "nats": NatsSettings(urls=(nats,)),
+        "ha": HaSettings(pair="bench", member="a", lease_ttl=lease_ttl),
+    }
+
+
+async def measure(
+    config: Config, pairs: int, seconds: float, rate: float = 0.0, switch: Any = None
+) -> tuple[dict[str, Any], float, Service]:
+    """Run the clients against a server of *config*: their result, the events the server
+    sent meanwhile, and the service (stopped) for what else the caller wants to read.
+    The result's "cpu" is the server's process time over the run, "switch_cpu" that of
+    *switch* (pbxsim in its own process), if given."""
+    options = {"pairs": pairs, "seconds": seconds, "rate": rate}
+    async with running(config) as service:
+        if service.member is not None:
+            await service.member.became(Role.PRIMARY)
+        receive, send = multiprocessing.Pipe(duplex=False)
+        child = multiprocessing.get_context("spawn").Process(
+            target=run_clients, args=(service.client_address, options, send)
+        )
+        events_before = events_sent(service)
+        cpu = time.process_time(), switch.cpu_seconds() if switch else 0.0
+        child.start()
+        send.close()  # the child's copy remains: if the child dies, recv() ends with EOFError
+        result = await asyncio.get_running_loop().run_in_executor(None, receive.recv)
+        result["cpu"] = time.process_time() - cpu[0]
+        result["switch_cpu"] = switch.cpu_seconds() - cpu[1] if switch else None
+        child.join()
+        events = events_sent(service) - events_before
+    return result, events, service
+
+
+async def serve_and_measure(options: dict[str, Any], nats: str | None) -> None:
+    sections = pair_sections(nats, options["lease_ttl"])
+    config = bench_config(options["pairs"], **sections)
+    with switch_for(config, options["pbxsim"]) as (linked, switch):
         probe = Probe()
         probe.install()
-        async with running(config) as service:
-            receive, send = multiprocessing.Pipe(duplex=False)
-            child = multiprocessing.get_context("spawn").Process(
-                target=run_clients, args=(service.client_address, options, send)
-            )
-            events_before = events_sent(service)
-            cpu_before = time.process_time(), switch.cpu_seconds() if switch else 0.0
-            child.start()
-            send.close()  # the child's copy remains: if the child dies, recv() ends with EOFError
-            result = await asyncio.get_running_loop().run_in_executor(None, receive.recv)
-            cpu = time.process_time(), switch.cpu_seconds() if switch else 0.0
-            child.join()
-            events = events_sent(service) - events_before
-    server_cpu, switch_cpu = cpu[0] - cpu_before[0], cpu[1] - cpu_before[1]
-    report(options, result, events, probe, server_cpu, switch_cpu if switch else None)
+        pairs, seconds, rate = options["pairs"], options["seconds"], options["rate"]
+        result, events, _ = await measure(linked, pairs, seconds, rate, switch)
+    report(options, result, events, probe, result["cpu"], result["switch_cpu"])
 
 
 def report(
@@ -162,6 +202,8 @@ def main() -> None:
     add_switch_option(parser)
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the server here")
+    parser.add_argument("--ha", action="store_true", help="as the primary of a pair (journal)")
+    parser.add_argument("--lease-ttl", type=float, default=1.0, help="of the pair (with --ha)")
     arguments = parser.parse_args()
     factory = None
     if arguments.loop == "uvloop":
@@ -174,12 +216,15 @@ def main() -> None:
         "seconds": arguments.seconds,
         "rate": arguments.rate,
         "pbxsim": arguments.pbxsim,
+        "lease_ttl": arguments.lease_ttl,
     }
     profiler = cProfile.Profile() if arguments.profile else None
-    with asyncio.Runner(loop_factory=factory) as runner:
+    print(f"hot-standby journal:       {'on' if arguments.ha else 'off'}")
+    with contextlib.ExitStack() as stack, asyncio.Runner(loop_factory=factory) as runner:
+        nats = stack.enter_context(nats_server()) if arguments.ha else None
         if profiler is not None:
             profiler.enable()
-        runner.run(serve_and_measure(options))
+        runner.run(serve_and_measure(options, nats))
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(arguments.profile)

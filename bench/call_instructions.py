@@ -28,7 +28,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from basic_calls import site
+from basic_calls import bench_config as site
 from probe import SwitchProcess, instructions, running
 from relay_ceiling import Recorder, Relay, count_events
 

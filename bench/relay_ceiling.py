@@ -32,7 +32,8 @@ import time
 from typing import Any
 
 import orjson
-from basic_calls import run_clients, site
+from basic_calls import bench_config as site
+from basic_calls import run_clients
 from lxml import etree
 from probe import running, switch_for
 

@@ -34,7 +34,12 @@ KV_LISTS: st.SearchStrategy[dict[str, Any]] = st.recursive(
     lambda children: st.dictionaries(TEXT, TEXT | INT64 | children, max_size=3),
     max_leaves=8,
 )
-SCALARS: dict[Any, st.SearchStrategy[Any]] = {str: TEXT, int: INT64, bool: st.booleans()}
+SCALARS: dict[Any, st.SearchStrategy[Any]] = {
+    str: TEXT,
+    int: INT64,
+    bool: st.booleans(),
+    float: st.floats(allow_nan=False, allow_infinity=False),
+}
 
 
 def values_of(kind: Any) -> st.SearchStrategy[Any]:

@@ -148,3 +148,11 @@ def test_time_within_one_second_and_across_seconds() -> None:
     assert format_time(1795000000.9999996) == "2026-11-18T11:06:41.000000Z"
     assert format_time(1795000001.25) == "2026-11-18T11:06:41.250000Z"
     assert format_time(1795000000.000001) == "2026-11-18T11:06:40.000001Z"
+
+
+def test_requests_a_csta_switch_cannot_serve_say_why() -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        check({"Request": "RequestOpenVoiceFile", "ReferenceID": 3})
+    assert refused.value.code is TError.UNSUP_OPER
+    assert refused.value.reference_id == 3
+    assert str(refused.value).startswith("RequestOpenVoiceFile is an IVR's")

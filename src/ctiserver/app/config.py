@@ -44,6 +44,7 @@ from ctiserver.doors.address import Address
 from ctiserver.errors import ConfigError
 from ctiserver.ha.settings import HaSettings
 from ctiserver.ids import DeviceId
+from ctiserver.jetstream.events import ExportSettings
 from ctiserver.jetstream.link import NatsSettings
 from ctiserver.link.settings import LinkSettings
 from ctiserver.logs.trace import LogSettings
@@ -91,6 +92,7 @@ class Config:
     orchestration: OrchestrationSettings | None = None  # None: no [orchestration] section
     nats: NatsSettings | None = None  # None: no [nats] and no [ha]
     ha: HaSettings | None = None  # None: a single server
+    export: ExportSettings | None = None  # None: no [export] section
     source: Path | None = None  # the file it was read from
 
 
@@ -113,10 +115,13 @@ def parse(text: str, path: Path | None = None) -> Config:
         if section not in TOP_LEVEL:
             raise reader.fail(f"unknown section [{section}]", section)
     server: ServerSettings = sections.settings(reader, SERVER)
+    switch: LinkSettings = sections.settings(reader, SWITCH)
     site = sections.site(reader)
+    listen = server.client_listen
+    own = Endpoint(listen.host, listen.port, switch.name)
     config = Config(
         server=server,
-        switch=sections.settings(reader, SWITCH),
+        switch=switch,
         site=site,
         options=sections.settings(reader, OPTIONS),
         call_cleanup=sections.settings(reader, CALL_CLEANUP),
@@ -125,9 +130,10 @@ def parse(text: str, path: Path | None = None) -> Config:
         security=sections.security(reader),
         dashboard=sections.settings(reader, DASHBOARD),
         iscc=sections.iscc(reader, site.dns),
-        orchestration=sections.orchestration(reader, server.client_listen, site.dns),
+        orchestration=sections.orchestration(reader, own, site.dns),
         nats=nats_sections.nats(reader),
         ha=nats_sections.ha(reader),
+        export=nats_sections.export(reader, server.name),
         source=path,
     )
     _check_tls(reader, config)
@@ -212,7 +218,8 @@ def with_orchestration(config: Config) -> Config:
     if config.orchestration is not None:
         return amend(config, orchestration={"enabled": True})
     listen = config.server.client_listen
-    settings = orchestration.demo(tuple(config.site.dns), (Endpoint(listen.host, listen.port),))
+    own = Endpoint(listen.host, listen.port, config.switch.name)
+    settings = orchestration.demo(tuple(config.site.dns), (own,))
     return amend(config, orchestration=settings)
 
 

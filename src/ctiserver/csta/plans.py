@@ -18,11 +18,13 @@ from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 from ctiserver.csta import (
     agents,
+    call_associated,
     call_control,
     call_information,
     escape,
     events,
     failure,
+    logical_device,
     routeing,
     system,
     voice,
@@ -40,6 +42,8 @@ MESSAGE_MODULES: tuple[types.ModuleType, ...] = (
     escape,
     voice,
     call_information,
+    call_associated,
+    logical_device,
 )
 
 

@@ -9,13 +9,12 @@ adding one function to HEALTH_CHECKS.
 
 from __future__ import annotations
 
-import collections
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
 from typing import Final
 
+from ctiserver.jetstream.export import ExportState
 from ctiserver.model.states import PartyState
-from ctiserver.orchestration.runtime import OrchestrationServer
+from ctiserver.orchestration.process import OrchestrationProcess
 from ctiserver.server.runtime import Runtime
 from ctiserver.supervision.core_snapshot import (
     CoreSnapshot,
@@ -99,10 +98,27 @@ def server_role(runtime: Runtime) -> Iterable[HealthItem]:
     yield HealthItem(key="role", label="Role", state=runtime.role, ok=None)
 
 
+def event_export(runtime: Runtime) -> Iterable[HealthItem]:
+    """`[export] events`: publishing, buffering (NATS away), dropping, or standby."""
+    export = runtime.export
+    if export is None:
+        return
+    state = export.state
+    held, dropped = export.buffered, export.dropped_total
+    yield HealthItem(
+        key="export",
+        label="Event export",
+        state=state,
+        ok=None if state is ExportState.STANDBY else state is ExportState.PUBLISHING,
+        detail=f"{held} buffered, {dropped} dropped" if held or dropped else "",
+    )
+
+
 HEALTH_CHECKS: Final[tuple[Callable[[Runtime], Iterable[HealthItem]], ...]] = (
     switch_link,
     iscc_peers,
     server_role,
+    event_export,
 )
 
 
@@ -113,18 +129,11 @@ def health_items(runtime: Runtime) -> list[HealthItem]:
 # --- strategies -------------------------------------------------------------------------
 
 
-def running_strategies(server: OrchestrationServer | None) -> dict[str, StrategyStatus]:
+def running_strategies(process: OrchestrationProcess | None) -> dict[str, StrategyStatus]:
     """The strategies of the embedded orchestration server by routing point, each with
-    its sessions running now; nothing when there is none (or it has not started)."""
-    if server is None or server.core is None:
+    its sessions running now, as its child process last reported them (about once a
+    second); nothing when there is none (or it has not started, or its child died)."""
+    if process is None:
         return {}
-    core = server.core
-    sessions = collections.Counter(
-        record.routing_point for record in core.interactions.sessions.values()
-    )
-    return {
-        point: StrategyStatus(
-            Path(server.settings.strategies.get(point, point)).stem, sessions[point]
-        )
-        for point in core.strategies
-    }
+    strategies = process.figures.strategies
+    return {point: StrategyStatus(name, sessions) for point, (name, sessions) in strategies.items()}

@@ -25,6 +25,7 @@ from ctiserver.csta.agents import (
     AgentReadyEvent,
     AgentWorkingAfterCallEvent,
 )
+from ctiserver.csta.call_associated import DigitsGeneratedEvent
 from ctiserver.csta.call_information import CallInformationEvent
 from ctiserver.csta.escape import PrivateEvent
 from ctiserver.csta.events import (
@@ -43,10 +44,26 @@ from ctiserver.csta.events import (
     ServiceInitiatedEvent,
     TransferedEvent,
 )
+from ctiserver.csta.logical_device import (
+    BackInServiceEvent,
+    DoNotDisturbEvent,
+    ForwardingEvent,
+    MessageWaitingEvent,
+    OutOfServiceEvent,
+)
 from ctiserver.csta.schema import Event, Unconfirmed
-from ctiserver.csta.voice import RecordEvent, StopEvent, SuspendRecordEvent
+from ctiserver.csta.voice import PlayEvent, RecordEvent, StopEvent, SuspendRecordEvent
 from ctiserver.ids import CallId, ConnId, ConnIdAllocator, DeviceId
-from ctiserver.model import agents, connections, private, queues, resync, transfers
+from ctiserver.model import (
+    agents,
+    connections,
+    features,
+    private,
+    queues,
+    resync,
+    tones,
+    transfers,
+)
 from ctiserver.model.changes import (
     AgentChanged,
     AgentEvent,
@@ -55,6 +72,8 @@ from ctiserver.model.changes import (
     CallForgotten,
     Change,
     ConnIdPromised,
+    DnFeature,
+    DnFeaturesChanged,
     DnsReconfigured,
     GuestAssociation,
     PartyNoted,
@@ -63,12 +82,14 @@ from ctiserver.model.changes import (
     RouteDialogueEnded,
     RouteDialogueOpened,
     RouteUsed,
+    TreatmentChanged,
+    TreatmentEvent,
 )
 from ctiserver.model.moves import commit, forget_if_unused, remove
 from ctiserver.model.resync import SnapshotAgent, SnapshotParty
 from ctiserver.model.state import State
 from ctiserver.model.states import DnKind
-from ctiserver.model.values import Call, ConsultPurpose, Origin
+from ctiserver.model.values import Call, ConsultPurpose, DnFeatures, Origin, Treatment
 from ctiserver.tlib.vocabulary import AgentWorkMode, KVList
 
 log = logging.getLogger(__name__)
@@ -113,8 +134,15 @@ HANDLERS.add(AgentWorkingAfterCallEvent, agents.on_after_call_work)
 HANDLERS.add(PrivateEvent, private.on_private_event)
 HANDLERS.add(RecordEvent, private.on_record)
 HANDLERS.add(SuspendRecordEvent, private.on_suspend)
-HANDLERS.add(StopEvent, private.on_stop)
+HANDLERS.add(StopEvent, tones.on_stop)  # a treatment's at a routing point, else a recording's
 HANDLERS.add(CallInformationEvent, private.on_call_information)
+HANDLERS.add(DigitsGeneratedEvent, tones.on_digits_generated)
+HANDLERS.add(PlayEvent, tones.on_play)
+HANDLERS.add(DoNotDisturbEvent, features.on_do_not_disturb)
+HANDLERS.add(ForwardingEvent, features.on_forwarding)
+HANDLERS.add(MessageWaitingEvent, features.on_message_waiting)
+HANDLERS.add(OutOfServiceEvent, features.on_out_of_service)
+HANDLERS.add(BackInServiceEvent, features.on_back_in_service)
 
 
 class Model(State):
@@ -257,6 +285,34 @@ class Model(State):
             self.emit(RouteUsed(call=call, party=party))
         return self.take()
 
+    def route_dnis(self, cross_ref_id: str, dnis: DeviceId | None) -> list[Change]:
+        """The router asked the call in dialogue *cross_ref_id* to take DNIS *dnis* when
+        the switch routes it (RouteType OverwriteDNIS; None: keep its DNIS)."""
+        dialogue = self.dialogue(cross_ref_id)
+        if dialogue is not None and dialogue.dnis != dnis:
+            self.emit(RouteDialogueOpened(dialogue=dataclasses.replace(dialogue, dnis=dnis)))
+        return self.take()
+
+    def resync_features(self, snapshot: Mapping[DeviceId, DnFeatures]) -> list[Change]:
+        """Bring the DNs' features to what the switch says they are (model.features)."""
+        features.resynced(self, snapshot)
+        return self.take()
+
+    def treat(self, treatment: Treatment) -> list[Change]:
+        """A client asked the switch for *treatment* (model.tones)."""
+        tones.requested(self, treatment)
+        return self.take()
+
+    def drop_treatment(self, conn_id: ConnId) -> list[Change]:
+        """The switch refused the call's treatment."""
+        tones.dropped(self, conn_id)
+        return self.take()
+
+    def treatment_due(self, conn_id: ConnId) -> list[Change]:
+        """The DURATION of the call's treatment is over."""
+        tones.duration_over(self, conn_id)
+        return self.take()
+
     def relinked(self, conn_id: ConnId, origin: Origin) -> list[Change]:
         """The call's instance at its origin site is another call there now (ISCC)."""
         call = self._known(conn_id)
@@ -314,4 +370,8 @@ class Model(State):
             records.append(RecordingChanged(recording=recording, what=RecordingEvent.STARTED))
         for dn, conn_id in self._promises.items():
             records.append(ConnIdPromised(dn=dn, conn_id=conn_id))
+        for treatment in self._treatments.values():
+            records.append(TreatmentChanged(treatment=treatment, what=TreatmentEvent.REQUESTED))
+        for dn, settings in self._features.items():
+            records.append(DnFeaturesChanged(dn=dn, features=settings, what=DnFeature.DND))
         return records

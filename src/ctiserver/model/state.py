@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from ctiserver.ids import AgentId, CallId, ConnId, ConnIdAllocator, DeviceId
 from ctiserver.model.changes import (
@@ -29,6 +29,7 @@ from ctiserver.model.changes import (
     CallForgotten,
     Change,
     ConnIdPromised,
+    DnFeaturesChanged,
     DnsReconfigured,
     GuestAssociation,
     PartyChange,
@@ -37,14 +38,25 @@ from ctiserver.model.changes import (
     RecordingEvent,
     RouteDialogueEnded,
     RouteDialogueOpened,
+    TreatmentChanged,
+    TreatmentEvent,
 )
 from ctiserver.model.states import DnKind
-from ctiserver.model.values import Agent, Call, Party, Recording, RouteDialogue
+from ctiserver.model.values import (
+    Agent,
+    Call,
+    DnFeatures,
+    Party,
+    Recording,
+    RouteDialogue,
+    Treatment,
+)
 from ctiserver.tlib.vocabulary import AgentWorkMode
 
 log = logging.getLogger(__name__)
 
 C = TypeVar("C")
+NO_FEATURES: Final = DnFeatures()
 
 
 class ChangeTable:
@@ -96,6 +108,8 @@ class State:
         self._recordings: dict[str, Recording] = {}
         self._routes: dict[str, RouteDialogue] = {}
         self._promises: dict[DeviceId, ConnId] = {}
+        self._treatments: dict[ConnId, Treatment] = {}  # by the call treated
+        self._features: dict[DeviceId, DnFeatures] = {}  # DNs with a feature set
         self._records: list[Change] = []
         self._created: list[ConnId] = []  # calls created since take_created()
 
@@ -220,6 +234,22 @@ class State:
                 return dialogue
         return None
 
+    def treatment(self, conn_id: ConnId) -> Treatment | None:
+        """The treatment of call *conn_id* at a routing point, if it has one."""
+        return self._treatments.get(conn_id)
+
+    @property
+    def treatments(self) -> list[Treatment]:
+        return list(self._treatments.values())
+
+    def features(self, dn: DeviceId) -> DnFeatures:
+        """What the switch reported of *dn*'s features (none set, if nothing)."""
+        return self._features.get(dn) or NO_FEATURES
+
+    @property
+    def dns_with_features(self) -> Mapping[DeviceId, DnFeatures]:
+        return self._features
+
     def value(self) -> dict[str, Any]:
         """Everything this state holds, as plain comparable values (for replicas)."""
         return {
@@ -234,6 +264,8 @@ class State:
             "recordings": dict(self._recordings),
             "routes": dict(self._routes),
             "promises": dict(self._promises),
+            "treatments": dict(self._treatments),
+            "features": dict(self._features),
         }
 
     # --- evolve steps (one per kind of record) ------------------------------------------
@@ -272,6 +304,7 @@ class State:
                 self._calls[other] = _unshared(shared, conn_id)
         for cross_ref in [r for r, d in self._routes.items() if d.conn_id == conn_id]:
             del self._routes[cross_ref]
+        self._treatments.pop(conn_id, None)
 
     def _put_party(self, change: PartyChange) -> None:
         conn_id, party = change.call.conn_id, change.party
@@ -319,11 +352,26 @@ class State:
         else:
             self._recordings[recording.key] = recording
 
+    def _treat(self, change: TreatmentChanged) -> None:
+        treatment = change.treatment
+        if change.what in (TreatmentEvent.ENDED, TreatmentEvent.DROPPED):
+            if self._treatments.get(treatment.conn_id) == treatment:
+                del self._treatments[treatment.conn_id]
+        else:
+            self._treatments[treatment.conn_id] = treatment
+
+    def _set_features(self, change: DnFeaturesChanged) -> None:
+        if change.features == NO_FEATURES:
+            self._features.pop(change.dn, None)
+        else:
+            self._features[change.dn] = change.features
+
     def _reconfigure(self, change: DnsReconfigured) -> None:
         for dn in set(self._dns) - set(change.dns):
             self._calls_at.pop(dn, None)
             self._agents.pop(dn, None)
             self._intents.pop(dn, None)
+            self._features.pop(dn, None)
         for dn in change.dns:
             self._calls_at.setdefault(dn, {})
         self._dns = dict(change.dns)
@@ -346,3 +394,5 @@ EVOLVE.add(AgentIntended, State._set_intent)
 EVOLVE.add(GuestAssociation, State._associate)
 EVOLVE.add(RecordingChanged, State._record)
 EVOLVE.add(DnsReconfigured, State._reconfigure)
+EVOLVE.add(TreatmentChanged, State._treat)
+EVOLVE.add(DnFeaturesChanged, State._set_features)

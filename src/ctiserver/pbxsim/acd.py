@@ -25,6 +25,7 @@ from ctiserver.csta.agents import (
 )
 from ctiserver.csta.failure import ErrorCategory
 from ctiserver.ids import AgentId, DeviceId
+from ctiserver.pbxsim import features
 from ctiserver.pbxsim.agents import (
     CSTA_AGENT_STATE,
     TRIGGER_FOR_REQUEST,
@@ -53,6 +54,7 @@ def set_agent_state(ctx: Context, request: SetAgentState) -> None:
     ctx.reply(SetAgentStateResponse())
     if trigger is AgentTrigger.LOG_ON:
         agent.device, agent.group = device, request.group
+        ctx.state.seated[device] = agent
     _move(ctx, agent, trigger)
 
 
@@ -100,6 +102,7 @@ def _move(ctx: Context, agent: Agent, trigger: AgentTrigger) -> None:
         _became_idle(ctx, agent)
     elif agent.status is AgentStatus.LOGGED_OFF:
         agent.device, agent.group = None, None
+        ctx.state.seated.pop(device, None)
     event = _EVENTS[trigger](
         monitor_cross_ref_id=UNADDRESSED,
         agent_device=device,
@@ -179,5 +182,6 @@ def choose_agent(state: SwitchState, group: DeviceId) -> Agent | None:
         and agent.serves(group)
         and agent.device is not None
         and not state.busy(agent.device)
+        and features.reachable(state, agent.device)
     ]
     return min(candidates, key=lambda agent: agent.idle_since, default=None)

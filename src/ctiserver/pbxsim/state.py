@@ -49,6 +49,7 @@ from ctiserver.pbxsim.outcome import (
     TrunkSend,
     UseEdition,
 )
+from ctiserver.pbxsim.station import StationFeatures
 from ctiserver.pbxsim.trunk_protocol import TrunkMessage
 
 EventT = TypeVar("EventT", bound=Event)
@@ -112,6 +113,7 @@ class SwitchState:
         self.queues: dict[DeviceId, list[CallId]] = {
             DeviceId(group.number): [] for group in config.acd_groups
         }
+        self.seated: dict[DeviceId, Agent] = {}  # the agent logged on at each station
         self.registrations: dict[str, Registration] = {}
         self.dialogues: dict[str, Dialogue] = {}
         self.associations: dict[AssociationId, Association] = {}
@@ -119,6 +121,7 @@ class SwitchState:
         self.hosts: dict[DeviceId, DeviceId] = {}  # guest -> host (hot desking)
         self.trunk_links: dict[TrunkLinkId, TrunkLink] = {}
         self.legs: dict[str, Leg] = {}  # network call id -> leg
+        self.features: dict[DeviceId, StationFeatures] = {}  # pbxsim.features
         self._counters: dict[str, int] = {}
 
     def reconfigure(self, config: PbxConfig) -> None:
@@ -190,7 +193,7 @@ class SwitchState:
         )
 
     def agent_at(self, device: DeviceId) -> Agent | None:
-        return next((agent for agent in self.agents.values() if agent.device == device), None)
+        return self.seated.get(device)
 
     def registration_for(self, device: DeviceId) -> Registration | None:
         return next((r for r in self.registrations.values() if r.device == device), None)
@@ -257,6 +260,8 @@ class Context:
         if call.network_calling is not None and hasattr(event, "network_calling_device"):
             shared["network_calling_device"] = call.network_calling
             shared["network_called_device"] = call.network_called
+        if call.characteristics is not None and hasattr(event, "call_characteristics"):
+            shared["call_characteristics"] = call.characteristics
         states = hasattr(event, "local_connection_info")
         for device in devices:
             changes = dict(shared)

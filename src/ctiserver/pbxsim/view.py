@@ -72,6 +72,18 @@ class LegView:
 
 
 @dataclass(frozen=True, slots=True)
+class FeaturesView:
+    """A station's features (§ 4.14); `forwarding` maps forwarding types (ECMA-323's
+    values) to their destinations."""
+
+    station: DeviceId
+    dnd: bool
+    forwarding: tuple[tuple[str, DeviceId], ...]
+    message_waiting: bool
+    out_of_service: bool
+
+
+@dataclass(frozen=True, slots=True)
 class SwitchView:
     calls: tuple[CallView, ...]
     agents: tuple[AgentView, ...]
@@ -85,6 +97,10 @@ class SwitchView:
     recordings: tuple[RecordingView, ...] = ()
     trunk_links: tuple[TrunkLink, ...] = ()
     legs: tuple[LegView, ...] = ()
+    features: tuple[FeaturesView, ...] = ()
+
+    def features_of(self, station: str) -> FeaturesView | None:
+        return next((f for f in self.features if f.station == station), None)
 
     def call(self, call_id: str) -> CallView | None:
         return next((call for call in self.calls if call.call_id == call_id), None)
@@ -136,6 +152,16 @@ def view_of(state: SwitchState) -> SwitchView:
         legs=tuple(
             LegView(leg.network_call_id, leg.link, leg.call_id, leg.device, leg.outbound)
             for leg in state.legs.values()
+        ),
+        features=tuple(
+            FeaturesView(
+                station,
+                f.dnd,
+                tuple((kind.value, to) for kind, to in f.forwarding.items()),
+                f.message_waiting,
+                f.out_of_service,
+            )
+            for station, f in state.features.items()
         ),
     )
 

@@ -204,6 +204,37 @@ class ServerRole(enum.StrEnum):
     BACKUP = "Backup"
 
 
+class TreatmentType(enum.StrEnum):
+    UNKNOWN = "Unknown"
+    IVR = "IVR"
+    MUSIC = "Music"
+    RING_BACK = "RingBack"
+    SILENCE = "Silence"
+    BUSY = "Busy"
+    COLLECT_DIGITS = "CollectDigits"
+    PLAY_ANNOUNCEMENT = "PlayAnnouncement"
+    PLAY_ANNOUNCEMENT_AND_DIGITS = "PlayAnnouncementAndDigits"
+    VERIFY_DIGITS = "VerifyDigits"
+    RECORD_USER_ANNOUNCEMENT = "RecordUserAnnouncement"
+    DELETE_USER_ANNOUNCEMENT = "DeleteUserAnnouncement"
+    CANCEL_CALL = "CancelCall"
+    PLAY_APPLICATION = "PlayApplication"
+    SET_DEFAULT_ROUTE = "SetDefaultRoute"
+    TEXT_TO_SPEECH = "TextToSpeech"
+    TEXT_TO_SPEECH_AND_DIGITS = "TextToSpeechAndDigits"
+    FAST_BUSY = "FastBusy"
+    RAN = "RAN"
+
+
+class ForwardMode(enum.StrEnum):
+    NONE = "None"
+    UNCONDITIONAL = "Unconditional"
+    ON_BUSY = "OnBusy"
+    ON_NO_ANSWER = "OnNoAnswer"
+    ON_BUSY_AND_NO_ANSWER = "OnBusyAndNoAnswer"
+    SEND_ALL_CALLS = "SendAllCalls"
+
+
 class PartyState(enum.IntEnum):
     """The `ps-N` values of EventAddressInfo Extensions (tlib_ext.h PartyState)."""
 
@@ -233,6 +264,8 @@ ENUMERATIONS: dict[str, type[enum.StrEnum]] = {
     "InfoType": AddressInfoType,
     "CallInfoType": CallInfoType,
     "ServerRole": ServerRole,
+    "TreatmentType": TreatmentType,
+    "ForwardMode": ForwardMode,
 }
 
 
@@ -303,3 +336,13 @@ class TMessage(TypedDict, total=False):
     ClientSessionID: str
     LastEventSequenceNumber: int
     Parties: list[KVList]
+    DTMFDigits: str
+    TreatmentType: str
+    TreatmentParms: KVList
+    CollectedDigits: str
+    LastCollectedDigit: str
+    ForwardMode: str
+    MusicPath: str
+    Timeout: int
+    NumberOfDigits: int
+    TerminateDigits: str

@@ -30,12 +30,25 @@ from ctiserver.model.changes import CallChange, Change, PartyChange
 from ctiserver.model.model import Model
 from ctiserver.model.resync import SnapshotAgent, SnapshotParty
 from ctiserver.model.states import DnKind, PartyState
-from ctiserver.model.values import Call, Origin
+from ctiserver.model.values import Call, DnFeatures, Origin, Treatment
 from ctiserver.tlib.codec import format_time
 from ctiserver.tlib.errors import TError
 from ctiserver.tlib.requests import REQUESTS, InvalidRequest
 from ctiserver.tlib.vocabulary import AgentWorkMode, KVList, RegisterMode, ServerRole, TMessage
-from ctiserver.tserver import addresses, agents, calls, private, routing, transfers, userdata
+from ctiserver.tserver import (
+    addresses,
+    agents,
+    calls,
+    dtmf,
+    features,
+    older_treatments,
+    private,
+    routing,
+    transfers,
+    treatments,
+    user_events,
+    userdata,
+)
 from ctiserver.tserver.addresses import SERVER_VERSION
 from ctiserver.tserver.calls import Destination
 from ctiserver.tserver.cleanup import Cleanup
@@ -91,6 +104,12 @@ HANDLERS: Mapping[str, Handler] = {
     **agents.HANDLERS,
     **userdata.HANDLERS,
     **private.HANDLERS,
+    # calls: DTMF, treatments, user events, DN features
+    **dtmf.HANDLERS,
+    **treatments.HANDLERS,
+    **user_events.HANDLERS,
+    **features.HANDLERS,
+    **older_treatments.HANDLERS,
 }
 # What carries out a request on a call moving to another site, with the access number.
 CARRY_OUT: Mapping[Purpose, Callable[..., None]] = {
@@ -134,6 +153,7 @@ class TServerCore:
     ) -> None:
         self._settings = settings
         self.started = started
+        self._wall_offset = started.wall - started.monotonic  # wall time = monotonic + this
         self._model = Model(
             dns=dns,
             conn_ids=ConnIdAllocator(int(started.wall * 1000)),
@@ -150,6 +170,7 @@ class TServerCore:
         self._link_connected = False
         self._role = ServerRole.PRIMARY
         self._sequence = 0
+        self._journaled = 0  # the last EventSequenceNumber a Journal output carried
         self._out: list[Output] = []
         self._journal: list[Change] = []
         self._journaling = False  # keep the records for a Journal output (hot standby)
@@ -368,6 +389,13 @@ class TServerCore:
         self.change(self._model.resync_agents(agents or {}), at)
         return self._flush()
 
+    def resync_features(self, features: Mapping[DeviceId, DnFeatures], at: Instant) -> list[Output]:
+        """Take what the switch says the stations have set (after the link came up):
+        their registrants hear of every feature that differs from what the server knew."""
+        if self._role is ServerRole.PRIMARY:
+            self.change(self._model.resync_features(features), at)
+        return self._flush()
+
     def audited(self, gone: Collection[ConnId], at: Instant) -> list[Output]:
         """The switch no longer has these calls (stuck-call clean-up): forget them."""
         for conn_id in gone:
@@ -380,10 +408,12 @@ class TServerCore:
         """EventError 57 for accepted requests no event has answered in time; ISCC
         transactions past their time; idle calls to report or check."""
         self.clients.expire(at)
+        self._wall_offset = at.wall - at.monotonic
         if self._role is not ServerRole.PRIMARY:
             return self._flush()
         if self.iscc is not None:
             self.iscc.tick(at)
+        treatments.end_due(self, at)
         for pending in self.correlator.expire(at.monotonic):
             self._withdraw_promise(pending, at)
             if not pending.answered:
@@ -409,6 +439,8 @@ class TServerCore:
         ]
         if self.iscc is not None:
             times.append(self.iscc.next_deadline())
+        if self._role is ServerRole.PRIMARY and (due := treatments.due(self._model)) is not None:
+            times.append(due - self._wall_offset)  # the model keeps wall times
         known = [t for t in times if t is not None]
         return min(known) if known else None
 
@@ -607,6 +639,18 @@ class TServerCore:
     def reject_route(self, cross_ref_id: str, at: Instant) -> None:
         self.change(self._model.reject_route(cross_ref_id), at)
 
+    def route_dnis(self, cross_ref_id: str, dnis: DeviceId | None, at: Instant) -> None:
+        self.change(self._model.route_dnis(cross_ref_id, dnis), at)
+
+    def treat(self, treatment: Treatment, at: Instant) -> None:
+        self.change(self._model.treat(treatment), at)
+
+    def forget_treatment(self, conn_id: ConnId, at: Instant) -> None:
+        self.change(self._model.drop_treatment(conn_id), at)
+
+    def treatment_over(self, conn_id: ConnId, at: Instant) -> None:
+        self.change(self._model.treatment_due(conn_id), at)
+
     # --- port: what ISCC asks of the core ---------------------------------------------------
 
     def new_conn_id(self) -> ConnId:
@@ -754,7 +798,10 @@ class TServerCore:
         if code is TError.INTERNAL:
             log.error("%s failed: %r", pending.request, error)
         event = error_event(pending.reference_id, code, message, dn=pending.dn)
-        self.send(event, (pending.client,), at)
+        if pending.on_refusal is not None:
+            pending.on_refusal(self, pending, event, at)
+        else:
+            self.send(event, (pending.client,), at)
         if pending.xid is not None and self.iscc is not None:
             self.iscc.origin.request_failed(pending.xid, at)
 
@@ -768,9 +815,15 @@ class TServerCore:
         return f" (DN {pending.dn} is {', '.join(states)})" if states else ""
 
     def _flush(self) -> list[Output]:
+        """The outputs so far; on the primary of a pair, a Journal first whenever the
+        model or the sessions changed or an EventSequenceNumber was given (an event to
+        a client without a session changes nothing, but its number must be journalled
+        before it leaves, or the next primary would give it again)."""
         out, self._out = self._out, []
-        if self._journal or self.clients.facts:
+        numbered = self._journaling and self._sequence > self._journaled
+        if self._journal or self.clients.facts or numbered:
             facts = tuple(self.clients.take_facts())
             out.insert(0, Journal(tuple(self._journal), facts, self._sequence))
             self._journal = []
+            self._journaled = self._sequence
         return out

@@ -25,7 +25,15 @@ from ctiserver.iscc.protocol import PeerMessage
 from ctiserver.model.changes import Change
 from ctiserver.model.model import PRIVATE_NAMESPACE
 from ctiserver.model.states import DnKind
-from ctiserver.model.values import Agent, Call, Party, Recording, RouteDialogue
+from ctiserver.model.values import (
+    Agent,
+    Call,
+    DnFeatures,
+    Party,
+    Recording,
+    RouteDialogue,
+    Treatment,
+)
 from ctiserver.security.data import DEFAULT_USER_DATA_LIMIT
 from ctiserver.tlib.vocabulary import AgentWorkMode, KVList, RegisterMode, ServerRole, TMessage
 from ctiserver.tserver.correlation import Answer, Pending
@@ -214,6 +222,13 @@ class Queries(Protocol):
 
     def dialogue_for(self, point: DeviceId, conn_id: ConnId) -> RouteDialogue | None: ...
 
+    def treatment(self, conn_id: ConnId) -> Treatment | None: ...
+
+    @property
+    def treatments(self) -> list[Treatment]: ...
+
+    def features(self, dn: DeviceId) -> DnFeatures: ...
+
 
 # --- the verbs -----------------------------------------------------------------------------
 
@@ -312,3 +327,15 @@ class Core(Protocol):
     def reject_route(self, cross_ref_id: str, at: Instant) -> None:
         """The router rejected the call: the dialogue ends and its registrants hear
         EventRouteUsed now."""
+
+    def route_dnis(self, cross_ref_id: str, dnis: DeviceId | None, at: Instant) -> None:
+        """The call of this routeing dialogue takes DNIS *dnis* once routed (None: its own)."""
+
+    def treat(self, treatment: Treatment, at: Instant) -> None:
+        """A treatment was asked of the switch (it replaces the call's earlier one)."""
+
+    def forget_treatment(self, conn_id: ConnId, at: Instant) -> None:
+        """The switch refused the call's treatment: it is gone, and nobody is told."""
+
+    def treatment_over(self, conn_id: ConnId, at: Instant) -> None:
+        """The DURATION of the call's treatment is over: EventTreatmentEnd."""

@@ -31,6 +31,7 @@ from ctiserver.model.changes import (
 )
 from ctiserver.model.values import Call, Party
 from ctiserver.tlib.vocabulary import TMessage
+from ctiserver.tserver import notices
 from ctiserver.tserver.correlation import NO_CALL, Correlator, Pending
 from ctiserver.tserver.errors import RouteNotTaken
 from ctiserver.tserver.events import (
@@ -98,6 +99,7 @@ class Publisher:
             AccountCodeEntered: self._private_change,
             **dict.fromkeys(EVENT_NAMES, self._party_changed),
             PartyNoted: self._noted,
+            **notices.tellers(host),  # DTMF, treatments, DN features
         }
 
     def publish(self, change: Change, at: Instant) -> None:
