@@ -286,7 +286,8 @@ class LinkSupervisor:
             self._in_background(self._cancel_routes(self._link, list(self._route_registrations)))
 
     def _in_background(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        task = asyncio.create_task(work)
+        """Run *work* (named after its coroutine, for the log if it fails)."""
+        task = asyncio.create_task(work, name=getattr(work, "__qualname__", "link work"))
         self._background.add(task)
         task.add_done_callback(self._background_done)
         return task
@@ -294,7 +295,7 @@ class LinkSupervisor:
     def _background_done(self, task: asyncio.Task[None]) -> None:
         self._background.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            log.error("changing monitors failed", exc_info=task.exception())
+            log.error("%s failed", task.get_name(), exc_info=task.exception())
 
     # --- the loop ----------------------------------------------------------------------
 
@@ -413,8 +414,14 @@ class LinkSupervisor:
         stations = self._hooks.stations(dns)
         agents = await self._agents(link, stations)
         self._hooks.on_resync(calls, covered, agents)
+        # The stations' features are asked for after: the link is up (calls and agents
+        # are known) without waiting for three more requests per station.
+        self._in_background(self._features(link, stations))
+
+    async def _features(self, link: CstaLink, stations: Sequence[DeviceId]) -> None:
         replies = await self._all(link, link_features.requests_for(stations))
-        self._hooks.on_features(link_features.features_of(stations, replies))
+        if self._link is link:  # not a link that has gone down meanwhile
+            self._hooks.on_features(link_features.features_of(stations, replies))
 
     async def _associate(self, link: CstaLink) -> None:
         if self.settings.session == "ecma-354":
