@@ -69,7 +69,7 @@ def test_not_ready_aux_work_and_after_call_work_then_logout() -> None:
     ready = wire.ask(d, "RequestAgentReady", ThisDN=D, AgentWorkMode="ManualIn")
     out = wire.ask(d, "RequestAgentLogout", ThisDN=D)
     assert heard(wire, d) == [
-        agent("EventAgentNotReady", "AuxWork", ReferenceID=aux),
+        agent("EventAgentNotReady", "AuxWork", Reasons={"why": "lunch"}, ReferenceID=aux),
         agent("EventAgentNotReady", "AfterCallWork", ReferenceID=acw),
         agent("EventAgentReady", "ManualIn", ReferenceID=ready),
         agent("EventAgentLogout", "ManualIn", ReferenceID=out),

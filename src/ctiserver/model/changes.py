@@ -21,8 +21,8 @@ from typing import ClassVar
 from ctiserver.ids import AgentId, ConnId, DeviceId
 from ctiserver.immutable import record
 from ctiserver.model.states import DnKind
-from ctiserver.model.values import Agent, Call, Party, Recording, RouteDialogue
-from ctiserver.tlib.vocabulary import AgentWorkMode, CallState, DNRole
+from ctiserver.model.values import Agent, AgentIntent, Call, Party, Recording, RouteDialogue
+from ctiserver.tlib.vocabulary import CallState, DNRole
 
 # --- calls ---------------------------------------------------------------------------------
 
@@ -244,11 +244,41 @@ class AgentChanged:
 
 @record
 class AgentIntended:
-    """The work mode a client asked for, reported with the DN's next agent event (None:
-    the intent was used or dropped)."""
+    """What a client asked of the agent on `dn`, reported with the DN's next agent event
+    (None: the intent was used or dropped)."""
 
     dn: DeviceId
-    work_mode: AgentWorkMode | None
+    intent: AgentIntent | None
+
+
+@record
+class AgentTimed:
+    """The emulated features' timer of the agent on `dn` (Agent.until and
+    after_call_work) changed, its state did not: no event."""
+
+    dn: DeviceId
+    until: float | None
+    after_call_work: str = ""
+
+
+@record
+class AgentSessionEnded:
+    """The session of the client that logged the agent on `dn` in has ended, or the
+    client unregistered the DN, and the T-Server did what agent-logout-on-unreg says: the
+    agent no longer belongs to a session."""
+
+    dn: DeviceId
+
+
+@record
+class NoAnswerTimed:
+    """A call rings at the agent on `dn`: if it is not answered by wall time `due`, the
+    T-Server does what agent-no-answer-action and -overflow say (None: answered, or
+    gone)."""
+
+    dn: DeviceId
+    conn_id: ConnId
+    due: float | None
 
 
 # --- private features ----------------------------------------------------------------------
@@ -304,6 +334,9 @@ Change = (
     | RouteDialogueEnded
     | AgentChanged
     | AgentIntended
+    | AgentTimed
+    | AgentSessionEnded
+    | NoAnswerTimed
     | GuestAssociation
     | RecordingChanged
     | DnsReconfigured

@@ -51,12 +51,14 @@ from ctiserver.model.changes import (
     AgentChanged,
     AgentEvent,
     AgentIntended,
+    AgentSessionEnded,
     CallCreated,
     CallForgotten,
     Change,
     ConnIdPromised,
     DnsReconfigured,
     GuestAssociation,
+    NoAnswerTimed,
     PartyNoted,
     RecordingChanged,
     RecordingEvent,
@@ -68,8 +70,8 @@ from ctiserver.model.moves import commit, forget_if_unused, remove
 from ctiserver.model.resync import SnapshotAgent, SnapshotParty
 from ctiserver.model.state import State
 from ctiserver.model.states import DnKind
-from ctiserver.model.values import Call, ConsultPurpose, Origin
-from ctiserver.tlib.vocabulary import AgentWorkMode, KVList
+from ctiserver.model.values import Agent, AgentIntent, Call, ConsultPurpose, Origin
+from ctiserver.tlib.vocabulary import KVList
 
 log = logging.getLogger(__name__)
 
@@ -220,8 +222,33 @@ class Model(State):
         commit(self, call, dataclasses.replace(call, deleted_by=deleted_by))
         return self.take()
 
-    def intend(self, dn: DeviceId, work_mode: AgentWorkMode) -> list[Change]:
-        agents.intend(self, dn, work_mode)
+    def intend(self, dn: DeviceId, intent: AgentIntent) -> list[Change]:
+        agents.intend(self, dn, intent)
+        return self.take()
+
+    def emulate_agent(self, dn: DeviceId, agent: Agent, what: AgentEvent) -> list[Change]:
+        """The T-Server sets the agent's state itself (an emulated feature)."""
+        agents.emulate(self, dn, agent, what)
+        return self.take()
+
+    def time_agent(
+        self, dn: DeviceId, until: float | None, after_call_work: str = ""
+    ) -> list[Change]:
+        """Set the emulated features' timer of the agent on *dn* (None: stop it)."""
+        agents.time(self, dn, until, after_call_work)
+        return self.take()
+
+    def end_agent_session(self, dn: DeviceId) -> list[Change]:
+        """The agent on *dn* no longer belongs to its client's session."""
+        agent = self.agent(dn)
+        if agent is not None and agent.session:
+            self.emit(AgentSessionEnded(dn=dn))
+        return self.take()
+
+    def time_no_answer(self, dn: DeviceId, conn_id: ConnId, due: float | None) -> list[Change]:
+        """The call *conn_id* ringing at *dn* is due an answer by *due* (None: no more)."""
+        if self.no_answer_due(dn, conn_id) != due:
+            self.emit(NoAnswerTimed(dn=dn, conn_id=conn_id, due=due))
         return self.take()
 
     def consults_for(self, conn_id: ConnId, purpose: ConsultPurpose) -> list[Change]:
@@ -298,12 +325,14 @@ class Model(State):
             records.append(RouteDialogueOpened(dialogue=dialogue))
         for dn, agent in self.agents.items():
             records.append(AgentChanged(dn=dn, agent=agent, what=AgentEvent.LOGGED_IN))
-        for dn, mode in self._intents.items():
-            records.append(AgentIntended(dn=dn, work_mode=mode))
+        for dn, intent in self._intents.items():
+            records.append(AgentIntended(dn=dn, intent=intent))
         for guest, host in self._hosts.items():
             records.append(GuestAssociation(guest=guest, host=host, associated=True, learnt=True))
         for recording in self._recordings.values():
             records.append(RecordingChanged(recording=recording, what=RecordingEvent.STARTED))
         for dn, conn_id in self._promises.items():
             records.append(ConnIdPromised(dn=dn, conn_id=conn_id))
+        for (dn, conn_id), due in self._no_answer.items():
+            records.append(NoAnswerTimed(dn=dn, conn_id=conn_id, due=due))
         return records

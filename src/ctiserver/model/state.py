@@ -25,12 +25,15 @@ from ctiserver.model.changes import (
     AgentChanged,
     AgentEvent,
     AgentIntended,
+    AgentSessionEnded,
+    AgentTimed,
     CallChange,
     CallForgotten,
     Change,
     ConnIdPromised,
     DnsReconfigured,
     GuestAssociation,
+    NoAnswerTimed,
     PartyChange,
     PartyMoved,
     RecordingChanged,
@@ -39,8 +42,7 @@ from ctiserver.model.changes import (
     RouteDialogueOpened,
 )
 from ctiserver.model.states import DnKind
-from ctiserver.model.values import Agent, Call, Party, Recording, RouteDialogue
-from ctiserver.tlib.vocabulary import AgentWorkMode
+from ctiserver.model.values import Agent, AgentIntent, Call, Party, Recording, RouteDialogue
 
 log = logging.getLogger(__name__)
 
@@ -91,11 +93,12 @@ class State:
         self._by_call_id: dict[CallId, ConnId] = {}
         self._calls_at: dict[DeviceId, dict[ConnId, None]] = {dn: {} for dn in dns}
         self._agents: dict[DeviceId, Agent] = {}
-        self._intents: dict[DeviceId, AgentWorkMode] = {}
+        self._intents: dict[DeviceId, AgentIntent] = {}
         self._hosts: dict[DeviceId, DeviceId] = {}
         self._recordings: dict[str, Recording] = {}
         self._routes: dict[str, RouteDialogue] = {}
         self._promises: dict[DeviceId, ConnId] = {}
+        self._no_answer: dict[tuple[DeviceId, ConnId], float] = {}  # -> wall time due
         self._records: list[Change] = []
         self._created: list[ConnId] = []  # calls created since take_created()
 
@@ -188,8 +191,16 @@ class State:
         agent = self._agents.get(dn)
         return None if agent is None else agent.agent_id
 
-    def intent(self, dn: DeviceId) -> AgentWorkMode | None:
+    def intent(self, dn: DeviceId) -> AgentIntent | None:
         return self._intents.get(dn)
+
+    def no_answer_due(self, dn: DeviceId, conn_id: ConnId) -> float | None:
+        """When the call *conn_id* ringing at *dn* is due an answer (agent-no-answer-*)."""
+        return self._no_answer.get((dn, conn_id))
+
+    @property
+    def no_answer(self) -> Mapping[tuple[DeviceId, ConnId], float]:
+        return self._no_answer
 
     def host_of(self, guest: DeviceId) -> DeviceId | None:
         return self._hosts.get(guest)
@@ -234,6 +245,7 @@ class State:
             "recordings": dict(self._recordings),
             "routes": dict(self._routes),
             "promises": dict(self._promises),
+            "no_answer": dict(self._no_answer),
         }
 
     # --- evolve steps (one per kind of record) ------------------------------------------
@@ -272,6 +284,8 @@ class State:
                 self._calls[other] = _unshared(shared, conn_id)
         for cross_ref in [r for r, d in self._routes.items() if d.conn_id == conn_id]:
             del self._routes[cross_ref]
+        for timed in [k for k in self._no_answer if k[1] == conn_id]:
+            del self._no_answer[timed]
 
     def _put_party(self, change: PartyChange) -> None:
         conn_id, party = change.call.conn_id, change.party
@@ -301,10 +315,28 @@ class State:
             self._agents[change.dn] = change.agent
 
     def _set_intent(self, change: AgentIntended) -> None:
-        if change.work_mode is None:
+        if change.intent is None:
             self._intents.pop(change.dn, None)
         else:
-            self._intents[change.dn] = change.work_mode
+            self._intents[change.dn] = change.intent
+
+    def _time_agent(self, change: AgentTimed) -> None:
+        agent = self._agents.get(change.dn)
+        if agent is not None:
+            self._agents[change.dn] = replace(
+                agent, until=change.until, after_call_work=change.after_call_work
+            )
+
+    def _end_session(self, change: AgentSessionEnded) -> None:
+        agent = self._agents.get(change.dn)
+        if agent is not None:
+            self._agents[change.dn] = replace(agent, session="")
+
+    def _time_no_answer(self, change: NoAnswerTimed) -> None:
+        if change.due is None:
+            self._no_answer.pop((change.dn, change.conn_id), None)
+        else:
+            self._no_answer[change.dn, change.conn_id] = change.due
 
     def _associate(self, change: GuestAssociation) -> None:
         if change.associated:
@@ -343,6 +375,9 @@ EVOLVE.add(RouteDialogueOpened, State._open_dialogue)
 EVOLVE.add(RouteDialogueEnded, State._end_dialogue)
 EVOLVE.add(AgentChanged, State._set_agent)
 EVOLVE.add(AgentIntended, State._set_intent)
+EVOLVE.add(AgentTimed, State._time_agent)
+EVOLVE.add(AgentSessionEnded, State._end_session)
+EVOLVE.add(NoAnswerTimed, State._time_no_answer)
 EVOLVE.add(GuestAssociation, State._associate)
 EVOLVE.add(RecordingChanged, State._record)
 EVOLVE.add(DnsReconfigured, State._reconfigure)

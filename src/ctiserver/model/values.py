@@ -130,13 +130,35 @@ class Call:
 
 @immutable
 class Agent:
-    """The ACD agent logged in on a DN, as the switch last reported it."""
+    """The ACD agent logged in on a DN, as the switch last reported it, with what the
+    T-Server keeps about it: the Reasons and ReasonCode of its state (echoed on its
+    events), the session of the client that logged it in (agent-logout-on-unreg), and
+    the emulated features' timer (docs/agents.md)."""
 
     agent_id: AgentId
     queue: DeviceId | None
     status: AgentStatus = AgentStatus.NOT_READY
     ready_mode: AgentWorkMode = AgentWorkMode.MANUAL_IN  # AutoIn or ManualIn
     work_mode: AgentWorkMode = AgentWorkMode.AUX_WORK  # as last reported
+    reasons: KVList = field(default_factory=dict)  # of the request that set this state
+    reason_code: str = ""  # Extensions ReasonCode: the request's, or the switch's
+    session: str = ""  # ClientSessionID of the client that logged it in
+    wrap_up_time: str = ""  # Extensions WrapUpTime of the login: seconds or "untimed"
+    until: float | None = None  # wall time the emulated after-call work or legal guard ends
+    after_call_work: str = ""  # WrapUpTime of the emulated after-call work being done
+
+
+@immutable
+class AgentIntent:
+    """What a client asked of the agent on a DN, applied with the DN's next agent event
+    from the switch: the work mode, the Reasons and ReasonCode to report, and at login
+    the client's session and WrapUpTime."""
+
+    work_mode: AgentWorkMode | None = None
+    reasons: KVList = field(default_factory=dict)
+    reason_code: str = ""
+    session: str = ""
+    wrap_up_time: str = ""
 
 
 @immutable

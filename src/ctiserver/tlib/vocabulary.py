@@ -86,6 +86,9 @@ class AgentWorkMode(enum.StrEnum):
     NO_CALL_DISCONNECT = "NoCallDisconnect"
     WALK_AWAY = "WalkAway"
     RETURN_BACK = "ReturnBack"
+    # tlib_ext.h: AgentLegalGuard = AgentAutoIn, "substate of NotReady": the same number
+    # (2), written by its NotReady name on an EventAgentNotReady of a legal guard.
+    LEGAL_GUARD = "LegalGuard"
 
 
 class AddressType(enum.StrEnum):

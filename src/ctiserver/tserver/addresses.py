@@ -35,6 +35,7 @@ from ctiserver.tserver.events import (
     HOST_DN,
     ack_event,
     address_info,
+    agent_extensions,
     link_event,
     registered,
     server_info,
@@ -94,6 +95,9 @@ def address_status(model: Queries, dn: DeviceId) -> tuple[str, KVList]:
         extensions["AgentID"] = agent.agent_id
         extensions["AgentStatus"] = agent.status.value
         extensions["AgentWorkMode"] = agent.work_mode.value
+        extensions.update(agent_extensions(agent))  # ReasonCode, WrapUpTime
+        if agent.reasons:
+            extensions["Reasons"] = agent.reasons
     if model.dns[dn] is DnKind.ACD_QUEUE:
         extensions.update(queue_counts(model, dn))
     extensions.update(association_status(model, dn))
@@ -159,7 +163,7 @@ def register_address(core: Core, ctx: RequestContext) -> None:
 def unregister_address(core: Core, ctx: RequestContext) -> None:
     """Unregistering a DN the client had not registered changes nothing: EventACK."""
     dn = DeviceId(ctx.message["ThisDN"])
-    if core.unregister(ctx.client, dn):
+    if core.unregister(ctx.client, dn, ctx.at):
         core.reply(ctx, unregistered(dn))
     elif dn in core.model.dns:
         core.reply(ctx, ack_event(dn))

@@ -30,11 +30,11 @@ from ctiserver.model.changes import CallChange, Change, PartyChange
 from ctiserver.model.model import Model
 from ctiserver.model.resync import SnapshotAgent, SnapshotParty
 from ctiserver.model.states import DnKind, PartyState
-from ctiserver.model.values import Call, Origin
+from ctiserver.model.values import AgentIntent, Call, Origin
 from ctiserver.tlib.codec import format_time
 from ctiserver.tlib.errors import TError
 from ctiserver.tlib.requests import REQUESTS, InvalidRequest
-from ctiserver.tlib.vocabulary import AgentWorkMode, KVList, RegisterMode, ServerRole, TMessage
+from ctiserver.tlib.vocabulary import KVList, RegisterMode, ServerRole, TMessage
 from ctiserver.tserver import addresses, agents, calls, private, routing, transfers, userdata
 from ctiserver.tserver.addresses import SERVER_VERSION
 from ctiserver.tserver.calls import Destination
@@ -59,6 +59,7 @@ from ctiserver.tserver.errors import (
     error_message_for,
 )
 from ctiserver.tserver.events import ack_event, error_event, link_event, server_info, unregistered
+from ctiserver.tserver.features import Features
 from ctiserver.tserver.iscc.refusals import IsccRefused
 from ctiserver.tserver.iscc.settings import IsccSettings
 from ctiserver.tserver.iscc.site import Iscc
@@ -158,6 +159,8 @@ class TServerCore:
         self.iscc = Iscc(self, iscc) if iscc is not None else None
         self.cleanup = Cleanup(settings.cleanup)
         self._publisher = Publisher(self)
+        self.features = Features(self, self._model)
+        self._wall_offset = started.wall - started.monotonic  # wall times to monotonic
 
     # --- port: what handlers read ---------------------------------------------------------
 
@@ -301,6 +304,8 @@ class TServerCore:
     def link_up(self, at: Instant) -> list[Output]:
         self._link_connected = True
         self.send(link_event(True), self.greeted, at)
+        if self._role is ServerRole.PRIMARY:
+            self.features.link_up(at)
         return self._flush()
 
     def link_down(self, at: Instant) -> list[Output]:
@@ -376,9 +381,12 @@ class TServerCore:
     def tick(self, at: Instant) -> list[Output]:
         """EventError 57 for accepted requests no event has answered in time; ISCC
         transactions past their time; idle calls to report or check."""
-        self.clients.expire(at)
+        closed = self.clients.expire(at)
         if self._role is not ServerRole.PRIMARY:
             return self._flush()
+        if closed:
+            self.features.sessions_closed(at)
+        self.features.tick(at)
         if self.iscc is not None:
             self.iscc.tick(at)
         for pending in self.correlator.expire(at.monotonic):
@@ -404,6 +412,9 @@ class TServerCore:
             self.cleanup.next_deadline(),
             self.clients.next_deadline(),
         ]
+        due = self.features.next_due() if self._role is ServerRole.PRIMARY else None
+        if due is not None:
+            times.append(due - self._wall_offset)
         if self.iscc is not None:
             times.append(self.iscc.next_deadline())
         known = [t for t in times if t is not None]
@@ -472,10 +483,15 @@ class TServerCore:
         # Journal the whole batch first: that is the order the model applied it in.
         if self.journaling:
             self._journal.extend(changes)
-        cleanup, publish = self.cleanup.enabled, self._publisher.publish
+        cleanup, publish, before = (
+            self.cleanup.enabled,
+            self._publisher.publish,
+            self.features.before,
+        )
         for change in changes:
             if cleanup:
                 self.cleanup.saw(change, at)
+            before(change, at)  # what a feature makes of it is told first
             publish(change, at)
 
     def send(
@@ -571,8 +587,16 @@ class TServerCore:
     def register(self, client: ClientId, dn: DeviceId, mode: RegisterMode) -> str | None:
         return self.clients.register(client, dn, mode)
 
-    def unregister(self, client: ClientId, dn: DeviceId) -> bool:
-        return self.clients.unregister(client, dn)
+    def unregister(self, client: ClientId, dn: DeviceId, at: Instant) -> bool:
+        session = self.clients.session_of(client)
+        if not self.clients.unregister(client, dn):
+            return False
+        if session is not None and self._role is ServerRole.PRIMARY:
+            self.features.unregistered(session, dn, at)
+        return True
+
+    def session_open(self, session: str) -> bool:
+        return self.clients.sessions.get(session) is not None
 
     def attach(self, conn_id: ConnId, data: KVList, at: Instant, *, clear: bool = False) -> bool:
         """Change the call's UserData; True if it changed."""
@@ -590,8 +614,11 @@ class TServerCore:
     ) -> None:
         self.change(self._model.expect_deletion(conn_id, dropped, by), at)
 
-    def intend(self, dn: DeviceId, work_mode: AgentWorkMode, at: Instant) -> None:
-        self.change(self._model.intend(dn, work_mode), at)
+    def intend(self, dn: DeviceId, intent: AgentIntent, at: Instant) -> None:
+        self.change(self._model.intend(dn, intent), at)
+
+    def session_of(self, client: ClientId) -> str | None:
+        return self.clients.session_of(client)
 
     def reject_route(self, cross_ref_id: str, at: Instant) -> None:
         self.change(self._model.reject_route(cross_ref_id), at)

@@ -34,7 +34,7 @@ from ctiserver.model.changes import (
     RouteRequested,
     RouteUsed,
 )
-from ctiserver.model.values import Call, ConsultPurpose, Party
+from ctiserver.model.values import Agent, Call, ConsultPurpose, Party
 from ctiserver.tlib.errors import TError
 from ctiserver.tlib.vocabulary import (
     AddressInfoType,
@@ -46,6 +46,7 @@ from ctiserver.tlib.vocabulary import (
 )
 
 HOST_DN, GUEST_DN = "HOST_DN", "GUEST_DN"  # hot desking, in Extensions
+REASON_CODE, WRAP_UP_TIME, UNTIMED = "ReasonCode", "WrapUpTime", "untimed"  # agents, Extensions
 
 EVENT_NAMES: Mapping[type[PartyChange], str] = {
     PartyDialed: "EventDialing",
@@ -142,6 +143,8 @@ def _add_ani_dnis(event: TMessage, call: Call) -> None:
 
 
 def agent_event(change: AgentChanged) -> TMessage:
+    """The agent event of *change*: the request's Reasons echoed, and in Extensions the
+    ReasonCode and, for an emulated after-call work, its WrapUpTime."""
     agent = change.agent
     event: TMessage = {
         "Event": AGENT_EVENT_NAMES[change.what],
@@ -151,9 +154,27 @@ def agent_event(change: AgentChanged) -> TMessage:
     }
     if agent.queue is not None:
         event["ThisQueue"] = agent.queue
-    if change.what is AgentEvent.LOGGED_IN:
-        event["Extensions"] = {}
+    extensions = agent_extensions(agent)
+    if extensions or change.what is AgentEvent.LOGGED_IN:
+        event["Extensions"] = extensions
+    if agent.reasons:
+        event["Reasons"] = agent.reasons
     return event
+
+
+def agent_extensions(agent: Agent) -> KVList:
+    """ReasonCode (the hardware reason, genesys-tlib.md § 1.6) and WrapUpTime."""
+    extensions: KVList = {}
+    if agent.reason_code:
+        extensions[REASON_CODE] = agent.reason_code
+    if agent.after_call_work:
+        extensions[WRAP_UP_TIME] = wrap_up_value(agent.after_call_work)
+    return extensions
+
+
+def wrap_up_value(wrap_up: str) -> str | int:
+    """WrapUpTime as Extensions carry it: seconds, or the string "untimed"."""
+    return wrap_up if wrap_up == UNTIMED else int(wrap_up)
 
 
 def user_data_event(

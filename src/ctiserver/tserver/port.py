@@ -25,9 +25,10 @@ from ctiserver.iscc.protocol import PeerMessage
 from ctiserver.model.changes import Change
 from ctiserver.model.model import PRIVATE_NAMESPACE
 from ctiserver.model.states import DnKind
-from ctiserver.model.values import Agent, Call, Party, Recording, RouteDialogue
-from ctiserver.tlib.vocabulary import AgentWorkMode, KVList, RegisterMode, ServerRole, TMessage
+from ctiserver.model.values import Agent, AgentIntent, Call, Party, Recording, RouteDialogue
+from ctiserver.tlib.vocabulary import KVList, RegisterMode, ServerRole, TMessage
 from ctiserver.tserver.correlation import Answer, Pending
+from ctiserver.tserver.feature_options import AgentOptions
 from ctiserver.tserver.sessions import SessionFact
 
 # --- settings ------------------------------------------------------------------------------
@@ -61,6 +62,7 @@ class CoreSettings:
     resume_window: float = 60.0  # [server] resume-window
     resume_max_events: int = 1000  # [server] resume-max-events: kept per session
     member: str = ""  # [ha] member: in this server's ClientSessionIDs
+    agents: AgentOptions = field(default_factory=lambda: AgentOptions())  # emulated features
 
 
 # --- requests ------------------------------------------------------------------------------
@@ -277,7 +279,9 @@ class Core(Protocol):
     def register(self, client: ClientId, dn: DeviceId, mode: RegisterMode) -> str | None:
         """Register; returns why it cannot be done, or None when done."""
 
-    def unregister(self, client: ClientId, dn: DeviceId) -> bool: ...
+    def unregister(self, client: ClientId, dn: DeviceId, at: Instant) -> bool:
+        """Unregister; False if *client* had not registered *dn*.  An agent the client
+        logged in on *dn* may be logged out (agent-logout-on-unreg)."""
 
     def attach(self, conn_id: ConnId, data: KVList, at: Instant, *, clear: bool = False) -> bool:
         """Add *data* to the call's UserData (replace it all when *clear*), and to the calls
@@ -294,8 +298,12 @@ class Core(Protocol):
     ) -> None:
         """*by* asked to drop *dropped* from the conference: say so when it goes."""
 
-    def intend(self, dn: DeviceId, work_mode: AgentWorkMode, at: Instant) -> None:
-        """The work mode a client asked for, reported with the DN's next agent event."""
+    def intend(self, dn: DeviceId, intent: AgentIntent, at: Instant) -> None:
+        """What a client asked of the agent (its work mode, Reasons, ReasonCode),
+        reported with the DN's next agent event."""
+
+    def session_of(self, client: ClientId) -> str | None:
+        """The ClientSessionID of *client* (None: it has not registered)."""
 
     def reject_route(self, cross_ref_id: str, at: Instant) -> None:
         """The router rejected the call: the dialogue ends and its registrants hear

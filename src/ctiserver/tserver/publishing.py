@@ -42,6 +42,7 @@ from ctiserver.tserver.events import (
     private_info,
     user_data_event,
 )
+from ctiserver.tserver.features import Features
 from ctiserver.tserver.iscc.site import Iscc
 from ctiserver.tserver.port import CoreSettings, Queries, Requester
 
@@ -59,6 +60,7 @@ class Host(Protocol):
 
     correlator: Correlator
     iscc: Iscc | None
+    features: Features
 
     def clients_of(self, dn: DeviceId) -> list[ClientId]: ...
 
@@ -138,6 +140,9 @@ class Publisher:
         call = self._model.call(call.conn_id) or call  # ISCC may have given it data just now
         event = event_for(change, call)
         self._decorate(event, call, change.party)
+        added = host.features.call_extensions(change, call)
+        if added:
+            event["Extensions"] = {**(event.get("Extensions") or {}), **added}
         pending = host.correlator.answer(dn, call.conn_id, event["Event"])
         host.send(event, self._clients_of(dn), at, answering=pending)
         host.call_offered(change, at)

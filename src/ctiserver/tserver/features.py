@@ -1,0 +1,46 @@
+"""The T-Server's own features that follow the model: the emulated agent features
+(tserver.agent_emulation), and the one place the core consults them.
+
+The core asks them before it tells a change (so that, say, an emulated after-call work
+is told before the EventReleased that caused it), on every tick, for the next time they
+are due, when the link comes up, when a client unregisters a DN and when sessions end.
+Their state is in the model; what they keep here is only their options.
+"""
+
+from __future__ import annotations
+
+from ctiserver.clock import Instant
+from ctiserver.ids import DeviceId
+from ctiserver.model.changes import Change, PartyChange
+from ctiserver.model.model import Model
+from ctiserver.model.values import Call
+from ctiserver.tlib.vocabulary import KVList
+from ctiserver.tserver.agent_emulation import AgentEmulation, Host
+
+
+class Features:
+    def __init__(self, host: Host, model: Model) -> None:
+        self.agents = AgentEmulation(host, model)
+
+    def before(self, change: Change, at: Instant) -> None:
+        self.agents.before(change, at)
+
+    def call_extensions(self, change: PartyChange, call: Call) -> KVList:
+        """What a feature adds to the Extensions of the call event of *change*."""
+        return self.agents.call_extensions(change, call)
+
+    def tick(self, at: Instant) -> None:
+        self.agents.tick(at)
+
+    def next_due(self) -> float | None:
+        """The earliest wall time a feature is due."""
+        return self.agents.next_due()
+
+    def link_up(self, at: Instant) -> None:
+        self.agents.link_up(at)
+
+    def unregistered(self, session: str, dn: DeviceId, at: Instant) -> None:
+        self.agents.unregistered(session, dn, at)
+
+    def sessions_closed(self, at: Instant) -> None:
+        self.agents.sessions_closed(at)
