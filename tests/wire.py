@@ -113,6 +113,7 @@ class Wire:
         self.timers: list[StartTimer] = []
         self.inbox: dict[ClientId, list[TMessage]] = {}
         self.journal: list[Any] = []
+        self.journals: list[Journal] = []  # whole, sessions' facts included
         self.sent_to_switch: list[Request | Unconfirmed] = []
         self.audits: list[AuditCalls] = []
         # What leaves this site, for tests/sites.py to carry: trunk and ISCC messages.
@@ -198,6 +199,7 @@ class Wire:
                     self.inbox.setdefault(client, []).extend(events)
                 case Journal(changes=changes):
                     self.journal.extend(changes)
+                    self.journals.append(output)
                 case ChangeMonitors(start=start, stop=stop):
                     self._change_monitors(start, stop)
                 case AuditCalls(calls=calls):

@@ -52,6 +52,17 @@ def decode_change(data: bytes | str) -> changes.Change:
     return record
 
 
+def record_decoder(cls: type[Any]) -> Callable[[Any], Any]:
+    """How to read a record of class *cls* (any dataclass of values) from the JSON object
+    orjson made of it; raises TypeError, ValueError or KeyError on anything else."""
+    return _decoder(cast(Hashable, cls))
+
+
+def plain(value: Any) -> Any:
+    """orjson's `default` for what it does not write itself (sets, as sorted lists)."""
+    return _plain(value)
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, frozenset | set):
         return sorted(value)
@@ -74,12 +85,21 @@ def _decoder(kind: Any) -> Decoder:
     if origin is frozenset:
         item = _decoder(args[0])
         return lambda value: frozenset(item(v) for v in value)
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        item = _decoder(args[0])
+        return lambda value: tuple(item(v) for v in _array(value))
     if origin in (dict, Mapping, typing.Mapping):
         key, item = _decoder(args[0]), _decoder(args[1])
         return lambda value: {key(k): item(v) for k, v in _object(value).items()}
     if kind in (str, int, float, bool) or kind is Any:
         return _exactly(kind)
     raise TypeError(f"no decoder for {kind!r}")
+
+
+def _array(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise TypeError(f"expected an array, got {type(value).__name__}")
+    return value
 
 
 def _object(value: Any) -> dict[Any, Any]:
@@ -119,8 +139,8 @@ def _optional(args: tuple[Any, ...]) -> Decoder:
 def _dataclass_decoder(cls: type[Any]) -> Decoder:
     hints = typing.get_type_hints(cls, localns={"KVList": KVList, "KVValue": KVValue})
     fields = {
-        # UserData is JSON as the T-Library has it (tlib.vocabulary): read as it is
-        f.name: _key_value_list if f.type == "KVList" else _decoder(hints[f.name])
+        # UserData and events are JSON as the T-Library has them: read as they are
+        f.name: _key_value_list if f.type in ("KVList", "TMessage") else _decoder(hints[f.name])
         for f in dataclasses.fields(cls)
     }
 

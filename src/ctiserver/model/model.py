@@ -314,6 +314,14 @@ class Model(State):
         for record in records:
             self.evolve(record)
 
+    def restart(self, records: Iterable[Change]) -> None:
+        """Forget every call, agent and dialogue, and take *records* instead (a replica
+        that starts again from another model's as_records())."""
+        State.__init__(
+            self, dns=self.dns, conn_ids=self.conn_ids, consult_user_data=self.consult_user_data
+        )
+        self.replay(records)
+
     def as_records(self) -> list[Change]:
         """Records that rebuild this model's state in an empty model (a replica's start)."""
         records: list[Change] = [DnsReconfigured(dns=dict(self.dns))]

@@ -211,6 +211,12 @@ class Clients:
         """The primary's facts, on the backup (which keeps its own clients apart)."""
         self.sessions.apply_all(facts)
 
+    def load(self, facts: Iterable[SessionFact]) -> None:
+        """The primary's sessions, all of them (its snapshot), instead of those followed
+        so far; the sessions of this server's own clients stay."""
+        self.sessions.keep_only(self._client_of)
+        self.sessions.apply_all(facts)
+
     def take_over(self, at: Instant) -> None:
         """The sessions whose client is not connected here become detached clients of
         this server, registered as they were, for what is left of their window."""

@@ -444,6 +444,14 @@ class TServerCore:
         self.clients.apply(facts)
         self._sequence = max(self._sequence, sequence)
 
+    def load_snapshot(
+        self, changes: Iterable[Change], facts: Iterable[SessionFact], sequence: int
+    ) -> None:
+        """The backup: the primary's whole state, instead of what it followed so far."""
+        self._model.restart(changes)
+        self.clients.load(facts)
+        self._sequence = max(self._sequence, sequence)
+
     def journal_snapshot(self) -> Journal:
         """The whole state, as a Journal that rebuilds it in an empty core."""
         return Journal(

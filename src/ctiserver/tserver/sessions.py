@@ -138,6 +138,12 @@ class Sessions:
     def new_id(self) -> str:
         return f"{self._prefix}{next(self._ids):x}"
 
+    def keep_only(self, ids: Iterable[str]) -> None:
+        """Forget every session but these (a backup loading the primary's snapshot keeps
+        the sessions of its own clients)."""
+        wanted = set(ids)
+        self._sessions = {sid: s for sid, s in self._sessions.items() if sid in wanted}
+
     # --- facts ------------------------------------------------------------------------------
 
     def apply(self, fact: SessionFact) -> None:
