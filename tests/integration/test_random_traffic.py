@@ -100,6 +100,10 @@ actions = st.one_of(
         st.sampled_from(["RequestAgentLogout", "RequestAgentReady", "RequestAgentNotReady"]), dn
     ),
     st.tuples(st.just("RequestAttachUserData"), dn, conn),
+    # agents and supervision (docs/agents.md, docs/supervision.md)
+    st.tuples(
+        st.just("RequestReserveAgent"), dn, st.sampled_from([-1, 0, 50, 5000]), st.integers(0, 2)
+    ),
 )
 
 
@@ -114,8 +118,12 @@ def attributes(action: tuple[Any, ...], conns: list[str]) -> dict[str, Any]:
             return {"ThisDN": this_dn, "OtherDN": rest[0]}
         case "RequestAgentLogin":
             return {"ThisDN": this_dn, "AgentID": rest[0], "AgentWorkMode": rest[1], "ThisQueue": Q}
-        case "RequestAgentLogout" | "RequestAgentReady" | "RequestAgentNotReady":
+        case "RequestAgentNotReady":
+            return {"ThisDN": this_dn, "Reasons": {"why": "r"}, "Extensions": {"ReasonCode": 7}}
+        case "RequestAgentLogout" | "RequestAgentReady":
             return {"ThisDN": this_dn}
+        case "RequestReserveAgent":
+            return {"ThisDN": this_dn, "Timeout": rest[0], "Priority": rest[1]}
         case "RequestAttachUserData":
             return {"ThisDN": this_dn, "ConnID": pick(rest[0]), "UserData": {"k": this_dn}}
         case "RequestCompleteTransfer" | "RequestAlternateCall" | "RequestReconnectCall":

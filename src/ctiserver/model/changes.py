@@ -21,7 +21,15 @@ from typing import ClassVar
 from ctiserver.ids import AgentId, ConnId, DeviceId
 from ctiserver.immutable import record
 from ctiserver.model.states import DnKind
-from ctiserver.model.values import Agent, AgentIntent, Call, Party, Recording, RouteDialogue
+from ctiserver.model.values import (
+    Agent,
+    AgentIntent,
+    Call,
+    Party,
+    Recording,
+    Reservation,
+    RouteDialogue,
+)
 from ctiserver.tlib.vocabulary import CallState, DNRole
 
 # --- calls ---------------------------------------------------------------------------------
@@ -281,6 +289,15 @@ class NoAnswerTimed:
     due: float | None
 
 
+@record
+class AgentReservation:
+    """An agent was reserved for a client (or, when not `reserved`, the reservation
+    ended: cancelled or lapsed).  No event: the requester alone is answered."""
+
+    reservation: Reservation
+    reserved: bool
+
+
 # --- private features ----------------------------------------------------------------------
 
 
@@ -337,6 +354,7 @@ Change = (
     | AgentTimed
     | AgentSessionEnded
     | NoAnswerTimed
+    | AgentReservation
     | GuestAssociation
     | RecordingChanged
     | DnsReconfigured

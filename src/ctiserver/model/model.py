@@ -51,6 +51,7 @@ from ctiserver.model.changes import (
     AgentChanged,
     AgentEvent,
     AgentIntended,
+    AgentReservation,
     AgentSessionEnded,
     CallCreated,
     CallForgotten,
@@ -70,7 +71,7 @@ from ctiserver.model.moves import commit, forget_if_unused, remove
 from ctiserver.model.resync import SnapshotAgent, SnapshotParty
 from ctiserver.model.state import State
 from ctiserver.model.states import DnKind
-from ctiserver.model.values import Agent, AgentIntent, Call, ConsultPurpose, Origin
+from ctiserver.model.values import Agent, AgentIntent, Call, ConsultPurpose, Origin, Reservation
 from ctiserver.tlib.vocabulary import KVList
 
 log = logging.getLogger(__name__)
@@ -245,6 +246,13 @@ class Model(State):
             self.emit(AgentSessionEnded(dn=dn))
         return self.take()
 
+    def reserve(self, reservation: Reservation, *, reserved: bool = True) -> list[Change]:
+        """Reserve an agent for a client (or, not *reserved*, end the reservation)."""
+        known = self.reservations.get(reservation.key)
+        if reserved or known is not None:
+            self.emit(AgentReservation(reservation=known or reservation, reserved=reserved))
+        return self.take()
+
     def time_no_answer(self, dn: DeviceId, conn_id: ConnId, due: float | None) -> list[Change]:
         """The call *conn_id* ringing at *dn* is due an answer by *due* (None: no more)."""
         if self.no_answer_due(dn, conn_id) != due:
@@ -343,4 +351,6 @@ class Model(State):
             records.append(ConnIdPromised(dn=dn, conn_id=conn_id))
         for (dn, conn_id), due in self._no_answer.items():
             records.append(NoAnswerTimed(dn=dn, conn_id=conn_id, due=due))
+        for reservation in self._reservations.values():
+            records.append(AgentReservation(reservation=reservation, reserved=True))
         return records

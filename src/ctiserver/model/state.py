@@ -25,6 +25,7 @@ from ctiserver.model.changes import (
     AgentChanged,
     AgentEvent,
     AgentIntended,
+    AgentReservation,
     AgentSessionEnded,
     AgentTimed,
     CallChange,
@@ -42,7 +43,15 @@ from ctiserver.model.changes import (
     RouteDialogueOpened,
 )
 from ctiserver.model.states import DnKind
-from ctiserver.model.values import Agent, AgentIntent, Call, Party, Recording, RouteDialogue
+from ctiserver.model.values import (
+    Agent,
+    AgentIntent,
+    Call,
+    Party,
+    Recording,
+    Reservation,
+    RouteDialogue,
+)
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +108,7 @@ class State:
         self._routes: dict[str, RouteDialogue] = {}
         self._promises: dict[DeviceId, ConnId] = {}
         self._no_answer: dict[tuple[DeviceId, ConnId], float] = {}  # -> wall time due
+        self._reservations: dict[str, Reservation] = {}  # by Reservation.key
         self._records: list[Change] = []
         self._created: list[ConnId] = []  # calls created since take_created()
 
@@ -202,6 +212,11 @@ class State:
     def no_answer(self) -> Mapping[tuple[DeviceId, ConnId], float]:
         return self._no_answer
 
+    @property
+    def reservations(self) -> Mapping[str, Reservation]:
+        """The agents reserved (RequestReserveAgent), by Reservation.key."""
+        return self._reservations
+
     def host_of(self, guest: DeviceId) -> DeviceId | None:
         return self._hosts.get(guest)
 
@@ -246,6 +261,7 @@ class State:
             "routes": dict(self._routes),
             "promises": dict(self._promises),
             "no_answer": dict(self._no_answer),
+            "reservations": dict(self._reservations),
         }
 
     # --- evolve steps (one per kind of record) ------------------------------------------
@@ -338,6 +354,13 @@ class State:
         else:
             self._no_answer[change.dn, change.conn_id] = change.due
 
+    def _reserve(self, change: AgentReservation) -> None:
+        reservation = change.reservation
+        if change.reserved:
+            self._reservations[reservation.key] = reservation
+        else:
+            self._reservations.pop(reservation.key, None)
+
     def _associate(self, change: GuestAssociation) -> None:
         if change.associated:
             self._hosts[change.guest] = change.host
@@ -378,6 +401,7 @@ EVOLVE.add(AgentIntended, State._set_intent)
 EVOLVE.add(AgentTimed, State._time_agent)
 EVOLVE.add(AgentSessionEnded, State._end_session)
 EVOLVE.add(NoAnswerTimed, State._time_no_answer)
+EVOLVE.add(AgentReservation, State._reserve)
 EVOLVE.add(GuestAssociation, State._associate)
 EVOLVE.add(RecordingChanged, State._record)
 EVOLVE.add(DnsReconfigured, State._reconfigure)

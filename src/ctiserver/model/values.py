@@ -180,3 +180,31 @@ class RouteDialogue:
     register_id: str
     routing_point: DeviceId
     conn_id: ConnId
+
+
+@immutable
+class Reservation:
+    """An agent reserved for one client (RequestReserveAgent): by its DN, its AgentID,
+    its place, or several of them.  `holder` is the client's ClientSessionID; `until`
+    the wall time the reservation lapses."""
+
+    dn: DeviceId | None
+    agent_id: str
+    place: str
+    holder: str
+    until: float
+
+    @property
+    def key(self) -> str:
+        return f"{self.dn or ''}|{self.agent_id}|{self.place}"
+
+    def overlaps(self, other: Reservation) -> bool:
+        """Whether the two name an entity in common (the same DN, agent or place)."""
+        return (
+            (self.dn is not None and self.dn == other.dn)
+            or (self.agent_id != "" and self.agent_id == other.agent_id)
+            or (self.place != "" and self.place == other.place)
+        )
+
+    def same_entities(self, other: Reservation) -> bool:
+        return (self.dn, self.agent_id, self.place) == (other.dn, other.agent_id, other.place)

@@ -50,6 +50,7 @@ class AgentView:
     status: AgentStatus
     device: DeviceId | None
     group: DeviceId | None
+    reason_code: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +117,7 @@ def view_of(state: SwitchState) -> SwitchView:
     return SwitchView(
         calls=tuple(_call_view(call) for call in state.calls.values()),
         agents=tuple(
-            AgentView(agent.agent_id, agent.status, agent.device, agent.group)
+            AgentView(agent.agent_id, agent.status, agent.device, agent.group, agent.reason_code)
             for agent in state.agents.values()
         ),
         associations=tuple(state.associations),

@@ -62,6 +62,8 @@ REQUIRED_PERMISSION: Final[Mapping[str, Permission | None]] = {
     "RequestRouteCall": R,
     "RequestGetAccessNumber": R,
     "RequestCancelReqGetAccessNumber": R,
+    # agents and supervision
+    "RequestReserveAgent": R,
 }
 
 # What a missing permission stops an application from doing, for the ErrorMessage.

@@ -121,6 +121,8 @@ EVENTS: Final[Mapping[str, EventShape]] = {
     "EventReqGetAccessNumberCanceled": _shape(("ReferenceID", "XReferenceID"), ()),
     "EventRemoteConnectionSuccess": _shape(("ConnID", "ThisDN", "ReferenceID"), ()),
     "EventRemoteConnectionFailed": _shape(("ConnID", "ThisDN", "ReferenceID"), ()),
+    # agents and supervision (docs/agents.md, docs/supervision.md)
+    "EventAgentReserved": _shape(("ReferenceID",), ("ThisDN", "AgentID", "Place", "Extensions")),
 }
 
 

@@ -47,11 +47,13 @@ STRING_ATTRIBUTES = frozenset(
         "CustomerID",
         "AccessNumber",
         "ClientSessionID",
+        "Place",
     }
 )
 INTEGER_ATTRIBUTES = frozenset(
     {"ReferenceID", "PrivateMsgID", "XReferenceID", "LastEventSequenceNumber"}
 )
+SIGNED_INTEGER_ATTRIBUTES = frozenset({"Timeout", "Priority"})  # 0 and below mean something
 KV_ATTRIBUTES = frozenset({"UserData", "Extensions", "Reasons"})
 COMMON_ATTRIBUTES = frozenset({"Request", "ReferenceID", "Extensions", "Reasons"})
 
@@ -129,6 +131,14 @@ REQUESTS: dict[str, RequestSpec] = {
     ),
     "RequestCancelReqGetAccessNumber": RequestSpec(("XReferenceID",), ("ThisDN", "Location")),
 }
+# Agents and supervision (docs/agents.md, docs/supervision.md).
+REQUESTS.update(
+    {
+        "RequestReserveAgent": RequestSpec(
+            (), ("ThisDN", "AgentID", "Place", "Timeout", "Priority")
+        ),
+    }
+)
 
 
 class InvalidRequest(Exception):
@@ -193,6 +203,9 @@ def _check_value(attribute: str, value: Any) -> None:
     elif attribute in INTEGER_ATTRIBUTES:
         if not _is_positive_int(value):
             raise InvalidRequest(TError.INVALID_ATTR, f"{attribute} must be a positive integer")
+    elif attribute in SIGNED_INTEGER_ATTRIBUTES:
+        if type(value) is not int or not -(2**31) <= value < 2**31:
+            raise InvalidRequest(TError.INVALID_ATTR, f"{attribute} must be an integer")
     elif attribute in KV_ATTRIBUTES:
         check_kv_list(attribute, value, depth=1)
         if attribute == "Extensions":

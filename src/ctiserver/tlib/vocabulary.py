@@ -306,3 +306,6 @@ class TMessage(TypedDict, total=False):
     ClientSessionID: str
     LastEventSequenceNumber: int
     Parties: list[KVList]
+    Place: str
+    Timeout: int
+    Priority: int

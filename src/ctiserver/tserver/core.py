@@ -30,12 +30,21 @@ from ctiserver.model.changes import CallChange, Change, PartyChange
 from ctiserver.model.model import Model
 from ctiserver.model.resync import SnapshotAgent, SnapshotParty
 from ctiserver.model.states import DnKind, PartyState
-from ctiserver.model.values import AgentIntent, Call, Origin
+from ctiserver.model.values import AgentIntent, Call, Origin, Reservation
 from ctiserver.tlib.codec import format_time
 from ctiserver.tlib.errors import TError
 from ctiserver.tlib.requests import REQUESTS, InvalidRequest
 from ctiserver.tlib.vocabulary import KVList, RegisterMode, ServerRole, TMessage
-from ctiserver.tserver import addresses, agents, calls, private, routing, transfers, userdata
+from ctiserver.tserver import (
+    addresses,
+    agents,
+    calls,
+    private,
+    reservations,
+    routing,
+    transfers,
+    userdata,
+)
 from ctiserver.tserver.addresses import SERVER_VERSION
 from ctiserver.tserver.calls import Destination
 from ctiserver.tserver.cleanup import Cleanup
@@ -79,6 +88,7 @@ from ctiserver.tserver.port import (
 )
 from ctiserver.tserver.publishing import Publisher
 from ctiserver.tserver.registry import Registry
+from ctiserver.tserver.reservations import Candidate
 from ctiserver.tserver.sessions import Refusal, SessionFact
 
 log = logging.getLogger(__name__)
@@ -92,6 +102,7 @@ HANDLERS: Mapping[str, Handler] = {
     **agents.HANDLERS,
     **userdata.HANDLERS,
     **private.HANDLERS,
+    **reservations.HANDLERS,
 }
 # What carries out a request on a call moving to another site, with the access number.
 CARRY_OUT: Mapping[Purpose, Callable[..., None]] = {
@@ -412,9 +423,10 @@ class TServerCore:
             self.cleanup.next_deadline(),
             self.clients.next_deadline(),
         ]
-        due = self.features.next_due() if self._role is ServerRole.PRIMARY else None
-        if due is not None:
-            times.append(due - self._wall_offset)
+        if self._role is ServerRole.PRIMARY:
+            due = self.features.next_due()
+            times.append(None if due is None else due - self._wall_offset)
+            times.append(self.features.next_deadline())
         if self.iscc is not None:
             times.append(self.iscc.next_deadline())
         known = [t for t in times if t is not None]
@@ -627,6 +639,12 @@ class TServerCore:
 
     def session_of(self, client: ClientId) -> str | None:
         return self.clients.session_of(client)
+
+    def reserve(
+        self, ctx: RequestContext, wanted: Reservation, duration: float, priority: int
+    ) -> None:
+        candidate = Candidate(ctx.client, ctx.reference_id, wanted, duration, priority)
+        self.features.reservations.ask(candidate, ctx.at)
 
     def reject_route(self, cross_ref_id: str, at: Instant) -> None:
         self.change(self._model.reject_route(cross_ref_id), at)

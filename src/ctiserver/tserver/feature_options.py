@@ -62,3 +62,23 @@ class AgentOptions:
         """Whether a call that rings unanswered at an agent is acted on at all."""
         acting = self.agent_no_answer_action != "none" or self.agent_no_answer_overflow != "none"
         return acting and self.agent_no_answer_timeout > 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationOptions:
+    """Agent reservation ([agent-reservation]; Genesys writes its times in milliseconds):
+
+    reservation_time                 how long a reservation lasts when the request
+                                     gives no Timeout (10 s)
+    request_collection_time          how long requests for one agent are collected
+                                     before one is granted (0.1 s)
+    reject_subsequent_request        a client asking again for an agent it holds fails;
+                                     when off, the request sets a new duration
+    collect_lower_priority_requests  collect requests of any priority; when off, only
+                                     those of the highest priority seen so far
+    """
+
+    reservation_time: float = 10.0
+    request_collection_time: float = 0.1
+    reject_subsequent_request: bool = True
+    collect_lower_priority_requests: bool = True

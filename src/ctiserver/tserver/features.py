@@ -1,5 +1,6 @@
 """The T-Server's own features that follow the model: the emulated agent features
-(tserver.agent_emulation), and the one place the core consults them.
+(tserver.agent_emulation), agent reservation (tserver.reservations), and the one place
+the core consults them.
 
 The core asks them before it tells a change (so that, say, an emulated after-call work
 is told before the EventReleased that caused it), on every tick, for the next time they
@@ -9,18 +10,28 @@ Their state is in the model; what they keep here is only their options.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from ctiserver.clock import Instant
 from ctiserver.ids import DeviceId
 from ctiserver.model.changes import Change, PartyChange
 from ctiserver.model.model import Model
 from ctiserver.model.values import Call
 from ctiserver.tlib.vocabulary import KVList
-from ctiserver.tserver.agent_emulation import AgentEmulation, Host
+from ctiserver.tserver.agent_emulation import AgentEmulation
+from ctiserver.tserver.agent_emulation import Host as AgentHost
+from ctiserver.tserver.reservations import Host as DeskHost
+from ctiserver.tserver.reservations import ReservationDesk
+
+
+class Host(AgentHost, DeskHost, Protocol):
+    """What the features need of the core."""
 
 
 class Features:
     def __init__(self, host: Host, model: Model) -> None:
         self.agents = AgentEmulation(host, model)
+        self.reservations = ReservationDesk(host, model)
 
     def before(self, change: Change, at: Instant) -> None:
         self.agents.before(change, at)
@@ -31,10 +42,16 @@ class Features:
 
     def tick(self, at: Instant) -> None:
         self.agents.tick(at)
+        self.reservations.tick(at)
 
     def next_due(self) -> float | None:
         """The earliest wall time a feature is due."""
-        return self.agents.next_due()
+        times = (self.agents.next_due(), self.reservations.next_due())
+        return min((t for t in times if t is not None), default=None)
+
+    def next_deadline(self) -> float | None:
+        """The earliest monotonic time a feature is due (what is not kept in the model)."""
+        return self.reservations.next_deadline()
 
     def link_up(self, at: Instant) -> None:
         self.agents.link_up(at)

@@ -25,10 +25,18 @@ from ctiserver.iscc.protocol import PeerMessage
 from ctiserver.model.changes import Change
 from ctiserver.model.model import PRIVATE_NAMESPACE
 from ctiserver.model.states import DnKind
-from ctiserver.model.values import Agent, AgentIntent, Call, Party, Recording, RouteDialogue
+from ctiserver.model.values import (
+    Agent,
+    AgentIntent,
+    Call,
+    Party,
+    Recording,
+    Reservation,
+    RouteDialogue,
+)
 from ctiserver.tlib.vocabulary import KVList, RegisterMode, ServerRole, TMessage
 from ctiserver.tserver.correlation import Answer, Pending
-from ctiserver.tserver.feature_options import AgentOptions
+from ctiserver.tserver.feature_options import AgentOptions, ReservationOptions
 from ctiserver.tserver.sessions import SessionFact
 
 # --- settings ------------------------------------------------------------------------------
@@ -63,6 +71,7 @@ class CoreSettings:
     resume_max_events: int = 1000  # [server] resume-max-events: kept per session
     member: str = ""  # [ha] member: in this server's ClientSessionIDs
     agents: AgentOptions = field(default_factory=lambda: AgentOptions())  # emulated features
+    reservations: ReservationOptions = field(default_factory=lambda: ReservationOptions())
 
 
 # --- requests ------------------------------------------------------------------------------
@@ -304,6 +313,12 @@ class Core(Protocol):
 
     def session_of(self, client: ClientId) -> str | None:
         """The ClientSessionID of *client* (None: it has not registered)."""
+
+    def reserve(
+        self, ctx: RequestContext, wanted: Reservation, duration: float, priority: int
+    ) -> None:
+        """RequestReserveAgent, checked (duration 0: cancel): collect it, grant it or
+        refuse it (tserver.reservations)."""
 
     def reject_route(self, cross_ref_id: str, at: Instant) -> None:
         """The router rejected the call: the dialogue ends and its registrants hear
