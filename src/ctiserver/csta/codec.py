@@ -27,6 +27,7 @@ from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 from ctiserver import safexml
 from ctiserver.csta import (
     agents,
+    audio,
     call_control,
     call_information,
     escape,
@@ -55,6 +56,7 @@ MESSAGE_MODULES: tuple[types.ModuleType, ...] = (
     escape,
     voice,
     call_information,
+    audio,
 )
 _NAMESPACE_OK = re.compile(
     r"(|http://www\.(ecma\.ch|ecma-international\.org)/standards/ecma-323/csta/ed\d+"

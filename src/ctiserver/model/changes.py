@@ -25,6 +25,7 @@ from ctiserver.model.values import (
     Agent,
     AgentIntent,
     Call,
+    Monitoring,
     Party,
     Recording,
     Reservation,
@@ -298,6 +299,36 @@ class AgentReservation:
     reserved: bool
 
 
+# --- supervision ---------------------------------------------------------------------------
+
+
+@record
+class MonitoringChanged:
+    """A supervisor's subscription to an agent's calls started (`active`) or ended.  No
+    event of its own: the T-Server tells the supervisor's and the agent's registrants."""
+
+    monitoring: Monitoring
+    active: bool
+
+
+@record
+class MuteChanged(CallChange):
+    """`dn` is heard in `call` no more (`muted`), or again: its microphone, or for a
+    supervisor its MonitorMode (`mode`: mute, connect or coach)."""
+
+    dn: DeviceId
+    muted: bool
+    mode: str = ""
+
+
+@record
+class ListenChanged(CallChange):
+    """`dn` hears `call` no more (not `listening`), or again."""
+
+    dn: DeviceId
+    listening: bool
+
+
 # --- private features ----------------------------------------------------------------------
 
 
@@ -355,6 +386,7 @@ Change = (
     | AgentSessionEnded
     | NoAnswerTimed
     | AgentReservation
+    | MonitoringChanged
     | GuestAssociation
     | RecordingChanged
     | DnsReconfigured

@@ -57,6 +57,8 @@ from ctiserver.model.states import DnKind, PartyState
 from ctiserver.model.values import Call, Party
 from ctiserver.tlib.vocabulary import CallState, CallType, DNRole
 
+# How a device is added to a call by SingleStepConferenceCall (docs/pbxsim.md § 4.12).
+JOINING = (EventCause.SINGLE_STEP_CONFERENCE, EventCause.SILENT_PARTICIPATION)
 # ECMA-269 causes of a FailedEvent -> the CallState of EventDestinationBusy.
 FAILURE_CALL_STATES: Mapping[EventCause, CallState] = {
     EventCause.BUSY: CallState.BUSY,
@@ -185,14 +187,39 @@ def on_delivered(state: State, dn: DeviceId, event: DeliveredEvent) -> None:
     if event.cause is EventCause.CONSULTATION:
         call = commit(state, call, consulting(state, call, event.calling_device))
     before = state.party(device, call.conn_id)
-    party = touch(state, call, device, dn, PartyState.RINGING, DNRole.DESTINATION)
-    if event.cause is EventCause.SINGLE_STEP_CONFERENCE:
+    role = DNRole.OBSERVER if device in call.observers else DNRole.DESTINATION
+    party = touch(state, call, device, dn, PartyState.RINGING, role)
+    if event.cause in JOINING:
         party = party.changed(added_by=event.calling_device)
     if device != dn:
         note(state, call, party, before)
         return
     party = party.changed(other_dn=event.calling_device)
+    if party.role is DNRole.OBSERVER:
+        state.emit(_observing(state, call, party, PartyRang))
+        return
     state.emit(_rang(state, call, party, event))
+
+
+def _observing(
+    state: State, call: Call, observer: Party, kind: type[PartyRang] | type[PartyEstablished]
+) -> PartyRang | PartyEstablished:
+    """EventRinging or EventEstablished of a supervisor observing the call: CallState
+    Bridged, OtherDN the party the monitored agent talks with (the Events and Models
+    Reference, "Monitoring calls")."""
+    talking = [
+        p
+        for p in state.present(call.conn_id)
+        if p.dn not in (observer.dn, observer.added_by) and p.role is not DNRole.OBSERVER
+    ]
+    other = talking[0] if talking else None
+    observer = observer.changed(other_dn=other.dn if other is not None else observer.added_by)
+    return kind(
+        call=call,
+        party=observer,
+        call_state=CallState.BRIDGED,
+        other_role=other.role if other is not None else None,
+    )
 
 
 def _rang(state: State, call: Call, party: Party, event: DeliveredEvent) -> PartyRang:
@@ -233,6 +260,9 @@ def on_established(state: State, dn: DeviceId, event: EstablishedEvent) -> None:
     )
     before = state.party(answering, call.conn_id)
     party = touch(state, call, answering, dn, PartyState.ESTABLISHED, DNRole.DESTINATION)
+    if answering == dn and party.role is DNRole.OBSERVER:
+        state.emit(_observing(state, call, party, PartyEstablished))
+        return
     if answering == dn:
         present = [p for p in state.present(call.conn_id) if p.dn != dn]
         conference = len(present) + 1 > 2
@@ -244,11 +274,24 @@ def on_established(state: State, dn: DeviceId, event: EstablishedEvent) -> None:
     own = state.party(dn, call.conn_id)
     if own is None:
         return
-    if event.cause is EventCause.SINGLE_STEP_CONFERENCE:
+    if party.role is DNRole.OBSERVER:
+        if own.dn == party.added_by:  # the monitored agent alone is told
+            state.emit(_observed(call, own, party))
+    elif event.cause in JOINING:
         state.emit(_added(call, own, party))
     elif own.state is PartyState.DIALING or own.other_dn == answering:
         own = own.changed(state=PartyState.ESTABLISHED, other_dn=answering)
         state.emit(PartyEstablished(call=call, party=own))
+
+
+def _observed(call: Call, own: Party, observer: Party) -> PartyAdded:
+    return PartyAdded(
+        call=call,
+        party=own,
+        other_dn=observer.dn,
+        other_role=DNRole.OBSERVER,
+        call_state=CallState.BRIDGED,
+    )
 
 
 def _added(call: Call, own: Party, added: Party) -> PartyAdded:
@@ -309,10 +352,20 @@ def on_connection_cleared(state: State, dn: DeviceId, event: ConnectionClearedEv
 
 
 def _deleted_from_conference(state: State, call: Call, dn: DeviceId, dropped: DeviceId) -> None:
-    """*dropped* left a call of three or more: EventPartyDeleted for *dn*, who stays."""
+    """*dropped* left a call of three or more: EventPartyDeleted for *dn*, who stays.  An
+    observer is seen by the agent it monitors alone (and sees everyone)."""
     own = state.party(dn, call.conn_id)
+    gone = state.party(dropped, call.conn_id)
+    if own is None or not own.present:
+        return
+    if gone is not None and gone.role is DNRole.OBSERVER:
+        if dn == gone.added_by:
+            state.emit(_unobserved(call, own, gone))
+        return
     staying = [p for p in state.present(call.conn_id) if p.dn != dropped]
-    if own is None or not own.present or len(staying) < 2:
+    if own.role is not DNRole.OBSERVER:
+        staying = [p for p in staying if p.role is not DNRole.OBSERVER]
+    if len(staying) < 2:
         return
     call_state = CallState.CONFERENCED if len(staying) > 2 else CallState.OK
     if len(staying) == 2:
@@ -328,6 +381,17 @@ def _deleted_from_conference(state: State, call: Call, dn: DeviceId, dropped: De
             third_party_role=DNRole.DELETED_BY,
             call_state=call_state,
         )
+    )
+
+
+def _unobserved(call: Call, own: Party, observer: Party) -> PartyDeleted:
+    return PartyDeleted(
+        call=call,
+        party=own,
+        other_dn=observer.dn,
+        other_role=DNRole.DELETED_PARTY,
+        third_party_dn=call.deleted_by.get(observer.dn, observer.dn),
+        third_party_role=DNRole.DELETED_BY,
     )
 
 

@@ -25,6 +25,7 @@ from ctiserver.csta.agents import (
     AgentReadyEvent,
     AgentWorkingAfterCallEvent,
 )
+from ctiserver.csta.audio import MicrophoneMuteEvent, SpeakerMuteEvent
 from ctiserver.csta.call_information import CallInformationEvent
 from ctiserver.csta.escape import PrivateEvent
 from ctiserver.csta.events import (
@@ -46,7 +47,7 @@ from ctiserver.csta.events import (
 from ctiserver.csta.schema import Event, Unconfirmed
 from ctiserver.csta.voice import RecordEvent, StopEvent, SuspendRecordEvent
 from ctiserver.ids import CallId, ConnId, ConnIdAllocator, DeviceId
-from ctiserver.model import agents, connections, private, queues, resync, transfers
+from ctiserver.model import agents, connections, private, queues, resync, supervision, transfers
 from ctiserver.model.changes import (
     AgentChanged,
     AgentEvent,
@@ -59,6 +60,7 @@ from ctiserver.model.changes import (
     ConnIdPromised,
     DnsReconfigured,
     GuestAssociation,
+    MonitoringChanged,
     NoAnswerTimed,
     PartyNoted,
     RecordingChanged,
@@ -71,7 +73,16 @@ from ctiserver.model.moves import commit, forget_if_unused, remove
 from ctiserver.model.resync import SnapshotAgent, SnapshotParty
 from ctiserver.model.state import State
 from ctiserver.model.states import DnKind
-from ctiserver.model.values import Agent, AgentIntent, Call, ConsultPurpose, Origin, Reservation
+from ctiserver.model.values import (
+    Agent,
+    AgentIntent,
+    Call,
+    ConsultPurpose,
+    Monitoring,
+    Observation,
+    Origin,
+    Reservation,
+)
 from ctiserver.tlib.vocabulary import KVList
 
 log = logging.getLogger(__name__)
@@ -118,6 +129,10 @@ HANDLERS.add(RecordEvent, private.on_record)
 HANDLERS.add(SuspendRecordEvent, private.on_suspend)
 HANDLERS.add(StopEvent, private.on_stop)
 HANDLERS.add(CallInformationEvent, private.on_call_information)
+# supervision (model.supervision): mute, listening, and observers' participation
+HANDLERS.add(PrivateEvent, supervision.on_private_event)
+HANDLERS.add(MicrophoneMuteEvent, supervision.on_microphone_mute)
+HANDLERS.add(SpeakerMuteEvent, supervision.on_speaker_mute)
 
 
 class Model(State):
@@ -246,6 +261,18 @@ class Model(State):
             self.emit(AgentSessionEnded(dn=dn))
         return self.take()
 
+    def monitor(self, monitoring: Monitoring, *, active: bool = True) -> list[Change]:
+        """A supervisor's subscription to an agent's calls starts (or ends)."""
+        supervision.monitor(self, monitoring, active=active)
+        return self.take()
+
+    def observe(
+        self, conn_id: ConnId, supervisor: DeviceId, observation: Observation | None
+    ) -> list[Change]:
+        """*supervisor* joins the call as an observer (None: no longer)."""
+        supervision.observe(self, conn_id, supervisor, observation)
+        return self.take()
+
     def reserve(self, reservation: Reservation, *, reserved: bool = True) -> list[Change]:
         """Reserve an agent for a client (or, not *reserved*, end the reservation)."""
         known = self.reservations.get(reservation.key)
@@ -353,4 +380,6 @@ class Model(State):
             records.append(NoAnswerTimed(dn=dn, conn_id=conn_id, due=due))
         for reservation in self._reservations.values():
             records.append(AgentReservation(reservation=reservation, reserved=True))
+        for monitoring in self._monitorings.values():
+            records.append(MonitoringChanged(monitoring=monitoring, active=True))
         return records

@@ -34,6 +34,7 @@ from ctiserver.model.changes import (
     ConnIdPromised,
     DnsReconfigured,
     GuestAssociation,
+    MonitoringChanged,
     NoAnswerTimed,
     PartyChange,
     PartyMoved,
@@ -47,6 +48,7 @@ from ctiserver.model.values import (
     Agent,
     AgentIntent,
     Call,
+    Monitoring,
     Party,
     Recording,
     Reservation,
@@ -109,6 +111,7 @@ class State:
         self._promises: dict[DeviceId, ConnId] = {}
         self._no_answer: dict[tuple[DeviceId, ConnId], float] = {}  # -> wall time due
         self._reservations: dict[str, Reservation] = {}  # by Reservation.key
+        self._monitorings: dict[DeviceId, Monitoring] = {}  # by supervisor
         self._records: list[Change] = []
         self._created: list[ConnId] = []  # calls created since take_created()
 
@@ -213,6 +216,15 @@ class State:
         return self._no_answer
 
     @property
+    def monitorings(self) -> Mapping[DeviceId, Monitoring]:
+        """The supervisors' subscriptions to agents' calls, by supervisor."""
+        return self._monitorings
+
+    def monitoring_of(self, agent: DeviceId) -> Monitoring | None:
+        """The subscription to *agent*'s calls, if a supervisor has one."""
+        return next((m for m in self._monitorings.values() if m.agent == agent), None)
+
+    @property
     def reservations(self) -> Mapping[str, Reservation]:
         """The agents reserved (RequestReserveAgent), by Reservation.key."""
         return self._reservations
@@ -262,6 +274,7 @@ class State:
             "promises": dict(self._promises),
             "no_answer": dict(self._no_answer),
             "reservations": dict(self._reservations),
+            "monitorings": dict(self._monitorings),
         }
 
     # --- evolve steps (one per kind of record) ------------------------------------------
@@ -361,6 +374,13 @@ class State:
         else:
             self._reservations.pop(reservation.key, None)
 
+    def _monitor(self, change: MonitoringChanged) -> None:
+        monitoring = change.monitoring
+        if change.active:
+            self._monitorings[monitoring.supervisor] = monitoring
+        else:
+            self._monitorings.pop(monitoring.supervisor, None)
+
     def _associate(self, change: GuestAssociation) -> None:
         if change.associated:
             self._hosts[change.guest] = change.host
@@ -379,6 +399,8 @@ class State:
             self._calls_at.pop(dn, None)
             self._agents.pop(dn, None)
             self._intents.pop(dn, None)
+            for gone in [s for s, m in self._monitorings.items() if dn in (s, m.agent)]:
+                del self._monitorings[gone]
         for dn in change.dns:
             self._calls_at.setdefault(dn, {})
         self._dns = dict(change.dns)
@@ -402,6 +424,7 @@ EVOLVE.add(AgentTimed, State._time_agent)
 EVOLVE.add(AgentSessionEnded, State._end_session)
 EVOLVE.add(NoAnswerTimed, State._time_no_answer)
 EVOLVE.add(AgentReservation, State._reserve)
+EVOLVE.add(MonitoringChanged, State._monitor)
 EVOLVE.add(GuestAssociation, State._associate)
 EVOLVE.add(RecordingChanged, State._record)
 EVOLVE.add(DnsReconfigured, State._reconfigure)

@@ -96,6 +96,15 @@ class Party:
 
 
 @immutable
+class Observation:
+    """How a supervisor observes a call: its MonitorMode (mute, connect, coach) and
+    MonitorScope (call: to the call's end; agent: until the agent leaves it)."""
+
+    mode: str
+    scope: str
+
+
+@immutable
 class Call:
     """A call as the server knows it, without its parties (the model keeps those apart).
 
@@ -118,6 +127,7 @@ class Call:
     expected: frozenset[DeviceId] = frozenset()  # our DNs it was sent on to
     account_code: str = ""  # the last one set on the switch
     from_network: bool = False  # it reached us from a trunk (networkCallingDevice)
+    observers: Mapping[DeviceId, Observation] = field(default_factory=dict)  # supervisors
 
     @property
     def ani(self) -> DeviceId | None:
@@ -208,3 +218,17 @@ class Reservation:
 
     def same_entities(self, other: Reservation) -> bool:
         return (self.dn, self.agent_id, self.place) == (other.dn, other.agent_id, other.place)
+
+
+@immutable
+class Monitoring:
+    """A supervisor's subscription to an agent's calls (RequestMonitorNextCall): the
+    supervisor joins the agent's next call (OneCall) or every call (AllCalls) as an
+    observer, in `mode` (mute, connect or coach), until the call ends or, with scope
+    "agent", until the agent leaves it."""
+
+    supervisor: DeviceId
+    agent: DeviceId
+    kind: str  # MonitorNextCallType: OneCall or AllCalls
+    mode: str
+    scope: str

@@ -129,7 +129,9 @@ class Connection:
     said, repeated by the EstablishedEvent when the device answers.  `acd_group` is the
     group that distributed the call here; `answered` tells wrap-up that it was talked on.
     `number` is what events call the device when it is not its deviceID (the far end of
-    a trunk call); `fail_cause` says why the connection went to fail.
+    a trunk call); `fail_cause` says why the connection went to fail.  `participation`
+    is how a device that joined by SingleStepConferenceCall takes part (docs/pbxsim.md
+    § 4.12): heard by all (active), by nobody (silent), or by `coached` alone (coach).
     """
 
     device: DeviceId
@@ -144,6 +146,8 @@ class Connection:
     fail_cause: EventCause | None = None
     recording: Recording | None = None
     leg: Leg | None = None
+    participation: str = "active"  # active, silent (hears only) or coach (heard by one)
+    coached: DeviceId | None = None  # the one device that hears a coach
 
     def shown(self) -> DeviceId:
         """The device as events name it: its number."""

@@ -79,7 +79,7 @@ def _dial_on_trunk(ctx: Context, call: Call, arrival: Connection, cause: EventCa
 
 def _ring(ctx: Context, call: Call, arrival: Connection, cause: EventCause) -> None:
     # A single-step conference is answered as one (docs/pbxsim.md § 4.8); else newCall.
-    if cause is EventCause.SINGLE_STEP_CONFERENCE:
+    if cause in (EventCause.SINGLE_STEP_CONFERENCE, EventCause.SILENT_PARTICIPATION):
         arrival.answer_cause = cause
     call.add(arrival)
     event = DeliveredEvent(

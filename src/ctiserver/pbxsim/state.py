@@ -117,6 +117,8 @@ class SwitchState:
         self.hosts: dict[DeviceId, DeviceId] = {}  # guest -> host (hot desking)
         self.trunk_links: dict[TrunkLinkId, TrunkLink] = {}
         self.legs: dict[str, Leg] = {}  # network call id -> leg
+        self.microphone_muted: set[DeviceId] = set()  # SetMicrophoneMute, until the last call
+        self.speaker_muted: set[DeviceId] = set()  # SetSpeakerMute, likewise
         self._counters: dict[str, int] = {}
 
     def reconfigure(self, config: PbxConfig) -> None:

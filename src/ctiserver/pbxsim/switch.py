@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from typing import Final, TypeVar, cast
 
 from ctiserver.csta import agents as csta_agents
+from ctiserver.csta import audio as csta_audio
 from ctiserver.csta import call_control as csta_calls
 from ctiserver.csta import call_information as csta_information
 from ctiserver.csta import escape as csta_escape
@@ -38,9 +39,10 @@ from ctiserver.pbxsim import (
     account_codes,
     acd,
     association,
+    audio,
     call_control,
     delivery,
-    hot_desking,
+    participation,
     phone,
     recording,
     routing,
@@ -107,12 +109,14 @@ SERVICES: Final[Mapping[type[Message], _Service]] = dict(
         _entry(csta_routeing.RouteEnd, routing.route_end),
         _entry(csta_agents.SetAgentState, acd.set_agent_state),
         _entry(csta_agents.GetAgentState, acd.get_agent_state),
-        _entry(csta_escape.Escape, hot_desking.escape),
+        _entry(csta_escape.Escape, participation.escape),
         _entry(csta_voice.RecordMessage, recording.record_message),
         _entry(csta_voice.Stop, recording.stop),
         _entry(csta_voice.Suspend, recording.suspend),
         _entry(csta_voice.Resume, recording.resume),
         _entry(csta_information.AssociateData, account_codes.associate_data),
+        _entry(csta_audio.SetMicrophoneMute, audio.set_microphone_mute),
+        _entry(csta_audio.SetSpeakerMute, audio.set_speaker_mute),
     ]
 )
 
@@ -239,4 +243,5 @@ class Switch:
     def _settle(self, ctx: Context) -> Outcome:
         delivery.distribute(ctx)
         trunk_links.report(ctx)
+        audio.settle(ctx)
         return ctx.outcome()

@@ -23,6 +23,8 @@ class ConnectionView:
     state: LocalConnectionState
     number: DeviceId  # as events name it: the device, or the far end's number
     recording: str | None = None  # the message id of its recording
+    participation: str = "active"  # active, silent or coach (§ 4.12)
+    coached: DeviceId | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,8 @@ class SwitchView:
     recordings: tuple[RecordingView, ...] = ()
     trunk_links: tuple[TrunkLink, ...] = ()
     legs: tuple[LegView, ...] = ()
+    microphone_muted: frozenset[DeviceId] = frozenset()
+    speaker_muted: frozenset[DeviceId] = frozenset()
 
     def call(self, call_id: str) -> CallView | None:
         return next((call for call in self.calls if call.call_id == call_id), None)
@@ -138,12 +142,21 @@ def view_of(state: SwitchState) -> SwitchView:
             LegView(leg.network_call_id, leg.link, leg.call_id, leg.device, leg.outbound)
             for leg in state.legs.values()
         ),
+        microphone_muted=frozenset(state.microphone_muted),
+        speaker_muted=frozenset(state.speaker_muted),
     )
 
 
 def _call_view(call: Call) -> CallView:
     connections = tuple(
-        ConnectionView(c.device, c.state, c.shown(), c.recording.message if c.recording else None)
+        ConnectionView(
+            c.device,
+            c.state,
+            c.shown(),
+            c.recording.message if c.recording else None,
+            c.participation,
+            c.coached,
+        )
         for c in call.connections.values()
     )
     return CallView(call.call_id, connections, call.account_code, call.uui, call.network_call_id)

@@ -64,6 +64,17 @@ REQUIRED_PERMISSION: Final[Mapping[str, Permission | None]] = {
     "RequestCancelReqGetAccessNumber": R,
     # agents and supervision
     "RequestReserveAgent": R,
+    **dict.fromkeys(
+        (
+            "RequestMonitorNextCall",
+            "RequestCancelMonitoring",
+            "RequestSetMuteOn",
+            "RequestSetMuteOff",
+            "RequestListenDisconnect",
+            "RequestListenReconnect",
+        ),
+        C,
+    ),
 }
 
 # What a missing permission stops an application from doing, for the ErrorMessage.

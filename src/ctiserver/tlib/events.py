@@ -123,6 +123,18 @@ EVENTS: Final[Mapping[str, EventShape]] = {
     "EventRemoteConnectionFailed": _shape(("ConnID", "ThisDN", "ReferenceID"), ()),
     # agents and supervision (docs/agents.md, docs/supervision.md)
     "EventAgentReserved": _shape(("ReferenceID",), ("ThisDN", "AgentID", "Place", "Extensions")),
+    **{
+        name: _shape(("ThisDN", "OtherDN"), ("ReferenceID", "MonitorNextCallType", "Extensions"))
+        for name in ("EventMonitoringNextCall", "EventMonitoringCancelled")
+    },
+    **{
+        name: _shape(("ThisDN", "ConnID", "CallID"), ("ReferenceID", "Extensions"))
+        for name in ("EventMuteOn", "EventMuteOff")
+    },
+    **{
+        name: _shape(("ThisDN", "OtherDN", "ConnID", "CallID"), ("ReferenceID", "Extensions"))
+        for name in ("EventListenDisconnected", "EventListenReconnected")
+    },
 }
 
 

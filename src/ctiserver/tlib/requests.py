@@ -137,6 +137,12 @@ REQUESTS.update(
         "RequestReserveAgent": RequestSpec(
             (), ("ThisDN", "AgentID", "Place", "Timeout", "Priority")
         ),
+        "RequestMonitorNextCall": RequestSpec(("ThisDN", "OtherDN"), ("MonitorNextCallType",)),
+        "RequestCancelMonitoring": RequestSpec(("ThisDN",), ("OtherDN",)),
+        "RequestSetMuteOn": RequestSpec(_CALL),
+        "RequestSetMuteOff": RequestSpec(_CALL),
+        "RequestListenDisconnect": RequestSpec((*_CALL, "OtherDN")),
+        "RequestListenReconnect": RequestSpec((*_CALL, "OtherDN")),
     }
 )
 

@@ -220,6 +220,13 @@ class PartyState(enum.IntEnum):
     DIALING = 0x10001  # Initiated with the Dialing modifier
 
 
+class MonitorNextCallType(enum.StrEnum):
+    """TMonitorNextCallType: the supervisor's next call only, or every call."""
+
+    ONE_CALL = "OneCall"
+    ALL_CALLS = "AllCalls"
+
+
 ENUMERATIONS: dict[str, type[enum.StrEnum]] = {
     "CallType": CallType,
     "CallState": CallState,
@@ -236,6 +243,7 @@ ENUMERATIONS: dict[str, type[enum.StrEnum]] = {
     "InfoType": AddressInfoType,
     "CallInfoType": CallInfoType,
     "ServerRole": ServerRole,
+    "MonitorNextCallType": MonitorNextCallType,
 }
 
 
@@ -309,3 +317,4 @@ class TMessage(TypedDict, total=False):
     Place: str
     Timeout: int
     Priority: int
+    MonitorNextCallType: str

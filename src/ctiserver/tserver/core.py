@@ -30,7 +30,7 @@ from ctiserver.model.changes import CallChange, Change, PartyChange
 from ctiserver.model.model import Model
 from ctiserver.model.resync import SnapshotAgent, SnapshotParty
 from ctiserver.model.states import DnKind, PartyState
-from ctiserver.model.values import AgentIntent, Call, Origin, Reservation
+from ctiserver.model.values import AgentIntent, Call, Monitoring, Origin, Reservation
 from ctiserver.tlib.codec import format_time
 from ctiserver.tlib.errors import TError
 from ctiserver.tlib.requests import REQUESTS, InvalidRequest
@@ -42,6 +42,7 @@ from ctiserver.tserver import (
     private,
     reservations,
     routing,
+    supervision,
     transfers,
     userdata,
 )
@@ -103,6 +104,7 @@ HANDLERS: Mapping[str, Handler] = {
     **userdata.HANDLERS,
     **private.HANDLERS,
     **reservations.HANDLERS,
+    **supervision.HANDLERS,
 }
 # What carries out a request on a call moving to another site, with the access number.
 CARRY_OUT: Mapping[Purpose, Callable[..., None]] = {
@@ -171,6 +173,8 @@ class TServerCore:
         self.cleanup = Cleanup(settings.cleanup)
         self._publisher = Publisher(self)
         self.features = Features(self, self._model)
+        for kind, teller in self.features.tellers().items():
+            self._publisher.add(kind, teller)
         self._wall_offset = started.wall - started.monotonic  # wall times to monotonic
 
     # --- port: what handlers read ---------------------------------------------------------
@@ -503,16 +507,14 @@ class TServerCore:
         # Journal the whole batch first: that is the order the model applied it in.
         if self.journaling:
             self._journal.extend(changes)
-        cleanup, publish, before = (
-            self.cleanup.enabled,
-            self._publisher.publish,
-            self.features.before,
-        )
+        cleanup, publish = self.cleanup.enabled, self._publisher.publish
+        before, after = self.features.before, self.features.after
         for change in changes:
             if cleanup:
                 self.cleanup.saw(change, at)
-            before(change, at)  # what a feature makes of it is told first
+            before(change, at)  # what a feature makes of it is told first, or next
             publish(change, at)
+            after(change, at)
 
     def send(
         self,
@@ -639,6 +641,12 @@ class TServerCore:
 
     def session_of(self, client: ClientId) -> str | None:
         return self.clients.session_of(client)
+
+    def monitor(self, ctx: RequestContext, monitoring: Monitoring) -> None:
+        self.features.supervision.start(monitoring, ctx.at, ctx)
+
+    def cancel_monitoring(self, ctx: RequestContext, monitoring: Monitoring) -> None:
+        self.features.supervision.end(monitoring, ctx.at, ctx)
 
     def reserve(
         self, ctx: RequestContext, wanted: Reservation, duration: float, priority: int

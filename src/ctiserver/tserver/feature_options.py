@@ -82,3 +82,26 @@ class ReservationOptions:
     request_collection_time: float = 0.1
     reject_subsequent_request: bool = True
     collect_lower_priority_requests: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SupervisionOptions:
+    """Call supervision (TServer section):
+
+    default_monitor_mode    mute, connect or coach: how a supervisor takes part when
+                            RequestMonitorNextCall's Extensions MonitorMode does not say
+    default_monitor_scope   call (the supervisor stays to the call's end) or agent (it
+                            leaves when the agent does)
+    intrusion_enabled       a subscription joins the call the agent is in at once;
+                            when off, the supervisor waits for the next call
+    monitor_internal_calls  calls between extensions are monitored; when off, only
+                            calls with an external party
+    monitor_consult_calls   none, dest, orig or all: the agent's consultation calls
+                            monitored (made to it, made by it, both)
+    """
+
+    default_monitor_mode: str = "mute"
+    default_monitor_scope: str = "call"
+    intrusion_enabled: bool = True
+    monitor_internal_calls: bool = True
+    monitor_consult_calls: str = "none"

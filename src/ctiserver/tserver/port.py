@@ -29,6 +29,7 @@ from ctiserver.model.values import (
     Agent,
     AgentIntent,
     Call,
+    Monitoring,
     Party,
     Recording,
     Reservation,
@@ -36,7 +37,7 @@ from ctiserver.model.values import (
 )
 from ctiserver.tlib.vocabulary import KVList, RegisterMode, ServerRole, TMessage
 from ctiserver.tserver.correlation import Answer, Pending
-from ctiserver.tserver.feature_options import AgentOptions, ReservationOptions
+from ctiserver.tserver.feature_options import AgentOptions, ReservationOptions, SupervisionOptions
 from ctiserver.tserver.sessions import SessionFact
 
 # --- settings ------------------------------------------------------------------------------
@@ -72,6 +73,7 @@ class CoreSettings:
     member: str = ""  # [ha] member: in this server's ClientSessionIDs
     agents: AgentOptions = field(default_factory=lambda: AgentOptions())  # emulated features
     reservations: ReservationOptions = field(default_factory=lambda: ReservationOptions())
+    supervision: SupervisionOptions = field(default_factory=lambda: SupervisionOptions())
 
 
 # --- requests ------------------------------------------------------------------------------
@@ -213,6 +215,11 @@ class Queries(Protocol):
 
     def dialogue_for(self, point: DeviceId, conn_id: ConnId) -> RouteDialogue | None: ...
 
+    @property
+    def monitorings(self) -> Mapping[DeviceId, Monitoring]: ...
+
+    def monitoring_of(self, agent: DeviceId) -> Monitoring | None: ...
+
 
 # --- the verbs -----------------------------------------------------------------------------
 
@@ -313,6 +320,12 @@ class Core(Protocol):
 
     def session_of(self, client: ClientId) -> str | None:
         """The ClientSessionID of *client* (None: it has not registered)."""
+
+    def monitor(self, ctx: RequestContext, monitoring: Monitoring) -> None:
+        """RequestMonitorNextCall, checked: the subscription starts (tserver.monitoring)."""
+
+    def cancel_monitoring(self, ctx: RequestContext, monitoring: Monitoring) -> None:
+        """RequestCancelMonitoring, checked: the subscription ends."""
 
     def reserve(
         self, ctx: RequestContext, wanted: Reservation, duration: float, priority: int

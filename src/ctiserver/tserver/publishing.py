@@ -102,6 +102,10 @@ class Publisher:
             PartyNoted: self._noted,
         }
 
+    def add(self, kind: type[Any], teller: Callable[[Any, Instant], None]) -> None:
+        """Let *teller* tell of the records of *kind* (a feature's own records)."""
+        self._tellers[kind] = teller
+
     def publish(self, change: Change, at: Instant) -> None:
         """Tell whoever must know of *change*."""
         teller = self._tellers.get(type(change))

@@ -36,7 +36,7 @@ from ctiserver.tlib.errors import TError
 from ctiserver.tlib.vocabulary import TMessage
 from ctiserver.tserver.errors import DnNotConfigured, InvalidAttribute, RequestRefused
 from ctiserver.tserver.events import ack_event, error_event
-from ctiserver.tserver.port import Core, CoreSettings, RequestContext
+from ctiserver.tserver.port import Core, CoreSettings, RequestContext, Requester
 
 DEFAULT_TIMEOUT = -1  # the reservation-time option
 
@@ -51,7 +51,14 @@ class Host(Protocol):
 
     def change(self, changes: list[Change], at: Instant) -> None: ...
 
-    def send(self, event: TMessage, clients: Iterable[ClientId], at: Instant) -> None: ...
+    def send(
+        self,
+        event: TMessage,
+        clients: Iterable[ClientId],
+        at: Instant,
+        *,
+        answering: Requester | None = None,
+    ) -> None: ...
 
     def session_of(self, client: ClientId) -> str | None: ...
 
