@@ -15,14 +15,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import dataclasses
 import multiprocessing
 import time
 from typing import Any
 
 from probe import Probe, events_sent, percentiles
 
-from ctiserver.app.config import Address, demo
+from ctiserver.app.config import Address, amend, demo
 from ctiserver.app.service import Service
 from ctiserver.ids import DeviceId
 from ctiserver.model.states import DnKind
@@ -84,13 +83,15 @@ async def _clients(address: tuple[str, int], pairs: int, seconds: float) -> dict
 
 async def serve_and_measure(pairs: int, seconds: float) -> None:
     dns = {DeviceId(str(7001 + n)): DnKind.EXTENSION for n in range(2 * pairs)}
-    config = dataclasses.replace(
+    config = amend(
         demo(),
-        dns=dns,
-        client_listen=Address("127.0.0.1", 0),
-        http_listen=None,
-        reply_timeout=30.0,
-        max_connections_per_address=2 * pairs + 16,  # every desk connects from 127.0.0.1
+        site={"dns": dns},
+        server={
+            "client_listen": Address("127.0.0.1", 0),
+            "http_listen": None,
+            "max_connections_per_address": 2 * pairs + 16,  # every desk is on 127.0.0.1
+        },
+        switch={"reply_timeout": 30.0},
     )
     probe = Probe()
     probe.install()

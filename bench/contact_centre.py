@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import multiprocessing
 import random
 import time
@@ -25,7 +24,7 @@ from typing import Any
 
 from probe import Probe, events_sent, percentiles, running
 
-from ctiserver.app.config import AcdQueueSettings, Address, RoutingPointSettings, demo
+from ctiserver.app.config import AcdQueueSettings, Address, RoutingPointSettings, amend, demo
 from ctiserver.ids import DeviceId
 from ctiserver.model.states import DnKind
 from ctiserver.tlib.vocabulary import TMessage
@@ -39,15 +38,16 @@ def site(callers: int, agents: int) -> Any:
     dns |= {DeviceId(str(7201 + n)): DnKind.EXTENSION for n in range(agents)}
     dns |= {DeviceId(s): DnKind.EXTENSION for s in SUPERVISORS}
     dns |= {DeviceId(Q): DnKind.ACD_QUEUE, DeviceId(RP): DnKind.ROUTING_POINT}
-    return dataclasses.replace(
+    return amend(
         demo(),
-        dns=dns,
-        agent_logins=tuple(str(1001 + n) for n in range(agents)),
-        routing_points={DeviceId(RP): RoutingPointSettings(30.0, DeviceId(Q))},
-        acd_queues={DeviceId(Q): AcdQueueSettings(0.0)},
-        client_listen=Address("127.0.0.1", 0),
-        http_listen=None,
-        reply_timeout=30.0,
+        site={
+            "dns": dns,
+            "agent_logins": tuple(str(1001 + n) for n in range(agents)),
+            "routing_points": {DeviceId(RP): RoutingPointSettings(30.0, DeviceId(Q))},
+            "acd_queues": {DeviceId(Q): AcdQueueSettings(0.0)},
+        },
+        server={"client_listen": Address("127.0.0.1", 0), "http_listen": None},
+        switch={"reply_timeout": 30.0},
     )
 
 

@@ -36,7 +36,7 @@ from typing import Any
 
 from probe import running
 
-from ctiserver.app.config import AcdQueueSettings, Address, RoutingPointSettings, demo
+from ctiserver.app.config import AcdQueueSettings, Address, RoutingPointSettings, amend, demo
 from ctiserver.ids import DeviceId
 from ctiserver.model.states import DnKind
 
@@ -52,18 +52,19 @@ def site() -> Any:
     dns = {DeviceId(dn): DnKind.EXTENSION for dn in AGENTS + CALLERS + QUIET}
     dns |= {DeviceId(q): DnKind.ACD_QUEUE for q in QUEUES}
     dns |= {DeviceId(p): DnKind.ROUTING_POINT for p in POINTS}
-    return dataclasses.replace(
+    return amend(
         demo(),
-        dns=dns,
-        agent_logins=tuple(str(1000 + n) for n in range(len(AGENTS))),
-        routing_points={
-            DeviceId(p): RoutingPointSettings(1.0, DeviceId(q))
-            for p, q in zip(POINTS, QUEUES, strict=True)
+        site={
+            "dns": dns,
+            "agent_logins": tuple(str(1000 + n) for n in range(len(AGENTS))),
+            "routing_points": {
+                DeviceId(p): RoutingPointSettings(1.0, DeviceId(q))
+                for p, q in zip(POINTS, QUEUES, strict=True)
+            },
+            "acd_queues": {DeviceId(q): AcdQueueSettings(0.0) for q in QUEUES},
         },
-        acd_queues={DeviceId(q): AcdQueueSettings(0.0) for q in QUEUES},
-        client_listen=Address("127.0.0.1", 0),
-        http_listen=Address("127.0.0.1", 0),
-        reply_timeout=30.0,
+        server={"client_listen": Address("127.0.0.1", 0), "http_listen": Address("127.0.0.1", 0)},
+        switch={"reply_timeout": 30.0},
     )
 
 
@@ -345,7 +346,9 @@ async def measure(arguments: argparse.Namespace) -> None:
         )
         desks.start()
         await asyncio.get_running_loop().run_in_executor(None, ready.recv)
-        scale = f"{len(service.config.dns):,} DNs, {len(view.agents.agents):,} agents logged in"
+        scale = (
+            f"{len(service.config.site.dns):,} DNs, {len(view.agents.agents):,} agents logged in"
+        )
         commands, commands_child = multiprocessing.Pipe()
         viewers = spawn.Process(
             target=run_pages,

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import multiprocessing
 import statistics
 import time
@@ -26,10 +25,11 @@ from typing import Any
 
 from probe import percentiles
 
-from ctiserver.app.config import Address, IsccConfig, IsccPeer, TrunkConfig, demo
+from ctiserver.app.config import Address, IsccConfig, IsccPeer, amend, demo
 from ctiserver.app.service import Service
 from ctiserver.ids import DeviceId
 from ctiserver.model.states import DnKind
+from ctiserver.pbxsim.config import Trunk
 
 FREE = Address("127.0.0.1", 0)
 CALLERS, AGENTS, TARGETS, ROUTING_POINTS = 2001, 3001, 4001, 5001
@@ -124,24 +124,18 @@ def site_b(lanes: int) -> Any:
     dns = {DeviceId(n): DnKind.EXTENSION for n in numbers(TARGETS, lanes)}
     points = tuple(DeviceId(n) for n in numbers(ROUTING_POINTS, lanes))
     dns |= {point: DnKind.ROUTING_POINT for point in points}
-    return dataclasses.replace(
+    return amend(
         demo(),
-        switch_name="SiteB",
-        server_name="tserver-b",
-        dns=dns,
-        routing_points={},
-        acd_queues={},
-        client_listen=FREE,
-        http_listen=None,
-        reply_timeout=30.0,
-        trunk_listen=FREE,
-        trunks={"AB": TrunkConfig(prefix="8")},
         iscc=IsccConfig(
             listen=FREE,
             peers={"SiteA": IsccPeer(Address("127.0.0.1", 1), "8")},
             external_routing_points=points,
             dnis_pool=(),
         ),
+        switch={"name": "SiteB", "reply_timeout": 30.0},
+        server={"name": "tserver-b", "client_listen": FREE, "http_listen": None},
+        site={"dns": dns, "routing_points": {}, "acd_queues": {}},
+        pbxsim={"trunk_listen": FREE, "trunks": (Trunk(name="AB", prefix="8"),)},
     )
 
 
@@ -151,18 +145,17 @@ def site_a(lanes: int, b: Service) -> Any:
     trunk = b.embedded.trunk_address
     assert trunk is not None
     assert b.iscc_address is not None
-    return dataclasses.replace(
+    return amend(
         demo(),
-        switch_name="SiteA",
-        server_name="tserver-a",
-        dns={DeviceId(n): DnKind.EXTENSION for n in extensions},
-        routing_points={},
-        acd_queues={},
-        client_listen=FREE,
-        http_listen=None,
-        reply_timeout=30.0,
-        trunks={"AB": TrunkConfig(prefix="9", peer=Address(*trunk))},
         iscc=IsccConfig(listen=FREE, peers={"SiteB": IsccPeer(Address(*b.iscc_address), "9")}),
+        switch={"name": "SiteA", "reply_timeout": 30.0},
+        server={"name": "tserver-a", "client_listen": FREE, "http_listen": None},
+        site={
+            "dns": {DeviceId(n): DnKind.EXTENSION for n in extensions},
+            "routing_points": {},
+            "acd_queues": {},
+        },
+        pbxsim={"trunks": (Trunk(name="AB", prefix="9", peer=str(Address(*trunk))),)},
     )
 
 

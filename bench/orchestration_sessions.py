@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import logging
 import multiprocessing
 import tempfile
@@ -30,7 +29,7 @@ from typing import Any
 
 from probe import percentiles
 
-from ctiserver.app.config import AcdQueueSettings, Address, RoutingPointSettings, demo
+from ctiserver.app.config import AcdQueueSettings, Address, RoutingPointSettings, amend, demo
 from ctiserver.app.service import Service
 from ctiserver.ids import DeviceId
 from ctiserver.model.states import DnKind
@@ -125,18 +124,19 @@ def site(callers: int, agents: int, strategy: Path) -> Any:
     dns = {DeviceId(str(7101 + n)): DnKind.EXTENSION for n in range(callers)}
     dns |= {DeviceId(str(7201 + n)): DnKind.EXTENSION for n in range(agents)}
     dns |= {DeviceId(Q): DnKind.ACD_QUEUE, DeviceId(RP): DnKind.ROUTING_POINT}
-    return dataclasses.replace(
+    return amend(
         demo(),
-        dns=dns,
-        agent_logins=tuple(str(1001 + n) for n in range(agents)),
-        routing_points={DeviceId(RP): RoutingPointSettings(30.0, DeviceId(Q))},
-        acd_queues={DeviceId(Q): AcdQueueSettings(0.0)},
-        client_listen=Address("127.0.0.1", 0),
-        http_listen=None,
-        reply_timeout=30.0,
         orchestration=OrchestrationSettings(
             enabled=True, register=tuple(dns), strategies={RP: str(strategy)}, request_timeout=30
         ),
+        site={
+            "dns": dns,
+            "agent_logins": tuple(str(1001 + n) for n in range(agents)),
+            "routing_points": {DeviceId(RP): RoutingPointSettings(30.0, DeviceId(Q))},
+            "acd_queues": {DeviceId(Q): AcdQueueSettings(0.0)},
+        },
+        server={"client_listen": Address("127.0.0.1", 0), "http_listen": None},
+        switch={"reply_timeout": 30.0},
     )
 
 

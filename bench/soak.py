@@ -16,13 +16,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import dataclasses
 import os
 import random
 import time
 from typing import Any
 
-from ctiserver.app.config import Address, RoutingPointSettings, demo
+from ctiserver.app.config import Address, RoutingPointSettings, amend, demo
 from ctiserver.app.service import Service
 from ctiserver.client.connection import TClient, TServerError
 from ctiserver.csta.enumerations import LocalConnectionState
@@ -108,18 +107,19 @@ async def hang_ups(service: Service, until: float, rng: random.Random) -> None:
 
 async def soak(minutes: float, actors: int, every: float, seed: int) -> int:
     rng = random.Random(seed)
-    config = dataclasses.replace(
+    config = amend(
         demo(),
-        dns={
-            **{DeviceId(s): DnKind.EXTENSION for s in STATIONS},
-            DeviceId(POINT): DnKind.ROUTING_POINT,
-            DeviceId(QUEUE): DnKind.ACD_QUEUE,
+        site={
+            "dns": {
+                **{DeviceId(s): DnKind.EXTENSION for s in STATIONS},
+                DeviceId(POINT): DnKind.ROUTING_POINT,
+                DeviceId(QUEUE): DnKind.ACD_QUEUE,
+            },
+            "routing_points": {DeviceId(POINT): RoutingPointSettings(2.0, DeviceId("7001"))},
+            "agent_logins": tuple(str(1001 + n) for n in range(10)),
         },
-        routing_points={DeviceId(POINT): RoutingPointSettings(2.0, DeviceId("7001"))},
-        agent_logins=tuple(str(1001 + n) for n in range(10)),
-        client_listen=Address("127.0.0.1", 0),
-        http_listen=None,
-        reply_timeout=5.0,
+        server={"client_listen": Address("127.0.0.1", 0), "http_listen": None},
+        switch={"reply_timeout": 5.0},
     )
     service = Service(config, announce=lambda line: None)
     task = asyncio.create_task(service.run())

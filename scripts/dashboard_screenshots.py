@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import sys
 import tempfile
 from pathlib import Path
@@ -24,6 +23,7 @@ from ctiserver.app.config import (  # noqa: E402
     AcdQueueSettings,
     Address,
     RoutingPointSettings,
+    amend,
     demo,
 )
 from ctiserver.app.service import Service  # noqa: E402
@@ -49,18 +49,22 @@ def site() -> Any:
     dns = {DeviceId(str(n)): DnKind.EXTENSION for n in range(7001, 7041)}
     dns |= {DeviceId(SALES): DnKind.ACD_QUEUE, DeviceId(SUPPORT): DnKind.ACD_QUEUE}
     dns[DeviceId(FRONT)] = DnKind.ROUTING_POINT
-    return dataclasses.replace(
+    return amend(
         demo(),
-        server_name="tserver-paris",
-        dns=dns,
-        agent_logins=tuple(agent for agent, _, _ in AGENTS.values()),
-        routing_points={DeviceId(FRONT): RoutingPointSettings(120.0, DeviceId(SALES))},
-        acd_queues={
-            DeviceId(SALES): AcdQueueSettings(0.0),
-            DeviceId(SUPPORT): AcdQueueSettings(0.0),
+        server={
+            "name": "tserver-paris",
+            "client_listen": Address("127.0.0.1", 0),
+            "http_listen": Address("127.0.0.1", 0),
         },
-        client_listen=Address("127.0.0.1", 0),
-        http_listen=Address("127.0.0.1", 0),
+        site={
+            "dns": dns,
+            "agent_logins": tuple(agent for agent, _, _ in AGENTS.values()),
+            "routing_points": {DeviceId(FRONT): RoutingPointSettings(120.0, DeviceId(SALES))},
+            "acd_queues": {
+                DeviceId(SALES): AcdQueueSettings(0.0),
+                DeviceId(SUPPORT): AcdQueueSettings(0.0),
+            },
+        },
     )
 
 

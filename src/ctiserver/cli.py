@@ -80,8 +80,8 @@ def _log_settings(arguments: argparse.Namespace) -> Callable[[Config], None]:
 
     def apply(config: Config) -> None:
         formats.configure(
-            arguments.level or config.log_level or "info",
-            arguments.format or config.log_format or "text",
+            arguments.level or config.log.level or "info",
+            arguments.format or config.log.format or "text",
         )
 
     return apply
@@ -271,16 +271,17 @@ def _check_config(arguments: argparse.Namespace) -> int:
     config = configuration.load(arguments.file)
     validate(config, command="run")
     print(
-        f"{arguments.file}: valid; {len(config.dns)} DNs, {len(config.agent_logins)} agent logins"
+        f"{arguments.file}: valid; {len(config.site.dns)} DNs, "
+        f"{len(config.site.agent_logins)} agent logins"
     )
     return 0
 
 
 def _reload(arguments: argparse.Namespace) -> int:
     config = _load(arguments.config)
-    if config.http_listen is None:
+    if config.server.http_listen is None:
         raise ConfigError("reload needs [server] http-listen; send SIGHUP to the server instead")
-    answer = _post_json(config, f"{config.http_listen}/reload")
+    answer = _post_json(config, f"{config.server.http_listen}/reload")
     if not answer.get("ok"):
         raise ConfigError(f"the server refused the reload, nothing changed: {answer.get('error')}")
     print(reload_summary(answer))
@@ -302,7 +303,7 @@ def _trace(arguments: argparse.Namespace) -> int:
     from ctiserver.logs.follow import follow
 
     config = _load(arguments.config)
-    http = arguments.http or config.http_listen
+    http = arguments.http or config.server.http_listen
     if http is None:
         raise ConfigError("trace needs the server's [server] http-listen")
     tls, headers = _admin_credentials(config)
@@ -326,7 +327,7 @@ PHONE_ARGUMENTS: dict[str, tuple[str, bool] | None] = {
 
 def _phone(arguments: argparse.Namespace) -> int:
     config = _load(arguments.config)
-    http = arguments.http or config.http_listen
+    http = arguments.http or config.server.http_listen
     if http is None:
         print("phone needs the server's [server] http-listen", file=sys.stderr)
         return 2
@@ -346,7 +347,7 @@ def _admin_credentials(config: Config) -> tuple[ssl.SSLContext | None, dict[str,
     its CA when it listens on TLS, and its admin token when it has one (docs/security.md)."""
     from ctiserver.app.security import http_policy, outgoing_tls
 
-    tls = outgoing_tls(config) if config.tls_cert is not None else None
+    tls = outgoing_tls(config) if config.server.tls_cert is not None else None
     headers = {}
     if (token := http_policy(config).token) is not None:
         headers["Authorization"] = f"Bearer {token}"

@@ -7,6 +7,8 @@ import pytest
 from ctiserver.app.config import Address, demo, load, parse
 from ctiserver.errors import ConfigError
 from ctiserver.model.states import DnKind
+from ctiserver.supervision.view import DashboardSettings
+from ctiserver.tserver.port import CallCleanup
 
 CONTRACT = """
 [server]
@@ -48,15 +50,15 @@ wrap-up-time = 0
 
 def test_the_contract_example_of_design_md_loads() -> None:
     config = parse(CONTRACT)
-    assert config.server_name == "tserver-a"
-    assert config.link is None
-    assert len([k for k in config.dns.values() if k is DnKind.EXTENSION]) == 10
-    assert config.dns["8001"] is DnKind.ACD_QUEUE
-    assert config.agent_logins[0] == "1001"
-    assert config.routing_points["5000"].default_destination == "7001"
-    assert config.acd_queues["8001"].wrap_up_time == 0
-    assert config.csta_listen == Address("127.0.0.1", 1040)
-    assert config.accode_privateservice is True
+    assert config.server.name == "tserver-a"
+    assert config.switch.link is None
+    assert len([k for k in config.site.dns.values() if k is DnKind.EXTENSION]) == 10
+    assert config.site.dns["8001"] is DnKind.ACD_QUEUE
+    assert config.site.agent_logins[0] == "1001"
+    assert config.site.routing_points["5000"].default_destination == "7001"
+    assert config.site.acd_queues["8001"].wrap_up_time == 0
+    assert config.pbxsim.csta_listen == Address("127.0.0.1", 1040)
+    assert config.options.accode_privateservice is True
 
 
 @pytest.mark.parametrize(
@@ -87,6 +89,11 @@ def test_the_contract_example_of_design_md_loads() -> None:
             ":2: [dashboard] service-level-seconds must be a number",
         ),
         ("[dashboard]\nwindow = 900\n", ":2: unknown key 'window' in [dashboard]"),
+        (
+            "[call-cleanup]\n\ncleanup-idle-tout = -5\n",
+            ":3: [call-cleanup] cleanup-idle-tout must be a number of at least 0",
+        ),
+        ("[call-cleanup]\nidle = 1\n", ":2: unknown key 'idle' in [call-cleanup]"),
     ],
 )
 def test_errors_name_the_line_and_the_key(text: str, message: str) -> None:
@@ -103,12 +110,20 @@ def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_the_demo_site_has_a_queue_a_routing_point_and_agents() -> None:
     config = demo()
-    assert config.dns["8001"] is DnKind.ACD_QUEUE
-    assert config.dns["5000"] is DnKind.ROUTING_POINT
-    assert len(config.agent_logins) == 10
+    assert config.site.dns["8001"] is DnKind.ACD_QUEUE
+    assert config.site.dns["5000"] is DnKind.ROUTING_POINT
+    assert len(config.site.agent_logins) == 10
 
 
 def test_the_dashboard_section() -> None:
     config = parse("[dashboard]\nservice-level-seconds = 30\npush-interval = 0.5\n")
-    assert (config.service_level_seconds, config.push_interval) == (30, 0.5)
-    assert (demo().service_level_seconds, demo().push_interval) == (20.0, 0.25)
+    assert (config.dashboard.service_level_seconds, config.dashboard.push_interval) == (30, 0.5)
+    assert demo().dashboard == DashboardSettings(service_level_seconds=20.0, push_interval=0.25)
+
+
+def test_the_call_cleanup_section_and_its_defaults() -> None:
+    text = "[call-cleanup]\nnotify-idle-tout = 60\ncleanup-idle-tout = 120\n"
+    assert parse(text).call_cleanup == CallCleanup(60, 120, 600)
+    assert demo().call_cleanup == CallCleanup(0, 0, 600)
+    checked = parse("[call-cleanup]\nperiodic-check-tout = 30\n").call_cleanup
+    assert (checked.notify_idle_timeout, checked.periodic_check) == (0, 30)

@@ -5,14 +5,13 @@ a risky configuration gets; and log-hide-keys applied to the server's own logs."
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import sys
 from pathlib import Path
 
 import pytest
 
-from ctiserver.app.config import Address, demo, parse
+from ctiserver.app.config import Address, amend, demo, parse
 from ctiserver.app.security import warn_about_risks
 from ctiserver.app.validation import problems_of
 from ctiserver.errors import ConfigError
@@ -46,15 +45,15 @@ extensions = ["7001-7010"]
 
 def test_a_secure_configuration_reads_back() -> None:
     config = parse(SECURE)
-    desk = config.applications["desk"]
+    desk = config.security.applications["desk"]
     assert desk.dns == {"7001", "7002", "7003"}
     assert desk.may == {Permission.MONITOR, Permission.CONTROL}
-    assert config.require_auth
-    assert config.allowed_origins == ("https://desk.example:8443",)
-    assert config.log_hide_keys == ("Card",)
-    assert config.requests_in_flight == 4
-    assert config.tls_cert is not None
-    assert config.tls_cert.name == "cert.pem"
+    assert config.security.require_auth
+    assert config.security.allowed_origins == ("https://desk.example:8443",)
+    assert config.security.log_hide_keys == ("Card",)
+    assert config.server.requests_in_flight == 4
+    assert config.server.tls_cert is not None
+    assert config.server.tls_cert.name == "cert.pem"
 
 
 @pytest.mark.parametrize(
@@ -91,7 +90,7 @@ async def test_hash_password_reads_standard_input_and_prints_one_line() -> None:
 def test_a_listener_open_to_the_network_without_tls_or_auth_is_warned_about(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    config = dataclasses.replace(demo(), client_listen=Address("0.0.0.0", 7000))
+    config = amend(demo(), server={"client_listen": Address("0.0.0.0", 7000)})
     with caplog.at_level(logging.WARNING, logger="ctiserver.app.security"):
         warn_about_risks(config)
         warn_about_risks(demo())  # loopback: nothing to say
@@ -109,7 +108,7 @@ def test_each_command_checks_the_tls_files_it_would_use(tmp_path: Path) -> None:
         "<configuration>: [pbxsim] tls-cert, tls-key"
     ]
     assert len(problems_of(pbxsim, command="run")) == 1  # embedded: run starts it too
-    linked = dataclasses.replace(pbxsim, link=Address("127.0.0.1", 1040))
+    linked = amend(pbxsim, switch={"link": Address("127.0.0.1", 1040)})
     assert problems_of(linked, command="run") == []  # a real switch: pbxsim's keys unused
     orchestrate = parse(
         f'[server]\ntls-ca = "{missing}"\n[orchestration]\ntls = true\n'

@@ -36,7 +36,7 @@ async def test_an_agent_turning_ready_shows_within_a_second(
 ) -> None:
     from playwright.async_api import expect
 
-    site = await make_site(acd_queues={DeviceId(Q): AcdQueueSettings(0.0)})
+    site = await make_site(site={"acd_queues": {DeviceId(Q): AcdQueueSettings(0.0)}})
     await opened(page, url(site))
     await page.get_by_role("tab", name=re.compile("Agents")).click()
     d = await site.client(D)
@@ -57,7 +57,7 @@ async def test_a_call_waiting_in_a_queue_shows_with_its_wait(
 ) -> None:
     from playwright.async_api import expect
 
-    site = await make_site(acd_queues={DeviceId(Q): AcdQueueSettings(0.0)})
+    site = await make_site(site={"acd_queues": {DeviceId(Q): AcdQueueSettings(0.0)}})
     await opened(page, url(site))
     a = await site.client(A)
     c1 = (await a.make_call(A, Q, user_data={"case": "A-17"}))["ConnID"]
@@ -158,7 +158,7 @@ async def test_a_lost_server_is_red_and_greyed_and_the_page_comes_back(
     )
     background = await banner.evaluate("banner => getComputedStyle(banner).backgroundColor")
     assert background == "rgb(155, 7, 18)"  # red, and white text
-    again = await make_site(http_listen=Address("127.0.0.1", port))
+    again = await make_site(server={"http_listen": Address("127.0.0.1", port)})
     await expect(page.locator("#connection")).to_have_text("Live", timeout=LOAD)
     await expect(banner).to_be_hidden()
     await expect(page.locator('[data-tile="calls"] .tile-value')).to_have_text("0")
@@ -168,7 +168,7 @@ async def test_a_lost_server_is_red_and_greyed_and_the_page_comes_back(
 async def test_the_wallboard_is_big_and_keyboard_driven(page: Page, make_site: SiteFactory) -> None:
     from playwright.async_api import expect
 
-    site = await make_site(acd_queues={DeviceId(Q): AcdQueueSettings(0.0)})
+    site = await make_site(site={"acd_queues": {DeviceId(Q): AcdQueueSettings(0.0)}})
     await opened(page, url(site))
     await page.keyboard.press("w")
     wallboard = page.get_by_role("region", name="Wallboard")
@@ -193,7 +193,7 @@ async def test_a_token_from_the_url_fragment_opens_a_guarded_dashboard(
 
     token_file = tmp_path / "admin-token"
     token_file.write_text("s3cret-token-for-the-dashboard")
-    site = await make_site(admin_token_file=token_file, restrict_read=True)
+    site = await make_site(security={"admin_token_file": token_file, "restrict_read": True})
     await page.goto(url(site, "token=nope"))
     await expect(page.locator("#connection")).to_have_text("Not authorised", timeout=LOAD)
     await expect(page.locator("#lost")).to_contain_text("#token=")
@@ -231,7 +231,7 @@ def contrast(foreground: str, background: str) -> float:
 async def test_text_has_enough_contrast_in_both_modes(page: Page, make_site: SiteFactory) -> None:
     from playwright.async_api import expect
 
-    site = await make_site(acd_queues={DeviceId(Q): AcdQueueSettings(0.0)})
+    site = await make_site(site={"acd_queues": {DeviceId(Q): AcdQueueSettings(0.0)}})
     d, a = await site.client(D), await site.client(A)
     await d.agent_login(D, "1001", queue=Q, work_mode="AutoIn")
     await expect_event(d, "EventAgentLogin")

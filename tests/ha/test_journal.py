@@ -19,11 +19,11 @@ from ctiserver.ids import ClientId, DeviceId
 from ctiserver.pbxsim.phone import Answer, HangUp
 from ctiserver.tlib.vocabulary import ServerRole
 from ctiserver.tserver.core import TServerCore
-from ctiserver.tserver.port import CoreSettings, Journal
+from ctiserver.tserver.port import CoreSettings, Journal, Options
 from tests.model.test_replay import busy_scene
 from tests.wire import DNS, Wire
 
-SETTINGS = CoreSettings(name="tserver-a", consult_user_data="joint", member="a")
+SETTINGS = CoreSettings(name="tserver-a", options=Options(consult_user_data="joint"), member="a")
 
 
 def through_bytes(journal: Journal, term: int = 3) -> Batch:

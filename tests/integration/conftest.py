@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
 
-from ctiserver.app.config import Address, Config, demo
+from ctiserver.app.config import Config, amend, demo
 from ctiserver.app.service import Service
 from ctiserver.client.connection import TClient
+from ctiserver.doors.address import Address
 from ctiserver.tlib.events import problems
 from ctiserver.tlib.vocabulary import TMessage
 
@@ -21,17 +21,20 @@ EVENT_TIMEOUT = 5.0
 ALWAYS = ("Server", "EventSequenceNumber", "time")
 
 
-def site_config(**overrides: Any) -> Config:
-    settings: dict[str, Any] = {
-        "client_listen": Address("127.0.0.1", 0),
-        "http_listen": Address("127.0.0.1", 0),
-        "reply_timeout": 2.0,
-        "reconnect_min": 0.05,
-        "reconnect_max": 0.2,
-        "keepalive_interval": 5.0,
-    }
-    settings.update(overrides)
-    return dataclasses.replace(demo(), **settings)
+def site_config(**sections: Any) -> Config:
+    """The demo site on port 0, quick to notice a lost link, with *sections* changed as
+    app.config.amend changes them: `site_config(switch={"reply_timeout": 0.3})`."""
+    quick = amend(
+        demo(),
+        server={"client_listen": Address("127.0.0.1", 0), "http_listen": Address("127.0.0.1", 0)},
+        switch={
+            "reply_timeout": 2.0,
+            "reconnect_min": 0.05,
+            "reconnect_max": 0.2,
+            "keepalive_interval": 5.0,
+        },
+    )
+    return amend(quick, sections)
 
 
 class Site:

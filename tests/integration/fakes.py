@@ -1,5 +1,5 @@
 """A scriptable CSTA switch for the cases pbxsim is too well-behaved for: a switch that
-stops answering, or that sends malformed frames."""
+stops answering, that sends malformed frames, or that forgets a call without telling."""
 
 from __future__ import annotations
 
@@ -16,13 +16,14 @@ from ctiserver.csta.system import (
     MonitorStartResponse,
     RequestSystemStatus,
     RequestSystemStatusResponse,
+    SnapshotCall,
     SnapshotDevice,
     SnapshotDeviceResponse,
     SystemRegister,
     SystemRegisterResponse,
     SystemStatus,
 )
-from ctiserver.ids import MonitorCrossRefId
+from ctiserver.ids import CallId, MonitorCrossRefId
 
 
 class FakeSwitch:
@@ -30,7 +31,8 @@ class FakeSwitch:
     it ignores; anything else it refuses with serviceNotSupported, as a switch does.
 
     `mute = True` makes it ignore keep-alive polls too.  `send_raw()` writes bytes to
-    every connected application; `send_event()` an event to them.
+    every connected application; `send_event()` an event to them.  A SnapshotCall of a
+    call in `forgotten` gets invalidCallID: the switch no longer has it.
     """
 
     def __init__(self, *, silent_for: tuple[type, ...] = (MakeCall,)) -> None:
@@ -41,6 +43,7 @@ class FakeSwitch:
         self._writers: list[tuple[asyncio.StreamWriter, CstaSession]] = []
         self._server: asyncio.Server | None = None
         self.connections = 0
+        self.forgotten: set[CallId] = set()
 
     async def start(self) -> tuple[str, int]:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -91,6 +94,8 @@ class FakeSwitch:
                 return MonitorStartResponse(monitor_cross_ref_id=MonitorCrossRefId(device))
             case SnapshotDevice():
                 return SnapshotDeviceResponse()
+            case SnapshotCall(snapshot_object=call) if call.call_id in self.forgotten:
+                return CSTAErrorCode(category=ErrorCategory.OPERATION, value="invalidCallID")
             case RequestSystemStatus():
                 if self.mute:
                     return None

@@ -15,16 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ctiserver.app.config import (
-    AcdQueueSettings,
-    Address,
-    IsccConfig,
-    IsccPeer,
-    RoutingPointSettings,
-    TrunkConfig,
-)
+from ctiserver.app.config import AcdQueueSettings, IsccConfig, IsccPeer, RoutingPointSettings
+from ctiserver.doors.address import Address
 from ctiserver.ids import DeviceId
 from ctiserver.model.states import DnKind
+from ctiserver.pbxsim.config import Trunk
 from tests.integration.conftest import Site, SiteFactory, within
 
 ANY = Address("127.0.0.1", 0)
@@ -46,10 +41,12 @@ class Plan:
     external_routing_points: tuple[int, ...] = ()
     dnis_pool: tuple[int, ...] = ()
     queue: int | None = None
-    trunks: dict[str, TrunkConfig] = field(default_factory=dict)
+    trunks: tuple[Trunk, ...] = ()
     peers: dict[str, IsccPeer] = field(default_factory=dict)
 
     def settings(self, *, listen_trunks: bool, **iscc: Any) -> dict[str, Any]:
+        """The sections of this site's configuration (for make_site), with *iscc*'s
+        settings changed."""
         points = self.routing_points + self.external_routing_points + self.dnis_pool
         dns = numbers(self.extensions, 10, DnKind.EXTENSION)
         dns |= {DeviceId(str(n)): DnKind.ROUTING_POINT for n in points}
@@ -66,14 +63,15 @@ class Plan:
             **iscc,
         }
         return {
-            "switch_name": self.location,
-            "server_name": f"tserver-{self.location[-1].lower()}",
-            "dns": dns,
-            "routing_points": {DeviceId(str(n)): RoutingPointSettings(60.0, None) for n in points},
-            "acd_queues": queues,
-            "agent_logins": tuple(str(2001 + n) for n in range(5)),
-            "trunk_listen": ANY if listen_trunks else None,
-            "trunks": self.trunks,
+            "switch": {"name": self.location},
+            "server": {"name": f"tserver-{self.location[-1].lower()}"},
+            "site": {
+                "dns": dns,
+                "routing_points": {DeviceId(str(n)): RoutingPointSettings(60.0) for n in points},
+                "acd_queues": queues,
+                "agent_logins": tuple(str(2001 + n) for n in range(5)),
+            },
+            "pbxsim": {"trunk_listen": ANY if listen_trunks else None, "trunks": self.trunks},
             "iscc": IsccConfig(listen=ANY, peers=self.peers, **settings),
         }
 
@@ -90,10 +88,10 @@ def iscc_of(site: Site) -> Address:
 
 
 def plan_b(*, site_c: Site | None = None) -> Plan:
-    trunks = {"AB": TrunkConfig(prefix="8")}
+    trunks = [Trunk(name="AB", prefix="8")]
     peers = {"SiteA": IsccPeer(NOWHERE, "8")}
     if site_c is not None:
-        trunks["BC"] = TrunkConfig(prefix="4", peer=trunk_to(site_c))
+        trunks.append(Trunk(name="BC", prefix="4", peer=str(trunk_to(site_c))))
         peers["SiteC"] = IsccPeer(iscc_of(site_c), "4")
     return Plan(
         "SiteB",
@@ -102,7 +100,7 @@ def plan_b(*, site_c: Site | None = None) -> Plan:
         external_routing_points=(5100, 5101, 5102, 5103),
         dnis_pool=(6000, 6001, 6002, 6003),
         queue=8101,
-        trunks=trunks,
+        trunks=tuple(trunks),
         peers=peers,
     )
 
@@ -113,7 +111,7 @@ def plan_a(site_b: Site, *, ani_prefix: str = "") -> Plan:
         7001,
         routing_points=(5000,),
         queue=8001,
-        trunks={"AB": TrunkConfig(prefix="9", peer=trunk_to(site_b), ani_prefix=ani_prefix)},
+        trunks=(Trunk(name="AB", prefix="9", peer=str(trunk_to(site_b)), ani_prefix=ani_prefix),),
         peers={"SiteB": IsccPeer(iscc_of(site_b), "9")},
     )
 
@@ -123,7 +121,7 @@ def plan_c() -> Plan:
         "SiteC",
         7201,
         external_routing_points=(5200, 5201),
-        trunks={"BC": TrunkConfig(prefix="3")},
+        trunks=(Trunk(name="BC", prefix="3"),),
         peers={"SiteB": IsccPeer(NOWHERE, "3")},
     )
 

@@ -43,7 +43,7 @@ def calls_on_the_switch(site: Site) -> int:
 async def test_a_wrong_password_gets_eventerror_then_the_connection_closes(
     make_site: SiteFactory,
 ) -> None:
-    site = await make_site(require_auth=True, applications=APPS)
+    site = await make_site(security={"require_auth": True, "applications": APPS})
     reader, writer = await asyncio.open_connection(*site.address)
     writer.write(
         b'{"Request":"RequestRegisterClient","ReferenceID":7,'
@@ -65,14 +65,14 @@ async def test_a_wrong_password_gets_eventerror_then_the_connection_closes(
 async def test_require_auth_refuses_unknown_or_passwordless_clients(
     make_site: SiteFactory, credentials: dict[str, str]
 ) -> None:
-    site = await make_site(require_auth=True, applications=APPS)
+    site = await make_site(security={"require_auth": True, "applications": APPS})
     with pytest.raises(TServerError) as refused:
         await TClient.connect(*site.address, **credentials)
     assert refused.value.code == 1190
 
 
 async def test_requests_before_registering_never_reach_the_core(make_site: SiteFactory) -> None:
-    site = await make_site(require_auth=True, applications=APPS)
+    site = await make_site(security={"require_auth": True, "applications": APPS})
     reader, writer = await asyncio.open_connection(*site.address)
     writer.write(
         b'{"Request":"RequestMakeCall","ReferenceID":3,"ThisDN":"7001","OtherDN":"7002"}\n'
@@ -84,7 +84,7 @@ async def test_requests_before_registering_never_reach_the_core(make_site: SiteF
 
 
 async def test_the_right_password_registers_and_works(make_site: SiteFactory) -> None:
-    site = await make_site(require_auth=True, applications=APPS)
+    site = await make_site(security={"require_auth": True, "applications": APPS})
     desk = await authenticated(site, "desk", "desk-pw")
     check(await desk.register_address("7001"), "EventRegistered", ThisDN="7001")
     await expect(desk, "EventRegistered")
@@ -96,7 +96,7 @@ async def test_the_right_password_registers_and_works(make_site: SiteFactory) ->
 async def test_a_dn_outside_the_scope_is_refused_and_nothing_reaches_the_switch(
     make_site: SiteFactory,
 ) -> None:
-    site = await make_site(require_auth=True, applications=APPS)
+    site = await make_site(security={"require_auth": True, "applications": APPS})
     victim = await site.client_for("watcher", "watch-pw", "7005")
     desk = await authenticated(site, "desk", "desk-pw")
     with pytest.raises(TServerError) as refused:
@@ -114,7 +114,7 @@ async def test_a_dn_outside_the_scope_is_refused_and_nothing_reaches_the_switch(
 async def test_a_missing_permission_is_refused_and_the_call_does_not_change(
     make_site: SiteFactory,
 ) -> None:
-    site = await make_site(require_auth=True, applications=APPS)
+    site = await make_site(security={"require_auth": True, "applications": APPS})
     desk = await authenticated(site, "desk", "desk-pw")
     await desk.register_address("7001")
     await expect(desk, "EventRegistered")
@@ -131,7 +131,7 @@ async def test_a_missing_permission_is_refused_and_the_call_does_not_change(
 
 
 async def test_websocket_clients_authenticate_like_tcp_clients(make_site: SiteFactory) -> None:
-    site = await make_site(require_auth=True, applications=APPS)
+    site = await make_site(security={"require_auth": True, "applications": APPS})
     host, port = site.service.http_address or ("", 0)
     async with (
         aiohttp.ClientSession() as session,
@@ -153,7 +153,7 @@ async def test_without_configured_applications_the_demo_needs_no_password(site: 
 
 
 async def test_user_data_past_the_limit_changes_nothing(make_site: SiteFactory) -> None:
-    site = await make_site(user_data_limit=100)
+    site = await make_site(options={"user_data_limit": 100})
     a = await site.client("7001")
     dialing = await a.make_call("7001", "7002", user_data={"case": "A-17"})
     await expect(a, "EventDialing")
@@ -194,7 +194,7 @@ async def test_a_bad_value_for_the_switch_is_an_eventerror_and_the_link_stays(
 
 
 async def test_a_refused_client_cannot_keep_talking(make_site: SiteFactory) -> None:
-    site = await make_site(require_auth=True, applications=APPS)
+    site = await make_site(security={"require_auth": True, "applications": APPS})
     client = TClient(*await asyncio.open_connection(*site.address))
     client.send("RequestRegisterClient", ApplicationName="desk", ApplicationPassword="x")
     client.send("RequestRegisterAddress", ThisDN="7001")
@@ -207,7 +207,7 @@ async def test_a_refused_client_cannot_keep_talking(make_site: SiteFactory) -> N
 async def test_hidden_keys_never_reach_the_log(
     make_site: SiteFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
-    site = await make_site(log_hide_keys=("Card",))
+    site = await make_site(security={"log_hide_keys": ("Card",)})
     client = await site.client("7001")
     with caplog.at_level(logging.DEBUG, logger="ctiserver.server.access"):
         await client.make_call("7001", "7002", user_data={"Card": "4111-1111", "Case": "A-17"})
@@ -219,7 +219,7 @@ async def test_hidden_keys_never_reach_the_log(
 async def test_passwords_never_reach_the_log_at_any_level(
     make_site: SiteFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
-    site = await make_site(applications=APPS)  # no key hidden: passwords are, always
+    site = await make_site(security={"applications": APPS})  # no key hidden: passwords are, always
     with caplog.at_level(logging.DEBUG, logger="ctiserver"):
         client = await authenticated(site, "desk", "desk-pw")
         await client.request("RequestRegisterAddress", ThisDN="7001")
@@ -234,7 +234,7 @@ async def test_passwords_never_reach_the_log_at_any_level(
 async def test_five_failures_from_an_address_slow_its_next_attempts(
     make_site: SiteFactory,
 ) -> None:
-    site = await make_site(require_auth=True, applications=APPS)
+    site = await make_site(security={"require_auth": True, "applications": APPS})
     throttle = site.service.runtime.access.throttle
     for attempt in range(6):
         with pytest.raises(TServerError):

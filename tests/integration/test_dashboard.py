@@ -43,7 +43,7 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 async def queue_site(make_site: SiteFactory) -> Site:
-    return await make_site(acd_queues={DeviceId(Q): AcdQueueSettings(0.0)})
+    return await make_site(site={"acd_queues": {DeviceId(Q): AcdQueueSettings(0.0)}})
 
 
 async def test_a_page_follows_an_agent_and_a_call_waiting_in_a_queue(
@@ -102,7 +102,9 @@ async def test_after_the_link_comes_back_the_page_agrees_with_the_switch(
     """While the link is down, the switch routes a call waiting at a routing point by
     default, to the queue; no event says so, the core's snapshot does."""
     points = {DeviceId("5000"): RoutingPointSettings(120.0, DeviceId(Q))}
-    site = await make_site(routing_points=points, acd_queues={DeviceId(Q): AcdQueueSettings(0.0)})
+    site = await make_site(
+        site={"routing_points": points, "acd_queues": {DeviceId(Q): AcdQueueSettings(0.0)}}
+    )
     page = await Page.open(session, http(site))
     a = await site.client(A)
     c1 = (await a.make_call(A, "5000"))["ConnID"]
@@ -172,7 +174,7 @@ async def test_restricted_reads_need_the_admin_token_in_the_hello_or_the_header(
     sets no header on a WebSocket); a program reading /api/state sends it as a bearer."""
     token_file = tmp_path / "admin-token"
     token_file.write_text(TOKEN + "\n")
-    site = await make_site(admin_token_file=token_file, restrict_read=True)
+    site = await make_site(security={"admin_token_file": token_file, "restrict_read": True})
     host, port = http(site)
     for hello in ('{"op": "hello"}', '{"op": "hello", "token": "wrong"}'):
         async with session.ws_connect(f"http://{host}:{port}/api/live") as ws:
@@ -193,7 +195,7 @@ async def test_restricted_reads_need_the_admin_token_in_the_hello_or_the_header(
 async def test_restricted_reads_without_a_token_serve_loopback_pages(
     make_site: SiteFactory, session: aiohttp.ClientSession
 ) -> None:
-    site = await make_site(restrict_read=True)
+    site = await make_site(security={"restrict_read": True})
     assert (await Page.open(session, http(site))).state["type"] == "snapshot"
 
 
@@ -233,7 +235,7 @@ async def test_a_reload_adds_and_removes_dns_on_the_page(
 ) -> None:
     path = tmp_path / "site.toml"
     path.write_text('[dn]\nextensions = ["7001", "7002"]\n')
-    site = await make_site(dns=configuration.load(path).dns, source=path)
+    site = await make_site(source=path, site={"dns": configuration.load(path).site.dns})
     page = await Page.open(session, http(site))
     assert set(page.state["dns"]) == {A, B}
     path.write_text('[dn]\nextensions = ["7001", "7003"]\nacd-queues = ["8001"]\n')

@@ -10,7 +10,7 @@ from types import ModuleType
 
 import pytest
 
-from ctiserver.app.config import Address, Config, IsccPeer, load
+from ctiserver.app.config import Address, Config, IsccPeer, amend, load
 from tests.integration.conftest import SiteFactory
 from tests.integration.sites import iscc_of, joined, trunk_to
 
@@ -31,10 +31,11 @@ def on_free_ports(config: Config) -> dict[str, object]:
     """The settings of *config*, listening on free ports."""
     assert config.iscc is not None
     settings = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
-    settings |= {"client_listen": FREE, "http_listen": FREE, "source": None}
-    settings["iscc"] = dataclasses.replace(config.iscc, listen=FREE)
-    if config.trunk_listen is not None:
-        settings["trunk_listen"] = FREE
+    settings["server"] = amend(config.server, client_listen=FREE, http_listen=FREE)
+    settings["source"] = None
+    settings["iscc"] = amend(config.iscc, listen=FREE)
+    if config.pbxsim.trunk_listen is not None:
+        settings["pbxsim"] = amend(config.pbxsim, trunk_listen=FREE)
     return settings
 
 
@@ -42,8 +43,12 @@ async def test_two_sites(make_site: SiteFactory, capsys: pytest.CaptureFixture[s
     folder = EXAMPLES / "two-sites"
     site_b = await make_site(**on_free_ports(load(folder / "site-b.toml")))
     a = on_free_ports(load(folder / "site-a.toml"))
-    a["trunks"] = {"AB": dataclasses.replace(a["trunks"]["AB"], peer=trunk_to(site_b))}  # type: ignore[index]
-    a["iscc"] = dataclasses.replace(a["iscc"], peers={"SiteB": IsccPeer(iscc_of(site_b), "9")})  # type: ignore[type-var]
+    (trunk,) = a["pbxsim"].trunks  # type: ignore[attr-defined]
+    assert trunk.name == "AB"
+    a["pbxsim"] = amend(
+        a["pbxsim"], trunks=(dataclasses.replace(trunk, peer=str(trunk_to(site_b))),)
+    )
+    a["iscc"] = amend(a["iscc"], peers={"SiteB": IsccPeer(iscc_of(site_b), "9")})
     site_a = await make_site(**a)
     await joined(site_a, "AB", "SiteB", site_b)
     watch = module(folder / "watch.py")

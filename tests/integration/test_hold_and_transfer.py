@@ -186,7 +186,7 @@ async def test_transfer_refusals_name_the_problem(site: Site) -> None:
 async def test_consult_user_data(
     make_site: SiteFactory, mode: str, on_consult: dict[str, str]
 ) -> None:
-    site = await make_site(consult_user_data=mode)
+    site = await make_site(options={"consult_user_data": mode})
     a, b, c = await site.client(A), await site.client(B), await site.client(C)
     c1 = (await a.make_call(A, B, user_data={"case": "A-17"}))["ConnID"]
     await expect(a, "EventDialing")

@@ -44,7 +44,7 @@ async def test_a_browser_from_a_foreign_origin_cannot_open_the_tlib_websocket(si
 
 
 async def test_allowed_origins_replace_the_own_origin(make_site: SiteFactory) -> None:
-    site = await make_site(allowed_origins=("https://desk.example",))
+    site = await make_site(security={"allowed_origins": ("https://desk.example",)})
     async with aiohttp.ClientSession() as session:
         async with session.ws_connect(
             f"{base(site)}/tlib", headers={"Origin": "https://desk.example"}
@@ -83,7 +83,7 @@ async def test_the_admin_token_guards_what_changes_state(
 ) -> None:
     token_file = tmp_path / "admin-token"
     token_file.write_text(f"  {TOKEN}\n")
-    site = await make_site(admin_token_file=token_file)
+    site = await make_site(security={"admin_token_file": token_file})
     url = f"{base(site)}/reload"
     async with aiohttp.ClientSession() as session:
         assert (await session.post(url, json={})).status == 401
@@ -99,7 +99,7 @@ async def test_the_admin_token_guards_what_changes_state(
 async def test_the_trace_is_an_admin_endpoint(make_site: SiteFactory, tmp_path: Path) -> None:
     token_file = tmp_path / "admin-token"
     token_file.write_text(TOKEN)
-    site = await make_site(admin_token_file=token_file)
+    site = await make_site(security={"admin_token_file": token_file})
     url = f"{base(site)}/trace"
     right = {"Authorization": f"Bearer {TOKEN}"}
     async with aiohttp.ClientSession() as session:
@@ -121,7 +121,7 @@ async def test_restrict_read_guards_state_and_metrics_but_not_health(
 ) -> None:
     token_file = tmp_path / "admin-token"
     token_file.write_text(TOKEN)
-    site = await make_site(admin_token_file=token_file, restrict_read=True)
+    site = await make_site(security={"admin_token_file": token_file, "restrict_read": True})
     right = {"Authorization": f"Bearer {TOKEN}"}
     async with aiohttp.ClientSession() as session:
         for path in ("/metrics", "/api/state"):
@@ -136,7 +136,7 @@ async def test_an_admin_application_may_use_http_basic(make_site: SiteFactory) -
         "ops": Application("ops", stored, None, frozenset({Permission.ADMIN})),
         "desk": Application("desk", stored),
     }
-    site = await make_site(applications=apps)
+    site = await make_site(security={"applications": apps})
     url = f"{base(site)}/reload"
 
     def basic(name: str, password: str) -> dict[str, str]:
@@ -170,7 +170,7 @@ async def test_without_a_token_admin_endpoints_serve_loopback_clients_only(
     address = own_network_address()
     if address is None:
         pytest.skip("this machine has no network address besides loopback")
-    site = await make_site(http_listen=Address(address, 0))
+    site = await make_site(server={"http_listen": Address(address, 0)})
     url = f"{base(site)}/phone/7001"
     async with aiohttp.ClientSession() as session:
         reply = await session.post(url, json={"action": "dial", "number": "7002"})

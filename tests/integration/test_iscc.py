@@ -507,7 +507,7 @@ async def test_the_remote_server_restarted_in_mid_transaction(make_site: SiteFac
     # SiteB comes back where it was: ISCC and the trunk reconnect, and calls cross again
     plan = plan_b()
     again = plan.settings(listen_trunks=True)
-    again["trunk_listen"] = trunk
+    again["pbxsim"]["trunk_listen"] = trunk
     again["iscc"] = dataclasses.replace(again["iscc"], listen=iscc)
     site_b = await make_site(**again)
     await joined(site_a, "AB", "SiteB", site_b)

@@ -31,7 +31,9 @@ async def test_sites_sharing_a_secret_link_up_and_serve(make_site: SiteFactory) 
 
 
 async def test_user_data_over_the_receiving_sites_limit_is_refused(make_site: SiteFactory) -> None:
-    site_b = await make_site(**plan_b().settings(listen_trunks=True), user_data_limit=64)
+    site_b = await make_site(
+        **plan_b().settings(listen_trunks=True), options={"user_data_limit": 64}
+    )
     site_a = await make_site(**plan_a(site_b).settings(listen_trunks=False))
     await joined(site_a, "AB", "SiteB", site_b)
     client = await site_a.client("7001")

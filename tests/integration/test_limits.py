@@ -17,7 +17,9 @@ REGISTER = b'{"Request":"RequestRegisterClient","ReferenceID":1,"ApplicationName
 
 
 async def test_one_address_cannot_take_more_than_its_connections(make_site: SiteFactory) -> None:
-    site = await make_site(max_connections_per_address=3, http_max_connections_per_address=2)
+    site = await make_site(
+        server={"max_connections_per_address": 3, "http_max_connections_per_address": 2}
+    )
     held = [await asyncio.open_connection(*site.address) for _ in range(3)]
     reader, writer = await asyncio.open_connection(*site.address)
     assert await within(reader.read()) == b""  # the fourth: closed at once
@@ -41,7 +43,7 @@ async def test_one_address_cannot_take_more_than_its_connections(make_site: Site
 
 
 async def test_a_connection_that_never_registers_is_closed(make_site: SiteFactory) -> None:
-    site = await make_site(register_timeout=0.2)
+    site = await make_site(server={"register_timeout": 0.2})
     idle_reader, idle_writer = await asyncio.open_connection(*site.address)
     client = await site.client("7001")
     assert await within(idle_reader.read()) == b""
@@ -51,7 +53,7 @@ async def test_a_connection_that_never_registers_is_closed(make_site: SiteFactor
 
 
 async def test_a_half_open_http_request_is_closed(make_site: SiteFactory) -> None:
-    site = await make_site(http_request_timeout=0.2)
+    site = await make_site(server={"http_request_timeout": 0.2})
     host, port = site.service.http_address or ("", 0)
     reader, writer = await asyncio.open_connection(host, port)
     writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")  # and nothing more
@@ -67,7 +69,7 @@ async def test_a_half_open_http_request_is_closed(make_site: SiteFactory) -> Non
 async def test_a_flooding_client_gets_its_share_and_no_more(make_site: SiteFactory) -> None:
     """The flooder's 5000 requests arrive first; the other client's one request is still
     answered before most of them, because each connection gets a few per loop turn."""
-    site = await make_site(requests_per_turn=16)
+    site = await make_site(server={"requests_per_turn": 16})
     answers: list[str] = []
 
     def record(delivery: Deliver) -> None:
@@ -107,7 +109,7 @@ async def test_a_client_has_a_bounded_number_of_requests_at_the_switch(
 ) -> None:
     """Nine MakeCalls written at once: the server takes the next one only as the switch
     answers, never more than `requests-in-flight` at the switch; all are answered."""
-    site = await make_site(requests_in_flight=2)
+    site = await make_site(server={"requests_in_flight": 2})
     runtime = site.service.runtime
     link = runtime.link
     assert link is not None
@@ -136,7 +138,7 @@ async def test_a_client_has_a_bounded_number_of_requests_at_the_switch(
 
 
 async def test_a_websocket_that_never_registers_is_closed(make_site: SiteFactory) -> None:
-    site = await make_site(register_timeout=0.2)
+    site = await make_site(server={"register_timeout": 0.2})
     host, port = site.service.http_address or ("", 0)
     async with (
         aiohttp.ClientSession() as session,
@@ -153,7 +155,7 @@ async def test_a_pile_of_idle_connections_neither_locks_others_out_nor_stays(
     """The issue's 1,100 idle connections, scaled down: one address opens 150 and says
     nothing.  100 are held (the per-address cap), 50 refused at once, and all are gone
     after the registration deadline; health and new clients are served throughout."""
-    site = await make_site(register_timeout=0.5)
+    site = await make_site(server={"register_timeout": 0.5})
     idle = [await asyncio.open_connection(*site.address) for _ in range(150)]
     host, port = site.service.http_address or ("", 0)
     async with aiohttp.ClientSession() as session:

@@ -51,7 +51,9 @@ async def test_a_switch_that_stops_answering(make_site: SiteFactory) -> None:
     switch = FakeSwitch()
     host, port = await switch.start()
     try:
-        site = await make_site(link=Address(host, port), reply_timeout=0.3, keepalive_interval=0.5)
+        site = await make_site(
+            switch={"link": Address(host, port), "reply_timeout": 0.3, "keepalive_interval": 0.5}
+        )
         a = await site.client(A)
         reference = a.send("RequestMakeCall", ThisDN=A, OtherDN=B)
         error = await expect(a, "EventError", ErrorCode=57, ReferenceID=reference)
@@ -71,7 +73,7 @@ async def test_malformed_frames_from_the_switch_are_logged_and_survived(
     switch = FakeSwitch()
     host, port = await switch.start()
     try:
-        site = await make_site(link=Address(host, port))
+        site = await make_site(switch={"link": Address(host, port)})
         b = await site.client(B)
         bomb = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><DeliveredEvent>&b;</DeliveredEvent>'
         switch.send_raw(wrap(InvokeId(9999), b"<broken"))
@@ -88,7 +90,7 @@ async def test_a_switch_that_cannot_be_reached_is_retried(make_site: SiteFactory
     gone = FakeSwitch()
     host, port = await gone.start()
     await gone.stop()  # nothing listens there now
-    site = await make_site(link=Address(host, port))
+    site = await make_site(switch={"link": Address(host, port)})
     a = await site.client(link_up=False)  # registers while the link is down
     switch = FakeSwitch()
     await switch.serve_on(host, port)
@@ -99,7 +101,9 @@ async def test_a_switch_that_cannot_be_reached_is_retried(make_site: SiteFactory
 
 
 async def test_an_ecma_354_session_in_another_edition(make_site: SiteFactory) -> None:
-    site = await make_site(session="ecma-354", namespace="ed6", keepalive_interval=0.2)
+    site = await make_site(
+        switch={"session": "ecma-354", "namespace": "ed6", "keepalive_interval": 0.2}
+    )
     a, b = await site.client(A), await site.client(B)
     dialing = await a.make_call(A, B)
     await expect(a, "EventDialing")
@@ -112,7 +116,7 @@ async def test_an_ecma_354_session_in_another_edition(make_site: SiteFactory) ->
 async def test_a_restarted_server_learns_the_agents_and_calls_from_the_switch(
     make_site: SiteFactory,
 ) -> None:
-    from ctiserver.app.embedded import pbx_config
+    from ctiserver.app.parts import pbx_config
     from ctiserver.pbxsim.listener import PbxListener
     from ctiserver.pbxsim.switch import Switch
     from tests.integration.conftest import site_config
@@ -120,7 +124,7 @@ async def test_a_restarted_server_learns_the_agents_and_calls_from_the_switch(
     listener = PbxListener(Switch(pbx_config(site_config())), "127.0.0.1", 0)
     host, port = await listener.start()
     try:
-        first = await make_site(link=Address(host, port))
+        first = await make_site(switch={"link": Address(host, port)})
         a, d = await first.client(A), await first.client("7004")
         await d.agent_login("7004", "1001", queue="8001", work_mode="AutoIn")
         await expect(d, "EventAgentLogin")
@@ -129,7 +133,7 @@ async def test_a_restarted_server_learns_the_agents_and_calls_from_the_switch(
         await first.close()
         first.service.stop()
 
-        second = await make_site(link=Address(host, port))
+        second = await make_site(switch={"link": Address(host, port)})
         watcher = await second.client()
         registered = await watcher.register_address("7004")
         check(registered, "EventRegistered", AgentID="1001")

@@ -110,7 +110,7 @@ async def test_hot_desking_errors(site: Site) -> None:
 @pytest.fixture
 async def recording_site(make_site: SiteFactory, tmp_path: Path) -> tuple[Site, Path]:
     recordings = tmp_path / "recordings.jsonl"
-    return await make_site(recordings=recordings), recordings
+    return await make_site(pbxsim={"recordings": recordings}), recordings
 
 
 async def test_recording_start_suspend_resume_stop(recording_site: tuple[Site, Path]) -> None:
@@ -230,7 +230,7 @@ async def test_the_recording_of_a_dn_that_transfers_away_stops(
 
 
 def accode(**options: Any) -> dict[str, Any]:
-    return {"accode_privateservice": True, **options}
+    return {"options": {"accode_privateservice": True, **options}}
 
 
 async def test_account_code_by_private_service(make_site: SiteFactory) -> None:
@@ -294,7 +294,7 @@ async def test_account_code_as_user_data(make_site: SiteFactory) -> None:
 
 
 async def test_account_code_in_extensions(make_site: SiteFactory) -> None:
-    site = await make_site(accode_data="ext")  # without the private service
+    site = await make_site(options={"accode_data": "ext"})  # without the private service
     caller, callee, conn_id = await talking(site)
     switch(site).act(EnterAccountCode("7001", "9"))
     await callee.hold_call("7002", conn_id)

@@ -138,9 +138,11 @@ def attributes(action: tuple[Any, ...], conns: list[str]) -> dict[str, Any]:
 
 async def play(sequence: list[tuple[Any, ...]]) -> None:
     config = site_config(
-        routing_points={DeviceId(RP): RoutingPointSettings(60.0, DeviceId("7004"))},
-        acd_queues={DeviceId(Q): AcdQueueSettings(0.0)},
-        reply_timeout=3.0,
+        site={
+            "routing_points": {DeviceId(RP): RoutingPointSettings(60.0, DeviceId("7004"))},
+            "acd_queues": {DeviceId(Q): AcdQueueSettings(0.0)},
+        },
+        switch={"reply_timeout": 3.0},
     )
     site, task = await start_site(config)
     journal: list[bytes] = []

@@ -40,7 +40,8 @@ async def test_reload_adds_and_removes_dns(make_site: SiteFactory, tmp_path: Pat
 
     path = tmp_path / "site.toml"
     write_site(path, '"7001", "7002"')
-    site = await make_site(**{k: getattr(configuration.load(path), k) for k in ("dns", "source")})
+    loaded = configuration.load(path)
+    site = await make_site(site={"dns": loaded.site.dns}, source=loaded.source)
     a = await site.client("7001", "7002")
     write_site(path, '"7001", "7003"')
     result = await site.service.reload()
@@ -67,7 +68,7 @@ async def test_a_bad_file_is_refused_and_the_configuration_stays(
     result = await site.service.reload()
     assert result["ok"] is False
     assert "not valid TOML" in result["error"]
-    assert "7002" in site.service.config.dns
+    assert "7002" in site.service.config.site.dns
 
 
 async def test_a_reload_applies_what_it_can_and_names_what_needs_a_restart(

@@ -19,7 +19,7 @@ async def routing_site(
             route_timeout, None if default is None else DeviceId(default)
         )
     }
-    return await make_site(routing_points=points)
+    return await make_site(site={"routing_points": points})
 
 
 async def test_route_a_call_from_a_routing_point(make_site: SiteFactory) -> None:
@@ -128,7 +128,7 @@ async def test_a_consultation_to_a_routing_point_carries_previous_conn_id(
 
 
 async def queue_site(make_site: SiteFactory, wrap_up: float = 0.0) -> Site:
-    return await make_site(acd_queues={DeviceId(Q): AcdQueueSettings(wrap_up)})
+    return await make_site(site={"acd_queues": {DeviceId(Q): AcdQueueSettings(wrap_up)}})
 
 
 async def test_agent_login_ready_not_ready_logout(make_site: SiteFactory) -> None:

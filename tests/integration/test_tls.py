@@ -25,13 +25,17 @@ def certificates(tmp_path: Path) -> Certificates:
     return make_certificates(tmp_path)
 
 
-def tls_settings(certificates: Certificates, *, mutual: bool = False) -> dict[str, object]:
-    return {
+def tls_settings(
+    certificates: Certificates, *, mutual: bool = False, **server: object
+) -> dict[str, object]:
+    """The [server] section with TLS on every listener (and *server*'s other keys)."""
+    tls = {
         "tls_cert": certificates.server.cert,
         "tls_key": certificates.server.key,
         "tls_client_ca": certificates.ca if mutual else None,
         "tls_ca": certificates.ca,
     }
+    return {"server": tls | server}
 
 
 async def test_the_tlib_port_speaks_tls_and_refuses_plaintext(
@@ -96,10 +100,8 @@ async def test_the_csta_link_to_pbxsim_runs_over_tls(
     make_site: SiteFactory, certificates: Certificates
 ) -> None:
     site = await make_site(
-        pbxsim_tls_cert=certificates.server.cert,
-        pbxsim_tls_key=certificates.server.key,
-        switch_tls=True,
-        switch_tls_ca=certificates.ca,
+        pbxsim={"tls_cert": certificates.server.cert, "tls_key": certificates.server.key},
+        switch={"tls": True, "tls_ca": certificates.ca},
     )
     a = await site.client("7001")
     check(await a.make_call("7001", "7002"), "EventDialing")
@@ -125,7 +127,7 @@ async def test_the_embedded_orchestration_server_reaches_a_tls_listener(
 async def test_a_connection_that_never_finishes_its_handshake_is_closed(
     make_site: SiteFactory, certificates: Certificates
 ) -> None:
-    site = await make_site(**tls_settings(certificates), register_timeout=0.3)
+    site = await make_site(**tls_settings(certificates, register_timeout=0.3))
     reader, writer = await asyncio.open_connection(*site.address)  # and says nothing
     assert await within(reader.read()) == b""
     writer.close()
@@ -157,7 +159,7 @@ async def test_ctiserver_trace_follows_over_tls_with_the_configured_token(
 
     token_file = tmp_path / "admin-token"
     token_file.write_text("a-long-enough-admin-token-0123\n")
-    site = await make_site(**tls_settings(certificates), admin_token_file=token_file)
+    site = await make_site(**tls_settings(certificates), security={"admin_token_file": token_file})
     tls, headers = _admin_credentials(site.service.config)  # as `ctiserver trace --config`
     assert tls is not None
     host, port = site.service.http_address or ("", 0)

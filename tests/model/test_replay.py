@@ -26,7 +26,7 @@ from ctiserver.model.encoding import decode_change, encode_change
 from ctiserver.model.model import Model
 from ctiserver.pbxsim.config import AcdGroup
 from ctiserver.pbxsim.phone import Answer, Dial, HangUp, Hold, Retrieve
-from ctiserver.tserver.port import CoreSettings
+from ctiserver.tserver.port import CoreSettings, Options
 from tests.wire import PBX, POINT, QUEUE, Wire
 
 STATIONS = ["7001", "7002", "7003", "7004"]
@@ -48,7 +48,7 @@ def replica_of(model: Any, records: Iterable[Change]) -> Model:
 def busy_scene() -> Wire:
     """Calls in several states, a conference, a consultation, a routing dialogue, a
     queued call, an agent, a guest on a host, a recording."""
-    wire = Wire(settings=CoreSettings(name="tserver-a", consult_user_data="joint"))
+    wire = Wire(settings=CoreSettings(name="tserver-a", options=Options(consult_user_data="joint")))
     client = wire.client(*STATIONS, "7005", "7006", QUEUE, POINT)
     a, b, c, d = STATIONS
 
@@ -87,7 +87,7 @@ def test_as_records_rebuild_the_state_in_an_empty_model() -> None:
 
 
 def test_a_replica_fed_the_journal_holds_the_same_state_at_every_step() -> None:
-    wire = Wire(settings=CoreSettings(name="tserver-a", consult_user_data="joint"))
+    wire = Wire(settings=CoreSettings(name="tserver-a", options=Options(consult_user_data="joint")))
     wire.core.journaling = True
     replica = Model(dns=wire.core.model.dns, conn_ids=ConnIdAllocator(0))
     client = wire.client(*STATIONS)
@@ -247,7 +247,7 @@ def play(wire: Wire, step: Any, client: Any, conns: list[str]) -> None:
 def test_random_traffic_is_replicated_and_never_breaks_the_server(
     consult_user_data: str, steps: list[Any]
 ) -> None:
-    settings_ = CoreSettings(name="tserver-a", consult_user_data=consult_user_data)
+    settings_ = CoreSettings(name="tserver-a", options=Options(consult_user_data=consult_user_data))
     wire = Wire(settings=settings_, pbx=PBX_WITH_WRAP_UP)
     wire.core.journaling = True
     client = wire.client(*STATIONS, QUEUE, POINT)

@@ -120,7 +120,7 @@ class Orchestrate:
         arguments are OrchestrationSettings; with `strategies=` among them (routing point →
         file), the server loads its strategies itself."""
         running = await self._make_site(**(site or {}))
-        options = {"register": tuple(running.service.config.dns), **settings}
+        options = {"register": tuple(running.service.config.site.dns), **settings}
         return await self.against(running.address, scxml, site=running, **options)
 
     async def against(

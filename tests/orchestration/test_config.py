@@ -106,7 +106,7 @@ def test_the_demo_orchestration() -> None:
     assert settings.enabled
     assert settings.strategies == {"5000": str(DEMO_STRATEGY)}
     assert DEMO_STRATEGY.is_file()
-    assert set(settings.register) == set(demo().dns)
+    assert set(settings.register) == set(demo().site.dns)
     assert settings.servers == (Endpoint("127.0.0.1", 7000),)
 
 

@@ -157,10 +157,10 @@ async def test_a_session_outlives_its_call_being_transferred(orchestrate: Orches
 async def test_a_session_follows_its_conn_id_when_a_consultation_is_transferred(
     orchestrate: Orchestrate,
 ) -> None:
-    dns = {**demo().dns, DeviceId(RP2): DnKind.ROUTING_POINT}
+    dns = {**demo().site.dns, DeviceId(RP2): DnKind.ROUTING_POINT}
     rig = await orchestrate(
         {RP: flow(WATCH.format(to=B, label="first")), RP2: flow(WATCH.format(to=C, label="party"))},
-        site={"dns": dns},
+        site={"site": {"dns": dns}},
     )
     c = await rig.site.client(C)
     a, b, c1 = await answered(rig)

@@ -90,7 +90,9 @@ async def test_a_strategy_that_does_not_load_leaves_calls_to_the_switch(
     broken.write_text(strategy('<state id="start"><transition target="nowhere"/></state>'))
     points = {DeviceId(RP): RoutingPointSettings(0.3, DeviceId("7005"))}
     with caplog.at_level(logging.ERROR, logger="ctiserver.orchestration"):
-        rig = await orchestrate({}, site={"routing_points": points}, strategies={RP: str(broken)})
+        rig = await orchestrate(
+            {}, site={"site": {"routing_points": points}}, strategies={RP: str(broken)}
+        )
     assert f"routing point {RP}: strategy {broken} cannot be loaded" in caplog.text
     assert "nowhere" in caplog.text
     a, e = await rig.site.client(A), await rig.site.client("7005")

@@ -22,7 +22,10 @@ async def test_a_call_from_another_site_is_routed_and_followed(
 ) -> None:
     site_a, site_b = await two_sites(make_site)
     rig = await orchestrate.against(
-        site_b.address, {B_POINT: ROUTE}, site=site_b, register=tuple(site_b.service.config.dns)
+        site_b.address,
+        {B_POINT: ROUTE},
+        site=site_b,
+        register=tuple(site_b.service.config.site.dns),
     )
     agent = await site_b.client(B_AGENT_DN)
     await agent.agent_login(B_AGENT_DN, "2001", queue=B_QUEUE, work_mode="AutoIn")

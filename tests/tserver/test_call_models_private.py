@@ -11,7 +11,7 @@ import pytest
 
 from ctiserver.ids import DeviceId
 from ctiserver.pbxsim.phone import EnterAccountCode, HangUp
-from ctiserver.tserver.port import CoreSettings
+from ctiserver.tserver.port import CoreSettings, Options
 from tests.tserver.seen import DESTINATION, ORIGINATION, Seen, error, heard
 from tests.wire import Wire
 
@@ -223,9 +223,8 @@ def test_a_ringing_call_cannot_be_recorded() -> None:
 
 
 def coded(accode_data: str, privateservice: bool) -> tuple[Wire, Seen]:
-    settings = CoreSettings(
-        name="tserver-a", accode_data=accode_data, accode_privateservice=privateservice
-    )
+    options = Options(accode_data=accode_data, accode_privateservice=privateservice)
+    settings = CoreSettings(name="tserver-a", options=options)
     wire = Wire(settings=settings)
     return wire, talking(wire)
 

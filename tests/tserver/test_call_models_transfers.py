@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ctiserver.csta.call_control import TransferCall
-from ctiserver.tserver.port import CoreSettings
+from ctiserver.tserver.port import CoreSettings, Options
 from tests.tserver.seen import DESTINATION, ORIGINATION, Seen, error, heard
 from tests.wire import Wire
 
@@ -171,7 +171,7 @@ def test_a_mute_transfer_to_a_busy_dn_ends_with_destination_busy() -> None:
 
 
 def consult_with(mode: str) -> tuple[Wire, Seen, Seen]:
-    wire = Wire(settings=CoreSettings(name="tserver-a", consult_user_data=mode))
+    wire = Wire(settings=CoreSettings(name="tserver-a", options=Options(consult_user_data=mode)))
     talking(wire, case="A-17")
     c1 = Seen(wire.core.model.calls[0].conn_id, "1", user_data={"case": "A-17"})
     wire.ask(b, "RequestInitiateTransfer", ThisDN=B, ConnID=c1.conn_id, OtherDN=C)
@@ -230,7 +230,7 @@ def test_consult_user_data_joint_is_one_set_announced_on_both_calls() -> None:
 
 
 def test_consult_user_data_joint_announces_the_initiate_transfers_user_data() -> None:
-    wire = Wire(settings=CoreSettings(name="tserver-a", consult_user_data="joint"))
+    wire = Wire(settings=CoreSettings(name="tserver-a", options=Options(consult_user_data="joint")))
     c1 = talking(wire, case="A-17")
     wire.ask(b, "RequestInitiateTransfer", ThisDN=B, ConnID=c1.conn_id, OtherDN=C, UserData={"n": "2"})  # fmt: skip
     both = {"case": "A-17", "n": "2"}

@@ -8,7 +8,7 @@ import os
 from collections.abc import Awaitable
 from typing import Final, TypeVar
 
-from ctiserver.app.config import Address
+from ctiserver.doors.address import Address
 from ctiserver.errors import StartupError
 
 T = TypeVar("T")

@@ -1,417 +1,97 @@
-"""The configuration: TOML in, a checked, typed Config out (docs/configuration.md).
+"""The configuration: a TOML file in, a checked tree of typed settings out
+(docs/configuration.md documents every key).
 
-Every key is declared in SCHEMA with its parser and default, and documented in
-docs/configuration.md.  Unknown keys, wrong types and inconsistent values are errors
-that name the file, the line and the key.  `demo()` is the site `ctiserver run` starts
-with no configuration file.
+    config = load(Path("site.toml"))
+    config.switch            LinkSettings            [switch]
+    config.site.dns          {DN: kind}              [dn] …
+
+Config holds one settings object per section, each the settings of the part that reads
+it, passed to that part whole by the composition root (app.service); app.parts builds
+the settings of the parts that read several sections.  Reading is app.toml_reader's,
+the keys app.schema's, the sections app.sections'; this module joins them, checks what
+no single key can get wrong, and gives the demo site and amend(), which changes some
+settings of a tree (tests, a reload, `run --orchestrate`).
 """
 
 from __future__ import annotations
 
-import re
+import dataclasses
 import tomllib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from ctiserver.app.toml_lines import KeyLines
+from ctiserver.app import nats_sections, sections
+from ctiserver.app.schema import (
+    CALL_CLEANUP,
+    DASHBOARD,
+    LOG,
+    OPTIONS,
+    SERVER,
+    SWITCH,
+    TOP_LEVEL,
+)
+from ctiserver.app.sections import (
+    AcdQueueSettings,
+    IsccConfig,
+    IsccPeer,
+    RoutingPointSettings,
+    Site,
+)
+from ctiserver.app.toml_reader import Reader, Where, key_name
+from ctiserver.doors.address import Address
 from ctiserver.errors import ConfigError
+from ctiserver.ha.settings import HaSettings
 from ctiserver.ids import DeviceId
+from ctiserver.jetstream.link import NatsSettings
+from ctiserver.link.settings import LinkSettings
+from ctiserver.logs.trace import LogSettings
 from ctiserver.model.states import DnKind
 from ctiserver.orchestration import settings as orchestration
 from ctiserver.orchestration.settings import Endpoint, OrchestrationSettings
-from ctiserver.security.applications import DEFAULT_PERMISSIONS, Application, permissions
-from ctiserver.security.data import DEFAULT_USER_DATA_LIMIT
-from ctiserver.security.passwords import parse_hash
+from ctiserver.pbxsim.config import PbxsimSettings
+from ctiserver.security.settings import SecuritySettings
+from ctiserver.server.settings import ServerSettings
+from ctiserver.supervision.view import DashboardSettings
+from ctiserver.tserver.port import CallCleanup, Options
 
-MAX_RANGE = 100_000
-EDITIONS = ("ed2", "ed3", "ed4", "ed5", "ed6")
+__all__ = [
+    "AcdQueueSettings",
+    "Address",
+    "Config",
+    "IsccConfig",
+    "IsccPeer",
+    "RoutingPointSettings",
+    "Site",
+    "amend",
+    "demo",
+    "listeners",
+    "load",
+    "parse",
+]
 
-
-@dataclass(frozen=True, slots=True)
-class Address:
-    host: str
-    port: int
-
-    def __str__(self) -> str:
-        return f"{self.host}:{self.port}"
-
-
-@dataclass(frozen=True, slots=True)
-class RoutingPointSettings:
-    route_timeout: float = 10.0
-    default_destination: DeviceId | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class AcdQueueSettings:
-    wrap_up_time: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class TrunkConfig:
-    """A trunk of the simulated PBX to another simulated PBX (docs/pbxsim.md § 9)."""
-
-    prefix: str
-    peer: Address | None = None
-    ani_prefix: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class IsccPeer:
-    address: Address
-    access_code: str = ""
-    secret: str = ""  # shared with the peer, proven without being sent (docs/iscc.md)
-
-
-@dataclass(frozen=True, slots=True)
-class IsccConfig:
-    listen: Address | None = None
-    peers: Mapping[str, IsccPeer] = field(default_factory=dict)
-    cast_types: tuple[str, ...] = ()
-    request_timeout: float = 20.0
-    timeout: float = 60.0
-    reconnect_timeout: float = 5.0
-    addp_timeout: float = 10.0
-    default_dn: DeviceId | None = None
-    match_call_once: bool = True
-    direct_digits_key: str = "CDT_Track_Num"
-    external_routing_points: tuple[DeviceId, ...] = ()
-    dnis_pool: tuple[DeviceId, ...] = ()
-    event_propagation: bool = False
-    max_reservations_per_peer: int = 1000
-    network_call_id_wait: float = 2.0
-    max_connections: int = 16
-    max_connections_per_address: int = 4
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
 class Config:
-    server_name: str = "tserver"
-    client_listen: Address = Address("127.0.0.1", 7000)
-    http_listen: Address | None = Address("127.0.0.1", 7080)
-    max_client_buffer: int = 16 << 20
-    max_client_buffers: int = 256 << 20  # all clients' buffers together
-    max_connections: int = 1000
-    max_connections_per_address: int = 100
-    register_timeout: float = 10.0
-    resume_window: float = 60.0
-    resume_max_events: int = 1000
-    requests_per_turn: int = 4
-    requests_in_flight: int = 8
-    http_max_connections: int = 256
-    http_max_connections_per_address: int = 64
-    http_request_timeout: float = 10.0
-    log_repeat_interval: float = 10.0
-    tls_cert: Path | None = None
-    tls_key: Path | None = None
-    tls_client_ca: Path | None = None
-    tls_ca: Path | None = None
-    switch_name: str = "SwitchA"
-    link: Address | None = None  # None: the embedded pbxsim
-    session: str = "implicit"
-    namespace: str = "ed4"
-    application_id: str = "ctiserver"
-    reply_timeout: float = 5.0
-    keepalive_interval: float = 10.0
-    session_duration: int = 180
-    reconnect_min: float = 0.5
-    reconnect_max: float = 10.0
-    switch_tls: bool = False
-    switch_tls_ca: Path | None = None
-    dns: Mapping[DeviceId, DnKind] = field(default_factory=dict)
-    agent_logins: tuple[str, ...] = ()
-    agent_passwords: Mapping[str, str] = field(default_factory=dict)
-    consult_user_data: str = "separate"
-    accode_name: str = "AccountCode"
-    accode_data: str = "none"
-    accode_privateservice: bool = False
-    user_data_limit: int = DEFAULT_USER_DATA_LIMIT
-    csta_listen: Address | None = None  # embedded: 127.0.0.1:0; alone: 127.0.0.1:1040
-    conference_size: int = 6
-    routing_points: Mapping[DeviceId, RoutingPointSettings] = field(default_factory=dict)
-    acd_queues: Mapping[DeviceId, AcdQueueSettings] = field(default_factory=dict)
+    """The whole configuration, one field per section (in the order a reload names them)."""
+
+    server: ServerSettings = field(default_factory=ServerSettings)
+    switch: LinkSettings = field(default_factory=LinkSettings)
+    site: Site = field(default_factory=Site)
+    options: Options = field(default_factory=Options)
+    call_cleanup: CallCleanup = field(default_factory=CallCleanup)
+    pbxsim: PbxsimSettings = field(default_factory=PbxsimSettings)
+    log: LogSettings = field(default_factory=LogSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    dashboard: DashboardSettings = field(default_factory=DashboardSettings)
+    iscc: IsccConfig | None = None  # None: no [iscc] section
     orchestration: OrchestrationSettings | None = None  # None: no [orchestration] section
-    iscc: IsccConfig | None = None
-    trunk_listen: Address | None = None
-    trunks: Mapping[str, TrunkConfig] = field(default_factory=dict)
-    recordings: Path | None = None
-    pbxsim_tls_cert: Path | None = None
-    pbxsim_tls_key: Path | None = None
-    pbxsim_max_connections: int = 16
-    pbxsim_max_connections_per_address: int = 8
-    require_auth: bool = False
-    admin_token_file: Path | None = None
-    allowed_origins: tuple[str, ...] = ()  # empty: only the server's own origin
-    restrict_read: bool = False
-    applications: Mapping[str, Application] = field(default_factory=dict)
-    private_namespace: str = "urn:ctiserver:csta:private"
-    log_level: str | None = None  # None: --log-level, CTISERVER_LOG_LEVEL or info
-    log_format: str | None = None  # None: --log-format, CTISERVER_LOG_FORMAT or text
-    trace_all: bool = False
-    trace_dns: tuple[DeviceId, ...] = ()
-    log_hide_keys: tuple[str, ...] = ()  # [security]; here for the order a reload names them
-    service_level_seconds: float = 20.0
-    push_interval: float = 0.25
-    source: Path | None = None
-
-
-class _Reader:
-    """Reads one file's values, raising ConfigError that names the key's line."""
-
-    def __init__(self, data: dict[str, Any], text: str, path: Path | None) -> None:
-        self.data = data
-        self.lines = KeyLines(text)
-        self.path = path
-
-    def fail(self, message: str, *where: str) -> ConfigError:
-        line = self.lines.line(*where)
-        place = str(self.path) if self.path else "<configuration>"
-        if line is not None:
-            place += f":{line}"
-        return ConfigError(f"{place}: {message}")
-
-
-Parser = Callable[[_Reader, Any, tuple[str, ...]], Any]
-
-
-def _string(choices: tuple[str, ...] = ()) -> Parser:
-    def parse(reader: _Reader, value: Any, where: tuple[str, ...]) -> str:
-        if not isinstance(value, str):
-            raise reader.fail(f"{_name(where)} must be a string", *where)
-        if choices and value not in choices:
-            raise reader.fail(f"{_name(where)} must be one of {', '.join(choices)}", *where)
-        return value
-
-    return parse
-
-
-def _number(*, minimum: float = 0, integer: bool = False) -> Parser:
-    def parse(reader: _Reader, value: Any, where: tuple[str, ...]) -> float:
-        kinds = (int,) if integer else (int, float)
-        if isinstance(value, bool) or not isinstance(value, kinds) or value < minimum:
-            kind = "an integer" if integer else "a number"
-            raise reader.fail(f"{_name(where)} must be {kind} of at least {minimum:g}", *where)
-        return value
-
-    return parse
-
-
-def _bounded(minimum: float, maximum: float) -> Parser:
-    at_least = _number(minimum=minimum)
-
-    def parse(reader: _Reader, value: Any, where: tuple[str, ...]) -> float:
-        number: float = at_least(reader, value, where)
-        if number > maximum:
-            raise reader.fail(f"{_name(where)} must be at most {maximum:g}", *where)
-        return number
-
-    return parse
-
-
-def _boolean(reader: _Reader, value: Any, where: tuple[str, ...]) -> bool:
-    if not isinstance(value, bool):
-        raise reader.fail(f"{_name(where)} must be true or false", *where)
-    return value
-
-
-def _address(reader: _Reader, value: Any, where: tuple[str, ...]) -> Address:
-    match = re.fullmatch(r"(\[[^\]]+\]|[^:]+):(\d{1,5})", value) if isinstance(value, str) else None
-    if match is None or int(match.group(2)) > 65535:
-        raise reader.fail(f'{_name(where)} must be "HOST:PORT", got {value!r}', *where)
-    return Address(match.group(1).strip("[]"), int(match.group(2)))
-
-
-def _optional_address(reader: _Reader, value: Any, where: tuple[str, ...]) -> Address | None:
-    if value == "":
-        return None
-    return _address(reader, value, where)
-
-
-def _path(reader: _Reader, value: Any, where: tuple[str, ...]) -> Path:
-    text = _string()(reader, value, where)
-    path = Path(text)
-    if not path.is_absolute() and reader.path is not None:
-        path = reader.path.parent / path  # relative to the configuration file
-    return path
-
-
-def _trace(reader: _Reader, value: Any, where: tuple[str, ...]) -> tuple[bool, tuple[str, ...]]:
-    """`trace = true` (everything), false, or a list of DNs and ranges."""
-    if isinstance(value, bool):
-        return value, ()
-    if isinstance(value, list):
-        return False, _numbers(reader, value, where)
-    raise reader.fail(f"{_name(where)} must be true, false or a list of DNs", *where)
-
-
-def _strings(reader: _Reader, value: Any, where: tuple[str, ...]) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
-        raise reader.fail(f"{_name(where)} must be a list of strings", *where)
-    return tuple(value)
-
-
-def _link(reader: _Reader, value: Any, where: tuple[str, ...]) -> Address | None:
-    if value == "embedded":
-        return None
-    return _address(reader, value, where)
-
-
-def _numbers(reader: _Reader, value: Any, where: tuple[str, ...]) -> tuple[str, ...]:
-    """A list of numbers and inclusive ranges such as "7001-7010"."""
-    if not isinstance(value, list):
-        raise reader.fail(f"{_name(where)} must be a list of numbers or ranges", *where)
-    numbers: list[str] = []
-    for item in value:
-        numbers += _expand(reader, item, where)
-    return tuple(numbers)
-
-
-def _expand(reader: _Reader, item: Any, where: tuple[str, ...]) -> list[str]:
-    text = str(item) if isinstance(item, int) and not isinstance(item, bool) else item
-    if not isinstance(text, str):
-        raise reader.fail(f"{_name(where)}: {item!r} is not a number or a range", *where)
-    match = re.fullmatch(r"(\d+)-(\d+)", text)
-    if match is None:
-        if not re.fullmatch(r"[0-9*#]+", text):
-            raise reader.fail(f"{_name(where)}: {text!r} is not a number or a range", *where)
-        return [text]
-    first, last = match.groups()
-    if len(first) != len(last) or int(first) > int(last):
-        raise reader.fail(f"{_name(where)}: range {text!r} must go up, with equal widths", *where)
-    if int(last) - int(first) >= MAX_RANGE:
-        raise reader.fail(f"{_name(where)}: range {text!r} is larger than {MAX_RANGE}", *where)
-    return [str(n).zfill(len(first)) for n in range(int(first), int(last) + 1)]
-
-
-def _name(where: tuple[str, ...]) -> str:
-    return "[" + ".".join(where[:-1]) + "] " + where[-1] if len(where) > 1 else where[0]
-
-
-# section -> key -> (Config field, parser)
-SCHEMA: dict[str, dict[str, tuple[str, Parser]]] = {
-    "server": {
-        "name": ("server_name", _string()),
-        "client-listen": ("client_listen", _address),
-        "http-listen": ("http_listen", _optional_address),
-        "max-client-buffer": ("max_client_buffer", _number(minimum=4096, integer=True)),
-        "max-client-buffers": ("max_client_buffers", _number(minimum=1 << 20, integer=True)),
-        "max-connections": ("max_connections", _number(minimum=1, integer=True)),
-        "max-connections-per-address": (
-            "max_connections_per_address",
-            _number(minimum=1, integer=True),
-        ),
-        "register-timeout": ("register_timeout", _number(minimum=0.1)),
-        "resume-window": ("resume_window", _number()),
-        "resume-max-events": ("resume_max_events", _number(minimum=1, integer=True)),
-        "requests-per-turn": ("requests_per_turn", _number(minimum=1, integer=True)),
-        "requests-in-flight": ("requests_in_flight", _number(minimum=1, integer=True)),
-        "http-max-connections": ("http_max_connections", _number(minimum=1, integer=True)),
-        "http-max-connections-per-address": (
-            "http_max_connections_per_address",
-            _number(minimum=1, integer=True),
-        ),
-        "http-request-timeout": ("http_request_timeout", _number(minimum=0.1)),
-        "log-repeat-interval": ("log_repeat_interval", _number()),
-        "tls-cert": ("tls_cert", _path),
-        "tls-key": ("tls_key", _path),
-        "tls-client-ca": ("tls_client_ca", _path),
-        "tls-ca": ("tls_ca", _path),
-    },
-    "switch": {
-        "name": ("switch_name", _string()),
-        "link": ("link", _link),
-        "session": ("session", _string(("implicit", "ecma-354"))),
-        "namespace": ("namespace", _string(EDITIONS)),
-        "application-id": ("application_id", _string()),
-        "private-namespace": ("private_namespace", _string()),
-        "reply-timeout": ("reply_timeout", _number(minimum=0.05)),
-        "keepalive-interval": ("keepalive_interval", _number(minimum=0.1)),
-        "session-duration": ("session_duration", _number(minimum=10, integer=True)),
-        "reconnect-min": ("reconnect_min", _number(minimum=0.01)),
-        "reconnect-max": ("reconnect_max", _number(minimum=0.01)),
-        "tls": ("switch_tls", _boolean),
-        "tls-ca": ("switch_tls_ca", _path),
-    },
-    "options": {
-        "consult-user-data": ("consult_user_data", _string(("separate", "inherited", "joint"))),
-        "accode-name": ("accode_name", _string()),
-        "accode-data": ("accode_data", _string(("none", "udata", "ext"))),
-        "accode-privateservice": ("accode_privateservice", _boolean),
-        "user-data-limit": ("user_data_limit", _number(minimum=2, integer=True)),
-    },
-    "log": {
-        "level": ("log_level", _string(("debug", "info", "warning", "error"))),
-        "format": ("log_format", _string(("text", "json"))),
-        "trace": ("trace", _trace),
-    },
-    "dashboard": {
-        "service-level-seconds": ("service_level_seconds", _number(minimum=1)),
-        "push-interval": ("push_interval", _bounded(0.05, 10.0)),
-    },
-    "pbxsim": {
-        "csta-listen": ("csta_listen", _address),
-        "conference-size": ("conference_size", _number(minimum=3, integer=True)),
-        "trunk-listen": ("trunk_listen", _address),
-        "recordings": ("recordings", _path),
-        "tls-cert": ("pbxsim_tls_cert", _path),
-        "tls-key": ("pbxsim_tls_key", _path),
-        "max-connections": ("pbxsim_max_connections", _number(minimum=1, integer=True)),
-        "max-connections-per-address": (
-            "pbxsim_max_connections_per_address",
-            _number(minimum=1, integer=True),
-        ),
-    },
-    "security": {
-        "require-auth": ("require_auth", _boolean),
-        "admin-token-file": ("admin_token_file", _path),
-        "allowed-origins": ("allowed_origins", lambda r, v, w: _origins(r, v, w)),
-        "log-hide-keys": ("log_hide_keys", _strings),
-        "restrict-read": ("restrict_read", _boolean),
-    },
-}
-DN_KEYS = {
-    "extensions": DnKind.EXTENSION,
-    "acd-queues": DnKind.ACD_QUEUE,
-    "routing-points": DnKind.ROUTING_POINT,
-}
-TOP_LEVEL = {
-    *SCHEMA,
-    "dn",
-    "agents",
-    "agent",
-    "routing-point",
-    "acd-queue",
-    "iscc",
-    "orchestration",
-    "application",
-}
-ISCC_TYPES = (
-    "route", "route-uui", "direct-callid", "direct-ani", "direct-uui", "direct-notoken",
-    "direct-digits", "dnis-pool", "pullback", "reroute", "direct-network-callid",
-)  # fmt: skip
-ISCC_ALIASES = {"direct": "direct-callid", "route-notoken": "route"}
-ISCC_KEYS: dict[str, tuple[str, Parser]] = {
-    "listen": ("listen", _address),
-    "request-tout": ("request_timeout", _number(minimum=0.05)),
-    "timeout": ("timeout", _number(minimum=0.05)),
-    "reconnect-tout": ("reconnect_timeout", _number(minimum=0.01)),
-    "addp-timeout": ("addp_timeout", _number(minimum=0.1)),
-    "default-dn": ("default_dn", _string()),
-    "match-call-once": ("match_call_once", _boolean),
-    "direct-digits-key": ("direct_digits_key", _string()),
-    "external-routing-points": ("external_routing_points", _numbers),
-    "dnis-pool": ("dnis_pool", _numbers),
-    "event-propagation": ("event_propagation", _boolean),
-    "max-reservations-per-peer": ("max_reservations_per_peer", _number(minimum=1, integer=True)),
-    "network-call-id-wait": ("network_call_id_wait", _number(minimum=0)),
-    "max-connections": ("max_connections", _number(minimum=1, integer=True)),
-    "max-connections-per-address": (
-        "max_connections_per_address",
-        _number(minimum=1, integer=True),
-    ),
-}
+    nats: NatsSettings | None = None  # None: no [nats] and no [ha]
+    ha: HaSettings | None = None  # None: a single server
+    source: Path | None = None  # the file it was read from
 
 
 def load(path: Path) -> Config:
@@ -428,33 +108,55 @@ def parse(text: str, path: Path | None = None) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path or '<configuration>'}: not valid TOML: {exc}") from None
-    reader = _Reader(data, text, path)
-    values: dict[str, Any] = {"source": path}
+    reader = Reader(data, text, path)
     for section in data:
         if section not in TOP_LEVEL:
             raise reader.fail(f"unknown section [{section}]", section)
-    for section, keys in SCHEMA.items():
-        values.update(_section(reader, section, keys))
-    values["dns"] = _dns(reader)
-    values.update(_agents(reader))
-    values["routing_points"] = _per_dn(reader, values["dns"], "routing-point", DnKind.ROUTING_POINT)
-    values["acd_queues"] = _per_dn(reader, values["dns"], "acd-queue", DnKind.ACD_QUEUE)
-    values["orchestration"] = _orchestration(reader, values)
-    if "iscc" in data:
-        values["iscc"] = _iscc(reader, values["dns"])
-    values["applications"] = _applications(reader)
-    _check_tls(reader, values)
-    config = Config(**values)
+    server: ServerSettings = sections.settings(reader, SERVER)
+    site = sections.site(reader)
+    config = Config(
+        server=server,
+        switch=sections.settings(reader, SWITCH),
+        site=site,
+        options=sections.settings(reader, OPTIONS),
+        call_cleanup=sections.settings(reader, CALL_CLEANUP),
+        pbxsim=sections.pbxsim(reader),
+        log=sections.settings(reader, LOG),
+        security=sections.security(reader),
+        dashboard=sections.settings(reader, DASHBOARD),
+        iscc=sections.iscc(reader, site.dns),
+        orchestration=sections.orchestration(reader, server.client_listen, site.dns),
+        nats=nats_sections.nats(reader),
+        ha=nats_sections.ha(reader),
+        source=path,
+    )
+    _check_tls(reader, config)
     _check_consistent(reader, config)
     return config
 
 
-def _check_consistent(reader: _Reader, config: Config) -> None:
-    """What no single key can say wrong: back-off bounds, listeners sharing a port."""
-    if config.reconnect_min > config.reconnect_max:
+def _check_tls(reader: Reader, config: Config) -> None:
+    """A certificate goes with its key; a client CA needs the server's own certificate."""
+    server, pbxsim = config.server, config.pbxsim
+    for section, cert, key in (
+        ("server", server.tls_cert, server.tls_key),
+        ("pbxsim", pbxsim.tls_cert, pbxsim.tls_key),
+    ):
+        if (cert is None) != (key is None):
+            raise reader.fail(f"[{section}] tls-cert and tls-key go together", section)
+    if server.tls_client_ca is not None and server.tls_cert is None:
         raise reader.fail(
-            f"[switch] reconnect-min ({config.reconnect_min:g} s) is above reconnect-max "
-            f"({config.reconnect_max:g} s)",
+            "[server] tls-client-ca needs tls-cert and tls-key", "server", "tls-client-ca"
+        )
+
+
+def _check_consistent(reader: Reader, config: Config) -> None:
+    """What no single key can say wrong: back-off bounds, listeners sharing a port."""
+    switch = config.switch
+    if switch.reconnect_min > switch.reconnect_max:
+        raise reader.fail(
+            f"[switch] reconnect-min ({switch.reconnect_min:g} s) is above reconnect-max "
+            f"({switch.reconnect_max:g} s)",
             "switch",
             "reconnect-min",
         )
@@ -465,19 +167,18 @@ def _check_consistent(reader: _Reader, config: Config) -> None:
         other = bound.get(address.port)
         if other is not None and _overlap(other[1].host, address.host):
             raise reader.fail(
-                f"{_name(where)} and {other[0]} both listen on port {address.port}",
-                *where,
+                f"{key_name(where)} and {other[0]} both listen on port {address.port}", *where
             )
-        bound[address.port] = (_name(where), address)
+        bound[address.port] = (key_name(where), address)
 
 
-def listeners(config: Config) -> list[tuple[tuple[str, ...], Address | None]]:
+def listeners(config: Config) -> list[tuple[Where, Address | None]]:
     """Every address this configuration listens on, with the key that sets it."""
     return [
-        (("server", "client-listen"), config.client_listen),
-        (("server", "http-listen"), config.http_listen),
-        (("pbxsim", "csta-listen"), config.csta_listen),
-        (("pbxsim", "trunk-listen"), config.trunk_listen),
+        (("server", "client-listen"), config.server.client_listen),
+        (("server", "http-listen"), config.server.http_listen),
+        (("pbxsim", "csta-listen"), config.pbxsim.csta_listen),
+        (("pbxsim", "trunk-listen"), config.pbxsim.trunk_listen),
         (("iscc", "listen"), config.iscc.listen if config.iscc is not None else None),
     ]
 
@@ -488,320 +189,31 @@ def _overlap(first: str, second: str) -> bool:
     return first == second or first in wildcards or second in wildcards
 
 
-def _table(reader: _Reader, *where: str) -> dict[str, Any]:
-    value = reader.data
-    for key in where:
-        value = value.get(key, {})
-    if not isinstance(value, dict):
-        raise reader.fail(f"[{'.'.join(where)}] must be a table", *where)
-    return value
+def amend(settings: T, changes: Mapping[str, Any] | None = None, /, **more: Any) -> T:
+    """*settings* (a Config, or any settings dataclass) with some fields changed.
 
+    A field whose value is settings takes a mapping of its own changes; any other value
+    replaces the field whole:
 
-def _section(reader: _Reader, section: str, keys: dict[str, tuple[str, Parser]]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for key, value in _table(reader, section).items():
-        if (section, key) == ("pbxsim", "trunk"):
-            values["trunks"] = _trunks(reader, value)
-            continue
-        if key not in keys:
-            raise reader.fail(f"unknown key {key!r} in [{section}]", section, key)
-        attribute, parser = keys[key]
-        values[attribute] = parser(reader, value, (section, key))
-    if "trace" in values:
-        values["trace_all"], values["trace_dns"] = values.pop("trace")
-    return values
-
-
-def _dns(reader: _Reader) -> dict[DeviceId, DnKind]:
-    dns: dict[DeviceId, DnKind] = {}
-    for key, value in _table(reader, "dn").items():
-        if key not in DN_KEYS:
-            raise reader.fail(f"unknown key {key!r} in [dn]", "dn", key)
-        for number in _numbers(reader, value, ("dn", key)):
-            if number in dns:
-                raise reader.fail(f"DN {number} is configured twice", "dn", key)
-            dns[DeviceId(number)] = DN_KEYS[key]
-    return dns
-
-
-def _agents(reader: _Reader) -> dict[str, Any]:
-    logins: tuple[str, ...] = ()
-    for key, value in _table(reader, "agents").items():
-        if key != "logins":
-            raise reader.fail(f"unknown key {key!r} in [agents]", "agents", key)
-        logins = _numbers(reader, value, ("agents", "logins"))
-    passwords: dict[str, str] = {}
-    for agent, settings in _table(reader, "agent").items():
-        if agent not in logins:
-            raise reader.fail(f"[agent.{agent}] is not in [agents] logins", "agent", agent)
-        for key, value in (settings if isinstance(settings, dict) else {}).items():
-            if key != "password":
-                raise reader.fail(f"unknown key {key!r} in [agent.{agent}]", "agent", agent, key)
-            passwords[agent] = _string()(reader, value, ("agent", agent, key))
-    return {"agent_logins": logins, "agent_passwords": passwords}
-
-
-def _per_dn(reader: _Reader, dns: Mapping[DeviceId, DnKind], section: str, kind: DnKind) -> Any:
-    settings: dict[DeviceId, Any] = {}
-    for number, table in _table(reader, section).items():
-        if dns.get(DeviceId(number)) is not kind:
-            raise reader.fail(
-                f"[{section}.{number}]: {number} is not a configured {kind.value}", section, number
-            )
-        if not isinstance(table, dict):
-            raise reader.fail(f"[{section}.{number}] must be a table", section, number)
-        settings[DeviceId(number)] = _dn_settings(reader, section, number, table, dns)
-    return settings
-
-
-def _dn_settings(
-    reader: _Reader,
-    section: str,
-    number: str,
-    table: dict[str, Any],
-    dns: Mapping[DeviceId, DnKind],
-) -> RoutingPointSettings | AcdQueueSettings:
-    where = (section, number)
-    if section == "acd-queue":
-        for key in table:
-            if key != "wrap-up-time":
-                raise reader.fail(f"unknown key {key!r} in [{section}.{number}]", *where, key)
-        wrap_up = _number()(reader, table.get("wrap-up-time", 0), (*where, "wrap-up-time"))
-        return AcdQueueSettings(wrap_up_time=wrap_up)
-    for key in table:
-        if key not in ("route-timeout", "default-destination"):
-            raise reader.fail(f"unknown key {key!r} in [{section}.{number}]", *where, key)
-    timeout = _number(minimum=0.1)(
-        reader, table.get("route-timeout", 10), (*where, "route-timeout")
-    )
-    default = table.get("default-destination")
-    if default is not None:
-        default = _string()(reader, default, (*where, "default-destination"))
-    return RoutingPointSettings(route_timeout=timeout, default_destination=default)
-
-
-def _trunks(reader: _Reader, tables: Any) -> dict[str, TrunkConfig]:
-    trunks: dict[str, TrunkConfig] = {}
-    for name, table in (tables if isinstance(tables, dict) else {}).items():
-        where = ("pbxsim", "trunk", name)
-        if not isinstance(table, dict) or "prefix" not in table:
-            raise reader.fail(f"[pbxsim.trunk.{name}] needs a prefix", *where)
-        for key in table:
-            if key not in ("prefix", "peer", "ani-prefix"):
-                raise reader.fail(f"unknown key {key!r} in [pbxsim.trunk.{name}]", *where, key)
-        prefix = _string()(reader, table["prefix"], (*where, "prefix"))
-        peer = _address(reader, table["peer"], (*where, "peer")) if "peer" in table else None
-        ani = _string()(reader, table.get("ani-prefix", ""), (*where, "ani-prefix"))
-        trunks[name] = TrunkConfig(prefix, peer, ani)
-    return trunks
-
-
-def _iscc(reader: _Reader, dns: Mapping[DeviceId, DnKind]) -> IsccConfig:
-    """[iscc] and its [iscc.peer."LOCATION"] tables (docs/iscc.md)."""
-    values: dict[str, Any] = {}
-    for key, value in _table(reader, "iscc").items():
-        if key == "peer":
-            continue
-        if key == "cast-type":
-            values["cast_types"] = _cast_types(reader, value)
-            continue
-        if key not in ISCC_KEYS:
-            raise reader.fail(f"unknown key {key!r} in [iscc]", "iscc", key)
-        attribute, parser = ISCC_KEYS[key]
-        values[attribute] = parser(reader, value, ("iscc", key))
-    for key in ("external_routing_points", "dnis_pool"):
-        for number in values.get(key, ()):
-            if dns.get(DeviceId(number)) is not DnKind.ROUTING_POINT:
-                name = key.replace("_", "-")
-                raise reader.fail(
-                    f"[iscc] {name}: {number} is not a configured routing point", "iscc", name
-                )
-    values["peers"] = _peers(reader)
-    return IsccConfig(**values)
-
-
-def _cast_types(reader: _Reader, value: Any) -> tuple[str, ...]:
-    words = re.split(r"[\s,;]+", value.strip()) if isinstance(value, str) else value
-    if not isinstance(words, list) or not words or not all(isinstance(w, str) for w in words):
-        raise reader.fail(
-            "[iscc] cast-type must be a list of transaction types", "iscc", "cast-type"
-        )
-    types = []
-    for word in words:
-        word = ISCC_ALIASES.get(word, word)
-        if word not in ISCC_TYPES:
-            raise reader.fail(
-                f"[iscc] cast-type: unknown transaction type {word!r}", "iscc", "cast-type"
-            )
-        types.append(word)
-    return tuple(types)
-
-
-def _peers(reader: _Reader) -> dict[str, IsccPeer]:
-    peers: dict[str, IsccPeer] = {}
-    for location, table in _table(reader, "iscc", "peer").items():
-        where = ("iscc", "peer", location)
-        if not isinstance(table, dict) or "address" not in table:
-            raise reader.fail(f"[iscc.peer.{location}] needs an address", *where)
-        for key in table:
-            if key not in ("address", "access-code", "secret"):
-                raise reader.fail(f"unknown key {key!r} in [iscc.peer.{location}]", *where, key)
-        address = _address(reader, table["address"], (*where, "address"))
-        code = _string()(reader, table.get("access-code", ""), (*where, "access-code"))
-        secret = _string()(reader, table.get("secret", ""), (*where, "secret"))
-        peers[location] = IsccPeer(address, code, secret)
-    return peers
-
-
-# --- [security], [application."NAME"] and TLS (docs/security.md) ---------------------------
-
-APPLICATION_KEYS = ("password-hash", "dns", "may")
-
-
-def _origins(reader: _Reader, value: Any, where: tuple[str, ...]) -> tuple[str, ...]:
-    """Exact origins, `scheme://host[:port]`, as browsers send them."""
-    origins = _strings(reader, value, where)
-    for origin in origins:
-        if not re.fullmatch(
-            r"https?://[^/\s:]+(:\d{1,5})?|https?://\[[0-9a-fA-F:.]+\](:\d{1,5})?", origin
-        ):
-            raise reader.fail(
-                f"{_name(where)}: {origin!r} is not an origin like https://host:port", *where
-            )
-    return origins
-
-
-def _applications(reader: _Reader) -> dict[str, Application]:
-    applications: dict[str, Application] = {}
-    for name, table in _table(reader, "application").items():
-        where = ("application", name)
-        if not isinstance(table, dict) or "password-hash" not in table:
-            raise reader.fail(f'[application."{name}"] needs a password-hash', *where)
-        for key in table:
-            if key not in APPLICATION_KEYS:
-                raise reader.fail(f'unknown key {key!r} in [application."{name}"]', *where, key)
-        applications[name] = _application(reader, name, table)
-    return applications
-
-
-def _application(reader: _Reader, name: str, table: dict[str, Any]) -> Application:
-    where = ("application", name)
-    text = _string()(reader, table["password-hash"], (*where, "password-hash"))
-    try:
-        stored = parse_hash(text)
-    except ValueError as exc:
-        raise reader.fail(
-            f'[application."{name}"] password-hash: {exc}', *where, "password-hash"
-        ) from None
-    dns = None
-    if "dns" in table:
-        dns = frozenset(_numbers(reader, table["dns"], (*where, "dns")))
-    may = DEFAULT_PERMISSIONS
-    if "may" in table:
-        try:
-            may = permissions(_strings(reader, table["may"], (*where, "may")))
-        except ValueError as exc:
-            raise reader.fail(f'[application."{name}"] may: {exc}', *where, "may") from None
-    shown = ", ".join(str(item) for item in table.get("dns", ["all"]))
-    return Application(name, stored, dns, may, shown)
-
-
-def _check_tls(reader: _Reader, values: dict[str, Any]) -> None:
-    """A certificate goes with its key; a client CA needs the server's own certificate."""
-    for section, cert, key in (
-        ("server", "tls_cert", "tls_key"),
-        ("pbxsim", "pbxsim_tls_cert", "pbxsim_tls_key"),
-    ):
-        if (values.get(cert) is None) != (values.get(key) is None):
-            raise reader.fail(f"[{section}] tls-cert and tls-key go together", section)
-    if values.get("tls_client_ca") is not None and values.get("tls_cert") is None:
-        raise reader.fail(
-            "[server] tls-client-ca needs tls-cert and tls-key", "server", "tls-client-ca"
-        )
-
-
-# --- [orchestration] (docs/configuration.md; the server itself is ctiserver.orchestration) ---
-
-ORCHESTRATION_KEYS: dict[str, tuple[str, Parser]] = {
-    "enabled": ("enabled", _boolean),
-    "servers": ("servers", lambda r, v, w: tuple(_endpoint(r, i, w) for i in _list(r, v, w))),
-    "application-name": ("application_name", _string()),
-    "register": ("register", _numbers),
-    "request-timeout": ("request_timeout", _number(minimum=0.05)),
-    "orphan-timeout": ("orphan_timeout", _number()),
-    "max-sessions": ("max_sessions", _number(minimum=1, integer=True)),
-    "script-time-limit": ("script_time_limit", _number(minimum=0.01)),
-    "script-memory-limit": ("script_memory_limit", _number(minimum=1, integer=True)),
-    "max-steps": ("max_steps", _number(minimum=100, integer=True)),
-    "reconnect-interval": ("reconnect_interval", _number(minimum=0.01)),
-    "application-password": ("application_password", _string()),
-    "tls": ("tls", _boolean),
-}
-
-
-def _list(reader: _Reader, value: Any, where: tuple[str, ...]) -> list[Any]:
-    if not isinstance(value, list):
-        raise reader.fail(f"{_name(where)} must be a list", *where)
-    return value
-
-
-def _endpoint(reader: _Reader, value: Any, where: tuple[str, ...]) -> Endpoint:
-    address = _address(reader, value, where)
-    return Endpoint(address.host, address.port)
-
-
-def _orchestration(reader: _Reader, values: dict[str, Any]) -> OrchestrationSettings | None:
-    if "orchestration" not in reader.data:
-        return None
-    table = _table(reader, "orchestration")
-    settings: dict[str, Any] = {}
-    for key, value in table.items():
-        if key == "strategy":
-            settings["strategies"] = _strategies(reader, value, values["dns"])
-            continue
-        if key not in ORCHESTRATION_KEYS:
-            raise reader.fail(f"unknown key {key!r} in [orchestration]", "orchestration", key)
-        attribute, parser = ORCHESTRATION_KEYS[key]
-        settings[attribute] = parser(reader, value, ("orchestration", key))
-    if "script_memory_limit" in settings:
-        settings["script_memory_limit"] <<= 20  # MiB in the file
-    listen = values.get("client_listen", Address("127.0.0.1", 7000))
-    if "servers" not in settings and listen.port != 0:
-        settings["servers"] = (Endpoint(listen.host, listen.port),)
-    settings.setdefault("register", tuple(values["dns"]))
-    return OrchestrationSettings(**settings)
-
-
-def _strategies(reader: _Reader, value: Any, dns: Mapping[DeviceId, DnKind]) -> dict[str, str]:
-    """`[orchestration.strategy."5000"] application = "…"`, paths made absolute."""
-    base = reader.path.parent if reader.path is not None else Path.cwd()
-    if not isinstance(value, dict):
-        raise reader.fail("[orchestration.strategy] must be a table", "orchestration", "strategy")
-    strategies: dict[str, str] = {}
-    for number, table in value.items():
-        where = ("orchestration", "strategy", number)
-        if dns and dns.get(DeviceId(number)) is not DnKind.ROUTING_POINT:
-            raise reader.fail(f"[orchestration.strategy.{number}]: not a routing point", *where)
-        if not isinstance(table, dict) or set(table) != {"application"}:
-            raise reader.fail(
-                f"[orchestration.strategy.{number}] takes one key, application", *where
-            )
-        location = _string()(reader, table["application"], (*where, "application"))
-        if location.startswith("file:"):
-            strategies[number] = location
-        else:
-            strategies[number] = str((base / location).resolve())
-    return strategies
+        amend(config, switch={"reply_timeout": 2.0}, site={"dns": dns}, iscc=IsccConfig())
+    """
+    replaced: dict[str, Any] = {}
+    for name, value in {**(changes or {}), **more}.items():
+        current = getattr(settings, name)
+        if dataclasses.is_dataclass(current) and isinstance(value, Mapping):
+            value = amend(current, value)
+        replaced[name] = value
+    return dataclasses.replace(settings, **replaced)  # type: ignore[type-var]
 
 
 def with_orchestration(config: Config) -> Config:
     """*config* with the orchestration server embedded (`ctiserver run --orchestrate`):
     its own `[orchestration]`, enabled, or else the demo's strategy on routing point 5000."""
     if config.orchestration is not None:
-        return replace(config, orchestration=replace(config.orchestration, enabled=True))
-    endpoint = Endpoint(config.client_listen.host, config.client_listen.port)
-    settings = orchestration.demo(tuple(config.dns), (endpoint,))
-    return replace(config, orchestration=settings)
+        return amend(config, orchestration={"enabled": True})
+    listen = config.server.client_listen
+    settings = orchestration.demo(tuple(config.site.dns), (Endpoint(listen.host, listen.port),))
+    return amend(config, orchestration=settings)
 
 
 def demo() -> Config:
@@ -809,9 +221,10 @@ def demo() -> Config:
     dns: dict[DeviceId, DnKind] = {DeviceId(str(n)): DnKind.EXTENSION for n in range(7001, 7011)}
     dns[DeviceId("8001")] = DnKind.ACD_QUEUE
     dns[DeviceId("5000")] = DnKind.ROUTING_POINT
-    return Config(
+    site = Site(
         dns=dns,
         agent_logins=tuple(str(n) for n in range(1001, 1011)),
         routing_points={DeviceId("5000"): RoutingPointSettings(10.0, DeviceId("8001"))},
         acd_queues={DeviceId("8001"): AcdQueueSettings(0.0)},
     )
+    return Config(site=site)

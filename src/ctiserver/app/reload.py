@@ -4,49 +4,50 @@ server's, split into those applied live and those that take effect at the next s
     changes = compare(running_config, fresh_config)
     changes.live        ["[dn]", "[log] trace"]           applied by Service.reload()
     changes.restart     ["[server] client-listen"]        named in its answer and the log
+    adopt(running, fresh)                                 the running configuration after it
 
-Live: the DN table (`[dn]`, with the simulated PBX's lines and per-DN settings), the
-log's level, format and trace, and the hidden UserData keys.  Everything else (listeners,
-the switch link, ISCC, orchestration, options) is read once at start.
+Live: the site (`[dn]`, with the simulated PBX's lines and per-DN settings), the log's
+level, format and trace, and the hidden UserData keys.  Everything else (listeners, the
+switch link, ISCC, orchestration, options, call clean-up) is read once at start.  Keys
+are named as the file spells them, from app.schema.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
-from ctiserver.app.config import SCHEMA, Config
+from ctiserver.app.config import Config, amend
+from ctiserver.app.schema import SECTIONS
 
-# Config fields -> the key an operator sees, for the fields SCHEMA does not name.
-SECTIONS: Final = {
-    "dns": "[dn]",
-    "agent_logins": "[agents] logins",
-    "agent_passwords": "[agent]",
-    "routing_points": "[routing-point]",
-    "acd_queues": "[acd-queue]",
-    "orchestration": "[orchestration]",
-    "iscc": "[iscc]",
-    "trunks": "[pbxsim.trunk]",
-    "applications": "[application]",
-    "trace_all": "[log] trace",
-    "trace_dns": "[log] trace",
+Path = tuple[str, ...]  # Config's attribute, then the settings' field
+
+# The keys an operator sees for the settings app.schema does not name key by key.
+NAMES: Final[dict[Path, str]] = {
+    ("site", "dns"): "[dn]",
+    ("site", "agent_logins"): "[agents] logins",
+    ("site", "agent_passwords"): "[agent]",
+    ("site", "routing_points"): "[routing-point]",
+    ("site", "acd_queues"): "[acd-queue]",
+    ("pbxsim", "trunks"): "[pbxsim.trunk]",
+    ("security", "applications"): "[application]",
+    ("iscc",): "[iscc]",
+    ("orchestration",): "[orchestration]",
+    ("nats",): "[nats]",
+    ("ha",): "[ha]",
 }
-LIVE: Final = frozenset(
+LIVE: Final[frozenset[Path]] = frozenset(
     {
-        "dns",
-        "agent_logins",
-        "agent_passwords",
-        "routing_points",
-        "acd_queues",
-        "log_level",
-        "log_format",
-        "trace_all",
-        "trace_dns",
-        "log_hide_keys",
+        ("site",),
+        ("log", "level"),
+        ("log", "format"),
+        ("log", "trace"),
+        ("security", "log_hide_keys"),
     }
 )
-IGNORED: Final = frozenset({"source"})
+IGNORED: Final[frozenset[Path]] = frozenset({("source",)})
+WHOLE: Final = frozenset({"iscc", "orchestration", "nats", "ha", "source"})  # compared as one
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,24 +56,59 @@ class Changes:
     restart: list[str] = field(default_factory=list)
 
 
-def key_name(attribute: str) -> str:
-    """`client_listen` -> `[server] client-listen`."""
-    if attribute in SECTIONS:
-        return SECTIONS[attribute]
-    for section, keys in SCHEMA.items():
-        for key, (name, _parser) in keys.items():
-            if name == attribute:
-                return f"[{section}] {key}"
-    return attribute
+def key_name(path: Path) -> str:
+    """`("server", "client_listen")` -> `[server] client-listen`."""
+    if path in NAMES:
+        return NAMES[path]
+    for section in SECTIONS.values():
+        if section.attribute == path[0]:
+            for key, (name, _parser) in section.keys.items():
+                if (name,) == path[1:]:
+                    return f"[{section.name}] {key}"
+    return ".".join(path)
 
 
 def compare(running: Config, fresh: Config) -> Changes:
-    """The keys that differ, each once, in the order of Config's fields."""
+    """The keys that differ, each once, in the order of Config's sections and fields."""
     live: dict[str, None] = {}
     restart: dict[str, None] = {}
-    for spec in dataclasses.fields(Config):
-        name = spec.name
-        if name in IGNORED or getattr(running, name) == getattr(fresh, name):
+    for path in _paths(running):
+        if path in IGNORED or _get(running, path) == _get(fresh, path):
             continue
-        (live if name in LIVE else restart)[key_name(name)] = None
+        (live if _is_live(path) else restart)[key_name(path)] = None
     return Changes(list(live), list(restart))
+
+
+def adopt(running: Config, fresh: Config) -> Config:
+    """*fresh* where a reload applies it, *running* elsewhere (so that a later reload
+    names the keys that wait for a restart again until then)."""
+    changes: dict[str, Any] = {}
+    for path in LIVE | IGNORED:
+        *within, name = path
+        target = changes
+        for part in within:
+            target = target.setdefault(part, {})
+        target[name] = _get(fresh, path)
+    return amend(running, changes)
+
+
+def _paths(config: Config) -> list[Path]:
+    paths: list[Path] = []
+    for spec in dataclasses.fields(config):
+        value = getattr(config, spec.name)
+        if spec.name in WHOLE or not dataclasses.is_dataclass(value):
+            paths.append((spec.name,))
+        else:
+            paths += [(spec.name, inner.name) for inner in dataclasses.fields(value)]
+    return paths
+
+
+def _get(config: Config, path: Path) -> Any:
+    value: Any = config
+    for name in path:
+        value = getattr(value, name)
+    return value
+
+
+def _is_live(path: Path) -> bool:
+    return any(path[: len(live)] == live for live in LIVE)

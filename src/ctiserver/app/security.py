@@ -9,7 +9,8 @@ import logging
 import resource
 import ssl
 
-from ctiserver.app.config import Address, Config
+from ctiserver.app.config import Config
+from ctiserver.doors.address import Address
 from ctiserver.doors.admission import Admission, is_loopback
 from ctiserver.doors.tls import client_context, server_context
 from ctiserver.errors import ConfigError
@@ -23,49 +24,52 @@ log = logging.getLogger(__name__)
 
 def listener_tls(config: Config) -> ssl.SSLContext | None:
     """`[server] tls-cert`/`tls-key` (and `tls-client-ca`): every listener on TLS."""
-    if config.tls_cert is None or config.tls_key is None:
+    server = config.server
+    if server.tls_cert is None or server.tls_key is None:
         return None
-    return server_context(config.tls_cert, config.tls_key, config.tls_client_ca)
+    return server_context(server.tls_cert, server.tls_key, server.tls_client_ca)
 
 
 def outgoing_tls(config: Config) -> ssl.SSLContext | None:
     """For connecting to other sites and to our own listener: trusts `[server] tls-ca`
     and presents the server's own certificate (mutual TLS)."""
-    if config.tls_cert is None and config.tls_ca is None:
+    server = config.server
+    if server.tls_cert is None and server.tls_ca is None:
         return None
-    return client_context(config.tls_ca, cert=config.tls_cert, key=config.tls_key)
+    return client_context(server.tls_ca, cert=server.tls_cert, key=server.tls_key)
 
 
 def switch_tls(config: Config) -> ssl.SSLContext | None:
     """`[switch] tls`: TLS to the switch, trusting `[switch] tls-ca`, else `[server] tls-ca`."""
-    if not config.switch_tls:
+    if not config.switch.tls:
         return None
-    return client_context(config.switch_tls_ca or config.tls_ca)
+    return client_context(config.switch.tls_ca or config.server.tls_ca)
 
 
 def orchestration_tls(config: Config) -> ssl.SSLContext | None:
     """`[orchestration] tls`: the orchestration server reaches its CTI servers over TLS."""
-    settings = config.orchestration
-    if settings is None or not (settings.tls or config.tls_cert is not None):
+    settings, server = config.orchestration, config.server
+    if settings is None or not (settings.tls or server.tls_cert is not None):
         return None
-    return client_context(config.tls_ca, cert=config.tls_cert, key=config.tls_key)
+    return client_context(server.tls_ca, cert=server.tls_cert, key=server.tls_key)
 
 
 def directory(config: Config) -> Directory:
-    return Directory(config.applications, require_auth=config.require_auth)
+    return Directory(config.security.applications, require_auth=config.security.require_auth)
 
 
 def http_policy(config: Config) -> HttpPolicy:
+    security = config.security
     return HttpPolicy(
         token=_admin_token(config),
-        admins=admins_of(config.applications),
-        allowed_origins=frozenset(config.allowed_origins),
-        restrict_read=config.restrict_read,
+        admins=admins_of(security.applications),
+        allowed_origins=frozenset(security.allowed_origins),
+        restrict_read=security.restrict_read,
     )
 
 
 def _admin_token(config: Config) -> str | None:
-    path = config.admin_token_file
+    path = config.security.admin_token_file
     if path is None:
         return None
     try:
@@ -80,37 +84,40 @@ def _admin_token(config: Config) -> str | None:
 
 
 def client_limits(config: Config, budget: BufferBudget, listener: str) -> ClientLimits:
+    """`[server]`'s caps on the client listeners, with their TLS."""
+    server = config.server
     return ClientLimits(
         Admission(
             listener,
-            total=config.max_connections,
-            per_address=config.max_connections_per_address,
-            interval=config.log_repeat_interval,
+            total=server.max_connections,
+            per_address=server.max_connections_per_address,
+            interval=server.log_repeat_interval,
         ),
         budget=budget,
-        max_buffer=config.max_client_buffer,
-        register_timeout=config.register_timeout,
-        requests_per_turn=config.requests_per_turn,
+        max_buffer=server.max_client_buffer,
+        register_timeout=server.register_timeout,
+        requests_per_turn=server.requests_per_turn,
         ssl=listener_tls(config),
     )
 
 
 def http_admission(config: Config) -> Admission:
+    server = config.server
     return Admission(
         "HTTP",
-        total=config.http_max_connections,
-        per_address=config.http_max_connections_per_address,
-        interval=config.log_repeat_interval,
+        total=server.http_max_connections,
+        per_address=server.http_max_connections_per_address,
+        interval=server.log_repeat_interval,
     )
 
 
 def warn_about_risks(config: Config) -> None:
     """A listener open beyond this machine without TLS, or without authentication, says
     so at startup, naming the risk."""
-    tls = config.tls_cert is not None
+    tls = config.server.tls_cert is not None
     doors: list[tuple[str, Address | None]] = [
-        ("client-listen", config.client_listen),
-        ("http-listen", config.http_listen),
+        ("client-listen", config.server.client_listen),
+        ("http-listen", config.server.http_listen),
     ]
     if config.iscc is not None:
         doors.append(("[iscc] listen", config.iscc.listen))
@@ -124,7 +131,7 @@ def warn_about_risks(config: Config) -> None:
                 key,
                 address,
             )
-        if key == "client-listen" and not config.require_auth:
+        if key == "client-listen" and not config.security.require_auth:
             log.warning(
                 "client-listen %s is reachable from other machines without [security] "
                 "require-auth: any process that reaches it can register any DN, read its "
@@ -139,7 +146,7 @@ def _warn_about_peers(config: Config) -> None:
     if iscc is None or iscc.listen is None or is_loopback(iscc.listen.host):
         return
     for location, peer in iscc.peers.items():
-        if not peer.secret and config.tls_client_ca is None:
+        if not peer.secret and config.server.tls_client_ca is None:
             log.warning(
                 "ISCC peer %s is not authenticated (no secret, no tls-client-ca): a stranger "
                 "that says hello as %s can take its place and change its calls' data",
@@ -152,7 +159,7 @@ def raise_file_limit(config: Config) -> None:
     """Let the process hold what the listeners may take (the soft limit of open files up
     to the hard one), and say so when even that is too few."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = config.max_connections + config.http_max_connections + 256
+    wanted = config.server.max_connections + config.server.http_max_connections + 256
     if soft != resource.RLIM_INFINITY and soft < wanted:
         target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
         try:

@@ -37,20 +37,22 @@ from ctiserver.app import binding, gauges, security
 from ctiserver.app import config as configuration
 from ctiserver.app.config import Config
 from ctiserver.app.embedded import EMBEDDED_LISTEN, EmbeddedSwitch
-from ctiserver.app.reload import IGNORED, LIVE, compare
+from ctiserver.app.parts import core_settings, iscc_settings, peering_settings
+from ctiserver.app.reload import adopt, compare
 from ctiserver.app.validation import validate
 from ctiserver.clock import Clock, SystemClock
 from ctiserver.errors import ConfigError
+from ctiserver.ha.member import Member
 from ctiserver.http.app import build_app
-from ctiserver.http.dashboard import Dashboard, DashboardSettings
+from ctiserver.http.dashboard import Dashboard
 from ctiserver.http.door import HttpDoor
 from ctiserver.http.guard import Guard
 from ctiserver.http.metrics import ServerMetrics
 from ctiserver.http.supervision_feed import running_strategies
-from ctiserver.iscc.peering import Peering, PeeringSettings
-from ctiserver.iscc.transactions import XRoute
-from ctiserver.link.supervisor import LinkSettings, LinkSupervisor
-from ctiserver.logs.trace import Tracer, TraceSettings
+from ctiserver.iscc.peering import Peering
+from ctiserver.jetstream.link import NatsLink, NatsSettings
+from ctiserver.link.supervisor import LinkSupervisor
+from ctiserver.logs.trace import Tracer
 from ctiserver.orchestration.runtime import OrchestrationServer
 from ctiserver.orchestration.settings import Endpoint
 from ctiserver.security.masking import MaskingFilter, UserDataMask
@@ -58,8 +60,6 @@ from ctiserver.server.buffers import BufferBudget
 from ctiserver.server.runtime import Runtime
 from ctiserver.server.tcp import serve_clients
 from ctiserver.tserver.core import TServerCore
-from ctiserver.tserver.iscc.settings import IsccSettings, PeerSettings
-from ctiserver.tserver.port import CoreSettings
 
 log = logging.getLogger(__name__)
 
@@ -85,36 +85,20 @@ class Service:
         self._stopping = asyncio.Event()
         self.started = asyncio.Event()  # set once every listener is bound
         self.metrics = ServerMetrics()
-        core = TServerCore(
-            settings=CoreSettings(
-                name=config.server_name,
-                location=config.switch_name,
-                answer_timeout=config.reply_timeout,
-                consult_user_data=config.consult_user_data,
-                private_namespace=config.private_namespace,
-                accode_name=config.accode_name,
-                accode_data=config.accode_data,
-                accode_privateservice=config.accode_privateservice,
-                resume_window=config.resume_window,
-                resume_max_events=config.resume_max_events,
-            ),
-            dns=config.dns,
-            started=self.clock.now(),
-            iscc=iscc_settings(config),
-        )
-        self.mask = UserDataMask(config.log_hide_keys)  # for every log line and trace
+        core = self.fresh_core()
+        self.mask = UserDataMask(config.security.log_hide_keys)  # for every log line and trace
         self.masking = MaskingFilter(self.mask)
-        self.tracer = Tracer(trace_settings(config), mask=self.mask)
+        self.tracer = Tracer(config.log.trace, mask=self.mask)
         self.runtime = Runtime(
             core,
             clock=self.clock,
             metrics=self.metrics,
             tracer=self.tracer,
             directory=security.directory(config),
-            user_data_limit=config.user_data_limit,
-            requests_in_flight=config.requests_in_flight,
+            user_data_limit=config.options.user_data_limit,
+            requests_in_flight=config.server.requests_in_flight,
         )
-        self.budget = BufferBudget(config.max_client_buffers)
+        self.budget = BufferBudget(config.server.max_client_buffers)
         self.client_limits = security.client_limits(config, self.budget, "T-Library")
         self.embedded: EmbeddedSwitch | None = None
         self.client_address: tuple[str, int] | None = None
@@ -124,6 +108,8 @@ class Service:
         self.http_door: HttpDoor | None = None
         self.iscc_address: tuple[str, int] | None = None
         self.dashboard = self._dashboard()
+        self.nats = self._nats()
+        self.member = self._member()
         gauges.register(
             self.metrics,
             self.runtime,
@@ -132,6 +118,40 @@ class Service:
             self.budget,
             self.dashboard,
         )
+
+    # --- the core, and the pair (Switchboard) ------------------------------------------------
+
+    def fresh_core(self) -> TServerCore:
+        """The core as at the start (a member of a pair that starts again as backup)."""
+        config = self.config
+        return TServerCore(
+            settings=core_settings(config),
+            dns=config.site.dns,
+            started=self.clock.now(),
+            iscc=iscc_settings(config),
+        )
+
+    def route_and_reconcile(self) -> None:
+        if self.runtime.link is not None:
+            self.runtime.link.take_over()
+
+    def stop_routing(self) -> None:
+        if self.runtime.link is not None:
+            self.runtime.link.stop_routing()
+
+    def _nats(self) -> NatsLink | None:
+        settings = self.config.nats
+        if settings is None and self.config.ha is not None:
+            settings = NatsSettings()
+        if settings is None:
+            return None
+        member = f" {self.config.ha.member}" if self.config.ha is not None else ""
+        return NatsLink(settings, name=f"ctiserver {self.config.server.name}{member}")
+
+    def _member(self) -> Member | None:
+        if self.config.ha is None or self.nats is None:
+            return None
+        return Member(self.config.ha, self.nats, self.runtime, self)
 
     def stop(self) -> None:
         """Ask the service to end; run() returns once everything is closed."""
@@ -145,7 +165,11 @@ class Service:
             stack.callback(self.runtime.access.shutdown)  # its password-checking threads
             switch_address = await self._start_switch(stack)
             supervisor = LinkSupervisor(
-                self._link_settings(switch_address), self.runtime, tracer=self.tracer
+                self.config.switch,
+                self.runtime,
+                address=lambda: switch_address,
+                tls=security.switch_tls(self.config),
+                tracer=self.tracer,
             )
             self.runtime.link = supervisor
             await self._start_clients(stack)
@@ -165,8 +189,14 @@ class Service:
                     workers.append(tasks.create_task(self.runtime.peering.run(), name="iscc"))
                 if self.dashboard is not None:
                     workers.append(tasks.create_task(self.dashboard.run(), name="dashboard"))
+                if self.nats is not None:
+                    workers.append(tasks.create_task(self.nats.run(), name="nats"))
+                if self.member is not None:
+                    workers.append(tasks.create_task(self.member.run(), name="ha"))
                 await self._stopping.wait()
                 log.info("stopping")
+                if self.member is not None:
+                    await self.member.resign()
                 for worker in workers:
                     worker.cancel()
 
@@ -189,15 +219,15 @@ class Service:
             log.error("reload refused, nothing changed: %s", exc)
             return {"ok": False, "error": str(exc)}
         changes = compare(self.config, fresh)
-        added = sorted(set(fresh.dns) - set(self.config.dns))
-        removed = sorted(set(self.config.dns) - set(fresh.dns))
+        added = sorted(set(fresh.site.dns) - set(self.config.site.dns))
+        removed = sorted(set(self.config.site.dns) - set(fresh.site.dns))
         if self.embedded is not None:
             self.embedded.reconfigure(fresh)
-        await self.runtime.reconfigure(fresh.dns)
+        await self.runtime.reconfigure(fresh.site.dns)
         if self.dashboard is not None:
             self.dashboard.load()
-        self._hide(fresh.log_hide_keys)
-        self.tracer.configure(trace_settings(fresh), self.mask)
+        self._hide(fresh.security.log_hide_keys)
+        self.tracer.configure(fresh.log.trace, self.mask)
         if self._on_log_settings is not None:
             self._on_log_settings(fresh)
         restart = self._keep_for_restart(fresh, changes.restart)
@@ -219,8 +249,7 @@ class Service:
     def _keep_for_restart(self, fresh: Config, restart: list[str]) -> list[str]:
         """Take *fresh* as the configuration, but keep the running values of the keys that
         only a restart applies (so a later reload names them again until then)."""
-        live = LIVE | IGNORED
-        self.config = replace(self.config, **{name: getattr(fresh, name) for name in live})
+        self.config = adopt(self.config, fresh)
         if restart:
             log.warning(
                 "reload: %s changed; the server applies %s at its next start",
@@ -232,10 +261,10 @@ class Service:
     # --- parts ----------------------------------------------------------------------------
 
     async def _start_switch(self, stack: contextlib.AsyncExitStack) -> tuple[str, int]:
-        if self.config.link is not None:
-            return self.config.link.host, self.config.link.port
+        if self.config.switch.link is not None:
+            return self.config.switch.link.host, self.config.switch.link.port
         self.embedded = EmbeddedSwitch(self.config)
-        listen = self.config.csta_listen or EMBEDDED_LISTEN
+        listen = self.config.pbxsim.csta_listen or EMBEDDED_LISTEN
         host, port = await binding.bind(self.embedded.start(), binding.PBXSIM, listen)
         stack.push_async_callback(self.embedded.stop)
         self._announced.append(f"listening csta={host}:{port}")
@@ -243,23 +272,8 @@ class Service:
             self._announced.append(f"listening trunk={trunks[0]}:{trunks[1]}")
         return host, port
 
-    def _link_settings(self, address: tuple[str, int]) -> LinkSettings:
-        config = self.config
-        return LinkSettings(
-            address=lambda: address,
-            session=config.session,
-            edition=config.namespace,
-            application_id=config.application_id,
-            reply_timeout=config.reply_timeout,
-            keepalive_interval=config.keepalive_interval,
-            session_duration=config.session_duration,
-            reconnect_min=config.reconnect_min,
-            reconnect_max=config.reconnect_max,
-            tls=security.switch_tls(config),
-        )
-
     async def _start_clients(self, stack: contextlib.AsyncExitStack) -> None:
-        listen = self.config.client_listen
+        listen = self.config.server.client_listen
         server = await binding.bind(
             serve_clients(self.runtime, listen.host, listen.port, limits=self.client_limits),
             binding.CLIENTS,
@@ -274,29 +288,26 @@ class Service:
 
     def _dashboard(self) -> Dashboard | None:
         """The supervision view and its pages: with HTTP only, where pages can see it."""
-        if self.config.http_listen is None:
+        if self.config.server.http_listen is None:
             return None
-        settings = DashboardSettings(
-            service_level_seconds=self.config.service_level_seconds,
-            push_interval=self.config.push_interval,
-        )
         dashboard = Dashboard(
             self.runtime,
-            settings,
-            server=self.config.server_name,
+            self.config.dashboard,
+            server=self.config.server.name,
             strategies=lambda: running_strategies(self.orchestration),
         )
         dashboard.load()
         return dashboard
 
     async def _start_http(self, stack: contextlib.AsyncExitStack) -> None:
-        listen = self.config.http_listen
+        listen = self.config.server.http_listen
         if listen is None or self.dashboard is None:
             return
         embedded = self.embedded
         tls = security.listener_tls(self.config)
         door = HttpDoor(
-            security.http_admission(self.config), request_timeout=self.config.http_request_timeout
+            security.http_admission(self.config),
+            request_timeout=self.config.server.http_request_timeout,
         )
         self.http_door = door
         guard = Guard(security.http_policy(self.config), door, scheme="https" if tls else "http")
@@ -327,35 +338,23 @@ class Service:
         if settings is None or not settings.enabled or self.client_address is None:
             return None
         endpoint = Endpoint(*self.client_address)
-        tls = security.outgoing_tls(self.config) if self.config.tls_cert else None
+        tls = security.outgoing_tls(self.config) if self.config.server.tls_cert else None
         self.orchestration = OrchestrationServer(
             replace(settings, servers=(endpoint,)), observer=self.session_counts, tls=tls
         )
         return _run_orchestration(self.orchestration)
 
     async def _start_peering(self, stack: contextlib.AsyncExitStack) -> None:
-        iscc = self.config.iscc
-        if iscc is None:
-            return
-        settings = PeeringSettings(
-            location=self.config.switch_name,
-            server=self.config.server_name,
-            listen=(iscc.listen.host, iscc.listen.port) if iscc.listen else None,
-            peers={
-                name: (peer.address.host, peer.address.port) for name, peer in iscc.peers.items()
-            },
-            reconnect_timeout=iscc.reconnect_timeout,
-            addp_timeout=iscc.addp_timeout,
-            secrets={name: peer.secret for name, peer in iscc.peers.items() if peer.secret},
+        settings = peering_settings(
+            self.config,
             server_tls=security.listener_tls(self.config),
             client_tls=security.outgoing_tls(self.config),
-            client_certificates=self.config.tls_client_ca is not None,
-            max_connections=iscc.max_connections,
-            max_connections_per_address=iscc.max_connections_per_address,
         )
+        if settings is None or self.config.iscc is None:
+            return
         peering = Peering(settings, self.runtime, tracer=self.tracer)
         self.runtime.peering = peering
-        bound = await binding.bind(peering.start(), binding.ISCC, iscc.listen)
+        bound = await binding.bind(peering.start(), binding.ISCC, self.config.iscc.listen)
         stack.push_async_callback(peering.stop)
         if bound is not None:
             self.iscc_address = bound
@@ -372,34 +371,6 @@ class Service:
         """A reload's `[security] log-hide-keys`, for the log and the trace at once."""
         self.mask = UserDataMask(keys)
         self.masking.mask = self.mask
-
-
-def trace_settings(config: Config) -> TraceSettings:
-    return TraceSettings(everything=config.trace_all, dns=frozenset(config.trace_dns))
-
-
-def iscc_settings(config: Config) -> IsccSettings | None:
-    """The core's ISCC settings from [iscc]; None when the section is absent."""
-    iscc = config.iscc
-    if iscc is None:
-        return None
-    cast = tuple(XRoute(name) for name in iscc.cast_types) or tuple(XRoute)
-    return IsccSettings(
-        location=config.switch_name,
-        peers={name: PeerSettings(peer.access_code) for name, peer in iscc.peers.items()},
-        cast_types=cast,
-        request_timeout=iscc.request_timeout,
-        timeout=iscc.timeout,
-        default_dn=iscc.default_dn,
-        match_call_once=iscc.match_call_once,
-        direct_digits_key=iscc.direct_digits_key,
-        external_routing_points=iscc.external_routing_points,
-        dnis_pool=iscc.dnis_pool,
-        private_namespace=config.private_namespace,
-        event_propagation=iscc.event_propagation,
-        max_reservations_per_peer=iscc.max_reservations_per_peer,
-        network_call_id_wait=iscc.network_call_id_wait,
-    )
 
 
 async def _run_orchestration(server: OrchestrationServer) -> None:

@@ -18,7 +18,8 @@ from typing import Final
 
 from ctiserver.app import security
 from ctiserver.app.config import Config
-from ctiserver.app.embedded import pbx_config, pbxsim_tls
+from ctiserver.app.embedded import pbxsim_tls
+from ctiserver.app.parts import pbx_config
 from ctiserver.errors import ConfigError
 
 COMMANDS: Final = ("run", "pbxsim", "orchestrate")
@@ -48,7 +49,7 @@ def problems_of(config: Config, *, command: str = "run") -> list[str]:
 
 def _switch(config: Config) -> list[str]:
     """The simulated PBX refuses what its own configuration cannot hold (names, numbers)."""
-    if config.link is not None:
+    if config.switch.link is not None:
         return []
     return _pbxsim(config)
 
@@ -58,13 +59,14 @@ def _pbxsim(config: Config) -> list[str]:
         pbx_config(config)
     except ValueError as exc:
         return [f"the simulated PBX cannot start with this configuration: {exc}"]
-    return _recordings(config) + _built(config, ("[pbxsim] tls-cert, tls-key", pbxsim_tls))
+    tls = ("[pbxsim] tls-cert, tls-key", lambda config: pbxsim_tls(config.pbxsim))
+    return _recordings(config) + _built(config, tls)
 
 
 def _recordings(config: Config) -> list[str]:
-    if config.recordings is None:
+    if config.pbxsim.recordings is None:
         return []
-    folder = config.recordings.parent
+    folder = config.pbxsim.recordings.parent
     if not folder.is_dir():
         return [f"[pbxsim] recordings: the folder {folder} does not exist; create it"]
     return []

@@ -17,24 +17,22 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Protocol
 
 import orjson
 
 from ctiserver.http.supervision_feed import health_items, read_core
 from ctiserver.server.runtime import Runtime
-from ctiserver.supervision.view import Figures, StrategyStatus, Supervision, SupervisionSettings
+from ctiserver.supervision.view import (
+    DashboardSettings,
+    Figures,
+    StrategyStatus,
+    Supervision,
+    SupervisionSettings,
+)
 from ctiserver.tserver.port import Deliver
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class DashboardSettings:
-    service_level_seconds: float = 20.0
-    push_interval: float = 0.25
-    heartbeat: float = 5.0  # seconds of quiet before a delta with only the time
 
 
 class Page(Protocol):

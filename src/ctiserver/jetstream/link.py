@@ -39,6 +39,7 @@ class NatsLink:
         self._js: JetStreamContext | None = None
         self._listeners: list[Callable[[bool], None]] = []
         self._up = False
+        self._closing = False
         self.connected = asyncio.Event()  # set while NATS is reachable
 
     @property
@@ -111,7 +112,7 @@ class NatsLink:
             return
 
     async def _lost(self) -> None:
-        if self._up:
+        if self._up and not self._closing:
             log.warning("lost the connection to NATS; reconnecting")
             self._changed(False)
 
@@ -135,6 +136,7 @@ class NatsLink:
                 log.exception("a NATS link listener failed")
 
     async def close(self) -> None:
+        self._closing = True
         client, self._client, self._js = self._client, None, None
         if client is not None and not client.is_closed:
             try:

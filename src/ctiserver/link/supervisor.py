@@ -30,9 +30,8 @@ import asyncio
 import contextlib
 import logging
 import ssl
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from typing import Any, Protocol
 
 from ctiserver.csta.agents import GetAgentState, GetAgentStateResponse
 from ctiserver.csta.enumerations import AgentState
@@ -58,6 +57,7 @@ from ctiserver.csta.types import ConnectionID
 from ctiserver.errors import CtiError, LinkDown, ServiceError
 from ctiserver.ids import AgentId, CallId, ConnId, DeviceId, MonitorCrossRefId
 from ctiserver.link.connection import CstaLink, LinkCounters, ReplyCallback
+from ctiserver.link.settings import LinkSettings
 from ctiserver.link.trace import CstaTrace
 from ctiserver.logs.trace import Tracer
 from ctiserver.model.resync import SnapshotAgent, SnapshotParty
@@ -101,22 +101,6 @@ _AGENT_STATES = {
     AgentState.AGENT_WORKING_AFTER_CALL: AgentStatus.AFTER_CALL_WORK,
     AgentState.AGENT_BUSY: AgentStatus.READY,
 }
-
-
-@dataclass(frozen=True, slots=True)
-class LinkSettings:
-    address: Callable[[], tuple[str, int]]  # asked at every attempt (embedded ports vary)
-    session: str = "implicit"  # or "ecma-354"
-    edition: str = "ed4"
-    application_id: str = "ctiserver"
-    connect_timeout: float = 5.0
-    reply_timeout: float = 5.0
-    association_timeout: float = 10.0
-    keepalive_interval: float = 10.0
-    tls: ssl.SSLContext | None = None  # [switch] tls: TLS to the switch
-    session_duration: int = 180
-    reconnect_min: float = 0.5
-    reconnect_max: float = 10.0
 
 
 class LinkHooks(Protocol):
@@ -168,9 +152,19 @@ class AssociationFailed(CtiError):
 
 class LinkSupervisor:
     def __init__(
-        self, settings: LinkSettings, hooks: LinkHooks, *, tracer: Tracer | None = None
+        self,
+        settings: LinkSettings,
+        hooks: LinkHooks,
+        *,
+        address: Callable[[], tuple[str, int]],
+        tls: ssl.SSLContext | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
+        """*address* is asked at every attempt (an embedded switch's port varies); *tls*
+        is the context of `[switch] tls`, None for plain TCP."""
         self.settings = settings
+        self._address = address
+        self._tls = tls
         self._hooks = hooks
         self._tracer = tracer
         self.counters = LinkCounters()
@@ -222,10 +216,7 @@ class LinkSupervisor:
         DNs are monitored and resynchronised.  A later bring-up uses the new list anyway."""
         if not self._up or self._link is None:
             return None
-        task = asyncio.create_task(self._change_monitors(self._link, list(start), list(stop)))
-        self._background.add(task)
-        task.add_done_callback(self._background_done)
-        return task
+        return self._in_background(self._change_monitors(self._link, list(start), list(stop)))
 
     def audit(
         self,
@@ -236,9 +227,7 @@ class LinkSupervisor:
         no longer has.  A call it could not answer for is kept (nothing is assumed)."""
         if not self._up or self._link is None:
             return
-        task = asyncio.create_task(self._audit(self._link, list(calls), callback))
-        self._background.add(task)
-        task.add_done_callback(self._background_done)
+        self._in_background(self._audit(self._link, list(calls), callback))
 
     async def _audit(
         self,
@@ -256,6 +245,29 @@ class LinkSupervisor:
         if gone:
             callback(gone)
 
+    def take_over(self) -> None:
+        """The server became the primary of its pair: become the router of the routing
+        points and reconcile with the switch (snapshot services).  With the link down,
+        bringing it up does both."""
+        if self._link is not None and self._up:
+            self._in_background(self._take_over(self._link))
+
+    async def _take_over(self, link: CstaLink) -> None:
+        points = [p for p in self._hooks.routing_points() if p not in self._route_registrations]
+        await self._register_routes(link, points)
+        await self._resync(link, self._hooks.monitored_dns())
+
+    def stop_routing(self) -> None:
+        """The server is no longer the primary: leave the routing points to the other."""
+        if self._link is not None and self._up and self._route_registrations:
+            self._in_background(self._cancel_routes(self._link, list(self._route_registrations)))
+
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background_done)
+        return task
+
     def _background_done(self, task: asyncio.Task[None]) -> None:
         self._background.discard(task)
         if not task.cancelled() and task.exception() is not None:
@@ -266,15 +278,15 @@ class LinkSupervisor:
     async def run(self) -> None:
         delay = self.settings.reconnect_min
         while True:
-            host, port = self.settings.address()
+            host, port = self._address()
             try:
                 link = await CstaLink.open(
                     host,
                     port,
-                    edition=self.settings.edition,
+                    edition=self.settings.namespace,
                     connect_timeout=self.settings.connect_timeout,
                     on_message=self._on_message,
-                    tls=self.settings.tls,
+                    tls=self._tls,
                     trace=self._trace(host, port),
                     counters=self.counters,
                 )
@@ -400,7 +412,7 @@ class LinkSupervisor:
     async def _start_session(self, link: CstaLink) -> None:
         request = StartApplicationSession(
             application_id=self.settings.application_id,
-            requested_protocol_versions=(namespace_for(self.settings.edition),),
+            requested_protocol_versions=(namespace_for(self.settings.namespace),),
             requested_session_duration=self.settings.session_duration,
         )
         response = await link.request(request, within=self.settings.association_timeout)

@@ -45,6 +45,16 @@ class TraceSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class LogSettings:
+    """`[log]`: the level and format (None: the command line's, the environment's, or
+    info and text), and the trace."""
+
+    level: str | None = None
+    format: str | None = None
+    trace: TraceSettings = TraceSettings()
+
+
+@dataclass(frozen=True, slots=True)
 class TraceRecord:
     protocol: str  # tlib | csta | iscc
     direction: str  # in | out

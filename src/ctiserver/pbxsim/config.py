@@ -2,11 +2,11 @@
 services and trunks.
 
 PbxConfig is a plain value of strings and numbers, built by the caller (the application
-builds it from the TOML configuration).  It is checked once, when built: a number is
-one kind of device only, every number is digits, addresses are "HOST:PORT", trunk names
-and prefixes are unique.  expand_numbers() turns the configuration's number lists
-("7001-7010" inclusive ranges, single numbers) into numbers; parse_address() reads an
-address.
+builds it from the TOML configuration, whose `[pbxsim]` section is PbxsimSettings).  It
+is checked once, when built: a number is one kind of device only, every number is
+digits, addresses are "HOST:PORT", trunk names and prefixes are unique.
+expand_numbers() turns the configuration's number lists ("7001-7010" inclusive ranges,
+single numbers) into numbers; parse_address() reads an address.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ctiserver.csta.schema import EDITIONS
+from ctiserver.doors.address import Address
 
 DEFAULT_ROUTE_TIMEOUT = 10.0
 DEFAULT_SESSION_DURATION = 180
@@ -154,6 +156,24 @@ class PbxConfig:
                 )
             if trunk.peer is not None:
                 parse_address(trunk.peer)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PbxsimSettings:
+    """`[pbxsim]` and its `[pbxsim.trunk."NAME"]` tables, as the server's configuration
+    writes them: where the simulated PBX listens, with what TLS files and caps, and what
+    it adds to its lines (the conference size, recordings, trunks).  The lines themselves
+    (stations, groups, routing points, agents) come from the site's sections."""
+
+    csta_listen: Address | None = None  # None: 127.0.0.1:0 embedded, 127.0.0.1:1040 alone
+    conference_size: int = DEFAULT_CONFERENCE_SIZE
+    trunk_listen: Address | None = None
+    recordings: Path | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    max_connections: int = 16
+    max_connections_per_address: int = 8
+    trunks: tuple[Trunk, ...] = ()
 
 
 def _check_unique(what: str, values: Sequence[str]) -> None:

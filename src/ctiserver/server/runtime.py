@@ -142,6 +142,13 @@ class Runtime:
         # pair's member says "primary" or "backup" (DESIGN.md § 7).
         self.role = "standalone"
 
+    def replace_core(self, core: TServerCore) -> None:
+        """Go on with *core* (a member of a pair that starts again as backup); clients
+        should be closed first: their registrations were the old core's."""
+        self.core = core
+        self.view = CoreView(core)
+        self._token_owners.clear()
+
     # --- clients ------------------------------------------------------------------------
 
     def attach(self, peer: ClientPeer) -> ClientId:

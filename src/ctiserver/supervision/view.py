@@ -48,6 +48,16 @@ class SupervisionSettings:
     recent: float = 30.0  # seconds an ended call is remembered (calls.py, rule 2)
 
 
+@dataclass(frozen=True, slots=True)
+class DashboardSettings:
+    """`[dashboard]`: the service level's target answer time (SupervisionSettings'), and
+    how often the pages get deltas (http.dashboard)."""
+
+    service_level_seconds: float = 20.0
+    push_interval: float = 0.25
+    heartbeat: float = 5.0  # seconds of quiet before a delta with only the time (not in the file)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HealthItem:
     """One line of the health panel: `ok` is True (good), False (bad) or None (neither:

@@ -151,7 +151,7 @@ class TServerCore:
         self._model = Model(
             dns=dns,
             conn_ids=ConnIdAllocator(int(started.wall * 1000)),
-            consult_user_data=settings.consult_user_data,
+            consult_user_data=settings.options.consult_user_data,
             private_namespace=settings.private_namespace,
         )
         epoch = int(started.wall * 1000) & 0xFFFF_FFFF
@@ -332,6 +332,9 @@ class TServerCore:
         return list(self._model.dns)
 
     def routing_points(self) -> list[DeviceId]:
+        """The DNs this server routes for (none while it is the backup of a pair)."""
+        if self._role is not ServerRole.PRIMARY:
+            return []
         return [dn for dn, kind in self._model.dns.items() if kind is DnKind.ROUTING_POINT]
 
     def csta_event(self, dn: DeviceId, event: Event, at: Instant) -> list[Output]:

@@ -35,6 +35,7 @@ from ctiserver.model.values import (
     Reservation,
     RouteDialogue,
 )
+from ctiserver.security.data import DEFAULT_USER_DATA_LIMIT
 from ctiserver.tlib.vocabulary import KVList, RegisterMode, ServerRole, TMessage
 from ctiserver.tserver.correlation import Answer, Pending
 from ctiserver.tserver.feature_options import AgentOptions, ReservationOptions, SupervisionOptions
@@ -45,28 +46,39 @@ from ctiserver.tserver.sessions import SessionFact
 
 @dataclass(frozen=True, slots=True)
 class CallCleanup:
-    """Stuck calls ([call-cleanup], the T-Server's names): a call with no event for
-    `notify_idle_timeout` seconds is logged, one idle for `cleanup_idle_timeout` is
-    checked against the switch and dropped if the switch no longer has it; every
-    `periodic_check` seconds all calls are audited against the switch (0: never)."""
+    """`[call-cleanup]`, stuck calls (the T-Server's option names, docs/configuration.md):
+    every `periodic_check` seconds (`periodic-check-tout`) the calls with no event for
+    `notify_idle_timeout` seconds (`notify-idle-tout`) are logged, and those idle for
+    `cleanup_idle_timeout` (`cleanup-idle-tout`) are checked against the switch and
+    dropped if the switch no longer has them.  0 turns a step off; with both idle
+    timeouts 0 (the default) nothing is tracked."""
 
     notify_idle_timeout: float = 0.0
     cleanup_idle_timeout: float = 0.0
-    periodic_check: float = 0.0
+    periodic_check: float = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """`[options]`: how the core shapes calls' data (docs/configuration.md)."""
+
+    consult_user_data: str = "separate"  # separate, inherited or joint
+    accode_name: str = "AccountCode"
+    accode_data: str = "none"  # none, udata or ext
+    accode_privateservice: bool = False
+    user_data_limit: int = DEFAULT_USER_DATA_LIMIT  # checked before the core (server.access)
 
 
 @dataclass(frozen=True, slots=True)
 class CoreSettings:
-    """The T-Server core's settings: the server's name and its [options]."""
+    """The T-Server core's settings: the server's and the switch's names, the `[options]`
+    and `[call-cleanup]` sections whole, and the session keys of `[server]`."""
 
     name: str
     location: str = ""  # this site, for ISCC (the switch's name)
-    answer_timeout: float = 5.0
-    consult_user_data: str = "separate"
+    answer_timeout: float = 5.0  # [switch] reply-timeout
     private_namespace: str = PRIVATE_NAMESPACE  # of the switch's private data
-    accode_name: str = "AccountCode"
-    accode_data: str = "none"  # none, udata or ext
-    accode_privateservice: bool = False
+    options: Options = field(default_factory=lambda: Options())
     cleanup: CallCleanup = field(default_factory=lambda: CallCleanup())
     resume_window: float = 60.0  # [server] resume-window
     resume_max_events: int = 1000  # [server] resume-max-events: kept per session

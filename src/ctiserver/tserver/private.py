@@ -164,7 +164,7 @@ def _record_service(
 
 
 def set_account_code(core: Core, ctx: RequestContext) -> None:
-    settings = core.settings
+    settings = core.settings.options
     if not settings.accode_privateservice:
         raise NotSupported(
             "account codes by private service 501 are off ([options] accode-privateservice)"

@@ -171,7 +171,7 @@ class Publisher:
 
     def _decorate(self, event: TMessage, call: Call, party: Party) -> None:
         """Extensions a call event adds: the guest's host, the account code (`ext`)."""
-        settings = self._settings
+        settings = self._settings.options
         extensions: dict[str, Any] = {}
         host_dn = self._model.host_of(party.dn)
         if host_dn is not None:
@@ -201,7 +201,7 @@ class Publisher:
         host.send(event, host.clients_of(dn), at, answering=answering)
 
     def _account_code(self, change: AccountCodeEntered, at: Instant) -> None:
-        host, settings, call = self._host, self._host.settings, change.call
+        host, settings, call = self._host, self._host.settings.options, change.call
         if settings.accode_privateservice:
             extensions = {settings.accode_name: change.code}
             event = private_info(

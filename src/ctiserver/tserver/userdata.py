@@ -27,13 +27,13 @@ from ctiserver.tserver.addresses import PARTY_STATE_CODES
 from ctiserver.tserver.checks import call_at, controlled_dn
 from ctiserver.tserver.correlation import ApplyUserData
 from ctiserver.tserver.events import ack_event, call_event
-from ctiserver.tserver.port import Core, CoreSettings, RequestContext
+from ctiserver.tserver.port import Core, Options, RequestContext
 
 
 def _change(core: Core, ctx: RequestContext, data: KVList | None, *, clear: bool) -> None:
     dn = controlled_dn(core, ctx)
     call, _party = call_at(core, ctx, dn)
-    code = None if clear else account_code_in(core.settings, call, data or {})
+    code = None if clear else account_code_in(core.settings.options, call, data or {})
     if code is None:
         _apply(core, ctx, call, dn, data, clear=clear)
         return
@@ -65,7 +65,7 @@ def _apply(
 ACCOUNT_CODE_REFUSALS = {"invalidAccountCode": "the switch does not accept that account code"}
 
 
-def account_code_in(settings: CoreSettings, call: Call, data: KVList) -> str | None:
+def account_code_in(settings: Options, call: Call, data: KVList) -> str | None:
     """With `accode-data = udata`, attaching the `accode-name` key sets the account code
     on the switch first: the new code in *data*, if it has one."""
     if settings.accode_data != "udata" or settings.accode_name not in data:

@@ -1,0 +1,291 @@
+"""The configuration's schema: every section of the file, the settings it fills, and for
+each key the field it sets and the parser that reads it (docs/configuration.md documents
+every key named here).
+
+    SECTIONS["switch"].keys["reply-timeout"] == ("reply_timeout", number(minimum=0.05))
+
+A Section is one table of `key = value` lines that fills one part's settings whole
+(`[switch]` -> link.settings.LinkSettings); its sub-tables, if any, are read by
+app.sections.  The site's sections (`[dn]`, `[agents]`, `[agent."ID"]`,
+`[routing-point."N"]`, `[acd-queue."N"]`), `[iscc]` and `[orchestration]` hold tables
+keyed by number or name; their keys are here too, their builders in app.sections.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from ctiserver.app.toml_reader import (
+    Parser,
+    Reader,
+    Where,
+    address,
+    boolean,
+    bounded,
+    key_name,
+    listed,
+    numbers,
+    optional_address,
+    path,
+    string,
+    strings,
+)
+from ctiserver.app.toml_reader import number as num
+from ctiserver.doors.address import Address
+from ctiserver.link.settings import LinkSettings
+from ctiserver.logs.trace import LogSettings, TraceSettings
+from ctiserver.model.states import DnKind
+from ctiserver.orchestration.settings import Endpoint
+from ctiserver.pbxsim.config import PbxsimSettings
+from ctiserver.security.settings import SecuritySettings
+from ctiserver.server.settings import ServerSettings
+from ctiserver.supervision.view import DashboardSettings
+from ctiserver.tserver.port import CallCleanup, Options
+
+EDITIONS: Final = ("ed2", "ed3", "ed4", "ed5", "ed6")
+Keys = Mapping[str, tuple[str, Parser]]
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A section of `key = value` lines that fills one settings object."""
+
+    name: str  # as the file spells it: "call-cleanup"
+    attribute: str  # Config's: "call_cleanup"
+    settings: type[Any]  # the part's settings class, built with the fields of keys
+    keys: Keys  # key -> (field, parser)
+    tables: tuple[str, ...] = ()  # its sub-tables, read by app.sections
+
+
+def _link(reader: Reader, value: Any, where: Where) -> Address | None:
+    """`[switch] link`: "embedded" (the simulated PBX in this process) or HOST:PORT."""
+    if value == "embedded":
+        return None
+    return address(reader, value, where)
+
+
+def _trace(reader: Reader, value: Any, where: Where) -> TraceSettings:
+    """`[log] trace = true` (everything), false, or a list of DNs and ranges."""
+    if isinstance(value, bool):
+        return TraceSettings(everything=value)
+    if isinstance(value, list):
+        return TraceSettings(dns=frozenset(numbers(reader, value, where)))
+    raise reader.fail(f"{key_name(where)} must be true, false or a list of DNs", *where)
+
+
+def _origins(reader: Reader, value: Any, where: Where) -> tuple[str, ...]:
+    """Exact origins, `scheme://host[:port]`, as browsers send them."""
+    origins = strings(reader, value, where)
+    for origin in origins:
+        if not re.fullmatch(
+            r"https?://[^/\s:]+(:\d{1,5})?|https?://\[[0-9a-fA-F:.]+\](:\d{1,5})?", origin
+        ):
+            raise reader.fail(
+                f"{key_name(where)}: {origin!r} is not an origin like https://host:port", *where
+            )
+    return origins
+
+
+def _endpoints(reader: Reader, value: Any, where: Where) -> tuple[Endpoint, ...]:
+    found = (address(reader, item, where) for item in listed(reader, value, where))
+    return tuple(Endpoint(item.host, item.port) for item in found)
+
+
+def _count(minimum: int) -> Parser:
+    return num(minimum=minimum, integer=True)
+
+
+SERVER = Section(
+    "server",
+    "server",
+    ServerSettings,
+    {
+        "name": ("name", string()),
+        "client-listen": ("client_listen", address),
+        "http-listen": ("http_listen", optional_address),
+        "max-client-buffer": ("max_client_buffer", _count(4096)),
+        "max-client-buffers": ("max_client_buffers", _count(1 << 20)),
+        "max-connections": ("max_connections", _count(1)),
+        "max-connections-per-address": ("max_connections_per_address", _count(1)),
+        "register-timeout": ("register_timeout", num(minimum=0.1)),
+        "resume-window": ("resume_window", num()),
+        "resume-max-events": ("resume_max_events", _count(1)),
+        "requests-per-turn": ("requests_per_turn", _count(1)),
+        "requests-in-flight": ("requests_in_flight", _count(1)),
+        "http-max-connections": ("http_max_connections", _count(1)),
+        "http-max-connections-per-address": ("http_max_connections_per_address", _count(1)),
+        "http-request-timeout": ("http_request_timeout", num(minimum=0.1)),
+        "log-repeat-interval": ("log_repeat_interval", num()),
+        "tls-cert": ("tls_cert", path),
+        "tls-key": ("tls_key", path),
+        "tls-client-ca": ("tls_client_ca", path),
+        "tls-ca": ("tls_ca", path),
+    },
+)
+SWITCH = Section(
+    "switch",
+    "switch",
+    LinkSettings,
+    {
+        "name": ("name", string()),
+        "link": ("link", _link),
+        "session": ("session", string(("implicit", "ecma-354"))),
+        "namespace": ("namespace", string(EDITIONS)),
+        "application-id": ("application_id", string()),
+        "private-namespace": ("private_namespace", string()),
+        "reply-timeout": ("reply_timeout", num(minimum=0.05)),
+        "keepalive-interval": ("keepalive_interval", num(minimum=0.1)),
+        "session-duration": ("session_duration", _count(10)),
+        "reconnect-min": ("reconnect_min", num(minimum=0.01)),
+        "reconnect-max": ("reconnect_max", num(minimum=0.01)),
+        "tls": ("tls", boolean),
+        "tls-ca": ("tls_ca", path),
+    },
+)
+OPTIONS = Section(
+    "options",
+    "options",
+    Options,
+    {
+        "consult-user-data": ("consult_user_data", string(("separate", "inherited", "joint"))),
+        "accode-name": ("accode_name", string()),
+        "accode-data": ("accode_data", string(("none", "udata", "ext"))),
+        "accode-privateservice": ("accode_privateservice", boolean),
+        "user-data-limit": ("user_data_limit", _count(2)),
+    },
+)
+CALL_CLEANUP = Section(
+    "call-cleanup",
+    "call_cleanup",
+    CallCleanup,
+    {
+        "notify-idle-tout": ("notify_idle_timeout", num()),
+        "cleanup-idle-tout": ("cleanup_idle_timeout", num()),
+        "periodic-check-tout": ("periodic_check", num()),
+    },
+)
+LOG = Section(
+    "log",
+    "log",
+    LogSettings,
+    {
+        "level": ("level", string(("debug", "info", "warning", "error"))),
+        "format": ("format", string(("text", "json"))),
+        "trace": ("trace", _trace),
+    },
+)
+DASHBOARD = Section(
+    "dashboard",
+    "dashboard",
+    DashboardSettings,
+    {
+        "service-level-seconds": ("service_level_seconds", num(minimum=1)),
+        "push-interval": ("push_interval", bounded(0.05, 10.0)),
+    },
+)
+PBXSIM = Section(
+    "pbxsim",
+    "pbxsim",
+    PbxsimSettings,
+    {
+        "csta-listen": ("csta_listen", address),
+        "conference-size": ("conference_size", _count(3)),
+        "trunk-listen": ("trunk_listen", address),
+        "recordings": ("recordings", path),
+        "tls-cert": ("tls_cert", path),
+        "tls-key": ("tls_key", path),
+        "max-connections": ("max_connections", _count(1)),
+        "max-connections-per-address": ("max_connections_per_address", _count(1)),
+    },
+    tables=("trunk",),
+)
+SECURITY = Section(
+    "security",
+    "security",
+    SecuritySettings,
+    {
+        "require-auth": ("require_auth", boolean),
+        "admin-token-file": ("admin_token_file", path),
+        "allowed-origins": ("allowed_origins", _origins),
+        "log-hide-keys": ("log_hide_keys", strings),
+        "restrict-read": ("restrict_read", boolean),
+    },
+)
+SECTIONS: Final = {
+    section.name: section
+    for section in (SERVER, SWITCH, OPTIONS, CALL_CLEANUP, LOG, DASHBOARD, PBXSIM, SECURITY)
+}
+
+# --- the sections of tables --------------------------------------------------------------
+
+DN_KEYS: Final = {
+    "extensions": DnKind.EXTENSION,
+    "acd-queues": DnKind.ACD_QUEUE,
+    "routing-points": DnKind.ROUTING_POINT,
+}
+ROUTING_POINT_KEYS: Final[Keys] = {
+    "route-timeout": ("route_timeout", num(minimum=0.1)),
+    "default-destination": ("default_destination", string()),
+}
+ACD_QUEUE_KEYS: Final[Keys] = {"wrap-up-time": ("wrap_up_time", num())}
+TRUNK_KEYS: Final[Keys] = {
+    "prefix": ("prefix", string()),
+    "peer": ("peer", lambda r, v, w: str(address(r, v, w))),
+    "ani-prefix": ("ani_prefix", string()),
+}
+ISCC_KEYS: Final[Keys] = {
+    "listen": ("listen", address),
+    "request-tout": ("request_timeout", num(minimum=0.05)),
+    "timeout": ("timeout", num(minimum=0.05)),
+    "reconnect-tout": ("reconnect_timeout", num(minimum=0.01)),
+    "addp-timeout": ("addp_timeout", num(minimum=0.1)),
+    "default-dn": ("default_dn", string()),
+    "match-call-once": ("match_call_once", boolean),
+    "direct-digits-key": ("direct_digits_key", string()),
+    "external-routing-points": ("external_routing_points", numbers),
+    "dnis-pool": ("dnis_pool", numbers),
+    "event-propagation": ("event_propagation", boolean),
+    "max-reservations-per-peer": ("max_reservations_per_peer", _count(1)),
+    "network-call-id-wait": ("network_call_id_wait", num(minimum=0)),
+    "max-connections": ("max_connections", _count(1)),
+    "max-connections-per-address": ("max_connections_per_address", _count(1)),
+}
+PEER_KEYS: Final[Keys] = {
+    "address": ("address", address),
+    "access-code": ("access_code", string()),
+    "secret": ("secret", string()),
+}
+APPLICATION_KEYS: Final = ("password-hash", "dns", "may")
+ORCHESTRATION_KEYS: Final[Keys] = {
+    "enabled": ("enabled", boolean),
+    "servers": ("servers", _endpoints),
+    "application-name": ("application_name", string()),
+    "register": ("register", numbers),
+    "request-timeout": ("request_timeout", num(minimum=0.05)),
+    "orphan-timeout": ("orphan_timeout", num()),
+    "max-sessions": ("max_sessions", _count(1)),
+    "script-time-limit": ("script_time_limit", num(minimum=0.01)),
+    "script-memory-limit": ("script_memory_limit", _count(1)),  # MiB in the file
+    "max-steps": ("max_steps", _count(100)),
+    "reconnect-interval": ("reconnect_interval", num(minimum=0.01)),
+    "application-password": ("application_password", string()),
+    "tls": ("tls", boolean),
+}
+TOP_LEVEL: Final = frozenset(
+    {
+        *SECTIONS,
+        "dn",
+        "agents",
+        "agent",
+        "routing-point",
+        "acd-queue",
+        "iscc",
+        "orchestration",
+        "application",
+        "nats",
+        "ha",
+    }
+)

