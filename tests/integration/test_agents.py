@@ -27,7 +27,7 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 async def test_a_not_ready_reason_end_to_end(
     make_site: SiteFactory, session: aiohttp.ClientSession
 ) -> None:
-    site = await make_site(acd_queues={DeviceId(Q): AcdQueueSettings(0.0)})
+    site = await make_site(site={"acd_queues": {DeviceId(Q): AcdQueueSettings(0.0)}})
     assert site.service.http_address is not None
     page = await Page.open(session, site.service.http_address)
     desk, supervisor = await site.client(D), await site.client(D, name="supervisor")
