@@ -104,6 +104,17 @@ actions = st.one_of(
     st.tuples(
         st.just("RequestReserveAgent"), dn, st.sampled_from([-1, 0, 50, 5000]), st.integers(0, 2)
     ),
+    st.tuples(
+        st.just("RequestMonitorNextCall"),
+        dn,
+        dn,
+        st.sampled_from(["OneCall", "AllCalls"]),
+        st.sampled_from(["mute", "connect", "coach"]),
+        st.sampled_from(["call", "agent"]),
+    ),
+    st.tuples(st.just("RequestCancelMonitoring"), dn),
+    st.tuples(st.sampled_from(["RequestSetMuteOn", "RequestSetMuteOff"]), dn, conn),
+    st.tuples(st.sampled_from(["RequestListenDisconnect", "RequestListenReconnect"]), dn, conn, dn),
 )
 
 
@@ -124,6 +135,12 @@ def attributes(action: tuple[Any, ...], conns: list[str]) -> dict[str, Any]:
             return {"ThisDN": this_dn}
         case "RequestReserveAgent":
             return {"ThisDN": this_dn, "Timeout": rest[0], "Priority": rest[1]}
+        case "RequestMonitorNextCall":
+            kind, mode, scope = rest[1:]
+            extensions = {"MonitorMode": mode, "MonitorScope": scope}
+            return {"ThisDN": this_dn, "OtherDN": rest[0], "MonitorNextCallType": kind, "Extensions": extensions}  # fmt: skip
+        case "RequestCancelMonitoring":
+            return {"ThisDN": this_dn}
         case "RequestAttachUserData":
             return {"ThisDN": this_dn, "ConnID": pick(rest[0]), "UserData": {"k": this_dn}}
         case "RequestCompleteTransfer" | "RequestAlternateCall" | "RequestReconnectCall":

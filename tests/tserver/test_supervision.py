@@ -313,3 +313,29 @@ def test_the_subscription_and_the_observer_are_in_the_records() -> None:
     assert replica.value() == wire.core.model.value()
     (call,) = wire.core.model.calls
     assert set(call.observers) == {S}
+
+
+def test_the_supervisor_leaves_first() -> None:
+    wire = wire_with()
+    a, b, s = parties(wire)
+    wire.ask(s, "RequestMonitorNextCall", ThisDN=S, OtherDN=B)
+    c1 = talking(wire, a, b)
+    wire.ask(s, "RequestAnswerCall", ThisDN=S, ConnID=c1.conn_id)
+    for client in (a, b, s):
+        heard(wire, client)
+    leave = wire.ask(s, "RequestReleaseCall", ThisDN=S, ConnID=c1.conn_id)
+    assert heard(wire, s) == [c1.event("EventReleased", S, OBSERVER, A, ReferenceID=leave)]
+    assert heard(wire, b) == [
+        c1.event(
+            "EventPartyDeleted",
+            B,
+            DESTINATION,
+            S,
+            other_role="DeletedParty",
+            ThirdPartyDN=S,
+            ThirdPartyDNRole="DeletedBy",
+        )
+    ]
+    assert heard(wire, a) == []
+    (call,) = wire.core.model.calls
+    assert call.observers == {}
