@@ -16,7 +16,7 @@ from ctiserver.ids import ClientId, ConnIdAllocator, DeviceId
 from ctiserver.model.model import Model
 from ctiserver.tserver.feature_options import AgentOptions
 from ctiserver.tserver.port import CoreSettings
-from tests.tserver.seen import DESTINATION, ORIGINATION, Seen, heard
+from tests.tserver.seen import DESTINATION, LOCAL, ORIGINATION, REMOTE, Seen, heard
 from tests.wire import QUEUE, Wire
 
 A, D, E = "7001", "7004", "7005"
@@ -81,7 +81,7 @@ def test_after_call_work_is_told_before_the_release_and_ends_by_itself() -> None
     wire.ask(a, "RequestReleaseCall", ThisDN=A, ConnID=c1.conn_id)
     assert heard(wire, d) == [
         agent("EventAgentNotReady", "AfterCallWork", Extensions={"WrapUpTime": 30}),
-        c1.event("EventReleased", D, DESTINATION, A, ThisQueue=QUEUE),
+        c1.event("EventReleased", D, DESTINATION, A, ThisQueue=QUEUE, released=REMOTE),
     ]
     assert sent_states(wire) == [ReqAgentState.WORKING_AFTER_CALL]  # no ACD call meanwhile
     status = wire.ask(d, "RequestQueryAddress", ThisDN=D)
@@ -122,7 +122,7 @@ def test_legal_guard_alone_after_a_business_call() -> None:
     wire.ask(a, "RequestReleaseCall", ThisDN=A, ConnID=c1.conn_id)
     assert heard(wire, d) == [
         agent("EventAgentNotReady", "LegalGuard"),
-        c1.event("EventReleased", D, DESTINATION, A, ThisQueue=QUEUE),
+        c1.event("EventReleased", D, DESTINATION, A, ThisQueue=QUEUE, released=REMOTE),
     ]
     assert sent_states(wire) == [ReqAgentState.NOT_READY]  # the switch's NotReady tells nobody
     wire.advance(5.1)
@@ -264,7 +264,9 @@ def test_no_answer_sets_the_agent_not_ready_and_recalls_the_call_to_its_queue() 
     wire.advance(0.2)
     assert heard(wire, d) == [
         agent("EventAgentNotReady", "AuxWork"),
-        c1.event("EventReleased", D, DESTINATION, A, state="Redirected", ThisQueue=QUEUE),
+        c1.event(
+            "EventReleased", D, DESTINATION, A, state="Redirected", ThisQueue=QUEUE, released=LOCAL
+        ),
     ]
     ringing_at_e = heard(wire, e)
     assert [ev["Event"] for ev in ringing_at_e] == ["EventRinging"]

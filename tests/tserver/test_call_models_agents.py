@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ctiserver.pbxsim.config import AcdGroup
-from tests.tserver.seen import DESTINATION, ORIGINATION, Seen, error, heard
+from tests.tserver.seen import DESTINATION, ORIGINATION, REMOTE, Seen, error, heard
 from tests.wire import PBX, QUEUE, Wire
 
 A, D = "7001", "7004"
@@ -160,7 +160,7 @@ def test_wrap_up_after_an_acd_call() -> None:
     heard(wire, d)
     wire.ask(a, "RequestReleaseCall", ThisDN=A, ConnID=c1.conn_id)
     assert heard(wire, d) == [
-        c1.event("EventReleased", D, DESTINATION, A, ThisQueue=QUEUE),
+        c1.event("EventReleased", D, DESTINATION, A, ThisQueue=QUEUE, released=REMOTE),
         agent("EventAgentNotReady", "AfterCallWork"),  # no ReferenceID: nobody asked
     ]
     status = wire.ask(d, "RequestQueryAddress", ThisDN=D, InfoType="AgentStatus")

@@ -12,7 +12,7 @@ from ctiserver.ids import ClientId, ConnIdAllocator, DeviceId
 from ctiserver.model.model import Model
 from ctiserver.tserver.feature_options import SupervisionOptions
 from ctiserver.tserver.port import CoreSettings
-from tests.tserver.seen import DESTINATION, ORIGINATION, Seen, error, heard
+from tests.tserver.seen import DESTINATION, LOCAL, ORIGINATION, REMOTE, Seen, error, heard
 from tests.wire import QUEUE, Wire
 
 A, B, S, T = "7001", "7002", "7003", "7004"  # a customer, an agent, supervisors
@@ -103,7 +103,7 @@ def test_silent_monitoring_of_the_next_call() -> None:
     ]
     assert heard(wire, a) == []
     wire.ask(a, "RequestReleaseCall", ThisDN=A, ConnID=c1.conn_id)
-    assert heard(wire, s) == [c1.event("EventReleased", S, OBSERVER, A)]
+    assert heard(wire, s) == [c1.event("EventReleased", S, OBSERVER, A, released=REMOTE)]
 
 
 def test_all_calls_with_scope_agent_and_changing_the_mode() -> None:
@@ -324,7 +324,9 @@ def test_the_supervisor_leaves_first() -> None:
     for client in (a, b, s):
         heard(wire, client)
     leave = wire.ask(s, "RequestReleaseCall", ThisDN=S, ConnID=c1.conn_id)
-    assert heard(wire, s) == [c1.event("EventReleased", S, OBSERVER, A, ReferenceID=leave)]
+    assert heard(wire, s) == [
+        c1.event("EventReleased", S, OBSERVER, A, ReferenceID=leave, released=LOCAL)
+    ]
     assert heard(wire, b) == [
         c1.event(
             "EventPartyDeleted",

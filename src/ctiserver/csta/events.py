@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ctiserver.csta.enumerations import EventCause, LocalConnectionState
 from ctiserver.csta.schema import Event, xml
 from ctiserver.csta.types import (
+    AssociatedCallingDeviceID,
     CalledDeviceID,
     CallingDeviceID,
     ConnectionID,
@@ -59,6 +60,7 @@ class DeliveredEvent(Event):
     cause: EventCause | None = None
     network_calling_device: NetworkCallingDeviceID | None = None
     network_called_device: NetworkCalledDeviceID | None = None
+    associated_calling_device: AssociatedCallingDeviceID | None = None  # the trunk it came on
     private_data: PrivateData | None = xml(_EXTENSIONS, default=None)
 
 
@@ -74,6 +76,7 @@ class EstablishedEvent(Event):
     cause: EventCause | None = None
     network_calling_device: NetworkCallingDeviceID | None = None
     network_called_device: NetworkCalledDeviceID | None = None
+    associated_calling_device: AssociatedCallingDeviceID | None = None  # the trunk it came on
     private_data: PrivateData | None = xml(_EXTENSIONS, default=None)
 
 
@@ -167,6 +170,7 @@ class QueuedEvent(Event):
     cause: EventCause | None = None
     network_calling_device: NetworkCallingDeviceID | None = None
     network_called_device: NetworkCalledDeviceID | None = None
+    associated_calling_device: AssociatedCallingDeviceID | None = None  # the trunk it came on
     private_data: PrivateData | None = xml(_EXTENSIONS, default=None)
 
 

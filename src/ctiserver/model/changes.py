@@ -150,14 +150,29 @@ class PartyEstablished(PartyChange):
     pass
 
 
+class Releasing(enum.Enum):
+    """Who released the call, as a party leaving it sees it (Extensions ReleasingParty)."""
+
+    LOCAL = "local"  # the party itself
+    REMOTE = "remote"  # another party
+    UNKNOWN = "unknown"
+
+
 @record
 class PartyReleased(PartyChange):
     LEAVES: ClassVar[bool] = True
+    releasing: Releasing = Releasing.UNKNOWN
 
 
 @record
 class PartyAbandoned(PartyChange):
     LEAVES: ClassVar[bool] = True
+    releasing: Releasing = Releasing.UNKNOWN
+
+
+@record
+class NetworkReached(PartyChange):
+    """The call `party` is making left this switch on a trunk (EventNetworkReached)."""
 
 
 @record

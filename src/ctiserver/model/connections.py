@@ -30,6 +30,7 @@ from ctiserver.csta.types import PrivateData
 from ctiserver.ids import CallId, DeviceId
 from ctiserver.model.changes import (
     DestinationBusy,
+    NetworkReached,
     PartyAdded,
     PartyDeleted,
     PartyDialed,
@@ -111,13 +112,17 @@ def learned(
     called: DeviceId | None,
     private: PrivateData | None,
     network_calling: DeviceId | None = None,
+    trunk: DeviceId | None = None,
 ) -> Call:
     """*call* with the caller, the number dialled and the network facts an event gives
-    (a networkCallingDevice says it came in on a trunk); a caller not ours is placed in
-    the call as Dialing.  Emits what changed."""
+    (a networkCallingDevice says it came in on a trunk, associatedCallingDevice names
+    the trunk); a caller not ours is placed in the call as Dialing.  Emits what
+    changed."""
     new = learn_network(described(call, calling, called), private)
     if network_calling is not None and not new.from_network:
         new = replace(new, from_network=True)
+    if trunk and trunk != new.trunk:
+        new = replace(new, trunk=trunk)
     if new is not call:
         new = typed(state, new)
     call = commit(state, call, new)
@@ -164,10 +169,17 @@ def on_originated(state: State, dn: DeviceId, event: OriginatedEvent) -> None:
 
 
 def on_network_reached(state: State, dn: DeviceId, event: NetworkReachedEvent) -> None:
-    """The call left this switch on a trunk; the caller stays Dialing until answered."""
+    """The call left this switch on a trunk (networkInterfaceUsed names it); the caller
+    stays Dialing until answered, and hears EventNetworkReached."""
     call = call_for(state, event.outbound_connection.call_id, calling=event.calling_device)
-    new = described(call, None, event.called_device)
-    commit(state, call, typed(state, learn_network(new, event.private_data)))
+    new = learn_network(described(call, None, event.called_device), event.private_data)
+    trunk = event.network_interface_used
+    if trunk and trunk != new.trunk:
+        new = replace(new, trunk=trunk)
+    call = commit(state, call, typed(state, new))
+    own = state.party(dn, call.conn_id)
+    if own is not None and own.present and own.state is PartyState.DIALING:
+        state.emit(NetworkReached(call=call, party=own, other_dn=event.called_device))
 
 
 def on_delivered(state: State, dn: DeviceId, event: DeliveredEvent) -> None:
@@ -183,6 +195,7 @@ def on_delivered(state: State, dn: DeviceId, event: DeliveredEvent) -> None:
         event.called_device,
         event.private_data,
         event.network_calling_device,
+        event.associated_calling_device,
     )
     if event.cause is EventCause.CONSULTATION:
         call = commit(state, call, consulting(state, call, event.calling_device))
@@ -257,6 +270,7 @@ def on_established(state: State, dn: DeviceId, event: EstablishedEvent) -> None:
         event.called_device,
         event.private_data,
         event.network_calling_device,
+        event.associated_calling_device,
     )
     before = state.party(answering, call.conn_id)
     party = touch(state, call, answering, dn, PartyState.ESTABLISHED, DNRole.DESTINATION)
@@ -338,8 +352,19 @@ def on_connection_cleared(state: State, dn: DeviceId, event: ConnectionClearedEv
     connection = event.dropped_connection
     call = state.call_by_call_id(connection.call_id)
     device = connection.device_id or event.releasing_device
-    party = None if call is None or device is None else state.party(device, call.conn_id)
-    if call is None or party is None or device is None:
+    if call is None or device is None:
+        return
+    party = state.party(device, call.conn_id)
+    if party is None and event.releasing_device is not None and device != dn:
+        # The far end of a trunk call: its connection's deviceID is not the number the
+        # call knows it by, the releasing device is.
+        known = state.party(event.releasing_device, call.conn_id)
+        if known is not None and not state.is_ours(known.dn):
+            device, party = known.dn, known
+    going = party.present if party is not None else not state.is_ours(device)  # a far end
+    if going and state.others(call.conn_id, device) and call.released_by != device:
+        call = commit(state, call, replace(call, released_by=device))  # it left the others
+    if party is None:
         return
     if device == dn:
         leave(state, ended(state, call, party, event.cause))

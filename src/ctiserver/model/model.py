@@ -326,6 +326,13 @@ class Model(State):
             commit(self, call, dataclasses.replace(call, origin=origin))
         return self.take()
 
+    def cleared_by(self, conn_id: ConnId, dn: DeviceId) -> list[Change]:
+        """*dn* had the switch clear the call whole: it released it (ReleasingParty)."""
+        call = self.call(conn_id)
+        if call is not None and call.cleared_by != dn:
+            commit(self, call, dataclasses.replace(call, cleared_by=dn))
+        return self.take()
+
     def forget(self, conn_id: ConnId) -> list[Change]:
         """Drop a call the switch no longer has (stuck-call clean-up): its parties leave
         without events."""

@@ -128,6 +128,9 @@ class Call:
     account_code: str = ""  # the last one set on the switch
     from_network: bool = False  # it reached us from a trunk (networkCallingDevice)
     observers: Mapping[DeviceId, Observation] = field(default_factory=dict)  # supervisors
+    trunk: str = ""  # the trunk it came in on or went out on (ThisTrunk, OtherTrunk)
+    cleared_by: DeviceId | None = None  # the DN that asked the switch to clear it whole
+    released_by: DeviceId | None = None  # the last device that left while others stayed
 
     @property
     def ani(self) -> DeviceId | None:

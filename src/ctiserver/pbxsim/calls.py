@@ -171,6 +171,7 @@ class Call:
     network_calling: DeviceId | None = None
     network_called: DeviceId | None = None
     account_code: str = ""
+    trunk: DeviceId | None = None  # the trunk it came in on (associatedCallingDevice)
 
     def id_of(self, device: DeviceId) -> ConnectionID:
         return ConnectionID(call_id=self.call_id, device_id=device)

@@ -263,6 +263,8 @@ class Context:
             if call.network_calling is not None and hasattr(event, "network_calling_device"):
                 changes["network_calling_device"] = call.network_calling
                 changes["network_called_device"] = call.network_called
+            if call.trunk is not None and hasattr(event, "associated_calling_device"):
+                changes["associated_calling_device"] = call.trunk
             self.publish_device(device, dataclasses.replace(event, **changes))
 
     def call_elements(self, call: Call) -> list[PrivateElement]:

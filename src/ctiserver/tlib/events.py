@@ -57,6 +57,11 @@ CALL_OPTIONAL = (
     "FirstTransferConnID",
     "FirstTransferHomeLocation",
     "FirstTransferOrigDN",
+    # reporting (docs/protocol.md § 5): the call's UUID, its network call id, its trunk
+    "CallUUID",
+    "NetworkCallID",
+    "ThisTrunk",
+    "OtherTrunk",
 )
 _CALL_EVENTS = (
     "EventDialing",
@@ -74,6 +79,7 @@ _CALL_EVENTS = (
     "EventDiverted",
     "EventRouteUsed",
     "EventPartyInfo",
+    "EventNetworkReached",
 )
 _REMOTE = ("RemoteLocation", "RemoteConnID", "RemoteDN")  # a party event from another site
 _AGENT = ("ThisDN", "AgentWorkMode")

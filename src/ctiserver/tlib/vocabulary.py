@@ -318,3 +318,7 @@ class TMessage(TypedDict, total=False):
     Timeout: int
     Priority: int
     MonitorNextCallType: str
+    CallUUID: str
+    NetworkCallID: str
+    ThisTrunk: str
+    OtherTrunk: str

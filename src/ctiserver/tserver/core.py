@@ -55,6 +55,7 @@ from ctiserver.tserver.correlation import (
     Answer,
     ApplyUserData,
     BindCall,
+    ClearedBy,
     Correlator,
     Pending,
     TransferConsultation,
@@ -748,6 +749,8 @@ class TServerCore:
                 self._transfer_consultation(pending, response, held)
             case Acknowledge():
                 self.acknowledge(pending, at)
+            case ClearedBy(conn_id=conn_id, dn=dn):
+                self.change(self._model.cleared_by(conn_id, dn), at)
             case ApplyUserData(conn_id=conn_id, data=data, clear=clear):
                 self.correlator.finish(pending.token)
                 if self._model.call(conn_id) is not None:

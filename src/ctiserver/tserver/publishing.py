@@ -37,6 +37,7 @@ from ctiserver.tserver.events import (
     EVENT_NAMES,
     HOST_DN,
     agent_event,
+    call_uuid,
     event_for,
     private_answer,
     private_info,
@@ -143,6 +144,7 @@ class Publisher:
             return
         call = self._model.call(call.conn_id) or call  # ISCC may have given it data just now
         event = event_for(change, call)
+        event["CallUUID"] = call_uuid(self._settings.name, call.conn_id)
         self._decorate(event, call, change.party)
         added = host.features.call_extensions(change, call)
         if added:
