@@ -148,25 +148,37 @@ class Pair:
         return primary, backup
 
 
-def member_config(nats: NatsServer, switch: tuple[str, int], pair: str, member: str, **overrides: Any) -> Config:  # fmt: skip
+def member_config(url: str, switch: tuple[str, int], ha: HaSettings, **overrides: Any) -> Config:
     from tests.integration.conftest import site_config
 
-    ha = HaSettings(pair=pair, member=member, lease_ttl=overrides.pop("lease_ttl", 1.0))
     return site_config(
-        switch={"link": Address(*switch)},
-        nats=NatsSettings(urls=(nats.url,)),
-        ha=ha,
-        **overrides,
+        switch={"link": Address(*switch)}, nats=NatsSettings(urls=(url,)), ha=ha, **overrides
     )
 
 
+def pair_settings(member: str, **ha: Any) -> HaSettings:
+    return HaSettings(pair=f"t{os.getpid()}x{next(PAIRS)}", member=member, **ha)
+
+
 @contextlib.asynccontextmanager
-async def pair_of(nats: NatsServer, switch: tuple[str, int], **overrides: Any) -> AsyncIterator[Pair]:  # fmt: skip
-    name = f"t{os.getpid()}x{next(PAIRS)}"
+async def pair_of(
+    nats: NatsServer,
+    switch: tuple[str, int],
+    *,
+    urls: tuple[str, str] | None = None,
+    ha: dict[str, Any] | None = None,
+    **overrides: Any,
+) -> AsyncIterator[Pair]:
+    """Members a and b of a new pair; *urls*: each member's NATS URL (a proxy's)."""
+    settings = pair_settings("a", **(ha or {"lease_ttl": 1.0}))
     started: list[tuple[Site, asyncio.Task[None]]] = []
     try:
-        for member in ("a", "b"):
-            started.append(await start_site(member_config(nats, switch, name, member, **overrides)))
+        for n, member in enumerate(("a", "b")):
+            url = urls[n] if urls is not None else nats.url
+            config = member_config(
+                url, switch, dataclasses.replace(settings, member=member), **overrides
+            )
+            started.append(await start_site(config))
         (a, ta), (b, tb) = started
         yield Pair(a, b, [ta, tb])
     finally:

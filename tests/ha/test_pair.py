@@ -71,3 +71,22 @@ async def test_the_backup_takes_over_the_calls_and_the_sessions(
         finally:
             await back.close()
         assert ringing["EventSequenceNumber"] < established["EventSequenceNumber"]
+
+
+async def test_healthz_and_metrics_say_each_member_s_role(
+    nats_server: NatsServer, switch: tuple[str, int]
+) -> None:
+    import aiohttp
+
+    async with pair_of(nats_server, switch) as pair:
+        primary, backup = await pair.roles()
+        async with aiohttp.ClientSession() as http:
+            for site, role in ((primary, "primary"), (backup, "backup")):
+                host, port = site.service.http_address  # type: ignore[misc]
+                async with http.get(f"http://{host}:{port}/healthz") as answer:
+                    body = await answer.json()
+                assert body["ha"] == {"role": role}
+                async with http.get(f"http://{host}:{port}/metrics") as answer:
+                    text = await answer.text()
+                assert f'ctiserver_ha_role{{role="{role}"}} 1.0' in text
+                assert "ctiserver_ha_nats_up 1.0" in text

@@ -214,3 +214,19 @@ def test_the_backup_takes_over_the_primary_sessions_as_detached_clients() -> Non
     assert isinstance(back, Resumption)
     assert back.missed == [event(9)]
     assert backup.registry.clients_of(B) == [C3]
+
+
+def test_at_a_takeover_the_sessions_of_its_own_clients_go_into_the_journal() -> None:
+    backup = clients(journaling=False)
+    backup.connected(C1)
+    own = backup.open(C1, "wall")
+    backup.register(C1, B, SHARE)
+    backup.sent(3, event(3), [C1])
+    backup.journaling = True
+    backup.take_over(at(30))
+    restarted = clients(journaling=False)  # the old primary, back as the backup
+    restarted.apply(backup.take_facts())
+    session = restarted.sessions.get(own)
+    assert session is not None
+    assert session.registrations == {B: SHARE}
+    assert list(session.sent) == [(3, event(3))]

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from ctiserver.ha.member import Member, Role
 from ctiserver.http.dashboard import Dashboard
 from ctiserver.http.metrics import ServerMetrics
 from ctiserver.orchestration.runtime import OrchestrationServer
@@ -31,6 +32,7 @@ def register(
     sessions: SessionCounts,
     budget: BufferBudget,
     dashboard: Dashboard | None = None,
+    member: Member | None = None,
 ) -> None:
     """Register every scrape-time metric of a server made of these parts."""
     metrics.gauge("ctiserver_clients", "connected clients", lambda: runtime.client_count)
@@ -60,6 +62,8 @@ def register(
     metrics.collect(lambda: _orchestration(orchestration(), sessions))
     if dashboard is not None:
         metrics.collect(lambda: _supervision(dashboard))
+    if member is not None:
+        metrics.collect(lambda: _pair(member))
 
 
 def _calls(runtime: Runtime) -> Iterable[Metric]:
@@ -122,6 +126,31 @@ def _link(runtime: Runtime) -> Iterable[Metric]:
     for reason, count in sorted(link.drops.items()):
         drops.add_metric([reason], count)
     yield drops
+
+
+def _pair(member: Member) -> Iterable[Metric]:
+    """The hot-standby pair (docs/ha.md)."""
+    role = GaugeMetricFamily("ctiserver_ha_role", "1 for this member's role", labels=["role"])
+    for each in Role:
+        role.add_metric([each.value], 1.0 if member.role is each else 0.0)
+    yield role
+    figures = member.figures()
+    for name, help_text, kind in (
+        ("term", "the lease revision this member took over with (0: not primary)", "gauge"),
+        ("journal_position", "the journal message written (primary) or applied (backup)", "gauge"),
+        ("nats_up", "1 while NATS is reachable", "gauge"),
+        ("journal_messages", "journal messages written in this term", "counter"),
+        ("journal_bytes", "journal bytes written in this term", "counter"),
+        ("takeovers", "times this member became primary", "counter"),
+        ("demotions", "times this member stopped being primary", "counter"),
+    ):
+        family: GaugeMetricFamily | CounterMetricFamily
+        if kind == "gauge":
+            family = GaugeMetricFamily(f"ctiserver_ha_{name}", help_text)
+        else:
+            family = CounterMetricFamily(f"ctiserver_ha_{name}", help_text)
+        family.add_metric([], figures[name])
+        yield family
 
 
 def _iscc(runtime: Runtime) -> Iterable[Metric]:

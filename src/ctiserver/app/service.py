@@ -117,6 +117,7 @@ class Service:
             self.session_counts,
             self.budget,
             self.dashboard,
+            self.member,
         )
 
     # --- the core, and the pair (Switchboard) ------------------------------------------------

@@ -47,7 +47,7 @@ NATS_ERRORS = (TimeoutError, OSError, nats.errors.Error)
 
 
 class Role(enum.StrEnum):
-    STARTING = "starting"  # waiting for NATS
+    STARTING = "starting"  # not serving: waiting for NATS, or stopped acting
     BACKUP = "backup"
     TAKING_OVER = "taking-over"
     PRIMARY = "primary"
@@ -83,6 +83,8 @@ class Member:
         self._stop_acting = asyncio.Event()
         self._why = ""
         self._resigned = False  # the server is stopping
+        self.primary_since: float | None = None  # loop time it began acting as primary
+        self.stopped_at: float | None = None  # loop time it last stopped acting
         self._kv: KeyValue | None = None
         self._lease: Lease | None = None
         runtime.add_journal_listener(self._journal)
@@ -90,6 +92,7 @@ class Member:
 
     def _become(self, role: Role) -> None:
         self.role = role
+        self._runtime.role = role.value
         asyncio.get_running_loop().create_task(self._tell_role())
 
     async def _tell_role(self) -> None:
@@ -100,6 +103,20 @@ class Member:
         """Until this member has the role *role*."""
         async with self._role_changed:
             await self._role_changed.wait_for(lambda: self.role is role)
+
+    def figures(self) -> dict[str, float]:
+        """What /healthz and /metrics say of the member."""
+        writer, follower = self.writer, self.follower
+        position = writer.last if writer is not None else (follower.position if follower else 0)
+        return {
+            "term": float(self._lease.revision if self._lease is not None else 0),
+            "journal_position": float(position),
+            "journal_messages": float(writer.messages if writer is not None else 0),
+            "journal_bytes": float(writer.bytes if writer is not None else 0),
+            "takeovers": float(self.takeovers),
+            "demotions": float(self.demotions),
+            "nats_up": 1.0 if self._link.up else 0.0,
+        }
 
     # --- the journal's entry ----------------------------------------------------------------
 
@@ -262,6 +279,7 @@ class Member:
             timeout=self._link.settings.request_timeout,
         )
         runtime.hold_events(self.writer)
+        self.primary_since = asyncio.get_running_loop().time()
         runtime.perform(runtime.core.take_over(runtime.clock.now()))
         self._become(Role.PRIMARY)
         self.takeovers += 1
@@ -271,7 +289,7 @@ class Member:
 
     def _snapshot(self) -> None:
         if self.role is Role.PRIMARY and self.writer is not None:
-            self.writer.snapshot()
+            self.writer.snapshot()  # its storing is logged
             asyncio.get_running_loop().call_later(self.settings.snapshot_interval, self._snapshot)
 
     async def _renew(self, kv: KeyValue, lease: Lease) -> None:
@@ -303,6 +321,8 @@ class Member:
         if self._stop_acting.is_set():
             return
         self._why = why
+        self.stopped_at = asyncio.get_running_loop().time()
+        self._become(Role.STARTING)
         self._runtime.core.serve_as_backup()
         self._runtime.hold_events(None)
         if self.writer is not None:

@@ -58,6 +58,7 @@ class _Turn:
     sequence: int = 0
     held: list[Deliver | Resend] = field(default_factory=list)
     snapshot: Journal | None = None  # captured after this turn's changes
+    waiters: list[asyncio.Future[None]] = field(default_factory=list)  # for its storing
 
     @property
     def durable(self) -> bool:
@@ -92,6 +93,7 @@ class JournalWriter:
         self._sender: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._snapshot_wanted = False
+        self._snapshot_waiters: list[asyncio.Future[None]] = []
         self._stopped = False
         self.messages = 0  # published, for the metrics
         self.bytes = 0
@@ -119,10 +121,14 @@ class JournalWriter:
     def _waiting(self) -> bool:
         return bool(self._queue) or (self._sender is not None and not self._sender.done())
 
-    def snapshot(self) -> None:
-        """Capture the whole state at the end of this turn and store it."""
+    def snapshot(self) -> asyncio.Future[None]:
+        """Capture the whole state at the end of this turn and store it; the future is
+        done once it is stored (or the attempt failed, which is logged)."""
         self._snapshot_wanted = True
         self._seal_soon()
+        stored: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._snapshot_waiters.append(stored)
+        return stored
 
     # --- batches ---------------------------------------------------------------------------
 
@@ -139,6 +145,7 @@ class JournalWriter:
         if self._snapshot_wanted:
             self._snapshot_wanted = False
             turn.snapshot = self._capture()
+            turn.waiters, self._snapshot_waiters = self._snapshot_waiters, []
         if turn.durable and not turn.held and turn.snapshot is None:
             return
         self._queue.append(turn)
@@ -171,7 +178,7 @@ class JournalWriter:
             for output in turn.held:
                 self._release(output)
             if turn.snapshot is not None:
-                self._store(turn.snapshot, covers=self.last)
+                self._store(turn.snapshot, self.last, turn.waiters)
 
     async def _write(self, data: bytes) -> None:
         headers = {
@@ -202,10 +209,17 @@ class JournalWriter:
 
     # --- snapshots -------------------------------------------------------------------------
 
-    def _store(self, snapshot: Journal, covers: int) -> None:
+    def _store(self, snapshot: Journal, covers: int, waiters: list[asyncio.Future[None]]) -> None:
         task = asyncio.create_task(self._put(snapshot, covers), name="ha-snapshot")
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+        def tell(_: asyncio.Task[None]) -> None:
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+
+        task.add_done_callback(tell)
 
     async def _put(self, snapshot: Journal, covers: int) -> None:
         batch = Batch(

@@ -65,6 +65,8 @@ def build_app(
             up = set(runtime.peering.connected)
             peers = runtime.peering.settings.peers
             body["iscc"] = {location: "up" if location in up else "down" for location in peers}
+        if runtime.role != "standalone":
+            body["ha"] = {"role": runtime.role}
         return web.json_response(body, status=200 if link else 503)
 
     @read_only

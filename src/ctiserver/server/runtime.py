@@ -148,6 +148,8 @@ class Runtime:
         self.core = core
         self.view = CoreView(core)
         self._token_owners.clear()
+        if self.link is not None and self.link.up:
+            self.perform(core.link_up(self.clock.now()))
 
     # --- clients ------------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ from ctiserver.tserver.sessions import (
     Sessions,
     SessionSent,
     SessionUnregistered,
+    facts_of,
     keep,
 )
 
@@ -219,9 +220,13 @@ class Clients:
 
     def take_over(self, at: Instant) -> None:
         """The sessions whose client is not connected here become detached clients of
-        this server, registered as they were, for what is left of their window."""
+        this server, registered as they were, for what is left of their window.  The
+        sessions of clients connected here go into the journal whole (the old primary
+        never wrote them)."""
         for session in self.sessions:
             if session.id in self._client_of:
+                if self.journaling:
+                    self.facts.extend(facts_of(session))
                 continue
             stand_in = ClientId(next(self._stand_ins))
             self.registry.add_client(stand_in)

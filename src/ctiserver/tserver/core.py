@@ -307,7 +307,7 @@ class TServerCore:
     def peer_message(self, location: str, message: PeerMessage, at: Instant) -> list[Output]:
         """A message from another site; one that cannot be handled is logged and dropped,
         and the server carries on."""
-        if self.iscc is not None:
+        if self.iscc is not None and self._role is ServerRole.PRIMARY:
             try:
                 self.iscc.received(location, message, at)
             except Exception:

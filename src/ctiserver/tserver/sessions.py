@@ -208,6 +208,25 @@ class Sessions:
         return facts
 
 
+def facts_of(session: Session) -> list[SessionFact]:
+    """Facts that rebuild one session from nothing."""
+    facts: list[SessionFact] = [
+        SessionOpened(
+            session=session.id,
+            application=session.application,
+            forgotten_below=session.forgotten_below,
+        )
+    ]
+    facts.extend(
+        SessionRegistered(session=session.id, dn=dn, mode=mode)
+        for dn, mode in session.registrations.items()
+    )
+    facts.extend(SessionSent(sessions=(session.id,), sequence=n, event=e) for n, e in session.sent)
+    if session.dropped_at is not None:
+        facts.append(SessionDropped(session=session.id, at=session.dropped_at))
+    return facts
+
+
 def keep(session: Session, sequence: int, event: TMessage, max_events: int) -> None:
     """Keep event number *sequence* for *session* (the hot path: every copy of every
     event sent to a client with a session)."""
