@@ -192,8 +192,49 @@ def query_address(core: Core, ctx: RequestContext) -> None:
         case AddressInfoType.NUMBER_OF_CALLS_IN_QUEUE:
             info_status = str(_counts(core, dn)["waiting-calls"])
         case _:
-            raise NotSupported(f"RequestQueryAddress does not support InfoType {info_type}")
+            info_status = _reporting_info(core, dn, info_type, extensions)
     core.reply(ctx, address_info(dn, info_type, info_status, extensions))
+
+
+# The InfoTypes of reporting (docs/protocol.md, RequestQueryAddress).
+NOT_ANSWERED = {
+    AddressInfoType.NUMBER_OF_IDLE_TRUNKS: "the switch tells no one how many trunks it has",
+    AddressInfoType.DATABASE_VALUE: "the switch keeps no database values for the server",
+}
+
+
+def _reporting_info(
+    core: Core, dn: DeviceId, info_type: AddressInfoType, extensions: KVList
+) -> str:
+    """AssociationStatus, QueueLoginAudit, QueueStatus, NumberOfTrunksInUse; Extensions
+    gets what each lists."""
+    model = core.model
+    match info_type:
+        case AddressInfoType.ASSOCIATION_STATUS:  # the switch monitors every DN while up
+            return "Associated" if core.link_connected else "NotAssociated"
+        case AddressInfoType.QUEUE_LOGIN_AUDIT:
+            _counts(core, dn)  # an ACD queue
+            logged_in: KVList = {
+                str(at): str(agent.agent_id)
+                for at, agent in model.agents.items()
+                if agent.queue in (dn, None)
+            }
+            extensions["agents-logged-in"] = logged_in
+            return str(len(logged_in))
+        case AddressInfoType.QUEUE_STATUS:
+            counts = _counts(core, dn)
+            if not counts["agents"]:
+                return AddressStatus.VACANT.value
+            return AddressStatus.AVAILABLE.value if counts["ready-agents"] else "NotAvailable"
+        case AddressInfoType.NUMBER_OF_TRUNKS_IN_USE:
+            trunks = sorted({c.trunk for c in model.calls_at(dn) if c.trunk})
+            in_use: KVList = {trunk: "in-use" for trunk in trunks}
+            extensions["trunks"] = in_use
+            return str(len(trunks))
+        case _ if info_type in NOT_ANSWERED:
+            raise InvalidAttribute(f"InfoType {info_type}: {NOT_ANSWERED[info_type]}")
+        case _:
+            raise NotSupported(f"RequestQueryAddress does not support InfoType {info_type}")
 
 
 def _counts(core: Core, dn: DeviceId) -> KVList:
