@@ -115,6 +115,33 @@ actions = st.one_of(
     st.tuples(st.just("RequestCancelMonitoring"), dn),
     st.tuples(st.sampled_from(["RequestSetMuteOn", "RequestSetMuteOff"]), dn, conn),
     st.tuples(st.sampled_from(["RequestListenDisconnect", "RequestListenReconnect"]), dn, conn, dn),
+    # queries and subscriptions (docs/protocol.md, Queries)
+    st.tuples(
+        st.sampled_from(["RequestQuerySwitch", "RequestRegisterAll", "RequestUnregisterAll"]), dn
+    ),
+    st.tuples(
+        st.just("RequestQueryLocation"),
+        dn,
+        st.sampled_from(["AllLocations", "MonitorAllLocations"]),
+    ),
+    st.tuples(
+        st.just("RequestSetInputMask"),
+        dn,
+        st.sampled_from([(), ("EventRinging", "EventEstablished"), ("EventBogus",)]),
+    ),
+    st.tuples(
+        st.just("RequestQueryAddress"),
+        st.sampled_from([*STATIONS, Q]),
+        st.sampled_from(
+            [
+                "AssociationStatus",
+                "QueueLoginAudit",
+                "QueueStatus",
+                "NumberOfTrunksInUse",
+                "NumberOfIdleTrunks",
+            ]
+        ),
+    ),
 )
 
 
@@ -141,6 +168,14 @@ def attributes(action: tuple[Any, ...], conns: list[str]) -> dict[str, Any]:
             return {"ThisDN": this_dn, "OtherDN": rest[0], "MonitorNextCallType": kind, "Extensions": extensions}  # fmt: skip
         case "RequestCancelMonitoring":
             return {"ThisDN": this_dn}
+        case "RequestQuerySwitch" | "RequestRegisterAll" | "RequestUnregisterAll":
+            return {}
+        case "RequestQueryLocation":
+            return {"LocationInfoType": rest[0]}
+        case "RequestSetInputMask":
+            return {"InputMask": list(rest[0])}
+        case "RequestQueryAddress":
+            return {"ThisDN": this_dn, "InfoType": rest[0]}
         case "RequestAttachUserData":
             return {"ThisDN": this_dn, "ConnID": pick(rest[0]), "UserData": {"k": this_dn}}
         case "RequestCompleteTransfer" | "RequestAlternateCall" | "RequestReconnectCall":

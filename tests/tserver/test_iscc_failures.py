@@ -123,7 +123,7 @@ def test_the_peer_not_connected_or_speaking_another_version() -> None:
     sites.peer_down("SiteA", "SiteB")
     down = make_call(sites)
     wire = sites["SiteA"]
-    wire.perform(wire.core.peer_incompatible("SiteB", "ctiserver-iscc/9"))
+    wire.perform(wire.core.peer_incompatible("SiteB", "ctiserver-iscc/9", wire.now()))
     other = make_call(sites)
     assert heard(wire, a) == [
         error(down, 1001, "the CTI server of SiteB is not connected", A),

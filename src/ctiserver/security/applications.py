@@ -75,6 +75,17 @@ REQUIRED_PERMISSION: Final[Mapping[str, Permission | None]] = {
         ),
         C,
     ),
+    # queries about the server and the sites, subscriptions
+    **dict.fromkeys(
+        (
+            "RequestQueryLocation",
+            "RequestQuerySwitch",
+            "RequestRegisterAll",
+            "RequestUnregisterAll",
+            "RequestSetInputMask",
+        ),
+        M,
+    ),
 }
 
 # What a missing permission stops an application from doing, for the ErrorMessage.
@@ -122,6 +133,12 @@ def authorize(application: Application | None, message: TMessage) -> Refusal | N
             TError.CSTA_SECURITY_VIOLATION,
             f"application {application.name!r} may not {_DOES[needed]}: "
             f"{name} needs the {needed.value!r} permission",
+        )
+    if name == "RequestRegisterAll" and application.dns is not None:
+        return Refusal(
+            TError.CSTA_PRIVILEGE_VIOLATION_SPECIFIED_DEVICE,
+            f"application {application.name!r} may not register every DN "
+            f"(its DNs: {application.dns_text})",
         )
     dn = message.get("ThisDN")
     if isinstance(dn, str) and not application.scope_allows(dn):

@@ -141,6 +141,15 @@ EVENTS: Final[Mapping[str, EventShape]] = {
         name: _shape(("ThisDN", "OtherDN", "ConnID", "CallID"), ("ReferenceID", "Extensions"))
         for name in ("EventListenDisconnected", "EventListenReconnected")
     },
+    # queries about the server and the sites (docs/protocol.md, Queries)
+    "EventLocationInfo": _shape(
+        ("LocationInfoType",), ("ReferenceID", "Location", "LocationInfo", "Extensions")
+    ),
+    "EventSwitchInfo": _shape(
+        ("ReferenceID", "SwitchInfoType", "TimeinSecs", "TimeinuSecs"), ("Extensions",)
+    ),
+    "EventRegisteredAll": _shape(("ReferenceID",), ("Extensions",)),
+    "EventUnregisteredAll": _shape(("ReferenceID",), ("Extensions",)),
 }
 
 

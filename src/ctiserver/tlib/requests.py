@@ -145,6 +145,17 @@ REQUESTS.update(
         "RequestListenReconnect": RequestSpec((*_CALL, "OtherDN")),
     }
 )
+# Queries about the server and the sites, and subscriptions (docs/protocol.md, Queries).
+REQUESTS.update(
+    {
+        "RequestQueryLocation": RequestSpec((), ("Location", "LocationInfoType")),
+        "RequestQuerySwitch": RequestSpec((), ("SwitchInfoType",)),
+        "RequestRegisterAll": RequestSpec(),
+        "RequestUnregisterAll": RequestSpec(),
+        "RequestSetInputMask": RequestSpec(("InputMask",)),
+    }
+)
+MAX_INPUT_MASK = 512  # event names in one InputMask
 
 
 class InvalidRequest(Exception):
@@ -196,7 +207,9 @@ def _check_attributes(name: str, spec: RequestSpec, message: dict[str, Any]) -> 
             raise InvalidRequest(
                 TError.INVALID_ATTR, f"{name} does not take the attribute {attribute!r}"
             )
-        if attribute != "Request":
+        if attribute == "InputMask":
+            _check_names(attribute, value)
+        elif attribute != "Request":
             _check_value(attribute, value)
 
 
@@ -236,6 +249,18 @@ def check_switch_text(where: str, value: str, limit: int) -> None:
             TError.INVALID_ATTR,
             f"{where} contains the control character U+{ord(found.group()):04X}",
         )
+
+
+def _check_names(attribute: str, value: Any) -> None:
+    """A list of names (InputMask: event names)."""
+    if not isinstance(value, list) or len(value) > MAX_INPUT_MASK:
+        raise InvalidRequest(
+            TError.INVALID_ATTR, f"{attribute} must be a list of at most {MAX_INPUT_MASK} names"
+        )
+    for name in value:
+        if not isinstance(name, str) or not name:
+            raise InvalidRequest(TError.INVALID_ATTR, f"{attribute} must hold non-empty strings")
+        check_switch_text(attribute, name, MAX_STRING_LENGTH)
 
 
 def _is_positive_int(value: Any) -> bool:

@@ -227,6 +227,26 @@ class MonitorNextCallType(enum.StrEnum):
     ALL_CALLS = "AllCalls"
 
 
+class LocationInfoType(enum.StrEnum):
+    """TLocationInfoType: what RequestQueryLocation asks, what EventLocationInfo says."""
+
+    ALL_LOCATIONS = "AllLocations"
+    LOCATION_DATA = "LocationData"
+    MONITOR_LOCATION = "MonitorLocation"
+    CANCEL_MONITOR_LOCATION = "CancelMonitorLocation"
+    MONITOR_ALL_LOCATIONS = "MonitorAllLocations"
+    CANCEL_MONITOR_ALL_LOCATIONS = "CancelMonitorAllLocations"
+    LOCATION_MONITOR_CANCELED = "LocationMonitorCanceled"
+    ALL_LOCATIONS_MONITOR_CANCELED = "AllLocationsMonitorCanceled"
+
+
+class SwitchInfoType(enum.StrEnum):
+    """TSwitchInfoType: what RequestQuerySwitch asks."""
+
+    DATE_TIME = "DateTime"
+    CLASSIFIER_STAT = "ClassifierStat"
+
+
 ENUMERATIONS: dict[str, type[enum.StrEnum]] = {
     "CallType": CallType,
     "CallState": CallState,
@@ -244,6 +264,8 @@ ENUMERATIONS: dict[str, type[enum.StrEnum]] = {
     "CallInfoType": CallInfoType,
     "ServerRole": ServerRole,
     "MonitorNextCallType": MonitorNextCallType,
+    "LocationInfoType": LocationInfoType,
+    "SwitchInfoType": SwitchInfoType,
 }
 
 
@@ -322,3 +344,9 @@ class TMessage(TypedDict, total=False):
     NetworkCallID: str
     ThisTrunk: str
     OtherTrunk: str
+    LocationInfoType: str
+    LocationInfo: KVList
+    SwitchInfoType: str
+    TimeinSecs: int
+    TimeinuSecs: int
+    InputMask: list[str]

@@ -163,12 +163,12 @@ def register_address(core: Core, ctx: RequestContext) -> None:
 def unregister_address(core: Core, ctx: RequestContext) -> None:
     """Unregistering a DN the client had not registered changes nothing: EventACK."""
     dn = DeviceId(ctx.message["ThisDN"])
+    if dn not in core.model.dns:  # nor a subscription's name (tserver.queries)
+        raise DnNotConfigured(dn)
     if core.unregister(ctx.client, dn, ctx.at):
         core.reply(ctx, unregistered(dn))
-    elif dn in core.model.dns:
-        core.reply(ctx, ack_event(dn))
     else:
-        raise DnNotConfigured(dn)
+        core.reply(ctx, ack_event(dn))
 
 
 def query_address(core: Core, ctx: RequestContext) -> None:

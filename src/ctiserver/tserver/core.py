@@ -40,6 +40,7 @@ from ctiserver.tserver import (
     agents,
     calls,
     private,
+    queries,
     reservations,
     routing,
     supervision,
@@ -87,6 +88,7 @@ from ctiserver.tserver.port import (
     Resend,
     SendToPeer,
     SendToSwitch,
+    Site,
 )
 from ctiserver.tserver.publishing import Publisher
 from ctiserver.tserver.registry import Registry
@@ -106,6 +108,7 @@ HANDLERS: Mapping[str, Handler] = {
     **private.HANDLERS,
     **reservations.HANDLERS,
     **supervision.HANDLERS,
+    **queries.HANDLERS,
 }
 # What carries out a request on a call moving to another site, with the access number.
 CARRY_OUT: Mapping[Purpose, Callable[..., None]] = {
@@ -204,7 +207,13 @@ class TServerCore:
         return self.clients.registry.mode(client, dn)
 
     def clients_of(self, dn: DeviceId) -> list[ClientId]:
-        return self.clients.registry.clients_of(dn)
+        """Who hears the events of *dn*: its registrants, and who registered every DN
+        (RequestRegisterAll)."""
+        registry = self.clients.registry
+        every = registry.clients_of(queries.EVERY_DN)
+        if not every:
+            return registry.clients_of(dn)
+        return list(dict.fromkeys((*registry.clients_of(dn), *every)))
 
     @property
     def greeted(self) -> list[ClientId]:
@@ -290,19 +299,41 @@ class TServerCore:
 
     def peer_up(self, location: str, at: Instant) -> list[Output]:
         if self.iscc is not None:
+            before = self.iscc.site(location)
             self.iscc.peer_up(location)
+            self._site_changed(before, location, at)
         return self._flush()
 
-    def peer_incompatible(self, location: str, version: str) -> list[Output]:
+    def peer_incompatible(self, location: str, version: str, at: Instant) -> list[Output]:
         """The server of *location* greeted us in another protocol version."""
         if self.iscc is not None:
+            before = self.iscc.site(location)
             self.iscc.peer_incompatible(location, version)
+            self._site_changed(before, location, at)
         return self._flush()
 
     def peer_down(self, location: str, at: Instant) -> list[Output]:
         if self.iscc is not None:
+            before = self.iscc.site(location)
             self.iscc.peer_down(location, at)
+            self._site_changed(before, location, at)
         return self._flush()
+
+    def _site_changed(self, before: Site | None, location: str, at: Instant) -> None:
+        """Tell the clients monitoring *location* (RequestQueryLocation) of a change."""
+        assert self.iscc is not None
+        after = self.iscc.site(location)
+        if after is None or after == before:
+            return
+        registry = self.clients.registry
+        watchers = dict.fromkeys(
+            (
+                *registry.clients_of(queries.site_subscription(location)),
+                *registry.clients_of(queries.EVERY_SITE),
+            )
+        )
+        if watchers:
+            self.send(queries.site_event(after), watchers, at)
 
     def peer_message(self, location: str, message: PeerMessage, at: Instant) -> list[Output]:
         """A message from another site; one that cannot be handled is logged and dropped,
@@ -527,12 +558,17 @@ class TServerCore:
         at: Instant,
         *,
         answering: Requester | None = None,
+        masked: bool = True,
     ) -> None:
         self._sequence += 1
         event["Server"] = self._settings.name
         event["EventSequenceNumber"] = self._sequence
         event["time"] = format_time(at.wall)
         recipients = tuple(clients)
+        masks = self.clients.masks
+        if masks and masked:  # RequestSetInputMask: only the events each client takes
+            name = event["Event"]
+            recipients = tuple(c for c in recipients if name in masks.get(c, (name,)))
         requester = None
         if answering is not None:
             requester = (answering.client, answering.reference_id)
@@ -545,13 +581,15 @@ class TServerCore:
 
     def reply(self, ctx: RequestContext, event: TMessage) -> None:
         event["ReferenceID"] = ctx.reference_id
-        self.send(event, (ctx.client,), ctx.at)
+        self.send(event, (ctx.client,), ctx.at, masked=False)
 
     def refuse(self, ctx: RequestContext, exc: BaseException) -> None:
         code = error_code_for(exc)
         message = error_message_for(exc, ctx.name)
         dn = DeviceId(ctx.message["ThisDN"]) if "ThisDN" in ctx.message else None
-        self.send(error_event(ctx.reference_id, code, message, dn=dn), (ctx.client,), ctx.at)
+        self.send(
+            error_event(ctx.reference_id, code, message, dn=dn), (ctx.client,), ctx.at, masked=False
+        )
 
     def pending(
         self, ctx: RequestContext, dn: DeviceId, answers: Iterable[Answer], **fields: object
@@ -620,6 +658,12 @@ class TServerCore:
         if session is not None and self._role is ServerRole.PRIMARY:
             self.features.unregistered(session, dn, at)
         return True
+
+    def sites(self) -> list[Site] | None:
+        return None if self.iscc is None else self.iscc.sites()
+
+    def set_input_mask(self, client: ClientId, events: frozenset[str] | None) -> None:
+        self.clients.set_mask(client, events)
 
     def session_open(self, session: str) -> bool:
         return self.clients.sessions.get(session) is not None

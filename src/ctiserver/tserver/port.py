@@ -233,6 +233,16 @@ class Queries(Protocol):
     def monitoring_of(self, agent: DeviceId) -> Monitoring | None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Site:
+    """Another site of ISCC as RequestQueryLocation reports it: whether its server is
+    connected, and the access code that reaches its switch."""
+
+    location: str
+    status: str  # "connected", "disconnected", or "incompatible" (another protocol)
+    access_code: str = ""
+
+
 # --- the verbs -----------------------------------------------------------------------------
 
 
@@ -344,6 +354,13 @@ class Core(Protocol):
     ) -> None:
         """RequestReserveAgent, checked (duration 0: cancel): collect it, grant it or
         refuse it (tserver.reservations)."""
+
+    def sites(self) -> list[Site] | None:
+        """The other sites of ISCC and their servers (None: ISCC is not configured)."""
+
+    def set_input_mask(self, client: ClientId, events: frozenset[str] | None) -> None:
+        """Send *client* only these events from now on (None: every event); the answers
+        to its requests always go."""
 
     def reject_route(self, cross_ref_id: str, at: Instant) -> None:
         """The router rejected the call: the dialogue ends and its registrants hear
