@@ -85,3 +85,26 @@ async def test_two_routers_reserve_the_same_agent(make_site: SiteFactory) -> Non
     again = first.send("RequestReserveAgent", ThisDN=D)
     await expect(first, "EventAgentReserved", ReferenceID=again, ThisDN=D)
     await quiet(second)
+
+
+async def test_an_idle_reason_through_sockets(make_site: SiteFactory) -> None:
+    site = await make_site(site={"acd_queues": {DeviceId(Q): AcdQueueSettings(0.0)}})
+    desk, supervisor = await site.client(D), await site.client(D, name="supervisor")
+    await desk.agent_login(D, "1001", queue=Q, work_mode="ManualIn")
+    for client in (desk, supervisor):
+        await expect(client, "EventAgentLogin")
+        await expect(client, "EventAgentNotReady")
+    reference = desk.send("RequestAgentSetIdleReason", ThisDN=D, AgentIdleReason=12)
+    told = {"ThisDN": D, "AgentID": "1001", "AgentWorkMode": "AuxWork", "ThisQueue": Q}
+    told["Extensions"] = {"ReasonCode": "12"}
+    await expect(desk, "EventAgentNotReady", ReferenceID=reference, **told)
+    await expect(supervisor, "EventAgentNotReady", ReferenceID=None, **told)
+    agent = site.service.embedded.switch.view().agent("1001")  # type: ignore[union-attr]
+    assert agent is not None
+    assert agent.reason_code == "12"
+    await desk.agent_ready(D)
+    await expect(supervisor, "EventAgentReady")
+    refused = desk.send("RequestAgentSetIdleReason", ThisDN=D, AgentIdleReason=12)
+    await expect(desk, "EventAgentReady")
+    await expect(desk, "EventError", ErrorCode=53, ReferenceID=refused)
+    await quiet(supervisor)

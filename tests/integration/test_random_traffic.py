@@ -104,6 +104,7 @@ actions = st.one_of(
     st.tuples(
         st.just("RequestReserveAgent"), dn, st.sampled_from([-1, 0, 50, 5000]), st.integers(0, 2)
     ),
+    st.tuples(st.just("RequestAgentSetIdleReason"), dn, st.sampled_from([-1, 0, 12])),
     st.tuples(
         st.just("RequestMonitorNextCall"),
         dn,
@@ -162,6 +163,8 @@ def attributes(action: tuple[Any, ...], conns: list[str]) -> dict[str, Any]:
             return {"ThisDN": this_dn}
         case "RequestReserveAgent":
             return {"ThisDN": this_dn, "Timeout": rest[0], "Priority": rest[1]}
+        case "RequestAgentSetIdleReason":
+            return {"ThisDN": this_dn, "AgentIdleReason": rest[0]}
         case "RequestMonitorNextCall":
             kind, mode, scope = rest[1:]
             extensions = {"MonitorMode": mode, "MonitorScope": scope}

@@ -46,8 +46,8 @@ _CALL_CONTROL = (
     "RequestInitiateConference", "RequestCompleteConference", "RequestSingleStepConference",
     "RequestDeleteFromConference", "RequestAlternateCall", "RequestReconnectCall",
     "RequestRedirectCall", "RequestAgentLogin", "RequestAgentLogout", "RequestAgentReady",
-    "RequestAgentNotReady", "RequestAttachUserData", "RequestUpdateUserData",
-    "RequestDeletePair", "RequestDeleteUserData", "RequestPrivateService",
+    "RequestAgentNotReady", "RequestAgentSetIdleReason", "RequestAttachUserData",
+    "RequestUpdateUserData", "RequestDeletePair", "RequestDeleteUserData", "RequestPrivateService",
 )  # fmt: skip
 
 # Which permission each request needs; None: any application may send it.

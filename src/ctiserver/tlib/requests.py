@@ -53,7 +53,9 @@ STRING_ATTRIBUTES = frozenset(
 INTEGER_ATTRIBUTES = frozenset(
     {"ReferenceID", "PrivateMsgID", "XReferenceID", "LastEventSequenceNumber"}
 )
-SIGNED_INTEGER_ATTRIBUTES = frozenset({"Timeout", "Priority"})  # 0 and below mean something
+SIGNED_INTEGER_ATTRIBUTES = frozenset(
+    {"Timeout", "Priority", "AgentIdleReason"}
+)  # 0 and below mean something
 KV_ATTRIBUTES = frozenset({"UserData", "Extensions", "Reasons"})
 COMMON_ATTRIBUTES = frozenset({"Request", "ReferenceID", "Extensions", "Reasons"})
 
@@ -119,6 +121,7 @@ REQUESTS: dict[str, RequestSpec] = {
     "RequestAgentLogout": RequestSpec(("ThisDN",), ("ThisQueue", "AgentID")),
     "RequestAgentReady": RequestSpec(("ThisDN",), ("ThisQueue", "AgentWorkMode")),
     "RequestAgentNotReady": RequestSpec(("ThisDN",), ("ThisQueue", "AgentWorkMode")),
+    "RequestAgentSetIdleReason": RequestSpec(("ThisDN", "AgentIdleReason"), ("ThisQueue",)),
     "RequestAttachUserData": RequestSpec((*_CALL, "UserData")),
     "RequestUpdateUserData": RequestSpec((*_CALL, "UserData")),
     "RequestDeletePair": RequestSpec((*_CALL, "Key")),

@@ -350,3 +350,4 @@ class TMessage(TypedDict, total=False):
     TimeinSecs: int
     TimeinuSecs: int
     InputMask: list[str]
+    AgentIdleReason: int

@@ -5,6 +5,8 @@
     RequestAgentLogout    loggedOff
     RequestAgentReady     ready
     RequestAgentNotReady  notReady, or workingAfterCall for AgentWorkMode AfterCallWork
+    RequestAgentSetIdleReason  the NotReady agent's state again, with AgentIdleReason as
+                          its reason code: answered by EventAgentNotReady
 
 The password travels as hexBinary, as ECMA-323 writes it.  One agent per DN: another
 AgentID on a DN that has one is refused; the same AgentID again is answered with
@@ -27,7 +29,7 @@ from ctiserver.csta.types import PrivateData, PrivateElement
 from ctiserver.ids import DeviceId
 from ctiserver.model.agents import REASON_CODE as REASON_ELEMENT
 from ctiserver.model.changes import AgentChanged, AgentEvent
-from ctiserver.model.states import DnKind
+from ctiserver.model.states import AgentStatus, DnKind
 from ctiserver.model.values import Agent, AgentIntent
 from ctiserver.tlib.vocabulary import AgentWorkMode
 from ctiserver.tserver.checks import controlled_dn
@@ -212,9 +214,37 @@ def agent_not_ready(core: Core, ctx: RequestContext) -> None:
     core.to_switch(ctx, request, core.pending(ctx, dn, [("EventAgentNotReady", NO_CALL)]))
 
 
+def agent_set_idle_reason(core: Core, ctx: RequestContext) -> None:
+    """The T-Library's older way to give a NotReady agent a reason: the agent stays in
+    its work mode (AfterCallWork included) with AgentIdleReason as its ReasonCode."""
+    dn = _station(core, ctx)
+    agent = _logged_in(core, dn)
+    if agent.status is AgentStatus.READY:
+        raise InvalidAttribute(
+            f"the agent on DN {dn} is {agent.status.value}: an idle reason is for a NotReady agent"
+        )
+    idle_reason = ctx.message["AgentIdleReason"]
+    if idle_reason < 0:
+        raise InvalidAttribute("AgentIdleReason must be 0 or more")
+    wanted = AgentIntent(
+        work_mode=agent.work_mode,
+        reasons=dict(ctx.message.get("Reasons") or {}),
+        reason_code=str(idle_reason),
+    )
+    core.intend(dn, wanted, ctx.at)
+    state = ReqAgentState.NOT_READY
+    if agent.status is AgentStatus.AFTER_CALL_WORK:
+        state = ReqAgentState.WORKING_AFTER_CALL
+    request = set_agent_state(
+        dn, state, agent.agent_id, wanted.reason_code, core.settings.private_namespace
+    )
+    core.to_switch(ctx, request, core.pending(ctx, dn, [("EventAgentNotReady", NO_CALL)]))
+
+
 HANDLERS: dict[str, Callable[[Core, RequestContext], None]] = {
     "RequestAgentLogin": agent_login,
     "RequestAgentLogout": agent_logout,
     "RequestAgentReady": agent_ready,
     "RequestAgentNotReady": agent_not_ready,
+    "RequestAgentSetIdleReason": agent_set_idle_reason,
 }
