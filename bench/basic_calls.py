@@ -7,13 +7,19 @@ prints calls per second, events per second, and the server's latency from a CSTA
 arriving (the chunk read from the switch) to the T-Library event leaving (the write to
 the client's socket), as percentiles; and the clients' request-to-answer times.
 
-    ./dev bench basic_calls [--pairs 100] [--seconds 10] [--loop uvloop|asyncio]
+    ./dev bench basic_calls [--pairs 100] [--seconds 10] [--loop uvloop|asyncio] [--ha]
+
+With --ha the server is the primary of a hot-standby pair (a nats-server is started for
+it; no backup runs, so that only the journal's cost is measured): compare with a run
+without it for the journal's cost on throughput and latency. bench/event_export.py runs
+it with and without the event stream (`[export]`).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import multiprocessing
 import time
@@ -21,10 +27,14 @@ from typing import Any
 
 from probe import Probe, events_sent, percentiles
 
-from ctiserver.app.config import Address, amend, demo
+from ctiserver.app.config import Address, Config, amend, demo
 from ctiserver.app.service import Service
+from ctiserver.ha.member import Role
+from ctiserver.ha.settings import HaSettings
 from ctiserver.ids import DeviceId
+from ctiserver.jetstream.link import NatsSettings
 from ctiserver.model.states import DnKind
+from jetstream import nats_server
 
 # --- the clients (child process) ------------------------------------------------------------
 
@@ -81,7 +91,8 @@ async def _clients(address: tuple[str, int], pairs: int, seconds: float) -> dict
 # --- the server (this process) --------------------------------------------------------------
 
 
-async def serve_and_measure(pairs: int, seconds: float) -> None:
+def bench_config(pairs: int, **sections: Any) -> Config:
+    """The demo site with *pairs* pairs of extensions, on port 0, with *sections* changed."""
     dns = {DeviceId(str(7001 + n)): DnKind.EXTENSION for n in range(2 * pairs)}
     config = amend(
         demo(),
@@ -93,24 +104,55 @@ async def serve_and_measure(pairs: int, seconds: float) -> None:
         },
         switch={"reply_timeout": 30.0},
     )
+    return amend(config, sections)
+
+
+def pair_sections(nats: str | None, lease_ttl: float) -> dict[str, Any]:
+    """The [nats] and [ha] of a pair's primary at *nats* (none without it)."""
+    if nats is None:
+        return {}
+    return {
+        "nats": NatsSettings(urls=(nats,)),
+        "ha": HaSettings(pair="bench", member="a", lease_ttl=lease_ttl),
+    }
+
+
+async def serve_and_measure(
+    pairs: int, seconds: float, nats: str | None = None, lease_ttl: float = 1.0
+) -> None:
     probe = Probe()
     probe.install()
+    config = bench_config(pairs, **pair_sections(nats, lease_ttl))
+    result, events, _ = await measure(config, pairs, seconds)
+    report(pairs, result, events, probe)
+
+
+async def measure(
+    config: Config, pairs: int, seconds: float
+) -> tuple[dict[str, Any], float, Service]:
+    """Run the clients against a server of *config*: their result, the events the server
+    sent meanwhile, and the service (stopped) for what else the caller wants to read.
+    The result's "cpu" is the server's process time over the run."""
     service = Service(config, announce=lambda line: None)
     task = asyncio.create_task(service.run())
     await service.runtime.link_ready.wait()
+    if service.member is not None:
+        await service.member.became(Role.PRIMARY)
     receive, send = multiprocessing.Pipe(duplex=False)
     child = multiprocessing.get_context("spawn").Process(
         target=run_clients, args=(service.client_address, pairs, seconds, send)
     )
     events_before = events_sent(service)
+    cpu = time.process_time()
     child.start()
     send.close()  # the child's copy remains: if the child dies, recv() ends with EOFError
     result = await asyncio.get_running_loop().run_in_executor(None, receive.recv)
+    result["cpu"] = time.process_time() - cpu
     child.join()
     events = events_sent(service) - events_before
     service.stop()
     await task
-    report(pairs, result, events, probe)
+    return result, events, service
 
 
 def report(pairs: int, result: dict[str, Any], events: float, probe: Probe) -> None:
@@ -131,6 +173,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the server here")
+    parser.add_argument("--ha", action="store_true", help="as the primary of a pair (journal)")
+    parser.add_argument("--lease-ttl", type=float, default=1.0, help="of the pair (with --ha)")
     arguments = parser.parse_args()
     factory = None
     if arguments.loop == "uvloop":
@@ -139,10 +183,12 @@ def main() -> None:
         factory = uvloop.new_event_loop
     print(f"event loop:                {arguments.loop}")
     profiler = cProfile.Profile() if arguments.profile else None
-    with asyncio.Runner(loop_factory=factory) as runner:
+    print(f"hot-standby journal:       {'on' if arguments.ha else 'off'}")
+    with contextlib.ExitStack() as stack, asyncio.Runner(loop_factory=factory) as runner:
+        nats = stack.enter_context(nats_server()) if arguments.ha else None
         if profiler is not None:
             profiler.enable()
-        runner.run(serve_and_measure(arguments.pairs, arguments.seconds))
+        runner.run(serve_and_measure(arguments.pairs, arguments.seconds, nats, arguments.lease_ttl))
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(arguments.profile)

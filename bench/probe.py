@@ -12,20 +12,46 @@ from contextlib import asynccontextmanager
 from ctiserver.app.config import Config
 from ctiserver.app.service import Service
 from ctiserver.link.connection import CstaLink
+from ctiserver.server.runtime import Runtime
 from ctiserver.server.tcp import TlibTcpProtocol
+from ctiserver.tserver.port import Deliver, Output, Resend
 
 
 class Probe:
-    """Times from a switch chunk arriving to each client write carrying its events."""
+    """Times from a switch chunk arriving to each client write carrying its events (an
+    event held by the hot-standby journal carries its chunk's time until it is sent)."""
 
     def __init__(self) -> None:
         self.arrived: float | None = None
         self.latencies: list[float] = []
         self.csta_chunks = 0
+        self._held: dict[int, float] = {}  # id(Deliver) -> its chunk's arrival
 
     def install(self) -> None:
         probe = self
         drain, send, flush = CstaLink._drain, TlibTcpProtocol.send, TlibTcpProtocol._flush
+        perform, release = Runtime.perform, Runtime.release
+
+        def stamped_perform(runtime: Runtime, outputs: list[Output]) -> None:
+            if probe.arrived is not None:
+                for output in outputs:
+                    if type(output) is Deliver:
+                        probe._held[id(output)] = probe.arrived
+            perform(runtime, outputs)
+
+        def stamped_release(runtime: Runtime, output: Deliver | Resend) -> None:
+            stamp = probe._held.pop(id(output), None)
+            if stamp is None or probe.arrived is not None:
+                release(runtime, output)
+                return
+            probe.arrived = stamp
+            try:
+                release(runtime, output)
+            finally:
+                probe.arrived = None
+
+        Runtime.perform = stamped_perform  # type: ignore[method-assign]
+        Runtime.release = stamped_release  # type: ignore[method-assign]
 
         def timed_drain(link: CstaLink) -> bool:
             probe.arrived = time.perf_counter()

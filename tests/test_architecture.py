@@ -37,6 +37,7 @@ SHELLS = [
     "orchestration",
     "pbxsim/listener.py",
     "pbxsim/command.py",
+    "jetstream",
 ]
 SHELL_PACKAGES = tuple("ctiserver." + part.removesuffix(".py").replace("/", ".") for part in SHELLS)
 # What a shell may import of the model and of the T-Server core: their front modules.

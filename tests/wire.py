@@ -41,6 +41,7 @@ from ctiserver.csta.system import (
 from ctiserver.csta.types import ConnectionID
 from ctiserver.errors import ServiceError
 from ctiserver.ids import CallId, ClientId, ConnId, DeviceId, InvokeId, MonitorCrossRefId
+from ctiserver.link import features as link_features
 from ctiserver.link.supervisor import AgentSnapshot, Snapshot
 from ctiserver.link.supervisor import _agent_of as agent_of
 from ctiserver.link.supervisor import _no_such_call as no_such_call
@@ -338,6 +339,10 @@ class Wire:
         self._change_monitors(dns, ())
         calls, agents = self.snapshot(dns)
         self.perform(self.core.resync(calls, self.now(), dns, agents))
+        stations = [dn for dn in dns if self.core.model.kind(dn) is DnKind.EXTENSION]
+        replies = [self._ask_switch(r) for r in link_features.requests_for(stations)]
+        answers = [r if isinstance(r, Response) else ServiceError("", "") for r in replies]
+        self.perform(self.core.resync_features(link_features.features_of(stations, answers), self.now()))  # fmt: skip
         self.perform(self.core.link_up(self.now()))
 
     def _change_monitors(self, start: Iterable[DeviceId], stop: Iterable[DeviceId]) -> None:

@@ -162,7 +162,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     phone.add_argument("station")
     phone.add_argument("action", choices=sorted(PHONE_ARGUMENTS))
-    phone.add_argument("value", nargs="?", help="the number, callID or code the action needs")
+    phone.add_argument(
+        "value", nargs="?", help="the number, callID, code or digits the action needs"
+    )
     phone.add_argument("--config", type=Path, help="the running server's configuration file")
     phone.add_argument("--http", metavar="HOST:PORT", help="the server's http-listen address")
     phone.set_defaults(handler=_phone)
@@ -322,6 +324,7 @@ PHONE_ARGUMENTS: dict[str, tuple[str, bool] | None] = {
     "hold": None,
     "retrieve": ("call", False),
     "account-code": ("code", True),
+    "digits": ("digits", True),
 }
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from ctiserver.app.config import Address, demo, load, parse
+from ctiserver.app.parts import pbx_config
 from ctiserver.errors import ConfigError
 from ctiserver.model.states import DnKind
 from ctiserver.supervision.view import DashboardSettings
@@ -127,3 +128,14 @@ def test_the_call_cleanup_section_and_its_defaults() -> None:
     assert demo().call_cleanup == CallCleanup(0, 0, 600)
     checked = parse("[call-cleanup]\nperiodic-check-tout = 30\n").call_cleanup
     assert (checked.notify_idle_timeout, checked.periodic_check) == (0, 30)
+
+
+def test_the_pbxsim_treatment_and_forwarding_times() -> None:
+    text = (
+        "[dn]\nextensions = ['7001']\n\n[pbxsim]\nannouncement-length = 1.5\nno-answer-time = 20\n"
+    )
+    pbx = pbx_config(parse(text))
+    assert (pbx.announcement_length, pbx.no_answer_time) == (1.5, 20)
+    assert (pbx_config(demo()).announcement_length, pbx_config(demo()).no_answer_time) == (3, 15)
+    with pytest.raises(ConfigError, match=":5: \\[pbxsim\\] no-answer-time must be a number"):
+        parse("[dn]\nextensions = ['7001']\n\n[pbxsim]\nno-answer-time = 0\n", Path("s.toml"))

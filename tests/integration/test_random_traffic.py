@@ -40,6 +40,17 @@ AT_THE_SWITCH = {
     PartyState.FAILED: L.FAIL,
 }
 
+MAKE_CALL_TYPES = ["Regular", "DirectAgent", "SupervisorAssist", "Priority", "DirectPriority"]
+ROUTE_TYPES = ["Default", "OverwriteDNIS", "DirectAgent", "Priority", "Announcement", "Reject"]
+TREATMENTS: dict[str, dict[str, Any]] = {
+    "Music": {"DURATION": 1},
+    "RingBack": {},
+    "CollectDigits": {"TOTAL_DIGITS": 2, "DIGIT_TIMEOUT": 1},
+    "PlayAnnouncementAndDigits": {"PROMPT": {"1": {"ID": "menu"}}, "TERM_DIGITS": "#"},
+    "IVR": {},
+}
+FORWARD_MODES = ["Unconditional", "OnBusy", "OnNoAnswer", "OnBusyAndNoAnswer", "SendAllCalls"]
+
 dn = st.sampled_from(STATIONS)
 number = st.sampled_from(NUMBERS)
 conn = st.integers(0, 7)  # an index into the ConnIDs seen so far; past the end: a bogus one
@@ -143,6 +154,27 @@ actions = st.one_of(
             ]
         ),
     ),
+    # calls: call types, DTMF, treatments, user events, DN features
+    st.tuples(st.just("RequestMakeCall"), dn, number, st.sampled_from(MAKE_CALL_TYPES)),
+    st.tuples(st.just("RequestRouteCall"), st.just(RP), conn, number, st.sampled_from(ROUTE_TYPES)),
+    st.tuples(st.just("RequestSendDTMF"), dn, conn),
+    st.tuples(
+        st.just("RequestApplyTreatment"), st.just(RP), conn, st.sampled_from(sorted(TREATMENTS))
+    ),
+    st.tuples(st.just("RequestDistributeUserEvent"), dn),
+    st.tuples(
+        st.sampled_from(
+            [
+                "RequestSetDNDOn",
+                "RequestSetDNDOff",
+                "RequestCallForwardCancel",
+                "RequestSetMessageWaitingOn",
+                "RequestSetMessageWaitingOff",
+            ]
+        ),
+        dn,
+    ),
+    st.tuples(st.just("RequestCallForwardSet"), dn, number, st.sampled_from(FORWARD_MODES)),
 )
 
 
@@ -153,8 +185,30 @@ def attributes(action: tuple[Any, ...], conns: list[str]) -> dict[str, Any]:
         return conns[-1 - index] if index < len(conns) else BOGUS
 
     match name:
+        case "RequestMakeCall" if len(rest) == 2:
+            return {"ThisDN": this_dn, "OtherDN": rest[0], "MakeCallType": rest[1]}
         case "RequestMakeCall":
             return {"ThisDN": this_dn, "OtherDN": rest[0]}
+        case "RequestRouteCall" if len(rest) == 3:
+            route = {"OtherDN": rest[1], "RouteType": rest[2]}
+            return {"ThisDN": this_dn, "ConnID": pick(rest[0]), **route}
+        case "RequestSendDTMF":
+            return {"ThisDN": this_dn, "ConnID": pick(rest[0]), "DTMFDigits": "1#"}
+        case "RequestApplyTreatment":
+            treatment = {"TreatmentType": rest[1], "TreatmentParms": TREATMENTS[rest[1]]}
+            return {"ThisDN": this_dn, "ConnID": pick(rest[0]), **treatment}
+        case "RequestDistributeUserEvent":
+            return {"ThisDN": this_dn, "UserData": {"from": "test"}}
+        case "RequestCallForwardSet":
+            return {"ThisDN": this_dn, "OtherDN": rest[0], "ForwardMode": rest[1]}
+        case (
+            "RequestSetDNDOn"
+            | "RequestSetDNDOff"
+            | "RequestCallForwardCancel"
+            | "RequestSetMessageWaitingOn"
+            | "RequestSetMessageWaitingOff"
+        ):
+            return {"ThisDN": this_dn}
         case "RequestAgentLogin":
             return {"ThisDN": this_dn, "AgentID": rest[0], "AgentWorkMode": rest[1], "ThisQueue": Q}
         case "RequestAgentNotReady":
@@ -274,6 +328,17 @@ def agree(service: Any) -> None:
             assert (agent is None) == (switch_agent is None), (number, agent, switch_agent)
             if agent is not None and switch_agent is not None:
                 assert agent.agent_id == switch_agent.agent_id
+            features_agree(model.features(number), view.features_of(number))
+
+
+def features_agree(ours: Any, theirs: Any) -> None:
+    """The server's DND, forwarding and message waiting at a DN are the switch's."""
+    if theirs is None:
+        assert (ours.dnd, dict(ours.forwarding), ours.message_waiting) == (False, {}, False)
+        return
+    assert ours.dnd == theirs.dnd
+    assert dict(ours.forwarding) == dict(theirs.forwarding)
+    assert ours.message_waiting == theirs.message_waiting
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -295,5 +360,25 @@ def test_a_fixed_busy_sequence() -> None:
         ("RequestSingleStepTransfer", "7001", 1, "7004"),
         ("RequestAgentLogin", "7004", "1001", "AutoIn"),
         ("RequestMakeCall", "7004", Q),
+    ]
+    asyncio.run(play(sequence))
+
+
+def test_a_fixed_sequence_of_features_treatments_and_call_types() -> None:
+    """DND, forwarding and message waiting set and cleared, a call treated at the routing
+    point while its caller sends digits, routed with an overwritten DNIS, a user event."""
+    sequence = [
+        ("RequestSetDNDOn", "7002"),
+        ("RequestCallForwardSet", "7003", "7004", "OnBusyAndNoAnswer"),
+        ("RequestSetMessageWaitingOn", "7001"),
+        ("RequestMakeCall", "7001", RP, "Priority"),
+        ("RequestApplyTreatment", RP, 0, "CollectDigits"),
+        ("RequestSendDTMF", "7001", 0),
+        ("RequestApplyTreatment", RP, 0, "PlayAnnouncementAndDigits"),
+        ("RequestRouteCall", RP, 0, "7003", "OverwriteDNIS"),
+        ("RequestMakeCall", "7004", "7002", "Regular"),
+        ("RequestDistributeUserEvent", "7003"),
+        ("RequestCallForwardCancel", "7003"),
+        ("RequestSetDNDOff", "7002"),
     ]
     asyncio.run(play(sequence))

@@ -1,4 +1,4 @@
-"""docs/pbxsim.md § 4.12: joining a call silently, actively or as a coach
+"""docs/pbxsim.md § 4.15: joining a call silently, actively or as a coach
 (SingleStepConferenceCall participationType), changing it (Escape `participation`), and
 microphone and speaker mute (SetMicrophoneMute, SetSpeakerMute)."""
 

@@ -141,3 +141,11 @@ def test_time_is_written_as_datetime_writes_it(epoch: float) -> None:
     is still exactly datetime's, rounding to the microsecond included."""
     expected = datetime.datetime.fromtimestamp(epoch, datetime.UTC)
     assert format_time(epoch) == expected.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_requests_a_csta_switch_cannot_serve_say_why() -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        check({"Request": "RequestOpenVoiceFile", "ReferenceID": 3})
+    assert refused.value.code is TError.UNSUP_OPER
+    assert refused.value.reference_id == 3
+    assert str(refused.value).startswith("RequestOpenVoiceFile is an IVR's")

@@ -44,6 +44,7 @@ from ctiserver.doors.address import Address
 from ctiserver.errors import ConfigError
 from ctiserver.ha.settings import HaSettings
 from ctiserver.ids import DeviceId
+from ctiserver.jetstream.events import ExportSettings
 from ctiserver.jetstream.link import NatsSettings
 from ctiserver.link.settings import LinkSettings
 from ctiserver.logs.trace import LogSettings
@@ -91,6 +92,7 @@ class Config:
     orchestration: OrchestrationSettings | None = None  # None: no [orchestration] section
     nats: NatsSettings | None = None  # None: no [nats] and no [ha]
     ha: HaSettings | None = None  # None: a single server
+    export: ExportSettings | None = None  # None: no [export] section
     source: Path | None = None  # the file it was read from
 
 
@@ -128,6 +130,7 @@ def parse(text: str, path: Path | None = None) -> Config:
         orchestration=sections.orchestration(reader, server.client_listen, site.dns),
         nats=nats_sections.nats(reader),
         ha=nats_sections.ha(reader),
+        export=nats_sections.export(reader, server.name),
         source=path,
     )
     _check_tls(reader, config)

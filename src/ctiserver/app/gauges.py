@@ -1,8 +1,8 @@
 """The metrics that a running server's parts hold as plain numbers or states, turned into
 Prometheus metric families each time /metrics is scraped (docs/http.md lists them):
-calls by state, the link to the switch, the ISCC links, the orchestration server, and
-the client buffers, and the dashboard's figures (agents by state, each queue's waiting
-calls and answers).
+calls by state, the link to the switch, the ISCC links, the orchestration server, the
+client buffers, the event export, and the dashboard's figures (agents by state, each
+queue's waiting calls and answers).
 
 Nothing here runs between scrapes, so none of it costs anything on the call path.
 """
@@ -17,6 +17,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from ctiserver.ha.member import Member, Role
 from ctiserver.http.dashboard import Dashboard
 from ctiserver.http.metrics import ServerMetrics
+from ctiserver.jetstream.export import BUFFER_FULL, REFUSED, EventExport, ExportState
 from ctiserver.orchestration.runtime import OrchestrationServer
 from ctiserver.scxml.effects import Effect, PlatformError, SessionEnded
 from ctiserver.server.buffers import BufferBudget
@@ -33,6 +34,7 @@ def register(
     budget: BufferBudget,
     dashboard: Dashboard | None = None,
     member: Member | None = None,
+    export: EventExport | None = None,
 ) -> None:
     """Register every scrape-time metric of a server made of these parts."""
     metrics.gauge("ctiserver_clients", "connected clients", lambda: runtime.client_count)
@@ -64,6 +66,8 @@ def register(
         metrics.collect(lambda: _supervision(dashboard))
     if member is not None:
         metrics.collect(lambda: _pair(member))
+    if export is not None:
+        metrics.collect(lambda: _export(export))
 
 
 def _calls(runtime: Runtime) -> Iterable[Metric]:
@@ -180,6 +184,39 @@ def _iscc(runtime: Runtime) -> Iterable[Metric]:
         for site, count in sorted(table.items()):
             family.add_metric([site], count)
         yield family
+
+
+def _export(export: EventExport) -> Iterable[Metric]:
+    """The event stream (docs/events.md): what JetStream took, what waits, what was lost."""
+    published = CounterMetricFamily(
+        "ctiserver_export_published",
+        "T-Library events stored in the event stream (acknowledged by JetStream)",
+    )
+    published.add_metric([], export.published)
+    dropped = CounterMetricFamily(
+        "ctiserver_export_dropped",
+        "T-Library events never exported: the buffer was full (NATS away), or JetStream "
+        "refused them",
+        labels=["reason"],
+    )
+    for reason in (BUFFER_FULL, REFUSED):
+        dropped.add_metric([reason], export.dropped[reason])
+    buffered = GaugeMetricFamily(
+        "ctiserver_export_buffered", "T-Library events waiting to be stored in the event stream"
+    )
+    buffered.add_metric([], export.buffered)
+    size = GaugeMetricFamily(
+        "ctiserver_export_buffered_bytes",
+        "bytes of the events waiting (bounded by [export] max-buffer)",
+    )
+    size.add_metric([], export.buffered_bytes)
+    up = GaugeMetricFamily(
+        "ctiserver_export_up",
+        "1 while NATS takes the events (0 while they are held or dropped; "
+        "1 on the backup of a pair, which has none to export)",
+    )
+    up.add_metric([], 0.0 if export.state in (ExportState.BUFFERING, ExportState.DROPPING) else 1.0)
+    yield from (published, dropped, buffered, size, up)
 
 
 class SessionCounts:

@@ -119,6 +119,8 @@ def pbx_config(config: Config) -> PbxConfig:
         recordings=str(pbxsim.recordings) if pbxsim.recordings is not None else None,
         trunk_listen=str(pbxsim.trunk_listen) if pbxsim.trunk_listen is not None else None,
         trunks=pbxsim.trunks,
+        announcement_length=pbxsim.announcement_length,
+        no_answer_time=pbxsim.no_answer_time,
     )
 
 

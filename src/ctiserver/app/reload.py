@@ -36,6 +36,7 @@ NAMES: Final[dict[Path, str]] = {
     ("orchestration",): "[orchestration]",
     ("nats",): "[nats]",
     ("ha",): "[ha]",
+    ("export",): "[export]",
 }
 LIVE: Final[frozenset[Path]] = frozenset(
     {
@@ -47,7 +48,8 @@ LIVE: Final[frozenset[Path]] = frozenset(
     }
 )
 IGNORED: Final[frozenset[Path]] = frozenset({("source",)})
-WHOLE: Final = frozenset({"iscc", "orchestration", "nats", "ha", "source"})  # compared as one
+# compared as one
+WHOLE: Final = frozenset({"iscc", "orchestration", "nats", "ha", "export", "source"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -199,6 +199,8 @@ PBXSIM = Section(
         "tls-key": ("tls_key", path),
         "max-connections": ("max_connections", _count(1)),
         "max-connections-per-address": ("max_connections_per_address", _count(1)),
+        "announcement-length": ("announcement_length", bounded(0.1, 3600.0)),
+        "no-answer-time": ("no_answer_time", bounded(1.0, 3600.0)),
     },
     tables=("trunk",),
 )
@@ -287,5 +289,6 @@ TOP_LEVEL: Final = frozenset(
         "application",
         "nats",
         "ha",
+        "export",
     }
 )

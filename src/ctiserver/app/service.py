@@ -7,7 +7,8 @@ in one asyncio.TaskGroup.
                   /metrics, /reload and the dashboard (fed by the supervision view)
 
 With `[orchestration] enabled`, the orchestration server runs here too, as a client of
-the server's own client listener.
+the server's own client listener.  With `[nats]`, `[ha]` or `[export]`, one NATS link
+serves the hot-standby pair (ha.member) and the event stream (jetstream.export).
 
 The security parts (TLS, applications, the HTTP guard, the limits on every door) are
 built by app.security; a risky configuration is warned about when the run starts.
@@ -50,6 +51,7 @@ from ctiserver.http.guard import Guard
 from ctiserver.http.metrics import ServerMetrics
 from ctiserver.http.supervision_feed import running_strategies
 from ctiserver.iscc.peering import Peering
+from ctiserver.jetstream.export import EventExport
 from ctiserver.jetstream.link import NatsLink, NatsSettings
 from ctiserver.link.supervisor import LinkSupervisor
 from ctiserver.logs.trace import Tracer
@@ -59,6 +61,7 @@ from ctiserver.security.masking import MaskingFilter, UserDataMask
 from ctiserver.server.buffers import BufferBudget
 from ctiserver.server.runtime import Runtime
 from ctiserver.server.tcp import serve_clients
+from ctiserver.tlib.vocabulary import ServerRole
 from ctiserver.tserver.core import TServerCore
 
 log = logging.getLogger(__name__)
@@ -110,6 +113,7 @@ class Service:
         self.dashboard = self._dashboard()
         self.nats = self._nats()
         self.member = self._member()
+        self.export = self._export()
         gauges.register(
             self.metrics,
             self.runtime,
@@ -118,6 +122,7 @@ class Service:
             self.budget,
             self.dashboard,
             self.member,
+            self.export,
         )
 
     # --- the core, and the pair (Switchboard) ------------------------------------------------
@@ -142,7 +147,7 @@ class Service:
 
     def _nats(self) -> NatsLink | None:
         settings = self.config.nats
-        if settings is None and self.config.ha is not None:
+        if settings is None and (self.config.ha is not None or self._exports):
             settings = NatsSettings()
         if settings is None:
             return None
@@ -153,6 +158,27 @@ class Service:
         if self.config.ha is None or self.nats is None:
             return None
         return Member(self.config.ha, self.nats, self.runtime, self)
+
+    @property
+    def _exports(self) -> bool:
+        return self.config.export is not None and self.config.export.events
+
+    def _export(self) -> EventExport | None:
+        """`[export] events`: every event to JetStream, from the primary of a pair only
+        (the core's role; a single server is always primary)."""
+        settings = self.config.export
+        if settings is None or not settings.events or self.nats is None:
+            return None
+        runtime = self.runtime
+        export = EventExport(
+            settings,
+            self.nats,
+            server=self.config.server.name,
+            exporting=lambda: runtime.core.role is ServerRole.PRIMARY,
+        )
+        runtime.add_event_listener(export.take)
+        runtime.export = export
+        return export
 
     def stop(self) -> None:
         """Ask the service to end; run() returns once everything is closed."""
@@ -194,10 +220,14 @@ class Service:
                     workers.append(tasks.create_task(self.nats.run(), name="nats"))
                 if self.member is not None:
                     workers.append(tasks.create_task(self.member.run(), name="ha"))
+                if self.export is not None:
+                    workers.append(tasks.create_task(self.export.run(), name="export"))
                 await self._stopping.wait()
                 log.info("stopping")
                 if self.member is not None:
                     await self.member.resign()
+                if self.export is not None and self.nats is not None:
+                    await self.export.stop(self.nats.settings.request_timeout)
                 for worker in workers:
                     worker.cancel()
 

@@ -1,7 +1,7 @@
 """Call control services and their positive responses (ECMA-269 § 17).
 
 Optional elements that ctiserver neither sends nor reads (accountCode, authCode,
-callCharacteristics, …) are left out; the codec skips unknown elements on input.
+mediaCallCharacteristics, …) are left out; the codec skips unknown elements on input.
 `correlator_data` is the standard's opaque correlator, echoed by the switch in events.
 """
 
@@ -12,7 +12,12 @@ from dataclasses import dataclass
 
 from ctiserver.csta.enumerations import AutoOriginate, EventCause
 from ctiserver.csta.schema import Request, Response, xml
-from ctiserver.csta.types import ConnectionID, ConnectionListItem, PrivateData
+from ctiserver.csta.types import (
+    CallCharacteristics,
+    ConnectionID,
+    ConnectionListItem,
+    PrivateData,
+)
 from ctiserver.ids import DeviceId
 
 _EXTENSIONS = "extensions/privateData/private"
@@ -30,6 +35,7 @@ class MakeCall(Request):
     called_directory_number: DeviceId
     auto_originate: AutoOriginate | None = None
     correlator_data: str = ""
+    call_characteristics: CallCharacteristics | None = None
     private_data: PrivateData | None = xml(_EXTENSIONS, default=None)
 
 

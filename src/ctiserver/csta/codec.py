@@ -28,11 +28,13 @@ from ctiserver import safexml
 from ctiserver.csta import (
     agents,
     audio,
+    call_associated,
     call_control,
     call_information,
     escape,
     events,
     failure,
+    logical_device,
     routeing,
     system,
     voice,
@@ -57,6 +59,8 @@ MESSAGE_MODULES: tuple[types.ModuleType, ...] = (
     voice,
     call_information,
     audio,
+    call_associated,
+    logical_device,
 )
 _NAMESPACE_OK = re.compile(
     r"(|http://www\.(ecma\.ch|ecma-international\.org)/standards/ecma-323/csta/ed\d+"

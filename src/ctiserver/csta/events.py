@@ -13,6 +13,7 @@ from ctiserver.csta.enumerations import EventCause, LocalConnectionState
 from ctiserver.csta.schema import Event, xml
 from ctiserver.csta.types import (
     AssociatedCallingDeviceID,
+    CallCharacteristics,
     CalledDeviceID,
     CallingDeviceID,
     ConnectionID,
@@ -61,6 +62,7 @@ class DeliveredEvent(Event):
     network_calling_device: NetworkCallingDeviceID | None = None
     network_called_device: NetworkCalledDeviceID | None = None
     associated_calling_device: AssociatedCallingDeviceID | None = None  # the trunk it came on
+    call_characteristics: CallCharacteristics | None = None
     private_data: PrivateData | None = xml(_EXTENSIONS, default=None)
 
 
@@ -171,6 +173,7 @@ class QueuedEvent(Event):
     network_calling_device: NetworkCallingDeviceID | None = None
     network_called_device: NetworkCalledDeviceID | None = None
     associated_calling_device: AssociatedCallingDeviceID | None = None  # the trunk it came on
+    call_characteristics: CallCharacteristics | None = None
     private_data: PrivateData | None = xml(_EXTENSIONS, default=None)
 
 

@@ -57,6 +57,17 @@ class ConnectionListItem:
     endpoint: DeviceId | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallCharacteristics:
+    """What kind of call a request makes, or a switch reports (ECMA-269 § 12.3.7): the
+    flags ctiserver uses, in schema order; the codec skips the others on input."""
+
+    acd_call: bool | None = None
+    priority_call: bool | None = None
+    direct_agent: bool | None = None
+    assist_call: bool | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class PrivateElement:
     """One element of vendor private data (ECMA-269 §12.3.26): a name, text, children."""

@@ -1,9 +1,12 @@
-"""Voice-unit services and events (ECMA-269 § 26) as far as call recording needs them.
+"""Voice-unit services and events (ECMA-269 § 26) as far as call recording and treatments
+need them.
 
 RecordMessage starts recording a connection and names the recording ("message");
-Stop, Suspend and Resume act on it.  The standard has no resume event: the voice-unit
-events are Play, Record, Review, Stop, SuspendPlay and SuspendRecord, so a resumed
-recording is reported by a new RecordEvent for the same message (docs/pbxsim.md § 8.2).
+Stop, Suspend and Resume act on it.  PlayMessage plays a message over a connection
+(PlayEvent when it begins, StopEvent when it ends); Stop ends it early.  The standard
+has no resume event: the voice-unit events are Play, Record, Review, Stop, SuspendPlay
+and SuspendRecord, so a resumed recording is reported by a new RecordEvent for the
+same message (docs/pbxsim.md § 8.2).
 Optional elements ctiserver neither sends nor reads (encodingAlgorithm, termination,
 servicesPermitted, …) are left out; the codec skips them on input.
 """
@@ -116,5 +119,40 @@ class SuspendRecordEvent(Event):
     resource: str = ""
     length: int | None = None
     current_position: int | None = None
+    cause: EventCause | None = None
+    private_data: PrivateData | None = xml(_EXTENSIONS, default=None)
+
+
+# --- playing messages (treatments) ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlayMessageResponse(Response):
+    private_data: PrivateData | None = xml(_EXTENSIONS, default=None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlayMessage(Request):
+    """CSTA "Play Message": play *message_to_be_played* over a connection; *duration* in
+    milliseconds (absent: as long as the message lasts).  Treatments at routing devices
+    use it as the Genesys CSTA connector does (docs/pbxsim.md § 8.5)."""
+
+    RESPONSE = PlayMessageResponse
+    message_to_be_played: str
+    over_connection: ConnectionID
+    duration: int | None = None
+    private_data: PrivateData | None = xml(_EXTENSIONS, default=None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlayEvent(Event):
+    """The playing of *message* began on *connection*."""
+
+    connection: ConnectionID
+    message: str = ""
+    resource: str = ""
+    length: int | None = None
+    current_position: int | None = None
+    speed: int | None = None
     cause: EventCause | None = None
     private_data: PrivateData | None = xml(_EXTENSIONS, default=None)

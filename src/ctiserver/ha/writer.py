@@ -10,9 +10,11 @@ once.
 
 Each message is published with the journal sequence it must follow (the
 `Nats-Expected-Last-Sequence` header): once another member has written to the journal
-(a takeover starts with a marker), this member's writes are refused, and it stops.  A
-message whose acknowledgement was lost is sent again under the same `Nats-Msg-Id`, so
-JetStream keeps it once.  While NATS is away, messages wait and are retried; the lease
+(a takeover starts with a marker), this member's writes are refused, and it stops.  Up
+to DEPTH messages are on their way at once (each names the one before, so they land in
+order or not at all); when one is not acknowledged, it and those after it are written
+again one by one, and one whose acknowledgement was lost is recognised in the stream by
+its `Nats-Msg-Id`.  While NATS is away, messages wait and are retried; the lease
 (ha.member) decides when waiting must end.
 
 Every `snapshot-interval` the whole state is captured between two turns and stored in
@@ -43,10 +45,27 @@ log = logging.getLogger(__name__)
 WRONG_LAST_SEQUENCE = 10071  # JetStream: the stream has moved on
 MAX_MESSAGE = 768 << 10  # bytes of one message (NATS's default limit is 1 MiB)
 RETRY_WAIT = 0.05
+DEPTH = 4  # journal messages on their way at once
 
 
 class Superseded(Exception):
     """Another member wrote to the journal: this one is no longer the primary."""
+
+
+@dataclass(slots=True)
+class _Message:
+    """One journal message: the turns it holds, and its way to JetStream."""
+
+    turns: list[_Turn]
+    body: bytes | None = None  # None: nothing to write (its events wait only in order)
+    follows: int = 0  # the journal message it must come after
+    msg_id: str = ""
+    task: asyncio.Task[None] | None = None  # its first try
+    written: bool = False
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Nats-Expected-Last-Sequence": str(self.follows), "Nats-Msg-Id": self.msg_id}
 
 
 @dataclass(slots=True)
@@ -82,7 +101,8 @@ class JournalWriter:
         self._js = js
         self._settings = settings
         self.term = term
-        self.last = last  # the journal's last message, as this writer knows it
+        self.last = last  # the journal's last message acknowledged
+        self._next = last  # the journal's last message once those on their way land
         self._release = release
         self._capture = capture
         self._superseded = superseded
@@ -153,16 +173,24 @@ class JournalWriter:
             self._sender = asyncio.create_task(self._send(), name="ha-journal")
 
     async def _send(self) -> None:
+        """Publish the waiting turns, up to DEPTH messages on their way at once, and
+        release each message's events when it is acknowledged, in order."""
+        in_flight: deque[_Message] = deque()
         try:
-            while self._queue and not self._stopped:
-                turns = self._take()
-                batch = _merged(turns, self.term)
-                if not batch.empty:
-                    await self._write(encode_batch(batch))
-                self._done(turns)
+            while not self._stopped and (self._queue or in_flight):
+                while self._queue and len(in_flight) < DEPTH:
+                    in_flight.append(self._message(self._take()))
+                head = in_flight.popleft()
+                if head.task is not None and not await self._acknowledged(head):
+                    await self._recover(head, in_flight)
+                self._done(head.turns)
         except Superseded as exc:
             self.stop()
             self._superseded(str(exc))
+        finally:
+            for message in in_flight:
+                if message.task is not None:
+                    message.task.cancel()
 
     def _take(self) -> list[_Turn]:
         """The waiting turns that fit in one message (at least one)."""
@@ -180,32 +208,85 @@ class JournalWriter:
             if turn.snapshot is not None:
                 self._store(turn.snapshot, self.last, turn.waiters)
 
-    async def _write(self, data: bytes) -> None:
-        headers = {
-            "Nats-Expected-Last-Sequence": str(self.last),
-            "Nats-Msg-Id": f"{self._settings.pair}.{self.term}.{self.last + 1}",
-        }
+    def _message(self, turns: list[_Turn]) -> _Message:
+        """The next message of the journal, on its way (unless it holds nothing)."""
+        batch = _merged(turns, self.term)
+        if batch.empty:
+            return _Message(turns)
+        msg_id = f"{self._settings.pair}.{self.term}.{self._next + 1}"
+        message = _Message(turns, encode_batch(batch), self._next, msg_id)
+        self._next += 1
+        message.task = asyncio.create_task(self._publish(message), name="ha-publish")
+        return message
+
+    async def _acknowledged(self, message: _Message) -> bool:
+        """Whether the first try of *message* was acknowledged (then it is counted)."""
+        assert message.task is not None
+        try:
+            await message.task
+        except (APIError, TimeoutError, OSError, nats.errors.Error):
+            return False
+        self._written(message)
+        return True
+
+    async def _recover(self, failed: _Message, after: deque[_Message]) -> None:
+        """*failed* was not acknowledged: neither were those after it (each names the
+        one before).  Write them again one by one, as they were."""
+        for message in after:
+            if message.task is not None:
+                message.task.cancel()
+        await self._write(failed)
+        for message in after:
+            if message.body is not None:
+                await self._write(message)
+                message.task = None
+            message.written = True
+
+    async def _publish(self, message: _Message) -> None:
+        assert message.body is not None
+        await self._js.publish(
+            self._settings.subject, message.body, timeout=self._timeout, headers=message.headers
+        )
+
+    async def _write(self, message: _Message) -> None:
+        """Publish *message* until JetStream has it: a message whose acknowledgement was
+        lost is found in the stream; one refused because the journal moved on means the
+        other member took over."""
         told = False
         while not self._stopped:
             try:
-                ack = await self._js.publish(
-                    self._settings.subject, data, timeout=self._timeout, headers=headers
-                )
+                await self._publish(message)
             except APIError as exc:
-                if exc.err_code == WRONG_LAST_SEQUENCE:
+                if exc.err_code != WRONG_LAST_SEQUENCE:
+                    told = _retry_later(exc, told)
+                elif await self._landed(message):
+                    break
+                else:
                     raise Superseded(
-                        f"the journal has moved past message {self.last}: "
+                        f"the journal has moved past message {message.follows}: "
                         "the other member took over"
                     ) from None
-                told = _retry_later(exc, told)
             except (TimeoutError, OSError, nats.errors.Error) as exc:
                 told = _retry_later(exc, told)
             else:
-                self.last = ack.seq
-                self.messages += 1
-                self.bytes += len(data)
-                return
+                break
             await asyncio.sleep(RETRY_WAIT)
+        self._written(message)
+
+    async def _landed(self, message: _Message) -> bool:
+        """Whether the journal's message after *message.follows* is this one."""
+        try:
+            found = await self._js.get_msg(self._settings.stream, message.follows + 1)
+        except (APIError, TimeoutError, OSError, nats.errors.Error):
+            return False
+        return (found.headers or {}).get("Nats-Msg-Id") == message.headers["Nats-Msg-Id"]
+
+    def _written(self, message: _Message) -> None:
+        if message.body is not None and not message.written:
+            message.written = True
+            self.last = message.follows + 1
+            self.messages += 1
+            self.bytes += len(message.body)
 
     # --- snapshots -------------------------------------------------------------------------
 

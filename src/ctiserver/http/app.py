@@ -67,6 +67,13 @@ def build_app(
             body["iscc"] = {location: "up" if location in up else "down" for location in peers}
         if runtime.role != "standalone":
             body["ha"] = {"role": runtime.role}
+        if (export := runtime.export) is not None:
+            body["export"] = {
+                "state": export.state,
+                "published": export.published,
+                "buffered": export.buffered,
+                "dropped": export.dropped_total,
+            }
         return web.json_response(body, status=200 if link else 503)
 
     @read_only

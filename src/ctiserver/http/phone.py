@@ -7,6 +7,7 @@ The body is one JSON object naming what the person does (docs/pbxsim.md § 7):
     {"action": "hang-up"}                         hang up the call in use
     {"action": "hold"}  /  {"action": "retrieve", "call": "12"}   (call: optional callID)
     {"action": "account-code", "code": "4711"}    key in an account code for the call in use
+    {"action": "digits", "digits": "1234#"}       key DTMF digits during the call in use
 
 The answer is `{"ok": true}`, or 400 with `{"ok": false, "error": ...}` for a body that is
 not one of these, 409 when the switch refuses (as it would the equivalent CSTA request),

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Final
 
+from ctiserver.jetstream.export import ExportState
 from ctiserver.model.states import PartyState
 from ctiserver.orchestration.runtime import OrchestrationServer
 from ctiserver.server.runtime import Runtime
@@ -105,10 +106,27 @@ def server_role(runtime: Runtime) -> Iterable[HealthItem]:
     yield HealthItem(key="role", label="Role", state=runtime.role, ok=None)
 
 
+def event_export(runtime: Runtime) -> Iterable[HealthItem]:
+    """`[export] events`: publishing, buffering (NATS away), dropping, or standby."""
+    export = runtime.export
+    if export is None:
+        return
+    state = export.state
+    held, dropped = export.buffered, export.dropped_total
+    yield HealthItem(
+        key="export",
+        label="Event export",
+        state=state,
+        ok=None if state is ExportState.STANDBY else state is ExportState.PUBLISHING,
+        detail=f"{held} buffered, {dropped} dropped" if held or dropped else "",
+    )
+
+
 HEALTH_CHECKS: Final[tuple[Callable[[Runtime], Iterable[HealthItem]], ...]] = (
     switch_link,
     iscc_peers,
     server_role,
+    event_export,
 )
 
 

@@ -56,7 +56,9 @@ from ctiserver.csta.system import (
 from ctiserver.csta.types import ConnectionID
 from ctiserver.errors import CtiError, LinkDown, ServiceError
 from ctiserver.ids import AgentId, CallId, ConnId, DeviceId, MonitorCrossRefId
+from ctiserver.link import features as link_features
 from ctiserver.link.connection import CstaLink, LinkCounters, ReplyCallback
+from ctiserver.link.features import FeatureSnapshot
 from ctiserver.link.settings import LinkSettings
 from ctiserver.link.trace import CstaTrace
 from ctiserver.logs.trace import Tracer
@@ -124,6 +126,9 @@ class LinkHooks(Protocol):
     def on_resync(
         self, snapshot: Snapshot, scope: Sequence[DeviceId], agents: AgentSnapshot
     ) -> None: ...
+
+    def on_features(self, features: FeatureSnapshot) -> None:
+        """What the switch says the stations have set (DND, forwarding, message waiting)."""
 
 
 def _no_such_call(reply: Response | BaseException) -> bool:
@@ -386,8 +391,11 @@ class LinkSupervisor:
     async def _resync(self, link: CstaLink, dns: Sequence[DeviceId]) -> None:
         self.resyncs += 1
         calls = await self._snapshot(link, dns)
-        agents = await self._agents(link, self._hooks.stations(dns))
+        stations = self._hooks.stations(dns)
+        agents = await self._agents(link, stations)
         self._hooks.on_resync(calls, dns, agents)
+        replies = await self._all(link, link_features.requests_for(stations))
+        self._hooks.on_features(link_features.features_of(stations, replies))
 
     async def _associate(self, link: CstaLink) -> None:
         if self.settings.session == "ecma-354":

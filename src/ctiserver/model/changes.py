@@ -25,11 +25,13 @@ from ctiserver.model.values import (
     Agent,
     AgentIntent,
     Call,
+    DnFeatures,
     Monitoring,
     Party,
     Recording,
     Reservation,
     RouteDialogue,
+    Treatment,
 )
 from ctiserver.tlib.vocabulary import CallState, DNRole
 
@@ -388,6 +390,57 @@ class DnsReconfigured:
 
 
 PrivateChange = GuestAssociation | RecordingChanged | AccountCodeEntered
+
+
+# --- calls' DTMF and treatments, DNs' features (docs/protocol.md) ---------------------------
+
+
+@record
+class DtmfSent(CallChange):
+    """`dn` sent DTMF `digits` into `call` (the switch's DigitsGeneratedEvent)."""
+
+    dn: DeviceId
+    digits: str
+
+
+class TreatmentEvent(enum.Enum):
+    REQUESTED = "requested"  # asked of the switch: no event
+    APPLIED = "applied"  # EventTreatmentApplied
+    ENDED = "ended"  # EventTreatmentEnd
+    DROPPED = "dropped"  # gone without an event (refused, or the call left the point)
+
+
+@record
+class TreatmentChanged:
+    """The treatment of call `treatment.conn_id` was requested, applied, ended or dropped.
+    An end says why (`cause`, an ECMA-269 EventCause value, or "duration" when its
+    DURATION was over), the digits collected and whether an announcement was cut short."""
+
+    treatment: Treatment
+    what: TreatmentEvent
+    cause: str = ""
+    digits: str = ""
+    interrupted: bool = False
+
+
+class DnFeature(enum.Enum):
+    DND = "dnd"  # EventDNDOn / EventDNDOff
+    FORWARDING = "forwarding"  # EventForwardSet / EventForwardCancel
+    MESSAGE_WAITING = "message-waiting"  # EventMessageWaitingOn / Off
+    SERVICE = "service"  # EventDNOutOfService / EventDNBackInService
+
+
+@record
+class DnFeaturesChanged:
+    """The switch reported `what` of `dn`'s features changed; `features` are as they are
+    now.  For FORWARDING, `forwarding_type` is the one that changed (ECMA-323's value)."""
+
+    dn: DeviceId
+    features: DnFeatures
+    what: DnFeature
+    forwarding_type: str = ""
+
+
 Change = (
     CallChange
     | ConnIdPromised
@@ -405,4 +458,6 @@ Change = (
     | GuestAssociation
     | RecordingChanged
     | DnsReconfigured
+    | TreatmentChanged
+    | DnFeaturesChanged
 )

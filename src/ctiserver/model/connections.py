@@ -58,7 +58,7 @@ from ctiserver.model.states import DnKind, PartyState
 from ctiserver.model.values import Call, Party
 from ctiserver.tlib.vocabulary import CallState, CallType, DNRole
 
-# How a device is added to a call by SingleStepConferenceCall (docs/pbxsim.md § 4.12).
+# How a device is added to a call by SingleStepConferenceCall (docs/pbxsim.md § 4.15).
 JOINING = (EventCause.SINGLE_STEP_CONFERENCE, EventCause.SILENT_PARTICIPATION)
 # ECMA-269 causes of a FailedEvent -> the CallState of EventDestinationBusy.
 FAILURE_CALL_STATES: Mapping[EventCause, CallState] = {
@@ -73,7 +73,17 @@ FAILURE_CALL_STATES: Mapping[EventCause, CallState] = {
     EventCause.RESOURCES_NOT_AVAILABLE: CallState.SIT_NOCIRCUIT,
     EventCause.CALL_NOT_ANSWERED: CallState.NO_ANSWER,
     EventCause.REORDER_TONE: CallState.SIT_REORDER,
+    EventCause.DO_NOT_DISTURB: CallState.BUSY,
 }
+# The causes of a call forwarded by its destination (EventRinging: CallState Forwarded).
+FORWARDED: frozenset[EventCause] = frozenset(
+    {
+        EventCause.CALL_FORWARD,
+        EventCause.CALL_FORWARD_IMMEDIATE,
+        EventCause.CALL_FORWARD_BUSY,
+        EventCause.CALL_FORWARD_NO_ANSWER,
+    }
+)
 
 
 def consulting(state: State, call: Call, device: DeviceId | None) -> Call:
@@ -237,13 +247,15 @@ def _observing(
 
 def _rang(state: State, call: Call, party: Party, event: DeliveredEvent) -> PartyRang:
     """EventRinging: from a queue or routing point (ThisQueue), by transfer, redirection
-    or conference (ThirdPartyDN), with the agent at an ACD queue's destination."""
+    or conference (ThirdPartyDN), with the agent at the destination of an ACD queue or
+    of a direct-agent call."""
     via = event.last_redirection_device
     kind = state.kind(via)
     if kind in (DnKind.ACD_QUEUE, DnKind.ROUTING_POINT):
         party = party.changed(this_queue=via)
     third: DeviceId | None = None
     role: DNRole | None = None
+    state_ = CallState.FORWARDED if event.cause in FORWARDED else CallState.OK
     match event.cause:
         case EventCause.SINGLE_STEP_TRANSFER:
             third, role = via, DNRole.TRANSFERRED_BY
@@ -251,9 +263,17 @@ def _rang(state: State, call: Call, party: Party, event: DeliveredEvent) -> Part
             third = via
         case EventCause.SINGLE_STEP_CONFERENCE:
             third, role = event.calling_device, DNRole.ADDED_BY
-    agent = state.agent_id_at(party.dn) if kind is DnKind.ACD_QUEUE else None
+        case cause if cause in FORWARDED:
+            third = via
+    direct = event.call_characteristics is not None and event.call_characteristics.direct_agent
+    agent = state.agent_id_at(party.dn) if kind is DnKind.ACD_QUEUE or direct else None
     return PartyRang(
-        call=call, party=party, third_party_dn=third, third_party_role=role, agent_id=agent
+        call=call,
+        party=party,
+        call_state=state_,
+        third_party_dn=third,
+        third_party_role=role,
+        agent_id=agent,
     )
 
 

@@ -26,6 +26,7 @@ from ctiserver.csta.agents import (
     AgentWorkingAfterCallEvent,
 )
 from ctiserver.csta.audio import MicrophoneMuteEvent, SpeakerMuteEvent
+from ctiserver.csta.call_associated import DigitsGeneratedEvent
 from ctiserver.csta.call_information import CallInformationEvent
 from ctiserver.csta.escape import PrivateEvent
 from ctiserver.csta.events import (
@@ -44,10 +45,27 @@ from ctiserver.csta.events import (
     ServiceInitiatedEvent,
     TransferedEvent,
 )
+from ctiserver.csta.logical_device import (
+    BackInServiceEvent,
+    DoNotDisturbEvent,
+    ForwardingEvent,
+    MessageWaitingEvent,
+    OutOfServiceEvent,
+)
 from ctiserver.csta.schema import Event, Unconfirmed
-from ctiserver.csta.voice import RecordEvent, StopEvent, SuspendRecordEvent
+from ctiserver.csta.voice import PlayEvent, RecordEvent, StopEvent, SuspendRecordEvent
 from ctiserver.ids import CallId, ConnId, ConnIdAllocator, DeviceId
-from ctiserver.model import agents, connections, private, queues, resync, supervision, transfers
+from ctiserver.model import (
+    agents,
+    connections,
+    features,
+    private,
+    queues,
+    resync,
+    supervision,
+    tones,
+    transfers,
+)
 from ctiserver.model.changes import (
     AgentChanged,
     AgentEvent,
@@ -58,6 +76,8 @@ from ctiserver.model.changes import (
     CallForgotten,
     Change,
     ConnIdPromised,
+    DnFeature,
+    DnFeaturesChanged,
     DnsReconfigured,
     GuestAssociation,
     MonitoringChanged,
@@ -68,6 +88,8 @@ from ctiserver.model.changes import (
     RouteDialogueEnded,
     RouteDialogueOpened,
     RouteUsed,
+    TreatmentChanged,
+    TreatmentEvent,
 )
 from ctiserver.model.moves import commit, forget_if_unused, remove
 from ctiserver.model.resync import SnapshotAgent, SnapshotParty
@@ -78,10 +100,12 @@ from ctiserver.model.values import (
     AgentIntent,
     Call,
     ConsultPurpose,
+    DnFeatures,
     Monitoring,
     Observation,
     Origin,
     Reservation,
+    Treatment,
 )
 from ctiserver.tlib.vocabulary import KVList
 
@@ -127,12 +151,19 @@ HANDLERS.add(AgentWorkingAfterCallEvent, agents.on_after_call_work)
 HANDLERS.add(PrivateEvent, private.on_private_event)
 HANDLERS.add(RecordEvent, private.on_record)
 HANDLERS.add(SuspendRecordEvent, private.on_suspend)
-HANDLERS.add(StopEvent, private.on_stop)
+HANDLERS.add(StopEvent, tones.on_stop)  # a treatment's at a routing point, else a recording's
 HANDLERS.add(CallInformationEvent, private.on_call_information)
 # supervision (model.supervision): mute, listening, and observers' participation
 HANDLERS.add(PrivateEvent, supervision.on_private_event)
 HANDLERS.add(MicrophoneMuteEvent, supervision.on_microphone_mute)
 HANDLERS.add(SpeakerMuteEvent, supervision.on_speaker_mute)
+HANDLERS.add(DigitsGeneratedEvent, tones.on_digits_generated)
+HANDLERS.add(PlayEvent, tones.on_play)
+HANDLERS.add(DoNotDisturbEvent, features.on_do_not_disturb)
+HANDLERS.add(ForwardingEvent, features.on_forwarding)
+HANDLERS.add(MessageWaitingEvent, features.on_message_waiting)
+HANDLERS.add(OutOfServiceEvent, features.on_out_of_service)
+HANDLERS.add(BackInServiceEvent, features.on_back_in_service)
 
 
 class Model(State):
@@ -319,6 +350,34 @@ class Model(State):
             self.emit(RouteUsed(call=call, party=party))
         return self.take()
 
+    def route_dnis(self, cross_ref_id: str, dnis: DeviceId | None) -> list[Change]:
+        """The router asked the call in dialogue *cross_ref_id* to take DNIS *dnis* when
+        the switch routes it (RouteType OverwriteDNIS; None: keep its DNIS)."""
+        dialogue = self.dialogue(cross_ref_id)
+        if dialogue is not None and dialogue.dnis != dnis:
+            self.emit(RouteDialogueOpened(dialogue=dataclasses.replace(dialogue, dnis=dnis)))
+        return self.take()
+
+    def resync_features(self, snapshot: Mapping[DeviceId, DnFeatures]) -> list[Change]:
+        """Bring the DNs' features to what the switch says they are (model.features)."""
+        features.resynced(self, snapshot)
+        return self.take()
+
+    def treat(self, treatment: Treatment) -> list[Change]:
+        """A client asked the switch for *treatment* (model.tones)."""
+        tones.requested(self, treatment)
+        return self.take()
+
+    def drop_treatment(self, conn_id: ConnId) -> list[Change]:
+        """The switch refused the call's treatment."""
+        tones.dropped(self, conn_id)
+        return self.take()
+
+    def treatment_due(self, conn_id: ConnId) -> list[Change]:
+        """The DURATION of the call's treatment is over."""
+        tones.duration_over(self, conn_id)
+        return self.take()
+
     def relinked(self, conn_id: ConnId, origin: Origin) -> list[Change]:
         """The call's instance at its origin site is another call there now (ISCC)."""
         call = self._known(conn_id)
@@ -366,27 +425,40 @@ class Model(State):
 
     def as_records(self) -> list[Change]:
         """Records that rebuild this model's state in an empty model (a replica's start)."""
-        records: list[Change] = [DnsReconfigured(dns=dict(self.dns))]
+        return [DnsReconfigured(dns=dict(self.dns)), *self._call_records(), *self._dn_records()]
+
+    def _call_records(self) -> list[Change]:
+        """The calls, their parties, routing dialogues, recordings and treatments."""
+        records: list[Change] = []
         for call in self.calls:
             records.append(CallCreated(call=call))
             for party in self.parties(call.conn_id).values():
                 records.append(PartyNoted(call=call, party=party))
         for dialogue in self._routes.values():
             records.append(RouteDialogueOpened(dialogue=dialogue))
+        for recording in self._recordings.values():
+            records.append(RecordingChanged(recording=recording, what=RecordingEvent.STARTED))
+        for dn, conn_id in self._promises.items():
+            records.append(ConnIdPromised(dn=dn, conn_id=conn_id))
+        for treatment in self._treatments.values():
+            records.append(TreatmentChanged(treatment=treatment, what=TreatmentEvent.REQUESTED))
+        return records
+
+    def _dn_records(self) -> list[Change]:
+        """The agents and what the T-Server keeps of them, guests, the DNs' features."""
+        records: list[Change] = []
         for dn, agent in self.agents.items():
             records.append(AgentChanged(dn=dn, agent=agent, what=AgentEvent.LOGGED_IN))
         for dn, intent in self._intents.items():
             records.append(AgentIntended(dn=dn, intent=intent))
         for guest, host in self._hosts.items():
             records.append(GuestAssociation(guest=guest, host=host, associated=True, learnt=True))
-        for recording in self._recordings.values():
-            records.append(RecordingChanged(recording=recording, what=RecordingEvent.STARTED))
-        for dn, conn_id in self._promises.items():
-            records.append(ConnIdPromised(dn=dn, conn_id=conn_id))
         for (dn, conn_id), due in self._no_answer.items():
             records.append(NoAnswerTimed(dn=dn, conn_id=conn_id, due=due))
         for reservation in self._reservations.values():
             records.append(AgentReservation(reservation=reservation, reserved=True))
         for monitoring in self._monitorings.values():
             records.append(MonitoringChanged(monitoring=monitoring, active=True))
+        for dn, settings in self._features.items():
+            records.append(DnFeaturesChanged(dn=dn, features=settings, what=DnFeature.DND))
         return records

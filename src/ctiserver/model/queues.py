@@ -10,6 +10,8 @@ own QueuedEvent and DivertedEvent only keep the model right: they send nothing.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ctiserver.csta.events import DivertedEvent, QueuedEvent
 from ctiserver.csta.routeing import ReRoute, RouteEnd, RouteRequest
 from ctiserver.csta.routeing import RouteUsed as CstaRouteUsed
@@ -26,8 +28,8 @@ from ctiserver.model.changes import (
     RouteRequested,
     RouteUsed,
 )
-from ctiserver.model.connections import learned
-from ctiserver.model.moves import call_for, expect, leave, note, remove, touch
+from ctiserver.model.connections import FORWARDED, learned
+from ctiserver.model.moves import call_for, commit, expect, leave, note, remove, touch
 from ctiserver.model.state import State
 from ctiserver.model.states import DnKind, PartyState
 from ctiserver.model.values import Party, RouteDialogue
@@ -78,7 +80,9 @@ def on_diverted(state: State, dn: DeviceId, event: DivertedEvent) -> None:
         case DnKind.ACD_QUEUE:
             gone = CallDiverted(call=call, party=party, third_party_dn=event.new_destination)
         case DnKind.EXTENSION:
-            gone = PartyReleased(call=call, party=party, call_state=CallState.REDIRECTED)
+            forwarded = event.cause in FORWARDED
+            call_state = CallState.FORWARDED if forwarded else CallState.REDIRECTED
+            gone = PartyReleased(call=call, party=party, call_state=call_state)
         case _:
             remove(state, call, party)
             return
@@ -126,6 +130,9 @@ def _route_used(state: State, message: CstaRouteUsed) -> None:
     call = None if found is None else state.call(found[0].conn_id)
     if found is None or call is None:
         return
+    dnis = found[0].dnis
+    if dnis is not None and call.called != dnis:  # RouteType OverwriteDNIS
+        call = commit(state, call, replace(call, called=dnis))
     state.emit(
         RouteUsed(
             call=call,

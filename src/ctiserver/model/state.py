@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from ctiserver.ids import AgentId, CallId, ConnId, ConnIdAllocator, DeviceId
 from ctiserver.model.changes import (
@@ -32,6 +32,7 @@ from ctiserver.model.changes import (
     CallForgotten,
     Change,
     ConnIdPromised,
+    DnFeaturesChanged,
     DnsReconfigured,
     GuestAssociation,
     MonitoringChanged,
@@ -42,22 +43,27 @@ from ctiserver.model.changes import (
     RecordingEvent,
     RouteDialogueEnded,
     RouteDialogueOpened,
+    TreatmentChanged,
+    TreatmentEvent,
 )
 from ctiserver.model.states import DnKind
 from ctiserver.model.values import (
     Agent,
     AgentIntent,
     Call,
+    DnFeatures,
     Monitoring,
     Party,
     Recording,
     Reservation,
     RouteDialogue,
+    Treatment,
 )
 
 log = logging.getLogger(__name__)
 
 C = TypeVar("C")
+NO_FEATURES: Final = DnFeatures()
 
 
 class ChangeTable:
@@ -112,6 +118,8 @@ class State:
         self._no_answer: dict[tuple[DeviceId, ConnId], float] = {}  # -> wall time due
         self._reservations: dict[str, Reservation] = {}  # by Reservation.key
         self._monitorings: dict[DeviceId, Monitoring] = {}  # by supervisor
+        self._treatments: dict[ConnId, Treatment] = {}  # by the call treated
+        self._features: dict[DeviceId, DnFeatures] = {}  # DNs with a feature set
         self._records: list[Change] = []
         self._created: list[ConnId] = []  # calls created since take_created()
 
@@ -258,6 +266,22 @@ class State:
                 return dialogue
         return None
 
+    def treatment(self, conn_id: ConnId) -> Treatment | None:
+        """The treatment of call *conn_id* at a routing point, if it has one."""
+        return self._treatments.get(conn_id)
+
+    @property
+    def treatments(self) -> list[Treatment]:
+        return list(self._treatments.values())
+
+    def features(self, dn: DeviceId) -> DnFeatures:
+        """What the switch reported of *dn*'s features (none set, if nothing)."""
+        return self._features.get(dn) or NO_FEATURES
+
+    @property
+    def dns_with_features(self) -> Mapping[DeviceId, DnFeatures]:
+        return self._features
+
     def value(self) -> dict[str, Any]:
         """Everything this state holds, as plain comparable values (for replicas)."""
         return {
@@ -275,6 +299,8 @@ class State:
             "no_answer": dict(self._no_answer),
             "reservations": dict(self._reservations),
             "monitorings": dict(self._monitorings),
+            "treatments": dict(self._treatments),
+            "features": dict(self._features),
         }
 
     # --- evolve steps (one per kind of record) ------------------------------------------
@@ -315,6 +341,7 @@ class State:
             del self._routes[cross_ref]
         for timed in [k for k in self._no_answer if k[1] == conn_id]:
             del self._no_answer[timed]
+        self._treatments.pop(conn_id, None)
 
     def _put_party(self, change: PartyChange) -> None:
         conn_id, party = change.call.conn_id, change.party
@@ -394,6 +421,20 @@ class State:
         else:
             self._recordings[recording.key] = recording
 
+    def _treat(self, change: TreatmentChanged) -> None:
+        treatment = change.treatment
+        if change.what in (TreatmentEvent.ENDED, TreatmentEvent.DROPPED):
+            if self._treatments.get(treatment.conn_id) == treatment:
+                del self._treatments[treatment.conn_id]
+        else:
+            self._treatments[treatment.conn_id] = treatment
+
+    def _set_features(self, change: DnFeaturesChanged) -> None:
+        if change.features == NO_FEATURES:
+            self._features.pop(change.dn, None)
+        else:
+            self._features[change.dn] = change.features
+
     def _reconfigure(self, change: DnsReconfigured) -> None:
         for dn in set(self._dns) - set(change.dns):
             self._calls_at.pop(dn, None)
@@ -401,6 +442,7 @@ class State:
             self._intents.pop(dn, None)
             for gone in [s for s, m in self._monitorings.items() if dn in (s, m.agent)]:
                 del self._monitorings[gone]
+            self._features.pop(dn, None)
         for dn in change.dns:
             self._calls_at.setdefault(dn, {})
         self._dns = dict(change.dns)
@@ -428,3 +470,5 @@ EVOLVE.add(MonitoringChanged, State._monitor)
 EVOLVE.add(GuestAssociation, State._associate)
 EVOLVE.add(RecordingChanged, State._record)
 EVOLVE.add(DnsReconfigured, State._reconfigure)
+EVOLVE.add(TreatmentChanged, State._treat)
+EVOLVE.add(DnFeaturesChanged, State._set_features)

@@ -7,7 +7,7 @@ observers of a call, and what the switch reports of mute and listening.
   role Observer, CallState Bridged).
 - MicrophoneMuteEvent and SpeakerMuteEvent (ECMA-269 physical device events) are about a
   device, not a call: they apply to each call the device is talking in.
-- A PrivateEvent `participationChanged` (docs/pbxsim.md § 4.12) is an observer taking
+- A PrivateEvent `participationChanged` (docs/pbxsim.md § 4.15) is an observer taking
   part otherwise: its MonitorMode changes (mute: silent; connect: active; coach).
 """
 

@@ -193,6 +193,7 @@ class RouteDialogue:
     register_id: str
     routing_point: DeviceId
     conn_id: ConnId
+    dnis: DeviceId | None = None  # the DNIS the router gave the call (OverwriteDNIS)
 
 
 @immutable
@@ -235,3 +236,40 @@ class Monitoring:
     kind: str  # MonitorNextCallType: OneCall or AllCalls
     mode: str
     scope: str
+
+
+# --- calls' treatments and DNs' features (docs/protocol.md) -----------------------------------
+
+
+class TreatmentStatus(enum.Enum):
+    REQUESTED = "requested"  # asked of the switch, which has not begun it yet
+    APPLIED = "applied"  # the switch began it (EventTreatmentApplied)
+
+
+@immutable
+class Treatment:
+    """A treatment of a call waiting at one of our routing points (RequestApplyTreatment).
+
+    `message` is the switch's message played (PlayMessage); `due` the wall time a
+    DURATION is over (None: until the call is routed or another treatment replaces it)."""
+
+    conn_id: ConnId
+    point: DeviceId
+    treatment_type: str  # a TreatmentType value
+    parms: KVList
+    message: str
+    status: TreatmentStatus = TreatmentStatus.REQUESTED
+    due: float | None = None
+    end_event: str = "EventTreatmentEnd"  # EventDigitsCollected: RequestCollectDigits
+
+
+@immutable
+class DnFeatures:
+    """The features the switch reports a DN has set: do not disturb, forwarding (by the
+    switch's forwarding type, ECMA-323's value, to a destination), the message waiting
+    lamp, and whether it is in service."""
+
+    dnd: bool = False
+    forwarding: Mapping[str, DeviceId] = field(default_factory=dict)
+    message_waiting: bool = False
+    out_of_service: bool = False

@@ -25,7 +25,7 @@ from ctiserver.csta.agents import (
 )
 from ctiserver.csta.failure import ErrorCategory
 from ctiserver.ids import AgentId, DeviceId
-from ctiserver.pbxsim import private
+from ctiserver.pbxsim import features, private
 from ctiserver.pbxsim.agents import (
     CSTA_AGENT_STATE,
     TRIGGER_FOR_REQUEST,
@@ -187,5 +187,6 @@ def choose_agent(state: SwitchState, group: DeviceId) -> Agent | None:
         and agent.serves(group)
         and agent.device is not None
         and not state.busy(agent.device)
+        and features.reachable(state, agent.device)
     ]
     return min(candidates, key=lambda agent: agent.idle_since, default=None)

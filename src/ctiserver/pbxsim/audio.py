@@ -1,5 +1,5 @@
 """Microphone and speaker mute (ECMA-269 physical device features; docs/pbxsim.md
-§ 4.12): SetMicrophoneMute and SetSpeakerMute set a station's flag and tell its monitors
+§ 4.15): SetMicrophoneMute and SetSpeakerMute set a station's flag and tell its monitors
 (MicrophoneMuteEvent, SpeakerMuteEvent), even when the flag was set already.
 
 A muted microphone is not heard in the station's calls; a muted speaker hears nothing.

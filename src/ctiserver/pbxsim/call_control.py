@@ -38,9 +38,9 @@ from ctiserver.csta.events import (
     ServiceInitiatedEvent,
 )
 from ctiserver.csta.failure import ErrorCategory
-from ctiserver.csta.types import ConnectionID, PrivateData
+from ctiserver.csta.types import CallCharacteristics, ConnectionID, PrivateData
 from ctiserver.ids import CallId, DeviceId
-from ctiserver.pbxsim import delivery, private
+from ctiserver.pbxsim import call_types, delivery, features, private
 from ctiserver.pbxsim.calls import Call, Connection, Move, next_state
 from ctiserver.pbxsim.directory import dialable
 from ctiserver.pbxsim.outcome import Refused
@@ -61,6 +61,7 @@ def make_call(ctx: Context, request: MakeCall) -> None:
         (EventCause.MAKE_CALL, EventCause.NEW_CALL),
         correlator_data=request.correlator_data,
         uui=uui_of(ctx, request.private_data),
+        characteristics=request.call_characteristics,
     )
 
 
@@ -77,6 +78,7 @@ def originate(
     *,
     correlator_data: str = "",
     uui: str = "",
+    characteristics: CallCharacteristics | None = None,
 ) -> Call:
     """A new call from *station* to *number*; *causes* for its initiation and delivery."""
     if not ctx.state.directory.is_station(station):
@@ -84,10 +86,13 @@ def originate(
     _check_number(station, number)
     if ctx.state.busy(station):
         raise Refused(_STATE, "invalidCallingDeviceState")
+    features.check_can_call(ctx.state, station)
+    acd_group = call_types.check_make_call(ctx.state, station, number, characteristics)
     call = _new_call(ctx, station, number, correlator_data)
     call.uui = uui
+    call.characteristics = characteristics
     ctx.reply(MakeCallResponse(calling_device=call.id_of(station)))
-    _dial(ctx, call, station, number, causes)
+    _dial(ctx, call, station, number, causes, acd_group=acd_group)
     return call
 
 
@@ -110,8 +115,11 @@ def _dial(
     station: DeviceId,
     number: DeviceId,
     causes: tuple[EventCause, EventCause],
+    *,
+    acd_group: DeviceId | None = None,
 ) -> None:
-    """§ 4.1 steps 1-3: the caller's connection is initiated, originates, and is offered."""
+    """§ 4.1 steps 1-3: the caller's connection is initiated, originates, and is offered
+    (as an ACD call of *acd_group*: a direct-agent call)."""
     initiated, delivered = causes
     caller = Connection(station, _S.INITIATED, calling=station, called=number)
     call.add(caller)
@@ -135,7 +143,9 @@ def _dial(
             cause=initiated,
         ),
     )
-    delivery.offer(ctx, call, number, calling=station, called=number, cause=delivered)
+    delivery.offer(
+        ctx, call, number, calling=station, called=number, cause=delivered, acd_group=acd_group
+    )
 
 
 # --- answering and clearing -----------------------------------------------------------------

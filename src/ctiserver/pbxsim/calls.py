@@ -1,5 +1,6 @@
 """Calls and their connections, the legal moves of a connection, and what rides on a
-connection: its recording and, for the far end of a trunk call, its trunk leg.
+connection: its recording, a treatment played to it at a routing device, and, for the
+far end of a trunk call, its trunk leg.
 
 A call has a callID and one connection per device in it, kept in the order the devices
 joined.  A connection's state is ECMA-269's LocalConnectionState.  Every state change
@@ -24,7 +25,7 @@ from typing import Final
 
 from ctiserver.csta.enumerations import EventCause, LocalConnectionState
 from ctiserver.csta.failure import ErrorCategory
-from ctiserver.csta.types import ConnectionID
+from ctiserver.csta.types import CallCharacteristics, ConnectionID
 from ctiserver.ids import CallId, DeviceId
 from ctiserver.pbxsim.outcome import Refused, TrunkLinkId
 
@@ -96,6 +97,32 @@ class Recording:
     resumed: list[float] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class Collection:
+    """What ends a treatment's collection of digits: *num_chars* digits, the *flush_char*
+    (not collected), or *timeout* seconds without a digit."""
+
+    num_chars: int | None
+    flush_char: str
+    timeout: float | None
+
+
+@dataclass(slots=True, eq=False)
+class Treatment:
+    """A message played to a call waiting at a routing device (docs/pbxsim.md § 8.5).
+    Times are the switch's; `ends` is None for a message that plays until stopped."""
+
+    treatment_id: str
+    message: str
+    ends: float | None
+    announcements: tuple[str, ...] = ()
+    announcing_until: float | None = None  # while an announcement plays
+    collection: Collection | None = None
+    collect_until: float | None = None  # the collection's timeout, from the last digit
+    digits: str = ""
+    interrupted: bool = False  # digits cut the announcement short
+
+
 @dataclass(slots=True, eq=False)
 class Leg:
     """One trunk leg: the far end of a call, across a trunk link.
@@ -131,7 +158,7 @@ class Connection:
     `number` is what events call the device when it is not its deviceID (the far end of
     a trunk call); `fail_cause` says why the connection went to fail.  `participation`
     is how a device that joined by SingleStepConferenceCall takes part (docs/pbxsim.md
-    § 4.12): heard by all (active), by nobody (silent), or by `coached` alone (coach).
+    § 4.15): heard by all (active), by nobody (silent), or by `coached` alone (coach).
     """
 
     device: DeviceId
@@ -148,6 +175,7 @@ class Connection:
     leg: Leg | None = None
     participation: str = "active"  # active, silent (hears only) or coach (heard by one)
     coached: DeviceId | None = None  # the one device that hears a coach
+    treatment: Treatment | None = None
 
     def shown(self) -> DeviceId:
         """The device as events name it: its number."""
@@ -172,6 +200,7 @@ class Call:
     network_called: DeviceId | None = None
     account_code: str = ""
     trunk: DeviceId | None = None  # the trunk it came in on (associatedCallingDevice)
+    characteristics: CallCharacteristics | None = None  # priority, direct agent, assist
 
     def id_of(self, device: DeviceId) -> ConnectionID:
         return ConnectionID(call_id=self.call_id, device_id=device)

@@ -22,6 +22,8 @@ from ctiserver.doors.address import Address
 DEFAULT_ROUTE_TIMEOUT = 10.0
 DEFAULT_SESSION_DURATION = 180
 DEFAULT_CONFERENCE_SIZE = 6
+DEFAULT_ANNOUNCEMENT_LENGTH = 3.0  # seconds an announcement plays (docs/pbxsim.md § 8.5)
+DEFAULT_NO_ANSWER_TIME = 15.0  # seconds a call rings before forwarding on no answer (§ 4.14)
 DEFAULT_PRIVATE_NAMESPACE = "urn:ctiserver:csta:private"
 _MAX_RANGE = 100_000
 _NUMBER = re.compile(r"[0-9]+")
@@ -89,6 +91,9 @@ class PbxConfig:
         trunk_listen: "HOST:PORT" where other switches' trunks are accepted; None
             accepts none.
         trunks: the trunks this switch dials out on.
+        announcement_length: seconds an announcement plays (treatments, § 8.5).
+        no_answer_time: seconds a call rings at a station that forwards unanswered
+            calls before it goes on (§ 4.14).
     """
 
     stations: tuple[str, ...] = ()
@@ -104,6 +109,8 @@ class PbxConfig:
     recordings: str | None = None
     trunk_listen: str | None = None
     trunks: tuple[Trunk, ...] = ()
+    announcement_length: float = DEFAULT_ANNOUNCEMENT_LENGTH
+    no_answer_time: float = DEFAULT_NO_ANSWER_TIME
 
     def __post_init__(self) -> None:
         numbers = [
@@ -129,6 +136,10 @@ class PbxConfig:
             raise ValueError(f"unknown ECMA-323 edition {self.edition!r}; one of {EDITIONS}")
         if self.session_duration <= 0:
             raise ValueError("the ECMA-354 session duration must be above zero")
+        if self.announcement_length <= 0:
+            raise ValueError("the announcement length must be above zero")
+        if self.no_answer_time <= 0:
+            raise ValueError("the no-answer time must be above zero")
         self._check_private_services()
         self._check_trunks()
 
@@ -174,6 +185,8 @@ class PbxsimSettings:
     max_connections: int = 16
     max_connections_per_address: int = 8
     trunks: tuple[Trunk, ...] = ()
+    announcement_length: float = DEFAULT_ANNOUNCEMENT_LENGTH  # treatments (§ 8.5)
+    no_answer_time: float = DEFAULT_NO_ANSWER_TIME  # forwarding on no answer (§ 4.14)
 
 
 def _check_unique(what: str, values: Sequence[str]) -> None:

@@ -7,7 +7,8 @@ registrant gets a RouteRequest (or, with nobody registered, the call goes to the
 default destination at once); at an ACD group the call waits for distribute().
 divert() takes a call from a device that was offered it; leave() does the bookkeeping
 of every connection that leaves a call: its recording stops, a trunk leg's far end is
-released, a routeing dialogue ends, a queue forgets the call, an agent starts wrap-up.
+released, a treatment ends, a routeing dialogue ends, a queue forgets the call, an agent
+starts wrap-up.
 
 docs/pbxsim.md §§ 4.1, 4.9-4.11 give the events; Context.publish() picks who hears them.
 """
@@ -19,7 +20,7 @@ from ctiserver.csta.events import DeliveredEvent, DivertedEvent, FailedEvent, Qu
 from ctiserver.csta.routeing import RouteEnd, RouteRequest, RouteUsed
 from ctiserver.csta.types import PrivateData
 from ctiserver.ids import CallId, DeviceId
-from ctiserver.pbxsim import acd, legs, recording
+from ctiserver.pbxsim import acd, call_types, features, legs, recording, treatments
 from ctiserver.pbxsim.calls import Call, Connection, Move
 from ctiserver.pbxsim.directory import DeviceKind
 from ctiserver.pbxsim.outcome import Timer, TimerKind
@@ -49,6 +50,8 @@ def offer(
         acd_group=acd_group,
     )
     match ctx.state.directory.kind(device):
+        case DeviceKind.STATION if (met := features.intercept(ctx.state, device)) is not None:
+            _intercepted(ctx, call, arrival, met)
         case DeviceKind.STATION if ctx.state.busy(device):
             _fail(ctx, call, arrival, EventCause.BUSY)
         case DeviceKind.STATION:
@@ -57,10 +60,28 @@ def offer(
             _queue(ctx, call, arrival, cause)
             _request_route(ctx, call, device)
         case DeviceKind.ACD_GROUP:
-            ctx.state.queues[device].append(call.call_id)
+            waiting = ctx.state.queues[device]
+            waiting.insert(call_types.queue_position(ctx.state, waiting, call), call.call_id)
             _queue(ctx, call, arrival, cause)
         case None:
             _dial_on_trunk(ctx, call, arrival, cause)
+
+
+def _intercepted(ctx: Context, call: Call, arrival: Connection, met: features.Interception) -> None:
+    """The station's features fail the call, or send it on (docs/pbxsim.md § 4.14)."""
+    if met.forward_to is None:
+        _fail(ctx, call, arrival, met.cause)
+        return
+    assert arrival.calling is not None
+    offer(
+        ctx,
+        call,
+        met.forward_to,
+        calling=arrival.calling,
+        called=arrival.called or arrival.device,
+        cause=met.cause,
+        redirected_from=arrival.device,
+    )
 
 
 def _dial_on_trunk(ctx: Context, call: Call, arrival: Connection, cause: EventCause) -> None:
@@ -92,6 +113,7 @@ def _ring(ctx: Context, call: Call, arrival: Connection, cause: EventCause) -> N
         cause=cause,
     )
     ctx.publish(call, event)
+    features.ringing(ctx, call, arrival.device)
 
 
 def _fail(ctx: Context, call: Call, arrival: Connection, cause: EventCause) -> None:
@@ -125,7 +147,7 @@ def _queue(ctx: Context, call: Call, arrival: Connection, cause: EventCause) -> 
         called_device=arrival.called,
         last_redirection_device=arrival.last_redirection,
         number_queued=len(waiting) if waiting is not None else None,
-        calls_in_front=len(waiting) - 1 if waiting is not None else None,
+        calls_in_front=waiting.index(call.call_id) if waiting is not None else None,
         cause=cause,
     )
     ctx.publish(call, event)
@@ -208,9 +230,18 @@ def routable(state: SwitchState, device: DeviceId, destination: DeviceId) -> boo
 
 
 def route(
-    ctx: Context, call: Call, device: DeviceId, destination: DeviceId, dialogue: Dialogue | None
+    ctx: Context,
+    call: Call,
+    device: DeviceId,
+    destination: DeviceId,
+    dialogue: Dialogue | None,
+    *,
+    called: DeviceId | None = None,
+    acd_group: DeviceId | None = None,
 ) -> None:
-    """Send the call waiting at *device* to *destination* (checked with routable())."""
+    """Send the call waiting at *device* to *destination* (checked with routable()), as a
+    call to *called* (the routing device by default: the router may overwrite the DNIS)
+    and, for a direct-agent route, as an ACD call of *acd_group*."""
     waiting = call.connections[device]
     assert waiting.calling is not None
     if dialogue is not None:
@@ -230,9 +261,10 @@ def route(
         call,
         destination,
         calling=waiting.calling,
-        called=device,
+        called=called or device,
         cause=EventCause.REDIRECTED,
         redirected_from=device,
+        acd_group=acd_group,
     )
     if dialogue is not None:
         _send_route_end(ctx, dialogue, EventCause.NORMAL)
@@ -311,6 +343,7 @@ def divert(
 def leave(ctx: Context, call: Call, connection: Connection) -> None:
     """Bookkeeping for *connection*, which has just left *call*."""
     recording.stopped_by_leaving(ctx, call, connection)
+    treatments.stopped_by_leaving(ctx, call, connection)
     legs.left(ctx, connection)
     device = connection.device
     match ctx.state.directory.kind(device):

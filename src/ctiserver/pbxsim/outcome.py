@@ -56,6 +56,8 @@ class TimerKind(enum.Enum):
     ROUTE_TIMEOUT = "route-timeout"  # key: routingCrossRefID
     WRAP_UP = "wrap-up"  # key: agent id
     SESSION_EXPIRY = "session-expiry"  # key: association id
+    TREATMENT = "treatment"  # key: the treatment's id (pbxsim.treatments)
+    NO_ANSWER = "no-answer"  # key: callID@station (pbxsim.forwarding)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""How a device that joined a call takes part in it (docs/pbxsim.md § 4.12): joining
+"""How a device that joined a call takes part in it (docs/pbxsim.md § 4.15): joining
 with SingleStepConferenceCall's participationType (ECMA-269: active or silent), and
 changing it while in the call.
 

@@ -6,22 +6,27 @@ of its first two events (newCall: someone lifted the handset and dialled).  The
 station's call is found the way a phone finds it: the ringing one, the one in use, the
 held one; a host's phone also finds the calls of its guest (hot desking).
 EnterAccountCode does what AssociateData does, for the call in use (talking, or
-dialling and ringing out).
+dialling and ringing out).  Digits keys DTMF digits during the call in use: unlike
+GenerateDigits no event reports them, but a treatment collecting digits takes them.
+DoNotDisturb and Forward (immediate) do what SetDoNotDisturb and SetForwarding do;
+Service unplugs the phone (OutOfServiceEvent) or plugs it back (BackInServiceEvent).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ctiserver.csta.call_control import AnswerCall, ClearConnection, HoldCall, RetrieveCall
 from ctiserver.csta.enumerations import EventCause, LocalConnectionState
 from ctiserver.csta.failure import ErrorCategory
+from ctiserver.csta.logical_device import ForwardingType
 from ctiserver.csta.types import ConnectionID
 from ctiserver.ids import CallId, DeviceId
-from ctiserver.pbxsim import account_codes, call_control
+from ctiserver.pbxsim import account_codes, call_control, dtmf, features
 from ctiserver.pbxsim.calls import Connection
+from ctiserver.pbxsim.directory import dialable
 from ctiserver.pbxsim.outcome import Refused
 from ctiserver.pbxsim.state import Context
 
@@ -74,7 +79,51 @@ class EnterAccountCode:
     code: str
 
 
-PhoneAction = Dial | Answer | HangUp | Hold | Retrieve | EnterAccountCode
+@dataclass(frozen=True, slots=True)
+class Digits:
+    """Key *digits* on the keypad during the call in use: DTMF tones the other parties
+    hear, and a treatment collecting digits takes (docs/pbxsim.md § 4.13)."""
+
+    station: DeviceId
+    digits: str
+
+
+@dataclass(frozen=True, slots=True)
+class DoNotDisturb:
+    """Turn do not disturb on or off at the phone (docs/pbxsim.md § 4.14)."""
+
+    station: DeviceId
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Forward:
+    """Forward every call to *number* from the phone (None: stop forwarding them)."""
+
+    station: DeviceId
+    number: DeviceId | None
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """Unplug the phone (out of service) or plug it back in."""
+
+    station: DeviceId
+    in_service: bool
+
+
+PhoneAction = (
+    Dial
+    | Answer
+    | HangUp
+    | Hold
+    | Retrieve
+    | EnterAccountCode
+    | Digits
+    | DoNotDisturb
+    | Forward
+    | Service
+)
 
 
 def act(ctx: Context, action: PhoneAction) -> None:
@@ -111,6 +160,24 @@ def act(ctx: Context, action: PhoneAction) -> None:
             target = _find(ctx, action.station, lambda c: c.state is _S.CONNECTED)
             call, connection = ctx.state.connection(_need(target, "noActiveCall"))
             account_codes.set_account_code(ctx, call, connection, code)
+        case Digits(digits=digits):
+            dtmf.check_digits(digits)
+            target = _find(ctx, action.station, lambda c: c.state is _S.CONNECTED)
+            call, connection = ctx.state.connection(_need(target, "noActiveCall"))
+            dtmf.sent(ctx, call, connection.device, digits)
+        case DoNotDisturb(station=station, on=on):
+            features.set_dnd(ctx, station, features.of(ctx.state, station), on)
+        case Forward(station=station, number=number):
+            _forward(ctx, station, number)
+        case Service(station=station, in_service=in_service):
+            features.set_in_service(ctx, station, in_service)
+
+
+def _forward(ctx: Context, station: DeviceId, number: DeviceId | None) -> None:
+    if number is not None and (not dialable(number) or number == station):
+        raise Refused(ErrorCategory.OPERATION, "invalidForwardingDestination")
+    immediate = ForwardingType.IMMEDIATE
+    features.forward(ctx, station, features.of(ctx.state, station), immediate, number)
 
 
 def _find(
@@ -133,28 +200,40 @@ def _need(target: ConnectionID | None, error: str) -> ConnectionID:
     return target
 
 
+# The actions that name nothing but the station.
+_PLAIN: Mapping[str, Callable[[DeviceId], PhoneAction]] = {
+    "answer": Answer,
+    "hang-up": HangUp,
+    "hold": Hold,
+    "dnd-on": lambda station: DoNotDisturb(station, True),
+    "dnd-off": lambda station: DoNotDisturb(station, False),
+    "forward-off": lambda station: Forward(station, None),
+    "out-of-service": lambda station: Service(station, False),
+    "back-in-service": lambda station: Service(station, True),
+}
+ACTIONS = ("dial", "retrieve", "account-code", "digits", "forward", *_PLAIN)
+
+
 def phone_action(station: DeviceId, body: Any) -> PhoneAction:
     """The action a request body names.  Raises ValueError saying what is wrong."""
     if not isinstance(body, dict) or not isinstance(body.get("action"), str):
         raise ValueError('the body must be a JSON object with an "action"')
     action = body["action"]
+    if action in _PLAIN:
+        return _PLAIN[action](station)
     match action:
         case "dial":
             return Dial(station, DeviceId(_text(body, "number")))
-        case "answer":
-            return Answer(station)
-        case "hang-up":
-            return HangUp(station)
-        case "hold":
-            return Hold(station)
         case "retrieve":
             call = body.get("call")
             return Retrieve(station, None if call is None else CallId(_text(body, "call")))
         case "account-code":
             return EnterAccountCode(station, _text(body, "code"))
-    raise ValueError(
-        f"unknown action {action!r}: dial, answer, hang-up, hold, retrieve or account-code"
-    )
+        case "digits":
+            return Digits(station, _text(body, "digits"))
+        case "forward":
+            return Forward(station, DeviceId(_text(body, "number")))
+    raise ValueError(f"unknown action {action!r}: {', '.join(ACTIONS)}")
 
 
 def _text(body: dict[str, Any], key: str) -> str:

@@ -20,7 +20,9 @@ from ctiserver.csta.routeing import (
     RouteRegisterResponse,
     RouteSelect,
 )
-from ctiserver.pbxsim import call_control, delivery
+from ctiserver.csta.types import CallCharacteristics
+from ctiserver.ids import DeviceId
+from ctiserver.pbxsim import call_control, call_types, delivery, private
 from ctiserver.pbxsim.directory import DeviceKind
 from ctiserver.pbxsim.outcome import AssociationId, Refused
 from ctiserver.pbxsim.state import Context, Dialogue, Registration
@@ -70,9 +72,22 @@ def route_select(ctx: Context, request: RouteSelect) -> None:
         return
     call = ctx.state.calls[dialogue.call_id]
     destination = request.route_selected
-    if delivery.routable(ctx.state, dialogue.device, destination):
+    namespace = ctx.state.config.private_namespace
+    characteristics = call_types.from_private(request.private_data, namespace)
+    agent_there, acd_group = _direct_agent(ctx, destination, characteristics)
+    if agent_there and delivery.routable(ctx.state, dialogue.device, destination):
         call.uui = call_control.uui_of(ctx, request.private_data) or call.uui
-        delivery.route(ctx, call, dialogue.device, destination, dialogue)
+        call.characteristics = call_types.merged(call, characteristics)
+        dnis = private.text(request.private_data, namespace, "dnis")
+        delivery.route(
+            ctx,
+            call,
+            dialogue.device,
+            destination,
+            dialogue,
+            called=DeviceId(dnis) if dnis else None,
+            acd_group=acd_group,
+        )
         return
     registration = dialogue.registration
     ctx.send(
@@ -83,6 +98,19 @@ def route_select(ctx: Context, request: RouteSelect) -> None:
         ),
     )
     delivery.start_route_timer(ctx, dialogue)  # a fresh route-timeout for the new try
+
+
+def _direct_agent(
+    ctx: Context, destination: DeviceId, characteristics: CallCharacteristics | None
+) -> tuple[bool, DeviceId | None]:
+    """For a direct-agent route: whether an agent is logged on at *destination*, and its
+    group (None: it serves every group).  Any other route: (True, None)."""
+    if characteristics is None or not characteristics.direct_agent:
+        return True, None
+    try:
+        return True, call_types.direct_agent_group(ctx.state, destination)
+    except Refused:
+        return False, None
 
 
 def route_end(ctx: Context, request: RouteEnd) -> None:

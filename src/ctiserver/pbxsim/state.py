@@ -49,6 +49,7 @@ from ctiserver.pbxsim.outcome import (
     TrunkSend,
     UseEdition,
 )
+from ctiserver.pbxsim.station import StationFeatures
 from ctiserver.pbxsim.trunk_protocol import TrunkMessage
 
 UNADDRESSED: Final = MonitorCrossRefId("")
@@ -119,6 +120,7 @@ class SwitchState:
         self.legs: dict[str, Leg] = {}  # network call id -> leg
         self.microphone_muted: set[DeviceId] = set()  # SetMicrophoneMute, until the last call
         self.speaker_muted: set[DeviceId] = set()  # SetSpeakerMute, likewise
+        self.features: dict[DeviceId, StationFeatures] = {}  # pbxsim.features
         self._counters: dict[str, int] = {}
 
     def reconfigure(self, config: PbxConfig) -> None:
@@ -260,6 +262,8 @@ class Context:
                 )
             if call.correlator_data and hasattr(event, "correlator_data"):
                 changes["correlator_data"] = call.correlator_data
+            if call.characteristics is not None and hasattr(event, "call_characteristics"):
+                changes["call_characteristics"] = call.characteristics
             if call.network_calling is not None and hasattr(event, "network_calling_device"):
                 changes["network_calling_device"] = call.network_calling
                 changes["network_called_device"] = call.network_called

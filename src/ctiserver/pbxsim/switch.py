@@ -26,9 +26,11 @@ from typing import Final, TypeVar, cast
 
 from ctiserver.csta import agents as csta_agents
 from ctiserver.csta import audio as csta_audio
+from ctiserver.csta import call_associated as csta_associated
 from ctiserver.csta import call_control as csta_calls
 from ctiserver.csta import call_information as csta_information
 from ctiserver.csta import escape as csta_escape
+from ctiserver.csta import logical_device as csta_device
 from ctiserver.csta import routeing as csta_routeing
 from ctiserver.csta import system as csta_system
 from ctiserver.csta import voice as csta_voice
@@ -42,12 +44,16 @@ from ctiserver.pbxsim import (
     audio,
     call_control,
     delivery,
+    dtmf,
+    features,
+    forwarding,
     participation,
     phone,
     recording,
     routing,
     snapshots,
     transfers,
+    treatments,
     trunk_links,
 )
 from ctiserver.pbxsim.config import PbxConfig
@@ -111,12 +117,20 @@ SERVICES: Final[Mapping[type[Message], _Service]] = dict(
         _entry(csta_agents.GetAgentState, acd.get_agent_state),
         _entry(csta_escape.Escape, participation.escape),
         _entry(csta_voice.RecordMessage, recording.record_message),
-        _entry(csta_voice.Stop, recording.stop),
+        _entry(csta_voice.Stop, treatments.stop),  # a treatment's, else a recording's
         _entry(csta_voice.Suspend, recording.suspend),
         _entry(csta_voice.Resume, recording.resume),
         _entry(csta_information.AssociateData, account_codes.associate_data),
         _entry(csta_audio.SetMicrophoneMute, audio.set_microphone_mute),
         _entry(csta_audio.SetSpeakerMute, audio.set_speaker_mute),
+        _entry(csta_voice.PlayMessage, treatments.play_message),
+        _entry(csta_associated.GenerateDigits, dtmf.generate_digits),
+        _entry(csta_device.SetDoNotDisturb, features.set_do_not_disturb),
+        _entry(csta_device.GetDoNotDisturb, features.get_do_not_disturb),
+        _entry(csta_device.SetForwarding, features.set_forwarding),
+        _entry(csta_device.GetForwarding, features.get_forwarding),
+        _entry(csta_device.SetMessageWaitingIndicator, features.set_message_waiting_indicator),
+        _entry(csta_device.GetMessageWaitingIndicator, features.get_message_waiting_indicator),
     ]
 )
 
@@ -124,6 +138,8 @@ _TIMERS: Final[Mapping[TimerKind, Callable[[Context, str], None]]] = {
     TimerKind.ROUTE_TIMEOUT: routing.route_timeout,
     TimerKind.WRAP_UP: acd.wrap_up_elapsed,
     TimerKind.SESSION_EXPIRY: association.session_expired,
+    TimerKind.TREATMENT: treatments.timer_fired,
+    TimerKind.NO_ANSWER: forwarding.unanswered,
 }
 
 _SERVICE_NOT_SUPPORTED: Final = CSTAErrorCode(

@@ -23,7 +23,7 @@ class ConnectionView:
     state: LocalConnectionState
     number: DeviceId  # as events name it: the device, or the far end's number
     recording: str | None = None  # the message id of its recording
-    participation: str = "active"  # active, silent or coach (§ 4.12)
+    participation: str = "active"  # active, silent or coach (§ 4.15)
     coached: DeviceId | None = None
 
 
@@ -75,6 +75,18 @@ class LegView:
 
 
 @dataclass(frozen=True, slots=True)
+class FeaturesView:
+    """A station's features (§ 4.14); `forwarding` maps forwarding types (ECMA-323's
+    values) to their destinations."""
+
+    station: DeviceId
+    dnd: bool
+    forwarding: tuple[tuple[str, DeviceId], ...]
+    message_waiting: bool
+    out_of_service: bool
+
+
+@dataclass(frozen=True, slots=True)
 class SwitchView:
     calls: tuple[CallView, ...]
     agents: tuple[AgentView, ...]
@@ -90,6 +102,10 @@ class SwitchView:
     legs: tuple[LegView, ...] = ()
     microphone_muted: frozenset[DeviceId] = frozenset()
     speaker_muted: frozenset[DeviceId] = frozenset()
+    features: tuple[FeaturesView, ...] = ()
+
+    def features_of(self, station: str) -> FeaturesView | None:
+        return next((f for f in self.features if f.station == station), None)
 
     def call(self, call_id: str) -> CallView | None:
         return next((call for call in self.calls if call.call_id == call_id), None)
@@ -144,6 +160,16 @@ def view_of(state: SwitchState) -> SwitchView:
         ),
         microphone_muted=frozenset(state.microphone_muted),
         speaker_muted=frozenset(state.speaker_muted),
+        features=tuple(
+            FeaturesView(
+                station,
+                f.dnd,
+                tuple((kind.value, to) for kind, to in f.forwarding.items()),
+                f.message_waiting,
+                f.out_of_service,
+            )
+            for station, f in state.features.items()
+        ),
     )
 
 

@@ -86,6 +86,30 @@ REQUIRED_PERMISSION: Final[Mapping[str, Permission | None]] = {
         ),
         M,
     ),
+    # calls: DTMF, treatments, user events, DN features
+    "RequestSendDTMF": C,
+    "RequestApplyTreatment": R,
+    **dict.fromkeys(
+        (
+            "RequestGiveMusicTreatment",
+            "RequestGiveSilenceTreatment",
+            "RequestGiveRingBackTreatment",
+            "RequestCollectDigits",
+        ),
+        R,
+    ),
+    "RequestDistributeUserEvent": C,
+    **dict.fromkeys(
+        (
+            "RequestSetDNDOn",
+            "RequestSetDNDOff",
+            "RequestCallForwardSet",
+            "RequestCallForwardCancel",
+            "RequestSetMessageWaitingOn",
+            "RequestSetMessageWaitingOff",
+        ),
+        C,
+    ),
 }
 
 # What a missing permission stops an application from doing, for the ErrorMessage.

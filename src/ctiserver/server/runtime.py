@@ -34,6 +34,8 @@ from ctiserver.errors import LinkDown
 from ctiserver.ids import ClientId, ConnId, DeviceId
 from ctiserver.iscc.peering import Peering
 from ctiserver.iscc.protocol import PeerMessage, Refused, Reserve
+from ctiserver.jetstream.export import EventExport
+from ctiserver.link.features import FeatureSnapshot
 from ctiserver.link.supervisor import AgentSnapshot, LinkSupervisor, Snapshot
 from ctiserver.link.trace import first_call_id
 from ctiserver.logs.context import about, enter, leave
@@ -116,6 +118,7 @@ class Runtime:
         self.clock = clock
         self.link: LinkSupervisor | None = None
         self.peering: Peering | None = None
+        self.export: EventExport | None = None  # the event stream ([export] events)
         self._metrics = metrics
         self.tracer = tracer or Tracer()
         self._peers: dict[ClientId, ClientPeer] = {}
@@ -304,6 +307,10 @@ class Runtime:
             after = {call.conn_id: call for call in self.known_calls()}
             _log_resync(len(snapshot), len(scope), before, after)  # before the events it causes
             self.perform(outputs)
+
+    def on_features(self, features: FeatureSnapshot) -> None:
+        with about(peer="switch"):
+            self.perform(self.core.resync_features(features, self.clock.now()))
 
     def stations(self, dns: Sequence[DeviceId]) -> list[DeviceId]:
         return [dn for dn in dns if self.core.model.kind(dn) is DnKind.EXTENSION]

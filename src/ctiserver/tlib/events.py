@@ -83,6 +83,7 @@ _CALL_EVENTS = (
 )
 _REMOTE = ("RemoteLocation", "RemoteConnID", "RemoteDN")  # a party event from another site
 _AGENT = ("ThisDN", "AgentWorkMode")
+_TREATED = ("ThisDN", "ConnID", "CallID", "CallType", "TreatmentType")  # a treatment's call
 _AGENT_OPTIONAL = ("ReferenceID", "AgentID", "ThisQueue", "Extensions", "Reasons")
 
 EVENTS: Final[Mapping[str, EventShape]] = {
@@ -150,6 +151,47 @@ EVENTS: Final[Mapping[str, EventShape]] = {
     ),
     "EventRegisteredAll": _shape(("ReferenceID",), ("Extensions",)),
     "EventUnregisteredAll": _shape(("ReferenceID",), ("Extensions",)),
+    # --- calls: DTMF, treatments, user events, DN features (GenEM tables) ---------------
+    "EventDTMFSent": _shape(
+        ("ThisDN", "ConnID", "CallID"),
+        ("ReferenceID", "ANI", "DNIS", "UserData", "Extensions"),
+    ),
+    "EventTreatmentApplied": _shape(
+        (*_TREATED, "ThisDNRole", "Extensions"), ("ReferenceID", "TreatmentParms", "UserData")
+    ),
+    "EventTreatmentEnd": _shape(
+        _TREATED,
+        (
+            "ReferenceID",
+            "TreatmentParms",
+            "UserData",
+            "CollectedDigits",
+            "LastCollectedDigit",
+            "Extensions",
+        ),
+    ),
+    "EventDigitsCollected": _shape(
+        ("ThisDN", "ThisDNRole", "ConnID", "CallID", "CallType", "CallState", "CollectedDigits"),
+        ("ReferenceID", "LastCollectedDigit", "OtherDN", "OtherDNRole", "UserData", "Extensions"),
+    ),
+    "EventUserEvent": _shape(("ThisDN", "UserData"), ("ConnID", "OtherDN", "Extensions")),
+    **{
+        name: _shape(("ThisDN",), ("ReferenceID", "Extensions"))
+        for name in (
+            "EventDNDOn",
+            "EventDNDOff",
+            "EventMessageWaitingOn",
+            "EventMessageWaitingOff",
+            "EventDNOutOfService",
+            "EventDNBackInService",
+        )
+    },
+    "EventForwardSet": _shape(("ThisDN", "ForwardMode", "OtherDN"), ("ReferenceID", "Extensions")),
+    "EventForwardCancel": _shape(("ThisDN", "ForwardMode"), ("ReferenceID", "Extensions")),
+    "EventTreatmentNotApplied": _shape(
+        (*_TREATED, "ErrorCode"),
+        ("ReferenceID", "ErrorMessage", "TreatmentParms", "UserData", "Extensions"),
+    ),
 }
 
 

@@ -48,15 +48,23 @@ STRING_ATTRIBUTES = frozenset(
         "AccessNumber",
         "ClientSessionID",
         "Place",
+        "DTMFDigits",
+        "MusicPath",
+        "TerminateDigits",
     }
 )
 INTEGER_ATTRIBUTES = frozenset(
-    {"ReferenceID", "PrivateMsgID", "XReferenceID", "LastEventSequenceNumber"}
+    {
+        "ReferenceID",
+        "PrivateMsgID",
+        "XReferenceID",
+        "LastEventSequenceNumber",
+        "NumberOfDigits",
+    }
 )
-SIGNED_INTEGER_ATTRIBUTES = frozenset(
-    {"Timeout", "Priority", "AgentIdleReason"}
-)  # 0 and below mean something
-KV_ATTRIBUTES = frozenset({"UserData", "Extensions", "Reasons"})
+# Timeout: 0 and below mean something to RequestReserveAgent; a treatment's is above 0
+SIGNED_INTEGER_ATTRIBUTES = frozenset({"Timeout", "Priority", "AgentIdleReason"})
+KV_ATTRIBUTES = frozenset({"UserData", "Extensions", "Reasons", "TreatmentParms"})
 COMMON_ATTRIBUTES = frozenset({"Request", "ReferenceID", "Extensions", "Reasons"})
 
 
@@ -161,6 +169,42 @@ REQUESTS.update(
 MAX_INPUT_MASK = 512  # event names in one InputMask
 
 
+# --- calls: DTMF, treatments, user events, DN features (docs/protocol.md) -----------------
+
+REQUESTS.update(
+    {
+        "RequestSendDTMF": RequestSpec((*_CALL, "DTMFDigits")),
+        "RequestApplyTreatment": RequestSpec((*_CALL, "TreatmentType"), ("TreatmentParms",)),
+        "RequestDistributeUserEvent": RequestSpec(("ThisDN", "UserData"), ("ConnID", "OtherDN")),
+        "RequestSetDNDOn": RequestSpec(("ThisDN",)),
+        "RequestSetDNDOff": RequestSpec(("ThisDN",)),
+        "RequestCallForwardSet": RequestSpec(("ThisDN", "OtherDN"), ("ForwardMode",)),
+        "RequestCallForwardCancel": RequestSpec(("ThisDN",), ("ForwardMode",)),
+        "RequestSetMessageWaitingOn": RequestSpec(("ThisDN",)),
+        "RequestSetMessageWaitingOff": RequestSpec(("ThisDN",)),
+        "RequestGiveMusicTreatment": RequestSpec(_CALL, ("MusicPath", "Timeout")),
+        "RequestGiveSilenceTreatment": RequestSpec(_CALL, ("Timeout",)),
+        "RequestGiveRingBackTreatment": RequestSpec(_CALL, ("Timeout",)),
+        "RequestCollectDigits": RequestSpec(
+            _CALL, ("NumberOfDigits", "TerminateDigits", "Timeout")
+        ),
+    }
+)
+
+
+# T-Library requests a CSTA switch cannot serve: EventError 51 says why.
+_IVR = "is an IVR's: a CSTA switch has no voice files or mailboxes a client opens"
+NOT_SERVED: dict[str, str] = {
+    "RequestLoginMailBox": f"RequestLoginMailBox {_IVR}",
+    "RequestLogoutMailBox": f"RequestLogoutMailBox {_IVR}",
+    "RequestOpenVoiceFile": f"RequestOpenVoiceFile {_IVR}; play announcements with "
+    "RequestApplyTreatment (PlayAnnouncement)",
+    "RequestCloseVoiceFile": f"RequestCloseVoiceFile {_IVR}",
+    "RequestPlayVoiceFile": f"RequestPlayVoiceFile {_IVR}; play announcements with "
+    "RequestApplyTreatment (PlayAnnouncement)",
+}
+
+
 class InvalidRequest(Exception):
     """The request cannot be taken as it is; carries the EventError to answer with."""
 
@@ -186,9 +230,8 @@ def check(message: Any) -> TMessage:
         )
     spec = REQUESTS.get(name)
     if spec is None:
-        raise InvalidRequest(
-            TError.UNSUP_OPER, f"unknown request {name!r}", reference_id=known_reference
-        )
+        why = NOT_SERVED.get(name, f"unknown request {name!r}")
+        raise InvalidRequest(TError.UNSUP_OPER, why, reference_id=known_reference)
     try:
         _check_attributes(name, spec, message)
     except InvalidRequest as exc:

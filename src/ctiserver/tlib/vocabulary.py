@@ -207,6 +207,37 @@ class ServerRole(enum.StrEnum):
     BACKUP = "Backup"
 
 
+class TreatmentType(enum.StrEnum):
+    UNKNOWN = "Unknown"
+    IVR = "IVR"
+    MUSIC = "Music"
+    RING_BACK = "RingBack"
+    SILENCE = "Silence"
+    BUSY = "Busy"
+    COLLECT_DIGITS = "CollectDigits"
+    PLAY_ANNOUNCEMENT = "PlayAnnouncement"
+    PLAY_ANNOUNCEMENT_AND_DIGITS = "PlayAnnouncementAndDigits"
+    VERIFY_DIGITS = "VerifyDigits"
+    RECORD_USER_ANNOUNCEMENT = "RecordUserAnnouncement"
+    DELETE_USER_ANNOUNCEMENT = "DeleteUserAnnouncement"
+    CANCEL_CALL = "CancelCall"
+    PLAY_APPLICATION = "PlayApplication"
+    SET_DEFAULT_ROUTE = "SetDefaultRoute"
+    TEXT_TO_SPEECH = "TextToSpeech"
+    TEXT_TO_SPEECH_AND_DIGITS = "TextToSpeechAndDigits"
+    FAST_BUSY = "FastBusy"
+    RAN = "RAN"
+
+
+class ForwardMode(enum.StrEnum):
+    NONE = "None"
+    UNCONDITIONAL = "Unconditional"
+    ON_BUSY = "OnBusy"
+    ON_NO_ANSWER = "OnNoAnswer"
+    ON_BUSY_AND_NO_ANSWER = "OnBusyAndNoAnswer"
+    SEND_ALL_CALLS = "SendAllCalls"
+
+
 class PartyState(enum.IntEnum):
     """The `ps-N` values of EventAddressInfo Extensions (tlib_ext.h PartyState)."""
 
@@ -266,6 +297,8 @@ ENUMERATIONS: dict[str, type[enum.StrEnum]] = {
     "MonitorNextCallType": MonitorNextCallType,
     "LocationInfoType": LocationInfoType,
     "SwitchInfoType": SwitchInfoType,
+    "TreatmentType": TreatmentType,
+    "ForwardMode": ForwardMode,
 }
 
 
@@ -351,3 +384,12 @@ class TMessage(TypedDict, total=False):
     TimeinuSecs: int
     InputMask: list[str]
     AgentIdleReason: int
+    DTMFDigits: str
+    TreatmentType: str
+    TreatmentParms: KVList
+    CollectedDigits: str
+    LastCollectedDigit: str
+    ForwardMode: str
+    MusicPath: str
+    NumberOfDigits: int
+    TerminateDigits: str

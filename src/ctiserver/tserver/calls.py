@@ -1,5 +1,6 @@
 """Basic call control requests passed to the switch as CSTA services (ECMA-269 § 17):
-RequestMakeCall -> MakeCall, RequestAnswerCall -> AnswerCall, RequestReleaseCall ->
+RequestMakeCall -> MakeCall (its MakeCallType as call characteristics: call_types.py),
+RequestAnswerCall -> AnswerCall, RequestReleaseCall ->
 ClearConnection, RequestClearCall -> ClearCall, RequestHoldCall -> HoldCall,
 RequestRetrieveCall -> RetrieveCall.
 
@@ -24,6 +25,11 @@ from ctiserver.csta.call_control import (
 from ctiserver.csta.types import ConnectionID, PrivateData
 from ctiserver.ids import ConnId, DeviceId
 from ctiserver.model.values import Call
+from ctiserver.tserver.call_types import (
+    MAKE_CALL_REFUSALS,
+    check_agent_at,
+    make_call_characteristics,
+)
 from ctiserver.tserver.checks import call_at, controlled_dn
 from ctiserver.tserver.correlation import NEW, BindCall, ClearedBy
 from ctiserver.tserver.port import Core, RequestContext
@@ -53,8 +59,14 @@ def connection(call: Call, dn: DeviceId) -> ConnectionID:
 def make_call(core: Core, ctx: RequestContext, to: Destination | None = None) -> None:
     dn = controlled_dn(core, ctx)
     to = to or destination_of(ctx)
+    make_call_type = ctx.message.get("MakeCallType")
+    characteristics = make_call_characteristics(make_call_type)
+    check_agent_at(core.model, to.number, characteristics, f"MakeCallType {make_call_type}")
     request = MakeCall(
-        calling_device=dn, called_directory_number=to.number, private_data=to.private_data
+        calling_device=dn,
+        called_directory_number=to.number,
+        call_characteristics=characteristics,
+        private_data=to.private_data,
     )
     pending = core.pending(
         ctx,
@@ -64,6 +76,7 @@ def make_call(core: Core, ctx: RequestContext, to: Destination | None = None) ->
         on_confirm=BindCall("calling_device"),
         xid=to.xid,
         promised=to.conn_id,
+        explain=MAKE_CALL_REFUSALS if characteristics is not None else None,
     )
     core.to_switch(ctx, request, pending)
 

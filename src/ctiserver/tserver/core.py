@@ -30,7 +30,15 @@ from ctiserver.model.changes import CallChange, Change, PartyChange
 from ctiserver.model.model import Model
 from ctiserver.model.resync import SnapshotAgent, SnapshotParty
 from ctiserver.model.states import DnKind, PartyState
-from ctiserver.model.values import AgentIntent, Call, Monitoring, Origin, Reservation
+from ctiserver.model.values import (
+    AgentIntent,
+    Call,
+    DnFeatures,
+    Monitoring,
+    Origin,
+    Reservation,
+    Treatment,
+)
 from ctiserver.tlib.codec import format_time
 from ctiserver.tlib.errors import TError
 from ctiserver.tlib.requests import REQUESTS, InvalidRequest
@@ -39,12 +47,17 @@ from ctiserver.tserver import (
     addresses,
     agents,
     calls,
+    dtmf,
+    features,
+    older_treatments,
     private,
     queries,
     reservations,
     routing,
     supervision,
     transfers,
+    treatments,
+    user_events,
     userdata,
 )
 from ctiserver.tserver.addresses import SERVER_VERSION
@@ -61,6 +74,7 @@ from ctiserver.tserver.correlation import (
     Pending,
     TransferConsultation,
 )
+from ctiserver.tserver.emulated import Features
 from ctiserver.tserver.errors import (
     InvalidAttribute,
     NotSupported,
@@ -71,7 +85,6 @@ from ctiserver.tserver.errors import (
     error_message_for,
 )
 from ctiserver.tserver.events import ack_event, error_event, link_event, server_info, unregistered
-from ctiserver.tserver.features import Features
 from ctiserver.tserver.iscc.refusals import IsccRefused
 from ctiserver.tserver.iscc.settings import IsccSettings
 from ctiserver.tserver.iscc.site import Iscc
@@ -109,6 +122,12 @@ HANDLERS: Mapping[str, Handler] = {
     **reservations.HANDLERS,
     **supervision.HANDLERS,
     **queries.HANDLERS,
+    # calls: DTMF, treatments, user events, DN features
+    **dtmf.HANDLERS,
+    **treatments.HANDLERS,
+    **user_events.HANDLERS,
+    **features.HANDLERS,
+    **older_treatments.HANDLERS,
 }
 # What carries out a request on a call moving to another site, with the access number.
 CARRY_OUT: Mapping[Purpose, Callable[..., None]] = {
@@ -152,6 +171,7 @@ class TServerCore:
     ) -> None:
         self._settings = settings
         self.started = started
+        self._wall_offset = started.wall - started.monotonic  # wall time = monotonic + this
         self._model = Model(
             dns=dns,
             conn_ids=ConnIdAllocator(int(started.wall * 1000)),
@@ -420,6 +440,13 @@ class TServerCore:
         self.change(self._model.resync_agents(agents or {}), at)
         return self._flush()
 
+    def resync_features(self, features: Mapping[DeviceId, DnFeatures], at: Instant) -> list[Output]:
+        """Take what the switch says the stations have set (after the link came up):
+        their registrants hear of every feature that differs from what the server knew."""
+        if self._role is ServerRole.PRIMARY:
+            self.change(self._model.resync_features(features), at)
+        return self._flush()
+
     def audited(self, gone: Collection[ConnId], at: Instant) -> list[Output]:
         """The switch no longer has these calls (stuck-call clean-up): forget them."""
         for conn_id in gone:
@@ -432,6 +459,7 @@ class TServerCore:
         """EventError 57 for accepted requests no event has answered in time; ISCC
         transactions past their time; idle calls to report or check."""
         closed = self.clients.expire(at)
+        self._wall_offset = at.wall - at.monotonic
         if self._role is not ServerRole.PRIMARY:
             return self._flush()
         if closed:
@@ -439,6 +467,7 @@ class TServerCore:
         self.features.tick(at)
         if self.iscc is not None:
             self.iscc.tick(at)
+        treatments.end_due(self, at)
         for pending in self.correlator.expire(at.monotonic):
             self._withdraw_promise(pending, at)
             if not pending.answered:
@@ -468,6 +497,8 @@ class TServerCore:
             times.append(self.features.next_deadline())
         if self.iscc is not None:
             times.append(self.iscc.next_deadline())
+        if self._role is ServerRole.PRIMARY and (due := treatments.due(self._model)) is not None:
+            times.append(due - self._wall_offset)  # the model keeps wall times
         known = [t for t in times if t is not None]
         return min(known) if known else None
 
@@ -705,6 +736,18 @@ class TServerCore:
     def reject_route(self, cross_ref_id: str, at: Instant) -> None:
         self.change(self._model.reject_route(cross_ref_id), at)
 
+    def route_dnis(self, cross_ref_id: str, dnis: DeviceId | None, at: Instant) -> None:
+        self.change(self._model.route_dnis(cross_ref_id, dnis), at)
+
+    def treat(self, treatment: Treatment, at: Instant) -> None:
+        self.change(self._model.treat(treatment), at)
+
+    def forget_treatment(self, conn_id: ConnId, at: Instant) -> None:
+        self.change(self._model.drop_treatment(conn_id), at)
+
+    def treatment_over(self, conn_id: ConnId, at: Instant) -> None:
+        self.change(self._model.treatment_due(conn_id), at)
+
     # --- port: what ISCC asks of the core ---------------------------------------------------
 
     def new_conn_id(self) -> ConnId:
@@ -854,7 +897,10 @@ class TServerCore:
         if code is TError.INTERNAL:
             log.error("%s failed: %r", pending.request, error)
         event = error_event(pending.reference_id, code, message, dn=pending.dn)
-        self.send(event, (pending.client,), at)
+        if pending.on_refusal is not None:
+            pending.on_refusal(self, pending, event, at)
+        else:
+            self.send(event, (pending.client,), at)
         if pending.xid is not None and self.iscc is not None:
             self.iscc.origin.request_failed(pending.xid, at)
 

@@ -18,7 +18,7 @@ by then the core answers EventError 57 so that no request goes unanswered.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -95,6 +95,9 @@ class Pending:
     promised: ConnId | None = None  # the ConnID promised to the call it creates
     calls: set[ConnId] = field(default_factory=set)  # every call it concerns
     explain: Mapping[str, str] | None = None  # CSTA error value -> what it means here
+    # What its refusal is, when not EventError alone: called with the core, the pending,
+    # the EventError it would get and the time (RequestApplyTreatment: not applied).
+    on_refusal: Callable[..., None] | None = None
 
     def expects(self, event: str, conn_id: ConnId) -> Answer | None:
         """The pair that *event* on *conn_id* answers, if it answers one."""

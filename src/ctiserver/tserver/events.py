@@ -75,14 +75,20 @@ _WITH_ANI = {PartyRang, CallQueued, RouteRequested}
 # Events at a queue or routing point: the trunk the call came on is ThisTrunk there.
 _AT_A_QUEUE = {CallQueued, CallDiverted, RouteRequested, RouteUsed}
 # ReleasingParty (Extensions of EventReleased and EventAbandoned), and the CallStates
-# that say the party released the call itself (it transferred, conferenced or redirected).
+# that say the party released the call itself (it transferred, conferenced, redirected, or
+# its forwarding sent the call on).
 RELEASING_PARTY = "ReleasingParty"
 RELEASING: Mapping[Releasing, str] = {
     Releasing.LOCAL: "1 Local",
     Releasing.REMOTE: "2 Remote",
     Releasing.UNKNOWN: "3 Unknown",
 }
-_MOVED_ON = (CallState.TRANSFERRED, CallState.CONFERENCED, CallState.REDIRECTED)
+_MOVED_ON = (
+    CallState.TRANSFERRED,
+    CallState.CONFERENCED,
+    CallState.REDIRECTED,
+    CallState.FORWARDED,
+)
 
 AGENT_EVENT_NAMES: Mapping[AgentEvent, str] = {
     AgentEvent.LOGGED_IN: "EventAgentLogin",

@@ -1,78 +1,145 @@
-"""The T-Server's own features that follow the model: the emulated agent features
-(tserver.agent_emulation), agent reservation (tserver.reservations), call supervision
-(tserver.monitoring), and the one place the core consults them.
+"""A DN's features (docs/protocol.md, DN features): do not disturb, call forwarding and
+the message waiting lamp, set on the switch with the logical device services
+(ECMA-269 § 22.2); the switch's events say they are set (tserver.notices).
 
-The core asks them before it tells a change (so that, say, an emulated after-call work
-is told before the EventReleased that caused it), on every tick, for the next time they
-are due, when the link comes up, when a client unregisters a DN and when sessions end.
-Their state is in the model; what they keep here is only their options.
+    RequestSetDNDOn / Off                SetDoNotDisturb          EventDNDOn / Off
+    RequestCallForwardSet / Cancel       SetForwarding            EventForwardSet / Cancel
+    RequestSetMessageWaitingOn / Off     SetMessageWaitingIndicator
+                                                                  EventMessageWaitingOn / Off
+
+ForwardMode is forwarding by one of the switch's forwarding types; OnBusyAndNoAnswer is
+two of them, set one after the other (two EventForwardSet: OnBusy, then OnNoAnswer).
+A cancel without ForwardMode (or with None) cancels every forwarding the DN has.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping
+from typing import Final
 
-from ctiserver.clock import Instant
+from ctiserver.csta.logical_device import (
+    ForwardingType,
+    SetDoNotDisturb,
+    SetForwarding,
+    SetMessageWaitingIndicator,
+)
+from ctiserver.csta.schema import Request
 from ctiserver.ids import DeviceId
-from ctiserver.model.changes import Change, ListenChanged, MuteChanged, PartyChange
-from ctiserver.model.model import Model
-from ctiserver.model.values import Call
-from ctiserver.tlib.vocabulary import KVList
-from ctiserver.tserver.agent_emulation import AgentEmulation
-from ctiserver.tserver.agent_emulation import Host as AgentHost
-from ctiserver.tserver.monitoring import Host as SupervisionHost
-from ctiserver.tserver.monitoring import Supervision
-from ctiserver.tserver.reservations import Host as DeskHost
-from ctiserver.tserver.reservations import ReservationDesk
+from ctiserver.model.states import DnKind
+from ctiserver.tlib.vocabulary import ForwardMode
+from ctiserver.tserver.checks import controlled_dn
+from ctiserver.tserver.correlation import NO_CALL
+from ctiserver.tserver.errors import InvalidAttribute
+from ctiserver.tserver.events import ack_event
+from ctiserver.tserver.notices import FORWARD_MODES
+from ctiserver.tserver.port import Core, RequestContext
+
+F = ForwardingType
+FORWARDING_TYPES: Final[Mapping[ForwardMode, tuple[ForwardingType, ...]]] = {
+    ForwardMode.UNCONDITIONAL: (F.IMMEDIATE,),
+    ForwardMode.ON_BUSY: (F.BUSY,),
+    ForwardMode.ON_NO_ANSWER: (F.NO_ANSWER,),
+    ForwardMode.ON_BUSY_AND_NO_ANSWER: (F.BUSY, F.NO_ANSWER),
+}
+_REFUSALS: Final = {
+    "invalidDeviceID": "the switch has no such station",
+    "invalidForwardingDestination": "the switch cannot forward calls to OtherDN",
+    "invalidForwardingType": "the switch does not forward calls that way",
+}
 
 
-class Host(AgentHost, DeskHost, SupervisionHost, Protocol):
-    """What the features need of the core."""
+def _extension(core: Core, ctx: RequestContext) -> DeviceId:
+    dn = controlled_dn(core, ctx)
+    if core.model.kind(dn) is not DnKind.EXTENSION:
+        raise InvalidAttribute(f"{ctx.name} is for extensions; {dn} is not one")
+    return dn
 
 
-class Features:
-    def __init__(self, host: Host, model: Model) -> None:
-        self.agents = AgentEmulation(host, model)
-        self.reservations = ReservationDesk(host, model)
-        self.supervision = Supervision(host, model)
+def _set(core: Core, ctx: RequestContext, dn: DeviceId, request: Request, answer: str) -> None:
+    pending = core.pending(ctx, dn, [(answer, NO_CALL)], explain=_REFUSALS)
+    core.to_switch(ctx, request, pending)
 
-    def tellers(self) -> dict[type[Any], Callable[[Any, Instant], None]]:
-        """Who tells of the features' own records (tserver.publishing)."""
-        return {
-            MuteChanged: self.supervision.mute_changed,
-            ListenChanged: self.supervision.listen_changed,
-        }
 
-    def before(self, change: Change, at: Instant) -> None:
-        self.agents.before(change, at)
-        self.supervision.before(change, at)
+def set_dnd_on(core: Core, ctx: RequestContext) -> None:
+    dn = _extension(core, ctx)
+    _set(core, ctx, dn, SetDoNotDisturb(device=dn, do_not_disturb_on=True), "EventDNDOn")
 
-    def after(self, change: Change, at: Instant) -> None:
-        self.supervision.after(change, at)
 
-    def call_extensions(self, change: PartyChange, call: Call) -> KVList:
-        """What a feature adds to the Extensions of the call event of *change*."""
-        return self.agents.call_extensions(change, call)
+def set_dnd_off(core: Core, ctx: RequestContext) -> None:
+    dn = _extension(core, ctx)
+    _set(core, ctx, dn, SetDoNotDisturb(device=dn, do_not_disturb_on=False), "EventDNDOff")
 
-    def tick(self, at: Instant) -> None:
-        self.agents.tick(at)
-        self.reservations.tick(at)
 
-    def next_due(self) -> float | None:
-        """The earliest wall time a feature is due."""
-        times = (self.agents.next_due(), self.reservations.next_due())
-        return min((t for t in times if t is not None), default=None)
+def set_message_waiting_on(core: Core, ctx: RequestContext) -> None:
+    dn = _extension(core, ctx)
+    request = SetMessageWaitingIndicator(device=dn, message_waiting_on=True)
+    _set(core, ctx, dn, request, "EventMessageWaitingOn")
 
-    def next_deadline(self) -> float | None:
-        """The earliest monotonic time a feature is due (what is not kept in the model)."""
-        return self.reservations.next_deadline()
 
-    def link_up(self, at: Instant) -> None:
-        self.agents.link_up(at)
+def set_message_waiting_off(core: Core, ctx: RequestContext) -> None:
+    dn = _extension(core, ctx)
+    request = SetMessageWaitingIndicator(device=dn, message_waiting_on=False)
+    _set(core, ctx, dn, request, "EventMessageWaitingOff")
 
-    def unregistered(self, session: str, dn: DeviceId, at: Instant) -> None:
-        self.agents.unregistered(session, dn, at)
 
-    def sessions_closed(self, at: Instant) -> None:
-        self.agents.sessions_closed(at)
+def _types(mode: ForwardMode) -> tuple[ForwardingType, ...]:
+    types = FORWARDING_TYPES.get(mode)
+    if types is None:
+        raise InvalidAttribute(
+            f"ForwardMode {mode} is not served: forward Unconditional, OnBusy, OnNoAnswer "
+            "or OnBusyAndNoAnswer"
+        )
+    return types
+
+
+def call_forward_set(core: Core, ctx: RequestContext) -> None:
+    dn = _extension(core, ctx)
+    destination = DeviceId(str(ctx.message["OtherDN"]))
+    if destination == dn:
+        raise InvalidAttribute(f"DN {dn} cannot forward its calls to itself")
+    mode = ForwardMode(ctx.message.get("ForwardMode", ForwardMode.UNCONDITIONAL))
+    requests = [
+        SetForwarding(
+            device=dn, forwarding_type=kind, activate_forward=True, forward_dn=destination
+        )
+        for kind in _types(mode)
+    ]
+    _forwarding(core, ctx, dn, requests, "EventForwardSet")
+
+
+def call_forward_cancel(core: Core, ctx: RequestContext) -> None:
+    dn = _extension(core, ctx)
+    mode = ForwardMode(ctx.message.get("ForwardMode", ForwardMode.NONE))
+    if mode is ForwardMode.NONE:
+        set_now = [ForwardingType(k) for k in core.model.features(dn).forwarding]
+        kinds = tuple(kind for kind in set_now if kind in FORWARD_MODES)
+    else:
+        kinds = _types(mode)
+    if not kinds:
+        core.reply(ctx, ack_event(dn))  # nothing is forwarded: nothing to cancel
+        return
+    requests = [
+        SetForwarding(device=dn, forwarding_type=kind, activate_forward=False) for kind in kinds
+    ]
+    _forwarding(core, ctx, dn, requests, "EventForwardCancel")
+
+
+def _forwarding(
+    core: Core, ctx: RequestContext, dn: DeviceId, requests: list[SetForwarding], answer: str
+) -> None:
+    """The first request answers *ctx*; the others follow it (their failure is its)."""
+    first, *rest = requests
+    pending = core.pending(ctx, dn, [(answer, NO_CALL)], explain=_REFUSALS)
+    core.to_switch(ctx, first, pending)
+    for request in rest:
+        core.follow_up(pending, request)
+
+
+HANDLERS: dict[str, Callable[[Core, RequestContext], None]] = {
+    "RequestSetDNDOn": set_dnd_on,
+    "RequestSetDNDOff": set_dnd_off,
+    "RequestCallForwardSet": call_forward_set,
+    "RequestCallForwardCancel": call_forward_cancel,
+    "RequestSetMessageWaitingOn": set_message_waiting_on,
+    "RequestSetMessageWaitingOff": set_message_waiting_off,
+}

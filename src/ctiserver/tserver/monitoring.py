@@ -9,7 +9,7 @@ subscriptions to agents' calls, and the supervisor joining each call it monitors
   at once for a call it is in when the subscription starts, unless intrusion-enabled is
   off), the supervisor is added to the call with SingleStepConferenceCall: silently
   (participationType silent) for MonitorMode mute, heard by the agent alone for coach,
-  heard by all for connect (docs/pbxsim.md § 4.12).  It joins as an observer: its
+  heard by all for connect (docs/pbxsim.md § 4.15).  It joins as an observer: its
   events have ThisDNRole Observer and CallState Bridged, and the agent alone hears of it
   (EventPartyAdded, EventPartyDeleted).  monitor-internal-calls and
   monitor-consult-calls say which calls are monitored.

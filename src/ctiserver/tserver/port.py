@@ -29,11 +29,13 @@ from ctiserver.model.values import (
     Agent,
     AgentIntent,
     Call,
+    DnFeatures,
     Monitoring,
     Party,
     Recording,
     Reservation,
     RouteDialogue,
+    Treatment,
 )
 from ctiserver.security.data import DEFAULT_USER_DATA_LIMIT
 from ctiserver.tlib.vocabulary import KVList, RegisterMode, ServerRole, TMessage
@@ -232,6 +234,13 @@ class Queries(Protocol):
 
     def monitoring_of(self, agent: DeviceId) -> Monitoring | None: ...
 
+    def treatment(self, conn_id: ConnId) -> Treatment | None: ...
+
+    @property
+    def treatments(self) -> list[Treatment]: ...
+
+    def features(self, dn: DeviceId) -> DnFeatures: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Site:
@@ -365,3 +374,15 @@ class Core(Protocol):
     def reject_route(self, cross_ref_id: str, at: Instant) -> None:
         """The router rejected the call: the dialogue ends and its registrants hear
         EventRouteUsed now."""
+
+    def route_dnis(self, cross_ref_id: str, dnis: DeviceId | None, at: Instant) -> None:
+        """The call of this routeing dialogue takes DNIS *dnis* once routed (None: its own)."""
+
+    def treat(self, treatment: Treatment, at: Instant) -> None:
+        """A treatment was asked of the switch (it replaces the call's earlier one)."""
+
+    def forget_treatment(self, conn_id: ConnId, at: Instant) -> None:
+        """The switch refused the call's treatment: it is gone, and nobody is told."""
+
+    def treatment_over(self, conn_id: ConnId, at: Instant) -> None:
+        """The DURATION of the call's treatment is over: EventTreatmentEnd."""

@@ -31,7 +31,9 @@ from ctiserver.model.changes import (
 )
 from ctiserver.model.values import Call, Party
 from ctiserver.tlib.vocabulary import TMessage
+from ctiserver.tserver import notices
 from ctiserver.tserver.correlation import NO_CALL, Correlator, Pending
+from ctiserver.tserver.emulated import Features
 from ctiserver.tserver.errors import RouteNotTaken
 from ctiserver.tserver.events import (
     EVENT_NAMES,
@@ -43,7 +45,6 @@ from ctiserver.tserver.events import (
     private_info,
     user_data_event,
 )
-from ctiserver.tserver.features import Features
 from ctiserver.tserver.iscc.site import Iscc
 from ctiserver.tserver.port import CoreSettings, Queries, Requester
 
@@ -101,6 +102,7 @@ class Publisher:
             AccountCodeEntered: self._private_change,
             **dict.fromkeys(EVENT_NAMES, self._party_changed),
             PartyNoted: self._noted,
+            **notices.tellers(host),  # DTMF, treatments, DN features
         }
 
     def add(self, kind: type[Any], teller: Callable[[Any, Instant], None]) -> None:

@@ -6,7 +6,8 @@ point's registrants); the router answers with RequestRouteCall, passed on as the
 unconfirmed RouteSelect.  RouteUsed from the switch is the answer (EventRouteUsed);
 ReRoute means the destination could not take the call (EventError, and the call stays).
 RouteType Reject (or CallDisconnect) ends the dialogue with RouteEnd: the caller gets
-EventDestinationBusy from the switch, the router EventRouteUsed from us at once.
+EventDestinationBusy from the switch, the router EventRouteUsed from us at once.  The
+other RouteTypes are in call_types.py: each is honoured or refused with EventError 53.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ctiserver.csta.routeing import RouteEnd, RouteSelect
 from ctiserver.ids import DeviceId
 from ctiserver.model.states import DnKind
 from ctiserver.tlib.vocabulary import RouteType
+from ctiserver.tserver.call_types import route_for
 from ctiserver.tserver.calls import Destination
 from ctiserver.tserver.checks import call_at, controlled_dn
 from ctiserver.tserver.errors import InvalidAttribute
@@ -38,10 +40,13 @@ def route_call(core: Core, ctx: RequestContext, to: Destination | None = None) -
     destination = to.number if to is not None else ctx.message.get("OtherDN")
     if destination is None and route_type not in _REJECTING:
         raise InvalidAttribute(f"RequestRouteCall with RouteType {route_type} needs OtherDN")
+    route = None
+    if route_type not in _REJECTING:
+        route = route_for(core.model, route_type, DeviceId(str(destination)))
     if data := ctx.message.get("UserData"):
         core.attach(call.conn_id, data, ctx.at)
     pending = core.pending(ctx, point, [("EventRouteUsed", call.conn_id)], xid=to and to.xid)
-    if route_type in _REJECTING:
+    if route is None:
         end = RouteEnd(
             route_register_req_id=dialogue.register_id,
             routing_cross_ref_id=dialogue.cross_ref_id,
@@ -50,13 +55,15 @@ def route_call(core: Core, ctx: RequestContext, to: Destination | None = None) -
         core.to_switch(ctx, end, pending)
         core.reject_route(dialogue.cross_ref_id, ctx.at)
         return
+    given = to.private_data if to is not None else None
     select = RouteSelect(
         route_register_req_id=dialogue.register_id,
         routing_cross_ref_id=dialogue.cross_ref_id,
-        route_selected=DeviceId(str(destination)),
-        private_data=to.private_data if to is not None else None,
+        route_selected=route.destination,
+        private_data=route.private_data(core.settings.private_namespace, given),
     )
     core.to_switch(ctx, select, pending)
+    core.route_dnis(dialogue.cross_ref_id, route.dnis, ctx.at)
 
 
 HANDLERS: dict[str, Callable[[Core, RequestContext], None]] = {"RequestRouteCall": route_call}

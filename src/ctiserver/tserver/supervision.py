@@ -108,7 +108,7 @@ def _set_mute(core: Core, ctx: RequestContext, muted: bool) -> None:
 
 
 def _participation(core: Core, call: Call, dn: DeviceId, mode: str) -> Escape:
-    """The Escape that makes an observer take part as *mode* says (pbxsim.md § 4.12)."""
+    """The Escape that makes an observer take part as *mode* says (pbxsim.md § 4.15)."""
     children = [
         PrivateElement("device", dn),
         PrivateElement("call", call.call_id),
