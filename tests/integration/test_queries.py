@@ -90,3 +90,22 @@ async def test_queue_reporting_infotypes(site: Site) -> None:
     await expect(reporting, "EventAddressInfo")
     refused = reporting.send("RequestQueryAddress", ThisDN="8001", InfoType="NumberOfIdleTrunks")
     await expect(reporting, "EventError", ErrorCode=53, ReferenceID=refused)
+
+
+async def test_a_dns_features_queried(site: Site) -> None:
+    desk = await site.client("7001")
+    check(await desk.request("RequestSetMessageWaitingOn", ThisDN="7001"), "EventMessageWaitingOn")
+    await expect(desk, "EventMessageWaitingOn")
+    forward = await desk.request("RequestCallForwardSet", ThisDN="7001", OtherDN="7003")
+    check(forward, "EventForwardSet", ForwardMode="Unconditional", OtherDN="7003")
+    await expect(desk, "EventForwardSet")
+    lamp = await desk.request("RequestQueryAddress", ThisDN="7001", InfoType="MessageWaitingStatus")  # fmt: skip
+    check(lamp, "EventAddressInfo", InfoStatus="On")
+    await expect(desk, "EventAddressInfo")
+    forwarding = await desk.request("RequestQueryAddress", ThisDN="7001", InfoType="CallForwardingStatus")  # fmt: skip
+    check(forwarding, "EventAddressInfo", InfoStatus="On")
+    assert forwarding["Extensions"]["forwarding"] == {"Unconditional": "7003"}
+    await expect(desk, "EventAddressInfo")
+    refused = desk.send("RequestQueryAddress", ThisDN="7001", InfoType="SendAllCallsStatus")
+    await expect(desk, "EventError", ErrorCode=53, ReferenceID=refused)
+    await quiet(desk)

@@ -151,6 +151,9 @@ actions = st.one_of(
                 "QueueStatus",
                 "NumberOfTrunksInUse",
                 "NumberOfIdleTrunks",
+                "MessageWaitingStatus",
+                "CallForwardingStatus",
+                "SendAllCallsStatus",
             ]
         ),
     ),

@@ -337,3 +337,33 @@ def test_register_all_needs_every_dn_in_the_applications_scope() -> None:
     refusal = authorize(watcher, check({"Request": "RequestQuerySwitch", "ReferenceID": 1}))
     assert refusal is not None
     assert refusal.message.endswith("RequestQuerySwitch needs the 'monitor' permission")
+
+
+# --- RequestQueryAddress: the InfoTypes of a DN's features ------------------------------------
+
+
+def test_message_waiting_and_forwarding_status() -> None:
+    wire = Wire()
+    client = wire.client(A)
+    assert info(wire, client, A, "MessageWaitingStatus")[0] == "Off"
+    status, extensions = info(wire, client, A, "CallForwardingStatus")
+    assert (status, extensions["forwarding"]) == ("Off", {})
+    wire.ask(client, "RequestSetMessageWaitingOn", ThisDN=A)
+    wire.ask(client, "RequestCallForwardSet", ThisDN=A, OtherDN=C, ForwardMode="OnBusyAndNoAnswer")
+    heard(wire, client)
+    assert info(wire, client, A, "MessageWaitingStatus")[0] == "On"
+    status, extensions = info(wire, client, A, "CallForwardingStatus")
+    assert (status, extensions["forwarding"]) == ("On", {"OnBusy": C, "OnNoAnswer": C})
+    wire.ask(client, "RequestCallForwardCancel", ThisDN=A, ForwardMode="OnBusy")
+    heard(wire, client)
+    status, extensions = info(wire, client, A, "CallForwardingStatus")
+    assert (status, extensions["forwarding"]) == ("On", {"OnNoAnswer": C})
+    refused = wire.ask(client, "RequestQueryAddress", ThisDN=A, InfoType="SendAllCallsStatus")
+    assert heard(wire, client) == [
+        error(
+            refused,
+            53,
+            "InfoType SendAllCallsStatus: no CSTA forwarding type says send-all-calls",
+            A,
+        )
+    ]

@@ -41,6 +41,7 @@ from ctiserver.tserver.events import (
     server_info,
     unregistered,
 )
+from ctiserver.tserver.notices import FORWARD_MODES
 from ctiserver.tserver.port import Core, Queries, RequestContext
 
 SERVER_VERSION = "ctiserver 0.1.0"
@@ -196,20 +197,31 @@ def query_address(core: Core, ctx: RequestContext) -> None:
     core.reply(ctx, address_info(dn, info_type, info_status, extensions))
 
 
-# The InfoTypes of reporting (docs/protocol.md, RequestQueryAddress).
+# The InfoTypes of reporting and of a DN's features (docs/protocol.md, RequestQueryAddress).
 NOT_ANSWERED = {
     AddressInfoType.NUMBER_OF_IDLE_TRUNKS: "the switch tells no one how many trunks it has",
     AddressInfoType.DATABASE_VALUE: "the switch keeps no database values for the server",
+    AddressInfoType.SEND_ALL_CALLS_STATUS: "no CSTA forwarding type says send-all-calls",
 }
 
 
 def _reporting_info(
     core: Core, dn: DeviceId, info_type: AddressInfoType, extensions: KVList
 ) -> str:
-    """AssociationStatus, QueueLoginAudit, QueueStatus, NumberOfTrunksInUse; Extensions
-    gets what each lists."""
+    """AssociationStatus, QueueLoginAudit, QueueStatus, NumberOfTrunksInUse,
+    MessageWaitingStatus, CallForwardingStatus; Extensions gets what each lists."""
     model = core.model
     match info_type:
+        case AddressInfoType.MESSAGE_WAITING_STATUS:
+            return "On" if model.features(dn).message_waiting else "Off"
+        case AddressInfoType.CALL_FORWARDING_STATUS:
+            forwarding: KVList = {
+                FORWARD_MODES[kind].value: str(to)
+                for kind, to in model.features(dn).forwarding.items()
+                if kind in FORWARD_MODES
+            }
+            extensions["forwarding"] = forwarding
+            return "On" if forwarding else "Off"
         case AddressInfoType.ASSOCIATION_STATUS:  # the switch monitors every DN while up
             return "Associated" if core.link_connected else "NotAssociated"
         case AddressInfoType.QUEUE_LOGIN_AUDIT:
