@@ -202,6 +202,11 @@ NOT_SERVED: dict[str, str] = {
     "RequestCloseVoiceFile": f"RequestCloseVoiceFile {_IVR}",
     "RequestPlayVoiceFile": f"RequestPlayVoiceFile {_IVR}; play announcements with "
     "RequestApplyTreatment (PlayAnnouncement)",
+    # between the two T-Servers of a Genesys hot-standby pair, not from clients
+    "RequestSetDNInfo": "RequestSetDNInfo carries DN state between the members of a "
+    "T-Server pair; this server's pair shares its state through the journal",
+    "RequestLostBackupConnection": "RequestLostBackupConnection is for a T-Server pair's "
+    "own use; a client of this server learns of a switchover from EventServerInfo",
 }
 
 
