@@ -257,6 +257,18 @@ def test_input_mask_keeps_the_events_named() -> None:
     assert names(heard(wire, masked)) == ["EventReleased", "EventReleased"]
 
 
+def test_answers_sent_later_come_whatever_the_mask() -> None:
+    wire = Wire()
+    router = wire.client()
+    wire.ask(router, "RequestSetInputMask", InputMask=["EventRinging"])
+    heard(wire, router)
+    reserve = wire.ask(router, "RequestReserveAgent", ThisDN=C)
+    wire.advance(0.1)  # the end of the request collection
+    assert heard(wire, router) == [
+        {"Event": "EventAgentReserved", "ThisDN": C, "ReferenceID": reserve}
+    ]
+
+
 def test_input_mask_refusals() -> None:
     wire = Wire()
     client = wire.client()

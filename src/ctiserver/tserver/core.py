@@ -589,7 +589,6 @@ class TServerCore:
         at: Instant,
         *,
         answering: Requester | None = None,
-        masked: bool = True,
     ) -> None:
         self._sequence += 1
         event["Server"] = self._settings.name
@@ -597,7 +596,9 @@ class TServerCore:
         event["time"] = format_time(at.wall)
         recipients = tuple(clients)
         masks = self.clients.masks
-        if masks and masked:  # RequestSetInputMask: only the events each client takes
+        # RequestSetInputMask: only the events each client takes; an event with a
+        # ReferenceID answers its client's request and always goes
+        if masks and "ReferenceID" not in event:
             name = event["Event"]
             recipients = tuple(c for c in recipients if name in masks.get(c, (name,)))
         requester = None
@@ -612,15 +613,13 @@ class TServerCore:
 
     def reply(self, ctx: RequestContext, event: TMessage) -> None:
         event["ReferenceID"] = ctx.reference_id
-        self.send(event, (ctx.client,), ctx.at, masked=False)
+        self.send(event, (ctx.client,), ctx.at)
 
     def refuse(self, ctx: RequestContext, exc: BaseException) -> None:
         code = error_code_for(exc)
         message = error_message_for(exc, ctx.name)
         dn = DeviceId(ctx.message["ThisDN"]) if "ThisDN" in ctx.message else None
-        self.send(
-            error_event(ctx.reference_id, code, message, dn=dn), (ctx.client,), ctx.at, masked=False
-        )
+        self.send(error_event(ctx.reference_id, code, message, dn=dn), (ctx.client,), ctx.at)
 
     def pending(
         self, ctx: RequestContext, dn: DeviceId, answers: Iterable[Answer], **fields: object
