@@ -1,19 +1,21 @@
-"""Benchmark: strategy sessions started per second on a routing point.
+"""Benchmark: strategy sessions per second, and RouteRequest -> RouteCall, with
+skill-based selection over many agents.
 
-Each call that reaches the routing point starts a session of a routing strategy (a
-`<queue:submit>` to the agents of an ACD queue, the demo's route-to-agent in miniature),
-which routes it to the agent Ready the longest.
-
-Two measurements:
+Each call that reaches routing point 5000 starts a session of a routing strategy that
+submits it to `?sales>5` (a skill expression; half the agents have the skill) and ends
+once the call is routed.  The caller hangs up as soon as the chosen agent's phone rings.
 
 1. core: the orchestration core alone, fed T-Library events in memory (no sockets):
-   sessions per second and the time from EventRouteRequest in to RequestRouteCall out.
-2. end to end: `ctiserver run --orchestrate` in this process (server, embedded pbxsim and
-   orchestration server on one event loop), callers and agents in a child process:
-   calls routed per second, and the callers' wait from EventDialing to the agent's
-   EventRinging.
+   sessions per second, and EventRouteRequest in -> RequestRouteCall out.
+2. end to end, as many sessions as the machine takes: the server with its embedded
+   pbxsim in this process, the orchestration server in its child process (as
+   `ctiserver run` runs it), the callers and agents in another process; then the same
+   with the orchestration server on the CTI server's own event loop, for comparison.
+3. end to end at a fixed rate (--rate sessions/s, open loop): the server's time from
+   sending EventRouteRequest to receiving the RequestRouteCall that answers it, measured
+   inside the server process, as percentiles.
 
-    ./dev bench orchestration_sessions [--sessions 3000] [--callers 40] [--agents 40] [--seconds 10]
+    ./dev bench orchestration_sessions [--agents 2000] [--callers 60] [--seconds 10] [--rate 500]
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import argparse
 import asyncio
 import logging
 import multiprocessing
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -31,16 +34,24 @@ from probe import percentiles
 
 from ctiserver.app.config import AcdQueueSettings, Address, RoutingPointSettings, amend, demo
 from ctiserver.app.service import Service
-from ctiserver.ids import DeviceId
+from ctiserver.ids import ClientId, DeviceId
 from ctiserver.model.states import DnKind
 from ctiserver.orchestration.core import Orchestrator
 from ctiserver.orchestration.links import CoreSettings
-from ctiserver.orchestration.settings import OrchestrationSettings
+from ctiserver.orchestration.runtime import OrchestrationServer
+from ctiserver.orchestration.settings import (
+    AgentProfile,
+    DirectorySettings,
+    Endpoint,
+    OrchestrationSettings,
+)
 from ctiserver.scxml.parser import parse_document
 from ctiserver.tlib.vocabulary import TMessage
+from ctiserver.tserver.core import Deliver
 
 RP, Q = "5000", "8001"
-STRATEGY = f"""<scxml version="1.0" xmlns="http://www.w3.org/2005/07/scxml"
+FIRST_AGENT_DN, FIRST_CALLER_DN, FIRST_LOGIN = 20001, 30001, 40001
+STRATEGY = """<scxml version="1.0" xmlns="http://www.w3.org/2005/07/scxml"
        xmlns:queue="http://www.genesyslab.com/modules/queue" initial="waiting">
   <datamodel><data id="ixnid"/><data id="reqid"/></datamodel>
   <state id="waiting">
@@ -50,9 +61,8 @@ STRATEGY = f"""<scxml version="1.0" xmlns="http://www.w3.org/2005/07/scxml"
   </state>
   <state id="routing">
     <onentry>
-      <queue:submit requestid="_data.reqid" interactionid="_data.ixnid" timeout="30">
-        <queue:targets type="agentgroup"><queue:target name="'{Q}'"/></queue:targets>
-      </queue:submit>
+      <queue:submit requestid="_data.reqid" interactionid="_data.ixnid" timeout="30"
+                    queue="'VQ_sales'" targets="'?sales>5'"/>
     </onentry>
     <transition event="queue.submit.done error.queue.submit" target="done"/>
   </state>
@@ -60,24 +70,34 @@ STRATEGY = f"""<scxml version="1.0" xmlns="http://www.w3.org/2005/07/scxml"
 </scxml>"""
 
 
+def directory(agents: int) -> DirectorySettings:
+    """Agent n has sales 8 when n is even, else 3: half of them match `?sales>5`."""
+    profiles = {
+        str(FIRST_LOGIN + n): AgentProfile({"sales": 8 if n % 2 == 0 else 3, "lang": "en"})
+        for n in range(agents)
+    }
+    return DirectorySettings(agents=profiles)
+
+
 # --- 1. the core alone ------------------------------------------------------------------------
 
 
 def core_alone(sessions: int, agents: int) -> None:
-    agent_dns = [str(7201 + n) for n in range(agents)]
+    agent_dns = [str(FIRST_AGENT_DN + n) for n in range(agents)]
     core = Orchestrator(
-        settings=CoreSettings(register=(*agent_dns, RP)),
+        settings=CoreSettings(register=(*agent_dns, RP), directory=directory(agents)),
         strategies={RP: parse_document(STRATEGY.encode())},
         now=time.perf_counter(),
     )
     for send in core.link_up("main", time.perf_counter()):
-        dn = send.message["ThisDN"]
+        dn = send.message["ThisDN"]  # type: ignore[union-attr]
+        login = str(FIRST_LOGIN + int(dn) - FIRST_AGENT_DN)
         registered: TMessage = {
             "Event": "EventRegistered",
             "ThisDN": dn,
             "InfoStatus": "RouteDN" if dn == RP else "DN",
-            "Extensions": {"AgentID": f"a{dn}", "AgentStatus": "Ready"} if dn != RP else {},
-            "ReferenceID": send.message["ReferenceID"],
+            "Extensions": {"AgentID": login, "AgentStatus": "Ready"} if dn != RP else {},
+            "ReferenceID": send.message["ReferenceID"],  # type: ignore[union-attr]
         }
         core.on_event("main", registered, time.perf_counter())
     latencies: list[float] = []
@@ -87,17 +107,17 @@ def core_alone(sessions: int, agents: int) -> None:
         started = time.perf_counter()
         (route,) = core.on_event("main", _route_request(conn_id), started)
         latencies.append(time.perf_counter() - started)
-        agent = route.message["OtherDN"]
+        agent = route.message["OtherDN"]  # type: ignore[union-attr]
         now = time.perf_counter()
         used = {"Event": "EventRouteUsed", "ThisDN": RP, "ConnID": conn_id, "ThirdPartyDN": agent}
-        core.on_event("main", {**used, "ReferenceID": route.message["ReferenceID"]}, now)  # type: ignore[typeddict-item]
+        reference = route.message["ReferenceID"]  # type: ignore[union-attr]
+        core.on_event("main", {**used, "ReferenceID": reference}, now)  # type: ignore[typeddict-item]
         core.on_event("main", {"Event": "EventRinging", "ThisDN": agent, "ConnID": conn_id}, now)
         core.on_event("main", {"Event": "EventReleased", "ThisDN": agent, "ConnID": conn_id}, now)
     elapsed = time.perf_counter() - began
     assert not core.interactions.sessions, "every session should have ended"
-    print("1. the orchestration core alone (in memory, no sockets)")
-    print(f"   sessions:                      {sessions} in {elapsed:.2f} s")
-    print(f"   sessions per second:           {sessions / elapsed:.0f} (4 events each)")
+    print(f"1. the orchestration core alone (in memory), {agents} agents, target ?sales>5")
+    print(f"   sessions per second:              {sessions / elapsed:.0f} ({sessions} sessions)")
     print(f"   RouteRequest in -> RouteCall out: {percentiles(latencies)}")
 
 
@@ -109,29 +129,123 @@ def _route_request(conn_id: str) -> TMessage:
         "ConnID": conn_id,
         "CallID": conn_id,
         "CallType": "Internal",
-        "OtherDN": "7101",
+        "OtherDN": str(FIRST_CALLER_DN),
         "OtherDNRole": "Origination",
-        "ANI": "7101",
+        "ANI": str(FIRST_CALLER_DN),
         "DNIS": RP,
         "UserData": {},
     }
 
 
-# --- 2. end to end ----------------------------------------------------------------------------
+# --- the callers and agents (a child process) -------------------------------------------------
 
 
-def site(callers: int, agents: int, strategy: Path) -> Any:
-    dns = {DeviceId(str(7101 + n)): DnKind.EXTENSION for n in range(callers)}
-    dns |= {DeviceId(str(7201 + n)): DnKind.EXTENSION for n in range(agents)}
+class People:
+    """Callers who dial the routing point and hang up when the agent's phone rings."""
+
+    def __init__(self, callers: Any) -> None:
+        self.callers = callers
+        self.rang: dict[str, asyncio.Future[None]] = {}
+        self.free: asyncio.Queue[str] = asyncio.Queue()
+        self.calls = 0
+
+    def ringing(self, conn_id: str) -> asyncio.Future[None]:
+        if conn_id not in self.rang:
+            self.rang[conn_id] = asyncio.get_running_loop().create_future()
+        return self.rang[conn_id]
+
+    async def watch_agents(self, agents: Any) -> None:
+        async for event in agents.events():
+            if event["Event"] == "EventRinging":
+                future = self.ringing(event["ConnID"])
+                if not future.done():
+                    future.set_result(None)
+
+    async def call(self, dn: str) -> None:
+        conn_id = (await self.callers.make_call(dn, RP))["ConnID"]
+        await asyncio.wait_for(self.ringing(conn_id), 30)
+        del self.rang[conn_id]
+        await self.callers.release_call(dn, conn_id)
+        self.calls += 1
+
+    async def closed_loop(self, dn: str, deadline: float) -> None:
+        while time.perf_counter() < deadline:
+            await self.call(dn)
+
+    async def open_loop(self, rate: float, deadline: float) -> None:
+        """A new call every 1/rate s, from a caller that has none going."""
+        tasks: set[asyncio.Task[None]] = set()
+        interval, next_start = 1.0 / rate, time.perf_counter()
+        while next_start < deadline:
+            await asyncio.sleep(max(0.0, next_start - time.perf_counter()))
+            dn = await self.free.get()
+            task = asyncio.create_task(self.call(dn))
+            task.add_done_callback(lambda _t, dn=dn: self.free.put_nowait(dn))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            next_start += interval
+        await asyncio.gather(*tasks)
+
+
+async def people(address: tuple[str, int], plan: dict[str, Any], out: Any) -> dict[str, Any]:
+    from ctiserver.client.connection import TClient
+
+    callers_dns = [str(FIRST_CALLER_DN + n) for n in range(plan["callers"])]
+    agents = await TClient.connect(*address, application_name="agents")
+    await asyncio.gather(
+        *(agents.register_address(str(FIRST_AGENT_DN + n)) for n in range(plan["agents"]))
+    )
+    await asyncio.gather(
+        *(
+            agents.agent_login(
+                str(FIRST_AGENT_DN + n), str(FIRST_LOGIN + n), queue=Q, work_mode="AutoIn"
+            )
+            for n in range(plan["agents"])
+        )
+    )
+    callers = await TClient.connect(*address, application_name="callers")
+    await asyncio.gather(*(callers.register_address(dn) for dn in callers_dns))
+    crowd = People(callers)
+    for dn in callers_dns:
+        crowd.free.put_nowait(dn)
+    watcher = asyncio.ensure_future(crowd.watch_agents(agents))
+    out.send("set up")  # the measured part begins
+    drain = asyncio.ensure_future(_drain(callers))
+    began, cpu = time.perf_counter(), time.process_time()
+    deadline = began + plan["seconds"]
+    if plan["rate"]:
+        await crowd.open_loop(plan["rate"], deadline)
+    else:
+        await asyncio.gather(*(crowd.closed_loop(dn, deadline) for dn in callers_dns))
+    elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
+    watcher.cancel()
+    drain.cancel()
+    return {"calls": crowd.calls, "elapsed": elapsed, "people_cpu": cpu}
+
+
+async def _drain(client: Any) -> None:
+    async for _ in client.events():
+        pass
+
+
+def run_people(address: tuple[str, int], plan: dict[str, Any], out: Any) -> None:
+    out.send(asyncio.run(people(address, plan, out)))
+
+
+# --- 2. and 3. end to end -------------------------------------------------------------------
+
+
+def site(plan: dict[str, Any], strategy: Path, *, child: bool) -> Any:
+    dns = {DeviceId(str(FIRST_CALLER_DN + n)): DnKind.EXTENSION for n in range(plan["callers"])}
+    dns |= {DeviceId(str(FIRST_AGENT_DN + n)): DnKind.EXTENSION for n in range(plan["agents"])}
     dns |= {DeviceId(Q): DnKind.ACD_QUEUE, DeviceId(RP): DnKind.ROUTING_POINT}
+    settings = orchestration(plan, strategy, tuple(dns))
     return amend(
         demo(),
-        orchestration=OrchestrationSettings(
-            enabled=True, register=tuple(dns), strategies={RP: str(strategy)}, request_timeout=30
-        ),
+        orchestration=settings if child else None,
         site={
             "dns": dns,
-            "agent_logins": tuple(str(1001 + n) for n in range(agents)),
+            "agent_logins": tuple(str(FIRST_LOGIN + n) for n in range(plan["agents"])),
             "routing_points": {DeviceId(RP): RoutingPointSettings(30.0, DeviceId(Q))},
             "acd_queues": {DeviceId(Q): AcdQueueSettings(0.0)},
         },
@@ -140,126 +254,142 @@ def site(callers: int, agents: int, strategy: Path) -> Any:
     )
 
 
-class People:
-    """Callers who dial the routing point and hang up once answered; agents who answer."""
-
-    def __init__(self, callers: Any, agents: Any) -> None:
-        self.callers, self.agents = callers, agents
-        self.dialled: dict[str, float] = {}
-        self.rang: dict[str, float] = {}
-        self.answered: dict[str, asyncio.Future[None]] = {}
-        self.calls = 0
-
-    async def agents_answer(self) -> None:
-        async for event in self.agents.events():
-            if event["Event"] == "EventRinging":
-                self.rang[event["ConnID"]] = time.perf_counter()
-                self.agents.send(
-                    "RequestAnswerCall", ThisDN=event["ThisDN"], ConnID=event["ConnID"]
-                )
-            elif event["Event"] == "EventEstablished":
-                self._answered(event["ConnID"]).set_result(None)
-
-    def _answered(self, conn_id: str) -> asyncio.Future[None]:
-        """The call's answer, whichever connection hears of the call first."""
-        if conn_id not in self.answered:
-            self.answered[conn_id] = asyncio.get_running_loop().create_future()
-        return self.answered[conn_id]
-
-    async def caller(self, dn: str, deadline: float) -> None:
-        while time.perf_counter() < deadline:
-            dialled = time.perf_counter()
-            conn_id = (await self.callers.make_call(dn, RP))["ConnID"]
-            self.dialled[conn_id] = dialled
-            await asyncio.wait_for(self._answered(conn_id), 30)
-            del self.answered[conn_id]
-            await self.callers.release_call(dn, conn_id)
-            self.calls += 1
+def orchestration(
+    plan: dict[str, Any], strategy: Path, dns: tuple[str, ...]
+) -> OrchestrationSettings:
+    return OrchestrationSettings(
+        enabled=True,
+        register=dns,
+        strategies={RP: str(strategy)},
+        request_timeout=30,
+        directory=directory(plan["agents"]),
+        max_sessions=100_000,
+    )
 
 
-async def people(address: tuple[str, int], callers: int, agents: int, seconds: float) -> Any:
-    from ctiserver.client.connection import TClient
+class RouteTimer:
+    """Inside the server: EventRouteRequest sent -> the RequestRouteCall for that call."""
 
-    caller_dns = [str(7101 + n) for n in range(callers)]
-    agent_dns = [str(7201 + n) for n in range(agents)]
-    calling = await TClient.connect(*address, application_name="callers")
-    answering = await TClient.connect(*address, application_name="agents")
-    for dn in caller_dns:
-        await calling.register_address(dn)
-    for n, dn in enumerate(agent_dns):
-        await answering.register_address(dn)
-        await answering.agent_login(dn, str(1001 + n), queue=Q, work_mode="AutoIn")
-    crowd = People(calling, answering)
-    reader = asyncio.ensure_future(crowd.agents_answer())
-    drain = asyncio.ensure_future(_drain(calling))
-    began = time.perf_counter()
-    deadline = began + seconds
-    await asyncio.gather(*(crowd.caller(dn, deadline) for dn in caller_dns))
-    elapsed = time.perf_counter() - began
-    reader.cancel()
-    drain.cancel()
-    waits = [crowd.rang[c] - crowd.dialled[c] for c in crowd.dialled if c in crowd.rang]
-    return {"calls": crowd.calls, "elapsed": elapsed, "waits": waits}
+    def __init__(self, service: Service) -> None:
+        self.asked: dict[str, float] = {}
+        self.latencies: list[float] = []
+        service.runtime.add_event_listener(self._event)
+        on_request = service.runtime.on_request
+
+        def timed(client: ClientId, message: TMessage) -> None:
+            if message.get("Request") == "RequestRouteCall":
+                asked = self.asked.pop(message.get("ConnID", ""), None)
+                if asked is not None:
+                    self.latencies.append(time.perf_counter() - asked)
+            on_request(client, message)
+
+        service.runtime.on_request = timed  # type: ignore[method-assign]
+
+    def _event(self, delivery: Deliver) -> None:
+        if delivery.event["Event"] == "EventRouteRequest":
+            self.asked[delivery.event["ConnID"]] = time.perf_counter()
 
 
-async def _drain(client: Any) -> None:
-    async for _ in client.events():
-        pass
-
-
-def run_people(
-    address: tuple[str, int], callers: int, agents: int, seconds: float, out: Any
-) -> None:
-    out.send(asyncio.run(people(address, callers, agents, seconds)))
-
-
-async def end_to_end(callers: int, agents: int, seconds: float) -> None:
+async def end_to_end(plan: dict[str, Any], *, child: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         strategy = Path(folder) / "route.scxml"
         strategy.write_text(STRATEGY)
-        await _end_to_end(strategy, callers, agents, seconds)
+        config = site(plan, strategy, child=child)
+        service = Service(config, announce=lambda line: None)
+        timer = RouteTimer(service)
+        task = asyncio.create_task(service.run())
+        await service.runtime.link_ready.wait()
+        in_loop = None
+        if child:
+            assert service.orchestration is not None
+            await service.orchestration.ready.wait()
+        else:
+            assert service.client_address is not None
+            settings = orchestration(plan, strategy, tuple(config.site.dns))
+            endpoint = Endpoint(*service.client_address, config.switch.name)
+            in_loop = OrchestrationServer(amend(settings, servers=(endpoint,)))
+            running = asyncio.create_task(in_loop.run())
+            await in_loop.ready.wait()
+        receive, send = multiprocessing.Pipe(duplex=False)
+        people_process = multiprocessing.get_context("spawn").Process(
+            target=run_people, args=(service.client_address, plan, send)
+        )
+        child_pid = service.orchestration.pid if service.orchestration else None
+        people_process.start()
+        loop = asyncio.get_running_loop()
+        assert await loop.run_in_executor(None, receive.recv) == "set up"
+        server_cpu, child_cpu = time.process_time(), _cpu_of(child_pid)
+        result: dict[str, Any] = await loop.run_in_executor(None, receive.recv)
+        result["server_cpu"] = time.process_time() - server_cpu
+        result["child_cpu"] = _cpu_of(child_pid) - child_cpu
+        people_process.join()
+        if in_loop is not None:
+            running.cancel()
+        service.stop()
+        await task
+        result["latencies"] = timer.latencies
+        return result
 
 
-async def _end_to_end(strategy: Path, callers: int, agents: int, seconds: float) -> None:
-    service = Service(site(callers, agents, strategy), announce=lambda line: None)
-    task = asyncio.create_task(service.run())
-    await service.runtime.link_ready.wait()
-    assert service.orchestration is not None  # made before the link can come up
-    await service.orchestration.ready.wait()
-    receive, send = multiprocessing.Pipe(duplex=False)
-    child = multiprocessing.get_context("spawn").Process(
-        target=run_people, args=(service.client_address, callers, agents, seconds, send)
+def _cpu_of(pid: int | None) -> float:
+    """Seconds of CPU (user + system) process *pid* has used (Linux /proc)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def report(result: dict[str, Any]) -> None:
+    calls = result["calls"]
+    print(f"   sessions per second:              {calls / result['elapsed']:.0f}")
+    print(f"   RouteRequest -> RouteCall:        {percentiles(result['latencies'])}")
+    print(
+        "   CPU per session:                  "
+        f"server (and pbxsim) {result['server_cpu'] / calls * 1e3:.2f} ms, "
+        f"orchestration process {result['child_cpu'] / calls * 1e3:.2f} ms, "
+        f"callers and agents {result['people_cpu'] / calls * 1e3:.2f} ms"
     )
-    child.start()
-    result = await asyncio.get_running_loop().run_in_executor(None, receive.recv)
-    child.join()
-    service.stop()
-    await task
-    elapsed = result["elapsed"]
-    print("2. end to end: ctiserver run --orchestrate, callers and agents in another process")
-    print(f"   callers, agents:               {callers}, {agents}")
-    print(f"   calls routed:                  {result['calls']} in {elapsed:.1f} s")
-    print(f"   sessions per second:           {result['calls'] / elapsed:.0f}")
-    print(f"   dial -> the agent's phone rings: {percentiles(result['waits'])}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, default=3000)
-    parser.add_argument("--callers", type=int, default=40)
-    parser.add_argument("--agents", type=int, default=40)
+    parser.add_argument("--sessions", type=int, default=3000, help="for the core alone")
+    parser.add_argument("--agents", type=int, default=2000)
+    parser.add_argument("--callers", type=int, default=60)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rate", type=float, default=500.0)
+    parser.add_argument("--only", choices=["core", "child", "loop", "rate"], action="append")
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
-    core_alone(arguments.sessions, arguments.agents)
+    only = set(arguments.only or ["core", "child", "loop", "rate"])
+    if "core" in only:
+        core_alone(arguments.sessions, arguments.agents)
+    plan = {
+        "agents": arguments.agents,
+        "callers": arguments.callers,
+        "seconds": arguments.seconds,
+        "rate": 0.0,
+    }
     try:
         import uvloop
     except ImportError:
         factory = None
     else:
         factory = uvloop.new_event_loop
-    with asyncio.Runner(loop_factory=factory) as runner:
-        runner.run(end_to_end(arguments.callers, arguments.agents, arguments.seconds))
+    for mode in ("child", "loop"):
+        if mode not in only:
+            continue
+        with asyncio.Runner(loop_factory=factory) as runner:
+            result = runner.run(end_to_end(plan, child=mode == "child"))
+        where = "its child process" if mode == "child" else "the CTI server's event loop"
+        print(f"2. end to end, orchestration in {where}: {arguments.callers} callers in a loop")
+        report(result)
+    if "rate" in only:
+        paced = {**plan, "rate": arguments.rate}
+        with asyncio.Runner(loop_factory=factory) as runner:
+            result = runner.run(end_to_end(paced, child=True))
+        print(f"3. end to end at {arguments.rate:g} sessions/s offered, orchestration in its child")
+        report(result)
 
 
 if __name__ == "__main__":

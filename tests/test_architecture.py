@@ -52,6 +52,7 @@ CORE_FRONT = {
     "ctiserver.tserver.view",
     "ctiserver.tserver.iscc.settings",
 }
+PUBLIC_FACES = {"client"}  # packages whose __init__.py names their public interface
 FORBIDDEN_IN_PURE = {"asyncio", "socket", "time", "selectors", "aiohttp", "subprocess", "threading"}
 PBXSIM_MAY_IMPORT = {
     "ctiserver.csta",
@@ -110,10 +111,27 @@ def test_pbxsim_shares_only_the_codec(path: Path) -> None:
 
 @pytest.mark.parametrize("path", modules("."), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_every_module_says_its_job(path: Path) -> None:
-    if path.name == "__init__.py":
+    if path.name == "__init__.py" and path.parent.name not in PUBLIC_FACES:
         assert path.read_text() == "", "__init__.py files stay empty"
         return
     assert ast.get_docstring(ast.parse(path.read_text())), f"{path} has no module docstring"
+
+
+@pytest.mark.parametrize("package", sorted(PUBLIC_FACES))
+def test_a_public_face_only_names_what_its_modules_define(package: str) -> None:
+    """The SDK's `ctiserver.client`: a docstring, imports from its own modules, __all__."""
+    tree = ast.parse((PACKAGE / package / "__init__.py").read_text())
+    docstring, *body = tree.body
+    assert isinstance(docstring, ast.Expr)
+    assert isinstance(docstring.value, ast.Constant)
+    for node in body:
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            continue
+        if isinstance(node, ast.ImportFrom):
+            assert (node.module or "").startswith(f"ctiserver.{package}."), node.module
+        else:
+            assert isinstance(node, ast.Assign)
+            assert ast.unparse(node.targets[0]) == "__all__"
 
 
 def test_no_utils_module() -> None:

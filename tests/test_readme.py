@@ -95,7 +95,7 @@ def test_every_readme_snippet_runs_as_written_in_order(tmp_path: Path) -> None:
     )
     assert "listening client=127.0.0.1:7000" in by_block["./dev run --orchestrate"]["listening"]
     routed = by_block["routed.py"]
-    assert routed["output"].startswith("routed to agent 1002 on 7002, ConnID ")
+    assert routed["output"].startswith("routed to agent 1001 on 7002, ConnID ")
     assert routed["calls"] == 0
     assert [step["block"] for step in steps][-1] == "routed.py"
 

@@ -40,6 +40,10 @@ class Desk:
     @classmethod
     async def open(cls, site: str, address: tuple[str, int], dn: str) -> Desk:
         client = await TClient.connect(*address, application_name=f"watch-{dn}")
+        # The server says at once whether its switch link is up, and again when it
+        # comes up: a desk started with the servers waits for it.
+        async with asyncio.timeout(30):
+            await client.wait_for("EventLinkConnected")
         await client.register_address(dn)
         return cls(site, dn, client)
 

@@ -227,15 +227,33 @@ def _orchestrate(arguments: argparse.Namespace) -> int:
     settings = config.orchestration
     assert settings is not None  # validate() says so otherwise
 
-    from ctiserver.app.security import orchestration_tls
+    from ctiserver.app.reload import key_name
+    from ctiserver.app.security import http_settings, orchestration_tls
 
-    tls = orchestration_tls(config)
+    server = OrchestrationServer(
+        settings, tls=orchestration_tls(config), http=http_settings(config)
+    )
+
+    async def reload() -> None:
+        if arguments.config is None:
+            log.info("reload: the demo has no file to read")
+            return
+        try:
+            fresh = _load(arguments.config).orchestration
+        except ConfigError as exc:
+            log.error("reload refused: %s", exc)
+            return
+        if fresh is not None:
+            restart = [key_name(("orchestration", name)) for name in await server.reload(fresh)]
+            if restart:
+                log.warning("reload: %s need a restart of the server", ", ".join(restart))
 
     async def serve() -> None:
-        task = asyncio.create_task(OrchestrationServer(settings, tls=tls).run())
+        task = asyncio.create_task(server.run())
         loop = asyncio.get_running_loop()
         for number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(number, task.cancel)
+        loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(reload()))
         with contextlib.suppress(asyncio.CancelledError):
             await task
 

@@ -4,7 +4,7 @@ it (app.reload; docs/configuration.md § Reloading)."""
 from __future__ import annotations
 
 from ctiserver.app.config import parse
-from ctiserver.app.reload import adopt, compare
+from ctiserver.app.reload import adopt, compare, key_name
 
 RUNNING = """
 [switch]
@@ -62,3 +62,12 @@ def test_after_a_reload_the_keys_that_wait_for_a_restart_keep_their_running_valu
     )
     assert kept.iscc is None
     assert compare(kept, fresh).restart == compare(running, fresh).restart  # named again
+
+
+def test_a_field_of_a_section_compared_whole_is_named_as_the_file_spells_it() -> None:
+    """The orchestration server reloads its section itself and names its fields."""
+    assert key_name(("orchestration",)) == "[orchestration]"
+    assert key_name(("orchestration", "http_listen")) == "[orchestration] http-listen"
+    assert key_name(("orchestration", "script_memory_limit")) == (
+        "[orchestration] script-memory-limit"
+    )

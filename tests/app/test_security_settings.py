@@ -117,3 +117,34 @@ def test_each_command_checks_the_tls_files_it_would_use(tmp_path: Path) -> None:
     (problem,) = problems_of(orchestrate, command="orchestrate")
     assert f"cannot use the TLS CA file {missing}" in problem
     assert problem.startswith("<configuration>: [orchestration] tls ([server] tls-ca, tls-cert)")
+
+
+def test_orchestrate_checks_what_protects_its_rest_interface(tmp_path: Path) -> None:
+    missing = tmp_path / "missing-token"
+    rest = parse(
+        f'[security]\nadmin-token-file = "{missing}"\n[orchestration]\n'
+        'servers = ["127.0.0.1:7000"]\nhttp-listen = "127.0.0.1:0"\n'
+    )
+    (problem,) = problems_of(rest, command="orchestrate")
+    assert f"cannot read [security] admin-token-file {missing}" in problem
+    without_rest = parse(
+        f'[security]\nadmin-token-file = "{missing}"\n[orchestration]\n'
+        'servers = ["127.0.0.1:7000"]\n'
+    )
+    assert problems_of(without_rest, command="orchestrate") == []  # nothing reads it
+
+
+def test_an_orchestration_rest_port_open_to_the_network_without_tls_is_warned_about(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    config = parse(
+        '[orchestration]\nenabled = true\nhttp-listen = "0.0.0.0:7090"\n'
+        'servers = ["127.0.0.1:7000"]\n'
+    )
+    with caplog.at_level(logging.WARNING, logger="ctiserver.app.security"):
+        warn_about_risks(config)
+    assert any(
+        "[orchestration] http-listen 0.0.0.0:7090 is reachable from other machines without TLS"
+        in record.getMessage()
+        for record in caplog.records
+    )

@@ -19,7 +19,7 @@ from ctiserver.ids import ClientId, DeviceId
 from ctiserver.pbxsim.phone import Answer, HangUp
 from ctiserver.tlib.vocabulary import ServerRole
 from ctiserver.tserver.core import TServerCore
-from ctiserver.tserver.port import CoreSettings, Journal, Options
+from ctiserver.tserver.port import CoreSettings, Deliver, Journal, Options
 from tests.model.test_replay import busy_scene
 from tests.wire import DNS, Wire
 
@@ -117,6 +117,24 @@ def test_a_backup_takes_over_with_the_sessions_and_goes_on_numbering() -> None:
         e["EventSequenceNumber"] for e in heard[1:]
     ]
     assert backup.clients_of(DeviceId("7002")) == [resumed]
+
+
+def test_a_primary_journals_the_number_of_an_event_that_changes_nothing_else() -> None:
+    """An answer to a client without a session changes neither the model nor a session,
+    but it is numbered: the Journal before it carries the number, so that the next
+    primary does not give it again.  A turn that numbers nothing journals nothing."""
+    wire = Wire(settings=SETTINGS)
+    wire.core.journaling = True
+    stranger = ClientId(90)
+    wire.core.client_connected(stranger)
+    message: Any = {"Request": "RequestQueryServer", "ReferenceID": 4}
+    journal, refused = wire.core.request(stranger, message, wire.now())
+    assert isinstance(journal, Journal)
+    assert isinstance(refused, Deliver)
+    assert (journal.changes, journal.sessions) == ((), ())
+    assert refused.event["Event"] == "EventError"  # it has not registered
+    assert journal.sequence == refused.event["EventSequenceNumber"]
+    assert wire.core.tick(wire.now()) == []
 
 
 def _ask(core: TServerCore, client: ClientId, request: str, **attributes: Any) -> list[Any]:

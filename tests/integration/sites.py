@@ -127,12 +127,8 @@ def plan_c() -> Plan:
 
 
 async def joined(dialler: Site, trunk: str, location: str, other: Site) -> None:
-    """Wait until *dialler*'s trunk and ISCC link to *other* (at *location*) are up, and
-    both sites' links to their switches (which ask the switch for its stations' features
-    before they are up)."""
+    """Wait until *dialler*'s trunk and ISCC link to *other* (at *location*) are up."""
     await within(dialler.service.embedded.listener.wait_trunk(trunk))  # type: ignore[union-attr]
-    for site in (dialler, other):
-        await within(site.service.runtime.link_ready.wait())
     await within(dialler.service.runtime.peer_ready(location).wait())
     here = dialler.service.runtime.core.iscc.settings.location  # type: ignore[union-attr]
     await within(other.service.runtime.peer_ready(here).wait())

@@ -312,13 +312,14 @@ async def test_a_quiet_centre_still_sends_a_heartbeat(site: Site) -> None:
 async def test_the_strategy_on_a_routing_point_and_its_sessions(
     make_site: SiteFactory, session: aiohttp.ClientSession
 ) -> None:
-    """The demo's strategy (route-to-agent) waits for a ready agent: a session runs
-    while the call waits at the routing point, and ends with the call."""
+    """The demo's strategy (skills-routing) waits for a skilled agent: a session runs
+    while the call waits at the routing point, and ends with the call.  The orchestration
+    server runs in a child process, which reports its sessions about once a second."""
     site = await make_site(orchestration=with_orchestration(site_config()).orchestration)
     assert site.service.orchestration is not None
     await within(site.service.orchestration.ready.wait())
     page = await Page.open(session, http(site))
-    strategy = {"name": "route-to-agent", "sessions": 0}
+    strategy = {"name": "skills-routing", "sessions": 0}
     await page.until(lambda s: s["queues"]["5000"]["strategy"] == strategy, "the strategy")
     a = await site.client(A)
     c1 = (await a.make_call(A, "5000"))["ConnID"]

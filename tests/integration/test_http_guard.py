@@ -1,18 +1,23 @@
 """The HTTP guard through real sockets: the WebSocket Origin allow-list from a real
 WebSocket client, cross-site and text/plain POSTs, the admin token, HTTP Basic for
-admin applications, and restricted reads."""
+admin applications, and restricted reads; and that every route of the server is declared
+with its kind."""
 
 from __future__ import annotations
 
 import base64
 import socket
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import orjson
 import pytest
 
+from ctiserver.app.binding import HttpListener, HttpSettings
 from ctiserver.app.config import Address
+from ctiserver.http.app import build_app
+from ctiserver.http.routes import ACCESS, ADMIN, PUBLIC, READ
 from ctiserver.security.applications import Application, Permission
 from ctiserver.security.passwords import hash_password
 from tests.integration.conftest import Site, SiteFactory
@@ -180,3 +185,40 @@ async def test_without_a_token_admin_endpoints_serve_loopback_clients_only(
         with pytest.raises(aiohttp.WSServerHandshakeError) as trace:
             await session.ws_connect(f"{base(site)}/trace")
         assert trace.value.status == 403
+
+
+async def test_every_route_of_the_server_is_declared_once_with_its_kind(site: Site) -> None:
+    """The server's routes, the dashboard's among them, each declared in http.routes: none
+    is left to the method's default."""
+    service = site.service
+    assert service.dashboard is not None
+
+    async def reload() -> dict[str, Any]:
+        return {"ok": True}
+
+    app = build_app(
+        service.runtime,
+        service.metrics,
+        reload=reload,
+        limits=service.client_limits,
+        guard=HttpListener("HTTP", HttpSettings()).guard,
+        dashboard=service.dashboard,
+    )
+    declared = {
+        (r.method, r.resource.canonical): kind for r, kind in app[ACCESS].items() if r.resource
+    }
+    assert len(declared) == len(list(app.router.routes()))
+    get = {path: declared[("GET", path)] for method, path in declared if method == "GET"}
+    assert get == {
+        "/": PUBLIC,
+        "/static/{name}": PUBLIC,
+        "/tlib": PUBLIC,
+        "/healthz": PUBLIC,
+        "/api/live": PUBLIC,  # judged on the token of its first message (http.live)
+        "/api/state": READ,
+        "/metrics": READ,
+        "/trace": ADMIN,
+    }
+    assert all(declared[("HEAD", path)] is kind for path, kind in get.items())
+    posts = {path: kind for (method, path), kind in declared.items() if method == "POST"}
+    assert posts == {"/reload": ADMIN, "/phone/{station}": ADMIN}

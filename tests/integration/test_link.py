@@ -5,11 +5,20 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from ctiserver.app.config import Address
+from ctiserver.client.connection import TClient
+from ctiserver.csta.failure import ErrorCategory
 from ctiserver.csta.framing import wrap
+from ctiserver.csta.schema import Message
+from ctiserver.csta.system import SnapshotDevice
 from ctiserver.ids import DeviceId, InvokeId
-from ctiserver.pbxsim.outcome import TimerKind
+from ctiserver.pbxsim.listener import PbxListener
+from ctiserver.pbxsim.outcome import Refused, TimerKind
 from ctiserver.pbxsim.phone import HangUp
+from ctiserver.pbxsim.state import Context
+from ctiserver.pbxsim.switch import SERVICES
 from tests.integration.conftest import Site, SiteFactory, check, expect, within
 from tests.integration.fakes import FakeSwitch
 from tests.model.events import delivered
@@ -17,7 +26,19 @@ from tests.model.events import delivered
 A, B, C = "7001", "7002", "7003"
 
 
-async def test_link_loss_and_resync_keep_state_and_report_changes(site: Site) -> None:
+@dataclasses.dataclass
+class Outage:
+    """A call A-B established and one from C ringing at 7004, then the link down."""
+
+    a: TClient
+    b: TClient
+    c: TClient
+    established: str
+    doomed: str
+    listener: PbxListener
+
+
+async def link_down_with_two_calls(site: Site) -> Outage:
     a, b, c = await site.client(A), await site.client(B), await site.client(C)
     established = (await a.make_call(A, B))["ConnID"]
     await expect(a, "EventDialing")
@@ -32,6 +53,12 @@ async def test_link_loss_and_resync_keep_state_and_report_changes(site: Site) ->
     await listener.stop()
     for client in (a, b, c):
         await expect(client, "EventLinkDisconnected", ReferenceID=None)
+    return Outage(a, b, c, established, doomed, listener)
+
+
+async def test_link_loss_and_resync_keep_state_and_report_changes(site: Site) -> None:
+    o = await link_down_with_two_calls(site)
+    a, b, c, established, doomed, listener = o.a, o.b, o.c, o.established, o.doomed, o.listener
     reference = a.send("RequestMakeCall", ThisDN=A, OtherDN=C)
     await expect(a, "EventError", ErrorCode=54, ReferenceID=reference)
 
@@ -45,6 +72,37 @@ async def test_link_loss_and_resync_keep_state_and_report_changes(site: Site) ->
     assert info["Extensions"]["conn-1"] == established
     released = await a.release_call(A, established)
     check(released, "EventReleased", ConnID=established)
+
+
+async def test_a_dn_the_switch_gives_no_snapshot_of_keeps_its_calls(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an outage the switch will not tell about A and B (their SnapshotDevice is
+    refused): their call is kept as it was, not released; C, which the switch told about,
+    loses the call that ended meanwhile."""
+    o = await link_down_with_two_calls(site)
+    a, b, c, established, doomed, listener = o.a, o.b, o.c, o.established, o.doomed, o.listener
+    listener.act(HangUp(DeviceId(C)))
+    snapshot_device = SERVICES[SnapshotDevice]
+
+    def refused_for_a_and_b(ctx: Context, request: Message) -> None:
+        assert isinstance(request, SnapshotDevice)
+        if request.snapshot_object in (A, B):
+            raise Refused(ErrorCategory.SYSTEM_RESOURCE_AVAILABILITY, "resourceBusy")
+        snapshot_device(ctx, request)
+
+    monkeypatch.setitem(SERVICES, SnapshotDevice, refused_for_a_and_b)
+    await listener.start()
+    await expect(c, "EventReleased", ConnID=doomed, ThisDN=C)
+    for client in (a, b, c):
+        await expect(client, "EventLinkConnected")
+    for client, dn in ((a, A), (b, B)):
+        info = await client.query_address(dn)
+        check(info, "EventAddressInfo", InfoStatus="Talking")
+        assert info["Extensions"]["conn-1"] == established
+    released = await a.release_call(A, established)  # and the switch still has it
+    check(released, "EventReleased", ConnID=established)
+    await within(b.wait_for("EventReleased", ConnID=established))
 
 
 async def test_a_switch_that_stops_answering(make_site: SiteFactory) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 import pytest
 
+from ctiserver.app.binding import HttpSettings
 from ctiserver.orchestration.runtime import OrchestrationServer
 from ctiserver.orchestration.settings import Endpoint, OrchestrationSettings
 from ctiserver.scxml.effects import Effect, PlatformError, SessionEnded, WriteLog
@@ -113,15 +114,21 @@ class Orchestrate:
         self._tasks: list[asyncio.Task[None]] = []
 
     async def __call__(
-        self, scxml: dict[str, str], *, site: dict[str, Any] | None = None, **settings: Any
+        self,
+        scxml: dict[str, str],
+        *,
+        site: dict[str, Any] | None = None,
+        http: HttpSettings | None = None,
+        **settings: Any,
     ) -> Rig:
         """A site (with *site* overrides) and an orchestration server on it running the
-        strategies *scxml* (routing point → SCXML text), following every DN.  Other keyword
-        arguments are OrchestrationSettings; with `strategies=` among them (routing point →
-        file), the server loads its strategies itself."""
+        strategies *scxml* (routing point → SCXML text), following every DN.  *http*
+        protects its REST interface (the default: no credential, loopback only).  Other
+        keyword arguments are OrchestrationSettings; with `strategies=` among them
+        (routing point → file), the server loads its strategies itself."""
         running = await self._make_site(**(site or {}))
         options = {"register": tuple(running.service.config.site.dns), **settings}
-        return await self.against(running.address, scxml, site=running, **options)
+        return await self.against(running.address, scxml, site=running, http=http, **options)
 
     async def against(
         self,
@@ -129,6 +136,7 @@ class Orchestrate:
         scxml: dict[str, str],
         *,
         site: Site | None = None,
+        http: HttpSettings | None = None,
         **settings: Any,
     ) -> Rig:
         """An orchestration server connected to the CTI server at *address*."""
@@ -144,6 +152,7 @@ class Orchestrate:
             OrchestrationSettings(**options),
             strategies=documents or None,
             observer=lambda session_id, effect: rig.observe(session_id, effect),
+            http=http,
         )
         rig = Rig(site, server)
         self._tasks.append(asyncio.create_task(server.run(), name="orchestration-under-test"))

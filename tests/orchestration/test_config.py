@@ -8,7 +8,12 @@ import pytest
 
 from ctiserver.app.config import demo, load, parse, with_orchestration
 from ctiserver.errors import ConfigError
-from ctiserver.orchestration.settings import DEMO_STRATEGY, Endpoint
+from ctiserver.orchestration.settings import (
+    DEMO_STRATEGY,
+    AgentProfile,
+    DirectorySettings,
+    Endpoint,
+)
 
 SITE = """
 [server]
@@ -27,7 +32,8 @@ def test_every_key(tmp_path: Path) -> None:
         + """
 [orchestration]
 enabled = true
-servers = ["10.0.0.1:7000", "10.0.0.2:7000"]
+servers = ["10.0.0.1:7000", { address = "10.0.0.2:7000", location = "SiteB" }]
+http-listen = "127.0.0.1:0"
 application-name = "ors-1"
 register = ["7001-7002"]
 request-timeout = 4
@@ -48,7 +54,8 @@ application = "file:///srv/other.scxml"
     settings = load(path).orchestration
     assert settings is not None
     assert settings.enabled
-    assert settings.servers == (Endpoint("10.0.0.1", 7000), Endpoint("10.0.0.2", 7000))
+    assert settings.servers == (Endpoint("10.0.0.1", 7000), Endpoint("10.0.0.2", 7000, "SiteB"))
+    assert settings.http_listen == Endpoint("127.0.0.1", 0)
     assert settings.application_name == "ors-1"
     assert settings.register == ("7001", "7002")
     assert (settings.request_timeout, settings.orphan_timeout) == (4, 5)
@@ -65,7 +72,8 @@ def test_defaults_follow_the_site() -> None:
     settings = parse(SITE + "[orchestration]\n").orchestration
     assert settings is not None
     assert not settings.enabled
-    assert settings.servers == (Endpoint("127.0.0.1", 7100),)
+    assert settings.servers == (Endpoint("127.0.0.1", 7100, "SwitchA"),)
+    assert settings.directory == DirectorySettings()
     assert settings.register == ("7001", "7002", "7003", "5000", "5001")
     assert settings.strategies == {}
 
@@ -91,6 +99,31 @@ def test_no_section_means_no_orchestration() -> None:
             '[orchestration.strategy."5000"]\nfile = "x.scxml"\n',
             ":9: [orchestration.strategy.5000] takes one key, application",
         ),
+        (
+            '[orchestration]\nservers = [{ address = "a:1", site = "B" }]\n',
+            ":10: [orchestration] servers: a server is {address = …, location = …}",
+        ),
+        (
+            '[orchestration.agent."1001"]\nskill = { a = 1 }\n',
+            ":10: unknown key 'skill' in [orchestration.agent.1001]",
+        ),
+        (
+            '[orchestration.agent."1001"]\nskills = { a = true }\n',
+            ":10: [orchestration.agent.1001] skills: a must be a number or text",
+        ),
+        (
+            '[orchestration.agent."1001"]\nskills = { "a b" = 1 }\n',
+            "'a b' is not a skill name",
+        ),
+        (
+            '[orchestration.agent-group."S"]\nagents = ["1001", ""]\n',
+            ":10: [orchestration.agent-group.S] agents: '' is not a login ID or a range",
+        ),
+        (
+            '[orchestration.place-group."F"]\nplaces = ["x"]\n',
+            ":10: [orchestration.place-group.F] places: 'x' is not a number or a range",
+        ),
+        ("[orchestration]\nagent = 3\n", '[orchestration.agent."NAME"] must be tables'),
     ],
 )
 def test_errors_name_the_line(text: str, message: str) -> None:
@@ -107,7 +140,7 @@ def test_the_demo_orchestration() -> None:
     assert settings.strategies == {"5000": str(DEMO_STRATEGY)}
     assert DEMO_STRATEGY.is_file()
     assert set(settings.register) == set(demo().site.dns)
-    assert settings.servers == (Endpoint("127.0.0.1", 7000),)
+    assert settings.servers == (Endpoint("127.0.0.1", 7000, "SwitchA"),)
 
 
 def test_run_orchestrate_enables_the_file_s_own_section() -> None:
@@ -115,3 +148,32 @@ def test_run_orchestrate_enables_the_file_s_own_section() -> None:
     assert config.orchestration is not None
     assert config.orchestration.enabled
     assert config.orchestration.strategies == {}
+
+
+def test_agents_skills_and_groups() -> None:
+    text = (
+        SITE
+        + """
+[orchestration.agent."1001"]
+skills = { sales = 8, lang = "fr", rating = 4.5 }
+groups = ["Sales"]
+
+[orchestration.agent."alice"]
+
+[orchestration.agent-group."Sales"]
+agents = ["1002-1004", "alice"]
+
+[orchestration.place-group."Front"]
+places = ["7001-7002"]
+"""
+    )
+    settings = parse(text).orchestration
+    assert settings is not None
+    assert settings.directory == DirectorySettings(
+        agents={
+            "1001": AgentProfile({"sales": 8, "lang": "fr", "rating": 4.5}, ("Sales",)),
+            "alice": AgentProfile(),
+        },
+        agent_groups={"Sales": ("1002", "1003", "1004", "alice")},
+        place_groups={"Front": ("7001", "7002")},
+    )

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ctiserver.client.connection import TClient
+from ctiserver.orchestration.settings import AgentProfile, DirectorySettings
 from ctiserver.scxml.parser import parse_document
 from tests.integration.conftest import within
 from tests.orchestration.conftest import Orchestrate
@@ -40,7 +41,13 @@ RUNS = {
     7: ("7001", "7001", "EventPartyAdded"),  # conference
     8: ("7001", "7010", "EventRinging"),  # single-step conference, then mute transfer
     9: ("7009", "7009", "EventReleased"),  # terminate
+    10: ("7001", "7004", "EventRinging"),  # skills: agent 1001, French sales
+    11: ("7001", "7004", "EventRinging"),  # priorities, a threshold, a virtual queue
+    12: ("7001", "7004", "EventRinging"),  # session:fetch (no CRM there: error, then route)
 }
+DIRECTORY = DirectorySettings(
+    agents={"1001": AgentProfile({"sales": 8, "lang": "fr"})}, place_groups={"Front": ("7003",)}
+)
 
 
 PHONES = [str(n) for n in range(7001, 7011)]
@@ -59,7 +66,8 @@ async def answer_everything(phones: TClient, caller: str, watched: tuple[str, st
 @pytest.mark.parametrize("index", sorted(RUNS))
 async def test_a_sample_runs(orchestrate: Orchestrate, index: int) -> None:
     sample = SAMPLES[index].replace('delay="5s"', 'delay="0.1s"')
-    rig = await orchestrate({"5000": sample})
+    sample = sample.replace("http://127.0.0.1:8080/", "http://127.0.0.1:1/")  # nobody there
+    rig = await orchestrate({"5000": sample}, directory=DIRECTORY)
     caller, dn, event = RUNS[index]
     phones = await rig.site.client(*PHONES)
     await phones.agent_login("7004", "1001", queue="8001", work_mode="AutoIn")

@@ -12,6 +12,7 @@ from ctiserver.orchestration.elements import (
 )
 from ctiserver.orchestration.genesys import PRELUDE
 from ctiserver.orchestration.outcomes import Action
+from ctiserver.orchestration.selection import Order
 from ctiserver.orchestration.targets import Target, TargetType
 from ctiserver.scxml.actions import ActionRegistry
 from ctiserver.scxml.driver import Driver
@@ -107,7 +108,17 @@ def test_createcall_with_every_attribute() -> None:
         ("<queue:submit/>", "names no target"),
         ("<queue:submit targets=\"'1.XX'\"/>", "type 'XX' is not supported"),
         ("<queue:submit targets=\"'1'\" timeout=\"'soon'\"/>", "timeout must be a number"),
-        ('<queue:submit><queue:targets type="skill"/></queue:submit>', "is not one of"),
+        ('<queue:submit><queue:targets type="vq"/></queue:submit>', "is not one of"),
+        ("<queue:submit targets=\"'?sales >'\"/>", "skill expression"),
+        (
+            '<queue:submit targets="\'1\'" priorityincrement="2"/>',
+            "priorityincrement needs priorityinterval",
+        ),
+        ('<queue:submit targets="\'1\'" ordertype="max"/>', "ordertype needs orderstat"),
+        (
+            '<queue:submit targets="\'1\'" ordertype="percentage" orderstat="x"/>',
+            "ordertype 'percentage' is not one of max, min, any",
+        ),
         ("<queue:submit><queue:target/></queue:submit>", "<queue:target> needs name="),
     ],
 )
@@ -146,8 +157,31 @@ def test_queue_submit_targets() -> None:
     (submit,) = run.requests
     assert (submit.queue, submit.priority, submit.timeout) == ("VQ", 3, 2.5)
     assert submit.targets == (
-        Target("7002", TargetType.DN),
-        Target("1001", TargetType.AGENT),
-        Target("8001", TargetType.AGENT_GROUP),
-        Target("1002", TargetType.AGENT),
+        Target(name="7002", type=TargetType.DN),
+        Target(name="1001", type=TargetType.AGENT),
+        Target(name="8001", type=TargetType.AGENT_GROUP),
+        Target(name="1002", type=TargetType.AGENT),
     )
+    assert submit.order is None
+
+
+def test_queue_submit_order_priority_and_skill_targets() -> None:
+    run = Run(
+        """<queue:submit ordertype="min" orderstat="StatCallsAnswered" priority="1"
+                         priorityincrement="2" priorityinterval="'5'">
+             <queue:targets type="skill"><queue:target name="'sales > 5'"/></queue:targets>
+             <queue:target name="'?lang=fr@SiteB'"/>
+           </queue:submit>
+           <queue:submit orderstat="'sales'" ordertype="any" targets="'Sales.GA'"/>
+           <queue:submit orderstat="sales" targets="'{StatAgentsAvailable>1}Sales.GA'"/>"""
+    )
+    first, second, third = run.requests
+    assert first.order == Order("StatCallsAnswered", maximum=False)
+    assert (first.priority, first.priority_increment, first.priority_interval) == (1, 2, 5.0)
+    assert first.targets == (
+        Target(name="sales > 5", type=TargetType.SKILL),
+        Target(name="lang=fr", type=TargetType.SKILL, site="SiteB"),
+    )
+    assert second.order is None  # ordertype any: in the order written
+    assert third.order == Order("sales", maximum=True)
+    assert third.targets[0].threshold == "StatAgentsAvailable>1"

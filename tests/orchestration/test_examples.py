@@ -10,7 +10,7 @@ import pytest
 
 from ctiserver.app.config import with_orchestration
 from ctiserver.client.connection import TClient
-from ctiserver.orchestration.settings import EXAMPLES
+from ctiserver.orchestration.settings import DEMO_DIRECTORY, EXAMPLES
 from tests.integration.conftest import Site, expect, site_config, start_site, stop_site, within
 from tests.orchestration.conftest import Orchestrate
 
@@ -41,6 +41,21 @@ async def test_the_demo_routes_calls_to_a_ready_agent(demo_site: Site) -> None:
     caller = await demo_site.client(CALLER)
     conn_id = (await caller.make_call(CALLER, RP))["ConnID"]
     await expect(agent, "EventRinging", ConnID=conn_id, ThisQueue=RP, OtherDN=CALLER)
+
+
+async def test_the_demo_routes_by_skill_and_language(demo_site: Site) -> None:
+    sales = await ready_agent(demo_site)  # 1001: sales 8, English
+    support = await demo_site.client("7005")
+    await support.agent_login("7005", "1004", queue=Q, work_mode="AutoIn")  # support 8, French
+    await expect(support, "EventAgentLogin")
+    await expect(support, "EventAgentReady")
+    caller = await demo_site.client(CALLER)
+    wanted = {"service": "support", "lang": "fr"}
+    conn_id = (await caller.make_call(CALLER, RP, user_data=wanted))["ConnID"]
+    await expect(support, "EventRinging", ConnID=conn_id, ThisQueue=RP)
+    other = await demo_site.client("7002")
+    conn_id = (await other.make_call("7002", RP))["ConnID"]  # sales, English by default
+    await expect(sales, "EventRinging", ConnID=conn_id, ThisQueue=RP)
 
 
 async def test_route_to_agent_overflows_to_the_acd_queue(orchestrate: Orchestrate) -> None:
@@ -82,3 +97,16 @@ async def test_conference(orchestrate: Orchestrate) -> None:
     consult = await expect(supervisor, "EventRinging", CallType="Consult", PreviousConnID=c1)
     await supervisor.answer_call(SUPERVISOR, consult["ConnID"])
     await within(caller.wait_for("EventPartyAdded", ConnID=c1, OtherDN=SUPERVISOR))
+
+
+async def test_skills_routing_overflows_to_the_acd_queue(orchestrate: Orchestrate) -> None:
+    text = (EXAMPLES / "skills-routing.scxml").read_text()
+    assert 'timeout="4"' in text
+    assert 'timeout="6"' in text
+    quick = text.replace('timeout="4"', 'timeout="0.1"').replace('timeout="6"', 'timeout="0.1"')
+    rig = await orchestrate({RP: quick}, directory=DEMO_DIRECTORY)
+    queue = await rig.site.client(Q)
+    caller = await rig.site.client(CALLER)
+    conn_id = (await caller.make_call(CALLER, RP, user_data={"service": "support"}))["ConnID"]
+    assert await rig.log("call") == "7001 wants support in en; waiting already: 0"
+    await expect(queue, "EventQueued", ConnID=conn_id, ThisDN=Q)

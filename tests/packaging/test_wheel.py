@@ -60,6 +60,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def check_contents(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in (
+        "ctiserver/strategies/skills-routing.scxml",
         "ctiserver/strategies/route-to-agent.scxml",
         "ctiserver/strategies/conference.scxml",
         "ctiserver/http/static/index.html",
@@ -92,27 +93,40 @@ async def test_the_orchestrate_demo_routes_a_call_from_the_installed_package(
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd="/",
     )  # fmt: skip
     assert server.stdout is not None
+    assert server.stderr is not None
+    lines: list[str] = []
     try:
         address = await within(listening(server.stdout), 60)
+        # the strategies run once the orchestration process follows its DNs
+        await within(read_until(server.stdout, "orchestration ready", []), 60)
         async with (
             await TClient.connect(*address, application_name="desk") as desk,
             await TClient.connect(*address, application_name="caller") as caller,
         ):
             await within(desk.wait_for("EventLinkConnected"), 30)
             await desk.register_address("7002")
-            await desk.agent_login("7002", "1002", queue="8001")
+            await desk.agent_login("7002", "1001", queue="8001")
             await desk.agent_ready("7002")
             await caller.register_address("7001")
             await caller.make_call("7001", "5000")
             await within(desk.wait_for("EventRinging", ThisDN="7002"), 30)
+            # the strategy, in the orchestration process, logs its own line once routed
+            await within(read_until(server.stderr, "routed: to agent", lines), 30)
     finally:
         server.terminate()
         _, errors = await within(server.communicate(), 30)
-    log = errors.decode()
-    assert "site-packages/ctiserver/strategies/route-to-agent.scxml" in log
+    log = "".join(lines) + errors.decode()
+    assert "site-packages/ctiserver/strategies/skills-routing.scxml" in log
     assert "cannot be loaded" not in log
-    assert "routed: to agent 1002 on 7002" in log  # the strategy's own <log>
+    assert "routed: to agent 1001 on 7002" in log  # the strategy's own <log>
     assert server.returncode == 0, log
+
+
+async def read_until(stream: asyncio.StreamReader, text: str, lines: list[str]) -> None:
+    while line := (await stream.readline()).decode():
+        lines.append(line)
+        if text in line:
+            return
 
 
 async def listening(stdout: asyncio.StreamReader) -> tuple[str, int]:

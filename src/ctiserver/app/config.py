@@ -115,10 +115,13 @@ def parse(text: str, path: Path | None = None) -> Config:
         if section not in TOP_LEVEL:
             raise reader.fail(f"unknown section [{section}]", section)
     server: ServerSettings = sections.settings(reader, SERVER)
+    switch: LinkSettings = sections.settings(reader, SWITCH)
     site = sections.site(reader)
+    listen = server.client_listen
+    own = Endpoint(listen.host, listen.port, switch.name)
     config = Config(
         server=server,
-        switch=sections.settings(reader, SWITCH),
+        switch=switch,
         site=site,
         options=sections.settings(reader, OPTIONS),
         call_cleanup=sections.settings(reader, CALL_CLEANUP),
@@ -127,7 +130,7 @@ def parse(text: str, path: Path | None = None) -> Config:
         security=sections.security(reader),
         dashboard=sections.settings(reader, DASHBOARD),
         iscc=sections.iscc(reader, site.dns),
-        orchestration=sections.orchestration(reader, server.client_listen, site.dns),
+        orchestration=sections.orchestration(reader, own, site.dns),
         nats=nats_sections.nats(reader),
         ha=nats_sections.ha(reader),
         export=nats_sections.export(reader, server.name),
@@ -215,7 +218,8 @@ def with_orchestration(config: Config) -> Config:
     if config.orchestration is not None:
         return amend(config, orchestration={"enabled": True})
     listen = config.server.client_listen
-    settings = orchestration.demo(tuple(config.site.dns), (Endpoint(listen.host, listen.port),))
+    own = Endpoint(listen.host, listen.port, config.switch.name)
+    settings = orchestration.demo(tuple(config.site.dns), (own,))
     return amend(config, orchestration=settings)
 
 

@@ -18,8 +18,7 @@ from ctiserver.ha.member import Member, Role
 from ctiserver.http.dashboard import Dashboard
 from ctiserver.http.metrics import ServerMetrics
 from ctiserver.jetstream.export import BUFFER_FULL, REFUSED, EventExport, ExportState
-from ctiserver.orchestration.runtime import OrchestrationServer
-from ctiserver.scxml.effects import Effect, PlatformError, SessionEnded
+from ctiserver.orchestration.process import OrchestrationProcess
 from ctiserver.server.buffers import BufferBudget
 from ctiserver.server.runtime import Runtime
 
@@ -29,8 +28,7 @@ CALL_STATES = ("held", "established", "ringing", "queued", "dialing", "initiated
 def register(
     metrics: ServerMetrics,
     runtime: Runtime,
-    orchestration: Callable[[], OrchestrationServer | None],
-    sessions: SessionCounts,
+    orchestration: Callable[[], OrchestrationProcess | None],
     budget: BufferBudget,
     dashboard: Dashboard | None = None,
     member: Member | None = None,
@@ -61,7 +59,7 @@ def register(
     metrics.collect(lambda: _calls(runtime))
     metrics.collect(lambda: _link(runtime))
     metrics.collect(lambda: _iscc(runtime))
-    metrics.collect(lambda: _orchestration(orchestration(), sessions))
+    metrics.collect(lambda: _orchestration(orchestration()))
     if dashboard is not None:
         metrics.collect(lambda: _supervision(dashboard))
     if member is not None:
@@ -219,27 +217,13 @@ def _export(export: EventExport) -> Iterable[Metric]:
     yield from (published, dropped, buffered, size, up)
 
 
-class SessionCounts:
-    """The orchestration server's observer: sessions ended by outcome, platform errors."""
-
-    def __init__(self) -> None:
-        self.ended: dict[str, int] = {}
-        self.errors = 0
-
-    def __call__(self, session_id: str, effect: Effect) -> None:
-        if isinstance(effect, SessionEnded):
-            outcome = "final" if effect.final is not None else "failed"
-            self.ended[outcome] = self.ended.get(outcome, 0) + 1
-        elif isinstance(effect, PlatformError):
-            self.errors += 1
-
-
-def _orchestration(server: OrchestrationServer | None, counts: SessionCounts) -> Iterable[Metric]:
+def _orchestration(server: OrchestrationProcess | None) -> Iterable[Metric]:
+    """As the orchestration process last reported them (about once a second)."""
     if server is None:
         return
-    core = server.core
+    counts = server.figures
     active = GaugeMetricFamily("ctiserver_orchestration_sessions", "strategy sessions running")
-    active.add_metric([], len(core.interactions.sessions) if core is not None else 0)
+    active.add_metric([], counts.running)
     yield active
     ready = GaugeMetricFamily(
         "ctiserver_orchestration_ready",

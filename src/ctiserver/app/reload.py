@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from ctiserver.app.config import Config, amend
-from ctiserver.app.schema import SECTIONS
+from ctiserver.app.schema import ORCHESTRATION_KEYS, SECTIONS, Keys
 
 Path = tuple[str, ...]  # Config's attribute, then the settings' field
 
@@ -50,6 +50,9 @@ LIVE: Final[frozenset[Path]] = frozenset(
 IGNORED: Final[frozenset[Path]] = frozenset({("source",)})
 # compared as one
 WHOLE: Final = frozenset({"iscc", "orchestration", "nats", "ha", "export", "source"})
+# The keys of the sections compared whole, for naming one of their fields on its own (the
+# orchestration server reloads its section itself and names what it could not apply).
+WHOLE_KEYS: Final[dict[str, Keys]] = {"orchestration": ORCHESTRATION_KEYS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,9 @@ def key_name(path: Path) -> str:
     """`("server", "client_listen")` -> `[server] client-listen`."""
     if path in NAMES:
         return NAMES[path]
+    for key, (name, _parser) in WHOLE_KEYS.get(path[0], {}).items():
+        if (name,) == path[1:]:
+            return f"[{path[0]}] {key}"
     for section in SECTIONS.values():
         if section.attribute == path[0]:
             for key, (name, _parser) in section.keys.items():

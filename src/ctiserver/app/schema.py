@@ -38,7 +38,7 @@ from ctiserver.doors.address import Address
 from ctiserver.link.settings import LinkSettings
 from ctiserver.logs.trace import LogSettings, TraceSettings
 from ctiserver.model.states import DnKind
-from ctiserver.orchestration.settings import Endpoint
+from ctiserver.orchestration.settings import Endpoint, SkillLevel
 from ctiserver.pbxsim.config import PbxsimSettings
 from ctiserver.security.settings import SecuritySettings
 from ctiserver.server.settings import ServerSettings
@@ -89,9 +89,57 @@ def _origins(reader: Reader, value: Any, where: Where) -> tuple[str, ...]:
     return origins
 
 
-def _endpoints(reader: Reader, value: Any, where: Where) -> tuple[Endpoint, ...]:
-    found = (address(reader, item, where) for item in listed(reader, value, where))
-    return tuple(Endpoint(item.host, item.port) for item in found)
+def _endpoint(reader: Reader, value: Any, where: Where) -> Endpoint:
+    found = address(reader, value, where)
+    return Endpoint(found.host, found.port)
+
+
+def _server(reader: Reader, value: Any, where: Where) -> Endpoint:
+    """ "HOST:PORT", or a table {address = "HOST:PORT", location = "SiteB"}: the site (the
+    switch's name) it serves, for targets at other sites."""
+    if not isinstance(value, dict):
+        return _endpoint(reader, value, where)
+    if not set(value) <= {"address", "location"} or "address" not in value:
+        raise reader.fail(f"{key_name(where)}: a server is {{address = …, location = …}}", *where)
+    location = string()(reader, value.get("location", ""), where) or None
+    found = address(reader, value["address"], where)
+    return Endpoint(found.host, found.port, location)
+
+
+def _servers(reader: Reader, value: Any, where: Where) -> tuple[Endpoint, ...]:
+    return tuple(_server(reader, item, where) for item in listed(reader, value, where))
+
+
+def _skills(reader: Reader, value: Any, where: Where) -> dict[str, SkillLevel]:
+    """`skills = { sales = 8, lang = "fr" }`: a level is a number (or text)."""
+    if not isinstance(value, dict):
+        raise reader.fail(f"{key_name(where)} must be a table of name = level", *where)
+    skills: dict[str, SkillLevel] = {}
+    for name, level in value.items():
+        if not re.fullmatch(r"[A-Za-z_][\w.\-]*", name):
+            raise reader.fail(f"{key_name(where)}: {name!r} is not a skill name", *where)
+        if isinstance(level, bool) or not isinstance(level, int | float | str):
+            raise reader.fail(f"{key_name(where)}: {name} must be a number or text", *where)
+        skills[name] = level
+    return skills
+
+
+def _names(reader: Reader, value: Any, where: Where) -> tuple[str, ...]:
+    return tuple(str(item) for item in listed(reader, value, where))
+
+
+def _logins(reader: Reader, value: Any, where: Where) -> tuple[str, ...]:
+    """Agent login IDs: any word, or an inclusive range of numbers ("1001-1010")."""
+    ids: list[str] = []
+    for item in listed(reader, value, where):
+        text = str(item) if isinstance(item, int) and not isinstance(item, bool) else item
+        if isinstance(text, str) and re.fullmatch(r"\d+-\d+", text):
+            ids += numbers(reader, [text], where)
+        elif isinstance(text, str) and text and not text.isspace():
+            ids.append(text)
+        else:
+            raise reader.fail(f"{key_name(where)}: {item!r} is not a login ID or a range", *where)
+    return tuple(ids)
 
 
 def _count(minimum: int) -> Parser:
@@ -263,7 +311,8 @@ PEER_KEYS: Final[Keys] = {
 APPLICATION_KEYS: Final = ("password-hash", "dns", "may")
 ORCHESTRATION_KEYS: Final[Keys] = {
     "enabled": ("enabled", boolean),
-    "servers": ("servers", _endpoints),
+    "servers": ("servers", _servers),
+    "http-listen": ("http_listen", _endpoint),
     "application-name": ("application_name", string()),
     "register": ("register", numbers),
     "request-timeout": ("request_timeout", num(minimum=0.05)),
@@ -275,6 +324,13 @@ ORCHESTRATION_KEYS: Final[Keys] = {
     "reconnect-interval": ("reconnect_interval", num(minimum=0.01)),
     "application-password": ("application_password", string()),
     "tls": ("tls", boolean),
+}
+# The orchestration server's directory: `[orchestration.agent."ID"]`,
+# `[orchestration.agent-group."NAME"]` and `[orchestration.place-group."NAME"]`.
+DIRECTORY_KEYS: Final[Mapping[str, Keys]] = {
+    "agent": {"skills": ("skills", _skills), "groups": ("groups", _names)},
+    "agent-group": {"agents": ("agents", _logins)},
+    "place-group": {"places": ("places", numbers)},
 }
 TOP_LEVEL: Final = frozenset(
     {

@@ -6,7 +6,9 @@ app.schema and returns the settings it fills, whole.
                                                                 [routing-point.*], [acd-queue.*]
     pbxsim(reader) / security(reader) -> with their sub-tables  [pbxsim.trunk.*], [application.*]
     iscc(reader, dns)                 -> IsccConfig | None      [iscc], [iscc.peer.*]
-    orchestration(reader, …)          -> OrchestrationSettings | None
+    orchestration(reader, …)          -> OrchestrationSettings | None  [orchestration],
+                                                                [orchestration.strategy.*],
+                                                                [orchestration.agent.*] …
 
 Also the settings of the sections that belong to no one part: the site's numbers, read by
 the core, the simulated PBX and the orchestration server; `[iscc]`, read by the core's
@@ -23,6 +25,7 @@ from typing import Any
 from ctiserver.app.schema import (
     ACD_QUEUE_KEYS,
     APPLICATION_KEYS,
+    DIRECTORY_KEYS,
     DN_KEYS,
     ISCC_KEYS,
     ORCHESTRATION_KEYS,
@@ -39,7 +42,12 @@ from ctiserver.doors.address import Address
 from ctiserver.ids import DeviceId
 from ctiserver.iscc.transactions import XRoute, transaction_type
 from ctiserver.model.states import DnKind
-from ctiserver.orchestration.settings import Endpoint, OrchestrationSettings
+from ctiserver.orchestration.settings import (
+    AgentProfile,
+    DirectorySettings,
+    Endpoint,
+    OrchestrationSettings,
+)
 from ctiserver.pbxsim.config import PbxsimSettings, Trunk
 from ctiserver.security.applications import DEFAULT_PERMISSIONS, Application, permissions
 from ctiserver.security.passwords import parse_hash
@@ -294,27 +302,29 @@ def _peers(reader: Reader) -> dict[str, IsccPeer]:
 
 
 def orchestration(
-    reader: Reader, listen: Address, dns: Mapping[DeviceId, DnKind]
+    reader: Reader, own: Endpoint, dns: Mapping[DeviceId, DnKind]
 ) -> OrchestrationSettings | None:
-    """[orchestration] and its strategies; by default it connects to *listen* (this
-    server's client listener) and follows every DN."""
+    """[orchestration], its strategies and its directory; by default it connects to *own*
+    (this server's client listener, at this site) and follows every DN."""
     if "orchestration" not in reader.data:
         return None
     table = reader.table("orchestration")
-    options = {k: v for k, v in table.items() if k != "strategy"}
+    tables = ("strategy", *DIRECTORY_KEYS)
+    options = {k: v for k, v in table.items() if k not in tables}
     values = fields(reader, ORCHESTRATION_KEYS, options, ("orchestration",))
     if "strategy" in table:
         values["strategies"] = _strategies(reader, table["strategy"], dns)
     if "script_memory_limit" in values:
         values["script_memory_limit"] <<= 20  # MiB in the file
-    if "servers" not in values and listen.port != 0:
-        values["servers"] = (Endpoint(listen.host, listen.port),)
+    if "servers" not in values and own.port != 0:
+        values["servers"] = (own,)
     values.setdefault("register", tuple(dns))
-    return OrchestrationSettings(**values)
+    return OrchestrationSettings(directory=_directory(reader), **values)
 
 
 def _strategies(reader: Reader, value: Any, dns: Mapping[DeviceId, DnKind]) -> dict[str, str]:
-    """`[orchestration.strategy."5000"] application = "…"`, paths made absolute."""
+    """`[orchestration.strategy."5000"] application = "…"`: a path (made absolute), a
+    `file:` URL, or an http(s) URL (fetched when the orchestration server starts)."""
     base = reader.path.parent if reader.path is not None else Path.cwd()
     if not isinstance(value, dict):
         raise reader.fail("[orchestration.strategy] must be a table", "orchestration", "strategy")
@@ -328,8 +338,31 @@ def _strategies(reader: Reader, value: Any, dns: Mapping[DeviceId, DnKind]) -> d
                 f"[orchestration.strategy.{number}] takes one key, application", *where
             )
         location = string()(reader, table["application"], (*where, "application"))
-        if location.startswith("file:"):
+        if location.startswith(("file:", "http://", "https://")):
             strategies[number] = location
         else:
             strategies[number] = str((base / location).resolve())
     return strategies
+
+
+def _directory(reader: Reader) -> DirectorySettings:
+    """`[orchestration.agent."ID"]` (skills, groups), `[orchestration.agent-group."NAME"]`
+    (agents: login IDs) and `[orchestration.place-group."NAME"]` (places: DNs)."""
+    found: dict[str, dict[str, dict[str, Any]]] = {}
+    for kind, keys in DIRECTORY_KEYS.items():
+        found[kind] = {
+            name: fields(reader, keys, table, ("orchestration", kind, name))
+            for name, table in _named(reader, kind).items()
+        }
+    return DirectorySettings(
+        agents={name: AgentProfile(**values) for name, values in found["agent"].items()},
+        agent_groups={name: v.get("agents", ()) for name, v in found["agent-group"].items()},
+        place_groups={name: v.get("places", ()) for name, v in found["place-group"].items()},
+    )
+
+
+def _named(reader: Reader, kind: str) -> dict[str, dict[str, Any]]:
+    value = reader.table("orchestration").get(kind, {})
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise reader.fail(f'[orchestration.{kind}."NAME"] must be tables', "orchestration", kind)
+    return value

@@ -1,6 +1,7 @@
 """The security parts of a server, built from its Config (DESIGN.md § 8,
-docs/security.md): TLS contexts, the application directory, the HTTP policy, the
-client limits, the log mask, and the warnings a risky configuration deserves.
+docs/security.md): TLS contexts, the application directory, the HTTP listeners'
+protection (the server's and the orchestration server's REST interface), the client
+limits, the log mask, and the warnings a risky configuration deserves.
 """
 
 from __future__ import annotations
@@ -9,12 +10,14 @@ import logging
 import resource
 import ssl
 
+from ctiserver.app.binding import HttpSettings
 from ctiserver.app.config import Config
 from ctiserver.doors.address import Address
 from ctiserver.doors.admission import Admission, is_loopback
-from ctiserver.doors.tls import client_context, server_context
+from ctiserver.doors.tls import ClientTls, ListenerTls, client_context
 from ctiserver.errors import ConfigError
 from ctiserver.http.guard import HttpPolicy, admins_of
+from ctiserver.orchestration.settings import Endpoint
 from ctiserver.security.authentication import Directory
 from ctiserver.server.buffers import BufferBudget
 from ctiserver.server.limits import ClientLimits
@@ -24,10 +27,16 @@ log = logging.getLogger(__name__)
 
 def listener_tls(config: Config) -> ssl.SSLContext | None:
     """`[server] tls-cert`/`tls-key` (and `tls-client-ca`): every listener on TLS."""
+    files = listener_files(config)
+    return files.context() if files is not None else None
+
+
+def listener_files(config: Config) -> ListenerTls | None:
+    """The same as files, for a listener made elsewhere (the orchestration process's)."""
     server = config.server
     if server.tls_cert is None or server.tls_key is None:
         return None
-    return server_context(server.tls_cert, server.tls_key, server.tls_client_ca)
+    return ListenerTls(server.tls_cert, server.tls_key, server.tls_client_ca)
 
 
 def outgoing_tls(config: Config) -> ssl.SSLContext | None:
@@ -44,6 +53,15 @@ def switch_tls(config: Config) -> ssl.SSLContext | None:
     if not config.switch.tls:
         return None
     return client_context(config.switch.tls_ca or config.server.tls_ca)
+
+
+def own_client_tls(config: Config) -> ClientTls | None:
+    """For the embedded orchestration server (a child process, given files): the
+    server's own client listener, on TLS when the server's listeners are."""
+    server = config.server
+    if server.tls_cert is None:
+        return None
+    return ClientTls(server.tls_ca, server.tls_cert, server.tls_key)
 
 
 def orchestration_tls(config: Config) -> ssl.SSLContext | None:
@@ -101,13 +119,17 @@ def client_limits(config: Config, budget: BufferBudget, listener: str) -> Client
     )
 
 
-def http_admission(config: Config) -> Admission:
+def http_settings(config: Config) -> HttpSettings:
+    """Every HTTP listener's protection, from `[server]` and `[security]`: `[server]
+    http-listen`'s and `[orchestration] http-listen`'s are the same."""
     server = config.server
-    return Admission(
-        "HTTP",
-        total=server.http_max_connections,
-        per_address=server.http_max_connections_per_address,
-        interval=server.log_repeat_interval,
+    return HttpSettings(
+        policy=http_policy(config),
+        tls=listener_files(config),
+        max_connections=server.http_max_connections,
+        max_connections_per_address=server.http_max_connections_per_address,
+        request_timeout=server.http_request_timeout,
+        log_repeat_interval=server.log_repeat_interval,
     )
 
 
@@ -115,12 +137,14 @@ def warn_about_risks(config: Config) -> None:
     """A listener open beyond this machine without TLS, or without authentication, says
     so at startup, naming the risk."""
     tls = config.server.tls_cert is not None
-    doors: list[tuple[str, Address | None]] = [
+    doors: list[tuple[str, Address | Endpoint | None]] = [
         ("client-listen", config.server.client_listen),
         ("http-listen", config.server.http_listen),
     ]
     if config.iscc is not None:
         doors.append(("[iscc] listen", config.iscc.listen))
+    if config.orchestration is not None and config.orchestration.enabled:
+        doors.append(("[orchestration] http-listen", config.orchestration.http_listen))
     for key, address in doors:
         if address is None or is_loopback(address.host):
             continue

@@ -6,9 +6,10 @@ in one asyncio.TaskGroup.
     client side:  T-Library over TCP lines, and aiohttp for WebSocket /tlib, /healthz,
                   /metrics, /reload and the dashboard (fed by the supervision view)
 
-With `[orchestration] enabled`, the orchestration server runs here too, as a client of
-the server's own client listener.  With `[nats]`, `[ha]` or `[export]`, one NATS link
-serves the hot-standby pair (ha.member) and the event stream (jetstream.export).
+With `[orchestration] enabled`, the orchestration server runs beside it, in a child
+process (orchestration/process.py), as a client of the server's own client listener.
+With `[nats]`, `[ha]` or `[export]`, one NATS link serves the hot-standby pair
+(ha.member) and the event stream (jetstream.export).
 
 The security parts (TLS, applications, the HTTP guard, the limits on every door) are
 built by app.security; a risky configuration is warned about when the run starts.
@@ -32,14 +33,12 @@ from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
-from aiohttp import web
-
 from ctiserver.app import binding, gauges, security
 from ctiserver.app import config as configuration
 from ctiserver.app.config import Config
 from ctiserver.app.embedded import EMBEDDED_LISTEN, EmbeddedSwitch
 from ctiserver.app.parts import core_settings, iscc_settings, peering_settings
-from ctiserver.app.reload import adopt, compare
+from ctiserver.app.reload import adopt, compare, key_name
 from ctiserver.app.validation import validate
 from ctiserver.clock import Clock, SystemClock
 from ctiserver.errors import ConfigError
@@ -47,7 +46,6 @@ from ctiserver.ha.member import Member
 from ctiserver.http.app import build_app
 from ctiserver.http.dashboard import Dashboard
 from ctiserver.http.door import HttpDoor
-from ctiserver.http.guard import Guard
 from ctiserver.http.metrics import ServerMetrics
 from ctiserver.http.supervision_feed import running_strategies
 from ctiserver.iscc.peering import Peering
@@ -55,8 +53,8 @@ from ctiserver.jetstream.export import EventExport
 from ctiserver.jetstream.link import NatsLink, NatsSettings
 from ctiserver.link.supervisor import LinkSupervisor
 from ctiserver.logs.trace import Tracer
-from ctiserver.orchestration.runtime import OrchestrationServer
-from ctiserver.orchestration.settings import Endpoint
+from ctiserver.orchestration.process import OrchestrationProcess
+from ctiserver.orchestration.settings import Endpoint, OrchestrationSettings
 from ctiserver.security.masking import MaskingFilter, UserDataMask
 from ctiserver.server.buffers import BufferBudget
 from ctiserver.server.runtime import Runtime
@@ -105,8 +103,7 @@ class Service:
         self.client_limits = security.client_limits(config, self.budget, "T-Library")
         self.embedded: EmbeddedSwitch | None = None
         self.client_address: tuple[str, int] | None = None
-        self.orchestration: OrchestrationServer | None = None
-        self.session_counts = gauges.SessionCounts()
+        self.orchestration: OrchestrationProcess | None = None
         self.http_address: tuple[str, int] | None = None
         self.http_door: HttpDoor | None = None
         self.iscc_address: tuple[str, int] | None = None
@@ -118,7 +115,6 @@ class Service:
             self.metrics,
             self.runtime,
             lambda: self.orchestration,
-            self.session_counts,
             self.budget,
             self.dashboard,
             self.member,
@@ -261,26 +257,36 @@ class Service:
         self.tracer.configure(fresh.log.trace, self.mask)
         if self._on_log_settings is not None:
             self._on_log_settings(fresh)
-        restart = self._keep_for_restart(fresh, changes.restart)
+        live_orchestration, restart_orchestration = await self._reload_orchestration(fresh)
+        live = [*changes.live, *live_orchestration]
+        restart = [key for key in changes.restart if key != key_name(("orchestration",))]
+        restart = self._keep_for_restart(
+            fresh, [*restart, *restart_orchestration], orchestration=not restart_orchestration
+        )
         log.info(
             "reloaded %s: %d DNs added, %d removed; applied: %s",
             source,
             len(added),
             len(removed),
-            ", ".join(changes.live) or "nothing",
+            ", ".join(live) or "nothing",
         )
         return {
             "ok": True,
             "added": added,
             "removed": removed,
-            "applied": changes.live,
+            "applied": live,
             "restart": restart,
         }
 
-    def _keep_for_restart(self, fresh: Config, restart: list[str]) -> list[str]:
+    def _keep_for_restart(
+        self, fresh: Config, restart: list[str], *, orchestration: bool
+    ) -> list[str]:
         """Take *fresh* as the configuration, but keep the running values of the keys that
-        only a restart applies (so a later reload names them again until then)."""
+        only a restart applies (so a later reload names them again until then); with
+        *orchestration*, the orchestration server took all of its section live."""
         self.config = adopt(self.config, fresh)
+        if orchestration:
+            self.config = replace(self.config, orchestration=fresh.orchestration)
         if restart:
             log.warning(
                 "reload: %s changed; the server applies %s at its next start",
@@ -335,45 +341,60 @@ class Service:
         if listen is None or self.dashboard is None:
             return
         embedded = self.embedded
-        tls = security.listener_tls(self.config)
-        door = HttpDoor(
-            security.http_admission(self.config),
-            request_timeout=self.config.server.http_request_timeout,
-        )
-        self.http_door = door
-        guard = Guard(security.http_policy(self.config), door, scheme="https" if tls else "http")
+        listener = binding.HttpListener("HTTP", security.http_settings(self.config))
+        self.http_door = listener.door
+        stack.push_async_callback(listener.close)
         app = build_app(
             self.runtime,
             self.metrics,
             reload=self.reload,
             limits=self.client_limits,
-            guard=guard,
+            guard=listener.guard,
             dashboard=self.dashboard,
             phone=embedded.listener.use_phone if embedded is not None else None,
         )
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await runner.setup()
-        stack.push_async_callback(runner.cleanup)
-        server = await binding.bind(
-            door.serve(runner, listen.host, listen.port, tls=tls), binding.HTTP, listen
-        )
-        stack.push_async_callback(_close_server, server)
-        host, port = server.sockets[0].getsockname()[:2]
-        self.http_address = (host, port)
+        self.http_address = await listener.start(app, listen, binding.HTTP)
         self._announced.append(f"listening http={self.http_address[0]}:{self.http_address[1]}")
 
     def _orchestration(self) -> Coroutine[Any, Any, None] | None:
-        """The embedded orchestration server (`[orchestration] enabled`): a client of this
-        server's own client listener, like any other (docs/orchestration.md)."""
-        settings = self.config.orchestration
+        """The embedded orchestration server (`[orchestration] enabled`), in a child
+        process: a client of this server's own client listener, like any other
+        (DESIGN.md § 1, part 6)."""
+        settings = self._orchestration_settings(self.config)
+        if settings is None:
+            return None
+        self.orchestration = OrchestrationProcess(
+            settings,
+            tls=security.own_client_tls(self.config),
+            http=security.http_settings(self.config),
+        )
+        return _run_orchestration(self.orchestration, self._announce)
+
+    def _orchestration_settings(self, config: Config) -> OrchestrationSettings | None:
+        settings = config.orchestration
         if settings is None or not settings.enabled or self.client_address is None:
             return None
-        endpoint = Endpoint(*self.client_address)
-        tls = security.outgoing_tls(self.config) if self.config.server.tls_cert else None
-        self.orchestration = OrchestrationServer(
-            replace(settings, servers=(endpoint,)), observer=self.session_counts, tls=tls
-        )
-        return _run_orchestration(self.orchestration)
+        endpoint = Endpoint(*self.client_address, location=config.switch.name)
+        return replace(settings, servers=(endpoint,))
+
+    async def _reload_orchestration(self, fresh: Config) -> tuple[list[str], list[str]]:
+        """Send a changed [orchestration] to the running orchestration server: the keys it
+        applied, and those that need a restart (named as the file spells them)."""
+        running, settings = self.config.orchestration, self._orchestration_settings(fresh)
+        if running == fresh.orchestration:
+            return [], []
+        if self.orchestration is None or settings is None or running is None:
+            return [], [key_name(("orchestration",))]
+        restart = await self.orchestration.reload(settings)
+        live = [
+            key
+            for key, changed in (
+                ("[orchestration.strategy]", running.strategies != settings.strategies),
+                ("[orchestration] agents and groups", running.directory != settings.directory),
+            )
+            if changed
+        ]
+        return live, [key_name(("orchestration", name)) for name in restart]
 
     async def _start_peering(self, stack: contextlib.AsyncExitStack) -> None:
         settings = peering_settings(
@@ -404,12 +425,27 @@ class Service:
         self.masking.mask = self.mask
 
 
-async def _run_orchestration(server: OrchestrationServer) -> None:
-    """Run the embedded orchestration server; if it fails, the CTI server carries on."""
+async def _run_orchestration(
+    process: OrchestrationProcess, announce: Callable[[str], None]
+) -> None:
+    """Run the orchestration process; if it fails, the CTI server carries on."""
+    announcer = asyncio.create_task(_announce_rest(process, announce))
     try:
-        await server.run()
+        await process.run()
     except Exception:
-        log.exception("the orchestration server stopped")
+        log.exception("the orchestration process cannot be run")
+    finally:
+        announcer.cancel()
+
+
+async def _announce_rest(process: OrchestrationProcess, announce: Callable[[str], None]) -> None:
+    """Once the orchestration server follows its DNs: its REST port, and that it is ready
+    (calls that reach a routing point before that get the switch's default routing)."""
+    await process.ready.wait()
+    if process.http_address is not None:
+        host, port = process.http_address
+        announce(f"listening orchestration-http={host}:{port}")
+    announce("orchestration ready")
 
 
 async def _close_server(server: asyncio.Server) -> None:

@@ -74,7 +74,7 @@ def _recordings(config: Config) -> list[str]:
 
 def _strategies(config: Config) -> list[str]:
     """Every strategy file loads and parses (only when there is one: the SCXML
-    interpreter is not loaded otherwise)."""
+    interpreter is not loaded otherwise); strategies at http URLs are not fetched."""
     settings = config.orchestration
     if settings is None or not settings.strategies:
         return []
@@ -83,6 +83,8 @@ def _strategies(config: Config) -> list[str]:
 
     problems = []
     for point, location in settings.strategies.items():
+        if location.startswith(("http://", "https://")):
+            continue  # fetched when the orchestration server starts, not read here
         try:
             load_strategy(location)
         except DocumentError as exc:
@@ -117,6 +119,19 @@ def _orchestration_tls(config: Config) -> list[str]:
     )
 
 
+def _rest(config: Config) -> list[str]:
+    """`ctiserver orchestrate` with `http-listen`: its REST interface is protected by the
+    server's keys (the admin token, TLS on its listener), which must be usable."""
+    settings = config.orchestration
+    if settings is None or settings.http_listen is None:
+        return []
+    return _built(
+        config,
+        ("[security] admin-token-file", security.http_policy),
+        ("[server] tls-cert, tls-key, tls-client-ca", security.listener_tls),
+    )
+
+
 def _built(config: Config, *builds: tuple[str, Build]) -> list[str]:
     """Build each; the problems, each named by its keys and said once."""
     problems: list[str] = []
@@ -142,5 +157,5 @@ def _servers(config: Config) -> list[str]:
 CHECKS: Final[dict[str, tuple[Check, ...]]] = {
     "run": (_switch, _strategies, _tls, _admin_token),
     "pbxsim": (_pbxsim,),
-    "orchestrate": (_servers, _strategies, _orchestration_tls),
+    "orchestrate": (_servers, _strategies, _orchestration_tls, _rest),
 }

@@ -1,4 +1,4 @@
-"""The Python asyncio client SDK: T-Library over JSON lines on TCP.
+"""The Python asyncio client SDK on one connection: T-Library over JSON lines on TCP.
 
     async with await TClient.connect("127.0.0.1", 7000, application_name="desk") as client:
         await client.register_address("7001")
@@ -12,6 +12,9 @@ authenticated applications needs `application_password`.
 Each request method sends the request under a fresh ReferenceID and returns the first
 event that carries it, or raises TServerError when that event is EventError.  Every
 event, answers included, also goes to the `events()` stream, in arrival order.
+
+One connection to one server: for a hot-standby pair, or to carry on across a lost
+connection, client.pair.HotStandbyClient keeps the session going (docs/sdk.md).
 """
 
 from __future__ import annotations
@@ -21,13 +24,14 @@ import contextlib
 import itertools
 import ssl as tls
 import types
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import orjson
 
+from ctiserver.client.requests import TRequests
 from ctiserver.errors import CtiError
-from ctiserver.tlib.vocabulary import KVList, TMessage
+from ctiserver.tlib.vocabulary import TMessage
 
 READ_LIMIT = 16 << 20
 
@@ -46,11 +50,16 @@ class ConnectionClosed(CtiError):
     """The server closed the connection."""
 
 
-class TClient:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+class TClient(TRequests):
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        references: Iterator[int] | None = None,
+    ) -> None:
         self._reader = reader
         self._writer = writer
-        self._references = itertools.count(1)
+        self._references = itertools.count(1) if references is None else references
         self._answers: dict[int, asyncio.Future[TMessage]] = {}
         self._events: asyncio.Queue[TMessage | None] = asyncio.Queue()
         self._closed = False
@@ -69,16 +78,21 @@ class TClient:
         ssl: tls.SSLContext | None = None,
         connect_timeout: float = 10.0,
         resume: tuple[str, int] | None = None,
+        references: Iterator[int] | None = None,
     ) -> TClient:
         """Connect and register as a client; `server_info` holds the EventServerInfo.
 
         *resume* is (ClientSessionID, LastEventSequenceNumber) of an earlier connection's
         session: the server gives its registrations back and sends the events after that
         number before its EventServerInfo.  Raises TServerError when the server refuses
-        the registration, OSError or ssl.SSLError when it cannot be reached."""
+        the registration, OSError or ssl.SSLError when it cannot be reached.
+
+        *references* gives the ReferenceIDs of this connection's requests (by default
+        1, 2, 3, …): clients that share one keep their ReferenceIDs unique across
+        connections."""
         async with asyncio.timeout(connect_timeout):
             reader, writer = await asyncio.open_connection(host, port, limit=READ_LIMIT, ssl=ssl)
-            client = cls(reader, writer)
+            client = cls(reader, writer, references)
             credentials: dict[str, Any] = {"ApplicationName": application_name}
             if application_password is not None:
                 credentials["ApplicationPassword"] = application_password
@@ -175,185 +189,3 @@ class TClient:
             for answer in self._answers.values():
                 if not answer.done():
                     answer.set_exception(ConnectionClosed("the server closed the connection"))
-
-    # --- one method per request ---------------------------------------------------------
-
-    async def query_server(self) -> TMessage:
-        return await self.request("RequestQueryServer")
-
-    async def register_address(self, dn: str, **attributes: Any) -> TMessage:
-        return await self.request("RequestRegisterAddress", ThisDN=dn, **attributes)
-
-    async def unregister_address(self, dn: str) -> TMessage:
-        return await self.request("RequestUnregisterAddress", ThisDN=dn)
-
-    async def query_address(self, dn: str, info_type: str = "AddressStatus") -> TMessage:
-        return await self.request("RequestQueryAddress", ThisDN=dn, InfoType=info_type)
-
-    async def make_call(
-        self,
-        dn: str,
-        destination: str | None,
-        *,
-        user_data: KVList | None = None,
-        **attributes: Any,
-    ) -> TMessage:
-        if user_data is not None:
-            attributes["UserData"] = user_data
-        return await self.request("RequestMakeCall", ThisDN=dn, **_to(destination), **attributes)
-
-    async def answer_call(self, dn: str, conn_id: str) -> TMessage:
-        return await self.request("RequestAnswerCall", ThisDN=dn, ConnID=conn_id)
-
-    async def release_call(self, dn: str, conn_id: str) -> TMessage:
-        return await self.request("RequestReleaseCall", ThisDN=dn, ConnID=conn_id)
-
-    async def clear_call(self, dn: str, conn_id: str) -> TMessage:
-        return await self.request("RequestClearCall", ThisDN=dn, ConnID=conn_id)
-
-    async def hold_call(self, dn: str, conn_id: str) -> TMessage:
-        return await self.request("RequestHoldCall", ThisDN=dn, ConnID=conn_id)
-
-    async def retrieve_call(self, dn: str, conn_id: str) -> TMessage:
-        return await self.request("RequestRetrieveCall", ThisDN=dn, ConnID=conn_id)
-
-    async def initiate_transfer(
-        self, dn: str, conn_id: str, destination: str | None, **attributes: Any
-    ) -> TMessage:
-        return await self.request(
-            "RequestInitiateTransfer", ThisDN=dn, ConnID=conn_id, **_to(destination), **attributes
-        )
-
-    async def complete_transfer(self, dn: str, conn_id: str, transfer_conn_id: str) -> TMessage:
-        return await self.request(
-            "RequestCompleteTransfer", ThisDN=dn, ConnID=conn_id, TransferConnID=transfer_conn_id
-        )
-
-    async def mute_transfer(
-        self, dn: str, conn_id: str, destination: str | None, **attributes: Any
-    ) -> TMessage:
-        return await self.request(
-            "RequestMuteTransfer", ThisDN=dn, ConnID=conn_id, **_to(destination), **attributes
-        )
-
-    async def single_step_transfer(
-        self, dn: str, conn_id: str, destination: str | None, **attributes: Any
-    ) -> TMessage:
-        return await self.request(
-            "RequestSingleStepTransfer",
-            ThisDN=dn,
-            ConnID=conn_id,
-            **_to(destination),
-            **attributes,
-        )
-
-    async def initiate_conference(
-        self, dn: str, conn_id: str, destination: str | None, **attributes: Any
-    ) -> TMessage:
-        return await self.request(
-            "RequestInitiateConference",
-            ThisDN=dn,
-            ConnID=conn_id,
-            **_to(destination),
-            **attributes,
-        )
-
-    async def complete_conference(self, dn: str, conn_id: str, conference_conn_id: str) -> TMessage:
-        return await self.request(
-            "RequestCompleteConference",
-            ThisDN=dn,
-            ConnID=conn_id,
-            ConferenceConnID=conference_conn_id,
-        )
-
-    async def single_step_conference(
-        self, dn: str, conn_id: str, destination: str, **attributes: Any
-    ) -> TMessage:
-        return await self.request(
-            "RequestSingleStepConference",
-            ThisDN=dn,
-            ConnID=conn_id,
-            OtherDN=destination,
-            **attributes,
-        )
-
-    async def delete_from_conference(self, dn: str, conn_id: str, party: str) -> TMessage:
-        return await self.request(
-            "RequestDeleteFromConference", ThisDN=dn, ConnID=conn_id, OtherDN=party
-        )
-
-    async def alternate_call(self, dn: str, held_conn_id: str, active_conn_id: str) -> TMessage:
-        return await self.request(
-            "RequestAlternateCall", ThisDN=dn, ConnID=held_conn_id, TransferConnID=active_conn_id
-        )
-
-    async def reconnect_call(self, dn: str, held_conn_id: str, active_conn_id: str) -> TMessage:
-        return await self.request(
-            "RequestReconnectCall", ThisDN=dn, ConnID=held_conn_id, TransferConnID=active_conn_id
-        )
-
-    async def redirect_call(self, dn: str, conn_id: str, destination: str) -> TMessage:
-        return await self.request(
-            "RequestRedirectCall", ThisDN=dn, ConnID=conn_id, OtherDN=destination
-        )
-
-    async def route_call(
-        self, routing_point: str, conn_id: str, destination: str | None = None, **attributes: Any
-    ) -> TMessage:
-        if destination is not None:
-            attributes["OtherDN"] = destination
-        return await self.request(
-            "RequestRouteCall", ThisDN=routing_point, ConnID=conn_id, **attributes
-        )
-
-    async def agent_login(
-        self,
-        dn: str,
-        agent_id: str,
-        *,
-        queue: str | None = None,
-        work_mode: str = "ManualIn",
-        **attributes: Any,
-    ) -> TMessage:
-        if queue is not None:
-            attributes["ThisQueue"] = queue
-        return await self.request(
-            "RequestAgentLogin", ThisDN=dn, AgentID=agent_id, AgentWorkMode=work_mode, **attributes
-        )
-
-    async def agent_logout(self, dn: str) -> TMessage:
-        return await self.request("RequestAgentLogout", ThisDN=dn)
-
-    async def agent_ready(self, dn: str, **attributes: Any) -> TMessage:
-        return await self.request("RequestAgentReady", ThisDN=dn, **attributes)
-
-    async def agent_not_ready(
-        self, dn: str, work_mode: str = "AuxWork", **attributes: Any
-    ) -> TMessage:
-        return await self.request(
-            "RequestAgentNotReady", ThisDN=dn, AgentWorkMode=work_mode, **attributes
-        )
-
-    async def attach_user_data(self, dn: str, conn_id: str, user_data: KVList) -> TMessage:
-        return await self.request(
-            "RequestAttachUserData", ThisDN=dn, ConnID=conn_id, UserData=user_data
-        )
-
-    async def update_user_data(self, dn: str, conn_id: str, user_data: KVList) -> TMessage:
-        return await self.request(
-            "RequestUpdateUserData", ThisDN=dn, ConnID=conn_id, UserData=user_data
-        )
-
-    async def delete_pair(self, dn: str, conn_id: str, key: str) -> TMessage:
-        return await self.request("RequestDeletePair", ThisDN=dn, ConnID=conn_id, Key=key)
-
-    async def delete_user_data(self, dn: str, conn_id: str) -> TMessage:
-        return await self.request("RequestDeleteUserData", ThisDN=dn, ConnID=conn_id)
-
-    async def query_call(self, dn: str, conn_id: str) -> TMessage:
-        return await self.request("RequestQueryCall", ThisDN=dn, ConnID=conn_id)
-
-
-def _to(destination: str | None) -> dict[str, str]:
-    """OtherDN, unless the request leaves it to another site (ISCC: Location)."""
-    return {} if destination is None else {"OtherDN": destination}

@@ -5,11 +5,16 @@ with a client CA, require and verify a client certificate (mutual TLS).  Clients
 verify the server's certificate and name against a CA file (or the system's), and
 present a certificate of their own when given one (mutual TLS between ISCC peers).
 Errors name the file that could not be used.
+
+`ListenerTls` and `ClientTls` are the same as files (plain values): what a process that
+is given only values, as the orchestration server's child process is, makes its context
+from.
 """
 
 from __future__ import annotations
 
 import ssl
+from dataclasses import dataclass
 from pathlib import Path
 
 from ctiserver.errors import ConfigError
@@ -38,6 +43,30 @@ def client_context(
     if cert is not None and key is not None:
         _load_chain(context, cert, key)
     return context
+
+
+@dataclass(frozen=True, slots=True)
+class ListenerTls:
+    """A listener's certificate and key, and the CA of its clients' (mutual TLS)."""
+
+    cert: Path
+    key: Path
+    client_ca: Path | None = None
+
+    def context(self) -> ssl.SSLContext:
+        return server_context(self.cert, self.key, self.client_ca)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientTls:
+    """The CA trusted when connecting out (None: the system's), and a certificate to show."""
+
+    ca: Path | None = None
+    cert: Path | None = None
+    key: Path | None = None
+
+    def context(self) -> ssl.SSLContext:
+        return client_context(self.ca, cert=self.cert, key=self.key)
 
 
 def peer_names(certificate: dict[str, object] | None) -> set[str]:

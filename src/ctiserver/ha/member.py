@@ -317,7 +317,11 @@ class Member:
                 lease.written(revision, sent)
 
     def _fence(self, why: str) -> None:
-        """Stop acting on the switch and answering as primary, now."""
+        """Stop acting on the switch and answering as primary, now, and close every
+        client: whatever this member numbered from now on would not be in the journal,
+        and the next primary would give the same EventSequenceNumbers again (a
+        stopping server's EventLinkDisconnected, an EventError 58).  What was released
+        before (journalled) is still written to them first."""
         if self._stop_acting.is_set():
             return
         self._why = why
@@ -331,6 +335,7 @@ class Member:
                 log.warning(
                     "%d events were never sent: their journal was not written", len(dropped)
                 )
+        self._runtime.close_clients(f"this server is no longer the primary of its pair: {why}")
         self._stop_acting.set()
 
     def _end(self) -> None:

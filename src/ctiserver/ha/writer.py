@@ -2,11 +2,12 @@
 change is made durable in JetStream before the events that follow from it are sent.
 
 The writer is the runtime's Gate.  The change records and session facts of one loop
-turn make one batch; while a batch is on its way, the next turns' batches wait and go
-together in the next message, so a busy server sends few large messages and a quiet
-one adds one round trip to an event.  Events are held in order and released once the
-message holding their cause is acknowledged; an event with no cause waiting goes at
-once.
+turn make one batch, with the last EventSequenceNumber given (a turn that only gave
+numbers, to clients without a session, is a batch too: the next primary numbers above
+it); while a batch is on its way, the next turns' batches wait and go together in the
+next message, so a busy server sends few large messages and a quiet one adds one round
+trip to an event.  Events are held in order and released once the message holding
+their cause is acknowledged; an event with no cause waiting goes at once.
 
 Each message is published with the journal sequence it must follow (the
 `Nats-Expected-Last-Sequence` header): once another member has written to the journal
@@ -75,6 +76,7 @@ class _Turn:
     changes: list[Change] = field(default_factory=list)
     facts: list[SessionFact] = field(default_factory=list)
     sequence: int = 0
+    journaled: bool = False  # the core journalled this turn (changes, facts or numbers given)
     held: list[Deliver | Resend] = field(default_factory=list)
     snapshot: Journal | None = None  # captured after this turn's changes
     waiters: list[asyncio.Future[None]] = field(default_factory=list)  # for its storing
@@ -82,7 +84,7 @@ class _Turn:
     @property
     def durable(self) -> bool:
         """Nothing to write: its events wait only for the turns before it."""
-        return not self.changes and not self.facts
+        return not self.journaled
 
 
 class JournalWriter:
@@ -126,6 +128,7 @@ class JournalWriter:
         self._open.changes.extend(journal.changes)
         self._open.facts.extend(journal.sessions)
         self._open.sequence = journal.sequence
+        self._open.journaled = True
         self._seal_soon()
 
     def hold(self, output: Deliver | Resend) -> None:
@@ -210,9 +213,9 @@ class JournalWriter:
 
     def _message(self, turns: list[_Turn]) -> _Message:
         """The next message of the journal, on its way (unless it holds nothing)."""
-        batch = _merged(turns, self.term)
-        if batch.empty:
+        if all(turn.durable for turn in turns):
             return _Message(turns)
+        batch = _merged(turns, self.term)
         msg_id = f"{self._settings.pair}.{self.term}.{self._next + 1}"
         message = _Message(turns, encode_batch(batch), self._next, msg_id)
         self._next += 1

@@ -3,8 +3,9 @@
 trace, followed by `ctiserver trace`), and the supervisor's dashboard (its routes are all
 in dashboard_routes: the page and its files, the WebSocket /api/live, and /api/state).
 
-Every route goes through the guard (http.guard): each handler declares whether it is
-public, read-only or admin; one that declares nothing is protected by its method."""
+Every route goes through the guard (http.guard), and is declared once, with whether it
+is public, read-only or admin, through http.routes (the orchestration server's REST
+interface is declared there the same way)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ from typing import Any
 from aiohttp import web
 
 from ctiserver.http.dashboard import Dashboard
-from ctiserver.http.guard import Guard, admin, public, read_only
+from ctiserver.http.guard import Guard
 from ctiserver.http.live import Access, serve_live
 from ctiserver.http.metrics import ServerMetrics
 from ctiserver.http.phone import Act, phone_handler
+from ctiserver.http.routes import ADMIN, PUBLIC, READ, add_route, new_app
 from ctiserver.http.trace import serve_trace
 from ctiserver.http.websocket import serve_websocket
 from ctiserver.server.buffers import BufferBudget
@@ -48,11 +50,9 @@ def build_app(
     dashboard: Dashboard,
     phone: Act | None = None,
 ) -> web.Application:
-    @public  # T-Library clients authenticate with RequestRegisterClient, as on TCP
     async def tlib(request: web.Request) -> web.StreamResponse:
         return await serve_websocket(request, runtime, limits)
 
-    @public
     async def healthz(request: web.Request) -> web.Response:
         link = runtime.link is not None and runtime.link.up
         body: dict[str, object] = {
@@ -76,26 +76,24 @@ def build_app(
             }
         return web.json_response(body, status=200 if link else 503)
 
-    @read_only
     async def prometheus(request: web.Request) -> web.Response:
         return web.Response(body=metrics.render(), content_type="text/plain", charset="utf-8")
 
-    @admin
     async def do_reload(request: web.Request) -> web.Response:
         result = await reload()
         return web.json_response(result, status=200 if result.get("ok") else 400)
 
-    @admin  # it shows call data (http.trace)
     async def trace(request: web.Request) -> web.StreamResponse:
         return await serve_trace(request, runtime.tracer, limits.budget)
 
-    app = web.Application(middlewares=[guard.middleware], client_max_size=1 << 20)
-    app.router.add_get("/tlib", tlib)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", prometheus)
-    app.router.add_post("/reload", do_reload)
-    app.router.add_post("/phone/{station}", phone_handler(phone))
-    app.router.add_get("/trace", trace)
+    app = new_app(guard.middleware)
+    # T-Library clients authenticate with RequestRegisterClient, as on TCP
+    add_route(app, PUBLIC, "GET", "/tlib", tlib)
+    add_route(app, PUBLIC, "GET", "/healthz", healthz)
+    add_route(app, READ, "GET", "/metrics", prometheus)
+    add_route(app, ADMIN, "POST", "/reload", do_reload)
+    add_route(app, ADMIN, "POST", "/phone/{station}", phone_handler(phone))
+    add_route(app, ADMIN, "GET", "/trace", trace)  # it shows call data (http.trace)
     dashboard_routes(app, dashboard, guard.may_read, limits.budget)
     return app
 
@@ -109,32 +107,30 @@ def dashboard_routes(
     *access* (Guard.may_read).  The guard refuses a WebSocket from a foreign Origin.
     Open pages count in *budget*, the bound on all client buffers."""
 
-    @public
     async def index(request: web.Request) -> web.FileResponse:
         return web.FileResponse(STATIC / "index.html", headers=PAGE_HEADERS)
 
-    @public
     async def static(request: web.Request) -> web.FileResponse:
         name = request.match_info["name"]
         if name not in STATIC_FILES:
             raise web.HTTPNotFound()
         return web.FileResponse(STATIC / name, headers=PAGE_HEADERS)
 
-    @public  # READ, but judged on its hello's token by *access*
     async def live(request: web.Request) -> web.StreamResponse:
         return await serve_live(request, dashboard, access, budget)
 
-    @read_only
     async def state(request: web.Request) -> web.Response:
         return web.Response(body=dashboard.snapshot(), content_type="application/json")
 
     async def close_pages(app: web.Application) -> None:
         dashboard.close_pages()
 
-    app.router.add_get("/", index)
-    app.router.add_get("/static/{name}", static)
-    app.router.add_get("/api/live", live)
-    app.router.add_get("/api/state", state)
+    add_route(app, PUBLIC, "GET", "/", index)
+    add_route(app, PUBLIC, "GET", "/static/{name}", static)
+    # READ, but judged on its hello's token by *access*: a browser sets no header on a
+    # WebSocket, so the guard's middleware lets it through to serve_live
+    add_route(app, PUBLIC, "GET", "/api/live", live)
+    add_route(app, READ, "GET", "/api/state", state)
     app.on_shutdown.append(close_pages)
 
 

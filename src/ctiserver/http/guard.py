@@ -1,8 +1,10 @@
 """Who may use which HTTP endpoint: one aiohttp middleware for every route (DESIGN.md § 8).
 
-Each route is PUBLIC, READ or ADMIN.  A handler says which with the decorators below;
-a route that says nothing is READ when its method is safe (GET, HEAD, OPTIONS) and
-ADMIN otherwise, so an endpoint added later is protected by default.
+Each route is PUBLIC, READ or ADMIN, as http/routes.py declares it (once, where the
+route is added); a route that says nothing is READ when its method is safe (GET, HEAD,
+OPTIONS) and ADMIN otherwise, so an endpoint added later is protected by default.  The
+same guard stands before the CTI server's HTTP listener and the orchestration server's
+REST interface (app/binding.py makes both).
 
 - ADMIN (anything that changes state) needs a credential when one is configured: the
   bearer token of `[security] admin-token-file`, or HTTP Basic with the name and
@@ -25,55 +27,25 @@ import base64
 import binascii
 import concurrent.futures
 import contextlib
-import enum
 import hmac
 import socket
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Final, TypeVar
+from typing import Final
 from urllib.parse import urlsplit
 
 from aiohttp import hdrs, web
 
 from ctiserver.doors.admission import is_loopback
 from ctiserver.http.door import HttpDoor
+from ctiserver.http.routes import RouteAccess, route_access
 from ctiserver.security.applications import Application, Permission
 from ctiserver.security.authentication import FailureThrottle
 from ctiserver.security.passwords import verify_password
 
-
-class RouteAccess(enum.Enum):
-    PUBLIC = "public"
-    READ = "read"
-    ADMIN = "admin"
-
-
-ACCESS_ATTRIBUTE: Final = "_ctiserver_access"
-SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 SIMPLE_TYPES: Final = frozenset(
     {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data"}
 )
-Handler = TypeVar("Handler", bound=Callable[..., Awaitable[web.StreamResponse]])
-
-
-def _declare(access: RouteAccess) -> Callable[[Handler], Handler]:
-    def mark(handler: Handler) -> Handler:
-        setattr(handler, ACCESS_ATTRIBUTE, access)
-        return handler
-
-    return mark
-
-
-public = _declare(RouteAccess.PUBLIC)
-read_only = _declare(RouteAccess.READ)
-admin = _declare(RouteAccess.ADMIN)
-
-
-def route_access(handler: object, method: str) -> RouteAccess:
-    declared = getattr(handler, ACCESS_ATTRIBUTE, None)
-    if isinstance(declared, RouteAccess):
-        return declared
-    return RouteAccess.READ if method in SAFE_METHODS else RouteAccess.ADMIN
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +89,7 @@ class Guard:
             refusal = await self._refusal(request)
             if refusal is not None:
                 return refusal
-            if route_access(request.match_info.handler, request.method) is RouteAccess.ADMIN:
+            if route_access(request) is RouteAccess.ADMIN:
                 async with asyncio.timeout(self.door.request_timeout):
                     await request.read()  # the whole body, or a 413 past client_max_size
             return await handler(request)
@@ -126,7 +98,7 @@ class Guard:
 
     async def _refusal(self, request: web.Request) -> web.Response | None:
         origin = request.headers.get(hdrs.ORIGIN)
-        access = route_access(request.match_info.handler, request.method)
+        access = route_access(request)
         upgrade = request.headers.get(hdrs.UPGRADE, "").lower() == "websocket"
         checked = origin is not None and (upgrade or access is RouteAccess.ADMIN)
         if checked and not self.origin_allowed(str(origin), request.host):

@@ -9,14 +9,12 @@ adding one function to HEALTH_CHECKS.
 
 from __future__ import annotations
 
-import collections
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
 from typing import Final
 
 from ctiserver.jetstream.export import ExportState
 from ctiserver.model.states import PartyState
-from ctiserver.orchestration.runtime import OrchestrationServer
+from ctiserver.orchestration.process import OrchestrationProcess
 from ctiserver.server.runtime import Runtime
 from ctiserver.supervision.agents import reason_of
 from ctiserver.supervision.core_snapshot import (
@@ -137,18 +135,11 @@ def health_items(runtime: Runtime) -> list[HealthItem]:
 # --- strategies -------------------------------------------------------------------------
 
 
-def running_strategies(server: OrchestrationServer | None) -> dict[str, StrategyStatus]:
+def running_strategies(process: OrchestrationProcess | None) -> dict[str, StrategyStatus]:
     """The strategies of the embedded orchestration server by routing point, each with
-    its sessions running now; nothing when there is none (or it has not started)."""
-    if server is None or server.core is None:
+    its sessions running now, as its child process last reported them (about once a
+    second); nothing when there is none (or it has not started, or its child died)."""
+    if process is None:
         return {}
-    core = server.core
-    sessions = collections.Counter(
-        record.routing_point for record in core.interactions.sessions.values()
-    )
-    return {
-        point: StrategyStatus(
-            Path(server.settings.strategies.get(point, point)).stem, sessions[point]
-        )
-        for point in core.strategies
-    }
+    strategies = process.figures.strategies
+    return {point: StrategyStatus(name, sessions) for point, (name, sessions) in strategies.items()}

@@ -390,10 +390,10 @@ class LinkSupervisor:
 
     async def _resync(self, link: CstaLink, dns: Sequence[DeviceId]) -> None:
         self.resyncs += 1
-        calls = await self._snapshot(link, dns)
+        calls, covered = await self._snapshot(link, dns)
         stations = self._hooks.stations(dns)
         agents = await self._agents(link, stations)
-        self._hooks.on_resync(calls, dns, agents)
+        self._hooks.on_resync(calls, covered, agents)
         replies = await self._all(link, link_features.requests_for(stations))
         self._hooks.on_features(link_features.features_of(stations, replies))
 
@@ -457,19 +457,27 @@ class LinkSupervisor:
         ids = [self._route_registrations.pop(p) for p in points if p in self._route_registrations]
         await self._all(link, [RouteRegisterCancel(route_register_req_id=i) for i in ids])
 
-    async def _snapshot(self, link: CstaLink, dns: Sequence[DeviceId]) -> Snapshot:
+    async def _snapshot(
+        self, link: CstaLink, dns: Sequence[DeviceId]
+    ) -> tuple[Snapshot, list[DeviceId]]:
+        """The calls at *dns*, and the DNs the snapshot covers: those the switch told
+        about in full.  A DN it did not (not monitored, a refused or lost SnapshotDevice,
+        or a call of its whose SnapshotCall failed) keeps its calls as the model has them:
+        not knowing is not a hang-up."""
         monitored = [dn for dn in dns if dn in self._monitor_of]
         device_replies = await self._all(
             link, [SnapshotDevice(snapshot_object=dn) for dn in monitored]
         )
-        call_ids: dict[CallId, None] = {}
+        at: dict[CallId, list[DeviceId]] = {}  # each call found, and the DNs it was found at
+        covered: dict[DeviceId, None] = {}
         for dn, reply in zip(monitored, device_replies, strict=True):
             if isinstance(reply, SnapshotDeviceResponse):
+                covered[dn] = None
                 for info in reply.snapshot_data:
-                    call_ids[info.connection_identifier.call_id] = None
+                    at.setdefault(info.connection_identifier.call_id, []).append(dn)
             else:
-                log.warning("no snapshot of DN %s: %s", dn, reply)
-        calls = list(call_ids)
+                log.warning("no snapshot of DN %s (its calls are kept as they are): %s", dn, reply)
+        calls = list(at)
         requests = [SnapshotCall(snapshot_object=ConnectionID(call_id=c)) for c in calls]
         snapshot: Snapshot = {}
         for call_id, reply in zip(calls, await self._all(link, requests), strict=True):
@@ -479,7 +487,11 @@ class LinkSupervisor:
                     for info in reply.snapshot_data
                     if info.device_on_call is not None
                 ]
-        return snapshot
+            elif not _no_such_call(reply):
+                log.warning("no snapshot of call %s (kept as it is): %s", call_id, reply)
+                for dn in at[call_id]:
+                    covered.pop(dn, None)
+        return snapshot, list(covered)
 
     async def _agents(self, link: CstaLink, stations: Sequence[DeviceId]) -> AgentSnapshot:
         """Who is logged in on each station (GetAgentState); stations it will not tell

@@ -124,6 +124,7 @@ class CallBook:
         self.followed: dict[str, DnType] = {}
         self._at: dict[str, set[str]] = {}
         self._changes: list[CallFact] = []
+        self._touched: set[str] = set()
 
     # --- queries --------------------------------------------------------------------------
 
@@ -152,6 +153,11 @@ class CallBook:
                 return dn
         return None
 
+    def take_touched(self) -> set[str]:
+        """The DNs whose calls changed since the last call: their busy() may differ."""
+        touched, self._touched = self._touched, set()
+        return touched
+
     def routing_point(self, call: Call) -> str | None:
         """The routing point where *call* waits for a route, or None."""
         for dn, state in call.parties.items():
@@ -174,6 +180,7 @@ class CallBook:
         """Forget everything (the server is gone): every call ends."""
         ended: list[CallFact] = [CallEnded(conn_id) for conn_id in self.calls]
         self.calls.clear()
+        self._touched.update(self._at)
         self._at.clear()
         self.followed.clear()
         return ended
@@ -258,6 +265,7 @@ class CallBook:
         ):
             call.expected.add(destination)
             self._at.setdefault(destination, set()).add(call.conn_id)
+            self._touched.add(destination)
 
     def _join(self, call: Call, dn: str, state: PartyState) -> None:
         if call.parties.get(dn) is not state:
@@ -265,6 +273,7 @@ class CallBook:
         call.parties[dn] = state
         call.expected.discard(dn)
         self._at.setdefault(dn, set()).add(call.conn_id)
+        self._touched.add(dn)
 
     def _part(self, call: Call, dn: str) -> None:
         if call.parties.pop(dn, None) is not None:
@@ -272,6 +281,7 @@ class CallBook:
         self._unindex(call, dn)
 
     def _unindex(self, call: Call, dn: str) -> None:
+        self._touched.add(dn)
         calls = self._at.get(dn)
         if calls is not None:
             calls.discard(call.conn_id)

@@ -5,11 +5,14 @@ T-Library requests to send out.  It owns the SCXML driver and every session in i
     out = core.link_up("a", now)            # RequestRegisterAddress for every DN followed
     out = core.on_event("a", event, now)    # EventRouteRequest starts a session, …
     out = core.advance_to(now)              # delayed <send>s, request timeouts
+    out = core.fetched(result, now)         # the answer to a <session:fetch>
     core.next_due()                         # when advance_to() has work next
 
-Each input returns the requests to send, each a SendRequest(link, message) whose message
-already carries its ReferenceID.  `runtime.py` sends them and feeds events back.  What
-the core knows of each connection is a Link (links.py).
+Each input returns what the shell must do: SendRequest(link, message), whose message
+already carries its ReferenceID, and FetchRequest (an HTTP request).  `runtime.py` does
+them and feeds events and answers back.  What the core knows of each connection is a
+Link (links.py).  Sessions also start without a call (start_session(), the REST
+interface), and take events from outside (send_event()).
 
 Rule 1: the core never waits.  A request is a pending entry with a deadline; its answer
 (the event carrying its ReferenceID) or its deadline resolves it into exactly one result
@@ -40,21 +43,25 @@ from ctiserver.orchestration.calls import (
     RouteRequested,
 )
 from ctiserver.orchestration.deadlines import Deadlines
+from ctiserver.orchestration.directory import Directory
 from ctiserver.orchestration.elements import (
     INTERACTION_NAMESPACES,
     QUEUE_NAMESPACES,
     ActionElements,
     ActionRequest,
+    RequestIds,
 )
 from ctiserver.orchestration.genesys import (
     INTERACTIONS_GLOBAL,
     PRELUDE,
     SESSION_GLOBAL,
+    STATISTICS_FUNCTION,
+    STATISTICS_GLOBAL,
     interaction_view,
     session_view,
 )
 from ctiserver.orchestration.interactions import Interaction, Interactions
-from ctiserver.orchestration.links import CoreSettings, Link, Pending, SendRequest
+from ctiserver.orchestration.links import CoreSettings, Link, Output, Pending, SendRequest
 from ctiserver.orchestration.outcomes import (
     Action,
     ErrorValue,
@@ -62,11 +69,20 @@ from ctiserver.orchestration.outcomes import (
     error_event,
     error_value,
 )
+from ctiserver.orchestration.selection import Pool, Selection, select, selection_data
+from ctiserver.orchestration.settings import DirectorySettings
+from ctiserver.orchestration.statistics import VirtualQueues, known, snapshot
 from ctiserver.orchestration.submissions import Submission, Submissions
-from ctiserver.orchestration.targets import Selection, select, selection_data
 from ctiserver.orchestration.voice import Planned, Refused, plan, route_message
+from ctiserver.orchestration.web_elements import (
+    SESSION_NAMESPACES,
+    FetchError,
+    FetchRequest,
+    FetchResult,
+    SessionElements,
+)
 from ctiserver.scxml.actions import ActionRegistry
-from ctiserver.scxml.document import Document
+from ctiserver.scxml.document import Document, mentions
 from ctiserver.scxml.driver import Driver
 from ctiserver.scxml.effects import Effect, PlatformError, SessionEnded, WriteLog
 from ctiserver.scxml.events import Event, any_descriptor_matches
@@ -82,6 +98,7 @@ PARTY_STATE_CHANGED: Final = "interaction.partystate.changed"
 
 
 DeadlineKey = tuple[str, str, int] | tuple[str, str]
+FETCH_GRACE: Final = 1.0  # the shell times a fetch out itself; this is the backstop
 Observer = Callable[[str, Effect], None]
 
 
@@ -101,18 +118,21 @@ class Orchestrator:
         strategies: Mapping[str, Document],
         now: float,
         links: tuple[str, ...] = ("main",),
+        locations: Mapping[str, str] | None = None,
         observer: Observer | None = None,
     ) -> None:
         self.settings = settings
         self._observer = observer
-        self.strategies = dict(strategies)
-        self._party_events = {
-            point: _listens(doc, PARTY_STATE_CHANGED) for point, doc in strategies.items()
-        }
+        self.strategies: dict[str, Document] = {}
+        self._party_events: dict[str, bool] = {}
+        self._statistics: dict[str, bool] = {}
+        self.reconfigure(strategies=strategies)
         registry = ActionRegistry()
-        elements = ActionElements()
+        ids = RequestIds()
+        elements = ActionElements(ids)
         registry.register(INTERACTION_NAMESPACES, elements)
         registry.register(QUEUE_NAMESPACES, elements)
+        registry.register(SESSION_NAMESPACES, SessionElements(ids))
         host = Host(
             actions=registry,
             limits=settings.limits,
@@ -121,18 +141,56 @@ class Orchestrator:
         )
         self.driver = Driver(host=host, on_effect=self._effect, now=now)
         self.interactions = Interactions()
-        self.links = {name: Link(name) for name in links}
+        locations = locations or {}
+        self.links = {name: Link(name, locations.get(name)) for name in links}
+        self.directory = Directory(settings.directory)
+        self.queues = VirtualQueues()
         self._submissions = Submissions()
         self._deadlines: Deadlines[DeadlineKey] = Deadlines()
         self._requested: list[tuple[str, ActionRequest]] = []
         self._ended: list[str] = []
         self._showing_gone: set[str] = set()
-        self._out: list[SendRequest] = []
+        self._stale_statistics: set[str] = set()  # sessions to show statistics to
+        self._out: list[Output] = []
+        self._fetches: dict[str, str] = {}  # request id → session id
         self.now = now
 
     # --- inputs ---------------------------------------------------------------------------
 
-    def link_up(self, link: str, now: float) -> list[SendRequest]:
+    def reconfigure(
+        self,
+        *,
+        strategies: Mapping[str, Document] | None = None,
+        directory: DirectorySettings | None = None,
+    ) -> None:
+        """New strategies (for the sessions that start from now on) or a new directory."""
+        if strategies is not None:
+            self.strategies = dict(strategies)
+            self._party_events = {
+                point: _listens(doc, PARTY_STATE_CHANGED) for point, doc in strategies.items()
+            }
+            self._statistics = {
+                point: mentions(doc, STATISTICS_FUNCTION) for point, doc in strategies.items()
+            }
+        if directory is not None:
+            self.directory.replace(directory)
+
+    def reconfigured(
+        self,
+        now: float,
+        *,
+        strategies: Mapping[str, Document] | None = None,
+        directory: DirectorySettings | None = None,
+    ) -> list[Output]:
+        """reconfigure() at run time: waiting calls may have new targets now."""
+        self._at(now)
+        self.reconfigure(strategies=strategies, directory=directory)
+        if self._submissions:
+            self._dispatch()
+        self._settle()
+        return self._take_out()
+
+    def link_up(self, link: str, now: float) -> list[Output]:
         """Connected and registered as a client: register every DN to follow."""
         self._at(now)
         state = self.links[link]
@@ -142,7 +200,7 @@ class Orchestrator:
             state.registering[reference] = dn
         return self._take_out()
 
-    def link_down(self, link: str, now: float) -> list[SendRequest]:
+    def link_down(self, link: str, now: float) -> list[Output]:
         """The connection is gone: every request on it fails, every call on it ends."""
         self._at(now)
         state = self.links[link]
@@ -153,11 +211,12 @@ class Orchestrator:
         for submission in self._submissions.of_link(link):
             self._fail_submission(submission, ErrorValue.INVALID_SERVER, "the CTI server went away")
         self._facts(state, state.calls.clear())
+        state.calls.take_touched()
         state.agents.clear()
         self._settle()
         return self._take_out()
 
-    def on_event(self, link: str, event: TMessage, now: float) -> list[SendRequest]:
+    def on_event(self, link: str, event: TMessage, now: float) -> list[Output]:
         self._at(now)
         state = self.links[link]
         state.server = event.get("Server", state.server)
@@ -168,16 +227,19 @@ class Orchestrator:
             self._registered(state, event)
         agents_changed = state.agents.apply(event, now)
         facts = state.calls.apply(event)
+        state.agents.call_event(event)
+        for dn in state.calls.take_touched():
+            agents_changed |= state.agents.dn_busy(dn, state.calls.busy(dn), now)
         reference = event.get("ReferenceID")
         if reference is not None and reference in state.pending:
             self._answer(state, reference, event)
         self._facts(state, facts)
         if self._submissions and (agents_changed or facts):
-            self._dispatch(state)
+            self._dispatch()
         self._settle()
         return self._take_out()
 
-    def send_failed(self, link: str, reference: int, now: float) -> list[SendRequest]:
+    def send_failed(self, link: str, reference: int, now: float) -> list[Output]:
         """The runtime could not write the request *reference*: the link is down."""
         self._at(now)
         state = self.links[link]
@@ -186,8 +248,61 @@ class Orchestrator:
         self._settle()
         return self._take_out()
 
-    def advance_to(self, now: float) -> list[SendRequest]:
+    def advance_to(self, now: float) -> list[Output]:
         self._at(now)
+        self._settle()
+        return self._take_out()
+
+    def fetched(self, result: FetchResult, now: float) -> list[Output]:
+        """The answer to a FetchRequest; one that comes after its deadline is ignored."""
+        self._at(now)
+        session_id = self._fetches.pop(result.request_id, None)
+        if session_id is not None:
+            self._deadlines.cancel(("fetch", result.request_id))
+            self._deliver(session_id, fetch_event(result))
+        self._settle()
+        return self._take_out()
+
+    def start_session(
+        self, document: Document, now: float, params: Mapping[str, Value] | None = None
+    ) -> tuple[str, list[Output]]:
+        """A session with no call (the REST interface); *params* set its `<data>`."""
+        self._at(now)
+        if len(self.interactions.sessions) >= self.settings.max_sessions:
+            raise SessionRefused(f"{len(self.interactions.sessions)} sessions run already")
+        session_id = uuid.uuid4().hex
+        self.interactions.open_session(
+            session_id,
+            "",
+            None,
+            party_events=_listens(document, PARTY_STATE_CHANGED),
+            statistics=mentions(document, STATISTICS_FUNCTION),
+        )
+        globals: dict[str, Value] = {
+            SESSION_GLOBAL: session_view(session_id, None, self.settings.name),
+            INTERACTIONS_GLOBAL: {},
+        }
+        self.driver.start(document, session_id=session_id, globals=globals, params=params)
+        self._settle()
+        return session_id, self._take_out()
+
+    def send_event(self, session_id: str, event: Event, now: float) -> list[Output]:
+        """An event from outside (the REST interface).  Raises KeyError: no such session."""
+        self._at(now)
+        if session_id not in self.interactions.sessions:
+            raise KeyError(session_id)
+        self._deliver(session_id, event)
+        self._settle()
+        return self._take_out()
+
+    def terminate(self, session_id: str, now: float) -> list[Output]:
+        """End a session at once.  Raises KeyError: no such session."""
+        self._at(now)
+        if session_id not in self.interactions.sessions:
+            raise KeyError(session_id)
+        log.info("session %s: terminated on request", session_id)
+        self._finish(session_id)
+        self.driver.discard(session_id)
         self._settle()
         return self._take_out()
 
@@ -245,6 +360,15 @@ class Orchestrator:
                     self._fail_submission(
                         submission, ErrorValue.TIMEOUT, "no target became free in time"
                     )
+            case ("fetch", request_id):
+                session_id = self._fetches.pop(request_id, None)
+                if session_id is not None:
+                    late = FetchResult(
+                        request_id=request_id,
+                        error=FetchError.TIMEOUT,
+                        description="no answer in time",
+                    )
+                    self._deliver(session_id, fetch_event(late))
             case ("orphan", session_id):
                 record = self.interactions.sessions.get(session_id)
                 if record is not None and not record.interactions:
@@ -268,7 +392,11 @@ class Orchestrator:
             return
         session_id = uuid.uuid4().hex
         self.interactions.open_session(
-            session_id, state.name, point, party_events=self._party_events[point]
+            session_id,
+            state.name,
+            point,
+            party_events=self._party_events[point],
+            statistics=self._statistics[point],
         )
         interaction = self.interactions.add(session_id, state.name, conn_id, routing_point=point)
         globals: dict[str, Value] = {
@@ -293,7 +421,10 @@ class Orchestrator:
         return {**record.gone, **views}
 
     def _deliver(self, session_id: str, event: Event) -> None:
-        if session_id in self.interactions.sessions:
+        record = self.interactions.sessions.get(session_id)
+        if record is not None:
+            if record.statistics:
+                self._stale_statistics.add(session_id)
             self.driver.deliver(session_id, event)
 
     def _settle(self) -> None:
@@ -318,6 +449,7 @@ class Orchestrator:
                 self.driver.discard(session_id)
 
     def _refresh_views(self) -> None:
+        self._refresh_statistics()
         dirty, self.interactions.dirty = self.interactions.dirty, set()
         for session_id in dirty:
             record = self.interactions.sessions.get(session_id)
@@ -327,12 +459,27 @@ class Orchestrator:
                 self._showing_gone.add(session_id)
             self.driver.session(session_id).set_global(INTERACTIONS_GLOBAL, self._views(session_id))
 
+    def _refresh_statistics(self) -> None:
+        """Show today's statistics to the sessions that read them and have an event."""
+        if not self._stale_statistics:
+            return
+        seats = [seat for link in self.links.values() for seat in link.agents.seats.values()]
+        figures = snapshot(seats, self.directory, self.queues, self.now)
+        stale, self._stale_statistics = self._stale_statistics, set()
+        for session_id in stale:
+            if session_id in self.interactions.sessions:
+                self.driver.session(session_id).set_global(STATISTICS_GLOBAL, figures)
+
     def _effect(self, session_id: str, effect: Effect) -> None:
         if self._observer is not None and not isinstance(effect, ActionRequest):
             self._observer(session_id, effect)
         match effect:
             case ActionRequest():
                 self._requested.append((session_id, effect))
+            case FetchRequest(request_id=request_id, timeout=timeout):
+                self._fetches[request_id] = session_id
+                self._deadlines.set(("fetch", request_id), self.now + timeout + FETCH_GRACE)
+                self._out.append(effect)
             case WriteLog(label=label, text=text):
                 log.info("session %s: %s%s", session_id, f"{label}: " if label else "", text)
             case PlatformError(event=name, message=message):
@@ -347,9 +494,14 @@ class Orchestrator:
         if session_id not in self.interactions.sessions:
             return
         for submission in self._submissions.of_session(session_id):
-            self._submissions.remove(submission.request.request_id)
-            self._deadlines.cancel(("submit", submission.request.request_id))
+            request = submission.request
+            self.queues.left(request.queue or "", request.request_id, self.now, routed=False)
+            self._submissions.remove(request.request_id)
+            self._deadlines.cancel(("submit", request.request_id))
         self._deadlines.cancel(("orphan", session_id))
+        for request_id in [r for r, s in self._fetches.items() if s == session_id]:
+            del self._fetches[request_id]
+            self._deadlines.cancel(("fetch", request_id))
         self.interactions.close_session(session_id)
 
     # --- requests -------------------------------------------------------------------------
@@ -423,7 +575,7 @@ class Orchestrator:
         self._out.append(SendRequest(state.name, {**message, "ReferenceID": reference}))
         return reference
 
-    def _take_out(self) -> list[SendRequest]:
+    def _take_out(self) -> list[Output]:
         out, self._out = self._out, []
         return out
 
@@ -453,7 +605,7 @@ class Orchestrator:
         interaction_id = entry.interaction_id
         if entry.selection is not None:
             # The call is at the DN now, or on its way there (CallBook.busy).
-            state.reservations.release(entry.selection.dn)
+            self._pool_of(entry.selection, state).reservations.release(entry.selection.dn)
             extra = selection_data(entry.selection, request.queue, state.server or state.name)
         elif entry.planned.new_interaction and entry.session_id in self.interactions.sessions:
             parent = entry.interaction_id or None
@@ -474,7 +626,7 @@ class Orchestrator:
         entry = state.pending.pop(reference)
         self._deadlines.cancel(("request", state.name, reference))
         if entry.selection is not None:
-            state.reservations.release(entry.selection.dn)
+            self._pool_of(entry.selection, state).reservations.release(entry.selection.dn)
         request = entry.request
         event = error_event(
             request.action, request.request_id, entry.interaction_id, error, description
@@ -549,14 +701,21 @@ class Orchestrator:
     def _submit(
         self, state: Link, session_id: str, request: ActionRequest, interaction: Interaction
     ) -> None:
+        order = request.order
+        if order is not None and not known(order.statistic, self.directory):
+            unknown = f"orderstat {order.statistic!r} is neither a statistic nor a skill"
+            self._refuse(session_id, request, interaction.id, Refused(ErrorValue.UNKNOWN, unknown))
+            return
         timeout = request.timeout if request.timeout is not None else DEFAULT_SUBMIT_TIMEOUT
-        self._submissions.add(request, session_id, interaction.id, state.name)
+        self._submissions.add(request, session_id, interaction.id, state.name, self.now)
+        self.queues.entered(request.queue or "", request.request_id, self.now)
         self._deadlines.set(("submit", request.request_id), self.now + timeout)
-        self._dispatch(state)
+        self._dispatch()
 
-    def _dispatch(self, state: Link) -> None:
-        """Route every waiting submission of *state* that has a free target now."""
-        for submission in self._submissions.in_order(state.name):
+    def _dispatch(self) -> None:
+        """Route every waiting submission that has a free target now, by priority."""
+        for submission in self._submissions.in_order(self.now):
+            state = self.links[submission.link]
             interaction = self.interactions.by_id.get(submission.interaction_id)
             call = state.calls.call(interaction.conn_id) if interaction else None
             point = state.calls.routing_point(call) if call else None
@@ -567,31 +726,45 @@ class Orchestrator:
                     "the call is not waiting at a routing point",
                 )
                 continue
+            request = submission.request
             selection = select(
-                submission.request.targets,
-                agents=state.agents,
-                calls=state.calls,
-                reservations=state.reservations,
+                request.targets,
+                pools=self._pools(state),
+                directory=self.directory,
                 now=self.now,
+                order=request.order,
             )
             if selection is None:
                 continue
-            self._submissions.remove(submission.request.request_id)
-            self._deadlines.cancel(("submit", submission.request.request_id))
-            state.reservations.reserve(selection.dn, self.now + self.settings.request_timeout)
-            message = route_message(point, call.conn_id, selection.dn)
-            planned = Planned(message=message, completes_on=frozenset({"EventRouteUsed"}))
-            self._issue(
-                state,
-                submission.session_id,
-                submission.request,
-                submission.interaction_id,
-                planned,
-                selection,
-            )
+            self._route(state, submission, call.conn_id, point, selection)
+
+    def _pools(self, state: Link) -> list[Pool]:
+        """The call's own pool first, then those of the other connected servers."""
+        others = [link.pool for link in self.links.values() if link.up and link is not state]
+        return [state.pool, *others]
+
+    def _route(
+        self, state: Link, submission: Submission, conn_id: str, point: str, selection: Selection
+    ) -> None:
+        request = submission.request
+        self._submissions.remove(request.request_id)
+        self._deadlines.cancel(("submit", request.request_id))
+        self.queues.left(request.queue or "", request.request_id, self.now, routed=True)
+        pool = self._pool_of(selection, state)
+        pool.reservations.reserve(selection.dn, self.now + self.settings.request_timeout)
+        message = route_message(point, conn_id, selection.dn, selection.location)
+        planned = Planned(message=message, completes_on=frozenset({"EventRouteUsed"}))
+        self._issue(
+            state, submission.session_id, request, submission.interaction_id, planned, selection
+        )
+
+    def _pool_of(self, selection: Selection, state: Link) -> Pool:
+        link = self.links.get(selection.link or "")
+        return link.pool if link is not None else state.pool
 
     def _fail_submission(self, submission: Submission, error: ErrorValue, description: str) -> None:
         request = submission.request
+        self.queues.left(request.queue or "", request.request_id, self.now, routed=False)
         self._submissions.remove(request.request_id)
         self._deadlines.cancel(("submit", request.request_id))
         event = error_event(
@@ -607,3 +780,22 @@ def _listens(document: Document, name: str) -> bool:
         for state in document.states
         for transition in state.transitions
     )
+
+
+class SessionRefused(Exception):
+    """A session could not be started (too many run already)."""
+
+
+def fetch_event(result: FetchResult) -> Event:
+    """session.fetch.done or error.session.fetch for *result*."""
+    data: dict[str, Value] = {"requestid": result.request_id}
+    if result.status:
+        data["status"] = result.status
+    if result.error is None:
+        data["content"] = result.content
+        return Event(name=Action.FETCH.done, data=data)
+    if result.status:
+        data["content"] = result.content
+    data["error"] = result.error.value
+    data["description"] = result.description
+    return Event(name=Action.FETCH.error, data=data)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 from ctiserver.orchestration.outcomes import Action
+from ctiserver.orchestration.selection import Order
 from ctiserver.orchestration.targets import (
     TYPE_NAMES,
     Target,
@@ -52,6 +53,7 @@ MAX_KV_DEPTH: Final = 8
 CREATECALL_TYPES: Final = ("regular", "agent", "supervisor", "priority", "agentpriority")
 CONSULTATION_TYPES: Final = ("transfer", "conference")
 TRANSFER_TYPES: Final = ("singlestep", "mute")
+ORDER_TYPES: Final = ("max", "min", "any")
 _NMTOKEN: Final = re.compile(r"[\w.:-]+")
 
 
@@ -77,6 +79,9 @@ class ActionRequest(Effect):
     targets: tuple[Target, ...] = ()
     queue: str | None = None
     priority: int = 0
+    priority_increment: int = 0
+    priority_interval: float = 0.0
+    order: Order | None = None
     timeout: float | None = None
 
 
@@ -145,14 +150,20 @@ class _Reader:
             raise self.fail(f"{name} must be a number of at least 0")
         return float(number)
 
-    def kind(self, choices: tuple[str, ...], default: str) -> str:
-        """The `type` attribute: an NMTOKEN written as is, or an expression."""
-        raw = self.element.attribute("type")
+    def token(self, name: str) -> str | None:
+        """An attribute that is an NMTOKEN written as is, or else an expression."""
+        raw = self.element.attribute(name)
         if raw is None:
+            return None
+        return raw if _NMTOKEN.fullmatch(raw) else as_text(self.context.evaluate(raw))
+
+    def kind(self, choices: tuple[str, ...], default: str, name: str = "type") -> str:
+        """The `type` attribute (or *name*): one of *choices*."""
+        text = self.token(name)
+        if text is None:
             return default
-        text = raw if _NMTOKEN.fullmatch(raw) else as_text(self.context.evaluate(raw))
         if text.lower() not in choices:
-            raise self.fail(f"type {text!r} is not one of {', '.join(choices)}")
+            raise self.fail(f"{name} {text!r} is not one of {', '.join(choices)}")
         return text.lower()
 
     def kv(self, name: str) -> KVList | None:
@@ -271,14 +282,32 @@ def _submit(r: _Reader, request: ActionRequest) -> ActionRequest:
     targets = _targets(r)
     if not targets:
         raise r.fail("names no target: give targets= or <queue:target name=…/> children")
+    increment = int(r.number("priorityincrement", 0.0) or 0.0)
+    interval = r.number("priorityinterval", 0.0) or 0.0
+    if increment and not interval:
+        raise r.fail("priorityincrement needs priorityinterval (seconds)")
     return replace(
         request,
         interaction_id=r.text("interactionid"),
         targets=targets,
         queue=r.text("queue"),
         priority=int(r.number("priority", 0.0) or 0.0),
+        priority_increment=increment,
+        priority_interval=interval,
+        order=_order(r),
         timeout=r.number("timeout", None),
     )
+
+
+def _order(r: _Reader) -> Order | None:
+    """`ordertype` (max, min, any) and `orderstat`: how candidates are ranked."""
+    kind = r.kind(ORDER_TYPES, "", "ordertype") or None
+    statistic = r.token("orderstat") or None
+    if kind == "any" or (statistic is None and kind is None):
+        return None
+    if statistic is None:
+        raise r.fail("ordertype needs orderstat, the statistic to order by")
+    return Order(statistic, maximum=kind != "min")
 
 
 def _targets(r: _Reader) -> tuple[Target, ...]:

@@ -43,6 +43,7 @@ class SessionRecord:
     routing_point: str | None
     interactions: list[str] = field(default_factory=list)
     party_events: bool = False  # its document has a transition on interaction.partystate.*
+    statistics: bool = False  # its document calls _genesys.statistic.sData
     views: dict[str, Value] = field(default_factory=dict)  # as last shown to the session
     gone: dict[str, Value] = field(default_factory=dict)  # deleted, shown until processed
 
@@ -58,9 +59,17 @@ class Interactions:
     # --- sessions -------------------------------------------------------------------------
 
     def open_session(
-        self, session_id: str, link: str, routing_point: str | None, *, party_events: bool
+        self,
+        session_id: str,
+        link: str,
+        routing_point: str | None,
+        *,
+        party_events: bool,
+        statistics: bool = False,
     ) -> None:
-        record = SessionRecord(session_id, link, routing_point, party_events=party_events)
+        record = SessionRecord(
+            session_id, link, routing_point, party_events=party_events, statistics=statistics
+        )
         self.sessions[session_id] = record
 
     def close_session(self, session_id: str) -> None:

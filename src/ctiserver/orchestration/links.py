@@ -1,7 +1,8 @@
 """What the core keeps per CTI server connection, and the types it shares with its shell.
 
-A Link is one connection's view of the world: its calls, its agents, the DNs reserved for
-calls being routed, its requests waiting for an answer and its registrations.  Pure.
+A Link is one connection's view of the world: its pool (its calls, its agents, the DNs
+reserved for calls being routed), its requests waiting for an answer and its
+registrations.  Pure.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from typing import Final
 from ctiserver.orchestration.agents import AgentBoard
 from ctiserver.orchestration.calls import CallBook
 from ctiserver.orchestration.elements import ActionRequest
-from ctiserver.orchestration.targets import Reservations, Selection
+from ctiserver.orchestration.selection import Pool, Reservations, Selection
+from ctiserver.orchestration.settings import DirectorySettings
 from ctiserver.orchestration.voice import Planned
+from ctiserver.orchestration.web_elements import FetchRequest
 from ctiserver.scxml.ecmascript import Limits
 from ctiserver.scxml.host import DEFAULT_MAX_STEPS
 from ctiserver.tlib.vocabulary import TMessage
@@ -34,6 +37,7 @@ class CoreSettings:
     max_sessions: int = 10_000
     limits: Limits = field(default_factory=Limits)
     max_steps: int = DEFAULT_MAX_STEPS
+    directory: DirectorySettings = field(default_factory=DirectorySettings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,9 @@ class SendRequest:
 
     link: str
     message: TMessage
+
+
+Output = SendRequest | FetchRequest  # what the core asks its shell to do
 
 
 @dataclass(slots=True)
@@ -57,16 +64,30 @@ class Pending:
 
 @dataclass(slots=True)
 class Link:
-    """One CTI server connection's view of the world."""
+    """One CTI server connection's view of the world; `location` is its site's name."""
 
     name: str
+    location: str | None = None
     up: bool = False
     server: str = ""
-    calls: CallBook = field(default_factory=CallBook)
-    agents: AgentBoard = field(default_factory=AgentBoard)
-    reservations: Reservations = field(default_factory=Reservations)
+    pool: Pool = field(init=False)
     pending: dict[int, Pending] = field(default_factory=dict)
     registering: dict[int, str] = field(default_factory=dict)
     references: itertools.cycle[int] = field(
         default_factory=lambda: itertools.cycle(range(FIRST_REFERENCE_ID, LAST_REFERENCE_ID))
     )
+
+    def __post_init__(self) -> None:
+        self.pool = Pool(self.name, self.location)
+
+    @property
+    def calls(self) -> CallBook:
+        return self.pool.calls
+
+    @property
+    def agents(self) -> AgentBoard:
+        return self.pool.agents
+
+    @property
+    def reservations(self) -> Reservations:
+        return self.pool.reservations

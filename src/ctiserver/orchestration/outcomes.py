@@ -38,6 +38,7 @@ class Action(enum.Enum):
     REDIRECT = "interaction.redirect"
     TERMINATE = "interaction.terminate"
     SUBMIT = "queue.submit"
+    FETCH = "session.fetch"
 
     @property
     def done(self) -> str:

@@ -3,7 +3,11 @@
 A submission waits here from the moment its session asks until a target is free (the
 core then routes the call and the submission leaves), its timeout passes, or its call
 leaves the routing point.  The core offers free targets to waiting submissions in order:
-higher `priority` first, then first come, first served.
+higher priority first, then first come, first served.
+
+Rule: a submission's priority is its `priority`, raised by `priorityincrement` for each
+whole `priorityinterval` it has waited (the priority tuning of Genesys URS), so a call
+that waits long enough overtakes newer calls of a higher starting priority.
 """
 
 from __future__ import annotations
@@ -21,6 +25,15 @@ class Submission:
     interaction_id: str
     link: str
     order: int
+    entered: float
+
+    def priority(self, now: float) -> float:
+        """The priority now (see the module docstring)."""
+        request = self.request
+        if not request.priority_increment or not request.priority_interval:
+            return request.priority
+        steps = int((now - self.entered) // request.priority_interval)
+        return request.priority + steps * request.priority_increment
 
 
 class Submissions:
@@ -32,9 +45,9 @@ class Submissions:
         return bool(self._waiting)
 
     def add(
-        self, request: ActionRequest, session_id: str, interaction_id: str, link: str
+        self, request: ActionRequest, session_id: str, interaction_id: str, link: str, now: float
     ) -> Submission:
-        submission = Submission(request, session_id, interaction_id, link, next(self._order))
+        submission = Submission(request, session_id, interaction_id, link, next(self._order), now)
         self._waiting[request.request_id] = submission
         return submission
 
@@ -44,10 +57,9 @@ class Submissions:
     def remove(self, request_id: str) -> None:
         self._waiting.pop(request_id, None)
 
-    def in_order(self, link: str) -> list[Submission]:
-        """The submissions waiting on *link*, in the order targets are offered to them."""
-        waiting = [s for s in self._waiting.values() if s.link == link]
-        return sorted(waiting, key=lambda s: (-s.request.priority, s.order))
+    def in_order(self, now: float) -> list[Submission]:
+        """The waiting submissions, in the order targets are offered to them."""
+        return sorted(self._waiting.values(), key=lambda s: (-s.priority(now), s.order))
 
     def of_link(self, link: str) -> list[Submission]:
         return [s for s in self._waiting.values() if s.link == link]

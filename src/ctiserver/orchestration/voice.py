@@ -85,15 +85,21 @@ def plan(
     return _one_call(request, dn, first)
 
 
-def route_message(point: str, conn_id: str, destination: str) -> TMessage:
-    """RequestRouteCall: send the call waiting at *point* to *destination*."""
-    return {
+def route_message(
+    point: str, conn_id: str, destination: str, location: str | None = None
+) -> TMessage:
+    """RequestRouteCall: send the call waiting at *point* to *destination*, at another
+    site (*location*, through ISCC, with the call's data) when one is named."""
+    message: TMessage = {
         "Request": "RequestRouteCall",
         "ThisDN": point,
         "ConnID": conn_id,
         "OtherDN": destination,
         "RouteType": RouteType.DEFAULT.value,
     }
+    if location is not None:
+        message["Location"] = location
+    return message
 
 
 def _createcall(request: ActionRequest) -> Planned:

@@ -55,6 +55,7 @@ def set_agent_state(ctx: Context, request: SetAgentState) -> None:
     ctx.reply(SetAgentStateResponse())
     if trigger is AgentTrigger.LOG_ON:
         agent.device, agent.group = device, request.group
+        ctx.state.seated[device] = agent
     namespace = ctx.state.config.private_namespace
     _move(ctx, agent, trigger, private.text(request.private_data, namespace, REASON_CODE))
 
@@ -105,6 +106,7 @@ def _move(ctx: Context, agent: Agent, trigger: AgentTrigger, reason_code: str = 
         _became_idle(ctx, agent)
     elif agent.status is AgentStatus.LOGGED_OFF:
         agent.device, agent.group = None, None
+        ctx.state.seated.pop(device, None)
     event = _EVENTS[trigger](
         monitor_cross_ref_id=UNADDRESSED,
         agent_device=device,

@@ -111,6 +111,7 @@ class SwitchState:
         self.queues: dict[DeviceId, list[CallId]] = {
             DeviceId(group.number): [] for group in config.acd_groups
         }
+        self.seated: dict[DeviceId, Agent] = {}  # the agent logged on at each station
         self.registrations: dict[str, Registration] = {}
         self.dialogues: dict[str, Dialogue] = {}
         self.associations: dict[AssociationId, Association] = {}
@@ -192,7 +193,7 @@ class SwitchState:
         )
 
     def agent_at(self, device: DeviceId) -> Agent | None:
-        return next((agent for agent in self.agents.values() if agent.device == device), None)
+        return self.seated.get(device)
 
     def registration_for(self, device: DeviceId) -> Registration | None:
         return next((r for r in self.registrations.values() if r.device == device), None)

@@ -11,6 +11,7 @@ CustomAction, for a host-registered handler to run (REC 4.10 extensibility).
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass, field
 
@@ -307,6 +308,8 @@ class Document:
         states: every state node by index; states[0] is the `<scxml>` element.
         base_url: where the document came from; relative `src` URLs resolve against it.
         script: the top-level `<script>`, run once after the datamodel is initialised.
+        reads_event: some expression, script or custom action of the document names
+            `_event`; when none does, the interpreter need not bind it for each event.
     """
 
     name: str
@@ -315,6 +318,7 @@ class Document:
     states: tuple[State, ...]
     base_url: str = ""
     script: Script | None = None
+    reads_event: bool = True
 
     @property
     def root(self) -> State:
@@ -326,3 +330,26 @@ class Document:
             if state.id == state_id:
                 return state
         raise KeyError(state_id)
+
+
+def mentions(item: object, word: str) -> bool:
+    """True when *word* appears in any text of *item*: a Document, a State, … (every
+    expression, script and custom action's attribute is a string somewhere inside)."""
+    seen: set[int] = set()
+    pending: list[object] = [item]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if word in item:
+                return True
+            continue
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, tuple | list | frozenset):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+        elif dataclasses.is_dataclass(item):
+            pending.extend(getattr(item, f.name) for f in dataclasses.fields(item))
+    return False

@@ -119,8 +119,10 @@ class Driver:
         *,
         session_id: str | None = None,
         globals: Mapping[str, Value] | None = None,
+        params: Mapping[str, Value] | None = None,
     ) -> Session:
-        """Create a top-level session and run it to its first stable point.
+        """Create a top-level session and run it to its first stable point; *params*
+        replace the initial values of the top-level `<data>` of the same id.
 
         Raises:
             ValueError: *session_id* is already in use.
@@ -133,6 +135,7 @@ class Driver:
             session_id=session_id,
             host=self.host,
             globals=globals,
+            params=params,
             reachable=self._reachability(session_id),
         )
         self._entries[session.session_id] = _Entry(session)

@@ -9,6 +9,9 @@ Rule 3: assignments run in strict mode, so a location that does not exist fails 
 of creating a global (REC 5.4, IRP test 286), and the read-only system variables cannot
 be assigned (IRP tests 322, 326, 329).
 Rule 4: QuickJS is not thread-safe: drive all sessions from one thread.
+Rule 5: `_event` (like the set In() answers from) is brought to the JavaScript side only
+when some code is about to run, so events that only move the configuration cost no
+call into QuickJS.
 """
 
 from __future__ import annotations
@@ -78,6 +81,7 @@ class EcmaScriptDataModel:
         self._setters: dict[str, Any] = {}
         self._active: set[str] = set()
         self._active_changed = False
+        self._event: Event | None = None  # bound on the JavaScript side when code runs
 
     # --- the DataModel protocol ------------------------------------------------------------
 
@@ -105,13 +109,17 @@ class EcmaScriptDataModel:
             self.assign(data.id, content_value(data.inline.text, data.inline.xml))
 
     def set_event(self, event: Event) -> None:
+        # Bound lazily (Rule 5): a chart whose transitions run no code never pays for it.
+        self._event = event
+
+    def _bind_event(self, event: Event) -> None:
         try:
             data = _marshal(event.data)
         except ExecutionError:
             data = _marshal(UNDEFINED)
         fields = (event.name, event.type.value, event.sendid, event.origin, event.origintype)
-        with contextlib.suppress(ExecutionError):
-            self._call("__scxml_setEvent", *fields, event.invokeid, *data)
+        with contextlib.suppress(quickjs.JSException):
+            self._helpers["__scxml_setEvent"](*fields, event.invokeid, *data)
 
     def condition(self, expr: str) -> bool:
         function = self._conditions.get(expr)
@@ -197,6 +205,9 @@ class EcmaScriptDataModel:
         return self._guard(self._helpers[helper], *args)
 
     def _guard(self, function: Any, *args: Any) -> Any:
+        if self._event is not None:
+            event, self._event = self._event, None
+            self._bind_event(event)
         try:
             if self._active_changed:
                 # In() answers from a copy of the configuration on the JavaScript side

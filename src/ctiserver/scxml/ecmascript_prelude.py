@@ -8,7 +8,9 @@ It provides, as non-enumerable, read-only globals:
   call into Python while a time limit is set, so the set lives on the JavaScript side;
   `__scxml_active()` lists it, for hosts that want a `__GetCurrentStates()` polyfill;
 - a small DOM (Document, Element, Text with `getElementsByTagName`, `getAttribute`,
-  `childNodes`, `textContent`, …) for XML data (REC B.2.2, IRP tests 557 and 561);
+  `childNodes`, `textContent`, …) for XML data (REC B.2.2, IRP tests 557 and 561),
+  compiled the first time XML data reaches the session: most sessions never see any,
+  and compiling it is half the cost of a new context;
 - `__scxml_*` helpers through which Python moves Values in and out as JSON text.  XML
   travels as `{"$scxml.dom": tree}` with the tree of xmltree.py; a DOM node's toJSON()
   produces that form, so JSON.stringify exports DOM data unchanged.
@@ -16,25 +18,14 @@ It provides, as non-enumerable, read-only globals:
 
 from __future__ import annotations
 
+import json
 from typing import Final
 
 DOM_MARKER: Final = "$scxml.dom"
 
-PRELUDE: Final = r"""
-(function (g) {
+# Evaluated in a session's context the first time XML data is revived there.
+DOM_SOURCE: Final = r"""(function (MARK) {
   "use strict";
-  var current;
-  var active = Object.create(null);
-  var MARK = "$scxml.dom";
-
-  function hide(name, value) {
-    Object.defineProperty(g, name, {value: value, writable: false, enumerable: false,
-                                    configurable: false});
-  }
-  Object.defineProperty(g, "_event", {get: function () { return current; },
-                                      enumerable: true, configurable: false});
-
-  // --- a small DOM ---------------------------------------------------------------------
   function Node() {}
   Node.prototype.toJSON = function () { var o = {}; o[MARK] = this.__tree(); return o; };
   Node.prototype.item = function (i) { return this.childNodes[i]; };
@@ -108,10 +99,35 @@ PRELUDE: Final = r"""
     });
     return parent;
   }
+  return {build: build, Document: Document};
+})"""
+
+PRELUDE: Final = (
+    r"""
+(function (g, DOM_SOURCE) {
+  "use strict";
+  var current;
+  var active = Object.create(null);
+  var MARK = "$scxml.dom";
+
+  function hide(name, value) {
+    Object.defineProperty(g, name, {value: value, writable: false, enumerable: false,
+                                    configurable: false});
+  }
+  Object.defineProperty(g, "_event", {get: function () { return current; },
+                                      enumerable: true, configurable: false});
+
+  // --- a small DOM, compiled on first use (most sessions never see XML) ----------------
+  var dom = null;
+  function Dom() {
+    if (dom === null) { dom = (0, eval)(DOM_SOURCE)(MARK); }
+    return dom;
+  }
   function revive(key, value) {
     if (value !== null && typeof value === "object" && !Array.isArray(value) &&
         Object.prototype.hasOwnProperty.call(value, MARK)) {
-      return build(new Document(), value[MARK]);
+      var made = Dom();
+      return made.build(new made.Document(), value[MARK]);
     }
     return value;
   }
@@ -120,7 +136,7 @@ PRELUDE: Final = r"""
   function decode(kind, payload) {
     if (kind === 0) { return undefined; }
     if (kind === 1) { return payload; }
-    return JSON.parse(payload, revive);
+    return payload.indexOf(MARK) < 0 ? JSON.parse(payload) : JSON.parse(payload, revive);
   }
   function encode(v) {
     if (v === undefined) { return "u"; }
@@ -161,5 +177,7 @@ PRELUDE: Final = r"""
     itemSetter(a[i]);
     if (indexSetter !== null) { indexSetter(i); }
   });
-})(globalThis);
-"""
+})(globalThis, """
+    + json.dumps(DOM_SOURCE)
+    + ");\n"
+)

@@ -97,6 +97,7 @@ class Session:
         self._configuration: set[int] = set()
         self._atomic: list[int] | None = []  # atomic active states in document order
         self._domains: dict[int, int | None] = {}  # of transitions that target no history
+        self._descendants: dict[int, frozenset[int]] = {}
         self._states_to_invoke: set[int] = set()
         self._internal: deque[Event] = deque()
         self._history: dict[int, tuple[int, ...]] = {}
@@ -174,7 +175,8 @@ class Session:
         if not self._running:
             return []
         self._executor.now = now
-        self._datamodel.set_event(event)
+        if self.document.reads_event:
+            self._datamodel.set_event(event)
         for invoke_id, invoke in list(self._invocations.items()):
             if invoke_id == event.invokeid:
                 self.apply_finalize(invoke)
@@ -292,7 +294,8 @@ class Session:
                 if not self._internal:
                     return True
                 event = self._internal.popleft()
-                self._datamodel.set_event(event)
+                if self.document.reads_event:
+                    self._datamodel.set_event(event)
                 enabled = self.select_transitions(event)
             if enabled:
                 self.microstep(enabled)
@@ -422,8 +425,15 @@ class Session:
             if transition.targets:
                 domain = self.get_transition_domain(transition)
                 assert domain is not None  # a transition with targets has a domain
-                to_exit.update(s for s in self._configuration if self._is_descendant(s, domain))
+                to_exit.update(self._configuration & self._descendants_of(domain))
         return to_exit
+
+    def _descendants_of(self, index: int) -> frozenset[int]:
+        found = self._descendants.get(index)
+        if found is None:
+            found = frozenset(s.index for s in self._states if index in s.ancestor_set)
+            self._descendants[index] = found
+        return found
 
     def enter_states(self, enabled: list[Transition]) -> None:
         """Enter the entry set in entry order (REC D: enterStates)."""

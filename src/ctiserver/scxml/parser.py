@@ -33,6 +33,7 @@ from ctiserver.scxml.document import (
     StateKind,
     Transition,
     TransitionType,
+    mentions,
 )
 
 SCXML_NAMESPACE: Final = "http://www.w3.org/2005/07/scxml"
@@ -139,13 +140,15 @@ class _Builder(ContentReader):
         scripts = [self._script(child) for child in self._children(root, "script")]
         if len(scripts) > 1:
             raise DocumentError("<scxml> has more than one <script>", line=root.sourceline)
+        script = scripts[0] if scripts else None
         return Document(
             name=root.get("name", ""),
             datamodel=datamodel,
             binding=Binding(binding),
             states=states,
             base_url=self.base_url,
-            script=scripts[0] if scripts else None,
+            script=script,
+            reads_event=mentions((states, script), "_event"),
         )
 
     def _walk(self, element: Any, kind: StateKind, parent: int | None) -> int:

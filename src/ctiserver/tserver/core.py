@@ -188,6 +188,7 @@ class TServerCore:
         self._link_connected = False
         self._role = ServerRole.PRIMARY
         self._sequence = 0
+        self._journaled = 0  # the last EventSequenceNumber a Journal output carried
         self._out: list[Output] = []
         self._journal: list[Change] = []
         self._journaling = False  # keep the records for a Journal output (hot standby)
@@ -913,9 +914,15 @@ class TServerCore:
         return f" (DN {pending.dn} is {', '.join(states)})" if states else ""
 
     def _flush(self) -> list[Output]:
+        """The outputs so far; on the primary of a pair, a Journal first whenever the
+        model or the sessions changed or an EventSequenceNumber was given (an event to
+        a client without a session changes nothing, but its number must be journalled
+        before it leaves, or the next primary would give it again)."""
         out, self._out = self._out, []
-        if self._journal or self.clients.facts:
+        numbered = self._journaling and self._sequence > self._journaled
+        if self._journal or self.clients.facts or numbered:
             facts = tuple(self.clients.take_facts())
             out.insert(0, Journal(tuple(self._journal), facts, self._sequence))
             self._journal = []
+            self._journaled = self._sequence
         return out
