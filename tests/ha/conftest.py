@@ -1,4 +1,4 @@
-"""A real nats-server with JetStream (tests.nats), a standalone pbxsim, and pairs of
+"""A real nats-server with JetStream (tests.nats_process), a standalone pbxsim, and pairs of
 servers on them.  Every pair gets a pair name of its own.
 """
 
@@ -24,7 +24,7 @@ from ctiserver.jetstream.link import NatsSettings
 from ctiserver.pbxsim.listener import PbxListener
 from ctiserver.pbxsim.switch import Switch
 from tests.integration.conftest import Site, start_site, stop_site, within
-from tests.nats import NatsServer, nats_server, own_nats_server
+from tests.nats_process import NatsServer, nats_server, own_nats_server
 
 __all__ = ["NatsServer", "nats_server", "own_nats_server"]  # fixtures, and what tests import
 
@@ -118,6 +118,7 @@ class MemberProcess:
         self.config = config
         self.process: asyncio.subprocess.Process | None = None
         self.address: tuple[str, int] = ("", 0)
+        self.http = ""  # the base URL of its HTTP listener
         self.lines: list[str] = []
         self._draining: asyncio.Task[None] | None = None
 
@@ -132,6 +133,8 @@ class MemberProcess:
             if line.startswith("listening client="):
                 host, port = line.split("=", 1)[1].strip().rsplit(":", 1)
                 self.address = (host, int(port))
+            if line.startswith("listening http="):  # printed after the client listener's
+                self.http = "http://" + line.split("=", 1)[1].strip()
                 self._draining = asyncio.get_running_loop().create_task(self._drain())
                 return
         raise AssertionError(f"the member did not start: {self.lines[-10:]}")

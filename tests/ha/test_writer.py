@@ -8,11 +8,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import nats
 import pytest
 from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig
 
-import nats
 from ctiserver.ha.journal import Batch, decode_batch, encode_batch
 from ctiserver.ha.settings import HaSettings
 from ctiserver.ha.writer import JournalWriter

@@ -16,7 +16,7 @@ from ctiserver.app.config import Address, IsccConfig, with_orchestration
 from ctiserver.jetstream.events import ExportSettings
 from ctiserver.jetstream.link import NatsSettings
 from tests.integration.conftest import Site, SiteFactory, expect
-from tests.nats import free_port
+from tests.nats_process import free_port
 
 ROOT = Path(__file__).parents[2]
 DASHBOARD = ROOT / "examples" / "grafana" / "ctiserver.json"

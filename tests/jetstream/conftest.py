@@ -1,4 +1,4 @@
-"""A server that exports its events to a real nats-server (tests.nats), desks that keep
+"""A server that exports its events to a real nats-server (tests.nats_process), desks that keep
 every line the server wrote them, and a consumer that reads the event stream as any
 reporting program would (an ordered consumer, from the stream's start)."""
 
@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import nats
 import orjson
 import pytest
 from aiohttp import ClientSession
@@ -19,13 +20,12 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
-import nats
 from ctiserver.jetstream.events import ExportSettings
 from ctiserver.jetstream.export import EventExport
 from ctiserver.jetstream.link import NatsSettings
 from ctiserver.tlib.vocabulary import TMessage
 from tests.integration.conftest import Site, site_config, start_site, stop_site, within
-from tests.nats import NatsServer, nats_server, own_nats_server
+from tests.nats_process import NatsServer, nats_server, own_nats_server
 
 __all__ = ["NatsServer", "nats_server", "own_nats_server"]
 

@@ -12,10 +12,10 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
 
+import nats
 import orjson
 import pytest
 
-import nats
 from ctiserver.jetstream.events import ExportSettings, message_id, stream_config
 from tests.integration.conftest import start_site, stop_site, within
 from tests.jetstream.conftest import (
@@ -29,7 +29,7 @@ from tests.jetstream.conftest import (
     metric,
     server_name,
 )
-from tests.nats import free_port
+from tests.nats_process import free_port
 
 A, B = "7001", "7002"
 

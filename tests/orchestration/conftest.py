@@ -28,7 +28,8 @@ __all__ = ["make_site"]
 
 HEADER = """<scxml version="1.0" xmlns="http://www.w3.org/2005/07/scxml"
   xmlns:ixn="http://www.genesyslab.com/modules/interaction"
-  xmlns:queue="www.genesyslab.com/modules/queue" datamodel="ecmascript" initial="{initial}">
+  xmlns:queue="www.genesyslab.com/modules/queue"
+  xmlns:dialog="http://www.genesyslab.com/modules/dialog" datamodel="ecmascript" initial="{initial}">
   <datamodel><data id="ixnid"/><data id="reqid"/><data id="consult"/></datamodel>
 """
 # Reports the event being processed to the test, as `<log label="outcome">`.
@@ -37,7 +38,8 @@ REPORT = (
     "expr=\"_event.name + ' ' + JSON.stringify(_event.data === undefined ? null : _event.data)\"/>"
 )
 RESULTS = (
-    "voice.* error.* interaction.redirect interaction.terminate queue.submit interaction.deleted"
+    "voice.* error.* interaction.redirect interaction.terminate queue.submit interaction.deleted "
+    "dialog"
 )
 
 

@@ -196,3 +196,82 @@ def test_createcall_without_a_connected_server_is_invalidserver() -> None:
         'error.voice.createcall {"requestid":"req-1","interactionid":"","error":"invalidserver",'
         '"description":"no CTI server is connected"}'
     )
+
+
+# --- treatments -------------------------------------------------------------------------------
+
+MUSIC = flow(
+    """<state id="routing"><onentry><dialog:playsound type="music" duration="9"/></onentry>
+    </state>"""
+)
+SUBMIT_WITH_TREATMENTS = flow(
+    """<state id="routing"><onentry><queue:submit targets="'7009'" timeout="30">
+         <dialog:collect><dialog:input max_digits="99"/></dialog:collect>
+         <dialog:playsound type="ringback" duration="2"/>
+         <dialog:playsound type="music"/>
+       </queue:submit></onentry></state>"""
+)
+
+
+def treatment_of(sent: list[SendRequest]) -> tuple[str, int]:
+    (request,) = sent
+    assert request.message["Request"] == "RequestApplyTreatment"
+    return request.message["TreatmentType"], request.message["ReferenceID"]
+
+
+def applied(harness: Harness, reference: int, kind: str = "Music") -> list[SendRequest]:
+    return harness.event(
+        Event="EventTreatmentApplied", ThisDN=RP, ConnID="c1", TreatmentType=kind,
+        ReferenceID=reference,
+    )  # fmt: skip
+
+
+def test_a_lost_link_ends_a_running_treatment() -> None:
+    harness = Harness(MUSIC)
+    _, reference = treatment_of(harness.event(**route_request("c1")))
+    applied(harness, reference)
+    assert harness.logs == []
+    harness.core.link_down("main", 0.5)
+    assert harness.logs[0] == (
+        'error.dialog.playsound {"requestid":"req-1","interactionid":"c1","error":"invalidserver",'
+        '"description":"the CTI server went away"}'
+    )
+
+
+def test_a_treatment_the_switch_does_not_apply() -> None:
+    harness = Harness(MUSIC)
+    _, reference = treatment_of(harness.event(**route_request("c1")))
+    harness.event(
+        Event="EventTreatmentNotApplied", ThisDN=RP, ConnID="c1", TreatmentType="Music",
+        ErrorCode=1152, ErrorMessage="the call is no longer at the routing point",
+        ReferenceID=reference,
+    )  # fmt: skip
+    assert harness.logs == [
+        'error.dialog.playsound {"requestid":"req-1","interactionid":"c1","error":"invalidstate",'
+        '"description":"EventTreatmentNotApplied 1152: the call is no longer at the routing point"}'
+    ]
+
+
+def test_a_submits_treatments_play_in_turn_until_the_route(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    harness = Harness(SUBMIT_WITH_TREATMENTS, register=(A, RP, "7009"))
+    harness.event(Event="EventRinging", ThisDN="7009", ConnID="x", CallID="2")  # 7009 busy
+    kind, reference = treatment_of(harness.event(**route_request("c1")))
+    assert kind == "CollectDigits"
+    with caplog.at_level(logging.WARNING):
+        refused = harness.event(
+            Event="EventError", ErrorCode=53, ErrorMessage="TOTAL_DIGITS up to 32",
+            ReferenceID=reference,
+        )  # fmt: skip
+    assert "a treatment of call c1 was not applied: EventError 53" in caplog.text
+    kind, reference = treatment_of(refused)
+    assert kind == "RingBack"
+    assert applied(harness, reference, "RingBack") == []
+    end = {"Event": "EventTreatmentEnd", "ThisDN": RP, "ConnID": "c1", "TreatmentType": "RingBack"}
+    kind, reference = treatment_of(harness.event(**end))
+    assert kind == "Music"
+    route = harness.event(Event="EventReleased", ThisDN="7009", ConnID="x")  # 7009 is free
+    assert [r.message["Request"] for r in route] == ["RequestRouteCall"]
+    assert applied(harness, reference) == []  # late: the call is being routed; nothing more
+    assert harness.logs == []  # the treatments of a submit answer nothing

@@ -44,7 +44,12 @@ RUNS = {
     10: ("7001", "7004", "EventRinging"),  # skills: agent 1001, French sales
     11: ("7001", "7004", "EventRinging"),  # priorities, a threshold, a virtual queue
     12: ("7001", "7004", "EventRinging"),  # session:fetch (no CRM there: error, then route)
+    13: ("7001", "7004", "EventRinging"),  # ringback, an announcement, submit with music
+    14: ("7001", "7003", "EventRinging"),  # a menu: "2", then an account number
 }
+# sample index: the digits the caller keys as each treatment starts playing, in turn
+KEYS = {14: ("2", "1234#")}
+QUICK = {"pbxsim": {"announcement_length": 0.2}}  # seconds each announcement plays
 DIRECTORY = DirectorySettings(
     agents={"1001": AgentProfile({"sales": 8, "lang": "fr"})}, place_groups={"Front": ("7003",)}
 )
@@ -63,16 +68,26 @@ async def answer_everything(phones: TClient, caller: str, watched: tuple[str, st
             return
 
 
+async def key_digits(point: TClient, phones: TClient, caller: str, keys: tuple[str, ...]) -> None:
+    """The caller keys each of *keys* when the next treatment starts at the routing point."""
+    for digits in keys:
+        applied = await point.wait_for("EventTreatmentApplied")
+        phones.send("RequestSendDTMF", ThisDN=caller, ConnID=applied["ConnID"], DTMFDigits=digits)
+
+
 @pytest.mark.parametrize("index", sorted(RUNS))
 async def test_a_sample_runs(orchestrate: Orchestrate, index: int) -> None:
     sample = SAMPLES[index].replace('delay="5s"', 'delay="0.1s"')
     sample = sample.replace("http://127.0.0.1:8080/", "http://127.0.0.1:1/")  # nobody there
-    rig = await orchestrate({"5000": sample}, directory=DIRECTORY)
+    rig = await orchestrate({"5000": sample}, directory=DIRECTORY, site=QUICK)
     caller, dn, event = RUNS[index]
     phones = await rig.site.client(*PHONES)
+    point = await rig.site.client("5000")
     await phones.agent_login("7004", "1001", queue="8001", work_mode="AutoIn")
     seen = asyncio.create_task(answer_everything(phones, caller, (dn, event)))
+    keyed = asyncio.create_task(key_digits(point, phones, caller, KEYS.get(index, ())))
     phones.send("RequestMakeCall", ThisDN=caller, OtherDN="5000")
     await within(seen)
+    await within(keyed)
     assert (await rig.ended()).final == "done"
     assert rig.errors == []

@@ -58,6 +58,18 @@ async def test_the_demo_routes_by_skill_and_language(demo_site: Site) -> None:
     await expect(sales, "EventRinging", ConnID=conn_id, ThisQueue=RP)
 
 
+async def test_the_demo_plays_music_until_an_agent_is_free(demo_site: Site) -> None:
+    point = await demo_site.client(RP)
+    caller = await demo_site.client(CALLER)
+    conn_id = (await caller.make_call(CALLER, RP))["ConnID"]
+    await expect(point, "EventRouteRequest", ConnID=conn_id)
+    parms = {"MUSIC_DN": "on-hold"}
+    await expect(point, "EventTreatmentApplied", ConnID=conn_id, TreatmentType="Music", TreatmentParms=parms)  # fmt: skip
+    agent = await ready_agent(demo_site)
+    await expect(point, "EventRouteUsed", ConnID=conn_id, ThirdPartyDN=AGENT_DN)
+    await expect(agent, "EventRinging", ConnID=conn_id, ThisQueue=RP)
+
+
 async def test_route_to_agent_overflows_to_the_acd_queue(orchestrate: Orchestrate) -> None:
     # The example with its 8 s wait for an agent made 0.2 s.
     text = (EXAMPLES / "route-to-agent.scxml").read_text()

@@ -43,6 +43,7 @@ from ctiserver.orchestration.calls import (
     RouteRequested,
 )
 from ctiserver.orchestration.deadlines import Deadlines
+from ctiserver.orchestration.dialog import DIALOG_NAMESPACES, Treatment
 from ctiserver.orchestration.directory import Directory
 from ctiserver.orchestration.elements import (
     INTERACTION_NAMESPACES,
@@ -73,6 +74,7 @@ from ctiserver.orchestration.selection import Pool, Selection, select, selection
 from ctiserver.orchestration.settings import DirectorySettings
 from ctiserver.orchestration.statistics import VirtualQueues, known, snapshot
 from ctiserver.orchestration.submissions import Submission, Submissions
+from ctiserver.orchestration.treating import Ending, Running, Treating, treatment_message
 from ctiserver.orchestration.voice import Planned, Refused, plan, route_message
 from ctiserver.orchestration.web_elements import (
     SESSION_NAMESPACES,
@@ -132,6 +134,7 @@ class Orchestrator:
         elements = ActionElements(ids)
         registry.register(INTERACTION_NAMESPACES, elements)
         registry.register(QUEUE_NAMESPACES, elements)
+        registry.register(DIALOG_NAMESPACES, elements)
         registry.register(SESSION_NAMESPACES, SessionElements(ids))
         host = Host(
             actions=registry,
@@ -146,6 +149,7 @@ class Orchestrator:
         self.directory = Directory(settings.directory)
         self.queues = VirtualQueues()
         self._submissions = Submissions()
+        self._treating = Treating()
         self._deadlines: Deadlines[DeadlineKey] = Deadlines()
         self._requested: list[tuple[str, ActionRequest]] = []
         self._ended: list[str] = []
@@ -210,6 +214,9 @@ class Orchestrator:
             self._fail(state, reference, ErrorValue.INVALID_SERVER, "the CTI server went away")
         for submission in self._submissions.of_link(link):
             self._fail_submission(submission, ErrorValue.INVALID_SERVER, "the CTI server went away")
+        for running in self._treating.of_link(link):
+            gone = Ending(ErrorValue.INVALID_SERVER, "the CTI server went away")
+            self._treatment_over(running, gone)
         self._facts(state, state.calls.clear())
         state.calls.take_touched()
         state.agents.clear()
@@ -233,6 +240,8 @@ class Orchestrator:
         reference = event.get("ReferenceID")
         if reference is not None and reference in state.pending:
             self._answer(state, reference, event)
+        if self._treating:
+            self._treatment_event(state, event)
         self._facts(state, facts)
         if self._submissions and (agents_changed or facts):
             self._dispatch()
@@ -499,6 +508,7 @@ class Orchestrator:
             self._submissions.remove(request.request_id)
             self._deadlines.cancel(("submit", request.request_id))
         self._deadlines.cancel(("orphan", session_id))
+        self._treating.forget_session(session_id)
         for request_id in [r for r, s in self._fetches.items() if s == session_id]:
             del self._fetches[request_id]
             self._deadlines.cancel(("fetch", request_id))
@@ -524,6 +534,8 @@ class Orchestrator:
             self._refuse(session_id, request, interaction.id, down)
         elif request.action is Action.SUBMIT:
             self._submit(state, session_id, request, interaction)
+        elif request.treatment is not None:
+            self._treat(state, session_id, request, interaction, request.treatment)
         else:
             planned = self._plan(state, session_id, request, interaction)
             self._issue(state, session_id, request, interaction.id, planned)
@@ -561,12 +573,17 @@ class Orchestrator:
         interaction_id: str,
         planned: Planned | Refused,
         selection: Selection | None = None,
+        *,
+        treatment: Treatment | None = None,
+        submission: str | None = None,
     ) -> None:
         if isinstance(planned, Refused):
             self._refuse(session_id, request, interaction_id, planned)
             return
         reference = self._send(state, planned.message)
-        state.pending[reference] = Pending(session_id, request, planned, interaction_id, selection)
+        state.pending[reference] = Pending(
+            session_id, request, planned, interaction_id, selection, treatment, submission
+        )
         deadline = self.now + self.settings.request_timeout
         self._deadlines.set(("request", state.name, reference), deadline)
 
@@ -590,9 +607,9 @@ class Orchestrator:
     def _answer(self, state: Link, reference: int, event: TMessage) -> None:
         entry = state.pending[reference]
         name = event.get("Event", "")
-        if name == "EventError":
+        if name in ("EventError", "EventTreatmentNotApplied"):
             code = event.get("ErrorCode", 0)
-            description = f"EventError {code}: {event.get('ErrorMessage', '')}"
+            description = f"{name} {code}: {event.get('ErrorMessage', '')}"
             self._fail(state, reference, error_value(code), description)
         elif name in entry.planned.completes_on:
             del state.pending[reference]
@@ -600,6 +617,9 @@ class Orchestrator:
             self._succeed(state, entry, event)
 
     def _succeed(self, state: Link, entry: Pending, event: TMessage) -> None:
+        if entry.treatment is not None:
+            self._applied(state, entry, entry.treatment, event)
+            return
         request = entry.request
         extra: dict[str, Value] = {}
         interaction_id = entry.interaction_id
@@ -627,6 +647,15 @@ class Orchestrator:
         self._deadlines.cancel(("request", state.name, reference))
         if entry.selection is not None:
             self._pool_of(entry.selection, state).reservations.release(entry.selection.dn)
+        if entry.submission is not None:
+            log.warning(
+                "session %s: a treatment of call %s was not applied: %s",
+                entry.session_id,
+                entry.interaction_id,
+                description,
+            )
+            self._next_treatment(entry.submission)
+            return
         request = entry.request
         event = error_event(
             request.action, request.request_id, entry.interaction_id, error, description
@@ -669,6 +698,11 @@ class Orchestrator:
                 case CallsMerged(consultation=consultation, into=into):
                     self._deleted(self.interactions.merged(state.name, consultation, into))
                 case CallEnded(conn_id=conn_id):
+                    running = self._treating.call_ended(state.name, conn_id)
+                    if running is not None:
+                        self._treatment_over(
+                            running, Ending(ErrorValue.INVALID_STATE, "the call is gone")
+                        )
                     self._deleted(self.interactions.ended(state.name, conn_id))
 
     def _party_changed(self, state: Link, fact: PartyStateChanged) -> None:
@@ -711,6 +745,7 @@ class Orchestrator:
         self.queues.entered(request.queue or "", request.request_id, self.now)
         self._deadlines.set(("submit", request.request_id), self.now + timeout)
         self._dispatch()
+        self._next_treatment(request.request_id)
 
     def _dispatch(self) -> None:
         """Route every waiting submission that has a free target now, by priority."""
@@ -771,6 +806,110 @@ class Orchestrator:
             request.action, request.request_id, submission.interaction_id, error, description
         )
         self._deliver(submission.session_id, event)
+
+    # --- treatments -----------------------------------------------------------------------
+
+    def _treat(
+        self,
+        state: Link,
+        session_id: str,
+        request: ActionRequest,
+        interaction: Interaction,
+        treatment: Treatment,
+    ) -> None:
+        """A dialog action: RequestApplyTreatment where the call waits for a route."""
+        call = state.calls.call(interaction.conn_id)
+        point = state.calls.routing_point(call) if call else None
+        if call is None or point is None:
+            elsewhere = "treatments are played to a call waiting at a routing point; it is not"
+            refused = Refused(ErrorValue.INVALID_STATE, elsewhere)
+            self._refuse(session_id, request, interaction.id, refused)
+            return
+        message = treatment_message(point, call.conn_id, treatment, request.extensions)
+        planned = Planned(message=message, completes_on=frozenset({"EventTreatmentApplied"}))
+        self._issue(state, session_id, request, interaction.id, planned, treatment=treatment)
+
+    def _next_treatment(self, request_id: str) -> None:
+        """The next treatment of a waiting `<queue:submit>`, if it has one."""
+        submission = self._submissions.get(request_id)
+        treatment = self._submissions.next_treatment(request_id)
+        if submission is None or treatment is None:
+            return
+        state = self.links[submission.link]
+        interaction = self.interactions.by_id.get(submission.interaction_id)
+        call = state.calls.call(interaction.conn_id) if interaction else None
+        point = state.calls.routing_point(call) if call else None
+        if not state.up or call is None or point is None:
+            return
+        message = treatment_message(point, call.conn_id, treatment, None)
+        planned = Planned(message=message, completes_on=frozenset({"EventTreatmentApplied"}))
+        self._issue(
+            state,
+            submission.session_id,
+            submission.request,
+            submission.interaction_id,
+            planned,
+            treatment=treatment,
+            submission=request_id,
+        )
+
+    def _applied(self, state: Link, entry: Pending, treatment: Treatment, event: TMessage) -> None:
+        """EventTreatmentApplied: it plays; one that ends by itself runs until it ends."""
+        if entry.submission is not None and self._submissions.get(entry.submission) is None:
+            return  # its submission routed the call or gave up meanwhile
+        conn_id, reference = event.get("ConnID", ""), event.get("ReferenceID", 0)
+        standalone = entry.submission is None
+        if treatment.ends:
+            running = Running(
+                entry.session_id,
+                entry.interaction_id,
+                event.get("ThisDN", ""),
+                reference,
+                treatment,
+                action=entry.request.action if standalone else None,
+                request_id=entry.request.request_id,
+                submission=entry.submission,
+            )
+            replaced = self._treating.start(state.name, conn_id, running)
+        else:
+            replaced = self._treating.replaced(state.name, conn_id, reference)
+        if replaced is not None:
+            self._treatment_over(
+                replaced, Ending(ErrorValue.CANCELLED, "another treatment replaced it")
+            )
+        if standalone and not treatment.ends:
+            request = entry.request
+            self._deliver(
+                entry.session_id,
+                done_event(request.action, request.request_id, entry.interaction_id),
+            )
+
+    def _treatment_event(self, state: Link, event: TMessage) -> None:
+        found = self._treating.on_event(state.name, event)
+        if found is not None:
+            self._treatment_over(*found)
+
+    def _treatment_over(self, running: Running, ending: Ending) -> None:
+        """A running treatment ended: its action is answered, or its submission's next
+        treatment plays (when it ended by itself)."""
+        data = ending.data or {}
+        if running.action is not None:
+            if ending.error is None:
+                event = done_event(
+                    running.action, running.request_id, running.interaction_id, **data
+                )
+            else:
+                event = error_event(
+                    running.action,
+                    running.request_id,
+                    running.interaction_id,
+                    ending.error,
+                    ending.description,
+                    **data,
+                )
+            self._deliver(running.session_id, event)
+        elif running.submission is not None and ending.error in (None, ErrorValue.TIMEOUT):
+            self._next_treatment(running.submission)
 
 
 def _listens(document: Document, name: str) -> bool:

@@ -20,11 +20,18 @@ may carry ones this server does not use.
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Final
 
+from ctiserver.orchestration.attributes import Reader
+from ctiserver.orchestration.dialog import (
+    DIALOG_NAMESPACES,
+    TREATMENTS,
+    Treatment,
+    submit_treatments,
+    treatment,
+)
 from ctiserver.orchestration.outcomes import Action
 from ctiserver.orchestration.selection import Order
 from ctiserver.orchestration.targets import (
@@ -38,8 +45,8 @@ from ctiserver.scxml.actions import ActionContext
 from ctiserver.scxml.datamodel import ExecutionError
 from ctiserver.scxml.document import CustomAction, XmlElement
 from ctiserver.scxml.effects import Effect
-from ctiserver.scxml.values import UNDEFINED, Value, XmlValue, as_text
-from ctiserver.tlib.vocabulary import KVList, KVValue
+from ctiserver.scxml.values import UNDEFINED, as_text
+from ctiserver.tlib.vocabulary import KVList
 
 INTERACTION_NAMESPACES: Final = (
     "www.genesyslab.com/modules/interaction",
@@ -49,12 +56,10 @@ QUEUE_NAMESPACES: Final = (
     "www.genesyslab.com/modules/queue",
     "http://www.genesyslab.com/modules/queue",
 )
-MAX_KV_DEPTH: Final = 8
 CREATECALL_TYPES: Final = ("regular", "agent", "supervisor", "priority", "agentpriority")
 CONSULTATION_TYPES: Final = ("transfer", "conference")
 TRANSFER_TYPES: Final = ("singlestep", "mute")
 ORDER_TYPES: Final = ("max", "min", "any")
-_NMTOKEN: Final = re.compile(r"[\w.:-]+")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,6 +88,8 @@ class ActionRequest(Effect):
     priority_interval: float = 0.0
     order: Order | None = None
     timeout: float | None = None
+    treatment: Treatment | None = None
+    treatments: tuple[Treatment, ...] = ()
 
 
 class RequestIds:
@@ -99,130 +106,12 @@ class RequestIds:
         return self
 
 
-# --- reading attributes -----------------------------------------------------------------------
-
-
-class _Reader:
-    """The attributes of one element, evaluated in one session."""
-
-    def __init__(self, element: XmlElement, context: ActionContext) -> None:
-        self.element = element
-        self.context = context
-
-    def fail(self, message: str) -> ExecutionError:
-        return ExecutionError(f"<{self.element.name}> (line {self.element.line}): {message}")
-
-    def value(self, name: str) -> Value:
-        expr = self.element.attribute(name)
-        return UNDEFINED if expr is None else self.context.evaluate(expr)
-
-    def text(self, name: str, *, required: bool = False) -> str | None:
-        value = self.value(name)
-        if value is UNDEFINED or value is None or value == "":
-            if required:
-                raise self.fail(f"{name} is required")
-            return None
-        match value:
-            case bool() | list() | XmlValue():
-                raise self.fail(f"{name} must be a string, not {as_text(value)}")
-            case str() | int() | float():
-                return as_text(value)
-            case dict():
-                return self._resource(name, value)
-        raise self.fail(f"{name} must be a string")
-
-    def _resource(self, name: str, value: dict[str, Value]) -> str:
-        # A resource object (queue.submit.done's `resource`) names its DN.
-        dn = value.get("dn")
-        if isinstance(dn, str) and dn:
-            return dn
-        raise self.fail(f"{name} must be a string or a resource object with a dn")
-
-    def number(self, name: str, default: float | None) -> float | None:
-        value = self.value(name)
-        if value is UNDEFINED or value is None or value == "":
-            return default
-        try:
-            number = float(as_text(value)) if isinstance(value, str) else value
-        except ValueError:
-            raise self.fail(f"{name} must be a number, not {value!r}") from None
-        if not isinstance(number, int | float) or isinstance(number, bool) or number < 0:
-            raise self.fail(f"{name} must be a number of at least 0")
-        return float(number)
-
-    def token(self, name: str) -> str | None:
-        """An attribute that is an NMTOKEN written as is, or else an expression."""
-        raw = self.element.attribute(name)
-        if raw is None:
-            return None
-        return raw if _NMTOKEN.fullmatch(raw) else as_text(self.context.evaluate(raw))
-
-    def kind(self, choices: tuple[str, ...], default: str, name: str = "type") -> str:
-        """The `type` attribute (or *name*): one of *choices*."""
-        text = self.token(name)
-        if text is None:
-            return default
-        if text.lower() not in choices:
-            raise self.fail(f"{name} {text!r} is not one of {', '.join(choices)}")
-        return text.lower()
-
-    def kv(self, name: str) -> KVList | None:
-        value = self.value(name)
-        if value is UNDEFINED or value is None:
-            return None
-        return _kv_list(value, name, self)
-
-    def hints(self) -> tuple[KVList | None, KVList | None]:
-        """`hints`: an object whose `extensions` and `reasons` become T-Library lists."""
-        value = self.value("hints")
-        if value is UNDEFINED or value is None:
-            return None, None
-        if not isinstance(value, dict):
-            raise self.fail("hints must be an object")
-        found = []
-        for key in ("extensions", "reasons"):
-            item = value.get(key)
-            found.append(None if item is None else _kv_list(item, f"hints.{key}", self))
-        return found[0], found[1]
-
-
-def _kv_list(value: Value, what: str, reader: _Reader, depth: int = 1) -> KVList:
-    """An object as a T-Library key-value list (docs/protocol.md § 1)."""
-    if not isinstance(value, dict):
-        raise reader.fail(f"{what} must be an object")
-    if depth > MAX_KV_DEPTH:
-        raise reader.fail(f"{what} nests deeper than {MAX_KV_DEPTH}")
-    result: KVList = {}
-    for key, item in value.items():
-        converted = _kv_value(item, f"{what}.{key}", reader, depth)
-        if converted is not None:
-            result[key] = converted
-    return result
-
-
-def _kv_value(item: Value, what: str, reader: _Reader, depth: int) -> KVValue | None:
-    match item:
-        case None:
-            return None
-        case bool():
-            return "true" if item else "false"
-        case int() if -(1 << 63) <= item < 1 << 63:
-            return item
-        case float() if item.is_integer() and abs(item) < 1 << 53:
-            return int(item)
-        case dict():
-            return _kv_list(item, what, reader, depth + 1)
-        case _ if item is UNDEFINED:
-            return None
-    return as_text(item)  # strings, other numbers, arrays (as JSON), XML
-
-
 # --- the elements -------------------------------------------------------------------------------
 
-Builder = Callable[[_Reader, ActionRequest], ActionRequest]
+Builder = Callable[[Reader, ActionRequest], ActionRequest]
 
 
-def _createcall(r: _Reader, request: ActionRequest) -> ActionRequest:
+def _createcall(r: Reader, request: ActionRequest) -> ActionRequest:
     return replace(
         request,
         origin=r.text("from", required=True),
@@ -232,11 +121,11 @@ def _createcall(r: _Reader, request: ActionRequest) -> ActionRequest:
     )
 
 
-def _on_call(r: _Reader, request: ActionRequest) -> ActionRequest:
+def _on_call(r: Reader, request: ActionRequest) -> ActionRequest:
     return replace(request, interaction_id=r.text("interactionid"), resource=r.text("resource"))
 
 
-def _consultation(r: _Reader, request: ActionRequest) -> ActionRequest:
+def _consultation(r: Reader, request: ActionRequest) -> ActionRequest:
     return replace(
         _on_call(r, request),
         destination=r.text("to", required=True),
@@ -245,7 +134,7 @@ def _consultation(r: _Reader, request: ActionRequest) -> ActionRequest:
     )
 
 
-def _two_calls(r: _Reader, request: ActionRequest) -> ActionRequest:
+def _two_calls(r: Reader, request: ActionRequest) -> ActionRequest:
     consult = r.text("consultinteractionid", required=True)
     return replace(_on_call(r, request), consult_interaction_id=consult)
 
@@ -253,7 +142,7 @@ def _two_calls(r: _Reader, request: ActionRequest) -> ActionRequest:
 def _complete(types: tuple[str, ...], default: str) -> Builder:
     """<transfer> and <conference>: complete a consultation, or one step to `to`."""
 
-    def build(r: _Reader, request: ActionRequest) -> ActionRequest:
+    def build(r: Reader, request: ActionRequest) -> ActionRequest:
         consult, destination = r.text("consultinteractionid"), r.text("to")
         if (consult is None) == (destination is None):
             raise r.fail("give either consultinteractionid or to")
@@ -268,17 +157,17 @@ def _complete(types: tuple[str, ...], default: str) -> Builder:
     return build
 
 
-def _redirect(r: _Reader, request: ActionRequest) -> ActionRequest:
+def _redirect(r: Reader, request: ActionRequest) -> ActionRequest:
     destination = r.text("to", required=True)
     return replace(_on_call(r, request), destination=destination, user_data=r.kv("udata"))
 
 
-def _terminate(r: _Reader, request: ActionRequest) -> ActionRequest:
+def _terminate(r: Reader, request: ActionRequest) -> ActionRequest:
     reason = r.text("reason")
     return replace(_on_call(r, request), reasons=None if reason is None else {"reason": reason})
 
 
-def _submit(r: _Reader, request: ActionRequest) -> ActionRequest:
+def _submit(r: Reader, request: ActionRequest) -> ActionRequest:
     targets = _targets(r)
     if not targets:
         raise r.fail("names no target: give targets= or <queue:target name=…/> children")
@@ -296,10 +185,11 @@ def _submit(r: _Reader, request: ActionRequest) -> ActionRequest:
         priority_interval=interval,
         order=_order(r),
         timeout=r.number("timeout", None),
+        treatments=submit_treatments(r),
     )
 
 
-def _order(r: _Reader) -> Order | None:
+def _order(r: Reader) -> Order | None:
     """`ordertype` (max, min, any) and `orderstat`: how candidates are ranked."""
     kind = r.kind(ORDER_TYPES, "", "ordertype") or None
     statistic = r.token("orderstat") or None
@@ -310,7 +200,7 @@ def _order(r: _Reader) -> Order | None:
     return Order(statistic, maximum=kind != "min")
 
 
-def _targets(r: _Reader) -> tuple[Target, ...]:
+def _targets(r: Reader) -> tuple[Target, ...]:
     found: list[Target] = []
     listed = r.value("targets")
     names = listed if isinstance(listed, list) else [] if listed in (UNDEFINED, None) else [listed]
@@ -318,7 +208,7 @@ def _targets(r: _Reader) -> tuple[Target, ...]:
         found.append(_target(r, as_text(name), TargetType.DN))
     for child in r.element.children:
         if child.namespace not in QUEUE_NAMESPACES:
-            continue  # e.g. <dialog:runtreatments>: treatments are not played here
+            continue  # <dialog:…> treatments: submit_treatments()
         if child.name == "target":
             found.append(_named_target(r, child, TargetType.DN))
         elif child.name == "targets":
@@ -329,7 +219,7 @@ def _targets(r: _Reader) -> tuple[Target, ...]:
     return tuple(found)
 
 
-def _group_type(r: _Reader, written: str | None) -> TargetType:
+def _group_type(r: Reader, written: str | None) -> TargetType:
     if written is None:
         return TargetType.DN
     kind = TYPE_NAMES.get(written.strip("'").lower())
@@ -338,14 +228,14 @@ def _group_type(r: _Reader, written: str | None) -> TargetType:
     return kind
 
 
-def _named_target(r: _Reader, element: XmlElement, default: TargetType) -> Target:
+def _named_target(r: Reader, element: XmlElement, default: TargetType) -> Target:
     expr = element.attribute("name")
     if expr is None:
         raise r.fail("<queue:target> needs name=")
     return _target(r, as_text(r.context.evaluate(expr)), default)
 
 
-def _target(r: _Reader, text: str, default: TargetType) -> Target:
+def _target(r: Reader, text: str, default: TargetType) -> Target:
     try:
         return parse_target(text, default)
     except TargetError as exc:
@@ -369,19 +259,30 @@ QUEUE_ELEMENTS: Final[Mapping[str, tuple[Action, Builder]]] = {
 }
 
 
+def _treat(r: Reader, request: ActionRequest) -> ActionRequest:
+    return replace(request, interaction_id=r.text("interactionid"), treatment=treatment(r))
+
+
+DIALOG_ELEMENTS: Final[Mapping[str, tuple[Action, Builder]]] = {
+    name: (Action(f"dialog.{name}"), _treat) for name in TREATMENTS
+}
+
+
 class ActionElements:
-    """The handler for both namespaces; one per orchestration server (it owns the ids)."""
+    """The handler for the interaction, queue and dialog namespaces; one per orchestration
+    server (it owns the ids)."""
 
     def __init__(self, ids: Iterator[str] | None = None) -> None:
         self._ids = ids if ids is not None else RequestIds()
 
     def __call__(self, action: CustomAction, context: ActionContext) -> None:
-        table = QUEUE_ELEMENTS if action.namespace in QUEUE_NAMESPACES else INTERACTION_ELEMENTS
-        entry = table.get(action.name)
+        entry = _table(action.namespace).get(action.name)
+        if entry is None and action.namespace in DIALOG_NAMESPACES:
+            treatment(Reader(action.element, context))  # raises, saying why it is not played
         if entry is None:
             raise ExecutionError(f"<{action.name}> (line {action.element.line}) is not supported")
         kind, build = entry
-        reader = _Reader(action.element, context)
+        reader = Reader(action.element, context)
         request = build(reader, ActionRequest(action=kind, request_id=next(self._ids)))
         if kind is not Action.SUBMIT:
             extensions, reasons = reader.hints()
@@ -392,3 +293,11 @@ class ActionElements:
         if location is not None:
             context.assign(location, request.request_id)
         context.emit(request)
+
+
+def _table(namespace: str) -> Mapping[str, tuple[Action, Builder]]:
+    if namespace in QUEUE_NAMESPACES:
+        return QUEUE_ELEMENTS
+    if namespace in DIALOG_NAMESPACES:
+        return DIALOG_ELEMENTS
+    return INTERACTION_ELEMENTS

@@ -13,6 +13,7 @@ from typing import Final
 
 from ctiserver.orchestration.agents import AgentBoard
 from ctiserver.orchestration.calls import CallBook
+from ctiserver.orchestration.dialog import Treatment
 from ctiserver.orchestration.elements import ActionRequest
 from ctiserver.orchestration.selection import Pool, Reservations, Selection
 from ctiserver.orchestration.settings import DirectorySettings
@@ -53,13 +54,19 @@ Output = SendRequest | FetchRequest  # what the core asks its shell to do
 
 @dataclass(slots=True)
 class Pending:
-    """A request out to a CTI server, waiting for the event that answers it."""
+    """A request out to a CTI server, waiting for the event that answers it.
+
+    A RequestApplyTreatment has its `treatment`; one played for a waiting
+    `<queue:submit>` names it (`submission`, its request id) and answers no action.
+    """
 
     session_id: str
     request: ActionRequest
     planned: Planned
     interaction_id: str
     selection: Selection | None = None
+    treatment: Treatment | None = None
+    submission: str | None = None
 
 
 @dataclass(slots=True)

@@ -4,8 +4,9 @@ mapping from T-Library EventError codes to their `error` values.
 Every action is answered exactly once, by `<prefix>.done` or `error.<prefix>`
 (reference/orchestration.md § 1.3-1.4): voice actions use `voice.<action>`, the common
 interaction actions `<redirect>` and `<terminate>` use `interaction.<action>`, and
-`<queue:submit>` uses `queue.submit`.  Each event carries `requestid` and `interactionid`;
-an error also carries `error` (an ErrorValue) and `description`.
+`<queue:submit>` uses `queue.submit`, the dialog (treatment) actions `dialog.<action>`.
+Each event carries `requestid` and `interactionid`; an error also carries `error` (an
+ErrorValue) and `description`.
 
 Rule: `error_value()` is the only place a T-Library code becomes an error value.  Codes
 are grouped by who is at fault: the acting DN (invalidsource), the destination
@@ -39,6 +40,10 @@ class Action(enum.Enum):
     TERMINATE = "interaction.terminate"
     SUBMIT = "queue.submit"
     FETCH = "session.fetch"
+    PLAYSOUND = "dialog.playsound"
+    PLAY = "dialog.play"
+    COLLECT = "dialog.collect"
+    PLAYANDCOLLECT = "dialog.playandcollect"
 
     @property
     def done(self) -> str:
@@ -57,6 +62,7 @@ class ErrorValue(enum.StrEnum):
     INVALID_DESTINATION = "invaliddestination"
     INVALID_SERVER = "invalidserver"
     INVALID_STATE = "invalidstate"
+    CANCELLED = "cancelled"  # a treatment: routed, replaced or stopped before its end
     UNKNOWN = "unknown"
 
 
@@ -120,13 +126,20 @@ def done_event(action: Action, request_id: str, interaction_id: str, **extra: Va
 
 
 def error_event(
-    action: Action, request_id: str, interaction_id: str, error: ErrorValue, description: str
+    action: Action,
+    request_id: str,
+    interaction_id: str,
+    error: ErrorValue,
+    description: str,
+    **extra: Value,
 ) -> Event:
-    """`error.<prefix>` with requestid, interactionid, error and description."""
+    """`error.<prefix>` with requestid, interactionid, error, description and any
+    *extra* fields."""
     data: dict[str, Value] = {
         "requestid": request_id,
         "interactionid": interaction_id,
         "error": error.value,
         "description": description,
     }
+    data.update(extra)
     return Event(name=action.error, data=data)

@@ -5,9 +5,11 @@ core then routes the call and the submission leaves), its timeout passes, or its
 leaves the routing point.  The core offers free targets to waiting submissions in order:
 higher priority first, then first come, first served.
 
-Rule: a submission's priority is its `priority`, raised by `priorityincrement` for each
+Rule 1: a submission's priority is its `priority`, raised by `priorityincrement` for each
 whole `priorityinterval` it has waited (the priority tuning of Genesys URS), so a call
 that waits long enough overtakes newer calls of a higher starting priority.
+Rule 2: a submission's treatments (its `<dialog:…>` children) are played one after the
+other, each once, while it waits: next_treatment() gives them in order.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+from ctiserver.orchestration.dialog import Treatment
 from ctiserver.orchestration.elements import ActionRequest
 
 
@@ -40,6 +43,7 @@ class Submissions:
     def __init__(self) -> None:
         self._waiting: dict[str, Submission] = {}
         self._order = itertools.count()
+        self._played: dict[str, int] = {}  # request id → treatments started
 
     def __bool__(self) -> bool:
         return bool(self._waiting)
@@ -56,6 +60,16 @@ class Submissions:
 
     def remove(self, request_id: str) -> None:
         self._waiting.pop(request_id, None)
+        self._played.pop(request_id, None)
+
+    def next_treatment(self, request_id: str) -> Treatment | None:
+        """The waiting submission's next treatment to play (Rule 2), or None."""
+        submission = self._waiting.get(request_id)
+        played = self._played.get(request_id, 0)
+        if submission is None or played >= len(submission.request.treatments):
+            return None
+        self._played[request_id] = played + 1
+        return submission.request.treatments[played]
 
     def in_order(self, now: float) -> list[Submission]:
         """The waiting submissions, in the order targets are offered to them."""

@@ -4,7 +4,7 @@
 gets its own port and store directory; it can be killed and started again on the same
 port and store (a NATS outage).  A conftest imports the fixtures it wants:
 
-    from tests.nats import nats_server, own_nats_server
+    from tests.nats_process import nats_server, own_nats_server
 """
 
 from __future__ import annotations
