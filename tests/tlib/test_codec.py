@@ -156,3 +156,17 @@ def test_requests_a_csta_switch_cannot_serve_say_why() -> None:
     assert refused.value.code is TError.UNSUP_OPER
     assert refused.value.reference_id == 3
     assert str(refused.value).startswith("RequestOpenVoiceFile is an IVR's")
+
+
+@pytest.mark.parametrize(
+    ("request_", "why"),
+    [
+        ("RequestSetDNInfo", "RequestSetDNInfo carries DN state between the members of a"),
+        ("RequestLostBackupConnection", "RequestLostBackupConnection is for a T-Server pair"),
+    ],
+)
+def test_requests_between_the_members_of_a_pair_say_why(request_: str, why: str) -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        check({"Request": request_, "ReferenceID": 4})
+    assert (refused.value.code, refused.value.reference_id) == (TError.UNSUP_OPER, 4)
+    assert str(refused.value).startswith(why)

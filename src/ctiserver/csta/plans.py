@@ -18,6 +18,7 @@ from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 from ctiserver.csta import (
     agents,
+    audio,
     call_associated,
     call_control,
     call_information,
@@ -42,6 +43,7 @@ MESSAGE_MODULES: tuple[types.ModuleType, ...] = (
     escape,
     voice,
     call_information,
+    audio,
     call_associated,
     logical_device,
 )

@@ -121,6 +121,8 @@ class SwitchState:
         self.hosts: dict[DeviceId, DeviceId] = {}  # guest -> host (hot desking)
         self.trunk_links: dict[TrunkLinkId, TrunkLink] = {}
         self.legs: dict[str, Leg] = {}  # network call id -> leg
+        self.microphone_muted: set[DeviceId] = set()  # SetMicrophoneMute, until the last call
+        self.speaker_muted: set[DeviceId] = set()  # SetSpeakerMute, likewise
         self.features: dict[DeviceId, StationFeatures] = {}  # pbxsim.features
         self._counters: dict[str, int] = {}
 
@@ -262,6 +264,8 @@ class Context:
             shared["network_called_device"] = call.network_called
         if call.characteristics is not None and hasattr(event, "call_characteristics"):
             shared["call_characteristics"] = call.characteristics
+        if call.trunk is not None and hasattr(event, "associated_calling_device"):
+            shared["associated_calling_device"] = call.trunk
         states = hasattr(event, "local_connection_info")
         for device in devices:
             changes = dict(shared)

@@ -69,7 +69,15 @@ class ApplyUserData:
     clear: bool
 
 
-OnConfirm = BindCall | TransferConsultation | Acknowledge | ApplyUserData
+@dataclass(frozen=True, slots=True)
+class ClearedBy:
+    """RequestClearCall: the call is being cleared whole by *dn* (ReleasingParty)."""
+
+    conn_id: ConnId
+    dn: DeviceId
+
+
+OnConfirm = BindCall | TransferConsultation | Acknowledge | ApplyUserData | ClearedBy
 
 
 @dataclass(slots=True, kw_only=True)
@@ -106,7 +114,10 @@ class Pending:
         return None
 
     def overtaken(self, conn_id: ConnId, event: str) -> bool:
-        """Its call has moved on: a later event on one of its calls that it does not expect."""
+        """Its call has moved on: a later event on one of its calls that it does not expect
+        (EventNetworkReached says where the call is, not that anything became of it)."""
+        if event == "EventNetworkReached":
+            return False
         return self.answered and conn_id in self.calls and self.expects(event, conn_id) is None
 
 
