@@ -25,7 +25,7 @@ from typing import Any
 
 from probe import percentiles
 
-from ctiserver.app.config import Address, IsccConfig, IsccPeer, amend, demo
+from ctiserver.app.config import Address, IsccPeer, IsccSettings, amend, demo
 from ctiserver.app.service import Service
 from ctiserver.ids import DeviceId
 from ctiserver.model.states import DnKind
@@ -126,7 +126,7 @@ def site_b(lanes: int) -> Any:
     dns |= {point: DnKind.ROUTING_POINT for point in points}
     return amend(
         demo(),
-        iscc=IsccConfig(
+        iscc=IsccSettings(
             listen=FREE,
             peers={"SiteA": IsccPeer(Address("127.0.0.1", 1), "8")},
             external_routing_points=points,
@@ -147,7 +147,7 @@ def site_a(lanes: int, b: Service) -> Any:
     assert b.iscc_address is not None
     return amend(
         demo(),
-        iscc=IsccConfig(listen=FREE, peers={"SiteB": IsccPeer(Address(*b.iscc_address), "9")}),
+        iscc=IsccSettings(listen=FREE, peers={"SiteB": IsccPeer(Address(*b.iscc_address), "9")}),
         switch={"name": "SiteA", "reply_timeout": 30.0},
         server={"name": "tserver-a", "client_listen": FREE, "http_listen": None},
         site={

@@ -25,6 +25,7 @@ from ctiserver.csta.types import ConnectionID
 from ctiserver.errors import CtiError, LinkDown, ServiceError
 from ctiserver.ids import CallId, ClientId, ConnId, ConnIdAllocator, DeviceId
 from ctiserver.iscc.protocol import PeerMessage
+from ctiserver.iscc.settings import IsccSettings
 from ctiserver.iscc.transactions import PURPOSES, Purpose, site_of
 from ctiserver.model.changes import CallChange, Change, PartyChange
 from ctiserver.model.model import Model
@@ -73,7 +74,6 @@ from ctiserver.tserver.errors import (
 )
 from ctiserver.tserver.events import ack_event, error_event, link_event, server_info, unregistered
 from ctiserver.tserver.iscc.refusals import IsccRefused
-from ctiserver.tserver.iscc.settings import IsccSettings
 from ctiserver.tserver.iscc.site import Iscc
 from ctiserver.tserver.port import (
     AuditCalls,
