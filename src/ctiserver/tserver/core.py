@@ -15,7 +15,7 @@ increasing per server, one number per event).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 from ctiserver.clock import Instant
 from ctiserver.csta.schema import Event, Request, Response, Unconfirmed
@@ -23,30 +23,16 @@ from ctiserver.errors import CtiError, LinkDown
 from ctiserver.ids import CallId, ClientId, ConnId, ConnIdAllocator, DeviceId
 from ctiserver.iscc.protocol import PeerMessage
 from ctiserver.iscc.settings import IsccSettings
-from ctiserver.iscc.transactions import PURPOSES, Purpose, site_of
+from ctiserver.iscc.transactions import Purpose
 from ctiserver.model.changes import CallChange, Change, PartyChange
 from ctiserver.model.model import Model
 from ctiserver.model.resync import SnapshotAgent, SnapshotParty
 from ctiserver.model.states import DnKind
 from ctiserver.model.values import Call, DnFeatures, Origin, Treatment
 from ctiserver.tlib.codec import format_time
-from ctiserver.tlib.errors import TError
-from ctiserver.tlib.requests import REQUESTS, InvalidRequest
+from ctiserver.tlib.requests import InvalidRequest
 from ctiserver.tlib.vocabulary import AgentWorkMode, KVList, RegisterMode, ServerRole, TMessage
-from ctiserver.tserver import (
-    addresses,
-    agents,
-    calls,
-    dtmf,
-    features,
-    older_treatments,
-    private,
-    routing,
-    transfers,
-    treatments,
-    user_events,
-    userdata,
-)
+from ctiserver.tserver import dispatch, treatments
 from ctiserver.tserver.addresses import SERVER_VERSION
 from ctiserver.tserver.answers import Answers
 from ctiserver.tserver.calls import Destination
@@ -59,14 +45,10 @@ from ctiserver.tserver.correlation import (
 )
 from ctiserver.tserver.errors import (
     InvalidAttribute,
-    NotSupported,
-    NotYetRegisteredClient,
-    OnBackup,
     error_code_for,
     error_message_for,
 )
 from ctiserver.tserver.events import ack_event, error_event, link_event, server_info, unregistered
-from ctiserver.tserver.iscc.refusals import IsccRefused
 from ctiserver.tserver.iscc.site import Iscc
 from ctiserver.tserver.port import (
     AuditCalls,
@@ -87,42 +69,6 @@ from ctiserver.tserver.registry import Registry
 from ctiserver.tserver.sessions import Refusal, SessionFact
 
 log = logging.getLogger(__name__)
-
-Handler = Callable[..., None]
-HANDLERS: Mapping[str, Handler] = {
-    **addresses.HANDLERS,
-    **calls.HANDLERS,
-    **transfers.HANDLERS,
-    **routing.HANDLERS,
-    **agents.HANDLERS,
-    **userdata.HANDLERS,
-    **private.HANDLERS,
-    # calls: DTMF, treatments, user events, DN features
-    **dtmf.HANDLERS,
-    **treatments.HANDLERS,
-    **user_events.HANDLERS,
-    **features.HANDLERS,
-    **older_treatments.HANDLERS,
-}
-# What carries out a request on a call moving to another site, with the access number.
-CARRY_OUT: Mapping[Purpose, Callable[..., None]] = {
-    Purpose.ROUTE: routing.route_call,
-    Purpose.MAKE_CALL: calls.make_call,
-    Purpose.CONSULT_TRANSFER: transfers.initiate_transfer,
-    Purpose.CONSULT_CONFERENCE: transfers.initiate_conference,
-    Purpose.MUTE_TRANSFER: transfers.mute_transfer,
-    Purpose.SINGLE_STEP_TRANSFER: transfers.single_step_transfer,
-}
-ISCC_REQUESTS = frozenset({"RequestGetAccessNumber", "RequestCancelReqGetAccessNumber"})
-# What the backup of a pair does itself; everything else is the primary's to do.
-BACKUP_SERVES = frozenset(
-    {
-        "RequestRegisterClient",
-        "RequestQueryServer",
-        "RequestRegisterAddress",
-        "RequestUnregisterAddress",
-    }
-)
 
 
 class TServerCore:
@@ -216,7 +162,7 @@ class TServerCore:
         name = message["Request"]
         ctx = RequestContext(client, message, name, message["ReferenceID"], at)
         try:
-            self._dispatch(ctx)
+            dispatch.dispatch(self, ctx)
         except CtiError as exc:
             self.refuse(ctx, exc)
         except Exception as exc:
@@ -232,43 +178,9 @@ class TServerCore:
         self.send(event, (client,), at)
         return self._flush()
 
-    def _dispatch(self, ctx: RequestContext) -> None:
-        if ctx.name != "RequestRegisterClient" and not self.clients.greeted(ctx.client):
-            raise NotYetRegisteredClient()
-        if self._role is ServerRole.BACKUP and ctx.name not in BACKUP_SERVES:
-            raise OnBackup(ctx.name)
-        if ctx.name in ISCC_REQUESTS or (ctx.name in PURPOSES and "Location" in ctx.message):
-            self._to_another_site(ctx)
-            return
-        handler = HANDLERS.get(ctx.name)
-        if handler is None:
-            raise NotSupported(f"{ctx.name} is not supported by this server")
-        handler(self, ctx)
-
-    def _to_another_site(self, ctx: RequestContext) -> None:
-        """A request naming a Location, or an ISCC request (docs/iscc.md).  A
-        missing Location, or this site's, means here."""
-        location = ctx.message.get("Location")
-        here = location is None or site_of(str(location)) == self._settings.location
-        if ctx.name in PURPOSES and here:
-            self._serve_here(ctx)
-        elif self.iscc is None:
-            raise IsccRefused(TError.FEATURE_NOT_INITED, "ISCC is not configured on this server")
-        elif ctx.name == "RequestCancelReqGetAccessNumber":
-            self.iscc.origin.cancel(ctx)
-        else:
-            self.iscc.origin.start(ctx)
-
-    def _serve_here(self, ctx: RequestContext) -> None:
-        """A request that names this very site as its Location."""
-        missing = REQUESTS[ctx.name].missing_here(ctx.message)
-        if missing is not None:
-            raise InvalidAttribute(f"{ctx.name} for this site needs {missing}")
-        HANDLERS[ctx.name](self, ctx)
-
     def carry_out(self, ctx: RequestContext, purpose: Purpose, to: Destination) -> None:
         """Do what *ctx* asked, with *to* (an access number) as its destination."""
-        CARRY_OUT[purpose](self, ctx, to)
+        dispatch.carry_out(self, ctx, purpose, to)
 
     # --- other sites (ISCC) --------------------------------------------------------------
 
