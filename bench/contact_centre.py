@@ -1,15 +1,17 @@
-"""Benchmark: a contact-centre mix through the embedded pbxsim.
+"""Benchmark: a contact-centre mix through pbxsim.
 
 Callers dial a routing point; a router routes each call to an ACD queue; the queue
 gives it to the longest-idle ready agent, who answers; a fifth of the calls are then
 consult-transferred to a supervisor, who answers and later releases; the others the
-agent releases.  The server runs in this process, the desktops in a child process.
+agent releases.  The server runs in this process, pbxsim in a process of its own
+(`--pbxsim embedded` puts it in the server's), the desktops in a child process.
 
 Prints calls per second, T-Library events per second, the server's latency from a CSTA
 event arriving to the T-Library event leaving, and the desktops' request-to-answer
 times, as percentiles.
 
     ./dev bench contact_centre [--callers 40] [--agents 40] [--seconds 10]
+                               [--pbxsim process|embedded]
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from probe import Probe, events_sent, percentiles, running
+from probe import Probe, add_switch_option, events_sent, percentiles, running, switch_for
 
 from ctiserver.app.config import AcdQueueSettings, Address, RoutingPointSettings, amend, demo
 from ctiserver.ids import DeviceId
@@ -211,20 +213,22 @@ def run_desktops(
     out.send(asyncio.run(desktops(address, callers, agents, seconds)))
 
 
-async def measure(callers: int, agents: int, seconds: float) -> None:
+async def measure(callers: int, agents: int, seconds: float, where: str) -> None:
     probe = Probe()
     probe.install()
-    async with running(site(callers, agents)) as service:
-        receive, send = multiprocessing.Pipe(duplex=False)
-        child = multiprocessing.get_context("spawn").Process(
-            target=run_desktops, args=(service.client_address, callers, agents, seconds, send)
-        )
-        before = events_sent(service)
-        child.start()
-        result = await asyncio.get_running_loop().run_in_executor(None, receive.recv)
-        child.join()
-        events = events_sent(service) - before
+    with switch_for(site(callers, agents), where) as (config, _):
+        async with running(config) as service:
+            receive, send = multiprocessing.Pipe(duplex=False)
+            child = multiprocessing.get_context("spawn").Process(
+                target=run_desktops, args=(service.client_address, callers, agents, seconds, send)
+            )
+            before = events_sent(service)
+            child.start()
+            result = await asyncio.get_running_loop().run_in_executor(None, receive.recv)
+            child.join()
+            events = events_sent(service) - before
     elapsed = result["elapsed"]
+    print(f"pbxsim:                    {where}")
     print(f"callers, agents:           {callers}, {agents} (+{len(SUPERVISORS)} supervisors)")
     calls, transfers = result["calls"], result["transfers"]
     print(f"calls completed:           {calls} in {elapsed:.1f} s ({transfers} transferred)")
@@ -240,11 +244,14 @@ def main() -> None:
     parser.add_argument("--callers", type=int, default=40)
     parser.add_argument("--agents", type=int, default=40)
     parser.add_argument("--seconds", type=float, default=10.0)
+    add_switch_option(parser)
     arguments = parser.parse_args()
     import uvloop
 
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(measure(arguments.callers, arguments.agents, arguments.seconds))
+        runner.run(
+            measure(arguments.callers, arguments.agents, arguments.seconds, arguments.pbxsim)
+        )
 
 
 if __name__ == "__main__":

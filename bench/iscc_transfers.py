@@ -1,7 +1,8 @@
 """Benchmark: transfers to another site (ISCC) against the same transfers kept local.
 
-Two sites run in this process, each a CTI server with its embedded pbxsim, the switches
-joined by a trunk and the servers by ISCC; the desks run in a child process.  Each lane
+Two sites run in this process, each a CTI server, with their pbxsims in processes of
+their own (`--pbxsim embedded` puts them in the servers'), the switches joined by a
+trunk and the servers by ISCC; the desks run in a child process.  Each lane
 is a caller and an agent at SiteA and a target DN at SiteA and at SiteB.  A lane loops:
 the caller dials the agent, the agent answers and single-step transfers the call to its
 target, the target answers, the caller hangs up.  The local phase transfers to the
@@ -11,7 +12,7 @@ the transfer request to the target's EventRinging (and, across sites, to
 EventRemoteConnectionSuccess) as percentiles, and the cross/local ratios.
 
     ./dev bench iscc_transfers [--lanes 20] [--seconds 5] [--xroute DirectUUI]
-                               [--loop uvloop|asyncio]
+                               [--pbxsim process|embedded] [--loop uvloop|asyncio]
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import statistics
 import time
 from typing import Any
 
-from probe import percentiles
+from probe import SwitchProcess, add_switch_option, percentiles, switch_for
 
 from ctiserver.app.config import Address, IsccPeer, IsccSettings, amend, demo
 from ctiserver.app.service import Service
@@ -43,10 +44,12 @@ def numbers(first: int, count: int) -> list[str]:
 
 
 def run_desks(sites: dict[str, tuple[str, int]], options: dict[str, Any], out: Any) -> None:
-    out.send(asyncio.run(_desks(sites, options)))
+    out.send(asyncio.run(_desks(sites, options, out)))
 
 
-async def _desks(sites: dict[str, tuple[str, int]], options: dict[str, Any]) -> dict[str, Any]:
+async def _desks(
+    sites: dict[str, tuple[str, int]], options: dict[str, Any], out: Any
+) -> dict[str, Any]:
     from ctiserver.client.connection import TClient
 
     lanes = options["lanes"]
@@ -69,7 +72,9 @@ async def _desks(sites: dict[str, tuple[str, int]], options: dict[str, Any]) -> 
     ]
     results = {}
     for phase in ("A", "B"):
+        out.send(("begin", phase))  # the sites' processes note their CPU time
         results[phase] = await _phase(phase, lane_desks, options)
+        out.send(("end", phase))
     for caller, agent, targets in lane_desks:
         for client in (caller, agent, *targets.values()):
             await client.close()
@@ -139,15 +144,11 @@ def site_b(lanes: int) -> Any:
     )
 
 
-def site_a(lanes: int, b: Service) -> Any:
+def site_a(lanes: int, trunk: tuple[str, int], iscc: tuple[str, int]) -> Any:
     extensions = numbers(CALLERS, lanes) + numbers(AGENTS, lanes) + numbers(TARGETS, lanes)
-    assert b.embedded is not None
-    trunk = b.embedded.trunk_address
-    assert trunk is not None
-    assert b.iscc_address is not None
     return amend(
         demo(),
-        iscc=IsccSettings(listen=FREE, peers={"SiteB": IsccPeer(Address(*b.iscc_address), "9")}),
+        iscc=IsccSettings(listen=FREE, peers={"SiteB": IsccPeer(Address(*iscc), "9")}),
         switch={"name": "SiteA", "reply_timeout": 30.0},
         server={"name": "tserver-a", "client_listen": FREE, "http_listen": None},
         site={
@@ -168,12 +169,37 @@ async def start(config: Any) -> tuple[Service, asyncio.Task[None]]:
 
 
 async def measure(options: dict[str, Any]) -> None:
-    b, b_task = await start(site_b(options["lanes"]))
-    a, a_task = await start(site_a(options["lanes"], b))
-    assert a.embedded is not None
-    await a.embedded.listener.wait_trunk("AB")
-    await a.runtime.peer_ready("SiteB").wait()
-    await b.runtime.peer_ready("SiteA").wait()
+    where = options["pbxsim"]
+    with switch_for(site_b(options["lanes"]), where) as (config_b, switch_b):
+        b, b_task = await start(config_b)
+        if switch_b is not None:
+            trunk = switch_b.trunk_address
+        else:
+            assert b.embedded is not None
+            trunk = b.embedded.trunk_address
+        assert trunk is not None
+        assert b.iscc_address is not None
+        with switch_for(site_a(options["lanes"], trunk, b.iscc_address), where) as (
+            config_a,
+            switch_a,
+        ):
+            a, a_task = await start(config_a)
+            if a.embedded is not None:
+                await a.embedded.listener.wait_trunk("AB")
+            await a.runtime.peer_ready("SiteB").wait()
+            await b.runtime.peer_ready("SiteA").wait()
+            result = await run_phases(a, b, options, [switch_a, switch_b])
+            for service, task in ((a, a_task), (b, b_task)):
+                service.stop()
+                await task
+    report(options, result)
+
+
+async def run_phases(
+    a: Service, b: Service, options: dict[str, Any], switches: list[SwitchProcess | None]
+) -> dict[str, Any]:
+    """Run the desks; each phase's result, with the CPU seconds of this process (both
+    servers) and of the pbxsims over it."""
     assert a.client_address is not None
     assert b.client_address is not None
     receive, send = multiprocessing.Pipe(duplex=False)
@@ -182,23 +208,35 @@ async def measure(options: dict[str, Any]) -> None:
         args=({"A": a.client_address, "B": b.client_address}, options, send),
     )
     child.start()
-    result = await asyncio.get_running_loop().run_in_executor(None, receive.recv)
+    marks: dict[tuple[str, str], tuple[float, float]] = {}
+    while True:
+        message = await asyncio.get_running_loop().run_in_executor(None, receive.recv)
+        if not isinstance(message, tuple):
+            break
+        switch_cpu = sum(s.cpu_seconds() for s in switches if s is not None)
+        marks[message] = (time.process_time(), switch_cpu)
     child.join()
-    for service, task in ((a, a_task), (b, b_task)):
-        service.stop()
-        await task
-    report(options, result)
+    result: dict[str, Any] = message
+    for phase in ("A", "B"):
+        began, ended = marks["begin", phase], marks["end", phase]
+        result[phase]["cpu"] = (ended[0] - began[0], ended[1] - began[1])
+    return result
 
 
 def report(options: dict[str, Any], result: dict[str, Any]) -> None:
     local, cross = result["A"], result["B"]
     local_rate = local["transfers"] / local["elapsed"]
     cross_rate = cross["transfers"] / cross["elapsed"]
+    print(f"pbxsim:                          {options['pbxsim']}")
     print(f"lanes (concurrent calls):        {options['lanes']}")
     print(f"transaction type:                {options['xroute']}")
     print(f"local transfers per second:      {local_rate:.0f} ({local['transfers']})")
     print(f"cross-site transfers per second: {cross_rate:.0f} ({cross['transfers']})")
     print(f"  ratio cross/local:             {cross_rate / local_rate:.2f}")
+    for label, phase in (("local", local), ("cross-site", cross)):
+        servers, switches = (cpu * 1e6 / max(phase["transfers"], 1) for cpu in phase["cpu"])
+        print(f"CPU per {label} transfer:".ljust(33) + f"servers {servers:.0f} us, ", end="")
+        print(f"pbxsims {switches:.0f} us" if options["pbxsim"] == "process" else "(embedded)")
     print(f"local: request -> target rings:  {percentiles(local['ringing'])}")
     print(f"cross: request -> target rings:  {percentiles(cross['ringing'])}")
     print(f"cross: request -> success event: {percentiles(cross['matched'])}")
@@ -221,6 +259,7 @@ def main() -> None:
         default="DirectUUI",
         choices=["Route", "RouteUUI", "DirectUUI", "DirectANI", "DirectNoToken", "DirectDigits"],
     )
+    add_switch_option(parser)
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
     arguments = parser.parse_args()
     factory = None
@@ -229,7 +268,12 @@ def main() -> None:
 
         factory = uvloop.new_event_loop
     print(f"event loop:                      {arguments.loop}")
-    options = {"lanes": arguments.lanes, "seconds": arguments.seconds, "xroute": arguments.xroute}
+    options = {
+        "lanes": arguments.lanes,
+        "seconds": arguments.seconds,
+        "xroute": arguments.xroute,
+        "pbxsim": arguments.pbxsim,
+    }
     with asyncio.Runner(loop_factory=factory) as runner:
         runner.run(measure(options))
 

@@ -1,15 +1,31 @@
-"""What the benchmarks share: the in-server latency probe, percentiles, and a running
-server with its embedded pbxsim."""
+"""What the benchmarks share: the in-server latency probe, percentiles, a running server,
+and pbxsim in a process of its own.
+
+The benchmarks run pbxsim in its own process by default (`--pbxsim process`), as a real
+switch would be: the server's figures are then the server's alone.  `--pbxsim embedded`
+runs it inside the server's process instead, as `ctiserver run` does with no `[switch]
+link`.
+"""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import multiprocessing
+import os
+import re
+import signal
 import statistics
+import subprocess
+import sys
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
 
-from ctiserver.app.config import Config
+from ctiserver.app import collector
+from ctiserver.app.config import Address, Config, amend
+from ctiserver.app.parts import pbx_config
 from ctiserver.app.service import Service
 from ctiserver.link.connection import CstaLink
 from ctiserver.server.runtime import Runtime
@@ -97,11 +113,109 @@ def events_sent(service: Service) -> float:
 
 @asynccontextmanager
 async def running(config: Config) -> AsyncIterator[Service]:
+    """The server up, with the garbage collector set as `ctiserver run` sets it."""
+    collector.starting()
     service = Service(config, announce=lambda line: None)
+    collector.freeze()
     task = asyncio.create_task(service.run())
     await service.runtime.link_ready.wait()
+    collector.started()
     try:
         yield service
     finally:
         service.stop()
         await task
+
+
+# --- pbxsim in a process of its own ---------------------------------------------------------
+
+
+def add_switch_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--pbxsim",
+        choices=["process", "embedded"],
+        default="process",
+        help="run pbxsim in a process of its own (the default) or inside the server's",
+    )
+
+
+class SwitchProcess:
+    """pbxsim serving a configuration's lines from a child process (with uvloop).
+
+    `address` is where it accepts CSTA links, `trunk_address` where it accepts trunks
+    (when the configuration has `trunk_listen`); `cpu_seconds()` is its CPU time so far.
+    Once built, every trunk that dials a peer is up.
+    """
+
+    def __init__(self, config: Config) -> None:
+        receive, send = multiprocessing.Pipe(duplex=False)
+        context = multiprocessing.get_context("spawn")
+        self.process = context.Process(
+            target=_switch_main, args=(pbx_config(config), send), daemon=True
+        )
+        self.process.start()
+        self.address: tuple[str, int]
+        self.trunk_address: tuple[str, int] | None
+        self.address, self.trunk_address = receive.recv()
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU of the child so far (Linux: /proc), or NaN."""
+        try:
+            with open(f"/proc/{self.process.pid}/stat") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except OSError:
+            return float("nan")
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.join(10)
+
+
+def _switch_main(config: Any, out: Any) -> None:
+    import uvloop
+
+    from ctiserver.pbxsim.listener import PbxListener
+    from ctiserver.pbxsim.switch import Switch
+
+    async def serve() -> None:
+        collector.starting()  # as `ctiserver pbxsim` does
+        listener = PbxListener(Switch(config), "127.0.0.1", 0)
+        address = await listener.start()
+        collector.started()
+        for trunk in config.trunks:
+            if trunk.peer is not None:
+                await listener.wait_trunk(trunk.name)
+        out.send((address, listener.trunk_address))
+        stopping = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
+        await stopping.wait()
+        await listener.stop()
+
+    uvloop.run(serve())
+
+
+@contextmanager
+def switch_for(config: Config, where: str) -> Iterator[tuple[Config, SwitchProcess | None]]:
+    """*config* as the server should run it: linked to pbxsim in its own process
+    (*where* = "process"), or unchanged (embedded)."""
+    if where == "embedded":
+        yield config, None
+        return
+    switch = SwitchProcess(config)
+    try:
+        yield amend(config, switch={"link": Address(*switch.address)}), switch
+    finally:
+        switch.stop()
+
+
+def instructions(script: str, *arguments: str) -> int:
+    """The instructions valgrind's callgrind counts in `python script arguments...`
+    (this process's interpreter; the processes it spawns run natively)."""
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+    command += [sys.executable, script, *arguments]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    found = re.search(r"Collected : (\d+)", result.stderr)
+    if found is None:
+        raise RuntimeError(f"no instruction count from valgrind:\n{result.stderr[-2000:]}")
+    return int(found.group(1))

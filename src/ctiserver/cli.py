@@ -176,6 +176,7 @@ def _load(path: Path | None) -> Config:
 
 
 def _run(arguments: argparse.Namespace) -> int:
+    from ctiserver.app import collector
     from ctiserver.app.service import Service
 
     config = _load(arguments.config)
@@ -184,28 +185,40 @@ def _run(arguments: argparse.Namespace) -> int:
     validate(config, command="run")
     apply_log_settings = _log_settings(arguments)
     apply_log_settings(config)
+    collector.starting()
     service = Service(config, on_log_settings=apply_log_settings)
+
+    async def freeze_when_up() -> None:
+        await service.runtime.link_ready.wait()
+        collector.started()  # the monitors and the model of every DN
 
     async def serve() -> None:
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, service.stop)
         loop.add_signal_handler(signal.SIGTERM, service.stop)
         loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(service.reload()))
-        await service.run()
+        collector.freeze()  # the configuration and the DN table
+        frozen = loop.create_task(freeze_when_up())
+        try:
+            await service.run()
+        finally:
+            frozen.cancel()
 
     _run_loop(serve())
     return 0
 
 
 def _pbxsim(arguments: argparse.Namespace) -> int:
+    from ctiserver.app import collector
     from ctiserver.app.embedded import serve_standalone
 
     config = _load(arguments.config)
     validate(config, command="pbxsim")
     _log_settings(arguments)(config)
+    collector.starting()
 
     async def serve() -> None:
-        task = asyncio.create_task(serve_standalone(config))
+        task = asyncio.create_task(serve_standalone(config, started=collector.started))
         loop = asyncio.get_running_loop()
         for number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(number, task.cancel)

@@ -9,8 +9,8 @@ from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 from hypothesis import strategies as st
 
-from ctiserver.csta import codec
 from ctiserver.csta.failure import CSTAErrorCode, ErrorCategory
+from ctiserver.csta.plans import catalogue
 from ctiserver.csta.types import ConnectionID, PrivateData, PrivateElement
 
 # XML 1.0 characters, no controls, no surrogates or non-characters; the codec strips
@@ -83,6 +83,6 @@ def structs(cls: type) -> st.SearchStrategy[Any]:
 
 
 def messages() -> st.SearchStrategy[Any]:
-    classes = sorted(codec._catalogue().values(), key=lambda cls: cls.__name__)
+    classes = sorted(catalogue().values(), key=lambda cls: cls.__name__)
     error = st.builds(CSTAErrorCode, category=st.sampled_from(list(ErrorCategory)), value=TEXT)
     return st.one_of(error, *(structs(cls) for cls in classes if cls is not CSTAErrorCode))

@@ -12,7 +12,7 @@ from ctiserver.csta.enumerations import SystemStatusValue
 from ctiserver.csta.events import DeliveredEvent
 from ctiserver.csta.failure import CSTAErrorCode, ErrorCategory
 from ctiserver.csta.framing import wrap
-from ctiserver.csta.session import NEED_DATA, CstaSession, Inbound, Role
+from ctiserver.csta.session import INVOKE_IDS, NEED_DATA, CstaSession, Inbound, InvokeIds, Role
 from ctiserver.csta.system import SystemStatus, SystemStatusResponse
 from ctiserver.csta.types import ConnectionID
 from ctiserver.errors import LocalProtocolError, RemoteProtocolError
@@ -68,6 +68,56 @@ def test_invoke_ids_cycle_and_skip_outstanding_ones() -> None:
     assert seen == set(range(1, 9999))
     with pytest.raises(LocalProtocolError, match="outstanding"):
         application.send_request(request)
+
+
+def test_a_window_of_requests_never_meets_an_invoke_id_still_outstanding() -> None:
+    # 100,000 requests, 5,000 in flight at any time, answered oldest first
+    application, switch = pair()
+    request = SystemStatus(system_status=SystemStatusValue.NORMAL)
+    in_flight: dict[InvokeId, None] = {}
+    for _ in range(100_000):
+        if len(in_flight) == 5_000:
+            oldest = next(iter(in_flight))
+            del in_flight[oldest]
+            (answered,) = receive(application, switch.send_response(oldest, SystemStatusResponse()))
+            assert answered.invoke_id == oldest
+        invoke_id, _ = application.send_request(request)
+        assert invoke_id not in in_flight
+        assert 1 <= invoke_id <= 9998
+        in_flight[invoke_id] = None
+    assert application.outstanding == 5_000
+
+
+def test_freed_invoke_ids_come_back_oldest_first() -> None:
+    ids = InvokeIds()
+    first = [ids.allocate() for _ in range(INVOKE_IDS)]
+    assert first == list(range(1, 9999))
+    for invoke_id in (InvokeId(500), InvokeId(7), InvokeId(9998)):
+        ids.free(invoke_id)
+    assert [ids.allocate() for _ in range(3)] == [500, 7, 9998]
+
+
+def test_an_abandoned_invoke_id_is_reused_only_when_no_other_is_free() -> None:
+    ids = InvokeIds()
+    taken = [ids.allocate() for _ in range(INVOKE_IDS)]
+    ids.abandon(taken[0])
+    ids.free(taken[1])
+    assert ids.allocate() == taken[1]  # the free one first
+    assert ids.allocate() == taken[0]  # then, with nothing else free, the abandoned one
+    assert not ids.late_reply(taken[0])  # reused: a reply under it is its new request's
+    with pytest.raises(LocalProtocolError, match="outstanding"):
+        ids.allocate()
+
+
+def test_a_late_reply_frees_the_abandoned_invoke_id() -> None:
+    ids = InvokeIds()
+    taken = [ids.allocate() for _ in range(INVOKE_IDS)]
+    ids.abandon(taken[5])
+    assert ids.late_reply(taken[5])
+    assert not ids.late_reply(taken[5])  # a second reply is not late, it is unknown
+    assert ids.allocate() == taken[5]
+    with pytest.raises(LocalProtocolError, match="outstanding"):
+        ids.allocate()  # the quarantine's stale entry is skipped
 
 
 def test_reply_to_an_unknown_invoke_id_is_a_remote_error_but_not_fatal() -> None:

@@ -55,6 +55,8 @@ def test_a_backup_fed_the_journal_holds_the_primary_state_at_every_step() -> Non
     c1 = wire.take(client)[0]["ConnID"]
     steps = [
         lambda: wire.ask(client, "RequestAnswerCall", ThisDN="7002", ConnID=c1),
+        lambda: wire.ask(client, "RequestRegisterAll"),
+        lambda: wire.ask(client, "RequestSetInputMask", InputMask=["EventReleased"]),
         lambda: wire.ask(client, "RequestMuteTransfer", ThisDN="7002", ConnID=c1, OtherDN="7003"),
         lambda: wire.perform(wire.core.client_disconnected(client, wire.now())),
         lambda: wire.phone(Answer(DeviceId("7003"))),

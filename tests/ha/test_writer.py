@@ -18,6 +18,7 @@ from ctiserver.ha.settings import HaSettings
 from ctiserver.ha.writer import JournalWriter
 from ctiserver.ids import DeviceId
 from ctiserver.model.changes import AgentIntended
+from ctiserver.model.values import AgentIntent
 from ctiserver.tlib.vocabulary import AgentWorkMode
 from ctiserver.tserver.port import Deliver, Journal, Resend
 from tests.ha.conftest import NatsServer, pair_settings
@@ -38,7 +39,13 @@ async def js(nats_server: NatsServer) -> AsyncIterator[tuple[JetStreamContext, H
 
 def journal(n: int) -> Journal:
     return Journal(
-        (AgentIntended(dn=DeviceId(f"70{n:02d}"), work_mode=AgentWorkMode.AUTO_IN),), (), n
+        (
+            AgentIntended(
+                dn=DeviceId(f"70{n:02d}"), intent=AgentIntent(work_mode=AgentWorkMode.AUTO_IN)
+            ),
+        ),
+        (),
+        n,
     )
 
 

@@ -23,7 +23,7 @@ from ctiserver.csta.system import (
     SystemRegisterResponse,
     SystemStatus,
 )
-from ctiserver.ids import CallId, MonitorCrossRefId
+from ctiserver.ids import CallId, InvokeId, MonitorCrossRefId
 
 
 class FakeSwitch:
@@ -32,11 +32,20 @@ class FakeSwitch:
 
     `mute = True` makes it ignore keep-alive polls too.  `send_raw()` writes bytes to
     every connected application; `send_event()` an event to them.  A SnapshotCall of a
-    call in `forgotten` gets invalidCallID: the switch no longer has it.
+    call in `forgotten` gets invalidCallID: the switch no longer has it.  A request of a
+    type in `hold_for` waits in `held` until `release()` answers it (`most_held` is the
+    most that ever waited at once).  MonitorStart for a device in `unknown` is refused
+    with invalidMonitorObject.
     """
 
-    def __init__(self, *, silent_for: tuple[type, ...] = (MakeCall,)) -> None:
+    def __init__(
+        self, *, silent_for: tuple[type, ...] = (MakeCall,), hold_for: tuple[type, ...] = ()
+    ) -> None:
         self.silent_for = silent_for
+        self.hold_for = hold_for
+        self.held: list[tuple[asyncio.StreamWriter, CstaSession, InvokeId, Message]] = []
+        self.most_held = 0
+        self.unknown: set[str] = set()
         self.mute = False
         self.received: list[Message] = []
         self.arrived = asyncio.Event()
@@ -68,6 +77,21 @@ class FakeSwitch:
         for writer, session in self._writers:
             writer.write(session.send_event(event))  # type: ignore[arg-type]
 
+    def release(self) -> int:
+        """Answer every held request; how many there were."""
+        held, self.held = self.held, []
+        for writer, session, invoke_id, message in held:
+            reply = self._reply(message)
+            assert reply is not None
+            writer.write(session.send_response(invoke_id, reply))
+        return len(held)
+
+    async def wait_held(self, count: int) -> None:
+        """Wait until *count* requests are held; put a timeout around it."""
+        while len(self.held) < count:
+            self.arrived.clear()
+            await self.arrived.wait()
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
         session = CstaSession(Role.SWITCHING_FUNCTION)
@@ -80,6 +104,10 @@ class FakeSwitch:
                 while (inbound := session.next_message()) is not NEED_DATA:
                     self.received.append(inbound.message)
                     self.arrived.set()
+                    if isinstance(inbound.message, self.hold_for):
+                        self.held.append((writer, session, inbound.invoke_id, inbound.message))
+                        self.most_held = max(self.most_held, len(self.held))
+                        continue
                     reply = self._reply(inbound.message)
                     if reply is not None:
                         writer.write(session.send_response(inbound.invoke_id, reply))
@@ -90,6 +118,8 @@ class FakeSwitch:
         match message:
             case SystemRegister():
                 return SystemRegisterResponse(sys_stat_register_id="1")
+            case MonitorStart(device_object=device) if device in self.unknown:
+                return CSTAErrorCode(category=ErrorCategory.OPERATION, value="invalidMonitorObject")
             case MonitorStart(device_object=device):
                 return MonitorStartResponse(monitor_cross_ref_id=MonitorCrossRefId(device))
             case SnapshotDevice():

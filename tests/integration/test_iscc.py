@@ -75,6 +75,8 @@ async def test_routing_to_another_site(make_site: SiteFactory, xroute: str, reso
     assert set(success) == SUCCESS
     await agent.answer_call("7101", ringing["ConnID"])
     await expect(agent, "EventEstablished")
+    reached = await expect(caller, "EventNetworkReached", ConnID=c1, OtherTrunk="AB")
+    assert reached["NetworkCallID"] == ringing["NetworkCallID"]  # the same at both sites
     await expect(caller, "EventEstablished", ConnID=c1)
     assert not site_b.service.runtime.core.iscc.table.reservations  # type: ignore[union-attr]
 
@@ -103,6 +105,7 @@ async def test_a_call_made_to_another_site(make_site: SiteFactory, xroute: str) 
         LastTransferHomeLocation="SiteA",
         CallType="Inbound",
     )
+    await expect(a, "EventNetworkReached", ConnID=c1)
     await expect(
         a,
         "EventRemoteConnectionSuccess",
@@ -130,6 +133,7 @@ async def test_a_consultation_transfer_to_another_site_keeps_the_user_data(
     await expect(b, "EventHeld")
     c2 = (await expect(b, "EventDialing", CallType="Consult", OtherDN="97103"))["ConnID"]
     ringing = await expect(remote, "EventRinging", ThisDN="7103", UserData={"order": "9"})
+    await expect(b, "EventNetworkReached", ConnID=c2)
     await expect(b, "EventRemoteConnectionSuccess", ConnID=c2, ReferenceID=held["ReferenceID"])
     await remote.answer_call("7103", ringing["ConnID"])
     await expect(remote, "EventEstablished")
@@ -260,6 +264,7 @@ async def test_a_call_that_never_matches_fails_after_timeout(make_site: SiteFact
     )
     ringing = await expect(b, "EventRinging", ANI="007001", UserData={})
     await expect(a, "EventDialing")
+    await expect(a, "EventNetworkReached")
     failed = await expect(
         a,
         "EventRemoteConnectionFailed",
@@ -283,6 +288,7 @@ async def test_the_caller_hanging_up_on_the_way_fails_and_frees_the_resource(
     await expect(b, "EventRinging")  # it arrived, but nothing can match it
     await expect(a, "EventDialing")
     await a.release_call("7001", dialing["ConnID"])
+    await expect(a, "EventNetworkReached")
     await expect(a, "EventReleased")
     await expect(
         a,
@@ -406,6 +412,7 @@ async def test_reroute_sends_a_call_back_to_be_routed_again(make_site: SiteFacto
     await expect(router, "EventRemoteConnectionSuccess")
     await agent.answer_call("7101", ringing["ConnID"])
     await expect(agent, "EventEstablished")
+    await expect(caller, "EventNetworkReached")
     await expect(caller, "EventEstablished")
     # to a DN that is not a routing point: refused by SiteA
     refused = await agent.single_step_transfer(
@@ -462,6 +469,7 @@ async def test_three_sites_a_call_transferred_on_keeps_its_data_everywhere(
     at_b = await expect(agent_b, "EventRinging", UserData={"case": "3S"})
     await agent_b.answer_call("7101", at_b["ConnID"])
     await expect(agent_b, "EventEstablished")
+    await expect(caller, "EventNetworkReached")
     await expect(caller, "EventEstablished")
     # SiteB consults SiteC and transfers the call there: A - B - C
     await agent_b.initiate_transfer(
@@ -472,6 +480,7 @@ async def test_three_sites_a_call_transferred_on_keeps_its_data_everywhere(
     at_c = await expect(
         agent_c, "EventRinging", UserData={"case": "3S"}, LastTransferHomeLocation="SiteB"
     )
+    await expect(agent_b, "EventNetworkReached", ConnID=consult)
     await expect(agent_b, "EventRemoteConnectionSuccess", ConnID=consult)
     await agent_c.answer_call("7201", at_c["ConnID"])
     await expect(agent_c, "EventEstablished")
@@ -495,6 +504,7 @@ async def test_the_remote_server_restarted_in_mid_transaction(make_site: SiteFac
     await expect(a, "EventDialing")
     trunk, iscc = trunk_to(site_b), iscc_of(site_b)
     site_b.service.stop()
+    await expect(a, "EventNetworkReached")
     failed = await expect(
         a,
         "EventRemoteConnectionFailed",
@@ -515,6 +525,7 @@ async def test_the_remote_server_restarted_in_mid_transaction(make_site: SiteFac
     await a.make_call("7001", "7106", user_data={"n": 2}, Location="SiteB", XRouteType="DirectUUI")
     await expect(b, "EventRinging", UserData={"n": 2})
     await expect(a, "EventDialing")
+    await expect(a, "EventNetworkReached")
     await expect(a, "EventRemoteConnectionSuccess")
 
 
@@ -651,6 +662,7 @@ async def test_party_events_of_a_linked_call_reach_the_other_site(make_site: Sit
     await b.answer_call("7101", at_b)
     await expect(b, "EventEstablished")
     await expect(a, "EventDialing")
+    await expect(a, "EventNetworkReached")
     await expect(a, "EventRemoteConnectionSuccess")
     await expect(a, "EventEstablished", ConnID=c1)
     held = await b.initiate_transfer("7101", at_b, "7102")

@@ -74,6 +74,7 @@ async def make_call_flow(
     conn = str(dialing["ConnID"])
     await expect(near, "EventDialing", ConnID=conn)
     far_conn = await arrives(far, far_dn, data, conn)
+    await expect(near, "EventNetworkReached", ConnID=conn)
     await expect(
         near, "EventRemoteConnectionSuccess", ConnID=conn, ReferenceID=dialing["ReferenceID"]
     )
@@ -128,6 +129,7 @@ async def consultation_flow(site_a: Site, site_b: Site) -> None:
     await expect(b, "EventHeld", ConnID=conn)
     consultation = str((await expect(b, "EventDialing", CallType="Consult"))["ConnID"])
     far_conn = await arrives(far, "7107", data, consultation)
+    await expect(b, "EventNetworkReached", ConnID=consultation)
     await expect(
         b, "EventRemoteConnectionSuccess", ConnID=consultation, ReferenceID=held["ReferenceID"]
     )

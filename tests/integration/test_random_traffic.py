@@ -111,6 +111,52 @@ actions = st.one_of(
         st.sampled_from(["RequestAgentLogout", "RequestAgentReady", "RequestAgentNotReady"]), dn
     ),
     st.tuples(st.just("RequestAttachUserData"), dn, conn),
+    # agents and supervision (docs/agents.md, docs/supervision.md)
+    st.tuples(
+        st.just("RequestReserveAgent"), dn, st.sampled_from([-1, 0, 50, 5000]), st.integers(0, 2)
+    ),
+    st.tuples(st.just("RequestAgentSetIdleReason"), dn, st.sampled_from([-1, 0, 12])),
+    st.tuples(
+        st.just("RequestMonitorNextCall"),
+        dn,
+        dn,
+        st.sampled_from(["OneCall", "AllCalls"]),
+        st.sampled_from(["mute", "connect", "coach"]),
+        st.sampled_from(["call", "agent"]),
+    ),
+    st.tuples(st.just("RequestCancelMonitoring"), dn),
+    st.tuples(st.sampled_from(["RequestSetMuteOn", "RequestSetMuteOff"]), dn, conn),
+    st.tuples(st.sampled_from(["RequestListenDisconnect", "RequestListenReconnect"]), dn, conn, dn),
+    # queries and subscriptions (docs/protocol.md, Queries)
+    st.tuples(
+        st.sampled_from(["RequestQuerySwitch", "RequestRegisterAll", "RequestUnregisterAll"]), dn
+    ),
+    st.tuples(
+        st.just("RequestQueryLocation"),
+        dn,
+        st.sampled_from(["AllLocations", "MonitorAllLocations"]),
+    ),
+    st.tuples(
+        st.just("RequestSetInputMask"),
+        dn,
+        st.sampled_from([(), ("EventRinging", "EventEstablished"), ("EventBogus",)]),
+    ),
+    st.tuples(
+        st.just("RequestQueryAddress"),
+        st.sampled_from([*STATIONS, Q]),
+        st.sampled_from(
+            [
+                "AssociationStatus",
+                "QueueLoginAudit",
+                "QueueStatus",
+                "NumberOfTrunksInUse",
+                "NumberOfIdleTrunks",
+                "MessageWaitingStatus",
+                "CallForwardingStatus",
+                "SendAllCallsStatus",
+            ]
+        ),
+    ),
     # calls: call types, DTMF, treatments, user events, DN features
     st.tuples(st.just("RequestMakeCall"), dn, number, st.sampled_from(MAKE_CALL_TYPES)),
     st.tuples(st.just("RequestRouteCall"), st.just(RP), conn, number, st.sampled_from(ROUTE_TYPES)),
@@ -168,8 +214,28 @@ def attributes(action: tuple[Any, ...], conns: list[str]) -> dict[str, Any]:
             return {"ThisDN": this_dn}
         case "RequestAgentLogin":
             return {"ThisDN": this_dn, "AgentID": rest[0], "AgentWorkMode": rest[1], "ThisQueue": Q}
-        case "RequestAgentLogout" | "RequestAgentReady" | "RequestAgentNotReady":
+        case "RequestAgentNotReady":
+            return {"ThisDN": this_dn, "Reasons": {"why": "r"}, "Extensions": {"ReasonCode": 7}}
+        case "RequestAgentLogout" | "RequestAgentReady":
             return {"ThisDN": this_dn}
+        case "RequestReserveAgent":
+            return {"ThisDN": this_dn, "Timeout": rest[0], "Priority": rest[1]}
+        case "RequestAgentSetIdleReason":
+            return {"ThisDN": this_dn, "AgentIdleReason": rest[0]}
+        case "RequestMonitorNextCall":
+            kind, mode, scope = rest[1:]
+            extensions = {"MonitorMode": mode, "MonitorScope": scope}
+            return {"ThisDN": this_dn, "OtherDN": rest[0], "MonitorNextCallType": kind, "Extensions": extensions}  # fmt: skip
+        case "RequestCancelMonitoring":
+            return {"ThisDN": this_dn}
+        case "RequestQuerySwitch" | "RequestRegisterAll" | "RequestUnregisterAll":
+            return {}
+        case "RequestQueryLocation":
+            return {"LocationInfoType": rest[0]}
+        case "RequestSetInputMask":
+            return {"InputMask": list(rest[0])}
+        case "RequestQueryAddress":
+            return {"ThisDN": this_dn, "InfoType": rest[0]}
         case "RequestAttachUserData":
             return {"ThisDN": this_dn, "ConnID": pick(rest[0]), "UserData": {"k": this_dn}}
         case "RequestCompleteTransfer" | "RequestAlternateCall" | "RequestReconnectCall":

@@ -154,7 +154,7 @@ def test_a_record_with_one_field_replaced_by_any_json(record: Any, data: st.Data
         b'["CallForgotten", {"conn_id": "c", "extra": 1}]',
         b'["DnsReconfigured", {"dns": [["7001", "DN"]]}]',
         b'["DnsReconfigured", {"dns": {"7001": "Trunk"}}]',
-        b'["AgentIntended", {"dn": "7001", "work_mode": "Sleeping"}]',
+        b'["AgentIntended", {"dn": "7001", "intent": {"work_mode": "Sleeping"}}]',
         b'["RouteDialogueOpened", {"dialogue": "7"}]',
         b'["CallCreated", {"call": {"conn_id": "c", "call_id": "1", "user_data": []}}]',
         b'["CallCreated", {"call": {"conn_id": "c", "call_id": "1", "expected": 5}}]',
@@ -166,8 +166,7 @@ def test_garbage_is_a_remote_protocol_error(line: bytes) -> None:
 
 
 def test_an_integer_where_a_float_is_declared_is_read_as_one() -> None:
-    """JSON writes 2.0 as 2; no record declares a float today, so the rule is pinned on
-    the decoder of a value with one."""
+    """JSON writes 2.0 as 2 (an agent's emulated timer, Agent.until, is a float)."""
     from ctiserver.model import encoding
 
     read = encoding._decoder(float)

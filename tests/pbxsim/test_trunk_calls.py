@@ -92,6 +92,7 @@ def test_a_call_dialled_at_a_reaches_b_as_an_inbound_call() -> None:
                 cause=Cause.NEW_CALL,
                 network_calling_device="7001",
                 network_called_device="97002",
+                associated_calling_device="A",  # the switch it came from
                 private_data=private(leaf("networkCallID", "A-1")),
             )
         ]

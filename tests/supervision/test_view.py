@@ -448,7 +448,14 @@ def test_loading_again_makes_known_calls_and_agents_agree_with_the_core(centre: 
     snapshot = CoreSnapshot(
         dns=DEMO_DNS,
         agents=(
-            SnapshotAgent(dn=D, agent_id="1001", queue=Q, state="NotReady", work_mode="AuxWork"),
+            SnapshotAgent(
+                dn=D,
+                agent_id="1001",
+                queue=Q,
+                state="NotReady",
+                work_mode="AuxWork",
+                reason="Lunch",
+            ),
         ),
         calls=(
             SnapshotCall(
@@ -478,3 +485,4 @@ def test_loading_again_makes_known_calls_and_agents_agree_with_the_core(centre: 
         T0 + 5,
         0,
     )
+    assert agent["reason"] == "Lunch"  # the core's, as its NotReady event would say

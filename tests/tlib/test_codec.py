@@ -143,9 +143,30 @@ def test_time_is_written_as_datetime_writes_it(epoch: float) -> None:
     assert format_time(epoch) == expected.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def test_time_within_one_second_and_across_seconds() -> None:
+    assert format_time(1795000000.5) == "2026-11-18T11:06:40.500000Z"
+    assert format_time(1795000000.9999996) == "2026-11-18T11:06:41.000000Z"
+    assert format_time(1795000001.25) == "2026-11-18T11:06:41.250000Z"
+    assert format_time(1795000000.000001) == "2026-11-18T11:06:40.000001Z"
+
+
 def test_requests_a_csta_switch_cannot_serve_say_why() -> None:
     with pytest.raises(InvalidRequest) as refused:
         check({"Request": "RequestOpenVoiceFile", "ReferenceID": 3})
     assert refused.value.code is TError.UNSUP_OPER
     assert refused.value.reference_id == 3
     assert str(refused.value).startswith("RequestOpenVoiceFile is an IVR's")
+
+
+@pytest.mark.parametrize(
+    ("request_", "why"),
+    [
+        ("RequestSetDNInfo", "RequestSetDNInfo carries DN state between the members of a"),
+        ("RequestLostBackupConnection", "RequestLostBackupConnection is for a T-Server pair"),
+    ],
+)
+def test_requests_between_the_members_of_a_pair_say_why(request_: str, why: str) -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        check({"Request": request_, "ReferenceID": 4})
+    assert (refused.value.code, refused.value.reference_id) == (TError.UNSUP_OPER, 4)
+    assert str(refused.value).startswith(why)

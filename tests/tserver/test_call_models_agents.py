@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from ctiserver.pbxsim.config import AcdGroup
-from tests.tserver.seen import DESTINATION, ORIGINATION, Seen, error, heard
+from ctiserver.tlib.requests import InvalidRequest, check
+from tests.tserver.seen import DESTINATION, ORIGINATION, REMOTE, Seen, error, heard
 from tests.wire import PBX, QUEUE, Wire
 
 A, D = "7001", "7004"
@@ -69,7 +70,7 @@ def test_not_ready_aux_work_and_after_call_work_then_logout() -> None:
     ready = wire.ask(d, "RequestAgentReady", ThisDN=D, AgentWorkMode="ManualIn")
     out = wire.ask(d, "RequestAgentLogout", ThisDN=D)
     assert heard(wire, d) == [
-        agent("EventAgentNotReady", "AuxWork", ReferenceID=aux),
+        agent("EventAgentNotReady", "AuxWork", Reasons={"why": "lunch"}, ReferenceID=aux),
         agent("EventAgentNotReady", "AfterCallWork", ReferenceID=acw),
         agent("EventAgentReady", "ManualIn", ReferenceID=ready),
         agent("EventAgentLogout", "ManualIn", ReferenceID=out),
@@ -160,7 +161,7 @@ def test_wrap_up_after_an_acd_call() -> None:
     heard(wire, d)
     wire.ask(a, "RequestReleaseCall", ThisDN=A, ConnID=c1.conn_id)
     assert heard(wire, d) == [
-        c1.event("EventReleased", D, DESTINATION, A, ThisQueue=QUEUE),
+        c1.event("EventReleased", D, DESTINATION, A, ThisQueue=QUEUE, released=REMOTE),
         agent("EventAgentNotReady", "AfterCallWork"),  # no ReferenceID: nobody asked
     ]
     status = wire.ask(d, "RequestQueryAddress", ThisDN=D, InfoType="AgentStatus")
@@ -215,3 +216,46 @@ def test_the_agent_of_a_queue_call_is_on_the_ringing_event() -> None:
     ]
     wire.ask(d, "RequestAnswerCall", ThisDN=D, ConnID=c1.conn_id)
     assert heard(wire, a) == [c1.event("EventEstablished", A, ORIGINATION, D)]
+
+
+def test_set_idle_reason_gives_a_not_ready_agent_its_reason() -> None:
+    wire = Wire()
+    logged_in(wire, "ManualIn")
+    supervisor = wire.client(D)
+    heard(wire, d)
+    heard(wire, supervisor)
+    idle = wire.ask(d, "RequestAgentSetIdleReason", ThisDN=D, AgentIdleReason=7, Reasons={"why": "training"})  # fmt: skip
+    told = agent("EventAgentNotReady", "AuxWork", Reasons={"why": "training"}, Extensions={"ReasonCode": "7"})  # fmt: skip
+    assert heard(wire, d) == [{**told, "ReferenceID": idle}]
+    assert heard(wire, supervisor) == [told]
+    assert wire.switch.view().agent("1001").reason_code == "7"  # type: ignore[union-attr]
+    # In after-call work the agent stays in it.
+    wire.ask(d, "RequestAgentNotReady", ThisDN=D, AgentWorkMode="AfterCallWork")
+    heard(wire, d)
+    wrap = wire.ask(d, "RequestAgentSetIdleReason", ThisDN=D, AgentIdleReason=0)
+    assert heard(wire, d) == [
+        agent(
+            "EventAgentNotReady", "AfterCallWork", Extensions={"ReasonCode": "0"}, ReferenceID=wrap
+        )
+    ]
+    info = wire.ask(d, "RequestQueryAddress", ThisDN=D, InfoType="AgentStatus")
+    (answer,) = heard(wire, d)
+    assert (answer["ReferenceID"], answer["Extensions"]["ReasonCode"]) == (info, "0")
+
+
+def test_set_idle_reason_refusals() -> None:
+    wire = Wire()
+    wire.client(D)
+    nobody = wire.ask(d, "RequestAgentSetIdleReason", ThisDN=D, AgentIdleReason=1)
+    assert heard(wire, d) == [error(nobody, 1707, f"no agent is logged in on DN {D}", D)]
+    wire.ask(d, "RequestAgentLogin", ThisDN=D, ThisQueue=QUEUE, AgentID="1001", AgentWorkMode="AutoIn")  # fmt: skip
+    heard(wire, d)
+    ready = wire.ask(d, "RequestAgentSetIdleReason", ThisDN=D, AgentIdleReason=1)
+    why = f"the agent on DN {D} is Ready: an idle reason is for a NotReady agent"
+    assert heard(wire, d) == [error(ready, 53, why, D)]
+    wire.ask(d, "RequestAgentNotReady", ThisDN=D)
+    heard(wire, d)
+    negative = wire.ask(d, "RequestAgentSetIdleReason", ThisDN=D, AgentIdleReason=-1)
+    assert heard(wire, d) == [error(negative, 53, "AgentIdleReason must be 0 or more", D)]
+    with pytest.raises(InvalidRequest, match="AgentIdleReason must be an integer"):
+        check({"Request": "RequestAgentSetIdleReason", "ReferenceID": 1, "ThisDN": D, "AgentIdleReason": "lunch"})  # fmt: skip

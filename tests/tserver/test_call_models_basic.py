@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ctiserver.ids import DeviceId
 from ctiserver.pbxsim.phone import Answer, Dial, HangUp, Hold, Retrieve
-from tests.tserver.seen import DESTINATION, ORIGINATION, Seen, error, heard
+from tests.tserver.seen import DESTINATION, LOCAL, ORIGINATION, REMOTE, Seen, error, heard
 from tests.wire import Wire
 
 A, B, C = "7001", "7002", "7003"
@@ -33,8 +33,10 @@ def test_basic_call() -> None:
     assert heard(wire, a) == [c1.event("EventEstablished", A, ORIGINATION, B)]
     assert heard(wire, b) == [c1.event("EventEstablished", B, DESTINATION, A, ReferenceID=answered)]
     released = wire.ask(a, "RequestReleaseCall", ThisDN=A, ConnID=c1.conn_id)
-    assert heard(wire, a) == [c1.event("EventReleased", A, ORIGINATION, B, ReferenceID=released)]
-    assert heard(wire, b) == [c1.event("EventReleased", B, DESTINATION, A)]
+    assert heard(wire, a) == [
+        c1.event("EventReleased", A, ORIGINATION, B, ReferenceID=released, released=LOCAL)
+    ]
+    assert heard(wire, b) == [c1.event("EventReleased", B, DESTINATION, A, released=REMOTE)]
     assert wire.core.model.calls == []
 
 
@@ -71,7 +73,9 @@ def test_destination_busy_then_release() -> None:
     ]
     assert heard(wire, b) == []  # B is not offered the call
     released = wire.ask(a, "RequestReleaseCall", ThisDN=A, ConnID=c2.conn_id)
-    assert heard(wire, a) == [c2.event("EventReleased", A, ORIGINATION, B, ReferenceID=released)]
+    assert heard(wire, a) == [
+        c2.event("EventReleased", A, ORIGINATION, B, ReferenceID=released, released=LOCAL)
+    ]
     assert c2.conn_id not in [call.conn_id for call in wire.core.model.calls]
 
 
@@ -79,8 +83,10 @@ def test_caller_hanging_up_while_it_rings_abandons_the_call_there() -> None:
     wire = Wire()
     c1, _ = ringing(wire)
     released = wire.ask(1, "RequestReleaseCall", ThisDN=A, ConnID=c1.conn_id)
-    assert heard(wire, 1) == [c1.event("EventReleased", A, ORIGINATION, B, ReferenceID=released)]
-    assert heard(wire, 2) == [c1.event("EventAbandoned", B, DESTINATION, A)]
+    assert heard(wire, 1) == [
+        c1.event("EventReleased", A, ORIGINATION, B, ReferenceID=released, released=LOCAL)
+    ]
+    assert heard(wire, 2) == [c1.event("EventAbandoned", B, DESTINATION, A, released=REMOTE)]
     assert wire.core.model.calls == []
 
 
@@ -88,8 +94,10 @@ def test_the_called_party_rejecting_a_ringing_call_is_released_not_abandoned() -
     wire = Wire()
     c1, _ = ringing(wire)
     released = wire.ask(2, "RequestReleaseCall", ThisDN=B, ConnID=c1.conn_id)
-    assert heard(wire, 2) == [c1.event("EventReleased", B, DESTINATION, A, ReferenceID=released)]
-    assert heard(wire, 1) == [c1.event("EventReleased", A, ORIGINATION, B)]
+    assert heard(wire, 2) == [
+        c1.event("EventReleased", B, DESTINATION, A, ReferenceID=released, released=LOCAL)
+    ]
+    assert heard(wire, 1) == [c1.event("EventReleased", A, ORIGINATION, B, released=REMOTE)]
 
 
 def test_an_unknown_number_is_destination_busy_sit_invalidnum() -> None:
@@ -135,8 +143,10 @@ def test_clear_call_releases_every_party() -> None:
     wire.ask(2, "RequestAnswerCall", ThisDN=B, ConnID=c1.conn_id)
     heard(wire, 1), heard(wire, 2)
     cleared = wire.ask(1, "RequestClearCall", ThisDN=A, ConnID=c1.conn_id)
-    assert heard(wire, 1) == [c1.event("EventReleased", A, ORIGINATION, B, ReferenceID=cleared)]
-    assert heard(wire, 2) == [c1.event("EventReleased", B, DESTINATION, A)]
+    assert heard(wire, 1) == [
+        c1.event("EventReleased", A, ORIGINATION, B, ReferenceID=cleared, released=LOCAL)
+    ]
+    assert heard(wire, 2) == [c1.event("EventReleased", B, DESTINATION, A, released=REMOTE)]
     assert wire.core.model.calls == []
 
 
@@ -158,8 +168,8 @@ def test_a_call_made_and_answered_on_the_phones() -> None:
         c1.event("EventRetrieved", A, DESTINATION, C),
     ]
     wire.phone(HangUp(DeviceId(C)))
-    assert heard(wire, c) == [c1.event("EventReleased", C, ORIGINATION, A)]
-    assert heard(wire, a) == [c1.event("EventReleased", A, DESTINATION, C)]
+    assert heard(wire, c) == [c1.event("EventReleased", C, ORIGINATION, A, released=LOCAL)]
+    assert heard(wire, a) == [c1.event("EventReleased", A, DESTINATION, C, released=REMOTE)]
 
 
 # --- § 2 hold and retrieve ---------------------------------------------------------------

@@ -155,6 +155,32 @@ def test_an_answered_request_gets_no_57() -> None:
     assert len(wire.core.correlator) == 0
 
 
+def test_a_released_call_leaves_no_request_waiting_at_its_dn() -> None:
+    # ReleaseCall expects EventReleased or EventAbandoned: once one has come, the DN is
+    # off the call and the other cannot come; the request ends then, not at its deadline
+    # (a request left waiting would be scanned by every later event at the DN).
+    wire = Wire()
+    caller, callee = wire.client(A), wire.client(B)
+    wire.ask(caller, "RequestMakeCall", ThisDN=A, OtherDN=B)
+    (dialing,) = heard(wire, caller)
+    conn_id = dialing["ConnID"]
+    wire.ask(callee, "RequestAnswerCall", ThisDN=B, ConnID=conn_id)
+    heard(wire, caller)
+    released = wire.ask(caller, "RequestReleaseCall", ThisDN=A, ConnID=conn_id)
+    assert [(e["Event"], e["ReferenceID"]) for e in heard(wire, caller)] == [
+        ("EventReleased", released)
+    ]
+    assert [e["Event"] for e in heard(wire, callee)] == [
+        "EventRinging",
+        "EventEstablished",
+        "EventReleased",
+    ]
+    assert len(wire.core.correlator) == 0
+    wire.advance(30)
+    assert heard(wire, caller) == []
+    assert heard(wire, callee) == []
+
+
 def test_no_link_to_the_switch() -> None:
     wire = Wire()
     client, watcher = wire.client(A), wire.client()

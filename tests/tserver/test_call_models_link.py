@@ -17,7 +17,7 @@ from ctiserver.model.states import DnKind
 from ctiserver.pbxsim.config import AcdGroup
 from ctiserver.pbxsim.phone import Answer, Dial, HangUp, Hold
 from ctiserver.tserver.port import CallCleanup, CoreSettings
-from tests.tserver.seen import DESTINATION, ORIGINATION, Seen, error, heard
+from tests.tserver.seen import DESTINATION, ORIGINATION, UNKNOWN, Seen, error, heard
 from tests.wire import DNS, PBX, QUEUE, Wire
 
 A, B, C, D, E, F = "7001", "7002", "7003", "7004", "7005", "7006"
@@ -51,11 +51,11 @@ def test_resync_tells_what_happened_to_calls_while_the_link_was_down() -> None:
     released, ringing, up = heard(wire, a)
     c3 = Seen(ringing["ConnID"], "3")
     assert [released, ringing, up] == [
-        c1.event("EventReleased", A, ORIGINATION, B),
+        c1.event("EventReleased", A, ORIGINATION, B, released=UNKNOWN),
         c3.event("EventRinging", A, DESTINATION, F, ANI=F, DNIS=A),
         UP,
     ]
-    assert heard(wire, b) == [c1.event("EventReleased", B, DESTINATION, A), UP]
+    assert heard(wire, b) == [c1.event("EventReleased", B, DESTINATION, A, released=UNKNOWN), UP]
     assert heard(wire, c) == [c2.event("EventEstablished", C, ORIGINATION, E), UP]
     assert heard(wire, e) == [c2.event("EventHeld", E, DESTINATION, C), UP]
     assert {call.conn_id for call in wire.core.model.calls} == {c2.conn_id, c3.conn_id}
@@ -74,8 +74,16 @@ def test_resync_releases_a_call_at_a_dn_that_ended_while_down() -> None:
     wire.drop_link()
     wire.phone(HangUp(DeviceId(A)))
     wire.reconnect()
-    assert heard(wire, a) == [DOWN, c1.event("EventReleased", A, ORIGINATION, B), UP]
-    assert heard(wire, b) == [DOWN, c1.event("EventReleased", B, DESTINATION, A), UP]
+    assert heard(wire, a) == [
+        DOWN,
+        c1.event("EventReleased", A, ORIGINATION, B, released=UNKNOWN),
+        UP,
+    ]
+    assert heard(wire, b) == [
+        DOWN,
+        c1.event("EventReleased", B, DESTINATION, A, released=UNKNOWN),
+        UP,
+    ]
     assert wire.core.model.calls == []
 
 

@@ -12,7 +12,7 @@ import pytest
 from ctiserver.ids import DeviceId
 from ctiserver.pbxsim.phone import EnterAccountCode, HangUp
 from ctiserver.tserver.port import CoreSettings, Options
-from tests.tserver.seen import DESTINATION, ORIGINATION, Seen, error, heard
+from tests.tserver.seen import DESTINATION, LOCAL, ORIGINATION, REMOTE, Seen, error, heard
 from tests.wire import Wire
 
 A, B, GUEST, HOST = "7001", "7002", "7005", "7006"
@@ -43,7 +43,9 @@ def test_a_guest_dn_on_a_host_phone() -> None:
     ]
     assert heard(wire, a) == [c1.event("EventEstablished", A, ORIGINATION, GUEST)]
     wire.phone(HangUp(DeviceId(HOST)))  # the person at the host's phone hangs up
-    assert heard(wire, guest) == [c1.event("EventReleased", GUEST, DESTINATION, A, **at_host)]
+    assert heard(wire, guest) == [
+        c1.event("EventReleased", GUEST, DESTINATION, A, **at_host, released=LOCAL)
+    ]
     assert heard(wire, host) == []  # the host DN hears nothing of the guest's calls
     registered = wire.ask(host, "RequestRegisterAddress", ThisDN=GUEST)
     (registration,) = heard(wire, host)
@@ -140,7 +142,7 @@ def test_recording_a_call_and_its_end_with_the_call() -> None:
     ]
     wire.ask(b, "RequestReleaseCall", ThisDN=B, ConnID=c1.conn_id)
     assert heard(wire, a) == [
-        c1.event("EventReleased", A, ORIGINATION, B),
+        c1.event("EventReleased", A, ORIGINATION, B, released=REMOTE),
         info(3014, A, ConnID=c1.conn_id),  # it stopped by itself: no ReferenceID
     ]
     assert [e["Event"] for e in heard(wire, b)] == ["EventReleased"]

@@ -5,7 +5,7 @@ routing, abandon, a consultation), and an ACD queue handing calls to a ready age
 
 from __future__ import annotations
 
-from tests.tserver.seen import DESTINATION, ORIGINATION, Seen, error, heard
+from tests.tserver.seen import DESTINATION, LOCAL, ORIGINATION, REMOTE, Seen, error, heard
 from tests.wire import POINT, QUEUE, Wire
 
 A, B, D, DEFAULT = "7001", "7002", "7004", "7008"  # DEFAULT: the point's default-destination
@@ -86,7 +86,7 @@ def test_a_router_rejecting_the_call() -> None:
     assert [call.conn_id for call in wire.core.model.calls] == [c1.conn_id]
     released = wire.ask(a, "RequestReleaseCall", ThisDN=A, ConnID=c1.conn_id)
     assert heard(wire, a) == [
-        c1.event("EventReleased", A, ORIGINATION, POINT, ReferenceID=released)
+        c1.event("EventReleased", A, ORIGINATION, POINT, ReferenceID=released, released=LOCAL)
     ]
     assert heard(wire, router) == []
     assert wire.core.model.calls == []
@@ -138,10 +138,10 @@ def test_the_caller_abandoning_at_the_routing_point() -> None:
     c1, _ = offered(wire)
     released = wire.ask(a, "RequestReleaseCall", ThisDN=A, ConnID=c1.conn_id)
     assert heard(wire, a) == [
-        c1.event("EventReleased", A, ORIGINATION, POINT, ReferenceID=released)
+        c1.event("EventReleased", A, ORIGINATION, POINT, ReferenceID=released, released=LOCAL)
     ]
     assert heard(wire, router) == [
-        c1.event("EventAbandoned", POINT, DESTINATION, A, ThisQueue=POINT)
+        c1.event("EventAbandoned", POINT, DESTINATION, A, ThisQueue=POINT, released=REMOTE)
     ]
     assert wire.core.model.calls == []
     # The dialogue ended with the call: routing it now is refused.
@@ -222,7 +222,15 @@ def test_a_queued_call_goes_to_the_ready_agent() -> None:
     heard(wire, a)
     # wrap-up-time = 0: no agent events, the agent simply stays Ready.
     assert heard(wire, d)[1:] == [
-        c1.event("EventReleased", D, DESTINATION, A, ThisQueue=QUEUE, ReferenceID=released)
+        c1.event(
+            "EventReleased",
+            D,
+            DESTINATION,
+            A,
+            ThisQueue=QUEUE,
+            ReferenceID=released,
+            released=LOCAL,
+        )
     ]
     assert wire.core.model.agent(D).status.value == "Ready"  # type: ignore[arg-type,union-attr]
 
@@ -256,5 +264,7 @@ def test_a_call_waits_with_no_ready_agent_and_is_abandoned_at_the_queue() -> Non
     }
     wire.ask(a, "RequestReleaseCall", ThisDN=A, ConnID=c1.conn_id)
     heard(wire, a)
-    assert heard(wire, q) == [c1.event("EventAbandoned", QUEUE, DESTINATION, A, ThisQueue=QUEUE)]
+    assert heard(wire, q) == [
+        c1.event("EventAbandoned", QUEUE, DESTINATION, A, ThisQueue=QUEUE, released=REMOTE)
+    ]
     assert wire.core.model.calls == []

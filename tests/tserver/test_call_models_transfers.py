@@ -9,7 +9,7 @@ import pytest
 
 from ctiserver.csta.call_control import TransferCall
 from ctiserver.tserver.port import CoreSettings, Options
-from tests.tserver.seen import DESTINATION, ORIGINATION, Seen, error, heard
+from tests.tserver.seen import DESTINATION, LOCAL, ORIGINATION, REMOTE, Seen, error, heard
 from tests.wire import Wire
 
 A, B, C = "7001", "7002", "7003"
@@ -62,8 +62,8 @@ def test_two_step_transfer() -> None:
         c1.event("EventPartyChanged", A, ORIGINATION, C, state="Transferred", **by)
     ]
     assert heard(wire, b) == [
-        c2.event("EventReleased", B, ORIGINATION, C, state="Transferred", ReferenceID=done, **linked),
-        c1.event("EventReleased", B, DESTINATION, A, state="Transferred", ReferenceID=done),
+        c2.event("EventReleased", B, ORIGINATION, C, state="Transferred", ReferenceID=done, **linked, released=LOCAL),
+        c1.event("EventReleased", B, DESTINATION, A, state="Transferred", ReferenceID=done, released=LOCAL),
     ]  # fmt: skip
     assert heard(wire, c) == [
         c1.event(
@@ -79,7 +79,7 @@ def test_two_step_transfer() -> None:
     # The held call's ConnID survives, the consultation's ends.
     assert [call.conn_id for call in wire.core.model.calls] == [c1.conn_id]
     wire.ask(c, "RequestReleaseCall", ThisDN=C, ConnID=c1.conn_id)
-    assert heard(wire, a) == [c1.event("EventReleased", A, ORIGINATION, C)]
+    assert heard(wire, a) == [c1.event("EventReleased", A, ORIGINATION, C, released=REMOTE)]
     assert wire.core.model.calls == []
 
 
@@ -110,8 +110,8 @@ def test_mute_transfer_is_initiate_and_complete_at_once() -> None:
     assert [held, dialing, *released] == [
         c1.event("EventHeld", B, DESTINATION, A, ReferenceID=muted),
         c2.event("EventDialing", B, ORIGINATION, C, ReferenceID=muted, **linked),
-        c2.event("EventReleased", B, ORIGINATION, C, state="Transferred", ReferenceID=muted, **linked),
-        c1.event("EventReleased", B, DESTINATION, A, state="Transferred", ReferenceID=muted),
+        c2.event("EventReleased", B, ORIGINATION, C, state="Transferred", ReferenceID=muted, **linked, released=LOCAL),
+        c1.event("EventReleased", B, DESTINATION, A, state="Transferred", ReferenceID=muted, released=LOCAL),
     ]  # fmt: skip
     assert heard(wire, a) == [
         c1.event("EventPartyChanged", A, ORIGINATION, C, state="Transferred", **by)
@@ -250,7 +250,15 @@ def test_single_step_transfer() -> None:
         c1.event("EventPartyChanged", A, ORIGINATION, C, state="Transferred", **by)
     ]
     assert heard(wire, b) == [
-        c1.event("EventReleased", B, DESTINATION, A, state="Transferred", ReferenceID=moved)
+        c1.event(
+            "EventReleased",
+            B,
+            DESTINATION,
+            A,
+            state="Transferred",
+            ReferenceID=moved,
+            released=LOCAL,
+        )
     ]
     assert heard(wire, c) == [c1.event("EventRinging", C, DESTINATION, A, ANI=A, DNIS=B, **by)]
     answered = wire.ask(c, "RequestAnswerCall", ThisDN=C, ConnID=c1.conn_id)
@@ -288,7 +296,7 @@ def test_two_step_conference() -> None:
     }
     assert heard(wire, a) == [c1.event("EventPartyAdded", A, ORIGINATION, C, **added)]
     assert heard(wire, b) == [
-        c2.event("EventReleased", B, ORIGINATION, C, state="Conferenced", ReferenceID=done, **linked),
+        c2.event("EventReleased", B, ORIGINATION, C, state="Conferenced", ReferenceID=done, **linked, released=LOCAL),
         c1.event("EventRetrieved", B, DESTINATION, A, ReferenceID=done),
         c1.event("EventPartyAdded", B, DESTINATION, C, ReferenceID=done, **added),
     ]  # fmt: skip
@@ -355,7 +363,9 @@ def test_a_party_leaving_a_conference_of_three() -> None:
     wire = Wire()
     c1 = conference(wire)
     released = wire.ask(b, "RequestReleaseCall", ThisDN=B, ConnID=c1.conn_id)
-    assert heard(wire, b) == [c1.event("EventReleased", B, DESTINATION, A, ReferenceID=released)]
+    assert heard(wire, b) == [
+        c1.event("EventReleased", B, DESTINATION, A, ReferenceID=released, released=LOCAL)
+    ]
     assert heard(wire, a) == [party_deleted(c1, A, ORIGINATION, B, B)]
     assert heard(wire, c) == [party_deleted(c1, C, DESTINATION, B, B)]
 
@@ -365,7 +375,7 @@ def test_delete_from_conference() -> None:
     c1 = conference(wire)
     reference = wire.ask(a, "RequestDeleteFromConference", ThisDN=A, ConnID=c1.conn_id, OtherDN=B)
     assert heard(wire, a) == [party_deleted(c1, A, ORIGINATION, B, A, ReferenceID=reference)]
-    assert heard(wire, b) == [c1.event("EventReleased", B, DESTINATION, A)]
+    assert heard(wire, b) == [c1.event("EventReleased", B, DESTINATION, A, released=REMOTE)]
     assert heard(wire, c) == [party_deleted(c1, C, DESTINATION, B, A)]
 
 
@@ -433,10 +443,12 @@ def test_reconnect_call() -> None:
     linked = {"TransferConnID": c1.conn_id}
     reference = wire.ask(b, "RequestReconnectCall", ThisDN=B, ConnID=c1.conn_id, TransferConnID=c2.conn_id)  # fmt: skip
     assert heard(wire, b) == [
-        c2.event("EventReleased", B, ORIGINATION, C, ReferenceID=reference, **linked),
+        c2.event(
+            "EventReleased", B, ORIGINATION, C, ReferenceID=reference, **linked, released=LOCAL
+        ),
         c1.event("EventRetrieved", B, DESTINATION, A, ReferenceID=reference),
     ]
-    assert heard(wire, c) == [c2.event("EventReleased", C, DESTINATION, B)]
+    assert heard(wire, c) == [c2.event("EventReleased", C, DESTINATION, B, released=REMOTE)]
     assert heard(wire, a) == []
     assert [call.conn_id for call in wire.core.model.calls] == [c1.conn_id]
 
@@ -461,7 +473,15 @@ def test_redirect_call() -> None:
     heard(wire, b)
     reference = wire.ask(b, "RequestRedirectCall", ThisDN=B, ConnID=c1.conn_id, OtherDN=C)
     assert heard(wire, b) == [
-        c1.event("EventReleased", B, DESTINATION, A, state="Redirected", ReferenceID=reference)
+        c1.event(
+            "EventReleased",
+            B,
+            DESTINATION,
+            A,
+            state="Redirected",
+            ReferenceID=reference,
+            released=LOCAL,
+        )
     ]
     assert heard(wire, c) == [
         c1.event("EventRinging", C, DESTINATION, A, ANI=A, DNIS=B, ThirdPartyDN=B)

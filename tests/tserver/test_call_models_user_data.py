@@ -131,7 +131,20 @@ def test_query_address(info_type: str, status: str) -> None:
     ("dn", "info_type", "code", "message"),
     [
         (A, "NumberOfAgentsInQueue", 53, "DN 7001 is not an ACD queue"),
-        (A, "QueueStatus", 51, "RequestQueryAddress does not support InfoType QueueStatus"),
+        (A, "QueueStatus", 53, "DN 7001 is not an ACD queue"),
+        (A, "QueueLoginAudit", 53, "DN 7001 is not an ACD queue"),
+        (
+            A,
+            "NumberOfIdleTrunks",
+            53,
+            "InfoType NumberOfIdleTrunks: the switch tells no one how many trunks it has",
+        ),
+        (
+            A,
+            "DatabaseValue",
+            53,
+            "InfoType DatabaseValue: the switch keeps no database values for the server",
+        ),
         ("9999", "AddressStatus", 59, "DN 9999 is not configured on this server"),
     ],
 )

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from ctiserver.csta.enumerations import LocalConnectionState
 from ctiserver.csta.logical_device import (
     ForwardingType,
     ForwardListItem,
@@ -24,7 +25,7 @@ from ctiserver.link.features import features_of
 from ctiserver.model.model import Model
 from ctiserver.model.values import DnFeatures
 from ctiserver.pbxsim.phone import DoNotDisturb, Forward, Service
-from tests.tserver.seen import DESTINATION, ORIGINATION, Seen, error, heard, names
+from tests.tserver.seen import DESTINATION, LOCAL, ORIGINATION, Seen, error, heard, names
 from tests.wire import QUEUE, Wire
 
 A, B, C = "7001", "7002", "7003"
@@ -139,7 +140,8 @@ def test_forwarding_on_no_answer_after_the_switchs_time() -> None:
     wire.advance(14.9)
     assert heard(wire, c) == []
     wire.advance(0.2)
-    assert heard(wire, b) == [c1.event("EventReleased", B, DESTINATION, A, state="Forwarded")]
+    released = c1.event("EventReleased", B, DESTINATION, A, state="Forwarded", released=LOCAL)
+    assert heard(wire, b) == [released]  # its forwarding sent the call on
     (ringing,) = heard(wire, c)
     assert (ringing["CallState"], ringing["ThirdPartyDN"]) == ("Forwarded", B)
 
@@ -322,3 +324,19 @@ def test_a_station_the_switch_will_not_tell_about_is_left_out() -> None:
     assert features_of(stations, replies) == {
         DeviceId(A): DnFeatures(dnd=True, forwarding={"forwardBusy": DeviceId(C)})
     }
+
+
+@pytest.mark.parametrize("mode", ["Unconditional", "OnNoAnswer"])
+def test_forwarding_never_sends_a_call_back_to_its_caller(mode: str) -> None:
+    wire = Wire()
+    three(wire)
+    wire.ask(b, "RequestCallForwardSet", ThisDN=B, OtherDN=A, ForwardMode=mode)
+    heard(wire, b)
+    wire.ask(a, "RequestMakeCall", ThisDN=A, OtherDN=B)
+    (dialing,) = heard(wire, a)
+    c1 = Seen(dialing["ConnID"], "1")
+    assert heard(wire, b) == [c1.event("EventRinging", B, DESTINATION, A, ANI=A, DNIS=B)]
+    wire.advance(20)  # past the switch's no-answer time: it rings on
+    assert heard(wire, a) == heard(wire, b) == []
+    view = wire.switch.view()
+    assert [c.state_of(B) for c in view.calls_at(B)] == [LocalConnectionState.ALERTING]

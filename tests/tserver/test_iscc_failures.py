@@ -13,7 +13,7 @@ import pytest
 
 from ctiserver.iscc import protocol as p
 from tests.sites import SITE_A, SITE_B, Plan, Sites
-from tests.tserver.seen import DESTINATION, ORIGINATION, Seen, error, heard
+from tests.tserver.seen import DESTINATION, LOCAL, ORIGINATION, Seen, error, heard
 
 A, A2, B = "7001", "7002", "7101"
 a, a2, b = 1, 2, 1  # the clients of A and A2 at SiteA, of B at SiteB
@@ -123,7 +123,7 @@ def test_the_peer_not_connected_or_speaking_another_version() -> None:
     sites.peer_down("SiteA", "SiteB")
     down = make_call(sites)
     wire = sites["SiteA"]
-    wire.perform(wire.core.peer_incompatible("SiteB", "ctiserver-iscc/9"))
+    wire.perform(wire.core.peer_incompatible("SiteB", "ctiserver-iscc/9", wire.now()))
     other = make_call(sites)
     assert heard(wire, a) == [
         error(down, 1001, "the CTI server of SiteB is not connected", A),
@@ -137,7 +137,11 @@ def test_the_peer_not_connected_or_speaking_another_version() -> None:
     sites.peer_up("SiteA", "SiteB")
     assert heard(wire, a) == []  # nothing happens by itself
     make_call(sites)
-    assert [e["Event"] for e in heard(wire, a)] == ["EventDialing", "EventRemoteConnectionSuccess"]
+    assert [e["Event"] for e in heard(wire, a)] == [
+        "EventDialing",
+        "EventNetworkReached",
+        "EventRemoteConnectionSuccess",
+    ]
 
 
 def test_a_request_on_a_call_fails_with_remote_connection_failed_naming_it() -> None:
@@ -198,10 +202,15 @@ def test_an_access_number_not_used_lapses_at_the_destination() -> None:
 
 
 def dialled(sites: Sites, **attributes: Any) -> tuple[Seen, int]:
+    """A called B at SiteB: EventDialing, then EventNetworkReached as the call leaves on
+    the trunk; returns the call as SiteA's events show it from then on."""
     made = make_call(sites, **attributes)
-    (dialing,) = heard(sites["SiteA"], a)
+    dialing, reached = heard(sites["SiteA"], a)
     c1 = Seen(dialing["ConnID"], "1", call_type="Outbound", user_data=dialing["UserData"])
-    assert dialing == c1.event("EventDialing", A, ORIGINATION, dialing["OtherDN"], ReferenceID=made)
+    dialled_number = dialing["OtherDN"]
+    assert dialing == c1.event("EventDialing", A, ORIGINATION, dialled_number, ReferenceID=made)
+    c1 = c1.but(network_call_id="SiteA-1", trunk="SiteASiteB", far=dialled_number)
+    assert reached == c1.event("EventNetworkReached", A, ORIGINATION, dialled_number)
     return c1, made
 
 
@@ -242,7 +251,7 @@ def test_the_caller_hanging_up_before_the_call_is_matched() -> None:
     c1, made = dialled(sites)
     released = sites.ask("SiteA", a, "RequestReleaseCall", ThisDN=A, ConnID=c1.conn_id)
     assert heard(sites["SiteA"], a) == [
-        c1.event("EventReleased", A, ORIGINATION, "9" + B, ReferenceID=released),
+        c1.event("EventReleased", A, ORIGINATION, "9" + B, ReferenceID=released, released=LOCAL),
         failed(c1.conn_id, made),
     ]
 
@@ -293,6 +302,7 @@ def test_a_call_whose_network_call_id_never_comes_goes_on_without_its_data() -> 
     c1, made = dialled(sites, XRouteType="Direct", UserData={"u": "1"})
     sites.advance(2.1)  # [iscc] network-call-id-wait
     cb = Seen(sites["SiteB"].core.model.calls[0].conn_id, "1", call_type="Inbound")
+    cb = cb.but(network_call_id="SiteA-1", trunk="SiteA", far=A)
     assert heard(sites["SiteB"], b) == [cb.event("EventRinging", B, DESTINATION, A, ANI=A, DNIS=B)]
     sites.advance(1.0)  # [iscc] timeout: the transaction is over
     assert heard(sites["SiteA"], a) == [failed(c1.conn_id, made)]

@@ -13,7 +13,7 @@ import pytest
 from ctiserver.ids import DeviceId
 from ctiserver.pbxsim.phone import HangUp
 from tests.sites import SITE_A, SITE_B, SITE_C, Sites
-from tests.tserver.seen import DESTINATION, ORIGINATION, Seen, heard
+from tests.tserver.seen import DESTINATION, LOCAL, ORIGINATION, REMOTE, Seen, heard
 
 A, A2, POINT_A = "7001", "7002", "5000"
 B, B2, DEFAULT_B = "7101", "7102", "7105"
@@ -33,6 +33,17 @@ def came_from(
         "FirstTransferHomeLocation": first_location,
         "FirstTransferOrigDN": first_dn,
     }
+
+
+def across_from_a(dialled: str, call: int = 1) -> dict[str, str]:
+    """What SiteA's events say of a call that left on the trunk to SiteB (docs/protocol.md
+    § 5): its NetworkCallID, the trunk, and the number dialled across it."""
+    return {"network_call_id": f"SiteA-{call}", "trunk": "SiteASiteB", "far": dialled}
+
+
+def across_to_b(caller: str, call: int = 1) -> dict[str, str]:
+    """What SiteB's events say of a call that came in from SiteA."""
+    return {"network_call_id": f"SiteA-{call}", "trunk": "SiteA", "far": caller}
 
 
 def remote(name: str, this_dn: str, conn_id: str, reference: int) -> dict[str, Any]:
@@ -57,13 +68,16 @@ def test_a_call_made_to_another_site(xroute: str) -> None:
     b = sites["SiteB"].client(B, "5100", "6000")
     made = sites.ask("SiteA", a, "RequestMakeCall", ThisDN=A, OtherDN=B, Location="SiteB", XRouteType=xroute, UserData={"case": "7"})  # fmt: skip
     resource = THROUGH_ROUTING_POINTS.get(xroute, B)
-    dialing, success = heard(sites["SiteA"], a)
+    dialing, reached, success = heard(sites["SiteA"], a)
     c1 = Seen(dialing["ConnID"], "1", call_type="Outbound", user_data={"case": "7"})
     assert dialing == c1.event(
         "EventDialing", A, ORIGINATION, "9" + resource, ReferenceID=made
     )  # the access number: SiteB's access code and the resource
+    c1 = c1.but(**across_from_a("9" + resource))
+    assert reached == c1.event("EventNetworkReached", A, ORIGINATION, "9" + resource)
     assert success == remote("EventRemoteConnectionSuccess", A, c1.conn_id, made)
     cb = Seen(conn_of(sites, "SiteB"), "1", call_type="Inbound", user_data={"case": "7"})
+    cb = cb.but(**across_to_b(A))
     history = came_from(c1.conn_id, A)
     ringing = cb.event("EventRinging", B, DESTINATION, A, ANI=A, DNIS=resource, **history)
     if xroute in THROUGH_ROUTING_POINTS:  # routed on by the server itself: no RouteRequest
@@ -88,7 +102,8 @@ def linked_call(sites: Sites) -> tuple[int, int, Seen, Seen]:
     a, b = sites["SiteA"].client(A), sites["SiteB"].client(B)
     sites.ask("SiteA", a, "RequestMakeCall", ThisDN=A, OtherDN=B, Location="SiteB", XRouteType="DirectUUI")  # fmt: skip
     c1 = Seen(heard(sites["SiteA"], a)[0]["ConnID"], "1", call_type="Outbound")
-    cb = Seen(conn_of(sites, "SiteB"), "1", call_type="Inbound")
+    c1 = c1.but(**across_from_a("9" + B))
+    cb = Seen(conn_of(sites, "SiteB"), "1", call_type="Inbound", **across_to_b(A))
     sites.ask("SiteB", b, "RequestAnswerCall", ThisDN=B, ConnID=cb.conn_id)
     heard(sites["SiteA"], a), heard(sites["SiteB"], b)
     return a, b, c1, cb
@@ -109,8 +124,12 @@ def test_user_data_changes_cross_to_the_other_site_both_ways() -> None:
     assert heard(sites["SiteA"], a) == [c1.data_changed(A, ORIGINATION, A, ReferenceID=deleted)]
     assert heard(sites["SiteB"], b) == [cb.data_changed(B, DESTINATION, A)]
     sites.phone("SiteB", HangUp(DeviceId(B)))
-    assert heard(sites["SiteB"], b) == [cb.event("EventReleased", B, DESTINATION, A, **history)]
-    assert heard(sites["SiteA"], a) == [c1.event("EventReleased", A, ORIGINATION, "9" + B)]
+    assert heard(sites["SiteB"], b) == [
+        cb.event("EventReleased", B, DESTINATION, A, released=LOCAL, **history)
+    ]
+    assert heard(sites["SiteA"], a) == [
+        c1.event("EventReleased", A, ORIGINATION, "9" + B, released=REMOTE)
+    ]
     assert sites["SiteA"].core.model.calls == sites["SiteB"].core.model.calls == []
 
 
@@ -134,15 +153,18 @@ def test_a_consultation_to_another_site_then_transfer() -> None:
     a, a2, c1 = talking_at_a(sites)
     b = 1
     asked = sites.ask("SiteA", a, "RequestInitiateTransfer", ThisDN=A, ConnID=c1.conn_id, OtherDN=B, Location="SiteB", UserData={"t": "1"})  # fmt: skip
-    held, dialing, success = heard(sites["SiteA"], a)
+    held, dialing, reached, success = heard(sites["SiteA"], a)
     c2 = Seen(dialing["ConnID"], "2", "Consult", {"t": "1"}, previous=c1.conn_id)
     linked = {"TransferConnID": c1.conn_id}
-    assert [held, dialing, success] == [
+    assert [held, dialing, reached, success] == [
         c1.event("EventHeld", A, DESTINATION, A2, ReferenceID=asked),
         c2.event("EventDialing", A, ORIGINATION, "95100", ReferenceID=asked, **linked),
+        c2.but(**across_from_a("95100")).event(
+            "EventNetworkReached", A, ORIGINATION, "95100", **linked
+        ),
         remote("EventRemoteConnectionSuccess", A, c2.conn_id, asked),
     ]
-    cb = Seen(conn_of(sites, "SiteB"), "1", "Inbound", {"t": "1"})
+    cb = Seen(conn_of(sites, "SiteB"), "1", "Inbound", {"t": "1"}, **across_to_b(A))
     assert heard(sites["SiteB"], b) == [
         cb.event(
             "EventRinging",
@@ -179,9 +201,10 @@ def test_a_conference_with_another_site() -> None:
     a, _a2, c1 = talking_at_a(sites)
     b = 1
     asked = sites.ask("SiteA", a, "RequestInitiateConference", ThisDN=A, ConnID=c1.conn_id, OtherDN=B, Location="SiteB")  # fmt: skip
-    held, dialing, success = heard(sites["SiteA"], a)
-    assert (dialing["ConferenceConnID"], success["Event"]) == (
+    held, dialing, reached, success = heard(sites["SiteA"], a)
+    assert (dialing["ConferenceConnID"], reached["Event"], success["Event"]) == (
         c1.conn_id,
+        "EventNetworkReached",
         "EventRemoteConnectionSuccess",
     )
     cb = conn_of(sites, "SiteB")
@@ -202,14 +225,22 @@ def test_single_step_transfer_to_another_site() -> None:
     b = 1
     moved = sites.ask("SiteA", a, "RequestSingleStepTransfer", ThisDN=A, ConnID=c1.conn_id, OtherDN=B, Location="SiteB", XRouteType="DirectUUI")  # fmt: skip
     assert heard(sites["SiteA"], a) == [
-        c1.event("EventReleased", A, DESTINATION, A2, state="Transferred", ReferenceID=moved),
+        c1.event(
+            "EventReleased",
+            A,
+            DESTINATION,
+            A2,
+            state="Transferred",
+            ReferenceID=moved,
+            released=LOCAL,
+        ),
         remote("EventRemoteConnectionSuccess", A, c1.conn_id, moved),
     ]
     by = {"ThirdPartyDN": A, "ThirdPartyDNRole": "TransferredBy"}
     assert heard(sites["SiteA"], a2) == [
         c1.event("EventPartyChanged", A2, ORIGINATION, "9" + B, state="Transferred", **by)
     ]
-    cb = Seen(conn_of(sites, "SiteB"), "1", "Inbound")
+    cb = Seen(conn_of(sites, "SiteB"), "1", "Inbound", **across_to_b(A2))
     # The caller is A2: a single-step transfer keeps the call's caller (ANI).
     assert heard(sites["SiteB"], b) == [
         cb.event("EventRinging", B, DESTINATION, A2, ANI=A2, DNIS=B, **came_from(c1.conn_id, A))
@@ -224,13 +255,14 @@ def test_mute_transfer_to_another_site() -> None:
     assert [e["Event"] for e in events] == [
         "EventHeld",
         "EventDialing",
+        "EventNetworkReached",
         "EventRemoteConnectionSuccess",
         "EventReleased",
         "EventReleased",
     ]
     # The transfer completes only once the consultation is offered at SiteB,
     # so the remote site's answer comes before the two calls are released.
-    assert events[2] == remote("EventRemoteConnectionSuccess", A, events[1]["ConnID"], moved)
+    assert events[3] == remote("EventRemoteConnectionSuccess", A, events[1]["ConnID"], moved)
     assert [e["Event"] for e in heard(sites["SiteB"], 1)] == ["EventRinging"]
 
 
@@ -261,6 +293,7 @@ def test_the_destinations_default_dn_when_other_dn_is_left_out() -> None:
     sites.ask("SiteA", a, "RequestMakeCall", ThisDN=A, Location="SiteB", XRouteType="DirectUUI")
     assert [e["Event"] for e in heard(sites["SiteA"], a)] == [
         "EventDialing",
+        "EventNetworkReached",
         "EventRemoteConnectionSuccess",
     ]
     assert [e["Event"] for e in heard(sites["SiteB"], default)] == ["EventRinging"]
@@ -270,7 +303,7 @@ def test_the_transaction_type_from_extensions() -> None:
     sites = Sites(SITE_A, SITE_B)
     a, b = sites["SiteA"].client(A), sites["SiteB"].client(B)
     sites.ask("SiteA", a, "RequestMakeCall", ThisDN=A, OtherDN=B, Location="tserver-b@SiteB", Extensions={"iscc-xaction-type": "direct-uui"})  # fmt: skip
-    dialing, _success = heard(sites["SiteA"], a)
+    dialing, _reached, _success = heard(sites["SiteA"], a)
     assert dialing["OtherDN"] == "9" + B  # direct: the DN itself, not a routing point
     assert [e["Event"] for e in heard(sites["SiteB"], b)] == ["EventRinging"]
 
@@ -284,19 +317,28 @@ def test_pullback_returns_a_call_to_where_it_came_from() -> None:
     b = 1
     sites.ask("SiteA", a, "RequestSingleStepTransfer", ThisDN=A, ConnID=c1.conn_id, OtherDN=B, Location="SiteB", XRouteType="DirectUUI")  # fmt: skip
     heard(sites["SiteA"], a), heard(sites["SiteA"], a2)
-    cb = Seen(conn_of(sites, "SiteB"), "1", "Inbound")
+    cb = Seen(conn_of(sites, "SiteB"), "1", "Inbound", **across_to_b(A2))
     sites.ask("SiteB", b, "RequestAnswerCall", ThisDN=B, ConnID=cb.conn_id)
     heard(sites["SiteB"], b), heard(sites["SiteA"], a2)
     pulled = sites.ask("SiteB", b, "RequestSingleStepTransfer", ThisDN=B, ConnID=cb.conn_id, Location="SiteA", XRouteType="PullBack")  # fmt: skip
     history = came_from(c1.conn_id, A)
     assert heard(sites["SiteB"], b) == [
         cb.event(
-            "EventReleased", B, DESTINATION, A2, state="Transferred", ReferenceID=pulled, **history
+            "EventReleased",
+            B,
+            DESTINATION,
+            A2,
+            state="Transferred",
+            ReferenceID=pulled,
+            released=LOCAL,
+            **history,
         ),
         remote("EventRemoteConnectionSuccess", B, cb.conn_id, pulled),
     ]
-    # Back to A, the DN it left SiteA from: an inbound call, from SiteB now.
-    c2 = Seen(conn_of(sites, "SiteA"), "2", "Inbound")
+    # Back to A, the DN it left SiteA from: an inbound call, from SiteB now, on the
+    # network call of its trip back (SiteB's).
+    back_in = {"network_call_id": "SiteB-1", "trunk": "SiteB", "far": A2}
+    c2 = Seen(conn_of(sites, "SiteA"), "2", "Inbound", **back_in)
     back = came_from(cb.conn_id, B, "SiteB", first=("SiteA", c1.conn_id, A))
     assert heard(sites["SiteA"], a) == [
         c2.event("EventRinging", A, DESTINATION, A2, ANI=A2, DNIS=A, **back)

@@ -12,6 +12,7 @@ from ctiserver.tserver.sessions import (
     Resumption,
     SessionClosed,
     SessionDropped,
+    SessionMasked,
     SessionOpened,
     SessionRegistered,
     SessionResumed,
@@ -230,3 +231,31 @@ def test_at_a_takeover_the_sessions_of_its_own_clients_go_into_the_journal() -> 
     assert session is not None
     assert session.registrations == {B: SHARE}
     assert list(session.sent) == [(3, event(3))]
+
+
+def test_an_input_mask_goes_with_the_session_to_the_backup() -> None:
+    primary, backup = clients(), clients(journaling=False)
+    primary.connected(C1)
+    sid = primary.open(C1, "report")
+    primary.register(C1, A, SHARE)
+    primary.set_mask(C1, frozenset({"EventReleased", "EventError"}))
+    primary.disconnected(C1, at(5))
+    assert primary.take_facts()[2] == SessionMasked(
+        session=sid, events=("EventError", "EventReleased")
+    )
+    snapshot = Sessions()
+    snapshot.apply_all(primary.as_facts())
+    copy = snapshot.get(sid)
+    assert copy is not None
+    assert copy.mask == {"EventReleased", "EventError"}
+    backup.apply(primary.as_facts())
+    backup.take_over(at(10))
+    (stand_in,) = backup.everyone
+    assert backup.masks == {stand_in: {"EventReleased", "EventError"}}
+    backup.resume(C2, sid, 0, "report")
+    assert backup.masks == {C2: {"EventReleased", "EventError"}}
+    backup.set_mask(C2, None)  # every event again: the session forgets its mask too
+    assert backup.masks == {}
+    session = backup.sessions.get(sid)
+    assert session is not None
+    assert session.mask is None

@@ -7,6 +7,7 @@ Also `serve_standalone`, behind `ctiserver pbxsim`.
 from __future__ import annotations
 
 import ssl
+from collections.abc import Callable
 
 from ctiserver.app.binding import PBXSIM, bind
 from ctiserver.app.config import Config
@@ -43,9 +44,9 @@ class EmbeddedSwitch:
         self.switch.reconfigure(pbx_config(config))
 
 
-async def serve_standalone(config: Config) -> None:
-    """`ctiserver pbxsim`: the switch alone, until cancelled.  Raises StartupError when
-    a port cannot be had."""
+async def serve_standalone(config: Config, *, started: Callable[[], None] | None = None) -> None:
+    """`ctiserver pbxsim`: the switch alone, until cancelled; *started* is called once it
+    listens.  Raises StartupError when a port cannot be had."""
     listen = config.pbxsim.csta_listen or STANDALONE_LISTEN
     listener = _listener(config, listen)
     try:
@@ -53,6 +54,8 @@ async def serve_standalone(config: Config) -> None:
         print(f"listening csta={host}:{port}", flush=True)
         if (trunk := listener.trunk_address) is not None:
             print(f"listening trunk={trunk[0]}:{trunk[1]}", flush=True)
+        if started is not None:
+            started()
         await listener.run()
     finally:
         await listener.stop()

@@ -47,6 +47,11 @@ def register(
         lambda: 1.0 if runtime.link is not None and runtime.link.up else 0.0,
     )
     metrics.gauge(
+        "ctiserver_dns_unmonitored",
+        "configured DNs the switch would not monitor (asked for again at each keep-alive)",
+        lambda: len(runtime.link.unmonitored) if runtime.link is not None else 0,
+    )
+    metrics.gauge(
         "ctiserver_iscc_peers_up",
         "ISCC peer sites connected",
         lambda: len(runtime.peering.connected) if runtime.peering is not None else 0,

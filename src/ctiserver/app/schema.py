@@ -34,6 +34,7 @@ from ctiserver.app.toml_reader import (
     strings,
 )
 from ctiserver.app.toml_reader import number as num
+from ctiserver.csta.session import INVOKE_IDS
 from ctiserver.doors.address import Address
 from ctiserver.link.settings import LinkSettings
 from ctiserver.logs.trace import LogSettings, TraceSettings
@@ -146,6 +147,14 @@ def _count(minimum: int) -> Parser:
     return num(minimum=minimum, integer=True)
 
 
+def _window(reader: Reader, value: Any, where: Where) -> int:
+    """`[switch] request-window`: 1 to the 9998 invoke ids ECMA-323 allows."""
+    window = int(_count(1)(reader, value, where))
+    if window > INVOKE_IDS:
+        raise reader.fail(f"{key_name(where)} must be at most {INVOKE_IDS}", *where)
+    return window
+
+
 SERVER = Section(
     "server",
     "server",
@@ -189,6 +198,7 @@ SWITCH = Section(
         "session-duration": ("session_duration", _count(10)),
         "reconnect-min": ("reconnect_min", num(minimum=0.01)),
         "reconnect-max": ("reconnect_max", num(minimum=0.01)),
+        "request-window": ("request_window", _window),
         "tls": ("tls", boolean),
         "tls-ca": ("tls_ca", path),
     },

@@ -1,4 +1,9 @@
-"""ACD agent services and events (ECMA-269 §§ 22.1.7, 22.1.10, 22.2)."""
+"""ACD agent services and events (ECMA-269 §§ 22.1.7, 22.1.10, 22.2).
+
+ECMA-269 gives SetAgentState and the agent events no reason: a switch that takes one
+carries it in private data (`extensions`), as ctiserver's `reasonCode` element does
+(docs/pbxsim.md § 8).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,10 @@ from dataclasses import dataclass
 
 from ctiserver.csta.enumerations import AgentState, EventCause, ReqAgentState
 from ctiserver.csta.schema import Event, Request, Response, xml
-from ctiserver.csta.types import SubjectDeviceID
+from ctiserver.csta.types import PrivateData, SubjectDeviceID
 from ctiserver.ids import DeviceId
+
+_EXTENSIONS = "extensions/privateData/private"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -23,6 +30,7 @@ class SetAgentState(Request):
     agent_id: str = xml("agentID", default="")
     password: str = ""
     group: DeviceId | None = None
+    private_data: PrivateData | None = xml(_EXTENSIONS, default=None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,6 +64,7 @@ class AgentLoggedOnEvent(Event):
     agent_id: str = xml("agentID", default="")
     acd_group: DeviceId | None = None
     cause: EventCause | None = None
+    private_data: PrivateData | None = xml(_EXTENSIONS, default=None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,6 +73,7 @@ class AgentLoggedOffEvent(Event):
     agent_id: str = xml("agentID", default="")
     acd_group: DeviceId | None = None
     cause: EventCause | None = None
+    private_data: PrivateData | None = xml(_EXTENSIONS, default=None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,6 +82,7 @@ class AgentReadyEvent(Event):
     agent_id: str = xml("agentID", default="")
     acd_group: DeviceId | None = None
     cause: EventCause | None = None
+    private_data: PrivateData | None = xml(_EXTENSIONS, default=None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -80,6 +91,7 @@ class AgentNotReadyEvent(Event):
     agent_id: str = xml("agentID", default="")
     acd_group: DeviceId | None = None
     cause: EventCause | None = None
+    private_data: PrivateData | None = xml(_EXTENSIONS, default=None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,6 +100,7 @@ class AgentWorkingAfterCallEvent(Event):
     agent_id: str = xml("agentID", default="")
     acd_group: DeviceId | None = None
     cause: EventCause | None = None
+    private_data: PrivateData | None = xml(_EXTENSIONS, default=None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,3 +109,4 @@ class AgentBusyEvent(Event):
     agent_id: str = xml("agentID", default="")
     acd_group: DeviceId | None = None
     cause: EventCause | None = None
+    private_data: PrivateData | None = xml(_EXTENSIONS, default=None)

@@ -7,6 +7,7 @@ mediaCallCharacteristics, …) are left out; the codec skips unknown elements on
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from ctiserver.csta.enumerations import AutoOriginate, EventCause
@@ -177,11 +178,21 @@ class SingleStepConferenceCallResponse(Response):
     conferenced_call: ConnectionID | None = None
 
 
+class ParticipationType(enum.StrEnum):
+    """How a device joins a call (ECMA-269 ParticipationType): heard and hearing, or
+    hearing only.  Not in the schema digest the generated enumerations come from."""
+
+    ACTIVE = "active"
+    SILENT = "silent"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SingleStepConferenceCall(Request):
     RESPONSE = SingleStepConferenceCallResponse
     active_call: ConnectionID
     device_to_join: DeviceId
+    participation_type: ParticipationType | None = None
+    private_data: PrivateData | None = xml(_EXTENSIONS, default=None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

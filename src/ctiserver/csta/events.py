@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ctiserver.csta.enumerations import EventCause, LocalConnectionState
 from ctiserver.csta.schema import Event, xml
 from ctiserver.csta.types import (
+    AssociatedCallingDeviceID,
     CallCharacteristics,
     CalledDeviceID,
     CallingDeviceID,
@@ -60,6 +61,7 @@ class DeliveredEvent(Event):
     cause: EventCause | None = None
     network_calling_device: NetworkCallingDeviceID | None = None
     network_called_device: NetworkCalledDeviceID | None = None
+    associated_calling_device: AssociatedCallingDeviceID | None = None  # the trunk it came on
     call_characteristics: CallCharacteristics | None = None
     private_data: PrivateData | None = xml(_EXTENSIONS, default=None)
 
@@ -76,6 +78,7 @@ class EstablishedEvent(Event):
     cause: EventCause | None = None
     network_calling_device: NetworkCallingDeviceID | None = None
     network_called_device: NetworkCalledDeviceID | None = None
+    associated_calling_device: AssociatedCallingDeviceID | None = None  # the trunk it came on
     private_data: PrivateData | None = xml(_EXTENSIONS, default=None)
 
 
@@ -169,6 +172,7 @@ class QueuedEvent(Event):
     cause: EventCause | None = None
     network_calling_device: NetworkCallingDeviceID | None = None
     network_called_device: NetworkCalledDeviceID | None = None
+    associated_calling_device: AssociatedCallingDeviceID | None = None  # the trunk it came on
     call_characteristics: CallCharacteristics | None = None
     private_data: PrivateData | None = xml(_EXTENSIONS, default=None)
 

@@ -9,9 +9,10 @@ side) and ctiserver.pbxsim.listener (the switch side) drive a session with:
     send_response(id, msg)   -> bytes, echoing the peer's invoke id
     send_event(event)        -> bytes, under invoke id 9999
 
-Rule 1: requests we send get invoke ids 0001-9998, cycling and skipping ids still
-outstanding; a reply is matched to its request by id.  Ids the *peer* chooses are
-echoed as received and never checked for reuse (some applications reuse them).
+Rule 1: requests we send get invoke ids 0001-9998 (InvokeIds: constant time, first
+freed first reused, never one still outstanding); a reply is matched to its request by
+id.  Ids the *peer* chooses are echoed as received and never checked for reuse (some
+applications reuse them).
 Rule 2: helpers raise LocalProtocolError; next_message() is the only way in from the
 wire, so it is the one place that turns those into RemoteProtocolError.
 Rule 3: a frame that was read whole but cannot be used raises UnusableFrame (non-fatal),
@@ -23,6 +24,7 @@ terminal state; every later call to next_message() raises again.
 from __future__ import annotations
 
 import enum
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -41,9 +43,9 @@ from ctiserver.csta.schema import (
 from ctiserver.errors import LocalProtocolError, RemoteProtocolError
 from ctiserver.ids import InvokeId
 
-_FIRST_INVOKE_ID = 1
-_LAST_INVOKE_ID = 9998
-_ABANDONED_MEMORY = 256
+FIRST_INVOKE_ID: Final = 1
+LAST_INVOKE_ID: Final = 9998  # 9999 is the events' (ECMA-323 Annex J.2)
+INVOKE_IDS: Final = LAST_INVOKE_ID - FIRST_INVOKE_ID + 1
 
 
 class NeedData(enum.Enum):
@@ -74,6 +76,51 @@ class Inbound:
     document: bytes = field(default=b"", compare=False, repr=False)
 
 
+class InvokeIds:
+    """The invoke ids of requests we send, each allocated and freed in constant time.
+
+    Freed ids queue up and are reused oldest first, so an id comes back as late as it
+    can.  An id still outstanding is never handed out.  An abandoned one (its request
+    timed out) waits in quarantine, and a late reply to it is recognised and dropped,
+    until its reply comes or every other id is in use: only then is it reused.
+    """
+
+    def __init__(self) -> None:
+        self._free: deque[InvokeId] = deque(
+            InvokeId(n) for n in range(FIRST_INVOKE_ID, LAST_INVOKE_ID + 1)
+        )
+        self._quarantine: deque[InvokeId] = deque()
+        self._abandoned: set[InvokeId] = set()
+
+    def allocate(self) -> InvokeId:
+        """A free id.  Raises LocalProtocolError when every id is outstanding."""
+        if self._free:
+            return self._free.popleft()
+        while self._quarantine:
+            invoke_id = self._quarantine.popleft()
+            if invoke_id in self._abandoned:  # else its late reply freed it already
+                self._abandoned.discard(invoke_id)
+                return invoke_id
+        raise LocalProtocolError(f"all {INVOKE_IDS} invoke ids are outstanding")
+
+    def free(self, invoke_id: InvokeId) -> None:
+        """*invoke_id* was answered (or needs no answer): it may be used again."""
+        self._free.append(invoke_id)
+
+    def abandon(self, invoke_id: InvokeId) -> None:
+        """Nobody waits for *invoke_id* any more, but its reply may still come."""
+        self._abandoned.add(invoke_id)
+        self._quarantine.append(invoke_id)
+
+    def late_reply(self, invoke_id: InvokeId) -> bool:
+        """Whether a reply under *invoke_id* answers an abandoned request (and frees it)."""
+        if invoke_id not in self._abandoned:
+            return False
+        self._abandoned.discard(invoke_id)
+        self._free.append(invoke_id)
+        return True
+
+
 def namespace_for(edition: str) -> str:
     """The ECMA-323 namespace of an edition name such as "ed4"."""
     return CSTA_NAMESPACE_TEMPLATE.format(edition=edition)
@@ -84,9 +131,8 @@ class CstaSession:
         self.role = role
         self.namespace = namespace_for(edition)
         self._frames = FrameBuffer()
-        self._next_invoke_id = _FIRST_INVOKE_ID
+        self._invoke_ids = InvokeIds()
         self._outstanding: dict[InvokeId, Request] = {}
-        self._abandoned: dict[InvokeId, None] = {}
         self._peer_closed = False
 
     @property
@@ -130,12 +176,13 @@ class CstaSession:
         if message.KIND in (Kind.RESPONSE, Kind.ERROR):
             request = self._outstanding.pop(invoke_id, None)
             if request is None:
-                if self._abandoned.pop(invoke_id, "absent") is None:
+                if self._invoke_ids.late_reply(invoke_id):
                     return None  # a late reply to a request we gave up on: harmless
                 raise RemoteProtocolError(
                     f"{type(message).__name__} answers invoke id {invoke_id:04d}, "
                     "which has no request outstanding"
                 )
+            self._invoke_ids.free(invoke_id)
             return Inbound(invoke_id, message, request, document)
         if message.KIND is Kind.EVENT and self.role is Role.SWITCHING_FUNCTION:
             raise RemoteProtocolError(f"an application sent the event {type(message).__name__}")
@@ -144,15 +191,27 @@ class CstaSession:
     # --- messages to wire ---------------------------------------------------------------
 
     def send_request(self, request: Request) -> tuple[InvokeId, bytes]:
-        """Encode *request* under a fresh invoke id; the caller waits on that id."""
-        invoke_id = self._allocate_invoke_id()
-        data = wrap(invoke_id, codec.encode(request, namespace=self.namespace))
+        """Encode *request* under a fresh invoke id; the caller waits on that id.
+
+        Raises LocalProtocolError when all 9,998 ids are outstanding: a caller that may
+        have that many requests in flight keeps its own window below INVOKE_IDS.
+        """
+        data = codec.encode(request, namespace=self.namespace)
+        invoke_id = self._invoke_ids.allocate()
+        try:
+            framed = wrap(invoke_id, data)
+        except LocalProtocolError:
+            self._invoke_ids.free(invoke_id)
+            raise
         self._outstanding[invoke_id] = request
-        return invoke_id, data
+        return invoke_id, framed
 
     def send_unconfirmed(self, message: Unconfirmed) -> bytes:
         """An invocation that expects no answer (routeing services)."""
-        return wrap(self._allocate_invoke_id(), codec.encode(message, namespace=self.namespace))
+        data = codec.encode(message, namespace=self.namespace)
+        invoke_id = self._invoke_ids.allocate()
+        self._invoke_ids.free(invoke_id)  # no answer will come under it
+        return wrap(invoke_id, data)
 
     def send_response(self, invoke_id: InvokeId, response: Response | CSTAErrorCode) -> bytes:
         """Answer the peer's request *invoke_id*."""
@@ -166,18 +225,4 @@ class CstaSession:
     def abandon(self, invoke_id: InvokeId) -> None:
         """Stop waiting for *invoke_id* (timed out); a late reply is then dropped quietly."""
         if self._outstanding.pop(invoke_id, None) is not None:
-            self._abandoned[invoke_id] = None
-            while len(self._abandoned) > _ABANDONED_MEMORY:
-                del self._abandoned[next(iter(self._abandoned))]
-
-    def _allocate_invoke_id(self) -> InvokeId:
-        span = _LAST_INVOKE_ID - _FIRST_INVOKE_ID + 1
-        for _ in range(span):
-            candidate = InvokeId(self._next_invoke_id)
-            self._next_invoke_id += 1
-            if self._next_invoke_id > _LAST_INVOKE_ID:
-                self._next_invoke_id = _FIRST_INVOKE_ID
-            if candidate not in self._outstanding:
-                self._abandoned.pop(candidate, None)
-                return candidate
-        raise LocalProtocolError(f"all {span} invoke ids are outstanding")
+            self._invoke_ids.abandon(invoke_id)

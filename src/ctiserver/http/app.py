@@ -60,6 +60,7 @@ def build_app(
             "link": "up" if link else "down",
             "clients": runtime.client_count,
             "calls": runtime.view.call_count(),
+            "unmonitored": len(runtime.link.unmonitored) if runtime.link is not None else 0,
         }
         if runtime.peering is not None:
             up = set(runtime.peering.connected)

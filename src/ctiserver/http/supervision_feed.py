@@ -16,6 +16,7 @@ from ctiserver.jetstream.export import ExportState
 from ctiserver.model.states import PartyState
 from ctiserver.orchestration.process import OrchestrationProcess
 from ctiserver.server.runtime import Runtime
+from ctiserver.supervision.agents import reason_of
 from ctiserver.supervision.core_snapshot import (
     CoreSnapshot,
     SnapshotAgent,
@@ -47,6 +48,11 @@ def read_core(runtime: Runtime) -> CoreSnapshot:
             queue=agent.queue,
             state=agent.status.value,
             work_mode=agent.work_mode.value,
+            reason=reason_of(
+                {"Reasons": agent.reasons, "Extensions": {"ReasonCode": agent.reason_code}}
+                if agent.reason_code
+                else {"Reasons": agent.reasons}
+            ),
         )
         for dn, agent in model.agents.items()
     )

@@ -4,6 +4,15 @@ CstaLink drives a CstaSession: it reads, feeds, dispatches, and writes.  Request
 submitted with a callback (no task per request) and a timeout; replies come back by
 invoke id.  Writes made in one loop iteration go out in one system call.
 
+At most `max_outstanding` requests (at most the 9,998 invoke ids of ECMA-323) are
+outstanding at once; a request beyond them waits, in order, for an answer to make
+room, and its timeout runs from when it is sent.
+
+Timeouts cost no timer per request (a loop timer made and cancelled is some 4 µs):
+requests wait in one queue per timeout value, in the order sent and so in the order
+due, and one loop timer is set for the earliest deadline.  An answered request is
+dropped from its queue when it comes to the front.
+
 The switch's own requests are answered here: SystemStatus and RequestSystemStatus (the
 keep-alive of the implicit association style); anything else it asks gets
 CSTAErrorCode(operation, serviceNotSupported).  Events and unconfirmed invocations go
@@ -20,8 +29,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import ssl
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -29,7 +40,7 @@ from ctiserver.csta.enumerations import SystemStatusValue
 from ctiserver.csta.failure import CSTAErrorCode, ErrorCategory
 from ctiserver.csta.framing import HEADER_SIZE
 from ctiserver.csta.schema import Kind, Message, Request, Response, Unconfirmed
-from ctiserver.csta.session import NEED_DATA, CstaSession, Inbound, Role
+from ctiserver.csta.session import INVOKE_IDS, NEED_DATA, CstaSession, Inbound, Role
 from ctiserver.csta.system import (
     RequestSystemStatus,
     RequestSystemStatusResponse,
@@ -64,7 +75,17 @@ class LinkCounters:
 class _Waiting:
     request: Request
     callback: ReplyCallback
-    timer: asyncio.TimerHandle
+
+
+# A loop timer may run up to a clock tick early; a deadline this close counts as due.
+_CLOCK_SLACK = 0.002
+
+
+@dataclass(frozen=True, slots=True)
+class _Queued:
+    request: Request
+    callback: ReplyCallback
+    timeout: float
 
 
 class CstaLink:
@@ -77,14 +98,22 @@ class CstaLink:
         on_message: Callable[[Message], None],
         trace: CstaTrace | None = None,
         counters: LinkCounters | None = None,
+        max_outstanding: int = INVOKE_IDS,
     ) -> None:
+        if not 1 <= max_outstanding <= INVOKE_IDS:
+            raise ValueError(f"max_outstanding must be 1 to {INVOKE_IDS}")
         self._reader = reader
         self._writer = writer
         self._session = CstaSession(Role.COMPUTING_FUNCTION, edition=edition)
         self._on_message = on_message
         self._trace = trace
         self.counters = counters or LinkCounters()
+        self._max_outstanding = max_outstanding
         self._waiting: dict[InvokeId, _Waiting] = {}
+        self._deadlines: dict[float, deque[tuple[float, InvokeId, _Waiting]]] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = math.inf
+        self._queued: deque[_Queued] = deque()
         self._outgoing: list[bytes] = []
         self._loop = asyncio.get_running_loop()
         self._closed = False
@@ -104,11 +133,18 @@ class CstaLink:
         tls: ssl.SSLContext | None = None,
         trace: CstaTrace | None = None,
         counters: LinkCounters | None = None,
+        max_outstanding: int = INVOKE_IDS,
     ) -> CstaLink:
         async with asyncio.timeout(connect_timeout):
             reader, writer = await asyncio.open_connection(host, port, ssl=tls)
         return cls(
-            reader, writer, edition=edition, on_message=on_message, trace=trace, counters=counters
+            reader,
+            writer,
+            edition=edition,
+            on_message=on_message,
+            trace=trace,
+            counters=counters,
+            max_outstanding=max_outstanding,
         )
 
     @property
@@ -117,15 +153,69 @@ class CstaLink:
 
     # --- requests ----------------------------------------------------------------------
 
+    @property
+    def outstanding(self) -> int:
+        """Requests sent and not yet answered (those waiting to be sent not counted)."""
+        return len(self._waiting)
+
     def submit(self, request: Request, callback: ReplyCallback, *, timeout: float) -> None:
-        """Send *request*; *callback* gets the Response, ServiceError, TimeoutError or LinkDown."""
+        """Send *request*; *callback* gets the Response, ServiceError, TimeoutError or LinkDown.
+
+        *timeout* runs from when the request is sent: at once, or when an answer to an
+        earlier one makes room under `max_outstanding`.
+        """
         if self._closed:
             callback(LinkDown("the link to the switch is down"))
-            return
+        elif self._queued or len(self._waiting) >= self._max_outstanding:
+            self._queued.append(_Queued(request, callback, timeout))
+        else:
+            self._send(request, callback, timeout)
+
+    def _send(self, request: Request, callback: ReplyCallback, timeout: float) -> None:
         invoke_id, data = self._session.send_request(request)
-        timer = self._loop.call_later(timeout, self._expire, invoke_id)
-        self._waiting[invoke_id] = _Waiting(request, callback, timer)
+        waiting = self._waiting[invoke_id] = _Waiting(request, callback)
+        deadline = self._loop.time() + timeout
+        queue = self._deadlines.get(timeout)
+        if queue is None:
+            queue = self._deadlines[timeout] = deque()
+        queue.append((deadline, invoke_id, waiting))
+        if deadline < self._timer_at:
+            self._arm(deadline)
         self._write(data, request)
+
+    def _arm(self, deadline: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = deadline
+        self._timer = self._loop.call_at(deadline, self._expire_due)
+
+    def _expire_due(self) -> None:
+        """Time out every request due; set the timer for the next deadline."""
+        self._timer, self._timer_at = None, math.inf
+        now = self._loop.time() + _CLOCK_SLACK
+        next_deadline = math.inf
+        for timeout, queue in list(self._deadlines.items()):
+            while queue:
+                deadline, invoke_id, waiting = queue[0]
+                if self._waiting.get(invoke_id) is not waiting:
+                    queue.popleft()  # answered already
+                elif deadline <= now:
+                    queue.popleft()
+                    self._expire(invoke_id)
+                else:
+                    next_deadline = min(next_deadline, deadline)
+                    break
+            if not queue and self._deadlines.get(timeout) is queue:
+                del self._deadlines[timeout]
+        # A request sent meanwhile (from the queue, as others timed out) armed the timer
+        # for its own deadline; keep whichever comes first.
+        if next_deadline < self._timer_at and not self._closed:
+            self._arm(next_deadline)
+
+    def _send_queued(self) -> None:
+        while self._queued and len(self._waiting) < self._max_outstanding and not self._closed:
+            queued = self._queued.popleft()
+            self._send(queued.request, queued.callback, queued.timeout)
 
     async def request(self, request: Request, *, within: float) -> Response:
         """Send *request* and wait for its reply.  Raises ServiceError, TimeoutError, LinkDown."""
@@ -153,6 +243,7 @@ class CstaLink:
             self.counters.request_timeouts += 1
             name = type(waiting.request).__name__
             waiting.callback(TimeoutError(f"the switch did not answer {name}"))
+            self._send_queued()
 
     # --- reading -----------------------------------------------------------------------
 
@@ -217,7 +308,6 @@ class CstaLink:
         waiting = self._waiting.pop(inbound.invoke_id, None)
         if waiting is None:
             return
-        waiting.timer.cancel()
         message = inbound.message
         if isinstance(message, CSTAErrorCode):
             self.counters.error_responses += 1
@@ -225,6 +315,8 @@ class CstaLink:
         else:
             assert isinstance(message, Response)
             waiting.callback(message)
+        if self._queued:
+            self._send_queued()
 
     def _answer_switch(self, inbound: Inbound) -> None:
         message = inbound.message
@@ -264,10 +356,16 @@ class CstaLink:
         self._closed = True
         self._flush_now()
         self._writer.close()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._deadlines.clear()
         waiting, self._waiting = self._waiting, {}
         for item in waiting.values():
-            item.timer.cancel()
             item.callback(LinkDown("the link to the switch went down before it answered"))
+        queued, self._queued = self._queued, deque()
+        for entry in queued:
+            entry.callback(LinkDown("the link to the switch went down before it was sent"))
         if not self.switch_status.done():
             self.switch_status.set_exception(LinkDown("the link closed during association"))
             self.switch_status.exception()  # retrieved: nobody may be waiting any more

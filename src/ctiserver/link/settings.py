@@ -30,6 +30,7 @@ class LinkSettings:
     session_duration: int = 180
     reconnect_min: float = 0.5
     reconnect_max: float = 10.0
+    request_window: int = 500  # requests outstanding at once when asking about many DNs
     tls: bool = False  # TLS to the switch
     tls_ca: Path | None = None  # else [server] tls-ca
     connect_timeout: float = 5.0  # not in the file

@@ -4,13 +4,18 @@ reconnect with back-off when the switch goes away.
 Bring-up, every time a connection is made:
 1. associate: wait for the switch's SystemStatus (implicit style), or start an ECMA-354
    application session;
-2. MonitorStart on every configured DN, all at once;
+2. MonitorStart on every configured DN, `request_window` outstanding at a time
+   (link/bulk.py);
 3. snapshot: SnapshotDevice on every DN, then SnapshotCall on every call found, and hand
    the result to the core, which releases calls that ended while the link was down and
    reports calls that began;
 4. report the link up; then poll the switch (RequestSystemStatus, or
    ResetApplicationSessionTimer) every keep-alive interval, and drop the connection
    when a poll goes unanswered.
+
+A DN the switch will not monitor is never left so silently: it is logged (each of the
+first few, then a count), counted in `unmonitored`, and asked for again after every
+keep-alive poll until the switch accepts it or the DN leaves the configuration.
 
 Every drop is logged once with its reason (the switch closed the connection, a read
 failed, the framing was lost, a keep-alive went unanswered, the association failed) and
@@ -30,7 +35,8 @@ import asyncio
 import contextlib
 import logging
 import ssl
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from ctiserver.csta.agents import GetAgentState, GetAgentStateResponse
@@ -57,6 +63,7 @@ from ctiserver.csta.types import ConnectionID
 from ctiserver.errors import CtiError, LinkDown, ServiceError
 from ctiserver.ids import AgentId, CallId, ConnId, DeviceId, MonitorCrossRefId
 from ctiserver.link import features as link_features
+from ctiserver.link.bulk import request_all
 from ctiserver.link.connection import CstaLink, LinkCounters, ReplyCallback
 from ctiserver.link.features import FeatureSnapshot
 from ctiserver.link.settings import LinkSettings
@@ -66,10 +73,6 @@ from ctiserver.model.resync import SnapshotAgent, SnapshotParty
 from ctiserver.model.states import AgentStatus
 
 log = logging.getLogger(__name__)
-
-# Requests of a bring-up in flight at once: thousands of DNs must not take every
-# invoke id (9998 of them) and leave none for the clients.
-IN_FLIGHT = 1000
 
 Snapshot = dict[CallId, list[SnapshotParty]]
 AgentSnapshot = dict[DeviceId, SnapshotAgent | None]
@@ -103,6 +106,10 @@ _AGENT_STATES = {
     AgentState.AGENT_WORKING_AFTER_CALL: AgentStatus.AFTER_CALL_WORK,
     AgentState.AGENT_BUSY: AgentStatus.READY,
 }
+
+
+# How many refused DNs are logged one by one before the rest are only counted.
+_REFUSALS_LOGGED = 10
 
 
 class LinkHooks(Protocol):
@@ -182,6 +189,7 @@ class LinkSupervisor:
         self._session_id = ""
         self._monitors: dict[MonitorCrossRefId, DeviceId] = {}
         self._monitor_of: dict[DeviceId, MonitorCrossRefId] = {}
+        self._unmonitored: dict[DeviceId, str] = {}  # DN -> why the switch refused it
         self._route_registrations: dict[DeviceId, str] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._unreachable: str | None = None
@@ -194,6 +202,16 @@ class LinkSupervisor:
     def arrived(self) -> float | None:
         """When the chunk from the switch being handled now was read (perf_counter)."""
         return self._link.arrived if self._link is not None else None
+
+    @property
+    def monitored(self) -> Mapping[DeviceId, MonitorCrossRefId]:
+        """The DNs the switch monitors for this link now, each with its monitorCrossRefID."""
+        return MappingProxyType(self._monitor_of)
+
+    @property
+    def unmonitored(self) -> Mapping[DeviceId, str]:
+        """The configured DNs the switch would not monitor on this link, and why."""
+        return MappingProxyType(self._unmonitored)
 
     def submit(self, request: Request, callback: ReplyCallback) -> None:
         """Send a client's request; LinkDown at once when the link is not up."""
@@ -268,7 +286,8 @@ class LinkSupervisor:
             self._in_background(self._cancel_routes(self._link, list(self._route_registrations)))
 
     def _in_background(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        task = asyncio.create_task(work)
+        """Run *work* (named after its coroutine, for the log if it fails)."""
+        task = asyncio.create_task(work, name=getattr(work, "__qualname__", "link work"))
         self._background.add(task)
         task.add_done_callback(self._background_done)
         return task
@@ -276,7 +295,7 @@ class LinkSupervisor:
     def _background_done(self, task: asyncio.Task[None]) -> None:
         self._background.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            log.error("changing monitors failed", exc_info=task.exception())
+            log.error("%s failed", task.get_name(), exc_info=task.exception())
 
     # --- the loop ----------------------------------------------------------------------
 
@@ -366,6 +385,7 @@ class LinkSupervisor:
             self._link = None
             self._monitors.clear()
             self._monitor_of.clear()
+            self._unmonitored.clear()
             self._route_registrations.clear()
             if self._up:
                 self._up = False
@@ -394,8 +414,14 @@ class LinkSupervisor:
         stations = self._hooks.stations(dns)
         agents = await self._agents(link, stations)
         self._hooks.on_resync(calls, covered, agents)
+        # The stations' features are asked for after: the link is up (calls and agents
+        # are known) without waiting for three more requests per station.
+        self._in_background(self._features(link, stations))
+
+    async def _features(self, link: CstaLink, stations: Sequence[DeviceId]) -> None:
         replies = await self._all(link, link_features.requests_for(stations))
-        self._hooks.on_features(link_features.features_of(stations, replies))
+        if self._link is link:  # not a link that has gone down meanwhile
+            self._hooks.on_features(link_features.features_of(stations, replies))
 
     async def _associate(self, link: CstaLink) -> None:
         if self.settings.session == "ecma-354":
@@ -434,15 +460,44 @@ class LinkSupervisor:
             with contextlib.suppress(CtiError, TimeoutError):
                 await link.request(StopApplicationSession(session_id=self._session_id), within=1.0)
 
-    async def _monitor(self, link: CstaLink, dns: Sequence[DeviceId]) -> None:
-        requests = [MonitorStart(device_object=dn) for dn in dns]
-        replies = await self._all(link, requests)
+    async def _monitor(self, link: CstaLink, dns: Sequence[DeviceId]) -> list[DeviceId]:
+        """Monitor *dns*; the ones the switch accepted."""
+        replies = await self._all(link, [MonitorStart(device_object=dn) for dn in dns])
+        accepted, refused = [], []
         for dn, reply in zip(dns, replies, strict=True):
             if isinstance(reply, MonitorStartResponse):
                 self._monitors[reply.monitor_cross_ref_id] = dn
                 self._monitor_of[dn] = reply.monitor_cross_ref_id
+                self._unmonitored.pop(dn, None)
+                accepted.append(dn)
             else:
-                log.error("the switch would not monitor DN %s: %s", dn, reply)
+                refused.append(dn)
+                self._unmonitored[dn] = str(reply) or type(reply).__name__
+        if refused:
+            self._report_refused(refused, len(dns))
+        return accepted
+
+    def _report_refused(self, refused: list[DeviceId], asked: int) -> None:
+        for dn in refused[:_REFUSALS_LOGGED]:
+            log.error("the switch would not monitor DN %s: %s", dn, self._unmonitored[dn])
+        log.error(
+            "%d of %d DNs are not monitored (%d in all); asking again every %g s",
+            len(refused),
+            asked,
+            len(self._unmonitored),
+            self.settings.keepalive_interval,
+        )
+
+    async def _monitor_again(self, link: CstaLink) -> None:
+        """Ask again for the DNs the switch refused, if they are still configured."""
+        wanted = set(self._hooks.monitored_dns())
+        for dn in [dn for dn in self._unmonitored if dn not in wanted]:
+            del self._unmonitored[dn]
+        if self._unmonitored:
+            accepted = await self._monitor(link, list(self._unmonitored))
+            if accepted:
+                log.info("%d DNs are monitored now", len(accepted))
+                await self._resync(link, accepted)
 
     async def _register_routes(self, link: CstaLink, points: Sequence[DeviceId]) -> None:
         """Become the router of each routing point: the switch then sends RouteRequests."""
@@ -513,6 +568,8 @@ class LinkSupervisor:
         ]
         for request in stops:
             self._monitors.pop(request.monitor_cross_ref_id, None)
+        for dn in stop:
+            self._unmonitored.pop(dn, None)
         await self._all(link, stops)
         await self._cancel_routes(link, stop)
         await self._monitor(link, start)
@@ -532,6 +589,8 @@ class LinkSupervisor:
                 await link.request(self._poll(), within=self.settings.reply_timeout)
             except (CtiError, TimeoutError) as exc:
                 raise LinkDown(f"the switch did not answer a keep-alive: {_why(exc)}") from None
+            if self._unmonitored:
+                await self._monitor_again(link)
 
     def _poll(self) -> Request:
         if self.settings.session == "ecma-354":
@@ -544,16 +603,14 @@ class LinkSupervisor:
     async def _all(
         self, link: CstaLink, requests: Sequence[Request]
     ) -> list[Response | BaseException]:
-        """Send *requests* together, at most IN_FLIGHT at once (ECMA-323 invoke ids are
-        four digits, shared with the clients' requests); each reply or failure, in order."""
-        timeout = self.settings.reply_timeout
-        replies: list[Response | BaseException] = []
-        for first in range(0, len(requests), IN_FLIGHT):
-            replies += await asyncio.gather(
-                *(link.request(r, within=timeout) for r in requests[first : first + IN_FLIGHT]),
-                return_exceptions=True,
-            )
-        return replies
+        """Send *requests*, `request_window` outstanding at a time (link/bulk.py); each
+        reply or failure, in order."""
+        return await request_all(
+            link,
+            requests,
+            window=self.settings.request_window,
+            within=self.settings.reply_timeout,
+        )
 
     # --- inbound -----------------------------------------------------------------------
 

@@ -23,14 +23,17 @@ from ctiserver.immutable import record
 from ctiserver.model.states import DnKind
 from ctiserver.model.values import (
     Agent,
+    AgentIntent,
     Call,
     DnFeatures,
+    Monitoring,
     Party,
     Recording,
+    Reservation,
     RouteDialogue,
     Treatment,
 )
-from ctiserver.tlib.vocabulary import AgentWorkMode, CallState, DNRole
+from ctiserver.tlib.vocabulary import CallState, DNRole
 
 # --- calls ---------------------------------------------------------------------------------
 
@@ -149,14 +152,29 @@ class PartyEstablished(PartyChange):
     pass
 
 
+class Releasing(enum.Enum):
+    """Who released the call, as a party leaving it sees it (Extensions ReleasingParty)."""
+
+    LOCAL = "local"  # the party itself
+    REMOTE = "remote"  # another party
+    UNKNOWN = "unknown"
+
+
 @record
 class PartyReleased(PartyChange):
     LEAVES: ClassVar[bool] = True
+    releasing: Releasing = Releasing.UNKNOWN
 
 
 @record
 class PartyAbandoned(PartyChange):
     LEAVES: ClassVar[bool] = True
+    releasing: Releasing = Releasing.UNKNOWN
+
+
+@record
+class NetworkReached(PartyChange):
+    """The call `party` is making left this switch on a trunk (EventNetworkReached)."""
 
 
 @record
@@ -252,11 +270,80 @@ class AgentChanged:
 
 @record
 class AgentIntended:
-    """The work mode a client asked for, reported with the DN's next agent event (None:
-    the intent was used or dropped)."""
+    """What a client asked of the agent on `dn`, reported with the DN's next agent event
+    (None: the intent was used or dropped)."""
 
     dn: DeviceId
-    work_mode: AgentWorkMode | None
+    intent: AgentIntent | None
+
+
+@record
+class AgentTimed:
+    """The emulated features' timer of the agent on `dn` (Agent.until and
+    after_call_work) changed, its state did not: no event."""
+
+    dn: DeviceId
+    until: float | None
+    after_call_work: str = ""
+
+
+@record
+class AgentSessionEnded:
+    """The session of the client that logged the agent on `dn` in has ended, or the
+    client unregistered the DN, and the T-Server did what agent-logout-on-unreg says: the
+    agent no longer belongs to a session."""
+
+    dn: DeviceId
+
+
+@record
+class NoAnswerTimed:
+    """A call rings at the agent on `dn`: if it is not answered by wall time `due`, the
+    T-Server does what agent-no-answer-action and -overflow say (None: answered, or
+    gone)."""
+
+    dn: DeviceId
+    conn_id: ConnId
+    due: float | None
+
+
+@record
+class AgentReservation:
+    """An agent was reserved for a client (or, when not `reserved`, the reservation
+    ended: cancelled or lapsed).  No event: the requester alone is answered."""
+
+    reservation: Reservation
+    reserved: bool
+
+
+# --- supervision ---------------------------------------------------------------------------
+
+
+@record
+class MonitoringChanged:
+    """A supervisor's subscription to an agent's calls started (`active`) or ended.  No
+    event of its own: the T-Server tells the supervisor's and the agent's registrants."""
+
+    monitoring: Monitoring
+    active: bool
+
+
+@record
+class MuteChanged(CallChange):
+    """`dn` is heard in `call` no more (`muted`), or again: its microphone, or for a
+    supervisor its MonitorMode (`mode`: mute, connect or coach)."""
+
+    dn: DeviceId
+    muted: bool
+    mode: str = ""
+
+
+@record
+class ListenChanged(CallChange):
+    """`dn` hears `call` no more (not `listening`), or again."""
+
+    dn: DeviceId
+    listening: bool
 
 
 # --- private features ----------------------------------------------------------------------
@@ -363,6 +450,11 @@ Change = (
     | RouteDialogueEnded
     | AgentChanged
     | AgentIntended
+    | AgentTimed
+    | AgentSessionEnded
+    | NoAnswerTimed
+    | AgentReservation
+    | MonitoringChanged
     | GuestAssociation
     | RecordingChanged
     | DnsReconfigured

@@ -30,6 +30,7 @@ from ctiserver.csta.types import PrivateData
 from ctiserver.ids import CallId, DeviceId
 from ctiserver.model.changes import (
     DestinationBusy,
+    NetworkReached,
     PartyAdded,
     PartyDeleted,
     PartyDialed,
@@ -57,6 +58,8 @@ from ctiserver.model.states import DnKind, PartyState
 from ctiserver.model.values import Call, Party
 from ctiserver.tlib.vocabulary import CallState, CallType, DNRole
 
+# How a device is added to a call by SingleStepConferenceCall (docs/pbxsim.md § 4.15).
+JOINING = (EventCause.SINGLE_STEP_CONFERENCE, EventCause.SILENT_PARTICIPATION)
 # ECMA-269 causes of a FailedEvent -> the CallState of EventDestinationBusy.
 FAILURE_CALL_STATES: Mapping[EventCause, CallState] = {
     EventCause.BUSY: CallState.BUSY,
@@ -119,13 +122,17 @@ def learned(
     called: DeviceId | None,
     private: PrivateData | None,
     network_calling: DeviceId | None = None,
+    trunk: DeviceId | None = None,
 ) -> Call:
     """*call* with the caller, the number dialled and the network facts an event gives
-    (a networkCallingDevice says it came in on a trunk); a caller not ours is placed in
-    the call as Dialing.  Emits what changed."""
+    (a networkCallingDevice says it came in on a trunk, associatedCallingDevice names
+    the trunk); a caller not ours is placed in the call as Dialing.  Emits what
+    changed."""
     new = learn_network(described(call, calling, called), private)
     if network_calling is not None and not new.from_network:
         new = replace(new, from_network=True)
+    if trunk and trunk != new.trunk:
+        new = replace(new, trunk=trunk)
     if new is not call:
         new = typed(state, new)
     call = commit(state, call, new)
@@ -172,10 +179,17 @@ def on_originated(state: State, dn: DeviceId, event: OriginatedEvent) -> None:
 
 
 def on_network_reached(state: State, dn: DeviceId, event: NetworkReachedEvent) -> None:
-    """The call left this switch on a trunk; the caller stays Dialing until answered."""
+    """The call left this switch on a trunk (networkInterfaceUsed names it); the caller
+    stays Dialing until answered, and hears EventNetworkReached."""
     call = call_for(state, event.outbound_connection.call_id, calling=event.calling_device)
-    new = described(call, None, event.called_device)
-    commit(state, call, typed(state, learn_network(new, event.private_data)))
+    new = learn_network(described(call, None, event.called_device), event.private_data)
+    trunk = event.network_interface_used
+    if trunk and trunk != new.trunk:
+        new = replace(new, trunk=trunk)
+    call = commit(state, call, typed(state, new))
+    own = state.party(dn, call.conn_id)
+    if own is not None and own.present and own.state is PartyState.DIALING:
+        state.emit(NetworkReached(call=call, party=own, other_dn=event.called_device))
 
 
 def on_delivered(state: State, dn: DeviceId, event: DeliveredEvent) -> None:
@@ -191,18 +205,44 @@ def on_delivered(state: State, dn: DeviceId, event: DeliveredEvent) -> None:
         event.called_device,
         event.private_data,
         event.network_calling_device,
+        event.associated_calling_device,
     )
     if event.cause is EventCause.CONSULTATION:
         call = commit(state, call, consulting(state, call, event.calling_device))
     before = state.party(device, call.conn_id)
-    party = touch(state, call, device, dn, PartyState.RINGING, DNRole.DESTINATION)
-    if event.cause is EventCause.SINGLE_STEP_CONFERENCE:
+    role = DNRole.OBSERVER if device in call.observers else DNRole.DESTINATION
+    party = touch(state, call, device, dn, PartyState.RINGING, role)
+    if event.cause in JOINING:
         party = party.changed(added_by=event.calling_device)
     if device != dn:
         note(state, call, party, before)
         return
     party = party.changed(other_dn=event.calling_device)
+    if party.role is DNRole.OBSERVER:
+        state.emit(_observing(state, call, party, PartyRang))
+        return
     state.emit(_rang(state, call, party, event))
+
+
+def _observing(
+    state: State, call: Call, observer: Party, kind: type[PartyRang] | type[PartyEstablished]
+) -> PartyRang | PartyEstablished:
+    """EventRinging or EventEstablished of a supervisor observing the call: CallState
+    Bridged, OtherDN the party the monitored agent talks with (the Events and Models
+    Reference, "Monitoring calls")."""
+    talking = [
+        p
+        for p in state.present(call.conn_id)
+        if p.dn not in (observer.dn, observer.added_by) and p.role is not DNRole.OBSERVER
+    ]
+    other = talking[0] if talking else None
+    observer = observer.changed(other_dn=other.dn if other is not None else observer.added_by)
+    return kind(
+        call=call,
+        party=observer,
+        call_state=CallState.BRIDGED,
+        other_role=other.role if other is not None else None,
+    )
 
 
 def _rang(state: State, call: Call, party: Party, event: DeliveredEvent) -> PartyRang:
@@ -250,9 +290,13 @@ def on_established(state: State, dn: DeviceId, event: EstablishedEvent) -> None:
         event.called_device,
         event.private_data,
         event.network_calling_device,
+        event.associated_calling_device,
     )
     before = state.party(answering, call.conn_id)
     party = touch(state, call, answering, dn, PartyState.ESTABLISHED, DNRole.DESTINATION)
+    if answering == dn and party.role is DNRole.OBSERVER:
+        state.emit(_observing(state, call, party, PartyEstablished))
+        return
     if answering == dn:
         present = [p for p in state.present(call.conn_id) if p.dn != dn]
         conference = len(present) + 1 > 2
@@ -264,11 +308,24 @@ def on_established(state: State, dn: DeviceId, event: EstablishedEvent) -> None:
     own = state.party(dn, call.conn_id)
     if own is None:
         return
-    if event.cause is EventCause.SINGLE_STEP_CONFERENCE:
+    if party.role is DNRole.OBSERVER:
+        if own.dn == party.added_by:  # the monitored agent alone is told
+            state.emit(_observed(call, own, party))
+    elif event.cause in JOINING:
         state.emit(_added(call, own, party))
     elif own.state is PartyState.DIALING or own.other_dn == answering:
         own = own.changed(state=PartyState.ESTABLISHED, other_dn=answering)
         state.emit(PartyEstablished(call=call, party=own))
+
+
+def _observed(call: Call, own: Party, observer: Party) -> PartyAdded:
+    return PartyAdded(
+        call=call,
+        party=own,
+        other_dn=observer.dn,
+        other_role=DNRole.OBSERVER,
+        call_state=CallState.BRIDGED,
+    )
 
 
 def _added(call: Call, own: Party, added: Party) -> PartyAdded:
@@ -315,8 +372,19 @@ def on_connection_cleared(state: State, dn: DeviceId, event: ConnectionClearedEv
     connection = event.dropped_connection
     call = state.call_by_call_id(connection.call_id)
     device = connection.device_id or event.releasing_device
-    party = None if call is None or device is None else state.party(device, call.conn_id)
-    if call is None or party is None or device is None:
+    if call is None or device is None:
+        return
+    party = state.party(device, call.conn_id)
+    if party is None and event.releasing_device is not None and device != dn:
+        # The far end of a trunk call: its connection's deviceID is not the number the
+        # call knows it by, the releasing device is.
+        known = state.party(event.releasing_device, call.conn_id)
+        if known is not None and not state.is_ours(known.dn):
+            device, party = known.dn, known
+    going = party.present if party is not None else not state.is_ours(device)  # a far end
+    if going and state.others(call.conn_id, device) and call.released_by != device:
+        call = commit(state, call, replace(call, released_by=device))  # it left the others
+    if party is None:
         return
     if device == dn:
         leave(state, ended(state, call, party, event.cause))
@@ -329,10 +397,20 @@ def on_connection_cleared(state: State, dn: DeviceId, event: ConnectionClearedEv
 
 
 def _deleted_from_conference(state: State, call: Call, dn: DeviceId, dropped: DeviceId) -> None:
-    """*dropped* left a call of three or more: EventPartyDeleted for *dn*, who stays."""
+    """*dropped* left a call of three or more: EventPartyDeleted for *dn*, who stays.  An
+    observer is seen by the agent it monitors alone (and sees everyone)."""
     own = state.party(dn, call.conn_id)
+    gone = state.party(dropped, call.conn_id)
+    if own is None or not own.present:
+        return
+    if gone is not None and gone.role is DNRole.OBSERVER:
+        if dn == gone.added_by:
+            state.emit(_unobserved(call, own, gone))
+        return
     staying = [p for p in state.present(call.conn_id) if p.dn != dropped]
-    if own is None or not own.present or len(staying) < 2:
+    if own.role is not DNRole.OBSERVER:
+        staying = [p for p in staying if p.role is not DNRole.OBSERVER]
+    if len(staying) < 2:
         return
     call_state = CallState.CONFERENCED if len(staying) > 2 else CallState.OK
     if len(staying) == 2:
@@ -348,6 +426,17 @@ def _deleted_from_conference(state: State, call: Call, dn: DeviceId, dropped: De
             third_party_role=DNRole.DELETED_BY,
             call_state=call_state,
         )
+    )
+
+
+def _unobserved(call: Call, own: Party, observer: Party) -> PartyDeleted:
+    return PartyDeleted(
+        call=call,
+        party=own,
+        other_dn=observer.dn,
+        other_role=DNRole.DELETED_PARTY,
+        third_party_dn=call.deleted_by.get(observer.dn, observer.dn),
+        third_party_role=DNRole.DELETED_BY,
     )
 
 

@@ -25,6 +25,7 @@ from ctiserver.csta.agents import (
     AgentReadyEvent,
     AgentWorkingAfterCallEvent,
 )
+from ctiserver.csta.audio import MicrophoneMuteEvent, SpeakerMuteEvent
 from ctiserver.csta.call_associated import DigitsGeneratedEvent
 from ctiserver.csta.call_information import CallInformationEvent
 from ctiserver.csta.escape import PrivateEvent
@@ -61,6 +62,7 @@ from ctiserver.model import (
     private,
     queues,
     resync,
+    supervision,
     tones,
     transfers,
 )
@@ -68,6 +70,8 @@ from ctiserver.model.changes import (
     AgentChanged,
     AgentEvent,
     AgentIntended,
+    AgentReservation,
+    AgentSessionEnded,
     CallCreated,
     CallForgotten,
     Change,
@@ -76,6 +80,8 @@ from ctiserver.model.changes import (
     DnFeaturesChanged,
     DnsReconfigured,
     GuestAssociation,
+    MonitoringChanged,
+    NoAnswerTimed,
     PartyNoted,
     RecordingChanged,
     RecordingEvent,
@@ -89,8 +95,19 @@ from ctiserver.model.moves import commit, forget_if_unused, remove
 from ctiserver.model.resync import SnapshotAgent, SnapshotParty
 from ctiserver.model.state import State
 from ctiserver.model.states import DnKind
-from ctiserver.model.values import Call, ConsultPurpose, DnFeatures, Origin, Treatment
-from ctiserver.tlib.vocabulary import AgentWorkMode, KVList
+from ctiserver.model.values import (
+    Agent,
+    AgentIntent,
+    Call,
+    ConsultPurpose,
+    DnFeatures,
+    Monitoring,
+    Observation,
+    Origin,
+    Reservation,
+    Treatment,
+)
+from ctiserver.tlib.vocabulary import KVList
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +153,10 @@ HANDLERS.add(RecordEvent, private.on_record)
 HANDLERS.add(SuspendRecordEvent, private.on_suspend)
 HANDLERS.add(StopEvent, tones.on_stop)  # a treatment's at a routing point, else a recording's
 HANDLERS.add(CallInformationEvent, private.on_call_information)
+# supervision (model.supervision): mute, listening, and observers' participation
+HANDLERS.add(PrivateEvent, supervision.on_private_event)
+HANDLERS.add(MicrophoneMuteEvent, supervision.on_microphone_mute)
+HANDLERS.add(SpeakerMuteEvent, supervision.on_speaker_mute)
 HANDLERS.add(DigitsGeneratedEvent, tones.on_digits_generated)
 HANDLERS.add(PlayEvent, tones.on_play)
 HANDLERS.add(DoNotDisturbEvent, features.on_do_not_disturb)
@@ -248,8 +269,52 @@ class Model(State):
         commit(self, call, dataclasses.replace(call, deleted_by=deleted_by))
         return self.take()
 
-    def intend(self, dn: DeviceId, work_mode: AgentWorkMode) -> list[Change]:
-        agents.intend(self, dn, work_mode)
+    def intend(self, dn: DeviceId, intent: AgentIntent) -> list[Change]:
+        agents.intend(self, dn, intent)
+        return self.take()
+
+    def emulate_agent(self, dn: DeviceId, agent: Agent, what: AgentEvent) -> list[Change]:
+        """The T-Server sets the agent's state itself (an emulated feature)."""
+        agents.emulate(self, dn, agent, what)
+        return self.take()
+
+    def time_agent(
+        self, dn: DeviceId, until: float | None, after_call_work: str = ""
+    ) -> list[Change]:
+        """Set the emulated features' timer of the agent on *dn* (None: stop it)."""
+        agents.time(self, dn, until, after_call_work)
+        return self.take()
+
+    def end_agent_session(self, dn: DeviceId) -> list[Change]:
+        """The agent on *dn* no longer belongs to its client's session."""
+        agent = self.agent(dn)
+        if agent is not None and agent.session:
+            self.emit(AgentSessionEnded(dn=dn))
+        return self.take()
+
+    def monitor(self, monitoring: Monitoring, *, active: bool = True) -> list[Change]:
+        """A supervisor's subscription to an agent's calls starts (or ends)."""
+        supervision.monitor(self, monitoring, active=active)
+        return self.take()
+
+    def observe(
+        self, conn_id: ConnId, supervisor: DeviceId, observation: Observation | None
+    ) -> list[Change]:
+        """*supervisor* joins the call as an observer (None: no longer)."""
+        supervision.observe(self, conn_id, supervisor, observation)
+        return self.take()
+
+    def reserve(self, reservation: Reservation, *, reserved: bool = True) -> list[Change]:
+        """Reserve an agent for a client (or, not *reserved*, end the reservation)."""
+        known = self.reservations.get(reservation.key)
+        if reserved or known is not None:
+            self.emit(AgentReservation(reservation=known or reservation, reserved=reserved))
+        return self.take()
+
+    def time_no_answer(self, dn: DeviceId, conn_id: ConnId, due: float | None) -> list[Change]:
+        """The call *conn_id* ringing at *dn* is due an answer by *due* (None: no more)."""
+        if self.no_answer_due(dn, conn_id) != due:
+            self.emit(NoAnswerTimed(dn=dn, conn_id=conn_id, due=due))
         return self.take()
 
     def consults_for(self, conn_id: ConnId, purpose: ConsultPurpose) -> list[Change]:
@@ -320,6 +385,13 @@ class Model(State):
             commit(self, call, dataclasses.replace(call, origin=origin))
         return self.take()
 
+    def cleared_by(self, conn_id: ConnId, dn: DeviceId) -> list[Change]:
+        """*dn* had the switch clear the call whole: it released it (ReleasingParty)."""
+        call = self.call(conn_id)
+        if call is not None and call.cleared_by != dn:
+            commit(self, call, dataclasses.replace(call, cleared_by=dn))
+        return self.take()
+
     def forget(self, conn_id: ConnId) -> list[Change]:
         """Drop a call the switch no longer has (stuck-call clean-up): its parties leave
         without events."""
@@ -353,25 +425,40 @@ class Model(State):
 
     def as_records(self) -> list[Change]:
         """Records that rebuild this model's state in an empty model (a replica's start)."""
-        records: list[Change] = [DnsReconfigured(dns=dict(self.dns))]
+        return [DnsReconfigured(dns=dict(self.dns)), *self._call_records(), *self._dn_records()]
+
+    def _call_records(self) -> list[Change]:
+        """The calls, their parties, routing dialogues, recordings and treatments."""
+        records: list[Change] = []
         for call in self.calls:
             records.append(CallCreated(call=call))
             for party in self.parties(call.conn_id).values():
                 records.append(PartyNoted(call=call, party=party))
         for dialogue in self._routes.values():
             records.append(RouteDialogueOpened(dialogue=dialogue))
-        for dn, agent in self.agents.items():
-            records.append(AgentChanged(dn=dn, agent=agent, what=AgentEvent.LOGGED_IN))
-        for dn, mode in self._intents.items():
-            records.append(AgentIntended(dn=dn, work_mode=mode))
-        for guest, host in self._hosts.items():
-            records.append(GuestAssociation(guest=guest, host=host, associated=True, learnt=True))
         for recording in self._recordings.values():
             records.append(RecordingChanged(recording=recording, what=RecordingEvent.STARTED))
         for dn, conn_id in self._promises.items():
             records.append(ConnIdPromised(dn=dn, conn_id=conn_id))
         for treatment in self._treatments.values():
             records.append(TreatmentChanged(treatment=treatment, what=TreatmentEvent.REQUESTED))
+        return records
+
+    def _dn_records(self) -> list[Change]:
+        """The agents and what the T-Server keeps of them, guests, the DNs' features."""
+        records: list[Change] = []
+        for dn, agent in self.agents.items():
+            records.append(AgentChanged(dn=dn, agent=agent, what=AgentEvent.LOGGED_IN))
+        for dn, intent in self._intents.items():
+            records.append(AgentIntended(dn=dn, intent=intent))
+        for guest, host in self._hosts.items():
+            records.append(GuestAssociation(guest=guest, host=host, associated=True, learnt=True))
+        for (dn, conn_id), due in self._no_answer.items():
+            records.append(NoAnswerTimed(dn=dn, conn_id=conn_id, due=due))
+        for reservation in self._reservations.values():
+            records.append(AgentReservation(reservation=reservation, reserved=True))
+        for monitoring in self._monitorings.values():
+            records.append(MonitoringChanged(monitoring=monitoring, active=True))
         for dn, settings in self._features.items():
             records.append(DnFeaturesChanged(dn=dn, features=settings, what=DnFeature.DND))
         return records

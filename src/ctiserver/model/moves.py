@@ -35,6 +35,7 @@ from ctiserver.model.changes import (
     PartyNoted,
     PartyReleased,
     PartyRemoved,
+    Releasing,
 )
 from ctiserver.model.state import State
 from ctiserver.model.states import PartyState, is_legal
@@ -191,8 +192,26 @@ def remove(state: State, call: Call, party: Party) -> None:
 
 
 def ended(state: State, call: Call, party: Party, cause: EventCause | None) -> PartyChange:
-    """How a party's leaving looks to its DN: abandoned if it was only offered the call."""
+    """How a party's leaving looks to its DN: abandoned if it was only offered the call;
+    and who released it (releasing())."""
+    others = state.others(call.conn_id, party.dn)
+    releasing = releasing_party(call, party, others)
     offered = party.state in (PartyState.RINGING, PartyState.QUEUED)
-    if offered and (cause is EventCause.CALL_CANCELLED or not state.others(call.conn_id, party.dn)):
-        return PartyAbandoned(call=call, party=party)
-    return PartyReleased(call=call, party=party)
+    if offered and (cause is EventCause.CALL_CANCELLED or not others):
+        return PartyAbandoned(call=call, party=party, releasing=releasing)
+    return PartyReleased(call=call, party=party, releasing=releasing)
+
+
+def releasing_party(call: Call, party: Party, others: list[Party]) -> Releasing:
+    """Who released the call, seen by *party* leaving it.  ECMA-269's ConnectionCleared
+    names the connection that went, not who hung up; but a party that goes while others
+    stay left by itself, and one that goes last was left by the one before it
+    (Call.released_by), if any.  A party dropped from a conference on a client's request
+    (RequestDeleteFromConference) was released by the DN that asked, and a call cleared
+    whole on one (RequestClearCall) by the DN that asked."""
+    deciding = call.deleted_by.get(party.dn) or call.cleared_by  # DeleteFromConference, ClearCall
+    if deciding is not None:
+        return Releasing.LOCAL if deciding == party.dn else Releasing.REMOTE
+    if others or call.released_by in (None, party.dn):
+        return Releasing.LOCAL
+    return Releasing.REMOTE

@@ -49,6 +49,7 @@ def on_queued(state: State, dn: DeviceId, event: QueuedEvent) -> None:
         event.called_device,
         event.private_data,
         event.network_calling_device,
+        event.associated_calling_device,
     )
     before = state.party(queue, call.conn_id)
     party = touch(state, call, queue, dn, PartyState.QUEUED, DNRole.DESTINATION)

@@ -25,6 +25,9 @@ from ctiserver.model.changes import (
     AgentChanged,
     AgentEvent,
     AgentIntended,
+    AgentReservation,
+    AgentSessionEnded,
+    AgentTimed,
     CallChange,
     CallForgotten,
     Change,
@@ -32,6 +35,8 @@ from ctiserver.model.changes import (
     DnFeaturesChanged,
     DnsReconfigured,
     GuestAssociation,
+    MonitoringChanged,
+    NoAnswerTimed,
     PartyChange,
     PartyMoved,
     RecordingChanged,
@@ -44,14 +49,16 @@ from ctiserver.model.changes import (
 from ctiserver.model.states import DnKind
 from ctiserver.model.values import (
     Agent,
+    AgentIntent,
     Call,
     DnFeatures,
+    Monitoring,
     Party,
     Recording,
+    Reservation,
     RouteDialogue,
     Treatment,
 )
-from ctiserver.tlib.vocabulary import AgentWorkMode
 
 log = logging.getLogger(__name__)
 
@@ -103,11 +110,14 @@ class State:
         self._by_call_id: dict[CallId, ConnId] = {}
         self._calls_at: dict[DeviceId, dict[ConnId, None]] = {dn: {} for dn in dns}
         self._agents: dict[DeviceId, Agent] = {}
-        self._intents: dict[DeviceId, AgentWorkMode] = {}
+        self._intents: dict[DeviceId, AgentIntent] = {}
         self._hosts: dict[DeviceId, DeviceId] = {}
         self._recordings: dict[str, Recording] = {}
         self._routes: dict[str, RouteDialogue] = {}
         self._promises: dict[DeviceId, ConnId] = {}
+        self._no_answer: dict[tuple[DeviceId, ConnId], float] = {}  # -> wall time due
+        self._reservations: dict[str, Reservation] = {}  # by Reservation.key
+        self._monitorings: dict[DeviceId, Monitoring] = {}  # by supervisor
         self._treatments: dict[ConnId, Treatment] = {}  # by the call treated
         self._features: dict[DeviceId, DnFeatures] = {}  # DNs with a feature set
         self._records: list[Change] = []
@@ -202,8 +212,30 @@ class State:
         agent = self._agents.get(dn)
         return None if agent is None else agent.agent_id
 
-    def intent(self, dn: DeviceId) -> AgentWorkMode | None:
+    def intent(self, dn: DeviceId) -> AgentIntent | None:
         return self._intents.get(dn)
+
+    def no_answer_due(self, dn: DeviceId, conn_id: ConnId) -> float | None:
+        """When the call *conn_id* ringing at *dn* is due an answer (agent-no-answer-*)."""
+        return self._no_answer.get((dn, conn_id))
+
+    @property
+    def no_answer(self) -> Mapping[tuple[DeviceId, ConnId], float]:
+        return self._no_answer
+
+    @property
+    def monitorings(self) -> Mapping[DeviceId, Monitoring]:
+        """The supervisors' subscriptions to agents' calls, by supervisor."""
+        return self._monitorings
+
+    def monitoring_of(self, agent: DeviceId) -> Monitoring | None:
+        """The subscription to *agent*'s calls, if a supervisor has one."""
+        return next((m for m in self._monitorings.values() if m.agent == agent), None)
+
+    @property
+    def reservations(self) -> Mapping[str, Reservation]:
+        """The agents reserved (RequestReserveAgent), by Reservation.key."""
+        return self._reservations
 
     def host_of(self, guest: DeviceId) -> DeviceId | None:
         return self._hosts.get(guest)
@@ -264,6 +296,9 @@ class State:
             "recordings": dict(self._recordings),
             "routes": dict(self._routes),
             "promises": dict(self._promises),
+            "no_answer": dict(self._no_answer),
+            "reservations": dict(self._reservations),
+            "monitorings": dict(self._monitorings),
             "treatments": dict(self._treatments),
             "features": dict(self._features),
         }
@@ -304,6 +339,8 @@ class State:
                 self._calls[other] = _unshared(shared, conn_id)
         for cross_ref in [r for r, d in self._routes.items() if d.conn_id == conn_id]:
             del self._routes[cross_ref]
+        for timed in [k for k in self._no_answer if k[1] == conn_id]:
+            del self._no_answer[timed]
         self._treatments.pop(conn_id, None)
 
     def _put_party(self, change: PartyChange) -> None:
@@ -334,10 +371,42 @@ class State:
             self._agents[change.dn] = change.agent
 
     def _set_intent(self, change: AgentIntended) -> None:
-        if change.work_mode is None:
+        if change.intent is None:
             self._intents.pop(change.dn, None)
         else:
-            self._intents[change.dn] = change.work_mode
+            self._intents[change.dn] = change.intent
+
+    def _time_agent(self, change: AgentTimed) -> None:
+        agent = self._agents.get(change.dn)
+        if agent is not None:
+            self._agents[change.dn] = replace(
+                agent, until=change.until, after_call_work=change.after_call_work
+            )
+
+    def _end_session(self, change: AgentSessionEnded) -> None:
+        agent = self._agents.get(change.dn)
+        if agent is not None:
+            self._agents[change.dn] = replace(agent, session="")
+
+    def _time_no_answer(self, change: NoAnswerTimed) -> None:
+        if change.due is None:
+            self._no_answer.pop((change.dn, change.conn_id), None)
+        else:
+            self._no_answer[change.dn, change.conn_id] = change.due
+
+    def _reserve(self, change: AgentReservation) -> None:
+        reservation = change.reservation
+        if change.reserved:
+            self._reservations[reservation.key] = reservation
+        else:
+            self._reservations.pop(reservation.key, None)
+
+    def _monitor(self, change: MonitoringChanged) -> None:
+        monitoring = change.monitoring
+        if change.active:
+            self._monitorings[monitoring.supervisor] = monitoring
+        else:
+            self._monitorings.pop(monitoring.supervisor, None)
 
     def _associate(self, change: GuestAssociation) -> None:
         if change.associated:
@@ -371,6 +440,8 @@ class State:
             self._calls_at.pop(dn, None)
             self._agents.pop(dn, None)
             self._intents.pop(dn, None)
+            for gone in [s for s, m in self._monitorings.items() if dn in (s, m.agent)]:
+                del self._monitorings[gone]
             self._features.pop(dn, None)
         for dn in change.dns:
             self._calls_at.setdefault(dn, {})
@@ -391,6 +462,11 @@ EVOLVE.add(RouteDialogueOpened, State._open_dialogue)
 EVOLVE.add(RouteDialogueEnded, State._end_dialogue)
 EVOLVE.add(AgentChanged, State._set_agent)
 EVOLVE.add(AgentIntended, State._set_intent)
+EVOLVE.add(AgentTimed, State._time_agent)
+EVOLVE.add(AgentSessionEnded, State._end_session)
+EVOLVE.add(NoAnswerTimed, State._time_no_answer)
+EVOLVE.add(AgentReservation, State._reserve)
+EVOLVE.add(MonitoringChanged, State._monitor)
 EVOLVE.add(GuestAssociation, State._associate)
 EVOLVE.add(RecordingChanged, State._record)
 EVOLVE.add(DnsReconfigured, State._reconfigure)

@@ -96,6 +96,15 @@ class Party:
 
 
 @immutable
+class Observation:
+    """How a supervisor observes a call: its MonitorMode (mute, connect, coach) and
+    MonitorScope (call: to the call's end; agent: until the agent leaves it)."""
+
+    mode: str
+    scope: str
+
+
+@immutable
 class Call:
     """A call as the server knows it, without its parties (the model keeps those apart).
 
@@ -118,6 +127,10 @@ class Call:
     expected: frozenset[DeviceId] = frozenset()  # our DNs it was sent on to
     account_code: str = ""  # the last one set on the switch
     from_network: bool = False  # it reached us from a trunk (networkCallingDevice)
+    observers: Mapping[DeviceId, Observation] = field(default_factory=dict)  # supervisors
+    trunk: str = ""  # the trunk it came in on or went out on (ThisTrunk, OtherTrunk)
+    cleared_by: DeviceId | None = None  # the DN that asked the switch to clear it whole
+    released_by: DeviceId | None = None  # the last device that left while others stayed
 
     @property
     def ani(self) -> DeviceId | None:
@@ -130,13 +143,35 @@ class Call:
 
 @immutable
 class Agent:
-    """The ACD agent logged in on a DN, as the switch last reported it."""
+    """The ACD agent logged in on a DN, as the switch last reported it, with what the
+    T-Server keeps about it: the Reasons and ReasonCode of its state (echoed on its
+    events), the session of the client that logged it in (agent-logout-on-unreg), and
+    the emulated features' timer (docs/agents.md)."""
 
     agent_id: AgentId
     queue: DeviceId | None
     status: AgentStatus = AgentStatus.NOT_READY
     ready_mode: AgentWorkMode = AgentWorkMode.MANUAL_IN  # AutoIn or ManualIn
     work_mode: AgentWorkMode = AgentWorkMode.AUX_WORK  # as last reported
+    reasons: KVList = field(default_factory=dict)  # of the request that set this state
+    reason_code: str = ""  # Extensions ReasonCode: the request's, or the switch's
+    session: str = ""  # ClientSessionID of the client that logged it in
+    wrap_up_time: str = ""  # Extensions WrapUpTime of the login: seconds or "untimed"
+    until: float | None = None  # wall time the emulated after-call work or legal guard ends
+    after_call_work: str = ""  # WrapUpTime of the emulated after-call work being done
+
+
+@immutable
+class AgentIntent:
+    """What a client asked of the agent on a DN, applied with the DN's next agent event
+    from the switch: the work mode, the Reasons and ReasonCode to report, and at login
+    the client's session and WrapUpTime."""
+
+    work_mode: AgentWorkMode | None = None
+    reasons: KVList = field(default_factory=dict)
+    reason_code: str = ""
+    session: str = ""
+    wrap_up_time: str = ""
 
 
 @immutable
@@ -159,6 +194,48 @@ class RouteDialogue:
     routing_point: DeviceId
     conn_id: ConnId
     dnis: DeviceId | None = None  # the DNIS the router gave the call (OverwriteDNIS)
+
+
+@immutable
+class Reservation:
+    """An agent reserved for one client (RequestReserveAgent): by its DN, its AgentID,
+    its place, or several of them.  `holder` is the client's ClientSessionID; `until`
+    the wall time the reservation lapses."""
+
+    dn: DeviceId | None
+    agent_id: str
+    place: str
+    holder: str
+    until: float
+
+    @property
+    def key(self) -> str:
+        return f"{self.dn or ''}|{self.agent_id}|{self.place}"
+
+    def overlaps(self, other: Reservation) -> bool:
+        """Whether the two name an entity in common (the same DN, agent or place)."""
+        return (
+            (self.dn is not None and self.dn == other.dn)
+            or (self.agent_id != "" and self.agent_id == other.agent_id)
+            or (self.place != "" and self.place == other.place)
+        )
+
+    def same_entities(self, other: Reservation) -> bool:
+        return (self.dn, self.agent_id, self.place) == (other.dn, other.agent_id, other.place)
+
+
+@immutable
+class Monitoring:
+    """A supervisor's subscription to an agent's calls (RequestMonitorNextCall): the
+    supervisor joins the agent's next call (OneCall) or every call (AllCalls) as an
+    observer, in `mode` (mute, connect or coach), until the call ends or, with scope
+    "agent", until the agent leaves it."""
+
+    supervisor: DeviceId
+    agent: DeviceId
+    kind: str  # MonitorNextCallType: OneCall or AllCalls
+    mode: str
+    scope: str
 
 
 # --- calls' treatments and DNs' features (docs/protocol.md) -----------------------------------

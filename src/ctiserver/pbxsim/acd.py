@@ -25,7 +25,7 @@ from ctiserver.csta.agents import (
 )
 from ctiserver.csta.failure import ErrorCategory
 from ctiserver.ids import AgentId, DeviceId
-from ctiserver.pbxsim import features
+from ctiserver.pbxsim import features, private
 from ctiserver.pbxsim.agents import (
     CSTA_AGENT_STATE,
     TRIGGER_FOR_REQUEST,
@@ -39,6 +39,7 @@ from ctiserver.pbxsim.state import UNADDRESSED, Context, SwitchState
 
 _OPERATION = ErrorCategory.OPERATION
 _STATE = ErrorCategory.STATE_INCOMPATIBILITY
+REASON_CODE = "reasonCode"  # the private element of a reason (docs/pbxsim.md § 8)
 
 
 def set_agent_state(ctx: Context, request: SetAgentState) -> None:
@@ -55,7 +56,8 @@ def set_agent_state(ctx: Context, request: SetAgentState) -> None:
     if trigger is AgentTrigger.LOG_ON:
         agent.device, agent.group = device, request.group
         ctx.state.seated[device] = agent
-    _move(ctx, agent, trigger)
+    namespace = ctx.state.config.private_namespace
+    _move(ctx, agent, trigger, private.text(request.private_data, namespace, REASON_CODE))
 
 
 def _unhex(password: str) -> str | None:
@@ -92,12 +94,14 @@ def _agent_at(state: SwitchState, request: SetAgentState) -> Agent:
     return agent
 
 
-def _move(ctx: Context, agent: Agent, trigger: AgentTrigger) -> None:
-    """Take one move of *agent* and tell its station's monitors."""
+def _move(ctx: Context, agent: Agent, trigger: AgentTrigger, reason_code: str = "") -> None:
+    """Take one move of *agent* and tell its station's monitors; *reason_code* is why
+    (given by the request that asked for the move)."""
     assert agent.device is not None
     device, group = agent.device, agent.group
     ctx.cancel_timer(_wrap_up_timer(agent))
     agent.status = next_status(agent.status, trigger)
+    agent.reason_code = reason_code
     if agent.status is AgentStatus.READY:
         _became_idle(ctx, agent)
     elif agent.status is AgentStatus.LOGGED_OFF:
@@ -109,6 +113,9 @@ def _move(ctx: Context, agent: Agent, trigger: AgentTrigger) -> None:
         agent_id=agent.agent_id,
         acd_group=group,
     )
+    if reason_code:
+        namespace = ctx.state.config.private_namespace
+        event = private.with_elements(event, namespace, [private.leaf(REASON_CODE, reason_code)])
     ctx.publish_device(device, event)
 
 

@@ -85,6 +85,8 @@ class Agent:
         group: the ACD group the agent logged on to; None serves every group.
         idle_since: when the agent last became free for an ACD call, with a sequence
             number that orders agents who became free at the same moment.
+        reason_code: the reason of its state, given with SetAgentState in private data
+            (`reasonCode`, docs/pbxsim.md § 8) and reported on its agent events.
     """
 
     agent_id: AgentId
@@ -93,6 +95,7 @@ class Agent:
     device: DeviceId | None = None
     group: DeviceId | None = None
     idle_since: tuple[float, int] = (0.0, 0)
+    reason_code: str = ""  # why it is in its state, when the request said (private data)
 
     def serves(self, group: DeviceId) -> bool:
         return self.group is None or self.group == group

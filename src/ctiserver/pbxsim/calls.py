@@ -156,7 +156,9 @@ class Connection:
     said, repeated by the EstablishedEvent when the device answers.  `acd_group` is the
     group that distributed the call here; `answered` tells wrap-up that it was talked on.
     `number` is what events call the device when it is not its deviceID (the far end of
-    a trunk call); `fail_cause` says why the connection went to fail.
+    a trunk call); `fail_cause` says why the connection went to fail.  `participation`
+    is how a device that joined by SingleStepConferenceCall takes part (docs/pbxsim.md
+    § 4.15): heard by all (active), by nobody (silent), or by `coached` alone (coach).
     """
 
     device: DeviceId
@@ -171,6 +173,8 @@ class Connection:
     fail_cause: EventCause | None = None
     recording: Recording | None = None
     leg: Leg | None = None
+    participation: str = "active"  # active, silent (hears only) or coach (heard by one)
+    coached: DeviceId | None = None  # the one device that hears a coach
     treatment: Treatment | None = None
 
     def shown(self) -> DeviceId:
@@ -195,6 +199,7 @@ class Call:
     network_calling: DeviceId | None = None
     network_called: DeviceId | None = None
     account_code: str = ""
+    trunk: DeviceId | None = None  # the trunk it came in on (associatedCallingDevice)
     characteristics: CallCharacteristics | None = None  # priority, direct agent, assist
 
     def id_of(self, device: DeviceId) -> ConnectionID:

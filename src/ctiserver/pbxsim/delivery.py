@@ -50,7 +50,7 @@ def offer(
         acd_group=acd_group,
     )
     match ctx.state.directory.kind(device):
-        case DeviceKind.STATION if (met := features.intercept(ctx.state, device)) is not None:
+        case DeviceKind.STATION if (met := _intercept(ctx, device, calling)) is not None:
             _intercepted(ctx, call, arrival, met)
         case DeviceKind.STATION if ctx.state.busy(device):
             _fail(ctx, call, arrival, EventCause.BUSY)
@@ -65,6 +65,15 @@ def offer(
             _queue(ctx, call, arrival, cause)
         case None:
             _dial_on_trunk(ctx, call, arrival, cause)
+
+
+def _intercept(ctx: Context, device: DeviceId, calling: DeviceId) -> features.Interception | None:
+    """What the station's features do to a call from *calling*: forwarding never sends a
+    call back to the station that made it (it is offered here as if none were set)."""
+    met = features.intercept(ctx.state, device)
+    if met is not None and met.forward_to == calling:
+        return None
+    return met
 
 
 def _intercepted(ctx: Context, call: Call, arrival: Connection, met: features.Interception) -> None:
@@ -100,7 +109,7 @@ def _dial_on_trunk(ctx: Context, call: Call, arrival: Connection, cause: EventCa
 
 def _ring(ctx: Context, call: Call, arrival: Connection, cause: EventCause) -> None:
     # A single-step conference is answered as one (docs/pbxsim.md § 4.8); else newCall.
-    if cause is EventCause.SINGLE_STEP_CONFERENCE:
+    if cause in (EventCause.SINGLE_STEP_CONFERENCE, EventCause.SILENT_PARTICIPATION):
         arrival.answer_cause = cause
     call.add(arrival)
     event = DeliveredEvent(

@@ -24,6 +24,8 @@ def unanswered(ctx: Context, key: str) -> None:
         return
     if connection.state is not LocalConnectionState.ALERTING or connection.calling is None:
         return
+    if destination == connection.calling:  # never back to the caller: it rings on
+        return
     cause = EventCause.CALL_FORWARD_NO_ANSWER
     calling, called = connection.calling, connection.called or connection.device
     delivery.divert(ctx, call, connection.device, destination, cause)

@@ -157,6 +157,7 @@ class PbxListener:
         self._dirty: set[_Link] = set()
         self._trunk_retry = trunk_retry
         self._trunks: TrunkLinks | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # kept: asking costs a syscall
 
     @property
     def address(self) -> tuple[str, int] | None:
@@ -170,6 +171,7 @@ class PbxListener:
         """Bind and start accepting.  Returns (host, port) as bound."""
         if self._server is not None:
             raise RuntimeError("the pbxsim listener is already started")
+        self._loop = asyncio.get_running_loop()
         self._server = await asyncio.start_server(self._serve, self._host, self._port, ssl=self.tls)
         address = self.address
         assert address is not None
@@ -396,7 +398,7 @@ class PbxListener:
     def _schedule(self, request: StartTimer) -> None:
         self._timer_keys += 1
         key = self._timer_keys
-        loop = asyncio.get_running_loop()
+        loop = self._loop or asyncio.get_running_loop()
         self._timers[key] = loop.call_at(request.at, self._fire, key, request.timer, request.at)
 
     def _fire(self, key: int, timer: Timer, at: float) -> None:
@@ -406,6 +408,5 @@ class PbxListener:
         self._perform(outcome)
         self._flush()
 
-    @staticmethod
-    def _now() -> float:
-        return asyncio.get_running_loop().time()
+    def _now(self) -> float:
+        return (self._loop or asyncio.get_running_loop()).time()

@@ -18,9 +18,9 @@ about a call event (docs/pbxsim.md § 3):
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from ctiserver.csta.enumerations import LocalConnectionState
 from ctiserver.csta.events import DeliveredEvent, EstablishedEvent, FailedEvent, QueuedEvent
@@ -51,6 +51,8 @@ from ctiserver.pbxsim.outcome import (
 )
 from ctiserver.pbxsim.station import StationFeatures
 from ctiserver.pbxsim.trunk_protocol import TrunkMessage
+
+EventT = TypeVar("EventT", bound=Event)
 
 UNADDRESSED: Final = MonitorCrossRefId("")
 """The monitorCrossRefID of an event before publish() addresses a copy to each monitor."""
@@ -119,6 +121,8 @@ class SwitchState:
         self.hosts: dict[DeviceId, DeviceId] = {}  # guest -> host (hot desking)
         self.trunk_links: dict[TrunkLinkId, TrunkLink] = {}
         self.legs: dict[str, Leg] = {}  # network call id -> leg
+        self.microphone_muted: set[DeviceId] = set()  # SetMicrophoneMute, until the last call
+        self.speaker_muted: set[DeviceId] = set()  # SetSpeakerMute, likewise
         self.features: dict[DeviceId, StationFeatures] = {}  # pbxsim.features
         self._counters: dict[str, int] = {}
 
@@ -251,22 +255,26 @@ class Context:
         if isinstance(event, PRESENTING):
             namespace = self.state.config.private_namespace
             event = private.with_elements(event, namespace, self.call_elements(call))
+        # Which of these fields an event class has varies; copied() checks the names.
+        shared: dict[str, Any] = {}
+        if call.correlator_data and hasattr(event, "correlator_data"):
+            shared["correlator_data"] = call.correlator_data
+        if call.network_calling is not None and hasattr(event, "network_calling_device"):
+            shared["network_calling_device"] = call.network_calling
+            shared["network_called_device"] = call.network_called
+        if call.characteristics is not None and hasattr(event, "call_characteristics"):
+            shared["call_characteristics"] = call.characteristics
+        if call.trunk is not None and hasattr(event, "associated_calling_device"):
+            shared["associated_calling_device"] = call.trunk
+        states = hasattr(event, "local_connection_info")
         for device in devices:
-            connection = call.connections.get(device)
-            # Which of these fields an event class has varies; replace() checks the names.
-            changes: dict[str, Any] = {}
-            if hasattr(event, "local_connection_info"):
+            changes = dict(shared)
+            if states:
+                connection = call.connections.get(device)
                 changes["local_connection_info"] = (
                     connection.state if connection else LocalConnectionState.NULL
                 )
-            if call.correlator_data and hasattr(event, "correlator_data"):
-                changes["correlator_data"] = call.correlator_data
-            if call.characteristics is not None and hasattr(event, "call_characteristics"):
-                changes["call_characteristics"] = call.characteristics
-            if call.network_calling is not None and hasattr(event, "network_calling_device"):
-                changes["network_calling_device"] = call.network_calling
-                changes["network_called_device"] = call.network_called
-            self.publish_device(device, dataclasses.replace(event, **changes))
+            self.publish_device(device, event, changes=changes)
 
     def call_elements(self, call: Call) -> list[PrivateElement]:
         """The private data a call carries: its network call id and UUI, when it has them."""
@@ -277,8 +285,15 @@ class Context:
             elements.append(private.leaf("uui", call.uui))
         return elements
 
-    def publish_device(self, device: DeviceId, event: Event, *, hosted: bool = True) -> None:
-        """Send a copy of *event* to each monitor of *device*.
+    def publish_device(
+        self,
+        device: DeviceId,
+        event: Event,
+        *,
+        hosted: bool = True,
+        changes: dict[str, Any] | None = None,
+    ) -> None:
+        """Send a copy of *event*, with *changes*, to each monitor of *device*.
 
         A copy for a guest's monitors carries `hostDevice` while the guest is at a host,
         unless *hosted* is False (the event has no room for it).
@@ -287,6 +302,34 @@ class Context:
         if host is not None and hosted and hasattr(event, "private_data"):
             namespace = self.state.config.private_namespace
             event = private.with_elements(event, namespace, [private.leaf("hostDevice", host)])
+        changes = changes if changes is not None else {}
         for monitor in self.state.monitors.on(device):
-            copy = dataclasses.replace(event, monitor_cross_ref_id=monitor.cross_ref_id)
-            self.send(monitor.association, copy)
+            changes["monitor_cross_ref_id"] = monitor.cross_ref_id
+            self.send(monitor.association, copied(event, changes))
+
+
+_Setters = tuple[tuple[str, Callable[[Any, Any], None]], ...]
+_SETTERS: dict[type, tuple[_Setters, frozenset[str]]] = {}
+_new = object.__new__
+
+
+def copied(event: EventT, changes: Mapping[str, Any]) -> EventT:
+    """*event* with *changes*, as dataclasses.replace() makes it, for half the
+    instructions: each field is set straight into the new object's slot (events are
+    frozen, slotted dataclasses without __post_init__).  Raises TypeError for a name
+    that is not a field."""
+    cls = type(event)
+    found = _SETTERS.get(cls)
+    if found is None:
+        fields = tuple(field.name for field in dataclasses.fields(cls))
+        found = _SETTERS[cls] = (
+            tuple((name, getattr(cls, name).__set__) for name in fields),
+            frozenset(fields),
+        )
+    setters, names = found
+    if not names.issuperset(changes):
+        raise TypeError(f"{cls.__name__} has no field {sorted(set(changes) - names)}")
+    copy: EventT = _new(cls)
+    for name, setter in setters:
+        setter(copy, changes[name] if name in changes else getattr(event, name))
+    return copy

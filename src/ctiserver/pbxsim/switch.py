@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from typing import Final, TypeVar, cast
 
 from ctiserver.csta import agents as csta_agents
+from ctiserver.csta import audio as csta_audio
 from ctiserver.csta import call_associated as csta_associated
 from ctiserver.csta import call_control as csta_calls
 from ctiserver.csta import call_information as csta_information
@@ -40,12 +41,13 @@ from ctiserver.pbxsim import (
     account_codes,
     acd,
     association,
+    audio,
     call_control,
     delivery,
     dtmf,
     features,
     forwarding,
-    hot_desking,
+    participation,
     phone,
     recording,
     routing,
@@ -113,12 +115,14 @@ SERVICES: Final[Mapping[type[Message], _Service]] = dict(
         _entry(csta_routeing.RouteEnd, routing.route_end),
         _entry(csta_agents.SetAgentState, acd.set_agent_state),
         _entry(csta_agents.GetAgentState, acd.get_agent_state),
-        _entry(csta_escape.Escape, hot_desking.escape),
+        _entry(csta_escape.Escape, participation.escape),
         _entry(csta_voice.RecordMessage, recording.record_message),
         _entry(csta_voice.Stop, treatments.stop),  # a treatment's, else a recording's
         _entry(csta_voice.Suspend, recording.suspend),
         _entry(csta_voice.Resume, recording.resume),
         _entry(csta_information.AssociateData, account_codes.associate_data),
+        _entry(csta_audio.SetMicrophoneMute, audio.set_microphone_mute),
+        _entry(csta_audio.SetSpeakerMute, audio.set_speaker_mute),
         _entry(csta_voice.PlayMessage, treatments.play_message),
         _entry(csta_associated.GenerateDigits, dtmf.generate_digits),
         _entry(csta_device.SetDoNotDisturb, features.set_do_not_disturb),
@@ -255,4 +259,5 @@ class Switch:
     def _settle(self, ctx: Context) -> Outcome:
         delivery.distribute(ctx)
         trunk_links.report(ctx)
+        audio.settle(ctx)
         return ctx.outcome()

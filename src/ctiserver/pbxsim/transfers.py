@@ -24,7 +24,7 @@ from ctiserver.csta.events import ConferencedEvent, TransferedEvent
 from ctiserver.csta.failure import ErrorCategory
 from ctiserver.csta.types import ConnectionID, ConnectionListItem
 from ctiserver.ids import DeviceId
-from ctiserver.pbxsim import call_control, delivery, legs, recording
+from ctiserver.pbxsim import call_control, delivery, legs, participation, recording
 from ctiserver.pbxsim.calls import Call, Move
 from ctiserver.pbxsim.directory import DeviceKind
 from ctiserver.pbxsim.outcome import Refused
@@ -179,15 +179,10 @@ def single_step_conference_call(ctx: Context, request: SingleStepConferenceCall)
     _check_destination(ctx.state, call, joining, stations_only=True)
     if len(call.connections) + 1 > ctx.state.config.conference_size:
         raise Refused(_RESOURCES, "conferenceMemberLimitExceeded")
+    taking_part, cause = participation.joining(ctx, request)
     ctx.reply(SingleStepConferenceCallResponse(conferenced_call=call.id_of(joining)))
-    delivery.offer(
-        ctx,
-        call,
-        joining,
-        calling=connection.device,
-        called=joining,
-        cause=EventCause.SINGLE_STEP_CONFERENCE,
-    )
+    delivery.offer(ctx, call, joining, calling=connection.device, called=joining, cause=cause)
+    participation.joined(call, joining, taking_part, connection.device)
 
 
 def deflect_call(ctx: Context, request: DeflectCall) -> None:

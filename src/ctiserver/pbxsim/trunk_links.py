@@ -86,6 +86,8 @@ def _setup(ctx: Context, link_id: TrunkLinkId, setup: Setup) -> None:
     call = Call(CallId(ctx.state.new_id("call")), ani, dnis)
     call.network_call_id, call.uui = setup.call, setup.uui
     call.network_calling, call.network_called = ani, DeviceId(setup.dialled)
+    link = ctx.state.trunk_links[link_id]
+    call.trunk = DeviceId(link.trunk or link.peer)  # the trunk, or the switch it comes from
     ctx.state.calls[call.call_id] = call
     far_end = legs.far_end_id(ani, setup.call)
     leg = Leg(link_id, setup.call, call.call_id, far_end, outbound=False)

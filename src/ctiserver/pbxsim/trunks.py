@@ -95,6 +95,7 @@ class TrunkLinks:
         self._links: dict[TrunkLinkId, _Link] = {}
         self._handlers: set[asyncio.Task[None]] = set()
         self._changed = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None  # kept: asking costs a syscall
         self.admission = Admission(
             "pbxsim trunk", total=MAX_TRUNK_LINKS, per_address=MAX_TRUNK_LINKS // 2
         )
@@ -109,6 +110,7 @@ class TrunkLinks:
 
     async def start(self) -> tuple[str, int] | None:
         """Listen (if configured) and dial every trunk with a peer."""
+        self._loop = asyncio.get_running_loop()
         if self._listen is not None:
             self._server = await asyncio.start_server(self._accept, *self._listen)
             address = self.address
@@ -244,7 +246,7 @@ class TrunkLinks:
             if isinstance(message, Hello):
                 self._opened(link, message)
             elif link.link_id is not None:
-                now = asyncio.get_running_loop().time()
+                now = self._now()
                 self._perform(self._switch.trunk_message(link.link_id, message, now=now))
 
     def _opened(self, link: _Link, hello: Hello) -> None:
@@ -257,7 +259,7 @@ class TrunkLinks:
         if link.trunk is None:  # accepted: answer, and serve the trunk it names, if ours
             link.writer.write(link.session.send(link.session.hello()))
             link.trunk = hello.trunk if hello.trunk in self._names else None
-        now = asyncio.get_running_loop().time()
+        now = self._now()
         link.link_id, outcome = self._switch.trunk_up(link.trunk, hello.switch, now=now)
         self._links[link.link_id] = link
         _log.info("trunk link %s up: %s, peer %s", link.peer, link.trunk or "inbound", hello.switch)
@@ -269,8 +271,10 @@ class TrunkLinks:
             return
         _log.info("trunk link %s down", link.peer)
         self._notify()
-        now = asyncio.get_running_loop().time()
-        self._perform(self._switch.trunk_down(link.link_id, now=now))
+        self._perform(self._switch.trunk_down(link.link_id, now=self._now()))
+
+    def _now(self) -> float:
+        return (self._loop or asyncio.get_running_loop()).time()
 
     def _notify(self) -> None:
         self._changed.set()

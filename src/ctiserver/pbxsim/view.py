@@ -23,6 +23,8 @@ class ConnectionView:
     state: LocalConnectionState
     number: DeviceId  # as events name it: the device, or the far end's number
     recording: str | None = None  # the message id of its recording
+    participation: str = "active"  # active, silent or coach (§ 4.15)
+    coached: DeviceId | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,7 @@ class AgentView:
     status: AgentStatus
     device: DeviceId | None
     group: DeviceId | None
+    reason_code: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +100,8 @@ class SwitchView:
     recordings: tuple[RecordingView, ...] = ()
     trunk_links: tuple[TrunkLink, ...] = ()
     legs: tuple[LegView, ...] = ()
+    microphone_muted: frozenset[DeviceId] = frozenset()
+    speaker_muted: frozenset[DeviceId] = frozenset()
     features: tuple[FeaturesView, ...] = ()
 
     def features_of(self, station: str) -> FeaturesView | None:
@@ -132,7 +137,7 @@ def view_of(state: SwitchState) -> SwitchView:
     return SwitchView(
         calls=tuple(_call_view(call) for call in state.calls.values()),
         agents=tuple(
-            AgentView(agent.agent_id, agent.status, agent.device, agent.group)
+            AgentView(agent.agent_id, agent.status, agent.device, agent.group, agent.reason_code)
             for agent in state.agents.values()
         ),
         associations=tuple(state.associations),
@@ -153,6 +158,8 @@ def view_of(state: SwitchState) -> SwitchView:
             LegView(leg.network_call_id, leg.link, leg.call_id, leg.device, leg.outbound)
             for leg in state.legs.values()
         ),
+        microphone_muted=frozenset(state.microphone_muted),
+        speaker_muted=frozenset(state.speaker_muted),
         features=tuple(
             FeaturesView(
                 station,
@@ -168,7 +175,14 @@ def view_of(state: SwitchState) -> SwitchView:
 
 def _call_view(call: Call) -> CallView:
     connections = tuple(
-        ConnectionView(c.device, c.state, c.shown(), c.recording.message if c.recording else None)
+        ConnectionView(
+            c.device,
+            c.state,
+            c.shown(),
+            c.recording.message if c.recording else None,
+            c.participation,
+            c.coached,
+        )
         for c in call.connections.values()
     )
     return CallView(call.call_id, connections, call.account_code, call.uui, call.network_call_id)

@@ -46,8 +46,8 @@ _CALL_CONTROL = (
     "RequestInitiateConference", "RequestCompleteConference", "RequestSingleStepConference",
     "RequestDeleteFromConference", "RequestAlternateCall", "RequestReconnectCall",
     "RequestRedirectCall", "RequestAgentLogin", "RequestAgentLogout", "RequestAgentReady",
-    "RequestAgentNotReady", "RequestAttachUserData", "RequestUpdateUserData",
-    "RequestDeletePair", "RequestDeleteUserData", "RequestPrivateService",
+    "RequestAgentNotReady", "RequestAgentSetIdleReason", "RequestAttachUserData",
+    "RequestUpdateUserData", "RequestDeletePair", "RequestDeleteUserData", "RequestPrivateService",
 )  # fmt: skip
 
 # Which permission each request needs; None: any application may send it.
@@ -62,6 +62,30 @@ REQUIRED_PERMISSION: Final[Mapping[str, Permission | None]] = {
     "RequestRouteCall": R,
     "RequestGetAccessNumber": R,
     "RequestCancelReqGetAccessNumber": R,
+    # agents and supervision
+    "RequestReserveAgent": R,
+    **dict.fromkeys(
+        (
+            "RequestMonitorNextCall",
+            "RequestCancelMonitoring",
+            "RequestSetMuteOn",
+            "RequestSetMuteOff",
+            "RequestListenDisconnect",
+            "RequestListenReconnect",
+        ),
+        C,
+    ),
+    # queries about the server and the sites, subscriptions
+    **dict.fromkeys(
+        (
+            "RequestQueryLocation",
+            "RequestQuerySwitch",
+            "RequestRegisterAll",
+            "RequestUnregisterAll",
+            "RequestSetInputMask",
+        ),
+        M,
+    ),
     # calls: DTMF, treatments, user events, DN features
     "RequestSendDTMF": C,
     "RequestApplyTreatment": R,
@@ -133,6 +157,12 @@ def authorize(application: Application | None, message: TMessage) -> Refusal | N
             TError.CSTA_SECURITY_VIOLATION,
             f"application {application.name!r} may not {_DOES[needed]}: "
             f"{name} needs the {needed.value!r} permission",
+        )
+    if name == "RequestRegisterAll" and application.dns is not None:
+        return Refusal(
+            TError.CSTA_PRIVILEGE_VIOLATION_SPECIFIED_DEVICE,
+            f"application {application.name!r} may not register every DN "
+            f"(its DNs: {application.dns_text})",
         )
     dn = message.get("ThisDN")
     if isinstance(dn, str) and not application.scope_allows(dn):

@@ -346,7 +346,7 @@ class Runtime:
         self.perform(self.core.peer_down(location, self.clock.now()))
 
     def on_peer_incompatible(self, location: str, version: str) -> None:
-        self.perform(self.core.peer_incompatible(location, version))
+        self.perform(self.core.peer_incompatible(location, version, self.clock.now()))
 
     def peer_ready(self, location: str) -> asyncio.Event:
         """Set while the ISCC link to *location* is up."""

@@ -40,6 +40,7 @@ class TlibTcpProtocol(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._client: ClientId | None = None
         self._outgoing: list[bytes] = []
+        self._loop = asyncio.get_running_loop()  # kept: asking at every event costs a syscall
         self._deadline: asyncio.TimerHandle | None = None
         self._paused = False
         self._waiting = False  # for answers: at the in-flight limit
@@ -101,13 +102,13 @@ class TlibTcpProtocol(asyncio.Protocol):
             else:
                 self._runtime.on_request(self._client, message)
         self._set_paused(True)  # more may wait: take them on the next turn
-        asyncio.get_running_loop().call_soon(self._take)
+        self._loop.call_soon(self._take)
         self._charge()
 
     def ready(self) -> None:
         if self._waiting:
             self._waiting = False
-            asyncio.get_running_loop().call_soon(self._take)
+            self._loop.call_soon(self._take)
 
     def _set_paused(self, paused: bool) -> None:
         transport = self._transport
@@ -125,7 +126,7 @@ class TlibTcpProtocol(asyncio.Protocol):
         if self._transport is None:
             return
         if not self._outgoing:
-            asyncio.get_running_loop().call_soon(self._flush)
+            self._loop.call_soon(self._flush)
         self._outgoing.append(data)
 
     def close(self, reason: str) -> None:

@@ -148,13 +148,15 @@ class AgentBoard:
     def load(self, agent: SnapshotAgent, at: float) -> Agent:
         known = self.agents.get(agent.dn)
         if known is not None and known.agent_id == agent.agent_id:
-            if (known.own, known.work_mode) != (agent.state, agent.work_mode):
-                reason = known.reason if agent.state == "NotReady" else None
-                self._set(known, agent.state, agent.work_mode, reason, at)
+            shown = (known.own, known.work_mode, known.reason)
+            if shown != (agent.state, agent.work_mode, agent.reason):
+                self._set(known, agent.state, agent.work_mode, agent.reason, at)
             return known
         if known is not None:
             self._count(known, -1)
-        loaded = Agent(agent.dn, agent.agent_id, agent.queue, agent.state, agent.work_mode, at)
+        loaded = Agent(
+            agent.dn, agent.agent_id, agent.queue, agent.state, agent.work_mode, at, agent.reason
+        )
         self.agents[agent.dn] = loaded
         self._count(loaded, +1)
         return loaded

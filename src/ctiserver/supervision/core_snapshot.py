@@ -41,6 +41,7 @@ class SnapshotAgent:
     queue: str | None
     state: str  # Ready, NotReady or AfterCallWork
     work_mode: str
+    reason: str | None = None  # of its NotReady (agents.reason_of's rule)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -57,6 +57,11 @@ CALL_OPTIONAL = (
     "FirstTransferConnID",
     "FirstTransferHomeLocation",
     "FirstTransferOrigDN",
+    # reporting (docs/protocol.md § 5): the call's UUID, its network call id, its trunk
+    "CallUUID",
+    "NetworkCallID",
+    "ThisTrunk",
+    "OtherTrunk",
 )
 _CALL_EVENTS = (
     "EventDialing",
@@ -74,6 +79,7 @@ _CALL_EVENTS = (
     "EventDiverted",
     "EventRouteUsed",
     "EventPartyInfo",
+    "EventNetworkReached",
 )
 _REMOTE = ("RemoteLocation", "RemoteConnID", "RemoteDN")  # a party event from another site
 _AGENT = ("ThisDN", "AgentWorkMode")
@@ -122,6 +128,29 @@ EVENTS: Final[Mapping[str, EventShape]] = {
     "EventReqGetAccessNumberCanceled": _shape(("ReferenceID", "XReferenceID"), ()),
     "EventRemoteConnectionSuccess": _shape(("ConnID", "ThisDN", "ReferenceID"), ()),
     "EventRemoteConnectionFailed": _shape(("ConnID", "ThisDN", "ReferenceID"), ()),
+    # agents and supervision (docs/agents.md, docs/supervision.md)
+    "EventAgentReserved": _shape(("ReferenceID",), ("ThisDN", "AgentID", "Place", "Extensions")),
+    **{
+        name: _shape(("ThisDN", "OtherDN"), ("ReferenceID", "MonitorNextCallType", "Extensions"))
+        for name in ("EventMonitoringNextCall", "EventMonitoringCancelled")
+    },
+    **{
+        name: _shape(("ThisDN", "ConnID", "CallID"), ("ReferenceID", "Extensions"))
+        for name in ("EventMuteOn", "EventMuteOff")
+    },
+    **{
+        name: _shape(("ThisDN", "OtherDN", "ConnID", "CallID"), ("ReferenceID", "Extensions"))
+        for name in ("EventListenDisconnected", "EventListenReconnected")
+    },
+    # queries about the server and the sites (docs/protocol.md, Queries)
+    "EventLocationInfo": _shape(
+        ("LocationInfoType",), ("ReferenceID", "Location", "LocationInfo", "Extensions")
+    ),
+    "EventSwitchInfo": _shape(
+        ("ReferenceID", "SwitchInfoType", "TimeinSecs", "TimeinuSecs"), ("Extensions",)
+    ),
+    "EventRegisteredAll": _shape(("ReferenceID",), ("Extensions",)),
+    "EventUnregisteredAll": _shape(("ReferenceID",), ("Extensions",)),
     # --- calls: DTMF, treatments, user events, DN features (GenEM tables) ---------------
     "EventDTMFSent": _shape(
         ("ThisDN", "ConnID", "CallID"),

@@ -47,6 +47,7 @@ STRING_ATTRIBUTES = frozenset(
         "CustomerID",
         "AccessNumber",
         "ClientSessionID",
+        "Place",
         "DTMFDigits",
         "MusicPath",
         "TerminateDigits",
@@ -58,10 +59,11 @@ INTEGER_ATTRIBUTES = frozenset(
         "PrivateMsgID",
         "XReferenceID",
         "LastEventSequenceNumber",
-        "Timeout",
         "NumberOfDigits",
     }
 )
+# Timeout: 0 and below mean something to RequestReserveAgent; a treatment's is above 0
+SIGNED_INTEGER_ATTRIBUTES = frozenset({"Timeout", "Priority", "AgentIdleReason"})
 KV_ATTRIBUTES = frozenset({"UserData", "Extensions", "Reasons", "TreatmentParms"})
 COMMON_ATTRIBUTES = frozenset({"Request", "ReferenceID", "Extensions", "Reasons"})
 
@@ -127,6 +129,7 @@ REQUESTS: dict[str, RequestSpec] = {
     "RequestAgentLogout": RequestSpec(("ThisDN",), ("ThisQueue", "AgentID")),
     "RequestAgentReady": RequestSpec(("ThisDN",), ("ThisQueue", "AgentWorkMode")),
     "RequestAgentNotReady": RequestSpec(("ThisDN",), ("ThisQueue", "AgentWorkMode")),
+    "RequestAgentSetIdleReason": RequestSpec(("ThisDN", "AgentIdleReason"), ("ThisQueue",)),
     "RequestAttachUserData": RequestSpec((*_CALL, "UserData")),
     "RequestUpdateUserData": RequestSpec((*_CALL, "UserData")),
     "RequestDeletePair": RequestSpec((*_CALL, "Key")),
@@ -139,6 +142,31 @@ REQUESTS: dict[str, RequestSpec] = {
     ),
     "RequestCancelReqGetAccessNumber": RequestSpec(("XReferenceID",), ("ThisDN", "Location")),
 }
+# Agents and supervision (docs/agents.md, docs/supervision.md).
+REQUESTS.update(
+    {
+        "RequestReserveAgent": RequestSpec(
+            (), ("ThisDN", "AgentID", "Place", "Timeout", "Priority")
+        ),
+        "RequestMonitorNextCall": RequestSpec(("ThisDN", "OtherDN"), ("MonitorNextCallType",)),
+        "RequestCancelMonitoring": RequestSpec(("ThisDN",), ("OtherDN",)),
+        "RequestSetMuteOn": RequestSpec(_CALL),
+        "RequestSetMuteOff": RequestSpec(_CALL),
+        "RequestListenDisconnect": RequestSpec((*_CALL, "OtherDN")),
+        "RequestListenReconnect": RequestSpec((*_CALL, "OtherDN")),
+    }
+)
+# Queries about the server and the sites, and subscriptions (docs/protocol.md, Queries).
+REQUESTS.update(
+    {
+        "RequestQueryLocation": RequestSpec((), ("Location", "LocationInfoType")),
+        "RequestQuerySwitch": RequestSpec((), ("SwitchInfoType",)),
+        "RequestRegisterAll": RequestSpec(),
+        "RequestUnregisterAll": RequestSpec(),
+        "RequestSetInputMask": RequestSpec(("InputMask",)),
+    }
+)
+MAX_INPUT_MASK = 512  # event names in one InputMask
 
 
 # --- calls: DTMF, treatments, user events, DN features (docs/protocol.md) -----------------
@@ -174,6 +202,11 @@ NOT_SERVED: dict[str, str] = {
     "RequestCloseVoiceFile": f"RequestCloseVoiceFile {_IVR}",
     "RequestPlayVoiceFile": f"RequestPlayVoiceFile {_IVR}; play announcements with "
     "RequestApplyTreatment (PlayAnnouncement)",
+    # between the two T-Servers of a Genesys hot-standby pair, not from clients
+    "RequestSetDNInfo": "RequestSetDNInfo carries DN state between the members of a "
+    "T-Server pair; this server's pair shares its state through the journal",
+    "RequestLostBackupConnection": "RequestLostBackupConnection is for a T-Server pair's "
+    "own use; a client of this server learns of a switchover from EventServerInfo",
 }
 
 
@@ -225,7 +258,9 @@ def _check_attributes(name: str, spec: RequestSpec, message: dict[str, Any]) -> 
             raise InvalidRequest(
                 TError.INVALID_ATTR, f"{name} does not take the attribute {attribute!r}"
             )
-        if attribute != "Request":
+        if attribute == "InputMask":
+            _check_names(attribute, value)
+        elif attribute != "Request":
             _check_value(attribute, value)
 
 
@@ -238,6 +273,9 @@ def _check_value(attribute: str, value: Any) -> None:
     elif attribute in INTEGER_ATTRIBUTES:
         if not _is_positive_int(value):
             raise InvalidRequest(TError.INVALID_ATTR, f"{attribute} must be a positive integer")
+    elif attribute in SIGNED_INTEGER_ATTRIBUTES:
+        if type(value) is not int or not -(2**31) <= value < 2**31:
+            raise InvalidRequest(TError.INVALID_ATTR, f"{attribute} must be an integer")
     elif attribute in KV_ATTRIBUTES:
         check_kv_list(attribute, value, depth=1)
         if attribute == "Extensions":
@@ -262,6 +300,18 @@ def check_switch_text(where: str, value: str, limit: int) -> None:
             TError.INVALID_ATTR,
             f"{where} contains the control character U+{ord(found.group()):04X}",
         )
+
+
+def _check_names(attribute: str, value: Any) -> None:
+    """A list of names (InputMask: event names)."""
+    if not isinstance(value, list) or len(value) > MAX_INPUT_MASK:
+        raise InvalidRequest(
+            TError.INVALID_ATTR, f"{attribute} must be a list of at most {MAX_INPUT_MASK} names"
+        )
+    for name in value:
+        if not isinstance(name, str) or not name:
+            raise InvalidRequest(TError.INVALID_ATTR, f"{attribute} must hold non-empty strings")
+        check_switch_text(attribute, name, MAX_STRING_LENGTH)
 
 
 def _is_positive_int(value: Any) -> bool:

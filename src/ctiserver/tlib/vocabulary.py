@@ -86,6 +86,9 @@ class AgentWorkMode(enum.StrEnum):
     NO_CALL_DISCONNECT = "NoCallDisconnect"
     WALK_AWAY = "WalkAway"
     RETURN_BACK = "ReturnBack"
+    # tlib_ext.h: AgentLegalGuard = AgentAutoIn, "substate of NotReady": the same number
+    # (2), written by its NotReady name on an EventAgentNotReady of a legal guard.
+    LEGAL_GUARD = "LegalGuard"
 
 
 class AddressType(enum.StrEnum):
@@ -248,6 +251,33 @@ class PartyState(enum.IntEnum):
     DIALING = 0x10001  # Initiated with the Dialing modifier
 
 
+class MonitorNextCallType(enum.StrEnum):
+    """TMonitorNextCallType: the supervisor's next call only, or every call."""
+
+    ONE_CALL = "OneCall"
+    ALL_CALLS = "AllCalls"
+
+
+class LocationInfoType(enum.StrEnum):
+    """TLocationInfoType: what RequestQueryLocation asks, what EventLocationInfo says."""
+
+    ALL_LOCATIONS = "AllLocations"
+    LOCATION_DATA = "LocationData"
+    MONITOR_LOCATION = "MonitorLocation"
+    CANCEL_MONITOR_LOCATION = "CancelMonitorLocation"
+    MONITOR_ALL_LOCATIONS = "MonitorAllLocations"
+    CANCEL_MONITOR_ALL_LOCATIONS = "CancelMonitorAllLocations"
+    LOCATION_MONITOR_CANCELED = "LocationMonitorCanceled"
+    ALL_LOCATIONS_MONITOR_CANCELED = "AllLocationsMonitorCanceled"
+
+
+class SwitchInfoType(enum.StrEnum):
+    """TSwitchInfoType: what RequestQuerySwitch asks."""
+
+    DATE_TIME = "DateTime"
+    CLASSIFIER_STAT = "ClassifierStat"
+
+
 ENUMERATIONS: dict[str, type[enum.StrEnum]] = {
     "CallType": CallType,
     "CallState": CallState,
@@ -264,6 +294,9 @@ ENUMERATIONS: dict[str, type[enum.StrEnum]] = {
     "InfoType": AddressInfoType,
     "CallInfoType": CallInfoType,
     "ServerRole": ServerRole,
+    "MonitorNextCallType": MonitorNextCallType,
+    "LocationInfoType": LocationInfoType,
+    "SwitchInfoType": SwitchInfoType,
     "TreatmentType": TreatmentType,
     "ForwardMode": ForwardMode,
 }
@@ -336,6 +369,21 @@ class TMessage(TypedDict, total=False):
     ClientSessionID: str
     LastEventSequenceNumber: int
     Parties: list[KVList]
+    Place: str
+    Timeout: int
+    Priority: int
+    MonitorNextCallType: str
+    CallUUID: str
+    NetworkCallID: str
+    ThisTrunk: str
+    OtherTrunk: str
+    LocationInfoType: str
+    LocationInfo: KVList
+    SwitchInfoType: str
+    TimeinSecs: int
+    TimeinuSecs: int
+    InputMask: list[str]
+    AgentIdleReason: int
     DTMFDigits: str
     TreatmentType: str
     TreatmentParms: KVList
@@ -343,6 +391,5 @@ class TMessage(TypedDict, total=False):
     LastCollectedDigit: str
     ForwardMode: str
     MusicPath: str
-    Timeout: int
     NumberOfDigits: int
     TerminateDigits: str

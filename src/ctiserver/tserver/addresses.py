@@ -35,11 +35,13 @@ from ctiserver.tserver.events import (
     HOST_DN,
     ack_event,
     address_info,
+    agent_extensions,
     link_event,
     registered,
     server_info,
     unregistered,
 )
+from ctiserver.tserver.notices import FORWARD_MODES
 from ctiserver.tserver.port import Core, Queries, RequestContext
 
 SERVER_VERSION = "ctiserver 0.1.0"
@@ -94,6 +96,9 @@ def address_status(model: Queries, dn: DeviceId) -> tuple[str, KVList]:
         extensions["AgentID"] = agent.agent_id
         extensions["AgentStatus"] = agent.status.value
         extensions["AgentWorkMode"] = agent.work_mode.value
+        extensions.update(agent_extensions(agent))  # ReasonCode, WrapUpTime
+        if agent.reasons:
+            extensions["Reasons"] = agent.reasons
     if model.dns[dn] is DnKind.ACD_QUEUE:
         extensions.update(queue_counts(model, dn))
     extensions.update(association_status(model, dn))
@@ -159,12 +164,12 @@ def register_address(core: Core, ctx: RequestContext) -> None:
 def unregister_address(core: Core, ctx: RequestContext) -> None:
     """Unregistering a DN the client had not registered changes nothing: EventACK."""
     dn = DeviceId(ctx.message["ThisDN"])
-    if core.unregister(ctx.client, dn):
-        core.reply(ctx, unregistered(dn))
-    elif dn in core.model.dns:
-        core.reply(ctx, ack_event(dn))
-    else:
+    if dn not in core.model.dns:  # nor a subscription's name (tserver.queries)
         raise DnNotConfigured(dn)
+    if core.unregister(ctx.client, dn, ctx.at):
+        core.reply(ctx, unregistered(dn))
+    else:
+        core.reply(ctx, ack_event(dn))
 
 
 def query_address(core: Core, ctx: RequestContext) -> None:
@@ -188,8 +193,60 @@ def query_address(core: Core, ctx: RequestContext) -> None:
         case AddressInfoType.NUMBER_OF_CALLS_IN_QUEUE:
             info_status = str(_counts(core, dn)["waiting-calls"])
         case _:
-            raise NotSupported(f"RequestQueryAddress does not support InfoType {info_type}")
+            info_status = _reporting_info(core, dn, info_type, extensions)
     core.reply(ctx, address_info(dn, info_type, info_status, extensions))
+
+
+# The InfoTypes of reporting and of a DN's features (docs/protocol.md, RequestQueryAddress).
+NOT_ANSWERED = {
+    AddressInfoType.NUMBER_OF_IDLE_TRUNKS: "the switch tells no one how many trunks it has",
+    AddressInfoType.DATABASE_VALUE: "the switch keeps no database values for the server",
+    AddressInfoType.SEND_ALL_CALLS_STATUS: "no CSTA forwarding type says send-all-calls",
+}
+
+
+def _reporting_info(
+    core: Core, dn: DeviceId, info_type: AddressInfoType, extensions: KVList
+) -> str:
+    """AssociationStatus, QueueLoginAudit, QueueStatus, NumberOfTrunksInUse,
+    MessageWaitingStatus, CallForwardingStatus; Extensions gets what each lists."""
+    model = core.model
+    match info_type:
+        case AddressInfoType.MESSAGE_WAITING_STATUS:
+            return "On" if model.features(dn).message_waiting else "Off"
+        case AddressInfoType.CALL_FORWARDING_STATUS:
+            forwarding: KVList = {
+                FORWARD_MODES[kind].value: str(to)
+                for kind, to in model.features(dn).forwarding.items()
+                if kind in FORWARD_MODES
+            }
+            extensions["forwarding"] = forwarding
+            return "On" if forwarding else "Off"
+        case AddressInfoType.ASSOCIATION_STATUS:  # the switch monitors every DN while up
+            return "Associated" if core.link_connected else "NotAssociated"
+        case AddressInfoType.QUEUE_LOGIN_AUDIT:
+            _counts(core, dn)  # an ACD queue
+            logged_in: KVList = {
+                str(at): str(agent.agent_id)
+                for at, agent in model.agents.items()
+                if agent.queue in (dn, None)
+            }
+            extensions["agents-logged-in"] = logged_in
+            return str(len(logged_in))
+        case AddressInfoType.QUEUE_STATUS:
+            counts = _counts(core, dn)
+            if not counts["agents"]:
+                return AddressStatus.VACANT.value
+            return AddressStatus.AVAILABLE.value if counts["ready-agents"] else "NotAvailable"
+        case AddressInfoType.NUMBER_OF_TRUNKS_IN_USE:
+            trunks = sorted({c.trunk for c in model.calls_at(dn) if c.trunk})
+            in_use: KVList = {trunk: "in-use" for trunk in trunks}
+            extensions["trunks"] = in_use
+            return str(len(trunks))
+        case _ if info_type in NOT_ANSWERED:
+            raise InvalidAttribute(f"InfoType {info_type}: {NOT_ANSWERED[info_type]}")
+        case _:
+            raise NotSupported(f"RequestQueryAddress does not support InfoType {info_type}")
 
 
 def _counts(core: Core, dn: DeviceId) -> KVList:

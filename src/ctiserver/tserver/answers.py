@@ -29,6 +29,7 @@ from ctiserver.tserver.correlation import (
     Acknowledge,
     ApplyUserData,
     BindCall,
+    ClearedBy,
     Correlator,
     Pending,
     TransferConsultation,
@@ -54,6 +55,8 @@ class Host(Core, Protocol):
     def acknowledge(self, pending: Pending, at: Instant) -> None: ...
 
     def withdraw_promise(self, pending: Pending, at: Instant) -> None: ...
+
+    def cleared_by(self, conn_id: ConnId, dn: DeviceId, at: Instant) -> None: ...
 
     def user_data_changed(
         self, conn_id: ConnId, by: DeviceId, at: Instant, *, answering: Requester
@@ -154,6 +157,8 @@ class Answers:
                 self._transfer_consultation(pending, response, held)
             case Acknowledge():
                 self._host.acknowledge(pending, at)
+            case ClearedBy(conn_id=conn_id, dn=dn):
+                self._host.cleared_by(conn_id, dn, at)
             case ApplyUserData(conn_id=conn_id, data=data, clear=clear):
                 self._correlator.finish(pending.token)
                 if self._host.model.call(conn_id) is not None:

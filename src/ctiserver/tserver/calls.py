@@ -31,7 +31,7 @@ from ctiserver.tserver.call_types import (
     make_call_characteristics,
 )
 from ctiserver.tserver.checks import call_at, controlled_dn
-from ctiserver.tserver.correlation import NEW, BindCall
+from ctiserver.tserver.correlation import NEW, BindCall, ClearedBy
 from ctiserver.tserver.port import Core, RequestContext
 
 
@@ -101,7 +101,8 @@ def clear_call(core: Core, ctx: RequestContext) -> None:
     call, _party = call_at(core, ctx, dn)
     request = ClearCall(call_to_be_cleared=connection(call, dn))
     answers = [("EventReleased", call.conn_id), ("EventAbandoned", call.conn_id)]
-    core.to_switch(ctx, request, core.pending(ctx, dn, answers))
+    cleared = ClearedBy(call.conn_id, dn)  # so every party hears who released it
+    core.to_switch(ctx, request, core.pending(ctx, dn, answers, on_confirm=cleared))
 
 
 def hold_call(core: Core, ctx: RequestContext) -> None:

@@ -29,6 +29,7 @@ from ctiserver.tserver.sessions import (
     SessionClosed,
     SessionDropped,
     SessionFact,
+    SessionMasked,
     SessionOpened,
     SessionRegistered,
     SessionResumed,
@@ -52,6 +53,9 @@ class Clients:
         self._sessions: dict[ClientId, Session] = {}  # the sessions of clients, at hand
         self._detached: dict[ClientId, float] = {}  # -> monotonic end of its window
         self._stand_ins = itertools.count(-1, -1)  # clients for sessions of the other member
+        # RequestSetInputMask: the events a client takes, at hand for every event sent
+        # (a session keeps its own, and the journal carries it)
+        self.masks: dict[ClientId, frozenset[str]] = {}
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -69,6 +73,15 @@ class Clients:
     def detached(self, client: ClientId) -> bool:
         return client in self._detached
 
+    def set_mask(self, client: ClientId, events: frozenset[str] | None) -> None:
+        """RequestSetInputMask: only these events to *client* (None: every event)."""
+        if events is None:
+            self.masks.pop(client, None)
+        else:
+            self.masks[client] = events
+        if (sid := self._session_of.get(client)) is not None:
+            self._fact(SessionMasked(session=sid, events=tuple(sorted(events or ()))))
+
     # --- connections -------------------------------------------------------------------------
 
     def connected(self, client: ClientId) -> None:
@@ -80,6 +93,7 @@ class Clients:
         if sid is None:
             self.registry.remove_client(client)
             self._greeted.pop(client, None)
+            self.masks.pop(client, None)
             return
         self._detached[client] = at.monotonic + self.sessions.window
         self._fact(SessionDropped(session=sid, at=at.wall))
@@ -126,6 +140,8 @@ class Clients:
             self.registry.unregister(old, dn)
             if mode is not None:
                 self.registry.register(new, dn, mode)
+        if (mask := self.masks.get(old)) is not None:
+            self.masks[new] = mask
         self._forget(old)
 
     def _forget(self, client: ClientId) -> None:
@@ -133,6 +149,7 @@ class Clients:
         self._greeted.pop(client, None)
         self._detached.pop(client, None)
         self._sessions.pop(client, None)
+        self.masks.pop(client, None)
         sid = self._session_of.pop(client, None)
         if sid is not None and self._client_of.get(sid) == client:
             del self._client_of[sid]
@@ -232,6 +249,8 @@ class Clients:
             self.registry.add_client(stand_in)
             for dn, mode in session.registrations.items():
                 self.registry.register(stand_in, dn, mode)
+            if session.mask is not None:
+                self.masks[stand_in] = session.mask
             self._greeted[stand_in] = session.application
             self._attach(stand_in, session.id)
             dropped = session.dropped_at

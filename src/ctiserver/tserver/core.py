@@ -28,11 +28,19 @@ from ctiserver.model.changes import CallChange, Change, PartyChange
 from ctiserver.model.model import Model
 from ctiserver.model.resync import SnapshotAgent, SnapshotParty
 from ctiserver.model.states import DnKind
-from ctiserver.model.values import Call, DnFeatures, Origin, Treatment
+from ctiserver.model.values import (
+    AgentIntent,
+    Call,
+    DnFeatures,
+    Monitoring,
+    Origin,
+    Reservation,
+    Treatment,
+)
 from ctiserver.tlib.codec import format_time
 from ctiserver.tlib.requests import InvalidRequest
-from ctiserver.tlib.vocabulary import AgentWorkMode, KVList, RegisterMode, ServerRole, TMessage
-from ctiserver.tserver import dispatch, treatments
+from ctiserver.tlib.vocabulary import KVList, RegisterMode, ServerRole, TMessage
+from ctiserver.tserver import dispatch, queries, treatments
 from ctiserver.tserver.addresses import SERVER_VERSION
 from ctiserver.tserver.answers import Answers
 from ctiserver.tserver.calls import Destination
@@ -43,6 +51,7 @@ from ctiserver.tserver.correlation import (
     Correlator,
     Pending,
 )
+from ctiserver.tserver.emulated import Features
 from ctiserver.tserver.errors import (
     InvalidAttribute,
     error_code_for,
@@ -63,9 +72,11 @@ from ctiserver.tserver.port import (
     Resend,
     SendToPeer,
     SendToSwitch,
+    Site,
 )
 from ctiserver.tserver.publishing import Publisher
 from ctiserver.tserver.registry import Registry
+from ctiserver.tserver.reservations import Candidate
 from ctiserver.tserver.sessions import Refusal, SessionFact
 
 log = logging.getLogger(__name__)
@@ -107,6 +118,10 @@ class TServerCore:
         self.iscc = Iscc(self, iscc) if iscc is not None else None
         self.cleanup = Cleanup(settings.cleanup)
         self._publisher = Publisher(self)
+        self.features = Features(self, self._model)
+        for kind, teller in self.features.tellers().items():
+            self._publisher.add(kind, teller)
+        self._wall_offset = started.wall - started.monotonic  # wall times to monotonic
 
     # --- port: what handlers read ---------------------------------------------------------
 
@@ -134,7 +149,13 @@ class TServerCore:
         return self.clients.registry.mode(client, dn)
 
     def clients_of(self, dn: DeviceId) -> list[ClientId]:
-        return self.clients.registry.clients_of(dn)
+        """Who hears the events of *dn*: its registrants, and who registered every DN
+        (RequestRegisterAll)."""
+        registry = self.clients.registry
+        every = registry.clients_of(queries.EVERY_DN)
+        if not every:
+            return registry.clients_of(dn)
+        return list(dict.fromkeys((*registry.clients_of(dn), *every)))
 
     @property
     def greeted(self) -> list[ClientId]:
@@ -186,19 +207,41 @@ class TServerCore:
 
     def peer_up(self, location: str, at: Instant) -> list[Output]:
         if self.iscc is not None:
+            before = self.iscc.site(location)
             self.iscc.peer_up(location)
+            self._site_changed(before, location, at)
         return self._flush()
 
-    def peer_incompatible(self, location: str, version: str) -> list[Output]:
+    def peer_incompatible(self, location: str, version: str, at: Instant) -> list[Output]:
         """The server of *location* greeted us in another protocol version."""
         if self.iscc is not None:
+            before = self.iscc.site(location)
             self.iscc.peer_incompatible(location, version)
+            self._site_changed(before, location, at)
         return self._flush()
 
     def peer_down(self, location: str, at: Instant) -> list[Output]:
         if self.iscc is not None:
+            before = self.iscc.site(location)
             self.iscc.peer_down(location, at)
+            self._site_changed(before, location, at)
         return self._flush()
+
+    def _site_changed(self, before: Site | None, location: str, at: Instant) -> None:
+        """Tell the clients monitoring *location* (RequestQueryLocation) of a change."""
+        assert self.iscc is not None
+        after = self.iscc.site(location)
+        if after is None or after == before:
+            return
+        registry = self.clients.registry
+        watchers = dict.fromkeys(
+            (
+                *registry.clients_of(queries.site_subscription(location)),
+                *registry.clients_of(queries.EVERY_SITE),
+            )
+        )
+        if watchers:
+            self.send(queries.site_event(after), watchers, at)
 
     def peer_message(self, location: str, message: PeerMessage, at: Instant) -> list[Output]:
         """A message from another site; one that cannot be handled is logged and dropped,
@@ -216,6 +259,8 @@ class TServerCore:
     def link_up(self, at: Instant) -> list[Output]:
         self._link_connected = True
         self.send(link_event(True), self.greeted, at)
+        if self._role is ServerRole.PRIMARY:
+            self.features.link_up(at)
         return self._flush()
 
     def link_down(self, at: Instant) -> list[Output]:
@@ -289,10 +334,13 @@ class TServerCore:
     def tick(self, at: Instant) -> list[Output]:
         """EventError 57 for accepted requests no event has answered in time; ISCC
         transactions past their time; idle calls to report or check."""
-        self.clients.expire(at)
+        closed = self.clients.expire(at)
         self._wall_offset = at.wall - at.monotonic
         if self._role is not ServerRole.PRIMARY:
             return self._flush()
+        if closed:
+            self.features.sessions_closed(at)
+        self.features.tick(at)
         if self.iscc is not None:
             self.iscc.tick(at)
         treatments.end_due(self, at)
@@ -311,6 +359,10 @@ class TServerCore:
             self.cleanup.next_deadline(),
             self.clients.next_deadline(),
         ]
+        if self._role is ServerRole.PRIMARY:
+            due = self.features.next_due()
+            times.append(None if due is None else due - self._wall_offset)
+            times.append(self.features.next_deadline())
         if self.iscc is not None:
             times.append(self.iscc.next_deadline())
         if self._role is ServerRole.PRIMARY and (due := treatments.due(self._model)) is not None:
@@ -390,10 +442,13 @@ class TServerCore:
         if self.journaling:
             self._journal.extend(changes)
         cleanup, publish = self.cleanup.enabled, self._publisher.publish
+        before, after = self.features.before, self.features.after
         for change in changes:
             if cleanup:
                 self.cleanup.saw(change, at)
+            before(change, at)  # what a feature makes of it is told first, or next
             publish(change, at)
+            after(change, at)
 
     def send(
         self,
@@ -408,6 +463,12 @@ class TServerCore:
         event["EventSequenceNumber"] = self._sequence
         event["time"] = format_time(at.wall)
         recipients = tuple(clients)
+        masks = self.clients.masks
+        # RequestSetInputMask: only the events each client takes; an event with a
+        # ReferenceID answers its client's request and always goes
+        if masks and "ReferenceID" not in event:
+            name = event["Event"]
+            recipients = tuple(c for c in recipients if name in masks.get(c, (name,)))
         requester = None
         if answering is not None:
             requester = (answering.client, answering.reference_id)
@@ -486,8 +547,22 @@ class TServerCore:
     def register(self, client: ClientId, dn: DeviceId, mode: RegisterMode) -> str | None:
         return self.clients.register(client, dn, mode)
 
-    def unregister(self, client: ClientId, dn: DeviceId) -> bool:
-        return self.clients.unregister(client, dn)
+    def unregister(self, client: ClientId, dn: DeviceId, at: Instant) -> bool:
+        session = self.clients.session_of(client)
+        if not self.clients.unregister(client, dn):
+            return False
+        if session is not None and self._role is ServerRole.PRIMARY:
+            self.features.unregistered(session, dn, at)
+        return True
+
+    def sites(self) -> list[Site] | None:
+        return None if self.iscc is None else self.iscc.sites()
+
+    def set_input_mask(self, client: ClientId, events: frozenset[str] | None) -> None:
+        self.clients.set_mask(client, events)
+
+    def session_open(self, session: str) -> bool:
+        return self.clients.sessions.get(session) is not None
 
     def attach(self, conn_id: ConnId, data: KVList, at: Instant, *, clear: bool = False) -> bool:
         """Change the call's UserData; True if it changed."""
@@ -505,8 +580,23 @@ class TServerCore:
     ) -> None:
         self.change(self._model.expect_deletion(conn_id, dropped, by), at)
 
-    def intend(self, dn: DeviceId, work_mode: AgentWorkMode, at: Instant) -> None:
-        self.change(self._model.intend(dn, work_mode), at)
+    def intend(self, dn: DeviceId, intent: AgentIntent, at: Instant) -> None:
+        self.change(self._model.intend(dn, intent), at)
+
+    def session_of(self, client: ClientId) -> str | None:
+        return self.clients.session_of(client)
+
+    def monitor(self, ctx: RequestContext, monitoring: Monitoring) -> None:
+        self.features.supervision.start(monitoring, ctx.at, ctx)
+
+    def cancel_monitoring(self, ctx: RequestContext, monitoring: Monitoring) -> None:
+        self.features.supervision.end(monitoring, ctx.at, ctx)
+
+    def reserve(
+        self, ctx: RequestContext, wanted: Reservation, duration: float, priority: int
+    ) -> None:
+        candidate = Candidate(ctx.client, ctx.reference_id, wanted, duration, priority)
+        self.features.reservations.ask(candidate, ctx.at)
 
     def reject_route(self, cross_ref_id: str, at: Instant) -> None:
         self.change(self._model.reject_route(cross_ref_id), at)
@@ -583,6 +673,9 @@ class TServerCore:
         if self.iscc is not None:
             for change in self.iscc.released():
                 self._publisher.publish(change, at)
+
+    def cleared_by(self, conn_id: ConnId, dn: DeviceId, at: Instant) -> None:
+        self.change(self._model.cleared_by(conn_id, dn), at)
 
     def withdraw_promise(self, pending: Pending, at: Instant) -> None:
         """A request that created no call gives its promised ConnID back."""

@@ -10,9 +10,11 @@ first new call at its DN, or to the callID the switch's response names.
 
 A Pending ends when every pair has answered, when its call has moved on past them (a
 MakeCall answered by EventDialing stops waiting for EventDestinationBusy once its call
-does something else), when its client leaves, or at its deadline: once the switch has
-accepted the request, events must follow within `answer_timeout`, and if none has come
-by then the core answers EventError 57 so that no request goes unanswered.
+does something else), when an event it expected says its DN left the call (a
+ReleaseCall answered by EventReleased waits for no EventAbandoned: nothing more about
+that call comes to the DN), when its client leaves, or at its deadline: once the switch
+has accepted the request, events must follow within `answer_timeout`, and if none has
+come by then the core answers EventError 57 so that no request goes unanswered.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ NEW: Final = ConnId("new")  # the call the request creates
 NO_CALL: Final = ConnId("")  # events about no call (agents)
 
 Answer = tuple[str, ConnId]
+# Events that say the DN is off the call: after one, no event about that call comes to
+# the DN, so a Pending there stops waiting for any other pair on it.
+LEAVING: Final = frozenset({"EventReleased", "EventAbandoned"})
 
 
 # What the core does when the switch accepts a request (the Pending's `on_confirm`).
@@ -64,7 +69,15 @@ class ApplyUserData:
     clear: bool
 
 
-OnConfirm = BindCall | TransferConsultation | Acknowledge | ApplyUserData
+@dataclass(frozen=True, slots=True)
+class ClearedBy:
+    """RequestClearCall: the call is being cleared whole by *dn* (ReleasingParty)."""
+
+    conn_id: ConnId
+    dn: DeviceId
+
+
+OnConfirm = BindCall | TransferConsultation | Acknowledge | ApplyUserData | ClearedBy
 
 
 @dataclass(slots=True, kw_only=True)
@@ -101,7 +114,10 @@ class Pending:
         return None
 
     def overtaken(self, conn_id: ConnId, event: str) -> bool:
-        """Its call has moved on: a later event on one of its calls that it does not expect."""
+        """Its call has moved on: a later event on one of its calls that it does not expect
+        (EventNetworkReached says where the call is, not that anything became of it)."""
+        if event == "EventNetworkReached":
+            return False
         return self.answered and conn_id in self.calls and self.expects(event, conn_id) is None
 
 
@@ -165,8 +181,15 @@ class Correlator:
         pending.answered = True
         if pair[1] == NEW and pending.new_conn_id is None:
             self.bind(pending, conn_id)
+        if pair[0] in LEAVING and pending.answers:
+            self._left(pending, conn_id)
         if not pending.answers and pending.confirmed:
             self.finish(pending.token)
+
+    def _left(self, pending: Pending, conn_id: ConnId) -> None:
+        """*pending*'s DN is off *conn_id*: its other pairs on that call cannot come."""
+        same = (conn_id, NEW) if pending.new_conn_id == conn_id else (conn_id,)
+        pending.answers -= {pair for pair in pending.answers if pair[1] in same}
 
     def binding_for(self, call_id: CallId, calling: DeviceId | None) -> Pending | None:
         """The unbound call-creating request that a new call belongs to."""

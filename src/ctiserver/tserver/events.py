@@ -10,6 +10,8 @@ attributes are those docs/protocol.md § 5 lists.
 
 from __future__ import annotations
 
+import functools
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +22,7 @@ from ctiserver.model.changes import (
     CallDiverted,
     CallQueued,
     DestinationBusy,
+    NetworkReached,
     PartyAbandoned,
     PartyAdded,
     PartyChange,
@@ -31,10 +34,11 @@ from ctiserver.model.changes import (
     PartyRang,
     PartyReleased,
     PartyRetrieved,
+    Releasing,
     RouteRequested,
     RouteUsed,
 )
-from ctiserver.model.values import Call, ConsultPurpose, Party
+from ctiserver.model.values import Agent, Call, ConsultPurpose, Party
 from ctiserver.tlib.errors import TError
 from ctiserver.tlib.vocabulary import (
     AddressInfoType,
@@ -46,6 +50,7 @@ from ctiserver.tlib.vocabulary import (
 )
 
 HOST_DN, GUEST_DN = "HOST_DN", "GUEST_DN"  # hot desking, in Extensions
+REASON_CODE, WRAP_UP_TIME, UNTIMED = "ReasonCode", "WrapUpTime", "untimed"  # agents, Extensions
 
 EVENT_NAMES: Mapping[type[PartyChange], str] = {
     PartyDialed: "EventDialing",
@@ -63,9 +68,27 @@ EVENT_NAMES: Mapping[type[PartyChange], str] = {
     CallDiverted: "EventDiverted",
     RouteRequested: "EventRouteRequest",
     RouteUsed: "EventRouteUsed",
+    NetworkReached: "EventNetworkReached",
 }
 # Events that carry the caller's number and the number dialled.
 _WITH_ANI = {PartyRang, CallQueued, RouteRequested}
+# Events at a queue or routing point: the trunk the call came on is ThisTrunk there.
+_AT_A_QUEUE = {CallQueued, CallDiverted, RouteRequested, RouteUsed}
+# ReleasingParty (Extensions of EventReleased and EventAbandoned), and the CallStates
+# that say the party released the call itself (it transferred, conferenced, redirected, or
+# its forwarding sent the call on).
+RELEASING_PARTY = "ReleasingParty"
+RELEASING: Mapping[Releasing, str] = {
+    Releasing.LOCAL: "1 Local",
+    Releasing.REMOTE: "2 Remote",
+    Releasing.UNKNOWN: "3 Unknown",
+}
+_MOVED_ON = (
+    CallState.TRANSFERRED,
+    CallState.CONFERENCED,
+    CallState.REDIRECTED,
+    CallState.FORWARDED,
+)
 
 AGENT_EVENT_NAMES: Mapping[AgentEvent, str] = {
     AgentEvent.LOGGED_IN: "EventAgentLogin",
@@ -94,7 +117,32 @@ def event_for(change: PartyChange, call: Call) -> TMessage:
         event["AgentID"] = change.agent_id
     if type(change) in _WITH_ANI:
         _add_ani_dnis(event, call)
+    if call.trunk:
+        _add_trunk(event, change, call)
+    if isinstance(change, PartyReleased | PartyAbandoned):
+        releasing = Releasing.LOCAL if change.call_state in _MOVED_ON else change.releasing
+        event["Extensions"] = {RELEASING_PARTY: RELEASING[releasing]}
     return event
+
+
+def _add_trunk(event: TMessage, change: PartyChange, call: Call) -> None:
+    """ThisTrunk at a queue or routing point; elsewhere OtherTrunk when OtherDN is the
+    party across the trunk (the caller of a call that came in on it, the number dialled
+    by one that went out on it), and on EventNetworkReached (the trunk it went out on)."""
+    if type(change) in _AT_A_QUEUE:
+        event["ThisTrunk"] = call.trunk
+        return
+    far = call.calling if call.from_network else call.called
+    if type(change) is NetworkReached or event.get("OtherDN") == far:
+        event["OtherTrunk"] = call.trunk
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def call_uuid(server: str, conn_id: str) -> str:
+    """The call's CallUUID (the Events and Models Reference's call attribute): a UUID
+    made from the server's name and the ConnID, 32 hexadecimal digits, so that both
+    members of a hot-standby pair (one name) give a call the same one."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"ctiserver:{server}:{conn_id}").hex.upper()
 
 
 def call_event(name: str, call: Call, party: Party) -> TMessage:
@@ -116,6 +164,8 @@ def call_event(name: str, call: Call, party: Party) -> TMessage:
         elif call.calling == party.dn and call.purpose is ConsultPurpose.CONFERENCE:
             event["ConferenceConnID"] = call.previous_conn_id
     event["UserData"] = call.user_data  # never changed in place (model.values)
+    if call.network_call_id:
+        event["NetworkCallID"] = call.network_call_id
     if call.origin is not None:  # the call came from another site (ISCC): CallHistory
         origin = call.origin
         event["LastTransferConnID"] = origin.conn_id
@@ -142,6 +192,8 @@ def _add_ani_dnis(event: TMessage, call: Call) -> None:
 
 
 def agent_event(change: AgentChanged) -> TMessage:
+    """The agent event of *change*: the request's Reasons echoed, and in Extensions the
+    ReasonCode and, for an emulated after-call work, its WrapUpTime."""
     agent = change.agent
     event: TMessage = {
         "Event": AGENT_EVENT_NAMES[change.what],
@@ -151,9 +203,27 @@ def agent_event(change: AgentChanged) -> TMessage:
     }
     if agent.queue is not None:
         event["ThisQueue"] = agent.queue
-    if change.what is AgentEvent.LOGGED_IN:
-        event["Extensions"] = {}
+    extensions = agent_extensions(agent)
+    if extensions or change.what is AgentEvent.LOGGED_IN:
+        event["Extensions"] = extensions
+    if agent.reasons:
+        event["Reasons"] = agent.reasons
     return event
+
+
+def agent_extensions(agent: Agent) -> KVList:
+    """ReasonCode (the hardware reason, genesys-tlib.md § 1.6) and WrapUpTime."""
+    extensions: KVList = {}
+    if agent.reason_code:
+        extensions[REASON_CODE] = agent.reason_code
+    if agent.after_call_work:
+        extensions[WRAP_UP_TIME] = wrap_up_value(agent.after_call_work)
+    return extensions
+
+
+def wrap_up_value(wrap_up: str) -> str | int:
+    """WrapUpTime as Extensions carry it: seconds, or the string "untimed"."""
+    return wrap_up if wrap_up == UNTIMED else int(wrap_up)
 
 
 def user_data_event(

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Final
 
 from ctiserver.tlib.vocabulary import KVList, KVValue, TreatmentType
+from ctiserver.tserver.errors import InvalidAttribute
 from ctiserver.tserver.port import Core, RequestContext
 from ctiserver.tserver.treatments import treat
 
@@ -41,6 +42,8 @@ OLDER: Final[Mapping[str, tuple[TreatmentType, Mapping[str, str]]]] = {
 
 def older_treatment(core: Core, ctx: RequestContext) -> None:
     kind, keys = OLDER[ctx.name]
+    if ctx.message.get("Timeout", 1) <= 0:
+        raise InvalidAttribute(f"{ctx.name} takes a Timeout above 0 (seconds)")
     given: Mapping[str, KVValue] = ctx.message  # type: ignore[assignment]
     parms: KVList = {key: given[attribute] for attribute, key in keys.items() if attribute in given}
     end = "EventDigitsCollected" if ctx.name == "RequestCollectDigits" else "EventTreatmentEnd"

@@ -27,16 +27,20 @@ from ctiserver.model.model import PRIVATE_NAMESPACE
 from ctiserver.model.states import DnKind
 from ctiserver.model.values import (
     Agent,
+    AgentIntent,
     Call,
     DnFeatures,
+    Monitoring,
     Party,
     Recording,
+    Reservation,
     RouteDialogue,
     Treatment,
 )
 from ctiserver.security.data import DEFAULT_USER_DATA_LIMIT
-from ctiserver.tlib.vocabulary import AgentWorkMode, KVList, RegisterMode, ServerRole, TMessage
+from ctiserver.tlib.vocabulary import KVList, RegisterMode, ServerRole, TMessage
 from ctiserver.tserver.correlation import Answer, Pending
+from ctiserver.tserver.feature_options import AgentOptions, ReservationOptions, SupervisionOptions
 from ctiserver.tserver.sessions import SessionFact
 
 # --- settings ------------------------------------------------------------------------------
@@ -81,6 +85,9 @@ class CoreSettings:
     resume_window: float = 60.0  # [server] resume-window
     resume_max_events: int = 1000  # [server] resume-max-events: kept per session
     member: str = ""  # [ha] member: in this server's ClientSessionIDs
+    agents: AgentOptions = field(default_factory=lambda: AgentOptions())  # emulated features
+    reservations: ReservationOptions = field(default_factory=lambda: ReservationOptions())
+    supervision: SupervisionOptions = field(default_factory=lambda: SupervisionOptions())
 
 
 # --- requests ------------------------------------------------------------------------------
@@ -222,12 +229,27 @@ class Queries(Protocol):
 
     def dialogue_for(self, point: DeviceId, conn_id: ConnId) -> RouteDialogue | None: ...
 
+    @property
+    def monitorings(self) -> Mapping[DeviceId, Monitoring]: ...
+
+    def monitoring_of(self, agent: DeviceId) -> Monitoring | None: ...
+
     def treatment(self, conn_id: ConnId) -> Treatment | None: ...
 
     @property
     def treatments(self) -> list[Treatment]: ...
 
     def features(self, dn: DeviceId) -> DnFeatures: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """Another site of ISCC as RequestQueryLocation reports it: whether its server is
+    connected, and the access code that reaches its switch."""
+
+    location: str
+    status: str  # "connected", "disconnected", or "incompatible" (another protocol)
+    access_code: str = ""
 
 
 # --- the verbs -----------------------------------------------------------------------------
@@ -304,7 +326,9 @@ class Core(Protocol):
     def register(self, client: ClientId, dn: DeviceId, mode: RegisterMode) -> str | None:
         """Register; returns why it cannot be done, or None when done."""
 
-    def unregister(self, client: ClientId, dn: DeviceId) -> bool: ...
+    def unregister(self, client: ClientId, dn: DeviceId, at: Instant) -> bool:
+        """Unregister; False if *client* had not registered *dn*.  An agent the client
+        logged in on *dn* may be logged out (agent-logout-on-unreg)."""
 
     def attach(self, conn_id: ConnId, data: KVList, at: Instant, *, clear: bool = False) -> bool:
         """Add *data* to the call's UserData (replace it all when *clear*), and to the calls
@@ -321,8 +345,31 @@ class Core(Protocol):
     ) -> None:
         """*by* asked to drop *dropped* from the conference: say so when it goes."""
 
-    def intend(self, dn: DeviceId, work_mode: AgentWorkMode, at: Instant) -> None:
-        """The work mode a client asked for, reported with the DN's next agent event."""
+    def intend(self, dn: DeviceId, intent: AgentIntent, at: Instant) -> None:
+        """What a client asked of the agent (its work mode, Reasons, ReasonCode),
+        reported with the DN's next agent event."""
+
+    def session_of(self, client: ClientId) -> str | None:
+        """The ClientSessionID of *client* (None: it has not registered)."""
+
+    def monitor(self, ctx: RequestContext, monitoring: Monitoring) -> None:
+        """RequestMonitorNextCall, checked: the subscription starts (tserver.monitoring)."""
+
+    def cancel_monitoring(self, ctx: RequestContext, monitoring: Monitoring) -> None:
+        """RequestCancelMonitoring, checked: the subscription ends."""
+
+    def reserve(
+        self, ctx: RequestContext, wanted: Reservation, duration: float, priority: int
+    ) -> None:
+        """RequestReserveAgent, checked (duration 0: cancel): collect it, grant it or
+        refuse it (tserver.reservations)."""
+
+    def sites(self) -> list[Site] | None:
+        """The other sites of ISCC and their servers (None: ISCC is not configured)."""
+
+    def set_input_mask(self, client: ClientId, events: frozenset[str] | None) -> None:
+        """Send *client* only these events from now on (None: every event); the answers
+        to its requests always go."""
 
     def reject_route(self, cross_ref_id: str, at: Instant) -> None:
         """The router rejected the call: the dialogue ends and its registrants hear

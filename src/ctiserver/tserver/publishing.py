@@ -33,11 +33,13 @@ from ctiserver.model.values import Call, Party
 from ctiserver.tlib.vocabulary import TMessage
 from ctiserver.tserver import notices
 from ctiserver.tserver.correlation import NO_CALL, Correlator, Pending
+from ctiserver.tserver.emulated import Features
 from ctiserver.tserver.errors import RouteNotTaken
 from ctiserver.tserver.events import (
     EVENT_NAMES,
     HOST_DN,
     agent_event,
+    call_uuid,
     event_for,
     private_answer,
     private_info,
@@ -60,6 +62,7 @@ class Host(Protocol):
 
     correlator: Correlator
     iscc: Iscc | None
+    features: Features
 
     def clients_of(self, dn: DeviceId) -> list[ClientId]: ...
 
@@ -102,6 +105,10 @@ class Publisher:
             **notices.tellers(host),  # DTMF, treatments, DN features
         }
 
+    def add(self, kind: type[Any], teller: Callable[[Any, Instant], None]) -> None:
+        """Let *teller* tell of the records of *kind* (a feature's own records)."""
+        self._tellers[kind] = teller
+
     def publish(self, change: Change, at: Instant) -> None:
         """Tell whoever must know of *change*."""
         teller = self._tellers.get(type(change))
@@ -139,7 +146,11 @@ class Publisher:
             return
         call = self._model.call(call.conn_id) or call  # ISCC may have given it data just now
         event = event_for(change, call)
+        event["CallUUID"] = call_uuid(self._settings.name, call.conn_id)
         self._decorate(event, call, change.party)
+        added = host.features.call_extensions(change, call)
+        if added:
+            event["Extensions"] = {**(event.get("Extensions") or {}), **added}
         pending = host.correlator.answer(dn, call.conn_id, event["Event"])
         host.send(event, self._clients_of(dn), at, answering=pending)
         host.call_offered(change, at)

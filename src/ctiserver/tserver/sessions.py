@@ -59,6 +59,15 @@ class SessionUnregistered:
 
 
 @record
+class SessionMasked:
+    """RequestSetInputMask: the events the session takes from now on (none named:
+    every event)."""
+
+    session: str
+    events: tuple[str, ...]
+
+
+@record
 class SessionDropped:
     """Its connection went away at wall time `at`: the window starts."""
 
@@ -92,6 +101,7 @@ SessionFact = (
     SessionOpened
     | SessionRegistered
     | SessionUnregistered
+    | SessionMasked
     | SessionDropped
     | SessionResumed
     | SessionClosed
@@ -104,6 +114,7 @@ class Session:
     id: str
     application: str
     registrations: dict[DeviceId, RegisterMode] = field(default_factory=dict)
+    mask: frozenset[str] | None = None  # RequestSetInputMask (None: every event)
     sent: deque[tuple[int, TMessage]] = field(default_factory=deque)
     dropped_at: float | None = None  # wall time; None: connected
     forgotten_below: int = 0  # events numbered below this were let go
@@ -197,6 +208,8 @@ class Sessions:
             )
             for dn, mode in session.registrations.items():
                 facts.append(SessionRegistered(session=session.id, dn=dn, mode=mode))
+            if session.mask is not None:
+                facts.append(masked(session))
             for sequence, event in session.sent:
                 shared.setdefault(sequence, (event, []))[1].append(session.id)
         for sequence in sorted(shared):
@@ -221,10 +234,16 @@ def facts_of(session: Session) -> list[SessionFact]:
         SessionRegistered(session=session.id, dn=dn, mode=mode)
         for dn, mode in session.registrations.items()
     )
+    if session.mask is not None:
+        facts.append(masked(session))
     facts.extend(SessionSent(sessions=(session.id,), sequence=n, event=e) for n, e in session.sent)
     if session.dropped_at is not None:
         facts.append(SessionDropped(session=session.id, at=session.dropped_at))
     return facts
+
+
+def masked(session: Session) -> SessionMasked:
+    return SessionMasked(session=session.id, events=tuple(sorted(session.mask or ())))
 
 
 def keep(session: Session, sequence: int, event: TMessage, max_events: int) -> None:
@@ -242,6 +261,8 @@ def _change(session: Session, fact: SessionFact) -> None:
             session.registrations[dn] = mode
         case SessionUnregistered(dn=dn):
             session.registrations.pop(dn, None)
+        case SessionMasked(events=events):
+            session.mask = frozenset(events) if events else None
         case SessionDropped(at=at):
             session.dropped_at = at
         case SessionResumed():

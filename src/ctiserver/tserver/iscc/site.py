@@ -20,7 +20,7 @@ from ctiserver.tserver.iscc.destination import Arrivals, DestinationSide
 from ctiserver.tserver.iscc.links import Announcer, CallLinks
 from ctiserver.tserver.iscc.origin import Origins, OriginSide
 from ctiserver.tserver.iscc.refusals import IsccRefused
-from ctiserver.tserver.port import Core
+from ctiserver.tserver.port import Core, Site
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,22 @@ class Iscc:
             message = f"the CTI server of {location} speaks another ISCC protocol ({version})"
             return TError.WRONG_PROTOCOL_VERSION, message
         return TError.REMOTE_SERVER_DISCONNECTED, f"the CTI server of {location} is not connected"
+
+    def site(self, location: str) -> Site | None:
+        """What RequestQueryLocation says of *location* (None: no such peer)."""
+        peer = self.settings.peers.get(location)
+        if peer is None:
+            return None
+        if location in self.up:
+            status = "connected"
+        elif location in self.incompatible:
+            status = "incompatible"
+        else:
+            status = "disconnected"
+        return Site(location, status, peer.access_code)
+
+    def sites(self) -> list[Site]:
+        return [site for location in self.settings.peers if (site := self.site(location))]
 
     def peer_up(self, location: str) -> None:
         self.up.add(location)
