@@ -4,6 +4,7 @@ garbage (DESIGN.md § 1, issue: link supervision)."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 
 import pytest
 
@@ -13,7 +14,9 @@ from ctiserver.csta.failure import ErrorCategory
 from ctiserver.csta.framing import wrap
 from ctiserver.csta.schema import Message
 from ctiserver.csta.system import SnapshotDevice
+from ctiserver.doors.lograte import RateLimitedLog
 from ctiserver.ids import DeviceId, InvokeId
+from ctiserver.link import connection
 from ctiserver.pbxsim.listener import PbxListener
 from ctiserver.pbxsim.outcome import Refused, TimerKind
 from ctiserver.pbxsim.phone import HangUp
@@ -140,6 +143,28 @@ async def test_malformed_frames_from_the_switch_are_logged_and_survived(
         switch.send_event(dataclasses.replace(delivered("1", A, B), monitor_cross_ref_id=B))
         ringing = await expect(b, "EventRinging", ThisDN=B, OtherDN=A)
         assert ringing["CallID"] == "1"
+    finally:
+        await switch.stop()
+
+
+async def test_a_switch_sending_garbage_without_end_writes_one_log_line(
+    make_site: SiteFactory, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """500 malformed frames in a burst: each is counted and skipped, and the log gets one
+    line about them, not 500 (a switch like this once wrote 257 MB of log in minutes)."""
+    monkeypatch.setattr(connection, "troubles", RateLimitedLog(connection.log))  # fresh
+    caplog.set_level(logging.WARNING, logger=connection.log.name)
+    switch = FakeSwitch()
+    host, port = await switch.start()
+    try:
+        site = await make_site(switch={"link": Address(host, port)})
+        b = await site.client(B)
+        switch.send_raw(wrap(InvokeId(9999), b"<broken") * 500)
+        switch.send_event(dataclasses.replace(delivered("1", A, B), monitor_cross_ref_id=B))
+        await expect(b, "EventRinging", ThisDN=B, OtherDN=A)  # the link survived them all
+        assert b"ctiserver_csta_protocol_errors_total 500.0" in site.service.metrics.render()
+        said = [r for r in caplog.records if "CSTA protocol error" in r.getMessage()]
+        assert len(said) == 1
     finally:
         await switch.stop()
 
