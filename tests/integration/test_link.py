@@ -3,6 +3,7 @@ garbage (DESIGN.md § 1, issue: link supervision)."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 
@@ -169,12 +170,42 @@ async def test_a_switch_sending_garbage_without_end_writes_one_log_line(
         await switch.stop()
 
 
-async def test_a_switch_that_cannot_be_reached_is_retried(make_site: SiteFactory) -> None:
+class Said(logging.Handler):
+    """The log records holding *text*; `enough` is set once there are *count* of them."""
+
+    def __init__(self, text: str, count: int) -> None:
+        super().__init__(logging.DEBUG)
+        self.text, self.count = text, count
+        self.records: list[logging.LogRecord] = []
+        self.enough = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.text in record.getMessage():
+            self.records.append(record)
+            if len(self.records) >= self.count:
+                self.enough.set()
+
+
+async def test_a_switch_that_cannot_be_reached_is_retried(
+    make_site: SiteFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Retried, and said once at ERROR with what to check (the repeats go to DEBUG)."""
+    caplog.set_level(logging.DEBUG, logger="ctiserver.link.supervisor")  # for the repeats
+    said = Said("cannot reach the switch", 3)
+    logging.getLogger("ctiserver.link.supervisor").addHandler(said)
     gone = FakeSwitch()
     host, port = await gone.start()
     await gone.stop()  # nothing listens there now
     site = await make_site(switch={"link": Address(host, port)})
-    a = await site.client(link_up=False)  # registers while the link is down
+    try:
+        a = await site.client(link_up=False)  # registers while the link is down
+        await within(said.enough.wait())  # three attempts, 0.05 to 0.2 s apart
+    finally:
+        logging.getLogger("ctiserver.link.supervisor").removeHandler(said)
+    assert [r.levelno for r in said.records[:3]] == [logging.ERROR, logging.DEBUG, logging.DEBUG]
+    first = said.records[0]
+    assert f"cannot reach the switch at {host}:{port}" in first.getMessage()
+    assert "is the switch running, and is [switch] link right?" in first.getMessage()
     switch = FakeSwitch()
     await switch.serve_on(host, port)
     try:
