@@ -82,6 +82,9 @@ class ClientPeer(Protocol):
     def ready(self) -> None:
         """Take requests again: the client is no longer at its in-flight limit."""
 
+    def on_registered(self) -> None:
+        """The client registered: it has proved itself at its listener's door."""
+
 
 class Gate(Protocol):
     """Holds events until what caused them is durable, then calls Runtime.release."""
@@ -262,6 +265,11 @@ class Runtime:
         peer = self._peers.get(client)
         if peer is not None:
             peer.ready()
+
+    def client_registered(self, client: ClientId) -> None:
+        peer = self._peers.get(client)
+        if peer is not None:
+            peer.on_registered()
 
     # --- the link (LinkHooks) ------------------------------------------------------------
 
