@@ -50,6 +50,7 @@ from ctiserver.tserver import (
     dtmf,
     features,
     older_treatments,
+    predictive,
     private,
     queries,
     reservations,
@@ -128,6 +129,7 @@ HANDLERS: Mapping[str, Handler] = {
     **user_events.HANDLERS,
     **features.HANDLERS,
     **older_treatments.HANDLERS,
+    **predictive.HANDLERS,
 }
 # What carries out a request on a call moving to another site, with the access number.
 CARRY_OUT: Mapping[Purpose, Callable[..., None]] = {
