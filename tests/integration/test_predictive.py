@@ -104,6 +104,7 @@ async def test_refusals_say_why(site: Site) -> None:
         error = await expect(a, "EventError", ReferenceID=reference, ErrorCode=code)
         assert error["ErrorMessage"].endswith(why), error
     await c.make_call(C, B)
+    await expect(c, "EventDialing")
     reference = c.send("RequestMakePredictiveCall", ThisDN=C, OtherDN=A)
     error = await expect(c, "EventError", ReferenceID=reference)
     assert error["ErrorMessage"].endswith("ThisDN is busy"), error
