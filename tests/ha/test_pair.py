@@ -4,9 +4,12 @@ follows the journal, and a takeover that keeps every call's ConnID and UserData.
 
 from __future__ import annotations
 
+import nats
 import pytest
 
 from ctiserver.client.connection import TClient, TServerError
+from ctiserver.ha.journal import decode_batch
+from ctiserver.ha.member import Role
 from tests.ha.conftest import NatsServer, pair_of
 from tests.integration.conftest import check, expect, within
 
@@ -90,3 +93,30 @@ async def test_healthz_and_metrics_say_each_member_s_role(
                     text = await answer.text()
                 assert f'ctiserver_ha_role{{role="{role}"}} 1.0' in text
                 assert "ctiserver_ha_nats_up 1.0" in text
+
+
+async def test_a_new_primary_stores_a_snapshot_at_once(
+    nats_server: NatsServer, switch: tuple[str, int]
+) -> None:
+    """So that a member starting later replays this term's journal only."""
+    async with pair_of(nats_server, switch, ha={"snapshot_interval": 3600.0}) as pair:
+        primary, backup = await pair.roles()
+        a = await primary.client(A)
+        c1 = (await a.make_call(A, B, user_data={"case": "HA-S"}))["ConnID"]
+        await expect(a, "EventDialing", ConnID=c1)
+        primary.service.stop()  # the backup takes over
+        member = pair.member(backup)
+        await within(member.became(Role.PRIMARY))
+        assert member.first_snapshot is not None
+        await within(member.first_snapshot)
+        connection = await nats.connect(nats_server.url)
+        try:
+            store = await connection.jetstream().object_store(member.settings.snapshots)
+            data = (await store.get("snapshot")).data or b""
+        finally:
+            await connection.close()
+        stored = decode_batch(data)
+        assert stored.snapshot
+        assert stored.term == member.figures()["term"]  # this term's, not the old one's
+        assert c1.encode() in data  # the call, with its data (records as JSON)
+        assert b"HA-S" in data

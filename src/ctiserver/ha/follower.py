@@ -28,6 +28,9 @@ from ctiserver.tserver.core import TServerCore
 
 log = logging.getLogger(__name__)
 
+# Journal messages applied in a row before the follower lets the loop run other work.
+YIELD_EVERY = 32
+
 
 class Gap(Exception):
     """A journal message is missing between the last applied and the next."""
@@ -99,8 +102,12 @@ class JournalFollower:
             self._settings.subject, ordered_consumer=True, config=config
         )
         try:
+            applied = 0
             async for message in subscription.messages:
                 await self._apply(message)
+                applied += 1
+                if applied % YIELD_EVERY == 0:  # a backlog is applied without a pause
+                    await asyncio.sleep(0)  # otherwise: the lease's renewal waits for it
         finally:
             await subscription.unsubscribe()
 

@@ -80,6 +80,8 @@ class Member:
         self.demotions = 0
         self.follower: JournalFollower | None = None
         self.writer: JournalWriter | None = None
+        self._snapshot_timer: asyncio.TimerHandle | None = None
+        self.first_snapshot: asyncio.Future[None] | None = None  # of the latest term
         self._stop_acting = asyncio.Event()
         self._why = ""
         self._resigned = False  # the server is stopping
@@ -285,12 +287,19 @@ class Member:
         self.takeovers += 1
         self._switchboard.route_and_reconcile()
         log.warning("primary of pair %s (term %d)", self.settings.pair, lease.revision)
-        asyncio.get_running_loop().call_later(self.settings.snapshot_interval, self._snapshot)
+        # The term's first snapshot at once: a member that starts (or is demoted) later
+        # then replays this term's journal only, not every term's since the last one.
+        self.first_snapshot = self._snapshot()
 
-    def _snapshot(self) -> None:
-        if self.role is Role.PRIMARY and self.writer is not None:
-            self.writer.snapshot()  # its storing is logged
-            asyncio.get_running_loop().call_later(self.settings.snapshot_interval, self._snapshot)
+    def _snapshot(self) -> asyncio.Future[None] | None:
+        """A snapshot now (the future says when it is stored), and the next one after
+        snapshot-interval."""
+        if self.role is not Role.PRIMARY or self.writer is None:
+            return None
+        self._snapshot_timer = asyncio.get_running_loop().call_later(
+            self.settings.snapshot_interval, self._snapshot
+        )
+        return self.writer.snapshot()  # its storing is logged
 
     async def _renew(self, kv: KeyValue, lease: Lease) -> None:
         """Keep the lease; at its deadline without a renewal, stop acting."""
@@ -299,6 +308,9 @@ class Member:
         while True:
             wake = min(loop.time() + lease.renew_every, lease.deadline())
             await asyncio.sleep(max(0.0, wake - loop.time()))
+            late = loop.time() - wake
+            if late > lease.renew_every:  # the loop was held: say so, it may cost the lease
+                log.warning("the event loop was held %.2f s: the lease's renewal came late", late)
             if not lease.valid(loop.time()):
                 self._fence("the lease could not be renewed in time (NATS unreachable?)")
                 return
@@ -339,6 +351,9 @@ class Member:
         self._stop_acting.set()
 
     def _end(self) -> None:
+        if self._snapshot_timer is not None:
+            self._snapshot_timer.cancel()
+            self._snapshot_timer = None
         if self.writer is not None:
             self.writer.stop()
             self.writer = None
