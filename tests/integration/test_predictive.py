@@ -80,6 +80,8 @@ async def test_a_busy_called_party_ends_the_call(site: Site) -> None:
     await expect(q, "EventDestinationBusy", ConnID=c1, ThisDN=Q, CallState="Busy")
     released = await expect(q, "EventReleased", ConnID=c1, ThisDN=Q, CallState="Busy")
     assert released["Extensions"] == {"ReleasingParty": "1 Local"}
+    await expect(b, "EventRinging", OtherDN=C)  # C's call; the predictive one never came
+    await quiet(b)
 
 
 async def test_an_unanswered_call_is_given_up_after_the_timeout(site: Site) -> None:

@@ -30,9 +30,9 @@ from ctiserver.csta.types import PrivateData
 from ctiserver.ids import CallId, DeviceId
 from ctiserver.model.changes import (
     DestinationBusy,
-    PartyChange,
     NetworkReached,
     PartyAdded,
+    PartyChange,
     PartyDeleted,
     PartyDialed,
     PartyEstablished,
@@ -315,10 +315,17 @@ def on_established(state: State, dn: DeviceId, event: EstablishedEvent) -> None:
     elif event.cause in JOINING:
         state.emit(_added(call, own, party))
     elif own.state is PartyState.DIALING or (
-        own.other_dn == answering and own.state is not PartyState.ESTABLISHED
-    ):  # once: not again when a predictive call's calling DN answers after it
+        own.other_dn == answering and not _predictive_answered(own, event)
+    ):
         own = own.changed(state=PartyState.ESTABLISHED, other_dn=answering)
         state.emit(PartyEstablished(call=call, party=own))
+
+
+def _predictive_answered(own: Party, event: EstablishedEvent) -> bool:
+    """The calling DN of a predictive call answered it, offered once the called party
+    (*own*, talking already) had: no second EventEstablished for that party."""
+    predictive = event.cause is EventCause.MAKE_PREDICTIVE_CALL
+    return predictive and own.state is PartyState.ESTABLISHED
 
 
 def _observed(call: Call, own: Party, observer: Party) -> PartyAdded:

@@ -105,7 +105,10 @@ def _hand_over(ctx: Context, call: Call, answering: DeviceId) -> None:
     call.remove(calling)
     shown = call.connections[answering].shown()
     delivery.offer(ctx, call, calling, calling=shown, called=calling, cause=_CAUSES[0])
-    if calling not in call.connections and call.call_id in ctx.state.calls:
+    offered = call.connections.get(calling)
+    if offered is not None:
+        offered.answer_cause = EventCause.MAKE_PREDICTIVE_CALL  # its Established says so
+    elif call.call_id in ctx.state.calls:
         call_control.drop(ctx, call, answering, EventCause.BUSY)
 
 

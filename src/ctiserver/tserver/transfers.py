@@ -33,7 +33,7 @@ from ctiserver.csta.call_control import (
 )
 from ctiserver.ids import DeviceId
 from ctiserver.model.values import Call, ConsultPurpose
-from ctiserver.tlib.vocabulary import MergeType
+from ctiserver.tlib.vocabulary import MergeType, TMessage
 from ctiserver.tserver.calls import Destination, connection, destination_of
 from ctiserver.tserver.checks import call_at, controlled_dn
 from ctiserver.tserver.correlation import NEW, Acknowledge, BindCall, Pending, TransferConsultation
@@ -116,7 +116,8 @@ def merge_calls(core: Core, ctx: RequestContext) -> None:
     ThisDN merged as MergeType says: as RequestCompleteTransfer or, with ConnID for the
     conference, as RequestCompleteConference, with their answers."""
     if ctx.message["MergeType"] == MergeType.FOR_CONFERENCE:
-        message = {**ctx.message, "ConferenceConnID": ctx.message["TransferConnID"]}
+        message = TMessage(**ctx.message)
+        message["ConferenceConnID"] = ctx.message["TransferConnID"]
         complete_conference(core, replace(ctx, message=message))
     else:
         complete_transfer(core, ctx)
