@@ -26,7 +26,7 @@ from typing import Any
 
 from probe import SwitchProcess, add_switch_option, percentiles, switch_for
 
-from ctiserver.app.config import Address, IsccConfig, IsccPeer, amend, demo
+from ctiserver.app.config import Address, IsccPeer, IsccSettings, amend, demo
 from ctiserver.app.service import Service
 from ctiserver.ids import DeviceId
 from ctiserver.model.states import DnKind
@@ -131,7 +131,7 @@ def site_b(lanes: int) -> Any:
     dns |= {point: DnKind.ROUTING_POINT for point in points}
     return amend(
         demo(),
-        iscc=IsccConfig(
+        iscc=IsccSettings(
             listen=FREE,
             peers={"SiteA": IsccPeer(Address("127.0.0.1", 1), "8")},
             external_routing_points=points,
@@ -148,7 +148,7 @@ def site_a(lanes: int, trunk: tuple[str, int], iscc: tuple[str, int]) -> Any:
     extensions = numbers(CALLERS, lanes) + numbers(AGENTS, lanes) + numbers(TARGETS, lanes)
     return amend(
         demo(),
-        iscc=IsccConfig(listen=FREE, peers={"SiteB": IsccPeer(Address(*iscc), "9")}),
+        iscc=IsccSettings(listen=FREE, peers={"SiteB": IsccPeer(Address(*iscc), "9")}),
         switch={"name": "SiteA", "reply_timeout": 30.0},
         server={"name": "tserver-a", "client_listen": FREE, "http_listen": None},
         site={

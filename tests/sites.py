@@ -25,17 +25,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ctiserver.doors.address import Address
 from ctiserver.ids import ClientId, DeviceId
 from ctiserver.iscc.protocol import NEED_DATA, IsccConnection, PeerMessage
+from ctiserver.iscc.settings import IsccPeer, IsccSettings
 from ctiserver.model.states import DnKind
 from ctiserver.pbxsim.config import AcdGroup, PbxConfig, RoutingPoint, Trunk
 from ctiserver.pbxsim.outcome import TrunkLinkId, TrunkSend
 from ctiserver.pbxsim.phone import PhoneAction
-from ctiserver.tserver.iscc.settings import IsccSettings, PeerSettings
 from ctiserver.tserver.port import CoreSettings, SendToPeer
 from tests.wire import Wire
 
 TIMERS = {"request_timeout": 2.0, "timeout": 3.0}
+NOWHERE = Address("127.0.0.1", 1)  # the peers' servers: in memory here, never dialled
 
 
 @dataclass(frozen=True)
@@ -85,9 +87,8 @@ class Plan:
 
     def iscc(self, **options: Any) -> IsccSettings:
         return IsccSettings(
-            location=self.location,
             peers={
-                other: PeerSettings(code)
+                other: IsccPeer(NOWHERE, code)
                 for other, code in (self.access_codes or self.prefixes).items()
             },
             external_routing_points=tuple(DeviceId(n) for n in self.external_routing_points),

@@ -18,6 +18,7 @@ PURE = [
     "scxml",
     "supervision",
     "iscc/protocol.py",
+    "iscc/settings.py",
     "iscc/transactions.py",
     "ids.py",
     "errors.py",
@@ -50,7 +51,6 @@ CORE_FRONT = {
     "ctiserver.tserver.core",
     "ctiserver.tserver.port",
     "ctiserver.tserver.view",
-    "ctiserver.tserver.iscc.settings",
 }
 PUBLIC_FACES = {"client"}  # packages whose __init__.py names their public interface
 FORBIDDEN_IN_PURE = {"asyncio", "socket", "time", "selectors", "aiohttp", "subprocess", "threading"}

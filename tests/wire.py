@@ -41,6 +41,7 @@ from ctiserver.csta.system import (
 from ctiserver.csta.types import ConnectionID
 from ctiserver.errors import ServiceError
 from ctiserver.ids import CallId, ClientId, ConnId, DeviceId, InvokeId, MonitorCrossRefId
+from ctiserver.iscc.settings import IsccSettings
 from ctiserver.link import features as link_features
 from ctiserver.link.supervisor import AgentSnapshot, Snapshot
 from ctiserver.link.supervisor import _agent_of as agent_of
@@ -64,7 +65,6 @@ from ctiserver.tlib.events import problems
 from ctiserver.tlib.requests import InvalidRequest, check
 from ctiserver.tlib.vocabulary import TMessage
 from ctiserver.tserver.core import TServerCore
-from ctiserver.tserver.iscc.settings import IsccSettings
 from ctiserver.tserver.port import (
     AuditCalls,
     ChangeMonitors,

@@ -1,6 +1,7 @@
 """What a supervisor sees, in Chromium: agents and calls driven through the T-Library
-port against pbxsim show on the page within a second; the link going down shows on
-every DN; a lost server is red and greyed, and the page comes back with the server."""
+port against pbxsim show on the page within a second (agents filtered by state and
+searched, calls counted in the trend); the link going down shows on every DN; a lost
+server is red and greyed, and the page comes back with the server."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-A, B, D = "7001", "7002", "7004"
+A, B, D, E = "7001", "7002", "7004", "7005"
 Q = "8001"
 
 
@@ -263,3 +264,35 @@ async def test_text_has_enough_contrast_in_both_modes(page: Page, make_site: Sit
         if contrast(fg, bg) < 4.5
     ]
     assert not poor
+
+
+async def test_agents_filter_by_state_and_search_and_the_trends_count_calls(
+    page: Page, make_site: SiteFactory
+) -> None:
+    from playwright.async_api import expect
+
+    site = await make_site(site={"acd_queues": {DeviceId(Q): AcdQueueSettings(0.0)}})
+    await opened(page, url(site))
+    d, e, a = await site.client(D), await site.client(E), await site.client(A)
+    await d.agent_login(D, "1001", queue=Q, work_mode="ManualIn")
+    await e.agent_login(E, "1002", queue=Q, work_mode="ManualIn")
+    await d.agent_ready(D)
+    await a.make_call(A, Q)  # a call begun: the minute's bar
+    calls = page.locator("#trend-calls")
+    await expect(calls).to_have_attribute(
+        "aria-label", re.compile(r"at most [1-9]"), timeout=WITHIN
+    )
+    await expect(calls.locator("rect")).not_to_have_count(0)
+    await page.get_by_role("tab", name=re.compile("Agents")).click()
+    rows = page.locator("#agents-table tbody tr")
+    await expect(rows).to_have_count(2, timeout=WITHIN)
+    await page.locator('#agent-filters [data-value="NotReady"]').click()
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_have_attribute("data-key", E)
+    await page.locator('#agent-filters [data-value=""]').click()
+    await expect(rows).to_have_count(2)
+    await page.keyboard.press("/")
+    await expect(page.locator("#agent-search")).to_be_focused()
+    await page.keyboard.type("1001")
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_have_attribute("data-key", D)

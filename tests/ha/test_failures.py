@@ -6,6 +6,7 @@ state from the snapshot and the journal and takes over with every call."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -128,3 +129,33 @@ async def test_a_restarted_backup_rebuilds_from_the_snapshot_and_takes_over(
                   UserData={"case": "F-1", "after": "the backup left"})  # fmt: skip
         finally:
             await stop_site(again, task)
+
+
+async def test_a_primary_whose_loop_is_held_keeps_its_lease(
+    nats_server: NatsServer, switch: tuple[str, int]
+) -> None:
+    """Its renewals come from a thread of their own: a loop held longer than the lease's
+    margin (0.8 s of a 1 s ttl), but not as long as a stuck one's (2 ttls), costs
+    nothing."""
+    async with pair_of(nats_server, switch) as pair:
+        primary, backup = await pair.roles()
+        a, c1 = await call_with_data(pair)
+        time.sleep(1.4)  # noqa: ASYNC251 (the loop held on purpose: busy, not stuck)
+        released = await a.release_call(A, c1)  # the primary still serves
+        check(released, "EventReleased", ConnID=c1)
+        assert pair.member(primary).role is Role.PRIMARY
+        assert pair.member(primary).demotions == 0
+        assert pair.member(backup).role is Role.BACKUP
+
+
+async def test_a_primary_whose_loop_is_stuck_loses_its_lease(
+    nats_server: NatsServer, switch: tuple[str, int]
+) -> None:
+    """A loop that does not run for longer than 2 ttls is taken as stuck: the renewals
+    stop, the lease runs out, and the other member takes over."""
+    async with pair_of(nats_server, switch) as pair:
+        primary, backup = await pair.roles()
+        await call_with_data(pair)
+        time.sleep(3.5)  # noqa: ASYNC251 (the loop of both members held on purpose)
+        await within(pair.member(backup).became(Role.PRIMARY), 10)
+        assert pair.member(primary).demotions == 1

@@ -4,6 +4,9 @@ follows the journal, and a takeover that keeps every call's ConnID and UserData.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import nats
 import pytest
 
@@ -12,6 +15,7 @@ from ctiserver.ha.journal import decode_batch
 from ctiserver.ha.member import Role
 from tests.ha.conftest import NatsServer, pair_of
 from tests.integration.conftest import check, expect, within
+from tests.integration.dashboard_page import Page
 
 A, B = "7001", "7002"
 
@@ -76,7 +80,7 @@ async def test_the_backup_takes_over_the_calls_and_the_sessions(
         assert ringing["EventSequenceNumber"] < established["EventSequenceNumber"]
 
 
-async def test_healthz_and_metrics_say_each_member_s_role(
+async def test_healthz_metrics_and_the_dashboard_say_each_member_s_role(
     nats_server: NatsServer, switch: tuple[str, int]
 ) -> None:
     import aiohttp
@@ -93,6 +97,19 @@ async def test_healthz_and_metrics_say_each_member_s_role(
                     text = await answer.text()
                 assert f'ctiserver_ha_role{{role="{role}"}} 1.0' in text
                 assert "ctiserver_ha_nats_up 1.0" in text
+                page = await Page.open(http, (host, port))  # the dashboard's health panel
+                await page.until(shows_role(role), f"the role {role}")
+                await page.ws.close()
+
+
+def shows_role(role: str) -> Callable[[dict[str, Any]], bool]:
+    """Whether a dashboard page's health panel has the line of the server's *role*."""
+
+    def holds(state: dict[str, Any]) -> bool:
+        lines = [(item["key"], item["label"], item["state"]) for item in state["health"]]
+        return ("role", "Role", role) in lines
+
+    return holds
 
 
 async def test_a_new_primary_stores_a_snapshot_at_once(

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ctiserver.app.config import AcdQueueSettings, IsccConfig, IsccPeer, RoutingPointSettings
+from ctiserver.app.config import AcdQueueSettings, IsccPeer, IsccSettings, RoutingPointSettings
 from ctiserver.doors.address import Address
 from ctiserver.ids import DeviceId
 from ctiserver.model.states import DnKind
@@ -72,7 +72,7 @@ class Plan:
                 "agent_logins": tuple(str(2001 + n) for n in range(5)),
             },
             "pbxsim": {"trunk_listen": ANY if listen_trunks else None, "trunks": self.trunks},
-            "iscc": IsccConfig(listen=ANY, peers=self.peers, **settings),
+            "iscc": IsccSettings(listen=ANY, peers=self.peers, **settings),
         }
 
 
@@ -130,7 +130,7 @@ async def joined(dialler: Site, trunk: str, location: str, other: Site) -> None:
     """Wait until *dialler*'s trunk and ISCC link to *other* (at *location*) are up."""
     await within(dialler.service.embedded.listener.wait_trunk(trunk))  # type: ignore[union-attr]
     await within(dialler.service.runtime.peer_ready(location).wait())
-    here = dialler.service.runtime.core.iscc.settings.location  # type: ignore[union-attr]
+    here = dialler.service.config.switch.name
     await within(other.service.runtime.peer_ready(here).wait())
 
 

@@ -17,8 +17,8 @@ from ctiserver.app import config as configuration
 from ctiserver.app.config import (
     AcdQueueSettings,
     Address,
-    IsccConfig,
     IsccPeer,
+    IsccSettings,
     RoutingPointSettings,
     with_orchestration,
 )
@@ -333,7 +333,7 @@ async def test_the_health_has_a_line_per_iscc_peer(
     make_site: SiteFactory, session: aiohttp.ClientSession
 ) -> None:
     peers = {"SiteB": IsccPeer(Address("127.0.0.1", 9))}  # nobody answers there
-    site = await make_site(iscc=IsccConfig(peers=peers))
+    site = await make_site(iscc=IsccSettings(peers=peers))
     page = await Page.open(session, http(site))
     state = await page.until(lambda s: len(s["health"]) == 3, "the ISCC peer's line")
     lines = {item["key"]: (item["label"], item["state"], item["ok"]) for item in state["health"]}

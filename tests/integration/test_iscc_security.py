@@ -1,12 +1,15 @@
-"""ISCC between two real servers with security settings: the sites' shared secret,
-wired from the configuration, and the receiving site's user-data-limit."""
+"""ISCC between two real servers with security settings: the sites' shared secret and
+mutual TLS, wired from the configuration, and the receiving site's user-data-limit."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+from pathlib import Path
 
 from ctiserver.app.config import IsccPeer
-from tests.integration.conftest import SiteFactory, expect
+from tests.integration.certificates import make_certificates
+from tests.integration.conftest import SiteFactory, expect, within
 from tests.integration.sites import joined, plan_a, plan_b
 
 
@@ -52,3 +55,32 @@ async def test_user_data_over_the_receiving_sites_limit_is_refused(make_site: Si
         UserData={"case": "A-17"},
     )
     assert answer["AccessNumber"] == "95100"  # the refused one reserved nothing
+
+
+async def test_sites_on_mutual_tls_link_up_and_refuse_plaintext(
+    make_site: SiteFactory, tmp_path: Path
+) -> None:
+    """[server] tls-cert, tls-key, tls-client-ca and tls-ca on both sites: the ISCC link
+    comes up over mutual TLS, and B's ISCC port answers no plaintext hello."""
+    certificates = make_certificates(tmp_path)
+    tls = {
+        "tls_cert": certificates.server.cert,
+        "tls_key": certificates.server.key,
+        "tls_client_ca": certificates.ca,
+        "tls_ca": certificates.ca,
+    }
+    b = plan_b().settings(listen_trunks=True)
+    b["server"] |= tls
+    site_b = await make_site(**b)
+    a = plan_a(site_b).settings(listen_trunks=False)
+    a["server"] |= tls
+    site_a = await make_site(**a)
+    await joined(site_a, "AB", "SiteB", site_b)
+    peering = site_b.service.runtime.peering
+    assert peering is not None
+    assert site_b.service.iscc_address is not None
+    reader, writer = await asyncio.open_connection(*site_b.service.iscc_address)
+    writer.write(b'{"type":"hello","location":"SiteA","server":"plain"}\n')
+    assert await within(reader.read()) == b""  # closed, never greeted
+    writer.close()
+    assert peering.connected == ["SiteA"]  # the TLS link stays

@@ -3,7 +3,9 @@ garbage (DESIGN.md § 1, issue: link supervision)."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import logging
 
 import pytest
 
@@ -13,7 +15,9 @@ from ctiserver.csta.failure import ErrorCategory
 from ctiserver.csta.framing import wrap
 from ctiserver.csta.schema import Message
 from ctiserver.csta.system import SnapshotDevice
+from ctiserver.doors.lograte import RateLimitedLog
 from ctiserver.ids import DeviceId, InvokeId
+from ctiserver.link import connection
 from ctiserver.pbxsim.listener import PbxListener
 from ctiserver.pbxsim.outcome import Refused, TimerKind
 from ctiserver.pbxsim.phone import HangUp
@@ -144,12 +148,64 @@ async def test_malformed_frames_from_the_switch_are_logged_and_survived(
         await switch.stop()
 
 
-async def test_a_switch_that_cannot_be_reached_is_retried(make_site: SiteFactory) -> None:
+async def test_a_switch_sending_garbage_without_end_writes_one_log_line(
+    make_site: SiteFactory, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """500 malformed frames in a burst: each is counted and skipped, and the log gets one
+    line about them, not 500 (a switch like this once wrote 257 MB of log in minutes)."""
+    monkeypatch.setattr(connection, "troubles", RateLimitedLog(connection.log))  # fresh
+    caplog.set_level(logging.WARNING, logger=connection.log.name)
+    switch = FakeSwitch()
+    host, port = await switch.start()
+    try:
+        site = await make_site(switch={"link": Address(host, port)})
+        b = await site.client(B)
+        switch.send_raw(wrap(InvokeId(9999), b"<broken") * 500)
+        switch.send_event(dataclasses.replace(delivered("1", A, B), monitor_cross_ref_id=B))
+        await expect(b, "EventRinging", ThisDN=B, OtherDN=A)  # the link survived them all
+        assert b"ctiserver_csta_protocol_errors_total 500.0" in site.service.metrics.render()
+        said = [r for r in caplog.records if "CSTA protocol error" in r.getMessage()]
+        assert len(said) == 1
+    finally:
+        await switch.stop()
+
+
+class Said(logging.Handler):
+    """The log records holding *text*; `enough` is set once there are *count* of them."""
+
+    def __init__(self, text: str, count: int) -> None:
+        super().__init__(logging.DEBUG)
+        self.text, self.count = text, count
+        self.records: list[logging.LogRecord] = []
+        self.enough = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.text in record.getMessage():
+            self.records.append(record)
+            if len(self.records) >= self.count:
+                self.enough.set()
+
+
+async def test_a_switch_that_cannot_be_reached_is_retried(
+    make_site: SiteFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Retried, and said once at ERROR with what to check (the repeats go to DEBUG)."""
+    caplog.set_level(logging.DEBUG, logger="ctiserver.link.supervisor")  # for the repeats
+    said = Said("cannot reach the switch", 3)
+    logging.getLogger("ctiserver.link.supervisor").addHandler(said)
     gone = FakeSwitch()
     host, port = await gone.start()
     await gone.stop()  # nothing listens there now
     site = await make_site(switch={"link": Address(host, port)})
-    a = await site.client(link_up=False)  # registers while the link is down
+    try:
+        a = await site.client(link_up=False)  # registers while the link is down
+        await within(said.enough.wait())  # three attempts, 0.05 to 0.2 s apart
+    finally:
+        logging.getLogger("ctiserver.link.supervisor").removeHandler(said)
+    assert [r.levelno for r in said.records[:3]] == [logging.ERROR, logging.DEBUG, logging.DEBUG]
+    first = said.records[0]
+    assert f"cannot reach the switch at {host}:{port}" in first.getMessage()
+    assert "is the switch running, and is [switch] link right?" in first.getMessage()
     switch = FakeSwitch()
     await switch.serve_on(host, port)
     try:

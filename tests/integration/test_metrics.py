@@ -12,7 +12,7 @@ import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
-from ctiserver.app.config import Address, IsccConfig, with_orchestration
+from ctiserver.app.config import Address, IsccSettings, with_orchestration
 from ctiserver.jetstream.events import ExportSettings
 from ctiserver.jetstream.link import NatsSettings
 from tests.integration.conftest import Site, SiteFactory, expect
@@ -112,7 +112,7 @@ def documented_metrics() -> set[str]:
 async def test_every_metric_the_docs_and_the_dashboard_use_is_served(
     make_site: SiteFactory,
 ) -> None:
-    site = await make_site(iscc=IsccConfig(listen=Address("127.0.0.1", 0)))
+    site = await make_site(iscc=IsccSettings(listen=Address("127.0.0.1", 0)))
     orchestrated = await make_site(
         **{"orchestration": with_orchestration(site.service.config).orchestration}
     )

@@ -225,6 +225,45 @@ async def test_the_command_line_runs_reloads_on_sighup_and_stops_on_sigterm(tmp_
             await process.wait()
 
 
+async def test_clients_leaving_and_a_clean_stop_are_no_warning(tmp_path: Path) -> None:
+    """A TCP client and a WebSocket client register and leave, then SIGTERM: the log
+    tells each at INFO, and has no WARNING or ERROR line (normal events are not alarms)."""
+    path = tmp_path / "site.toml"
+    write_site(path, '"7001", "7002"')
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ctiserver.cli", "run", "--config", str(path),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        listening = await read_listening(process, 3)
+        host, port = listening["client"].rsplit(":", 1)
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(
+            b'{"Request":"RequestRegisterClient","ReferenceID":1,"ApplicationName":"tcp"}\n'
+        )
+        await next_event(reader, "EventServerInfo")
+        writer.close()
+        async with aiohttp.ClientSession() as session:
+            ws = await session.ws_connect(f"http://{listening['http']}/tlib")
+            await ws.send_str(
+                '{"Request":"RequestRegisterClient","ReferenceID":1,"ApplicationName":"ws"}'
+            )
+            assert "EventServerInfo" in (await within(ws.receive())).data
+            await ws.close()
+        process.send_signal(signal.SIGTERM)
+        _, errors = await within(process.communicate(), 20)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    log = errors.decode()
+    assert process.returncode == 0
+    assert " INFO ctiserver.server.runtime: client " in log
+    assert log.count("disconnected") >= 2, log
+    alarms = [line for line in log.splitlines() if " WARNING " in line or " ERROR " in line]
+    assert alarms == []
+
+
 async def test_check_config_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "site.toml"
     path.write_text("[server]\nname = 'x'\nclient-lisen = '127.0.0.1:1'\n")

@@ -1,5 +1,5 @@
-"""The trace (docs/logging.md): followed over /trace for one DN or the whole server,
-written to the log by `[log] trace`, with hidden UserData keys and passwords masked;
+"""The trace (docs/logging.md): followed over /trace for one DN or the whole server (T-Library,
+CSTA and ISCC messages), written to the log by `[log] trace`, with hidden UserData keys and passwords masked;
 and the call and client context on the log lines written while a call is handled."""
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from ctiserver.logs.trace import Tracer, TraceSettings
 from ctiserver.security.masking import UserDataMask
 from tests.integration.conftest import Site, SiteFactory, expect, within
 from tests.integration.fakes import FakeSwitch
+from tests.integration.sites import joined, plan_a, plan_b
 from tests.model.events import delivered
 
 A, B, C = "7001", "7002", "7003"
@@ -216,3 +217,39 @@ async def test_what_waits_for_a_follower_counts_in_the_bound_on_all_buffers(
         await a.make_call(A, B)
         await expect(a, "EventDialing")
     assert site.service.budget.dropped == 1
+
+
+async def test_iscc_messages_to_and_from_another_site_are_traced_masked(
+    make_site: SiteFactory,
+) -> None:
+    """A reservation at SiteB asked for from 7001 at SiteA: SiteA's trace shows the
+    ISCC request out to `site SiteB` naming 7001 and the destination, its hidden
+    UserData key masked, and SiteB's answer in."""
+    site_b = await make_site(**plan_b().settings(listen_trunks=True))
+    site_a = await make_site(
+        **plan_a(site_b).settings(listen_trunks=False), security={"log_hide_keys": ("card",)}
+    )
+    await joined(site_a, "AB", "SiteB", site_b)
+    async with aiohttp.ClientSession() as session:
+        host, port = site_a.service.http_address or ("", 0)
+        follower = Follower(await session.ws_connect(f"http://{host}:{port}/trace?dn={A}"))
+        await follower.until(lambda r: "following" in r)
+        everything = Follower(await session.ws_connect(f"http://{host}:{port}/trace"))
+        await everything.until(lambda r: "following" in r)
+        client = await site_a.client(A)
+        answer = await client.request(
+            "RequestGetAccessNumber", ThisDN=A, OtherDN="7105", Location="SiteB",
+            XRouteType="Route", UserData={"case": "A-17", "card": "4111 1111"},
+        )  # fmt: skip
+        reserve = await follower.until(lambda r: r["trace"] == "iscc")
+        reserved = await everything.until(lambda r: r["trace"] == "iscc" and r["direction"] == "in")
+    assert (reserve["direction"], reserve["peer"]) == ("out", "site SiteB")
+    assert A in reserve["DN"]
+    assert "7105" in reserve["DN"]
+    sent = wire(reserve)
+    assert (sent["type"], sent["user_data"]) == ("reserve", {"case": "A-17", "card": "***"})
+    assert reserved["peer"] == "site SiteB"
+    got = wire(reserved)
+    assert (got["type"], got["xid"]) == ("reserved", sent["xid"])
+    assert answer["AccessNumber"] == "9" + got["resource"]  # the trunk's prefix, then it
+    assert "4111 1111" not in json.dumps(follower.records + everything.records)

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from ctiserver.doors.address import Address
 from ctiserver.doors.tls import client_context, server_context
-from ctiserver.iscc.peering import Peering, PeeringSettings
+from ctiserver.iscc.peering import Peering, PeeringTls
 from ctiserver.iscc.protocol import Hello, IsccConnection, PeerMessage, Poll, Proof
+from ctiserver.iscc.settings import IsccPeer, IsccSettings
 from tests.integration.certificates import Certificates, make_certificates
 from tests.integration.conftest import within
 
@@ -36,34 +38,36 @@ class Hooks:
         self.messages.append(message)
 
 
+NOWHERE = Address("127.0.0.1", 1)
+
+
+def peering(location: str, peers: dict[str, IsccPeer], hooks: Hooks, **options: object) -> Peering:
+    """A Peering of *location* (server "a" or "b"): [iscc] from *options*, and a `tls`
+    option for PeeringTls."""
+    tls = options.pop("tls", None)
+    settings = IsccSettings(peers=peers, **options)  # type: ignore[arg-type]
+    server = location[-1].lower()
+    return Peering(settings, hooks, location=location, server=server, tls=tls)  # type: ignore[arg-type]
+
+
 async def pair(
-    a: dict[str, object], b: dict[str, object]
+    a: dict[str, object], b: dict[str, object], secrets: tuple[str, str] = ("", "")
 ) -> tuple[Peering, Hooks, Peering, Hooks, asyncio.Task[None]]:
-    """SiteB listening; SiteA dialing it (A sorts first).  Both up."""
+    """SiteB listening; SiteA dialing it (A sorts first), each with the secret of
+    *secrets* it holds for the other.  Both up."""
     hooks_b = Hooks()
-    b_side = Peering(
-        PeeringSettings(
-            location="SiteB",
-            server="b",
-            listen=("127.0.0.1", 0),
-            peers={"SiteA": ("127.0.0.1", 1)},
-            **b,  # type: ignore[arg-type]
-        ),
+    b_side = peering(
+        "SiteB",
+        {"SiteA": IsccPeer(NOWHERE, secret=secrets[1])},
         hooks_b,
+        listen=Address("127.0.0.1", 0),
+        **b,
     )
     bound = await b_side.start()
     assert bound is not None
     hooks_a = Hooks()
-    a_side = Peering(
-        PeeringSettings(
-            location="SiteA",
-            server="a",
-            peers={"SiteB": bound},
-            reconnect_timeout=0.05,
-            **a,  # type: ignore[arg-type]
-        ),
-        hooks_a,
-    )
+    peer = IsccPeer(Address(*bound), secret=secrets[0])
+    a_side = peering("SiteA", {"SiteB": peer}, hooks_a, reconnect_timeout=0.05, **a)
     task = asyncio.create_task(a_side.run())
     await within(hooks_a.up.wait())
     await within(hooks_b.up.wait())
@@ -83,8 +87,7 @@ async def stranger(address: tuple[str, int], messages: list[PeerMessage], **tls:
 
 
 async def test_sites_that_share_a_secret_connect_and_a_stranger_does_not_displace_them() -> None:
-    secret = {"secrets": {"SiteB": "s3cret"}}
-    a, _hooks_a, b, hooks_b, task = await pair(secret, {"secrets": {"SiteA": "s3cret"}})
+    a, _hooks_a, b, hooks_b, task = await pair({}, {}, secrets=("s3cret", "s3cret"))
     try:
         assert b.settings.listen is not None
         address = b._server.sockets[0].getsockname()[:2]  # type: ignore[union-attr]
@@ -105,30 +108,22 @@ async def test_sites_that_share_a_secret_connect_and_a_stranger_does_not_displac
 
 async def test_a_wrong_secret_is_refused_both_ways() -> None:
     hooks_b = Hooks()
-    b = Peering(
-        PeeringSettings(
-            location="SiteB",
-            server="b",
-            listen=("127.0.0.1", 0),
-            peers={"SiteA": ("127.0.0.1", 1)},
-            secrets={"SiteA": "right"},
-            hello_timeout=1.0,
-        ),
+    b = peering(
+        "SiteB",
+        {"SiteA": IsccPeer(NOWHERE, secret="right")},
         hooks_b,
+        listen=Address("127.0.0.1", 0),
+        hello_timeout=1.0,
     )
     bound = await b.start()
     assert bound is not None
     hooks_a = Hooks()
-    a = Peering(
-        PeeringSettings(
-            location="SiteA",
-            server="a",
-            peers={"SiteB": bound},
-            secrets={"SiteB": "wrong"},
-            reconnect_timeout=0.05,
-            hello_timeout=1.0,
-        ),
+    a = peering(
+        "SiteA",
+        {"SiteB": IsccPeer(Address(*bound), secret="wrong")},
         hooks_a,
+        reconnect_timeout=0.05,
+        hello_timeout=1.0,
     )
     task = asyncio.create_task(a.run())
     try:
@@ -155,7 +150,8 @@ async def test_mutual_tls_between_peers_and_a_certificate_for_another_host_is_re
         certificates.ca, cert=certificates.client.cert, key=certificates.client.key
     )
     _a, _hooks_a, b, hooks_b, task = await pair(
-        {"client_tls": dialer}, {"server_tls": server, "client_certificates": True}
+        {"tls": PeeringTls(dialer=dialer)},
+        {"tls": PeeringTls(listener=server, client_certificates=True)},
     )
     try:
         address = b._server.sockets[0].getsockname()[:2]  # type: ignore[union-attr]

@@ -12,7 +12,7 @@ from ctiserver.ids import ClientId, DeviceId
 from ctiserver.model.states import DnKind
 from ctiserver.tlib.requests import check
 from ctiserver.tlib.vocabulary import TMessage
-from ctiserver.tserver import core as core_module
+from ctiserver.tserver import dispatch
 from ctiserver.tserver.core import TServerCore
 from ctiserver.tserver.port import ChangeMonitors, CoreSettings, Deliver, Output, SendToSwitch
 from tests.model.events import delivered, established, initiated, originated
@@ -278,7 +278,7 @@ def test_every_request_gets_exactly_one_answer_even_when_the_handler_breaks(
     def broken(core: TServerCore, ctx: Any) -> None:
         raise RuntimeError("bug")
 
-    monkeypatch.setitem(core_module.HANDLERS, "RequestQueryServer", broken)  # type: ignore[arg-type]
+    monkeypatch.setitem(dispatch.HANDLERS, "RequestQueryServer", broken)  # type: ignore[arg-type]
     client = h.client(1)
     h.ask(client, "RequestQueryServer")
     (event,) = h.take(client)

@@ -3,6 +3,7 @@
 
     config = load(Path("site.toml"))
     config.switch            LinkSettings            [switch]
+    config.iscc              IsccSettings | None     [iscc], [iscc.peer."LOCATION"]
     config.site.dns          {DN: kind}              [dn] …
 
 Config holds one settings object per section, each the settings of the part that reads
@@ -32,18 +33,13 @@ from ctiserver.app.schema import (
     SWITCH,
     TOP_LEVEL,
 )
-from ctiserver.app.sections import (
-    AcdQueueSettings,
-    IsccConfig,
-    IsccPeer,
-    RoutingPointSettings,
-    Site,
-)
+from ctiserver.app.sections import AcdQueueSettings, RoutingPointSettings, Site
 from ctiserver.app.toml_reader import Reader, Where, key_name
 from ctiserver.doors.address import Address
 from ctiserver.errors import ConfigError
 from ctiserver.ha.settings import HaSettings
 from ctiserver.ids import DeviceId
+from ctiserver.iscc.settings import IsccPeer, IsccSettings
 from ctiserver.jetstream.events import ExportSettings
 from ctiserver.jetstream.link import NatsSettings
 from ctiserver.link.settings import LinkSettings
@@ -61,8 +57,8 @@ __all__ = [
     "AcdQueueSettings",
     "Address",
     "Config",
-    "IsccConfig",
     "IsccPeer",
+    "IsccSettings",
     "RoutingPointSettings",
     "Site",
     "amend",
@@ -88,7 +84,7 @@ class Config:
     log: LogSettings = field(default_factory=LogSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     dashboard: DashboardSettings = field(default_factory=DashboardSettings)
-    iscc: IsccConfig | None = None  # None: no [iscc] section
+    iscc: IsccSettings | None = None  # None: no [iscc] section
     orchestration: OrchestrationSettings | None = None  # None: no [orchestration] section
     nats: NatsSettings | None = None  # None: no [nats] and no [ha]
     ha: HaSettings | None = None  # None: a single server
@@ -201,7 +197,7 @@ def amend(settings: T, changes: Mapping[str, Any] | None = None, /, **more: Any)
     A field whose value is settings takes a mapping of its own changes; any other value
     replaces the field whole:
 
-        amend(config, switch={"reply_timeout": 2.0}, site={"dns": dns}, iscc=IsccConfig())
+        amend(config, switch={"reply_timeout": 2.0}, site={"dns": dns}, iscc=IsccSettings())
     """
     replaced: dict[str, Any] = {}
     for name, value in {**(changes or {}), **more}.items():

@@ -4,9 +4,6 @@ the configuration tree (the composition root passes the result whole).
     core_settings(config)       the T-Server core: [server] name and sessions, [switch]
                                 name, reply-timeout and private-namespace, [options] and
                                 [call-cleanup] whole
-    iscc_settings(config)       the core's ISCC: [iscc] with this site's name and namespace
-    peering_settings(config, …) the connections to the other sites: [iscc] with the
-                                server's name and the TLS contexts of [server]
     pbx_config(config)          the embedded or stand-alone simulated PBX's lines: the site,
                                 [pbxsim] and the [switch] keys both ends of the link share
 
@@ -15,15 +12,10 @@ These are the only places where a value of one section is put beside another's.
 
 from __future__ import annotations
 
-import ssl
-
 from ctiserver.app.config import Config
 from ctiserver.ids import DeviceId
-from ctiserver.iscc.peering import PeeringSettings
-from ctiserver.iscc.transactions import XRoute
 from ctiserver.model.states import DnKind
 from ctiserver.pbxsim.config import AcdGroup, PbxConfig, RoutingPoint
-from ctiserver.tserver.iscc.settings import IsccSettings, PeerSettings
 from ctiserver.tserver.port import CoreSettings
 
 
@@ -39,54 +31,6 @@ def core_settings(config: Config) -> CoreSettings:
         resume_window=server.resume_window,
         resume_max_events=server.resume_max_events,
         member=config.ha.member if config.ha is not None else "",
-    )
-
-
-def iscc_settings(config: Config) -> IsccSettings | None:
-    """The core's ISCC settings from [iscc]; None when the section is absent."""
-    iscc = config.iscc
-    if iscc is None:
-        return None
-    return IsccSettings(
-        location=config.switch.name,
-        peers={name: PeerSettings(peer.access_code) for name, peer in iscc.peers.items()},
-        cast_types=iscc.cast_types or tuple(XRoute),
-        request_timeout=iscc.request_timeout,
-        timeout=iscc.timeout,
-        default_dn=iscc.default_dn,
-        match_call_once=iscc.match_call_once,
-        direct_digits_key=iscc.direct_digits_key,
-        external_routing_points=iscc.external_routing_points,
-        dnis_pool=iscc.dnis_pool,
-        private_namespace=config.switch.private_namespace,
-        event_propagation=iscc.event_propagation,
-        max_reservations_per_peer=iscc.max_reservations_per_peer,
-        network_call_id_wait=iscc.network_call_id_wait,
-    )
-
-
-def peering_settings(
-    config: Config, *, server_tls: ssl.SSLContext | None, client_tls: ssl.SSLContext | None
-) -> PeeringSettings | None:
-    """The peering's settings from [iscc]; None when the section is absent.  *server_tls*
-    and *client_tls* are the contexts built from [server]'s TLS files (app.security)."""
-    iscc = config.iscc
-    if iscc is None:
-        return None
-    peers = iscc.peers.items()
-    return PeeringSettings(
-        location=config.switch.name,
-        server=config.server.name,
-        listen=(iscc.listen.host, iscc.listen.port) if iscc.listen else None,
-        peers={name: (peer.address.host, peer.address.port) for name, peer in peers},
-        reconnect_timeout=iscc.reconnect_timeout,
-        addp_timeout=iscc.addp_timeout,
-        secrets={name: peer.secret for name, peer in peers if peer.secret},
-        server_tls=server_tls,
-        client_tls=client_tls,
-        client_certificates=config.server.tls_client_ca is not None,
-        max_connections=iscc.max_connections,
-        max_connections_per_address=iscc.max_connections_per_address,
     )
 
 

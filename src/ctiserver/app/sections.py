@@ -5,14 +5,13 @@ app.schema and returns the settings it fills, whole.
     site(reader)                      -> Site                   [dn], [agents], [agent.*],
                                                                 [routing-point.*], [acd-queue.*]
     pbxsim(reader) / security(reader) -> with their sub-tables  [pbxsim.trunk.*], [application.*]
-    iscc(reader, dns)                 -> IsccConfig | None      [iscc], [iscc.peer.*]
+    iscc(reader, dns)                 -> IsccSettings | None    [iscc], [iscc.peer.*]
     orchestration(reader, …)          -> OrchestrationSettings | None  [orchestration],
                                                                 [orchestration.strategy.*],
                                                                 [orchestration.agent.*] …
 
-Also the settings of the sections that belong to no one part: the site's numbers, read by
-the core, the simulated PBX and the orchestration server; `[iscc]`, read by the core's
-ISCC and by the peering (app.parts builds each one's settings from it).
+Also the settings of the one section that belongs to no one part: the site's numbers,
+read by the core, the simulated PBX and the orchestration server.
 """
 
 from __future__ import annotations
@@ -38,8 +37,8 @@ from ctiserver.app.schema import (
     Section,
 )
 from ctiserver.app.toml_reader import Reader, Where, numbers, string, strings
-from ctiserver.doors.address import Address
 from ctiserver.ids import DeviceId
+from ctiserver.iscc.settings import IsccPeer, IsccSettings
 from ctiserver.iscc.transactions import XRoute, transaction_type
 from ctiserver.model.states import DnKind
 from ctiserver.orchestration.settings import (
@@ -75,38 +74,6 @@ class Site:
     agent_passwords: Mapping[str, str] = field(default_factory=dict)
     routing_points: Mapping[DeviceId, RoutingPointSettings] = field(default_factory=dict)
     acd_queues: Mapping[DeviceId, AcdQueueSettings] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class IsccPeer:
-    """`[iscc.peer."LOCATION"]`."""
-
-    address: Address
-    access_code: str = ""
-    secret: str = ""  # shared with the peer, proven without being sent (docs/iscc.md)
-
-
-@dataclass(frozen=True, slots=True)
-class IsccConfig:
-    """`[iscc]` (docs/iscc.md, the T-Server's option names); no cast-type: every type."""
-
-    listen: Address | None = None
-    peers: Mapping[str, IsccPeer] = field(default_factory=dict)
-    cast_types: tuple[XRoute, ...] = ()
-    request_timeout: float = 20.0
-    timeout: float = 60.0
-    reconnect_timeout: float = 5.0
-    addp_timeout: float = 10.0
-    default_dn: DeviceId | None = None
-    match_call_once: bool = True
-    direct_digits_key: str = "CDT_Track_Num"
-    external_routing_points: tuple[DeviceId, ...] = ()
-    dnis_pool: tuple[DeviceId, ...] = ()
-    event_propagation: bool = False
-    max_reservations_per_peer: int = 1000
-    network_call_id_wait: float = 2.0
-    max_connections: int = 16
-    max_connections_per_address: int = 4
 
 
 def fields(reader: Reader, keys: Keys, table: Mapping[str, Any], where: Where) -> dict[str, Any]:
@@ -255,7 +222,7 @@ def _application(reader: Reader, name: str, table: dict[str, Any]) -> Applicatio
 # --- [iscc] --------------------------------------------------------------------------------
 
 
-def iscc(reader: Reader, dns: Mapping[DeviceId, DnKind]) -> IsccConfig | None:
+def iscc(reader: Reader, dns: Mapping[DeviceId, DnKind]) -> IsccSettings | None:
     """[iscc] and its [iscc.peer."LOCATION"] tables (docs/iscc.md); None without [iscc]."""
     if "iscc" not in reader.data:
         return None
@@ -271,7 +238,7 @@ def iscc(reader: Reader, dns: Mapping[DeviceId, DnKind]) -> IsccConfig | None:
                 raise reader.fail(
                     f"[iscc] {name}: {number} is not a configured routing point", "iscc", name
                 )
-    return IsccConfig(peers=_peers(reader), **values)
+    return IsccSettings(peers=_peers(reader), **values)
 
 
 def _cast_types(reader: Reader, value: Any) -> tuple[XRoute, ...]:

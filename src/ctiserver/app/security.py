@@ -17,6 +17,7 @@ from ctiserver.doors.admission import Admission, is_loopback
 from ctiserver.doors.tls import ClientTls, ListenerTls, client_context
 from ctiserver.errors import ConfigError
 from ctiserver.http.guard import HttpPolicy, admins_of
+from ctiserver.iscc.peering import PeeringTls
 from ctiserver.orchestration.settings import Endpoint
 from ctiserver.security.authentication import Directory
 from ctiserver.server.buffers import BufferBudget
@@ -46,6 +47,16 @@ def outgoing_tls(config: Config) -> ssl.SSLContext | None:
     if server.tls_cert is None and server.tls_ca is None:
         return None
     return client_context(server.tls_ca, cert=server.tls_cert, key=server.tls_key)
+
+
+def peering_tls(config: Config) -> PeeringTls:
+    """The connections between sites: the listeners' context, the dialer's, and whether
+    the listener requires client certificates (`[server] tls-client-ca`)."""
+    return PeeringTls(
+        listener=listener_tls(config),
+        dialer=outgoing_tls(config),
+        client_certificates=config.server.tls_client_ca is not None,
+    )
 
 
 def switch_tls(config: Config) -> ssl.SSLContext | None:

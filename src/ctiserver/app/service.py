@@ -37,7 +37,7 @@ from ctiserver.app import binding, gauges, security
 from ctiserver.app import config as configuration
 from ctiserver.app.config import Config
 from ctiserver.app.embedded import EMBEDDED_LISTEN, EmbeddedSwitch
-from ctiserver.app.parts import core_settings, iscc_settings, peering_settings
+from ctiserver.app.parts import core_settings
 from ctiserver.app.reload import adopt, compare, key_name
 from ctiserver.app.validation import validate
 from ctiserver.clock import Clock, SystemClock
@@ -130,7 +130,7 @@ class Service:
             settings=core_settings(config),
             dns=config.site.dns,
             started=self.clock.now(),
-            iscc=iscc_settings(config),
+            iscc=config.iscc,
         )
 
     def route_and_reconcile(self) -> None:
@@ -397,16 +397,19 @@ class Service:
         return live, [key_name(("orchestration", name)) for name in restart]
 
     async def _start_peering(self, stack: contextlib.AsyncExitStack) -> None:
-        settings = peering_settings(
-            self.config,
-            server_tls=security.listener_tls(self.config),
-            client_tls=security.outgoing_tls(self.config),
-        )
-        if settings is None or self.config.iscc is None:
+        config = self.config
+        if config.iscc is None:
             return
-        peering = Peering(settings, self.runtime, tracer=self.tracer)
+        peering = Peering(
+            config.iscc,
+            self.runtime,
+            location=config.switch.name,
+            server=config.server.name,
+            tls=security.peering_tls(config),
+            tracer=self.tracer,
+        )
         self.runtime.peering = peering
-        bound = await binding.bind(peering.start(), binding.ISCC, self.config.iscc.listen)
+        bound = await binding.bind(peering.start(), binding.ISCC, config.iscc.listen)
         stack.push_async_callback(peering.stop)
         if bound is not None:
             self.iscc_address = bound

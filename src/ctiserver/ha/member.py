@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import enum
 import logging
+import time
 from typing import Protocol
 
 import nats.errors
@@ -33,6 +34,7 @@ from nats.js.kv import KeyValue
 from ctiserver.ha.follower import JournalFollower
 from ctiserver.ha.journal import Batch, encode_batch
 from ctiserver.ha.lease import Lease
+from ctiserver.ha.renewer import LEASE_KEY, LeaseRenewer
 from ctiserver.ha.settings import HaSettings
 from ctiserver.ha.writer import JournalWriter, Superseded
 from ctiserver.jetstream.link import NatsLink
@@ -42,7 +44,6 @@ from ctiserver.tserver.port import Journal
 
 log = logging.getLogger(__name__)
 
-LEASE_KEY = "lease"
 NATS_ERRORS = (TimeoutError, OSError, nats.errors.Error)
 
 
@@ -81,6 +82,7 @@ class Member:
         self.follower: JournalFollower | None = None
         self.writer: JournalWriter | None = None
         self._snapshot_timer: asyncio.TimerHandle | None = None
+        self._renewer: LeaseRenewer | None = None  # while primary
         self.first_snapshot: asyncio.Future[None] | None = None  # of the latest term
         self._stop_acting = asyncio.Event()
         self._why = ""
@@ -134,7 +136,7 @@ class Member:
         while True:
             lease, following = await self._as_backup(kv)
             self._lease = lease
-            renewing = asyncio.create_task(self._renew(kv, lease), name="ha-lease")
+            renewing = asyncio.create_task(self._keep(lease), name="ha-lease")
             try:
                 await self._take_over(lease, following)
                 await self._stop_acting.wait()
@@ -162,6 +164,8 @@ class Member:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(writer.drain(), self.settings.lease_ttl)
         self._fence("the server is stopping")
+        if self._renewer is not None:
+            await self._renewer.stop()  # no renewal may follow the deletion
         try:
             await asyncio.wait_for(kv.delete(LEASE_KEY, last=lease.revision), 1.0)
         except (*NATS_ERRORS, nats.js.errors.APIError) as exc:
@@ -216,9 +220,8 @@ class Member:
 
     async def _acquire(self, kv: KeyValue) -> Lease:
         lease = Lease(self.settings.lease_ttl)
-        loop = asyncio.get_running_loop()
         while True:
-            sent = loop.time()
+            sent = time.monotonic()
             try:
                 revision = await kv.create(LEASE_KEY, self.settings.member.encode())
             except KeyWrongLastSequenceError:
@@ -257,7 +260,7 @@ class Member:
         refused from now on.  Returns the marker's journal sequence."""
         marker = encode_batch(Batch(lease.revision, self._runtime.core.sequence))
         headers = {"Nats-Expected-Last-Sequence": str(last)}
-        while lease.valid(asyncio.get_running_loop().time()):
+        while lease.valid(time.monotonic()):
             try:
                 ack = await self._link.js.publish(self.settings.subject, marker, headers=headers)
                 return ack.seq
@@ -301,32 +304,29 @@ class Member:
         )
         return self.writer.snapshot()  # its storing is logged
 
-    async def _renew(self, kv: KeyValue, lease: Lease) -> None:
-        """Keep the lease; at its deadline without a renewal, stop acting."""
-        loop = asyncio.get_running_loop()
-        value = self.settings.member.encode()
-        while True:
-            wake = min(loop.time() + lease.renew_every, lease.deadline())
-            await asyncio.sleep(max(0.0, wake - loop.time()))
-            late = loop.time() - wake
-            if late > lease.renew_every:  # the loop was held: say so, it may cost the lease
-                log.warning("the event loop was held %.2f s: the lease's renewal came late", late)
-            if not lease.valid(loop.time()):
-                self._fence("the lease could not be renewed in time (NATS unreachable?)")
-                return
-            sent = loop.time()
-            try:
-                revision = await asyncio.wait_for(
-                    kv.update(LEASE_KEY, value, last=lease.revision),
-                    timeout=max(0.01, lease.deadline() - sent),
-                )
-            except KeyWrongLastSequenceError:
-                self._fence("the lease was taken by the other member")
-                return
-            except NATS_ERRORS as exc:
-                log.debug("lease renewal failed: %s", exc)
-            else:
-                lease.written(revision, sent)
+    async def _keep(self, lease: Lease) -> None:
+        """Keep the lease (renewed from a thread of its own: ha.renewer); at its deadline
+        without a renewal, stop acting."""
+        renewer = self._renewer = LeaseRenewer(
+            self.settings,
+            self._link.settings,
+            lease,
+            taken=lambda: self._fence("the lease was taken by the other member"),
+        )
+        renewer.start()
+        try:
+            while True:
+                renewer.beat()
+                wake = min(time.monotonic() + lease.renew_every, lease.deadline())
+                await asyncio.sleep(max(0.0, wake - time.monotonic()))
+                late = time.monotonic() - wake
+                if late > lease.renew_every:  # the loop was held: say so
+                    log.warning("the event loop was held %.2f s", late)
+                if not lease.valid(time.monotonic()):
+                    self._fence("the lease could not be renewed in time (NATS unreachable?)")
+                    return
+        finally:
+            await renewer.stop()
 
     def _fence(self, why: str) -> None:
         """Stop acting on the switch and answering as primary, now, and close every

@@ -31,10 +31,10 @@ import logging
 import secrets
 import ssl
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ctiserver.doors.address import Address
 from ctiserver.doors.admission import Admission, remote_host
 from ctiserver.doors.lograte import RateLimitedLog
 from ctiserver.doors.tls import peer_names
@@ -51,6 +51,7 @@ from ctiserver.iscc.protocol import (
     proof_matches,
     prove,
 )
+from ctiserver.iscc.settings import IsccSettings
 from ctiserver.iscc.trace import trace_peer_message
 from ctiserver.logs.trace import Tracer
 
@@ -85,20 +86,13 @@ class PeerCounters:
 
 
 @dataclass(frozen=True, slots=True)
-class PeeringSettings:
-    location: str
-    server: str
-    listen: tuple[str, int] | None = None
-    peers: Mapping[str, tuple[str, int]] = field(default_factory=dict)
-    reconnect_timeout: float = 5.0
-    addp_timeout: float = 10.0
-    hello_timeout: float = 5.0
-    secrets: Mapping[str, str] = field(default_factory=dict)  # location -> shared secret
-    server_tls: ssl.SSLContext | None = None  # the listener's
-    client_tls: ssl.SSLContext | None = None  # for dialing
+class PeeringTls:
+    """The TLS of the connections between sites, built from [server]'s files
+    (app.security): none of it without them."""
+
+    listener: ssl.SSLContext | None = None
+    dialer: ssl.SSLContext | None = None
     client_certificates: bool = False  # the listener requires them (mutual TLS)
-    max_connections: int = 16
-    max_connections_per_address: int = 4
 
 
 class PeerConnection:
@@ -185,9 +179,20 @@ class PeerConnection:
 
 class Peering:
     def __init__(
-        self, settings: PeeringSettings, hooks: PeerHooks, *, tracer: Tracer | None = None
+        self,
+        settings: IsccSettings,
+        hooks: PeerHooks,
+        *,
+        location: str,
+        server: str,
+        tls: PeeringTls | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
+        """*settings* are [iscc] whole; *location* is this site's (the switch's name),
+        *server* this server's name, both told to each peer in Hello."""
         self.settings = settings
+        self.location, self.server = location, server
+        self.tls = tls or PeeringTls()
         self._hooks = hooks
         self._tracer = tracer or Tracer()
         self.counters = PeerCounters()
@@ -219,8 +224,8 @@ class Peering:
         """Listen for peers that dial us; returns the address bound, if any."""
         if self.settings.listen is None:
             return None
-        host, port = self.settings.listen
-        tls = self.settings.server_tls
+        host, port = self.settings.listen.host, self.settings.listen.port
+        tls = self.tls.listener
         self._server = await asyncio.start_server(
             self._accepted,
             host,
@@ -234,9 +239,9 @@ class Peering:
     async def run(self) -> None:
         """Dial the peers whose location sorts after ours, and serve, until cancelled."""
         dials = [
-            asyncio.create_task(self._dial(location, address), name=f"iscc-{location}")
-            for location, address in self.settings.peers.items()
-            if self.settings.location < location
+            asyncio.create_task(self._dial(location, peer.address), name=f"iscc-{location}")
+            for location, peer in self.settings.peers.items()
+            if self.location < location
         ]
         try:
             await asyncio.gather(*dials, asyncio.Event().wait())
@@ -253,15 +258,15 @@ class Peering:
         for task in list(self._tasks):
             task.cancel()
 
-    async def _dial(self, location: str, address: tuple[str, int]) -> None:
+    async def _dial(self, location: str, address: Address) -> None:
         while True:
             try:
                 async with asyncio.timeout(self.settings.hello_timeout):
                     reader, writer = await asyncio.open_connection(
-                        *address, ssl=self.settings.client_tls
+                        address.host, address.port, ssl=self.tls.dialer
                     )
             except (OSError, TimeoutError, ssl.SSLError) as exc:
-                log.debug("ISCC: cannot reach %s at %s:%d (%s)", location, *address, exc)
+                log.debug("ISCC: cannot reach %s at %s (%s)", location, address, exc)
             else:
                 await self._serve(reader, writer, expected=location)
             await asyncio.sleep(self.settings.reconnect_timeout)
@@ -286,7 +291,7 @@ class Peering:
     ) -> None:
         stream = IsccConnection()
         nonce = secrets.token_hex(16)
-        hello = Hello(location=self.settings.location, server=self.settings.server, nonce=nonce)
+        hello = Hello(location=self.location, server=self.server, nonce=nonce)
         writer.write(stream.send(hello))
         greeting = await self._greeting(reader, stream, expected)
         if greeting is None or not await self._authenticated(
@@ -366,14 +371,14 @@ class Peering:
         address = remote_host(writer.get_extra_info("peername"))
         if not dialed and not self._certificate_names(writer, location):
             return self._refused(location, address, "its certificate does not name the peer's host")
-        secret = self.settings.secrets.get(location)
+        secret = self._secret(location)
         if not secret:
             return True
         if not challenge:
             return self._refused(
                 location, address, "it sent no nonce, so it cannot prove the secret"
             )
-        mine = self.settings.location
+        mine = self.location
         writer.write(
             stream.send(
                 Proof(
@@ -395,17 +400,22 @@ class Peering:
     def _proven(self, location: str, *, dialed: bool) -> bool:
         """Whether a connection that got this far proved its peer's identity (a secret,
         or TLS certificates): only such a one may replace a connection that is up."""
-        if self.settings.secrets.get(location):
+        if self._secret(location):
             return True
         if dialed:
-            return self.settings.client_tls is not None
-        return self.settings.client_certificates
+            return self.tls.dialer is not None
+        return self.tls.client_certificates
+
+    def _secret(self, location: str) -> str:
+        """The secret shared with *location* ("" when none, or not a peer)."""
+        peer = self.settings.peers.get(location)
+        return peer.secret if peer is not None else ""
 
     def _certificate_names(self, writer: asyncio.StreamWriter, location: str) -> bool:
         """With client certificates required, the dialer's must name the peer's host."""
-        if not self.settings.client_certificates:
+        if not self.tls.client_certificates:
             return True
-        host = self.settings.peers[location][0]
+        host = self.settings.peers[location].address.host
         return host in peer_names(writer.get_extra_info("peercert"))
 
     def _refused(self, location: str, address: str, why: str) -> bool:

@@ -15,21 +15,19 @@ increasing per server, one number per event).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping
 
 from ctiserver.clock import Instant
-from ctiserver.csta.call_control import TransferCall
 from ctiserver.csta.schema import Event, Request, Response, Unconfirmed
-from ctiserver.csta.types import ConnectionID
-from ctiserver.errors import CtiError, LinkDown, ServiceError
+from ctiserver.errors import CtiError, LinkDown
 from ctiserver.ids import CallId, ClientId, ConnId, ConnIdAllocator, DeviceId
 from ctiserver.iscc.protocol import PeerMessage
-from ctiserver.iscc.transactions import PURPOSES, Purpose, site_of
+from ctiserver.iscc.settings import IsccSettings
+from ctiserver.iscc.transactions import Purpose
 from ctiserver.model.changes import CallChange, Change, PartyChange
 from ctiserver.model.model import Model
 from ctiserver.model.resync import SnapshotAgent, SnapshotParty
-from ctiserver.model.states import DnKind, PartyState
+from ctiserver.model.states import DnKind
 from ctiserver.model.values import (
     AgentIntent,
     Call,
@@ -40,54 +38,26 @@ from ctiserver.model.values import (
     Treatment,
 )
 from ctiserver.tlib.codec import format_time
-from ctiserver.tlib.errors import TError
-from ctiserver.tlib.requests import REQUESTS, InvalidRequest
+from ctiserver.tlib.requests import InvalidRequest
 from ctiserver.tlib.vocabulary import KVList, RegisterMode, ServerRole, TMessage
-from ctiserver.tserver import (
-    addresses,
-    agents,
-    calls,
-    dtmf,
-    features,
-    older_treatments,
-    predictive,
-    private,
-    queries,
-    reservations,
-    routing,
-    supervision,
-    transfers,
-    treatments,
-    user_events,
-    userdata,
-)
+from ctiserver.tserver import dispatch, queries, treatments
 from ctiserver.tserver.addresses import SERVER_VERSION
+from ctiserver.tserver.answers import Answers
 from ctiserver.tserver.calls import Destination
 from ctiserver.tserver.cleanup import Cleanup
 from ctiserver.tserver.clients import Clients
 from ctiserver.tserver.correlation import (
-    Acknowledge,
     Answer,
-    ApplyUserData,
-    BindCall,
-    ClearedBy,
     Correlator,
     Pending,
-    TransferConsultation,
 )
 from ctiserver.tserver.emulated import Features
 from ctiserver.tserver.errors import (
     InvalidAttribute,
-    NotSupported,
-    NotYetRegisteredClient,
-    OnBackup,
-    SilentSwitch,
     error_code_for,
     error_message_for,
 )
 from ctiserver.tserver.events import ack_event, error_event, link_event, server_info, unregistered
-from ctiserver.tserver.iscc.refusals import IsccRefused
-from ctiserver.tserver.iscc.settings import IsccSettings
 from ctiserver.tserver.iscc.site import Iscc
 from ctiserver.tserver.port import (
     AuditCalls,
@@ -110,56 +80,6 @@ from ctiserver.tserver.reservations import Candidate
 from ctiserver.tserver.sessions import Refusal, SessionFact
 
 log = logging.getLogger(__name__)
-
-Handler = Callable[..., None]
-HANDLERS: Mapping[str, Handler] = {
-    **addresses.HANDLERS,
-    **calls.HANDLERS,
-    **transfers.HANDLERS,
-    **routing.HANDLERS,
-    **agents.HANDLERS,
-    **userdata.HANDLERS,
-    **private.HANDLERS,
-    **reservations.HANDLERS,
-    **supervision.HANDLERS,
-    **queries.HANDLERS,
-    # calls: DTMF, treatments, user events, DN features
-    **dtmf.HANDLERS,
-    **treatments.HANDLERS,
-    **user_events.HANDLERS,
-    **features.HANDLERS,
-    **older_treatments.HANDLERS,
-    **predictive.HANDLERS,
-}
-# What carries out a request on a call moving to another site, with the access number.
-CARRY_OUT: Mapping[Purpose, Callable[..., None]] = {
-    Purpose.ROUTE: routing.route_call,
-    Purpose.MAKE_CALL: calls.make_call,
-    Purpose.CONSULT_TRANSFER: transfers.initiate_transfer,
-    Purpose.CONSULT_CONFERENCE: transfers.initiate_conference,
-    Purpose.MUTE_TRANSFER: transfers.mute_transfer,
-    Purpose.SINGLE_STEP_TRANSFER: transfers.single_step_transfer,
-}
-ISCC_REQUESTS = frozenset({"RequestGetAccessNumber", "RequestCancelReqGetAccessNumber"})
-_OFFERED = frozenset({PartyState.RINGING, PartyState.QUEUED, PartyState.ESTABLISHED})
-# What the backup of a pair does itself; everything else is the primary's to do.
-BACKUP_SERVES = frozenset(
-    {
-        "RequestRegisterClient",
-        "RequestQueryServer",
-        "RequestRegisterAddress",
-        "RequestUnregisterAddress",
-    }
-)
-
-
-@dataclass(frozen=True, slots=True)
-class MuteTransfer:
-    """A mute transfer whose TransferCall waits for the consultation to be offered."""
-
-    pending: Pending
-    held: ConnectionID
-    consultation: ConnectionID
 
 
 class TServerCore:
@@ -187,6 +107,7 @@ class TServerCore:
             prefix=f"{settings.member}{epoch:x}-",
         )
         self.correlator = Correlator()
+        self._answers = Answers(self)
         self._link_connected = False
         self._role = ServerRole.PRIMARY
         self._sequence = 0
@@ -194,8 +115,6 @@ class TServerCore:
         self._out: list[Output] = []
         self._journal: list[Change] = []
         self._journaling = False  # keep the records for a Journal output (hot standby)
-        self._follow_ups: dict[int, int] = {}  # follow-up token -> its request's token
-        self._mute_transfers: dict[CallId, MuteTransfer] = {}  # by consultation callID
         self.iscc = Iscc(self, iscc) if iscc is not None else None
         self.cleanup = Cleanup(settings.cleanup)
         self._publisher = Publisher(self)
@@ -264,7 +183,7 @@ class TServerCore:
         name = message["Request"]
         ctx = RequestContext(client, message, name, message["ReferenceID"], at)
         try:
-            self._dispatch(ctx)
+            dispatch.dispatch(self, ctx)
         except CtiError as exc:
             self.refuse(ctx, exc)
         except Exception as exc:
@@ -280,43 +199,9 @@ class TServerCore:
         self.send(event, (client,), at)
         return self._flush()
 
-    def _dispatch(self, ctx: RequestContext) -> None:
-        if ctx.name != "RequestRegisterClient" and not self.clients.greeted(ctx.client):
-            raise NotYetRegisteredClient()
-        if self._role is ServerRole.BACKUP and ctx.name not in BACKUP_SERVES:
-            raise OnBackup(ctx.name)
-        if ctx.name in ISCC_REQUESTS or (ctx.name in PURPOSES and "Location" in ctx.message):
-            self._to_another_site(ctx)
-            return
-        handler = HANDLERS.get(ctx.name)
-        if handler is None:
-            raise NotSupported(f"{ctx.name} is not supported by this server")
-        handler(self, ctx)
-
-    def _to_another_site(self, ctx: RequestContext) -> None:
-        """A request naming a Location, or an ISCC request (docs/iscc.md).  A
-        missing Location, or this site's, means here."""
-        location = ctx.message.get("Location")
-        here = location is None or site_of(str(location)) == self._settings.location
-        if ctx.name in PURPOSES and here:
-            self._serve_here(ctx)
-        elif self.iscc is None:
-            raise IsccRefused(TError.FEATURE_NOT_INITED, "ISCC is not configured on this server")
-        elif ctx.name == "RequestCancelReqGetAccessNumber":
-            self.iscc.origin.cancel(ctx)
-        else:
-            self.iscc.origin.start(ctx)
-
-    def _serve_here(self, ctx: RequestContext) -> None:
-        """A request that names this very site as its Location."""
-        missing = REQUESTS[ctx.name].missing_here(ctx.message)
-        if missing is not None:
-            raise InvalidAttribute(f"{ctx.name} for this site needs {missing}")
-        HANDLERS[ctx.name](self, ctx)
-
     def carry_out(self, ctx: RequestContext, purpose: Purpose, to: Destination) -> None:
         """Do what *ctx* asked, with *to* (an access number) as its destination."""
-        CARRY_OUT[purpose](self, ctx, to)
+        dispatch.carry_out(self, ctx, purpose, to)
 
     # --- other sites (ISCC) --------------------------------------------------------------
 
@@ -407,24 +292,12 @@ class TServerCore:
 
     def csta_answer(self, token: int, response: Response, at: Instant) -> list[Output]:
         """The switch accepted the request sent under *token*."""
-        if self._follow_ups.pop(token, None) is not None:
-            return self._flush()
-        deadline = at.monotonic + self._settings.answer_timeout
-        pending = self.correlator.confirm(token, deadline=deadline)
-        if pending is not None and pending.on_confirm is not None:
-            self._confirmed(pending, response, at)
+        self._answers.confirmed(token, response, at)
         return self._flush()
 
     def csta_failure(self, token: int, error: BaseException, at: Instant) -> list[Output]:
         """The request sent under *token* failed: refused, timed out or the link fell."""
-        parent = self._follow_ups.pop(token, None)
-        if parent is not None:
-            token = parent
-        pending = self.correlator.finish(token)
-        if pending is not None:
-            self._withdraw_promise(pending, at)
-        if pending is not None and not pending.answered:
-            self._answer_error(pending, error, at)
+        self._answers.failed(token, error, at)
         return self._flush()
 
     def resync(
@@ -471,15 +344,7 @@ class TServerCore:
         if self.iscc is not None:
             self.iscc.tick(at)
         treatments.end_due(self, at)
-        for pending in self.correlator.expire(at.monotonic):
-            self._withdraw_promise(pending, at)
-            if not pending.answered:
-                timeout = self._settings.answer_timeout
-                silence = SilentSwitch(
-                    f"the switch accepted {pending.request} but reported no event for it "
-                    f"within {timeout:g} s"
-                )
-                self._answer_error(pending, silence, at)
+        self._answers.expire(at)
         self._publish_released(at)
         suspects = [self._model.call(conn_id) for conn_id in self.cleanup.due(at)]
         calls = tuple((call.conn_id, call.call_id) for call in suspects if call is not None)
@@ -656,9 +521,7 @@ class TServerCore:
             self._out.append(SendToSwitch(self.correlator.new_token(), message))
 
     def follow_up(self, pending: Pending, request: Request) -> None:
-        token = self.correlator.new_token()
-        self._follow_ups[token] = pending.token
-        self._out.append(SendToSwitch(token, request))
+        self._out.append(SendToSwitch(self._answers.follow_up(pending), request))
 
     def to_peer(self, location: str, message: PeerMessage) -> None:
         self._out.append(SendToPeer(location, message))
@@ -803,18 +666,7 @@ class TServerCore:
             self._publisher.user_data_changed(conn_id, by, at, sharing=False)
 
     def call_offered(self, change: PartyChange, at: Instant) -> None:
-        """A party of a call now rings (or answers): a mute transfer waiting for its
-        consultation to be offered completes now."""
-        waiting = self._mute_transfers.get(change.call.call_id)
-        if waiting is None or change.party.dn == waiting.pending.dn:
-            return
-        del self._mute_transfers[change.call.call_id]
-        self._complete(waiting)
-
-    def _complete(self, waiting: MuteTransfer) -> None:
-        if self.correlator.get(waiting.pending.token) is not None:  # still wanted
-            request = TransferCall(held_call=waiting.held, active_call=waiting.consultation)
-            self.follow_up(waiting.pending, request)
+        self._answers.call_offered(change)
 
     def _publish_released(self, at: Instant) -> None:
         """Events of arriving calls that ISCC held back and now lets go (in order)."""
@@ -822,98 +674,22 @@ class TServerCore:
             for change in self.iscc.released():
                 self._publisher.publish(change, at)
 
-    def _withdraw_promise(self, pending: Pending, at: Instant) -> None:
+    def cleared_by(self, conn_id: ConnId, dn: DeviceId, at: Instant) -> None:
+        self.change(self._model.cleared_by(conn_id, dn), at)
+
+    def withdraw_promise(self, pending: Pending, at: Instant) -> None:
         """A request that created no call gives its promised ConnID back."""
         unused = pending.promised is not None and pending.new_conn_id is None
         if unused and self._model.promised(pending.dn) == pending.promised:
             self.change(self._model.promise(pending.dn, None), at)
 
-    def _confirmed(self, pending: Pending, response: Response, at: Instant) -> None:
-        """What the request does once the switch accepted it (Pending.on_confirm)."""
-        match pending.on_confirm:
-            case BindCall(field=field):
-                self._bind_by_response(pending, response, field, at)
-            case TransferConsultation(held=held):
-                self._bind_by_response(pending, response, "initiated_call", at)
-                self._transfer_consultation(pending, response, held)
-            case Acknowledge():
-                self.acknowledge(pending, at)
-            case ClearedBy(conn_id=conn_id, dn=dn):
-                self.change(self._model.cleared_by(conn_id, dn), at)
-            case ApplyUserData(conn_id=conn_id, data=data, clear=clear):
-                self.correlator.finish(pending.token)
-                if self._model.call(conn_id) is not None:
-                    self._apply_user_data(pending, conn_id, data, clear, at)
-
-    def _bind_by_response(
-        self, pending: Pending, response: Response, field: str, at: Instant
-    ) -> None:
-        named = getattr(response, field, None)
-        if not isinstance(named, ConnectionID) or not named.call_id:
-            return
-        self.correlator.expect_call(pending, named.call_id)
-        call = self._model.call_by_call_id(named.call_id)
-        if call is not None and pending.new_conn_id is None:
-            self.bind(pending, call, at)
-
-    def _transfer_consultation(self, pending: Pending, response: Response, held: ConnId) -> None:
-        """Mute transfer: the transfer is made once the consultation is offered (a switch
-        will not transfer a call that rings nowhere yet, as a trunk leg being set up)."""
-        consultation = getattr(response, "initiated_call", None)
-        original = self._model.call(held)
-        if isinstance(consultation, ConnectionID) and original is not None:
-            held_connection = ConnectionID(original.call_id, pending.dn)
-            waiting = MuteTransfer(pending, held_connection, consultation)
-            self._mute_transfers[consultation.call_id] = waiting
-            if self._offered(consultation.call_id, pending.dn):
-                del self._mute_transfers[consultation.call_id]
-                self.follow_up(
-                    pending, TransferCall(held_call=held_connection, active_call=consultation)
-                )
-
-    def _offered(self, call_id: CallId, dn: DeviceId) -> bool:
-        """The call rings (or talks) at a party other than *dn* already."""
-        call = self._model.call_by_call_id(call_id)
-        return call is not None and any(
-            p.dn != dn and p.state in _OFFERED for p in self._model.present(call.conn_id)
-        )
-
-    def _apply_user_data(
-        self, pending: Pending, conn_id: ConnId, data: KVList | None, clear: bool, at: Instant
-    ) -> None:
-        if not self.attach(conn_id, data or {}, at, clear=clear):
-            event = ack_event(pending.dn, conn_id)
-            event["ReferenceID"] = pending.reference_id
-            self.send(event, (pending.client,), at)
-            return
-        self._publisher.user_data_changed(conn_id, pending.dn, at, answering=pending)
-
     def answer_error(self, pending: Pending, error: BaseException, at: Instant) -> None:
-        self._answer_error(pending, error, at)
+        self._answers.answer_error(pending, error, at)
 
-    def _answer_error(self, pending: Pending, error: BaseException, at: Instant) -> None:
-        code = error_code_for(error)
-        message = error_message_for(error, pending.request) + self._where(pending)
-        if isinstance(error, ServiceError) and pending.explain and error.value in pending.explain:
-            message += f": {pending.explain[error.value]}"
-        if code is TError.INTERNAL:
-            log.error("%s failed: %r", pending.request, error)
-        event = error_event(pending.reference_id, code, message, dn=pending.dn)
-        if pending.on_refusal is not None:
-            pending.on_refusal(self, pending, event, at)
-        else:
-            self.send(event, (pending.client,), at)
-        if pending.xid is not None and self.iscc is not None:
-            self.iscc.origin.request_failed(pending.xid, at)
-
-    def _where(self, pending: Pending) -> str:
-        """For a refused call request: the state the DN was in, which usually says why."""
-        states = []
-        for conn_id in sorted(pending.calls):
-            party = self._model.party(pending.dn, conn_id)
-            if party is not None:
-                states.append(f"{party.state.value} on {conn_id}")
-        return f" (DN {pending.dn} is {', '.join(states)})" if states else ""
+    def user_data_changed(
+        self, conn_id: ConnId, by: DeviceId, at: Instant, *, answering: Requester
+    ) -> None:
+        self._publisher.user_data_changed(conn_id, by, at, answering=answering)
 
     def _flush(self) -> list[Output]:
         """The outputs so far; on the primary of a pair, a Journal first whenever the

@@ -25,6 +25,7 @@ from ctiserver.clock import Instant
 from ctiserver.csta.routeing import RouteSelect
 from ctiserver.ids import ConnId, DeviceId
 from ctiserver.iscc import protocol as p
+from ctiserver.iscc.settings import IsccSettings
 from ctiserver.iscc.transactions import (
     TRANSACTION_TYPES,
     CallFacts,
@@ -43,7 +44,6 @@ from ctiserver.model.values import Call, Origin
 from ctiserver.tlib.errors import TError
 from ctiserver.tlib.vocabulary import CallType, KVList
 from ctiserver.tserver.iscc.refusals import Refusal
-from ctiserver.tserver.iscc.settings import IsccSettings
 from ctiserver.tserver.port import Core
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,7 @@ class DestinationSide:
         self._core = core
         self._arrivals = arrivals
         self._settings = settings
+        self._location = core.settings.location  # this site: the switch's name
         self._table = table
         self._links = links
         self._parked: dict[ConnId, Parked] = {}
@@ -149,7 +150,7 @@ class DestinationSide:
         if self._core.model.kind(DeviceId(dn)) is None:
             raise Refusal(
                 TError.ISCC_BAD_DESTINATION_DN,
-                f"DN {dn[:64]} is not configured at {self._settings.location}",
+                f"DN {dn[:64]} is not configured at {self._location}",
             )
         if kind.routed_again and self._core.model.kind(DeviceId(dn)) is not DnKind.ROUTING_POINT:
             raise Refusal(
@@ -169,7 +170,7 @@ class DestinationSide:
             if not pool:
                 raise Refusal(
                     TError.ISCC_ACCS_RESOURCE_NOT_CONFIGURED,
-                    f"no access resources for {kind.xroute} at {self._settings.location}",
+                    f"no access resources for {kind.xroute} at {self._location}",
                 )
             taken = {r.resource for r in self._table.reservations.values()}
             free = next((dn for dn in pool if dn not in taken), None)
@@ -310,7 +311,7 @@ class DestinationSide:
 
     def expired(self, reservations: list[Reservation], at: Instant) -> None:
         for reservation in reservations:
-            if reservation.origin == self._settings.location:
+            if reservation.origin == self._location:
                 continue
             message = f"the call did not arrive within {self._settings.timeout:g} s"
             code = TError.ISCC_TRANSACTION_TIME_EXPIRED

@@ -32,6 +32,7 @@ from ctiserver.clock import Instant
 from ctiserver.csta.types import PrivateData, PrivateElement
 from ctiserver.ids import ClientId, ConnId, DeviceId
 from ctiserver.iscc import protocol as p
+from ctiserver.iscc.settings import IsccSettings
 from ctiserver.iscc.transactions import (
     FROM_TLIB,
     ON_A_CALL,
@@ -63,7 +64,6 @@ from ctiserver.tserver.events import access_number, access_number_cancelled, rem
 from ctiserver.tserver.iscc.destination import DestinationSide
 from ctiserver.tserver.iscc.links import CallLinks
 from ctiserver.tserver.iscc.refusals import IsccRefused, error_code
-from ctiserver.tserver.iscc.settings import IsccSettings
 from ctiserver.tserver.port import Core, RequestContext
 
 log = logging.getLogger(__name__)
@@ -100,6 +100,7 @@ class OriginSide:
         self._links = links
         self._origins = origins
         self._settings = settings
+        self._location = core.settings.location  # this site: the switch's name
         self._table = table
         self._peers = peers
         self._destination = destination
@@ -110,9 +111,9 @@ class OriginSide:
     def start(self, ctx: RequestContext) -> None:
         """A call-moving request, or RequestGetAccessNumber, for another site (or, for
         RequestGetAccessNumber, with no Location or ours: this site's number)."""
-        location = site_of(str(ctx.message.get("Location") or self._settings.location))
+        location = site_of(str(ctx.message.get("Location") or self._location))
         purpose = PURPOSES.get(ctx.name, Purpose.ANSWER)
-        if purpose is Purpose.ANSWER and location == self._settings.location:
+        if purpose is Purpose.ANSWER and location == self._location:
             self._own_access_number(ctx)
             return
         if location not in self._settings.peers:
@@ -191,7 +192,7 @@ class OriginSide:
             origin_dn=this_dn,
             user_data=dict(ctx.message.get("UserData") or {}),
         )
-        answer = self._destination.reserve(self._settings.location, reserve, ctx.at)
+        answer = self._destination.reserve(self._location, reserve, ctx.at)
         if isinstance(answer, p.Refused):
             raise IsccRefused(error_code(answer.code), answer.message)
         assert isinstance(answer, p.Reserved)
@@ -311,7 +312,7 @@ class OriginSide:
         if kind.token in (Token.NONE, Token.NETWORK_CALL_ID) or not outgoing.token:
             return None
         element = PrivateElement("uui", outgoing.token)
-        return PrivateData(self._settings.private_namespace, (element,))
+        return PrivateData(self._core.settings.private_namespace, (element,))
 
     def moved(self, xid: str, conn_id: ConnId) -> None:
         """The call the transaction moves now exists here (bound to its request)."""

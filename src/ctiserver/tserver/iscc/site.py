@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from ctiserver.clock import Instant
 from ctiserver.ids import ConnId
 from ctiserver.iscc import protocol as p
+from ctiserver.iscc.settings import IsccSettings
 from ctiserver.iscc.transactions import Link, Transactions
 from ctiserver.model.changes import PartyChange
 from ctiserver.tlib.errors import TError
@@ -19,7 +20,6 @@ from ctiserver.tserver.iscc.destination import Arrivals, DestinationSide
 from ctiserver.tserver.iscc.links import Announcer, CallLinks
 from ctiserver.tserver.iscc.origin import Origins, OriginSide
 from ctiserver.tserver.iscc.refusals import IsccRefused
-from ctiserver.tserver.iscc.settings import IsccSettings
 from ctiserver.tserver.port import Core, Site
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ class Host(Core, Origins, Arrivals, Announcer, Protocol):
 class Iscc:
     def __init__(self, core: Host, settings: IsccSettings) -> None:
         self.settings = settings
-        self.table = Transactions(settings.location)
+        self.table = Transactions(core.settings.location)
         self.up: set[str] = set()
         self.incompatible: dict[str, str] = {}  # location -> the protocol version it spoke
         self.links = CallLinks(core, core, self.table, propagate=settings.event_propagation)
