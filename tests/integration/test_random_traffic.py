@@ -49,6 +49,7 @@ TREATMENTS: dict[str, dict[str, Any]] = {
     "PlayAnnouncementAndDigits": {"PROMPT": {"1": {"ID": "menu"}}, "TERM_DIGITS": "#"},
     "IVR": {},
 }
+MERGE_TYPES = ["ForTransfer", "ForConference"]
 FORWARD_MODES = ["Unconditional", "OnBusy", "OnNoAnswer", "OnBusyAndNoAnswer", "SendAllCalls"]
 
 dn = st.sampled_from(STATIONS)
@@ -178,6 +179,14 @@ actions = st.one_of(
         dn,
     ),
     st.tuples(st.just("RequestCallForwardSet"), dn, number, st.sampled_from(FORWARD_MODES)),
+    # predictive calls from a station, the ACD queue or the routing point; merging calls
+    st.tuples(
+        st.just("RequestMakePredictiveCall"),
+        st.sampled_from([*STATIONS, Q, RP]),
+        number,
+        st.sampled_from([0, 1, 60]),  # Timeout; 0: none given
+    ),
+    st.tuples(st.just("RequestMergeCalls"), dn, conn, conn, st.sampled_from(MERGE_TYPES)),
 )
 
 
@@ -202,6 +211,12 @@ def attributes(action: tuple[Any, ...], conns: list[str]) -> dict[str, Any]:
             return {"ThisDN": this_dn, "ConnID": pick(rest[0]), **treatment}
         case "RequestDistributeUserEvent":
             return {"ThisDN": this_dn, "UserData": {"from": "test"}}
+        case "RequestMakePredictiveCall":
+            timeout = {"Timeout": rest[1]} if rest[1] else {}
+            return {"ThisDN": this_dn, "OtherDN": rest[0], **timeout}
+        case "RequestMergeCalls":
+            calls = {"ConnID": pick(rest[0]), "TransferConnID": pick(rest[1])}
+            return {"ThisDN": this_dn, **calls, "MergeType": rest[2]}
         case "RequestCallForwardSet":
             return {"ThisDN": this_dn, "OtherDN": rest[0], "ForwardMode": rest[1]}
         case (
@@ -383,5 +398,25 @@ def test_a_fixed_sequence_of_features_treatments_and_call_types() -> None:
         ("RequestDistributeUserEvent", "7003"),
         ("RequestCallForwardCancel", "7003"),
         ("RequestSetDNDOff", "7002"),
+    ]
+    asyncio.run(play(sequence))
+
+
+def test_a_fixed_sequence_of_predictive_calls_and_merges() -> None:
+    """Predictive calls from the ACD queue (answered, then by the agent), from the
+    routing point (answered and routed), to a busy station, unanswered for a second;
+    a consultation merged for a transfer."""
+    sequence = [
+        ("RequestAgentLogin", "7004", "1001", "AutoIn"),
+        ("RequestMakePredictiveCall", Q, "7002", 60),
+        ("RequestAnswerCall", "7002", 0),
+        ("RequestAnswerCall", "7004", 0),
+        ("RequestMakePredictiveCall", RP, "7003", 0),
+        ("RequestAnswerCall", "7003", 0),
+        ("RequestRouteCall", RP, 0, "7001"),
+        ("RequestMakePredictiveCall", Q, "7002", 0),
+        ("RequestMakePredictiveCall", RP, "7005", 1),
+        ("RequestInitiateTransfer", "7002", 1, "7005"),
+        ("RequestMergeCalls", "7002", 2, 0, "ForTransfer"),
     ]
     asyncio.run(play(sequence))

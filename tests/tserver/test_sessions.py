@@ -8,6 +8,7 @@ from ctiserver.ids import ClientId, DeviceId
 from ctiserver.tlib.vocabulary import RegisterMode, TMessage
 from ctiserver.tserver.clients import Clients
 from ctiserver.tserver.sessions import (
+    SNAPSHOT_TAIL,
     Refusal,
     Resumption,
     SessionClosed,
@@ -127,6 +128,21 @@ def clients(journaling: bool = True) -> Clients:
     made = Clients(window=60, max_events=100, prefix="a-")
     made.journaling = journaling
     return made
+
+
+def test_a_snapshot_keeps_the_last_events_of_each_session_and_says_what_it_let_go() -> None:
+    sessions = Sessions(max_events=1000)
+    opened(sessions)
+    for n in range(1, SNAPSHOT_TAIL + 51):
+        sessions.apply(SessionSent(sessions=("s1",), sequence=n, event=event(n)))
+    sessions.apply(SessionDropped(session="s1", at=0.0))
+    rebuilt = Sessions(max_events=1000)
+    rebuilt.apply_all(sessions.as_facts())
+    assert rebuilt.resume("s1", 49) is Refusal.TOO_OLD  # 50 is not in the snapshot
+    back = rebuilt.resume("s1", 50)
+    assert isinstance(back, Resumption)
+    assert back.missed == [event(n) for n in range(51, SNAPSHOT_TAIL + 51)]
+    assert sessions.resume("s1", 0) is not Refusal.TOO_OLD  # the store itself keeps all
 
 
 def test_a_detached_client_keeps_its_dns_and_events_until_its_window_ends() -> None:

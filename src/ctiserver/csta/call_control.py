@@ -40,6 +40,27 @@ class MakeCall(Request):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MakePredictiveCallResponse(Response):
+    initiated_call: ConnectionID
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MakePredictiveCall(Request):
+    """ECMA-269 § 17.1.14: the switch calls *called_directory_number* first and, once it
+    is answered, presents the call at *calling_device* (an extension, an ACD group or a
+    routing device).  *alert_time*: seconds the called party may ring before the switch
+    gives up (callNotAnswered)."""
+
+    RESPONSE = MakePredictiveCallResponse
+    calling_device: DeviceId
+    called_directory_number: DeviceId
+    alert_time: int | None = None
+    correlator_data: str = ""
+    call_characteristics: CallCharacteristics | None = None
+    private_data: PrivateData | None = xml(_EXTENSIONS, default=None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AnswerCallResponse(Response):
     pass
 

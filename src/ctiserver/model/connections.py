@@ -32,6 +32,7 @@ from ctiserver.model.changes import (
     DestinationBusy,
     NetworkReached,
     PartyAdded,
+    PartyChange,
     PartyDeleted,
     PartyDialed,
     PartyEstablished,
@@ -313,9 +314,18 @@ def on_established(state: State, dn: DeviceId, event: EstablishedEvent) -> None:
             state.emit(_observed(call, own, party))
     elif event.cause in JOINING:
         state.emit(_added(call, own, party))
-    elif own.state is PartyState.DIALING or own.other_dn == answering:
+    elif own.state is PartyState.DIALING or (
+        own.other_dn == answering and not _predictive_answered(own, event)
+    ):
         own = own.changed(state=PartyState.ESTABLISHED, other_dn=answering)
         state.emit(PartyEstablished(call=call, party=own))
+
+
+def _predictive_answered(own: Party, event: EstablishedEvent) -> bool:
+    """The calling DN of a predictive call answered it, offered once the called party
+    (*own*, talking already) had: no second EventEstablished for that party."""
+    predictive = event.cause is EventCause.MAKE_PREDICTIVE_CALL
+    return predictive and own.state is PartyState.ESTABLISHED
 
 
 def _observed(call: Call, own: Party, observer: Party) -> PartyAdded:
@@ -387,13 +397,23 @@ def on_connection_cleared(state: State, dn: DeviceId, event: ConnectionClearedEv
     if party is None:
         return
     if device == dn:
-        leave(state, ended(state, call, party, event.cause))
+        leave(state, _failed_call_state(ended(state, call, party, event.cause), event.cause))
         return
     _deleted_from_conference(state, call, dn, device)
     if not state.is_ours(device):
         remove(state, call, party)
     elif party.present:
         state.emit(PartyNoted(call=call, party=party.changed(present=False)))
+
+
+def _failed_call_state(change: PartyChange, cause: EventCause | None) -> PartyChange:
+    """A call the switch itself gave up while it was being made (a predictive call that
+    found OtherDN busy or unanswered): EventReleased says why, as EventDestinationBusy
+    does."""
+    making = change.party.state in (PartyState.DIALING, PartyState.FAILED)
+    if not making or cause is None or cause not in FAILURE_CALL_STATES:
+        return change
+    return replace(change, call_state=FAILURE_CALL_STATES[cause])
 
 
 def _deleted_from_conference(state: State, call: Call, dn: DeviceId, dropped: DeviceId) -> None:

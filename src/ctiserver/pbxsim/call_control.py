@@ -83,33 +83,33 @@ def originate(
     """A new call from *station* to *number*; *causes* for its initiation and delivery."""
     if not ctx.state.directory.is_station(station):
         raise Refused(_OPERATION, "invalidCallingDeviceID")
-    _check_number(station, number)
+    check_number(station, number)
     if ctx.state.busy(station):
         raise Refused(_STATE, "invalidCallingDeviceState")
     features.check_can_call(ctx.state, station)
     acd_group = call_types.check_make_call(ctx.state, station, number, characteristics)
-    call = _new_call(ctx, station, number, correlator_data)
+    call = new_call(ctx, station, number, correlator_data)
     call.uui = uui
     call.characteristics = characteristics
     ctx.reply(MakeCallResponse(calling_device=call.id_of(station)))
-    _dial(ctx, call, station, number, causes, acd_group=acd_group)
+    dial(ctx, call, station, number, causes, acd_group=acd_group)
     return call
 
 
-def _check_number(station: DeviceId, number: DeviceId) -> None:
+def check_number(station: DeviceId, number: DeviceId) -> None:
     if not dialable(number):
         raise Refused(_OPERATION, "invalidCalledDeviceID")
     if number == station:
         raise Refused(_OPERATION, "notDifferentDevices")
 
 
-def _new_call(ctx: Context, calling: DeviceId, called: DeviceId, correlator_data: str) -> Call:
+def new_call(ctx: Context, calling: DeviceId, called: DeviceId, correlator_data: str) -> Call:
     call_id = CallId(ctx.state.new_id("call"))
     call = ctx.state.calls[call_id] = Call(call_id, calling, called, correlator_data)
     return call
 
 
-def _dial(
+def dial(
     ctx: Context,
     call: Call,
     station: DeviceId,
@@ -280,13 +280,13 @@ def consultation_call(ctx: Context, request: ConsultationCall) -> None:
     call, connection = ctx.state.connection(request.existing_call)
     next_state(connection.state, Move.HOLD)
     station, number = connection.device, request.consulted_device
-    _check_number(station, number)
-    consultation = _new_call(ctx, station, number, request.correlator_data)
+    check_number(station, number)
+    consultation = new_call(ctx, station, number, request.correlator_data)
     consultation.uui = uui_of(ctx, request.private_data)
     ctx.reply(ConsultationCallResponse(initiated_call=consultation.id_of(station)))
     hold(ctx, call, connection)
     causes = (EventCause.CONSULTATION, EventCause.CONSULTATION)
-    _dial(ctx, consultation, station, number, causes)
+    dial(ctx, consultation, station, number, causes)
 
 
 # --- alternate and reconnect -------------------------------------------------------------------

@@ -201,6 +201,7 @@ class Call:
     account_code: str = ""
     trunk: DeviceId | None = None  # the trunk it came in on (associatedCallingDevice)
     characteristics: CallCharacteristics | None = None  # priority, direct agent, assist
+    predictive: bool = False  # a MakePredictiveCall's, its called party not answered yet
 
     def id_of(self, device: DeviceId) -> ConnectionID:
         return ConnectionID(call_id=self.call_id, device_id=device)

@@ -58,6 +58,7 @@ class TimerKind(enum.Enum):
     SESSION_EXPIRY = "session-expiry"  # key: association id
     TREATMENT = "treatment"  # key: the treatment's id (pbxsim.treatments)
     NO_ANSWER = "no-answer"  # key: callID@station (pbxsim.forwarding)
+    ALERT_TIME = "alert-time"  # key: callID of a predictive call (pbxsim.predictive)
 
 
 @dataclass(frozen=True, slots=True)

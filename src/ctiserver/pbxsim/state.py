@@ -105,6 +105,7 @@ class SwitchState:
         self.config = config
         self.directory = Directory(config)
         self.calls: dict[CallId, Call] = {}
+        self.predictive: set[CallId] = set()  # MakePredictiveCall's not yet answered
         self.monitors = Monitors()
         self.agents: dict[AgentId, Agent] = {
             AgentId(agent_id): Agent(AgentId(agent_id), config.agent_passwords.get(agent_id))

@@ -49,6 +49,7 @@ from ctiserver.pbxsim import (
     forwarding,
     participation,
     phone,
+    predictive,
     recording,
     routing,
     snapshots,
@@ -96,6 +97,7 @@ SERVICES: Final[Mapping[type[Message], _Service]] = dict(
         _entry(csta_system.SnapshotDevice, snapshots.snapshot_device),
         _entry(csta_system.SnapshotCall, snapshots.snapshot_call),
         _entry(csta_calls.MakeCall, call_control.make_call),
+        _entry(csta_calls.MakePredictiveCall, predictive.make_predictive_call),
         _entry(csta_calls.AnswerCall, call_control.answer_call),
         _entry(csta_calls.ClearConnection, call_control.clear_connection),
         _entry(csta_calls.ClearCall, call_control.clear_call),
@@ -140,6 +142,7 @@ _TIMERS: Final[Mapping[TimerKind, Callable[[Context, str], None]]] = {
     TimerKind.SESSION_EXPIRY: association.session_expired,
     TimerKind.TREATMENT: treatments.timer_fired,
     TimerKind.NO_ANSWER: forwarding.unanswered,
+    TimerKind.ALERT_TIME: predictive.alert_time_over,
 }
 
 _SERVICE_NOT_SUPPORTED: Final = CSTAErrorCode(
@@ -257,6 +260,7 @@ class Switch:
         return view_of(self._state)
 
     def _settle(self, ctx: Context) -> Outcome:
+        predictive.settle(ctx)
         delivery.distribute(ctx)
         trunk_links.report(ctx)
         audio.settle(ctx)

@@ -40,14 +40,15 @@ DEFAULT_PERMISSIONS: Final = frozenset({Permission.MONITOR, Permission.CONTROL, 
 
 M, C, R = Permission.MONITOR, Permission.CONTROL, Permission.ROUTE
 _CALL_CONTROL = (
-    "RequestMakeCall", "RequestAnswerCall", "RequestReleaseCall", "RequestClearCall",
-    "RequestHoldCall", "RequestRetrieveCall", "RequestInitiateTransfer",
+    "RequestMakeCall", "RequestMakePredictiveCall", "RequestAnswerCall", "RequestReleaseCall",
+    "RequestClearCall", "RequestHoldCall", "RequestRetrieveCall", "RequestInitiateTransfer",
     "RequestCompleteTransfer", "RequestMuteTransfer", "RequestSingleStepTransfer",
     "RequestInitiateConference", "RequestCompleteConference", "RequestSingleStepConference",
-    "RequestDeleteFromConference", "RequestAlternateCall", "RequestReconnectCall",
-    "RequestRedirectCall", "RequestAgentLogin", "RequestAgentLogout", "RequestAgentReady",
-    "RequestAgentNotReady", "RequestAgentSetIdleReason", "RequestAttachUserData",
-    "RequestUpdateUserData", "RequestDeletePair", "RequestDeleteUserData", "RequestPrivateService",
+    "RequestDeleteFromConference", "RequestMergeCalls", "RequestAlternateCall",
+    "RequestReconnectCall", "RequestRedirectCall", "RequestAgentLogin", "RequestAgentLogout",
+    "RequestAgentReady", "RequestAgentNotReady", "RequestAgentSetIdleReason",
+    "RequestAttachUserData", "RequestUpdateUserData", "RequestDeletePair",
+    "RequestDeleteUserData", "RequestPrivateService",
 )  # fmt: skip
 
 # Which permission each request needs; None: any application may send it.

@@ -106,6 +106,7 @@ REQUESTS: dict[str, RequestSpec] = {
     "RequestUnregisterAddress": RequestSpec(("ThisDN",), ("ControlMode",)),
     "RequestQueryAddress": RequestSpec(("ThisDN",), ("InfoType", "AddressType", "ThisQueue")),
     "RequestMakeCall": _to_other_dn("ThisDN", optional=("MakeCallType",)),
+    "RequestMakePredictiveCall": RequestSpec(("ThisDN", "OtherDN"), ("Timeout", "UserData")),
     "RequestAnswerCall": RequestSpec(_CALL),
     "RequestReleaseCall": RequestSpec(_CALL),
     "RequestClearCall": RequestSpec(_CALL),
@@ -119,6 +120,7 @@ REQUESTS: dict[str, RequestSpec] = {
     "RequestCompleteConference": RequestSpec((*_CALL, "ConferenceConnID")),
     "RequestSingleStepConference": RequestSpec((*_CALL, "OtherDN"), _ISCC),
     "RequestDeleteFromConference": RequestSpec((*_CALL, "OtherDN")),
+    "RequestMergeCalls": RequestSpec((*_CALL, "TransferConnID", "MergeType")),
     "RequestAlternateCall": RequestSpec((*_CALL, "TransferConnID")),
     "RequestReconnectCall": RequestSpec((*_CALL, "TransferConnID")),
     "RequestRedirectCall": RequestSpec((*_CALL, "OtherDN")),
@@ -194,6 +196,25 @@ REQUESTS.update(
 
 # T-Library requests a CSTA switch cannot serve: EventError 51 says why.
 _IVR = "is an IVR's: a CSTA switch has no voice files or mailboxes a client opens"
+_CALL_MONITORING = (
+    "reports a call by the call-based events (EventCallCreated, EventCallPartyAdded, ...), "
+    "which this server does not make; every call at a configured DN is monitored through "
+    "its devices already: follow calls with RequestRegisterAddress or RequestRegisterAll"
+)
+_NETWORK = (
+    "is a Network T-Server's (calls in a carrier's network); this server controls the "
+    "calls of its CSTA switch: move a call to another site with RequestInitiateTransfer, "
+    "RequestMuteTransfer or RequestSingleStepTransfer and a Location (ISCC)"
+)
+_NETWORK_REQUESTS = (
+    "RequestNetworkConsult",
+    "RequestNetworkAlternate",
+    "RequestNetworkTransfer",
+    "RequestNetworkMerge",
+    "RequestNetworkReconnect",
+    "RequestNetworkSingleStepTransfer",
+    "RequestNetworkPrivateService",
+)
 NOT_SERVED: dict[str, str] = {
     "RequestLoginMailBox": f"RequestLoginMailBox {_IVR}",
     "RequestLogoutMailBox": f"RequestLogoutMailBox {_IVR}",
@@ -207,6 +228,19 @@ NOT_SERVED: dict[str, str] = {
     "T-Server pair; this server's pair shares its state through the journal",
     "RequestLostBackupConnection": "RequestLostBackupConnection is for a T-Server pair's "
     "own use; a client of this server learns of a switchover from EventServerInfo",
+    "RequestDistributeEvent": "RequestDistributeEvent has a client send events in the "
+    "server's name; this server sends only the events it makes: tell other applications "
+    "with RequestDistributeUserEvent (EventUserEvent)",
+    "RequestSetCallInfo": "RequestSetCallInfo changes a call's attributes at the switch; "
+    "no ECMA-269 service changes a call's type, ANI or DNIS: keep the call's own data "
+    "in UserData (RequestUpdateUserData)",
+    "RequestReserveAgentAndGetAccessNumber": "RequestReserveAgentAndGetAccessNumber is "
+    "not served: reserve the agent with RequestReserveAgent, then ask the access number "
+    "with RequestGetAccessNumber",
+    "RequestStartCallMonitoring": f"RequestStartCallMonitoring {_CALL_MONITORING}",
+    "RequestStopCallMonitoring": f"RequestStopCallMonitoring {_CALL_MONITORING}",
+    "RequestSendReturnReceipt": f"RequestSendReturnReceipt {_NETWORK}",
+    **{name: f"{name} {_NETWORK}" for name in _NETWORK_REQUESTS},
 }
 
 

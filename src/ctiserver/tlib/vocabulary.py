@@ -229,6 +229,11 @@ class TreatmentType(enum.StrEnum):
     RAN = "RAN"
 
 
+class MergeType(enum.StrEnum):
+    FOR_TRANSFER = "ForTransfer"
+    FOR_CONFERENCE = "ForConference"
+
+
 class ForwardMode(enum.StrEnum):
     NONE = "None"
     UNCONDITIONAL = "Unconditional"
@@ -299,6 +304,7 @@ ENUMERATIONS: dict[str, type[enum.StrEnum]] = {
     "SwitchInfoType": SwitchInfoType,
     "TreatmentType": TreatmentType,
     "ForwardMode": ForwardMode,
+    "MergeType": MergeType,
 }
 
 
@@ -390,6 +396,7 @@ class TMessage(TypedDict, total=False):
     CollectedDigits: str
     LastCollectedDigit: str
     ForwardMode: str
+    MergeType: str
     MusicPath: str
     NumberOfDigits: int
     TerminateDigits: str

@@ -21,6 +21,7 @@ from ctiserver.tserver import (
     dtmf,
     features,
     older_treatments,
+    predictive,
     private,
     queries,
     reservations,
@@ -61,6 +62,7 @@ HANDLERS: Mapping[str, Handler] = {
     **user_events.HANDLERS,
     **features.HANDLERS,
     **older_treatments.HANDLERS,
+    **predictive.HANDLERS,
 }
 # What carries out a request on a call moving to another site, with the access number.
 CARRY_OUT: Mapping[Purpose, Callable[..., None]] = {

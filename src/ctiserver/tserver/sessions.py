@@ -129,6 +129,12 @@ class Resumption:
     missed: list[TMessage]
 
 
+# The events of each session a snapshot of the pair keeps (the latest): enough for a
+# client to resume over a switchover, which misses the events of a second or two, while
+# a snapshot of many busy clients stays small enough to load in a moment.
+SNAPSHOT_TAIL = 100
+
+
 class Sessions:
     def __init__(self, *, window: float = 60.0, max_events: int = 1000, prefix: str = "") -> None:
         self.window = window
@@ -193,24 +199,27 @@ class Sessions:
         missed = [event for sequence, event in session.sent if sequence > last]
         return Resumption(session, dict(session.registrations), missed)
 
-    def as_facts(self) -> list[SessionFact]:
-        """Facts that rebuild this store from nothing (the journal's snapshot); an event
-        kept for several sessions is in one fact."""
+    def as_facts(self, tail: int = SNAPSHOT_TAIL) -> list[SessionFact]:
+        """Facts that rebuild this store from nothing (the journal's snapshot), with the
+        last *tail* events of each session (the older ones are forgotten: a resume that
+        needs them is refused); an event kept for several sessions is in one fact."""
         facts: list[SessionFact] = []
         shared: dict[int, tuple[TMessage, list[str]]] = {}
         for session in self._sessions.values():
+            kept = list(itertools.islice(session.sent, max(0, len(session.sent) - tail), None))
+            forgotten_below = kept[0][0] if len(kept) < len(session.sent) else 0
             facts.append(
                 SessionOpened(
                     session=session.id,
                     application=session.application,
-                    forgotten_below=session.forgotten_below,
+                    forgotten_below=max(session.forgotten_below, forgotten_below),
                 )
             )
             for dn, mode in session.registrations.items():
                 facts.append(SessionRegistered(session=session.id, dn=dn, mode=mode))
             if session.mask is not None:
                 facts.append(masked(session))
-            for sequence, event in session.sent:
+            for sequence, event in kept:
                 shared.setdefault(sequence, (event, []))[1].append(session.id)
         for sequence in sorted(shared):
             event, sids = shared[sequence]

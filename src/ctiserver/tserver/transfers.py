@@ -5,6 +5,7 @@ a party from a conference, each mapped to its CSTA service (ECMA-269 § 17.1).
     RequestInitiateTransfer / InitiateConference -> ConsultationCall
     RequestCompleteTransfer                      -> TransferCall
     RequestCompleteConference                    -> ConferenceCall
+    RequestMergeCalls                            -> TransferCall or ConferenceCall
     RequestMuteTransfer                          -> ConsultationCall, then TransferCall
     RequestSingleStepTransfer                    -> SingleStepTransferCall
     RequestSingleStepConference                  -> SingleStepConferenceCall (EventACK)
@@ -17,6 +18,7 @@ a party from a conference, each mapped to its CSTA service (ECMA-269 § 17.1).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from ctiserver.csta.call_control import (
     AlternateCall,
@@ -31,6 +33,7 @@ from ctiserver.csta.call_control import (
 )
 from ctiserver.ids import DeviceId
 from ctiserver.model.values import Call, ConsultPurpose
+from ctiserver.tlib.vocabulary import MergeType, TMessage
 from ctiserver.tserver.calls import Destination, connection, destination_of
 from ctiserver.tserver.checks import call_at, controlled_dn
 from ctiserver.tserver.correlation import NEW, Acknowledge, BindCall, Pending, TransferConsultation
@@ -106,6 +109,18 @@ def complete_conference(core: Core, ctx: RequestContext) -> None:
         ("EventPartyAdded", held.conn_id),
     ]
     core.to_switch(ctx, request, core.pending(ctx, dn, answers))
+
+
+def merge_calls(core: Core, ctx: RequestContext) -> None:
+    """RequestMergeCalls: the held call (ConnID) and the active one (TransferConnID) at
+    ThisDN merged as MergeType says: as RequestCompleteTransfer or, with ConnID for the
+    conference, as RequestCompleteConference, with their answers."""
+    if ctx.message["MergeType"] == MergeType.FOR_CONFERENCE:
+        message = TMessage(**ctx.message)
+        message["ConferenceConnID"] = ctx.message["TransferConnID"]
+        complete_conference(core, replace(ctx, message=message))
+    else:
+        complete_transfer(core, ctx)
 
 
 def alternate_call(core: Core, ctx: RequestContext) -> None:
@@ -186,6 +201,7 @@ HANDLERS: dict[str, Callable[[Core, RequestContext], None]] = {
     "RequestMuteTransfer": mute_transfer,
     "RequestCompleteTransfer": complete_transfer,
     "RequestCompleteConference": complete_conference,
+    "RequestMergeCalls": merge_calls,
     "RequestAlternateCall": alternate_call,
     "RequestReconnectCall": reconnect_call,
     "RequestSingleStepTransfer": single_step_transfer,
