@@ -5,6 +5,7 @@ a flooding client's fair share."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 
 import aiohttp
@@ -151,11 +152,13 @@ async def test_a_websocket_that_never_registers_is_closed(make_site: SiteFactory
 
 
 async def test_a_pile_of_idle_connections_neither_locks_others_out_nor_stays(
-    make_site: SiteFactory,
+    make_site: SiteFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The issue's 1,100 idle connections, scaled down: one address opens 150 and says
     nothing.  100 are held (the per-address cap), 50 refused at once, and all are gone
-    after the registration deadline; health and new clients are served throughout."""
+    after the registration deadline; health and new clients are served throughout.  The
+    connections that never registered write no line each at INFO."""
+    caplog.set_level(logging.INFO, logger="ctiserver")
     # The deadline leaves time to open all 150 on a loaded machine before the first go.
     site = await make_site(server={"register_timeout": 3.0})
     idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
@@ -175,6 +178,9 @@ async def test_a_pile_of_idle_connections_neither_locks_others_out_nor_stays(
             writer.close()
     client = await site.client("7001")
     check(await client.query_server(), "EventServerInfo")
+    said = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert not [m for m in said if "connected as" in m or m.endswith(") disconnected")]
+    assert sum("registered" in m for m in said) == 1  # the one client that did
 
 
 Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
