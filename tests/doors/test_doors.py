@@ -7,21 +7,79 @@ import logging
 
 import pytest
 
-from ctiserver.doors.admission import Admission, is_loopback
+from ctiserver.doors.admission import Admission, Verdict, is_loopback
 from ctiserver.doors.lograte import RateLimitedLog
 from ctiserver.server.buffers import BufferBudget
 
 
 def test_admission_caps_in_all_and_per_address() -> None:
-    door = Admission("test", total=3, per_address=2)
-    assert door.admit("10.0.0.1")
-    assert door.admit("10.0.0.1")
-    assert not door.admit("10.0.0.1")  # per address
-    assert door.admit("10.0.0.2")
-    assert not door.admit("10.0.0.3")  # in all
-    door.release("10.0.0.1")
-    assert door.admit("10.0.0.3")
-    assert (door.count, door.refused) == (3, 2)
+    door: Admission[str] = Admission("test", total=3, per_address=2)
+    assert door.admit("10.0.0.1", "a", pending=False) == Verdict(True)
+    assert door.admit("10.0.0.1", "b", pending=False) == Verdict(True)
+    assert door.admit("10.0.0.1", "c") == Verdict(False)  # per address
+    assert door.admit("10.0.0.2", "d", pending=False) == Verdict(True)
+    assert door.admit("10.0.0.3", "e") == Verdict(False)  # in all, every one proven
+    door.release("a")
+    assert door.admit("10.0.0.3", "e") == Verdict(True)
+    assert (door.count, door.refused, door.evicted) == (3, 2, 0)
+
+
+def test_a_full_door_evicts_the_oldest_pending_connection() -> None:
+    door: Admission[str] = Admission("test", total=3, per_address=3)
+    for name in ("a", "b", "c"):
+        assert door.admit("10.0.0.1", name).admitted
+    door.proven("a")
+    assert door.admit("10.0.0.2", "d") == Verdict(True, "b")  # a proved itself: b is oldest
+    assert door.admit("10.0.0.2", "e") == Verdict(True, "c")
+    door.proven("d")
+    door.proven("e")
+    assert door.admit("10.0.0.3", "f") == Verdict(False)  # all proven: refused
+    assert (door.count, door.pending_count, door.refused, door.evicted) == (3, 0, 1, 2)
+    door.release("b")  # the evicted one's shell closes it: nothing more to release
+    assert door.count == 3
+    door.release("a")
+    assert door.admit("10.0.0.1", "g").admitted  # 10.0.0.1 holds g only now
+
+
+def test_a_connection_waiting_again_goes_to_the_back_of_the_line() -> None:
+    door: Admission[str] = Admission("test", total=2, per_address=2)
+    door.admit("10.0.0.1", "a")
+    door.admit("10.0.0.1", "b")
+    door.proven("a")
+    door.waiting("a")  # a keep-alive connection, answered: waits for its next request
+    door.waiting("gone")  # not held: ignored
+    assert door.admit("10.0.0.2", "c") == Verdict(True, "b")
+    assert door.admit("10.0.0.2", "d") == Verdict(True, "a")
+
+
+def test_eviction_frees_the_evicted_address_and_the_per_address_cap_still_holds() -> None:
+    door: Admission[str] = Admission("test", total=2, per_address=1)
+    door.admit("10.0.0.1", "a")
+    door.admit("10.0.0.2", "b")
+    assert door.admit("10.0.0.2", "c") == Verdict(False)  # its own cap: no eviction
+    assert door.admit("10.0.0.3", "c") == Verdict(True, "a")
+    assert door.admit("10.0.0.1", "d") == Verdict(True, "b")  # a's slot was freed
+    assert (door.refused, door.evicted) == (1, 2)
+
+
+def test_evictions_are_logged_rate_limited(caplog: pytest.LogCaptureFixture) -> None:
+    door: Admission[str] = Admission(
+        "T-Library", total=1, per_address=10, proof="registered (RequestRegisterClient)"
+    )
+    door.admit("10.0.0.1", "first")
+    with caplog.at_level(logging.WARNING, logger="ctiserver.doors.admission"):
+        for n in range(50):
+            assert door.admit("10.0.0.2", f"c{n}").evicted is not None
+    assert door.evicted == 50
+    assert [r.getMessage() for r in caplog.records] == [
+        "T-Library listener is full (max-connections = 1): closed the oldest connection "
+        "that had not registered (RequestRegisterClient), from 10.0.0.1, to admit one from "
+        "10.0.0.2"
+    ]
+    assert door.eviction == (
+        "the T-Library listener is full and this connection had not registered "
+        "(RequestRegisterClient)"
+    )
 
 
 @pytest.mark.parametrize(

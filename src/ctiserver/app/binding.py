@@ -26,7 +26,7 @@ from typing import Final, TypeVar
 from aiohttp import web
 
 from ctiserver.doors.address import Address
-from ctiserver.doors.admission import Admission
+from ctiserver.doors.admission import Admission, Evictable
 from ctiserver.doors.tls import ListenerTls
 from ctiserver.errors import StartupError
 from ctiserver.http.door import HttpDoor
@@ -84,10 +84,11 @@ class HttpListener:
 
     def __init__(self, name: str, settings: HttpSettings) -> None:
         self.tls = settings.tls.context() if settings.tls is not None else None
-        admission = Admission(
+        admission: Admission[Evictable] = Admission(
             name,
             total=settings.max_connections,
             per_address=settings.max_connections_per_address,
+            proof="sent a whole request",
             interval=settings.log_repeat_interval,
         )
         self.door = HttpDoor(admission, request_timeout=settings.request_timeout)

@@ -1,6 +1,7 @@
 """The metrics that a running server's parts hold as plain numbers or states, turned into
 Prometheus metric families each time /metrics is scraped (docs/http.md lists them):
-calls by state, the link to the switch, the ISCC links, the orchestration server, the
+calls by state, the connections at each listener's door, the link to the switch, the
+ISCC links, the orchestration server, the
 client buffers, the event export, and the dashboard's figures (agents by state, each
 queue's waiting calls and answers).
 
@@ -11,9 +12,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from ctiserver.doors.admission import Admission
 from ctiserver.ha.member import Member, Role
 from ctiserver.http.dashboard import Dashboard
 from ctiserver.http.metrics import ServerMetrics
@@ -33,8 +36,10 @@ def register(
     dashboard: Dashboard | None = None,
     member: Member | None = None,
     export: EventExport | None = None,
+    doors: Callable[[], Iterable[Admission[Any]]] = tuple,
 ) -> None:
-    """Register every scrape-time metric of a server made of these parts."""
+    """Register every scrape-time metric of a server made of these parts (*doors*: the
+    admissions of its listeners, as they are at the scrape)."""
     metrics.gauge("ctiserver_clients", "connected clients", lambda: runtime.client_count)
     metrics.gauge(
         "ctiserver_client_buffers_bytes",
@@ -62,6 +67,7 @@ def register(
         lambda: runtime.tracer.followers,
     )
     metrics.collect(lambda: _calls(runtime))
+    metrics.collect(lambda: _doors(doors()))
     metrics.collect(lambda: _link(runtime))
     metrics.collect(lambda: _iscc(runtime))
     metrics.collect(lambda: _orchestration(orchestration()))
@@ -87,6 +93,30 @@ def _calls(runtime: Runtime) -> Iterable[Metric]:
     for state in CALL_STATES:
         by_state.add_metric([state], states.get(state, 0))
     yield by_state
+
+
+def _doors(admissions: Iterable[Admission[Any]]) -> Iterable[Metric]:
+    """Each listener's connections: held, refused, and evicted to make room."""
+    held = GaugeMetricFamily(
+        "ctiserver_connections", "connections held, by listener", labels=["listener"]
+    )
+    refused = CounterMetricFamily(
+        "ctiserver_connections_refused",
+        "connections refused at the door (max-connections with every connection proven, "
+        "or max-connections-per-address), by listener",
+        labels=["listener"],
+    )
+    evicted = CounterMetricFamily(
+        "ctiserver_connections_evicted",
+        "connections closed to make room at a full door: the oldest that had not proved "
+        "itself (registered, sent a whole request, authenticated), by listener",
+        labels=["listener"],
+    )
+    for admission in admissions:
+        held.add_metric([admission.listener], admission.count)
+        refused.add_metric([admission.listener], admission.refused)
+        evicted.add_metric([admission.listener], admission.evicted)
+    yield from (held, refused, evicted)
 
 
 def _link(runtime: Runtime) -> Iterable[Metric]:

@@ -21,7 +21,7 @@ from ctiserver.iscc.peering import PeeringTls
 from ctiserver.orchestration.settings import Endpoint
 from ctiserver.security.authentication import Directory
 from ctiserver.server.buffers import BufferBudget
-from ctiserver.server.limits import ClientLimits
+from ctiserver.server.limits import REGISTERED, ClientLimits
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +120,7 @@ def client_limits(config: Config, budget: BufferBudget, listener: str) -> Client
             listener,
             total=server.max_connections,
             per_address=server.max_connections_per_address,
+            proof=REGISTERED,
             interval=server.log_repeat_interval,
         ),
         budget=budget,

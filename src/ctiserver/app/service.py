@@ -41,6 +41,7 @@ from ctiserver.app.parts import core_settings
 from ctiserver.app.reload import adopt, compare, key_name
 from ctiserver.app.validation import validate
 from ctiserver.clock import Clock, SystemClock
+from ctiserver.doors.admission import Admission
 from ctiserver.errors import ConfigError
 from ctiserver.ha.member import Member
 from ctiserver.http.app import build_app
@@ -119,6 +120,7 @@ class Service:
             self.dashboard,
             self.member,
             self.export,
+            self._doors,
         )
 
     # --- the core, and the pair (Switchboard) ------------------------------------------------
@@ -322,6 +324,15 @@ class Service:
         self._announced.append(
             f"listening client={self.client_address[0]}:{self.client_address[1]}"
         )
+
+    def _doors(self) -> list[Admission[Any]]:
+        """The admissions of the listeners started (for ctiserver_connections_*)."""
+        doors: list[Admission[Any]] = [self.client_limits.admission]
+        if self.http_door is not None:
+            doors.append(self.http_door.admission)
+        if self.runtime.peering is not None and self.iscc_address is not None:
+            doors.append(self.runtime.peering.admission)
+        return doors
 
     def _dashboard(self) -> Dashboard | None:
         """The supervision view and its pages: with HTTP only, where pages can see it."""

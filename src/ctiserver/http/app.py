@@ -51,7 +51,7 @@ def build_app(
     phone: Act | None = None,
 ) -> web.Application:
     async def tlib(request: web.Request) -> web.StreamResponse:
-        return await serve_websocket(request, runtime, limits)
+        return await serve_websocket(request, runtime, limits, guard.door)
 
     async def healthz(request: web.Request) -> web.Response:
         link = runtime.link is not None and runtime.link.up

@@ -1,4 +1,5 @@
-"""The HTTP listener's door: connection caps and the deadline for a whole request.
+"""The HTTP listener's door: connection caps, the deadline for a whole request, and
+which connection gives way when the listener is full.
 
 aiohttp's request handler is wrapped by a small protocol that asks the door's
 Admission on each connection and arms a deadline: a connection must present a complete
@@ -7,6 +8,13 @@ answer (so a keep-alive connection that stays idle is closed too).  The guard
 middleware disarms the deadline when a request arrives and arms it again when the
 answer is sent; a WebSocket, once upgraded, is left alone.  Half-open requests
 (slowloris) therefore hold a connection for one timeout at most.
+
+While its deadline is armed, a connection is *pending* at the Admission: when the
+listener is full, a newcomer evicts the connection that has waited longest for a
+request instead of being refused.  One serving a request, or upgraded to a WebSocket,
+is proven; a T-Library WebSocket (/tlib) stays pending until its client registers.  An
+evicted connection that had sent part of a request is answered 503 with the reason; an
+idle one is closed, as any server may close an idle keep-alive connection.
 """
 
 from __future__ import annotations
@@ -18,14 +26,14 @@ from typing import Any, cast
 
 from aiohttp import web
 
-from ctiserver.doors.admission import Admission, remote_host
+from ctiserver.doors.admission import Admission, Evictable, remote_host
 from ctiserver.doors.lograte import RateLimitedLog
 
 log = logging.getLogger(__name__)
 
 
 class HttpDoor:
-    def __init__(self, admission: Admission, *, request_timeout: float = 10.0) -> None:
+    def __init__(self, admission: Admission[Evictable], *, request_timeout: float = 10.0) -> None:
         self.admission = admission
         self.request_timeout = request_timeout
         self.timed_out = 0
@@ -49,14 +57,31 @@ class HttpDoor:
         )
 
     def request_started(self, transport: asyncio.BaseTransport | None) -> None:
-        guard = self._guards.get(transport) if transport is not None else None
+        guard = self._guard(transport)
         if guard is not None:
             guard.disarm()
+            self.admission.proven(guard)
 
     def request_finished(self, transport: asyncio.BaseTransport | None) -> None:
-        guard = self._guards.get(transport) if transport is not None else None
+        guard = self._guard(transport)
         if guard is not None:
             guard.arm()
+            self.admission.waiting(guard)
+
+    def awaiting_registration(self, transport: asyncio.BaseTransport | None) -> None:
+        """A T-Library WebSocket: pending until its client registers (no deadline of
+        the door's: the registration deadline applies)."""
+        guard = self._guard(transport)
+        if guard is not None:
+            self.admission.waiting(guard)
+
+    def registered(self, transport: asyncio.BaseTransport | None) -> None:
+        guard = self._guard(transport)
+        if guard is not None:
+            self.admission.proven(guard)
+
+    def _guard(self, transport: asyncio.BaseTransport | None) -> _Guarded | None:
+        return self._guards.get(transport) if transport is not None else None
 
     def _expired(self, address: str) -> None:
         self.timed_out += 1
@@ -78,10 +103,15 @@ class _Guarded(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._address = "?"
+        self._heard = False  # bytes of a request since the last answer
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._address = remote_host(transport.get_extra_info("peername"))
-        if not self._door.admission.admit(self._address):
+        admission = self._door.admission
+        verdict = admission.admit(self._address, self)
+        if verdict.evicted is not None:
+            verdict.evicted.evict(admission.eviction)
+        if not verdict.admitted:
             cast(asyncio.Transport, transport).abort()
             return
         self._transport = cast(asyncio.Transport, transport)
@@ -94,11 +124,12 @@ class _Guarded(asyncio.Protocol):
             return
         self.disarm()
         self._door._guards.pop(self._transport, None)
-        self._door.admission.release(self._address)
+        self._door.admission.release(self)
         self._transport = None
         self._inner.connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        self._heard = True
         self._inner.data_received(data)
 
     def eof_received(self) -> bool | None:
@@ -112,6 +143,7 @@ class _Guarded(asyncio.Protocol):
 
     def arm(self) -> None:
         self.disarm()
+        self._heard = False
         loop = asyncio.get_running_loop()
         self._timer = loop.call_later(self._door.request_timeout, self._expire)
 
@@ -120,8 +152,27 @@ class _Guarded(asyncio.Protocol):
             self._timer.cancel()
             self._timer = None
 
+    def evict(self, reason: str) -> None:
+        """Make room at a full door: a request begun gets 503 and the reason."""
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return
+        if self._heard and self._timer is not None:
+            transport.write(_unavailable(reason))
+        self.disarm()
+        transport.close()
+
     def _expire(self) -> None:
         self._timer = None
         if self._transport is not None:
             self._door._expired(self._address)
             self._transport.close()
+
+
+def _unavailable(reason: str) -> bytes:
+    body = f"503 Service Unavailable: {reason}; send the whole request at once\n".encode()
+    head = (
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    )
+    return head.encode() + body

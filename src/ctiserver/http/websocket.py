@@ -5,7 +5,9 @@ registration deadline, a fair share of requests per loop turn, the per-client bo
 unsent data and the shared bound on all buffers.  Outgoing frames wait in a queue
 drained by a writer task; close() lets the queue drain first (an EventError before a
 refusal's close arrives), a drop does not.  Which browsers may open it is the HTTP
-guard's job (http.guard: the Origin allow-list).
+guard's job (http.guard: the Origin allow-list).  Until its client registers, its
+connection is pending at the HTTP door (http.door): the first to give way when the
+listener is full.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+from collections.abc import Callable
 
 from aiohttp import WSMsgType, web
 
+from ctiserver.http.door import HttpDoor
 from ctiserver.ids import ClientId
 from ctiserver.server.limits import ClientLimits
 from ctiserver.server.runtime import Runtime
@@ -32,9 +36,16 @@ HARD_FRAME_LIMIT = 4 * MAX_LINE
 
 class WebSocketPeer:
     def __init__(
-        self, ws: web.WebSocketResponse, name: str, address: str, *, limits: ClientLimits
+        self,
+        ws: web.WebSocketResponse,
+        name: str,
+        address: str,
+        *,
+        limits: ClientLimits,
+        registered: Callable[[], None],
     ) -> None:
         self.name = name
+        self.on_registered = registered
         self.address = address
         self._ws = ws
         self._limits = limits
@@ -96,12 +107,20 @@ class WebSocketPeer:
 
 
 async def serve_websocket(
-    request: web.Request, runtime: Runtime, limits: ClientLimits
+    request: web.Request, runtime: Runtime, limits: ClientLimits, door: HttpDoor
 ) -> web.StreamResponse:
     ws = web.WebSocketResponse(max_msg_size=HARD_FRAME_LIMIT, heartbeat=30.0)
     await ws.prepare(request)
     address = request.remote or "?"
-    peer = WebSocketPeer(ws, f"ws:{address}", address, limits=limits)
+    transport = request.transport
+    door.awaiting_registration(transport)
+    peer = WebSocketPeer(
+        ws,
+        f"ws:{address}",
+        address,
+        limits=limits,
+        registered=lambda: door.registered(transport),
+    )
     client = runtime.attach(peer)
     writer = asyncio.create_task(peer.run_writer(), name=f"ws-writer-{client}")
     deadline = limits.registration_deadline(lambda: runtime.registered(client), peer.close, address)

@@ -14,7 +14,8 @@ displaces the connection already up with that peer.  Without a secret or certifi
 nothing is proven, so a second connection claiming a site that is connected is refused
 until the first is gone (a peer that restarts reconnects once its old connection
 closes, or once supervision drops it).  The listener caps its connections, in all and
-per address.
+per address; when it is full, a newcomer evicts the oldest connection still in its
+greeting (no hello and proof yet) rather than being refused (doors.admission).
 ADDP-style supervision: with nothing received for `addp-timeout` seconds a side sends
 Poll, and a connection silent for twice that is dropped.  Messages go to the hooks;
 `send()` writes to a peer when it is connected.
@@ -199,10 +200,11 @@ class Peering:
         self._connections: dict[str, PeerConnection] = {}
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self.admission = Admission(
+        self.admission: Admission[asyncio.StreamWriter] = Admission(
             "ISCC",
             total=settings.max_connections,
             per_address=settings.max_connections_per_address,
+            proof="said hello and authenticated",
         )
 
     @property
@@ -273,7 +275,11 @@ class Peering:
 
     async def _accepted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         address = remote_host(writer.get_extra_info("peername"))
-        if not self.admission.admit(address):
+        verdict = self.admission.admit(address, writer)
+        if verdict.evicted is not None:
+            log.debug("ISCC: %s", self.admission.eviction)
+            verdict.evicted.transport.abort()  # in its greeting: it has said nothing yet
+        if not verdict.admitted:
             writer.transport.abort()
             return
         task = asyncio.current_task()
@@ -282,7 +288,7 @@ class Peering:
         try:
             await self._serve(reader, writer, expected=None)
         finally:
-            self.admission.release(address)
+            self.admission.release(writer)
             if task is not None:
                 self._tasks.discard(task)
 
@@ -299,6 +305,7 @@ class Peering:
         ):
             writer.close()
             return
+        self.admission.proven(writer)  # (a connection dialed is not the door's)
         location = greeting.location
         previous = self._connections.get(location)
         if previous is not None and not self._proven(location, dialed=expected is not None):

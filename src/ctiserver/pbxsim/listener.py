@@ -142,7 +142,7 @@ class PbxListener:
         max_links_per_address: int = 8,
     ) -> None:
         self.tls = tls
-        self.admission = Admission(
+        self.admission: Admission[asyncio.StreamWriter] = Admission(
             "pbxsim CSTA", total=max_links, per_address=max_links_per_address
         )
         self.switch = switch
@@ -265,10 +265,10 @@ class PbxListener:
             writer.close()
             return
         address = remote_host(writer.get_extra_info("peername"))
-        if not self.admission.admit(address):
+        if not self.admission.admit(address, writer, pending=False).admitted:
             writer.transport.abort()
             return
-        task.add_done_callback(lambda _task: self.admission.release(address))
+        task.add_done_callback(lambda _task: self.admission.release(writer))
         self._tasks.add(task)
         association, outcome = self.switch.connect(now=self._now())
         session = CstaSession(Role.SWITCHING_FUNCTION, edition=self.switch.config.edition)

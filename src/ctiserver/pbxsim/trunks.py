@@ -96,7 +96,7 @@ class TrunkLinks:
         self._handlers: set[asyncio.Task[None]] = set()
         self._changed = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None  # kept: asking costs a syscall
-        self.admission = Admission(
+        self.admission: Admission[asyncio.StreamWriter] = Admission(
             "pbxsim trunk", total=MAX_TRUNK_LINKS, per_address=MAX_TRUNK_LINKS // 2
         )
 
@@ -196,14 +196,14 @@ class TrunkLinks:
             writer.close()
             return
         address = remote_host(writer.get_extra_info("peername"))
-        if not self.admission.admit(address):
+        if not self.admission.admit(address, writer, pending=False).admitted:
             writer.transport.abort()
             return
         self._handlers.add(task)
         try:
             await self._serve_link(reader, writer, None)
         finally:
-            self.admission.release(address)
+            self.admission.release(writer)
             self._handlers.discard(task)
 
     # --- one link -------------------------------------------------------------------------

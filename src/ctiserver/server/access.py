@@ -63,6 +63,9 @@ class AccessHooks(Protocol):
     def resume(self, client: ClientId) -> None:
         """The client may send requests again (it was at its in-flight limit)."""
 
+    def client_registered(self, client: ClientId) -> None:
+        """The client registered: it no longer gives way at a full door."""
+
 
 @dataclass(slots=True)
 class Session:
@@ -165,8 +168,9 @@ class Access:
             )
             self._hooks.refuse(client, message, refusal)
             return
-        if message["Request"] == "RequestRegisterClient":
+        if message["Request"] == "RequestRegisterClient" and not session.registered:
             session.registered = True
+            self._hooks.client_registered(client)
         self._hooks.admit(client, message)
 
     def _refusal(self, session: Session, message: TMessage) -> Refusal | None:

@@ -3,7 +3,8 @@ admission, the bound on all client buffers, and each connection's limits.
 
 Also the registration deadline: a connection that has not registered (a successful,
 authenticated RequestRegisterClient) within `register-timeout` seconds is closed, so
-idle connections cannot pile up.
+idle connections cannot pile up; and until it registers, it is the first to give way
+when the listener is full (doors.admission).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ctiserver.doors.admission import Admission
+from ctiserver.doors.admission import Admission, Evictable
 from ctiserver.doors.lograte import RateLimitedLog
 from ctiserver.server.buffers import BufferBudget
 
@@ -24,12 +25,14 @@ DEFAULT_MAX_BUFFER = 16 << 20
 DEFAULT_BUFFERS = 256 << 20
 DEFAULT_REGISTER_TIMEOUT = 10.0
 DEFAULT_REQUESTS_PER_TURN = 4
+REGISTERED = "registered (RequestRegisterClient)"  # a connection's proof at the door
 
 
 @dataclass(slots=True)
 class ClientLimits:
     """Args:
-    admission: the listener's connection caps.
+    admission: the listener's connection caps; a connection is pending there until it
+        registers.
     budget: shared by every client listener of the server.
     max_buffer: unsent bytes after which one client is disconnected.
     register_timeout: seconds a connection has to register.
@@ -38,7 +41,7 @@ class ClientLimits:
     ssl: the listener's TLS context, if any.
     """
 
-    admission: Admission
+    admission: Admission[Evictable]
     budget: BufferBudget = field(default_factory=lambda: BufferBudget(DEFAULT_BUFFERS))
     max_buffer: int = DEFAULT_MAX_BUFFER
     register_timeout: float = DEFAULT_REGISTER_TIMEOUT
@@ -67,4 +70,4 @@ class ClientLimits:
 
 def default_limits(listener: str = "client") -> ClientLimits:
     """Limits for a listener built without a configuration (tests, embedding)."""
-    return ClientLimits(Admission(listener, total=1000, per_address=100))
+    return ClientLimits(Admission(listener, total=1000, per_address=100, proof=REGISTERED))

@@ -82,6 +82,9 @@ class ClientPeer(Protocol):
     def ready(self) -> None:
         """Take requests again: the client is no longer at its in-flight limit."""
 
+    def on_registered(self) -> None:
+        """The client registered: it has proved itself at its listener's door."""
+
 
 class Gate(Protocol):
     """Holds events until what caused them is durable, then calls Runtime.release."""
@@ -162,16 +165,23 @@ class Runtime:
         self.access.opened(client, peer.address)
         self._names[client] = f"{client} {peer.name}"
         self.core.client_connected(client)
-        log.info("client %s connected as %s", peer.name, client)
+        # DEBUG until it registers: a flood of connections must not flood the log
+        log.debug("client %s connected as %s", peer.name, client)
         return client
 
     def detach(self, client: ClientId) -> None:
         peer = self._peers.pop(client, None)
         if peer is not None:
+            registered = self.access.registered(client)
             self.access.closed(client)
             with about(client=self._names.get(client)):
                 self.perform(self.core.client_disconnected(client, self.clock.now()))
-                log.info("client %s (%s) disconnected", client, peer.name)
+                log.log(
+                    logging.INFO if registered else logging.DEBUG,
+                    "client %s (%s) disconnected",
+                    client,
+                    peer.name,
+                )
         self._names.pop(client, None)
         for asked in [key for key in self._asked if key[0] == client]:
             del self._asked[asked]
@@ -262,6 +272,12 @@ class Runtime:
         peer = self._peers.get(client)
         if peer is not None:
             peer.ready()
+
+    def client_registered(self, client: ClientId) -> None:
+        peer = self._peers.get(client)
+        if peer is not None:
+            log.info("client %s registered", self._names.get(client, client))
+            peer.on_registered()
 
     # --- the link (LinkHooks) ------------------------------------------------------------
 

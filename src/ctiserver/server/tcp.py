@@ -3,7 +3,8 @@
 The protocol is feed, drain, dispatch: bytes go into a TlibConnection, each whole
 request goes to the runtime.  Events to the client are queued and written once per loop
 iteration.  The door's limits (server.limits) apply:
-- a connection beyond the listener's caps is closed at once;
+- a connection beyond the listener's caps is closed at once, unless the listener is
+  full of connections that have not registered: then the oldest of those is closed;
 - one that does not register within `register-timeout` is closed;
 - at most `requests-per-turn` requests are taken from one connection per loop turn:
   the rest wait in its buffer, reading paused, and are taken on the next turns, so a
@@ -53,7 +54,11 @@ class TlibTcpProtocol(asyncio.Protocol):
         peer = transport.get_extra_info("peername")
         self.address = remote_host(peer)
         self.name = f"tcp:{peer[0]}:{peer[1]}" if peer else "tcp:?"
-        if not self._limits.admission.admit(self.address):
+        admission = self._limits.admission
+        verdict = admission.admit(self.address, self)
+        if verdict.evicted is not None:
+            verdict.evicted.evict(admission.eviction)
+        if not verdict.admitted:
             cast(asyncio.Transport, transport).abort()
             return
         self._transport = cast(asyncio.Transport, transport)
@@ -74,7 +79,7 @@ class TlibTcpProtocol(asyncio.Protocol):
             self._runtime.detach(self._client)
             self._client = None
         if self._transport is not None:
-            self._limits.admission.release(self.address)
+            self._limits.admission.release(self)
             self._limits.budget.release(self)
         self._transport = None
 
@@ -110,6 +115,9 @@ class TlibTcpProtocol(asyncio.Protocol):
             self._waiting = False
             self._loop.call_soon(self._take)
 
+    def on_registered(self) -> None:
+        self._limits.admission.proven(self)
+
     def _set_paused(self, paused: bool) -> None:
         transport = self._transport
         if paused == self._paused or transport is None or transport.is_closing():
@@ -137,6 +145,13 @@ class TlibTcpProtocol(asyncio.Protocol):
             self._flush()
             if self._transport is not None:
                 self._transport.close()
+
+    def evict(self, reason: str) -> None:
+        """Close at once, making room at a full door (the door's log says so, rate
+        limited): a client that has not registered has nothing queued to lose."""
+        if self._transport is not None:
+            log.debug("evicting client %s: %s", self.name, reason)
+            self._transport.abort()
 
     def drop(self, reason: str) -> None:
         if self._transport is not None:
