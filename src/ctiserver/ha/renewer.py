@@ -121,6 +121,8 @@ class LeaseRenewer:
             if self._stopping.is_set():
                 return
             sent = time.monotonic()
+            if sent >= lease.deadline():
+                return  # the lease is lost: the server's loop fences when it runs
             if sent - self._beat > STUCK * lease.ttl:
                 continue  # the server's loop is stuck: let the lease run out
             try:
