@@ -108,6 +108,17 @@ class Member:
         async with self._role_changed:
             await self._role_changed.wait_for(lambda: self.role is role)
 
+    async def primary_after(self, term: float) -> None:
+        """Until this member is the primary of a term after *term* (a lease revision)."""
+        async with self._role_changed:
+            await self._role_changed.wait_for(
+                lambda: (
+                    self.role is Role.PRIMARY
+                    and self._lease is not None
+                    and self._lease.revision > term
+                )
+            )
+
     def figures(self) -> dict[str, float]:
         """What /healthz and /metrics say of the member."""
         writer, follower = self.writer, self.follower
