@@ -33,6 +33,7 @@ from ctiserver.model.changes import (
     NetworkReached,
     PartyAdded,
     PartyChange,
+    PartyChanged,
     PartyDeleted,
     PartyDialed,
     PartyEstablished,
@@ -169,6 +170,8 @@ def on_originated(state: State, dn: DeviceId, event: OriginatedEvent) -> None:
     new = learn_network(new, event.private_data)
     if event.cause is EventCause.CONSULTATION:
         new = consulting(state, new, device)
+    elif event.cause is EventCause.MAKE_PREDICTIVE_CALL and not new.predictive:
+        new = replace(new, predictive_to=event.called_device or new.called)
     call = commit(state, call, new if new is call else typed(state, new))
     before = state.party(device, call.conn_id)
     party = touch(state, call, device, dn, PartyState.DIALING, DNRole.ORIGINATION)
@@ -211,8 +214,7 @@ def on_delivered(state: State, dn: DeviceId, event: DeliveredEvent) -> None:
     if event.cause is EventCause.CONSULTATION:
         call = commit(state, call, consulting(state, call, event.calling_device))
     before = state.party(device, call.conn_id)
-    role = DNRole.OBSERVER if device in call.observers else DNRole.DESTINATION
-    party = touch(state, call, device, dn, PartyState.RINGING, role)
+    party = touch(state, call, device, dn, PartyState.RINGING, _role(state, call, device, event))
     if event.cause in JOINING:
         party = party.changed(added_by=event.calling_device)
     if device != dn:
@@ -223,6 +225,27 @@ def on_delivered(state: State, dn: DeviceId, event: DeliveredEvent) -> None:
         state.emit(_observing(state, call, party, PartyRang))
         return
     state.emit(_rang(state, call, party, event))
+
+
+def _role(state: State, call: Call, device: DeviceId, event: DeliveredEvent) -> DNRole:
+    """The role of a DN offered the call: Destination, but a supervisor's is Observer, and
+    in a predictive call the calling side's is Origination: the DN that asked and the
+    DN its queue or routing point gives the call to (the Events and Models Reference,
+    Predictive Dialing)."""
+    if device in call.observers:
+        return DNRole.OBSERVER
+    if (
+        call.predictive
+        and device != call.predictive_to
+        and _from_calling_side(state, call, device, event)
+    ):
+        return DNRole.ORIGINATION
+    return DNRole.DESTINATION
+
+
+def _from_calling_side(state: State, call: Call, device: DeviceId, event: DeliveredEvent) -> bool:
+    via = event.last_redirection_device
+    return device == call.calling or state.kind(via) in (DnKind.ACD_QUEUE, DnKind.ROUTING_POINT)
 
 
 def _observing(
@@ -319,6 +342,8 @@ def on_established(state: State, dn: DeviceId, event: EstablishedEvent) -> None:
     ):
         own = own.changed(state=PartyState.ESTABLISHED, other_dn=answering)
         state.emit(PartyEstablished(call=call, party=own))
+    elif call.predictive and _handed_to(state, call, own, party):
+        state.emit(_agent_took(state, call, own, party))
 
 
 def _predictive_answered(own: Party, event: EstablishedEvent) -> bool:
@@ -326,6 +351,32 @@ def _predictive_answered(own: Party, event: EstablishedEvent) -> bool:
     (*own*, talking already) had: no second EventEstablished for that party."""
     predictive = event.cause is EventCause.MAKE_PREDICTIVE_CALL
     return predictive and own.state is PartyState.ESTABLISHED
+
+
+def _handed_to(state: State, call: Call, own: Party, answering: Party) -> bool:
+    """The called party of a predictive call (*own*, talking with the queue or routing
+    point that had the call) is now talking with the DN the call was given to."""
+    waiting_at = own.other_dn
+    return (
+        own.dn == call.predictive_to
+        and own.state is PartyState.ESTABLISHED
+        and answering.role is DNRole.ORIGINATION
+        and waiting_at is not None
+        and waiting_at != answering.dn
+        and state.kind(waiting_at) in (DnKind.ACD_QUEUE, DnKind.ROUTING_POINT)
+    )
+
+
+def _agent_took(state: State, call: Call, own: Party, answering: Party) -> PartyChanged:
+    """EventPartyChanged for the called party of a predictive call: OtherDN the DN that
+    answered it (an agent), ThirdPartyDN the queue or routing point that gave it."""
+    return PartyChanged(
+        call=call,
+        party=own.changed(other_dn=answering.dn),
+        other_role=DNRole.ORIGINATION,
+        third_party_dn=own.other_dn,
+        third_party_role=DNRole.ORIGINATION,
+    )
 
 
 def _observed(call: Call, own: Party, observer: Party) -> PartyAdded:

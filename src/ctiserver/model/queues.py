@@ -78,7 +78,12 @@ def on_diverted(state: State, dn: DeviceId, event: DivertedEvent) -> None:
     gone: PartyChange
     match state.kind(dn) if diverting == dn else None:
         case DnKind.ACD_QUEUE:
-            gone = CallDiverted(call=call, party=party, third_party_dn=event.new_destination)
+            gone = CallDiverted(
+                call=call,
+                party=party,
+                third_party_dn=event.new_destination,
+                third_party_role=DNRole.ORIGINATION if call.predictive else None,
+            )
         case DnKind.EXTENSION:
             forwarded = event.cause in FORWARDED
             call_state = CallState.FORWARDED if forwarded else CallState.REDIRECTED
@@ -138,7 +143,9 @@ def _route_used(state: State, message: CstaRouteUsed) -> None:
             call=call,
             party=found[1],
             third_party_dn=message.route_used,
-            third_party_role=DNRole.DESTINATION,
+            # a predictive call's route target is on its calling side, as the agent of
+            # an ACD queue is (EventDiverted)
+            third_party_role=DNRole.ORIGINATION if call.predictive else DNRole.DESTINATION,
         )
     )
 

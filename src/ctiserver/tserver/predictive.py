@@ -7,7 +7,10 @@ The requester hears EventDialing at ThisDN (or EventDestinationBusy when OtherDN
 be reached at once).  What follows, for every party, comes from the switch's events:
 EventEstablished at ThisDN when OtherDN answers, then EventRinging, EventQueued or
 EventRouteRequest as the call is offered there; EventDestinationBusy and EventReleased
-(CallState Busy, NoAnswer, …) when the switch gives up.
+(CallState Busy, NoAnswer, …) when the switch gives up.  The roles (OtherDN the
+Destination, ThisDN and the agent its queue or routing point gives the call to the
+Origination) and the called party's EventPartyChanged when that agent answers are the
+model's (model.connections, Call.predictive_to).
 """
 
 from __future__ import annotations
