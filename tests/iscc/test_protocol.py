@@ -85,7 +85,24 @@ def padded(line: bytes, length: int) -> bytes:
 def test_every_message_class_is_in_the_catalogue() -> None:
     declared = {cls for cls in vars(protocol).values() if _is_message_class(cls)}
     assert set(MESSAGES.values()) == declared
-    assert len(declared) == 17  # Hello and Proof, Poll and PollReply, 13 of the service
+    assert len(declared) == 18  # Hello and Proof, Poll and PollReply, 14 of the service
+
+
+def test_a_reserve_agent_is_a_reserve_with_the_agent_and_a_type_of_its_own() -> None:
+    reserve = Reserve(xid="SiteA:3", xroute="route", dn="7101", user_data={"k": "v"})
+    wanted = protocol.ReserveAgent.of(reserve, agent_id="2001", place="P1")
+    line = protocol.encode(wanted)
+    assert orjson.loads(line) == {
+        "type": "reserve-agent",
+        "xid": "SiteA:3",
+        "xroute": "route",
+        "dn": "7101",
+        "user_data": {"k": "v"},
+        "agent_id": "2001",
+        "place": "P1",
+    }
+    assert protocol.decode(line) == wanted
+    assert protocol.decode(protocol.encode(reserve)) == reserve  # a plain Reserve stays one
 
 
 def _is_message_class(value: object) -> bool:

@@ -12,6 +12,9 @@ keeps the connection alive ADDP-style:
     Poll/PollReply        the keep-alive; no traffic within the peer's timeout: drop
     Reserve      origin -> destination: reserve an access resource for transaction xid,
                  with its type, the destination DN, the call's UserData and token
+    ReserveAgent origin -> destination: a Reserve that also reserves the agent the call is
+                 for (RequestReserveAgentAndGetAccessNumber), named by its DN, its AgentID
+                 or both; the agent stays reserved as long as the access resource
     Reserved     destination -> origin: the resource (the origin prefixes its access
                  code to make the access number), and a token when the type uses one
     Refused      destination -> origin: no resource, with an ISCC error code
@@ -111,6 +114,22 @@ class Reserve(PeerMessage):
     first_location: str = ""
     first_conn_id: str = ""
     first_dn: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReserveAgent(Reserve):
+    """A Reserve whose transaction also holds the agent at `dn` (or logged in as
+    `agent_id`) reserved, until its call arrives, it is cancelled or its time is over."""
+
+    TYPE: ClassVar[str] = "reserve-agent"
+    agent_id: str = ""
+    place: str = ""
+
+    @classmethod
+    def of(cls, reserve: Reserve, *, agent_id: str, place: str) -> ReserveAgent:
+        """*reserve*, with the agent to hold reserved."""
+        given = {spec.name: getattr(reserve, spec.name) for spec in dataclasses.fields(reserve)}
+        return cls(**given, agent_id=agent_id, place=place)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -222,7 +241,7 @@ class PartyEvent(PeerMessage):
 MESSAGES: dict[str, type[PeerMessage]] = {
     cls.TYPE: cls
     for cls in (
-        Hello, Proof, Poll, PollReply, Reserve, Reserved, Refused, Cancel, Cancelled,
+        Hello, Proof, Poll, PollReply, Reserve, ReserveAgent, Reserved, Refused, Cancel, Cancelled,
         CallIdentified, Started, Matched, Failed, Relinked, DataChanged, Unlinked, PartyEvent,
     )
 }  # fmt: skip

@@ -153,6 +153,8 @@ class Purpose(enum.Enum):
     """What the origin does with the access number."""
 
     ANSWER = "answer"  # RequestGetAccessNumber: give it to the client
+    RESERVE_AGENT = "reserve-agent"  # RequestReserveAgentAndGetAccessNumber: the same, and
+    # the agent at the destination is held reserved until the transaction ends
     ROUTE = "route"  # RequestRouteCall
     MAKE_CALL = "make-call"
     CONSULT_TRANSFER = "consult-transfer"
@@ -172,6 +174,19 @@ PURPOSES: Final[Mapping[str, Purpose]] = {
 }
 # Purposes whose request acts on a call that exists (the others create one).
 ON_A_CALL: Final = frozenset({Purpose.ROUTE, Purpose.SINGLE_STEP_TRANSFER})
+# The requests that only ask for an access number, which the client dials itself.
+ANSWERS: Final[Mapping[str, Purpose]] = {
+    "RequestGetAccessNumber": Purpose.ANSWER,
+    "RequestReserveAgentAndGetAccessNumber": Purpose.RESERVE_AGENT,
+}
+ANSWERING: Final = frozenset(ANSWERS.values())
+
+
+def agent_holder(origin: str, xid: str) -> str:
+    """Who holds an agent reserved by transaction *xid* of *origin*, as the model's
+    Reservation.holder says it (marked, so that no client's ClientSessionID is taken
+    for it)."""
+    return f"iscc:{origin}:{xid}"
 
 
 def site_of(location: str) -> str:
@@ -221,6 +236,8 @@ class Outgoing:
     answered: bool = False  # the request carried out has had its first event here
     outcome: Outcome | None = None  # the destination's word, told once answered
     first: tuple[str, str, str] = ("", "", "")  # where the call's journey began, if not here
+    agent_id: str = ""  # RESERVE_AGENT: the agent to hold reserved there
+    place: str = ""
 
 
 @dataclass(slots=True, kw_only=True)
@@ -239,6 +256,7 @@ class Reservation:
     deadline: float = 0.0
     matched: ConnId | None = None
     first: tuple[str, str, str] = ("", "", "")  # where the call's journey began
+    holds_agent: bool = False  # an agent is reserved for it (agent_holder)
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,6 +65,7 @@ REQUIRED_PERMISSION: Final[Mapping[str, Permission | None]] = {
     "RequestCancelReqGetAccessNumber": R,
     # agents and supervision
     "RequestReserveAgent": R,
+    "RequestReserveAgentAndGetAccessNumber": R,
     **dict.fromkeys(
         (
             "RequestMonitorNextCall",

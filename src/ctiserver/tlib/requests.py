@@ -143,6 +143,12 @@ REQUESTS: dict[str, RequestSpec] = {
         ("ThisDN",), ("Location", "ConnID", "OtherDN", "XRouteType", "UserData")
     ),
     "RequestCancelReqGetAccessNumber": RequestSpec(("XReferenceID",), ("ThisDN", "Location")),
+    # ISCC with an agent held reserved at the destination (docs/iscc.md): the agent is
+    # OtherDN, AgentID or both there; Place is reserved with it
+    "RequestReserveAgentAndGetAccessNumber": RequestSpec(
+        ("ThisDN",),
+        ("Location", "ConnID", "OtherDN", "AgentID", "Place", "XRouteType", "UserData"),
+    ),
 }
 # Agents and supervision (docs/agents.md, docs/supervision.md).
 REQUESTS.update(
@@ -234,9 +240,6 @@ NOT_SERVED: dict[str, str] = {
     "RequestSetCallInfo": "RequestSetCallInfo changes a call's attributes at the switch; "
     "no ECMA-269 service changes a call's type, ANI or DNIS: keep the call's own data "
     "in UserData (RequestUpdateUserData)",
-    "RequestReserveAgentAndGetAccessNumber": "RequestReserveAgentAndGetAccessNumber is "
-    "not served: reserve the agent with RequestReserveAgent, then ask the access number "
-    "with RequestGetAccessNumber",
     "RequestStartCallMonitoring": f"RequestStartCallMonitoring {_CALL_MONITORING}",
     "RequestStopCallMonitoring": f"RequestStopCallMonitoring {_CALL_MONITORING}",
     "RequestSendReturnReceipt": f"RequestSendReturnReceipt {_NETWORK}",

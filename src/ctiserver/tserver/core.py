@@ -598,6 +598,12 @@ class TServerCore:
         candidate = Candidate(ctx.client, ctx.reference_id, wanted, duration, priority)
         self.features.reservations.ask(candidate, ctx.at)
 
+    def hold_agent(self, wanted: Reservation, at: Instant) -> str | None:
+        return self.features.reservations.hold(wanted, at)
+
+    def release_agent(self, holder: str, at: Instant) -> None:
+        self.features.reservations.release(holder, at)
+
     def reject_route(self, cross_ref_id: str, at: Instant) -> None:
         self.change(self._model.reject_route(cross_ref_id), at)
 

@@ -73,7 +73,13 @@ CARRY_OUT: Mapping[Purpose, Callable[..., None]] = {
     Purpose.MUTE_TRANSFER: transfers.mute_transfer,
     Purpose.SINGLE_STEP_TRANSFER: transfers.single_step_transfer,
 }
-ISCC_REQUESTS = frozenset({"RequestGetAccessNumber", "RequestCancelReqGetAccessNumber"})
+ISCC_REQUESTS = frozenset(
+    {
+        "RequestGetAccessNumber",
+        "RequestReserveAgentAndGetAccessNumber",
+        "RequestCancelReqGetAccessNumber",
+    }
+)
 # What the backup of a pair does itself; everything else is the primary's to do.
 BACKUP_SERVES = frozenset(
     {

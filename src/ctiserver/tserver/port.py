@@ -364,6 +364,13 @@ class Core(Protocol):
         """RequestReserveAgent, checked (duration 0: cancel): collect it, grant it or
         refuse it (tserver.reservations)."""
 
+    def hold_agent(self, wanted: Reservation, at: Instant) -> str | None:
+        """Reserve an agent for an ISCC transaction (RequestReserveAgentAndGetAccessNumber)
+        at once; None when done, else why it cannot be."""
+
+    def release_agent(self, holder: str, at: Instant) -> None:
+        """End what *holder* (an ISCC transaction) holds reserved."""
+
     def sites(self) -> list[Site] | None:
         """The other sites of ISCC and their servers (None: ISCC is not configured)."""
 

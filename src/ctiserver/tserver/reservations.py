@@ -18,6 +18,11 @@ The T-Server's own feature (no switch has it); its options are the Genesys
 Granted reservations are in the model (they survive a switchover, held by the client's
 ClientSessionID); requests being collected are not (a request in flight at a switchover
 gets EventError 57 like any other).
+
+An ISCC transaction of RequestReserveAgentAndGetAccessNumber holds an agent too (hold,
+release: tserver.iscc.destination), as its holder (iscc.transactions.agent_holder): it
+is decided at once, not collected, because the other site waits for its access number;
+it loses to any reservation held or being collected for the same DN, agent or place.
 """
 
 from __future__ import annotations
@@ -143,6 +148,23 @@ class ReservationDesk:
         collection.candidates.append(candidate)
         if self._options.request_collection_time <= 0:
             self.tick(at)
+
+    # --- ISCC ----------------------------------------------------------------------------
+
+    def hold(self, wanted: Reservation, at: Instant) -> str | None:
+        """Reserve *wanted* for an ISCC transaction, until `wanted.until`; or say why not."""
+        held = [r for r in self._model.reservations.values() if r.overlaps(wanted)]
+        if held:
+            return f"{_named(wanted)} is reserved already"
+        if any(c.overlaps(wanted) for c in self._collections):
+            return f"{_named(wanted)} is being reserved by another request"
+        self._host.change(self._model.reserve(wanted), at)
+        return None
+
+    def release(self, holder: str, at: Instant) -> None:
+        """End the reservations *holder* holds (its transaction ended)."""
+        for reservation in [r for r in self._model.reservations.values() if r.holder == holder]:
+            self._host.change(self._model.reserve(reservation, reserved=False), at)
 
     # --- time --------------------------------------------------------------------------
 

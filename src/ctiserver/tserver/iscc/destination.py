@@ -43,6 +43,7 @@ from ctiserver.model.states import DnKind
 from ctiserver.model.values import Call, Origin
 from ctiserver.tlib.errors import TError
 from ctiserver.tlib.vocabulary import CallType, KVList
+from ctiserver.tserver.iscc import agent_hold
 from ctiserver.tserver.iscc.refusals import Refusal
 from ctiserver.tserver.port import Core
 
@@ -93,12 +94,20 @@ class DestinationSide:
     # --- reserving ------------------------------------------------------------------------
 
     def reserve(self, origin: str, message: p.Reserve, at: Instant) -> p.PeerMessage:
-        """Take an access resource for *origin*'s transaction: Reserved or Refused."""
+        """Take an access resource for *origin*'s transaction (and for a ReserveAgent,
+        hold its agent reserved: tserver.iscc.agent_hold): Reserved or Refused."""
+        with_agent = isinstance(message, p.ReserveAgent)
         try:
             kind = self._served(message.xroute)
             self._bounded(origin)
-            target = self._target(message.dn, kind)
+            if isinstance(message, p.ReserveAgent):
+                target, agent = agent_hold.named_agent(self._core.model, message, self._location)
+            else:
+                target = self._target(message.dn, kind)
             resource = self._resource(kind, target)
+            if isinstance(message, p.ReserveAgent):
+                until = at.wall + self._settings.timeout
+                agent_hold.hold(self._core, origin, message, (target, agent.agent_id), until, at)
         except Refusal as refusal:
             return p.Refused(xid=message.xid, code=refusal.code, message=refusal.message)
         token = self._token(kind, message.digits)
@@ -115,6 +124,7 @@ class DestinationSide:
             token=token,
             deadline=at.monotonic + self._settings.timeout,
             first=(message.first_location, message.first_conn_id, message.first_dn),
+            holds_agent=with_agent,
         )
         return p.Reserved(xid=message.xid, resource=resource, token=token)
 
@@ -188,9 +198,16 @@ class DestinationSide:
             )
         return target
 
-    def cancel(self, origin: str, xid: str) -> None:
-        self._table.reservations.pop((origin, xid), None)
+    def cancel(self, origin: str, xid: str, at: Instant) -> None:
+        reservation = self._table.reservations.pop((origin, xid), None)
+        if reservation is not None:
+            self._ended(reservation, at)
         self._core.to_peer(origin, p.Cancelled(xid=xid))
+
+    def _ended(self, reservation: Reservation, at: Instant) -> None:
+        """*reservation* is over (matched, cancelled, expired, its origin gone)."""
+        if reservation.holds_agent:
+            agent_hold.release(self._core, reservation.origin, reservation.xid, at)
 
     # --- arriving calls --------------------------------------------------------------------
 
@@ -249,6 +266,7 @@ class DestinationSide:
         )
         self._links.link(call.conn_id, link)
         del self._table.reservations[reservation.origin, reservation.xid]
+        self._ended(reservation, at)
         matched = p.Matched(xid=reservation.xid, conn_id=call.conn_id, dn=reservation.target)
         self._core.to_peer(reservation.origin, matched)
         log.info(
@@ -311,6 +329,7 @@ class DestinationSide:
 
     def expired(self, reservations: list[Reservation], at: Instant) -> None:
         for reservation in reservations:
+            self._ended(reservation, at)
             if reservation.origin == self._location:
                 continue
             message = f"the call did not arrive within {self._settings.timeout:g} s"
@@ -327,13 +346,13 @@ class DestinationSide:
         call = self._core.model.call(conn_id)
         return call is not None and self._awaits_network_call_id(parked.changes[0].party.dn, call)
 
-    def peer_down(self, location: str) -> None:
+    def peer_down(self, location: str, at: Instant) -> None:
         for key in [
             k
             for k, r in self._table.reservations.items()
             if r.origin == location and r.matched is None
         ]:
-            del self._table.reservations[key]
+            self._ended(self._table.reservations.pop(key), at)
 
     def next_deadline(self) -> float | None:
         times = [r.deadline for r in self._table.reservations.values() if r.matched is None]

@@ -3,9 +3,11 @@
 A request with a `Location` other than ours (RequestRouteCall, RequestMakeCall,
 RequestInitiateTransfer, RequestInitiateConference, RequestMuteTransfer,
 RequestSingleStepTransfer), or RequestGetAccessNumber, asks the destination for an
-access resource (Reserve).  With it, prefixed by the access code that reaches that
-site's switch, the core carries the request out as if OtherDN were that number, with the
-transaction's UUI token on the call when its type needs one.
+access resource (Reserve); RequestReserveAgentAndGetAccessNumber asks for one and for
+its agent to be held reserved (ReserveAgent), and is answered as RequestGetAccessNumber.
+With the resource, prefixed by the access code that reaches that site's switch, the core
+carries the request out as if OtherDN were that number, with the transaction's UUI
+token on the call when its type needs one.
 
 Rules:
 1. Before the request is carried out, a refusal, a silent or absent peer ends it: for a
@@ -34,6 +36,8 @@ from ctiserver.ids import ClientId, ConnId, DeviceId
 from ctiserver.iscc import protocol as p
 from ctiserver.iscc.settings import IsccSettings
 from ctiserver.iscc.transactions import (
+    ANSWERING,
+    ANSWERS,
     FROM_TLIB,
     ON_A_CALL,
     PURPOSES,
@@ -60,6 +64,7 @@ from ctiserver.tlib.errors import TError
 from ctiserver.tlib.vocabulary import CallState, XRouteType
 from ctiserver.tserver.calls import Destination
 from ctiserver.tserver.checks import call_at, controlled_dn
+from ctiserver.tserver.errors import InvalidAttribute
 from ctiserver.tserver.events import access_number, access_number_cancelled, remote_connection
 from ctiserver.tserver.iscc.destination import DestinationSide
 from ctiserver.tserver.iscc.links import CallLinks
@@ -112,9 +117,11 @@ class OriginSide:
         """A call-moving request, or RequestGetAccessNumber, for another site (or, for
         RequestGetAccessNumber, with no Location or ours: this site's number)."""
         location = site_of(str(ctx.message.get("Location") or self._location))
-        purpose = PURPOSES.get(ctx.name, Purpose.ANSWER)
-        if purpose is Purpose.ANSWER and location == self._location:
-            self._own_access_number(ctx)
+        purpose = PURPOSES.get(ctx.name) or ANSWERS[ctx.name]
+        if purpose is Purpose.RESERVE_AGENT and not ctx.message.keys() & {"OtherDN", "AgentID"}:
+            raise InvalidAttribute(f"{ctx.name} names the agent: OtherDN, AgentID or both")
+        if purpose in ANSWERING and location == self._location:
+            self._own_access_number(ctx, purpose)
             return
         if location not in self._settings.peers:
             raise IsccRefused(
@@ -140,7 +147,7 @@ class OriginSide:
         user_data = dict(call.user_data) if call is not None else {}
         user_data.update(ctx.message.get("UserData") or {})
         moving = call.conn_id if call is not None and purpose in ON_A_CALL else None
-        if purpose is not Purpose.ANSWER and moving is None:
+        if purpose not in ANSWERING and moving is None:
             moving = self._origins.new_conn_id()  # rule 2
         return Outgoing(
             xid=self._table.new_xid(),
@@ -161,6 +168,8 @@ class OriginSide:
             first=call.origin.first
             if call is not None and call.origin is not None
             else ("", "", ""),
+            agent_id=str(ctx.message.get("AgentID", "")),
+            place=str(ctx.message.get("Place", "")),
         )
 
     def cancel(self, ctx: RequestContext) -> None:
@@ -179,10 +188,11 @@ class OriginSide:
     @staticmethod
     def _cancellable(outgoing: Outgoing, client: ClientId, reference_id: int) -> bool:
         mine = outgoing.client == client and outgoing.reference_id == reference_id
-        return mine and outgoing.purpose is Purpose.ANSWER
+        return mine and outgoing.purpose in ANSWERING
 
-    def _own_access_number(self, ctx: RequestContext) -> None:
-        """RequestGetAccessNumber for this very site: one of our own resources."""
+    def _own_access_number(self, ctx: RequestContext, purpose: Purpose) -> None:
+        """RequestGetAccessNumber (or RequestReserveAgentAndGetAccessNumber) for this
+        very site: one of our own resources (and our agent held reserved)."""
         this_dn = controlled_dn(self._core, ctx)
         reserve = p.Reserve(
             xid=self._table.new_xid(),
@@ -192,6 +202,9 @@ class OriginSide:
             origin_dn=this_dn,
             user_data=dict(ctx.message.get("UserData") or {}),
         )
+        if purpose is Purpose.RESERVE_AGENT:
+            agent_id, place = str(ctx.message.get("AgentID", "")), str(ctx.message.get("Place", ""))
+            reserve = p.ReserveAgent.of(reserve, agent_id=agent_id, place=place)
         answer = self._destination.reserve(self._location, reserve, ctx.at)
         if isinstance(answer, p.Refused):
             raise IsccRefused(error_code(answer.code), answer.message)
@@ -212,7 +225,7 @@ class OriginSide:
         return call.origin.dn
 
     def _call_of(self, ctx: RequestContext, dn: DeviceId, purpose: Purpose) -> Call | None:
-        if purpose is Purpose.ANSWER and "ConnID" not in ctx.message:
+        if purpose in ANSWERING and "ConnID" not in ctx.message:
             return None
         if purpose is Purpose.MAKE_CALL:
             return None
@@ -247,7 +260,7 @@ class OriginSide:
 
     @staticmethod
     def _reserve(outgoing: Outgoing) -> p.Reserve:
-        return p.Reserve(
+        reserve = p.Reserve(
             xid=outgoing.xid,
             xroute=outgoing.xroute.value,
             dn=outgoing.target,
@@ -260,6 +273,9 @@ class OriginSide:
             first_conn_id=outgoing.first[1],
             first_dn=outgoing.first[2],
         )
+        if outgoing.purpose is Purpose.RESERVE_AGENT:
+            return p.ReserveAgent.of(reserve, agent_id=outgoing.agent_id, place=outgoing.place)
+        return reserve
 
     # --- the destination's answers -------------------------------------------------------
 
@@ -288,7 +304,7 @@ class OriginSide:
     def _carry_out(self, outgoing: Outgoing) -> None:
         """Do what the client asked, with the access number as the destination."""
         ctx = self._contexts[outgoing.xid]
-        if outgoing.purpose is Purpose.ANSWER:
+        if outgoing.purpose in ANSWERING:
             self._core.reply(
                 ctx,
                 access_number(outgoing.access_number, outgoing.this_dn, outgoing.conn_id),
@@ -342,7 +358,7 @@ class OriginSide:
         if outgoing is None or outgoing.location != location:
             return
         outgoing.outcome = Outcome(far_conn_id=message.conn_id)
-        if outgoing.purpose is Purpose.ANSWER:
+        if outgoing.purpose in ANSWERING:
             self._end(outgoing)
             return
         self._tell_if_due(outgoing, at)
@@ -357,7 +373,7 @@ class OriginSide:
         log.info("ISCC transaction %s to %s failed: %s", outgoing.xid, outgoing.location, message)
         if outgoing.stage is Stage.REQUESTED:  # rule 1
             ctx = self._contexts.get(outgoing.xid)
-            if outgoing.conn_id is not None and outgoing.purpose is not Purpose.ANSWER:
+            if outgoing.conn_id is not None and outgoing.purpose not in ANSWERING:
                 outgoing.outcome, outgoing.answered = Outcome(code=code, message=message), True
                 outgoing.moved_call = outgoing.conn_id
                 self._tell_if_due(outgoing, at)
@@ -366,7 +382,7 @@ class OriginSide:
             if ctx is not None:
                 self._core.refuse(ctx, IsccRefused(error_code(code), message))
             return
-        if outgoing.purpose is Purpose.ANSWER:
+        if outgoing.purpose in ANSWERING:
             self._end(outgoing)  # the client has its number; the reservation lapsed
             return
         outgoing.outcome = Outcome(code=code, message=message)

@@ -43,6 +43,7 @@ class Iscc:
         self._core = core
         self._handlers: dict[type[Any], Callable[[str, Any, Instant], None]] = {
             p.Reserve: self._reserve,
+            p.ReserveAgent: self._reserve,
             p.Reserved: self.origin.reserved,
             p.Refused: self._failed,
             p.Failed: self._failed,
@@ -97,7 +98,7 @@ class Iscc:
         self.incompatible.pop(location, None)
         self.links.location_down(location)
         self.origin.peer_down(location, at)
-        self.destination.peer_down(location)
+        self.destination.peer_down(location, at)
 
     # --- messages ---------------------------------------------------------------------------
 
@@ -114,7 +115,7 @@ class Iscc:
         self.origin.failed(location, message.xid, message.code, message.message, at)
 
     def _cancel(self, location: str, message: p.Cancel, at: Instant) -> None:
-        self.destination.cancel(location, message.xid)
+        self.destination.cancel(location, message.xid, at)
 
     def _started(self, location: str, message: p.Started, at: Instant) -> None:
         if not self.destination.started(location, message):
