@@ -152,9 +152,9 @@ class TServerCore:
         """Who hears the events of *dn*: its registrants, and who registered every DN
         (RequestRegisterAll)."""
         registry = self.clients.registry
-        every = registry.clients_of(queries.EVERY_DN)
-        if not every:
+        if not registry.has_clients(queries.EVERY_DN):
             return registry.clients_of(dn)
+        every = registry.clients_of(queries.EVERY_DN)
         return list(dict.fromkeys((*registry.clients_of(dn), *every)))
 
     @property
@@ -441,14 +441,16 @@ class TServerCore:
         # Journal the whole batch first: that is the order the model applied it in.
         if self.journaling:
             self._journal.extend(changes)
-        cleanup, publish = self.cleanup.enabled, self._publisher.publish
-        before, after = self.features.before, self.features.after
+        cleanup, publish, hooks = self.cleanup.enabled, self._publisher.publish, self.features.hooks
         for change in changes:
             if cleanup:
                 self.cleanup.saw(change, at)
-            before(change, at)  # what a feature makes of it is told first, or next
+            before, after = hooks(type(change))
+            for act in before:  # what a feature makes of it is told first, or next
+                act(change, at)
             publish(change, at)
-            after(change, at)
+            for act in after:
+                act(change, at)
 
     def send(
         self,

@@ -11,9 +11,10 @@ attributes are those docs/protocol.md § 5 lists.
 from __future__ import annotations
 
 import functools
+import hashlib
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from ctiserver.ids import AgentId, ConnId, DeviceId
 from ctiserver.model.changes import (
@@ -142,7 +143,16 @@ def call_uuid(server: str, conn_id: str) -> str:
     """The call's CallUUID (the Events and Models Reference's call attribute): a UUID
     made from the server's name and the ConnID, 32 hexadecimal digits, so that both
     members of a hot-standby pair (one name) give a call the same one."""
-    return uuid.uuid5(uuid.NAMESPACE_URL, f"ctiserver:{server}:{conn_id}").hex.upper()
+    # uuid.uuid5's value, made without building UUID objects (a quarter of the time)
+    digest = bytearray(
+        hashlib.sha1(_URL_NAMESPACE + f"ctiserver:{server}:{conn_id}".encode()).digest()
+    )
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # the RFC 4122 variant
+    return digest[:16].hex().upper()
+
+
+_URL_NAMESPACE: Final = uuid.NAMESPACE_URL.bytes
 
 
 def call_event(name: str, call: Call, party: Party) -> TMessage:

@@ -58,6 +58,9 @@ class Registry:
     def clients_of(self, dn: DeviceId) -> list[ClientId]:
         return list(self._by_dn.get(dn, {}))
 
+    def has_clients(self, dn: DeviceId) -> bool:
+        return bool(self._by_dn.get(dn))
+
     def mode(self, client: ClientId, dn: DeviceId) -> RegisterMode | None:
         return self._by_dn.get(dn, {}).get(client)
 
