@@ -55,6 +55,10 @@ class Registry:
             self._by_client.get(client, {}).pop(dn, None)
         return clients
 
+    def names(self, prefix: str) -> list[DeviceId]:
+        """The DNs (and subscriptions' names) registered that start with *prefix*."""
+        return [dn for dn in self._by_dn if dn.startswith(prefix)]
+
     def clients_of(self, dn: DeviceId) -> list[ClientId]:
         return list(self._by_dn.get(dn, {}))
 
