@@ -122,6 +122,8 @@ class Answers:
     def call_offered(self, change: PartyChange) -> None:
         """A party of a call now rings (or answers): a mute transfer waiting for its
         consultation to be offered completes now."""
+        if not self._mute_transfers:
+            return
         waiting = self._mute_transfers.get(change.call.call_id)
         if waiting is None or change.party.dn == waiting.pending.dn:
             return

@@ -43,6 +43,7 @@ from ctiserver.tlib.vocabulary import KVList, RegisterMode, ServerRole, TMessage
 from ctiserver.tserver import dispatch, queries, treatments
 from ctiserver.tserver.addresses import SERVER_VERSION
 from ctiserver.tserver.answers import Answers
+from ctiserver.tserver.call_monitoring import CallMonitor
 from ctiserver.tserver.calls import Destination
 from ctiserver.tserver.cleanup import Cleanup
 from ctiserver.tserver.clients import Clients
@@ -121,6 +122,7 @@ class TServerCore:
         self.features = Features(self, self._model)
         for kind, teller in self.features.tellers().items():
             self._publisher.add(kind, teller)
+        self.call_monitor = CallMonitor(self)
         self._wall_offset = started.wall - started.monotonic  # wall times to monotonic
 
     # --- port: what handlers read ---------------------------------------------------------
@@ -152,9 +154,9 @@ class TServerCore:
         """Who hears the events of *dn*: its registrants, and who registered every DN
         (RequestRegisterAll)."""
         registry = self.clients.registry
-        every = registry.clients_of(queries.EVERY_DN)
-        if not every:
+        if not registry.has_clients(queries.EVERY_DN):
             return registry.clients_of(dn)
+        every = registry.clients_of(queries.EVERY_DN)
         return list(dict.fromkeys((*registry.clients_of(dn), *every)))
 
     @property
@@ -415,6 +417,7 @@ class TServerCore:
         self._role = ServerRole.PRIMARY
         self.journaling = True
         self.clients.take_over(at)
+        self.call_monitor.rebuild()
         self.cleanup = Cleanup(self._settings.cleanup)
         self.cleanup.track([call.conn_id for call in self._model.calls], at)
         live = [c for c in self.clients.everyone if not self.clients.detached(c)]
@@ -441,14 +444,20 @@ class TServerCore:
         # Journal the whole batch first: that is the order the model applied it in.
         if self.journaling:
             self._journal.extend(changes)
-        cleanup, publish = self.cleanup.enabled, self._publisher.publish
-        before, after = self.features.before, self.features.after
+        cleanup, publish, hooks = self.cleanup.enabled, self._publisher.publish, self.features.hooks
+        # call monitoring costs nothing while no client watches a call
+        watch = self.call_monitor.tell if self.call_monitor.views else None
         for change in changes:
             if cleanup:
                 self.cleanup.saw(change, at)
-            before(change, at)  # what a feature makes of it is told first, or next
+            before, after = hooks(type(change))
+            for act in before:  # what a feature makes of it is told first, or next
+                act(change, at)
             publish(change, at)
-            after(change, at)
+            for act in after:
+                act(change, at)
+            if watch is not None:
+                watch(change, at)  # the call-based events follow the DN-based ones
 
     def send(
         self,
@@ -591,6 +600,16 @@ class TServerCore:
 
     def cancel_monitoring(self, ctx: RequestContext, monitoring: Monitoring) -> None:
         self.features.supervision.end(monitoring, ctx.at, ctx)
+
+    def start_call_monitoring(self, ctx: RequestContext, conn_id: ConnId) -> None:
+        self.call_monitor.start(ctx, conn_id)
+
+    def stop_call_monitoring(self, ctx: RequestContext, conn_id: ConnId) -> None:
+        self.call_monitor.stop(ctx, conn_id)
+
+    def drop_subscription(self, client: ClientId, name: DeviceId) -> None:
+        """End a subscription the server keeps as a registration (no agent is involved)."""
+        self.clients.unregister(client, name)
 
     def reserve(
         self, ctx: RequestContext, wanted: Reservation, duration: float, priority: int

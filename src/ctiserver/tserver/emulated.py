@@ -11,7 +11,7 @@ Their state is in the model; what they keep here is only their options.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from ctiserver.clock import Instant
 from ctiserver.ids import DeviceId
@@ -31,8 +31,19 @@ class Host(AgentHost, DeskHost, SupervisionHost, Protocol):
     """What the features need of the core."""
 
 
+Hook = Callable[[Any, Instant], None]
+
+
+class Hooks(NamedTuple):
+    """What the features do with a change of one kind, before and after it is told."""
+
+    before: tuple[Hook, ...]
+    after: tuple[Hook, ...]
+
+
 class Features:
     def __init__(self, host: Host, model: Model) -> None:
+        self._hooks: dict[type[Change], Hooks] = {}
         self.agents = AgentEmulation(host, model)
         self.reservations = ReservationDesk(host, model)
         self.supervision = Supervision(host, model)
@@ -44,12 +55,15 @@ class Features:
             ListenChanged: self.supervision.listen_changed,
         }
 
-    def before(self, change: Change, at: Instant) -> None:
-        self.agents.before(change, at)
-        self.supervision.before(change, at)
-
-    def after(self, change: Change, at: Instant) -> None:
-        self.supervision.after(change, at)
+    def hooks(self, kind: type[Change]) -> Hooks:
+        """What the features do before a change of *kind* is told (so that, say, an
+        emulated after-call work is told before the EventReleased that caused it) and
+        after; asked once per kind, since most kinds concern no feature at all."""
+        hooks = self._hooks.get(kind)
+        if hooks is None:
+            before = (*self.agents.before(kind), *self.supervision.before(kind))
+            hooks = self._hooks[kind] = Hooks(before, tuple(self.supervision.after(kind)))
+        return hooks
 
     def call_extensions(self, change: PartyChange, call: Call) -> KVList:
         """What a feature adds to the Extensions of the call event of *change*."""

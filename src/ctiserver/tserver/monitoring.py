@@ -124,17 +124,18 @@ class Supervision:
 
     # --- following the model ----------------------------------------------------------
 
-    def before(self, change: Change, at: Instant) -> None:
-        act = self._before.get(type(change))
-        if act is not None:
-            act(change, at)
-        if isinstance(change, PartyChange) and change.LEAVES:
-            self._left(change, at)
+    def before(self, kind: type[Change]) -> list[Callable[[Any, Instant], None]]:
+        """What to do when a change of *kind* is about to be told."""
+        acts: list[Callable[[Any, Instant], None]] = []
+        if kind in self._before:
+            acts.append(self._before[kind])
+        if issubclass(kind, PartyChange) and kind.LEAVES:
+            acts.append(self._left)
+        return acts
 
-    def after(self, change: Change, at: Instant) -> None:
-        """*change* was told: what follows it is told after."""
-        if type(change) is PartyRang:
-            self._rang(change, at)
+    def after(self, kind: type[Change]) -> list[Callable[[Any, Instant], None]]:
+        """What to do once a change of *kind* was told: what follows it is told after."""
+        return [self._rang] if kind is PartyRang else []
 
     def _established(self, change: PartyEstablished, at: Instant) -> None:
         party = change.party
