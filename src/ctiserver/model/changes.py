@@ -88,6 +88,17 @@ class ConnIdPromised:
 
 
 @record
+class PredictiveCallMade:
+    """MakePredictiveCall made call `conn_id`: `called`, the number it dialled, is its
+    Destination, and the calling side (the DN that asked, whoever its queue or routing
+    point gives the call to) its Origination.  Kept apart from the Call value, so that
+    the other calls pay nothing for it; forgotten with the call."""
+
+    conn_id: ConnId
+    called: DeviceId
+
+
+@record
 class CallForgotten:
     """The last of our DNs left the call (or it was found stuck): the model forgets it."""
 
@@ -444,6 +455,7 @@ class DnFeaturesChanged:
 Change = (
     CallChange
     | ConnIdPromised
+    | PredictiveCallMade
     | CallForgotten
     | PartyChange
     | RouteDialogueOpened

@@ -41,6 +41,7 @@ from ctiserver.model.changes import (
     PartyNoted,
     PartyRang,
     PartyRetrieved,
+    PredictiveCallMade,
 )
 from ctiserver.model.moves import (
     call_for,
@@ -170,9 +171,9 @@ def on_originated(state: State, dn: DeviceId, event: OriginatedEvent) -> None:
     new = learn_network(new, event.private_data)
     if event.cause is EventCause.CONSULTATION:
         new = consulting(state, new, device)
-    elif event.cause is EventCause.MAKE_PREDICTIVE_CALL and not new.predictive:
-        new = replace(new, predictive_to=event.called_device or new.called)
     call = commit(state, call, new if new is call else typed(state, new))
+    if event.cause is EventCause.MAKE_PREDICTIVE_CALL:
+        _predictive(state, call, event.called_device or call.called)
     before = state.party(device, call.conn_id)
     party = touch(state, call, device, dn, PartyState.DIALING, DNRole.ORIGINATION)
     if device != dn:
@@ -234,13 +235,16 @@ def _role(state: State, call: Call, device: DeviceId, event: DeliveredEvent) -> 
     Predictive Dialing)."""
     if device in call.observers:
         return DNRole.OBSERVER
-    if (
-        call.predictive
-        and device != call.predictive_to
-        and _from_calling_side(state, call, device, event)
-    ):
+    called = state.predictive_to(call.conn_id)
+    if called is not None and device != called and _from_calling_side(state, call, device, event):
         return DNRole.ORIGINATION
     return DNRole.DESTINATION
+
+
+def _predictive(state: State, call: Call, called: DeviceId | None) -> None:
+    """MakePredictiveCall made *call*, dialling *called* (PredictiveCallMade, once)."""
+    if called is not None and state.predictive_to(call.conn_id) is None:
+        state.emit(PredictiveCallMade(conn_id=call.conn_id, called=called))
 
 
 def _from_calling_side(state: State, call: Call, device: DeviceId, event: DeliveredEvent) -> bool:
@@ -342,7 +346,7 @@ def on_established(state: State, dn: DeviceId, event: EstablishedEvent) -> None:
     ):
         own = own.changed(state=PartyState.ESTABLISHED, other_dn=answering)
         state.emit(PartyEstablished(call=call, party=own))
-    elif call.predictive and _handed_to(state, call, own, party):
+    elif _handed_to(state, call, own, party):
         state.emit(_agent_took(state, call, own, party))
 
 
@@ -358,7 +362,7 @@ def _handed_to(state: State, call: Call, own: Party, answering: Party) -> bool:
     point that had the call) is now talking with the DN the call was given to."""
     waiting_at = own.other_dn
     return (
-        own.dn == call.predictive_to
+        own.dn == state.predictive_to(call.conn_id)
         and own.state is PartyState.ESTABLISHED
         and answering.role is DNRole.ORIGINATION
         and waiting_at is not None

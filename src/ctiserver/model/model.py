@@ -83,6 +83,7 @@ from ctiserver.model.changes import (
     MonitoringChanged,
     NoAnswerTimed,
     PartyNoted,
+    PredictiveCallMade,
     RecordingChanged,
     RecordingEvent,
     RouteDialogueEnded,
@@ -440,6 +441,8 @@ class Model(State):
             records.append(RecordingChanged(recording=recording, what=RecordingEvent.STARTED))
         for dn, conn_id in self._promises.items():
             records.append(ConnIdPromised(dn=dn, conn_id=conn_id))
+        for conn_id, called in self._predictive.items():
+            records.append(PredictiveCallMade(conn_id=conn_id, called=called))
         for treatment in self._treatments.values():
             records.append(TreatmentChanged(treatment=treatment, what=TreatmentEvent.REQUESTED))
         return records

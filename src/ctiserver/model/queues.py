@@ -32,7 +32,7 @@ from ctiserver.model.connections import FORWARDED, learned
 from ctiserver.model.moves import call_for, commit, expect, leave, note, remove, touch
 from ctiserver.model.state import State
 from ctiserver.model.states import DnKind, PartyState
-from ctiserver.model.values import Party, RouteDialogue
+from ctiserver.model.values import Call, Party, RouteDialogue
 from ctiserver.tlib.vocabulary import CallState, DNRole
 
 
@@ -82,7 +82,7 @@ def on_diverted(state: State, dn: DeviceId, event: DivertedEvent) -> None:
                 call=call,
                 party=party,
                 third_party_dn=event.new_destination,
-                third_party_role=DNRole.ORIGINATION if call.predictive else None,
+                third_party_role=_calling_side(state, call),
             )
         case DnKind.EXTENSION:
             forwarded = event.cause in FORWARDED
@@ -92,6 +92,12 @@ def on_diverted(state: State, dn: DeviceId, event: DivertedEvent) -> None:
             remove(state, call, party)
             return
     leave(state, gone)
+
+
+def _calling_side(state: State, call: Call) -> DNRole | None:
+    """The role of the DN a predictive call is given to: Origination, like the DN that
+    made it (the Events and Models Reference, Predictive Dialing); None for other calls."""
+    return DNRole.ORIGINATION if state.predictive_to(call.conn_id) is not None else None
 
 
 def apply_invocation(state: State, message: Unconfirmed) -> None:
@@ -145,7 +151,7 @@ def _route_used(state: State, message: CstaRouteUsed) -> None:
             third_party_dn=message.route_used,
             # a predictive call's route target is on its calling side, as the agent of
             # an ACD queue is (EventDiverted)
-            third_party_role=DNRole.ORIGINATION if call.predictive else DNRole.DESTINATION,
+            third_party_role=_calling_side(state, call) or DNRole.DESTINATION,
         )
     )
 

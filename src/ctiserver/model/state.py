@@ -39,6 +39,7 @@ from ctiserver.model.changes import (
     NoAnswerTimed,
     PartyChange,
     PartyMoved,
+    PredictiveCallMade,
     RecordingChanged,
     RecordingEvent,
     RouteDialogueEnded,
@@ -117,6 +118,7 @@ class State:
         self._recordings: dict[str, Recording] = {}
         self._routes: dict[str, RouteDialogue] = {}
         self._promises: dict[DeviceId, ConnId] = {}
+        self._predictive: dict[ConnId, DeviceId] = {}  # PredictiveCallMade: -> the called
         self._no_answer: dict[tuple[DeviceId, ConnId], float] = {}  # -> wall time due
         self._reservations: dict[str, Reservation] = {}  # by Reservation.key
         self._monitorings: dict[DeviceId, Monitoring] = {}  # by supervisor
@@ -272,6 +274,10 @@ class State:
         """The ConnID promised to the next call *dn* makes, if any."""
         return None if dn is None else self._promises.get(dn)
 
+    def predictive_to(self, conn_id: ConnId) -> DeviceId | None:
+        """The number a MakePredictiveCall dialled, if it made the call (else None)."""
+        return self._predictive.get(conn_id)
+
     def dialogue(self, cross_ref_id: str) -> RouteDialogue | None:
         return self._routes.get(cross_ref_id)
 
@@ -318,6 +324,7 @@ class State:
             "recordings": dict(self._recordings),
             "routes": dict(self._routes),
             "promises": dict(self._promises),
+            "predictive": dict(self._predictive),
             "no_answer": dict(self._no_answer),
             "reservations": dict(self._reservations),
             "monitorings": dict(self._monitorings),
@@ -332,6 +339,10 @@ class State:
             self._promises.pop(change.dn, None)
         else:
             self._promises[change.dn] = change.conn_id
+
+    def _predictive_made(self, change: PredictiveCallMade) -> None:
+        if change.conn_id in self._calls:
+            self._predictive[change.conn_id] = change.called
 
     def _put_call(self, change: CallChange) -> None:
         call = change.call
@@ -351,6 +362,8 @@ class State:
         call = self._calls.pop(conn_id, None)
         if call is None:
             return
+        if self._predictive:
+            self._predictive.pop(conn_id, None)
         if self._by_call_id.get(call.call_id) == conn_id:
             del self._by_call_id[call.call_id]
         for dn in self._parties.pop(conn_id, {}):
@@ -498,6 +511,7 @@ _STEPS: dict[type[Any], Callable[[State, Any], None]] = {}  # every kind met so 
 EVOLVE = ChangeTable()
 EVOLVE.add(CallChange, State._put_call)
 EVOLVE.add(ConnIdPromised, State._promise)
+EVOLVE.add(PredictiveCallMade, State._predictive_made)
 EVOLVE.add(CallForgotten, State._forget)
 EVOLVE.add(PartyChange, State._put_party)
 EVOLVE.add(RouteDialogueOpened, State._open_dialogue)

@@ -131,18 +131,10 @@ class Call:
     trunk: str = ""  # the trunk it came in on or went out on (ThisTrunk, OtherTrunk)
     cleared_by: DeviceId | None = None  # the DN that asked the switch to clear it whole
     released_by: DeviceId | None = None  # the last device that left while others stayed
-    # the number a MakePredictiveCall dialled: that party is the Destination, the calling
-    # side (the DN that asked, whoever its queue or routing point gives the call to) the
-    # Origination; None for every other call
-    predictive_to: DeviceId | None = None
 
     @property
     def ani(self) -> DeviceId | None:
         return self.calling
-
-    @property
-    def predictive(self) -> bool:
-        return self.predictive_to is not None
 
     @property
     def dnis(self) -> DeviceId | None:

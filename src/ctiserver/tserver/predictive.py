@@ -10,7 +10,7 @@ EventRouteRequest as the call is offered there; EventDestinationBusy and EventRe
 (CallState Busy, NoAnswer, …) when the switch gives up.  The roles (OtherDN the
 Destination, ThisDN and the agent its queue or routing point gives the call to the
 Origination) and the called party's EventPartyChanged when that agent answers are the
-model's (model.connections, Call.predictive_to).
+model's (model.connections, PredictiveCallMade).
 """
 
 from __future__ import annotations
