@@ -119,11 +119,14 @@ class Answers:
                 )
                 self.answer_error(pending, silence, at)
 
+    @property
+    def awaiting_offers(self) -> bool:
+        """Whether a mute transfer waits for its consultation to be offered."""
+        return bool(self._mute_transfers)
+
     def call_offered(self, change: PartyChange) -> None:
         """A party of a call now rings (or answers): a mute transfer waiting for its
         consultation to be offered completes now."""
-        if not self._mute_transfers:
-            return
         waiting = self._mute_transfers.get(change.call.call_id)
         if waiting is None or change.party.dn == waiting.pending.dn:
             return
