@@ -451,7 +451,10 @@ class TServerCore:
         for change in changes:
             if cleanup:
                 self.cleanup.saw(change, at)
-            for step in known.get(type(change)) or self._steps_for(type(change)):
+            steps = known.get(type(change))
+            if steps is None:
+                steps = self._steps_for(type(change))
+            for step in steps:
                 step(change, at)
             if watch is not None:
                 watch(change, at)  # the call-based events follow the DN-based ones
