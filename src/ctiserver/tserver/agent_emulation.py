@@ -84,7 +84,6 @@ class AgentEmulation:
         self._options: AgentOptions = host.settings.agents
         self._before: dict[type[Change], Callable[[Change, Instant], None]] = {
             PartyReleased: self._released,  # type: ignore[dict-item]
-            PartyRang: self._rang,  # type: ignore[dict-item]
             AgentChanged: self._agent_changed,  # type: ignore[dict-item]
         }
 
@@ -96,6 +95,8 @@ class AgentEmulation:
         acts: list[Callable[[Any, Instant], None]] = []
         if kind in self._before:
             acts.append(self._before[kind])
+        if kind is PartyRang and self._options.no_answer:
+            acts.append(self._rang)
         if issubclass(kind, PartyChange) and self._options.no_answer:
             acts.append(self._answered)  # (without the option no timer is ever set)
         return acts

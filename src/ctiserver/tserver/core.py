@@ -694,7 +694,7 @@ class TServerCore:
             self._publisher.user_data_changed(conn_id, by, at, sharing=False)
 
     def call_offered(self, change: PartyChange, at: Instant) -> None:
-        if self._answers.awaiting_offers:
+        if self._answers.mute_transfers:  # one waits for its consultation to be offered
             self._answers.call_offered(change)
 
     def _publish_released(self, at: Instant) -> None:
