@@ -11,7 +11,8 @@ be assigned (IRP tests 322, 326, 329).
 Rule 4: QuickJS is not thread-safe: drive all sessions from one thread.
 Rule 5: `_event` (like the set In() answers from) is brought to the JavaScript side only
 when some code is about to run, so events that only move the configuration cost no
-call into QuickJS.
+call into QuickJS.  The set of active states is not brought at all until some code of
+the context (a prelude, a script, an expression) names `In` or `__scxml_active`.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ class EcmaScriptDataModel:
         self._setters: dict[str, Any] = {}
         self._active: set[str] = set()
         self._active_changed = False
+        self._reads_active = False  # no code seen so far names In or __scxml_active
         self._event: Event | None = None  # bound on the JavaScript side when code runs
 
     # --- the DataModel protocol ------------------------------------------------------------
@@ -196,10 +198,16 @@ class EcmaScriptDataModel:
         return self._setter(name)
 
     def _compile(self, source: str) -> Any:
+        self._note_reads_active(source)
         return self._guard(self._context.eval, source)
 
     def _run(self, source: str) -> None:
+        self._note_reads_active(source)
         self._guard(self._context.eval, source)
+
+    def _note_reads_active(self, source: str) -> None:
+        if not self._reads_active and ("In" in source or "__scxml_active" in source):
+            self._reads_active = True  # from now on, keep In()'s set up to date (Rule 5)
 
     def _call(self, helper: str, *args: Any) -> Any:
         return self._guard(self._helpers[helper], *args)
@@ -209,7 +217,7 @@ class EcmaScriptDataModel:
             event, self._event = self._event, None
             self._bind_event(event)
         try:
-            if self._active_changed:
+            if self._active_changed and self._reads_active:
                 # In() answers from a copy of the configuration on the JavaScript side
                 # (QuickJS cannot call back into Python under a time limit); it is
                 # brought up to date only when some code is about to run.
