@@ -235,6 +235,12 @@ class Session:
         """Bind or replace a host global between events.  Raises ExecutionError."""
         self._datamodel.set_global(name, value)
 
+    def close(self) -> None:
+        """Let the datamodel go (a pooled context goes back to its pool).  The driver
+        calls this when it forgets the session; the session runs nothing after."""
+        self._running = False
+        self._datamodel.close()
+
     def _take_effects(self) -> list[Effect]:
         if not self._effects:
             return []
