@@ -60,7 +60,7 @@ from ctiserver.scxml.effects import (
 from ctiserver.scxml.events import SCXML_IO_PROCESSOR, Event, EventType
 from ctiserver.scxml.execution import Executor, Reachable
 from ctiserver.scxml.host import SCXML_INVOKE_TYPES, Host
-from ctiserver.scxml.steps import Plan, PlanKey
+from ctiserver.scxml.steps import Plan, PlanKey, memo_of
 from ctiserver.scxml.values import UNDEFINED, Value
 
 SCXML_INVOKE_TYPE: Final = "http://www.w3.org/TR/scxml/"
@@ -98,7 +98,7 @@ class Session:
         self._globals = dict(globals or {})
         self._params = dict(params or {})
         self._states = document.states
-        self._memo = document.memo
+        self._memo = memo_of(document)
         self._datamodel: DataModel = self._host.datamodel(document.datamodel)
         self._configuration: set[int] = set()
         self._atomic: tuple[int, ...] | None = ()  # atomic active states in document order

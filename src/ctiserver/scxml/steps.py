@@ -23,12 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
+from ctiserver.scxml.document import Block, Document, State, Transition
 from ctiserver.scxml.events import any_descriptor_matches
-
-if TYPE_CHECKING:
-    from ctiserver.scxml.document import Block, State, Transition
 
 MAX_ENTRIES: Final = 4096
 
@@ -56,6 +54,15 @@ class Plan:
 
 
 PlanKey = tuple[tuple[int, ...], tuple[int, ...]]
+
+
+def memo_of(document: Document) -> Memo:
+    """The memo of *document*, made the first time a session of it asks."""
+    memo = document.derived.get("steps")
+    if not isinstance(memo, Memo):
+        memo = Memo(document.states)
+        document.derived["steps"] = memo
+    return memo
 
 
 class Memo:
