@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import Any, Final, TypeVar
 
 from ctiserver.ids import AgentId, CallId, ConnId, ConnIdAllocator, DeviceId
+from ctiserver.immutable import replace
 from ctiserver.model.changes import (
     AgentChanged,
     AgentEvent,
@@ -196,6 +196,10 @@ class State:
     def others(self, conn_id: ConnId, dn: DeviceId) -> list[Party]:
         """The parties still present other than *dn*, in the order they joined."""
         return [p for p in self._parties.get(conn_id, {}).values() if p.present and p.dn != dn]
+
+    def has_others(self, conn_id: ConnId, dn: DeviceId) -> bool:
+        """Whether a party other than *dn* is still present."""
+        return any(p.present and p.dn != dn for p in self._parties.get(conn_id, {}).values())
 
     def has_ours(self, conn_id: ConnId) -> bool:
         return any(dn in self._dns for dn in self._parties.get(conn_id, ()))

@@ -73,6 +73,10 @@ class Host(Protocol):
     def session_open(self, session: str) -> bool: ...
 
 
+# The kinds of call event whose Extensions an agent feature adds to (call_extensions).
+EXTENDED: frozenset[type[PartyChange]] = frozenset({PartyEstablished})
+
+
 class AgentEmulation:
     def __init__(self, host: Host, model: Model) -> None:
         self._host = host
@@ -80,7 +84,6 @@ class AgentEmulation:
         self._options: AgentOptions = host.settings.agents
         self._before: dict[type[Change], Callable[[Change, Instant], None]] = {
             PartyReleased: self._released,  # type: ignore[dict-item]
-            PartyRang: self._rang,  # type: ignore[dict-item]
             AgentChanged: self._agent_changed,  # type: ignore[dict-item]
         }
 
@@ -92,8 +95,10 @@ class AgentEmulation:
         acts: list[Callable[[Any, Instant], None]] = []
         if kind in self._before:
             acts.append(self._before[kind])
-        if issubclass(kind, PartyChange):
-            acts.append(self._answered)
+        if kind is PartyRang and self._options.no_answer:
+            acts.append(self._rang)
+        if issubclass(kind, PartyChange) and self._options.no_answer:
+            acts.append(self._answered)  # (without the option no timer is ever set)
         return acts
 
     def _answered(self, change: PartyChange, at: Instant) -> None:

@@ -52,7 +52,7 @@ from ctiserver.tserver.correlation import (
     Correlator,
     Pending,
 )
-from ctiserver.tserver.emulated import Features
+from ctiserver.tserver.emulated import Features, Hook
 from ctiserver.tserver.errors import (
     InvalidAttribute,
     error_code_for,
@@ -120,6 +120,7 @@ class TServerCore:
         self.cleanup = Cleanup(settings.cleanup)
         self._publisher = Publisher(self)
         self.features = Features(self, self._model)
+        self._steps: dict[type[Change], tuple[Hook, ...]] = {}  # _steps_for(), by kind
         for kind, teller in self.features.tellers().items():
             self._publisher.add(kind, teller)
         self.call_monitor = CallMonitor(self)
@@ -444,20 +445,28 @@ class TServerCore:
         # Journal the whole batch first: that is the order the model applied it in.
         if self.journaling:
             self._journal.extend(changes)
-        cleanup, publish, hooks = self.cleanup.enabled, self._publisher.publish, self.features.hooks
+        cleanup, known = self.cleanup.enabled, self._steps
         # call monitoring costs nothing while no client watches a call
         watch = self.call_monitor.tell if self.call_monitor.views else None
         for change in changes:
             if cleanup:
                 self.cleanup.saw(change, at)
-            before, after = hooks(type(change))
-            for act in before:  # what a feature makes of it is told first, or next
-                act(change, at)
-            publish(change, at)
-            for act in after:
-                act(change, at)
+            steps = known.get(type(change))
+            if steps is None:
+                steps = self._steps_for(type(change))
+            for step in steps:
+                step(change, at)
             if watch is not None:
                 watch(change, at)  # the call-based events follow the DN-based ones
+
+    def _steps_for(self, kind: type[Change]) -> tuple[Hook, ...]:
+        """What telling a change of *kind* takes, in order: what the features make of
+        it first (an emulated after-call work is told before the EventReleased that
+        caused it), the events that tell of it, what the features tell after it."""
+        hooks, teller = self.features.hooks(kind), self._publisher.teller(kind)
+        told = () if teller is None else (teller,)
+        steps = self._steps[kind] = (*hooks.before, *told, *hooks.after)
+        return steps
 
     def send(
         self,
@@ -691,7 +700,8 @@ class TServerCore:
             self._publisher.user_data_changed(conn_id, by, at, sharing=False)
 
     def call_offered(self, change: PartyChange, at: Instant) -> None:
-        self._answers.call_offered(change)
+        if self._answers.mute_transfers:  # one waits for its consultation to be offered
+            self._answers.call_offered(change)
 
     def _publish_released(self, at: Instant) -> None:
         """Events of arriving calls that ISCC held back and now lets go (in order)."""

@@ -19,7 +19,7 @@ from ctiserver.model.changes import Change, ListenChanged, MuteChanged, PartyCha
 from ctiserver.model.model import Model
 from ctiserver.model.values import Call
 from ctiserver.tlib.vocabulary import KVList
-from ctiserver.tserver.agent_emulation import AgentEmulation
+from ctiserver.tserver.agent_emulation import EXTENDED, AgentEmulation
 from ctiserver.tserver.agent_emulation import Host as AgentHost
 from ctiserver.tserver.monitoring import Host as SupervisionHost
 from ctiserver.tserver.monitoring import Supervision
@@ -41,9 +41,11 @@ class Hooks(NamedTuple):
     after: tuple[Hook, ...]
 
 
+__all__ = ["EXTENDED", "Features", "Hook", "Hooks"]
+
+
 class Features:
     def __init__(self, host: Host, model: Model) -> None:
-        self._hooks: dict[type[Change], Hooks] = {}
         self.agents = AgentEmulation(host, model)
         self.reservations = ReservationDesk(host, model)
         self.supervision = Supervision(host, model)
@@ -58,15 +60,13 @@ class Features:
     def hooks(self, kind: type[Change]) -> Hooks:
         """What the features do before a change of *kind* is told (so that, say, an
         emulated after-call work is told before the EventReleased that caused it) and
-        after; asked once per kind, since most kinds concern no feature at all."""
-        hooks = self._hooks.get(kind)
-        if hooks is None:
-            before = (*self.agents.before(kind), *self.supervision.before(kind))
-            hooks = self._hooks[kind] = Hooks(before, tuple(self.supervision.after(kind)))
-        return hooks
+        after (the core asks once per kind: most kinds concern no feature at all)."""
+        before = (*self.agents.before(kind), *self.supervision.before(kind))
+        return Hooks(before, tuple(self.supervision.after(kind)))
 
     def call_extensions(self, change: PartyChange, call: Call) -> KVList:
-        """What a feature adds to the Extensions of the call event of *change*."""
+        """What a feature adds to the Extensions of the call event of *change* (only
+        the kinds in EXTENDED get any)."""
         return self.agents.call_extensions(change, call)
 
     def tick(self, at: Instant) -> None:

@@ -74,6 +74,7 @@ EVENT_NAMES: Mapping[type[PartyChange], str] = {
 }
 # Events that carry the caller's number and the number dialled.
 _WITH_ANI = {PartyRang, CallQueued, RouteRequested}
+_RELEASED = {PartyReleased, PartyAbandoned}
 # Events at a queue or routing point: the trunk the call came on is ThisTrunk there.
 _AT_A_QUEUE = {CallQueued, CallDiverted, RouteRequested, RouteUsed}
 # ReleasingParty (Extensions of EventReleased and EventAbandoned), and the CallStates
@@ -121,7 +122,7 @@ def event_for(change: PartyChange, call: Call) -> TMessage:
         _add_ani_dnis(event, call)
     if call.trunk:
         _add_trunk(event, change, call)
-    if isinstance(change, PartyReleased | PartyAbandoned):
+    if type(change) in _RELEASED and isinstance(change, PartyReleased | PartyAbandoned):
         releasing = Releasing.LOCAL if change.call_state in _MOVED_ON else change.releasing
         event["Extensions"] = {RELEASING_PARTY: RELEASING[releasing]}
     return event

@@ -138,6 +138,8 @@ class Supervision:
         return [self._rang] if kind is PartyRang else []
 
     def _established(self, change: PartyEstablished, at: Instant) -> None:
+        if not self._model.monitorings:
+            return
         party = change.party
         monitoring = self._model.monitoring_of(party.dn)
         call = self._model.call(change.call.conn_id)
@@ -194,11 +196,11 @@ class Supervision:
         """An observer left: the call is observed no more.  An agent left a call whose
         observer watches it with scope agent: the observer goes too."""
         party, conn_id = change.party, change.call.conn_id
-        call = self._model.call(conn_id)
         if party.dn in change.call.observers:
             self._host.change(self._model.observe(conn_id, party.dn, None), at)
             return
-        if call is None:
+        call = self._model.call(conn_id)
+        if call is None or not call.observers:
             return
         for supervisor, observation in call.observers.items():
             observer = self._model.party(supervisor, conn_id)
