@@ -66,6 +66,11 @@ class Switchboard(Protocol):
     def stop_routing(self) -> None:
         """Leave the routing points to the other member."""
 
+    async def hand_over(self, deadline: float) -> None:
+        """Before a graceful stop lets the lease go: publish what the server still holds
+        for others (the event export), until *deadline* (monotonic) at the latest, so
+        that the other member's events follow it."""
+
 
 class Member:
     def __init__(
@@ -175,6 +180,7 @@ class Member:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(writer.drain(), self.settings.lease_ttl)
         self._fence("the server is stopping")
+        await self._switchboard.hand_over(lease.deadline())
         if self._renewer is not None:
             await self._renewer.stop()  # no renewal may follow the deletion
         try:
