@@ -16,7 +16,7 @@ and the result come in the same turn of the loop (Python 3.12 no longer does):
 
 `connect` and `close` here are final: a cancelled connect stops its attempts and closes
 what they opened; close() is repeated until the client is closed and none of its tasks
-runs.  They read nats-py's task attributes, which its public API does not expose.
+runs (its tasks are found by their coroutine's owner: nats-py does not list them).
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 FAILURES = (OSError, TimeoutError, nats.errors.Error)
 ROUNDS = 5  # of close(), or of cancelling a task, before giving up (each is expected to do)
 ROUND_WAIT = 2.0  # seconds a cancelled task is given to end, each round
-CLIENT_TASKS = ("_reconnection_task", "_reading_task", "_ping_interval_task", "_flusher_task")
 
 
 async def connect(client: Client, **options: Any) -> None:
@@ -87,17 +86,21 @@ def opened(client: Client) -> bool:
     """Whether *client* has a connection (or an attempt at one) that close() would end:
     a client whose connect never ran, or that is closed, has none."""
     return (
-        client.is_connected
-        or client.is_connecting
-        or client.is_reconnecting
-        or (client.is_draining)
+        client.is_connected or client.is_connecting or client.is_reconnecting or client.is_draining
     )
 
 
 def tasks(client: Client) -> list[asyncio.Task[Any]]:
-    """nats-py's own tasks of *client* (its reader, pinger, flusher and reconnection)."""
-    found = (getattr(client, name, None) for name in CLIENT_TASKS)
-    return [task for task in found if isinstance(task, asyncio.Task)]
+    """The running loop's tasks that run a method of *client* (its reader, pinger,
+    flusher, reconnection).  nats-py keeps only the latest of each in an attribute: a
+    reconnection that raced close() can leave an earlier one running, unreferenced."""
+    current = asyncio.current_task()
+    return [task for task in asyncio.all_tasks() if task is not current and _owner(task) is client]
+
+
+def _owner(task: asyncio.Task[Any]) -> object:
+    frame = getattr(task.get_coro(), "cr_frame", None)
+    return None if frame is None else frame.f_locals.get("self")
 
 
 def _cancelling() -> bool:
