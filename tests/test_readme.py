@@ -104,9 +104,15 @@ def test_two_sites_names_the_site_that_cannot_start(tmp_path: Path) -> None:
     """examples/two-sites/run, with SiteB's client port taken: it stops at once and says
     which site failed and why, instead of waiting for a call that cannot come."""
     checkout = fresh_copy(tmp_path / "ctiserver")
-    squat = f"{sys.executable} -c 'import socket,time; s=socket.socket(); s.bind((\"127.0.0.1\", 7100)); s.listen(); time.sleep(120)'"
+    bound = tmp_path / "bound"  # the squatter made it once it listens
+    squat = (
+        f"{sys.executable} -c 'import socket,time; s=socket.socket(); "
+        f's.bind(("127.0.0.1", 7100)); s.listen(); open("{bound}", "w").close(); '
+        "time.sleep(120)'"
+    )
     script = (
-        f"{squat} >/dev/null 2>&1 & squatter=$!; sleep 1; "
+        f"{squat} >/dev/null 2>&1 & squatter=$!; "
+        f"until [ -e {bound} ]; do sleep 0.05; done; "
         f'TMPDIR={tmp_path} examples/two-sites/run --once; echo "exit $?"; kill $squatter'
     )
     result = subprocess.run(

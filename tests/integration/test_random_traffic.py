@@ -187,6 +187,9 @@ actions = st.one_of(
         st.sampled_from([0, 1, 60]),  # Timeout; 0: none given
     ),
     st.tuples(st.just("RequestMergeCalls"), dn, conn, conn, st.sampled_from(MERGE_TYPES)),
+    # call monitoring: the call-based events of a call, at a DN or not
+    st.tuples(st.just("RequestStartCallMonitoring"), dn, conn, st.booleans()),
+    st.tuples(st.just("RequestStopCallMonitoring"), dn, conn),
 )
 
 
@@ -217,6 +220,11 @@ def attributes(action: tuple[Any, ...], conns: list[str]) -> dict[str, Any]:
         case "RequestMergeCalls":
             calls = {"ConnID": pick(rest[0]), "TransferConnID": pick(rest[1])}
             return {"ThisDN": this_dn, **calls, "MergeType": rest[2]}
+        case "RequestStartCallMonitoring":
+            at = {"ThisDN": this_dn} if rest[1] else {}
+            return {"ConnID": pick(rest[0]), **at}
+        case "RequestStopCallMonitoring":
+            return {"ConnID": pick(rest[0])}
         case "RequestCallForwardSet":
             return {"ThisDN": this_dn, "OtherDN": rest[0], "ForwardMode": rest[1]}
         case (
@@ -418,5 +426,25 @@ def test_a_fixed_sequence_of_predictive_calls_and_merges() -> None:
         ("RequestMakePredictiveCall", RP, "7005", 1),
         ("RequestInitiateTransfer", "7002", 1, "7005"),
         ("RequestMergeCalls", "7002", 2, 0, "ForTransfer"),
+    ]
+    asyncio.run(play(sequence))
+
+
+def test_a_fixed_sequence_of_monitored_calls() -> None:
+    """Calls monitored (once at a DN, once twice, once stopped) through a consultation,
+    a conference, a transfer and hold."""
+    sequence = [
+        ("RequestMakeCall", "7001", "7002"),
+        ("RequestStartCallMonitoring", "7001", 0, True),
+        ("RequestStartCallMonitoring", "7001", 0, False),
+        ("RequestAnswerCall", "7002", 0),
+        ("RequestInitiateConference", "7002", 0, "7003"),
+        ("RequestAnswerCall", "7003", 0),
+        ("RequestCompleteConference", "7002", 1, 0),
+        ("RequestHoldCall", "7003", 0),
+        ("RequestInitiateTransfer", "7001", 0, "7004"),
+        ("RequestCompleteTransfer", "7001", 1, 0),
+        ("RequestStopCallMonitoring", "7001", 0),
+        ("RequestReleaseCall", "7004", 0),
     ]
     asyncio.run(play(sequence))

@@ -93,6 +93,21 @@ def test_an_application_outside_its_scope_is_refused_naming_the_dn() -> None:
     assert authorize(DESK, request("RequestMakeCall", ThisDN="7001", OtherDN="9999")) is None
 
 
+def test_an_application_with_a_scope_monitors_only_calls_at_its_dns() -> None:
+    start = "RequestStartCallMonitoring"
+    refusal = authorize(DESK, request(start, ConnID="0000000000000001"))
+    assert refusal == Refusal(
+        TError.CSTA_PRIVILEGE_VIOLATION_SPECIFIED_DEVICE,
+        "application 'desk' may monitor only calls at its DNs (7001-7002): name one as ThisDN",
+    )
+    refusal = authorize(DESK, request(start, ConnID="0000000000000001", ThisDN="7005"))
+    assert refusal is not None
+    assert "may not use DN 7005" in refusal.message
+    assert authorize(DESK, request(start, ConnID="0000000000000001", ThisDN="7002")) is None
+    assert authorize(WATCHER, request(start, ConnID="0000000000000001")) is None
+    assert authorize(DESK, request("RequestStopCallMonitoring", ConnID="1")) is None
+
+
 def test_a_missing_permission_is_refused_naming_it() -> None:
     refusal = authorize(WATCHER, request("RequestMakeCall", ThisDN="7001", OtherDN="7002"))
     assert refusal is not None

@@ -195,6 +195,15 @@ class TRequests(abc.ABC):
     async def query_call(self, dn: str, conn_id: str) -> TMessage:
         return await self.request("RequestQueryCall", ThisDN=dn, ConnID=conn_id)
 
+    async def start_call_monitoring(self, conn_id: str, dn: str | None = None) -> TMessage:
+        """The call-based events of the call; answered by EventCallCreated (then an
+        EventCallPartyAdded per party, with the same ReferenceID)."""
+        at = {"ThisDN": dn} if dn is not None else {}
+        return await self.request("RequestStartCallMonitoring", ConnID=conn_id, **at)
+
+    async def stop_call_monitoring(self, conn_id: str) -> TMessage:
+        return await self.request("RequestStopCallMonitoring", ConnID=conn_id)
+
 
 def _to(destination: str | None) -> dict[str, str]:
     """OtherDN, unless the request leaves it to another site (ISCC: Location)."""

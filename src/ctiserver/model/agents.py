@@ -24,8 +24,6 @@ Rules:
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ctiserver.csta.agents import (
     AgentLoggedOffEvent,
     AgentLoggedOnEvent,
@@ -35,6 +33,7 @@ from ctiserver.csta.agents import (
 )
 from ctiserver.csta.types import PrivateData
 from ctiserver.ids import AgentId, DeviceId
+from ctiserver.immutable import replace
 from ctiserver.model.changes import AgentChanged, AgentEvent, AgentIntended, AgentTimed
 from ctiserver.model.state import State
 from ctiserver.model.states import AgentStatus

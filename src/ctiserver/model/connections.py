@@ -11,7 +11,6 @@ is EventPartyAdded for the others.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 
 from ctiserver.csta.enumerations import EventCause
 from ctiserver.csta.events import (
@@ -28,6 +27,7 @@ from ctiserver.csta.events import (
 )
 from ctiserver.csta.types import PrivateData
 from ctiserver.ids import CallId, DeviceId
+from ctiserver.immutable import replace
 from ctiserver.model.changes import (
     DestinationBusy,
     NetworkReached,
@@ -392,7 +392,7 @@ def on_connection_cleared(state: State, dn: DeviceId, event: ConnectionClearedEv
         if known is not None and not state.is_ours(known.dn):
             device, party = known.dn, known
     going = party.present if party is not None else not state.is_ours(device)  # a far end
-    if going and state.others(call.conn_id, device) and call.released_by != device:
+    if going and call.released_by != device and state.has_others(call.conn_id, device):
         call = commit(state, call, replace(call, released_by=device))  # it left the others
     if party is None:
         return

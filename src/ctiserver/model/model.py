@@ -55,6 +55,7 @@ from ctiserver.csta.logical_device import (
 from ctiserver.csta.schema import Event, Unconfirmed
 from ctiserver.csta.voice import PlayEvent, RecordEvent, StopEvent, SuspendRecordEvent
 from ctiserver.ids import CallId, ConnId, ConnIdAllocator, DeviceId
+from ctiserver.immutable import replace
 from ctiserver.model import (
     agents,
     connections,
@@ -259,14 +260,14 @@ class Model(State):
     def _set_user_data(self, call: Call, user_data: KVList) -> list[Change]:
         for each in self.sharing(call):
             if each.user_data != user_data:
-                commit(self, each, dataclasses.replace(each, user_data=user_data))
+                commit(self, each, replace(each, user_data=user_data))
         return self.take()
 
     def expect_deletion(self, conn_id: ConnId, dropped: DeviceId, by: DeviceId) -> list[Change]:
         """A client asked *by* to drop *dropped* from a conference: say so when it goes."""
         call = self._known(conn_id)
         deleted_by = {**call.deleted_by, dropped: by}
-        commit(self, call, dataclasses.replace(call, deleted_by=deleted_by))
+        commit(self, call, replace(call, deleted_by=deleted_by))
         return self.take()
 
     def intend(self, dn: DeviceId, intent: AgentIntent) -> list[Change]:
@@ -321,13 +322,13 @@ class Model(State):
         """The consultation call *conn_id* was made to transfer or to conference."""
         call = self._known(conn_id)
         if call.purpose is not purpose:
-            commit(self, call, dataclasses.replace(call, purpose=purpose))
+            commit(self, call, replace(call, purpose=purpose))
         return self.take()
 
     def came_from(self, conn_id: ConnId, origin: Origin, user_data: KVList) -> list[Change]:
         """An ISCC transaction brought the call from *origin* with *user_data*."""
         call = self._known(conn_id)
-        new = dataclasses.replace(call, origin=origin, user_data={**call.user_data, **user_data})
+        new = replace(call, origin=origin, user_data={**call.user_data, **user_data})
         commit(self, call, new)
         return self.take()
 
@@ -355,7 +356,7 @@ class Model(State):
         the switch routes it (RouteType OverwriteDNIS; None: keep its DNIS)."""
         dialogue = self.dialogue(cross_ref_id)
         if dialogue is not None and dialogue.dnis != dnis:
-            self.emit(RouteDialogueOpened(dialogue=dataclasses.replace(dialogue, dnis=dnis)))
+            self.emit(RouteDialogueOpened(dialogue=replace(dialogue, dnis=dnis)))
         return self.take()
 
     def resync_features(self, snapshot: Mapping[DeviceId, DnFeatures]) -> list[Change]:
@@ -382,14 +383,14 @@ class Model(State):
         """The call's instance at its origin site is another call there now (ISCC)."""
         call = self._known(conn_id)
         if call.origin != origin:
-            commit(self, call, dataclasses.replace(call, origin=origin))
+            commit(self, call, replace(call, origin=origin))
         return self.take()
 
     def cleared_by(self, conn_id: ConnId, dn: DeviceId) -> list[Change]:
         """*dn* had the switch clear the call whole: it released it (ReleasingParty)."""
         call = self.call(conn_id)
         if call is not None and call.cleared_by != dn:
-            commit(self, call, dataclasses.replace(call, cleared_by=dn))
+            commit(self, call, replace(call, cleared_by=dn))
         return self.take()
 
     def forget(self, conn_id: ConnId) -> list[Change]:

@@ -19,11 +19,11 @@ Rules (the model's, which the handlers follow):
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 
 from ctiserver.csta.enumerations import EventCause
 from ctiserver.csta.types import PrivateData
 from ctiserver.ids import CallId, ConnId, DeviceId
+from ctiserver.immutable import replace
 from ctiserver.model.changes import (
     CallChanged,
     CallCreated,

@@ -18,7 +18,6 @@ device is not ours, of the first of our DNs in the call).
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import Protocol
 
 from ctiserver.csta.call_information import CallInformationEvent, account_code_text
@@ -26,6 +25,7 @@ from ctiserver.csta.escape import PrivateEvent
 from ctiserver.csta.types import ConnectionID, PrivateData
 from ctiserver.csta.voice import RecordEvent, StopEvent, SuspendRecordEvent
 from ctiserver.ids import ConnId, DeviceId
+from ctiserver.immutable import replace
 from ctiserver.model.changes import (
     AccountCodeEntered,
     GuestAssociation,

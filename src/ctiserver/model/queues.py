@@ -10,13 +10,12 @@ own QueuedEvent and DivertedEvent only keep the model right: they send nothing.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ctiserver.csta.events import DivertedEvent, QueuedEvent
 from ctiserver.csta.routeing import ReRoute, RouteEnd, RouteRequest
 from ctiserver.csta.routeing import RouteUsed as CstaRouteUsed
 from ctiserver.csta.schema import Unconfirmed
 from ctiserver.ids import DeviceId
+from ctiserver.immutable import replace
 from ctiserver.model.changes import (
     CallDiverted,
     CallQueued,

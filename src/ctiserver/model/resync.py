@@ -10,10 +10,11 @@ compared in the same way (GetAgentState): logged in, logged out, ready or not.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ctiserver.csta.enumerations import LocalConnectionState
 from ctiserver.ids import AgentId, CallId, DeviceId
+from ctiserver.immutable import replace
 from ctiserver.model.changes import (
     AgentChanged,
     AgentEvent,

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import Any, Final, TypeVar
 
 from ctiserver.ids import AgentId, CallId, ConnId, ConnIdAllocator, DeviceId
+from ctiserver.immutable import replace
 from ctiserver.model.changes import (
     AgentChanged,
     AgentEvent,
@@ -58,6 +58,7 @@ from ctiserver.model.values import (
     Reservation,
     RouteDialogue,
     Treatment,
+    TreatmentStatus,
 )
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,7 @@ class State:
         self._by_call_id: dict[CallId, ConnId] = {}
         self._calls_at: dict[DeviceId, dict[ConnId, None]] = {dn: {} for dn in dns}
         self._agents: dict[DeviceId, Agent] = {}
+        self._agent_timers: dict[DeviceId, float] = {}  # Agent.until of those that have one
         self._intents: dict[DeviceId, AgentIntent] = {}
         self._hosts: dict[DeviceId, DeviceId] = {}
         self._recordings: dict[str, Recording] = {}
@@ -118,7 +120,9 @@ class State:
         self._no_answer: dict[tuple[DeviceId, ConnId], float] = {}  # -> wall time due
         self._reservations: dict[str, Reservation] = {}  # by Reservation.key
         self._monitorings: dict[DeviceId, Monitoring] = {}  # by supervisor
+        self._monitoring_of: dict[DeviceId, Monitoring] | None = {}  # by agent; None: to make
         self._treatments: dict[ConnId, Treatment] = {}  # by the call treated
+        self._treatment_timers: dict[ConnId, float] = {}  # Treatment.due of applied ones
         self._features: dict[DeviceId, DnFeatures] = {}  # DNs with a feature set
         self._records: list[Change] = []
         self._created: list[ConnId] = []  # calls created since take_created()
@@ -189,7 +193,11 @@ class State:
 
     def others(self, conn_id: ConnId, dn: DeviceId) -> list[Party]:
         """The parties still present other than *dn*, in the order they joined."""
-        return [p for p in self.present(conn_id) if p.dn != dn]
+        return [p for p in self._parties.get(conn_id, {}).values() if p.present and p.dn != dn]
+
+    def has_others(self, conn_id: ConnId, dn: DeviceId) -> bool:
+        """Whether a party other than *dn* is still present."""
+        return any(p.present and p.dn != dn for p in self._parties.get(conn_id, {}).values())
 
     def has_ours(self, conn_id: ConnId) -> bool:
         return any(dn in self._dns for dn in self._parties.get(conn_id, ()))
@@ -207,6 +215,13 @@ class State:
     @property
     def agents(self) -> Mapping[DeviceId, Agent]:
         return self._agents
+
+    @property
+    def agent_timers(self) -> Mapping[DeviceId, float]:
+        """When each agent with a timed state (emulated after-call work, legal guard)
+        leaves it: Agent.until, kept apart so that finding the next one does not visit
+        every agent after every event."""
+        return self._agent_timers
 
     def agent_id_at(self, dn: DeviceId) -> AgentId | None:
         agent = self._agents.get(dn)
@@ -230,7 +245,12 @@ class State:
 
     def monitoring_of(self, agent: DeviceId) -> Monitoring | None:
         """The subscription to *agent*'s calls, if a supervisor has one."""
-        return next((m for m in self._monitorings.values() if m.agent == agent), None)
+        by_agent = self._monitoring_of
+        if by_agent is None:  # made again after a change, not on every call event
+            by_agent = self._monitoring_of = {}
+            for monitoring in self._monitorings.values():
+                by_agent.setdefault(monitoring.agent, monitoring)
+        return by_agent.get(agent)
 
     @property
     def reservations(self) -> Mapping[str, Reservation]:
@@ -273,6 +293,12 @@ class State:
     @property
     def treatments(self) -> list[Treatment]:
         return list(self._treatments.values())
+
+    @property
+    def treatment_timers(self) -> Mapping[ConnId, float]:
+        """When each applied treatment with a DURATION is over, kept apart so that
+        finding the next one does not visit every treatment after every event."""
+        return self._treatment_timers
 
     def features(self, dn: DeviceId) -> DnFeatures:
         """What the switch reported of *dn*'s features (none set, if nothing)."""
@@ -341,7 +367,7 @@ class State:
             del self._routes[cross_ref]
         for timed in [k for k in self._no_answer if k[1] == conn_id]:
             del self._no_answer[timed]
-        self._treatments.pop(conn_id, None)
+        self._put_treatment(conn_id, None)
 
     def _put_party(self, change: PartyChange) -> None:
         conn_id, party = change.call.conn_id, change.party
@@ -365,10 +391,7 @@ class State:
         self._routes.pop(change.cross_ref_id, None)
 
     def _set_agent(self, change: AgentChanged) -> None:
-        if change.what is AgentEvent.LOGGED_OUT:
-            self._agents.pop(change.dn, None)
-        else:
-            self._agents[change.dn] = change.agent
+        self._put_agent(change.dn, None if change.what is AgentEvent.LOGGED_OUT else change.agent)
 
     def _set_intent(self, change: AgentIntended) -> None:
         if change.intent is None:
@@ -379,14 +402,23 @@ class State:
     def _time_agent(self, change: AgentTimed) -> None:
         agent = self._agents.get(change.dn)
         if agent is not None:
-            self._agents[change.dn] = replace(
-                agent, until=change.until, after_call_work=change.after_call_work
-            )
+            timed = replace(agent, until=change.until, after_call_work=change.after_call_work)
+            self._put_agent(change.dn, timed)
 
     def _end_session(self, change: AgentSessionEnded) -> None:
         agent = self._agents.get(change.dn)
         if agent is not None:
-            self._agents[change.dn] = replace(agent, session="")
+            self._put_agent(change.dn, replace(agent, session=""))
+
+    def _put_agent(self, dn: DeviceId, agent: Agent | None) -> None:
+        if agent is None:
+            self._agents.pop(dn, None)
+        else:
+            self._agents[dn] = agent
+        if agent is None or agent.until is None:
+            self._agent_timers.pop(dn, None)
+        else:
+            self._agent_timers[dn] = agent.until
 
     def _time_no_answer(self, change: NoAnswerTimed) -> None:
         if change.due is None:
@@ -403,6 +435,7 @@ class State:
 
     def _monitor(self, change: MonitoringChanged) -> None:
         monitoring = change.monitoring
+        self._monitoring_of = None
         if change.active:
             self._monitorings[monitoring.supervisor] = monitoring
         else:
@@ -425,9 +458,21 @@ class State:
         treatment = change.treatment
         if change.what in (TreatmentEvent.ENDED, TreatmentEvent.DROPPED):
             if self._treatments.get(treatment.conn_id) == treatment:
-                del self._treatments[treatment.conn_id]
+                self._put_treatment(treatment.conn_id, None)
         else:
-            self._treatments[treatment.conn_id] = treatment
+            self._put_treatment(treatment.conn_id, treatment)
+
+    def _put_treatment(self, conn_id: ConnId, treatment: Treatment | None) -> None:
+        if treatment is None:
+            self._treatments.pop(conn_id, None)
+        else:
+            self._treatments[conn_id] = treatment
+        if treatment is None or treatment.due is None:
+            self._treatment_timers.pop(conn_id, None)
+        elif treatment.status is TreatmentStatus.APPLIED:
+            self._treatment_timers[conn_id] = treatment.due
+        else:
+            self._treatment_timers.pop(conn_id, None)
 
     def _set_features(self, change: DnFeaturesChanged) -> None:
         if change.features == NO_FEATURES:
@@ -438,10 +483,11 @@ class State:
     def _reconfigure(self, change: DnsReconfigured) -> None:
         for dn in set(self._dns) - set(change.dns):
             self._calls_at.pop(dn, None)
-            self._agents.pop(dn, None)
+            self._put_agent(dn, None)
             self._intents.pop(dn, None)
             for gone in [s for s, m in self._monitorings.items() if dn in (s, m.agent)]:
                 del self._monitorings[gone]
+                self._monitoring_of = None
             self._features.pop(dn, None)
         for dn in change.dns:
             self._calls_at.setdefault(dn, {})

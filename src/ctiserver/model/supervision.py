@@ -13,12 +13,12 @@ observers of a call, and what the switch reports of mute and listening.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Final
 
 from ctiserver.csta.audio import MicrophoneMuteEvent, SpeakerMuteEvent
 from ctiserver.csta.escape import PrivateEvent
 from ctiserver.ids import CallId, ConnId, DeviceId
+from ctiserver.immutable import replace
 from ctiserver.model import private
 from ctiserver.model.changes import ListenChanged, MonitoringChanged, MuteChanged
 from ctiserver.model.moves import commit

@@ -18,11 +18,10 @@ ConnID ends.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ctiserver.csta.events import ConferencedEvent, TransferedEvent
 from ctiserver.csta.types import ConnectionListItem
 from ctiserver.ids import CallId, DeviceId
+from ctiserver.immutable import replace
 from ctiserver.model.changes import (
     CallsMerged,
     PartyAdded,

@@ -84,6 +84,8 @@ REQUIRED_PERMISSION: Final[Mapping[str, Permission | None]] = {
             "RequestRegisterAll",
             "RequestUnregisterAll",
             "RequestSetInputMask",
+            "RequestStartCallMonitoring",
+            "RequestStopCallMonitoring",
         ),
         M,
     ),
@@ -164,6 +166,13 @@ def authorize(application: Application | None, message: TMessage) -> Refusal | N
             TError.CSTA_PRIVILEGE_VIOLATION_SPECIFIED_DEVICE,
             f"application {application.name!r} may not register every DN "
             f"(its DNs: {application.dns_text})",
+        )
+    scoped = application.dns is not None
+    if name == "RequestStartCallMonitoring" and scoped and "ThisDN" not in message:
+        return Refusal(
+            TError.CSTA_PRIVILEGE_VIOLATION_SPECIFIED_DEVICE,
+            f"application {application.name!r} may monitor only calls at its DNs "
+            f"({application.dns_text}): name one as ThisDN",
         )
     dn = message.get("ThisDN")
     if isinstance(dn, str) and not application.scope_allows(dn):

@@ -137,6 +137,8 @@ class Runtime:
         self._token_owners: dict[int, ClientId] = {}  # requests at the switch, by token
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None  # the core's monotonic time it fires at
+        self._loop: asyncio.AbstractEventLoop | None = None  # once run() runs
+        self._rescheduling = False  # the next deadline is to be asked this turn
         self.access = Access(
             self,
             directory=directory or Directory({}, require_auth=False),
@@ -507,14 +509,25 @@ class Runtime:
     # --- time ---------------------------------------------------------------------------
 
     def _schedule(self) -> None:
-        """Wake the core at its next deadline (request answers, ISCC, stuck calls)."""
+        """Wake the core at its next deadline (request answers, ISCC, stuck calls).
+        Asked once per turn of the loop, after all that the turn brought (a read from
+        the switch brings many events), not after each."""
+        loop = self._loop
+        if loop is None:  # not running yet: at once
+            self._reschedule()
+        elif not self._rescheduling:
+            self._rescheduling = True
+            loop.call_soon(self._reschedule)
+
+    def _reschedule(self) -> None:
+        self._rescheduling = False
         deadline = self.core.next_deadline()
         if deadline is None or (self._timer_at is not None and self._timer_at <= deadline):
             return
         if self._timer is not None:
             self._timer.cancel()
         delay = max(0.0, deadline - self.clock.now().monotonic)
-        self._timer = asyncio.get_running_loop().call_later(delay, self._tick)
+        self._timer = (self._loop or asyncio.get_running_loop()).call_later(delay, self._tick)
         self._timer_at = deadline
 
     def _tick(self) -> None:
@@ -524,10 +537,12 @@ class Runtime:
     async def run(self) -> None:
         """Keep the core's timers until cancelled: EventError 57 for requests the switch
         never answered, ISCC transactions past their time, stuck calls."""
+        self._loop = asyncio.get_running_loop()
         self._schedule()
         try:
             await asyncio.Event().wait()
         finally:
+            self._loop = None
             if self._timer is not None:
                 self._timer.cancel()
 

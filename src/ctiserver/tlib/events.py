@@ -85,6 +85,9 @@ _REMOTE = ("RemoteLocation", "RemoteConnID", "RemoteDN")  # a party event from a
 _AGENT = ("ThisDN", "AgentWorkMode")
 _TREATED = ("ThisDN", "ConnID", "CallID", "CallType", "TreatmentType")  # a treatment's call
 _AGENT_OPTIONAL = ("ReferenceID", "AgentID", "ThisQueue", "Extensions", "Reasons")
+# What the call-based events say of a call, and of one party of it.
+_CALL_DATA = ("CallID", "CallType", "ANI", "DNIS", "UserData", "NetworkCallID")
+_CALL_PARTY = ("CallUUID", "ConnID", "PartyUUID", "DN", "PartyState")
 
 EVENTS: Final[Mapping[str, EventShape]] = {
     **{name: _shape(CALL, CALL_OPTIONAL) for name in _CALL_EVENTS},
@@ -192,6 +195,18 @@ EVENTS: Final[Mapping[str, EventShape]] = {
         (*_TREATED, "ErrorCode"),
         ("ReferenceID", "ErrorMessage", "TreatmentParms", "UserData", "Extensions"),
     ),
+    # --- call-based events (RequestStartCallMonitoring; GenEM, T-Library Call-Based
+    # Events): about a call and its parties, with no ThisDN -----------------------------
+    "EventCallCreated": _shape(
+        ("CallUUID", "ConnID"),
+        ("ReferenceID", *_CALL_DATA, "OrigCallUUID"),
+    ),
+    "EventCallDataChanged": _shape(("CallUUID", "ConnID"), ("ReferenceID", *_CALL_DATA)),
+    "EventCallDeleted": _shape(("CallUUID", "ConnID"), ("CtrlParty", "RefCallUUID")),
+    "EventCallPartyAdded": _shape(_CALL_PARTY, ("ReferenceID", "CtrlParty")),
+    "EventCallPartyState": _shape(_CALL_PARTY, ()),
+    "EventCallPartyMoved": _shape((*_CALL_PARTY, "NewCallUUID", "NewConnID"), ()),
+    "EventCallPartyDeleted": _shape(_CALL_PARTY[:4], ("PartyState", "CtrlParty")),
 }
 
 

@@ -166,6 +166,9 @@ REQUESTS.update(
         "RequestRegisterAll": RequestSpec(),
         "RequestUnregisterAll": RequestSpec(),
         "RequestSetInputMask": RequestSpec(("InputMask",)),
+        # call-based events of one call (docs/protocol.md, Call monitoring)
+        "RequestStartCallMonitoring": RequestSpec(("ConnID",), ("ThisDN",)),
+        "RequestStopCallMonitoring": RequestSpec(("ConnID",)),
     }
 )
 MAX_INPUT_MASK = 512  # event names in one InputMask
@@ -196,11 +199,6 @@ REQUESTS.update(
 
 # T-Library requests a CSTA switch cannot serve: EventError 51 says why.
 _IVR = "is an IVR's: a CSTA switch has no voice files or mailboxes a client opens"
-_CALL_MONITORING = (
-    "reports a call by the call-based events (EventCallCreated, EventCallPartyAdded, ...), "
-    "which this server does not make; every call at a configured DN is monitored through "
-    "its devices already: follow calls with RequestRegisterAddress or RequestRegisterAll"
-)
 _NETWORK = (
     "is a Network T-Server's (calls in a carrier's network); this server controls the "
     "calls of its CSTA switch: move a call to another site with RequestInitiateTransfer, "
@@ -237,8 +235,6 @@ NOT_SERVED: dict[str, str] = {
     "RequestReserveAgentAndGetAccessNumber": "RequestReserveAgentAndGetAccessNumber is "
     "not served: reserve the agent with RequestReserveAgent, then ask the access number "
     "with RequestGetAccessNumber",
-    "RequestStartCallMonitoring": f"RequestStartCallMonitoring {_CALL_MONITORING}",
-    "RequestStopCallMonitoring": f"RequestStopCallMonitoring {_CALL_MONITORING}",
     "RequestSendReturnReceipt": f"RequestSendReturnReceipt {_NETWORK}",
     **{name: f"{name} {_NETWORK}" for name in _NETWORK_REQUESTS},
 }

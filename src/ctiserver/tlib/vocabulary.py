@@ -380,6 +380,15 @@ class TMessage(TypedDict, total=False):
     Priority: int
     MonitorNextCallType: str
     CallUUID: str
+    # the call-based events (RequestStartCallMonitoring)
+    OrigCallUUID: str
+    NewCallUUID: str
+    RefCallUUID: str
+    NewConnID: str
+    PartyUUID: str
+    DN: str
+    PartyState: str
+    CtrlParty: str
     NetworkCallID: str
     ThisTrunk: str
     OtherTrunk: str

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Protocol
+from typing import Any, Protocol
 
 from ctiserver.clock import Instant
 from ctiserver.csta.call_control import ClearConnection, DeflectCall
@@ -73,6 +73,10 @@ class Host(Protocol):
     def session_open(self, session: str) -> bool: ...
 
 
+# The kinds of call event whose Extensions an agent feature adds to (call_extensions).
+EXTENDED: frozenset[type[PartyChange]] = frozenset({PartyEstablished})
+
+
 class AgentEmulation:
     def __init__(self, host: Host, model: Model) -> None:
         self._host = host
@@ -80,22 +84,27 @@ class AgentEmulation:
         self._options: AgentOptions = host.settings.agents
         self._before: dict[type[Change], Callable[[Change, Instant], None]] = {
             PartyReleased: self._released,  # type: ignore[dict-item]
-            PartyRang: self._rang,  # type: ignore[dict-item]
             AgentChanged: self._agent_changed,  # type: ignore[dict-item]
         }
 
     # --- following the model -------------------------------------------------------------
 
-    def before(self, change: Change, at: Instant) -> None:
-        """*change* is about to be told: act first on what it means for an agent."""
-        act = self._before.get(type(change))
-        if act is not None:
-            act(change, at)
-        if self._model.no_answer and isinstance(change, PartyChange):
-            self._answered(change, at)
+    def before(self, kind: type[Change]) -> list[Callable[[Any, Instant], None]]:
+        """What to do when a change of *kind* is about to be told: act first on what it
+        means for an agent."""
+        acts: list[Callable[[Any, Instant], None]] = []
+        if kind in self._before:
+            acts.append(self._before[kind])
+        if kind is PartyRang and self._options.no_answer:
+            acts.append(self._rang)
+        if issubclass(kind, PartyChange) and self._options.no_answer:
+            acts.append(self._answered)  # (without the option no timer is ever set)
+        return acts
 
     def _answered(self, change: PartyChange, at: Instant) -> None:
         """A call that rang at an agent rings there no more: its no-answer timer stops."""
+        if not self._model.no_answer:
+            return
         party, conn_id = change.party, change.call.conn_id
         ringing = party.state is PartyState.RINGING and not change.LEAVES
         if not ringing and self._model.no_answer_due(party.dn, conn_id) is not None:
@@ -204,15 +213,17 @@ class AgentEmulation:
         """The earliest wall time something is due (timers wait while the link is down)."""
         if not self._host.link_connected:
             return None
-        times = [a.until for a in self._model.agents.values() if a.until is not None]
-        times.extend(self._model.no_answer.values())
-        return min(times, default=None)
+        timers, no_answer = self._model.agent_timers, self._model.no_answer
+        if not timers and not no_answer:
+            return None
+        return min((*timers.values(), *no_answer.values()))
 
     def tick(self, at: Instant) -> None:
         if not self._host.link_connected:
             return
-        for dn, agent in list(self._model.agents.items()):
-            if agent.until is not None and agent.until <= at.wall:
+        for dn, until in list(self._model.agent_timers.items()):
+            agent = self._model.agent(dn)
+            if agent is not None and until <= at.wall:
                 self._ended(dn, agent, at)
         for (dn, conn_id), due in list(self._model.no_answer.items()):
             if due <= at.wall:

@@ -77,7 +77,7 @@ class Answers:
         self._host = host
         self._correlator = host.correlator
         self._follow_ups: dict[int, int] = {}  # follow-up token -> its request's token
-        self._mute_transfers: dict[CallId, MuteTransfer] = {}  # by consultation callID
+        self.mute_transfers: dict[CallId, MuteTransfer] = {}  # by consultation callID
 
     def follow_up(self, pending: Pending) -> int:
         """A token for a request sent on behalf of *pending*."""
@@ -122,10 +122,10 @@ class Answers:
     def call_offered(self, change: PartyChange) -> None:
         """A party of a call now rings (or answers): a mute transfer waiting for its
         consultation to be offered completes now."""
-        waiting = self._mute_transfers.get(change.call.call_id)
+        waiting = self.mute_transfers.get(change.call.call_id)
         if waiting is None or change.party.dn == waiting.pending.dn:
             return
-        del self._mute_transfers[change.call.call_id]
+        del self.mute_transfers[change.call.call_id]
         if self._correlator.get(waiting.pending.token) is not None:  # still wanted
             self._transfer(waiting)
 
@@ -183,9 +183,9 @@ class Answers:
         if isinstance(consultation, ConnectionID) and original is not None:
             held_connection = ConnectionID(original.call_id, pending.dn)
             waiting = MuteTransfer(pending, held_connection, consultation)
-            self._mute_transfers[consultation.call_id] = waiting
+            self.mute_transfers[consultation.call_id] = waiting
             if self._offered(consultation.call_id, pending.dn):
-                del self._mute_transfers[consultation.call_id]
+                del self.mute_transfers[consultation.call_id]
                 self._transfer(waiting)
 
     def _transfer(self, waiting: MuteTransfer) -> None:

@@ -43,6 +43,7 @@ from ctiserver.tlib.vocabulary import KVList, RegisterMode, ServerRole, TMessage
 from ctiserver.tserver import dispatch, queries, treatments
 from ctiserver.tserver.addresses import SERVER_VERSION
 from ctiserver.tserver.answers import Answers
+from ctiserver.tserver.call_monitoring import CallMonitor
 from ctiserver.tserver.calls import Destination
 from ctiserver.tserver.cleanup import Cleanup
 from ctiserver.tserver.clients import Clients
@@ -51,7 +52,7 @@ from ctiserver.tserver.correlation import (
     Correlator,
     Pending,
 )
-from ctiserver.tserver.emulated import Features
+from ctiserver.tserver.emulated import Features, Hook
 from ctiserver.tserver.errors import (
     InvalidAttribute,
     error_code_for,
@@ -119,8 +120,10 @@ class TServerCore:
         self.cleanup = Cleanup(settings.cleanup)
         self._publisher = Publisher(self)
         self.features = Features(self, self._model)
+        self._steps: dict[type[Change], tuple[Hook, ...]] = {}  # _steps_for(), by kind
         for kind, teller in self.features.tellers().items():
             self._publisher.add(kind, teller)
+        self.call_monitor = CallMonitor(self)
         self._wall_offset = started.wall - started.monotonic  # wall times to monotonic
 
     # --- port: what handlers read ---------------------------------------------------------
@@ -152,9 +155,9 @@ class TServerCore:
         """Who hears the events of *dn*: its registrants, and who registered every DN
         (RequestRegisterAll)."""
         registry = self.clients.registry
-        every = registry.clients_of(queries.EVERY_DN)
-        if not every:
+        if not registry.has_clients(queries.EVERY_DN):
             return registry.clients_of(dn)
+        every = registry.clients_of(queries.EVERY_DN)
         return list(dict.fromkeys((*registry.clients_of(dn), *every)))
 
     @property
@@ -415,6 +418,7 @@ class TServerCore:
         self._role = ServerRole.PRIMARY
         self.journaling = True
         self.clients.take_over(at)
+        self.call_monitor.rebuild()
         self.cleanup = Cleanup(self._settings.cleanup)
         self.cleanup.track([call.conn_id for call in self._model.calls], at)
         live = [c for c in self.clients.everyone if not self.clients.detached(c)]
@@ -441,14 +445,28 @@ class TServerCore:
         # Journal the whole batch first: that is the order the model applied it in.
         if self.journaling:
             self._journal.extend(changes)
-        cleanup, publish = self.cleanup.enabled, self._publisher.publish
-        before, after = self.features.before, self.features.after
+        cleanup, known = self.cleanup.enabled, self._steps
+        # call monitoring costs nothing while no client watches a call
+        watch = self.call_monitor.tell if self.call_monitor.views else None
         for change in changes:
             if cleanup:
                 self.cleanup.saw(change, at)
-            before(change, at)  # what a feature makes of it is told first, or next
-            publish(change, at)
-            after(change, at)
+            steps = known.get(type(change))
+            if steps is None:
+                steps = self._steps_for(type(change))
+            for step in steps:
+                step(change, at)
+            if watch is not None:
+                watch(change, at)  # the call-based events follow the DN-based ones
+
+    def _steps_for(self, kind: type[Change]) -> tuple[Hook, ...]:
+        """What telling a change of *kind* takes, in order: what the features make of
+        it first (an emulated after-call work is told before the EventReleased that
+        caused it), the events that tell of it, what the features tell after it."""
+        hooks, teller = self.features.hooks(kind), self._publisher.teller(kind)
+        told = () if teller is None else (teller,)
+        steps = self._steps[kind] = (*hooks.before, *told, *hooks.after)
+        return steps
 
     def send(
         self,
@@ -592,6 +610,16 @@ class TServerCore:
     def cancel_monitoring(self, ctx: RequestContext, monitoring: Monitoring) -> None:
         self.features.supervision.end(monitoring, ctx.at, ctx)
 
+    def start_call_monitoring(self, ctx: RequestContext, conn_id: ConnId) -> None:
+        self.call_monitor.start(ctx, conn_id)
+
+    def stop_call_monitoring(self, ctx: RequestContext, conn_id: ConnId) -> None:
+        self.call_monitor.stop(ctx, conn_id)
+
+    def drop_subscription(self, client: ClientId, name: DeviceId) -> None:
+        """End a subscription the server keeps as a registration (no agent is involved)."""
+        self.clients.unregister(client, name)
+
     def reserve(
         self, ctx: RequestContext, wanted: Reservation, duration: float, priority: int
     ) -> None:
@@ -666,7 +694,8 @@ class TServerCore:
             self._publisher.user_data_changed(conn_id, by, at, sharing=False)
 
     def call_offered(self, change: PartyChange, at: Instant) -> None:
-        self._answers.call_offered(change)
+        if self._answers.mute_transfers:  # one waits for its consultation to be offered
+            self._answers.call_offered(change)
 
     def _publish_released(self, at: Instant) -> None:
         """Events of arriving calls that ISCC held back and now lets go (in order)."""

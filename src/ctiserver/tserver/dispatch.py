@@ -17,6 +17,7 @@ from ctiserver.tlib.vocabulary import ServerRole
 from ctiserver.tserver import (
     addresses,
     agents,
+    call_monitoring,
     calls,
     dtmf,
     features,
@@ -56,6 +57,7 @@ HANDLERS: Mapping[str, Handler] = {
     **reservations.HANDLERS,
     **supervision.HANDLERS,
     **queries.HANDLERS,
+    **call_monitoring.HANDLERS,
     # calls: DTMF, treatments, user events, DN features
     **dtmf.HANDLERS,
     **treatments.HANDLERS,

@@ -11,7 +11,7 @@ Their state is in the model; what they keep here is only their options.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from ctiserver.clock import Instant
 from ctiserver.ids import DeviceId
@@ -19,7 +19,7 @@ from ctiserver.model.changes import Change, ListenChanged, MuteChanged, PartyCha
 from ctiserver.model.model import Model
 from ctiserver.model.values import Call
 from ctiserver.tlib.vocabulary import KVList
-from ctiserver.tserver.agent_emulation import AgentEmulation
+from ctiserver.tserver.agent_emulation import EXTENDED, AgentEmulation
 from ctiserver.tserver.agent_emulation import Host as AgentHost
 from ctiserver.tserver.monitoring import Host as SupervisionHost
 from ctiserver.tserver.monitoring import Supervision
@@ -29,6 +29,19 @@ from ctiserver.tserver.reservations import ReservationDesk
 
 class Host(AgentHost, DeskHost, SupervisionHost, Protocol):
     """What the features need of the core."""
+
+
+Hook = Callable[[Any, Instant], None]
+
+
+class Hooks(NamedTuple):
+    """What the features do with a change of one kind, before and after it is told."""
+
+    before: tuple[Hook, ...]
+    after: tuple[Hook, ...]
+
+
+__all__ = ["EXTENDED", "Features", "Hook", "Hooks"]
 
 
 class Features:
@@ -44,15 +57,16 @@ class Features:
             ListenChanged: self.supervision.listen_changed,
         }
 
-    def before(self, change: Change, at: Instant) -> None:
-        self.agents.before(change, at)
-        self.supervision.before(change, at)
-
-    def after(self, change: Change, at: Instant) -> None:
-        self.supervision.after(change, at)
+    def hooks(self, kind: type[Change]) -> Hooks:
+        """What the features do before a change of *kind* is told (so that, say, an
+        emulated after-call work is told before the EventReleased that caused it) and
+        after (the core asks once per kind: most kinds concern no feature at all)."""
+        before = (*self.agents.before(kind), *self.supervision.before(kind))
+        return Hooks(before, tuple(self.supervision.after(kind)))
 
     def call_extensions(self, change: PartyChange, call: Call) -> KVList:
-        """What a feature adds to the Extensions of the call event of *change*."""
+        """What a feature adds to the Extensions of the call event of *change* (only
+        the kinds in EXTENDED get any)."""
         return self.agents.call_extensions(change, call)
 
     def tick(self, at: Instant) -> None:

@@ -124,19 +124,22 @@ class Supervision:
 
     # --- following the model ----------------------------------------------------------
 
-    def before(self, change: Change, at: Instant) -> None:
-        act = self._before.get(type(change))
-        if act is not None:
-            act(change, at)
-        if isinstance(change, PartyChange) and change.LEAVES:
-            self._left(change, at)
+    def before(self, kind: type[Change]) -> list[Callable[[Any, Instant], None]]:
+        """What to do when a change of *kind* is about to be told."""
+        acts: list[Callable[[Any, Instant], None]] = []
+        if kind in self._before:
+            acts.append(self._before[kind])
+        if issubclass(kind, PartyChange) and kind.LEAVES:
+            acts.append(self._left)
+        return acts
 
-    def after(self, change: Change, at: Instant) -> None:
-        """*change* was told: what follows it is told after."""
-        if type(change) is PartyRang:
-            self._rang(change, at)
+    def after(self, kind: type[Change]) -> list[Callable[[Any, Instant], None]]:
+        """What to do once a change of *kind* was told: what follows it is told after."""
+        return [self._rang] if kind is PartyRang else []
 
     def _established(self, change: PartyEstablished, at: Instant) -> None:
+        if not self._model.monitorings:
+            return
         party = change.party
         monitoring = self._model.monitoring_of(party.dn)
         call = self._model.call(change.call.conn_id)
@@ -193,11 +196,11 @@ class Supervision:
         """An observer left: the call is observed no more.  An agent left a call whose
         observer watches it with scope agent: the observer goes too."""
         party, conn_id = change.party, change.call.conn_id
-        call = self._model.call(conn_id)
         if party.dn in change.call.observers:
             self._host.change(self._model.observe(conn_id, party.dn, None), at)
             return
-        if call is None:
+        call = self._model.call(conn_id)
+        if call is None or not call.observers:
             return
         for supervisor, observation in call.observers.items():
             observer = self._model.party(supervisor, conn_id)

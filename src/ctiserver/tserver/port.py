@@ -219,6 +219,9 @@ class Queries(Protocol):
     @property
     def agents(self) -> Mapping[DeviceId, Agent]: ...
 
+    @property
+    def treatment_timers(self) -> Mapping[ConnId, float]: ...
+
     def agent_id_at(self, dn: DeviceId) -> AgentId | None: ...
 
     def host_of(self, guest: DeviceId) -> DeviceId | None: ...
@@ -357,6 +360,13 @@ class Core(Protocol):
 
     def cancel_monitoring(self, ctx: RequestContext, monitoring: Monitoring) -> None:
         """RequestCancelMonitoring, checked: the subscription ends."""
+
+    def start_call_monitoring(self, ctx: RequestContext, conn_id: ConnId) -> None:
+        """RequestStartCallMonitoring, checked: the client watches the call and is
+        answered with it (tserver.call_monitoring)."""
+
+    def stop_call_monitoring(self, ctx: RequestContext, conn_id: ConnId) -> None:
+        """RequestStopCallMonitoring, checked: EventACK, and no more of the call."""
 
     def reserve(
         self, ctx: RequestContext, wanted: Reservation, duration: float, priority: int

@@ -33,7 +33,7 @@ from ctiserver.model.values import Call, Party
 from ctiserver.tlib.vocabulary import TMessage
 from ctiserver.tserver import notices
 from ctiserver.tserver.correlation import NO_CALL, Correlator, Pending
-from ctiserver.tserver.emulated import Features
+from ctiserver.tserver.emulated import EXTENDED, Features
 from ctiserver.tserver.errors import RouteNotTaken
 from ctiserver.tserver.events import (
     EVENT_NAMES,
@@ -109,6 +109,10 @@ class Publisher:
         """Let *teller* tell of the records of *kind* (a feature's own records)."""
         self._tellers[kind] = teller
 
+    def teller(self, kind: type[Change]) -> Callable[[Any, Instant], None] | None:
+        """Who tells of the records of *kind*, if anyone does."""
+        return self._tellers.get(kind)
+
     def publish(self, change: Change, at: Instant) -> None:
         """Tell whoever must know of *change*."""
         teller = self._tellers.get(type(change))
@@ -148,7 +152,7 @@ class Publisher:
         event = event_for(change, call)
         event["CallUUID"] = call_uuid(self._settings.name, call.conn_id)
         self._decorate(event, call, change.party)
-        added = host.features.call_extensions(change, call)
+        added = host.features.call_extensions(change, call) if type(change) in EXTENDED else None
         if added:
             event["Extensions"] = {**(event.get("Extensions") or {}), **added}
         pending = host.correlator.answer(dn, call.conn_id, event["Event"])

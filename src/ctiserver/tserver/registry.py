@@ -55,8 +55,15 @@ class Registry:
             self._by_client.get(client, {}).pop(dn, None)
         return clients
 
+    def names(self, prefix: str) -> list[DeviceId]:
+        """The DNs (and subscriptions' names) registered that start with *prefix*."""
+        return [dn for dn in self._by_dn if dn.startswith(prefix)]
+
     def clients_of(self, dn: DeviceId) -> list[ClientId]:
         return list(self._by_dn.get(dn, {}))
+
+    def has_clients(self, dn: DeviceId) -> bool:
+        return bool(self._by_dn.get(dn))
 
     def mode(self, client: ClientId, dn: DeviceId) -> RegisterMode | None:
         return self._by_dn.get(dn, {}).get(client)

@@ -265,8 +265,8 @@ def _not_applied(
 
 def due(model: Queries) -> float | None:
     """The wall time the first DURATION of an applied treatment is over."""
-    times = [t.due for t in model.treatments if t.due is not None and _applied(t)]
-    return min(times, default=None)
+    timers = model.treatment_timers
+    return min(timers.values()) if timers else None
 
 
 def _applied(treatment: Treatment) -> bool:
