@@ -37,6 +37,7 @@ from ctiserver.ha.lease import Lease
 from ctiserver.ha.renewer import LEASE_KEY, LeaseRenewer
 from ctiserver.ha.settings import HaSettings
 from ctiserver.ha.writer import JournalWriter, Superseded
+from ctiserver.jetstream import connection
 from ctiserver.jetstream.link import NatsLink
 from ctiserver.server.runtime import Runtime
 from ctiserver.tserver.core import TServerCore
@@ -160,9 +161,7 @@ class Member:
                 self._why = str(exc)
             finally:
                 for task in (renewing, following):
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+                    await connection.end(task)  # a cancellation nats-py lost is sent again
                 self._end()
                 self._lease = None
             if self._resigned:

@@ -49,8 +49,8 @@ async def connect(client: Client, **options: Any) -> None:
 
 
 async def end(task: asyncio.Future[Any]) -> None:
-    """Cancel *task* until it has ended (a lost cancellation is sent again); its
-    outcome is dropped."""
+    """Cancel *task* until it has ended (a lost cancellation is sent again).  Its
+    outcome is dropped: a NATS error logged for debugging, any other error logged."""
     for _ in range(ROUNDS):
         if task.done():
             break
@@ -58,8 +58,11 @@ async def end(task: asyncio.Future[Any]) -> None:
         await asyncio.wait({task}, timeout=ROUND_WAIT)
     if not task.done():
         log.error("a NATS task does not end when cancelled: %r", task)
-    elif not task.cancelled() and task.exception() is not None:
-        log.debug("NATS: %s", task.exception())
+    elif not task.cancelled() and (exc := task.exception()) is not None:
+        if isinstance(exc, FAILURES):
+            log.debug("NATS: %s", exc)
+        else:  # a bug: not to pass silently
+            log.error("%r failed", task, exc_info=exc)
 
 
 async def close(client: Client) -> None:
