@@ -33,6 +33,7 @@ class Host(Protocol):
     _role: ServerRole
     _sequence: int
     _journaling: bool
+    journaling: bool
     clients: Clients
     call_monitor: CallMonitor
     cleanup: Cleanup
@@ -65,7 +66,7 @@ class PairSide:
     def serve_as_backup(self: Host) -> None:
         """From now on follow the primary's journal, and leave the switch to it."""
         self._role = ServerRole.BACKUP
-        self._journaling = self.clients.journaling = False
+        self.journaling = False
 
     def apply_journal(
         self: Host, changes: Iterable[Change], facts: Iterable[SessionFact], sequence: int
@@ -94,7 +95,7 @@ class PairSide:
         for them, every client hears EventServerInfo (ServerRole Primary), and the
         numbering goes on above every number either member gave."""
         self._role = ServerRole.PRIMARY
-        self._journaling = self.clients.journaling = True
+        self.journaling = True
         self.clients.take_over(at)
         self.call_monitor.rebuild()
         self.cleanup = Cleanup(self.settings.cleanup)
