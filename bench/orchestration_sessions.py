@@ -15,7 +15,12 @@ once the call is routed.  The caller hangs up as soon as the chosen agent's phon
    sending EventRouteRequest to receiving the RequestRouteCall that answers it, measured
    inside the server process, as percentiles.
 
+The core alone runs twice: with a new ECMAScript context per session, and with a pool of
+contexts (`[orchestration] context-pool`); the end-to-end runs use --context-pool (16 by
+default; 0 for a context per session).
+
     ./dev bench orchestration_sessions [--agents 2000] [--callers 60] [--seconds 10] [--rate 500]
+                                       [--context-pool 16]
 """
 
 from __future__ import annotations
@@ -82,10 +87,12 @@ def directory(agents: int) -> DirectorySettings:
 # --- 1. the core alone ------------------------------------------------------------------------
 
 
-def core_alone(sessions: int, agents: int) -> None:
+def core_alone(sessions: int, agents: int, pool: int) -> None:
     agent_dns = [str(FIRST_AGENT_DN + n) for n in range(agents)]
     core = Orchestrator(
-        settings=CoreSettings(register=(*agent_dns, RP), directory=directory(agents)),
+        settings=CoreSettings(
+            register=(*agent_dns, RP), directory=directory(agents), context_pool=pool
+        ),
         strategies={RP: parse_document(STRATEGY.encode())},
         now=time.perf_counter(),
     )
@@ -116,7 +123,10 @@ def core_alone(sessions: int, agents: int) -> None:
         core.on_event("main", {"Event": "EventReleased", "ThisDN": agent, "ConnID": conn_id}, now)
     elapsed = time.perf_counter() - began
     assert not core.interactions.sessions, "every session should have ended"
-    print(f"1. the orchestration core alone (in memory), {agents} agents, target ?sales>5")
+    contexts = f"a pool of {pool} ECMAScript contexts" if pool else "a new context per session"
+    print(
+        f"1. the orchestration core alone (in memory), {agents} agents, target ?sales>5, {contexts}"
+    )
     print(f"   sessions per second:              {sessions / elapsed:.0f} ({sessions} sessions)")
     print(f"   RouteRequest in -> RouteCall out: {percentiles(latencies)}")
 
@@ -264,6 +274,7 @@ def orchestration(
         request_timeout=30,
         directory=directory(plan["agents"]),
         max_sessions=100_000,
+        context_pool=plan["context_pool"],
     )
 
 
@@ -358,17 +369,25 @@ def main() -> None:
     parser.add_argument("--callers", type=int, default=60)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=500.0)
+    parser.add_argument(
+        "--context-pool",
+        type=int,
+        default=16,
+        help="[orchestration] context-pool of the end-to-end runs (0: a context per session)",
+    )
     parser.add_argument("--only", choices=["core", "child", "loop", "rate"], action="append")
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     only = set(arguments.only or ["core", "child", "loop", "rate"])
     if "core" in only:
-        core_alone(arguments.sessions, arguments.agents)
+        core_alone(arguments.sessions, arguments.agents, 0)
+        core_alone(arguments.sessions, arguments.agents, arguments.context_pool or 16)
     plan = {
         "agents": arguments.agents,
         "callers": arguments.callers,
         "seconds": arguments.seconds,
         "rate": 0.0,
+        "context_pool": arguments.context_pool,
     }
     try:
         import uvloop

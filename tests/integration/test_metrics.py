@@ -53,11 +53,20 @@ async def test_a_call_shows_in_the_histograms_the_states_and_the_link_counters(
     )
     await b.answer_call(B, conn_id)
     await expect(b, "EventEstablished")
+    await expect(a, "EventDialing")  # the answer to make_call is a copy of it
+    await expect(a, "EventEstablished")
     metrics = await scrape(site)
     by_state = metrics["ctiserver_calls_by_state"]
     assert value(by_state, "ctiserver_calls_by_state", state="established") == 1
     assert value(by_state, "ctiserver_calls_by_state", state="ringing") == 0
     assert value(metrics["ctiserver_calls"], "ctiserver_calls") == 1
+    sent, asked = metrics["ctiserver_events_sent"], metrics["ctiserver_requests"]
+    # one copy each: A's EventDialing and EventEstablished, B's EventRinging and EventEstablished
+    for event in ("EventDialing", "EventRinging"):
+        assert value(sent, "ctiserver_events_sent_total", event=event) == 1
+    assert value(sent, "ctiserver_events_sent_total", event="EventEstablished") == 2
+    assert value(asked, "ctiserver_requests_total", request="RequestMakeCall") == 1
+    assert value(asked, "ctiserver_requests_total", request="RequestAnswerCall") == 1
 
     requests = metrics["ctiserver_request_seconds"]
     made = value(requests, "ctiserver_request_seconds_count", request="RequestMakeCall")

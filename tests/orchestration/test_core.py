@@ -275,3 +275,24 @@ def test_a_submits_treatments_play_in_turn_until_the_route(
     assert [r.message["Request"] for r in route] == ["RequestRouteCall"]
     assert applied(harness, reference) == []  # late: the call is being routed; nothing more
     assert harness.logs == []  # the treatments of a submit answer nothing
+
+
+POOLED = """<scxml version="1.0" xmlns="http://www.w3.org/2005/07/scxml" initial="s">
+  <datamodel><data id="mine" expr="_genesys.session.id"/></datamodel>
+  <state id="s">
+    <onentry>
+      <log expr="typeof leftover + ' ' + typeof _genesys.stash + ' ' + (mine === _sessionid)"/>
+      <script>leftover = mine; _genesys.stash = mine;</script>
+    </onentry>
+    <transition event="interaction.added" target="done"/>
+  </state>
+  <final id="done"/>
+</scxml>"""
+
+
+def test_with_a_context_pool_each_session_sees_only_its_own_data() -> None:
+    harness = Harness(POOLED, context_pool=2)
+    for n in range(4):
+        harness.event(**route_request(f"c{n}"))
+    assert harness.logs == ["undefined undefined true"] * 4
+    assert [ended.final for ended in harness.ended] == ["done"] * 4

@@ -7,7 +7,10 @@ run ends with a banner that says so, tests/conftest.py).  With CTISERVER_REQUIRE
 (CI) an absent suite is a failure.
 
 A test passes when its document halts in the top-level final state `pass`.  Delayed
-sends run on the driver's virtual clock, so the whole suite takes about a second.
+sends run on the driver's virtual clock, so the whole suite takes about a second.  It
+runs twice: with a fresh ECMAScript context per session, and with contexts lent by one
+pool to the sessions of every file in turn (ecmascript_pool.py): what a pooled context
+changes must change no outcome, and no file may see what an earlier one left.
 Expected failures go in XFAIL with one reason each; xfail_strict makes a fixed one fail.
 """
 
@@ -19,6 +22,9 @@ from pathlib import Path
 import pytest
 
 from ctiserver.scxml.driver import Driver
+from ctiserver.scxml.ecmascript import EcmaScriptDataModel, Limits
+from ctiserver.scxml.ecmascript_pool import ContextPool
+from ctiserver.scxml.host import Host
 from ctiserver.scxml.loader import load_document
 from tests.shared import SHARED
 
@@ -29,6 +35,9 @@ VIRTUAL_TIMEOUT = 120.0  # seconds of virtual time; the suite's longest delay is
 
 # file name -> why it is expected to fail.  Empty: all 181 pass.
 XFAIL: dict[str, str] = {}
+LIMITS = Limits()
+POOL = ContextPool(memory=LIMITS.memory, stack=LIMITS.stack, time=LIMITS.time, preludes=(), size=2)
+POOLED = Host(datamodels={"ecmascript": lambda limits: EcmaScriptDataModel(limits, pool=POOL)})
 
 
 def w3c_directory() -> Path:
@@ -68,16 +77,18 @@ def yardstick() -> list[object]:
     ]
 
 
+@pytest.mark.parametrize("pooled", [False, True], ids=["fresh", "pooled"])
 @pytest.mark.parametrize("name", yardstick())
-def test_w3c(name: str) -> None:
+def test_w3c(name: str, pooled: bool) -> None:
     if name == "absent":
         pytest.fail(f"{ABSENT} (CTISERVER_REQUIRE_W3C is set)")
     document = load_document(str(w3c_directory() / "ecma" / name))
-    driver = Driver()
+    driver = Driver(host=POOLED) if pooled else Driver()
     session = driver.start(document)
     ended = driver.run_until_done(session.session_id, timeout=VIRTUAL_TIMEOUT)
     assert ended is not None, "no top-level final state reached"
     assert ended.final == "pass"
+    driver.discard(session.session_id)  # a pooled context goes back for the next file
 
 
 def test_yardstick_has_181_files() -> None:

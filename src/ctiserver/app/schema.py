@@ -339,6 +339,7 @@ ORCHESTRATION_KEYS: Final[Keys] = {
     "script-time-limit": ("script_time_limit", num(minimum=0.01)),
     "script-memory-limit": ("script_memory_limit", _count(1)),  # MiB in the file
     "max-steps": ("max_steps", _count(100)),
+    "context-pool": ("context_pool", _count(0)),
     "reconnect-interval": ("reconnect_interval", num(minimum=0.01)),
     "application-password": ("application_password", string()),
     "tls": ("tls", boolean),

@@ -2,10 +2,10 @@
 metric is listed, with example queries, in docs/http.md).
 
 Counted on the hot path without locks (the event loop is the only writer): the
-latency histograms and the link counters are plain numbers that a collector turns into
-metric families when /metrics is scraped.  The labelled children of the counters are
-looked up once per label value and kept: prometheus_client's labels() validates and
-locks at every call, which costs more than the count itself on the per-event path.
+latency histograms, the events and requests by name and the link counters are plain
+numbers that a collector turns into metric families when /metrics is scraped
+(prometheus_client's counters lock at every increment, which costs more than the count
+itself on the per-event path).
 Values that are states (calls by state, clients, link up) are read at scrape time.
 Process metrics (CPU, memory, open files) and the Python runtime's come from
 prometheus-client's own collectors.
@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Final
+from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
-from prometheus_client.core import HistogramMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
@@ -58,6 +58,23 @@ class Latencies:
         return family
 
 
+class Counts:
+    """A counter per label value, kept as plain numbers until a scrape."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, float] = {}
+
+    def add(self, label: str, amount: float) -> None:
+        counts = self._counts
+        counts[label] = counts.get(label, 0) + amount
+
+    def family(self, name: str, documentation: str, label: str) -> CounterMetricFamily:
+        family = CounterMetricFamily(name, documentation, labels=[label])
+        for value, count in self._counts.items():
+            family.add_metric([value], float(count))
+        return family
+
+
 def _bound(bound: float) -> str:
     return "+Inf" if bound == float("inf") else repr(bound)
 
@@ -78,42 +95,30 @@ class _Collector:
 class ServerMetrics:
     def __init__(self, *, process: bool = True) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self._events = Counter(
-            "ctiserver_events_sent",
-            "T-Library events delivered to clients (one per copy)",
-            ["event"],
-            registry=self.registry,
-        )
-        self._requests = Counter(
-            "ctiserver_requests",
-            "T-Library requests received",
-            ["request"],
-            registry=self.registry,
-        )
+        self._events_sent = Counts()
+        self._requests = Counts()
         self._auth_failures = Counter(
             "ctiserver_auth_failures",
             "clients that failed to authenticate (RequestRegisterClient refused)",
             registry=self.registry,
         )
-        self._event_counts: dict[str, Any] = {}
-        self._request_counts: dict[str, Any] = {}
         self.request_latency = Latencies()
         self.csta_latency = Latencies()
         self.collect(self._latencies)
+        self.collect(self._counts)
         if process:
             _register_runtime_collectors(self.registry)
 
     def event_sent(self, name: str, copies: int) -> None:
-        count = self._event_counts.get(name)
-        if count is None:
-            count = self._event_counts[name] = self._events.labels(name)
-        count.inc(copies)
+        self._events_sent.add(name, copies)
 
     def request_handled(self, name: str) -> None:
-        count = self._request_counts.get(name)
-        if count is None:
-            count = self._request_counts[name] = self._requests.labels(name)
-        count.inc()
+        self._requests.add(name, 1)
+
+    def _counts(self) -> Iterable[Metric]:
+        sent = "T-Library events delivered to clients (one per copy)"
+        yield self._events_sent.family("ctiserver_events_sent", sent, "event")
+        yield self._requests.family("ctiserver_requests", "T-Library requests received", "request")
 
     def authentication_failed(self) -> None:
         self._auth_failures.inc()

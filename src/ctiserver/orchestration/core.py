@@ -84,8 +84,11 @@ from ctiserver.orchestration.web_elements import (
     SessionElements,
 )
 from ctiserver.scxml.actions import ActionRegistry
+from ctiserver.scxml.datamodel import DataModel
 from ctiserver.scxml.document import Document, mentions
 from ctiserver.scxml.driver import Driver
+from ctiserver.scxml.ecmascript import EcmaScriptDataModel, Limits
+from ctiserver.scxml.ecmascript_pool import ContextPool
 from ctiserver.scxml.effects import Effect, PlatformError, SessionEnded, WriteLog
 from ctiserver.scxml.events import Event, any_descriptor_matches
 from ctiserver.scxml.host import Host
@@ -141,6 +144,7 @@ class Orchestrator:
             limits=settings.limits,
             preludes=(PRELUDE,),
             max_steps=settings.max_steps,
+            datamodels=_pooled(settings),
         )
         self.driver = Driver(host=host, on_effect=self._effect, now=now)
         self.interactions = Interactions()
@@ -910,6 +914,21 @@ class Orchestrator:
             self._deliver(running.session_id, event)
         elif running.submission is not None and ending.error in (None, ErrorValue.TIMEOUT):
             self._next_treatment(running.submission)
+
+
+def _pooled(settings: CoreSettings) -> dict[str, Callable[[Limits], DataModel]]:
+    """The ECMAScript datamodel on a pool of contexts, when `context-pool` asks for one."""
+    if settings.context_pool <= 0:
+        return {}
+    limits = settings.limits
+    pool = ContextPool(
+        memory=limits.memory,
+        stack=limits.stack,
+        time=limits.time,
+        preludes=(PRELUDE,),
+        size=settings.context_pool,
+    )
+    return {"ecmascript": lambda limits: EcmaScriptDataModel(limits, pool=pool)}
 
 
 def _listens(document: Document, name: str) -> bool:

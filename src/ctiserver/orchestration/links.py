@@ -39,6 +39,7 @@ class CoreSettings:
     limits: Limits = field(default_factory=Limits)
     max_steps: int = DEFAULT_MAX_STEPS
     directory: DirectorySettings = field(default_factory=DirectorySettings)
+    context_pool: int = 0  # idle ECMAScript contexts kept for reuse; 0: a fresh one each
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,6 +66,7 @@ def core_settings(settings: OrchestrationSettings) -> CoreSettings:
         limits=Limits(time=settings.script_time_limit, memory=settings.script_memory_limit),
         max_steps=settings.max_steps,
         directory=settings.directory,
+        context_pool=settings.context_pool,
     )
 
 

@@ -82,6 +82,7 @@ class OrchestrationSettings:
     script_time_limit: float = 1.0
     script_memory_limit: int = 32 << 20
     max_steps: int = 100_000
+    context_pool: int = 0
     reconnect_interval: float = 1.0
     application_password: str | None = None
     tls: bool = False  # connect with TLS, trusting [server] tls-ca (docs/security.md)

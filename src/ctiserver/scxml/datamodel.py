@@ -102,6 +102,9 @@ class DataModel(Protocol):
     def run_prelude(self, source: str) -> None:
         """Run host-provided code before the document's datamodel is initialised."""
 
+    def close(self) -> None:
+        """The session is over; nothing more will run.  Never raises."""
+
 
 _IN: Final = re.compile(r"""\s*In\(\s*(?:'([^']*)'|"([^"]*)")\s*\)\s*""")
 
@@ -159,3 +162,6 @@ class NullDataModel:
 
     def run_prelude(self, source: str) -> None:
         raise ExecutionError("the null datamodel has no scripting language")
+
+    def close(self) -> None:
+        pass

@@ -7,6 +7,8 @@ reverse document order is exit order.
 Rule 3: expressions are kept as source text; only a datamodel gives them meaning.
 Rule 4: executable content in a namespace other than SCXML's is kept whole, as a
 CustomAction, for a host-registered handler to run (REC 4.10 extensibility).
+Rule 5: the one thing a Document holds that grows is `derived`: what the interpreter
+derived from it once, for all its sessions (steps.py); it changes no answer.
 """
 
 from __future__ import annotations
@@ -310,6 +312,7 @@ class Document:
         script: the top-level `<script>`, run once after the datamodel is initialised.
         reads_event: some expression, script or custom action of the document names
             `_event`; when none does, the interpreter need not bind it for each event.
+        derived: what the interpreter derived from the document, by name (Rule 5).
     """
 
     name: str
@@ -319,6 +322,7 @@ class Document:
     base_url: str = ""
     script: Script | None = None
     reads_event: bool = True
+    derived: dict[str, object] = field(init=False, default_factory=dict, repr=False, compare=False)
 
     @property
     def root(self) -> State:

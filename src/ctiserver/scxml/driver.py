@@ -433,5 +433,5 @@ class Driver:
 
         Its children are gone already: ending a session cancels its invocations.
         """
-        del self._entries[session_id]
+        self._entries.pop(session_id).session.close()
         self._cancel_timers(session_id)

@@ -1,17 +1,21 @@
 """The ECMAScript datamodel (REC B.2) on QuickJS, one context per session, with limits.
 
-Rule 1: each session owns one QuickJS context, with a time limit on every evaluation and
-a memory limit on the whole context (Limits).  A runaway script is interrupted and its
-evaluation fails like any other: ExecutionError, so error.execution (REC 5.9).
-Rule 2: value expressions and locations are compiled once per session into functions
-and cached; `<script>` code runs as global code, so its `var`s become datamodel variables.
+Rule 1: each session has one QuickJS context to itself, with a time limit on every
+evaluation and a memory limit on the whole context (Limits): a fresh one, or one lent by
+a ContextPool for the session's lifetime (ecmascript_pool.py) and given back by close().
+A runaway script is interrupted and its evaluation fails like any other: ExecutionError,
+so error.execution (REC 5.9).
+Rule 2: value expressions and locations are compiled once per context into functions
+and cached; `<script>` code runs as global code, so its `var`s become datamodel variables
+(in a pooled context, as indirect eval: see ecmascript_pool.py, Rule 1).
 Rule 3: assignments run in strict mode, so a location that does not exist fails instead
 of creating a global (REC 5.4, IRP test 286), and the read-only system variables cannot
 be assigned (IRP tests 322, 326, 329).
 Rule 4: QuickJS is not thread-safe: drive all sessions from one thread.
 Rule 5: `_event` (like the set In() answers from) is brought to the JavaScript side only
 when some code is about to run, so events that only move the configuration cost no
-call into QuickJS.
+call into QuickJS.  The set of active states is not brought at all until some code of
+the context (a prelude, a script, an expression) names `In` or `__scxml_active`.
 """
 
 from __future__ import annotations
@@ -28,26 +32,17 @@ import quickjs
 from ctiserver.scxml import xmltree
 from ctiserver.scxml.datamodel import ExecutionError, SystemVariables
 from ctiserver.scxml.document import Data
-from ctiserver.scxml.ecmascript_prelude import DOM_MARKER, PRELUDE
+from ctiserver.scxml.ecmascript_pool import ContextPool, Engine, new_engine, reads_active
+from ctiserver.scxml.ecmascript_prelude import DOM_MARKER
 from ctiserver.scxml.events import Event
 from ctiserver.scxml.values import UNDEFINED, Value, XmlValue, as_text, content_value
 
 _IDENTIFIER: Final = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+# Code that would not mean the same as indirect eval as it does as global code.
+_GLOBAL_ONLY: Final = re.compile(r"\b(?:let|const|class)\b|use strict")
 _KIND_UNDEFINED: Final = 0
 _KIND_PLAIN: Final = 1
 _KIND_JSON: Final = 2
-_HELPERS: Final = (
-    "__scxml_setEvent",
-    "__scxml_system",
-    "__scxml_setGlobal",
-    "__scxml_setActive",
-    "__scxml_export",
-    "__scxml_assignFrom",
-    "__scxml_assignValue",
-    "__scxml_array",
-    "__scxml_length",
-    "__scxml_step",
-)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,17 +63,20 @@ class Limits:
 class EcmaScriptDataModel:
     """The ECMAScript datamodel of one session (see the module docstring)."""
 
-    def __init__(self, limits: Limits = Limits()) -> None:
-        self._context: Any = quickjs.Context()
-        self._context.set_memory_limit(limits.memory)
-        self._context.set_max_stack_size(limits.stack)
-        self._context.eval(PRELUDE)
-        self._context.set_time_limit(limits.time)
+    def __init__(self, limits: Limits = Limits(), *, pool: ContextPool | None = None) -> None:
+        self._pool = pool
+        self._engine: Engine = (
+            pool.acquire()
+            if pool is not None
+            else new_engine(limits.memory, limits.stack, limits.time)
+        )
+        self._context: Any = self._engine.context
         self._limit_seconds = limits.time
-        self._helpers = {name: self._context.get(name) for name in _HELPERS}
-        self._getters: dict[str, Any] = {}
-        self._conditions: dict[str, Any] = {}
-        self._setters: dict[str, Any] = {}
+        self._helpers = self._engine.helpers
+        self._getters = self._engine.getters
+        self._conditions = self._engine.conditions
+        self._setters = self._engine.setters
+        self._closed = False
         self._active: set[str] = set()
         self._active_changed = False
         self._event: Event | None = None  # bound on the JavaScript side when code runs
@@ -96,7 +94,7 @@ class EcmaScriptDataModel:
     def declare(self, data_id: str) -> None:
         if not _IDENTIFIER.fullmatch(data_id):
             raise ExecutionError(f"data id {data_id!r} is not an ECMAScript identifier")
-        self._run(f"var {data_id};")
+        self._declare(data_id)
 
     def initialize(self, data: Data, value: Value | None = None) -> None:
         if value is not None:
@@ -125,7 +123,7 @@ class EcmaScriptDataModel:
         function = self._conditions.get(expr)
         if function is None:
             body = expr.strip().rstrip(";")
-            function = self._compile(f"(function () {{ return !!(\n{body}\n); }})")
+            function = self._compile("", f"return !!(\n{body}\n);")
             self._conditions[expr] = function
         return bool(self._guard(function))
 
@@ -142,6 +140,8 @@ class EcmaScriptDataModel:
         self._call("__scxml_assignValue", self._setter(location), *_marshal(value))
 
     def run_script(self, source: str) -> None:
+        if self._engine.pooled and _GLOBAL_ONLY.search(source):
+            self._engine.spoiled = True  # its global lexical names would outlive it
         self._run(source)
 
     def foreach(self, array: str, item: str, index: str | None) -> Iterator[None]:
@@ -164,7 +164,15 @@ class EcmaScriptDataModel:
         self._call("__scxml_setGlobal", name, *_marshal(value))
 
     def run_prelude(self, source: str) -> None:
-        self._run(source)
+        if source not in self._engine.preludes:  # a pooled context ran the host's already
+            self._run(source)
+
+    def close(self) -> None:
+        """The session is over: give a pooled context back.  Nothing runs here after."""
+        if not self._closed:
+            self._closed = True
+            if self._pool is not None:
+                self._pool.release(self._engine)
 
     # --- compiling and calling -----------------------------------------------------------
 
@@ -173,7 +181,7 @@ class EcmaScriptDataModel:
         if function is None:
             # IRP test 452 writes expr="new testobject();": a trailing ';' is tolerated.
             body = expr.strip().rstrip(";")
-            function = self._compile(f"(function () {{ return (\n{body}\n); }})")
+            function = self._compile("", f"return (\n{body}\n);")
             self._getters[expr] = function
         return function
 
@@ -182,9 +190,7 @@ class EcmaScriptDataModel:
         if function is None:
             if not location.strip():
                 raise ExecutionError("empty location")
-            function = self._compile(
-                f'(function (__scxml_v) {{ "use strict";\n{location}\n= __scxml_v; }})'
-            )
+            function = self._compile("__scxml_v", f'"use strict";\n{location}\n= __scxml_v;')
             self._setters[location] = function
         return function
 
@@ -192,24 +198,42 @@ class EcmaScriptDataModel:
         """The setter of a foreach variable, declared first if need be (REC 4.6)."""
         if not _IDENTIFIER.fullmatch(name):
             raise ExecutionError(f"{name!r} is not a legal variable name")
-        self._run(f"var {name};")
+        self._declare(name)
         return self._setter(name)
 
-    def _compile(self, source: str) -> Any:
-        return self._guard(self._context.eval, source)
+    def _declare(self, name: str) -> None:
+        self._note_reads_active(name)
+        if self._engine.pooled:
+            self._call("__scxml_eval", f"var {name};")  # deletable: see ecmascript_pool.py
+        else:
+            self._guard(self._context.eval, f"var {name};")
+
+    def _compile(self, parameters: str, body: str) -> Any:
+        self._note_reads_active(body)
+        return self._call("__scxml_compile", parameters, body)
 
     def _run(self, source: str) -> None:
-        self._guard(self._context.eval, source)
+        self._note_reads_active(source)
+        if self._engine.pooled and not self._engine.spoiled:
+            self._call("__scxml_eval", source)
+        else:
+            self._guard(self._context.eval, source)
+
+    def _note_reads_active(self, source: str) -> None:
+        if not self._engine.reads_active and reads_active(source):
+            self._engine.reads_active = True  # from now on, keep In()'s set up to date
 
     def _call(self, helper: str, *args: Any) -> Any:
         return self._guard(self._helpers[helper], *args)
 
     def _guard(self, function: Any, *args: Any) -> Any:
+        if self._closed:
+            raise ExecutionError("the session is over: its ECMAScript context is closed")
         if self._event is not None:
             event, self._event = self._event, None
             self._bind_event(event)
         try:
-            if self._active_changed:
+            if self._active_changed and self._engine.reads_active:
                 # In() answers from a copy of the configuration on the JavaScript side
                 # (QuickJS cannot call back into Python under a time limit); it is
                 # brought up to date only when some code is about to run.
@@ -217,6 +241,7 @@ class EcmaScriptDataModel:
                 self._helpers["__scxml_setActive"]("\n".join(self._active))
             return function(*args)
         except quickjs.StackOverflow:
+            self._engine.spoiled = True
             raise ExecutionError("ECMAScript stack overflow") from None
         except quickjs.JSException as exc:
             raise ExecutionError(self._explain(exc)) from None
@@ -225,8 +250,10 @@ class EcmaScriptDataModel:
         message = str(exc).strip()
         first = message.splitlines()[0] if message else ""
         if first == "InternalError: interrupted":
+            self._engine.spoiled = True
             return f"script time limit exceeded ({self._limit_seconds:g} s)"
         if first in ("null", "InternalError: out of memory", ""):
+            self._engine.spoiled = True
             self._context.gc()
             return "script memory limit exceeded"
         return first

@@ -2,8 +2,11 @@
 
 It provides, as non-enumerable, read-only globals:
 
-- `_event` as a getter without a setter, so an assignment to it fails in strict mode
-  (REC B.2.1: the system variables cannot be changed; IRP test 329);
+- `_event`, `_sessionid`, `_name` and `_ioprocessors` as getters without a setter, so an
+  assignment to them fails in strict mode (REC B.2.1: the system variables cannot be
+  changed; IRP tests 322, 326, 329); each reads a slot that `__scxml_system` fills and
+  `__scxml_forget` empties, so that a context can serve one session after another
+  (ecmascript_pool.py);
 - `In(id)` answered from a set the interpreter keeps current (REC B.2.3); QuickJS cannot
   call into Python while a time limit is set, so the set lives on the JavaScript side;
   `__scxml_active()` lists it, for hosts that want a `__GetCurrentStates()` polyfill;
@@ -11,7 +14,9 @@ It provides, as non-enumerable, read-only globals:
   `childNodes`, `textContent`, …) for XML data (REC B.2.2, IRP tests 557 and 561),
   compiled the first time XML data reaches the session: most sessions never see any,
   and compiling it is half the cost of a new context;
-- `__scxml_*` helpers through which Python moves Values in and out as JSON text.  XML
+- `__scxml_*` helpers through which Python moves Values in and out as JSON text, compiles
+  expressions (with the Function constructor, so an expression can only ever be the body
+  of its own function) and runs code as indirect eval.  XML
   travels as `{"$scxml.dom": tree}` with the tree of xmltree.py; a DOM node's toJSON()
   produces that form, so JSON.stringify exports DOM data unchanged.
 """
@@ -108,7 +113,9 @@ PRELUDE: Final = (
   "use strict";
   var current;
   var active = Object.create(null);
+  var system = Object.create(null);
   var MARK = "$scxml.dom";
+  var FunctionConstructor = Function, freeze = Object.freeze, indirectEval = eval;
 
   function hide(name, value) {
     Object.defineProperty(g, name, {value: value, writable: false, enumerable: false,
@@ -116,6 +123,10 @@ PRELUDE: Final = (
   }
   Object.defineProperty(g, "_event", {get: function () { return current; },
                                       enumerable: true, configurable: false});
+  ["_sessionid", "_name", "_ioprocessors"].forEach(function (name) {
+    Object.defineProperty(g, name, {get: function () { return system[name]; },
+                                    enumerable: true, configurable: false});
+  });
 
   // --- a small DOM, compiled on first use (most sessions never see XML) ----------------
   var dom = null;
@@ -150,10 +161,17 @@ PRELUDE: Final = (
                origintype: blank(origintype), invokeid: blank(invokeid),
                data: decode(kind, payload)};
   });
-  hide("__scxml_system", function (name, kind, payload) {
-    Object.defineProperty(g, name, {value: decode(kind, payload), writable: false,
-                                    enumerable: true, configurable: false});
+  hide("__scxml_system", function (name, kind, payload) { system[name] = decode(kind, payload); });
+  hide("__scxml_forget", function () {
+    current = undefined;
+    active = Object.create(null);
+    system = Object.create(null);
+    dom = null;  // a session may have changed the DOM's prototypes: the next one compiles anew
   });
+  hide("__scxml_compile", function (parameters, body) {
+    return freeze(new FunctionConstructor(parameters, body));
+  });
+  hide("__scxml_eval", function (source) { return indirectEval(source); });
   hide("__scxml_setGlobal", function (name, kind, payload) { g[name] = decode(kind, payload); });
   hide("__scxml_setActive", function (ids) {
     active = Object.create(null);

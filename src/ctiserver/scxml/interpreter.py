@@ -24,7 +24,11 @@ Departures from the pseudo-code, each for a stated reason:
   domain is the root (the REC leaves getProperAncestors(scxml, null) to the reader);
 - a macrostep that takes more than Host.max_steps steps (microsteps and internal events)
   ends the session, so an eventless loop, or an eventless condition that fails again
-  after each error.execution, cannot hang its driver.
+  after each error.execution, cannot hang its driver;
+- what depends only on the document and the configuration is computed once per
+  document and remembered (steps.py): the transitions an event name selects in each
+  atomic state, and each microstep's plan (exit set, entry set, their order); the REC D
+  functions below compute them the first time.
 """
 
 from __future__ import annotations
@@ -53,9 +57,10 @@ from ctiserver.scxml.effects import (
     SessionEnded,
     StartInvoke,
 )
-from ctiserver.scxml.events import SCXML_IO_PROCESSOR, Event, EventType, any_descriptor_matches
+from ctiserver.scxml.events import SCXML_IO_PROCESSOR, Event, EventType
 from ctiserver.scxml.execution import Executor, Reachable
 from ctiserver.scxml.host import SCXML_INVOKE_TYPES, Host
+from ctiserver.scxml.steps import Plan, PlanKey, memo_of
 from ctiserver.scxml.values import UNDEFINED, Value
 
 SCXML_INVOKE_TYPE: Final = "http://www.w3.org/TR/scxml/"
@@ -93,9 +98,11 @@ class Session:
         self._globals = dict(globals or {})
         self._params = dict(params or {})
         self._states = document.states
+        self._memo = memo_of(document)
         self._datamodel: DataModel = self._host.datamodel(document.datamodel)
         self._configuration: set[int] = set()
-        self._atomic: list[int] | None = []  # atomic active states in document order
+        self._atomic: tuple[int, ...] | None = ()  # atomic active states in document order
+        self._history_resolved = False  # while planning: the plan depends on history
         self._domains: dict[int, int | None] = {}  # of transitions that target no history
         self._descendants: dict[int, frozenset[int]] = {}
         self._states_to_invoke: set[int] = set()
@@ -158,7 +165,7 @@ class Session:
             self._executor.run_block((self.document.script,))
         initial = self._states[_ROOT].initial
         if initial is not None:
-            self.enter_states([initial])
+            self.enter_states(self._entry_plan((), [initial]))
         self.macrostep()
         return self._take_effects()
 
@@ -177,16 +184,20 @@ class Session:
         self._executor.now = now
         if self.document.reads_event:
             self._datamodel.set_event(event)
-        for invoke_id, invoke in list(self._invocations.items()):
-            if invoke_id == event.invokeid:
-                self.apply_finalize(invoke)
-            if invoke.autoforward:
-                self._effects.append(ForwardEvent(invoke_id=invoke_id, event=event))
+        if self._invocations:
+            self._finalize_and_forward(event)
         enabled = self.select_transitions(event)
         if enabled:
             self.microstep(enabled)
         self.macrostep()
         return self._take_effects()
+
+    def _finalize_and_forward(self, event: Event) -> None:
+        for invoke_id, invoke in list(self._invocations.items()):
+            if invoke_id == event.invokeid:
+                self.apply_finalize(invoke)
+            if invoke.autoforward:
+                self._effects.append(ForwardEvent(invoke_id=invoke_id, event=event))
 
     def cancel(self, now: float) -> list[Effect]:
         """End the session because its invoker cancelled it (REC D: isCancelEvent)."""
@@ -224,8 +235,17 @@ class Session:
         """Bind or replace a host global between events.  Raises ExecutionError."""
         self._datamodel.set_global(name, value)
 
+    def close(self) -> None:
+        """Let the datamodel go (a pooled context goes back to its pool).  The driver
+        calls this when it forgets the session; the session runs nothing after."""
+        self._running = False
+        self._datamodel.close()
+
     def _take_effects(self) -> list[Effect]:
-        effects, self._effects[:] = list(self._effects), []
+        if not self._effects:
+            return []
+        effects = self._effects.copy()
+        self._effects.clear()  # the executor appends to this very list
         return effects
 
     # --- REC D: initialisation and the main loop ------------------------------------------
@@ -272,10 +292,11 @@ class Session:
         if doing so raised internal events.  When the session stops, leave it.
         """
         while self._settle():
-            for state in sorted(self._states_to_invoke):
-                for invoke in self._states[state].invokes:
-                    self.invoke(invoke)
-            self._states_to_invoke.clear()
+            if self._states_to_invoke:
+                for state in sorted(self._states_to_invoke):
+                    for invoke in self._states[state].invokes:
+                        self.invoke(invoke)
+                self._states_to_invoke.clear()
             if not self._internal:
                 return
         if not self._ended:
@@ -289,7 +310,7 @@ class Session:
             if steps > self._host.max_steps:
                 self._abandon(f"runaway macrostep: more than {self._host.max_steps} steps")
                 return False
-            enabled = self.select_eventless_transitions()
+            enabled = self.select_eventless_transitions() if self._memo.has_eventless else []
             if not enabled:
                 if not self._internal:
                     return True
@@ -334,31 +355,34 @@ class Session:
 
     def _select(self, event: Event | None) -> list[Transition]:
         enabled: list[Transition] = []
+        states, memo = self._states, self._memo
+        for index in self._atomic_states():
+            if event is None:
+                candidates = memo.eventless(states[index])
+            else:
+                candidates = memo.candidates(states[index], event.name)
+            for transition in candidates:
+                if transition.cond is None or self._executor.guarded_condition(transition.cond):
+                    if not enabled or all(t is not transition for t in enabled):
+                        enabled.append(transition)
+                    break
+        return self._without_conflicts(enabled) if len(enabled) > 1 else enabled
+
+    def _without_conflicts(self, enabled: list[Transition]) -> list[Transition]:
+        key = (self._atomic_states(), tuple([t.order for t in enabled]))
+        kept = self._memo.unconflicted(key)
+        if kept is None:
+            self._history_resolved = False
+            kept = tuple(self.remove_conflicting_transitions(enabled))
+            if not self._history_resolved:
+                self._memo.remember_unconflicted(key, kept)
+        return list(kept)
+
+    def _atomic_states(self) -> tuple[int, ...]:
         if self._atomic is None:
             atomic = (s for s in self._configuration if self._states[s].is_atomic)
-            self._atomic = sorted(atomic)
-        for index in self._atomic:
-            transition = self._first_enabled(self._states[index], event)
-            if transition is not None and transition not in enabled:
-                enabled.append(transition)
-        return self.remove_conflicting_transitions(enabled) if len(enabled) > 1 else enabled
-
-    def _first_enabled(self, atomic: State, event: Event | None) -> Transition | None:
-        for index in (atomic.index, *atomic.ancestors):
-            for transition in self._states[index].transitions:
-                if event is None:
-                    if transition.events:
-                        continue
-                elif not transition.events or not any_descriptor_matches(
-                    transition.events, event.name
-                ):
-                    continue
-                if self._condition_match(transition):
-                    return transition
-        return None
-
-    def _condition_match(self, transition: Transition) -> bool:
-        return transition.cond is None or self._executor.guarded_condition(transition.cond)
+            self._atomic = tuple(sorted(atomic))
+        return self._atomic
 
     def remove_conflicting_transitions(self, enabled: list[Transition]) -> list[Transition]:
         """Keep, of transitions whose exit sets intersect, the one with the deeper source.
@@ -387,25 +411,63 @@ class Session:
 
     def microstep(self, enabled: list[Transition]) -> None:
         """Exit the source configuration, run the transitions, enter the targets (REC D)."""
-        self.exit_states(enabled)
-        for transition in enabled:
-            self._executor.run_block(transition.actions)
-        self.enter_states(enabled)
+        key = (self._atomic_states(), tuple([t.order for t in enabled]))
+        plan = self._memo.plan(key)
+        if plan is None:
+            self._unplanned_microstep(key, enabled)
+            return
+        self.exit_states(plan.exit)
+        self._run_transitions(enabled)
+        self.enter_states(plan)
 
-    def exit_states(self, enabled: list[Transition]) -> None:
-        """Leave the exit set in exit order, recording history first (REC D: exitStates)."""
+    def _unplanned_microstep(self, key: PlanKey, enabled: list[Transition]) -> None:
+        """A microstep in REC D's own order (the entry set is computed after the exit
+        has recorded history); its plan is remembered if no history was resolved."""
+        self._history_resolved = False
         to_exit = sorted(self.compute_exit_set(enabled), reverse=True)
-        self._states_to_invoke.difference_update(to_exit)
-        for index in to_exit:
-            for history in self._states[index].histories:
-                self._history[history] = self._history_value(history, index)
-        for index in to_exit:
-            state = self._states[index]
-            self._executor.run_blocks(state.onexit)
-            self._cancel_invocations(index)
-            self._configuration.discard(index)
-            self._atomic = None
+        exit = tuple(self._states[s] for s in to_exit)
+        self.exit_states(exit)
+        self._run_transitions(enabled)
+        plan = self._entry_plan(exit, enabled)
+        self.enter_states(plan)
+        if not self._history_resolved:
+            self._memo.remember(key, plan)
+
+    def _run_transitions(self, enabled: list[Transition]) -> None:
+        for transition in enabled:
+            if transition.actions:
+                self._executor.run_block(transition.actions)
+
+    def _entry_plan(self, exit: tuple[State, ...], enabled: list[Transition]) -> Plan:
+        """The plan of a microstep that has left *exit* and is about to enter."""
+        to_enter: set[int] = set()
+        for_default_entry: set[int] = set()
+        default_history_content: dict[int, Block] = {}
+        self.compute_entry_set(enabled, to_enter, for_default_entry, default_history_content)
+        after = self._configuration | to_enter
+        return Plan(
+            exit=exit,
+            enter=tuple(self._states[s] for s in sorted(to_enter)),
+            default_entry=frozenset(for_default_entry),
+            history_content=default_history_content,
+            atomic=tuple(sorted(s for s in after if self._states[s].is_atomic)),
+        )
+
+    def exit_states(self, exit: tuple[State, ...]) -> None:
+        """Leave the exit set in exit order, recording history first (REC D: exitStates)."""
+        if self._states_to_invoke:
+            self._states_to_invoke.difference_update(s.index for s in exit)
+        for state in exit:
+            for history in state.histories:
+                self._history[history] = self._history_value(history, state.index)
+        for state in exit:
+            if state.onexit:
+                self._executor.run_blocks(state.onexit)
+            if self._invoked:
+                self._cancel_invocations(state.index)
+            self._configuration.discard(state.index)
             self._datamodel.state_exited(state.id)
+        self._atomic = None
 
     def _history_value(self, history: int, parent: int) -> tuple[int, ...]:
         if self._states[history].history_type is HistoryType.DEEP:
@@ -435,27 +497,25 @@ class Session:
             self._descendants[index] = found
         return found
 
-    def enter_states(self, enabled: list[Transition]) -> None:
+    def enter_states(self, plan: Plan) -> None:
         """Enter the entry set in entry order (REC D: enterStates)."""
-        to_enter: set[int] = set()
-        for_default_entry: set[int] = set()
-        default_history_content: dict[int, Block] = {}
-        self.compute_entry_set(enabled, to_enter, for_default_entry, default_history_content)
-        for index in sorted(to_enter):
-            state = self._states[index]
+        for state in plan.enter:
+            index = state.index
             self._configuration.add(index)
-            self._atomic = None
-            self._states_to_invoke.add(index)
+            if state.invokes:
+                self._states_to_invoke.add(index)
             self._datamodel.state_entered(state.id)
             if index not in self._data_bound:
                 self._bind_data(state)
-            self._executor.run_blocks(state.onentry)
-            if index in for_default_entry and state.initial is not None:
+            if state.onentry:
+                self._executor.run_blocks(state.onentry)
+            if index in plan.default_entry and state.initial is not None:
                 self._executor.run_block(state.initial.actions)
-            if index in default_history_content:
-                self._executor.run_block(default_history_content[index])
+            if index in plan.history_content:
+                self._executor.run_block(plan.history_content[index])
             if state.kind is StateKind.FINAL:
                 self._entered_final(state)
+        self._atomic = plan.atomic
 
     def _entered_final(self, state: State) -> None:
         parent = self._states[state.parent if state.parent is not None else _ROOT]
@@ -505,6 +565,7 @@ class Session:
         state = self._states[index]
         tables = (to_enter, for_default_entry, default_history_content)
         if state.kind is StateKind.HISTORY:
+            self._history_resolved = True
             parent = state.parent if state.parent is not None else _ROOT
             targets = self._history.get(index, ())
             if not targets and state.initial is not None:  # the parser gives one to all
@@ -610,10 +671,9 @@ class Session:
             state = self._states[target]
             if state.kind is not StateKind.HISTORY:
                 resolved: Iterable[int] = (target,)
-            elif self._history.get(target):
-                resolved = self._history[target]
             else:
-                resolved = self._history_default(state)
+                self._history_resolved = True
+                resolved = self._history.get(target) or self._history_default(state)
             targets.extend(t for t in resolved if t not in targets)
         return targets
 
