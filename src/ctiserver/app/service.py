@@ -101,7 +101,7 @@ class Service:
             user_data_limit=config.options.user_data_limit,
             requests_in_flight=config.server.requests_in_flight,
         )
-        self.budget = BufferBudget(config.server.max_client_buffers)
+        self.budget = BufferBudget(config.server.clients.max_client_buffers)
         self.client_limits = security.client_limits(config, self.budget, "T-Library")
         self.embedded: EmbeddedSwitch | None = None
         self.client_address: tuple[str, int] | None = None
