@@ -112,7 +112,7 @@ def bench_config(pairs: int, **sections: Any) -> Config:
         server={
             "client_listen": Address("127.0.0.1", 0),
             "http_listen": None,
-            "max_connections_per_address": 2 * pairs + 16,  # every desk is on 127.0.0.1
+            "clients": {"max_connections_per_address": 2 * pairs + 16},  # desks: 127.0.0.1
         },
         switch={"reply_timeout": 30.0},
     )

@@ -183,7 +183,7 @@ def _switch_main(config: Any, out: Any) -> None:
         listener = PbxListener(Switch(config), "127.0.0.1", 0)
         address = await listener.start()
         collector.started()
-        for trunk in config.trunks:
+        for trunk in config.settings.trunks:
             if trunk.peer is not None:
                 await listener.wait_trunk(trunk.name)
         out.send((address, listener.trunk_address))

@@ -94,7 +94,7 @@ async def one_run(way: str, pairs: int, seconds: float) -> dict[str, Any]:
         server={
             "client_listen": Address("127.0.0.1", 0),
             "http_listen": None,
-            "max_connections_per_address": 2 * pairs + 16,  # every desk is on 127.0.0.1
+            "clients": {"max_connections_per_address": 2 * pairs + 16},  # desks: 127.0.0.1
         },
         switch={"reply_timeout": 30.0},
     )

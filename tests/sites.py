@@ -30,7 +30,7 @@ from ctiserver.ids import ClientId, DeviceId
 from ctiserver.iscc.protocol import NEED_DATA, IsccConnection, PeerMessage
 from ctiserver.iscc.settings import IsccPeer, IsccSettings
 from ctiserver.model.states import DnKind
-from ctiserver.pbxsim.config import AcdGroup, PbxConfig, RoutingPoint, Trunk
+from ctiserver.pbxsim.config import AcdGroup, PbxConfig, PbxsimSettings, RoutingPoint, Trunk
 from ctiserver.pbxsim.outcome import TrunkLinkId, TrunkSend
 from ctiserver.pbxsim.phone import PhoneAction
 from ctiserver.tserver.port import CoreSettings, SendToPeer
@@ -72,9 +72,11 @@ class Plan:
             acd_groups=(AcdGroup(number=self.queue),) if self.queue else (),
             routing_points=tuple(RoutingPoint(number=n, route_timeout=60.0) for n in self.points),
             agents=self.agents,
-            trunks=tuple(
-                Trunk(name=self.location + other, prefix=prefix)
-                for other, prefix in self.prefixes.items()
+            settings=PbxsimSettings(
+                trunks=tuple(
+                    Trunk(name=self.location + other, prefix=prefix)
+                    for other, prefix in self.prefixes.items()
+                )
             ),
         )
 

@@ -52,6 +52,15 @@ CORE_FRONT = {
     "ctiserver.tserver.port",
     "ctiserver.tserver.view",
 }
+# The modules TServerCore is written in besides tserver/core.py (its parts: the core's own
+# methods, written apart).  Only the core imports them: handlers see the core through
+# tserver/port.py alone, the shells through the front modules.
+CORE_PARTS = {
+    "ctiserver.tserver.pair",
+    "ctiserver.tserver.iscc.entries",
+    "ctiserver.tserver.switch_requests",
+    "ctiserver.tserver.verbs",
+}
 PUBLIC_FACES = {"client"}  # packages whose __init__.py names their public interface
 FORBIDDEN_IN_PURE = {"asyncio", "socket", "time", "selectors", "aiohttp", "subprocess", "threading"}
 PBXSIM_MAY_IMPORT = {
@@ -98,6 +107,20 @@ def test_pure_layers_import_no_shell(path: Path) -> None:
 def test_shells_reach_the_core_through_its_front_modules(path: Path) -> None:
     core = {n for n in imports(path) if n.startswith(("ctiserver.model", "ctiserver.tserver"))}
     assert core <= CORE_FRONT, core - CORE_FRONT
+
+
+@pytest.mark.parametrize("path", modules("."), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_only_the_core_imports_the_parts_it_is_written_in(path: Path) -> None:
+    if _module(path) == "ctiserver.tserver.core":
+        return
+    assert not imports(path) & CORE_PARTS, imports(path) & CORE_PARTS
+
+
+def test_the_core_is_written_in_its_parts() -> None:
+    """Each part is a base of TServerCore (a part nobody uses would pass the rule above)."""
+    from ctiserver.tserver.core import TServerCore
+
+    assert {base.__module__ for base in TServerCore.__mro__} >= CORE_PARTS
 
 
 @pytest.mark.parametrize("path", modules("pbxsim"), ids=lambda p: str(p.relative_to(PACKAGE)))

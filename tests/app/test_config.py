@@ -135,7 +135,8 @@ def test_the_pbxsim_treatment_and_forwarding_times() -> None:
         "[dn]\nextensions = ['7001']\n\n[pbxsim]\nannouncement-length = 1.5\nno-answer-time = 20\n"
     )
     pbx = pbx_config(parse(text))
-    assert (pbx.announcement_length, pbx.no_answer_time) == (1.5, 20)
-    assert (pbx_config(demo()).announcement_length, pbx_config(demo()).no_answer_time) == (3, 15)
+    assert (pbx.settings.announcement_length, pbx.settings.no_answer_time) == (1.5, 20)
+    default = pbx_config(demo()).settings
+    assert (default.announcement_length, default.no_answer_time) == (3, 15)
     with pytest.raises(ConfigError, match=":5: \\[pbxsim\\] no-answer-time must be a number"):
         parse("[dn]\nextensions = ['7001']\n\n[pbxsim]\nno-answer-time = 0\n", Path("s.toml"))

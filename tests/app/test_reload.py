@@ -71,3 +71,22 @@ def test_a_field_of_a_section_compared_whole_is_named_as_the_file_spells_it() ->
     assert key_name(("orchestration", "script_memory_limit")) == (
         "[orchestration] script-memory-limit"
     )
+
+
+def test_a_key_of_a_doors_settings_is_named_as_the_file_spells_it() -> None:
+    """`[server]`'s keys of the client door and of the HTTP door are read into their own
+    settings (ServerSettings.clients, .http): a change is named by its key all the same."""
+    running = parse("[server]\nmax-connections = 10\n")
+    fresh = parse(
+        "[server]\nmax-connections = 20\nhttp-request-timeout = 3\nresume-window = 5\n"
+        "max-client-buffer = 8192\n"
+    )
+    assert (fresh.server.clients.max_connections, fresh.server.http.request_timeout) == (20, 3)
+    assert compare(running, fresh).restart == [
+        "[server] max-connections",
+        "[server] max-client-buffer",
+        "[server] http-request-timeout",
+        "[server] resume-window",
+    ]
+    assert key_name(("server", "clients", "max_connections")) == "[server] max-connections"
+    assert key_name(("server", "http", "max_connections")) == "[server] http-max-connections"

@@ -89,7 +89,7 @@ async def test_a_client_leaving_mid_request_disturbs_nobody(site: Site) -> None:
 
 async def test_a_client_that_stops_reading_is_disconnected_alone(make_site: object) -> None:
     site: Site = await make_site(
-        server={"max_client_buffer": 4096}, options={"user_data_limit": 1 << 20}
+        server={"clients": {"max_client_buffer": 4096}}, options={"user_data_limit": 1 << 20}
     )  # type: ignore[operator]
     _slow_reader, slow_writer = await raw(site)
     slow_writer.write(b'{"Request":"RequestRegisterAddress","ReferenceID":2,"ThisDN":"7002"}\n')

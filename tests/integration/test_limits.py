@@ -20,7 +20,10 @@ REGISTER = b'{"Request":"RequestRegisterClient","ReferenceID":1,"ApplicationName
 
 async def test_one_address_cannot_take_more_than_its_connections(make_site: SiteFactory) -> None:
     site = await make_site(
-        server={"max_connections_per_address": 3, "http_max_connections_per_address": 2}
+        server={
+            "clients": {"max_connections_per_address": 3},
+            "http": {"max_connections_per_address": 2},
+        }
     )
     held = [await asyncio.open_connection(*site.address) for _ in range(3)]
     reader, writer = await asyncio.open_connection(*site.address)
@@ -45,7 +48,7 @@ async def test_one_address_cannot_take_more_than_its_connections(make_site: Site
 
 
 async def test_a_connection_that_never_registers_is_closed(make_site: SiteFactory) -> None:
-    site = await make_site(server={"register_timeout": 0.2})
+    site = await make_site(server={"clients": {"register_timeout": 0.2}})
     idle_reader, idle_writer = await asyncio.open_connection(*site.address)
     client = await site.client("7001")
     assert await within(idle_reader.read()) == b""
@@ -55,7 +58,7 @@ async def test_a_connection_that_never_registers_is_closed(make_site: SiteFactor
 
 
 async def test_a_half_open_http_request_is_closed(make_site: SiteFactory) -> None:
-    site = await make_site(server={"http_request_timeout": 0.2})
+    site = await make_site(server={"http": {"request_timeout": 0.2}})
     host, port = site.service.http_address or ("", 0)
     reader, writer = await asyncio.open_connection(host, port)
     writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")  # and nothing more
@@ -71,7 +74,7 @@ async def test_a_half_open_http_request_is_closed(make_site: SiteFactory) -> Non
 async def test_a_flooding_client_gets_its_share_and_no_more(make_site: SiteFactory) -> None:
     """The flooder's 5000 requests arrive first; the other client's one request is still
     answered before most of them, because each connection gets a few per loop turn."""
-    site = await make_site(server={"requests_per_turn": 16})
+    site = await make_site(server={"clients": {"requests_per_turn": 16}})
     answers: list[str] = []
 
     def record(delivery: Deliver) -> None:
@@ -140,7 +143,7 @@ async def test_a_client_has_a_bounded_number_of_requests_at_the_switch(
 
 
 async def test_a_websocket_that_never_registers_is_closed(make_site: SiteFactory) -> None:
-    site = await make_site(server={"register_timeout": 0.2})
+    site = await make_site(server={"clients": {"register_timeout": 0.2}})
     host, port = site.service.http_address or ("", 0)
     async with (
         aiohttp.ClientSession() as session,
@@ -160,7 +163,7 @@ async def test_a_pile_of_idle_connections_neither_locks_others_out_nor_stays(
     connections that never registered write no line each at INFO."""
     caplog.set_level(logging.INFO, logger="ctiserver")
     # The deadline leaves time to open all 150 on a loaded machine before the first go.
-    site = await make_site(server={"register_timeout": 3.0})
+    site = await make_site(server={"clients": {"register_timeout": 3.0}})
     idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
     try:
         for _ in range(150):
@@ -223,7 +226,13 @@ async def test_idle_connections_from_many_addresses_give_way_to_a_real_client(
     registered, so a real client gets in at once (long before the registration deadline)
     and a client registered before the flood is never touched."""
     site = await make_site(
-        server={"max_connections": 120, "max_connections_per_address": 40, "register_timeout": 60}
+        server={
+            "clients": {
+                "max_connections": 120,
+                "max_connections_per_address": 40,
+                "register_timeout": 60,
+            }
+        }
     )
     early = await site.client("7001")
     pile = await _pile(*site.address, addresses=4, each=40)
@@ -245,7 +254,9 @@ async def test_idle_connections_from_many_addresses_give_way_to_a_real_client(
 
 
 async def test_a_door_full_of_registered_clients_refuses_the_next(make_site: SiteFactory) -> None:
-    site = await make_site(server={"max_connections": 2, "max_connections_per_address": 5})
+    site = await make_site(
+        server={"clients": {"max_connections": 2, "max_connections_per_address": 5}}
+    )
     clients = [await site.client(), await site.client()]
     reader, writer = await asyncio.open_connection(*site.address)
     assert await within(reader.read()) == b""  # nobody to evict: refused
@@ -268,7 +279,9 @@ async def test_half_open_http_requests_give_way_to_healthz(make_site: SiteFactor
     """300 half-open requests from 5 addresses against the 256 slots of the HTTP
     listener: the oldest are answered 503 and closed, /healthz is answered at once, and a
     T-Library WebSocket is evicted while it has not registered, never once it has."""
-    site = await make_site(server={"http_request_timeout": 60, "register_timeout": 60})
+    site = await make_site(
+        server={"http": {"request_timeout": 60}, "clients": {"register_timeout": 60}}
+    )
     host, port = site.service.http_address or ("", 0)
     door = site.service.http_door
     assert door is not None

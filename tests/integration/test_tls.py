@@ -127,7 +127,7 @@ async def test_the_embedded_orchestration_server_reaches_a_tls_listener(
 async def test_a_connection_that_never_finishes_its_handshake_is_closed(
     make_site: SiteFactory, certificates: Certificates
 ) -> None:
-    site = await make_site(**tls_settings(certificates, register_timeout=0.3))
+    site = await make_site(**tls_settings(certificates, clients={"register_timeout": 0.3}))
     reader, writer = await asyncio.open_connection(*site.address)  # and says nothing
     assert await within(reader.read()) == b""
     writer.close()

@@ -206,7 +206,9 @@ def test_a_tracer_with_nobody_following_is_inactive_and_a_follower_sees_only_its
 async def test_what_waits_for_a_follower_counts_in_the_bound_on_all_buffers(
     make_site: SiteFactory,
 ) -> None:
-    site = await make_site(server={"max_client_buffers": 1})  # a trace record alone passes it
+    site = await make_site(
+        server={"clients": {"max_client_buffers": 1}}
+    )  # a trace record alone passes it
     async with aiohttp.ClientSession() as session:
         host, port = site.service.http_address or ("", 0)
         ws = await session.ws_connect(f"http://{host}:{port}/trace")

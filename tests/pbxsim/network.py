@@ -10,7 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ctiserver.csta.schema import Message
-from ctiserver.pbxsim.config import AcdGroup, PbxConfig, RoutingPoint, Trunk, expand_numbers
+from ctiserver.pbxsim.config import (
+    AcdGroup,
+    PbxConfig,
+    PbxsimSettings,
+    RoutingPoint,
+    Trunk,
+    expand_numbers,
+)
 from ctiserver.pbxsim.outcome import AssociationId, Effect, Outcome, TrunkLinkId, TrunkSend
 from ctiserver.pbxsim.phone import PhoneAction
 from ctiserver.pbxsim.trunk_protocol import TrunkMessage
@@ -25,7 +32,7 @@ def site_config(name: str, prefix: str, peer_trunk: str) -> PbxConfig:
         acd_groups=(AcdGroup(number="8001"),),
         routing_points=(RoutingPoint(number="5000", route_timeout=5.0),),
         agents=("1001",),
-        trunks=(Trunk(name=peer_trunk, prefix=prefix),),
+        settings=PbxsimSettings(trunks=(Trunk(name=peer_trunk, prefix=prefix),)),
     )
 
 

@@ -10,7 +10,9 @@ from dataclasses import replace
 
 import pytest
 
+from ctiserver.doors.address import Address
 from ctiserver.pbxsim.command import serve
+from ctiserver.pbxsim.config import PbxsimSettings
 
 from .client import Client
 from .rig import CONFIG
@@ -56,7 +58,7 @@ async def test_serve_prints_the_trunk_listener_when_there_is_one(
 ) -> None:
     stdout = Stdout()
     monkeypatch.setattr(sys, "stdout", stdout)
-    config = replace(CONFIG, trunk_listen="127.0.0.1:0")
+    config = replace(CONFIG, settings=PbxsimSettings(trunk_listen=Address("127.0.0.1", 0)))
     task = asyncio.create_task(serve(config, "127.0.0.1", 0))
     async with asyncio.timeout(5):
         while stdout.text.count("\n") < 2:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from ctiserver.doors.address import Address
 from ctiserver.pbxsim.config import (
     DEFAULT_PRIVATE_NAMESPACE,
     AcdGroup,
     PbxConfig,
+    PbxsimSettings,
     RoutingPoint,
     Trunk,
     expand_numbers,
@@ -30,9 +32,17 @@ def test_expand_numbers_refuses_what_is_not_a_number_list(spec: object) -> None:
 
 def test_defaults() -> None:
     config = PbxConfig()
-    assert (config.conference_size, config.edition, config.session_duration) == (6, "ed4", 180)
+    assert (config.settings.conference_size, config.edition, config.session_duration) == (
+        6,
+        "ed4",
+        180,
+    )
     assert RoutingPoint(number="5000").route_timeout == 10.0
     assert AcdGroup(number="8001").wrap_up_time == 0.0
+
+
+def _trunks(*trunks: Trunk) -> dict[str, object]:
+    return {"settings": PbxsimSettings(trunks=trunks)}
 
 
 @pytest.mark.parametrize(
@@ -43,7 +53,9 @@ def test_defaults() -> None:
         ({"stations": ("70x",)}, "not digits"),
         ({"agents": ("1", "1")}, "agent id 1"),
         ({"agent_passwords": {"9": "x"}}, "not configured"),
-        ({"conference_size": 2}, "below 3"),
+        ({"settings": PbxsimSettings(conference_size=2)}, "below 3"),
+        ({"settings": PbxsimSettings(announcement_length=0)}, "announcement length"),
+        ({"settings": PbxsimSettings(no_answer_time=0)}, "no-answer time"),
         ({"edition": "ed7"}, "edition"),
         ({"session_duration": 0}, "session duration"),
         ({"routing_points": (RoutingPoint(number="5000", route_timeout=0),)}, "route timeout"),
@@ -54,16 +66,13 @@ def test_defaults() -> None:
         ({"acd_groups": (AcdGroup(number="8001", wrap_up_time=-1),)}, "wrap-up"),
         ({"name": "site a"}, "switch name"),
         ({"private_namespace": " "}, "namespace"),
-        ({"recordings": ""}, "recordings"),
-        ({"trunk_listen": "localhost"}, "HOST:PORT"),
-        ({"trunk_listen": "127.0.0.1:70000"}, "HOST:PORT"),
-        ({"trunks": (Trunk(name="AB", prefix="9"), Trunk(name="AB", prefix="8"))}, "trunk AB"),
-        ({"trunks": (Trunk(name="AB", prefix="9"), Trunk(name="AC", prefix="9"))}, "prefix 9"),
-        ({"trunks": (Trunk(name="A B", prefix="9"),)}, "trunk name"),
-        ({"trunks": (Trunk(name="AB", prefix=""),)}, "prefix"),
-        ({"trunks": (Trunk(name="AB", prefix="9x"),)}, "prefix"),
-        ({"trunks": (Trunk(name="AB", prefix="9", ani_prefix="+"),)}, "ANI prefix"),
-        ({"trunks": (Trunk(name="AB", prefix="9", peer="b:"),)}, "HOST:PORT"),
+        (_trunks(Trunk(name="AB", prefix="9"), Trunk(name="AB", prefix="8")), "trunk AB"),
+        (_trunks(Trunk(name="AB", prefix="9"), Trunk(name="AC", prefix="9")), "prefix 9"),
+        (_trunks(Trunk(name="A B", prefix="9")), "trunk name"),
+        (_trunks(Trunk(name="AB", prefix="")), "prefix"),
+        (_trunks(Trunk(name="AB", prefix="9x")), "prefix"),
+        (_trunks(Trunk(name="AB", prefix="9", ani_prefix="+")), "ANI prefix"),
+        (_trunks(Trunk(name="AB", prefix="9", peer="b:")), "HOST:PORT"),
     ],
 )
 def test_invalid_configurations(fields: dict[str, object], message: str) -> None:
@@ -80,19 +89,22 @@ def test_private_services_and_trunks_default_to_off() -> None:
     config = PbxConfig()
     assert config.name == "pbxsim"
     assert config.private_namespace == DEFAULT_PRIVATE_NAMESPACE == "urn:ctiserver:csta:private"
-    assert (config.recordings, config.trunk_listen, config.trunks) == (None, None, ())
+    settings = config.settings
+    assert (settings.recordings, settings.trunk_listen, settings.trunks) == (None, None, ())
 
 
 def test_trunks() -> None:
     config = PbxConfig(
         name="site-a",
-        trunk_listen="127.0.0.1:0",
-        trunks=(
-            Trunk(name="AB", prefix="9", peer="[::1]:1051", ani_prefix="8"),
-            Trunk(name="AC", prefix="*7"),
+        settings=PbxsimSettings(
+            trunk_listen=Address("127.0.0.1", 0),
+            trunks=(
+                Trunk(name="AB", prefix="9", peer="[::1]:1051", ani_prefix="8"),
+                Trunk(name="AC", prefix="*7"),
+            ),
         ),
     )
-    assert config.trunks[1].peer is None
+    assert config.settings.trunks[1].peer is None
 
 
 def test_parse_address() -> None:

@@ -30,7 +30,7 @@ from ctiserver.errors import ServiceError
 from ctiserver.ids import CallId, DeviceId
 from ctiserver.pbxsim import phone, trunk_protocol
 from ctiserver.pbxsim.agents import AgentStatus
-from ctiserver.pbxsim.config import Trunk
+from ctiserver.pbxsim.config import PbxsimSettings, Trunk
 from ctiserver.pbxsim.outcome import Outcome, RecordingEnded, Reply, Send, TimerKind, TrunkSend
 from ctiserver.pbxsim.trunk_protocol import (
     Alerting,
@@ -46,7 +46,7 @@ from .rig import CONFIG, Rig, escape
 NAMESPACE = "http://www.ecma-international.org/standards/ecma-323/csta/ed4"
 STATIONS = ["7001", "7002", "7003", "7004"]
 DEVICES = [*STATIONS, "8001", "8002", "5000", "5001", "6666", "97001", "98001"]
-TRUNKED = replace(CONFIG, trunks=(Trunk(name="T", prefix="9"),))
+TRUNKED = replace(CONFIG, settings=PbxsimSettings(trunks=(Trunk(name="T", prefix="9"),)))
 
 device = st.sampled_from(DEVICES).map(DeviceId)
 station = st.sampled_from(STATIONS).map(DeviceId)

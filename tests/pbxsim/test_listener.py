@@ -51,6 +51,7 @@ from ctiserver.csta.system import (
 )
 from ctiserver.csta.voice import RecordMessage, RecordMessageResponse, Stop
 from ctiserver.ids import DeviceId, InvokeId
+from ctiserver.pbxsim.config import PbxsimSettings
 from ctiserver.pbxsim.listener import PbxListener
 from ctiserver.pbxsim.outcome import AssociationId, Outcome
 from ctiserver.pbxsim.phone import Answer, Dial, HangUp
@@ -330,7 +331,9 @@ async def test_a_switch_bug_is_answered_and_the_link_survives(
 
 async def test_ended_recordings_are_appended_to_the_recordings_file(tmp_path: Path) -> None:
     path = tmp_path / "recordings.jsonl"
-    listener = PbxListener(Switch(replace(CONFIG, recordings=str(path))), "127.0.0.1", 0)
+    listener = PbxListener(
+        Switch(replace(CONFIG, settings=PbxsimSettings(recordings=path))), "127.0.0.1", 0
+    )
     address = await listener.start()
     client = await Client.connect(address)
     try:

@@ -31,7 +31,7 @@ from ctiserver.csta.failure import ErrorCategory as Cat
 from ctiserver.csta.routeing import RouteRegister, RouteSelect, RouteUsed
 from ctiserver.csta.types import ConnectionListItem
 from ctiserver.ids import DeviceId
-from ctiserver.pbxsim.config import PbxConfig
+from ctiserver.pbxsim.config import PbxConfig, PbxsimSettings
 from ctiserver.pbxsim.outcome import Reply
 
 from .rig import CONFIG, MONITORED, C, Rig, error, ev
@@ -213,7 +213,7 @@ def test_conference_needs_the_consulted_party_to_have_answered(rig: Rig) -> None
 
 
 def test_conference_size_is_limited() -> None:
-    small = PbxConfig(stations=CONFIG.stations, conference_size=3)
+    small = PbxConfig(stations=CONFIG.stations, settings=PbxsimSettings(conference_size=3))
     rig = Rig(small, monitored=("7001", "7002", "7003", "7004"))
     consult(rig)
     rig.send(ConferenceCall(held_call=C(1, "7002"), active_call=C(2, "7002")))

@@ -26,6 +26,7 @@ from ctiserver.csta.voice import (
 )
 from ctiserver.errors import ServiceError
 from ctiserver.ids import DeviceId
+from ctiserver.pbxsim.config import PbxsimSettings
 from ctiserver.pbxsim.outcome import Outcome
 from ctiserver.pbxsim.phone import Digits, phone_action
 
@@ -148,7 +149,7 @@ def test_a_new_message_replaces_the_old(rig: Rig) -> None:
 
 
 def test_an_announcement_ends_by_itself() -> None:
-    rig = Rig(dataclasses.replace(CONFIG, announcement_length=2.0))
+    rig = Rig(dataclasses.replace(CONFIG, settings=PbxsimSettings(announcement_length=2.0)))
     waiting(rig)
     play(rig, "4", leaf("audioUrl", "welcome"))
     assert rig.events(rig.advance(1.9)) == {}

@@ -24,8 +24,9 @@ from ctiserver.csta.events import (
 from ctiserver.csta.schema import Event
 from ctiserver.csta.system import MonitorStart, MonitorStartResponse
 from ctiserver.csta.types import PrivateData, PrivateElement
+from ctiserver.doors.address import Address
 from ctiserver.ids import DeviceId
-from ctiserver.pbxsim.config import PbxConfig, Trunk, expand_numbers
+from ctiserver.pbxsim.config import PbxConfig, PbxsimSettings, Trunk, expand_numbers
 from ctiserver.pbxsim.listener import PbxListener
 from ctiserver.pbxsim.phone import Answer, Dial, HangUp
 from ctiserver.pbxsim.switch import Switch
@@ -40,8 +41,7 @@ def config(name: str, *trunks: Trunk) -> PbxConfig:
     return PbxConfig(
         name=name,
         stations=expand_numbers(["7001-7005"]),
-        trunk_listen="127.0.0.1:0",
-        trunks=trunks,
+        settings=PbxsimSettings(trunk_listen=Address("127.0.0.1", 0), trunks=trunks),
     )
 
 

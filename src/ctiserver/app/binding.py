@@ -29,7 +29,7 @@ from ctiserver.doors.address import Address
 from ctiserver.doors.admission import Admission, Evictable
 from ctiserver.doors.tls import ListenerTls
 from ctiserver.errors import StartupError
-from ctiserver.http.door import HttpDoor
+from ctiserver.http.door import HttpDoor, HttpDoorSettings
 from ctiserver.http.guard import Guard, HttpPolicy
 from ctiserver.orchestration.settings import Endpoint
 
@@ -65,16 +65,14 @@ async def bind(
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HttpSettings:
     """An HTTP listener's protection: the guard's policy (admin token, applications that
-    may "admin", allowed origins, restrict-read), TLS, connection caps (`[server]
-    http-max-connections`, `http-max-connections-per-address`) and the deadline of a
-    request (`http-request-timeout`).  The defaults: no credential (so only loopback
-    clients may change anything), no TLS."""
+    may "admin", allowed origins, restrict-read), TLS, and the door's settings whole
+    (connection caps, the deadline of a request), with `[server] log-repeat-interval`,
+    which every door shares.  The defaults: no credential (so only loopback clients may
+    change anything), no TLS."""
 
     policy: HttpPolicy = field(default_factory=HttpPolicy)
     tls: ListenerTls | None = None
-    max_connections: int = 256
-    max_connections_per_address: int = 64
-    request_timeout: float = 10.0
+    door: HttpDoorSettings = field(default_factory=HttpDoorSettings)
     log_repeat_interval: float = 10.0
 
 
@@ -84,14 +82,15 @@ class HttpListener:
 
     def __init__(self, name: str, settings: HttpSettings) -> None:
         self.tls = settings.tls.context() if settings.tls is not None else None
+        door = settings.door
         admission: Admission[Evictable] = Admission(
             name,
-            total=settings.max_connections,
-            per_address=settings.max_connections_per_address,
+            total=door.max_connections,
+            per_address=door.max_connections_per_address,
             proof="sent a whole request",
             interval=settings.log_repeat_interval,
         )
-        self.door = HttpDoor(admission, request_timeout=settings.request_timeout)
+        self.door = HttpDoor(admission, request_timeout=door.request_timeout)
         self.guard = Guard(settings.policy, self.door, scheme="https" if self.tls else "http")
         self._runner: web.AppRunner | None = None
         self._server: asyncio.Server | None = None

@@ -5,7 +5,8 @@ the configuration tree (the composition root passes the result whole).
                                 name, reply-timeout and private-namespace, [options] and
                                 [call-cleanup] whole
     pbx_config(config)          the embedded or stand-alone simulated PBX's lines: the site,
-                                [pbxsim] and the [switch] keys both ends of the link share
+                                [pbxsim] whole and the [switch] keys both ends of the link
+                                share
 
 These are the only places where a value of one section is put beside another's.
 """
@@ -36,9 +37,9 @@ def core_settings(config: Config) -> CoreSettings:
 
 def pbx_config(config: Config) -> PbxConfig:
     """The switch's lines: `[dn]`, `[agents]`, `[routing-point.*]`, `[acd-queue.*]`, with
-    `[pbxsim]` and the `[switch]` keys the simulated PBX shares with the link.  Raises
-    ValueError for what the simulated PBX cannot hold."""
-    site, pbxsim, switch = config.site, config.pbxsim, config.switch
+    `[pbxsim]` whole and the `[switch]` keys the simulated PBX shares with the link.
+    Raises ValueError for what the simulated PBX cannot hold."""
+    site, switch = config.site, config.switch
 
     def numbers(kind: DnKind) -> list[DeviceId]:
         return [dn for dn, dn_kind in site.dns.items() if dn_kind is kind]
@@ -55,16 +56,11 @@ def pbx_config(config: Config) -> PbxConfig:
         routing_points=points,
         agents=site.agent_logins,
         agent_passwords=dict(site.agent_passwords),
-        conference_size=pbxsim.conference_size,
         edition=switch.namespace,
         session_duration=switch.session_duration,
         name=switch.name,
         private_namespace=switch.private_namespace,
-        recordings=str(pbxsim.recordings) if pbxsim.recordings is not None else None,
-        trunk_listen=str(pbxsim.trunk_listen) if pbxsim.trunk_listen is not None else None,
-        trunks=pbxsim.trunks,
-        announcement_length=pbxsim.announcement_length,
-        no_answer_time=pbxsim.no_answer_time,
+        settings=config.pbxsim,
     )
 
 

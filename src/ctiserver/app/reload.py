@@ -71,7 +71,7 @@ def key_name(path: Path) -> str:
     for section in SECTIONS.values():
         if section.attribute == path[0]:
             for key, (name, _parser) in section.keys.items():
-                if (name,) == path[1:]:
+                if tuple(name.split(".")) == path[1:]:  # "clients.max_connections"
                     return f"[{section.name}] {key}"
     return ".".join(path)
 
@@ -101,13 +101,21 @@ def adopt(running: Config, fresh: Config) -> Config:
 
 
 def _paths(config: Config) -> list[Path]:
+    """Every key's path: the section's attribute, then the field (the part's field too,
+    for the keys of a part's settings: `("server", "clients", "max_connections")`)."""
+    parts = {section.attribute: section.parts for section in SECTIONS.values()}
     paths: list[Path] = []
     for spec in dataclasses.fields(config):
         value = getattr(config, spec.name)
         if spec.name in WHOLE or not dataclasses.is_dataclass(value):
             paths.append((spec.name,))
-        else:
-            paths += [(spec.name, inner.name) for inner in dataclasses.fields(value)]
+            continue
+        for inner in dataclasses.fields(value):
+            if inner.name in parts.get(spec.name, ()):
+                part = getattr(value, inner.name)
+                paths += [(spec.name, inner.name, f.name) for f in dataclasses.fields(part)]
+            else:
+                paths.append((spec.name, inner.name))
     return paths
 
 

@@ -6,9 +6,12 @@ every key named here).
 
 A Section is one table of `key = value` lines that fills one part's settings whole
 (`[switch]` -> link.settings.LinkSettings); its sub-tables, if any, are read by
-app.sections.  The site's sections (`[dn]`, `[agents]`, `[agent."ID"]`,
-`[routing-point."N"]`, `[acd-queue."N"]`), `[iscc]` and `[orchestration]` hold tables
-keyed by number or name; their keys are here too, their builders in app.sections.
+app.sections.  A field named "part.field" is a field of the settings of a part that
+reads some of the section's keys, built whole from them (`[server] max-connections` ->
+ServerSettings.clients, the client door's ClientDoorSettings).  The site's sections
+(`[dn]`, `[agents]`, `[agent."ID"]`, `[routing-point."N"]`, `[acd-queue."N"]`), `[iscc]`
+and `[orchestration]` hold tables keyed by number or name; their keys are here too,
+their builders in app.sections.
 """
 
 from __future__ import annotations
@@ -59,6 +62,11 @@ class Section:
     settings: type[Any]  # the part's settings class, built with the fields of keys
     keys: Keys  # key -> (field, parser)
     tables: tuple[str, ...] = ()  # its sub-tables, read by app.sections
+
+    @property
+    def parts(self) -> frozenset[str]:
+        """The fields that are the settings of a part, whole ("clients", "http")."""
+        return frozenset(name.partition(".")[0] for name, _ in self.keys.values() if "." in name)
 
 
 def _link(reader: Reader, value: Any, where: Where) -> Address | None:
@@ -163,18 +171,18 @@ SERVER = Section(
         "name": ("name", string()),
         "client-listen": ("client_listen", address),
         "http-listen": ("http_listen", optional_address),
-        "max-client-buffer": ("max_client_buffer", _count(4096)),
-        "max-client-buffers": ("max_client_buffers", _count(1 << 20)),
-        "max-connections": ("max_connections", _count(1)),
-        "max-connections-per-address": ("max_connections_per_address", _count(1)),
-        "register-timeout": ("register_timeout", num(minimum=0.1)),
+        "max-client-buffer": ("clients.max_client_buffer", _count(4096)),
+        "max-client-buffers": ("clients.max_client_buffers", _count(1 << 20)),
+        "max-connections": ("clients.max_connections", _count(1)),
+        "max-connections-per-address": ("clients.max_connections_per_address", _count(1)),
+        "register-timeout": ("clients.register_timeout", num(minimum=0.1)),
         "resume-window": ("resume_window", num()),
         "resume-max-events": ("resume_max_events", _count(1)),
-        "requests-per-turn": ("requests_per_turn", _count(1)),
+        "requests-per-turn": ("clients.requests_per_turn", _count(1)),
         "requests-in-flight": ("requests_in_flight", _count(1)),
-        "http-max-connections": ("http_max_connections", _count(1)),
-        "http-max-connections-per-address": ("http_max_connections_per_address", _count(1)),
-        "http-request-timeout": ("http_request_timeout", num(minimum=0.1)),
+        "http-max-connections": ("http.max_connections", _count(1)),
+        "http-max-connections-per-address": ("http.max_connections_per_address", _count(1)),
+        "http-request-timeout": ("http.request_timeout", num(minimum=0.1)),
         "log-repeat-interval": ("log_repeat_interval", num()),
         "tls-cert": ("tls_cert", path),
         "tls-key": ("tls_key", path),

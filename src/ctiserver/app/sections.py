@@ -16,6 +16,7 @@ read by the core, the simulated PBX and the orchestration server.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,9 +89,23 @@ def fields(reader: Reader, keys: Keys, table: Mapping[str, Any], where: Where) -
 
 
 def settings(reader: Reader, section: Section, **tables: Any) -> Any:
-    """*section*'s settings, with the values of its sub-tables given as *tables*."""
+    """*section*'s settings, with the values of its sub-tables given as *tables*; the
+    settings of its parts ("part.field" keys) are built whole, each from its own keys."""
     table = {k: v for k, v in reader.table(section.name).items() if k not in section.tables}
-    return section.settings(**fields(reader, section.keys, table, (section.name,)), **tables)
+    values = fields(reader, section.keys, table, (section.name,))
+    return section.settings(**_parts(section, values), **tables)
+
+
+def _parts(section: Section, values: dict[str, Any]) -> dict[str, Any]:
+    """*values* with each part's "part.field" values made into that part's settings."""
+    found: dict[str, Any] = {k: v for k, v in values.items() if "." not in k}
+    defaults = {spec.name: spec for spec in dataclasses.fields(section.settings)}
+    for part in section.parts:
+        own = {k.partition(".")[2]: v for k, v in values.items() if k.startswith(part + ".")}
+        factory = defaults[part].default_factory
+        assert factory is not dataclasses.MISSING, f"{part} has no default settings"
+        found[part] = dataclasses.replace(factory(), **own)
+    return found
 
 
 def _tables(reader: Reader, *where: str) -> dict[str, dict[str, Any]]:

@@ -13,7 +13,7 @@ import ssl
 from ctiserver.app.binding import HttpSettings
 from ctiserver.app.config import Config
 from ctiserver.doors.address import Address
-from ctiserver.doors.admission import Admission, is_loopback
+from ctiserver.doors.admission import is_loopback
 from ctiserver.doors.tls import ClientTls, ListenerTls, client_context
 from ctiserver.errors import ConfigError
 from ctiserver.http.guard import HttpPolicy, admins_of
@@ -21,7 +21,7 @@ from ctiserver.iscc.peering import PeeringTls
 from ctiserver.orchestration.settings import Endpoint
 from ctiserver.security.authentication import Directory
 from ctiserver.server.buffers import BufferBudget
-from ctiserver.server.limits import REGISTERED, ClientLimits
+from ctiserver.server.limits import ClientLimits
 
 log = logging.getLogger(__name__)
 
@@ -113,34 +113,26 @@ def _admin_token(config: Config) -> str | None:
 
 
 def client_limits(config: Config, budget: BufferBudget, listener: str) -> ClientLimits:
-    """`[server]`'s caps on the client listeners, with their TLS."""
+    """The client listeners' door: `[server]`'s client door settings whole, with their TLS."""
     server = config.server
-    return ClientLimits(
-        Admission(
-            listener,
-            total=server.max_connections,
-            per_address=server.max_connections_per_address,
-            proof=REGISTERED,
-            interval=server.log_repeat_interval,
-        ),
+    return ClientLimits.of(
+        listener,
+        server.clients,
         budget=budget,
-        max_buffer=server.max_client_buffer,
-        register_timeout=server.register_timeout,
-        requests_per_turn=server.requests_per_turn,
-        ssl=listener_tls(config),
+        tls=listener_tls(config),
+        log_repeat_interval=server.log_repeat_interval,
     )
 
 
 def http_settings(config: Config) -> HttpSettings:
-    """Every HTTP listener's protection, from `[server]` and `[security]`: `[server]
-    http-listen`'s and `[orchestration] http-listen`'s are the same."""
+    """Every HTTP listener's protection, from `[server]` (the HTTP door's settings whole)
+    and `[security]`: `[server] http-listen`'s and `[orchestration] http-listen`'s are
+    the same."""
     server = config.server
     return HttpSettings(
         policy=http_policy(config),
         tls=listener_files(config),
-        max_connections=server.http_max_connections,
-        max_connections_per_address=server.http_max_connections_per_address,
-        request_timeout=server.http_request_timeout,
+        door=server.http,
         log_repeat_interval=server.log_repeat_interval,
     )
 
@@ -195,7 +187,8 @@ def raise_file_limit(config: Config) -> None:
     """Let the process hold what the listeners may take (the soft limit of open files up
     to the hard one), and say so when even that is too few."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = config.server.max_connections + config.server.http_max_connections + 256
+    server = config.server
+    wanted = server.clients.max_connections + server.http.max_connections + 256
     if soft != resource.RLIM_INFINITY and soft < wanted:
         target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
         try:

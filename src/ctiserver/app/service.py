@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any
@@ -100,7 +101,7 @@ class Service:
             user_data_limit=config.options.user_data_limit,
             requests_in_flight=config.server.requests_in_flight,
         )
-        self.budget = BufferBudget(config.server.max_client_buffers)
+        self.budget = BufferBudget(config.server.clients.max_client_buffers)
         self.client_limits = security.client_limits(config, self.budget, "T-Library")
         self.embedded: EmbeddedSwitch | None = None
         self.client_address: tuple[str, int] | None = None
@@ -142,6 +143,12 @@ class Service:
     def stop_routing(self) -> None:
         if self.runtime.link is not None:
             self.runtime.link.stop_routing()
+
+    async def hand_over(self, deadline: float) -> None:
+        """The events the old primary holds go to the stream before the new primary's."""
+        if self.export is not None and self.nats is not None:
+            left = min(self.nats.settings.request_timeout, deadline - time.monotonic())
+            await self.export.stop(max(0.0, left))
 
     def _nats(self) -> NatsLink | None:
         settings = self.config.nats

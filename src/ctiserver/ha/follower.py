@@ -62,6 +62,8 @@ class JournalFollower:
             except Gap as exc:
                 log.warning("the journal has a gap (%s): loading the snapshot again", exc)
             except (TimeoutError, OSError, nats.errors.Error) as exc:
+                if cancelled():  # the error hid a cancellation (nats-py can lose one)
+                    raise asyncio.CancelledError from exc
                 log.warning("following the journal failed (%s); starting again", exc)
                 await self._connected.wait()
                 await asyncio.sleep(0.25)
@@ -109,7 +111,10 @@ class JournalFollower:
                 if applied % YIELD_EVERY == 0:  # a backlog is applied without a pause
                     await asyncio.sleep(0)  # otherwise: the lease's renewal waits for it
         finally:
-            await subscription.unsubscribe()
+            try:
+                await subscription.unsubscribe()
+            except (TimeoutError, OSError, nats.errors.Error) as exc:  # the link closed
+                log.debug("journal subscription: %s", exc)
 
     async def _apply(self, message: Msg) -> None:
         sequence = message.metadata.sequence.stream
@@ -142,3 +147,9 @@ class JournalFollower:
             self.position = max(self.position, position)
             self.term = max(self.term, term)
             self._progress.notify_all()
+
+
+def cancelled() -> bool:
+    """Whether this task was asked to stop (though the CancelledError did not reach it)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

@@ -37,6 +37,7 @@ from ctiserver.ha.lease import Lease
 from ctiserver.ha.renewer import LEASE_KEY, LeaseRenewer
 from ctiserver.ha.settings import HaSettings
 from ctiserver.ha.writer import JournalWriter, Superseded
+from ctiserver.jetstream import connection
 from ctiserver.jetstream.link import NatsLink
 from ctiserver.server.runtime import Runtime
 from ctiserver.tserver.core import TServerCore
@@ -65,6 +66,11 @@ class Switchboard(Protocol):
 
     def stop_routing(self) -> None:
         """Leave the routing points to the other member."""
+
+    async def hand_over(self, deadline: float) -> None:
+        """Before a graceful stop lets the lease go: publish what the server still holds
+        for others (the event export), until *deadline* (monotonic) at the latest, so
+        that the other member's events follow it."""
 
 
 class Member:
@@ -155,9 +161,7 @@ class Member:
                 self._why = str(exc)
             finally:
                 for task in (renewing, following):
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+                    await connection.end(task)  # a cancellation nats-py lost is sent again
                 self._end()
                 self._lease = None
             if self._resigned:
@@ -175,6 +179,7 @@ class Member:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(writer.drain(), self.settings.lease_ttl)
         self._fence("the server is stopping")
+        await self._switchboard.hand_over(lease.deadline())
         if self._renewer is not None:
             await self._renewer.stop()  # no renewal may follow the deletion
         try:

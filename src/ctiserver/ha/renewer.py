@@ -20,6 +20,7 @@ import contextlib
 import logging
 import threading
 import time
+from asyncio import FIRST_COMPLETED
 from collections.abc import Callable
 
 import nats.errors
@@ -29,6 +30,7 @@ from nats.js.kv import KeyValue
 
 from ctiserver.ha.lease import Lease
 from ctiserver.ha.settings import HaSettings
+from ctiserver.jetstream import connection
 from ctiserver.jetstream.link import NatsSettings
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,8 @@ log = logging.getLogger(__name__)
 LEASE_KEY = "lease"
 STUCK = 2.0  # lease ttls without a beat after which the server's loop is taken as stuck
 NATS_ERRORS = (OSError, TimeoutError, nats.errors.Error)
+FINISH_ROUNDS = 5  # of cancelling the tasks nats-py left, before the thread's loop closes
+FINISH_WAIT = 2.0  # seconds each round waits for them
 
 
 class LeaseRenewer:
@@ -88,27 +92,47 @@ class LeaseRenewer:
     async def _run(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
-        if self._stopping.is_set():
+        if self._stopping.is_set():  # stopped before its loop could be woken
             return
         client = Client()
         try:
-            await client.connect(
+            if await self._connect(client):
+                kv = await client.jetstream(timeout=self._nats.request_timeout).key_value(
+                    self._settings.bucket
+                )
+                await self._renew(kv)
+        except NATS_ERRORS as exc:
+            log.warning("the lease renewer has no NATS (%s): the lease runs out", exc)
+        finally:
+            await connection.close(client)
+            await finish_tasks()
+
+    async def _connect(self, client: Client) -> bool:
+        """Connect, until stopped or the lease's deadline (nats-py would try forever);
+        whether it is connected and still to renew."""
+        assert self._wake is not None
+        attempt = asyncio.ensure_future(
+            client.connect(
                 servers=list(self._nats.urls),
                 name=f"ctiserver-{self._settings.pair}-{self._settings.member}-lease",
                 connect_timeout=max(1, round(self._nats.connect_timeout)),
                 reconnect_time_wait=0.1,  # type: ignore[arg-type]
                 max_reconnect_attempts=-1,
                 allow_reconnect=True,
+                error_cb=_nats_error,
             )
-            kv = await client.jetstream(timeout=self._nats.request_timeout).key_value(
-                self._settings.bucket
-            )
-            await self._renew(kv)
-        except NATS_ERRORS as exc:
-            log.warning("the lease renewer has no NATS (%s): the lease runs out", exc)
-        finally:
-            with contextlib.suppress(*NATS_ERRORS):
-                await client.close()
+        )
+        stopped = asyncio.create_task(self._wake.wait())
+        left = max(0.0, self._lease.deadline() - time.monotonic())
+        await asyncio.wait({attempt, stopped}, timeout=left, return_when=FIRST_COMPLETED)
+        stopped.cancel()
+        if attempt.done():
+            attempt.result()  # its error, if it failed
+            return not self._stopping.is_set()
+        await connection.end(attempt)
+        if not self._stopping.is_set():
+            log.warning("the lease renewer could not reach NATS in time: the lease runs out")
+        return False
 
     async def _renew(self, kv: KeyValue) -> None:
         lease, wake = self._lease, self._wake
@@ -135,7 +159,29 @@ class LeaseRenewer:
                 return
             except NATS_ERRORS as exc:
                 log.debug("lease renewal failed: %s", exc)
-            else:
-                if not self._stopping.is_set():
-                    lease.written(revision, sent)
-                    self.renewals += 1
+            else:  # recorded even if stopped meanwhile: resign() gives up this revision
+                lease.written(revision, sent)
+                self.renewals += 1
+
+
+async def _nats_error(exc: Exception) -> None:
+    """nats-py's errors (each failed attempt to reach NATS): the renewals say what matters."""
+    log.debug("lease renewer: NATS: %s", exc)
+
+
+async def finish_tasks() -> None:
+    """Cancel and wait for every other task of this (the thread's own) loop, before it
+    closes: asyncio.run cancels, once, what runs when the main task ends, and a task
+    started meanwhile would be destroyed pending on the closed loop.  The client is
+    closed already (jetstream.connection); this ends whatever else nats-py started (a
+    subscription's task, a close it scheduled), round after round until none is left.
+    """
+    current = asyncio.current_task()
+    for _ in range(FINISH_ROUNDS):
+        others = {task for task in asyncio.all_tasks() if task is not current}
+        if not others:
+            return
+        for task in others:
+            task.cancel()
+        await asyncio.wait(others, timeout=FINISH_WAIT)
+    log.error("the lease renewer's loop still runs tasks it could not stop")

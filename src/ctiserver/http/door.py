@@ -1,5 +1,6 @@
 """The HTTP listener's door: connection caps, the deadline for a whole request, and
-which connection gives way when the listener is full.
+which connection gives way when the listener is full.  HttpDoorSettings are `[server]`'s
+keys of it, read whole from the configuration.
 
 aiohttp's request handler is wrapped by a small protocol that asks the door's
 Admission on each connection and arms a deadline: a connection must present a complete
@@ -22,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+from dataclasses import dataclass
 from typing import Any, cast
 
 from aiohttp import web
@@ -30,6 +32,17 @@ from ctiserver.doors.admission import Admission, Evictable, remote_host
 from ctiserver.doors.lograte import RateLimitedLog
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class HttpDoorSettings:
+    """`[server]`'s keys of the HTTP door (docs/configuration.md): `http-max-connections`,
+    `http-max-connections-per-address` and `http-request-timeout` (seconds a connection
+    has to send a whole request head)."""
+
+    max_connections: int = 256
+    max_connections_per_address: int = 64
+    request_timeout: float = 10.0
 
 
 class HttpDoor:

@@ -60,7 +60,7 @@ class WebSocketPeer:
             return
         self._queue.append(data)
         self._queued += len(data)
-        if self._queued > self._limits.max_buffer:
+        if self._queued > self._limits.settings.max_client_buffer:
             self.drop(f"it stopped reading ({self._queued} bytes unsent)")
             return
         self._limits.budget.charge(self, self._queued)
@@ -125,7 +125,7 @@ async def serve_websocket(
     writer = asyncio.create_task(peer.run_writer(), name=f"ws-writer-{client}")
     deadline = limits.registration_deadline(lambda: runtime.registered(client), peer.close, address)
     try:
-        await _read(ws, runtime, client, peer, limits.requests_per_turn)
+        await _read(ws, runtime, client, peer, limits.settings.requests_per_turn)
     finally:
         deadline.cancel()
         runtime.detach(client)

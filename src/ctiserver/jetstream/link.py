@@ -18,6 +18,8 @@ import nats
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
+from ctiserver.jetstream import connection
+
 log = logging.getLogger(__name__)
 
 
@@ -40,6 +42,7 @@ class NatsLink:
         self._listeners: list[Callable[[bool], None]] = []
         self._up = False
         self._closing = False
+        self._told = False  # that NATS is not reachable, before it was ever reached
         self.connected = asyncio.Event()  # set while NATS is reachable
 
     @property
@@ -74,15 +77,15 @@ class NatsLink:
 
     async def _connect(self) -> None:
         wait = self.settings.reconnect_wait
-        told = False
         while True:
             client = Client()
             try:
-                await client.connect(
+                await connection.connect(
+                    client,
                     servers=list(self.settings.urls),
                     name=self._name,
                     connect_timeout=max(1, round(self.settings.connect_timeout)),
-                    reconnect_time_wait=self.settings.reconnect_wait,  # type: ignore[arg-type]
+                    reconnect_time_wait=self.settings.reconnect_wait,
                     max_reconnect_attempts=-1,
                     allow_reconnect=True,
                     disconnected_cb=self._lost,
@@ -92,13 +95,8 @@ class NatsLink:
                     max_outstanding_pings=2,
                 )
             except (OSError, TimeoutError, nats.errors.Error) as exc:
-                if not told:
-                    log.warning(
-                        "NATS at %s is not reachable (%s); trying again",
-                        ", ".join(self.settings.urls),
-                        exc or type(exc).__name__,
-                    )
-                    told = True
+                await self._error(exc)
+                await connection.close(client)
                 await asyncio.sleep(wait)
                 wait = min(wait * 2, 2.0)
                 continue
@@ -121,7 +119,18 @@ class NatsLink:
         self._changed(True)
 
     async def _error(self, exc: Exception) -> None:
-        log.debug("NATS: %s", exc)
+        """nats-py's errors, each failed attempt among them: the first while NATS was
+        never reached is said (nats-py tries again by itself), the others are logged
+        for debugging."""
+        if self._client is None and not self._told and not self._closing:
+            self._told = True
+            log.warning(
+                "NATS at %s is not reachable (%s); trying again",
+                ", ".join(self.settings.urls),
+                exc or type(exc).__name__,
+            )
+        else:
+            log.debug("NATS: %s", exc)
 
     def _changed(self, up: bool) -> None:
         self._up = up
@@ -138,10 +147,7 @@ class NatsLink:
     async def close(self) -> None:
         self._closing = True
         client, self._client, self._js = self._client, None, None
-        if client is not None and not client.is_closed:
-            try:
-                await client.close()
-            except Exception as exc:  # closing is best effort: we are stopping
-                log.debug("closing the NATS connection: %s", exc)
+        if client is not None:
+            await connection.close(client)
         if self._up:
             self._changed(False)

@@ -1,10 +1,11 @@
 """What the simulated PBX is made of: its numbers, queues, routing points, agents, private
 services and trunks.
 
-PbxConfig is a plain value of strings and numbers, built by the caller (the application
-builds it from the TOML configuration, whose `[pbxsim]` section is PbxsimSettings).  It
-is checked once, when built: a number is one kind of device only, every number is
-digits, addresses are "HOST:PORT", trunk names and prefixes are unique.
+PbxConfig is a plain value of strings and numbers, built by the caller: the lines (the
+application reads them from the site's sections), the names both ends of the link share,
+and PbxsimSettings, the `[pbxsim]` section as the configuration reads it, whole.  It is
+checked once, when built: a number is one kind of device only, every number is digits,
+addresses are "HOST:PORT", trunk names and prefixes are unique.
 expand_numbers() turns the configuration's number lists ("7001-7010" inclusive ranges,
 single numbers) into numbers; parse_address() reads an address.
 """
@@ -71,6 +72,26 @@ class Trunk:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PbxsimSettings:
+    """`[pbxsim]` and its `[pbxsim.trunk."NAME"]` tables, as the server's configuration
+    writes them: where the simulated PBX listens, with what TLS files and caps, and what
+    it adds to its lines (the conference size, recordings, trunks).  The lines themselves
+    (stations, groups, routing points, agents) come from the site's sections."""
+
+    csta_listen: Address | None = None  # None: 127.0.0.1:0 embedded, 127.0.0.1:1040 alone
+    conference_size: int = DEFAULT_CONFERENCE_SIZE
+    trunk_listen: Address | None = None
+    recordings: Path | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    max_connections: int = 16
+    max_connections_per_address: int = 8
+    trunks: tuple[Trunk, ...] = ()
+    announcement_length: float = DEFAULT_ANNOUNCEMENT_LENGTH  # treatments (§ 8.5)
+    no_answer_time: float = DEFAULT_NO_ANSWER_TIME  # forwarding on no answer (§ 4.14)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PbxConfig:
     """The switch's lines.
 
@@ -80,20 +101,15 @@ class PbxConfig:
         routing_points: routing devices, with route timeout and default destination.
         agents: the agent ids that may log in.
         agent_passwords: the password of an agent id, for those that have one.
-        conference_size: the most connections a call may have.
         edition: the ECMA-323 edition written until an application negotiates one.
         session_duration: seconds an ECMA-354 session lasts when none is requested.
         name: this switch's name towards other switches; it qualifies network call ids
             ("NAME-7"), so each switch of a network needs its own.
         private_namespace: the XML namespace of the private services' vocabulary.
-        recordings: the file each ended recording is appended to, as one JSON line;
-            None writes none.
-        trunk_listen: "HOST:PORT" where other switches' trunks are accepted; None
-            accepts none.
-        trunks: the trunks this switch dials out on.
-        announcement_length: seconds an announcement plays (treatments, § 8.5).
-        no_answer_time: seconds a call rings at a station that forwards unanswered
-            calls before it goes on (§ 4.14).
+        settings: `[pbxsim]`, whole: the most connections a call may have, the file
+            each ended recording is appended to (one JSON line), where other switches'
+            trunks are accepted, the trunks this switch dials out on, how long an
+            announcement plays and a call rings before forwarding on no answer.
     """
 
     stations: tuple[str, ...] = ()
@@ -101,16 +117,11 @@ class PbxConfig:
     routing_points: tuple[RoutingPoint, ...] = ()
     agents: tuple[str, ...] = ()
     agent_passwords: Mapping[str, str] = field(default_factory=dict)
-    conference_size: int = DEFAULT_CONFERENCE_SIZE
     edition: str = "ed4"
     session_duration: int = DEFAULT_SESSION_DURATION
     name: str = "pbxsim"
     private_namespace: str = DEFAULT_PRIVATE_NAMESPACE
-    recordings: str | None = None
-    trunk_listen: str | None = None
-    trunks: tuple[Trunk, ...] = ()
-    announcement_length: float = DEFAULT_ANNOUNCEMENT_LENGTH
-    no_answer_time: float = DEFAULT_NO_ANSWER_TIME
+    settings: PbxsimSettings = field(default_factory=PbxsimSettings)
 
     def __post_init__(self) -> None:
         numbers = [
@@ -130,33 +141,34 @@ class PbxConfig:
                 raise ValueError(f"ACD group {group.number}: wrap-up time below zero")
         if unknown := set(self.agent_passwords) - set(self.agents):
             raise ValueError(f"passwords for agents that are not configured: {sorted(unknown)}")
-        if self.conference_size < 3:
-            raise ValueError(f"conference size {self.conference_size} is below 3")
         if self.edition not in EDITIONS:
             raise ValueError(f"unknown ECMA-323 edition {self.edition!r}; one of {EDITIONS}")
         if self.session_duration <= 0:
             raise ValueError("the ECMA-354 session duration must be above zero")
-        if self.announcement_length <= 0:
-            raise ValueError("the announcement length must be above zero")
-        if self.no_answer_time <= 0:
-            raise ValueError("the no-answer time must be above zero")
+        self._check_settings()
         self._check_private_services()
         self._check_trunks()
+
+    def _check_settings(self) -> None:
+        settings = self.settings
+        if settings.conference_size < 3:
+            raise ValueError(f"conference size {settings.conference_size} is below 3")
+        if settings.announcement_length <= 0:
+            raise ValueError("the announcement length must be above zero")
+        if settings.no_answer_time <= 0:
+            raise ValueError("the no-answer time must be above zero")
 
     def _check_private_services(self) -> None:
         if not _NAME.fullmatch(self.name):
             raise ValueError(f"switch name {self.name!r} is not letters, digits, '_', '.', '-'")
         if not self.private_namespace.strip():
             raise ValueError("the private namespace is empty")
-        if self.recordings is not None and not self.recordings.strip():
-            raise ValueError("the recordings file name is empty")
 
     def _check_trunks(self) -> None:
-        if self.trunk_listen is not None:
-            parse_address(self.trunk_listen)
-        _check_unique("trunk", [trunk.name for trunk in self.trunks])
-        _check_unique("trunk prefix", [trunk.prefix for trunk in self.trunks])
-        for trunk in self.trunks:
+        trunks = self.settings.trunks
+        _check_unique("trunk", [trunk.name for trunk in trunks])
+        _check_unique("trunk prefix", [trunk.prefix for trunk in trunks])
+        for trunk in trunks:
             if not _NAME.fullmatch(trunk.name):
                 raise ValueError(f"trunk name {trunk.name!r} is not letters, digits, '_', '.', '-'")
             if not _DIGITS.fullmatch(trunk.prefix):
@@ -167,26 +179,6 @@ class PbxConfig:
                 )
             if trunk.peer is not None:
                 parse_address(trunk.peer)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PbxsimSettings:
-    """`[pbxsim]` and its `[pbxsim.trunk."NAME"]` tables, as the server's configuration
-    writes them: where the simulated PBX listens, with what TLS files and caps, and what
-    it adds to its lines (the conference size, recordings, trunks).  The lines themselves
-    (stations, groups, routing points, agents) come from the site's sections."""
-
-    csta_listen: Address | None = None  # None: 127.0.0.1:0 embedded, 127.0.0.1:1040 alone
-    conference_size: int = DEFAULT_CONFERENCE_SIZE
-    trunk_listen: Address | None = None
-    recordings: Path | None = None
-    tls_cert: Path | None = None
-    tls_key: Path | None = None
-    max_connections: int = 16
-    max_connections_per_address: int = 8
-    trunks: tuple[Trunk, ...] = ()
-    announcement_length: float = DEFAULT_ANNOUNCEMENT_LENGTH  # treatments (§ 8.5)
-    no_answer_time: float = DEFAULT_NO_ANSWER_TIME  # forwarding on no answer (§ 4.14)
 
 
 def _check_unique(what: str, values: Sequence[str]) -> None:

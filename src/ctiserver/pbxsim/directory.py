@@ -47,8 +47,8 @@ class Directory:
         self.routing_points: dict[DeviceId, RoutingPoint] = {
             DeviceId(point.number): point for point in config.routing_points
         }
-        self.trunks: dict[str, Trunk] = {trunk.name: trunk for trunk in config.trunks}
-        self._by_prefix = sorted(config.trunks, key=lambda trunk: -len(trunk.prefix))
+        self.trunks: dict[str, Trunk] = {trunk.name: trunk for trunk in config.settings.trunks}
+        self._by_prefix = sorted(config.settings.trunks, key=lambda trunk: -len(trunk.prefix))
 
     def kind(self, device: DeviceId) -> DeviceKind | None:
         return self._kinds.get(device)

@@ -215,7 +215,7 @@ def ringing(ctx: Context, call: Call, station: DeviceId) -> None:
     (pbxsim.forwarding goes on when the time is over)."""
     if no_answer_destination(ctx.state, station) is not None:
         key = f"{call.call_id}@{station}"
-        ctx.start_timer(Timer(TimerKind.NO_ANSWER, key), ctx.state.config.no_answer_time)
+        ctx.start_timer(Timer(TimerKind.NO_ANSWER, key), ctx.state.config.settings.no_answer_time)
 
 
 def no_answer_destination(state: SwitchState, station: DeviceId) -> DeviceId | None:

@@ -380,7 +380,7 @@ class PbxListener:
 
     def _write_recording(self, ended: RecordingEnded) -> None:
         """Append the recording's line to the recordings file (a small, local write)."""
-        path = self.switch.config.recordings
+        path = self.switch.config.settings.recordings
         if path is None:
             return
         line = recording_line(ended, wall_offset=time.time() - self._now())

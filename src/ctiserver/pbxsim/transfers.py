@@ -75,7 +75,8 @@ def conference_call(ctx: Context, request: ConferenceCall) -> None:
     device = request.held_call.device_id
     if any(conn.state is not _S.CONNECTED for conn in active.others(device)):
         raise Refused(_STATE, "invalidConnectionState")
-    if len(held.connections) + len(active.connections) - 1 > ctx.state.config.conference_size:
+    size = ctx.state.config.settings.conference_size
+    if len(held.connections) + len(active.connections) - 1 > size:
         raise Refused(_RESOURCES, "conferenceMemberLimitExceeded")
     added = active.first_other(device)
     added = active.shown(added) if added is not None else None
@@ -177,7 +178,7 @@ def single_step_conference_call(ctx: Context, request: SingleStepConferenceCall)
     if connection.state is not _S.CONNECTED:
         raise Refused(_STATE, "noActiveCall")
     _check_destination(ctx.state, call, joining, stations_only=True)
-    if len(call.connections) + 1 > ctx.state.config.conference_size:
+    if len(call.connections) + 1 > ctx.state.config.settings.conference_size:
         raise Refused(_RESOURCES, "conferenceMemberLimitExceeded")
     taking_part, cause = participation.joining(ctx, request)
     ctx.reply(SingleStepConferenceCallResponse(conferenced_call=call.id_of(joining)))

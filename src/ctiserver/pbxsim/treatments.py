@@ -107,7 +107,7 @@ def _begin(
     collection: Collection | None,
 ) -> None:
     message = request.message_to_be_played
-    length = ctx.state.config.announcement_length * len(announcements)
+    length = ctx.state.config.settings.announcement_length * len(announcements)
     treatment = Treatment(
         treatment_id=ctx.state.new_id("treatment"),
         message=message,

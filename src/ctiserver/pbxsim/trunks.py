@@ -82,13 +82,13 @@ class TrunkLinks:
         self._switch = switch
         self._perform = perform
         self._retry = retry
-        config = switch.config
-        self._names = {trunk.name for trunk in config.trunks}
+        settings = switch.config.settings
+        self._names = {trunk.name for trunk in settings.trunks}
         self._peers: dict[str, tuple[str, int]] = {
-            trunk.name: parse_address(trunk.peer) for trunk in config.trunks if trunk.peer
+            trunk.name: parse_address(trunk.peer) for trunk in settings.trunks if trunk.peer
         }
-        listen = parse_address(config.trunk_listen) if config.trunk_listen else None
-        self._listen = listen
+        listen = settings.trunk_listen
+        self._listen = (listen.host, listen.port) if listen is not None else None
         self._server: asyncio.Server | None = None
         self._diallers: dict[str, asyncio.Task[None]] = {}
         self._kicks: dict[str, asyncio.Event] = {}

@@ -11,7 +11,7 @@ iteration.  The door's limits (server.limits) apply:
   flooding client cannot hold up the others; nor are any taken while the client has
   `requests-in-flight` requests unanswered (server.access), until ready() says so;
 - a client that stops reading is disconnected, with a log line, once the transport
-  holds more than `max_buffer` unsent bytes; and what all clients hold together is
+  holds more than `max-client-buffer` unsent bytes; and what all clients hold together is
   bounded by the shared BufferBudget.
 """
 
@@ -37,6 +37,7 @@ class TlibTcpProtocol(asyncio.Protocol):
     def __init__(self, runtime: Runtime, limits: ClientLimits) -> None:
         self._runtime = runtime
         self._limits = limits
+        self._max_buffer = limits.settings.max_client_buffer  # read at every flush
         self._connection = TlibConnection()
         self._transport: asyncio.Transport | None = None
         self._client: ClientId | None = None
@@ -89,7 +90,7 @@ class TlibTcpProtocol(asyncio.Protocol):
     # --- requests, a fair share per loop turn -------------------------------------------
 
     def _take(self) -> None:
-        for _ in range(self._limits.requests_per_turn):
+        for _ in range(self._limits.settings.requests_per_turn):
             if self._client is None:
                 return
             if self._runtime.busy(self._client):
@@ -165,7 +166,7 @@ class TlibTcpProtocol(asyncio.Protocol):
             return
         transport.write(data)
         unsent = transport.get_write_buffer_size()
-        if unsent > self._limits.max_buffer:
+        if unsent > self._max_buffer:
             self.drop(f"it stopped reading ({unsent} bytes unsent)")
             return
         self._charge()
@@ -184,7 +185,7 @@ async def serve_clients(
     """Listen for T-Library clients; returns the started server."""
     loop = asyncio.get_running_loop()
     chosen = limits or default_limits()
-    handshake = chosen.register_timeout if chosen.ssl is not None else None
+    handshake = chosen.settings.register_timeout if chosen.ssl is not None else None
     return await loop.create_server(
         lambda: TlibTcpProtocol(runtime, chosen),
         host,

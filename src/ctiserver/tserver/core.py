@@ -10,6 +10,14 @@ this class implements; the change records that the model returns are journalled 
 and then published (tserver.publishing) as events to the registrants of their DNs.
 Every event is stamped here with Server, time and EventSequenceNumber (strictly
 increasing per server, one number per event).
+
+This module holds the entry points of the clients and the switch, time, and the event
+path (`change`, `send`, `_flush`).  The rest of the class is written in its parts, each
+a module of the core's own methods (no call stands between a caller and them):
+tserver.pair (the hot-standby pair), tserver.iscc.entries (the peering's entry points
+and what ISCC asks of the core), tserver.switch_requests (the requests sent to the
+switch) and tserver.verbs (the verbs that hand the work to the clients' sessions, the
+features or the model).
 """
 
 from __future__ import annotations
@@ -18,48 +26,30 @@ import logging
 from collections.abc import Collection, Iterable, Mapping
 
 from ctiserver.clock import Instant
-from ctiserver.csta.schema import Event, Request, Response, Unconfirmed
-from ctiserver.errors import CtiError, LinkDown
+from ctiserver.csta.schema import Event, Response, Unconfirmed
+from ctiserver.errors import CtiError
 from ctiserver.ids import CallId, ClientId, ConnId, ConnIdAllocator, DeviceId
-from ctiserver.iscc.protocol import PeerMessage
 from ctiserver.iscc.settings import IsccSettings
-from ctiserver.iscc.transactions import Purpose
-from ctiserver.model.changes import CallChange, Change, PartyChange
+from ctiserver.model.changes import Change, PartyChange
 from ctiserver.model.model import Model
 from ctiserver.model.resync import SnapshotAgent, SnapshotParty
 from ctiserver.model.states import DnKind
-from ctiserver.model.values import (
-    AgentIntent,
-    Call,
-    DnFeatures,
-    Monitoring,
-    Origin,
-    Reservation,
-    Treatment,
-)
+from ctiserver.model.values import DnFeatures
 from ctiserver.tlib.codec import format_time
 from ctiserver.tlib.requests import InvalidRequest
-from ctiserver.tlib.vocabulary import KVList, RegisterMode, ServerRole, TMessage
+from ctiserver.tlib.vocabulary import ServerRole, TMessage
 from ctiserver.tserver import dispatch, queries, treatments
-from ctiserver.tserver.addresses import SERVER_VERSION
 from ctiserver.tserver.answers import Answers
 from ctiserver.tserver.call_monitoring import CallMonitor
-from ctiserver.tserver.calls import Destination
 from ctiserver.tserver.cleanup import Cleanup
 from ctiserver.tserver.clients import Clients
-from ctiserver.tserver.correlation import (
-    Answer,
-    Correlator,
-    Pending,
-)
+from ctiserver.tserver.correlation import Correlator
 from ctiserver.tserver.emulated import Features, Hook
-from ctiserver.tserver.errors import (
-    InvalidAttribute,
-    error_code_for,
-    error_message_for,
-)
-from ctiserver.tserver.events import ack_event, error_event, link_event, server_info, unregistered
+from ctiserver.tserver.errors import error_code_for, error_message_for
+from ctiserver.tserver.events import error_event, link_event, unregistered
+from ctiserver.tserver.iscc.entries import IsccEntries
 from ctiserver.tserver.iscc.site import Iscc
+from ctiserver.tserver.pair import PairSide
 from ctiserver.tserver.port import (
     AuditCalls,
     ChangeMonitors,
@@ -70,20 +60,15 @@ from ctiserver.tserver.port import (
     Queries,
     RequestContext,
     Requester,
-    Resend,
-    SendToPeer,
-    SendToSwitch,
-    Site,
 )
 from ctiserver.tserver.publishing import Publisher
-from ctiserver.tserver.registry import Registry
-from ctiserver.tserver.reservations import Candidate
-from ctiserver.tserver.sessions import Refusal, SessionFact
+from ctiserver.tserver.switch_requests import SwitchRequests
+from ctiserver.tserver.verbs import FeatureVerbs, ModelVerbs, SessionVerbs
 
 log = logging.getLogger(__name__)
 
 
-class TServerCore:
+class TServerCore(PairSide, IsccEntries, SwitchRequests, SessionVerbs, FeatureVerbs, ModelVerbs):
     def __init__(
         self,
         *,
@@ -124,7 +109,6 @@ class TServerCore:
         for kind, teller in self.features.tellers().items():
             self._publisher.add(kind, teller)
         self.call_monitor = CallMonitor(self)
-        self._wall_offset = started.wall - started.monotonic  # wall times to monotonic
 
     # --- port: what handlers read ---------------------------------------------------------
 
@@ -144,13 +128,6 @@ class TServerCore:
     def role(self) -> ServerRole:
         return self._role
 
-    @property
-    def registry(self) -> Registry:
-        return self.clients.registry
-
-    def mode(self, client: ClientId, dn: DeviceId) -> RegisterMode | None:
-        return self.clients.registry.mode(client, dn)
-
     def clients_of(self, dn: DeviceId) -> list[ClientId]:
         """Who hears the events of *dn*: its registrants, and who registered every DN
         (RequestRegisterAll)."""
@@ -159,10 +136,6 @@ class TServerCore:
             return registry.clients_of(dn)
         every = registry.clients_of(queries.EVERY_DN)
         return list(dict.fromkeys((*registry.clients_of(dn), *every)))
-
-    @property
-    def greeted(self) -> list[ClientId]:
-        return self.clients.everyone
 
     @property
     def sequence(self) -> int:
@@ -200,61 +173,6 @@ class TServerCore:
         """Answer a request that failed the protocol's checks."""
         event = error_event(problem.reference_id, problem.code, problem.message, dn=None)
         self.send(event, (client,), at)
-        return self._flush()
-
-    def carry_out(self, ctx: RequestContext, purpose: Purpose, to: Destination) -> None:
-        """Do what *ctx* asked, with *to* (an access number) as its destination."""
-        dispatch.carry_out(self, ctx, purpose, to)
-
-    # --- other sites (ISCC) --------------------------------------------------------------
-
-    def peer_up(self, location: str, at: Instant) -> list[Output]:
-        if self.iscc is not None:
-            before = self.iscc.site(location)
-            self.iscc.peer_up(location)
-            self._site_changed(before, location, at)
-        return self._flush()
-
-    def peer_incompatible(self, location: str, version: str, at: Instant) -> list[Output]:
-        """The server of *location* greeted us in another protocol version."""
-        if self.iscc is not None:
-            before = self.iscc.site(location)
-            self.iscc.peer_incompatible(location, version)
-            self._site_changed(before, location, at)
-        return self._flush()
-
-    def peer_down(self, location: str, at: Instant) -> list[Output]:
-        if self.iscc is not None:
-            before = self.iscc.site(location)
-            self.iscc.peer_down(location, at)
-            self._site_changed(before, location, at)
-        return self._flush()
-
-    def _site_changed(self, before: Site | None, location: str, at: Instant) -> None:
-        """Tell the clients monitoring *location* (RequestQueryLocation) of a change."""
-        assert self.iscc is not None
-        after = self.iscc.site(location)
-        if after is None or after == before:
-            return
-        registry = self.clients.registry
-        watchers = dict.fromkeys(
-            (
-                *registry.clients_of(queries.site_subscription(location)),
-                *registry.clients_of(queries.EVERY_SITE),
-            )
-        )
-        if watchers:
-            self.send(queries.site_event(after), watchers, at)
-
-    def peer_message(self, location: str, message: PeerMessage, at: Instant) -> list[Output]:
-        """A message from another site; one that cannot be handled is logged and dropped,
-        and the server carries on."""
-        if self.iscc is not None and self._role is ServerRole.PRIMARY:
-            try:
-                self.iscc.received(location, message, at)
-            except Exception:
-                log.exception("ISCC %s from %s could not be handled", message.TYPE, location)
-            self._publish_released(at)
         return self._flush()
 
     # --- the switch ---------------------------------------------------------------------
@@ -373,58 +291,6 @@ class TServerCore:
         known = [t for t in times if t is not None]
         return min(known) if known else None
 
-    # --- the pair (DESIGN.md § 7) ---------------------------------------------------------
-
-    @property
-    def journaling(self) -> bool:
-        """Whether the outputs carry a Journal (the primary of a pair)."""
-        return self._journaling
-
-    @journaling.setter
-    def journaling(self, on: bool) -> None:
-        self._journaling = self.clients.journaling = on
-
-    def serve_as_backup(self) -> None:
-        """From now on follow the primary's journal, and leave the switch to it."""
-        self._role = ServerRole.BACKUP
-        self.journaling = False
-
-    def apply_journal(
-        self, changes: Iterable[Change], facts: Iterable[SessionFact], sequence: int
-    ) -> None:
-        """The backup: take a batch of the primary's journal."""
-        self._model.replay(changes)
-        self.clients.apply(facts)
-        self._sequence = max(self._sequence, sequence)
-
-    def load_snapshot(
-        self, changes: Iterable[Change], facts: Iterable[SessionFact], sequence: int
-    ) -> None:
-        """The backup: the primary's whole state, instead of what it followed so far."""
-        self._model.restart(changes)
-        self.clients.load(facts)
-        self._sequence = max(self._sequence, sequence)
-
-    def journal_snapshot(self) -> Journal:
-        """The whole state, as a Journal that rebuilds it in an empty core."""
-        return Journal(
-            tuple(self._model.as_records()), tuple(self.clients.as_facts()), self._sequence
-        )
-
-    def take_over(self, at: Instant) -> list[Output]:
-        """The backup becomes the primary: the sessions of the old primary's clients wait
-        for them, every client hears EventServerInfo (ServerRole Primary), and the
-        numbering goes on above every number either member gave."""
-        self._role = ServerRole.PRIMARY
-        self.journaling = True
-        self.clients.take_over(at)
-        self.call_monitor.rebuild()
-        self.cleanup = Cleanup(self._settings.cleanup)
-        self.cleanup.track([call.conn_id for call in self._model.calls], at)
-        live = [c for c in self.clients.everyone if not self.clients.detached(c)]
-        self.send(server_info(SERVER_VERSION, ServerRole.PRIMARY), live, at)
-        return self._flush()
-
     # --- configuration ------------------------------------------------------------------
 
     def reconfigure(self, dns: Mapping[DeviceId, DnKind], at: Instant) -> list[Output]:
@@ -507,219 +373,14 @@ class TServerCore:
         dn = DeviceId(ctx.message["ThisDN"]) if "ThisDN" in ctx.message else None
         self.send(error_event(ctx.reference_id, code, message, dn=dn), (ctx.client,), ctx.at)
 
-    def pending(
-        self, ctx: RequestContext, dn: DeviceId, answers: Iterable[Answer], **fields: object
-    ) -> Pending:
-        return Pending(
-            token=self.correlator.new_token(),
-            client=ctx.client,
-            reference_id=ctx.reference_id,
-            request=ctx.name,
-            dn=dn,
-            answers=set(answers),
-            **fields,  # type: ignore[arg-type]
-        )
-
-    def to_switch(
-        self, ctx: RequestContext, request: Request | Unconfirmed, pending: Pending
-    ) -> None:
-        """An unconfirmed invocation (RouteSelect) has no reply: its events are due at once."""
-        if not self._link_connected:
-            raise LinkDown("the link to the switch is down")
-        if pending.promised is not None:
-            self.change(self._model.promise(pending.dn, pending.promised), ctx.at)
-        self.correlator.add(pending)
-        self._out.append(SendToSwitch(pending.token, request))
-        if isinstance(request, Unconfirmed):
-            deadline = ctx.at.monotonic + self._settings.answer_timeout
-            self.correlator.confirm(pending.token, deadline=deadline)
-
-    def to_switch_alone(self, message: Request | Unconfirmed) -> None:
-        if self._link_connected:
-            self._out.append(SendToSwitch(self.correlator.new_token(), message))
-
-    def follow_up(self, pending: Pending, request: Request) -> None:
-        self._out.append(SendToSwitch(self._answers.follow_up(pending), request))
-
-    def to_peer(self, location: str, message: PeerMessage) -> None:
-        self._out.append(SendToPeer(location, message))
-
-    def open_session(self, ctx: RequestContext) -> str:
-        application = ctx.message["ApplicationName"]
-        sid = ctx.message.get("ClientSessionID")
-        if sid is None:
-            return self.clients.open(ctx.client, application)
-        last = ctx.message.get("LastEventSequenceNumber")
-        if last is None:
-            raise InvalidAttribute("ClientSessionID needs LastEventSequenceNumber")
-        found = self.clients.resume(ctx.client, sid, last, application)
-        if isinstance(found, Refusal):
-            raise InvalidAttribute(
-                f"ClientSessionID {sid} cannot be resumed: {found.value}; "
-                "register without it for a new session"
-            )
-        if found.missed:
-            self._out.append(Resend(ctx.client, tuple(found.missed)))
-        return sid
-
-    def register(self, client: ClientId, dn: DeviceId, mode: RegisterMode) -> str | None:
-        return self.clients.register(client, dn, mode)
-
-    def unregister(self, client: ClientId, dn: DeviceId, at: Instant) -> bool:
-        session = self.clients.session_of(client)
-        if not self.clients.unregister(client, dn):
-            return False
-        if session is not None and self._role is ServerRole.PRIMARY:
-            self.features.unregistered(session, dn, at)
-        return True
-
-    def sites(self) -> list[Site] | None:
-        return None if self.iscc is None else self.iscc.sites()
-
-    def set_input_mask(self, client: ClientId, events: frozenset[str] | None) -> None:
-        self.clients.set_mask(client, events)
-
-    def session_open(self, session: str) -> bool:
-        return self.clients.sessions.get(session) is not None
-
-    def attach(self, conn_id: ConnId, data: KVList, at: Instant, *, clear: bool = False) -> bool:
-        """Change the call's UserData; True if it changed."""
-        changes = self._model.attach(conn_id, data, replace_all=clear)
-        self.change(changes, at)
-        return bool(changes)
-
-    def delete_pair(self, conn_id: ConnId, key: str, at: Instant) -> bool:
-        changes = self._model.delete_pair(conn_id, key)
-        self.change(changes, at)
-        return bool(changes)
-
-    def expect_deletion(
-        self, conn_id: ConnId, dropped: DeviceId, by: DeviceId, at: Instant
-    ) -> None:
-        self.change(self._model.expect_deletion(conn_id, dropped, by), at)
-
-    def intend(self, dn: DeviceId, intent: AgentIntent, at: Instant) -> None:
-        self.change(self._model.intend(dn, intent), at)
-
-    def session_of(self, client: ClientId) -> str | None:
-        return self.clients.session_of(client)
-
-    def monitor(self, ctx: RequestContext, monitoring: Monitoring) -> None:
-        self.features.supervision.start(monitoring, ctx.at, ctx)
-
-    def cancel_monitoring(self, ctx: RequestContext, monitoring: Monitoring) -> None:
-        self.features.supervision.end(monitoring, ctx.at, ctx)
-
-    def start_call_monitoring(self, ctx: RequestContext, conn_id: ConnId) -> None:
-        self.call_monitor.start(ctx, conn_id)
-
-    def stop_call_monitoring(self, ctx: RequestContext, conn_id: ConnId) -> None:
-        self.call_monitor.stop(ctx, conn_id)
-
-    def drop_subscription(self, client: ClientId, name: DeviceId) -> None:
-        """End a subscription the server keeps as a registration (no agent is involved)."""
-        self.clients.unregister(client, name)
-
-    def reserve(
-        self, ctx: RequestContext, wanted: Reservation, duration: float, priority: int
-    ) -> None:
-        candidate = Candidate(ctx.client, ctx.reference_id, wanted, duration, priority)
-        self.features.reservations.ask(candidate, ctx.at)
-
-    def hold_agent(self, wanted: Reservation, at: Instant) -> str | None:
-        return self.features.reservations.hold(wanted, at)
-
-    def release_agent(self, holder: str, at: Instant) -> None:
-        self.features.reservations.release(holder, at)
-
-    def reject_route(self, cross_ref_id: str, at: Instant) -> None:
-        self.change(self._model.reject_route(cross_ref_id), at)
-
-    def route_dnis(self, cross_ref_id: str, dnis: DeviceId | None, at: Instant) -> None:
-        self.change(self._model.route_dnis(cross_ref_id, dnis), at)
-
-    def treat(self, treatment: Treatment, at: Instant) -> None:
-        self.change(self._model.treat(treatment), at)
-
-    def forget_treatment(self, conn_id: ConnId, at: Instant) -> None:
-        self.change(self._model.drop_treatment(conn_id), at)
-
-    def treatment_over(self, conn_id: ConnId, at: Instant) -> None:
-        self.change(self._model.treatment_due(conn_id), at)
-
-    # --- port: what ISCC asks of the core ---------------------------------------------------
-
-    def new_conn_id(self) -> ConnId:
-        """A ConnID for a call not made yet (ISCC tells the other site first)."""
-        return self._model.conn_ids.allocate()
-
-    def came_from(self, conn_id: ConnId, origin: Origin, user_data: KVList, at: Instant) -> None:
-        self.change(self._model.came_from(conn_id, origin, user_data), at)
-
-    def relinked(self, conn_id: ConnId, origin: Origin, at: Instant) -> None:
-        self.change(self._model.relinked(conn_id, origin), at)
-
-    def replace_user_data(self, conn_id: ConnId, data: KVList, at: Instant) -> bool:
-        return self.attach(conn_id, data, at, clear=True)
-
-    def announce(self, conn_id: ConnId, by: DeviceId, at: Instant, *, told_by: str) -> None:
-        self._publisher.user_data_changed(conn_id, by, at, told_by=told_by)
-
-    def attached(self, ctx: RequestContext, conn_id: ConnId, by: DeviceId) -> None:
-        self._publisher.user_data_changed(conn_id, by, ctx.at, answering=ctx)
-
-    def acknowledge(self, pending: Pending, at: Instant) -> None:
-        """EventACK: the switch did what *pending* asked, and no event will say so."""
-        self.correlator.finish(pending.token)
-        event = ack_event(pending.dn)
-        event["ReferenceID"] = pending.reference_id
-        self.send(event, (pending.client,), at)
-
-    def bind(self, pending: Pending, call: Call, at: Instant) -> None:
-        """*call* is the one *pending* created: it takes the request's UserData."""
-        self.correlator.bind(pending, call.conn_id)
-        if pending.user_data:
-            changes = self._model.attach(call.conn_id, pending.user_data)
-            self.change(changes, at)
-            self._tell_sharing_calls(changes, call.conn_id, pending.dn, at)
-        if pending.purpose is not None:
-            self.change(self._model.consults_for(call.conn_id, pending.purpose), at)
-        if pending.xid is not None and self.iscc is not None:
-            self.iscc.origin.moved(pending.xid, call.conn_id)
-
     # --- internals ----------------------------------------------------------------------
-
-    def _tell_sharing_calls(
-        self, changes: list[Change], created: ConnId, by: DeviceId, at: Instant
-    ) -> None:
-        """The UserData a request gave a call it created also changed the calls sharing
-        it (consult-user-data = joint): their parties hear of it now; the new call's
-        hear it with their first event."""
-        changed = {c.call.conn_id for c in changes if isinstance(c, CallChange)} - {created}
-        for conn_id in sorted(changed):
-            self._publisher.user_data_changed(conn_id, by, at, sharing=False)
 
     def call_offered(self, change: PartyChange, at: Instant) -> None:
         if self._answers.mute_transfers:  # one waits for its consultation to be offered
             self._answers.call_offered(change)
 
-    def _publish_released(self, at: Instant) -> None:
-        """Events of arriving calls that ISCC held back and now lets go (in order)."""
-        if self.iscc is not None:
-            for change in self.iscc.released():
-                self._publisher.publish(change, at)
-
-    def cleared_by(self, conn_id: ConnId, dn: DeviceId, at: Instant) -> None:
-        self.change(self._model.cleared_by(conn_id, dn), at)
-
-    def withdraw_promise(self, pending: Pending, at: Instant) -> None:
-        """A request that created no call gives its promised ConnID back."""
-        unused = pending.promised is not None and pending.new_conn_id is None
-        if unused and self._model.promised(pending.dn) == pending.promised:
-            self.change(self._model.promise(pending.dn, None), at)
-
-    def answer_error(self, pending: Pending, error: BaseException, at: Instant) -> None:
-        self._answers.answer_error(pending, error, at)
+    def attached(self, ctx: RequestContext, conn_id: ConnId, by: DeviceId) -> None:
+        self._publisher.user_data_changed(conn_id, by, ctx.at, answering=ctx)
 
     def user_data_changed(
         self, conn_id: ConnId, by: DeviceId, at: Instant, *, answering: Requester

@@ -21,6 +21,7 @@ from typing import Protocol
 from ctiserver.clock import Instant
 from ctiserver.csta.schema import Request, Unconfirmed
 from ctiserver.ids import AgentId, CallId, ClientId, ConnId, DeviceId
+from ctiserver.immutable import immutable
 from ctiserver.iscc.protocol import PeerMessage
 from ctiserver.model.changes import Change
 from ctiserver.model.model import PRIVATE_NAMESPACE
@@ -93,7 +94,7 @@ class CoreSettings:
 # --- requests ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class RequestContext:
     """One request being handled: who sent it, what it says, and when."""
 
@@ -107,7 +108,7 @@ class RequestContext:
 # --- outputs -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Deliver:
     """One event, produced once: to *clients* as it is, and to the client of *answering*
     (a request it answers) with that request's ReferenceID.  *clients* may be empty: an
@@ -126,25 +127,25 @@ class Deliver:
             yield self.clients, self.event
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class SendToSwitch:
     token: int
     request: Request | Unconfirmed
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class ChangeMonitors:
     start: tuple[DeviceId, ...]
     stop: tuple[DeviceId, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class SendToPeer:
     location: str
     message: PeerMessage
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class AuditCalls:
     """Ask the switch which of these calls (ConnID, callID) it still has (stuck-call
     clean-up); the answer goes to TServerCore.audited."""
@@ -152,7 +153,7 @@ class AuditCalls:
     calls: tuple[tuple[ConnId, CallId], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Resend:
     """Events a resumed session missed, sent again to *client* as they were (numbered
     and kept already)."""
@@ -161,7 +162,7 @@ class Resend:
     events: tuple[TMessage, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Journal:
     """What must be made durable before the outputs that follow: the model's change
     records and the sessions' facts, in order, and the last EventSequenceNumber given."""
