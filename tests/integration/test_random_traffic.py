@@ -117,6 +117,8 @@ actions = st.one_of(
         st.just("RequestReserveAgent"), dn, st.sampled_from([-1, 0, 50, 5000]), st.integers(0, 2)
     ),
     st.tuples(st.just("RequestAgentSetIdleReason"), dn, st.sampled_from([-1, 0, 12])),
+    # an agent reserved with an access number at this site (no Location; docs/iscc.md)
+    st.tuples(st.just("RequestReserveAgentAndGetAccessNumber"), dn, dn),
     st.tuples(
         st.just("RequestMonitorNextCall"),
         dn,
@@ -243,6 +245,8 @@ def attributes(action: tuple[Any, ...], conns: list[str]) -> dict[str, Any]:
             return {"ThisDN": this_dn}
         case "RequestReserveAgent":
             return {"ThisDN": this_dn, "Timeout": rest[0], "Priority": rest[1]}
+        case "RequestReserveAgentAndGetAccessNumber":
+            return {"ThisDN": this_dn, "OtherDN": rest[0]}
         case "RequestAgentSetIdleReason":
             return {"ThisDN": this_dn, "AgentIdleReason": rest[0]}
         case "RequestMonitorNextCall":
