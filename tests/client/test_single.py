@@ -149,7 +149,7 @@ async def test_a_resume_refused_while_the_server_holds_the_old_connection_is_tri
 async def test_a_session_past_its_window_starts_afresh_with_its_dns(
     make_site: SiteFactory, proxies: ProxyFactory
 ) -> None:
-    site = await make_site(server={"resume_window": 0.3})
+    site = await make_site(server={"sessions": {"window": 0.3}})
     relay = await proxies(site.address)
     async with await desk_on(relay.address) as desk:
         info = await opened(desk)

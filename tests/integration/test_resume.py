@@ -58,7 +58,7 @@ async def test_a_client_resumes_its_session_with_what_it_missed(site: Site) -> N
 
 
 async def test_a_session_resumes_once_and_not_after_its_window(make_site: SiteFactory) -> None:
-    site = await make_site(server={"resume_window": 0.3})
+    site = await make_site(server={"sessions": {"window": 0.3}})
     desk = await site.client(B, name="desk")
     session = desk.session
     assert session is not None

@@ -67,7 +67,7 @@ def test_a_session_that_closes_takes_its_monitoring_away() -> None:
     conn_id = talking(wire)
     m = monitoring(wire, conn_id)
     wire.perform(wire.core.client_disconnected(m, wire.now()))
-    wire.advance(wire.core.settings.resume_window + 1)
+    wire.advance(wire.core.settings.sessions.window + 1)
     assert wire.core.registry.clients_of(subscription(conn_id)) == []
     b = wire.client()
     reference = wire.ask(b, "RequestStartCallMonitoring", ConnID=conn_id)

@@ -29,8 +29,7 @@ def core_settings(config: Config) -> CoreSettings:
         private_namespace=switch.private_namespace,
         options=config.options,
         cleanup=config.call_cleanup,
-        resume_window=server.resume_window,
-        resume_max_events=server.resume_max_events,
+        sessions=server.sessions,
         member=config.ha.member if config.ha is not None else "",
     )
 

@@ -88,8 +88,8 @@ class TServerCore(PairSide, IsccEntries, SwitchRequests, SessionVerbs, FeatureVe
         )
         epoch = int(started.wall * 1000) & 0xFFFF_FFFF
         self.clients = Clients(
-            window=settings.resume_window,
-            max_events=settings.resume_max_events,
+            window=settings.sessions.window,
+            max_events=settings.sessions.max_events,
             prefix=f"{settings.member}{epoch:x}-",
         )
         self.correlator = Correlator()

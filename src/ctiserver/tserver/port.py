@@ -73,9 +73,19 @@ class Options:
 
 
 @dataclass(frozen=True, slots=True)
+class SessionSettings:
+    """`[server]` resume-window and resume-max-events: how long a dropped client's
+    session is kept (tserver.sessions), and how many of its events."""
+
+    window: float = 60.0  # seconds
+    max_events: int = 1000  # kept per session
+
+
+@dataclass(frozen=True, slots=True)
 class CoreSettings:
     """The T-Server core's settings: the server's and the switch's names, the `[options]`
-    and `[call-cleanup]` sections whole, and the session keys of `[server]`."""
+    and `[call-cleanup]` sections whole, and `[server]`'s session keys (resume-window,
+    resume-max-events) as one value."""
 
     name: str
     location: str = ""  # this site, for ISCC (the switch's name)
@@ -83,8 +93,7 @@ class CoreSettings:
     private_namespace: str = PRIVATE_NAMESPACE  # of the switch's private data
     options: Options = field(default_factory=lambda: Options())
     cleanup: CallCleanup = field(default_factory=lambda: CallCleanup())
-    resume_window: float = 60.0  # [server] resume-window
-    resume_max_events: int = 1000  # [server] resume-max-events: kept per session
+    sessions: SessionSettings = field(default_factory=lambda: SessionSettings())  # resume-*
     member: str = ""  # [ha] member: in this server's ClientSessionIDs
     agents: AgentOptions = field(default_factory=lambda: AgentOptions())  # emulated features
     reservations: ReservationOptions = field(default_factory=lambda: ReservationOptions())
