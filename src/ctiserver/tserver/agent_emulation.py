@@ -95,10 +95,11 @@ class AgentEmulation:
         acts: list[Callable[[Any, Instant], None]] = []
         if kind in self._before:
             acts.append(self._before[kind])
-        if kind is PartyRang and self._options.no_answer:
-            acts.append(self._rang)
-        if issubclass(kind, PartyChange) and self._options.no_answer:
-            acts.append(self._answered)  # (without the option no timer is ever set)
+        if self._options.no_answer:  # without the option no timer is ever set
+            if kind is PartyRang:
+                acts.append(self._rang)
+            if issubclass(kind, PartyChange):
+                acts.append(self._answered)
         return acts
 
     def _answered(self, change: PartyChange, at: Instant) -> None:
@@ -203,7 +204,7 @@ class AgentEmulation:
 
     def _rang(self, change: PartyRang, at: Instant) -> None:
         dn = change.party.dn
-        if self._options.no_answer and self._model.agent(dn) is not None:
+        if self._model.agent(dn) is not None:  # (asked only with agent-no-answer)
             due = at.wall + self._options.agent_no_answer_timeout
             self._host.change(self._model.time_no_answer(dn, change.call.conn_id, due), at)
 
