@@ -480,12 +480,12 @@ class State:
             self._treatments.pop(conn_id, None)
         else:
             self._treatments[conn_id] = treatment
-        if treatment is None or treatment.due is None:
+        applied = treatment is not None and treatment.status is TreatmentStatus.APPLIED
+        due = treatment.due if applied and treatment is not None else None
+        if due is None:
             self._treatment_timers.pop(conn_id, None)
-        elif treatment.status is TreatmentStatus.APPLIED:
-            self._treatment_timers[conn_id] = treatment.due
         else:
-            self._treatment_timers.pop(conn_id, None)
+            self._treatment_timers[conn_id] = due
 
     def _set_features(self, change: DnFeaturesChanged) -> None:
         if change.features == NO_FEATURES:

@@ -26,7 +26,7 @@ offer: EventError 53 says so.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -269,14 +269,10 @@ def due(model: Queries) -> float | None:
     return min(timers.values()) if timers else None
 
 
-def _applied(treatment: Treatment) -> bool:
-    return treatment.status is TreatmentStatus.APPLIED
-
-
 def end_due(core: Core, at: Instant) -> None:
     """Every treatment whose DURATION is over ends: the switch stops it, and the
     routing point's registrants hear EventTreatmentEnd."""
-    for treatment in _over(core.model.treatments, at.wall):
+    for treatment in _over(core.model, at.wall):
         call = core.model.call(treatment.conn_id)
         if call is not None and core.model.party(treatment.point, call.conn_id) is not None:
             here = connection(call, treatment.point)
@@ -284,8 +280,9 @@ def end_due(core: Core, at: Instant) -> None:
         core.treatment_over(treatment.conn_id, at)
 
 
-def _over(treatments: Iterable[Treatment], wall: float) -> list[Treatment]:
-    return [t for t in treatments if _applied(t) and t.due is not None and t.due <= wall]
+def _over(model: Queries, wall: float) -> list[Treatment]:
+    over = [conn_id for conn_id, due in model.treatment_timers.items() if due <= wall]
+    return [t for t in map(model.treatment, over) if t is not None]
 
 
 HANDLERS: dict[str, Callable[[Core, RequestContext], None]] = {
