@@ -542,7 +542,7 @@ class Runtime:
         try:
             await asyncio.Event().wait()
         finally:
-            self._loop = None
+            self._loop, self._rescheduling = None, False  # a later run() schedules afresh
             if self._timer is not None:
                 self._timer.cancel()
 
