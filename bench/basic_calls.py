@@ -29,6 +29,7 @@ import multiprocessing
 import time
 from typing import Any
 
+import uvloop
 from probe import Probe, add_switch_option, events_sent, percentiles, running, switch_for
 
 from ctiserver.app.config import Address, Config, amend, demo
@@ -44,7 +45,7 @@ from jetstream import nats_server
 
 
 def run_clients(address: tuple[str, int], options: dict[str, Any], out: Any) -> None:
-    out.send(asyncio.run(_clients(address, options)))
+    out.send(uvloop.run(_clients(address, options)))
 
 
 async def _clients(address: tuple[str, int], options: dict[str, Any]) -> dict[str, Any]:
@@ -134,8 +135,8 @@ async def measure(
 ) -> tuple[dict[str, Any], float, Service]:
     """Run the clients against a server of *config*: their result, the events the server
     sent meanwhile, and the service (stopped) for what else the caller wants to read.
-    The result's "cpu" is the server's process time over the run, "switch_cpu" that of
-    *switch* (pbxsim in its own process), if given."""
+    The result's "cpu" is the clients' process time over the run, "server_cpu" the
+    server's, "switch_cpu" that of *switch* (pbxsim in its own process), if given."""
     options = {"pairs": pairs, "seconds": seconds, "rate": rate}
     async with running(config) as service:
         if service.member is not None:
@@ -149,7 +150,7 @@ async def measure(
         child.start()
         send.close()  # the child's copy remains: if the child dies, recv() ends with EOFError
         result = await asyncio.get_running_loop().run_in_executor(None, receive.recv)
-        result["cpu"] = time.process_time() - cpu[0]
+        result["server_cpu"] = time.process_time() - cpu[0]
         result["switch_cpu"] = switch.cpu_seconds() - cpu[1] if switch else None
         child.join()
         events = events_sent(service) - events_before
@@ -164,7 +165,7 @@ async def serve_and_measure(options: dict[str, Any], nats: str | None) -> None:
         probe.install()
         pairs, seconds, rate = options["pairs"], options["seconds"], options["rate"]
         result, events, _ = await measure(linked, pairs, seconds, rate, switch)
-    report(options, result, events, probe, result["cpu"], result["switch_cpu"])
+    report(options, result, events, probe, result["server_cpu"], result["switch_cpu"])
 
 
 def report(
@@ -207,8 +208,6 @@ def main() -> None:
     arguments = parser.parse_args()
     factory = None
     if arguments.loop == "uvloop":
-        import uvloop
-
         factory = uvloop.new_event_loop
     print(f"event loop:                {arguments.loop}")
     options = {

@@ -63,7 +63,7 @@ async def one_round(pairs: int, seconds: float, url: str | None) -> dict[str, An
     figures = {
         "calls/s": result["calls"] / result["elapsed"],
         "events/s": events / result["elapsed"],
-        "cpu/call": result["cpu"] / max(result["calls"], 1),
+        "cpu/call": result["server_cpu"] / max(result["calls"], 1),
     }
     if service.export is not None:
         figures["exported/s"] = service.export.published / result["elapsed"]
