@@ -41,7 +41,9 @@ A, B = "7001", "7002"
 
 
 def run_client(address: tuple[str, int], calls: int, out: Any) -> None:
-    out.send(asyncio.run(_client(address, calls)))
+    import uvloop
+
+    out.send(uvloop.run(_client(address, calls)))
 
 
 async def _client(address: tuple[str, int], calls: int) -> int:

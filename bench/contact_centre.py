@@ -210,7 +210,9 @@ async def desktops(
 def run_desktops(
     address: tuple[str, int], callers: int, agents: int, seconds: float, out: Any
 ) -> None:
-    out.send(asyncio.run(desktops(address, callers, agents, seconds)))
+    import uvloop
+
+    out.send(uvloop.run(desktops(address, callers, agents, seconds)))
 
 
 async def measure(callers: int, agents: int, seconds: float, where: str) -> None:

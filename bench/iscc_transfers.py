@@ -44,7 +44,9 @@ def numbers(first: int, count: int) -> list[str]:
 
 
 def run_desks(sites: dict[str, tuple[str, int]], options: dict[str, Any], out: Any) -> None:
-    out.send(asyncio.run(_desks(sites, options, out)))
+    import uvloop
+
+    out.send(uvloop.run(_desks(sites, options, out)))
 
 
 async def _desks(

@@ -239,7 +239,9 @@ async def _drain(client: Any) -> None:
 
 
 def run_people(address: tuple[str, int], plan: dict[str, Any], out: Any) -> None:
-    out.send(asyncio.run(people(address, plan, out)))
+    import uvloop
+
+    out.send(uvloop.run(people(address, plan, out)))
 
 
 # --- 2. and 3. end to end -------------------------------------------------------------------

@@ -152,7 +152,9 @@ async def _relay(monitors: dict[str, str], channel: Any) -> None:
 
 
 def run_subscribers(address: tuple[str, int], dns: list[str], channel: Any) -> None:
-    asyncio.run(_subscribers(address, dns, channel))
+    import uvloop
+
+    uvloop.run(_subscribers(address, dns, channel))
 
 
 async def _subscribers(address: tuple[str, int], dns: list[str], channel: Any) -> None:
