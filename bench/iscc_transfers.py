@@ -9,10 +9,14 @@ target, the target answers, the caller hangs up.  The local phase transfers to t
 target at SiteA, the cross-site phase to the one at SiteB (with Location, and the
 transaction type given).  It prints transfers per second in each phase, the time from
 the transfer request to the target's EventRinging (and, across sites, to
-EventRemoteConnectionSuccess) as percentiles, and the cross/local ratios.
+EventRemoteConnectionSuccess) as percentiles, and the cross/local ratios.  Per transfer
+in each phase it also prints the CPU of the servers, the pbxsims and the desks, and the
+traffic: CSTA frames the servers read and wrote, T-Library events they sent, ISCC
+messages between them.  `--phases cross` runs one phase only (to profile it alone).
 
     ./dev bench iscc_transfers [--lanes 20] [--seconds 5] [--xroute DirectUUI]
                                [--pbxsim process|embedded] [--loop uvloop|asyncio]
+                               [--phases local,cross]
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Any
 
 from probe import SwitchProcess, add_switch_option, percentiles, switch_for
 
+from ctiserver.app import collector
 from ctiserver.app.config import Address, IsccPeer, IsccSettings, amend, demo
 from ctiserver.app.service import Service
 from ctiserver.ids import DeviceId
@@ -73,9 +78,11 @@ async def _desks(
         )
     ]
     results = {}
-    for phase in ("A", "B"):
+    for phase in options["phases"]:
         out.send(("begin", phase))  # the sites' processes note their CPU time
+        began = time.process_time()
         results[phase] = await _phase(phase, lane_desks, options)
+        results[phase]["desks_cpu"] = time.process_time() - began
         out.send(("end", phase))
     for caller, agent, targets in lane_desks:
         for client in (caller, agent, *targets.values()):
@@ -172,6 +179,7 @@ async def start(config: Any) -> tuple[Service, asyncio.Task[None]]:
 
 async def measure(options: dict[str, Any]) -> None:
     where = options["pbxsim"]
+    collector.starting()  # the servers' process is set up as `ctiserver run` sets one up
     with switch_for(site_b(options["lanes"]), where) as (config_b, switch_b):
         b, b_task = await start(config_b)
         if switch_b is not None:
@@ -190,6 +198,7 @@ async def measure(options: dict[str, Any]) -> None:
                 await a.embedded.listener.wait_trunk("AB")
             await a.runtime.peer_ready("SiteB").wait()
             await b.runtime.peer_ready("SiteA").wait()
+            collector.started()
             result = await run_phases(a, b, options, [switch_a, switch_b])
             for service, task in ((a, a_task), (b, b_task)):
                 service.stop()
@@ -211,41 +220,79 @@ async def run_phases(
     )
     child.start()
     marks: dict[tuple[str, str], tuple[float, float]] = {}
+    counts: dict[tuple[str, str], dict[str, float]] = {}
     while True:
         message = await asyncio.get_running_loop().run_in_executor(None, receive.recv)
         if not isinstance(message, tuple):
             break
         switch_cpu = sum(s.cpu_seconds() for s in switches if s is not None)
         marks[message] = (time.process_time(), switch_cpu)
+        counts[message] = traffic(a, b)
     child.join()
     result: dict[str, Any] = message
-    for phase in ("A", "B"):
+    for phase in options["phases"]:
         began, ended = marks["begin", phase], marks["end", phase]
-        result[phase]["cpu"] = (ended[0] - began[0], ended[1] - began[1])
+        desks = result[phase]["desks_cpu"]
+        result[phase]["cpu"] = (ended[0] - began[0], ended[1] - began[1], desks)
+        before, after = counts["begin", phase], counts["end", phase]
+        result[phase]["traffic"] = {name: after[name] - before[name] for name in after}
     return result
 
 
+TRAFFIC = {
+    "ctiserver_csta_frames_received": "CSTA in",
+    "ctiserver_csta_frames_sent": "CSTA out",
+    "ctiserver_events_sent": "events",
+    "ctiserver_iscc_messages": "ISCC",
+}
+
+
+def traffic(*services: Service) -> dict[str, float]:
+    """The servers' counters of what they read and wrote, summed."""
+    totals = dict.fromkeys(TRAFFIC.values(), 0.0)
+    for service in services:
+        for metric in service.metrics.registry.collect():
+            label = TRAFFIC.get(metric.name)
+            if label is not None:
+                totals[label] += sum(s.value for s in metric.samples if s.name.endswith("_total"))
+    return totals
+
+
 def report(options: dict[str, Any], result: dict[str, Any]) -> None:
-    local, cross = result["A"], result["B"]
-    local_rate = local["transfers"] / local["elapsed"]
-    cross_rate = cross["transfers"] / cross["elapsed"]
     print(f"pbxsim:                          {options['pbxsim']}")
     print(f"lanes (concurrent calls):        {options['lanes']}")
     print(f"transaction type:                {options['xroute']}")
-    print(f"local transfers per second:      {local_rate:.0f} ({local['transfers']})")
-    print(f"cross-site transfers per second: {cross_rate:.0f} ({cross['transfers']})")
-    print(f"  ratio cross/local:             {cross_rate / local_rate:.2f}")
-    for label, phase in (("local", local), ("cross-site", cross)):
-        servers, switches = (cpu * 1e6 / max(phase["transfers"], 1) for cpu in phase["cpu"])
-        print(f"CPU per {label} transfer:".ljust(33) + f"servers {servers:.0f} us, ", end="")
-        print(f"pbxsims {switches:.0f} us" if options["pbxsim"] == "process" else "(embedded)")
-    print(f"local: request -> target rings:  {percentiles(local['ringing'])}")
-    print(f"cross: request -> target rings:  {percentiles(cross['ringing'])}")
-    print(f"cross: request -> success event: {percentiles(cross['matched'])}")
+    labels = {"A": "local", "B": "cross-site"}
+    for phase in options["phases"]:
+        _report_phase(labels[phase], result[phase], options)
+    if len(options["phases"]) == 2:
+        _report_ratios(result["A"], result["B"])
+
+
+def _report_phase(label: str, phase: dict[str, Any], options: dict[str, Any]) -> None:
+    count = max(phase["transfers"], 1)
+    rate = phase["transfers"] / phase["elapsed"]
+    print(f"{label} transfers per second:".ljust(33) + f"{rate:.0f} ({phase['transfers']})")
+    servers, switches, desks = (cpu * 1e6 / count for cpu in phase["cpu"])
+    print(f"CPU per {label} transfer:".ljust(33) + f"servers {servers:.0f} us, ", end="")
+    print(f"pbxsims {switches:.0f} us, " if options["pbxsim"] == "process" else "", end="")
+    print(f"desks {desks:.0f} us")
+    print(f"  per {label} transfer:".ljust(33), end="")
+    print(", ".join(f"{name} {n / count:.1f}" for name, n in phase["traffic"].items()))
+    print(f"{label}: request -> target rings:".ljust(33) + percentiles(phase["ringing"]))
+    if phase["matched"]:
+        print(f"{label}: request -> success event:".ljust(33) + percentiles(phase["matched"]))
+
+
+def _report_ratios(local: dict[str, Any], cross: dict[str, Any]) -> None:
+    local_rate = local["transfers"] / local["elapsed"]
+    cross_rate = cross["transfers"] / cross["elapsed"]
+    print(f"ratio cross/local:               {cross_rate / local_rate:.2f}", end="")
+    print(f" (local {local_rate:.0f}/s, cross-site {cross_rate:.0f}/s)")
     for label, cut in (("p50", 49), ("p99", 98)):
         ratio = _cut(cross["ringing"], cut) / _cut(local["ringing"], cut)
         added = (_cut(cross["ringing"], cut) - _cut(local["ringing"], cut)) * 1e3
-        print(f"  {label} cross/local:               {ratio:.2f} (+{added:.3f} ms)")
+        print(f"  {label} rings cross/local:         {ratio:.2f} (+{added:.3f} ms)")
 
 
 def _cut(values: list[float], cut: int) -> float:
@@ -261,6 +308,12 @@ def main() -> None:
         default="DirectUUI",
         choices=["Route", "RouteUUI", "DirectUUI", "DirectANI", "DirectNoToken", "DirectDigits"],
     )
+    parser.add_argument(
+        "--phases",
+        choices=["local,cross", "local", "cross"],
+        default="local,cross",
+        help="the phases to run (one alone, to profile it)",
+    )
     add_switch_option(parser)
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
     arguments = parser.parse_args()
@@ -275,6 +328,7 @@ def main() -> None:
         "seconds": arguments.seconds,
         "xroute": arguments.xroute,
         "pbxsim": arguments.pbxsim,
+        "phases": [{"local": "A", "cross": "B"}[name] for name in arguments.phases.split(",")],
     }
     with asyncio.Runner(loop_factory=factory) as runner:
         runner.run(measure(options))
