@@ -11,12 +11,12 @@ Elements in another namespace are not ours and read as absent.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import TypeVar
 
 from ctiserver.csta.schema import Event
 from ctiserver.csta.types import PrivateData, PrivateElement
+from ctiserver.immutable import replace
 
 E = TypeVar("E", bound=Event)
 
@@ -42,9 +42,14 @@ def with_elements(event: E, namespace: str, elements: Sequence[PrivateElement]) 
     """*event* with *elements* added to its extensions' private data."""
     if not elements:
         return event
-    existing: PrivateData | None = getattr(event, "private_data", None)
+    data = merged(getattr(event, "private_data", None), namespace, elements)
+    return replace(event, private_data=data)
+
+
+def merged(
+    existing: PrivateData | None, namespace: str, elements: Sequence[PrivateElement]
+) -> PrivateData:
+    """*existing* private data (if any) with *elements* added."""
     if existing is None:
-        data = PrivateData(namespace, tuple(elements))
-    else:
-        data = PrivateData(existing.namespace or namespace, (*existing.elements, *elements))
-    return dataclasses.replace(event, private_data=data)  # type: ignore[call-arg]
+        return PrivateData(namespace, tuple(elements))
+    return PrivateData(existing.namespace or namespace, (*existing.elements, *elements))

@@ -209,7 +209,9 @@ class SwitchState:
 
 
 class Context:
-    """One input's working set: the state, the time, and the effects recorded so far."""
+    """One input's working set: the state, the time, the effects recorded so far, and the
+    calls it published events of (`published`, in order: every change to a call's
+    connections is published, so these are the calls the input changed)."""
 
     def __init__(
         self, state: SwitchState, now: float, association: AssociationId | None = None
@@ -218,6 +220,7 @@ class Context:
         self.now = now
         self.association = association
         self._effects: list[Effect] = []
+        self.published: dict[int, Call] = {}  # id(call) -> call
 
     def outcome(self) -> Outcome:
         return Outcome(tuple(self._effects))
@@ -251,13 +254,14 @@ class Context:
 
     def publish(self, call: Call, event: Event, *, removed: Iterable[DeviceId] = ()) -> None:
         """Send a copy of *event* to each monitor concerned (see the module docstring)."""
+        self.published[id(call)] = call
         devices = list(call.connections)
         devices += [device for device in removed if device not in call.connections]
-        if isinstance(event, PRESENTING):
-            namespace = self.state.config.private_namespace
-            event = private.with_elements(event, namespace, self.call_elements(call))
         # Which of these fields an event class has varies; copied() checks the names.
         shared: dict[str, Any] = {}
+        if isinstance(event, PRESENTING) and (elements := self.call_elements(call)):
+            namespace = self.state.config.private_namespace
+            shared["private_data"] = private.merged(event.private_data, namespace, elements)
         if call.correlator_data and hasattr(event, "correlator_data"):
             shared["correlator_data"] = call.correlator_data
         if call.network_calling is not None and hasattr(event, "network_calling_device"):
@@ -299,11 +303,13 @@ class Context:
         A copy for a guest's monitors carries `hostDevice` while the guest is at a host,
         unless *hosted* is False (the event has no room for it).
         """
+        changes = changes if changes is not None else {}
         host = self.state.hosts.get(device)
         if host is not None and hosted and hasattr(event, "private_data"):
             namespace = self.state.config.private_namespace
-            event = private.with_elements(event, namespace, [private.leaf("hostDevice", host)])
-        changes = changes if changes is not None else {}
+            data = changes.get("private_data", getattr(event, "private_data", None))
+            element = private.leaf("hostDevice", host)
+            changes["private_data"] = private.merged(data, namespace, [element])
         for monitor in self.state.monitors.on(device):
             changes["monitor_cross_ref_id"] = monitor.cross_ref_id
             self.send(monitor.association, copied(event, changes))

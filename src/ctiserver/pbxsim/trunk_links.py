@@ -10,7 +10,8 @@ inbound leg how its call is doing here.
     release   the far end hung up: its connection is cleared as by ClearConnection
     (down)    the link dropped: every leg on it is cleared, cause networkOutOfOrder
 
-report() runs after every input (Switch._settle): an inbound leg whose call rings here
+report() runs after every input (Switch._settle), for the legs of the calls the input
+published events of: an inbound leg whose call rings here
 sends alerting once, one that is answered here sends answered once, and one whose
 caller went to fail (busy, unknown number, blocked) sends failed and ends here.  A far
 end can also be the caller of a call that fails here when it was passed on (a
@@ -178,8 +179,14 @@ def _far_end_gone(ctx: Context, leg: Leg, cause: EventCause) -> None:
 
 def report(ctx: Context) -> None:
     """Tell the far end of every inbound leg what became of its call here; and end any
-    leg whose far end, as the caller of the call here, went to fail."""
-    for leg in list(ctx.state.legs.values()):
+    leg whose far end, as the caller of the call here, went to fail.
+
+    Only the legs of the calls this input published events of can have news: every
+    change to a call's connections is published.
+    """
+    if not ctx.state.legs:
+        return
+    for leg in _legs_of(ctx, list(ctx.published.values())):
         found = _far_end(ctx, leg)
         if found is None:
             continue
@@ -191,12 +198,23 @@ def report(ctx: Context) -> None:
             ctx.trunk_send(leg.link, ended(call=leg.network_call_id, cause=cause))
             call_control.drop(ctx, call, caller.device)
             continue
-        if leg.outbound:
+        if leg.outbound or leg.answered:
             continue
         others = list(call.others(caller.device))
-        if not leg.answered and any(other.answered for other in others):
+        if any(other.answered for other in others):
             leg.alerted = leg.answered = True
             ctx.trunk_send(leg.link, Answered(call=leg.network_call_id))
         elif not leg.alerted and any(other.state is _S.ALERTING for other in others):
             leg.alerted = True
             ctx.trunk_send(leg.link, Alerting(call=leg.network_call_id))
+
+
+def _legs_of(ctx: Context, calls: list[Call]) -> list[Leg]:
+    """The legs that stand (in SwitchState.legs) whose far end is in one of *calls*."""
+    found: dict[str, Leg] = {}
+    for call in calls:
+        for connection in call.connections.values():
+            leg = connection.leg
+            if leg is not None and ctx.state.legs.get(leg.network_call_id) is leg:
+                found[leg.network_call_id] = leg
+    return list(found.values())
