@@ -7,8 +7,8 @@ routeing invocations to the right links, edition changes, closes, timers, and li
 the recordings file.
 
 Rules:
-- Writes are batched: everything one input produces for a link goes out in one write,
-  and the greeting SystemStatus is one segment of its own.
+- Writes are batched: everything the inputs of one turn of the loop produce for a link
+  goes out in one write, and the greeting SystemStatus is one segment of its own.
 - A slow or broken link never blocks the others: only its own reader waits for its
   buffer to drain, and a link whose unsent data passes `max_buffered` is dropped.
 - A malformed frame is logged and answered with CSTAErrorCode when its invoke id can
@@ -155,6 +155,7 @@ class PbxListener:
         self._timers: dict[int, asyncio.TimerHandle] = {}
         self._timer_keys = 0
         self._dirty: set[_Link] = set()
+        self._flushing = False  # a flush is scheduled for the end of this turn
         self._trunk_retry = trunk_retry
         self._trunks: TrunkLinks | None = None
         self._loop: asyncio.AbstractEventLoop | None = None  # kept: asking costs a syscall
@@ -281,9 +282,9 @@ class PbxListener:
         except OSError as exc:
             _log.info("CSTA link %s broke: %s", link.peer, exc)
         finally:
+            self._flush()  # what its last reads produced (a flush is due this turn)
             self._tasks.discard(task)
             del self._links[association]
-            self._dirty.discard(link)
             self._perform(self.switch.disconnect(association, now=self._now()))
             self._flush()
             writer.close()
@@ -296,7 +297,7 @@ class PbxListener:
             data = await reader.read(_READ_SIZE)
             link.session.receive_data(data)
             self._take_messages(link)
-            self._flush()
+            self._flush_soon()
             if not data:
                 return
             await link.writer.drain()  # only this link's reader waits for its peer
@@ -376,7 +377,7 @@ class PbxListener:
     def _perform_now(self, outcome: Outcome) -> None:
         """Perform an outcome of the trunks' making, and write what it produced."""
         self._perform(outcome)
-        self._flush()
+        self._flush_soon()
 
     def _write_recording(self, ended: RecordingEnded) -> None:
         """Append the recording's line to the recordings file (a small, local write)."""
@@ -395,6 +396,18 @@ class PbxListener:
         for link in dirty:
             link.flush(self._max_buffered)
 
+    def _flush_soon(self) -> None:
+        """Flush once this turn of the loop is through: what the inputs of one turn (the
+        reads of every link and trunk, the timers) produce for a link goes out in one
+        write."""
+        if self._dirty and not self._flushing:
+            self._flushing = True
+            (self._loop or asyncio.get_running_loop()).call_soon(self._flush_turn)
+
+    def _flush_turn(self) -> None:
+        self._flushing = False
+        self._flush()
+
     def _schedule(self, request: StartTimer) -> None:
         self._timer_keys += 1
         key = self._timer_keys
@@ -406,7 +419,7 @@ class PbxListener:
         # The loop may run a handle a clock-resolution early; the switch wants it due.
         outcome = self.switch.fire(timer, now=max(self._now(), at))
         self._perform(outcome)
-        self._flush()
+        self._flush_soon()
 
     def _now(self) -> float:
         return (self._loop or asyncio.get_running_loop()).time()

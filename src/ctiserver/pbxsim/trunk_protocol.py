@@ -35,9 +35,10 @@ session is over and every later call raises again.
 from __future__ import annotations
 
 import enum
-import json
 from dataclasses import MISSING, dataclass, fields
 from typing import Any, Final, NoReturn
+
+import orjson
 
 from ctiserver.csta.enumerations import EventCause
 from ctiserver.errors import LocalProtocolError, RemoteProtocolError
@@ -112,14 +113,20 @@ _DEFAULT_CAUSE: Final[dict[type[TrunkMessage], EventCause]] = {
 }
 
 
+# Per message class: its fields, each with whether it may be left out ("" is then not sent).
+_FIELDS: Final[dict[type[TrunkMessage], tuple[tuple[str, bool], ...]]] = {
+    cls: tuple((spec.name, spec.default is not MISSING) for spec in fields(cls)) for cls in _NAMES
+}
+
+
 def encode(message: TrunkMessage) -> bytes:
     """One line for *message*."""
     document: dict[str, Any] = {"type": _NAMES[type(message)]}
-    for spec in fields(message):
-        value = getattr(message, spec.name)
-        if value != "" or spec.default is MISSING:  # an optional text may be left out
-            document[spec.name] = value.value if isinstance(value, EventCause) else value
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+    for name, optional in _FIELDS[type(message)]:
+        value = getattr(message, name)
+        if value != "" or not optional:  # an optional text may be left out
+            document[name] = value.value if isinstance(value, EventCause) else value
+    return orjson.dumps(document, option=orjson.OPT_APPEND_NEWLINE)
 
 
 def decode(line: bytes) -> TrunkMessage | None:
@@ -129,8 +136,8 @@ def decode(line: bytes) -> TrunkMessage | None:
         LocalProtocolError: not JSON, not an object, or a field missing or mistyped.
     """
     try:
-        document = json.loads(line)
-    except ValueError as exc:
+        document = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
         raise LocalProtocolError(f"trunk line is not JSON: {exc}") from None
     if not isinstance(document, dict):
         raise LocalProtocolError("trunk line is not a JSON object")
@@ -138,9 +145,9 @@ def decode(line: bytes) -> TrunkMessage | None:
     if cls is None:
         return None
     values: dict[str, Any] = {}
-    for spec in fields(cls):
-        if spec.name in document:
-            values[spec.name] = _field(cls, spec.name, document[spec.name])
+    for name, _optional in _FIELDS[cls]:
+        if name in document:
+            values[name] = _field(cls, name, document[name])
     try:
         return cls(**values)
     except TypeError:

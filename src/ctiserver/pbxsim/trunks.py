@@ -41,23 +41,43 @@ RETRY: Final = (0.1, 5.0)  # seconds between dialling attempts: first, most
 
 
 class _Link:
-    """One TCP connection of a trunk, from its first byte to its close."""
+    """One TCP connection of a trunk, from its first byte to its close.  What is sent in
+    one turn of the loop goes out in one write at its end."""
 
-    def __init__(self, writer: asyncio.StreamWriter, session: TrunkSession, trunk: str | None):
+    def __init__(
+        self,
+        writer: asyncio.StreamWriter,
+        session: TrunkSession,
+        trunk: str | None,
+        loop: asyncio.AbstractEventLoop,
+    ):
         self.writer = writer
         self.session = session
         self.dialled = trunk is not None  # this end dialled it, for *trunk*
         self.trunk = trunk  # the local trunk it serves, once known
         self.link_id: TrunkLinkId | None = None
+        self._loop = loop
+        self._pending: list[bytes] = []
 
     @property
     def peer(self) -> str:
         return str(self.writer.get_extra_info("peername"))
 
     def send(self, message: TrunkMessage) -> None:
-        if self.writer.is_closing():
+        if not self._pending:
+            self._loop.call_soon(self.flush)
+        self._pending.append(self.session.send(message))
+
+    def close(self) -> None:
+        """Close once what was sent is written."""
+        self.flush()
+        self.writer.close()
+
+    def flush(self) -> None:
+        data, self._pending = b"".join(self._pending), []
+        if not data or self.writer.is_closing():
             return
-        self.writer.write(self.session.send(message))
+        self.writer.write(data)
         if self.writer.transport.get_write_buffer_size() > _MAX_BUFFERED:
             _log.warning("dropping trunk link %s: it does not read what it is sent", self.peer)
             self.writer.transport.abort()
@@ -129,7 +149,7 @@ class TrunkLinks:
         if server is not None:
             server.close()
         for link in self._links.values():
-            link.writer.close()
+            link.close()
         await asyncio.gather(*diallers, *self._handlers, return_exceptions=True)
         if server is not None:
             await server.wait_closed()
@@ -145,7 +165,7 @@ class TrunkLinks:
         self._peers[name] = (host, port)
         for link in list(self._links.values()):
             if link.trunk == name and link.dialled:
-                link.writer.close()  # the dialler sees it end and dials the new peer
+                link.close()  # the dialler sees it end and dials the new peer
                 self._ended(link)  # down from now on, not when the close is through
         if name in self._diallers:
             self._kicks[name].set()
@@ -212,7 +232,7 @@ class TrunkLinks:
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, trunk: str | None
     ) -> None:
         session = TrunkSession(switch=self._switch.config.name, trunk=trunk)
-        link = _Link(writer, session, trunk)
+        link = _Link(writer, session, trunk, self._loop or asyncio.get_running_loop())
         try:
             if trunk is not None:
                 writer.write(session.send(session.hello()))
@@ -226,7 +246,7 @@ class TrunkLinks:
             _log.info("trunk link %s broke: %s", link.peer, exc)
         finally:
             self._ended(link)
-            writer.close()
+            link.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
 
