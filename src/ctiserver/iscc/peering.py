@@ -18,7 +18,8 @@ per address; when it is full, a newcomer evicts the oldest connection still in i
 greeting (no hello and proof yet) rather than being refused (doors.admission).
 ADDP-style supervision: with nothing received for `addp-timeout` seconds a side sends
 Poll, and a connection silent for twice that is dropped.  Messages go to the hooks;
-`send()` writes to a peer when it is connected.
+`send()` writes to a peer when it is connected: what is sent to one peer in one turn of
+the loop goes out in one write at its end.
 
 Every message in and out goes to the trace (iscc.trace) when somebody traces, and is
 counted in PeerCounters for /metrics.
@@ -111,6 +112,8 @@ class PeerConnection:
     ) -> None:
         self.location = location
         self._reader, self._writer, self._stream = reader, writer, stream
+        self._loop = asyncio.get_running_loop()
+        self._outgoing: list[bytes] = []  # written in one write at the end of the turn
         self._tracer = tracer
         self._counters = counters
         self.last_heard = time.monotonic()
@@ -121,10 +124,18 @@ class PeerConnection:
         self._counters.count(self._counters.messages, (self.location, "out", message.TYPE))
         if self._tracer.active:
             trace_peer_message(self._tracer, "out", self.location, message)
-        self._writer.write(self._stream.send(message))
+        if not self._outgoing:
+            self._loop.call_soon(self._flush)
+        self._outgoing.append(self._stream.send(message))
+
+    def _flush(self) -> None:
+        data, self._outgoing = b"".join(self._outgoing), []
+        if data and not self._writer.is_closing():
+            self._writer.write(data)
 
     def close(self) -> None:
         self._ended("closed by this server")
+        self._flush()
         self._writer.close()
 
     def _ended(self, reason: str) -> None:

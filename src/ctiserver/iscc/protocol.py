@@ -259,15 +259,10 @@ def encode(message: PeerMessage) -> bytes:
 
 def _given(message: PeerMessage) -> dict[str, Any]:
     given: dict[str, Any] = {}
-    for spec in dataclasses.fields(message):
-        value = getattr(message, spec.name)
-        default = (
-            spec.default_factory()
-            if spec.default_factory is not dataclasses.MISSING
-            else spec.default
-        )
-        if value != default or spec.name == "version":  # a Hello always says its version
-            given[spec.name] = value
+    for name, default in _DEFAULTS[type(message)]:
+        value = getattr(message, name)
+        if value != default or name == "version":  # a Hello always says its version
+            given[name] = value
     return given
 
 
@@ -286,11 +281,11 @@ def decode(line: bytes) -> PeerMessage:
 
 
 def _build(cls: type[PeerMessage], body: dict[str, Any]) -> PeerMessage:
-    expected = {f.name: f for f in dataclasses.fields(cls)}
-    if unknown := set(body) - set(expected):
+    expected = _KINDS[cls]
+    if unknown := body.keys() - expected.keys():
         raise LocalProtocolError(f"{cls.TYPE} has unknown fields {sorted(unknown)}")
     for name, value in body.items():
-        if not _acceptable(expected[name], value):
+        if not _acceptable(name, expected[name], value):
             raise LocalProtocolError(f"{cls.TYPE}.{name} has the wrong type or is too long")
     try:
         return cls(**body)
@@ -298,12 +293,11 @@ def _build(cls: type[PeerMessage], body: dict[str, Any]) -> PeerMessage:
         raise LocalProtocolError(f"{cls.TYPE}: {exc}") from None
 
 
-def _acceptable(spec: dataclasses.Field[Any], value: Any) -> bool:
-    annotation = str(spec.type)
+def _acceptable(name: str, annotation: str, value: Any) -> bool:
     if annotation == "int":
         return type(value) is int
     if annotation == "str":
-        limit = MAX_MESSAGE if spec.name == "message" else MAX_TEXT
+        limit = MAX_MESSAGE if name == "message" else MAX_TEXT
         return isinstance(value, str) and len(value) <= limit
     if annotation == "KVList":
         try:
@@ -312,6 +306,24 @@ def _acceptable(spec: dataclasses.Field[Any], value: Any) -> bool:
             return False
         return True
     return False
+
+
+def _default(spec: dataclasses.Field[Any]) -> Any:
+    if spec.default_factory is not dataclasses.MISSING:
+        return spec.default_factory()  # compared with, never handed out
+    return spec.default
+
+
+# Per message class, made once: each field's default (what is not written), and each
+# field's type by name (what a peer's value must be).
+_DEFAULTS: Final[dict[type[PeerMessage], tuple[tuple[str, Any], ...]]] = {
+    cls: tuple((spec.name, _default(spec)) for spec in dataclasses.fields(cls))
+    for cls in MESSAGES.values()
+}
+_KINDS: Final[dict[type[PeerMessage], dict[str, str]]] = {
+    cls: {spec.name: str(spec.type) for spec in dataclasses.fields(cls)}
+    for cls in MESSAGES.values()
+}
 
 
 def prove(secret: str, *, sender: str, receiver: str, challenge: str, nonce: str) -> str:
