@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import multiprocessing
 import statistics
+import sys
 import time
 from typing import Any
 
@@ -95,6 +96,11 @@ async def _phase(phase: str, lane_desks: list[Any], options: dict[str, Any]) -> 
     matched_after: list[float] = []
     transfers = 0
     deadline = time.perf_counter() + options["seconds"]
+    lanes = len(lane_desks)
+    counted = options["transfers"]  # each lane's share of a fixed count, if given
+    quota = [counted // lanes + (n < counted % lanes) for n in range(lanes)]
+    if not counted:
+        quota = [sys.maxsize] * lanes
     cross = {"Location": "SiteB", "XRouteType": options["xroute"]} if phase == "B" else {}
 
     async def lane(n: int) -> None:
@@ -102,7 +108,8 @@ async def _phase(phase: str, lane_desks: list[Any], options: dict[str, Any]) -> 
         caller, agent, targets = lane_desks[n]
         target = targets[phase]
         caller_dn, agent_dn, target_dn = str(CALLERS + n), str(AGENTS + n), str(TARGETS + n)
-        while time.perf_counter() < deadline:
+        while time.perf_counter() < deadline and quota[n] > 0:
+            quota[n] -= 1
             dialing = await caller.make_call(caller_dn, agent_dn)
             ringing = await agent.wait_for("EventRinging")
             await agent.answer_call(agent_dn, ringing["ConnID"])
@@ -309,6 +316,12 @@ def main() -> None:
         choices=["Route", "RouteUUI", "DirectUUI", "DirectANI", "DirectNoToken", "DirectDigits"],
     )
     parser.add_argument(
+        "--transfers",
+        type=int,
+        default=0,
+        help="make this many transfers in each phase (not timed: for instruction counts)",
+    )
+    parser.add_argument(
         "--phases",
         choices=["local,cross", "local", "cross"],
         default="local,cross",
@@ -325,9 +338,10 @@ def main() -> None:
     print(f"event loop:                      {arguments.loop}")
     options = {
         "lanes": arguments.lanes,
-        "seconds": arguments.seconds,
         "xroute": arguments.xroute,
         "pbxsim": arguments.pbxsim,
+        "transfers": arguments.transfers,
+        "seconds": arguments.seconds if not arguments.transfers else float("inf"),
         "phases": [{"local": "A", "cross": "B"}[name] for name in arguments.phases.split(",")],
     }
     with asyncio.Runner(loop_factory=factory) as runner:
