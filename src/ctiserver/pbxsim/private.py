@@ -11,12 +11,12 @@ Elements in another namespace are not ours and read as absent.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import TypeVar
 
 from ctiserver.csta.schema import Event
 from ctiserver.csta.types import PrivateData, PrivateElement
-from ctiserver.immutable import replace
 
 E = TypeVar("E", bound=Event)
 
@@ -43,7 +43,7 @@ def with_elements(event: E, namespace: str, elements: Sequence[PrivateElement]) 
     if not elements:
         return event
     data = merged(getattr(event, "private_data", None), namespace, elements)
-    return replace(event, private_data=data)
+    return dataclasses.replace(event, private_data=data)  # type: ignore[call-arg]
 
 
 def merged(
