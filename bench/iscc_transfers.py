@@ -141,6 +141,12 @@ async def _phase(phase: str, lane_desks: list[Any], options: dict[str, Any]) -> 
 # --- the two sites (this process) -------------------------------------------------------------
 
 
+def door(lanes: int) -> dict[str, Any]:
+    """Room for every desk: three per lane at SiteA, all from one address."""
+    room = 3 * lanes + 10
+    return {"clients": {"max_connections": room, "max_connections_per_address": room}}
+
+
 def site_b(lanes: int) -> Any:
     dns = {DeviceId(n): DnKind.EXTENSION for n in numbers(TARGETS, lanes)}
     points = tuple(DeviceId(n) for n in numbers(ROUTING_POINTS, lanes))
@@ -154,7 +160,7 @@ def site_b(lanes: int) -> Any:
             dnis_pool=(),
         ),
         switch={"name": "SiteB", "reply_timeout": 30.0},
-        server={"name": "tserver-b", "client_listen": FREE, "http_listen": None},
+        server={"name": "tserver-b", "client_listen": FREE, "http_listen": None, **door(lanes)},
         site={"dns": dns, "routing_points": {}, "acd_queues": {}},
         pbxsim={"trunk_listen": FREE, "trunks": (Trunk(name="AB", prefix="8"),)},
     )
@@ -166,7 +172,7 @@ def site_a(lanes: int, trunk: tuple[str, int], iscc: tuple[str, int]) -> Any:
         demo(),
         iscc=IsccSettings(listen=FREE, peers={"SiteB": IsccPeer(Address(*iscc), "9")}),
         switch={"name": "SiteA", "reply_timeout": 30.0},
-        server={"name": "tserver-a", "client_listen": FREE, "http_listen": None},
+        server={"name": "tserver-a", "client_listen": FREE, "http_listen": None, **door(lanes)},
         site={
             "dns": {DeviceId(n): DnKind.EXTENSION for n in extensions},
             "routing_points": {},
@@ -229,7 +235,7 @@ async def run_phases(
     marks: dict[tuple[str, str], tuple[float, float]] = {}
     counts: dict[tuple[str, str], dict[str, float]] = {}
     while True:
-        message = await asyncio.get_running_loop().run_in_executor(None, receive.recv)
+        message = await asyncio.get_running_loop().run_in_executor(None, _next, receive, child)
         if not isinstance(message, tuple):
             break
         switch_cpu = sum(s.cpu_seconds() for s in switches if s is not None)
@@ -244,6 +250,14 @@ async def run_phases(
         before, after = counts["begin", phase], counts["end", phase]
         result[phase]["traffic"] = {name: after[name] - before[name] for name in after}
     return result
+
+
+def _next(receive: Any, child: Any) -> Any:
+    """The desks' next message; SystemExit if they died without one."""
+    while not receive.poll(1.0):
+        if not child.is_alive():
+            raise SystemExit(f"the desks' process ended (exit code {child.exitcode})")
+    return receive.recv()
 
 
 TRAFFIC = {
