@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import enum
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Final
 
 from ctiserver.csta import codec
@@ -42,6 +42,7 @@ from ctiserver.csta.schema import (
 )
 from ctiserver.errors import LocalProtocolError, RemoteProtocolError
 from ctiserver.ids import InvokeId
+from ctiserver.immutable import immutable
 
 FIRST_INVOKE_ID: Final = 1
 LAST_INVOKE_ID: Final = 9998  # 9999 is the events' (ECMA-323 Annex J.2)
@@ -62,7 +63,15 @@ class Role(enum.Enum):
     SWITCHING_FUNCTION = enum.auto()
 
 
-@dataclass(frozen=True, slots=True)
+# An Enum class's attributes are read through its metaclass's __getattr__ hook on
+# Python 3.11 (four times a plain class's): the frame path reads these names instead.
+_RESPONSE: Final = Kind.RESPONSE
+_ERROR: Final = Kind.ERROR
+_EVENT: Final = Kind.EVENT
+_SWITCHING_FUNCTION: Final = Role.SWITCHING_FUNCTION
+
+
+@immutable
 class Inbound:
     """A message from the peer, with the invoke id to answer it under.
 
@@ -173,7 +182,8 @@ class CstaSession:
                 return inbound
 
     def _classify(self, invoke_id: InvokeId, message: Message, document: bytes) -> Inbound | None:
-        if message.KIND in (Kind.RESPONSE, Kind.ERROR):
+        kind = message.KIND
+        if kind is _RESPONSE or kind is _ERROR:
             request = self._outstanding.pop(invoke_id, None)
             if request is None:
                 if self._invoke_ids.late_reply(invoke_id):
@@ -184,7 +194,7 @@ class CstaSession:
                 )
             self._invoke_ids.free(invoke_id)
             return Inbound(invoke_id, message, request, document)
-        if message.KIND is Kind.EVENT and self.role is Role.SWITCHING_FUNCTION:
+        if kind is _EVENT and self.role is _SWITCHING_FUNCTION:
             raise RemoteProtocolError(f"an application sent the event {type(message).__name__}")
         return Inbound(invoke_id, message, document=document)
 
