@@ -33,8 +33,10 @@ from ctiserver.csta.failure import CSTAErrorCode
 from ctiserver.csta.framing import EVENT_INVOKE_ID, FrameBuffer, UnusableFrame, wrap
 from ctiserver.csta.schema import (
     CSTA_NAMESPACE_TEMPLATE,
+    ERROR_KIND,
+    EVENT_KIND,
+    RESPONSE_KIND,
     Event,
-    Kind,
     Message,
     Request,
     Response,
@@ -63,12 +65,7 @@ class Role(enum.Enum):
     SWITCHING_FUNCTION = enum.auto()
 
 
-# An Enum class's attributes are read through its metaclass's __getattr__ hook on
-# Python 3.11 (four times a plain class's): the frame path reads these names instead.
-_RESPONSE: Final = Kind.RESPONSE
-_ERROR: Final = Kind.ERROR
-_EVENT: Final = Kind.EVENT
-_SWITCHING_FUNCTION: Final = Role.SWITCHING_FUNCTION
+_SWITCHING_FUNCTION: Final = Role.SWITCHING_FUNCTION  # read as schema's *_KIND are
 
 
 @immutable
@@ -183,7 +180,7 @@ class CstaSession:
 
     def _classify(self, invoke_id: InvokeId, message: Message, document: bytes) -> Inbound | None:
         kind = message.KIND
-        if kind is _RESPONSE or kind is _ERROR:
+        if kind is RESPONSE_KIND or kind is ERROR_KIND:
             request = self._outstanding.pop(invoke_id, None)
             if request is None:
                 if self._invoke_ids.late_reply(invoke_id):
@@ -194,7 +191,7 @@ class CstaSession:
                 )
             self._invoke_ids.free(invoke_id)
             return Inbound(invoke_id, message, request, document)
-        if kind is _EVENT and self.role is _SWITCHING_FUNCTION:
+        if kind is EVENT_KIND and self.role is _SWITCHING_FUNCTION:
             raise RemoteProtocolError(f"an application sent the event {type(message).__name__}")
         return Inbound(invoke_id, message, document=document)
 
