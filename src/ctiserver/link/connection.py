@@ -39,7 +39,17 @@ from dataclasses import dataclass
 from ctiserver.csta.enumerations import SystemStatusValue
 from ctiserver.csta.failure import CSTAErrorCode, ErrorCategory
 from ctiserver.csta.framing import HEADER_SIZE
-from ctiserver.csta.schema import Kind, Message, Request, Response, Unconfirmed
+from ctiserver.csta.schema import (
+    ERROR_KIND,
+    EVENT_KIND,
+    REQUEST_KIND,
+    RESPONSE_KIND,
+    UNCONFIRMED_KIND,
+    Message,
+    Request,
+    Response,
+    Unconfirmed,
+)
 from ctiserver.csta.session import INVOKE_IDS, NEED_DATA, CstaSession, Inbound, Role
 from ctiserver.csta.system import (
     RequestSystemStatus,
@@ -292,17 +302,17 @@ class CstaLink:
 
     def _dispatch(self, inbound: Inbound) -> None:
         message = inbound.message
-        match message.KIND:
-            case Kind.RESPONSE | Kind.ERROR:
-                self._reply(inbound)
-            case Kind.REQUEST:
-                self._answer_switch(inbound)
-            case Kind.EVENT | Kind.UNCONFIRMED:
-                try:
-                    self._on_message(message)
-                except Exception:
-                    name = type(message).__name__
-                    troubles.log(logging.ERROR, name, "failed to apply %s", name, exc_info=True)
+        kind = message.KIND
+        if kind is EVENT_KIND or kind is UNCONFIRMED_KIND:
+            try:
+                self._on_message(message)
+            except Exception:
+                name = type(message).__name__
+                troubles.log(logging.ERROR, name, "failed to apply %s", name, exc_info=True)
+        elif kind is RESPONSE_KIND or kind is ERROR_KIND:
+            self._reply(inbound)
+        elif kind is REQUEST_KIND:
+            self._answer_switch(inbound)
 
     def _reply(self, inbound: Inbound) -> None:
         waiting = self._waiting.pop(inbound.invoke_id, None)
