@@ -160,8 +160,8 @@ def record(calls: int, recording: Path) -> float:
     recorder = Recorder()
     recorder.install()
     monitors = asyncio.run(count_server(site(1), calls, recorder))
-    recording.write_bytes(pickle.dumps((bytes(recorder.data), monitors)))
-    return count_events(bytes(recorder.data)) / calls
+    recording.write_bytes(pickle.dumps((b"".join(recorder.chunks), monitors)))
+    return count_events(b"".join(recorder.chunks)) / calls
 
 
 def main() -> None:

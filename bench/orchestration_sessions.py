@@ -7,20 +7,30 @@ once the call is routed.  The caller hangs up as soon as the chosen agent's phon
 
 1. core: the orchestration core alone, fed T-Library events in memory (no sockets):
    sessions per second, and EventRouteRequest in -> RequestRouteCall out.
-2. end to end, as many sessions as the machine takes: the server with its embedded
-   pbxsim in this process, the orchestration server in its child process (as
-   `ctiserver run` runs it), the callers and agents in another process; then the same
-   with the orchestration server on the CTI server's own event loop, for comparison.
+2. end to end, as many sessions as the machine takes: the server in this process (its
+   garbage collector set as `ctiserver run` sets it), pbxsim in a process of its own
+   (`--pbxsim embedded`: in the server's, as `ctiserver run` runs it without a `[switch]
+   link`), the orchestration server in its child process (as `ctiserver run` runs it),
+   the callers and agents in another process; then the same with the orchestration
+   server on the CTI server's own event loop, for comparison.  Every caller makes one
+   call, all at once, before the measured part (a warm-up that fills the context pool).
 3. end to end at a fixed rate (--rate sessions/s, open loop): the server's time from
    sending EventRouteRequest to receiving the RequestRouteCall that answers it, measured
    inside the server process, as percentiles.
 
+Each end-to-end run prints the CPU each process spent per session, and the T-Library
+events the server sent per session to each kind of client (the orchestration server, the
+callers, the agents).
+
 The core alone runs twice: with a new ECMAScript context per session, and with a pool of
-contexts (`[orchestration] context-pool`); the end-to-end runs use --context-pool (16 by
-default; 0 for a context per session).
+contexts (`[orchestration] context-pool`); the end-to-end runs use --context-pool, by
+default as many contexts as callers, so that every session in flight finds an idle one
+(0: a context per session).  A session that finds none makes a context (with the
+built-ins frozen: about 15 times a fresh one), which is closed at its end when the pool
+already holds its N idle ones.
 
     ./dev bench orchestration_sessions [--agents 2000] [--callers 60] [--seconds 10] [--rate 500]
-                                       [--context-pool 16]
+                                       [--context-pool N] [--pbxsim process|embedded]
 """
 
 from __future__ import annotations
@@ -35,7 +45,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from probe import percentiles
+from probe import SwitchProcess, add_switch_option, percentiles, running, switch_for
 
 from ctiserver.app.config import AcdQueueSettings, Address, RoutingPointSettings, amend, demo
 from ctiserver.app.service import Service
@@ -219,8 +229,11 @@ async def people(address: tuple[str, int], plan: dict[str, Any], out: Any) -> di
     for dn in callers_dns:
         crowd.free.put_nowait(dn)
     watcher = asyncio.ensure_future(crowd.watch_agents(agents))
-    out.send("set up")  # the measured part begins
     drain = asyncio.ensure_future(_drain(callers))
+    # warm-up: every caller at once, so that the pool holds a context for each
+    await asyncio.gather(*(crowd.call(dn) for dn in callers_dns))
+    crowd.calls = 0
+    out.send("set up")  # the measured part begins
     began, cpu = time.perf_counter(), time.process_time()
     deadline = began + plan["seconds"]
     if plan["rate"]:
@@ -303,45 +316,86 @@ class RouteTimer:
             self.asked[delivery.event["ConnID"]] = time.perf_counter()
 
 
+class EventTally:
+    """Inside the server: the T-Library events each kind of client receives, counted from
+    the moment the measured part begins."""
+
+    def __init__(self, service: Service) -> None:
+        self.runtime = service.runtime
+        self.counting = False
+        self.counts: dict[tuple[str, str], int] = {}
+        service.runtime.add_event_listener(self._event)
+
+    def _event(self, delivery: Deliver) -> None:
+        if not self.counting:
+            return
+        for clients, event in delivery.copies():
+            for client in clients:
+                key = (_kind(self.runtime.client_name(client)), event["Event"])
+                self.counts[key] = self.counts.get(key, 0) + 1
+
+
+def _kind(name: str) -> str:
+    for kind in ("callers", "agents"):
+        if kind in name:
+            return kind
+    return "orchestration"
+
+
 async def end_to_end(plan: dict[str, Any], *, child: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         strategy = Path(folder) / "route.scxml"
         strategy.write_text(STRATEGY)
         config = site(plan, strategy, child=child)
-        service = Service(config, announce=lambda line: None)
-        timer = RouteTimer(service)
-        task = asyncio.create_task(service.run())
-        await service.runtime.link_ready.wait()
-        in_loop = None
-        if child:
-            assert service.orchestration is not None
-            await service.orchestration.ready.wait()
-        else:
-            assert service.client_address is not None
-            settings = orchestration(plan, strategy, tuple(config.site.dns))
-            endpoint = Endpoint(*service.client_address, config.switch.name)
-            in_loop = OrchestrationServer(amend(settings, servers=(endpoint,)))
-            running = asyncio.create_task(in_loop.run())
-            await in_loop.ready.wait()
-        receive, send = multiprocessing.Pipe(duplex=False)
-        people_process = multiprocessing.get_context("spawn").Process(
-            target=run_people, args=(service.client_address, plan, send)
-        )
-        child_pid = service.orchestration.pid if service.orchestration else None
-        people_process.start()
-        loop = asyncio.get_running_loop()
-        assert await loop.run_in_executor(None, receive.recv) == "set up"
-        server_cpu, child_cpu = time.process_time(), _cpu_of(child_pid)
-        result: dict[str, Any] = await loop.run_in_executor(None, receive.recv)
-        result["server_cpu"] = time.process_time() - server_cpu
-        result["child_cpu"] = _cpu_of(child_pid) - child_cpu
-        people_process.join()
-        if in_loop is not None:
-            running.cancel()
-        service.stop()
-        await task
-        result["latencies"] = timer.latencies
-        return result
+        with switch_for(config, plan["pbxsim"]) as (linked, switch):
+            async with running(linked) as service:
+                timer, tally = RouteTimer(service), EventTally(service)
+                if child:
+                    assert service.orchestration is not None
+                    await service.orchestration.ready.wait()
+                    return await measure(service, plan, switch, timer, tally)
+                assert service.client_address is not None
+                settings = orchestration(plan, strategy, tuple(config.site.dns))
+                endpoint = Endpoint(*service.client_address, config.switch.name)
+                in_loop = OrchestrationServer(amend(settings, servers=(endpoint,)))
+                serving = asyncio.create_task(in_loop.run())
+                await in_loop.ready.wait()
+                try:
+                    return await measure(service, plan, switch, timer, tally)
+                finally:
+                    serving.cancel()
+
+
+async def measure(
+    service: Service,
+    plan: dict[str, Any],
+    switch: SwitchProcess | None,
+    timer: RouteTimer,
+    tally: EventTally,
+) -> dict[str, Any]:
+    """Run the people's process; its result with the CPU each process spent meanwhile,
+    the latencies the timer took and the events the tally counted."""
+    receive, send = multiprocessing.Pipe(duplex=False)
+    people_process = multiprocessing.get_context("spawn").Process(
+        target=run_people, args=(service.client_address, plan, send)
+    )
+    child_pid = service.orchestration.pid if service.orchestration else None
+    switch_pid = switch.process.pid if switch else None
+    people_process.start()
+    loop = asyncio.get_running_loop()
+    assert await loop.run_in_executor(None, receive.recv) == "set up"
+    cpu = time.process_time(), _cpu_of(child_pid), _cpu_of(switch_pid)
+    tally.counting = True
+    timer.latencies.clear()  # those of the warm-up
+    result: dict[str, Any] = await loop.run_in_executor(None, receive.recv)
+    result["server_cpu"] = time.process_time() - cpu[0]
+    result["child_cpu"] = _cpu_of(child_pid) - cpu[1]
+    result["switch_cpu"] = _cpu_of(switch_pid) - cpu[2] if switch else None
+    tally.counting = False
+    people_process.join()
+    result["latencies"] = timer.latencies
+    result["events"] = tally.counts
+    return result
 
 
 def _cpu_of(pid: int | None) -> float:
@@ -356,12 +410,21 @@ def report(result: dict[str, Any]) -> None:
     calls = result["calls"]
     print(f"   sessions per second:              {calls / result['elapsed']:.0f}")
     print(f"   RouteRequest -> RouteCall:        {percentiles(result['latencies'])}")
+    server = "server" if result["switch_cpu"] is not None else "server (and pbxsim)"
+    pbxsim = result["switch_cpu"]
     print(
         "   CPU per session:                  "
-        f"server (and pbxsim) {result['server_cpu'] / calls * 1e3:.2f} ms, "
-        f"orchestration process {result['child_cpu'] / calls * 1e3:.2f} ms, "
+        f"{server} {result['server_cpu'] / calls * 1e3:.2f} ms, "
+        + (f"pbxsim {pbxsim / calls * 1e3:.2f} ms, " if pbxsim is not None else "")
+        + f"orchestration process {result['child_cpu'] / calls * 1e3:.2f} ms, "
         f"callers and agents {result['people_cpu'] / calls * 1e3:.2f} ms"
     )
+    for kind in ("orchestration", "callers", "agents"):
+        counts = {e: n for (k, e), n in result["events"].items() if k == kind}
+        print(
+            f"   T-Library events per session to {kind}: {sum(counts.values()) / calls:.1f} "
+            f"({', '.join(f'{e} {n / calls:.1f}' for e, n in sorted(counts.items()))})"
+        )
 
 
 def main() -> None:
@@ -374,22 +437,26 @@ def main() -> None:
     parser.add_argument(
         "--context-pool",
         type=int,
-        default=16,
-        help="[orchestration] context-pool of the end-to-end runs (0: a context per session)",
+        default=None,
+        help="[orchestration] context-pool of the end-to-end runs (default: --callers; "
+        "0: a context per session)",
     )
+    add_switch_option(parser)
     parser.add_argument("--only", choices=["core", "child", "loop", "rate"], action="append")
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
+    pool = arguments.callers if arguments.context_pool is None else arguments.context_pool
     only = set(arguments.only or ["core", "child", "loop", "rate"])
     if "core" in only:
         core_alone(arguments.sessions, arguments.agents, 0)
-        core_alone(arguments.sessions, arguments.agents, arguments.context_pool or 16)
+        core_alone(arguments.sessions, arguments.agents, pool or 16)
     plan = {
         "agents": arguments.agents,
         "callers": arguments.callers,
         "seconds": arguments.seconds,
         "rate": 0.0,
-        "context_pool": arguments.context_pool,
+        "context_pool": pool,
+        "pbxsim": arguments.pbxsim,
     }
     try:
         import uvloop
@@ -403,13 +470,20 @@ def main() -> None:
         with asyncio.Runner(loop_factory=factory) as runner:
             result = runner.run(end_to_end(plan, child=mode == "child"))
         where = "its child process" if mode == "child" else "the CTI server's event loop"
-        print(f"2. end to end, orchestration in {where}: {arguments.callers} callers in a loop")
+        switch = "embedded" if arguments.pbxsim == "embedded" else "in its own process"
+        print(
+            f"2. end to end, orchestration in {where}: {arguments.callers} callers in a loop "
+            f"(context-pool {pool}, pbxsim {switch})"
+        )
         report(result)
     if "rate" in only:
         paced = {**plan, "rate": arguments.rate}
         with asyncio.Runner(loop_factory=factory) as runner:
             result = runner.run(end_to_end(paced, child=True))
-        print(f"3. end to end at {arguments.rate:g} sessions/s offered, orchestration in its child")
+        print(
+            f"3. end to end at {arguments.rate:g} sessions/s offered, orchestration in its child "
+            f"(context-pool {pool})"
+        )
         report(result)
 
 

@@ -177,18 +177,18 @@ async def _subscribers(address: tuple[str, int], dns: list[str], channel: Any) -
 
 
 class Recorder:
-    """Keeps every byte the server's CSTA session is fed while `on`."""
+    """Keeps every chunk the server's CSTA session is fed while `on`."""
 
     def __init__(self) -> None:
         self.on = False
-        self.data = bytearray()
+        self.chunks: list[bytes] = []
 
     def install(self) -> None:
         recorder, receive = self, CstaSession.receive_data
 
         def recorded(session: CstaSession, data: bytes) -> None:
-            if recorder.on:
-                recorder.data += data
+            if recorder.on and data:
+                recorder.chunks.append(data)
             receive(session, data)
 
         CstaSession.receive_data = recorded  # type: ignore[method-assign]
@@ -221,8 +221,9 @@ async def server_phase(options: dict[str, Any]) -> dict[str, Any]:
             cpu = time.process_time() - cpu
             recorder.on = False
             child.join()
-    recording = bytes(recorder.data)
+    recording = b"".join(recorder.chunks)
     return {
+        "chunks": recorder.chunks,
         "cpu": cpu,
         "calls": result["calls"],
         "events": count_events(recording),

@@ -7,11 +7,12 @@ jumps, and `wall`, for the `time` attribute that clients see (seconds since the 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Protocol
 
+from ctiserver.immutable import immutable
 
-@dataclass(frozen=True, slots=True)
+
+@immutable
 class Instant:
     monotonic: float
     wall: float

@@ -4,6 +4,7 @@ max_outstanding wait their turn; closing fails every request, sent or waiting.""
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Callable
 
 import pytest
@@ -98,3 +99,36 @@ async def test_each_request_times_out_on_its_own_deadline_unless_answered() -> N
 def test_the_limit_is_within_the_invoke_ids() -> None:
     with pytest.raises(ValueError, match="9998"):
         CstaLink(None, None, edition="ed4", on_message=lambda m: None, max_outstanding=10_000)  # type: ignore[arg-type]
+
+
+async def test_an_answered_request_is_let_go_at_once_not_at_its_deadline() -> None:
+    """What waited for an answer (the request, its callback and what that holds) is freed
+    when the answer comes, not kept until the reply timeout for the timer to find."""
+    switch = FakeSwitch()
+    host, port = await switch.start()
+    link = await CstaLink.open(
+        host, port, edition="ed4", connect_timeout=5.0, on_message=lambda m: None
+    )
+    reader = asyncio.create_task(link.run())
+    answered = asyncio.get_running_loop().create_future()
+    replies: list[Reply] = []
+
+    class Callback:
+        def __call__(self, reply: Reply) -> None:
+            replies.append(reply)
+            if len(replies) == 20 and not answered.done():
+                answered.set_result(None)
+
+    try:
+        callbacks = [Callback() for _ in range(20)]
+        gone = [weakref.ref(callback) for callback in callbacks]
+        for n, callback in enumerate(callbacks):
+            link.submit(MonitorStart(device_object=DeviceId(str(n))), callback, timeout=30.0)
+        del callbacks, callback
+        await within(answered)
+        assert all(isinstance(r, MonitorStartResponse) for r in replies)
+        assert [ref() for ref in gone] == [None] * 20
+    finally:
+        link.close()
+        await reader
+        await switch.stop()

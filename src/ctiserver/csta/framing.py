@@ -100,6 +100,9 @@ class FrameBuffer:
             return None
         document = bytes(buffer[start + HEADER_SIZE : start + length])
         self._start = start + length
+        invoke_id = _INVOKE_IDS.get(invoke_digits)
+        if invoke_id is not None and format_word == FORMAT_XML_WITHOUT_SOAP:
+            return Frame(invoke_id, document)
         readable = invoke_digits.isdigit()
         if format_word != FORMAT_XML_WITHOUT_SOAP:
             raise UnusableFrame(
@@ -110,4 +113,9 @@ class FrameBuffer:
             raise UnusableFrame(
                 f"invoke id {invoke_digits!r} is not four decimal digits", invoke_id=None
             )
-        return Frame(InvokeId(int(invoke_digits)), document)
+        invoke_id = _INVOKE_IDS[invoke_digits] = InvokeId(int(invoke_digits))
+        return Frame(invoke_id, document)
+
+
+# Four ASCII digits -> invoke id, filled as frames come (at most 10,000 entries).
+_INVOKE_IDS: dict[bytes, InvokeId] = {}

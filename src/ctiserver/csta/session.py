@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import enum
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Final
 
 from ctiserver.csta import codec
@@ -33,8 +33,10 @@ from ctiserver.csta.failure import CSTAErrorCode
 from ctiserver.csta.framing import EVENT_INVOKE_ID, FrameBuffer, UnusableFrame, wrap
 from ctiserver.csta.schema import (
     CSTA_NAMESPACE_TEMPLATE,
+    ERROR_KIND,
+    EVENT_KIND,
+    RESPONSE_KIND,
     Event,
-    Kind,
     Message,
     Request,
     Response,
@@ -42,6 +44,7 @@ from ctiserver.csta.schema import (
 )
 from ctiserver.errors import LocalProtocolError, RemoteProtocolError
 from ctiserver.ids import InvokeId
+from ctiserver.immutable import immutable
 
 FIRST_INVOKE_ID: Final = 1
 LAST_INVOKE_ID: Final = 9998  # 9999 is the events' (ECMA-323 Annex J.2)
@@ -62,7 +65,10 @@ class Role(enum.Enum):
     SWITCHING_FUNCTION = enum.auto()
 
 
-@dataclass(frozen=True, slots=True)
+_SWITCHING_FUNCTION: Final = Role.SWITCHING_FUNCTION  # read as schema's *_KIND are
+
+
+@immutable
 class Inbound:
     """A message from the peer, with the invoke id to answer it under.
 
@@ -173,7 +179,8 @@ class CstaSession:
                 return inbound
 
     def _classify(self, invoke_id: InvokeId, message: Message, document: bytes) -> Inbound | None:
-        if message.KIND in (Kind.RESPONSE, Kind.ERROR):
+        kind = message.KIND
+        if kind is RESPONSE_KIND or kind is ERROR_KIND:
             request = self._outstanding.pop(invoke_id, None)
             if request is None:
                 if self._invoke_ids.late_reply(invoke_id):
@@ -184,7 +191,7 @@ class CstaSession:
                 )
             self._invoke_ids.free(invoke_id)
             return Inbound(invoke_id, message, request, document)
-        if message.KIND is Kind.EVENT and self.role is Role.SWITCHING_FUNCTION:
+        if kind is EVENT_KIND and self.role is _SWITCHING_FUNCTION:
             raise RemoteProtocolError(f"an application sent the event {type(message).__name__}")
         return Inbound(invoke_id, message, document=document)
 

@@ -20,6 +20,7 @@ from typing import Annotated
 from ctiserver.csta.enumerations import LocalConnectionState
 from ctiserver.csta.schema import xml
 from ctiserver.ids import CallId, DeviceId
+from ctiserver.immutable import immutable
 
 
 class Form(enum.Enum):
@@ -40,7 +41,7 @@ NetworkCalledDeviceID = Annotated[DeviceId, Form.EXTENDED_DEVICE]
 RedirectionDeviceID = Annotated[DeviceId, Form.REDIRECTION_DEVICE]
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class ConnectionID:
     """One device's participation in one call (ECMA-269 §12.2.7)."""
 

@@ -39,7 +39,17 @@ from dataclasses import dataclass
 from ctiserver.csta.enumerations import SystemStatusValue
 from ctiserver.csta.failure import CSTAErrorCode, ErrorCategory
 from ctiserver.csta.framing import HEADER_SIZE
-from ctiserver.csta.schema import Kind, Message, Request, Response, Unconfirmed
+from ctiserver.csta.schema import (
+    ERROR_KIND,
+    EVENT_KIND,
+    REQUEST_KIND,
+    RESPONSE_KIND,
+    UNCONFIRMED_KIND,
+    Message,
+    Request,
+    Response,
+    Unconfirmed,
+)
 from ctiserver.csta.session import INVOKE_IDS, NEED_DATA, CstaSession, Inbound, Role
 from ctiserver.csta.system import (
     RequestSystemStatus,
@@ -75,6 +85,7 @@ class LinkCounters:
 class _Waiting:
     request: Request
     callback: ReplyCallback
+    timeout: float  # which deadline queue holds it
 
 
 # A loop timer may run up to a clock tick early; a deadline this close counts as due.
@@ -173,7 +184,7 @@ class CstaLink:
 
     def _send(self, request: Request, callback: ReplyCallback, timeout: float) -> None:
         invoke_id, data = self._session.send_request(request)
-        waiting = self._waiting[invoke_id] = _Waiting(request, callback)
+        waiting = self._waiting[invoke_id] = _Waiting(request, callback, timeout)
         deadline = self._loop.time() + timeout
         queue = self._deadlines.get(timeout)
         if queue is None:
@@ -211,6 +222,19 @@ class CstaLink:
         # for its own deadline; keep whichever comes first.
         if next_deadline < self._timer_at and not self._closed:
             self._arm(next_deadline)
+
+    def _forget_answered(self, timeout: float) -> None:
+        """Drop the answered requests at the front of a deadline queue.  Replies come
+        mostly in order, so the queue holds about the requests still outstanding, not
+        every request of the last reply-timeout seconds (with their callbacks, which the
+        garbage collector would scan again and again)."""
+        queue = self._deadlines.get(timeout)
+        waiting = self._waiting
+        while queue:
+            _, invoke_id, entry = queue[0]
+            if waiting.get(invoke_id) is entry:
+                return
+            queue.popleft()
 
     def _send_queued(self) -> None:
         while self._queued and len(self._waiting) < self._max_outstanding and not self._closed:
@@ -292,22 +316,23 @@ class CstaLink:
 
     def _dispatch(self, inbound: Inbound) -> None:
         message = inbound.message
-        match message.KIND:
-            case Kind.RESPONSE | Kind.ERROR:
-                self._reply(inbound)
-            case Kind.REQUEST:
-                self._answer_switch(inbound)
-            case Kind.EVENT | Kind.UNCONFIRMED:
-                try:
-                    self._on_message(message)
-                except Exception:
-                    name = type(message).__name__
-                    troubles.log(logging.ERROR, name, "failed to apply %s", name, exc_info=True)
+        kind = message.KIND
+        if kind is EVENT_KIND or kind is UNCONFIRMED_KIND:
+            try:
+                self._on_message(message)
+            except Exception:
+                name = type(message).__name__
+                troubles.log(logging.ERROR, name, "failed to apply %s", name, exc_info=True)
+        elif kind is RESPONSE_KIND or kind is ERROR_KIND:
+            self._reply(inbound)
+        elif kind is REQUEST_KIND:
+            self._answer_switch(inbound)
 
     def _reply(self, inbound: Inbound) -> None:
         waiting = self._waiting.pop(inbound.invoke_id, None)
         if waiting is None:
             return
+        self._forget_answered(waiting.timeout)
         message = inbound.message
         if isinstance(message, CSTAErrorCode):
             self.counters.error_responses += 1

@@ -13,7 +13,10 @@ Rule 1 (isolation): nothing one session leaves in a pooled context reaches the n
     Hardened JavaScript: no session can change them;
   - the global object, and every other object the preludes made (such as `_genesys`),
     are put back as they were: properties added are deleted, properties changed are
-    redefined, a changed prototype is set back; then each is compared with its snapshot;
+    redefined, a changed prototype is set back; then each is compared with its snapshot
+    (its prototype, extensibility and keys in order, and the properties it redefined: a
+    property the reset found unchanged is not read twice, and one that can never change,
+    neither configurable nor writable, is not read at all);
   - the prelude's own per-session state (`_event`, In()'s set, the system variables,
     the XML DOM's classes) is emptied;
   - `<data>` and `<script>` variables are made by indirect eval, so they are deletable;
@@ -118,10 +121,17 @@ LOCKDOWN: Final = r"""
    getProto(/a/[Symbol.matchAll]("")),
    (function () { return describe(arguments, "callee").get; })()].forEach(harden);
 
+  // A property that is neither configurable nor writable (or an accessor that is not
+  // configurable) cannot change while it exists (ECMA-262, the invariants of the
+  // essential internal methods): `mutable` lists the others, the ones reset compares.
   function snapshot(o) {
-    var keys = ownKeys(o);
+    var keys = ownKeys(o), mutable = [];
+    var descriptors = keys.map(function (key) { return describe(o, key); });
+    descriptors.forEach(function (d, i) {
+      if (d.configurable || d.writable) { mutable.push(i); }
+    });
     return {o: o, proto: getProto(o), extensible: isExtensible(o), keys: keys,
-            descriptors: keys.map(function (key) { return describe(o, key); })};
+            known: new Set(keys), descriptors: descriptors, mutable: mutable};
   }
   function track(o) {
     if (!isObject(o) || seen.has(o) || o === g) { return; }
@@ -144,35 +154,47 @@ LOCKDOWN: Final = r"""
       a.writable === b.writable && a.enumerable === b.enumerable &&
       a.configurable === b.configurable;
   }
-  function unchanged(s) {
-    var keys = ownKeys(s.o);
+  // Puts s.o back as its snapshot says; the indices of the keys it defined again.
+  function restore(s) {
+    var o = s.o, keys = ownKeys(o), redefined = [], i, k;
+    if (getProto(o) !== s.proto) { setProto(o, s.proto); }
+    for (i = 0; i < keys.length; i++) {
+      if (!s.known.has(keys[i]) && !remove(o, keys[i])) { throw new TypeError("cannot delete"); }
+    }
+    for (i = 0; i < s.mutable.length; i++) {
+      k = s.mutable[i];
+      if (!same(describe(o, s.keys[k]), s.descriptors[k])) {
+        define(o, s.keys[k], s.descriptors[k]);
+        redefined.push(k);
+      }
+    }
+    return redefined;
+  }
+  // Whether s.o is now as its snapshot says: its prototype, extensibility and keys in
+  // order, and each key restore() defined again (restore() found the others the same).
+  function unchanged(s, redefined) {
+    var keys = ownKeys(s.o), i;
     if (getProto(s.o) !== s.proto || isExtensible(s.o) !== s.extensible ||
         keys.length !== s.keys.length) { return false; }
-    for (var i = 0; i < keys.length; i++) {
-      if (keys[i] !== s.keys[i] || !same(describe(s.o, keys[i]), s.descriptors[i])) {
+    for (i = 0; i < keys.length; i++) {
+      if (keys[i] !== s.keys[i]) { return false; }
+    }
+    for (i = 0; i < redefined.length; i++) {
+      if (!same(describe(s.o, s.keys[redefined[i]]), s.descriptors[redefined[i]])) {
         return false;
       }
     }
     return true;
   }
-  function restore(s) {
-    var known = new Set(s.keys);
-    if (getProto(s.o) !== s.proto) { setProto(s.o, s.proto); }
-    ownKeys(s.o).forEach(function (key) {
-      if (!known.has(key) && !remove(s.o, key)) { throw new TypeError("cannot delete"); }
-    });
-    s.keys.forEach(function (key, i) {
-      if (!same(describe(s.o, key), s.descriptors[i])) { define(s.o, key, s.descriptors[i]); }
-    });
-  }
   define(g, "__scxml_restore", {value: freeze(function () {
+    var redefined;
     forget();
     try {
-      tracked.forEach(restore);
+      redefined = tracked.map(restore);
     } catch (e) {
       return false;
     }
-    return tracked.every(unchanged);
+    return tracked.every(function (s, i) { return unchanged(s, redefined[i]); });
   }), writable: false, enumerable: false, configurable: false});
   tracked.unshift(snapshot(g));
 })

@@ -307,8 +307,11 @@ class Runtime:
             self.perform(outputs)
         finally:
             leave(token)
-        if self._metrics is not None and arrived and any(isinstance(o, Deliver) for o in outputs):
-            self._metrics.csta_event_handled(time.perf_counter() - arrived)
+        if self._metrics is not None and arrived:
+            for output in outputs:
+                if isinstance(output, Deliver):  # it reached a client
+                    self._metrics.csta_event_handled(time.perf_counter() - arrived)
+                    break
 
     def on_csta_invocation(self, message: Unconfirmed) -> None:
         self.perform(self.core.csta_invocation(message, self.clock.now()))

@@ -51,8 +51,8 @@ def encode_event(event: TMessage) -> bytes:
 def format_time(epoch: float) -> str:
     """ISO-8601 UTC with microseconds, as the `time` attribute is written.  The part up
     to the second is formatted once per second (every event is stamped)."""
-    second = int(epoch // 1)
-    micro = round((epoch - second) * 1_000_000)
+    second = int(epoch)  # after 1970: int() is the floor
+    micro = int((epoch - second) * 1_000_000 + 0.5)
     if micro >= 1_000_000:  # rounding reached the next second
         second, micro = second + 1, micro - 1_000_000
     if second != _stamp[0]:
