@@ -1,22 +1,34 @@
 """Benchmark: transfers to another site (ISCC) against the same transfers kept local.
 
-Two sites run in this process, each a CTI server, with their pbxsims in processes of
-their own (`--pbxsim embedded` puts them in the servers'), the switches joined by a
-trunk and the servers by ISCC; the desks run in a child process.  Each lane
-is a caller and an agent at SiteA and a target DN at SiteA and at SiteB.  A lane loops:
-the caller dials the agent, the agent answers and single-step transfers the call to its
-target, the target answers, the caller hangs up.  The local phase transfers to the
-target at SiteA, the cross-site phase to the one at SiteB (with Location, and the
+Two sites, each a CTI server with its pbxsim, the switches joined by a trunk and the
+servers by ISCC; the desks run in a child process.  Each site's server runs in a process
+of its own (`--servers process`, the default; on uvloop, its garbage collector set as
+`ctiserver run` sets it), as two sites would, each with its own T-Server on its own
+host: the local phase keeps SiteB's server idle, the cross-site phase puts both to work,
+and in one process that second server's work would take the same core as the first's.
+`--servers shared` runs both servers in this process, as the benchmark did until
+7 December 2026 (to compare with the figures taken then); `--loop` chooses this
+process's event loop.  The pbxsims run in processes of their own (`--pbxsim embedded`
+puts each in its site's server).  The machine's cores bound what a run shows: the
+cross-site phase keeps five processes busy (two servers, two pbxsims, the desks), the
+local phase three.
+
+Each lane is a caller and an agent at SiteA and a target DN at SiteA and at SiteB.  A
+lane loops: the caller dials the agent, the agent answers and single-step transfers the
+call to its target, the target answers, the caller hangs up.  The local phase transfers
+to the target at SiteA, the cross-site phase to the one at SiteB (with Location, and the
 transaction type given).  It prints transfers per second in each phase, the time from
 the transfer request to the target's EventRinging (and, across sites, to
 EventRemoteConnectionSuccess) as percentiles, and the cross/local ratios.  Per transfer
-in each phase it also prints the CPU of the servers, the pbxsims and the desks, and the
-traffic: CSTA frames the servers read and wrote, T-Library events they sent, ISCC
-messages between them.  `--phases cross` runs one phase only (to profile it alone).
+in each phase it also prints the CPU of the servers (with `--servers process`, of each
+site's server and their sum, and the cross/local ratio of SiteA's), the pbxsims and the
+desks, and the traffic: CSTA frames the servers read and wrote, T-Library events they
+sent, ISCC messages between them.  `--phases cross` runs one phase only (to profile it
+alone).
 
     ./dev bench iscc_transfers [--lanes 20] [--seconds 5] [--xroute DirectUUI]
                                [--pbxsim process|embedded] [--loop uvloop|asyncio]
-                               [--phases local,cross]
+                               [--phases local,cross] [--servers process|shared]
 """
 
 from __future__ import annotations
@@ -29,7 +41,14 @@ import sys
 import time
 from typing import Any
 
-from probe import SwitchProcess, add_switch_option, percentiles, switch_for
+from probe import (
+    ServerProcess,
+    SwitchProcess,
+    add_switch_option,
+    counters,
+    percentiles,
+    switch_for,
+)
 
 from ctiserver.app import collector
 from ctiserver.app.config import Address, IsccPeer, IsccSettings, amend, demo
@@ -138,7 +157,7 @@ async def _phase(phase: str, lane_desks: list[Any], options: dict[str, Any]) -> 
     }
 
 
-# --- the two sites (this process) -------------------------------------------------------------
+# --- the two sites -------------------------------------------------------------
 
 
 def door(lanes: int) -> dict[str, Any]:
@@ -182,74 +201,125 @@ def site_a(lanes: int, trunk: tuple[str, int], iscc: tuple[str, int]) -> Any:
     )
 
 
-async def start(config: Any) -> tuple[Service, asyncio.Task[None]]:
-    service = Service(config, announce=lambda line: None)
-    task = asyncio.create_task(service.run())
-    await service.started.wait()
-    await service.runtime.link_ready.wait()
-    return service, task
+class SharedSite:
+    """A site's server in this process (`--servers shared`), offering what ServerProcess
+    offers; its CPU is this process's, shared with the other site's server."""
+
+    def __init__(self, service: Service, task: asyncio.Task[None]) -> None:
+        self.service, self.task = service, task
+        assert service.client_address is not None
+        self.client_address: tuple[str, int] = service.client_address
+        self.iscc_address = service.iscc_address
+        embedded = service.embedded
+        self.trunk_address = embedded.trunk_address if embedded is not None else None
+
+    @classmethod
+    async def start(cls, config: Any) -> SharedSite:
+        service = Service(config, announce=lambda line: None)
+        task = asyncio.create_task(service.run())
+        await service.started.wait()
+        await service.runtime.link_ready.wait()
+        return cls(service, task)
+
+    def cpu_seconds(self) -> float:
+        return float("nan")  # not apart from the other site's: see run_phases
+
+    async def peer_ready(self, location: str) -> None:
+        await self.service.runtime.peer_ready(location).wait()
+
+    async def trunk_ready(self, name: str) -> None:
+        assert self.service.embedded is not None
+        await self.service.embedded.listener.wait_trunk(name)
+
+    async def counters(self) -> dict[str, float]:
+        return counters(self.service)
+
+    async def stop(self) -> None:
+        self.service.stop()
+        await self.task
+
+
+Site = ServerProcess | SharedSite
+
+
+async def start_site(config: Any, servers: str) -> Site:
+    """A site's server, in a process of its own or in this one."""
+    if servers == "process":
+        return ServerProcess(config)
+    return await SharedSite.start(config)
 
 
 async def measure(options: dict[str, Any]) -> None:
-    where = options["pbxsim"]
-    collector.starting()  # the servers' process is set up as `ctiserver run` sets one up
-    with switch_for(site_b(options["lanes"]), where) as (config_b, switch_b):
-        b, b_task = await start(config_b)
-        if switch_b is not None:
-            trunk = switch_b.trunk_address
-        else:
-            assert b.embedded is not None
-            trunk = b.embedded.trunk_address
+    where, lanes = options["pbxsim"], options["lanes"]
+    shared = options["servers"] == "shared"
+    if shared:
+        collector.starting()  # the servers' process is set up as `ctiserver run` sets one up
+    with switch_for(site_b(lanes), where) as (config_b, switch_b):
+        b = await start_site(config_b, options["servers"])
+        trunk = switch_b.trunk_address if switch_b is not None else b.trunk_address
         assert trunk is not None
         assert b.iscc_address is not None
-        with switch_for(site_a(options["lanes"], trunk, b.iscc_address), where) as (
-            config_a,
-            switch_a,
-        ):
-            a, a_task = await start(config_a)
-            if a.embedded is not None:
-                await a.embedded.listener.wait_trunk("AB")
-            await a.runtime.peer_ready("SiteB").wait()
-            await b.runtime.peer_ready("SiteA").wait()
-            collector.started()
-            result = await run_phases(a, b, options, [switch_a, switch_b])
-            for service, task in ((a, a_task), (b, b_task)):
-                service.stop()
-                await task
+        with switch_for(site_a(lanes, trunk, b.iscc_address), where) as (config_a, switch_a):
+            a = await start_site(config_a, options["servers"])
+            try:
+                await sites_ready(a, b, trunked=switch_a is None)
+                if shared:
+                    collector.started()
+                result = await run_phases(a, b, options, [switch_a, switch_b])
+            finally:
+                for site in (a, b):  # SiteA first: SiteB then sees its peer close
+                    await site.stop()
     report(options, result)
 
 
+async def sites_ready(a: Site, b: Site, *, trunked: bool) -> None:
+    """Once the switches' trunk (when SiteA's pbxsim is embedded: *trunked*) and the ISCC
+    link are up at both ends."""
+    if trunked:
+        await a.trunk_ready("AB")
+    await a.peer_ready("SiteB")
+    await b.peer_ready("SiteA")
+
+
 async def run_phases(
-    a: Service, b: Service, options: dict[str, Any], switches: list[SwitchProcess | None]
+    a: Site, b: Site, options: dict[str, Any], switches: list[SwitchProcess | None]
 ) -> dict[str, Any]:
-    """Run the desks; each phase's result, with the CPU seconds of this process (both
-    servers) and of the pbxsims over it."""
-    assert a.client_address is not None
-    assert b.client_address is not None
+    """Run the desks; each phase's result, with the CPU seconds of the servers and of the
+    pbxsims over it, and the servers' traffic."""
     receive, send = multiprocessing.Pipe(duplex=False)
     child = multiprocessing.get_context("spawn").Process(
         target=run_desks,
         args=({"A": a.client_address, "B": b.client_address}, options, send),
     )
     child.start()
-    marks: dict[tuple[str, str], tuple[float, float]] = {}
+    marks: dict[tuple[str, str], dict[str, float]] = {}
     counts: dict[tuple[str, str], dict[str, float]] = {}
     while True:
         message = await asyncio.get_running_loop().run_in_executor(None, _next, receive, child)
         if not isinstance(message, tuple):
             break
-        switch_cpu = sum(s.cpu_seconds() for s in switches if s is not None)
-        marks[message] = (time.process_time(), switch_cpu)
-        counts[message] = traffic(a, b)
+        marks[message] = cpu_mark(a, b, switches, shared=options["servers"] == "shared")
+        counts[message] = traffic(*await asyncio.gather(a.counters(), b.counters()))
     child.join()
     result: dict[str, Any] = message
     for phase in options["phases"]:
         began, ended = marks["begin", phase], marks["end", phase]
-        desks = result[phase]["desks_cpu"]
-        result[phase]["cpu"] = (ended[0] - began[0], ended[1] - began[1], desks)
+        result[phase]["cpu"] = {name: ended[name] - began[name] for name in ended}
+        result[phase]["cpu"]["desks"] = result[phase]["desks_cpu"]
         before, after = counts["begin", phase], counts["end", phase]
         result[phase]["traffic"] = {name: after[name] - before[name] for name in after}
     return result
+
+
+def cpu_mark(
+    a: Site, b: Site, switches: list[SwitchProcess | None], *, shared: bool
+) -> dict[str, float]:
+    """CPU seconds so far: each site's server, both (this process's, when *shared*), the
+    pbxsims."""
+    sites = {"SiteA": a.cpu_seconds(), "SiteB": b.cpu_seconds()}
+    servers = time.process_time() if shared else sites["SiteA"] + sites["SiteB"]
+    pbxsims = sum(s.cpu_seconds() for s in switches if s is not None)
+    return {"servers": servers, **sites, "pbxsims": pbxsims}
 
 
 def _next(receive: Any, child: Any) -> Any:
@@ -268,18 +338,17 @@ TRAFFIC = {
 }
 
 
-def traffic(*services: Service) -> dict[str, float]:
+def traffic(*sites: dict[str, float]) -> dict[str, float]:
     """The servers' counters of what they read and wrote, summed."""
     totals = dict.fromkeys(TRAFFIC.values(), 0.0)
-    for service in services:
-        for metric in service.metrics.registry.collect():
-            label = TRAFFIC.get(metric.name)
-            if label is not None:
-                totals[label] += sum(s.value for s in metric.samples if s.name.endswith("_total"))
+    for site in sites:
+        for name, label in TRAFFIC.items():
+            totals[label] += site.get(name, 0.0)
     return totals
 
 
 def report(options: dict[str, Any], result: dict[str, Any]) -> None:
+    print(f"servers:                         {options['servers']}")
     print(f"pbxsim:                          {options['pbxsim']}")
     print(f"lanes (concurrent calls):        {options['lanes']}")
     print(f"transaction type:                {options['xroute']}")
@@ -288,16 +357,22 @@ def report(options: dict[str, Any], result: dict[str, Any]) -> None:
         _report_phase(labels[phase], result[phase], options)
     if len(options["phases"]) == 2:
         _report_ratios(result["A"], result["B"])
+    if len(options["phases"]) == 2 and options["servers"] == "process":
+        _report_site_cpu(result["A"]["cpu"], result["B"]["cpu"])
 
 
 def _report_phase(label: str, phase: dict[str, Any], options: dict[str, Any]) -> None:
     count = max(phase["transfers"], 1)
     rate = phase["transfers"] / phase["elapsed"]
     print(f"{label} transfers per second:".ljust(33) + f"{rate:.0f} ({phase['transfers']})")
-    servers, switches, desks = (cpu * 1e6 / count for cpu in phase["cpu"])
-    print(f"CPU per {label} transfer:".ljust(33) + f"servers {servers:.0f} us, ", end="")
-    print(f"pbxsims {switches:.0f} us, " if options["pbxsim"] == "process" else "", end="")
-    print(f"desks {desks:.0f} us")
+    cpu = {name: seconds * 1e6 / count for name, seconds in phase["cpu"].items()}
+    print(f"CPU per {label} transfer:".ljust(33) + f"servers {cpu['servers']:.0f} us ", end="")
+    if options["servers"] == "process":
+        print(f"(SiteA {cpu['SiteA']:.0f}, SiteB {cpu['SiteB']:.0f}), ", end="")
+    else:
+        print("(both in one process), ", end="")
+    print(f"pbxsims {cpu['pbxsims']:.0f} us, " if options["pbxsim"] == "process" else "", end="")
+    print(f"desks {cpu['desks']:.0f} us")
     print(f"  per {label} transfer:".ljust(33), end="")
     print(", ".join(f"{name} {n / count:.1f}" for name, n in phase["traffic"].items()))
     print(f"{label}: request -> target rings:".ljust(33) + percentiles(phase["ringing"]))
@@ -314,6 +389,14 @@ def _report_ratios(local: dict[str, Any], cross: dict[str, Any]) -> None:
         ratio = _cut(cross["ringing"], cut) / _cut(local["ringing"], cut)
         added = (_cut(cross["ringing"], cut) - _cut(local["ringing"], cut)) * 1e3
         print(f"  {label} rings cross/local:         {ratio:.2f} (+{added:.3f} ms)")
+
+
+def _report_site_cpu(local: dict[str, float], cross: dict[str, float]) -> None:
+    """Server CPU per transfer, cross-site over local: of SiteA's server (the rate a
+    site's core would allow, were the servers the bound), and of both servers."""
+    site_a = cross["SiteA"] / local["SiteA"]
+    both = cross["servers"] / local["servers"]
+    print(f"server CPU cross/local:          SiteA {site_a:.2f}, both servers {both:.2f}")
 
 
 def _cut(values: list[float], cut: int) -> float:
@@ -342,6 +425,12 @@ def main() -> None:
         help="the phases to run (one alone, to profile it)",
     )
     add_switch_option(parser)
+    parser.add_argument(
+        "--servers",
+        choices=["process", "shared"],
+        default="process",
+        help="run each site's server in a process of its own (the default) or both in this one",
+    )
     parser.add_argument("--loop", choices=["uvloop", "asyncio"], default="uvloop")
     arguments = parser.parse_args()
     factory = None
@@ -354,6 +443,7 @@ def main() -> None:
         "lanes": arguments.lanes,
         "xroute": arguments.xroute,
         "pbxsim": arguments.pbxsim,
+        "servers": arguments.servers,
         "transfers": arguments.transfers,
         "seconds": arguments.seconds if not arguments.transfers else float("inf"),
         "phases": [{"local": "A", "cross": "B"}[name] for name in arguments.phases.split(",")],

@@ -1,5 +1,5 @@
 """What the benchmarks share: the in-server latency probe, percentiles, a running server,
-and pbxsim in a process of its own.
+a server in a process of its own, and pbxsim in a process of its own.
 
 The benchmarks run pbxsim in its own process by default (`--pbxsim process`), as a real
 switch would be: the server's figures are then the server's alone.  `--pbxsim embedded`
@@ -127,6 +127,128 @@ async def running(config: Config) -> AsyncIterator[Service]:
         await task
 
 
+def counters(service: Service) -> dict[str, float]:
+    """Every counter of *service*'s metrics: its name -> its samples' total."""
+    totals: dict[str, float] = {}
+    for metric in service.metrics.registry.collect():
+        samples = [s.value for s in metric.samples if s.name.endswith("_total")]
+        if samples:
+            totals[metric.name] = sum(samples)
+    return totals
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """User and system CPU of process *pid* so far (Linux: /proc), or NaN."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# --- a server in a process of its own ---------------------------------------------------------
+
+
+class ServerProcess:
+    """A CTI server serving a configuration from a child process (with uvloop), its
+    garbage collector set as `ctiserver run` sets it.
+
+    Built, its link to the switch is up; `client_address`, `iscc_address` (when it has
+    `[iscc] listen`) and `trunk_address` (its embedded pbxsim's trunks, if any) are where
+    it listens.  The parent asks it over a pipe, one request at a time: `peer_ready`,
+    `trunk_ready`, `counters` (its metrics' counters); `cpu_seconds()` reads its CPU time.
+    """
+
+    def __init__(self, config: Config) -> None:
+        self.pipe, child_end = multiprocessing.Pipe()
+        context = multiprocessing.get_context("spawn")
+        self.process = context.Process(target=_server_main, args=(config, child_end), daemon=True)
+        self.process.start()
+        self.client_address: tuple[str, int]
+        self.iscc_address: tuple[str, int] | None
+        self.trunk_address: tuple[str, int] | None
+        self.client_address, self.iscc_address, self.trunk_address = self._reply()
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU of the child so far (Linux: /proc), or NaN."""
+        return cpu_seconds(self.process.pid)
+
+    async def peer_ready(self, location: str) -> None:
+        """Once its ISCC link to *location* is up."""
+        await self._ask("peer", location)
+
+    async def trunk_ready(self, name: str) -> None:
+        """Once its embedded pbxsim's trunk *name* is up."""
+        await self._ask("trunk", name)
+
+    async def counters(self) -> dict[str, float]:
+        result: dict[str, float] = await self._ask("counters")
+        return result
+
+    async def stop(self) -> None:
+        """Stop the server (it closes its clients and links), then wait for the child."""
+        self.pipe.send(("stop",))
+        await asyncio.get_running_loop().run_in_executor(None, self.process.join, 30)
+        if self.process.exitcode is None:
+            self.process.terminate()
+
+    async def _ask(self, *request: str) -> Any:
+        self.pipe.send(request)
+        return await asyncio.get_running_loop().run_in_executor(None, self._reply)
+
+    def _reply(self) -> Any:
+        """The child's next message; SystemExit if it ended without one."""
+        while not self.pipe.poll(1.0):
+            if not self.process.is_alive():
+                raise SystemExit(f"the server's process ended (exit code {self.process.exitcode})")
+        return self.pipe.recv()
+
+
+def _server_main(config: Config, pipe: Any) -> None:
+    import uvloop
+
+    uvloop.run(_serve(config, pipe))
+
+
+async def _serve(config: Config, pipe: Any) -> None:
+    """Run the server as `running()` does; answer the parent until it says stop."""
+    async with running(config) as service:
+        await service.started.wait()
+        embedded = service.embedded
+        trunks = embedded.trunk_address if embedded is not None else None
+        pipe.send((service.client_address, service.iscc_address, trunks))
+        async for request in _requests(pipe):
+            if request[0] == "stop":
+                break
+            pipe.send(await _answer(service, request))
+
+
+async def _requests(pipe: Any) -> AsyncIterator[tuple[str, ...]]:
+    """The parent's requests, read when the pipe is readable (no thread)."""
+    readable = asyncio.Event()
+    asyncio.get_running_loop().add_reader(pipe.fileno(), readable.set)
+    while True:
+        await readable.wait()
+        readable.clear()
+        while pipe.poll():
+            yield pipe.recv()
+
+
+async def _answer(service: Service, request: tuple[str, ...]) -> Any:
+    kind, *arguments = request
+    if kind == "peer":
+        await service.runtime.peer_ready(arguments[0]).wait()
+    elif kind == "trunk":
+        assert service.embedded is not None
+        await service.embedded.listener.wait_trunk(arguments[0])
+    elif kind == "counters":
+        return counters(service)
+    else:
+        raise ValueError(f"unknown request {kind!r}")
+    return None
+
+
 # --- pbxsim in a process of its own ---------------------------------------------------------
 
 
@@ -160,12 +282,7 @@ class SwitchProcess:
 
     def cpu_seconds(self) -> float:
         """User and system CPU of the child so far (Linux: /proc), or NaN."""
-        try:
-            with open(f"/proc/{self.process.pid}/stat") as stat:
-                fields = stat.read().rpartition(")")[2].split()
-        except OSError:
-            return float("nan")
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.process.pid)
 
     def stop(self) -> None:
         self.process.terminate()
