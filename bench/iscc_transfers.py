@@ -358,7 +358,7 @@ def report(options: dict[str, Any], result: dict[str, Any]) -> None:
     if len(options["phases"]) == 2:
         _report_ratios(result["A"], result["B"])
     if len(options["phases"]) == 2 and options["servers"] == "process":
-        _report_site_cpu(result["A"]["cpu"], result["B"]["cpu"])
+        _report_site_cpu(result["A"], result["B"])
 
 
 def _report_phase(label: str, phase: dict[str, Any], options: dict[str, Any]) -> None:
@@ -391,11 +391,15 @@ def _report_ratios(local: dict[str, Any], cross: dict[str, Any]) -> None:
         print(f"  {label} rings cross/local:         {ratio:.2f} (+{added:.3f} ms)")
 
 
-def _report_site_cpu(local: dict[str, float], cross: dict[str, float]) -> None:
+def _report_site_cpu(local: dict[str, Any], cross: dict[str, Any]) -> None:
     """Server CPU per transfer, cross-site over local: of SiteA's server (the rate a
     site's core would allow, were the servers the bound), and of both servers."""
-    site_a = cross["SiteA"] / local["SiteA"]
-    both = cross["servers"] / local["servers"]
+
+    def per_transfer(phase: dict[str, Any], name: str) -> float:
+        return float(phase["cpu"][name]) / max(phase["transfers"], 1)
+
+    site_a = per_transfer(cross, "SiteA") / per_transfer(local, "SiteA")
+    both = per_transfer(cross, "servers") / per_transfer(local, "servers")
     print(f"server CPU cross/local:          SiteA {site_a:.2f}, both servers {both:.2f}")
 
 

@@ -197,11 +197,16 @@ class ServerProcess:
         self.pipe.send(request)
         return await asyncio.get_running_loop().run_in_executor(None, self._reply)
 
-    def _reply(self) -> Any:
-        """The child's next message; SystemExit if it ended without one."""
+    def _reply(self, within: float = 120.0) -> Any:
+        """The child's next message; SystemExit if it ended without one, or gave none
+        in *within* seconds (a server whose link never comes up waits for ever)."""
+        deadline = time.monotonic() + within
         while not self.pipe.poll(1.0):
             if not self.process.is_alive():
                 raise SystemExit(f"the server's process ended (exit code {self.process.exitcode})")
+            if time.monotonic() > deadline:
+                self.process.terminate()
+                raise SystemExit(f"the server's process gave no answer in {within:.0f} s")
         return self.pipe.recv()
 
 
