@@ -73,7 +73,7 @@ def reserve(
         token=token,
         deadline=deadline,
     )
-    table.reservations[ORIGIN, xid] = reservation
+    table.add_reservation(reservation)
     return reservation
 
 
@@ -113,7 +113,7 @@ def start(table: Transactions, *, stage: Stage, deadline: float) -> Outgoing:
         stage=stage,
         deadline=deadline,
     )
-    table.outgoing[xid] = outgoing
+    table.add_outgoing(outgoing)
     return outgoing
 
 
@@ -688,3 +688,67 @@ class LinkBookkeeping(RuleBasedStateMachine):
 
 TestLinkBookkeeping = LinkBookkeeping.TestCase
 TestLinkBookkeeping.settings = settings(max_examples=50, stateful_step_count=20, deadline=None)
+
+
+def scanned_deadlines(table: Transactions) -> tuple[float | None, float | None]:
+    """The next deadlines found by looking at every transaction (what the index gives)."""
+    out = [o.deadline for o in table.outgoing.values() if o.stage is not Stage.DONE]
+    held = [r.deadline for r in table.reservations.values() if r.matched is None]
+    return (min(out) if out else None), (min(held) if held else None)
+
+
+def indexed_deadlines(table: Transactions) -> tuple[float | None, float | None]:
+    return table.next_outgoing_deadline(), table.next_reservation_deadline()
+
+
+def test_the_next_deadlines_follow_ends_moves_and_matches() -> None:
+    table = Transactions(HERE)
+    assert indexed_deadlines(table) == (None, None)
+    first = start(table, stage=Stage.REQUESTED, deadline=3.0)
+    start(table, stage=Stage.REQUESTED, deadline=7.0)
+    held = reserve(table, XRoute.ROUTE, xid="paris:1", deadline=2.0)
+    reserve(table, XRoute.ROUTE, xid="paris:2", deadline=6.0)
+    assert indexed_deadlines(table) == (3.0, 2.0)
+    first.deadline = 9.0  # the peer reserved: the transaction waits longer now
+    table.outgoing_due(first)
+    held.matched = ConnId("c1")
+    assert indexed_deadlines(table) == (7.0, 6.0)
+    del table.outgoing[first.xid]
+    first.stage = Stage.DONE
+    assert indexed_deadlines(table) == scanned_deadlines(table) == (7.0, 6.0)
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["start", "reserve", "move", "end", "match", "expire"]),
+            st.integers(min_value=0, max_value=20),
+            st.floats(min_value=0.0, max_value=50.0),
+        ),
+        max_size=40,
+    )
+)
+def test_the_index_gives_what_a_scan_of_every_transaction_gives(
+    steps: list[tuple[str, int, float]],
+) -> None:
+    table = Transactions(HERE)
+    for step, pick, when in steps:
+        outgoing, held = list(table.outgoing.values()), list(table.reservations.values())
+        if step == "start":
+            start(table, stage=Stage.REQUESTED, deadline=when)
+        elif step == "reserve":
+            reserve(table, XRoute.ROUTE, xid=f"paris:{pick}:{len(held)}", deadline=when)
+        elif step == "move" and outgoing:
+            moved = outgoing[pick % len(outgoing)]
+            moved.deadline = when
+            table.outgoing_due(moved)
+        elif step == "end" and outgoing:
+            ended = outgoing[pick % len(outgoing)]
+            ended.stage = Stage.DONE
+            del table.outgoing[ended.xid]
+        elif step == "match" and held:
+            held[pick % len(held)].matched = ConnId(f"c{pick}")
+        elif step == "expire":
+            table.expired(when)
+        assert indexed_deadlines(table) == scanned_deadlines(table)

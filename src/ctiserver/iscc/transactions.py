@@ -27,6 +27,7 @@ match-call-once, a call is matched at most once.
 from __future__ import annotations
 
 import enum
+import heapq
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -298,6 +299,11 @@ class Transactions:
         self.relays: dict[ConnId, KVList] = {}  # calls gone here, with the data last relayed
         self.in_flight: set[ConnId] = set()  # relays waiting for a transaction to end
         self._serial = itertools.count(1)
+        # (deadline, xid) of outgoing transactions and (deadline, (origin, xid)) of
+        # reservations, each a heap: one entry per deadline set; an entry whose
+        # transaction ended, or whose deadline moved, lingers until it reaches the top
+        self._outgoing_due: list[tuple[float, str]] = []
+        self._reservations_due: list[tuple[float, tuple[str, str]]] = []
 
     def new_xid(self) -> str:
         return f"{self.location}:{next(self._serial)}"
@@ -305,6 +311,41 @@ class Transactions:
     def token(self) -> str:
         """A token of digits for UUI or digit matching, unique at this site."""
         return f"{next(self._serial) % 10**8:08d}"
+
+    def add_outgoing(self, outgoing: Outgoing) -> None:
+        self.outgoing[outgoing.xid] = outgoing
+        self.outgoing_due(outgoing)
+
+    def outgoing_due(self, outgoing: Outgoing) -> None:
+        """*outgoing*'s deadline was set: the next deadline may be sooner."""
+        heapq.heappush(self._outgoing_due, (outgoing.deadline, outgoing.xid))
+
+    def add_reservation(self, reservation: Reservation) -> None:
+        key = reservation.origin, reservation.xid
+        self.reservations[key] = reservation
+        heapq.heappush(self._reservations_due, (reservation.deadline, key))
+
+    def next_outgoing_deadline(self) -> float | None:
+        """The first deadline of an outgoing transaction still going, without a scan."""
+        heap, outgoing = self._outgoing_due, self.outgoing
+        while heap:
+            deadline, xid = heap[0]
+            item = outgoing.get(xid)
+            if item is not None and item.stage is not Stage.DONE and item.deadline == deadline:
+                return deadline
+            heapq.heappop(heap)
+        return None
+
+    def next_reservation_deadline(self) -> float | None:
+        """The first deadline of a reservation still unmatched, without a scan."""
+        heap, reservations = self._reservations_due, self.reservations
+        while heap:
+            deadline, key = heap[0]
+            item = reservations.get(key)
+            if item is not None and item.matched is None and item.deadline == deadline:
+                return deadline
+            heapq.heappop(heap)
+        return None
 
     # --- destination ---------------------------------------------------------------------
 

@@ -111,20 +111,22 @@ class DestinationSide:
         except Refusal as refusal:
             return p.Refused(xid=message.xid, code=refusal.code, message=refusal.message)
         token = self._token(kind, message.digits)
-        self._table.reservations[origin, message.xid] = Reservation(
-            xid=message.xid,
-            origin=origin,
-            xroute=kind.xroute,
-            resource=resource,
-            target=target,
-            user_data=dict(message.user_data),
-            origin_conn_id=message.origin_conn_id,
-            origin_dn=message.origin_dn,
-            ani=message.ani,
-            token=token,
-            deadline=at.monotonic + self._settings.timeout,
-            first=(message.first_location, message.first_conn_id, message.first_dn),
-            holds_agent=with_agent,
+        self._table.add_reservation(
+            Reservation(
+                xid=message.xid,
+                origin=origin,
+                xroute=kind.xroute,
+                resource=resource,
+                target=target,
+                user_data=dict(message.user_data),
+                origin_conn_id=message.origin_conn_id,
+                origin_dn=message.origin_dn,
+                ani=message.ani,
+                token=token,
+                deadline=at.monotonic + self._settings.timeout,
+                first=(message.first_location, message.first_conn_id, message.first_dn),
+                holds_agent=with_agent,
+            )
         )
         return p.Reserved(xid=message.xid, resource=resource, token=token)
 
@@ -355,8 +357,10 @@ class DestinationSide:
             self._ended(self._table.reservations.pop(key), at)
 
     def next_deadline(self) -> float | None:
-        times = [r.deadline for r in self._table.reservations.values() if r.matched is None]
-        times += [parked.until for parked in self._parked.values()]
+        first = self._table.next_reservation_deadline()
+        times = [parked.until for parked in self._parked.values()]
+        if first is not None:
+            times.append(first)
         return min(times) if times else None
 
 

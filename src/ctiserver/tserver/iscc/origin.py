@@ -128,7 +128,7 @@ class OriginSide:
                 TError.NO_SUCH_SERVER, f"no ISCC peer is configured for location {location}"
             )
         outgoing = self._outgoing(ctx, location, purpose)
-        self._table.outgoing[outgoing.xid] = outgoing
+        self._table.add_outgoing(outgoing)
         self._contexts[outgoing.xid] = ctx
         down = self._peers.why_down(location)
         if down is not None:
@@ -299,6 +299,7 @@ class OriginSide:
         outgoing.token = message.token
         outgoing.stage = Stage.RESERVED
         outgoing.deadline = at.monotonic + self._settings.timeout + self._settings.request_timeout
+        self._table.outgoing_due(outgoing)
         self._carry_out(outgoing)
 
     def _carry_out(self, outgoing: Outgoing) -> None:
@@ -465,8 +466,7 @@ class OriginSide:
             self._refused(outgoing, TError.REMOTE_SERVER_DISCONNECTED, message, at)
 
     def next_deadline(self) -> float | None:
-        deadlines = [o.deadline for o in self._table.outgoing.values()]
-        return min(deadlines) if deadlines else None
+        return self._table.next_outgoing_deadline()
 
 
 def _kind_of(outgoing: Outgoing) -> TransactionType:
