@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from basic_calls import bench_config as site
-from probe import SwitchProcess, instructions, running
+from probe import SwitchProcess, instructions, run_server, running
 from relay_ceiling import Recorder, Relay, count_events
 
 from ctiserver.app.config import Address, Config, amend
@@ -92,17 +92,6 @@ async def count_server(config: Config, calls: int, recorder: Recorder | None) ->
             return monitors
     finally:
         switch.stop()
-
-
-def run_server(config: Config, out: Any) -> None:
-    import uvloop
-
-    async def serve() -> None:
-        async with running(config) as service:
-            out.send(service.client_address)
-            await asyncio.get_running_loop().run_in_executor(None, out.recv)
-
-    uvloop.run(serve())
 
 
 async def count_pbxsim(config: Config, calls: int) -> None:

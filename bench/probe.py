@@ -254,6 +254,19 @@ async def _answer(service: Service, request: tuple[str, ...]) -> Any:
     return None
 
 
+def run_server(config: Config, out: Any) -> None:
+    """A child process's main: the server up (as `running` has it), its client address
+    sent on *out*; it serves until *out* gives it anything."""
+    import uvloop
+
+    async def serve() -> None:
+        async with running(config) as service:
+            out.send(service.client_address)
+            await asyncio.get_running_loop().run_in_executor(None, out.recv)
+
+    uvloop.run(serve())
+
+
 # --- pbxsim in a process of its own ---------------------------------------------------------
 
 

@@ -40,9 +40,9 @@ from orchestration_sessions import (
     orchestration,
     site,
 )
-from probe import SwitchProcess, instructions, running
+from probe import SwitchProcess, instructions, run_server, running
 
-from ctiserver.app.config import Address, Config, amend
+from ctiserver.app.config import Address, amend
 from ctiserver.orchestration.runtime import OrchestrationServer
 from ctiserver.orchestration.settings import Endpoint
 
@@ -141,17 +141,6 @@ async def count_server(plan: dict[str, Any], strategy: Path) -> dict[str, Any]:
             }
     finally:
         switch.stop()
-
-
-def run_server(config: Config, out: Any) -> None:
-    import uvloop
-
-    async def serve() -> None:
-        async with running(config) as service:
-            out.send(service.client_address)
-            await asyncio.get_running_loop().run_in_executor(None, out.recv)
-
-    uvloop.run(serve())
 
 
 async def count_orchestration(plan: dict[str, Any], strategy: Path) -> None:
